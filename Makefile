@@ -1,0 +1,43 @@
+# Two commands for a new machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app webmap
+PYTEST := $(BIN)/python -m pytest
+
+.PHONY: install run test test-sqlite test-postgis bench sample clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtualenv: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(FLASK) init-db
+	$(FLASK) load-sample
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# The whole suite on SQLite; then again on PostGIS when WEBMAP_TEST_POSTGIS_URL names a database.
+test: install
+	$(PYTEST)
+	@if [ -n "$$WEBMAP_TEST_POSTGIS_URL" ]; then \
+		echo "== The same suite on PostGIS ($$WEBMAP_TEST_POSTGIS_URL) =="; \
+		WEBMAP_TEST_DATABASE_URL="$$WEBMAP_TEST_POSTGIS_URL" $(PYTEST); \
+	else \
+		echo "(PostGIS run skipped: set WEBMAP_TEST_POSTGIS_URL, as .ci/run does)"; \
+	fi
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+sample: install
+	$(BIN)/python scripts/make_sample_area.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

@@ -1,0 +1,164 @@
+"""Shared fixtures: an app on a clean database (SQLite, or PostGIS when asked), client, runner."""
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from werkzeug.serving import make_server
+
+from webmap import create_app
+from webmap.cli import init_database
+from webmap.db import db
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED_ORUK = Path(os.environ.get("WEBMAP_SHARED_ORUK", REPO.parent / "shared" / "oruk"))
+CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")
+
+BASE_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "TILES_URL": "",  # no tile server in tests
+    "RATELIMIT_ENABLED": False,
+}
+
+
+def _url(tmp_path_factory) -> str:
+    url = os.environ.get("WEBMAP_TEST_DATABASE_URL")
+    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    """Create the schema once per test session (a PostGIS database starts from nothing)."""
+    url = _url(tmp_path_factory)
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+                conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
+        init_database()
+        db.session.remove()
+        db.engine.dispose()
+    return url
+
+
+def empty_database() -> None:
+    """Delete every row (keeping the schema) so each test starts clean."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture
+def make_app(database_url):
+    """Return a factory for apps on the clean test database, with extra settings."""
+    made = []
+
+    def factory(**overrides):
+        app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url, **overrides})
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    """An app whose database holds the category taxonomy and nothing else."""
+    app = make_app()
+    with app.app_context():
+        empty_database()
+        from webmap.importers.categories import import_categories
+
+        import_categories(REPO / "data" / "categories.csv")
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def sample_app(app):
+    """An app with the fictional sample area loaded."""
+    from webmap.sample import load_sample
+
+    with app.app_context():
+        load_sample()
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(client, url: str) -> str:
+    """Fetch a form page and return its CSRF token."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+@pytest.fixture
+def live_server(sample_app):
+    """Serve the sample app on a free local port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright; skips when Chromium is not installed."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own cookies) for one test."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shared_data(*parts: str) -> Path:
+    """Return a path in the shared open data kit, skipping the test when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"open data kit not found: {path}")
+    return path

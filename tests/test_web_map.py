@@ -1,0 +1,89 @@
+"""The home map, its list, the About page and the public GeoJSON."""
+from __future__ import annotations
+
+import json
+import re
+
+from webmap.db import db
+from webmap.models import Asset
+
+
+def test_home_shows_map_and_same_places_in_list(sample_app):
+    client = sample_app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    assert 'class="folium-map"' in html
+    assert "L.markerClusterGroup" in html
+    assert "Skip the map" in html
+    with sample_app.app_context():
+        approved = db.session.query(Asset).filter_by(status="approved").count()
+    assert f"{approved} places" in html
+    # The first page of the list links to asset pages.
+    assert len(re.findall(r'<li>\s*<a href="/assets/\d+">', html)) == sample_app.config["PAGE_SIZE"]
+
+
+def test_pages_load_nothing_from_other_sites(sample_app):
+    html = sample_app.test_client().get("/").get_data(as_text=True)
+    external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html)
+    assert external == []
+    assert '/vendor/leaflet/leaflet.js' in html
+
+
+def test_vendored_leaflet_is_served(client):
+    with client.get("/vendor/leaflet/leaflet.js") as response:
+        assert response.status_code == 200
+        assert b"Leaflet" in response.data[:2000]
+    assert client.get("/vendor/nothing/x.js").status_code == 404
+
+
+def test_category_filter_limits_map_and_list(sample_app):
+    client = sample_app.test_client()
+    with sample_app.app_context():
+        youth = [a for a in db.session.query(Asset).all() if "youth" in a.category_ids()]
+    html = client.get("/?category=youth").get_data(as_text=True)
+    assert f"{len(youth)} places" in html or f"{len(youth)} place<" in html
+    assert client.get("/?category=nonsense").status_code == 400
+
+
+def test_popup_and_tooltip_escape_resident_text(sample_app):
+    payload = "<img src=x onerror=alert(1)>`${alert(2)}`"
+    with sample_app.app_context():
+        asset = db.session.query(Asset).first()
+        asset.name = payload
+        db.session.commit()
+    html = sample_app.test_client().get("/").get_data(as_text=True)
+    # folium puts popup and tooltip HTML in JavaScript template literals, where ${...} runs.
+    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", html, flags=re.S) + re.findall(r"bindTooltip\(\s*`(.*?)`", html, flags=re.S)
+    assert len(literals) > 300
+    assert not [lit for lit in literals if "${" in lit or "<img" in lit]
+    assert any("&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;" in lit for lit in literals)
+    assert "<img src=x onerror" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html.split('id="asset-list"')[1]
+
+
+def test_public_geojson_has_no_private_fields(sample_app):
+    with sample_app.app_context():
+        asset = db.session.query(Asset).first()
+        asset.submitter_email = "secret-person@example.com"
+        asset.submitter_name = "Secret Person"
+        asset.submitter_ip = "10.9.8.7"
+        db.session.commit()
+    client = sample_app.test_client()
+    body = client.get("/api/assets.geojson").get_data(as_text=True)
+    data = json.loads(body)
+    assert data["type"] == "FeatureCollection" and len(data["features"]) > 0
+    for secret in ("secret-person@example.com", "Secret Person", "10.9.8.7", "submitter"):
+        assert secret not in body
+
+
+def test_about_page_keeps_open_data_attributions(client):
+    html = client.get("/about").get_data(as_text=True)
+    assert "Contains OS data © Crown copyright and database right" in html
+    assert "Uses information from the Care Quality Commission." in html
+
+
+def test_unknown_page_is_a_plain_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert "We could not find that page." in response.get_data(as_text=True)
+    api = client.get("/api/no-such-thing")
+    assert api.status_code == 404 and api.json["error"]["status"] == 404

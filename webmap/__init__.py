@@ -1,0 +1,41 @@
+"""Community Asset Map: a Flask application for community assets and the gaps between them."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the application: defaults, then WEBMAP_* environment, then test overrides."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'webmap.sqlite')}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
+    app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+    from . import db, errors, security, vendor
+    from .views import register_blueprints
+
+    db.init_app(app)
+    security.init_app(app)
+    vendor.init_app(app)
+    errors.init_app(app)
+    register_blueprints(app)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,38 @@
+"""Settings and their defaults; every one can be set as a WEBMAP_* environment variable."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, object] = {
+    # None means "a SQLite file under the instance folder", filled in by create_app().
+    "DATABASE_URL": None,
+    "SECRET_KEY": "dev-only-change-me",
+    "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+    "TILES_ATTRIBUTION": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    "MAX_UPLOAD_MB": 50,
+    "AREA_NAME": "Community Asset Map",
+    "ACCESS_DISTANCE_M": 800,
+    "STALE_AFTER_MONTHS": 12,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "SUBMISSION_RATE_LIMIT": "20 per hour",
+    "PAGE_SIZE": 50,
+    "DATA_DIR": str(REPO_ROOT / "data"),
+}
+
+# Settings that must be read as numbers from the environment.
+_INTS = {"MAX_UPLOAD_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE"}
+
+
+def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+    """Return the settings found in WEBMAP_* variables, converted to their types."""
+    environ = os.environ if environ is None else environ
+    found: dict[str, object] = {}
+    for key in DEFAULTS:
+        value = environ.get(f"WEBMAP_{key}")
+        if value is None:
+            continue
+        found[key] = int(value) if key in _INTS else value
+    return found

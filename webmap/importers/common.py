@@ -1,0 +1,177 @@
+"""What every importer shares: problems that name file/row/field, reports, file readers."""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import click
+import geopandas as gpd
+import pandas as pd
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
+PROGRESS_THRESHOLD = 2000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is and why it is wrong."""
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    """The input cannot be imported; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem] | Problem, limit: int = 25) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        shown = [str(p) for p in self.problems[:limit]]
+        more = len(self.problems) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more problems")
+        super().__init__("Nothing was imported:\n" + "\n".join(f"  - {s}" for s in shown))
+
+
+@dataclass
+class ImportReport:
+    """What an import read, wrote and skipped, with the reasons."""
+
+    file: str
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count rows skipped for this reason."""
+        if count:
+            self.skipped[reason] += count
+
+    def summary(self) -> str:
+        """Return the plain-English summary printed at the end of an import."""
+        head = "Dry run, nothing saved. " if self.dry_run else ""
+        lines = [
+            f"{head}{self.file}: read {self.read}, imported {self.imported}, updated {self.updated}, "
+            f"skipped {sum(self.skipped.values())}."
+        ]
+        lines += [f"  skipped {n}: {reason}" for reason, n in self.skipped.most_common()]
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
+
+
+def display_name(path: str | Path) -> str:
+    """Return the file name used in messages."""
+    return Path(path).name
+
+
+def check_exists(path: str | Path) -> Path:
+    """Return the path, or fail naming it if there is no such file."""
+    p = Path(path)
+    if not p.exists():
+        raise ImportFailed(Problem(str(path), None, None, "there is no such file"))
+    return p
+
+
+def read_vector(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read GeoJSON, GeoPackage or Shapefile; fail with the file's name and the reason."""
+    p = check_exists(path)
+    try:
+        frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
+        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file ({exc})")) from exc
+    if frame.crs is None:
+        if not crs:
+            raise ImportFailed(Problem(p.name, None, None, "has no coordinate reference system; give one with --crs, e.g. --crs EPSG:27700"))
+        frame = frame.set_crs(crs)
+    elif crs:
+        frame = frame.set_crs(crs, allow_override=True)
+    return frame
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
+    p = check_exists(path)
+    try:
+        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+    except Exception as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
+
+
+def is_vector(path: str | Path) -> bool:
+    """Say whether the file is a GIS vector file rather than a table."""
+    return Path(path).suffix.lower() in VECTOR_SUFFIXES
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_column(columns: Iterable[str], candidates: Sequence[str], patterns: Sequence[str] = ()) -> str | None:
+    """Return the first column matching a candidate name (case/punctuation-blind) or a regex."""
+    columns = list(columns)
+    by_norm = {_norm(c): c for c in columns}
+    for cand in candidates:
+        if _norm(cand) in by_norm:
+            return by_norm[_norm(cand)]
+    for pattern in patterns:
+        for c in columns:
+            if re.fullmatch(pattern, c, flags=re.IGNORECASE):
+                return c
+    return None
+
+
+def require_column(frame: pd.DataFrame, file: str, given: str | None, candidates: Sequence[str], patterns: Sequence[str], what: str, option: str) -> str:
+    """Return the column to use for `what`, or fail listing the columns the file has."""
+    if given:
+        if given not in frame.columns:
+            raise ImportFailed(Problem(file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"))
+        return given
+    found = find_column(frame.columns, candidates, patterns)
+    if found is None:
+        cols = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise ImportFailed(Problem(file, None, None, f"no {what} column found (columns: {cols}); name it with {option}"))
+    return found
+
+
+def text(value) -> str | None:
+    """Return a trimmed string, or None for blanks and NaN."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    s = str(value).strip()
+    return s or None
+
+
+def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
+    """Iterate over items, with a progress bar when there are many rows behind them."""
+    if (len(items) if rows is None else rows) < PROGRESS_THRESHOLD:
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
+        yield from bar
+
+
+def row_number(index: int) -> int:
+    """Return the row number a person sees in a spreadsheet (header is row 1)."""
+    return int(index) + 2

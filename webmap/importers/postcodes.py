@@ -1,0 +1,79 @@
+"""Import postcodes (OS Code-Point Open or ONS Postcode Directory style CSV)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete
+
+from ..db import db
+from ..geo import BNG, WGS84, assign_wards, normalise_postcode
+from ..models import Postcode
+from ..store import wards_frame
+from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number
+
+BATCH = 5000
+
+
+def import_postcodes(path: str | Path) -> ImportReport:
+    """Insert or update postcodes with their location and ward."""
+    table = read_table(path)
+    file = Path(path).name
+    report = ImportReport(file=file, read=len(table))
+    pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"])
+    if pc_col is None:
+        raise ImportFailed(Problem(file, None, None, "no postcode column (postcode, pcds or pcd) found"))
+    term_col = find_column(table.columns, ["doterm"])
+    if term_col:
+        terminated = table[term_col].str.strip() != ""
+        report.skip("the postcode is terminated", int(terminated.sum()))
+        table = table[~terminated].reset_index(drop=True)
+    lon, lat = _locations(table, file)
+    postcodes = table[pc_col].map(normalise_postcode)
+    bad = postcodes.isna()
+    if bad.any():
+        raise ImportFailed([Problem(file, row_number(i), pc_col, f"'{table[pc_col].iloc[i]}' is not a UK postcode")
+                            for i in np.flatnonzero(bad.to_numpy())])
+    no_place = np.isnan(lon) | np.isnan(lat)
+    report.skip("the postcode has no grid reference", int(no_place.sum()))
+    frame = pd.DataFrame({"postcode": postcodes, "lon": lon.round(6), "lat": lat.round(6)})[~no_place]
+    frame = frame.drop_duplicates("postcode", keep="last")
+    points = gpd.GeoSeries(gpd.points_from_xy(frame.lon, frame.lat), crs=WGS84, index=frame.index)
+    frame["ward_code"] = assign_wards(points, wards_frame())
+    outside = frame["ward_code"].isna()
+    if outside.any():
+        report.notes.append(f"{int(outside.sum())} postcodes lie outside the loaded wards; kept, with no ward")
+
+    records = frame.to_dict("records")
+    for start in progress(range(0, len(records), BATCH), "Importing postcodes", rows=len(records)):
+        batch = records[start:start + BATCH]
+        deleted = db.session.execute(delete(Postcode).where(Postcode.postcode.in_([r["postcode"] for r in batch]))).rowcount
+        db.session.execute(Postcode.__table__.insert(), [{**r, "ward_code": r["ward_code"] or None} for r in batch])
+        report.updated += deleted
+        report.imported += len(batch) - deleted
+    return report
+
+
+def _locations(table: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
+    """Return lon/lat arrays, from lon/lat columns or from easting/northing."""
+    lon_col = find_column(table.columns, ["longitude", "long", "lon"])
+    lat_col = find_column(table.columns, ["latitude", "lat"])
+    if lon_col and lat_col:
+        return _num(table[lon_col]), _num(table[lat_col])
+    e_col = find_column(table.columns, ["easting", "oseast1m", "eastings"])
+    n_col = find_column(table.columns, ["northing", "osnrth1m", "northings"])
+    if not (e_col and n_col):
+        raise ImportFailed(Problem(file, None, None, "needs longitude/latitude or easting/northing columns"))
+    e, n = _num(table[e_col]), _num(table[n_col])
+    pts = gpd.GeoSeries(gpd.points_from_xy(e, n), crs=BNG).to_crs(WGS84)
+    return pts.x.to_numpy(), pts.y.to_numpy()
+
+
+def _num(col: pd.Series) -> np.ndarray:
+    """Return a column as floats, NaN where blank (ONSPD leaves unplaced postcodes blank)."""
+    values = pd.to_numeric(col.str.strip(), errors="coerce").to_numpy(float, copy=True)
+    # ONSPD marks postcodes without a grid reference with latitude 99.999999.
+    values[np.abs(values) > 180] = np.nan
+    return values

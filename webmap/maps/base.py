@@ -1,0 +1,67 @@
+"""A folium map that loads nothing from a CDN, split into parts for our own page templates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import folium
+from branca.element import Element
+
+# folium's assets by the names it registers them under, pointed at /vendor (see vendor.py).
+LOCAL_FILES = {
+    "leaflet": "/vendor/leaflet/leaflet.js",
+    # folium builds popups with jQuery's $(`...`), so jQuery is needed too.
+    "jquery": "/vendor/jquery/jquery.min.js",
+    "leaflet_css": "/vendor/leaflet/leaflet.css",
+    "markerclusterjs": "/vendor/markercluster/leaflet.markercluster.js",
+    "markerclustercss": "/vendor/markercluster/MarkerCluster.css",
+    "markerclusterdefaultcss": "/vendor/markercluster/MarkerCluster.Default.css",
+}
+
+
+@dataclass(frozen=True)
+class MapParts:
+    """The three pieces a page template places: links in <head>, the map div, and its script."""
+
+    header: str
+    html: str
+    script: str
+    map_id: str
+
+
+def new_map(bounds: Sequence[float] | None, tiles_url: str | None, attribution: str | None, height: str = "100%") -> folium.Map:
+    """Return an empty map fitted to (minx, miny, maxx, maxy), with tiles only when a URL is set."""
+    m = folium.Map(location=[54.0, -2.5], zoom_start=6, tiles=None, control_scale=True, height=height,
+                   scrollWheelZoom=False)  # the page scrolls past the map instead of being trapped by it
+    if tiles_url:
+        folium.TileLayer(tiles=tiles_url, attr=attribution or "", name="Base map", control=False).add_to(m)
+    if bounds is not None and all(b == b for b in bounds):
+        minx, miny, maxx, maxy = bounds
+        m.fit_bounds([[miny, minx], [maxy, maxx]])
+    return m
+
+
+def _localise(element) -> None:
+    """Point every JS/CSS link of the map and its layers at our own files; drop unused ones."""
+    for attr in ("default_js", "default_css"):
+        links = getattr(element, attr, None)
+        if links is not None:
+            setattr(element, attr, [(name, LOCAL_FILES[name]) for name, _ in links if name in LOCAL_FILES])
+    for child in element._children.values():
+        _localise(child)
+
+
+def render_parts(m: folium.Map) -> MapParts:
+    """Render the map and return its parts for embedding in a Jinja page."""
+    _localise(m)
+    root = m.get_root()
+    root.render()
+    header = root.header.render()
+    html = root.html.render()
+    script = root.script.render()
+    return MapParts(header=header, html=html, script=script, map_id=m.get_name())
+
+
+def add_script(m: folium.Map, js: str) -> None:
+    """Append JavaScript that runs after the map is built."""
+    m.get_root().script.add_child(Element(js))

@@ -1,0 +1,90 @@
+"""Map layers: ward outlines and asset markers, with every resident-typed text escaped."""
+from __future__ import annotations
+
+import json
+from html import escape
+
+import folium
+import geopandas as gpd
+from folium.plugins import FastMarkerCluster, MarkerCluster
+
+# Above this many markers, individual markers with popups make a page too heavy.
+FAST_CLUSTER_ABOVE = 2000
+
+
+def simplify_for_display(wards: gpd.GeoDataFrame, tolerance_m: float = 20.0, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
+    """Simplify ward outlines without opening gaps between neighbours, and round coordinates."""
+    if wards.empty:
+        return wards.copy()
+    metric = wards.to_crs("EPSG:27700")
+    simplified = metric.geometry.simplify_coverage(tolerance_m)
+    out = wards.copy()
+    out["geometry"] = gpd.GeoSeries(simplified, crs=metric.crs).to_crs(wards.crs).set_precision(grid_deg)
+    return out
+
+
+def safe_text(value: object) -> str:
+    """Escape text for HTML and for the JavaScript template literals folium wraps popups in.
+
+    folium writes popup and tooltip HTML inside backticks, where `${...}` would run as code,
+    so backticks, dollars and backslashes become HTML entities as well.
+    """
+    escaped = escape(str(value))
+    return escaped.replace("\\", "&#92;").replace("`", "&#96;").replace("$", "&#36;")
+
+
+def popup_html(title: str, lines: list[tuple[str, str]], link: str | None = None) -> str:
+    """Return popup HTML in which every value is escaped, so typed text shows as text."""
+    parts = [f"<strong>{safe_text(title)}</strong>"]
+    parts += [f"<br>{safe_text(label)}: {safe_text(value)}" for label, value in lines if value]
+    if link:
+        parts.append(f'<br><a href="{safe_text(link)}">More about {safe_text(title)}</a>')
+    return "".join(parts)
+
+
+def add_wards_layer(m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards", style=None, tooltip_fields=None,
+                    tooltip_aliases=None) -> folium.GeoJson | None:
+    """Add ward outlines with a tooltip naming each ward (values escaped before folium sees them)."""
+    if wards.empty:
+        return None
+    fields = tooltip_fields or ["name"]
+    aliases = tooltip_aliases or ["Ward"]
+    shown = wards[list(dict.fromkeys([*fields, "code", "geometry"]))].copy()
+    for col in shown.columns.drop("geometry"):
+        shown[col] = shown[col].map(lambda v: safe_text(v) if v is not None and v == v else "")
+    data = json.loads(shown.to_json(drop_id=True))
+    layer = folium.GeoJson(
+        data,
+        name=name,
+        style_function=style or (lambda _f: {"color": "#1d4f91", "weight": 2, "fillColor": "#1d4f91", "fillOpacity": 0.05}),
+        highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.15},
+        tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
+    )
+    layer.add_to(m)
+    return layer
+
+
+def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str = "Community assets") -> None:
+    """Add approved assets as clustered markers; each has an accessible name and an escaped popup."""
+    if assets.empty:
+        return
+    if len(assets) > FAST_CLUSTER_ABOVE:
+        data = [[p.y, p.x, safe_text(n)] for p, n in zip(assets.geometry, assets["name"])]
+        callback = (
+            "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {alt: row[2], keyboard: true});"
+            " m.bindTooltip(row[2]); return m; }"
+        )
+        FastMarkerCluster(data, callback=callback, name=name).add_to(m)
+        return
+    cluster = MarkerCluster(name=name).add_to(m)
+    for row in assets.itertuples():
+        cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
+        html = popup_html(row.name, [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
+                          link=f"/assets/{row.asset_id}")
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            popup=folium.Popup(html, max_width=300),
+            tooltip=folium.Tooltip(safe_text(row.name)),
+            alt=str(row.name),  # Leaflet sets this as the marker image's alt text: its accessible name
+            title=str(row.name),
+        ).add_to(cluster)

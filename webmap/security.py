@@ -1,0 +1,75 @@
+"""CSRF, login sessions, rate limits and security headers in one place."""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, abort
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from .auth_user import load_user
+
+    return load_user(user_id)
+
+
+def role_required(*roles: str) -> Callable:
+    """Let only a logged-in staff member with one of these roles through (admin passes all)."""
+
+    def decorator(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role != "admin" and current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _tile_origin(tiles_url: str) -> str:
+    parts = urlsplit(tiles_url or "")
+    if not parts.scheme or not parts.netloc:
+        return ""
+    host = parts.netloc.replace("{s}.", "*.")
+    return f"{parts.scheme}://{host}"
+
+
+def init_app(app: Flask) -> None:
+    """Switch on CSRF, logins, rate limits and security headers."""
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see that page."
+    limiter.init_app(app)
+    app.config.setdefault("SESSION_COOKIE_SECURE", not app.debug and not app.testing and app.config.get("SECURE_COOKIES", False))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+
+    tiles = _tile_origin(app.config.get("TILES_URL") or "")
+
+    @app.after_request
+    def _headers(response):
+        # Folium writes its map set-up as inline scripts, hence 'unsafe-inline' for scripts;
+        # everything else (Leaflet, our CSS) comes from this server only, never a CDN.
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            f"img-src 'self' data: {tiles}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        return response

@@ -1,0 +1,101 @@
+"""Load and save GeoDataFrames to and from the database; the only place that knows SQL."""
+from __future__ import annotations
+
+from typing import Iterable
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import select
+
+from .db import db
+from .models import Asset, Category, Need, PopulationArea, Postcode, Ward, asset_categories
+
+WGS84 = "EPSG:4326"
+
+
+def wards_frame() -> gpd.GeoDataFrame:
+    """Return every ward as a GeoDataFrame in EPSG:4326."""
+    rows = db.session.execute(
+        select(Ward.code, Ward.name, Ward.lad_code, Ward.lad_name, Ward.population, Ward.deprivation, Ward.geom).order_by(Ward.code)
+    ).all()
+    frame = pd.DataFrame(rows, columns=["code", "name", "lad_code", "lad_name", "population", "deprivation", "geometry"])
+    frame["population"] = frame["population"].astype(float)
+    frame["deprivation"] = frame["deprivation"].astype(float)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
+
+
+def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False) -> gpd.GeoDataFrame:
+    """Return assets (public fields only) as points in EPSG:4326.
+
+    With explode=True there is one row per (asset, category) pair, the shape the gap
+    analysis takes; otherwise `categories` holds a ";"-joined list.
+    """
+    query = (
+        select(Asset.id, Asset.name, Asset.kind, Asset.ward_code, Asset.postcode, Asset.address, Asset.website,
+               Asset.phone, Asset.opening_times, Asset.description, Asset.source, Asset.lon, Asset.lat,
+               asset_categories.c.category_id)
+        .join(asset_categories, asset_categories.c.asset_id == Asset.id, isouter=True)
+        .where(Asset.status.in_(list(statuses)))
+        .order_by(Asset.id)
+    )
+    if category:
+        query = query.where(asset_categories.c.category_id == category)
+    columns = ["asset_id", "name", "kind", "ward_code", "postcode", "address", "website", "phone",
+               "opening_times", "description", "source", "lon", "lat", "category"]
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
+    if not explode:
+        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if c))
+        frame = frame.drop_duplicates("asset_id").drop(columns="category").set_index("asset_id")
+        frame["categories"] = cats
+        frame = frame.reset_index()
+    geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) if len(frame) else []
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+def needs_frame(category: str | None = None) -> pd.DataFrame:
+    """Return stated needs summed per ward and category."""
+    query = select(Need.ward_code, Need.category_id, Need.count)
+    if category:
+        query = query.where(Need.category_id == category)
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=["ward_code", "category", "count"])
+    frame["count"] = frame["count"].astype(float)
+    return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
+
+
+def population_points() -> gpd.GeoDataFrame | None:
+    """Return small-area population points (e.g. LSOAs) where they have locations, else None."""
+    rows = db.session.execute(
+        select(PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon, PopulationArea.lat)
+        .where(PopulationArea.lon.is_not(None))
+    ).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["code", "ward_code", "population", "lon", "lat"])
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat), crs=WGS84)
+
+
+def categories() -> list[Category]:
+    """Return the category taxonomy in display order."""
+    return list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.label)))
+
+
+def category_labels() -> dict[str, str]:
+    """Return {category id: label}."""
+    return {c.id: c.label for c in categories()}
+
+
+def lookup_postcode(postcode: str) -> Postcode | None:
+    """Return the imported postcode record, or None when it is not known."""
+    from .geo import normalise_postcode
+
+    normalised = normalise_postcode(postcode)
+    return db.session.get(Postcode, normalised) if normalised else None
+
+
+def ward_at(lon: float, lat: float) -> Ward | None:
+    """Return the ward holding this point, or None when it lies outside every ward."""
+    from .geo import WardLocator
+
+    code = WardLocator.from_database().locate_one(lon, lat)
+    return db.session.scalar(select(Ward).where(Ward.code == code)) if code else None

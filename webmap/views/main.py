@@ -1,0 +1,59 @@
+"""Public pages: the home map with its list, and "About the data"."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from .. import store
+from ..db import db
+from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from ..models import DataSource
+
+bp = Blueprint("main", __name__)
+
+
+def page_number() -> int:
+    """Return the ?page= number (1 when missing or not a positive whole number)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def map_for(wards, assets, labels):
+    """Build the standard map of ward outlines and asset markers."""
+    bounds = wards.total_bounds if len(wards) else None
+    m = new_map(bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    add_wards_layer(m, simplify_for_display(wards))
+    add_asset_markers(m, assets, labels)
+    return render_parts(m)
+
+
+@bp.get("/")
+def index():
+    """Show the map of wards and approved assets, with the same places as a list."""
+    labels = store.category_labels()
+    category = request.args.get("category") or None
+    if category and category not in labels:
+        abort(400, f"'{category}' is not a category on this map.")
+    wards = store.wards_frame()
+    assets = store.assets_frame(category=category)
+    ward_names = dict(zip(wards["code"], wards["name"]))
+    assets["ward_name"] = assets["ward_code"].map(ward_names)
+    parts = map_for(wards, assets, labels)
+
+    size = int(current_app.config["PAGE_SIZE"])
+    pages = max(1, math.ceil(len(assets) / size))
+    page = min(page_number(), pages)
+    listed = assets.sort_values(["name", "asset_id"]).iloc[(page - 1) * size: page * size]
+    counts = assets.groupby("ward_code").size()
+    ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
+    return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
+                           labels=labels, category=category, categories=store.categories(), ward_rows=ward_rows)
+
+
+@bp.get("/about")
+def about():
+    """Explain where the data comes from, with every attribution its licence asks for."""
+    sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
+    return render_template("about.html", sources=sources)
