@@ -78,17 +78,16 @@ def assign_to_wards(points: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Ser
 
 def _assign_points(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Assign supplied points to wards, dropping (and counting) those outside or without population."""
-    result = points[["population", points.geometry.name]].copy()
-    result["population"] = pd.to_numeric(result["population"]).astype("float64")
-    result["ward_code"] = assign_to_wards(result, wards).to_numpy()
-    keep = result["ward_code"].notna().to_numpy() & result["population"].notna().to_numpy()
-    dropped = int((~keep).sum())
-    result = result.loc[keep].reset_index(drop=True)
-    result = result.set_geometry(points.geometry.name).rename_geometry("geometry")
-    covered = set(result["ward_code"])
-    result = gpd.GeoDataFrame(result[["ward_code", "population", "geometry"]], geometry="geometry", crs=wards.crs)
-    result.attrs["dropped_points"] = dropped
-    result.attrs["wards_without_population"] = sorted(set(wards["code"]) - covered)
+    population = pd.to_numeric(points["population"]).to_numpy(dtype="float64", na_value=np.nan)
+    codes = assign_to_wards(points, wards).to_numpy()
+    keep = pd.notna(codes) & ~np.isnan(population)
+    result = gpd.GeoDataFrame(
+        {"ward_code": codes[keep], "population": population[keep]},
+        geometry=np.asarray(points.geometry.values)[keep],
+        crs=wards.crs,
+    )
+    result.attrs["dropped_points"] = int((~keep).sum())
+    result.attrs["wards_without_population"] = sorted(set(wards["code"]) - set(result["ward_code"]))
     return result
 
 
