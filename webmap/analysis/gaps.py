@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import access as _access
 from ._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
@@ -94,11 +95,11 @@ def overall_gaps(
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight)
     asked = ctx.needs.groupby("category")["count"].sum()
     categories = sorted(asked.index[asked > 0])
-    base = _category_table(ctx, categories[0] if categories else "")
+    base = _category_table(ctx, categories[0] if categories else "", detail=False)
     out = base[["ward_code", "ward_name", "population", "population_method", "deprivation"]].copy()
     out.insert(2, "category", "all")
     if categories:
-        tables = [_category_table(ctx, c) for c in categories]
+        tables = [_category_table(ctx, c, detail=False) for c in categories]
         gaps = np.column_stack([t["gap_score"].to_numpy() for t in tables])
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
     else:
@@ -221,8 +222,12 @@ def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
 
 
-def _category_table(ctx: _Context, category: str) -> pd.DataFrame:
-    """The per-ward gap table for one category (no geometry, not yet ranked)."""
+def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.DataFrame:
+    """The per-ward gap table for one category (no geometry, not yet ranked).
+
+    ``detail=False`` (used by overall_gaps, which only needs gap and need) skips the
+    explanatory assets_within_distance count, the costliest column on national data.
+    """
     wards = ctx.wards
     codes = wards["code"].astype(str).to_numpy()
     pop = ctx.population
@@ -231,7 +236,7 @@ def _category_table(ctx: _Context, category: str) -> pd.DataFrame:
     assets = assets.drop_duplicates("asset_id")
 
     in_ward = assets["ward_code"].dropna().value_counts().reindex(codes, fill_value=0).to_numpy(dtype="float64")
-    within = _assets_within(wards, assets, ctx.distance)
+    within = _assets_within(wards, assets, ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
     share = _access.share_within(ctx.points, assets, ctx.distance)["access_share"].reindex(codes).to_numpy(dtype="float64")
     share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
     per_1000 = _per_1000(in_ward, pop)
@@ -282,7 +287,9 @@ def _assets_within(wards: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
     """Distinct assets inside each ward or within *distance* m of its boundary."""
     if len(assets) == 0:
         return np.zeros(len(wards), dtype=np.int64)
-    _, ward_idx = wards.sindex.query(assets.geometry.values, predicate="dwithin", distance=distance)
+    # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
+    tree = shapely.STRtree(np.asarray(assets.geometry.values))
+    ward_idx, _ = tree.query(np.asarray(wards.geometry.values), predicate="dwithin", distance=distance)
     return np.bincount(ward_idx, minlength=len(wards)).astype(np.int64)
 
 
