@@ -78,7 +78,7 @@ def gap_table(
         return overall_gaps(wards, assets, needs, method, distance, population, deprivation_weight)
     if not isinstance(category, str) or not category:
         raise TypeError(f"category must be a non-empty str or None, got {category!r}")
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, [category])
     return _finish(_category_table(ctx, category), ctx)
 
 
@@ -92,9 +92,12 @@ def overall_gaps(
     deprivation_weight: bool = False,
 ) -> gpd.GeoDataFrame:
     """Per ward: need-weighted mean gap over every category residents asked for, plus top_category."""
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight)
-    asked = ctx.needs.groupby("category")["count"].sum()
+    require_frame(needs, "needs", geo=False)
+    require_columns(needs, NEED_COLUMNS, "needs")
+    require_numeric(needs, "count", "needs", allow_nan=False)
+    asked = _prepare_needs(needs).groupby("category")["count"].sum()
     categories = sorted(asked.index[asked > 0])
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
     base = _category_table(ctx, categories[0] if categories else "", detail=False)
     out = base[["ward_code", "ward_name", "population", "population_method", "deprivation"]].copy()
     out.insert(2, "category", "all")
@@ -146,8 +149,12 @@ def _context(
     distance: float,
     population: gpd.GeoDataFrame | None,
     deprivation_weight: bool,
+    categories: list[str] | None = None,
 ) -> _Context:
-    """Validate every input, reproject to a metric CRS and build population points once."""
+    """Validate every input, reproject to a metric CRS and build population points once.
+
+    *categories* limits the (costly) asset-to-ward assignment to the categories analysed.
+    """
     require_frame(wards, "wards", geo=True)
     require_frame(assets, "assets", geo=True)
     require_frame(needs, "needs", geo=False)
@@ -180,7 +187,7 @@ def _context(
         points=points,
         population=pop,
         population_method=pop_methods,
-        assets=_prepare_assets(assets, metric),
+        assets=_prepare_assets(assets, metric, categories),
         needs=_prepare_needs(needs),
         method=method,
         distance=distance,
@@ -199,13 +206,15 @@ def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: 
     return pop, np.where(np.isnan(pop), "unknown", method).astype(object)
 
 
-def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Metric copy of the assets with the ward each falls in (outside all wards: NaN)."""
+def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None) -> gpd.GeoDataFrame:
+    """Metric copy of the assets (of *categories*, if given) with the ward each falls in (else NaN)."""
     if len(assets) == 0:
         # An empty layer may arrive without a CRS; it has nothing to reproject.
         return gpd.GeoDataFrame({"asset_id": [], "category": [], "ward_code": []}, geometry=[], crs=wards.crs)
     require_crs(assets, "assets")
     require_geom_types(assets, {"Point"}, "assets")
+    if categories is not None:
+        assets = assets[assets["category"].astype(str).isin(categories)]
     # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
     metric = align_crs(wards, assets[["asset_id", "category", assets.geometry.name]], "assets").copy()
     metric["category"] = metric["category"].astype(str)
