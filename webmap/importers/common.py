@@ -100,6 +100,8 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
         frame = frame.set_crs(crs)
     elif crs:
         frame = frame.set_crs(crs, allow_override=True)
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
     return frame
 
 
@@ -107,11 +109,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
     p = check_exists(path)
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+        try:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+            click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
     except Exception as exc:
         raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
+    return frame
 
 
 def is_vector(path: str | Path) -> bool:
