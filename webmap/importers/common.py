@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,7 @@ def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
     if (len(items) if rows is None else rows) < PROGRESS_THRESHOLD:
         yield from items
         return
-    with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
 
 
