@@ -111,7 +111,9 @@ def test_polygons_become_points_inside_them(wards_app, tmp_path):
     path = write_vector(tmp_path / "sites.geojson", [
         {"name": "Park", "category": "green_space", "geometry": ell},
         {"name": "Square", "category": "green_space", "geometry": shapely.box(-2.19, 53.51, -2.17, 53.52)},
-        {"name": "Point", "category": "green_space", "geometry": shapely.Point(IN_B)}])
+        {"name": "Point", "category": "green_space", "geometry": shapely.Point(IN_B)},
+        {"name": "Two sites", "category": "green_space", "geometry": shapely.MultiPoint([IN_A, (-2.17, 53.53)])},
+        {"name": "Path", "category": "green_space", "geometry": shapely.LineString([(-2.14, 53.51), (-2.12, 53.51)])}])
 
     result = run(wards_app, "import-assets", path)
 
@@ -123,6 +125,8 @@ def test_polygons_become_points_inside_them(wards_app, tmp_path):
     assert shapely.box(-2.19, 53.51, -2.17, 53.52).contains(found["Square"]["geom"])
     assert found["Square"]["ward"] == WARD_A
     assert (found["Point"]["lon"], found["Point"]["lat"]) == IN_B
+    assert found["Two sites"]["geom"].geom_type == "Point" and found["Two sites"]["ward"] == WARD_A
+    assert shapely.LineString([(-2.14, 53.51), (-2.12, 53.51)]).distance(found["Path"]["geom"]) < 1e-7
 
 
 def test_points_outside_every_ward_are_skipped_and_named(wards_app, tmp_path):

@@ -68,7 +68,8 @@ def _read_points(path: str | Path, crs: str | None) -> gpd.GeoDataFrame:
     """Return the file's rows as points in EPSG:4326 (polygons become representative points)."""
     if is_vector(path):
         frame = read_vector(path, crs=crs)
-        polygonal = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"])
+        # Polygons, lines and multi-points all become one point that lies on the feature.
+        polygonal = frame.geometry.notna() & ~frame.geometry.is_empty & (frame.geometry.geom_type != "Point")
         if polygonal.any():
             frame = frame.copy()
             frame.loc[polygonal, "geometry"] = frame.loc[polygonal, "geometry"].representative_point()
