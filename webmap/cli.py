@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -63,6 +64,7 @@ def init_database() -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or upgrade the database and load the categories (safe to run again)."""
     init_database()
@@ -70,6 +72,7 @@ def init_db_command() -> None:
 
 
 @click.command("load-sample")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Load even if the database already has wards.")
 def load_sample_command(force: bool) -> None:
     """Load the fictional sample area when the database is empty."""
@@ -82,6 +85,7 @@ def load_sample_command(force: bool) -> None:
 
 
 @click.command("import-wards")
+@with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--code-col", help="Column holding the ONS ward code (found automatically if left out).")
 @click.option("--name-col", help="Column holding the ward name.")
@@ -97,6 +101,7 @@ def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_
 
 
 @click.command("import-assets")
+@with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--category-col", help="Column holding category ids or labels (';' between several).")
 @click.option("--source", help="Name of the source (default: the file name); re-importing it updates.")
@@ -119,6 +124,7 @@ def import_assets_command(path, category_col, source, category_map, add_categori
 
 
 @click.command("import-population")
+@with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--lookup", type=click.Path(), help="Small area (LSOA) to ward lookup CSV, for small-area tables.")
 @click.option("--lsoa-vintage", help="Use only lookup rows of this vintage (e.g. 2021).")
@@ -135,6 +141,7 @@ def import_population_command(path, lookup, lsoa_vintage, population_col, code_c
 
 
 @click.command("import-postcodes")
+@with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
@@ -146,6 +153,7 @@ def import_postcodes_command(path, attribution, dry_run) -> None:
 
 
 @click.command("import-categories")
+@with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 def import_categories_command(path, dry_run) -> None:

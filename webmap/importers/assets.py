@@ -68,7 +68,8 @@ def _read_points(path: str | Path, crs: str | None) -> gpd.GeoDataFrame:
     """Return the file's rows as points in EPSG:4326 (polygons become representative points)."""
     if is_vector(path):
         frame = read_vector(path, crs=crs)
-        polygonal = frame.geometry.geom_type.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"])
+        # Polygons, lines and multi-points all become one point that lies on the feature.
+        polygonal = frame.geometry.notna() & ~frame.geometry.is_empty & (frame.geometry.geom_type != "Point")
         if polygonal.any():
             frame = frame.copy()
             frame.loc[polygonal, "geometry"] = frame.loc[polygonal, "geometry"].representative_point()
@@ -87,7 +88,7 @@ def _table_points(table: pd.DataFrame, file: str) -> gpd.GeoDataFrame:
     pc = find_column(table.columns, FIELDS["postcode"])
     if lon and lat:
         xs, ys = _numbers(table, lon, file), _numbers(table, lat, file)
-        bad = [Problem(file, row_number(i), lon, f"({x}, {y}) is not a longitude/latitude")
+        bad = [Problem(file, row_number(i), lon if not -180 <= x <= 180 else lat, f"({x}, {y}) is not a longitude/latitude")
                for i, (x, y) in enumerate(zip(xs, ys)) if not (-180 <= x <= 180 and -90 <= y <= 90)]
         if bad:
             raise ImportFailed(bad)
@@ -154,14 +155,15 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
         raise ImportFailed(Problem(file, None, col, f"these categories are not in the taxonomy: {listing}. "
                                    "Map them with --category-map FILE or add them with --add-categories"))
     if unknown:
-        _add_categories(unknown, known, report)
-        return _resolve_categories(frame, file, col, mapping, False, report)
+        added = _add_categories(unknown, known, report)
+        return _resolve_categories(frame, file, col, {**mapping, **added}, False, report)
     return resolved
 
 
-def _add_categories(values: dict[str, int], known: dict[str, Category], report: ImportReport) -> None:
-    """Add categories for new values (id made from the text)."""
+def _add_categories(values: dict[str, int], known: dict[str, Category], report: ImportReport) -> dict[str, str]:
+    """Add categories for new values (id made from the text); return {value: id} for every value."""
     order = max((c.sort_order for c in known.values()), default=0)
+    added = {}
     for value in sorted(values):
         cid = "".join(ch if ch.isalnum() else "_" for ch in value.lower()).strip("_")[:50] or "other"
         if cid not in known:
@@ -169,7 +171,10 @@ def _add_categories(values: dict[str, int], known: dict[str, Category], report: 
             known[cid] = Category(id=cid, label=value[:100], sort_order=order, description=f"Added by import of {report.file}")
             db.session.add(known[cid])
             report.notes.append(f"added category '{cid}' for '{value}'")
+        # Mapped explicitly: "Food-Support" makes the id food_support, which may already exist.
+        added[value.lower()] = cid
     db.session.flush()
+    return added
 
 
 def _source_id(row, id_col: str | None, name: str) -> str:

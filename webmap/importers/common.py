@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,8 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
         frame = frame.set_crs(crs)
     elif crs:
         frame = frame.set_crs(crs, allow_override=True)
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
     return frame
 
 
@@ -107,11 +110,16 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
     p = check_exists(path)
     try:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        return pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+        try:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+            click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
     except Exception as exc:
         raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
+    return frame
 
 
 def is_vector(path: str | Path) -> bool:
@@ -168,7 +176,7 @@ def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
     if (len(items) if rows is None else rows) < PROGRESS_THRESHOLD:
         yield from items
         return
-    with click.progressbar(items, label=label, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from ..db import db
 from ..geo import normalise_postcode
@@ -14,7 +14,10 @@ from .wards import CODE_NAMES, CODE_PATTERNS
 
 
 def import_needs(path: str | Path, source: str = "survey", category_map: dict[str, str] | None = None) -> ImportReport:
-    """Add needs from a table: ward code or postcode, category, and a count (or one response per row)."""
+    """Add needs from a table: ward code or postcode, category, and a count (or one response per row).
+
+    Needs imported earlier from the same source are replaced, so re-importing a survey does not count it twice.
+    """
     table = read_table(path)
     file = Path(path).name
     report = ImportReport(file=file, read=len(table))
@@ -50,6 +53,9 @@ def import_needs(path: str | Path, source: str = "survey", category_map: dict[st
                               comment=(text(row[comment_col]) if comment_col else None)))
     if problems:
         raise ImportFailed(problems)
+    replaced = db.session.execute(delete(Need).where(Need.source == source)).rowcount
+    if replaced:
+        report.notes.append(f"replaced {replaced} needs imported earlier from '{source}'")
     db.session.add_all(needs)
     db.session.flush()
     report.imported = len(needs)

@@ -64,8 +64,12 @@ def _ward_level(table, file, values, code_col, wards, report) -> None:
 def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, report) -> None:
     lookup = read_table(lookup_path)
     lookup_file = Path(lookup_path).name
-    if vintage and "lsoa_vintage" in lookup.columns:
+    if vintage:
+        if "lsoa_vintage" not in lookup.columns:
+            raise ImportFailed(Problem(lookup_file, None, "lsoa_vintage", "--lsoa-vintage was given but the lookup has no such column"))
         lookup = lookup[lookup["lsoa_vintage"].str.strip() == str(vintage)]
+        if lookup.empty:
+            raise ImportFailed(Problem(lookup_file, None, "lsoa_vintage", f"no rows have the vintage {vintage}"))
     l_area = require_column(lookup, lookup_file, None, LSOA_NAMES, LSOA_PATTERNS, "small-area code", "--lsoa-vintage")
     l_ward = require_column(lookup, lookup_file, None, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
     dupes = lookup[l_area][lookup[l_area].duplicated()]

@@ -29,17 +29,20 @@ def import_postcodes(path: str | Path) -> ImportReport:
     if term_col:
         terminated = table[term_col].str.strip() != ""
         report.skip("the postcode is terminated", int(terminated.sum()))
-        table = table[~terminated].reset_index(drop=True)
+        # Keep the original index: it gives the row numbers named in messages.
+        table = table[~terminated]
     lon, lat = _locations(table, file)
     postcodes = table[pc_col].map(normalise_postcode)
     bad = postcodes.isna()
     if bad.any():
-        raise ImportFailed([Problem(file, row_number(i), pc_col, f"'{table[pc_col].iloc[i]}' is not a UK postcode")
-                            for i in np.flatnonzero(bad.to_numpy())])
+        raise ImportFailed([Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode")
+                            for i in table.index[bad.to_numpy()]])
     no_place = np.isnan(lon) | np.isnan(lat)
     report.skip("the postcode has no grid reference", int(no_place.sum()))
     frame = pd.DataFrame({"postcode": postcodes, "lon": lon.round(6), "lat": lat.round(6)})[~no_place]
-    frame = frame.drop_duplicates("postcode", keep="last")
+    repeated = frame.duplicated("postcode", keep="last")
+    report.skip("the postcode appears again later in the file (the later row is used)", int(repeated.sum()))
+    frame = frame[~repeated]
     points = gpd.GeoSeries(gpd.points_from_xy(frame.lon, frame.lat), crs=WGS84, index=frame.index)
     frame["ward_code"] = assign_wards(points, wards_frame())
     outside = frame["ward_code"].isna()
@@ -61,19 +64,24 @@ def _locations(table: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
     lon_col = find_column(table.columns, ["longitude", "long", "lon"])
     lat_col = find_column(table.columns, ["latitude", "lat"])
     if lon_col and lat_col:
-        return _num(table[lon_col]), _num(table[lat_col])
+        lon, lat = _num(table[lon_col]), _num(table[lat_col])
+        # ONSPD marks postcodes without a grid reference with latitude 99.999999 (and longitude 0).
+        unplaced = ~((np.abs(lon) <= 180) & (np.abs(lat) <= 90))
+        lon[unplaced] = lat[unplaced] = np.nan
+        return lon, lat
     e_col = find_column(table.columns, ["easting", "oseast1m", "eastings"])
     n_col = find_column(table.columns, ["northing", "osnrth1m", "northings"])
     if not (e_col and n_col):
         raise ImportFailed(Problem(file, None, None, "needs longitude/latitude or easting/northing columns"))
     e, n = _num(table[e_col]), _num(table[n_col])
-    pts = gpd.GeoSeries(gpd.points_from_xy(e, n), crs=BNG).to_crs(WGS84)
-    return pts.x.to_numpy(), pts.y.to_numpy()
+    # Code-Point Open gives 0,0 for postcodes it cannot place (quality 90).
+    unplaced = ~(np.isfinite(e) & np.isfinite(n)) | ((e == 0) & (n == 0))
+    pts = gpd.GeoSeries(gpd.points_from_xy(np.where(unplaced, 0, e), np.where(unplaced, 0, n)), crs=BNG).to_crs(WGS84)
+    lon, lat = pts.x.to_numpy(copy=True), pts.y.to_numpy(copy=True)
+    lon[unplaced] = lat[unplaced] = np.nan
+    return lon, lat
 
 
 def _num(col: pd.Series) -> np.ndarray:
     """Return a column as floats, NaN where blank (ONSPD leaves unplaced postcodes blank)."""
-    values = pd.to_numeric(col.str.strip(), errors="coerce").to_numpy(float, copy=True)
-    # ONSPD marks postcodes without a grid reference with latitude 99.999999.
-    values[np.abs(values) > 180] = np.nan
-    return values
+    return pd.to_numeric(col.str.strip(), errors="coerce").to_numpy(float, copy=True)
