@@ -257,3 +257,41 @@ def test_api_nearby_bad_input_is_a_clear_400(client, query, words):
     assert response.status_code == 400
     assert response.json["error"]["status"] == 400
     assert words in response.json["error"]["message"]
+
+
+@pytest.mark.browser
+def test_browser_postcode_search_shows_list_and_markers(live_server, sample_app, page):
+    pc = a_postcode(sample_app)
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server}/partners")
+    page.get_by_label("Postcode").fill(pc.postcode)
+    page.get_by_label("Distance, in metres").fill("2000")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#results ol li")
+    items = page.locator("#results ol li")
+    expected = within(sample_app, pc.lon, pc.lat, 2000)
+    assert items.count() == min(len(expected), sample_app.config["PAGE_SIZE"]) > 0
+    assert "straight-line distance" in items.first.inner_text()
+    markers = page.locator(".folium-map .leaflet-marker-icon")
+    markers.first.wait_for()
+    assert markers.count() == items.count()
+    # The first marker is named like the first place in the list.
+    first_name = items.first.locator("a").inner_text()
+    assert markers.first.get_attribute("alt") == f"1. {first_name}"
+    assert page.locator(".folium-map svg path").count() == 2  # the search circle and its centre
+    assert not errors, errors
+
+
+@pytest.mark.browser
+def test_browser_clicking_the_map_fills_the_point(live_server, page):
+    page.goto(f"{live_server}/partners")
+    page.get_by_label("Postcode").fill("XX1 1AA")
+    page.locator(".folium-map").click()
+    assert page.get_by_label("Latitude").input_value() != ""
+    assert page.get_by_label("Longitude").input_value() != ""
+    assert page.get_by_label("Postcode").input_value() == ""
+    assert "Point chosen on the map" in page.locator("#place-status").inner_text()
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_selector("#results-heading")
+    assert "of the chosen point" in page.locator("#results-heading").inner_text()
