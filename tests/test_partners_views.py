@@ -279,7 +279,7 @@ def test_browser_postcode_search_shows_list_and_markers(live_server, sample_app,
     # The first marker is named like the first place in the list.
     first_name = items.first.locator("a").inner_text()
     assert markers.first.get_attribute("alt") == f"1. {first_name}"
-    assert page.locator(".folium-map svg path").count() == 2  # the search circle and its centre
+    assert page.locator(".folium-map .leaflet-overlay-pane path").count() == 2  # the search circle and its centre
     assert not errors, errors
 
 
