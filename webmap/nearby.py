@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 import numpy as np
 from pyproj import Geod
 from sqlalchemy import cast, func, select, text
+from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import Select
 from sqlalchemy.types import UserDefinedType
 
@@ -80,13 +81,23 @@ def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind:
 
 
 def postgis_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                  kind: str | None = None, exclude_id: int | None = None) -> Select:
-    """Return SELECT (id, distance_m) nearest first, using the ix_assets_geog GiST index."""
+                  kind: str | None = None, exclude_id: int | None = None, entity=Asset.id) -> Select:
+    """Return SELECT (entity, distance_m) nearest first, using the ix_assets_geog GiST index.
+
+    entity is Asset.id by default, or Asset to fetch whole assets in the same round trip.
+    """
+    lon, lat, radius_m = float(lon), float(lat), float(radius_m)  # plain floats, never numpy scalars
     here = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), _Geography())
     geog = cast(Asset.geom, _Geography())
     distance = func.ST_Distance(geog, here).label("distance_m")
-    query = select(Asset.id, distance).where(Asset.status == "approved", func.ST_DWithin(geog, here, radius_m))
+    query = select(entity, distance).where(Asset.status == "approved", func.ST_DWithin(geog, here, radius_m))
     return _filtered(query, categories, match, kind, exclude_id).order_by(distance, Asset.id)
+
+
+def _page(query: Select, limit: int | None, offset: int) -> Select:
+    if offset:
+        query = query.offset(offset)
+    return query if limit is None else query.limit(limit)
 
 
 def sqlite_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
@@ -118,11 +129,7 @@ def nearby_ids(lon: float, lat: float, radius_m: float, categories=None, match: 
                limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[int, float]]:
     """Return (asset id, distance_m) of approved assets within radius_m, nearest first."""
     if is_postgres():
-        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id)
-        if offset:
-            query = query.offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
+        query = _page(postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id), limit, offset)
         return [(int(i), float(d)) for i, d in db.session.execute(query).all()]
     hits = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id)
     return hits[offset: None if limit is None else offset + limit]
@@ -131,10 +138,17 @@ def nearby_ids(lon: float, lat: float, radius_m: float, categories=None, match: 
 def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
                 limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[Asset, float]]:
     """Return (asset, distance_m) for approved assets within radius_m metres, nearest first."""
+    # Ward outlines can be large; a result only needs the ward's name.
+    ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
+    if is_postgres():
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, entity=Asset)
+        rows = db.session.execute(_page(query, limit, offset).options(ward_name_only)).all()
+        return [(asset, float(d)) for asset, d in rows]
     hits = nearby_ids(lon, lat, radius_m, categories, match, kind, limit, offset, exclude_id)
     if not hits:
         return []
-    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])))}
+    query = select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(ward_name_only)
+    assets = {a.id: a for a in db.session.scalars(query)}
     return [(assets[i], d) for i, d in hits if i in assets]
 
 

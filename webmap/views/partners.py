@@ -70,18 +70,18 @@ def search():
     """Find approved places near a postcode or point, by category and kind, nearest first."""
     labels = store.category_labels()
     args = request.args
-    search, errors, results, total, page, pages = None, {}, [], 0, 1, 1
+    wanted, errors, results, total, page, pages = None, {}, [], 0, 1, 1
     if _searched(args):
-        search, errors = parse_search(args, labels=labels)
-    if search is not None:
-        results, total, page, pages = _results_page(search)
+        wanted, errors = parse_search(args, labels=labels)
+    if wanted is not None:
+        results, total, page, pages = _results_page(wanted)
     size = int(current_app.config["PAGE_SIZE"])
-    parts = _map(search, results, labels, first_number=(page - 1) * size + 1)
+    parts = _map(wanted, results, labels, first_number=(page - 1) * size + 1)
     paging = {k: v for k, v in {"postcode": args.get("postcode"), "lat": args.get("lat"), "lon": args.get("lon"),
                                 "category": selected_categories(args) or None, "match": args.get("match"),
                                 "kind": args.get("kind"), "radius": args.get("radius")}.items() if v}
     html = render_template(
-        "partners/search.html", map=parts, search=search, errors=errors, error_list=_error_list(errors),
+        "partners/search.html", map=parts, search=wanted, errors=errors, error_list=_error_list(errors),
         results=results, total=total, page=page, pages=pages, first_number=(page - 1) * size + 1, paging=paging,
         labels=labels, categories=store.categories(), kinds=ASSET_KINDS, args=args,
         chosen=set(selected_categories(args)), max_radius=MAX_RADIUS_M,
