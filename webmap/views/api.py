@@ -42,3 +42,43 @@ def categories_json():
     data = [{"id": c.id, "label": c.label, "group": c.group, "description": c.description, "osm_tags": c.tag_list()}
             for c in store.categories()]
     return Response(json.dumps(data), mimetype="application/json")
+
+
+NEARBY_LIMIT, NEARBY_MAX_LIMIT = 100, 1000
+
+
+def _whole_number(name: str, default: int, low: int, high: int) -> int:
+    raw = (request.args.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        abort(400, f"{name}: must be a whole number from {low} to {high:,}.")
+    return int(raw)
+
+
+@bp.get("/nearby")
+def nearby():
+    """Return approved assets within ?radius= metres of ?lat=&lon= (or ?postcode=), nearest first, as GeoJSON."""
+    from ..nearby import count_nearby, find_nearby
+    from .nearby_input import FIELD_NAMES_API, parse_search
+
+    search, errors = parse_search(request.args)
+    if errors:
+        abort(400, " ".join(f"{FIELD_NAMES_API.get(f, f)}: {m}." for f, m in errors.items()))
+    limit = _whole_number("limit", NEARBY_LIMIT, 1, NEARBY_MAX_LIMIT)
+    offset = _whole_number("offset", 0, 0, 10_000_000)
+    results = find_nearby(search.lon, search.lat, search.radius_m, limit=limit, offset=offset, **search.query_args())
+    features = [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [asset.lon, asset.lat]},
+         "properties": {**asset.public_dict(), "distance_m": round(distance, 1)}}
+        for asset, distance in results
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberMatched": count_nearby(search.lon, search.lat, search.radius_m, **search.query_args()),
+        "numberReturned": len(features),
+        "search": {"lat": search.lat, "lon": search.lon, "radius_m": search.radius_m, "category": search.categories,
+                   "match": search.match, "kind": search.kind, "distance": "geodesic (straight line), metres"},
+    }
+    return Response(json.dumps(body), mimetype="application/geo+json")

@@ -1,0 +1,191 @@
+"""Radius search over approved assets; the only place that knows the SQL for it.
+
+Distances are geodesic, on the WGS84 spheroid, in metres: PostGIS geography
+(`ST_DWithin`/`ST_Distance` with their default use_spheroid=true) and, on SQLite,
+`pyproj.Geod(ellps="WGS84")` after an indexed lon/lat bounding-box prefilter. Both are
+Karney's geodesic algorithm, so the two backends agree to well under a millimetre.
+A geodesic is the straight line on the ground, which is what the pages label as the
+"straight-line distance"; it is not a walking distance.
+"""
+from __future__ import annotations
+
+import math
+from typing import Iterable, Sequence
+
+import numpy as np
+from pyproj import Geod
+from sqlalchemy import cast, func, select, text
+from sqlalchemy.orm import joinedload
+from sqlalchemy.sql import Select
+from sqlalchemy.types import UserDefinedType
+
+from .db import db, is_postgres
+from .models import Asset, Ward, asset_categories
+
+GEOD = Geod(ellps="WGS84")
+MATCHES = ("any", "all")
+# Smallest radii of curvature of the WGS84 ellipsoid (meridional at the equator, and the
+# equatorial radius for parallels): dividing by them over-estimates a box in degrees, so
+# the prefilter never drops an asset that is really inside the circle.
+_MIN_MERIDIONAL_RADIUS = 6_335_439.0
+_EQUATORIAL_RADIUS = 6_378_137.0
+
+
+class _Geography(UserDefinedType):
+    """The bare PostGIS `geography` type, so `CAST(geom AS geography)` matches ix_assets_geog."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "geography"
+
+
+def bounding_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
+    """Return (min lon, min lat, max lon, max lat) safely enclosing a circle of radius_m metres."""
+    dlat = math.degrees(radius_m / _MIN_MERIDIONAL_RADIUS) * 1.01
+    far_lat = min(90.0, abs(lat) + dlat)
+    cos_far = math.cos(math.radians(far_lat))
+    dlon = 180.0 if cos_far < 1e-9 else min(180.0, math.degrees(radius_m / (_EQUATORIAL_RADIUS * cos_far)) * 1.01)
+    return lon - dlon, max(-90.0, lat - dlat), lon + dlon, min(90.0, lat + dlat)
+
+
+def geodesic_m(lon: float, lat: float, lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
+    """Return geodesic distances in metres from one point to many (WGS84 spheroid)."""
+    lons = np.asarray(lons, dtype=float)
+    lats = np.asarray(lats, dtype=float)
+    if lons.size == 0:
+        return np.zeros(0)
+    _, _, dist = GEOD.inv(np.full(lons.shape, lon), np.full(lats.shape, lat), lons, lats)
+    return np.asarray(dist, dtype=float)
+
+
+def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind: str | None,
+              exclude_id: int | None) -> Select:
+    """Add the category, kind and exclusion filters shared by both backends."""
+    if match not in MATCHES:
+        raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
+    cats = sorted(set(categories or ()))
+    if cats:
+        # Correlated per candidate (primary-key lookups), so the radius index drives the query
+        # rather than a scan of every asset in a common category.
+        own = (asset_categories.c.asset_id == Asset.id) & asset_categories.c.category_id.in_(cats)
+        if match == "all" and len(cats) > 1:
+            query = query.where(select(func.count()).where(own).scalar_subquery() == len(cats))
+        else:
+            query = query.where(select(asset_categories.c.asset_id).where(own).exists())
+    if kind:
+        query = query.where(Asset.kind == kind)
+    if exclude_id is not None:
+        query = query.where(Asset.id != exclude_id)
+    return query
+
+
+def postgis_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
+                  kind: str | None = None, exclude_id: int | None = None, entity=Asset.id) -> Select:
+    """Return SELECT (entity, distance_m) nearest first, using the ix_assets_geog GiST index.
+
+    entity is Asset.id by default, or Asset to fetch whole assets in the same round trip.
+    """
+    lon, lat, radius_m = float(lon), float(lat), float(radius_m)  # plain floats, never numpy scalars
+    here = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), _Geography())
+    geog = cast(Asset.geom, _Geography())
+    distance = func.ST_Distance(geog, here).label("distance_m")
+    query = select(entity, distance).where(Asset.status == "approved", func.ST_DWithin(geog, here, radius_m))
+    return _filtered(query, categories, match, kind, exclude_id).order_by(distance, Asset.id)
+
+
+def _page(query: Select, limit: int | None, offset: int) -> Select:
+    if offset:
+        query = query.offset(offset)
+    return query if limit is None else query.limit(limit)
+
+
+def sqlite_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
+                 kind: str | None = None, exclude_id: int | None = None) -> Select:
+    """Return SELECT (id, lon, lat) of candidates in the circle's bounding box, via ix_assets_lon_lat."""
+    min_lon, min_lat, max_lon, max_lat = bounding_box(lon, lat, radius_m)
+    # `status || ''` keeps SQLite from choosing ix_assets_status (nearly every row is
+    # approved) over the far more selective ix_assets_lon_lat range scan.
+    query = select(Asset.id, Asset.lon, Asset.lat).where(
+        Asset.lon.between(min_lon, max_lon), Asset.lat.between(min_lat, max_lat), (Asset.status + "") == "approved")
+    return _filtered(query, categories, match, kind, exclude_id)
+
+
+def _sqlite_matches(lon: float, lat: float, radius_m: float, categories, match: str, kind: str | None,
+                    exclude_id: int | None) -> list[tuple[int, float]]:
+    """Return every (id, distance_m) within the radius, nearest first: box prefilter, then exact geodesic."""
+    rows = db.session.execute(sqlite_query(lon, lat, radius_m, categories, match, kind, exclude_id)).all()
+    if not rows:
+        return []
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    dist = geodesic_m(lon, lat, [r[1] for r in rows], [r[2] for r in rows])
+    inside = dist <= radius_m
+    ids, dist = ids[inside], dist[inside]
+    order = np.lexsort((ids, dist))
+    return [(int(i), float(d)) for i, d in zip(ids[order], dist[order])]
+
+
+def nearby_ids(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
+               limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[int, float]]:
+    """Return (asset id, distance_m) of approved assets within radius_m, nearest first."""
+    if is_postgres():
+        query = _page(postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id), limit, offset)
+        return [(int(i), float(d)) for i, d in db.session.execute(query).all()]
+    hits = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id)
+    return hits[offset: None if limit is None else offset + limit]
+
+
+def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
+                limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[Asset, float]]:
+    """Return (asset, distance_m) for approved assets within radius_m metres, nearest first."""
+    # Ward outlines can be large; a result only needs the ward's name.
+    ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
+    if is_postgres():
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, entity=Asset)
+        rows = db.session.execute(_page(query, limit, offset).options(ward_name_only)).all()
+        return [(asset, float(d)) for asset, d in rows]
+    hits = nearby_ids(lon, lat, radius_m, categories, match, kind, limit, offset, exclude_id)
+    if not hits:
+        return []
+    query = select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(ward_name_only)
+    assets = {a.id: a for a in db.session.scalars(query)}
+    return [(assets[i], d) for i, d in hits if i in assets]
+
+
+def count_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
+                 exclude_id: int | None = None) -> int:
+    """Return how many approved assets find_nearby would list without a limit."""
+    if is_postgres():
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id).order_by(None)
+        return int(db.session.scalar(select(func.count()).select_from(query.subquery())))
+    return len(_sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id))
+
+
+def explain_nearby(lon: float, lat: float, radius_m: float, **filters) -> str:
+    """Return PostgreSQL's plan for the radius query (to check ix_assets_geog is used)."""
+    query = postgis_query(lon, lat, radius_m, **filters)
+    compiled = query.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+    return "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")).all())
+
+
+def area_bounds() -> tuple[float, float, float, float] | None:
+    """Return the lon/lat bounding box of all wards, or None when none are loaded."""
+    if is_postgres():
+        row = db.session.execute(select(func.ST_XMin(func.ST_Extent(Ward.geom)), func.ST_YMin(func.ST_Extent(Ward.geom)),
+                                        func.ST_XMax(func.ST_Extent(Ward.geom)), func.ST_YMax(func.ST_Extent(Ward.geom)))).one()
+        return None if row[0] is None else tuple(float(v) for v in row)
+    import shapely
+
+    geoms = [g for g in db.session.scalars(select(Ward.geom)) if g is not None]
+    if not geoms:
+        return None
+    return tuple(float(v) for v in shapely.total_bounds(geoms))
+
+
+def metres_outside(lon: float, lat: float, bounds: Sequence[float]) -> float:
+    """Return how far (metres) a point lies outside a lon/lat box; 0 inside it."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    near_lon, near_lat = min(max(lon, min_lon), max_lon), min(max(lat, min_lat), max_lat)
+    if (near_lon, near_lat) == (lon, lat):
+        return 0.0
+    return float(geodesic_m(lon, lat, [near_lon], [near_lat])[0])

@@ -1,0 +1,136 @@
+"""Find partners: places near a postcode, a map point or "my location"; and partners for an asset."""
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, abort, current_app, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from .. import store
+from ..complements import partner_categories
+from ..db import db
+from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
+from ..maps.search import add_result_markers, add_search_circle
+from ..models import ASSET_KINDS, Asset
+from ..nearby import bounding_box, count_nearby, find_nearby
+from .nearby_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
+
+bp = Blueprint("partners", __name__)
+
+ASSET_RADIUS_M = 2000
+SNIPPET_LIMIT = 5
+# The order fields appear in the form, so the error summary lists them in the same order.
+FIELD_ORDER = ("postcode", "lat", "lon", "category", "match", "kind", "radius")
+RADIUS_CHOICES = (500, 1000, 2000, 5000, 10_000)
+
+
+def page_number() -> int:
+    """Return the ?page= number (1 when missing or not a positive whole number)."""
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and int(value) > 0 else 1
+
+
+def _searched(args: MultiDict) -> bool:
+    return any(args.get(k) for k in ("postcode", "lat", "lon")) or "search" in args
+
+
+def _results_page(search: NearbySearch, exclude_id: int | None = None):
+    """Return (results on this page, total, page, pages) for a checked search."""
+    size = int(current_app.config["PAGE_SIZE"])
+    total = count_nearby(search.lon, search.lat, search.radius_m, exclude_id=exclude_id, **search.query_args())
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    results = find_nearby(search.lon, search.lat, search.radius_m, limit=size, offset=(page - 1) * size,
+                          exclude_id=exclude_id, **search.query_args())
+    return results, total, page, pages
+
+
+def _map(search: NearbySearch | None, results, labels: dict[str, str], first_number: int = 1):
+    """Build the map: the search circle and results, or the whole area before a search."""
+    tiles, attribution = current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"]
+    if search is None:
+        wards = store.wards_frame()
+        m = new_map(wards.total_bounds if len(wards) else None, tiles, attribution)
+        add_wards_layer(m, simplify_for_display(wards))
+        return render_parts(m)
+    m = new_map(bounding_box(search.lon, search.lat, search.radius_m), tiles, attribution)
+    add_search_circle(m, search.lon, search.lat, search.radius_m, search.place)
+    add_result_markers(m, results, labels, first_number)
+    return render_parts(m)
+
+
+def _error_list(errors: dict[str, str]) -> list[tuple[str, str]]:
+    """Return (anchor id, message) in form order; the category checkboxes link to the first box."""
+    anchors = {"category": "category-0", "match": "match-any"}
+    return [(anchors.get(f, f), errors[f]) for f in FIELD_ORDER if f in errors]
+
+
+@bp.get("/partners")
+def search():
+    """Find approved places near a postcode or point, by category and kind, nearest first."""
+    labels = store.category_labels()
+    args = request.args
+    wanted, errors, results, total, page, pages = None, {}, [], 0, 1, 1
+    if _searched(args):
+        wanted, errors = parse_search(args, labels=labels)
+    if wanted is not None:
+        results, total, page, pages = _results_page(wanted)
+    size = int(current_app.config["PAGE_SIZE"])
+    parts = _map(wanted, results, labels, first_number=(page - 1) * size + 1)
+    paging = {k: v for k, v in {"postcode": args.get("postcode"), "lat": args.get("lat"), "lon": args.get("lon"),
+                                "category": selected_categories(args) or None, "match": args.get("match"),
+                                "kind": args.get("kind"), "radius": args.get("radius")}.items() if v}
+    html = render_template(
+        "partners/search.html", map=parts, search=wanted, errors=errors, error_list=_error_list(errors),
+        results=results, total=total, page=page, pages=pages, first_number=(page - 1) * size + 1, paging=paging,
+        labels=labels, categories=store.categories(), kinds=ASSET_KINDS, args=args,
+        chosen=set(selected_categories(args)), max_radius=MAX_RADIUS_M,
+    )
+    return html, 400 if errors else 200
+
+
+def _approved_asset(asset_id: int) -> Asset:
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.status != "approved":
+        abort(404)
+    return asset
+
+
+def _asset_search(asset: Asset, radius_m: float) -> NearbySearch:
+    return NearbySearch(asset.lon, asset.lat, radius_m, partner_categories(asset.category_ids()), "any", None, asset.name)
+
+
+@bp.get("/assets/<int:asset_id>/partners")
+def for_asset(asset_id: int):
+    """List places near an asset whose categories match or complement its own."""
+    asset = _approved_asset(asset_id)
+    labels = store.category_labels()
+    errors: dict[str, str] = {}
+    radius = parse_radius(request.args, ASSET_RADIUS_M, errors)
+    search = _asset_search(asset, radius if radius is not None else ASSET_RADIUS_M)
+    results, total, page, pages = _results_page(search, exclude_id=asset.id)
+    size = int(current_app.config["PAGE_SIZE"])
+    parts = _map(search, results, labels, first_number=(page - 1) * size + 1)
+    html = render_template(
+        "partners/for_asset.html", map=parts, asset=asset, search=search, errors=errors,
+        error_list=_error_list(errors), results=results, total=total, page=page, pages=pages,
+        first_number=(page - 1) * size + 1, labels=labels, radius_choices=RADIUS_CHOICES, max_radius=MAX_RADIUS_M,
+    )
+    return html, 400 if errors else 200
+
+
+@bp.app_template_global()
+def nearby_partners(asset_id: int, radius_m: float = ASSET_RADIUS_M, limit: int = SNIPPET_LIMIT) -> dict:
+    """Return the nearest partners of an asset for templates/partners/_for_asset.html."""
+    asset = db.session.get(Asset, asset_id)
+    if asset is None or asset.status != "approved":
+        return {"results": [], "total": 0, "radius_m": radius_m, "categories": [], "labels": {}, "url": None}
+    search = _asset_search(asset, radius_m)
+    return {
+        "results": find_nearby(asset.lon, asset.lat, radius_m, limit=limit, exclude_id=asset.id, **search.query_args()),
+        "total": count_nearby(asset.lon, asset.lat, radius_m, exclude_id=asset.id, **search.query_args()),
+        "radius_m": radius_m,
+        "categories": search.categories,
+        "labels": store.category_labels(),
+        "url": url_for("partners.for_asset", asset_id=asset.id, radius=int(radius_m)),
+    }
