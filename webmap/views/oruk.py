@@ -59,6 +59,8 @@ def _filtered_assets() -> list[Asset]:
         _check_number(name)
     query = select(Asset).where(Asset.status == "approved").order_by(Asset.id)
     search = (request.args.get("search") or "").strip()
+    if any(ord(ch) < 32 for ch in search):
+        abort(400, "'search' must be plain text.")
     if search:
         pattern = f"%{search}%"
         query = query.where(or_(Asset.name.ilike(pattern), Asset.description.ilike(pattern)))
