@@ -116,7 +116,7 @@ def _split_address(address: str | None) -> tuple[str, str]:
     if not address:
         return "", ""
     head, sep, tail = address.rpartition(", ")
-    return (head, tail) if sep else (address, "")
+    return (head.strip(), tail.strip()) if sep else (address.strip(), "")
 
 
 def location(asset: Asset, full: bool) -> dict[str, Any]:
