@@ -192,3 +192,10 @@ def test_oruk_output_never_carries_private_fields(oruk_app):
         sid = oruk.service_id(secret)
     assert_no_secrets(json.dumps(_get(client, f"/oruk/services/{sid}")))
     assert schema_dir()
+
+
+def test_odd_numbers_are_refused_not_crashed(oruk_app):
+    client = oruk_app.test_client()
+    for bad in ("page=%C2%B2", "per_page=%D9%A3", "page=1e3", "page=-1", "page=%2B1", "per_page=99999999999999999999"):
+        response = client.get(f"/oruk/services?{bad}")
+        assert response.status_code == 400, bad

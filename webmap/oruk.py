@@ -220,9 +220,14 @@ def _registry(folder: str):
 
 def validator(folder: str | Path, name: str):
     """Return a JSON Schema validator for one ORUK schema, e.g. "compiled/service.json"."""
+    return _validator(str(folder), name)
+
+
+@lru_cache(maxsize=32)
+def _validator(folder: str, name: str):
     from jsonschema import Draft202012Validator
 
-    registry = _registry(str(folder))
+    registry = _registry(folder)
     schema = registry.contents(name)
     return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
 

@@ -6,6 +6,7 @@ and days are accepted and checked, but do not filter: the map holds no such data
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import shapely
@@ -32,7 +33,8 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.strip().isdigit() or not low <= int(raw) <= high:
+    # [0-9] rather than isdigit(): "²" is a digit to Python but not a number to int().
+    if not re.fullmatch(r"[0-9]{1,12}", raw.strip()) or not low <= int(raw) <= high:
         abort(400, f"'{name}' must be a whole number from {low} to {high}.")
     return int(raw)
 
@@ -53,11 +55,11 @@ def _paging() -> tuple[int, int]:
     return _whole_number("page", 1, 1, 10**9), per_page
 
 
-def _filtered_assets() -> list[Asset]:
-    """Return approved assets matching search, taxonomy_term_id and taxonomy_id, in id order."""
+def _filtered_assets() -> list[tuple[int, float, float]]:
+    """Return (id, lon, lat) of approved assets matching search, taxonomy_term_id and taxonomy_id, in id order."""
     for name in ("minimum_age", "maximum_age"):
         _check_number(name)
-    query = select(Asset).where(Asset.status == "approved").order_by(Asset.id)
+    query = select(Asset.id, Asset.lon, Asset.lat).where(Asset.status == "approved").order_by(Asset.id)
     search = (request.args.get("search") or "").strip()
     if any(ord(ch) < 32 for ch in search):
         abort(400, "'search' must be plain text.")
@@ -75,13 +77,21 @@ def _filtered_assets() -> list[Asset]:
             return []
         query = query.join(asset_categories, asset_categories.c.asset_id == Asset.id).where(
             asset_categories.c.category_id == category)
-    return list(db.session.scalars(query))
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def _page_of(items: list, build) -> dict:
     number, per_page = _paging()
     chunk = items[(number - 1) * per_page: number * per_page]
     return oruk.page([build(i) for i in chunk], len(items), number, per_page)
+
+
+def _asset_page(rows: list[tuple[int, float, float]], build) -> dict:
+    """Return one page of assets, loading only that page's rows in full."""
+    number, per_page = _paging()
+    ids = [r[0] for r in rows[(number - 1) * per_page: number * per_page]]
+    loaded = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))} if ids else {}
+    return oruk.page([build(loaded[i]) for i in ids], len(rows), number, per_page)
 
 
 def _asset_by_service_id(value: str) -> Asset:
@@ -103,7 +113,7 @@ def api_info():
 @bp.get("/services")
 def services():
     """List services (one-to-one fields and organization), a page at a time."""
-    return jsonify(_page_of(_filtered_assets(), oruk.service_summary))
+    return jsonify(_asset_page(_filtered_assets(), oruk.service_summary))
 
 
 @bp.get("/services/<id>")
@@ -112,7 +122,7 @@ def service(id: str):
     return jsonify(oruk.service_full(_asset_by_service_id(id)))
 
 
-def _near_postcode(assets: list[Asset]) -> list[Asset]:
+def _near_postcode(assets: list[tuple[int, float, float]]) -> list[tuple[int, float, float]]:
     """Keep assets within `proximity` metres of the postcode's centroid, nearest first."""
     raw_postcode, raw_proximity = request.args.get("postcode"), request.args.get("proximity")
     if not raw_postcode:
@@ -136,10 +146,10 @@ def _near_postcode(assets: list[Asset]) -> list[Asset]:
     if not assets:
         return assets
     # Metres in the British National Grid: ORUK postcodes are UK postcodes.
-    points = gpd.GeoSeries(shapely.points([a.lon for a in assets], [a.lat for a in assets]), crs=WGS84).to_crs(BNG)
+    points = gpd.GeoSeries(shapely.points([a[1] for a in assets], [a[2] for a in assets]), crs=WGS84).to_crs(BNG)
     origin = gpd.GeoSeries([shapely.Point(place.lon, place.lat)], crs=WGS84).to_crs(BNG).iloc[0]
     distances = points.distance(origin).to_numpy()
-    order = sorted(range(len(assets)), key=lambda i: (distances[i], assets[i].id))
+    order = sorted(range(len(assets)), key=lambda i: (distances[i], assets[i][0]))
     return [assets[i] for i in order if limit is None or distances[i] <= limit]
 
 
@@ -147,7 +157,7 @@ def _near_postcode(assets: list[Asset]) -> list[Asset]:
 def service_at_locations():
     """List services at their locations; postcode and proximity (metres) find those nearby."""
     assets = _near_postcode(_filtered_assets())
-    return jsonify(_page_of(assets, lambda a: oruk.service_at_location(a, full=False)))
+    return jsonify(_asset_page(assets, lambda a: oruk.service_at_location(a, full=False)))
 
 
 @bp.get("/service_at_locations/<id>")
@@ -155,9 +165,10 @@ def service_at_location(id: str):
     """Return one service at its location, fully nested."""
     wanted = oruk.as_uuid(id)
     if wanted:
-        for asset in db.session.scalars(select(Asset).where(Asset.status == "approved")):
-            if oruk.service_at_location_id(asset) == wanted:
-                return jsonify(oruk.service_at_location(asset, full=True))
+        rows = db.session.execute(select(Asset.id, Asset.source, Asset.source_id).where(Asset.status == "approved"))
+        for asset_id, source, source_id in rows:
+            if oruk.derived_id("service_at_location", oruk.service_id_for(asset_id, source, source_id)) == wanted:
+                return jsonify(oruk.service_at_location(db.session.get(Asset, asset_id), full=True))
     abort(404)
 
 
