@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from .cli_opendata import OPEN_DATA_COMMANDS
 from .db import MIGRATIONS_DIR, db
 from .importers import ImportFailed, ImportReport
 from .models import AuditEvent, DataSource, Ward
@@ -164,7 +165,8 @@ def import_categories_command(path, dry_run) -> None:
 
 
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
-            import_population_command, import_postcodes_command, import_categories_command]
+            import_population_command, import_postcodes_command, import_categories_command,
+            *OPEN_DATA_COMMANDS]
 
 
 def init_app(app: Flask) -> None:

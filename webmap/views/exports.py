@@ -1,0 +1,34 @@
+"""Downloads for GIS officers and spreadsheets: approved assets as CSV, GeoJSON, GeoPackage."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..exports import FORMATS, assets_export_frame, export_bytes
+
+bp = Blueprint("exports", __name__, url_prefix="/export")
+
+
+def _download(fmt: str, bom: bool = False) -> Response:
+    extension, mimetype = FORMATS[fmt]
+    body = export_bytes(fmt, assets_export_frame(), bom=bom)
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="assets{extension}"'
+    return response
+
+
+@bp.get("/assets.csv")
+def assets_csv():
+    """Download approved assets as CSV (?bom=1 adds a byte-order mark for Excel)."""
+    return _download("csv", bom=request.args.get("bom", "").lower() in ("1", "true", "yes"))
+
+
+@bp.get("/assets.geojson")
+def assets_geojson():
+    """Download approved assets as GeoJSON."""
+    return _download("geojson")
+
+
+@bp.get("/assets.gpkg")
+def assets_gpkg():
+    """Download approved assets as a GeoPackage (layer "assets", EPSG:4326)."""
+    return _download("gpkg")
