@@ -50,7 +50,7 @@ SMALL_TARGETS_JS = """(selector) => {
   for (const t of targets) {
     if (!t.small || inline(t.el)) continue;
     const crowded = targets.some((o) => o !== t && !related(t, o) &&
-      (o.small ? Math.hypot(o.cx - t.cx, o.cy - t.cy) < 24 : rectDistance(t, o) < 12));
+      (rectDistance(t, o) < 12 || (o.small && Math.hypot(o.cx - t.cx, o.cy - t.cy) < 24)));
     if (crowded) failing.push(`${t.el.tagName.toLowerCase()}${t.el.className && typeof t.el.className === 'string' ? '.' + t.el.className.trim().split(/\\s+/).join('.') : ''} "${name(t.el)}" ${Math.round(t.r.width)}x${Math.round(t.r.height)}`);
   }
   return {checked: targets.length, failing};

@@ -39,12 +39,26 @@
     });
   }
 
+  // Cluster bubbles are announced as buttons, but markercluster 1.4 only zooms on a click:
+  // make Enter do what a click does (markercluster 1.5 does the same thing itself).
+  function clustersOpenWithEnter(map) {
+    map.eachLayer(function (layer) {
+      if (!L.MarkerClusterGroup || !(layer instanceof L.MarkerClusterGroup) || layer._enterZooms) { return; }
+      layer._enterZooms = true;
+      layer.on("clusterkeypress", function (e) {
+        if (!e.originalEvent || e.originalEvent.keyCode !== 13) { return; }
+        if (layer._zoomOrSpiderfy) { layer._zoomOrSpiderfy(e); } else { e.layer.zoomToBounds(); }
+      });
+    });
+  }
+
   document.querySelectorAll(".folium-map").forEach(function (div) {
     var map = window[div.id];
     if (!map || !(map instanceof L.Map)) { return; }
     div.setAttribute("role", "group");
     div.setAttribute("aria-label", "Map. Arrow keys move it; the plus and minus keys zoom in and out.");
     nameShapes(map);
+    clustersOpenWithEnter(map);
     map.on("layeradd", function (e) { if (e.layer instanceof L.GeoJSON) { nameShapes(map); } });
   });
 })();
