@@ -21,6 +21,14 @@ def test_home_shows_map_and_same_places_in_list(sample_app):
     assert len(re.findall(r'<li>\s*<a href="/assets/\d+">', html)) == sample_app.config["PAGE_SIZE"]
 
 
+def test_sample_area_is_labelled_fictional(sample_app):
+    assert "This is a made-up sample area." in sample_app.test_client().get("/").get_data(as_text=True)
+
+
+def test_real_data_is_not_labelled_fictional(client):
+    assert "made-up sample area" not in client.get("/").get_data(as_text=True)
+
+
 def test_pages_load_nothing_from_other_sites(sample_app):
     html = sample_app.test_client().get("/").get_data(as_text=True)
     external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html)

@@ -48,8 +48,10 @@ def index():
     listed = assets.sort_values(["name", "asset_id"]).iloc[(page - 1) * size: page * size]
     counts = assets.groupby("ward_code").size()
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
+    fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
-                           labels=labels, category=category, categories=store.categories(), ward_rows=ward_rows)
+                           labels=labels, category=category, categories=store.categories(), ward_rows=ward_rows,
+                           fictional=fictional)
 
 
 @bp.get("/about")
