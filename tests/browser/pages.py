@@ -19,6 +19,7 @@ class Page:
     name: str
     needs_login: bool = False
     status: int = 200  # the error page is a page people see too
+    counted_map: bool = False  # its map's text twin must say how many things it lists (data-items="N")
 
     def url(self, ids: dict[str, str]) -> str:
         """Return the path with sample ids filled in."""
@@ -26,8 +27,8 @@ class Page:
 
 
 PAGES = [
-    Page("/", "home"),
-    Page("/?category=youth", "home-filtered"),
+    Page("/", "home", counted_map=True),
+    Page("/?category=youth", "home-filtered", counted_map=True),
     Page("/about", "about"),
     Page("/assets/new", "asset-form"),
     Page("/assets/{asset}", "asset-page"),

@@ -113,6 +113,12 @@ def test_add_a_place_by_postcode(page, site):
         tab_to(page, box)
         page.keyboard.press("Space")
         assert box.is_checked()
+    # Questions answered by one choice (such as group, business, venue or service): take the first.
+    for group in dict.fromkeys(page.locator("main form input[type=radio]").evaluate_all("(rs) => rs.map((r) => r.name)")):
+        first = page.locator(f"main form input[type=radio][name='{group}']").first
+        tab_to(page, first)
+        page.keyboard.press("Space")
+        assert first.is_checked()
     for _ in range(3):  # a question page may lead to "check your answers" before the final button
         tab_to(page, page.locator("main").get_by_role("button", name=SUBMIT).last)
         with page.expect_navigation():
