@@ -75,7 +75,7 @@ def test_choose_a_category_with_the_keyboard(page, site):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "category=youth" in page.url
-    assert page.get_by_role("heading", level=1).inner_text() == "Community assets: Youth"
+    assert page.get_by_role("heading", level=1).inner_text() == "Local places and groups: Youth"
 
 
 def test_map_cluster_zooms_in_with_enter(page, site):
