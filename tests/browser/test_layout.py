@@ -85,7 +85,18 @@ MAPS_JS = """() => {
     const before = [...document.querySelectorAll('a[href^="#"]')].filter((a) =>
       /skip the map/i.test(a.textContent) && (a.compareDocumentPosition(div) & Node.DOCUMENT_POSITION_FOLLOWING));
     const skip = before[before.length - 1];
-    const twin = skip ? document.getElementById(skip.getAttribute('href').slice(1)) : null;
+    const target = skip ? document.getElementById(skip.getAttribute('href').slice(1)) : null;
+    // The text twin: what the skip link leads to, when that is a list or table (or the fields of a
+    // point-picker map); otherwise a list or table elsewhere in the main content, such as results
+    // placed before the map.
+    const LISTS = 'ul, ol, table, dl', FIELDS = 'input:not([type=hidden]), select, textarea';
+    const kind = (el) => !el ? null : (el.matches(LISTS) || el.querySelector(LISTS)) ? 'list'
+      : (el.matches(FIELDS) || el.querySelector(FIELDS)) ? 'fields' : null;
+    const outside = (el) => !el.closest('.leaflet-container, nav, .pager') && !el.contains(div);
+    const list = [...document.querySelectorAll('main [data-items], main table, main ul, main ol')].find(outside);
+    const form = [...document.querySelectorAll('main form')].find((f) => outside(f) && f.querySelector(FIELDS));
+    const twin = kind(target) ? target : list ? (list.closest('[data-items]') || list) : form;
+    const counted = twin && (twin.closest('[data-items]') || twin.querySelector('[data-items]'));
     const map = window.L && window[div.id] instanceof L.Map ? window[div.id] : null;
     let markers = 0, shapes = 0;
     if (map) map.eachLayer((layer) => {
@@ -94,15 +105,15 @@ MAPS_JS = """() => {
       else if (layer.feature && layer instanceof L.Path) shapes += 1;
     });
     // The twin says how many things it lists (data-items="N": a paged list shows only some of them).
-    const declared = !!twin && twin.dataset.items !== undefined;
-    const listed = declared ? Number(twin.dataset.items) : null;
+    const declared = !!counted;
+    const listed = declared ? Number(counted.dataset.items) : null;
     return {
       id: div.id || div.className,
       skip: !!skip,
-      twinFollowsMap: !!twin && !!(div.compareDocumentPosition(twin) & Node.DOCUMENT_POSITION_FOLLOWING),
+      skipPassesMap: !!target && !!(div.compareDocumentPosition(target) & Node.DOCUMENT_POSITION_FOLLOWING),
       // A list or table of what the map shows; or, for a map that picks a point, the fields to type it in.
-      twin: !twin ? null : twin.querySelector('ul, ol, table, dl') ? 'list' : twin.matches('input, select, textarea') || twin.querySelector('input, select, textarea') ? 'fields' : null,
-      twinSaysCount: declared && twin.textContent.includes(twin.dataset.items),
+      twin: kind(twin),
+      twinSaysCount: declared && counted.textContent.includes(counted.dataset.items),
       drawn: div.querySelectorAll('.leaflet-marker-pane > *').length,
       markers, shapes, listed, declared,
     };
@@ -163,8 +174,8 @@ def test_every_map_has_skip_link_and_text_twin(spec, open_page, public_page):
         pytest.skip(f"{spec.path} has no map")
     for m in maps:
         assert m["skip"], f"{spec.path}: no 'Skip the map' link before map {m['id']}"
-        assert m["twinFollowsMap"], f"{spec.path}: the 'Skip the map' link does not lead past map {m['id']}"
-        assert m["twin"], f"{spec.path}: after map {m['id']} comes no list or table (nor fields, for a picker map)"
+        assert m["skipPassesMap"], f"{spec.path}: the 'Skip the map' link does not lead past map {m['id']}"
+        assert m["twin"], f"{spec.path}: map {m['id']} has no list or table beside it (nor fields, for a picker map)"
         assert m["drawn"] > 0 or not m["markers"], f"{spec.path}: map {m['id']} holds markers but draws none"
         assert m["declared"] or not spec.counted_map, f"{spec.path}: the map's list should say how many it lists (data-items)"
         if m["twin"] == "list" and m["declared"]:
