@@ -1,6 +1,7 @@
 """A folium map that loads nothing from a CDN, split into parts for our own page templates."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -31,7 +32,9 @@ class MapParts:
 
 def new_map(bounds: Sequence[float] | None, tiles_url: str | None, attribution: str | None, height: str = "100%") -> folium.Map:
     """Return an empty map fitted to (minx, miny, maxx, maxy), with tiles only when a URL is set."""
-    m = folium.Map(location=[54.0, -2.5], zoom_start=6, tiles=None, control_scale=True, height=height,
+    # maxZoom on the map itself (folium's max_zoom only reaches a tile layer): marker clusters
+    # cannot draw without one, as when no tile layer is set.
+    m = folium.Map(location=[54.0, -2.5], zoom_start=6, tiles=None, control_scale=True, height=height, maxZoom=19,
                    scrollWheelZoom=False)  # the page scrolls past the map instead of being trapped by it
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=attribution or "", name="Base map", control=False).add_to(m)
@@ -51,12 +54,29 @@ def _localise(element) -> None:
         _localise(child)
 
 
+# Bits of folium's standalone-page header that harm our pages: a viewport that forbids zooming
+# (WCAG 1.4.4), a second charset, and full-height html/body and #map rules meant for a bare map page.
+_HEADER_JUNK = [
+    re.compile(r'<meta\s+name="viewport"[^>]*>', re.S),
+    re.compile(r'<meta\s+http-equiv="content-type"[^>]*>', re.S | re.I),
+    re.compile(r"<style>\s*html,\s*body\s*\{[^}]*\}\s*</style>", re.S),
+    re.compile(r"<style>\s*#map\s*\{[^}]*\}\s*</style>", re.S),
+]
+
+
+def _tidy_header(header: str) -> str:
+    """Drop folium's page-level tags; our base.html already sets viewport, charset and layout."""
+    for pattern in _HEADER_JUNK:
+        header = pattern.sub("", header)
+    return header
+
+
 def render_parts(m: folium.Map) -> MapParts:
     """Render the map and return its parts for embedding in a Jinja page."""
     _localise(m)
     root = m.get_root()
     root.render()
-    header = root.header.render()
+    header = _tidy_header(root.header.render())
     html = root.html.render()
     script = root.script.render()
     return MapParts(header=header, html=html, script=script, map_id=m.get_name())

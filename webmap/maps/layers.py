@@ -8,6 +8,18 @@ import folium
 import geopandas as gpd
 from folium.plugins import FastMarkerCluster, MarkerCluster
 
+# Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
+# ("12") says nothing about what it counts or what pressing it does.
+CLUSTER_ICON_JS = """function (cluster) {
+  var n = cluster.getChildCount();
+  var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
+  return L.divIcon({
+    html: "<div><span>" + n + "<span class=\\"visually-hidden\\"> places here. Press Enter to zoom in.</span></span></div>",
+    className: "marker-cluster marker-cluster-" + size,
+    iconSize: new L.Point(40, 40)
+  });
+}"""
+
 # Above this many markers, individual markers with popups make a page too heavy.
 FAST_CLUSTER_ABOVE = 2000
 
@@ -74,9 +86,9 @@ def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str,
             "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {alt: row[2], keyboard: true});"
             " m.bindTooltip(row[2]); return m; }"
         )
-        FastMarkerCluster(data, callback=callback, name=name).add_to(m)
+        FastMarkerCluster(data, callback=callback, name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m)
         return
-    cluster = MarkerCluster(name=name).add_to(m)
+    cluster = MarkerCluster(name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m)
     for row in assets.itertuples():
         cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
         html = popup_html(row.name, [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],

@@ -1,0 +1,132 @@
+"""Browser-test fixtures: one sample site per test module, shared pages, a signed-in staff page.
+
+conftest.py's `live_server` reloads the sample area for every test; the page-by-page checks here
+open a dozen pages at two sizes, so they share one server per module (and the one session browser)
+to keep the run quick. Tests that change data or need fresh cookies still use `page`.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+from werkzeug.serving import make_server
+
+from pages import Page, routed
+from webmap import create_app
+from webmap.db import db
+from webmap.models import Asset, User, Ward
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+STAFF_EMAIL = "moderator@example.org"
+STAFF_PASSWORD = "a long test passphrase 7"
+
+
+@dataclass
+class Site:
+    """A running sample app: its base URL, the Flask app, and ids to fill into page paths."""
+
+    url: str
+    app: object
+    ids: dict[str, str]
+
+    def check_routed(self, spec: Page) -> str:
+        """Return the page's path, skipping the test when the app has no route for it yet."""
+        path = spec.url(self.ids)
+        if spec.status == 200 and not routed(self.app, path):
+            pytest.skip(f"{spec.path} is not in this app yet (its issue is not merged)")
+        return path
+
+
+@pytest.fixture(scope="module")
+def site(database_url, request):
+    """Serve the sample area, with one moderator account, for the whole test module."""
+    # tests/conftest.py, as pytest registered it (both files are called conftest, so no plain import).
+    base = request.config.pluginmanager.get_plugin(str(REPO / "tests" / "conftest.py"))
+    BASE_CONFIG, empty_database = base.BASE_CONFIG, base.empty_database
+    from webmap.importers.categories import import_categories
+    from webmap.sample import load_sample
+
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
+    with app.app_context():
+        empty_database()
+        import_categories(REPO / "data" / "categories.csv")
+        db.session.commit()
+        load_sample()
+        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator"))
+        db.session.commit()
+        asset = db.session.scalars(select(Asset.id).where(Asset.status == "approved").order_by(Asset.id)).first()
+        ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
+        ids = {"asset": str(asset), "ward": str(ward)}
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Site(f"http://127.0.0.1:{server.server_port}", app, ids)
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def shared_context(browser):
+    """One browser context (cookies) reused by the read-only checks of a module."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    yield context
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def public_page(shared_context):
+    """One tab reused for every public page of a module."""
+    return shared_context.new_page()
+
+
+def sign_in(page, site: Site) -> None:
+    """Sign in as the sample moderator through the login form, skipping when there is none yet."""
+    if not routed(site.app, "/login"):
+        pytest.skip("no /login page in this app yet, so staff pages cannot be opened")
+    page.goto(site.url + "/login")
+    page.get_by_label(re.compile(r"e-?mail", re.I)).fill(STAFF_EMAIL)
+    page.get_by_label(re.compile(r"password", re.I)).fill(STAFF_PASSWORD)
+    page.get_by_role("button", name=re.compile(r"sign in|log in|continue|submit", re.I)).click()
+    page.wait_for_load_state()
+    assert "/login" not in page.url, "signing in as the test moderator failed"
+
+
+@pytest.fixture(scope="module")
+def staff_page(browser, site):
+    """A tab in its own context, signed in as a moderator once per module."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    signed_in: list[bool] = []
+
+    def get():
+        if not signed_in:
+            sign_in(page, site)
+            signed_in.append(True)
+        return page
+
+    yield get
+    context.close()
+
+
+@pytest.fixture
+def open_page(site, public_page, staff_page):
+    """Return a function that opens a listed page in the right tab and checks its status."""
+
+    def go(spec: Page):
+        path = site.check_routed(spec)
+        tab = staff_page() if spec.needs_login else public_page
+        response = tab.goto(site.url + path)
+        assert response is not None and response.status == spec.status, f"{path} answered {response and response.status}"
+        tab.wait_for_load_state("load")
+        return tab
+
+    return go
