@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from conftest import SHARED_ORUK
+from tests.conftest import SHARED_ORUK
 from webmap.db import db
 from webmap.models import Asset, Category
 from webmap.oruk import schema_errors

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from webmap.db import db
 from webmap.models import Asset, AuditEvent, Category, Postcode, Ward
 
-from importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, count, load_two_wards, run, write_csv, write_vector
+from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, count, load_two_wards, run, write_csv, write_vector
 
 IN_A = (-2.18, 53.52)
 IN_B = (-2.12, 53.53)

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from webmap.db import db
 from webmap.models import PopulationArea, Ward
 
-from importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
+from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 
 
 @pytest.fixture

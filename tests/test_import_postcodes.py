@@ -9,7 +9,7 @@ from webmap.db import db
 from webmap.geo import normalise_postcode
 from webmap.models import Postcode
 
-from importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
+from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 IN_A, IN_B, OUTSIDE = (-2.18, 53.52), (-2.12, 53.53), (-1.5, 53.52)

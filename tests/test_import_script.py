@@ -12,7 +12,7 @@ from webmap import create_app
 from webmap.db import db
 from webmap.models import Asset, DataSource, PopulationArea, Postcode, Ward
 
-from conftest import BASE_CONFIG, shared_data
+from tests.conftest import BASE_CONFIG, shared_data
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "import_study_area.sh"

@@ -12,7 +12,7 @@ import webmap.importers.wards as wards_module
 from webmap.db import db
 from webmap.models import AuditEvent, Ward
 
-from importing_helpers import box, count, run, write_vector
+from tests.importing_helpers import box, count, run, write_vector
 
 
 def wards_in_db(app) -> dict[str, Ward]:

@@ -6,9 +6,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from conftest import REPO, empty_database, shared_data
-from oruk_helpers import assert_valid, examples_dir
-from oruk_roundtrip import normalised
+from tests.conftest import REPO, empty_database, shared_data
+from tests.oruk_helpers import assert_valid, examples_dir
+from tests.oruk_roundtrip import normalised
 from webmap.cli import transaction
 from webmap.db import db
 from webmap.importers.assets import import_assets

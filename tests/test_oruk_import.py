@@ -9,7 +9,7 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from oruk_helpers import examples_dir, schema_dir
+from tests.oruk_helpers import examples_dir, schema_dir
 from webmap import oruk
 from webmap.db import db
 from webmap.models import Asset, Ward
@@ -190,6 +190,6 @@ def test_export_then_import_keeps_services(sample_app, tmp_path):
     assert f"imported {n}, updated 0, skipped 0" in result.output
     second = tmp_path / "again.json"
     assert run_cli(sample_app, "export", "--format", "oruk", "--out", str(second)).exit_code == 0
-    from oruk_roundtrip import normalised
+    from tests.oruk_roundtrip import normalised
 
     assert normalised(json.loads(second.read_text())) == normalised(first)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from webmap.db import db
 from webmap.models import Asset, DataSource, PopulationArea, Postcode, Ward
 
-from conftest import shared_data
-from importing_helpers import count, run
+from tests.conftest import shared_data
+from tests.importing_helpers import count, run
 
 pytestmark = pytest.mark.realdata
 

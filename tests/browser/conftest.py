@@ -16,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
-from pages import Page, routed
+from tests.browser.pages import Page, routed
 from webmap import create_app
 from webmap.db import db
 from webmap.models import Asset, User, Ward

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from pages import PAGES
+from tests.browser.pages import PAGES
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pages import routed
+from tests.browser.pages import routed
 from webmap.db import db
 from webmap.models import Asset
 

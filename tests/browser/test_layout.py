@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from conftest import SCREENSHOTS
-from pages import PAGES
+from tests.browser.conftest import SCREENSHOTS
+from tests.browser.pages import PAGES
 
 pytestmark = pytest.mark.browser
 

@@ -51,7 +51,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     raw = (request.args.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not raw.isdecimal() or not low <= int(raw) <= high:
         abort(400, f"{name}: must be a whole number from {low} to {high:,}.")
     return int(raw)
 

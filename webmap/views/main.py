@@ -17,7 +17,8 @@ bp = Blueprint("main", __name__)
 def page_number() -> int:
     """Return the ?page= number (1 when missing or not a positive whole number)."""
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
+    # isdecimal, not isdigit: "²" is a digit to Python but int() cannot read it.
+    return int(value) if value.isdecimal() and int(value) > 0 else 1
 
 
 def map_for(wards, assets, labels):

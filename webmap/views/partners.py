@@ -13,6 +13,7 @@ from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_result_markers, add_search_circle
 from ..models import ASSET_KINDS, Asset
 from ..nearby import bounding_box, count_nearby, find_nearby
+from .main import page_number
 from .nearby_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
 
 bp = Blueprint("partners", __name__)
@@ -22,12 +23,6 @@ SNIPPET_LIMIT = 5
 # The order fields appear in the form, so the error summary lists them in the same order.
 FIELD_ORDER = ("postcode", "lat", "lon", "category", "match", "kind", "radius")
 RADIUS_CHOICES = (500, 1000, 2000, 5000, 10_000)
-
-
-def page_number() -> int:
-    """Return the ?page= number (1 when missing or not a positive whole number)."""
-    value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 def _searched(args: MultiDict) -> bool:
