@@ -33,6 +33,8 @@ def new_map(bounds: Sequence[float] | None, tiles_url: str | None, attribution: 
     """Return an empty map fitted to (minx, miny, maxx, maxy), with tiles only when a URL is set."""
     m = folium.Map(location=[54.0, -2.5], zoom_start=6, tiles=None, control_scale=True, height=height,
                    scrollWheelZoom=False)  # the page scrolls past the map instead of being trapped by it
+    # MarkerCluster throws "Map has no maxZoom specified" when no tile layer sets one (no tiles in tests).
+    m.options["max_zoom"] = 18
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=attribution or "", name="Base map", control=False).add_to(m)
     if bounds is not None and all(b == b for b in bounds):
