@@ -131,3 +131,12 @@ def test_session_cookie_is_httponly_and_samesite(app, make_app):
     secure = make_app(SECURE_COOKIES=True)
     response = login(secure.test_client())
     assert "Secure" in response.headers["Set-Cookie"]
+
+
+def test_sign_in_attempts_are_rate_limited_per_address(app, make_app):
+    make_staff(app)
+    limited = make_app(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute")
+    client = limited.test_client()
+    for _ in range(3):
+        assert login(client, password="wrong password!").status_code == 200
+    assert login(client).status_code == 429  # even the right password waits

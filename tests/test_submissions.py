@@ -127,6 +127,7 @@ def test_empty_form_lists_every_problem_at_the_top_and_beside_fields(sample_app)
     ({"categories": ["food_support", "moon_bases"]}, "categories", "'moon_bases' is not one of the kinds of place"),
     ({"kind": "empire"}, "kind", "Choose whether it is a group"),
     ({"website": "not a website"}, "website", "Enter a web address like https://www.example.org"),
+    ({"website": "javascript://example.com/%0aalert(1)"}, "website", "starting with https:// or http://"),
     ({"phone": "call me"}, "phone", "Enter a phone number like"),
     ({"submitter_email": "pat@"}, "submitter_email", "Enter an email address like name@example.com"),
     ({"description": "y" * 2001}, "description", "The description must be 2000 characters or fewer"),
@@ -145,6 +146,15 @@ def test_website_without_scheme_is_accepted(sample_app):
     data = form_data(client, postcode=a_postcode(sample_app).postcode, website="www.example.org", phone="01632 960 001")
     assert client.post("/assets/new", data=data).status_code == 302
     assert pending(sample_app)[0].website == "https://www.example.org"
+
+
+def test_asset_page_links_only_http_websites(sample_app):
+    asset = approved_asset(sample_app)
+    with sample_app.app_context():
+        db.session.get(Asset, asset.id).website = "javascript://example.com/%0aalert(1)"  # e.g. from an import
+        db.session.commit()
+    html = sample_app.test_client().get(f"/assets/{asset.id}").get_data(as_text=True)
+    assert 'href="javascript:' not in html and "javascript://example.com/%0aalert(1)" in html
 
 
 def test_honeypot_pretends_success_and_saves_nothing(sample_app):

@@ -18,6 +18,8 @@ DEFAULTS: dict[str, object] = {
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SUBMISSION_RATE_LIMIT": "20 per hour",
+    # Sign-in attempts per IP address, on top of locking an account after 5 failures.
+    "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
     # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.

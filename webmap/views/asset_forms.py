@@ -34,6 +34,12 @@ def web_address(value):
     return value
 
 
+def http_only(form, field) -> None:
+    """Refuse web addresses that are not http(s), such as javascript: links."""
+    if field.data and not re.match(r"^https?://", field.data, flags=re.I):
+        raise ValidationError("Enter a web address starting with https:// or http://")
+
+
 def max_length(n: int, what: str) -> Length:
     return Length(max=n, message=f"{what} must be {n} characters or fewer")
 
@@ -54,7 +60,7 @@ class AssetDetailsForm(FlaskForm):
     opening_times = TextAreaField("When it is open", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
     website = StringField("Website", filters=[web_address], render_kw={"inputmode": "url", "spellcheck": "false"},
                           validators=[Optional(), max_length(300, "The web address"),
-                                      URL(message="Enter a web address like https://www.example.org")])
+                                      URL(message="Enter a web address like https://www.example.org"), http_only])
     phone = StringField("Phone number", filters=[strip], render_kw={"inputmode": "tel"},
                         validators=[Optional(), PHONE])
     accessibility = TextAreaField("Accessibility", filters=[strip], validators=[Optional(), max_length(1000, "Accessibility notes")])
@@ -165,7 +171,7 @@ class ChangeReportForm(FlaskForm):
     postcode = StringField("New postcode", filters=[strip], validators=[Optional(), max_length(10, "The postcode")])
     website = StringField("New website", filters=[web_address],
                           validators=[Optional(), max_length(300, "The web address"),
-                                      URL(message="Enter a web address like https://www.example.org")])
+                                      URL(message="Enter a web address like https://www.example.org"), http_only])
     phone = StringField("New phone number", filters=[strip], validators=[Optional(), PHONE])
     opening_times = TextAreaField("New opening times", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
     accessibility = TextAreaField("New accessibility notes", filters=[strip],

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from ..accounts import authenticate
 from ..auth_user import StaffUser
+from ..security import limiter
 
 bp = Blueprint("auth", __name__)
 
@@ -32,7 +33,13 @@ def staff_home() -> str:
     return url_for("moderation.queue") if "moderation.queue" in current_app.view_functions else url_for("main.index")
 
 
+def login_limit() -> str:
+    """Return the per-address limit on sign-in attempts (a setting)."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
 def login():
     """Sign a staff member in."""
     if current_user.is_authenticated:
