@@ -162,3 +162,32 @@ def shared_data(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"open data kit not found: {path}")
     return path
+
+
+STAFF_PASSWORD = "correct horse battery staple"
+
+
+def make_staff(app, email: str = "mod@example.gov.uk", role: str = "moderator", password: str = STAFF_PASSWORD) -> int:
+    """Create a staff account in the app's database and return its id."""
+    from webmap.accounts import create_user
+
+    with app.app_context():
+        user, _ = create_user(email, password, role, actor="test")
+        db.session.commit()
+        return user.id
+
+
+def login(client, email: str = "mod@example.gov.uk", password: str = STAFF_PASSWORD):
+    """Sign a test client in through the real login form; return the response."""
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password})
+
+
+@pytest.fixture
+def moderator(sample_app):
+    """A test client signed in as a moderator, on the sample area."""
+    make_staff(sample_app)
+    client = sample_app.test_client()
+    response = login(client)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client

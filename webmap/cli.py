@@ -164,9 +164,31 @@ def import_categories_command(path, dry_run) -> None:
     run_import("import-categories", dry_run, lambda: import_categories(path))
 
 
+@click.command("create-user")
+@click.argument("email")
+@with_appcontext
+@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True,
+              help="moderator: review submissions; admin: everything.")
+def create_user_command(email: str, role: str) -> None:
+    """Create a staff account (or reset its password); the password is asked for, or read from WEBMAP_NEW_USER_PASSWORD."""
+    import os
+
+    from .accounts import AccountError, create_user
+
+    password = os.environ.get("WEBMAP_NEW_USER_PASSWORD")
+    if not password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with transaction():
+            user, created = create_user(email, password, role)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
+
+
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command,
-            *OPEN_DATA_COMMANDS]
+            *OPEN_DATA_COMMANDS, create_user_command]
 
 
 def init_app(app: Flask) -> None:

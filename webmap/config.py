@@ -18,12 +18,17 @@ DEFAULTS: dict[str, object] = {
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SUBMISSION_RATE_LIMIT": "20 per hour",
+    # Sign-in attempts per IP address, on top of locking an account after 5 failures.
+    "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
+    # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
+    "SECURE_COOKIES": False,
 }
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE"}
+_BOOLS = {"SECURE_COOKIES"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
@@ -34,5 +39,8 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
         value = environ.get(f"WEBMAP_{key}")
         if value is None:
             continue
-        found[key] = int(value) if key in _INTS else value
+        if key in _BOOLS:
+            found[key] = value.strip().lower() in ("1", "true", "yes", "on")
+        else:
+            found[key] = int(value) if key in _INTS else value
     return found

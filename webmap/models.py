@@ -192,3 +192,29 @@ class DataSource(db.Model):
     licence: Mapped[Optional[str]] = mapped_column(String(200))
     attribution: Mapped[Optional[str]] = mapped_column(Text)
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+CHANGE_KINDS = ("closed", "details", "other")
+CHANGE_STATUSES = ("open", "accepted", "rejected")
+
+
+class ChangeRequest(db.Model):
+    """A change to a listed asset that someone suggested ("it has closed", "new opening times")."""
+
+    __tablename__ = "change_requests"
+    __table_args__ = (Index("ix_change_requests_status", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # Only the fields the reporter wants changed: {field: proposed value}.
+    proposed: Mapped[dict] = mapped_column(JSON, default=dict)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Private, like the submitter fields on Asset.
+    reporter_ip: Mapped[Optional[str]] = mapped_column(String(64))
+    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
+
+    asset: Mapped[Asset] = relationship(lazy="joined")

@@ -55,8 +55,16 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     limiter.init_app(app)
-    app.config.setdefault("SESSION_COOKIE_SECURE", not app.debug and not app.testing and app.config.get("SECURE_COOKIES", False))
+    # Flask's defaults already hold these keys (SameSite None, Secure False), so setdefault would not
+    # change them: set them outright. Secure needs HTTPS, hence the SECURE_COOKIES setting.
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    if not app.config.get("SESSION_COOKIE_SAMESITE"):
+        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    if app.config.get("SECURE_COOKIES"):
+        app.config["SESSION_COOKIE_SECURE"] = True
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
+    app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
 
     tiles = _tile_origin(app.config.get("TILES_URL") or "")
 

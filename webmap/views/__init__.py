@@ -6,7 +6,7 @@ from importlib import import_module
 from flask import Flask, current_app
 
 # Each module defines `bp`.
-MODULES = ("main", "api", "partners", "exports", "oruk", "apidocs")
+MODULES = ("main", "api", "partners", "exports", "oruk", "apidocs", "auth", "assets", "moderation")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [

@@ -1,6 +1,6 @@
 """initial schema
 
-Revision ID: f24b869dc570
+Revision ID: 0001
 Revises: 
 Create Date: 2026-11-29 02:26:49.072362
 

@@ -4,13 +4,13 @@ A council GIS officer opens this layer in QGIS instead of the assets table, whic
 holds residents' private contact details and unmoderated submissions. A read-only role
 can be granted SELECT on this view and on wards, and nothing else (see docs/gis.md).
 
-Revision ID: 0006
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 """
 from alembic import op
 
-revision = '0006'
-down_revision = '0001'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,67 @@
+"""Duplicate detection as a pure function: names, distances in metres, postcodes."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from webmap.duplicates import duplicates_by_asset, find_duplicates, name_similarity, normalise_name
+
+
+def frame(rows, crs="EPSG:27700"):
+    """rows: (id, name, postcode, x, y) in British National Grid metres unless another CRS is given."""
+    return gpd.GeoDataFrame({"id": [r[0] for r in rows], "name": [r[1] for r in rows], "postcode": [r[2] for r in rows]},
+                            geometry=[shapely.Point(r[3], r[4]) for r in rows], crs=crs)
+
+
+def test_normalise_name_folds_case_accents_punctuation_and_ampersands():
+    assert normalise_name("The Café & Bar, Ltd.") == "cafe and bar"
+    assert normalise_name("  ST. MARY'S  Church ") == "st mary s church"
+    assert normalise_name(None) == ""
+
+
+def test_name_similarity_scores():
+    assert name_similarity("Riverside Lunch Club", "riverside lunch club!") == 1.0
+    assert name_similarity("Riverside Lunch Club", "Riverside Lunch Clubs") >= 0.8
+    assert name_similarity("Riverside Lunch Club", "Hilltop Boxing Gym") < 0.5
+    assert name_similarity("", "Anything") == 0.0
+
+
+def test_similar_name_within_150_metres_is_a_duplicate_but_not_at_151():
+    candidates = frame([(1, "Riverside Lunch Club", None, 400000, 300000)])
+    existing = frame([(2, "Riverside Lunch Club.", None, 400149, 300000),
+                      (3, "Riverside Lunch Club", None, 400151, 300000),
+                      (4, "Completely Different Place", None, 400010, 300000)])
+    found = find_duplicates(candidates, existing)
+    assert [(d.asset_id, d.other_id) for d in found] == [(1, 2)]
+    assert found[0].distance_m == pytest.approx(149, abs=0.1)
+    assert found[0].same_postcode is False
+
+
+def test_distance_is_measured_in_metres_from_lon_lat_input():
+    # About 100 m apart east-west at 53.5°N: near enough, though 0.0015 "degrees" says nothing.
+    candidates = frame([(1, "Oak Tree Youth Club", None, -2.1000, 53.5)], crs="EPSG:4326")
+    existing = frame([(2, "Oak Tree Youth Club", None, -2.0985, 53.5), (3, "Oak Tree Youth Club", None, -2.0955, 53.5)],
+                     crs="EPSG:4326")
+    found = find_duplicates(candidates, existing)
+    assert [d.other_id for d in found] == [2]
+    assert 90 < found[0].distance_m < 110
+
+
+def test_same_postcode_and_similar_name_is_a_duplicate_even_far_apart():
+    candidates = frame([(1, "Hope Food Bank", "xx1 1ab", 400000, 300000)])
+    existing = frame([(2, "Hope Foodbank", "XX1 1AB", 402000, 300000),
+                      (3, "Hope Food Bank", "XX1 1AC", 402000, 300000),
+                      (4, "Library", "XX1 1AB", 400000, 300000)])
+    found = find_duplicates(candidates, existing)
+    assert [(d.other_id, d.same_postcode) for d in found] == [(2, True)]
+
+
+def test_an_asset_is_not_its_own_duplicate_and_results_group_by_asset():
+    rows = [(1, "Green Park Allotments", "XX2 2AB", 400000, 300000), (2, "Green Park Allotment", None, 400050, 300000)]
+    both = frame(rows)
+    found = find_duplicates(both, both)
+    assert {(d.asset_id, d.other_id) for d in found} == {(1, 2), (2, 1)}
+    grouped = duplicates_by_asset(found)
+    assert [d.other_id for d in grouped[1]] == [2] and [d.other_id for d in grouped[2]] == [1]
+    assert find_duplicates(frame([]), both) == []

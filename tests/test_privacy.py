@@ -1,0 +1,108 @@
+"""Privacy: a submitter's name, email, phone and IP address never reach any public page, API or export."""
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+
+from conftest import csrf_token, login, make_staff
+from webmap.db import db
+from webmap.models import Asset, ChangeRequest, Postcode
+
+SECRETS = {
+    "submitter_name": "Quentin Zebedee-Private",
+    "submitter_email": "qz-secret-7731@example.com",
+    "submitter_phone": "07700 900 731",
+}
+SECRET_IP = "203.0.113.77"
+REPORTER_IP = "203.0.113.78"
+PUBLIC_NAME = "Aardvark Community Pantry"  # sorts first, so it is on the first page of the home list
+# Routes that send files from disk (Leaflet, CSS), not data from the database.
+FILE_ROUTES = {"static", "vendor.static_file"}
+
+
+def public_get_urls(app, asset_id: int, ward_code: str, postcode: str) -> list[str]:
+    """Return a URL for every GET route in the app, filling its arguments with values about the asset."""
+    by_name = {"asset_id": asset_id, "id": asset_id, "code": ward_code, "ward": ward_code, "ward_code": ward_code,
+               "category": "food_support", "category_id": "food_support", "postcode": postcode}
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint in FILE_ROUTES:
+            continue
+        choices = [{}]
+        for arg in sorted(rule.arguments):
+            if arg in by_name:
+                values = [by_name[arg]]
+            elif rule._converters[arg].__class__.__name__ in ("IntegerConverter", "NumberConverter"):
+                values = [asset_id]
+            else:
+                values = [ward_code, "food_support", postcode, str(asset_id)]
+            choices = [{**c, arg: v} for c in choices for v in values]
+        with app.test_request_context():
+            for values in choices:
+                urls.append(app.url_for(rule.endpoint, **values))
+    return urls
+
+
+def test_submitter_details_never_appear_publicly(sample_app):
+    with sample_app.app_context():
+        postcode = db.session.scalars(select(Postcode).order_by(Postcode.postcode)).first()
+        pc = postcode.postcode
+    resident = sample_app.test_client()
+    resident.environ_base["REMOTE_ADDR"] = SECRET_IP
+    response = resident.post("/assets/new", data={
+        "csrf_token": csrf_token(resident, "/assets/new"), "name": PUBLIC_NAME, "categories": ["food_support"],
+        "kind": "group", "postcode": pc, "description": "Free food on Fridays", **SECRETS})
+    assert response.status_code == 302
+    with sample_app.app_context():
+        asset = db.session.scalars(select(Asset).where(Asset.name == PUBLIC_NAME)).one()
+        # The secrets really are stored, so not finding them below means they were kept private.
+        assert (asset.submitter_name, asset.submitter_email, asset.submitter_phone, asset.submitter_ip) == (
+            SECRETS["submitter_name"], SECRETS["submitter_email"], SECRETS["submitter_phone"], SECRET_IP)
+        asset_id, ward_code = asset.id, asset.ward_code
+
+    make_staff(sample_app)
+    staff = sample_app.test_client()
+    login(staff)
+    assert staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}).status_code == 302
+    # Staff do see the details (the test can find them where they are shown)...
+    assert SECRETS["submitter_email"] in staff.get(f"/assets/{asset_id}").get_data(as_text=True)
+
+    # ...and a change report's IP address is private too.
+    reporter = sample_app.test_client()
+    reporter.environ_base["REMOTE_ADDR"] = REPORTER_IP
+    reporter.post(f"/assets/{asset_id}/report", data={"csrf_token": csrf_token(reporter, f"/assets/{asset_id}/report"),
+                                                      "kind": "other", "note": "Now also open Saturdays"})
+    with sample_app.app_context():
+        assert db.session.scalars(select(ChangeRequest.reporter_ip)).one() == REPORTER_IP
+
+    public = sample_app.test_client()
+    public.environ_base["REMOTE_ADDR"] = "192.0.2.1"
+    urls = public_get_urls(sample_app, asset_id, ward_code, pc)
+    urls += ["/?category=food_support", "/api/assets.geojson?category=food_support"]
+    assert {"/", f"/assets/{asset_id}", "/api/assets.geojson"} <= set(urls)
+    seen: dict[str, str] = {}
+    queue = list(dict.fromkeys(urls))
+    while queue and len(seen) < 400:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        with public.get(url) as response:
+            body = response.get_data(as_text=True)
+        seen[url] = body
+        # Follow the site's own links one step further (list pages, category filters, pages of the list).
+        if url in urls:
+            for href in re.findall(r'href="(/[^"]*)"', body):
+                path = href.replace("&amp;", "&")
+                if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
+                    queue.append(path)
+
+    leaks = {url: secret for url, body in seen.items() for secret in [*SECRETS.values(), SECRET_IP, REPORTER_IP]
+             if secret in body}
+    assert leaks == {}
+    # The approved place itself is public: on its page, the home list and the API.
+    assert PUBLIC_NAME in seen[f"/assets/{asset_id}"]
+    assert PUBLIC_NAME in seen["/"]
+    assert PUBLIC_NAME in seen["/api/assets.geojson"]
+    assert len(seen) > 20

@@ -1,0 +1,65 @@
+"""Staff sign-in and sign-out (residents need no account)."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, Length
+
+from ..accounts import authenticate
+from ..auth_user import StaffUser
+from ..security import limiter
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=200)],
+                       render_kw={"autocomplete": "username", "spellcheck": "false"})
+    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=500)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return a same-site path to go to after signing in, or None for anything else."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def staff_home() -> str:
+    """Return where staff land after signing in: the moderation queue when it exists."""
+    return url_for("moderation.queue") if "moderation.queue" in current_app.view_functions else url_for("main.index")
+
+
+def login_limit() -> str:
+    """Return the per-address limit on sign-in attempts (a setting)."""
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def login():
+    """Sign a staff member in."""
+    if current_user.is_authenticated:
+        return redirect(staff_home())
+    form = LoginForm()
+    if form.validate_on_submit():
+        result = authenticate(form.email.data, form.password.data)
+        if result.user is not None:
+            next_url = safe_next(request.args.get("next"))
+            session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
+            login_user(StaffUser(result.user), remember=False)
+            return redirect(next_url or staff_home())
+        form.password.errors = [result.message]
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    """Sign the staff member out (a POST with a CSRF token, so no other site can do it)."""
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("main.index"))

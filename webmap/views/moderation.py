@@ -1,0 +1,123 @@
+"""Staff moderation: the queue of new places and suggested changes, editing, and places needing a check."""
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import shapely
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from .. import moderation, store
+from ..db import db
+from ..duplicates import duplicates_by_asset, find_duplicates
+from ..models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
+from ..security import role_required
+from .asset_forms import AssetDetailsForm
+from .main import page_number
+
+bp = Blueprint("moderation", __name__, url_prefix="/moderate")
+
+
+@bp.before_request
+@role_required("moderator")
+def staff_only():
+    """Let only signed-in moderators and admins use any page here."""
+    return None
+
+
+def ward_choices() -> list[tuple[str, str]]:
+    """Return (code, name) for every ward, by name."""
+    return [(c, n) for c, n in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name))]
+
+
+def filters() -> tuple[str, str | None, str | None]:
+    """Return the queue's status, category and ward filters, refusing unknown values."""
+    status = request.args.get("status") or "pending"
+    category = request.args.get("category") or None
+    ward = request.args.get("ward") or None
+    if status not in ASSET_STATUSES:
+        abort(400, f"'{status}' is not a status; choose one of {', '.join(ASSET_STATUSES)}.")
+    if category and category not in store.category_labels():
+        abort(400, f"'{category}' is not a category id.")
+    if ward and ward not in dict(ward_choices()):
+        abort(400, f"'{ward}' is not a ward code.")
+    return status, category, ward
+
+
+def duplicates_for(assets: list[Asset]) -> dict:
+    """Return likely duplicates of these assets among all pending and approved ones."""
+    if not assets:
+        return {}
+    candidates = gpd.GeoDataFrame({"id": [a.id for a in assets], "name": [a.name for a in assets],
+                                   "postcode": [a.postcode for a in assets]},
+                                  geometry=[shapely.Point(a.lon, a.lat) for a in assets], crs="EPSG:4326")
+    existing = store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
+    return duplicates_by_asset(find_duplicates(candidates, existing))
+
+
+@bp.get("")
+def queue():
+    """List places waiting for review (or in another status) and suggested changes, with duplicate warnings."""
+    status, category, ward = filters()
+    query = select(Asset).where(Asset.status == status)
+    changes_query = select(ChangeRequest).join(Asset).where(ChangeRequest.status == "open")
+    if category:
+        query = query.where(Asset.categories.any(Category.id == category))
+        changes_query = changes_query.where(Asset.categories.any(Category.id == category))
+    if ward:
+        query = query.where(Asset.ward_code == ward)
+        changes_query = changes_query.where(Asset.ward_code == ward)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    size = int(current_app.config["PAGE_SIZE"])
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    assets = list(db.session.scalars(query.order_by(Asset.created_at, Asset.id).offset((page - 1) * size).limit(size)))
+    changes = list(db.session.scalars(changes_query.order_by(ChangeRequest.created_at))) if status == "pending" else []
+    return render_template(
+        "moderation/queue.html", assets=assets, total=total, page=page, pages=pages, status=status, category=category,
+        ward=ward, statuses=ASSET_STATUSES, categories=store.categories(), wards=ward_choices(),
+        duplicates=duplicates_for(assets) if status in ("pending", "approved") else {}, changes=changes,
+        diff=moderation.change_diff, here=request.full_path.rstrip("?"))
+
+
+@bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
+def edit(asset_id: int):
+    """Let a moderator correct a place's details and location (the ward follows the location)."""
+    asset = db.session.get(Asset, asset_id) or abort(404)
+    form = AssetDetailsForm(obj=asset)
+    if request.method == "GET":
+        form.categories.data = asset.category_ids()
+        form.lon.data, form.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
+    if form.validate_on_submit():
+        where = form.located
+        values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
+                                                       "phone", "opening_times", "accessibility")}
+        values.update(lon=where.lon, lat=where.lat, ward_code=where.ward.code)
+        if (where.lon, where.lat) != (asset.lon, asset.lat):
+            values["geom"] = shapely.Point(where.lon, where.lat)
+        categories = [db.session.get(Category, c) for c in dict.fromkeys(form.categories.data)]
+        changed = moderation.edit(asset, values, categories)
+        db.session.commit()
+        flash(f"Saved the changes to {asset.name}." if changed else "Nothing was changed.", "success")
+        return redirect(url_for("assets.detail", asset_id=asset.id))
+    from .assets import picker_map
+
+    return render_template("moderation/edit.html", form=form, asset=asset, map=picker_map())
+
+
+@bp.get("/stale")
+def stale():
+    """List approved places nobody has checked for the set number of months."""
+    months = int(current_app.config["STALE_AFTER_MONTHS"])
+    query = moderation.stale_query(months)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    size = int(current_app.config["PAGE_SIZE"])
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    assets = list(db.session.scalars(query.offset((page - 1) * size).limit(size)))
+    return render_template("moderation/stale.html", assets=assets, total=total, page=page, pages=pages, months=months,
+                           here=request.full_path.rstrip("?"))
+
+
+from . import moderation_actions  # noqa: E402,F401  (adds the POST actions to bp)
