@@ -1,0 +1,28 @@
+"""Pure gap analysis over GeoDataFrames: population, access and ward gap tables (no Flask, no DB)."""
+
+from .access import FCAResult, enhanced_two_step_fca, share_within, two_step_fca
+from .classify import Classification, classify
+from .crs import align_crs, metric_crs, to_metric
+from .gaps import GAP_COLUMNS, METHODS, deprivation_factor, gap_table, overall_gaps
+from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points
+
+__all__ = [
+    "FCAResult",
+    "Classification",
+    "GAP_COLUMNS",
+    "LSOA_POINTS",
+    "METHODS",
+    "WARD_SPREAD",
+    "align_crs",
+    "assign_to_wards",
+    "classify",
+    "deprivation_factor",
+    "enhanced_two_step_fca",
+    "gap_table",
+    "metric_crs",
+    "overall_gaps",
+    "population_points",
+    "share_within",
+    "to_metric",
+    "two_step_fca",
+]
