@@ -155,8 +155,26 @@ def import_categories_command(path, dry_run) -> None:
     run_import("import-categories", dry_run, lambda: import_categories(path))
 
 
+@click.command("import-needs")
+@click.argument("path", type=click.Path())
+@click.option("--source", help="Name of the survey (default: 'survey: FILE NAME'); re-importing it replaces its rows.")
+@click.option("--category-map", type=click.Path(), help="CSV with value,category mapping survey answers to category ids.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
+def import_needs_command(path, source, category_map, dry_run) -> None:
+    """Import stated needs from a survey table (ward code or postcode per row)."""
+    from .importers.categories import read_category_map
+    from .importers.needs import import_needs
+
+    def work() -> ImportReport:
+        mapping = read_category_map(category_map) if category_map else None
+        return import_needs(path, source, mapping)
+
+    run_import("import-needs", dry_run, work)
+
+
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command]
+COMMANDS += [import_needs_command]
 
 
 def init_app(app: Flask) -> None:
