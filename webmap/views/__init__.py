@@ -6,7 +6,7 @@ from importlib import import_module
 from flask import Flask, current_app
 
 # Each module defines `bp`.
-MODULES = ("main", "api")
+MODULES = ("main", "api", "needs", "gaps")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
