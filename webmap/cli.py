@@ -172,9 +172,35 @@ def import_needs_command(path, source, category_map, dry_run) -> None:
     run_import("import-needs", dry_run, work)
 
 
+@click.command("gaps")
+@click.option("--category", default="all", show_default=True, help="Category id, or 'all' for the overall gap.")
+@click.option("--method", type=click.Choice(["count", "share", "2sfca", "e2sfca"]), default="share", show_default=True,
+              help="How access is measured.")
+@click.option("--distance", type=float, help="Walking distance in metres (default: the ACCESS_DISTANCE_M setting).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="File to write: .csv, .geojson or .gpkg (the format follows the extension).")
+def gaps_command(category, method, distance, out) -> None:
+    """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage."""
+    from . import gaps_service
+
+    try:
+        fmt = gaps_service.format_of(out)
+        query = gaps_service.check_query(category, method, distance, current_app.config["ACCESS_DISTANCE_M"])
+        table = gaps_service.gap_frame(query)
+    except (ValueError, gaps_service.NoWards) as exc:
+        raise click.ClickException(str(exc)) from exc
+    gaps_service.write_table(table, out, fmt)
+    unknown = int(table["population"].isna().sum())
+    click.echo(f"Wrote {len(table)} wards to {out} ({fmt}; {query.category}, {query.method}, {query.distance:g} m)."
+               + (f" {unknown} wards have no population figure." if unknown else ""))
+    top = table.dropna(subset=["rank"]).head(3)
+    for row in top.itertuples():
+        click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
+
+
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command]
-COMMANDS += [import_needs_command]
+COMMANDS += [import_needs_command, gaps_command]
 
 
 def init_app(app: Flask) -> None:

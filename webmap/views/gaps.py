@@ -146,7 +146,8 @@ def _notices(query, table, labels) -> list[str]:
     notes = []
     label = labels.get(query.category, "any need")
     if table["need_count"].sum() == 0:
-        notes.append(f"Nobody has said they need {label.lower()} yet, so every gap score is 0. "
+        asked = "what any ward needs" if query.overall else f"they need {label.lower()}"
+        notes.append(f"Nobody has said {asked} yet, so every gap score is 0. "
                      "Residents can say what is needed on the form, and staff can import survey results.")
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
         notes.append(f"There are no {label.lower()} places on the map anywhere in the area, so nobody has access to one.")
