@@ -192,7 +192,7 @@ def gaps_command(category, method, distance, out) -> None:
     gaps_service.write_table(table, out, fmt)
     unknown = int(table["population"].isna().sum())
     click.echo(f"Wrote {len(table)} wards to {out} ({fmt}; {query.category}, {query.method}, {query.distance:g} m)."
-               + (f" {unknown} wards have no population figure." if unknown else ""))
+               + (f" {unknown} ward{' has' if unknown == 1 else 's have'} no population figure." if unknown else ""))
     top = table.dropna(subset=["rank"]).head(3)
     for row in top.itertuples():
         click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
