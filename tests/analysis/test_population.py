@@ -124,3 +124,12 @@ def test_population_points_validates(wards: gpd.GeoDataFrame, change, error: typ
 def test_spread_per_ward_must_be_positive_int(wards: gpd.GeoDataFrame, bad: object) -> None:
     with pytest.raises(ValueError, match="spread_per_ward"):
         population_points(wards, spread_per_ward=bad)  # type: ignore[arg-type]
+
+
+def test_assign_to_wards_agrees_with_plain_sjoin(wards: gpd.GeoDataFrame) -> None:
+    rng = np.random.default_rng(3)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(-100, 3100, 500), rng.uniform(-100, 1100, 500)), crs=27700)
+    plain = gpd.sjoin(pts, wards[["code", "geometry"]], predicate="within")["code"]
+    ours = assign_to_wards(pts, wards)
+    assert ours.notna().sum() == len(plain) > 0
+    assert (ours[plain.index] == plain).all()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from . import access as _access
 from ._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
@@ -77,7 +78,7 @@ def gap_table(
         return overall_gaps(wards, assets, needs, method, distance, population, deprivation_weight)
     if not isinstance(category, str) or not category:
         raise TypeError(f"category must be a non-empty str or None, got {category!r}")
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, [category])
     return _finish(_category_table(ctx, category), ctx)
 
 
@@ -91,14 +92,17 @@ def overall_gaps(
     deprivation_weight: bool = False,
 ) -> gpd.GeoDataFrame:
     """Per ward: need-weighted mean gap over every category residents asked for, plus top_category."""
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight)
-    asked = ctx.needs.groupby("category")["count"].sum()
+    require_frame(needs, "needs", geo=False)
+    require_columns(needs, NEED_COLUMNS, "needs")
+    require_numeric(needs, "count", "needs", allow_nan=False)
+    asked = _prepare_needs(needs).groupby("category")["count"].sum()
     categories = sorted(asked.index[asked > 0])
-    base = _category_table(ctx, categories[0] if categories else "")
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
+    base = _category_table(ctx, categories[0] if categories else "", detail=False)
     out = base[["ward_code", "ward_name", "population", "population_method", "deprivation"]].copy()
     out.insert(2, "category", "all")
     if categories:
-        tables = [_category_table(ctx, c) for c in categories]
+        tables = [_category_table(ctx, c, detail=False) for c in categories]
         gaps = np.column_stack([t["gap_score"].to_numpy() for t in tables])
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
     else:
@@ -145,8 +149,12 @@ def _context(
     distance: float,
     population: gpd.GeoDataFrame | None,
     deprivation_weight: bool,
+    categories: list[str] | None = None,
 ) -> _Context:
-    """Validate every input, reproject to a metric CRS and build population points once."""
+    """Validate every input, reproject to a metric CRS and build population points once.
+
+    *categories* limits the (costly) asset-to-ward assignment to the categories analysed.
+    """
     require_frame(wards, "wards", geo=True)
     require_frame(assets, "assets", geo=True)
     require_frame(needs, "needs", geo=False)
@@ -179,7 +187,7 @@ def _context(
         points=points,
         population=pop,
         population_method=pop_methods,
-        assets=_prepare_assets(assets, metric),
+        assets=_prepare_assets(assets, metric, categories),
         needs=_prepare_needs(needs),
         method=method,
         distance=distance,
@@ -198,13 +206,15 @@ def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: 
     return pop, np.where(np.isnan(pop), "unknown", method).astype(object)
 
 
-def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Metric copy of the assets with the ward each falls in (outside all wards: NaN)."""
+def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None) -> gpd.GeoDataFrame:
+    """Metric copy of the assets (of *categories*, if given) with the ward each falls in (else NaN)."""
     if len(assets) == 0:
         # An empty layer may arrive without a CRS; it has nothing to reproject.
         return gpd.GeoDataFrame({"asset_id": [], "category": [], "ward_code": []}, geometry=[], crs=wards.crs)
     require_crs(assets, "assets")
     require_geom_types(assets, {"Point"}, "assets")
+    if categories is not None:
+        assets = assets[assets["category"].astype(str).isin(categories)]
     # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
     metric = align_crs(wards, assets[["asset_id", "category", assets.geometry.name]], "assets").copy()
     metric["category"] = metric["category"].astype(str)
@@ -221,8 +231,12 @@ def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
 
 
-def _category_table(ctx: _Context, category: str) -> pd.DataFrame:
-    """The per-ward gap table for one category (no geometry, not yet ranked)."""
+def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.DataFrame:
+    """The per-ward gap table for one category (no geometry, not yet ranked).
+
+    ``detail=False`` (used by overall_gaps, which only needs gap and need) skips the
+    explanatory assets_within_distance count, the costliest column on national data.
+    """
     wards = ctx.wards
     codes = wards["code"].astype(str).to_numpy()
     pop = ctx.population
@@ -231,7 +245,7 @@ def _category_table(ctx: _Context, category: str) -> pd.DataFrame:
     assets = assets.drop_duplicates("asset_id")
 
     in_ward = assets["ward_code"].dropna().value_counts().reindex(codes, fill_value=0).to_numpy(dtype="float64")
-    within = _assets_within(wards, assets, ctx.distance)
+    within = _assets_within(wards, assets, ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
     share = _access.share_within(ctx.points, assets, ctx.distance)["access_share"].reindex(codes).to_numpy(dtype="float64")
     share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
     per_1000 = _per_1000(in_ward, pop)
@@ -282,7 +296,9 @@ def _assets_within(wards: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
     """Distinct assets inside each ward or within *distance* m of its boundary."""
     if len(assets) == 0:
         return np.zeros(len(wards), dtype=np.int64)
-    _, ward_idx = wards.sindex.query(assets.geometry.values, predicate="dwithin", distance=distance)
+    # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
+    tree = shapely.STRtree(np.asarray(assets.geometry.values))
+    ward_idx, _ = tree.query(np.asarray(wards.geometry.values), predicate="dwithin", distance=distance)
     return np.bincount(ward_idx, minlength=len(wards)).astype(np.int64)
 
 

@@ -1,0 +1,126 @@
+"""Benchmark the analysis pipeline on all 8,533 England & Wales 2013 wards (not a test).
+
+Synthesises, deterministically: 1,000,000 asset rows over 15 categories, 35,000
+population points and stated needs; then times each stage. Run:
+``python bench/bench_analysis.py`` (shared data from WEBMAP_SHARED_DATA or <repo>/../shared/data).
+Exits 0 with a message when the shared data is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from webmap.analysis import enhanced_two_step_fca, gap_table, overall_gaps, population_points, share_within, to_metric, two_step_fca  # noqa: E402
+from webmap.analysis.population import assign_to_wards  # noqa: E402
+
+SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO / ".." / "shared" / "data"))
+WARDS = SHARED / "boundaries/national/wards_2013_england_wales_bgc.gpkg"
+N_ASSETS, N_CATEGORIES, N_POP, SEED = 1_000_000, 15, 35_000, 42
+T = TypeVar("T")
+timings: list[tuple[str, float, float]] = []
+
+
+def stage(name: str, fn: Callable[[], T]) -> T:
+    """Run *fn*, print and record its wall time."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = fn()
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    timings.append((name, elapsed, cpu))
+    # CPU time is printed too: wall time is unreliable on a shared, busy machine.
+    print(f"{name:<44} {elapsed:7.2f} s wall {cpu:7.2f} s cpu", flush=True)
+    return result
+
+
+def load() -> gpd.GeoDataFrame:
+    """Read the national wards and repair the one invalid geometry."""
+    wards = gpd.read_file(WARDS, layer="wards_2013")
+    invalid = ~wards.is_valid
+    wards.loc[invalid, "geometry"] = shapely.make_valid(wards.geometry[invalid].values)
+    rng = np.random.default_rng(SEED)
+    return gpd.GeoDataFrame(
+        {
+            "code": wards["ward_code"],
+            "name": wards["ward_name"],
+            "population": rng.integers(1000, 15000, len(wards)).astype(float),
+            "deprivation": rng.integers(1, 11, len(wards)).astype(float),
+        },
+        geometry=wards.geometry,
+        crs=wards.crs,
+    )
+
+
+def random_points_in(wards: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> np.ndarray:
+    """n points: a random ward's representative point plus jitter within a quarter of its size."""
+    rep = shapely.point_on_surface(wards.geometry.values)
+    size = np.sqrt(wards.area.to_numpy()) / 4
+    pick = rng.integers(0, len(wards), n)
+    x = shapely.get_x(rep)[pick] + rng.normal(0, 1, n) * size[pick]
+    y = shapely.get_y(rep)[pick] + rng.normal(0, 1, n) * size[pick]
+    return np.column_stack([x, y])
+
+
+def synthesise(wards: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Deterministic assets, population points and needs in the wards' metric CRS."""
+    rng = np.random.default_rng(SEED)
+    xy = random_points_in(wards, N_ASSETS, rng)
+    categories = np.array([f"cat_{i:02d}" for i in range(N_CATEGORIES)])
+    assets = gpd.GeoDataFrame(
+        {"asset_id": np.arange(N_ASSETS), "category": categories[rng.integers(0, N_CATEGORIES, N_ASSETS)]},
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=wards.crs,
+    )
+    pxy = random_points_in(wards, N_POP, rng)
+    points = gpd.GeoDataFrame(
+        {"population": rng.integers(100, 3000, N_POP).astype(float)},
+        geometry=gpd.points_from_xy(pxy[:, 0], pxy[:, 1]),
+        crs=wards.crs,
+    )
+    n_needs = 20_000
+    needs = pd.DataFrame(
+        {
+            "ward_code": wards["code"].to_numpy()[rng.integers(0, len(wards), n_needs)],
+            "category": categories[rng.integers(0, N_CATEGORIES, n_needs)],
+            "count": rng.integers(1, 20, n_needs).astype(float),
+        }
+    )
+    return assets, points, needs
+
+
+def main() -> int:
+    """Run every stage and print the timings."""
+    if not WARDS.exists():
+        print(f"bench_analysis: shared data not found ({WARDS}); skipping")
+        return 0
+    wards = stage("load wards (file read, not in total)", load)
+    metric_wards = stage("reproject wards (EPSG:4326 -> 27700)", lambda: to_metric(wards.to_crs(4326)))
+    assets, points, needs = stage("synthesise 1M assets / 35k points / needs", lambda: synthesise(metric_wards))
+    pts, _ = stage("population points (sjoin 35k -> wards)", lambda: population_points(metric_wards, points))
+    stage("ward-spread population points (8,533 wards)", lambda: population_points(metric_wards))
+    stage("sjoin 1M assets -> wards (boundary rule)", lambda: assign_to_wards(assets, metric_wards))
+    one = assets[assets["category"] == "cat_00"]
+    stage("share_within, 1 category (800 m)", lambda: share_within(pts, one, 800))
+    stage("2SFCA, 1 category (800 m)", lambda: two_step_fca(pts, one, 800))
+    stage("E2SFCA, 1 category (800 m)", lambda: enhanced_two_step_fca(pts, one, 800))
+    stage("gap_table, 1 category, e2sfca", lambda: gap_table(metric_wards, assets, needs, "cat_00", "e2sfca", population=points))
+    stage("overall_gaps, all 15 categories, share", lambda: overall_gaps(metric_wards, assets, needs, "share", population=points))
+    counted = [(t, c) for n, t, c in timings if not n.startswith(("load", "synthesise"))]
+    wall, cpu = sum(t for t, _ in counted), sum(c for _, c in counted)
+    print(f"{'TOTAL (excluding file load and synthesis)':<44} {wall:7.2f} s wall {cpu:7.2f} s cpu")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
