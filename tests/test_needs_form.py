@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_token
 from sqlalchemy import func, select
 
 from webmap.db import db
@@ -13,6 +12,14 @@ from webmap.models import Need
 URL = "/needs/new"
 # In the sample postcode table XX1 3HE lies in Bishop's Wood (E05900003).
 SAMPLE_POSTCODE, SAMPLE_POSTCODE_WARD = "XX1 3HE", "E05900003"
+
+
+def csrf_token(client, url: str) -> str:
+    """Return the form's CSRF token (as conftest.csrf_token; `from conftest import` would find tests/analysis/conftest.py)."""
+    html = client.get(url).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
 
 
 def web_needs(app) -> list[Need]:
