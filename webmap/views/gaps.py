@@ -138,19 +138,21 @@ def index():
     notices = _notices(query, table, labels)
     method_note = _population_note(table)
     return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
-                           notices=notices, population_note=method_note, **context)
+                           notices=notices, population_note=method_note, no_data=NO_DATA, **context)
 
 
 def _notices(query, table, labels) -> list[str]:
     """Plain-English notes for the edge cases a reader would otherwise puzzle over."""
     notes = []
     label = labels.get(query.category, "any need")
+    # Lower case mid-sentence, except acronyms ("GP practice").
+    label = label if label[1:2].isupper() else label[:1].lower() + label[1:]
     if table["need_count"].sum() == 0:
-        asked = "what any ward needs" if query.overall else f"they need {label.lower()}"
+        asked = "what any ward needs" if query.overall else f"they need {label}"
         notes.append(f"Nobody has said {asked} yet, so every gap score is 0. "
                      "Residents can say what is needed on the form, and staff can import survey results.")
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
-        notes.append(f"There are no {label.lower()} places on the map anywhere in the area, so nobody has access to one.")
+        notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
     unknown = table["population"].isna().sum()
     if unknown:
         notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
