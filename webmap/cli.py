@@ -186,9 +186,54 @@ def create_user_command(email: str, role: str) -> None:
     click.echo(f"{'Created' if created else 'Updated'} {role} {user.email}.")
 
 
+@click.command("import-needs")
+@click.argument("path", type=click.Path())
+@with_appcontext
+@click.option("--source", help="Name of the survey (default: 'survey: FILE NAME'); re-importing it replaces its rows.")
+@click.option("--category-map", type=click.Path(), help="CSV with value,category mapping survey answers to category ids.")
+@click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
+def import_needs_command(path, source, category_map, dry_run) -> None:
+    """Import stated needs from a survey table (ward code or postcode per row)."""
+    from .importers.categories import read_category_map
+    from .importers.needs import import_needs
+
+    def work() -> ImportReport:
+        mapping = read_category_map(category_map) if category_map else None
+        return import_needs(path, source, mapping)
+
+    run_import("import-needs", dry_run, work)
+
+
+@click.command("gaps")
+@with_appcontext
+@click.option("--category", default="all", show_default=True, help="Category id, or 'all' for the overall gap.")
+@click.option("--method", type=click.Choice(["count", "share", "2sfca", "e2sfca"]), default="share", show_default=True,
+              help="How access is measured.")
+@click.option("--distance", type=float, help="Walking distance in metres (default: the ACCESS_DISTANCE_M setting).")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+              help="File to write: .csv, .geojson or .gpkg (the format follows the extension).")
+def gaps_command(category, method, distance, out) -> None:
+    """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage."""
+    from . import gaps_service
+
+    try:
+        fmt = gaps_service.format_of(out)
+        query = gaps_service.check_query(category, method, distance, current_app.config["ACCESS_DISTANCE_M"])
+        table = gaps_service.gap_frame(query)
+    except (ValueError, gaps_service.NoWards) as exc:
+        raise click.ClickException(str(exc)) from exc
+    gaps_service.write_table(table, out, fmt)
+    unknown = int(table["population"].isna().sum())
+    click.echo(f"Wrote {len(table)} wards to {out} ({fmt}; {query.category}, {query.method}, {query.distance:g} m)."
+               + (f" {unknown} ward{' has' if unknown == 1 else 's have'} no population figure." if unknown else ""))
+    top = table.dropna(subset=["rank"]).head(3)
+    for row in top.itertuples():
+        click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
+
+
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
-            import_population_command, import_postcodes_command, import_categories_command,
-            *OPEN_DATA_COMMANDS, create_user_command]
+            import_population_command, import_postcodes_command, import_categories_command, import_needs_command,
+            gaps_command, create_user_command, *OPEN_DATA_COMMANDS]
 
 
 def init_app(app: Flask) -> None:

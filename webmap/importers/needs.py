@@ -1,10 +1,22 @@
-"""Import stated needs from survey tables (ward code or postcode per row)."""
+"""Import stated needs from survey tables (ward code or postcode per row).
+
+Two shapes are read:
+
+* a count table: one row per place and category with a count column
+  (``ward_code,category,count``), e.g. a summary a council already made;
+* a response table: one row per response, no count column; the category cell may hold
+  several categories separated by ";" (as Microsoft Forms and Google Forms export
+  multiple-choice answers), each counted once.
+
+Re-importing the same source replaces what that source imported before, so a corrected
+survey file can be loaded again without counting anybody twice.
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ..db import db
 from ..geo import normalise_postcode
@@ -12,60 +24,118 @@ from ..models import Category, Need, Postcode, Ward
 from .common import ImportFailed, ImportReport, Problem, find_column, read_table, require_column, row_number, text
 from .wards import CODE_NAMES, CODE_PATTERNS
 
+WEB_FORM_SOURCE = "web form"
+COMMENT_LIMIT = 1000
+CATEGORY_NAMES = ["category", "categories", "need", "needs", "category_id"]
+COUNT_NAMES = ["count", "responses", "weight", "n"]
+POSTCODE_NAMES = ["postcode", "post_code", "postal_code", "pcds"]
 
-def import_needs(path: str | Path, source: str = "survey", category_map: dict[str, str] | None = None) -> ImportReport:
-    """Add needs from a table: ward code or postcode, category, and a count (or one response per row).
 
-    Needs imported earlier from the same source are replaced, so re-importing a survey does not count it twice.
-    """
+def default_source(path: str | Path) -> str:
+    """Return the source name used when none is given: the survey file's name."""
+    return f"survey: {Path(path).name}"[:50]
+
+
+def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None) -> ImportReport:
+    """Add needs from a table: ward code or postcode, category, and a count (or one response per row)."""
     table = read_table(path)
     file = Path(path).name
+    source = (source or default_source(path)).strip()[:50]
+    if source == WEB_FORM_SOURCE:
+        raise ImportFailed(Problem(file, None, None, f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
+                                   "give the survey another name with --source"))
     report = ImportReport(file=file, read=len(table))
-    cat_col = require_column(table, file, None, ["category", "need", "category_id"], [], "category", "a 'category' column")
+    cat_col = require_column(table, file, None, CATEGORY_NAMES, [], "category", "a 'category' column")
     ward_col = find_column(table.columns, CODE_NAMES, CODE_PATTERNS)
-    pc_col = find_column(table.columns, ["postcode", "post_code"])
+    pc_col = find_column(table.columns, POSTCODE_NAMES)
     if ward_col is None and pc_col is None:
-        raise ImportFailed(Problem(file, None, None, "each row needs a ward code or a postcode column"))
-    count_col = find_column(table.columns, ["count", "responses", "weight", "n"])
+        raise ImportFailed(Problem(file, None, None, "each row needs a ward code or a postcode: add a 'ward_code' or "
+                                   f"'postcode' column (columns: {', '.join(map(str, table.columns))})"))
+    count_col = find_column(table.columns, COUNT_NAMES)
     comment_col = find_column(table.columns, ["comment", "comments", "note"])
+    report.notes.append("read as a count table (column '%s')" % count_col if count_col
+                        else "read as one response per row (no count column)")
 
     wards = set(db.session.scalars(select(Ward.code)))
-    categories = {c.id: c.id for c in db.session.scalars(select(Category))}
-    categories.update({c.label.lower(): c.id for c in db.session.scalars(select(Category))})
-    categories.update(category_map or {})
+    if not wards:
+        raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
+    categories = _category_lookup(category_map)
     postcodes = {p.postcode: p.ward_code for p in db.session.scalars(select(Postcode))} if pc_col else {}
 
-    problems, needs = [], []
+    problems: list[Problem] = []
+    needs: list[Need] = []
     for i, row in table.iterrows():
         n = row_number(i)
-        raw_cat = text(row[cat_col]) or ""
-        category = categories.get(raw_cat) or categories.get(raw_cat.lower())
-        if category is None:
-            problems.append(Problem(file, n, cat_col, f"'{raw_cat}' is not a category in the taxonomy"))
-        ward = _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems)
-        count = 1.0
-        if count_col and text(row[count_col]) is not None:
-            count = pd.to_numeric(row[count_col], errors="coerce")
-            if pd.isna(count) or count < 0:
-                problems.append(Problem(file, n, count_col, f"'{row[count_col]}' is not a count (a number of 0 or more)"))
-        if category and ward:
-            needs.append(Need(ward_code=ward, category_id=category, count=float(count), source=source,
-                              comment=(text(row[comment_col]) if comment_col else None)))
+        raw = text(row[cat_col])
+        if raw is None:
+            report.skip("no category given")
+            continue
+        cats = _categories_of(raw, categories, file, n, cat_col, problems)
+        count = _count_of(row, count_col, file, n, problems)
+        ward = _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report)
+        if not cats or ward is None or count is None:
+            continue
+        if count == 0:
+            report.skip("the count is 0")
+            continue
+        comment = text(row[comment_col])[:COMMENT_LIMIT] if comment_col and text(row[comment_col]) else None
+        needs += [Need(ward_code=ward, category_id=c, count=count, source=source, comment=comment) for c in cats]
     if problems:
         raise ImportFailed(problems)
-    replaced = db.session.execute(delete(Need).where(Need.source == source)).rowcount
+
+    replaced = db.session.scalar(select(func.count()).select_from(Need).where(Need.source == source)) or 0
     if replaced:
-        report.notes.append(f"replaced {replaced} needs imported earlier from '{source}'")
+        db.session.execute(delete(Need).where(Need.source == source))
+        report.notes.append(f"replaced {replaced} needs imported earlier from source '{source}'")
     db.session.add_all(needs)
     db.session.flush()
     report.imported = len(needs)
+    report.notes.append(f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
+                        f"source '{source}'")
     return report
 
 
-def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems) -> str | None:
+def _category_lookup(category_map: dict[str, str] | None) -> dict[str, str]:
+    """Return {lower-case id, label or mapped value: category id}."""
+    lookup: dict[str, str] = {}
+    for c in db.session.scalars(select(Category)):
+        lookup[c.id.lower()] = c.id
+        lookup[c.label.lower()] = c.id
+    lookup.update({k.strip().lower(): v for k, v in (category_map or {}).items()})
+    return lookup
+
+
+def _categories_of(raw: str, lookup: dict[str, str], file: str, n: int, col: str, problems: list[Problem]) -> list[str]:
+    """Return the category ids in a cell (";" between several), noting values the taxonomy lacks."""
+    found: list[str] = []
+    for value in (v.strip() for v in raw.split(";")):
+        if not value:
+            continue
+        cid = lookup.get(value.lower())
+        if cid is None:
+            problems.append(Problem(file, n, col, f"'{value}' is not a category in the taxonomy "
+                                    "(map it with --category-map FILE)"))
+        elif cid not in found:
+            found.append(cid)
+    return found
+
+
+def _count_of(row, count_col: str | None, file: str, n: int, problems: list[Problem]) -> float | None:
+    """Return the row's count (1 for a response row), or None after noting a bad value."""
+    if count_col is None or text(row[count_col]) is None:
+        return 1.0
+    raw = text(row[count_col])
+    count = pd.to_numeric(raw.replace(",", ""), errors="coerce")
+    if pd.isna(count) or count < 0 or count == float("inf"):
+        problems.append(Problem(file, n, count_col, f"'{raw}' is not a count (a number of 0 or more)"))
+        return None
+    return float(count)
+
+
+def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report) -> str | None:
     """Return the row's ward code from its ward column or its postcode, noting any problem."""
     if ward_col and text(row[ward_col]):
-        code = text(row[ward_col])
+        code = text(row[ward_col]).upper()
         if code not in wards:
             problems.append(Problem(file, n, ward_col, f"ward {code} is not among the loaded wards"))
             return None
@@ -74,8 +144,11 @@ def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems) -> str
         pc = normalise_postcode(row[pc_col])
         if pc is None:
             problems.append(Problem(file, n, pc_col, f"'{row[pc_col]}' is not a UK postcode"))
-        elif not postcodes.get(pc):
-            problems.append(Problem(file, n, pc_col, f"postcode {pc} is not in a loaded ward"))
+        elif pc not in postcodes:
+            problems.append(Problem(file, n, pc_col, f"postcode {pc} is not in the postcode table (run import-postcodes)"))
+        elif postcodes[pc] not in wards:
+            # Like an asset outside every ward: counted and reported, not fatal.
+            report.skip("the postcode lies outside the loaded wards")
         else:
             return postcodes[pc]
         return None

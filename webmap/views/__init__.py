@@ -6,7 +6,7 @@ from importlib import import_module
 from flask import Flask, current_app
 
 # Each module defines `bp`.
-MODULES = ("main", "api", "partners", "exports", "oruk", "apidocs", "auth", "assets", "moderation")
+MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [

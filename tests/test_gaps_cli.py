@@ -1,0 +1,89 @@
+"""`flask gaps --category ID --method M --distance METRES --out FILE`: the gap table as a file."""
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from webmap import gaps_service
+from webmap.analysis import GAP_COLUMNS
+
+
+def invoke(app, *args: str):
+    """Run a flask command the way `flask --app webmap` does (inside an app context)."""
+    with app.app_context():
+        return app.test_cli_runner().invoke(args=list(args))
+
+
+def expected(app, category, method, distance):
+    with app.app_context():
+        return gaps_service.gap_frame(gaps_service.GapQuery(category, method, float(distance)))
+
+
+@pytest.mark.parametrize("method", ["count", "share", "2sfca", "e2sfca"])
+def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
+    out = tmp_path / "youth.csv"
+    result = invoke(sample_app, "gaps", "--category", "youth", "--method", method, "--distance", "1000", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"Wrote 16 wards to {out} (csv; youth, {method}, 1000 m)" in result.output
+    table = pd.read_csv(out)
+    assert list(table.columns) == GAP_COLUMNS
+    want = expected(sample_app, "youth", method, 1000)
+    assert table["ward_code"].tolist() == want["ward_code"].tolist()
+    assert table["gap_score"].tolist() == pytest.approx(want["gap_score"].tolist())
+    assert set(table["method"]) == {method} and set(table["distance_m"]) == {1000}
+    top = want.iloc[0]
+    assert f"1. {top['ward_name']} ({top['ward_code']}): gap {top['gap_score']:.3f}" in result.output
+
+
+def test_all_needs_to_geojson_and_geopackage(sample_app, tmp_path):
+    geojson, gpkg = tmp_path / "all.geojson", tmp_path / "all.gpkg"
+    assert invoke(sample_app, "gaps", "--category", "all", "--out", str(geojson)).exit_code == 0
+    data = json.loads(geojson.read_text())
+    assert len(data["features"]) == 16
+    props = data["features"][0]["properties"]
+    assert props["category"] == "all" and {"top_category", "categories_considered", "gap_score"} <= set(props)
+
+    result = invoke(sample_app, "gaps", "--out", str(gpkg), "--method", "2sfca")
+    assert result.exit_code == 0, result.output
+    back = gpd.read_file(gpkg, layer="gaps", engine="pyogrio")
+    want = expected(sample_app, "all", "2sfca", 800)
+    assert len(back) == 16 and back.crs.to_epsg() == 4326
+    assert back["gap_score"].tolist() == pytest.approx(want["gap_score"].tolist())
+    assert back.geometry.geom_type.isin(["MultiPolygon", "Polygon"]).all()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--category", "unicorns", "--out", "x.csv"], "Category: 'unicorns' is not a category"),
+    (["--out", "x.xlsx"], "'x.xlsx' must end in .csv, .geojson or .gpkg"),
+    (["--distance", "0", "--out", "x.csv"], "Distance: enter a number of metres between 100 and 10,000"),
+    (["--method", "magic", "--out", "x.csv"], "Invalid value for '--method'"),
+])
+def test_bad_options_are_explained(sample_app, tmp_path, args, message):
+    result = invoke(sample_app, "gaps", *args)
+    assert result.exit_code != 0
+    assert message in result.output
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_no_wards_yet(app, tmp_path):
+    result = invoke(app, "gaps", "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 1 and "There are no wards yet" in result.output
+
+
+def test_ward_without_population_is_reported(sample_app, tmp_path):
+    from webmap.db import db
+    from webmap.models import Ward
+
+    with sample_app.app_context():
+        db.session.get(Ward, 1).population = None
+        db.session.commit()
+    out = tmp_path / "x.csv"
+    result = invoke(sample_app, "gaps", "--category", "youth", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 ward has no population figure" in result.output
+    table = pd.read_csv(out)
+    assert table["population"].isna().sum() == 1
+    assert table.loc[table["population"].isna(), "note"].str.contains("population unknown").all()

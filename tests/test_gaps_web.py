@@ -1,0 +1,297 @@
+"""The /gaps page, ward profiles and exports, on the sample area and on tiny hand-made areas."""
+from __future__ import annotations
+
+import html as htmllib
+import io
+import json
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from sqlalchemy import select
+
+from webmap import gaps_service, store
+from webmap.analysis import GAP_COLUMNS
+from webmap.db import db
+from webmap.models import Asset, Category, Need, Ward
+
+# ---------------------------------------------------------------- a tiny area
+# Three 0.01 degree squares side by side near Oldham: E05000001 | E05000002 | E05000003.
+# E05000003 has no population figure. One library stands exactly on the 1|2 boundary.
+X0, Y0, STEP = -2.12, 53.50, 0.01
+BOUNDARY_LON = X0 + STEP
+
+
+def add_ward(code: str, i: int, population: float | None) -> None:
+    square = shapely.box(X0 + i * STEP, Y0, X0 + (i + 1) * STEP, Y0 + STEP)
+    db.session.add(Ward(code=code, name=f"Ward {i + 1}", population=population, geom=shapely.MultiPolygon([square])))
+
+
+def add_asset(name: str, lon: float, lat: float, category: str) -> Asset:
+    asset = Asset(name=name, lon=lon, lat=lat, geom=shapely.Point(lon, lat), status="approved", source="test",
+                  source_id=name, categories=[db.session.get(Category, category)])
+    db.session.flush()
+    ward = store.ward_at(lon, lat)
+    asset.ward_code = ward.code if ward else None
+    db.session.add(asset)
+    return asset
+
+
+def tiny_area(app, wards: int = 3, needs: bool = True) -> None:
+    with app.app_context():
+        for i, pop in enumerate([4000.0, 6000.0, None][:wards]):
+            add_ward(f"E0500000{i + 1}", i, pop)
+        db.session.flush()
+        add_asset("Boundary Library", BOUNDARY_LON, Y0 + STEP / 2, "library")
+        if needs:
+            for code, count in [("E05000001", 3), ("E05000002", 9), ("E05000003", 2)][:wards]:
+                db.session.add(Need(ward_code=code, category_id="library", count=count, source="test"))
+            db.session.add(Need(ward_code="E05000001", category_id="youth", count=4, source="test"))
+        db.session.commit()
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """Return the ranked table's body rows as lists of cell texts."""
+    body = html.split('id="gap-table"')[1].split("<tbody>")[1].split("</tbody>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    return [[htmllib.unescape(re.sub(r"<[^>]+>", "", c).strip()) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)] for r in rows]
+
+
+def headings(html: str) -> list[str]:
+    head = html.split('id="gap-table"')[1].split("<thead>")[1].split("</thead>")[0]
+    return [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", head, flags=re.S)]
+
+
+def service_table(app, category="all", method="share", distance=800):
+    with app.app_context():
+        return gaps_service.gap_frame(gaps_service.GapQuery(category, method, float(distance)))
+
+
+# ---------------------------------------------------------------- the sample area
+def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_app):
+    html = sample_app.test_client().get("/gaps?category=youth").get_data(as_text=True)
+    expected = service_table(sample_app, "youth")
+    assert 'class="folium-map"' in html and "Skip the map" in html
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html) == []
+    # Legend: a swatch and a number range per class, with the count of wards in it.
+    legend = html.split('class="legend"')[1].split("</figure>")[0]
+    entries = re.findall(r'background: (#[0-9a-f]{6})"></span><span>([^<]+)</span>', legend)
+    assert len(entries) >= 2
+    assert all(re.search(r"\d\.\d{3}", label) for _, label in entries)
+    assert sum(int(re.search(r"\((\d+) wards?\)", label).group(1)) for _, label in entries) == len(expected)
+    # The map's fill colours are the legend's colours.
+    assert {c for c, _ in entries} <= set(re.findall(r'"fillColor": "(#[0-9a-f]{6})"', html))
+    # The ranked table holds every ward, in rank order, with the service's figures.
+    rows = table_rows(html)
+    assert len(rows) == len(expected) == 16
+    # Rank order; wards sharing a rank in name order.
+    expected = expected.sort_values(["rank", "ward_name"], kind="stable")
+    assert [r[1] for r in rows] == expected["ward_name"].tolist()
+    assert [r[-2] for r in rows] == [f"{g:.3f}" for g in expected["gap_score"]]
+    top = expected.iloc[0]
+    assert rows[0][2] == f"{top['population']:,.0f}" and rows[0][3] == f"{top['need_count']:,.0f}"
+    assert re.search(r'<th scope="col" class="num" aria-sort="ascending">\s*<a[^>]*>Rank', html)
+
+
+def test_tooltip_carries_the_wards_figures_and_clicking_opens_the_profile(sample_app):
+    html = sample_app.test_client().get("/gaps?category=youth&method=2sfca").get_data(as_text=True)
+    assert "GeoJsonTooltip" in html or "bindTooltip" in html
+    for alias in ("Population", "Stated need", "Access score (per 1,000 residents)", "Gap score"):
+        assert alias in html.split("<script>", 1)[1]
+    assert "window.location.href = \"/wards/\" + encodeURIComponent(feature.properties.code) + \"?method=2sfca&distance=800\"" in html
+    first = re.search(r'<td><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html).group(1)
+    profile = sample_app.test_client().get(first.replace("&amp;", "&"))
+    assert profile.status_code == 200 and "Gap score for each kind of place" in profile.get_data(as_text=True)
+
+
+def test_resident_and_imported_text_is_escaped_in_tooltip_and_table(sample_app):
+    payload = "<img src=x onerror=alert(1)>`${alert(2)}`"
+    with sample_app.app_context():
+        db.session.scalar(select(Ward).where(Ward.code == "E05900010")).name = payload
+        db.session.commit()
+    html = sample_app.test_client().get("/gaps?category=youth").get_data(as_text=True)
+    assert "<img src=x" not in html
+    # In the tooltip data (JSON, where & is written \u0026): escaped for HTML and for template literals.
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;\\u0026#96;\\u0026#36;{alert(2)}\\u0026#96;" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;`${alert(2)}`" in html.split('id="gap-table"')[1]
+
+
+@pytest.mark.parametrize("column, key", [("population", lambda t: t["population"]),
+                                         ("need_count", lambda t: t["need_count"]),
+                                         ("ward_name", lambda t: t["ward_name"].str.lower())])
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_table_sorts_on_the_server_by_any_column(sample_app, column, key, direction):
+    html = sample_app.test_client().get(f"/gaps?category=youth&sort={column}&dir={direction}").get_data(as_text=True)
+    expected = service_table(sample_app, "youth")
+    expected = expected.assign(_k=key(expected)).sort_values(["_k", "ward_name"], ascending=[direction == "asc", True],
+                                                             kind="stable")
+    assert [r[1] for r in table_rows(html)] == expected["ward_name"].tolist()
+    label = {"asc": "ascending", "desc": "descending"}[direction]
+    assert len(re.findall(rf'aria-sort="{label}"', html)) == 1
+    # The active heading's link flips the direction; the others sort ascending first.
+    flip = "desc" if direction == "asc" else "asc"
+    assert f"sort={column}&amp;dir={flip}" in html
+
+
+def test_methods_and_plain_english_explanations(sample_app):
+    client = sample_app.test_client()
+    for method in ("share", "count", "2sfca", "e2sfca"):
+        html = client.get(f"/gaps?category=gp_practice&method={method}&distance=1200").get_data(as_text=True)
+        assert f'value="{method}" aria-describedby="method-{method}-hint" checked' in html
+        assert ("Access score (per 1,000 residents)" in headings(html)) == (method in ("2sfca", "e2sfca"))
+        assert "Residents within 1,200 m of one" in headings(html)
+    assert "how many places per person can reach each, shared among everyone nearby" in html
+    overall = client.get("/gaps").get_data(as_text=True)
+    assert "All needs (overall gap)" in overall and "Biggest gap in" in headings(overall)
+    assert 'value="share" aria-describedby="method-share-hint" checked' in overall
+    assert 'name="distance" type="number"' in overall and 'value="800"' in overall
+
+
+@pytest.mark.parametrize("query, message", [
+    ("category=unicorns", "Category: &#39;unicorns&#39; is not a category"),
+    ("method=magic", "Method: &#39;magic&#39; is not a method"),
+    ("distance=far", "Distance: enter the walking distance as a number of metres"),
+    ("distance=5", "Distance: enter a number of metres between 100 and 10,000"),
+    ("distance=nan", "Distance: enter a number of metres between 100 and 10,000"),
+])
+def test_bad_choices_are_plain_400s(sample_app, query, message):
+    for url in (f"/gaps?{query}", f"/gaps/export?format=csv&{query}"):
+        response = sample_app.test_client().get(url)
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+
+
+def test_exports_keep_every_column_in_csv_geojson_and_geopackage(sample_app, tmp_path):
+    client = sample_app.test_client()
+    expected = service_table(sample_app, "food_support", "e2sfca", 1000)
+    args = "category=food_support&method=e2sfca&distance=1000"
+
+    csv = client.get(f"/gaps/export?{args}&format=csv")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert 'filename="gaps_food_support_e2sfca_1000m.csv"' in csv.headers["Content-Disposition"]
+    frame = pd.read_csv(io.StringIO(csv.get_data(as_text=True)))
+    assert list(frame.columns) == GAP_COLUMNS
+    assert frame["gap_score"].tolist() == pytest.approx(expected["gap_score"].tolist())
+
+    geo = json.loads(client.get(f"/gaps/export?{args}&format=geojson").get_data(as_text=True))
+    assert geo["type"] == "FeatureCollection" and len(geo["features"]) == len(expected)
+    assert set(GAP_COLUMNS) <= set(geo["features"][0]["properties"])
+
+    gpkg = client.get(f"/gaps/export?{args}&format=gpkg")
+    assert gpkg.status_code == 200 and gpkg.data[:16] == b"SQLite format 3\x00"
+    path = tmp_path / "gaps.gpkg"
+    path.write_bytes(gpkg.data)
+    back = gpd.read_file(path, layer="gaps", engine="pyogrio")
+    assert set(GAP_COLUMNS) <= set(back.columns) and len(back) == len(expected)
+    assert back.crs.to_epsg() == 4326
+    assert back["ward_code"].tolist() == expected["ward_code"].tolist()
+    assert back["access_score"].tolist() == pytest.approx(expected["access_score"].tolist())
+    assert client.get(f"/gaps/export?{args}&format=xlsx").status_code == 400
+
+
+def test_ward_profile_lists_places_needs_gaps_and_neighbours(sample_app):
+    client = sample_app.test_client()
+    html = client.get("/wards/E05900010").get_data(as_text=True)
+    with sample_app.app_context():
+        assets = db.session.scalars(select(Asset).where(Asset.ward_code == "E05900010", Asset.status == "approved")).all()
+        needs = pd.DataFrame([(n.category_id, n.count) for n in db.session.scalars(
+            select(Need).where(Need.ward_code == "E05900010"))], columns=["category", "count"])
+        wards = store.wards_frame()
+    assert "<h1>Canal Side ward</h1>" in html
+    for asset in assets:
+        assert f'href="/assets/{asset.id}"' in html
+    # Stated needs by category, as recorded.
+    youth = needs[needs["category"] == "youth"]["count"].sum()
+    assert re.search(rf"<td>Youth</td><td class=\"num\">{youth:.0f}</td>", html)
+    # Gap per category: a bar with the number beside it, for every category.
+    bars = re.findall(r'class="bar-fill" style="width: ([\d.]+)%"></span></span> ([\d.]+)</td>', html)
+    assert len(bars) == 21
+    assert all(abs(float(w) - float(g) * 100) < 0.1 for w, g in bars)
+    expected = service_table(sample_app, "youth")
+    youth_gap = expected[expected["ward_code"] == "E05900010"]["gap_score"].iloc[0]
+    assert f"{youth_gap:.3f}" in html.split(">Youth</th>")[1].split("</tr>")[0]
+    # Neighbours: the wards whose outlines touch this one.
+    me = wards[wards["code"] == "E05900010"].geometry.iloc[0]
+    touching = sorted(wards[wards.geometry.intersects(me) & (wards["code"] != "E05900010")]["name"])
+    listed = re.findall(r'<li><a href="/wards/(E\d+)[^"]*">([^<]+)</a></li>', html.split('id="neighbours-heading"')[1])
+    assert sorted(name for _, name in listed) == touching and touching
+    assert 'class="folium-map"' in html and "Skip the map" in html
+    assert client.get("/wards/E05999999").status_code == 404
+
+
+# ---------------------------------------------------------------- edge cases
+def test_ward_without_population_says_so_instead_of_nan(app):
+    tiny_area(app)
+    client = app.test_client()
+    html = client.get("/gaps?category=library").get_data(as_text=True)
+    rows = {r[1]: r for r in table_rows(html)}
+    assert rows["Ward 3"][2] == "population unknown"
+    assert rows["Ward 3"][-2] == "not computed" and rows["Ward 3"][0] == "–"
+    assert "population unknown" in rows["Ward 3"][-1]
+    assert "1 ward has no population figure" in html
+    assert "not computed (population unknown) (1 ward)" in html  # the legend's grey class
+    assert not re.search(r"\bnan\b", html, flags=re.I)
+    assert "population unknown" in client.get("/wards/E05000003").get_data(as_text=True)
+    csv = pd.read_csv(io.StringIO(client.get("/gaps/export?category=library&format=csv").get_data(as_text=True)))
+    assert csv.set_index("ward_code").loc["E05000003", "population"] != csv.set_index("ward_code").loc["E05000003", "population"]
+
+
+def test_asset_on_a_ward_boundary_is_counted_once(app):
+    tiny_area(app)
+    client = app.test_client()
+    table = service_table(app, "library")
+    assert table["assets_in_ward"].sum() == 1
+    rows = {r[1]: r for r in table_rows(client.get("/gaps?category=library").get_data(as_text=True))}
+    assert [rows[w][5] for w in ("Ward 1", "Ward 2", "Ward 3")] == ["1", "0", "0"]   # places in ward
+    assert [rows[w][7] for w in ("Ward 1", "Ward 2")] == ["1", "1"]                  # in or within 800 m
+    in_one = client.get("/wards/E05000001").get_data(as_text=True)
+    in_two = client.get("/wards/E05000002").get_data(as_text=True)
+    listed = in_one.split('id="assets-heading"')[1].split("</section>")[0]
+    assert listed.count("Boundary Library</a>") == 1 and "Boundary Library" not in in_two
+
+
+def test_category_with_no_places_anywhere(app):
+    tiny_area(app)
+    html = app.test_client().get("/gaps?category=youth").get_data(as_text=True)
+    assert "There are no youth places on the map anywhere in the area" in html
+    rows = {r[1]: r for r in table_rows(html)}
+    assert rows["Ward 1"][-2] == "1.000" and rows["Ward 1"][0] == "1"  # all demand, no access
+    assert rows["Ward 2"][-2] == "0.000"
+
+
+def test_category_nobody_asked_for(app):
+    tiny_area(app)
+    html = app.test_client().get("/gaps?category=faith").get_data(as_text=True)
+    assert "Nobody has said they need faith yet, so every gap score is 0" in html
+    assert {r[-2] for r in table_rows(html)} == {"0.000"}
+
+
+def test_no_needs_at_all(app, tmp_path):
+    tiny_area(app, needs=False)
+    client = app.test_client()
+    html = client.get("/gaps").get_data(as_text=True)
+    assert "Nobody has said what any ward needs yet, so every gap score is 0" in html
+    assert {r[-2] for r in table_rows(html)} == {"0.000"}
+    assert client.get("/gaps/export?format=geojson").status_code == 200
+    assert "Nobody has said what this ward needs yet" in client.get("/wards/E05000001").get_data(as_text=True)
+
+
+def test_a_single_ward(app):
+    tiny_area(app, wards=1)
+    client = app.test_client()
+    html = client.get("/gaps?category=library").get_data(as_text=True)
+    assert len(table_rows(html)) == 1
+    legend = html.split('class="legend"')[1].split("</figure>")[0]
+    assert "(1 ward)" in legend
+    assert "No other ward touches this one." in client.get("/wards/E05000001").get_data(as_text=True)
+    geo = json.loads(client.get("/gaps/export?category=library&format=geojson").get_data(as_text=True))
+    assert len(geo["features"]) == 1
+
+
+def test_no_wards_yet(app):
+    client = app.test_client()
+    html = client.get("/gaps").get_data(as_text=True)
+    assert "There are no wards yet" in html
+    assert client.get("/gaps/export?format=csv").status_code == 404

@@ -1,0 +1,233 @@
+"""Gap pages: the choropleth with its ranked table, ward profiles, and exports of the table."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from .. import gaps_service, store
+from ..analysis import classify
+from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from ..maps.choropleth import NO_DATA, add_choropleth, legend, palette
+
+bp = Blueprint("gaps", __name__)
+CLASSES = 5
+
+
+# Formatting: every figure as plain text, and never "nan" (missing figures say why they are missing).
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_population(value) -> str:
+    return "population unknown" if _missing(value) else f"{value:,.0f}"
+
+
+def fmt_int(value) -> str:
+    return "unknown" if _missing(value) else f"{value:,.0f}"
+
+
+def fmt_count(value) -> str:
+    return "unknown" if _missing(value) else (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
+
+
+def fmt_dec(value, places: int = 2) -> str:
+    return "unknown" if _missing(value) else f"{value:,.{places}f}"
+
+
+def fmt_pct(value) -> str:
+    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
+
+
+def fmt_gap(value) -> str:
+    return "not computed" if _missing(value) else f"{value:.3f}"
+
+
+def fmt_rank(value) -> str:
+    return "–" if _missing(value) else f"{int(value)}"
+
+
+def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tuple[str, str, object]]:
+    """Return the table's (column, heading, formatter) for this query; the same figures feed the tooltip."""
+    d = f"{query.distance:,.0f} m"
+    if query.overall:
+        return [
+            ("rank", "Rank", fmt_rank),
+            ("ward_name", "Ward", str),
+            ("population", "Population", fmt_population),
+            ("need_count", "Stated needs (all kinds)", fmt_count),
+            ("need_per_1000", "Needs per 1,000 residents", fmt_dec),
+            ("categories_considered", "Kinds of need counted", fmt_int),
+            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category_gap", "Its gap score", fmt_gap),
+            ("gap_score", "Overall gap score", fmt_gap),
+        ]
+    cols = [
+        ("rank", "Rank", fmt_rank),
+        ("ward_name", "Ward", str),
+        ("population", "Population", fmt_population),
+        ("need_count", "Stated need", fmt_count),
+        ("need_per_1000", "Need per 1,000 residents", fmt_dec),
+        ("assets_in_ward", "Places in ward", fmt_int),
+        ("assets_per_1000", "Places per 1,000 residents", fmt_dec),
+        ("assets_within_distance", f"Places in or within {d}", fmt_int),
+        ("access_share", f"Residents within {d} of one", fmt_pct),
+    ]
+    if query.method in ("2sfca", "e2sfca"):
+        cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
+    cols.append(("gap_score", "Gap score", fmt_gap))
+    return cols
+
+
+def _query() -> gaps_service.GapQuery:
+    try:
+        return gaps_service.check_query(request.args.get("category"), request.args.get("method"),
+                                         request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"])
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+def _sorted(table: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame:
+    """Sort by a known column (missing figures last), then by ward name."""
+    ascending = direction != "desc"
+    if sort == "ward_name":
+        return table.sort_values("ward_name", ascending=ascending, key=lambda s: s.str.lower(), kind="stable")
+    values = pd.to_numeric(table[sort], errors="coerce") if sort != "top_category" else table[sort].fillna("")
+    order = table.assign(_key=values).sort_values(["_key", "ward_name"], ascending=[ascending, True],
+                                                  na_position="last", kind="stable")
+    return order.drop(columns="_key")
+
+
+@bp.get("/gaps")
+def index():
+    """Show wards shaded by gap score, with the same figures in a sortable ranked table."""
+    query = _query()
+    labels = store.category_labels()
+    sort = request.args.get("sort", "rank")
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    args = {"category": query.category, "method": query.method, "distance": f"{query.distance:g}"}
+    what = "all needs" if query.overall else labels[query.category]
+    context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
+                   method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction)
+    try:
+        table = gaps_service.gap_frame(query)
+    except gaps_service.NoWards as exc:
+        return render_template("gaps/index.html", table=None, message=str(exc), **context)
+
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    values = table["gap_score"]
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    fill = classes.map(lambda c: NO_DATA if c is pd.NA else colours[int(c)]).astype(object)
+    entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
+
+    shown = table.rename(columns={"ward_code": "code"})
+    tooltip_cols = [c for c in columns if c[0] not in ("ward_name",)]
+    for col, _, fmt in tooltip_cols:
+        shown[f"t_{col}"] = table[col].map(fmt)
+    shown = simplify_for_display(shown)
+    m = new_map(shown.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
+    add_choropleth(m, shown, fill, [("ward_name", "Ward")] + [(f"t_{c}", h) for c, h, _ in tooltip_cols], link=link)
+
+    rows = _sorted(table.drop(columns="geometry"), sort, direction)
+    notices = _notices(query, table, labels)
+    method_note = _population_note(table)
+    return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
+                           notices=notices, population_note=method_note, no_data=NO_DATA, **context)
+
+
+def _notices(query, table, labels) -> list[str]:
+    """Plain-English notes for the edge cases a reader would otherwise puzzle over."""
+    notes = []
+    label = labels.get(query.category, "any need")
+    # Lower case mid-sentence, except acronyms ("GP practice").
+    label = label if label[1:2].isupper() else label[:1].lower() + label[1:]
+    if table["need_count"].sum() == 0:
+        asked = "what any ward needs" if query.overall else f"they need {label}"
+        notes.append(f"Nobody has said {asked} yet, so every gap score is 0. "
+                     "Residents can say what is needed on the form, and staff can import survey results.")
+    if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
+        notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
+    unknown = table["population"].isna().sum()
+    if unknown:
+        notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
+                     f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed.")
+    return notes
+
+
+def _population_note(table) -> str:
+    methods = set(table["population_method"].dropna())
+    if "lsoa_points" in methods:
+        return "Residents are placed at small-area (LSOA) points, each with its census population."
+    return "Each ward's population is spread evenly over points inside the ward (no small-area points are loaded)."
+
+
+@bp.get("/gaps/export")
+def export():
+    """Download the gap table with every figure it was made from, as CSV, GeoJSON or GeoPackage."""
+    query = _query()
+    fmt = (request.args.get("format") or "csv").lower()
+    if fmt not in gaps_service.FORMATS:
+        abort(400, "Format: choose csv, geojson or gpkg.")
+    try:
+        table = gaps_service.gap_frame(query)
+    except gaps_service.NoWards as exc:
+        abort(404, str(exc))
+    body = gaps_service.export_bytes(table, fmt)
+    name = gaps_service.export_name(query, fmt)
+    return Response(body, mimetype=gaps_service.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/wards/<code>")
+def ward(code: str):
+    """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
+    wards = store.wards_frame()
+    found = wards[wards["code"] == code]
+    if found.empty:
+        abort(404)
+    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
+    info = found.drop(columns="geometry").iloc[0].to_dict()
+    try:
+        query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
+                                         current_app.config["ACCESS_DISTANCE_M"])
+    except ValueError as exc:
+        abort(400, str(exc))
+    labels = store.category_labels()
+
+    assets = store.assets_frame()
+    assets = assets[assets["ward_code"] == code].sort_values("name")
+    assets["ward_name"] = info["name"]
+    by_category: dict[str, list] = {}
+    for row in assets.itertuples():
+        for cat in (row.categories or "").split(";"):
+            if cat:
+                by_category.setdefault(cat, []).append(row)
+    asset_groups = [(cid, label, by_category[cid]) for cid, label in labels.items() if cid in by_category]
+
+    needs = store.needs_frame()
+    needs = needs[needs["ward_code"] == code]
+    need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.sort_values("count", ascending=False).itertuples()]
+
+    gaps = gaps_service.ward_gaps(code, query.method, query.distance)
+    gaps["label"] = gaps["category"].map(labels)
+    gaps = gaps.sort_values(["gap_score", "need_count", "label"], ascending=[False, False, True], na_position="last")
+    neighbours = gaps_service.neighbours(wards, code)
+
+    m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
+    m.options["max_zoom"] = 19
+    add_wards_layer(m, simplify_for_display(neighbours), name="Neighbouring wards",
+                    style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02})
+    add_wards_layer(m, simplify_for_display(found), name=info["name"])
+    add_asset_markers(m, assets, labels)
+    return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
+                           asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
+                           neighbours=neighbours, map=render_parts(m), query=query,
+                           method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
+                           fmt_count=fmt_count, fmt_int=fmt_int)
