@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from werkzeug.security import check_password_hash
 
-from conftest import STAFF_PASSWORD, csrf_token, login, make_staff
+from tests.conftest import STAFF_PASSWORD, csrf_token, login, make_staff
 from webmap.accounts import LOCKOUT_MINUTES, MAX_FAILED_LOGINS
 from webmap.db import db
 from webmap.models import AuditEvent, User, utcnow

@@ -8,7 +8,7 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from conftest import csrf_token, login, make_staff
+from tests.conftest import csrf_token, login, make_staff
 from webmap.db import db
 from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward, utcnow
 

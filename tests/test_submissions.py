@@ -10,7 +10,7 @@ import requests
 import shapely
 from sqlalchemy import func, select
 
-from conftest import csrf_token, login, make_staff
+from tests.conftest import csrf_token, login, make_staff
 from webmap import store
 from webmap.db import db
 from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward

@@ -6,7 +6,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from conftest import STAFF_PASSWORD, make_staff
+from tests.conftest import STAFF_PASSWORD, make_staff
 from webmap.db import db
 from webmap.models import Asset
 
