@@ -11,12 +11,7 @@ from tests.conftest import shared_data
 from webmap.db import db
 from webmap.nearby import find_nearby
 
-pytestmark = [
-    pytest.mark.realdata,
-    # webmap.importers.common.progress() calls click.get_text_stream, deprecated in Click 8.5
-    # (reported to the lead; the importers are not this code).
-    pytest.mark.filterwarnings("ignore:'get_text_stream' is deprecated:DeprecationWarning"),
-]
+pytestmark = pytest.mark.realdata
 GEOD = Geod(ellps="WGS84")
 # The kit's asset categories that are not taxonomy ids, mapped onto the taxonomy.
 CATEGORY_MAP = {
