@@ -38,7 +38,13 @@ $FLASK import-postcodes "$DATA/postcodes/codepoint_open_2025-10_study_area.csv" 
 
 # 4. Population: Census 2021 by LSOA, summed to wards through the best-fit lookup (2021 LSOAs only) ...
 $FLASK import-population "$DATA/population/census2021_lsoa21_usual_residents_by_age_ew.csv.gz" \
-    --lookup "$DATA/lookups/lsoa_to_ward_best_fit_study_area.csv" --lsoa-vintage 2021 --attribution "$ONS"
+    --lookup "$DATA/lookups/lsoa_to_ward_best_fit_study_area.csv" --lsoa-vintage 2021 --attribution "$ONS" \
+    --areas "$DATA/boundaries/lsoa/gm_lsoa2021_bgc.geojson" \
+    --areas "$DATA/boundaries/lsoa/wirral_lsoa2011_bgc.geojson" \
+    --areas "$DATA/boundaries/lsoa/wirral_lsoa2021_new_codes.geojson"
+# (--areas places each LSOA's residents at a point inside it, so "share within walking distance"
+#  uses where people live rather than spreading each ward's population evenly. Wirral's 2021
+#  LSOAs are its 2011 ones plus six new codes.)
 # ... and a ward-level table, which also brings each ward's deprivation decile (IMD 2019).
 $FLASK import-population "$DATA/population/ward_population_deprivation_study_area.csv" --attribution "$ONS $IMD"
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import pytest
+import shapely
 from sqlalchemy import select
 
+from webmap import store
 from webmap.db import db
 from webmap.models import PopulationArea, Ward
 
-from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
+from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, box, count, load_two_wards, run, write_csv, write_vector
 
 
 @pytest.fixture
@@ -142,4 +144,39 @@ def test_dry_run(wards_app, tmp_path):
     result = run(wards_app, "import-population", path, "--dry-run")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Dry run, nothing saved. p.csv: read 1, imported 0, updated 1")
+    assert ward_figures(wards_app)[WARD_A] == (None, None)
+
+
+def test_small_area_boundaries_place_population_at_points_inside(wards_app, tmp_path):
+    lookup = write_lookup(tmp_path, [["2021", "E01000001", "a", WARD_A, "Alpha"], ["2021", "E01000002", "b", WARD_B, "Beta"]])
+    table = write_csv(tmp_path / "lsoa.csv", ["lsoa21_code", "usual_residents_total"], [["E01000001", "900"], ["E01000002", "600"]])
+    # An L-shaped area whose centroid lies outside it: the stored point must still be inside.
+    l_shape = shapely.Polygon([(WEST, SOUTH), (WEST + 0.04, SOUTH), (WEST + 0.04, SOUTH + 0.005), (WEST + 0.005, SOUTH + 0.005),
+                               (WEST + 0.005, NORTH), (WEST, NORTH)])
+    areas = write_vector(tmp_path / "lsoa.geojson", [
+        {"LSOA21CD": "E01000001", "geometry": l_shape},
+        {"LSOA21CD": "E01000002", "geometry": box(MID + 0.01, SOUTH + 0.01, EAST - 0.01, NORTH - 0.01)},
+    ])
+    assert not l_shape.contains(l_shape.centroid)
+
+    result = run(wards_app, "import-population", table, "--lookup", lookup, "--areas", areas)
+
+    assert result.exit_code == 0, result.output
+    assert "placed 2 small areas at points inside their boundaries" in result.output
+    with wards_app.app_context():
+        placed = {a.code: shapely.Point(a.lon, a.lat) for a in db.session.scalars(select(PopulationArea))}
+        points = store.population_points()
+    assert l_shape.contains(placed["E01000001"])
+    assert box(MID, SOUTH, EAST, NORTH).contains(placed["E01000002"])
+    assert sorted(points["population"]) == [600.0, 900.0]
+
+
+def test_small_area_boundaries_need_a_lookup(wards_app, tmp_path):
+    table = write_csv(tmp_path / "wards.csv", ["ward_code", "population"], [[WARD_A, "100"]])
+    areas = write_vector(tmp_path / "lsoa.geojson", [{"LSOA21CD": "E01000001", "geometry": box(WEST, SOUTH, MID, NORTH)}])
+
+    result = run(wards_app, "import-population", table, "--areas", areas)
+
+    assert result.exit_code != 0
+    assert "need a small-area table and --lookup" in result.output
     assert ward_figures(wards_app)[WARD_A] == (None, None)

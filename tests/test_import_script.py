@@ -37,6 +37,8 @@ def test_import_study_area_script(tmp_path):
         assert (n(Ward), n(Postcode), n(PopulationArea), n(Asset)) == (67, 22_575, 551, 1565)
         assert db.session.scalar(select(func.sum(Ward.population))) == 242_104 + 329_339 + 320_197
         assert db.session.scalar(select(func.count()).select_from(Ward).where(Ward.deprivation.is_(None))) == 0
+        # Every LSOA got a point from the boundary files, so the access analysis uses where people live.
+        assert db.session.scalar(select(func.count()).select_from(PopulationArea).where(PopulationArea.lon.is_(None))) == 0
         sources = dict(db.session.execute(select(DataSource.name, DataSource.attribution)).all())
         db.session.remove()
         db.engine.dispose()

@@ -129,16 +129,18 @@ def import_assets_command(path, category_col, source, category_map, add_categori
 @click.argument("path", type=click.Path())
 @click.option("--lookup", type=click.Path(), help="Small area (LSOA) to ward lookup CSV, for small-area tables.")
 @click.option("--lsoa-vintage", help="Use only lookup rows of this vintage (e.g. 2021).")
+@click.option("--areas", multiple=True, type=click.Path(),
+              help="Boundaries of the small areas (repeatable), to place their population at points for the access analysis.")
 @click.option("--population-col", help="Column holding the population.")
 @click.option("--code-col", help="Column holding the ward or small-area code.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_population_command(path, lookup, lsoa_vintage, population_col, code_col, attribution, dry_run) -> None:
+def import_population_command(path, lookup, lsoa_vintage, areas, population_col, code_col, attribution, dry_run) -> None:
     """Import ward population, or small-area population with a lookup."""
     from .importers.population import import_population
 
     run_import("import-population", dry_run,
-               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage), attribution)
+               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage, list(areas)), attribution)
 
 
 @click.command("import-postcodes")

@@ -4,11 +4,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from ..db import db
 from ..models import PopulationArea, Ward
-from .common import ImportFailed, ImportReport, Problem, find_column, read_table, require_column, row_number
+from ..geo import WGS84
+from .common import ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number
 from .wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
 
 LSOA_NAMES = ["lsoa_code", "lsoa21_code", "lsoa11_code", "LSOA code (2011)", "lsoa21cd", "lsoa11cd", "area_code"]
@@ -16,8 +17,14 @@ LSOA_PATTERNS = [r"LSOA\d{2}CD"]
 
 
 def import_population(path: str | Path, lookup: str | Path | None = None, population_col: str | None = None,
-                      code_col: str | None = None, lsoa_vintage: str | None = None) -> ImportReport:
-    """Set ward populations from a ward table, or by summing small areas through a lookup."""
+                      code_col: str | None = None, lsoa_vintage: str | None = None,
+                      areas: list[str | Path] | None = None) -> ImportReport:
+    """Set ward populations from a ward table, or by summing small areas through a lookup.
+
+    With `areas` (boundary files of the small areas), each small area's population is also
+    placed at a point inside it, which the access analysis uses instead of spreading each
+    ward's population evenly.
+    """
     table = read_table(path)
     file = Path(path).name
     report = ImportReport(file=file, read=len(table))
@@ -27,9 +34,13 @@ def import_population(path: str | Path, lookup: str | Path | None = None, popula
     if not wards:
         raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
     if lookup is None:
+        if areas:
+            raise ImportFailed(Problem(file, None, None, "small-area boundaries (--areas) need a small-area table and --lookup"))
         _ward_level(table, file, values, code_col, wards, report)
     else:
         _small_areas(table, file, values, lookup, code_col, lsoa_vintage, wards, report)
+        if areas:
+            _place_areas(areas, report)
     db.session.flush()
     return report
 
@@ -97,3 +108,20 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     if missing:
         report.notes.append(f"{len(missing)} wards got no small areas and keep their old figure: {', '.join(missing[:10])}")
     report.notes.append(f"ward populations set from {len(areas)} small areas in {len(totals)} wards; total {totals.sum():,.0f}")
+
+
+def _place_areas(paths: list[str | Path], report: ImportReport) -> None:
+    """Give each imported small area a point inside its boundary (from one or more files)."""
+    points: dict[str, tuple[float, float]] = {}
+    for path in paths:
+        frame = read_vector(path)
+        code_col = require_column(frame, Path(path).name, None, LSOA_NAMES, LSOA_PATTERNS, "small-area code", "--areas")
+        # A point inside the polygon (not the centroid, which can fall outside a crescent-shaped area).
+        inside = frame.geometry.make_valid().representative_point().to_crs(WGS84)
+        points.update(zip(frame[code_col].astype(str).str.strip(), zip(inside.x.round(6), inside.y.round(6))))
+    areas = db.session.scalars(select(PopulationArea).where(PopulationArea.code.in_(list(points)))).all()
+    for area in areas:
+        area.lon, area.lat = points[area.code]
+    unplaced = db.session.scalar(select(func.count()).select_from(PopulationArea).where(PopulationArea.lon.is_(None)))
+    report.notes.append(f"placed {len(areas)} small areas at points inside their boundaries"
+                        + (f"; {unplaced} have no boundary and no point" if unplaced else ""))
