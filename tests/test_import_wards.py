@@ -267,3 +267,36 @@ def test_failure_half_way_through_writing_rolls_back(app, tmp_path, monkeypatch)
     assert calls["n"] == 7
     assert snapshot(app) == before
     assert count(app, AuditEvent) == events
+
+
+def test_file_without_crs_but_lon_lat_coordinates_is_read_as_wgs84(app, tmp_path):
+    rows = [{"ward_code": "E05900201", "ward_name": "Lonlat", "geometry": box(-2.2, 53.5, -2.1, 53.55)}]
+    path = write_vector(tmp_path / "lonlat.shp", rows, crs=None)
+
+    result = run(app, "import-wards", path)
+
+    assert result.exit_code == 0, result.output
+    assert "EPSG:4326 is assumed" in result.stderr
+    assert count(app, Ward) == 1
+
+
+def test_unsupported_format_is_named(app, tmp_path):
+    path = tmp_path / "wards.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a spreadsheet")
+
+    result = run(app, "import-wards", path)
+
+    assert result.exit_code != 0
+    assert "wards.xlsx" in result.output and "'.xlsx' files are not supported" in result.output
+    assert count(app, Ward) == 0
+
+
+def test_file_over_the_size_limit_is_refused_before_reading(make_app, tmp_path):
+    app = make_app(MAX_IMPORT_MB=1)
+    path = write_vector(tmp_path / "big.geojson", bng_squares(2), crs="EPSG:27700")
+    path.write_text(path.read_text() + " " * 1_100_000)
+
+    result = run(app, "import-wards", path)
+
+    assert result.exit_code != 0
+    assert "big.geojson: is 1.1 MB, over the import limit of 1 MB" in result.output

@@ -4,8 +4,10 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from webmap.db import db
-from webmap.models import Asset
+from webmap.models import Asset, Category
 
 
 def test_home_shows_map_and_same_places_in_list(sample_app):
@@ -95,3 +97,43 @@ def test_unknown_page_is_a_plain_404(client):
     assert "We could not find that page." in response.get_data(as_text=True)
     api = client.get("/api/no-such-thing")
     assert api.status_code == 404 and api.json["error"]["status"] == 404
+
+
+def test_home_map_has_a_layer_per_category_group_and_a_key(sample_app):
+    html = sample_app.test_client().get("/").get_data(as_text=True)
+    with sample_app.app_context():
+        groups = {c.group for c in db.session.query(Category).all()}
+        first_groups = {a.categories[0].group for a in db.session.query(Asset).filter_by(status="approved")}
+    assert "L.control.layers" in html
+    layer_names = re.findall(r'"([A-Za-z ]+) \((\d+)\)" : marker_cluster_', html)
+    assert {name for name, _ in layer_names} == first_groups and first_groups <= groups
+    total = int(re.search(r"id=\"asset-list-heading\">(\d+) place", html).group(1))
+    assert sum(int(n) for _, n in layer_names) == total
+    assert 'id="map-legend"' in html and "Map key" in html
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("ward=E05900001", lambda f: f["properties"]["ward_code"] == "E05900001"),
+    ("bbox=-2.08,51.9,-2.06,51.95", lambda f: -2.08 <= f["geometry"]["coordinates"][0] <= -2.06
+     and 51.9 <= f["geometry"]["coordinates"][1] <= 51.95),
+])
+def test_assets_geojson_filters(sample_app, query, expected):
+    client = sample_app.test_client()
+    everything = client.get("/api/assets.geojson").json["features"]
+    chosen = client.get(f"/api/assets.geojson?{query}").json["features"]
+    assert 0 < len(chosen) < len(everything)
+    assert all(expected(f) for f in chosen)
+    assert len(chosen) == sum(1 for f in everything if expected(f))
+
+
+@pytest.mark.parametrize("query, message", [
+    ("ward=E05999999", "ward:"),
+    ("bbox=1,2,3", "bbox:"),
+    ("bbox=a,b,c,d", "bbox:"),
+    ("bbox=10,10,5,5", "bbox:"),
+    ("category=nope", "category:"),
+])
+def test_assets_geojson_rejects_bad_filters(client, query, message):
+    response = client.get(f"/api/assets.geojson?{query}")
+    assert response.status_code == 400
+    assert response.json["error"]["message"].startswith(message)

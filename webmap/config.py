@@ -13,6 +13,8 @@ DEFAULTS: dict[str, object] = {
     "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILES_ATTRIBUTION": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     "MAX_UPLOAD_MB": 50,
+    # Largest file an importer will read; a bigger one is refused before anything is read.
+    "MAX_IMPORT_MB": 2000,
     "AREA_NAME": "Community Asset Map",
     "ACCESS_DISTANCE_M": 800,
     "STALE_AFTER_MONTHS": 12,
@@ -27,7 +29,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE"}
 _BOOLS = {"SECURE_COOKIES"}
 
 

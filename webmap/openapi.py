@@ -47,7 +47,9 @@ PATHS: dict[str, dict] = {
     "/api/assets.geojson": _get(
         "Approved assets as a GeoJSON FeatureCollection of points (public fields only).",
         {"200": _answer("Assets.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"}), "400": BAD_REQUEST},
-        [_param("category", "Only assets in this category (an id from /api/categories.json).", {"type": "string"})],
+        [_param("category", "Only assets in this category (an id from /api/categories.json).", {"type": "string"}),
+         _param("ward", "Only assets in this ward (an ONS ward code from /api/wards.geojson).", {"type": "string"}),
+         _param("bbox", "Only assets inside minlon,minlat,maxlon,maxlat (WGS84).", {"type": "string"})],
         ["map data"]),
     "/api/wards.geojson": _get(
         "Ward outlines (simplified for display) with population and deprivation where known.",

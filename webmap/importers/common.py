@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 import click
+from flask import current_app, has_app_context
 import geopandas as gpd
 import pandas as pd
 
@@ -81,29 +82,48 @@ def display_name(path: str | Path) -> str:
 
 
 def check_exists(path: str | Path) -> Path:
-    """Return the path, or fail naming it if there is no such file."""
+    """Return the path, or fail naming it if there is no such file or it is over the size limit."""
     p = Path(path)
     if not p.exists():
         raise ImportFailed(Problem(str(path), None, None, "there is no such file"))
+    limit_mb = float(current_app.config.get("MAX_IMPORT_MB", 0)) if has_app_context() else 0
+    size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
+    if limit_mb and size_mb > limit_mb:
+        raise ImportFailed(Problem(p.name, None, None, f"is {size_mb:,.1f} MB, over the import limit of {limit_mb:,.0f} MB "
+                                   "(the WEBMAP_MAX_IMPORT_MB setting)"))
     return p
 
 
 def read_vector(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
     """Read GeoJSON, GeoPackage or Shapefile; fail with the file's name and the reason."""
     p = check_exists(path)
+    if p.suffix.lower() not in VECTOR_SUFFIXES:
+        raise ImportFailed(Problem(p.name, None, None, f"'{p.suffix or p.name}' files are not supported here; "
+                                   "use GeoJSON, GeoPackage, Shapefile or CSV"))
     try:
         frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
         raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file ({exc})")) from exc
     if frame.crs is None:
-        if not crs:
-            raise ImportFailed(Problem(p.name, None, None, "has no coordinate reference system; give one with --crs, e.g. --crs EPSG:27700"))
-        frame = frame.set_crs(crs)
+        frame = _assume_crs(frame, p.name, crs)
     elif crs:
         frame = frame.set_crs(crs, allow_override=True)
     if frame.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
     return frame
+
+
+def _assume_crs(frame: gpd.GeoDataFrame, name: str, crs: str | None) -> gpd.GeoDataFrame:
+    """Give a file without a CRS the one asked for, or WGS84 when its coordinates can only be lon/lat."""
+    if crs:
+        return frame.set_crs(crs)
+    minx, miny, maxx, maxy = frame.total_bounds
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        click.echo(f"Note: {name} has no coordinate reference system; its coordinates look like "
+                   "longitude/latitude, so EPSG:4326 is assumed (give --crs to say otherwise).", err=True)
+        return frame.set_crs("EPSG:4326")
+    raise ImportFailed(Problem(name, None, None, f"has no coordinate reference system, and its coordinates (e.g. {minx:.0f}, "
+                               f"{miny:.0f}) are not longitude/latitude; give one with --crs, e.g. --crs EPSG:27700"))
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

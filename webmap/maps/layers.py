@@ -100,3 +100,22 @@ def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str,
             alt=str(row.name),  # Leaflet sets this as the marker image's alt text: its accessible name
             title=str(row.name),
         ).add_to(cluster)
+
+
+def add_asset_layers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], groups: dict[str, str]) -> list[tuple[str, int]]:
+    """Add one clustered layer per category group, with a layer control; return (group, count) pairs.
+
+    An asset with several categories is drawn once, in the group of its first category, so the
+    layer counts add up to the number of places in the list.
+    """
+    if assets.empty:
+        return []
+    first = assets["categories"].fillna("").str.split(";").str[0]
+    group_of = first.map(lambda c: groups.get(c) or "Other")
+    shown = []
+    for group in sorted(group_of.unique()):
+        subset = assets[group_of == group]
+        add_asset_markers(m, subset, labels, name=f"{group} ({len(subset)})")
+        shown.append((group, len(subset)))
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    return shown

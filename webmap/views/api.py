@@ -19,13 +19,33 @@ def geojson_response(frame) -> Response:
     return Response(frame.to_json(drop_id=True, na="null"), mimetype="application/geo+json")
 
 
+def _bbox(raw: str) -> tuple[float, float, float, float]:
+    """Read ?bbox=minlon,minlat,maxlon,maxlat, or stop with a 400 saying what is wrong."""
+    parts = raw.split(",")
+    try:
+        minx, miny, maxx, maxy = (float(p) for p in parts)
+    except ValueError:
+        abort(400, "bbox: give four numbers, minimum longitude,minimum latitude,maximum longitude,maximum latitude.")
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        abort(400, "bbox: the numbers must be longitude -180 to 180 and latitude -90 to 90, each minimum below its maximum.")
+    return minx, miny, maxx, maxy
+
+
 @bp.get("/assets.geojson")
 def assets_geojson():
-    """Return approved assets as a GeoJSON FeatureCollection."""
+    """Return approved assets as GeoJSON, optionally only a ?category=, ?ward= or ?bbox=."""
     category = request.args.get("category") or None
     if category and category not in store.category_labels():
-        abort(400, f"'{category}' is not a category id; see /api/categories.json.")
+        abort(400, f"category: '{category}' is not a category id; see /api/categories.json.")
+    ward = request.args.get("ward") or None
+    if ward and ward not in set(store.wards_frame()["code"]):
+        abort(400, f"ward: '{ward}' is not a ward code on this map; see /api/wards.geojson.")
     assets = store.assets_frame(category=category)
+    if ward:
+        assets = assets[assets["ward_code"] == ward]
+    if request.args.get("bbox"):
+        minx, miny, maxx, maxy = _bbox(request.args["bbox"])
+        assets = assets.cx[minx:maxx, miny:maxy]
     return geojson_response(assets[PUBLIC_ASSET_COLUMNS].rename(columns={"asset_id": "id"}))
 
 

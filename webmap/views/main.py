@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from .. import store
 from ..db import db
-from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from ..maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from ..models import DataSource
 
 bp = Blueprint("main", __name__)
@@ -22,12 +22,13 @@ def page_number() -> int:
 
 
 def map_for(wards, assets, labels):
-    """Build the standard map of ward outlines and asset markers."""
+    """Build the home map: ward outlines and a layer of assets per category group; return parts and layers."""
     bounds = wards.total_bounds if len(wards) else None
     m = new_map(bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     add_wards_layer(m, simplify_for_display(wards))
-    add_asset_markers(m, assets, labels)
-    return render_parts(m)
+    groups = {c.id: c.group or "Other" for c in store.categories()}
+    layers = add_asset_layers(m, assets, labels, groups)
+    return render_parts(m), layers
 
 
 @bp.get("/")
@@ -41,7 +42,7 @@ def index():
     assets = store.assets_frame(category=category)
     ward_names = dict(zip(wards["code"], wards["name"]))
     assets["ward_name"] = assets["ward_code"].map(ward_names)
-    parts = map_for(wards, assets, labels)
+    parts, layers = map_for(wards, assets, labels)
 
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(len(assets) / size))
@@ -52,7 +53,7 @@ def index():
     fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
                            labels=labels, category=category, categories=store.categories(), ward_rows=ward_rows,
-                           fictional=fictional)
+                           fictional=fictional, layers=layers)
 
 
 @bp.get("/about")
