@@ -105,7 +105,7 @@ def test_home_map_has_a_layer_per_category_group_and_a_key(sample_app):
         groups = {c.group for c in db.session.query(Category).all()}
         first_groups = {a.categories[0].group for a in db.session.query(Asset).filter_by(status="approved")}
     assert "L.control.layers" in html
-    layer_names = re.findall(r'"([A-Za-z ]+) \((\d+)\)" : marker_cluster_', html)
+    layer_names = re.findall(r'"([A-Za-z ]+) \((\d+)\)" : feature_group_sub_group_', html)
     assert {name for name, _ in layer_names} == first_groups and first_groups <= groups
     total = int(re.search(r"id=\"asset-list-heading\">(\d+) place", html).group(1))
     assert sum(int(n) for _, n in layer_names) == total

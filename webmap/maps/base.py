@@ -17,6 +17,8 @@ LOCAL_FILES = {
     "markerclusterjs": "/vendor/markercluster/leaflet.markercluster.js",
     "markerclustercss": "/vendor/markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "/vendor/markercluster/MarkerCluster.Default.css",
+    # Not on PyPI as an XStatic package: vendored from npm (BSD-2-Clause) in static/vendor.
+    "featuregroupsubgroupjs": "/static/vendor/leaflet.featuregroup.subgroup.js",
 }
 
 

@@ -6,7 +6,7 @@ from html import escape
 
 import folium
 import geopandas as gpd
-from folium.plugins import FastMarkerCluster, MarkerCluster
+from folium.plugins import FastMarkerCluster, FeatureGroupSubGroup, MarkerCluster
 
 # Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
 # ("12") says nothing about what it counts or what pressing it does.
@@ -76,6 +76,21 @@ def add_wards_layer(m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards",
     return layer
 
 
+def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> None:
+    """Add one marker per asset to a cluster or layer, with an accessible name and an escaped popup."""
+    for row in assets.itertuples():
+        cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
+        html = popup_html(row.name, [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
+                          link=f"/assets/{row.asset_id}")
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            popup=folium.Popup(html, max_width=300),
+            tooltip=folium.Tooltip(safe_text(row.name)),
+            alt=str(row.name),  # Leaflet sets this as the marker image's alt text: its accessible name
+            title=str(row.name),
+        ).add_to(parent)
+
+
 def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str = "Community assets") -> None:
     """Add approved assets as clustered markers; each has an accessible name and an escaped popup."""
     if assets.empty:
@@ -88,34 +103,30 @@ def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str,
         )
         FastMarkerCluster(data, callback=callback, name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m)
         return
-    cluster = MarkerCluster(name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m)
-    for row in assets.itertuples():
-        cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
-        html = popup_html(row.name, [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
-                          link=f"/assets/{row.asset_id}")
-        folium.Marker(
-            [row.geometry.y, row.geometry.x],
-            popup=folium.Popup(html, max_width=300),
-            tooltip=folium.Tooltip(safe_text(row.name)),
-            alt=str(row.name),  # Leaflet sets this as the marker image's alt text: its accessible name
-            title=str(row.name),
-        ).add_to(cluster)
+    _add_markers(MarkerCluster(name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m), assets, labels)
 
 
 def add_asset_layers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], groups: dict[str, str]) -> list[tuple[str, int]]:
-    """Add one clustered layer per category group, with a layer control; return (group, count) pairs.
+    """Add assets in one cluster, with a layer per category group to switch on and off; return (group, count).
 
     An asset with several categories is drawn once, in the group of its first category, so the
-    layer counts add up to the number of places in the list.
+    layer counts add up to the number of places in the list. Sub-groups of one cluster (rather than
+    a cluster per group) keep cluster bubbles from piling on top of each other.
     """
     if assets.empty:
         return []
+    if len(assets) > FAST_CLUSTER_ABOVE:  # too many for per-marker layers: one light cluster instead
+        add_asset_markers(m, assets, labels, name=f"Places ({len(assets)})")
+        return [("All places", len(assets))]
     first = assets["categories"].fillna("").str.split(";").str[0]
     group_of = first.map(lambda c: groups.get(c) or "Other")
+    cluster = MarkerCluster(name="Places", control=False, icon_create_function=CLUSTER_ICON_JS).add_to(m)
     shown = []
     for group in sorted(group_of.unique()):
         subset = assets[group_of == group]
-        add_asset_markers(m, subset, labels, name=f"{group} ({len(subset)})")
+        layer = FeatureGroupSubGroup(cluster, name=f"{group} ({len(subset)})").add_to(m)
+        _add_markers(layer, subset, labels)
         shown.append((group, len(subset)))
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    # Collapsed behind its button: expanded, it would cover a phone-sized map and catch its scrolling.
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
     return shown
