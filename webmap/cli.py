@@ -212,15 +212,17 @@ def import_needs_command(path, source, category_map, dry_run) -> None:
 @click.option("--method", type=click.Choice(["count", "share", "2sfca", "e2sfca"]), default="share", show_default=True,
               help="How access is measured.")
 @click.option("--distance", type=float, help="Walking distance in metres (default: the ACCESS_DISTANCE_M setting).")
+@click.option("--deprivation-weight", is_flag=True, help="Weight stated need by ward deprivation (decile 1 x1.5 ... decile 10 x1).")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
               help="File to write: .csv, .geojson or .gpkg (the format follows the extension).")
-def gaps_command(category, method, distance, out) -> None:
+def gaps_command(category, method, distance, deprivation_weight, out) -> None:
     """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage."""
     from . import gaps_service
 
     try:
         fmt = gaps_service.format_of(out)
-        query = gaps_service.check_query(category, method, distance, current_app.config["ACCESS_DISTANCE_M"])
+        query = gaps_service.check_query(category, method, distance, current_app.config["ACCESS_DISTANCE_M"],
+                                         deprivation_weight)
         table = gaps_service.gap_frame(query)
     except (ValueError, gaps_service.NoWards) as exc:
         raise click.ClickException(str(exc)) from exc

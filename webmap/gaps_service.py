@@ -42,18 +42,20 @@ class NoWards(Exception):
 
 @dataclass(frozen=True)
 class GapQuery:
-    """What to compute: a category id (or "all"), a method and a distance in metres."""
+    """What to compute: a category id (or "all"), a method, a distance in metres, and deprivation weighting."""
 
     category: str
     method: str
     distance: float
+    deprivation_weight: bool = False
 
     @property
     def overall(self) -> bool:
         return self.category == OVERALL
 
 
-def check_query(category: str | None, method: str | None, distance: str | float | None, default_distance: float) -> GapQuery:
+def check_query(category: str | None, method: str | None, distance: str | float | None, default_distance: float,
+                deprivation: str | bool | None = None) -> GapQuery:
     """Return a checked query, or raise ValueError with a plain-English message naming the field."""
     category = (category or OVERALL).strip()
     if category != OVERALL and category not in store.category_labels():
@@ -70,7 +72,8 @@ def check_query(category: str | None, method: str | None, distance: str | float 
             raise ValueError("Distance: enter the walking distance as a number of metres, like 800.") from None
     if not math.isfinite(value) or not MIN_DISTANCE_M <= value <= MAX_DISTANCE_M:
         raise ValueError(f"Distance: enter a number of metres between {MIN_DISTANCE_M:,} and {MAX_DISTANCE_M:,}.")
-    return GapQuery(category, method, value)
+    weight = deprivation if isinstance(deprivation, bool) else str(deprivation or "").strip().lower() in ("1", "on", "yes", "true")
+    return GapQuery(category, method, value, weight)
 
 
 def _wards() -> gpd.GeoDataFrame:
@@ -98,8 +101,9 @@ def gap_frame(query: GapQuery) -> gpd.GeoDataFrame:
     """Return the analysis package's gap table for the query (every input kept as a column)."""
     wards, assets, needs, population = _inputs()
     if query.overall:
-        return analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population)
-    return analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance, population)
+        return analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population, query.deprivation_weight)
+    return analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance, population,
+                              query.deprivation_weight)
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
@@ -125,7 +129,8 @@ def neighbours(wards: gpd.GeoDataFrame, code: str, tolerance_m: float = 1.0) -> 
 
 def export_name(query: GapQuery, extension: str) -> str:
     """Return a download file name saying what the table holds."""
-    return f"gaps_{query.category}_{query.method}_{query.distance:g}m.{extension}"
+    weighted = "_deprivation-weighted" if query.deprivation_weight else ""
+    return f"gaps_{query.category}_{query.method}_{query.distance:g}m{weighted}.{extension}"
 
 
 FORMATS = {"csv": "text/csv", "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}

@@ -83,7 +83,8 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
 def _query() -> gaps_service.GapQuery:
     try:
         return gaps_service.check_query(request.args.get("category"), request.args.get("method"),
-                                         request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"])
+                                         request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"],
+                                         request.args.get("deprivation"))
     except ValueError as exc:
         abort(400, str(exc))
 
@@ -107,6 +108,8 @@ def index():
     sort = request.args.get("sort", "rank")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     args = {"category": query.category, "method": query.method, "distance": f"{query.distance:g}"}
+    if query.deprivation_weight:
+        args["deprivation"] = "1"
     what = "all needs" if query.overall else labels[query.category]
     context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
                    method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction)
