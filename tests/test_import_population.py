@@ -180,3 +180,13 @@ def test_small_area_boundaries_need_a_lookup(wards_app, tmp_path):
     assert result.exit_code != 0
     assert "need a small-area table and --lookup" in result.output
     assert ward_figures(wards_app)[WARD_A] == (None, None)
+
+
+def test_ward_code_twice_in_a_ward_table_is_refused(wards_app, tmp_path):
+    table = write_csv(tmp_path / "wards.csv", ["ward_code", "population"], [[WARD_A, "100"], [WARD_B, "50"], [WARD_A, "200"]])
+
+    result = run(wards_app, "import-population", table)
+
+    assert result.exit_code != 0
+    assert f"wards.csv, row 4, field 'ward_code': ward code {WARD_A} appears more than once (rows 2, 4)" in result.output
+    assert ward_figures(wards_app) == {WARD_A: (None, None), WARD_B: (None, None)}

@@ -91,7 +91,7 @@ def load_sample_command(force: bool) -> None:
 @click.option("--code-col", help="Column holding the ONS ward code (found automatically if left out).")
 @click.option("--name-col", help="Column holding the ward name.")
 @click.option("--layer", help="Layer to read from a GeoPackage.")
-@click.option("--crs", help="CRS to assume when the file has none, e.g. EPSG:27700.")
+@click.option("--crs", help="CRS of the coordinates, e.g. EPSG:27700: for a file without one, or to correct a wrong one.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_run) -> None:
@@ -109,7 +109,7 @@ def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_
 @click.option("--category-map", type=click.Path(), help="CSV with value,category mapping source values to ids.")
 @click.option("--add-categories", is_flag=True, help="Add categories for values the taxonomy lacks.")
 @click.option("--kind", default="service", show_default=True, help="group, business, venue or service.")
-@click.option("--crs", help="CRS to assume when the file has none.")
+@click.option("--crs", help="CRS of the coordinates: for a file without one, or to correct a wrong one.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 def import_assets_command(path, category_col, source, category_map, add_categories, kind, crs, attribution, dry_run) -> None:

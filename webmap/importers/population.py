@@ -58,7 +58,13 @@ def _population_values(table: pd.DataFrame, col: str, file: str) -> pd.Series:
 def _ward_level(table, file, values, code_col, wards, report) -> None:
     code_col = require_column(table, file, code_col, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
     dep_col = find_column(table.columns, DEPRIVATION_NAMES)
-    for i, code in enumerate(table[code_col].str.strip()):
+    codes = table[code_col].str.strip()
+    repeated = codes[codes.duplicated(keep=False)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        rows = [str(row_number(i)) for i in repeated.index[repeated == first]]
+        raise ImportFailed(Problem(file, int(rows[-1]), code_col, f"ward code {first} appears more than once (rows {', '.join(rows)})"))
+    for i, code in enumerate(codes):
         ward = wards.get(code)
         if ward is None:
             report.skip("the ward code is not among the loaded wards")
