@@ -26,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
-    from . import db, errors, security, vendor
+    from . import compression, db, errors, security, vendor
     from .views import register_blueprints
 
     db.init_app(app)
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
+    compression.init_app(app)
 
     from . import cli
 
