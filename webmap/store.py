@@ -6,7 +6,7 @@ from typing import Iterable
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .db import db
 from .models import Asset, Category, Need, PopulationArea, Postcode, Ward, asset_categories
@@ -93,9 +93,25 @@ def lookup_postcode(postcode: str) -> Postcode | None:
     return db.session.get(Postcode, normalised) if normalised else None
 
 
-def ward_at(lon: float, lat: float) -> Ward | None:
-    """Return the ward holding this point, or None when it lies outside every ward."""
+# One ward locator per database, rebuilt only when the wards change (count or last update),
+# so a form submission does not reload every ward outline.
+_LOCATORS: dict[str, tuple[tuple, object]] = {}
+
+
+def ward_locator():
+    """Return a WardLocator over the current wards, reusing the last one while they are unchanged."""
     from .geo import WardLocator
 
-    code = WardLocator.from_database().locate_one(lon, lat)
+    url = db.engine.url.render_as_string(hide_password=True)
+    state = tuple(db.session.execute(select(func.count(Ward.id), func.max(Ward.updated_at))).one())
+    cached = _LOCATORS.get(url)
+    if cached is None or cached[0] != state:
+        cached = (state, WardLocator.from_database())
+        _LOCATORS[url] = cached
+    return cached[1]
+
+
+def ward_at(lon: float, lat: float) -> Ward | None:
+    """Return the ward holding this point, or None when it lies outside every ward."""
+    code = ward_locator().locate_one(lon, lat)
     return db.session.scalar(select(Ward).where(Ward.code == code)) if code else None
