@@ -54,20 +54,40 @@ def test_category_filter_limits_map_and_list(sample_app):
     assert client.get("/?category=nonsense").status_code == 400
 
 
-def test_popup_and_tooltip_escape_resident_text(sample_app):
-    payload = "<img src=x onerror=alert(1)>`${alert(2)}`"
+PAYLOAD = "<img src=x onerror=alert(1)>`${alert(2)}`</script>"
+
+
+def test_home_map_carries_resident_text_as_safe_json(sample_app):
     with sample_app.app_context():
         asset = db.session.query(Asset).first()
-        asset.name = payload
+        asset.name = PAYLOAD
         db.session.commit()
     html = sample_app.test_client().get("/").get_data(as_text=True)
-    # folium puts popup and tooltip HTML in JavaScript template literals, where ${...} runs.
-    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", html, flags=re.S) + re.findall(r"bindTooltip\(\s*`(.*?)`", html, flags=re.S)
-    assert len(literals) > 300
-    assert not [lit for lit in literals if "${" in lit or "<img" in lit]
-    assert any("&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;" in lit for lit in literals)
-    assert "<img src=x onerror" not in html
+    # The home map sends each place as a JSON row and builds popups from text nodes in the browser.
+    rows = re.findall(r"var rows = (\[.*?\]);\n", html, flags=re.S)
+    assert rows, "no marker data on the home map"
+    assert any(PAYLOAD in [r[3] for r in json.loads(chunk)] for chunk in rows)
+    assert "<img src=x onerror" not in html and "`${alert(2)}`</script>" not in html
+    assert "textContent" in html and "innerHTML" not in "".join(re.findall(r"\(function \(\) \{.*?\}\)\(\);", html, flags=re.S))
     assert "&lt;img src=x onerror=alert(1)&gt;" in html.split('id="asset-list"')[1]
+
+
+def test_folium_popups_and_tooltips_escape_resident_text():
+    import geopandas as gpd
+    import shapely
+
+    from webmap.maps import add_asset_markers, new_map, render_parts
+
+    assets = gpd.GeoDataFrame({"asset_id": [1], "name": [PAYLOAD], "categories": ["youth"], "address": ["1 `${x}` St"],
+                               "ward_name": ["Ward & Co"]}, geometry=[shapely.Point(-2.1, 53.5)], crs="EPSG:4326")
+    m = new_map((-2.2, 53.4, -2.0, 53.6), None, None)
+    add_asset_markers(m, assets, {"youth": "Youth"})
+    parts = render_parts(m)
+    # folium puts popup and tooltip HTML in JavaScript template literals, where ${...} runs.
+    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", parts.script, flags=re.S) + re.findall(r"bindTooltip\(\s*`(.*?)`", parts.script, flags=re.S)
+    assert len(literals) == 2
+    assert not [lit for lit in literals if "${" in lit or "<img" in lit or "</script" in lit]
+    assert all("&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;&lt;/script&gt;" in lit for lit in literals)
 
 
 def test_public_geojson_has_no_private_fields(sample_app):

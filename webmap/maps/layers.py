@@ -8,6 +8,8 @@ import folium
 import geopandas as gpd
 from folium.plugins import FastMarkerCluster, FeatureGroupSubGroup, MarkerCluster
 
+from .points import AssetPoints
+
 # Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
 # ("12") says nothing about what it counts or what pressing it does.
 CLUSTER_ICON_JS = """function (cluster) {
@@ -125,7 +127,7 @@ def add_asset_layers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, 
     for group in sorted(group_of.unique()):
         subset = assets[group_of == group]
         layer = FeatureGroupSubGroup(cluster, name=f"{group} ({len(subset)})").add_to(m)
-        _add_markers(layer, subset, labels)
+        AssetPoints(subset, labels).add_to(layer)
         shown.append((group, len(subset)))
     # Collapsed behind its button: expanded, it would cover a phone-sized map and catch its scrolling.
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
