@@ -22,8 +22,11 @@ CLUSTER_ICON_JS = """function (cluster) {
   });
 }"""
 
-# Above this many markers, individual markers with popups make a page too heavy.
+# Above this many folium markers (each with its own popup script), a page gets too heavy.
 FAST_CLUSTER_ABOVE = 2000
+# The home map's compact JSON rows cost about 200 bytes a place (before gzip); above this many,
+# it falls back to one plain FastMarkerCluster without per-group layers or popups.
+LAYERED_MAX = 20_000
 
 
 def simplify_for_display(wards: gpd.GeoDataFrame, tolerance_m: float = 20.0, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
@@ -117,7 +120,7 @@ def add_asset_layers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, 
     """
     if assets.empty:
         return []
-    if len(assets) > FAST_CLUSTER_ABOVE:  # too many for per-marker layers: one light cluster instead
+    if len(assets) > LAYERED_MAX:  # too many even as JSON rows: one light cluster instead
         add_asset_markers(m, assets, labels, name=f"Places ({len(assets)})")
         return [("All places", len(assets))]
     first = assets["categories"].fillna("").str.split(";").str[0]
