@@ -160,3 +160,19 @@ def test_gaps_page_category_to_ward_figures(page, site):
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert ward in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_place_the_pin_with_the_keyboard(page, site):
+    page.goto(site.url + "/assets/new")
+    picker = page.locator("#location-picker .leaflet-container, .leaflet-container.pin-picker").first
+    tab_to(page, picker)
+    lon, lat = page.locator("#lon"), page.locator("#lat")
+    assert lon.input_value() == "" and lat.input_value() == ""
+    page.keyboard.press("ArrowRight")  # Leaflet pans the map; the pin then goes to the new centre
+    page.wait_for_timeout(400)
+    page.keyboard.press("Enter")
+    map_id = picker.get_attribute("id")
+    centre = page.evaluate("(id) => { const c = window[id].getCenter(); return [c.lng, c.lat]; }", map_id)
+    assert float(lon.input_value()) == pytest.approx(centre[0], abs=1e-5)
+    assert float(lat.input_value()) == pytest.approx(centre[1], abs=1e-5)
+    assert "centre of the map" in page.locator("#location-status").inner_text()

@@ -41,6 +41,15 @@
   }
 
   map.on("click", function (e) { place(e.latlng, "placed"); });
+  // Keyboard: Leaflet already pans with the arrow keys and zooms with + and -; Enter or Space on
+  // the focused map puts the pin at its centre, where a cross is drawn while the map has focus.
+  var container = map.getContainer();
+  container.classList.add("pin-picker");
+  container.addEventListener("keydown", function (e) {
+    if (e.target !== container || (e.key !== "Enter" && e.key !== " ")) { return; }
+    e.preventDefault();
+    place(map.getCenter(), "placed at the centre of the map");
+  });
   lon.addEventListener("change", fromInputs);
   lat.addEventListener("change", fromInputs);
   // After a form error the page comes back with the numbers filled in: show the pin again.
