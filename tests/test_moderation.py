@@ -335,3 +335,17 @@ def test_nothing_is_ever_hard_deleted(sample_app, moderator):
     post(moderator, f"/moderate/assets/{base.id}/archive")
     with sample_app.app_context():
         assert db.session.query(Asset).count() == before + 2
+
+
+@pytest.mark.parametrize("url, data, message", [
+    ("/moderate/bulk-approve", {}, "Tick at least one place to approve."),
+    ("/moderate/stale/verify", {}, "Tick at least one place to mark as checked."),
+    ("/moderate/assets/{dup}/merge", {"target_id": "999999"}, "Enter the number of an existing place to merge"),
+])
+def test_refused_actions_change_nothing_and_say_why(sample_app, moderator, url, data, message):
+    target = an_approved(sample_app)
+    dup = add_pending(sample_app, target.name, target.lon, target.lat, categories=("youth",))
+    response = post(moderator, url.format(dup=dup), **data)
+    assert response.status_code == 302
+    assert message in moderator.get("/moderate").get_data(as_text=True)
+    assert get(sample_app, dup).status == "pending"

@@ -93,6 +93,11 @@ def lookup_postcode(postcode: str) -> Postcode | None:
     return db.session.get(Postcode, normalised) if normalised else None
 
 
+def ward_exists(code: str) -> bool:
+    """Say whether a ward with this code is loaded (without reading any outlines)."""
+    return db.session.scalar(select(func.count()).select_from(Ward).where(Ward.code == code)) > 0
+
+
 # One ward locator per database, rebuilt only when the wards change (count or last update),
 # so a form submission does not reload every ward outline.
 _LOCATORS: dict[str, tuple[tuple, object]] = {}

@@ -76,11 +76,6 @@ class ImportReport:
         return "\n".join(lines)
 
 
-def display_name(path: str | Path) -> str:
-    """Return the file name used in messages."""
-    return Path(path).name
-
-
 def check_exists(path: str | Path) -> Path:
     """Return the path, or fail naming it if there is no such file or it is over the size limit."""
     p = Path(path)

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Sequence
 
 import folium
-from branca.element import Element
 
 # folium's assets by the names it registers them under, pointed at /vendor (see vendor.py).
 LOCAL_FILES = {
@@ -82,8 +81,3 @@ def render_parts(m: folium.Map) -> MapParts:
     html = root.html.render()
     script = root.script.render()
     return MapParts(header=header, html=html, script=script, map_id=m.get_name())
-
-
-def add_script(m: folium.Map, js: str) -> None:
-    """Append JavaScript that runs after the map is built."""
-    m.get_root().script.add_child(Element(js))

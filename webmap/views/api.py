@@ -38,7 +38,7 @@ def assets_geojson():
     if category and category not in store.category_labels():
         abort(400, f"category: '{category}' is not a category id; see /api/categories.json.")
     ward = request.args.get("ward") or None
-    if ward and ward not in set(store.wards_frame()["code"]):
+    if ward and not store.ward_exists(ward):
         abort(400, f"ward: '{ward}' is not a ward code on this map; see /api/wards.geojson.")
     assets = store.assets_frame(category=category)
     if ward:

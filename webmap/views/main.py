@@ -21,12 +21,13 @@ def page_number() -> int:
     return int(value) if value.isdecimal() and int(value) > 0 else 1
 
 
-def map_for(wards, assets, labels):
+def map_for(wards, assets, categories):
     """Build the home map: ward outlines and a layer of assets per category group; return parts and layers."""
     bounds = wards.total_bounds if len(wards) else None
     m = new_map(bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     add_wards_layer(m, simplify_for_display(wards))
-    groups = {c.id: c.group or "Other" for c in store.categories()}
+    labels = {c.id: c.label for c in categories}
+    groups = {c.id: c.group or "Other" for c in categories}
     layers = add_asset_layers(m, assets, labels, groups)
     return render_parts(m), layers
 
@@ -34,7 +35,8 @@ def map_for(wards, assets, labels):
 @bp.get("/")
 def index():
     """Show the map of wards and approved assets, with the same places as a list."""
-    labels = store.category_labels()
+    categories = store.categories()
+    labels = {c.id: c.label for c in categories}
     category = request.args.get("category") or None
     if category and category not in labels:
         abort(400, f"'{category}' is not a category on this map.")
@@ -42,7 +44,7 @@ def index():
     assets = store.assets_frame(category=category)
     ward_names = dict(zip(wards["code"], wards["name"]))
     assets["ward_name"] = assets["ward_code"].map(ward_names)
-    parts, layers = map_for(wards, assets, labels)
+    parts, layers = map_for(wards, assets, categories)
 
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(len(assets) / size))
@@ -52,7 +54,7 @@ def index():
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
     fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
-                           labels=labels, category=category, categories=store.categories(), ward_rows=ward_rows,
+                           labels=labels, category=category, categories=categories, ward_rows=ward_rows,
                            fictional=fictional, layers=layers)
 
 

@@ -27,7 +27,9 @@ def done(message: str):
     return back()
 
 
+@bp.errorhandler(ModerationError)
 def refused(error: ModerationError):
+    """Undo the action, say why it was refused, and go back (one place for every action below)."""
     db.session.rollback()
     flash(str(error), "error")
     return back()
@@ -37,10 +39,7 @@ def refused(error: ModerationError):
 def approve(asset_id: int):
     """Approve a place so it appears on the public map."""
     asset = asset_or_404(asset_id)
-    try:
-        moderation.approve(asset)
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.approve(asset)
     return done(f"Approved {asset.name}. It is now on the map.")
 
 
@@ -48,10 +47,7 @@ def approve(asset_id: int):
 def reject(asset_id: int):
     """Reject a pending place, with a reason kept in the audit trail."""
     asset = asset_or_404(asset_id)
-    try:
-        moderation.reject(asset, request.form.get("reason", ""))
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.reject(asset, request.form.get("reason", ""))
     return done(f"Rejected {asset.name}.")
 
 
@@ -59,10 +55,7 @@ def reject(asset_id: int):
 def archive(asset_id: int):
     """Archive a place: it leaves the map but is never deleted."""
     asset = asset_or_404(asset_id)
-    try:
-        moderation.archive(asset, request.form.get("reason"))
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.archive(asset, request.form.get("reason"))
     return done(f"Archived {asset.name}.")
 
 
@@ -80,12 +73,9 @@ def merge(asset_id: int):
     duplicate = asset_or_404(asset_id)
     target_id = (request.form.get("target_id") or "").strip()
     if not target_id.isdigit() or db.session.get(Asset, int(target_id)) is None:
-        return refused(ModerationError(f"Enter the number of an existing place to merge '{duplicate.name}' into."))
+        raise ModerationError(f"Enter the number of an existing place to merge '{duplicate.name}' into.")
     target = db.session.get(Asset, int(target_id))
-    try:
-        moderation.merge(duplicate, target)
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.merge(duplicate, target)
     return done(f"Merged {duplicate.name} into {target.name}.")
 
 
@@ -99,7 +89,7 @@ def bulk_approve():
     """Approve every ticked pending place at once."""
     ids = selected_ids()
     if not ids:
-        return refused(ModerationError("Tick at least one place to approve."))
+        raise ModerationError("Tick at least one place to approve.")
     approved = 0
     for asset in db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id):
         moderation.approve(asset)
@@ -112,7 +102,7 @@ def bulk_verify():
     """Mark every ticked place as checked today."""
     ids = selected_ids()
     if not ids:
-        return refused(ModerationError("Tick at least one place to mark as checked."))
+        raise ModerationError("Tick at least one place to mark as checked.")
     assets = db.session.query(Asset).filter(Asset.id.in_(ids)).order_by(Asset.id).all()
     for asset in assets:
         moderation.verify(asset)
@@ -127,10 +117,7 @@ def change_or_404(change_id: int) -> ChangeRequest:
 def accept_change(change_id: int):
     """Apply a suggested change to its place."""
     change = change_or_404(change_id)
-    try:
-        moderation.accept_change(change, current_user.email)
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.accept_change(change, current_user.email)
     return done(f"Applied the suggested change to {change.asset.name}.")
 
 
@@ -138,8 +125,5 @@ def accept_change(change_id: int):
 def reject_change(change_id: int):
     """Turn down a suggested change, leaving the place as it is."""
     change = change_or_404(change_id)
-    try:
-        moderation.reject_change(change, current_user.email, request.form.get("reason"))
-    except ModerationError as exc:
-        return refused(exc)
+    moderation.reject_change(change, current_user.email, request.form.get("reason"))
     return done(f"Turned down the suggested change to {change.asset.name}.")
