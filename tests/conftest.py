@@ -191,3 +191,55 @@ def moderator(sample_app):
     response = login(client)
     assert response.status_code == 302, response.get_data(as_text=True)
     return client
+
+
+class _Inbox:
+    """Messages a real local SMTP server received, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+        from email import message_from_bytes
+        from email.policy import default
+
+        message = message_from_bytes(envelope.original_content, policy=default)
+        message.envelope_to = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        """Return the messages sent to `address`."""
+        return [m for m in self.messages if address in m.envelope_to]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox)."""
+    from aiosmtpd.controller import Controller
+
+    import socket
+
+    with socket.socket() as probe:  # aiosmtpd checks itself by connecting, so it needs a real port
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield "127.0.0.1", port, inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mail_settings(smtp_server):
+    """Settings that send the app's mail to the local SMTP server; use as make_app(**mail_settings)."""
+    host, port, _ = smtp_server
+    return {"MAIL_SERVER": host, "MAIL_PORT": port, "MAIL_FROM": "map@example.gov.uk"}
+
+
+@pytest.fixture
+def inbox(smtp_server):
+    """What the local SMTP server received."""
+    return smtp_server[2]

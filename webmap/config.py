@@ -26,11 +26,22 @@ DEFAULTS: dict[str, object] = {
     "DATA_DIR": str(REPO_ROOT / "data"),
     # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
     "SECURE_COOKIES": False,
+    # Outgoing mail (webmap.notify.mail). An empty MAIL_SERVER means no mail is sent.
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_FROM": "no-reply@localhost",
+    # Name shown as the sender; empty means AREA_NAME.
+    "MAIL_FROM_NAME": "",
+    # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
+    "PUBLIC_URL": "http://127.0.0.1:5000",
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE"}
-_BOOLS = {"SECURE_COOKIES"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT"}
+_BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:

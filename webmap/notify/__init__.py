@@ -1,0 +1,1 @@
+"""Telling people things: email to residents, groups and staff."""
