@@ -24,6 +24,8 @@ BASE_CONFIG = {
     "SECRET_KEY": "test-secret",
     "TILES_URL": "",  # no tile server in tests
     "RATELIMIT_ENABLED": False,
+    # Gap snapshots cost seconds; tests of the gap history switch them on ("inline").
+    "GAP_SNAPSHOTS": "off",
 }
 
 

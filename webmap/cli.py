@@ -34,8 +34,9 @@ def transaction(dry_run: bool = False) -> Iterator[None]:
         raise
 
 
-def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None) -> ImportReport:
-    """Run one importer in a transaction, record it in the audit trail, and print its summary."""
+def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None,
+               snapshot: Callable[[], None] | None = None) -> ImportReport:
+    """Run one importer in a transaction, record it in the audit trail, print its summary, then snapshot the gaps."""
     with transaction(dry_run):
         report = work()
         report.dry_run = dry_run
@@ -45,6 +46,10 @@ def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], at
         if attribution:
             record_source(report.file, attribution)
     click.echo(report.summary())
+    if not dry_run:
+        from .feedback.snapshots import after_change
+
+        snapshot() if snapshot else after_change("import")
     return report
 
 
@@ -193,32 +198,56 @@ def create_user_command(email: str, role: str) -> None:
 @with_appcontext
 @click.option("--source", help="Name of the survey (default: 'survey: FILE NAME'); re-importing it replaces its rows.")
 @click.option("--category-map", type=click.Path(), help="CSV with value,category mapping survey answers to category ids.")
+@click.option("--round", "round_name", help="Survey round, e.g. 'Spring 2027 survey': a new round adds to the history, "
+              "re-importing a round replaces that round only.")
+@click.option("--round-date", help="Day the round was held (YYYY-MM-DD); needed for a new round.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_needs_command(path, source, category_map, dry_run) -> None:
+def import_needs_command(path, source, category_map, round_name, round_date, dry_run) -> None:
     """Import stated needs from a survey table (ward code or postcode per row)."""
     from .importers.categories import read_category_map
     from .importers.needs import import_needs
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
-        return import_needs(path, source, mapping)
+        return import_needs(path, source, mapping, round_name, round_date)
 
-    run_import("import-needs", dry_run, work)
+    def snapshot() -> None:
+        from .feedback.snapshots import after_change
+        from .importers.needs import parse_round_date
+
+        # A round's snapshot counts that round's needs, dated on the round's day.
+        after_change("round", parse_round_date(round_date) or _round_date(round_name)) if round_name else after_change("import")
+
+    run_import("import-needs", dry_run, work, snapshot=snapshot)
 
 
-@click.command("gaps")
+def _round_date(name: str):
+    from .models import SurveyRound
+
+    return db.session.scalar(select(SurveyRound.held_on).where(SurveyRound.name == name.strip()))
+
+
+@click.group("gaps", invoke_without_command=True)
 @with_appcontext
 @click.option("--category", default="all", show_default=True, help="Category id, or 'all' for the overall gap.")
 @click.option("--method", type=click.Choice(["count", "share", "2sfca", "e2sfca"]), default="share", show_default=True,
               help="How access is measured.")
 @click.option("--distance", type=float, help="Walking distance in metres (default: the ACCESS_DISTANCE_M setting).")
 @click.option("--deprivation-weight", is_flag=True, help="Weight stated need by ward deprivation (decile 1 x1.5 ... decile 10 x1).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+@click.option("--out", "out", type=click.Path(dir_okay=False),
               help="File to write: .csv, .geojson or .gpkg (the format follows the extension).")
-def gaps_command(category, method, distance, deprivation_weight, out) -> None:
-    """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage."""
+@click.pass_context
+def gaps_command(ctx, category, method, distance, deprivation_weight, out) -> None:
+    """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage.
+
+    `gaps snapshot` and `gaps history` keep and show the gap table over time.
+    """
     from . import gaps_service
 
+    if ctx.invoked_subcommand is not None:
+        return
+    if not out:
+        raise click.UsageError("Missing option '--out': name the file to write (.csv, .geojson or .gpkg).", ctx)
     try:
         fmt = gaps_service.format_of(out)
         query = gaps_service.check_query(category, method, distance, current_app.config["ACCESS_DISTANCE_M"],
@@ -242,5 +271,8 @@ COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_a
 
 def init_app(app: Flask) -> None:
     """Register the CLI commands."""
+    from .feedback.cli import register as register_feedback
+
     for command in COMMANDS:
         app.cli.add_command(command)
+    register_feedback(app, gaps_command)

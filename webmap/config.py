@@ -37,10 +37,17 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM_NAME": "",
     # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # "You said, we did" (webmap.feedback): months a resident's follow-up email is kept before
+    # `flask erase-followup-emails` erases it; and how gap snapshots are taken after a change
+    # ("background" after the response, "inline" before it, or "off").
+    "FOLLOWUP_RETENTION_MONTHS": 12,
+    "GAP_SNAPSHOTS": "background",
+    # Methods each snapshot keeps (comma-separated); fewer is faster on a very large area.
+    "GAP_SNAPSHOT_METHODS": "count,share,2sfca,e2sfca",
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT", "FOLLOWUP_RETENTION_MONTHS"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

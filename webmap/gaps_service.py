@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -93,13 +94,16 @@ def _assets() -> gpd.GeoDataFrame:
     return assets[assets["category"].notna()][["asset_id", "category", "geometry"]].reset_index(drop=True)
 
 
-def _inputs() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
-    return _wards(), _assets(), store.needs_frame(), store.population_points()
+def _inputs(as_of: date | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+    return _wards(), _assets(), store.needs_frame(as_of=as_of), store.population_points()
 
 
-def gap_frame(query: GapQuery) -> gpd.GeoDataFrame:
-    """Return the analysis package's gap table for the query (every input kept as a column)."""
-    wards, assets, needs, population = _inputs()
+def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
+    """Return the analysis package's gap table for the query (every input kept as a column).
+
+    `as_of` counts the needs in force on that day (default today: see store.needs_in_force).
+    """
+    wards, assets, needs, population = _inputs(as_of)
     if query.overall:
         return analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population, query.deprivation_weight)
     return analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance, population,
@@ -167,3 +171,12 @@ def export_bytes(table: gpd.GeoDataFrame, fmt: str) -> bytes:
         path = Path(folder) / f"gaps.{fmt}"
         write_table(table, path, fmt)
         return path.read_bytes()
+
+
+def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | None = None):
+    """Yield (category, method, gap table) for every category with stated need on `as_of`, loading inputs once."""
+    wards, assets, needs, population = _inputs(as_of)
+    asked = sorted(needs.loc[needs["count"] > 0, "category"].unique())
+    for category in asked:
+        for method in methods:
+            yield category, method, analysis.gap_table(wards, assets, needs, category, method, distance, population)

@@ -1,10 +1,10 @@
 """Typed SQLAlchemy 2.0 models: wards, categories, assets, needs, postcodes, users, audit."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .db import Geometry, db
@@ -129,6 +129,12 @@ class Need(db.Model):
     lon: Mapped[Optional[float]] = mapped_column(Float)
     lat: Mapped[Optional[float]] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # When it was asked: the day of a web-form answer, or the date of the survey round.
+    asked_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date(), index=True)
+    round_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey_rounds.id"), index=True)
+    # A resident who asked to hear back (webmap.feedback); private, erased after the retention period.
+    followup_id: Mapped[Optional[int]] = mapped_column(ForeignKey("need_followups.id"), index=True)
+    notified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
 class Postcode(db.Model):
@@ -218,3 +224,97 @@ class ChangeRequest(db.Model):
     resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
 
     asset: Mapped[Asset] = relationship(lazy="joined")
+
+
+# "You said, we did" (webmap.feedback): survey rounds, residents who asked to hear back,
+# the council's responses, and gap snapshots kept over time.
+
+
+class SurveyRound(db.Model):
+    """A survey round, like "Spring 2027 survey": its needs are dated on the day it was held."""
+
+    __tablename__ = "survey_rounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class NeedFollowUp(db.Model):
+    """A resident's email, given with consent on the needs form, to hear what was done. Private."""
+
+    __tablename__ = "need_followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Private: never on a public page, export or API; set to None when erased.
+    email: Mapped[Optional[str]] = mapped_column(String(200))
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    ward_code: Mapped[str] = mapped_column(String(12))
+    consent_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    unsubscribed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    erased_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+response_assets = Table(
+    "response_assets",
+    db.metadata,
+    Column("response_id", ForeignKey("responses.id", ondelete="CASCADE"), primary_key=True),
+    Column("asset_id", ForeignKey("assets.id"), primary_key=True),
+)
+
+
+class Response(db.Model):
+    """What the council or partners did about a ward + category need ("we did")."""
+
+    __tablename__ = "responses"
+    __table_args__ = (Index("ix_responses_ward_category", "ward_code", "category_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_code: Mapped[str] = mapped_column(ForeignKey("wards.code"))
+    category_id: Mapped[str] = mapped_column(ForeignKey("categories.id"))
+    summary: Mapped[str] = mapped_column(String(200))
+    details: Mapped[Optional[str]] = mapped_column(Text)
+    done_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="published")
+
+    assets: Mapped[list[Asset]] = relationship(secondary=response_assets, lazy="selectin", order_by=Asset.name)
+    ward: Mapped[Ward] = relationship(lazy="joined")
+    category: Mapped[Category] = relationship(lazy="joined")
+
+
+class GapSnapshot(db.Model):
+    """The gap table as it stood when the data changed (one per day per change kind and period)."""
+
+    __tablename__ = "gap_snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    taken_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # The day the figures describe: today, or the date of the survey round whose needs they count.
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(50))
+    round_name: Mapped[Optional[str]] = mapped_column(String(100))
+    distance_m: Mapped[float] = mapped_column(Float)
+    note: Mapped[Optional[str]] = mapped_column(Text)
+
+
+class GapSnapshotRow(db.Model):
+    """One ward x category x method of a snapshot: every figure in `figures`, the charted ones as columns."""
+
+    __tablename__ = "gap_snapshot_rows"
+    __table_args__ = (Index("ix_gap_snapshot_rows_lookup", "ward_code", "category", "method"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("gap_snapshots.id", ondelete="CASCADE"), index=True)
+    ward_code: Mapped[str] = mapped_column(String(12))
+    category: Mapped[str] = mapped_column(String(50))
+    method: Mapped[str] = mapped_column(String(20))
+    need_count: Mapped[Optional[float]] = mapped_column(Float)
+    access_share: Mapped[Optional[float]] = mapped_column(Float)
+    assets_within: Mapped[Optional[float]] = mapped_column(Float)
+    gap_score: Mapped[Optional[float]] = mapped_column(Float)
+    # The whole row of the gap table, whatever its columns were at the time.
+    figures: Mapped[dict] = mapped_column(JSON, default=dict)

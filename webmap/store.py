@@ -1,15 +1,16 @@
 """Load and save GeoDataFrames to and from the database; the only place that knows SQL."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from .db import db
-from .models import Asset, Category, Need, PopulationArea, Postcode, Ward, asset_categories
+from .models import Asset, Category, Need, PopulationArea, Postcode, SurveyRound, Ward, asset_categories, utcnow
 
 WGS84 = "EPSG:4326"
 
@@ -53,9 +54,31 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
 
 
-def needs_frame(category: str | None = None) -> pd.DataFrame:
-    """Return stated needs summed per ward and category."""
-    query = select(Need.ward_code, Need.category_id, Need.count)
+def latest_round(as_of: date | None = None) -> SurveyRound | None:
+    """Return the most recent survey round held on or before `as_of` (default today), or None."""
+    as_of = as_of or utcnow().date()
+    return db.session.scalars(select(SurveyRound).where(SurveyRound.held_on <= as_of)
+                              .order_by(SurveyRound.held_on.desc(), SurveyRound.id.desc()).limit(1)).first()
+
+
+def needs_in_force(as_of: date | None = None):
+    """Return the condition picking the needs that count on `as_of` (default today).
+
+    A survey round supersedes what came before it: the needs that count are those of the
+    latest round held by then, plus needs stated without a round (web form, imports without
+    --round) from that round's date on. With no round at all, every need stated by then counts.
+    """
+    as_of = as_of or utcnow().date()
+    current = latest_round(as_of)
+    if current is None:
+        return Need.asked_on <= as_of
+    return or_(Need.round_id == current.id,
+               and_(Need.round_id.is_(None), Need.asked_on >= current.held_on, Need.asked_on <= as_of))
+
+
+def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Return the stated needs that count on `as_of` (default today), summed per ward and category."""
+    query = select(Need.ward_code, Need.category_id, Need.count).where(needs_in_force(as_of))
     if category:
         query = query.where(Need.category_id == category)
     frame = pd.DataFrame(db.session.execute(query).all(), columns=["ward_code", "category", "count"])

@@ -9,18 +9,21 @@ Two shapes are read:
   multiple-choice answers), each counted once.
 
 Re-importing the same source replaces what that source imported before, so a corrected
-survey file can be loaded again without counting anybody twice.
+survey file can be loaded again without counting anybody twice. With a survey round
+(``--round "Spring 2027 survey" --round-date 2027-03-31``) the needs are dated on the round's
+day; a new round adds to the history, and re-importing a round replaces that round only.
 """
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, select
 
 from ..db import db
 from ..geo import normalise_postcode
-from ..models import Category, Need, Postcode, Ward
+from ..models import Category, Need, Postcode, SurveyRound, Ward, utcnow
 from .common import ImportFailed, ImportReport, Problem, find_column, read_table, require_column, row_number, text
 from .wards import CODE_NAMES, CODE_PATTERNS
 
@@ -36,10 +39,12 @@ def default_source(path: str | Path) -> str:
     return f"survey: {Path(path).name}"[:50]
 
 
-def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None) -> ImportReport:
+def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None,
+                 round_name: str | None = None, round_date: date | str | None = None) -> ImportReport:
     """Add needs from a table: ward code or postcode, category, and a count (or one response per row)."""
-    table = read_table(path)
     file = Path(path).name
+    survey_round = _survey_round(file, round_name, round_date)
+    table = read_table(path)
     source = (source or default_source(path)).strip()[:50]
     if source == WEB_FORM_SOURCE:
         raise ImportFailed(Problem(file, None, None, f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
@@ -83,16 +88,64 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
     if problems:
         raise ImportFailed(problems)
 
-    replaced = db.session.scalar(select(func.count()).select_from(Need).where(Need.source == source)) or 0
+    if survey_round is not None:
+        # A round replaces only its own needs: earlier rounds stay in the history.
+        db.session.add(survey_round)
+        db.session.flush()
+        earlier = Need.round_id == survey_round.id
+        what = f"round '{survey_round.name}'"
+        for need in needs:
+            need.round_id, need.asked_on = survey_round.id, survey_round.held_on
+    else:
+        earlier = and_(Need.source == source, Need.round_id.is_(None))
+        what = f"source '{source}'"
+    replaced = db.session.scalar(select(func.count()).select_from(Need).where(earlier)) or 0
     if replaced:
-        db.session.execute(delete(Need).where(Need.source == source))
-        report.notes.append(f"replaced {replaced} needs imported earlier from source '{source}'")
+        db.session.execute(delete(Need).where(earlier))
+        report.notes.append(f"replaced {replaced} needs imported earlier for {what}")
     db.session.add_all(needs)
     db.session.flush()
     report.imported = len(needs)
     report.notes.append(f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
-                        f"source '{source}'")
+                        f"source '{source}'" + (f", round '{survey_round.name}' of {survey_round.held_on:%d %B %Y}"
+                                                if survey_round is not None else ""))
     return report
+
+
+def parse_round_date(value: date | str | None) -> date | None:
+    """Return the round date from YYYY-MM-DD, or raise ValueError saying what is wrong."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"the round date '{value}' is not a date written as YYYY-MM-DD (like 2027-03-31)") from None
+
+
+def _survey_round(file: str, name: str | None, when: date | str | None) -> SurveyRound | None:
+    """Return the named round (new or existing), or None; refuse a date that is missing, bad or contradicts it."""
+    if name is None or not name.strip():
+        if when is not None:
+            raise ImportFailed(Problem(file, None, None, "--round-date needs --round: name the survey round too"))
+        return None
+    name = name.strip()[:100]
+    try:
+        held_on = parse_round_date(when)
+    except ValueError as exc:
+        raise ImportFailed(Problem(file, None, None, str(exc))) from None
+    if held_on is not None and held_on > utcnow().date():
+        raise ImportFailed(Problem(file, None, None, f"the round date {held_on:%Y-%m-%d} is in the future; "
+                                   "give the day the survey closed"))
+    existing = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
+    if existing is None:
+        if held_on is None:
+            raise ImportFailed(Problem(file, None, None, f"'{name}' is a new survey round: give its date with "
+                                       "--round-date YYYY-MM-DD"))
+        return SurveyRound(name=name, held_on=held_on)
+    if held_on is not None and held_on != existing.held_on:
+        raise ImportFailed(Problem(file, None, None, f"round '{name}' was held on {existing.held_on:%Y-%m-%d}, not "
+                                   f"{held_on:%Y-%m-%d}; leave --round-date out or give the same date"))
+    return existing
 
 
 def _category_lookup(category_map: dict[str, str] | None) -> dict[str, str]:

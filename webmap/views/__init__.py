@@ -14,10 +14,12 @@ PUBLIC_LINKS = [
     ("needs.new", "Say what is needed"),
     ("gaps.index", "Gaps"),
     ("partners.search", "Find partners"),
+    ("feedback.area", "You said, we did"),
 ]
 STAFF_LINKS = [
     ("moderation.queue", "Moderation"),
     ("moderation.stale", "Needs checking"),
+    ("feedback.new_response", "Record a response"),
     ("auth.logout", "Sign out"),
 ]
 
@@ -31,5 +33,6 @@ def register_blueprints(app: Flask) -> None:
     for name in MODULES:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
+    app.register_blueprint(import_module("webmap.feedback.views").bp)
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
     app.jinja_env.globals["staff_links"] = lambda: _available(STAFF_LINKS)

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from .. import moderation
 from ..db import db
+from ..feedback.snapshots import after_change
 from ..models import Asset, ChangeRequest
 from ..moderation import ModerationError
 from .auth import safe_next
@@ -40,7 +41,9 @@ def approve(asset_id: int):
     """Approve a place so it appears on the public map."""
     asset = asset_or_404(asset_id)
     moderation.approve(asset)
-    return done(f"Approved {asset.name}. It is now on the map.")
+    answer = done(f"Approved {asset.name}. It is now on the map.")
+    after_change("approval")
+    return answer
 
 
 @bp.post("/assets/<int:asset_id>/reject")
@@ -94,7 +97,9 @@ def bulk_approve():
     for asset in db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id):
         moderation.approve(asset)
         approved += 1
-    return done(f"Approved {approved} place{'s' if approved != 1 else ''}.")
+    answer = done(f"Approved {approved} place{'s' if approved != 1 else ''}.")
+    after_change("approval")
+    return answer
 
 
 @bp.post("/stale/verify")

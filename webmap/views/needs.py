@@ -1,4 +1,4 @@
-"""Residents say what their area needs: a short form, no account and no personal details."""
+"""Residents say what their area needs: a short form, no account; an email only if they want to hear back."""
 from __future__ import annotations
 
 import json
@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from .. import store
 from ..db import db
+from ..feedback import followups
+from ..feedback.snapshots import after_change
 from ..geo import normalise_postcode, valid_lon_lat
 from ..models import AuditEvent, Need, Ward
 from ..security import limiter
@@ -103,24 +105,34 @@ def new():
         comment = request.form.get("comment", "").strip()
         if len(comment) > COMMENT_LIMIT:
             errors["comment"] = f"Keep your comment to {COMMENT_LIMIT} characters or fewer (it has {len(comment)})."
+        email = request.form.get("email", "").strip()
+        if email and not followups.looks_like_email(email):
+            errors["email"] = "Enter an email address like name@example.com, or leave it empty."
+        elif email and not request.form.get("consent"):
+            errors["consent"] = "Tick the box to say we may email you, or leave the email address empty."
         if not errors:
             needs = [Need(ward_code=code, category_id=c, count=1.0, comment=comment or None, source="web form",
                           lon=lon, lat=lat) for c in chosen]
             db.session.add_all(needs)
             db.session.flush()
+            if email:
+                followups.follow_up(email, code, needs)
             db.session.add(AuditEvent(actor="resident", action="create", entity_type="need", entity_id=str(needs[0].id),
                                       after={"ward_code": code, "categories": chosen}))
             db.session.commit()
-            return redirect(url_for("needs.thanks", ward=code, n=len(chosen)))
+            after_change("need")
+            return redirect(url_for("needs.thanks", ward=code, n=len(chosen), email="1" if email else None))
     bounds = None
     if wards:
         frame = store.wards_frame()
         bounds = [round(float(b), 5) for b in frame.total_bounds]
     # Error summary in the order of the fields on the page.
-    summary = [(f, errors[f]) for f in ("postcode", "ward", "lat", "categories", "comment") if f in errors]
+    summary = [(f, errors[f]) for f in ("postcode", "ward", "lat", "categories", "comment", "email", "consent")
+               if f in errors]
     return render_template("needs/new.html", form=form, errors=errors, summary=summary, chosen=chosen, wards=wards,
                            categories=store.categories(), max_categories=MAX_CATEGORIES, comment_limit=COMMENT_LIMIT,
-                           bounds=json.dumps(bounds), title="Say what your area needs")
+                           bounds=json.dumps(bounds), consent_sentence=followups.consent_sentence(),
+                           title="Say what your area needs")
 
 
 @bp.get("/thanks")
@@ -130,4 +142,4 @@ def thanks():
     ward = db.session.scalar(select(Ward).where(Ward.code == code)) if code else None
     count = request.args.get("n", "")
     return render_template("needs/thanks.html", ward=ward, count=int(count) if count.isdigit() else None,
-                           title="Thank you")
+                           email=request.args.get("email") == "1", title="Thank you")
