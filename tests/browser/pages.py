@@ -38,6 +38,10 @@ PAGES = [
     Page("/partners", "partners"),
     Page("/login", "login"),
     Page("/moderate", "moderation", needs_login=True),
+    Page("/needs/", "needs-over-time"),
+    Page("/you-said-we-did", "you-said-we-did"),
+    Page("/wards/{ward}/you-said-we-did", "ward-you-said-we-did"),
+    Page("/responses/new", "record-response", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
 
