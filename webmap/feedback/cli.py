@@ -17,7 +17,10 @@ def snapshot_command() -> None:
     """Keep today's gap table (every ward, asked-for category and method) in the gap history."""
     from .snapshots import take_snapshot
 
-    snapshot = take_snapshot("manual")
+    try:
+        snapshot = take_snapshot("manual")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
     if snapshot is None:
         raise click.ClickException("There are no wards yet: import ward boundaries first.")
     db.session.commit()
