@@ -136,7 +136,10 @@ def items(ward_code: str | None = None) -> list[Item]:
                                     since, distance)
         item.before, item.now = _before_and_now(ward, category, first_stored)
         out.append(item)
-    return sorted(out, key=lambda i: (i.latest, i.ward_name, i.label), reverse=True)
+    # Newest first: by the latest date, then the latest response recorded; ties by ward and kind.
+    out.sort(key=lambda i: (i.ward_name, i.label))
+    return sorted(out, key=lambda i: (i.latest, max((r.created_at for r in i.responses), default=datetime.min)),
+                  reverse=True)
 
 
 def _places_since(ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, approved: dict[int, date], since: date,
