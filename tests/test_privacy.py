@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
 from webmap.db import db
-from webmap.models import Asset, ChangeRequest, Postcode
+from webmap.models import Asset, ChangeRequest, NeedFollowUp, Postcode
 
 SECRETS = {
     "submitter_name": "Quentin Zebedee-Private",
@@ -16,6 +16,8 @@ SECRETS = {
     "submitter_phone": "07700 900 731",
 }
 SECRET_IP = "203.0.113.77"
+# A resident's follow-up email from the needs form (webmap.feedback), and its unsubscribe token.
+FOLLOWUP_EMAIL = "hear-back-secret-5521@example.com"
 REPORTER_IP = "203.0.113.78"
 PUBLIC_NAME = "Aardvark Community Pantry"  # sorts first, so it is on the first page of the home list
 # Routes that send files from disk (Leaflet, CSS), not data from the database.
@@ -77,10 +79,25 @@ def test_submitter_details_never_appear_publicly(sample_app):
     with sample_app.app_context():
         assert db.session.scalars(select(ChangeRequest.reporter_ip)).one() == REPORTER_IP
 
+    # A resident asks to hear back by email, and staff record a response to that need.
+    resident = sample_app.test_client()
+    assert resident.post("/needs/new", data={
+        "csrf_token": csrf_token(resident, "/needs/new"), "ward": ward_code, "categories": ["food_support"],
+        "email": FOLLOWUP_EMAIL, "consent": "yes"}).status_code == 302
+    assert staff.post("/responses/new", data={
+        "csrf_token": csrf_token(staff, "/responses/new"), "ward": ward_code, "category": "food_support",
+        "summary": "Opened a pantry", "done_on": "2026-01-01", "assets": [str(asset_id)]}).status_code == 302
+    with sample_app.app_context():
+        followup = db.session.scalars(select(NeedFollowUp)).one()
+        assert followup.email == FOLLOWUP_EMAIL
+        followup_token = followup.token
+
     public = sample_app.test_client()
     public.environ_base["REMOTE_ADDR"] = "192.0.2.1"
     urls = public_get_urls(sample_app, asset_id, ward_code, pc)
-    urls += ["/?category=food_support", "/api/assets.geojson?category=food_support"]
+    urls += ["/?category=food_support", "/api/assets.geojson?category=food_support",
+             f"/wards/{ward_code}/you-said-we-did.csv", f"/wards/{ward_code}/you-said-we-did.geojson",
+             "/you-said-we-did.csv", "/you-said-we-did.geojson", "/needs/export.csv", "/needs/export.geojson"]
     assert {"/", f"/assets/{asset_id}", "/api/assets.geojson"} <= set(urls)
     seen: dict[str, str] = {}
     queue = list(dict.fromkeys(urls))
@@ -99,11 +116,14 @@ def test_submitter_details_never_appear_publicly(sample_app):
                 if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
                     queue.append(path)
 
-    leaks = {url: secret for url, body in seen.items() for secret in [*SECRETS.values(), SECRET_IP, REPORTER_IP]
-             if secret in body}
+    leaks = {url: secret for url, body in seen.items()
+             for secret in [*SECRETS.values(), SECRET_IP, REPORTER_IP, FOLLOWUP_EMAIL, followup_token] if secret in body}
     assert leaks == {}
     # The approved place itself is public: on its page, the home list and the API.
     assert PUBLIC_NAME in seen[f"/assets/{asset_id}"]
     assert PUBLIC_NAME in seen["/"]
     assert PUBLIC_NAME in seen["/api/assets.geojson"]
     assert len(seen) > 20
+    # The response itself is public, on the ward's "You said, we did" page and its export.
+    assert "Opened a pantry" in seen[f"/wards/{ward_code}/you-said-we-did"]
+    assert "Opened a pantry" in seen[f"/wards/{ward_code}/you-said-we-did.csv"]
