@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, make_staff
 from webmap.db import db
-from webmap.models import Asset, AuditEvent, Need, NeedFollowUp, Response
+from webmap.models import Asset, AuditEvent, NeedFollowUp, Response
 
 WARD = "E05900001"
 EMAIL = "resident-hear-back@example.com"

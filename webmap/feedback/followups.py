@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
-
 from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
 from sqlalchemy import select, update
@@ -75,10 +73,8 @@ def notify(response: Response) -> int:
                Need.notified_at.is_(None), NeedFollowUp.email.is_not(None), NeedFollowUp.unsubscribed_at.is_(None),
                Need.asked_on <= response.done_on)).all()
     by_person: dict[int, tuple[NeedFollowUp, list[Need]]] = {}
-    grouped: dict[int, list[Need]] = defaultdict(list)
     for need, person in waiting:
-        by_person[person.id] = (person, grouped[person.id])
-        grouped[person.id].append(need)
+        by_person.setdefault(person.id, (person, []))[1].append(need)
     sent = 0
     for person, needs in by_person.values():
         if send_if_configured(_mail(person, response)):

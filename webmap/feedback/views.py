@@ -2,18 +2,16 @@
 from __future__ import annotations
 
 import io
-import json
 from datetime import date
 
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from .. import store
 from ..db import db
-from ..models import Asset, Need, SurveyRound, Ward, asset_categories
+from ..models import Need, SurveyRound, Ward
 from ..security import csrf, role_required
 from . import followups, report, responses, snapshots, trends
 from .nearby_changes import places_within
