@@ -88,6 +88,9 @@ def load_sample_command(force: bool) -> None:
         click.echo("The database already has wards; sample area not loaded.")
         return
     load_sample()
+    from .feedback.snapshots import after_change
+
+    after_change("import")
 
 
 @click.command("import-wards")

@@ -122,7 +122,6 @@ def items(ward_code: str | None = None) -> list[Item]:
 
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
     assets = store.assets_frame(explode=True)
-    approved = approval_dates([int(i) for i in assets["asset_id"].unique()])
     out = []
     for key in sorted(set(asked) | set(responses)):
         ward, category = key
@@ -132,8 +131,8 @@ def items(ward_code: str | None = None) -> list[Item]:
         item = Item(ward, names[ward], category, labels.get(category, category), asks, responses.get(key, []),
                     first_asked=first_asked)
         since = first_asked or min(r.done_on for r in item.responses)
-        item.places = _places_since(wards[wards["code"] == ward], assets[assets["category"] == category], approved,
-                                    since, distance)
+        item.places = _places_since(wards[wards["code"] == ward], assets[assets["category"] == category], since,
+                                    distance)
         item.before, item.now = _before_and_now(ward, category, first_stored)
         out.append(item)
     # Newest first: by the latest date, then the latest response recorded; ties by ward and kind.
@@ -142,15 +141,14 @@ def items(ward_code: str | None = None) -> list[Item]:
                   reverse=True)
 
 
-def _places_since(ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, approved: dict[int, date], since: date,
-                  distance: float) -> list[Place]:
+def _places_since(ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, since: date, distance: float) -> list[Place]:
     """Return the places of this category approved on or after `since` within the distance of the ward."""
     if assets.empty:
         return []
-    fresh = assets[assets["asset_id"].map(lambda i: approved.get(int(i), date.min) >= since)]
-    if fresh.empty:
-        return []
-    near = fresh[places_within(ward, fresh, distance)]
+    near = assets[places_within(ward, assets, distance)]
+    # Approval dates only for the few places within reach, not for every place in the area.
+    approved = approval_dates([int(i) for i in near["asset_id"]])
+    near = near[near["asset_id"].map(lambda i: approved[int(i)] >= since)]
     code = ward["code"].iloc[0]
     return sorted((Place(int(r.asset_id), r.name, approved[int(r.asset_id)], r.ward_code == code)
                    for r in near.itertuples()), key=lambda p: p.approved_on, reverse=True)
