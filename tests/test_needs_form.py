@@ -42,7 +42,10 @@ def test_form_asks_where_and_what_but_no_personal_details(sample_app):
         assert label in html
     assert html.count('type="checkbox" id="category-') == 21
     assert "Hollins Cross" in html  # the ward picker lists the wards
-    assert not re.search(r'name="(name|email|phone|submitter[^"]*)"', html)
+    assert not re.search(r'name="(name|phone|submitter[^"]*)"', html)
+    # The only contact detail is an optional email to hear back (issue 13), with its consent box.
+    assert re.findall(r'name="(email|consent)"', html) == ["email", "consent"]
+    assert 'type="email"' in html and "Hear what was done (optional)" in html
     assert "Skip the map" in html
     assert '/static/need_point.js' in html
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html) == []
