@@ -107,6 +107,18 @@ class Asset(db.Model):
         "website", "phone", "opening_times", "accessibility", "source", "last_verified_at", "source_date",
     )
 
+    def source_date_text(self) -> str | None:
+        """Return the source's date for people: "2018", "July 2018" or "17 July 2018"."""
+        if not self.source_date:
+            return None
+        parts = self.source_date.split("-")
+        months = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+        if len(parts) == 1:
+            return parts[0]
+        month = months[int(parts[1]) - 1]
+        return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+
     def category_ids(self) -> list[str]:
         """Return the ids of this asset's categories."""
         return [c.id for c in self.categories]

@@ -83,7 +83,9 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     columns = {f: find_column(frame.columns, names, file=file, what=f.replace("_", " ")) for f, names in FIELDS.items()}
     if columns["name"] is None:
-        raise ImportFailed(Problem(file, None, None, "no name column found (looked for: name, asset_name, title)"))
+        cols = ", ".join(str(c) for c in frame.columns if not str(c).startswith("_") and c != "geometry")
+        raise ImportFailed(Problem(file, None, None, f"no name column found (looked for: name, asset_name, title; the file has: "
+                                   f"{cols[:300]}); if the file has no header row, give its layout with --register"))
     if fixed_category is None:
         category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category",
                                       "--category-col (or give every row one category with --category)")

@@ -106,11 +106,11 @@ def _in_bng(x: float, y: float) -> bool:
 
 def _by_postcode(table, file, pc, positions, rows, located: Located, pair) -> None:
     """Place rows at their postcode; rows without one, or with one the table lacks, are unplaced."""
-    if pc is None:
+    known = {p.postcode: (p.lon, p.lat) for p in db.session.scalars(select(Postcode))} if pc else {}
+    if pc is None or (pair and not known):  # no postcode to fall back on
         for i in positions:
             located.unplaced[i] = ("no coordinates given",) * 2
         return
-    known = {p.postcode: (p.lon, p.lat) for p in db.session.scalars(select(Postcode))}
     if not known:
         raise ImportFailed(Problem(file, None, pc, "postcodes can only be placed after import-postcodes has loaded a postcode table"))
     prefix = "no coordinates, and " if pair else ""

@@ -285,7 +285,9 @@ def _fill(asset: Asset, service: dict, loc: dict, lon: float, lat: float, ward: 
     asset.geom = shapely.Point(asset.lon, asset.lat)
     asset.ward_code = ward
     asset.categories = cats
-    asset.last_verified_at = _date(_text(service.get("assured_date")))
+    # The publisher's assured_date is its source's date, not a check by our staff.
+    assured = _date(_text(service.get("assured_date")))
+    asset.source_date = assured.date().isoformat() if assured else asset.source_date
 
 
 def _date(value: str | None) -> datetime | None:

@@ -270,5 +270,4 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
         asset.geom = shapely.Point(asset.lon, asset.lat)
         asset.ward_code = ward
         asset.categories = [categories[c] for c in cats]
-        asset.last_verified_at = now
     db.session.flush()
