@@ -84,6 +84,7 @@ def test_gias_register_is_detected_closed_left_out_and_unplaced_counted(wards_ap
     assert "skipped 1: closed (the register says it has closed)" in result.output
     assert "skipped 1: no coordinates given" in result.output
     assert "skipped 1: the point is outside every ward" in result.output
+    assert "In short: 2 new records added, 0 records updated, 3 rows left out for the reasons listed." in result.output
     found = assets(wards_app)
     assert sorted(found) == ["100", "101"]
     alpha = found["100"]
@@ -245,6 +246,7 @@ def test_skip_bad_rows_imports_the_rest_and_writes_rejects(wards_app, tmp_path, 
 
     assert "read 5, imported 2, updated 0, skipped 0, refused 3." in result.output
     assert "mixed-rejects.csv" in result.output
+    assert "3 rows refused as unusable (see " in result.output
     rejects = pd.read_csv(tmp_path / "mixed-rejects.csv", dtype=str, keep_default_na=False)
     assert rejects["row"].tolist() == ["3", "4", "5"]
     assert rejects["field"].tolist() == ["longitude", "longitude", "source_date"]

@@ -14,7 +14,7 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category
 from ..store import wards_frame
-from .common import (ImportFailed, ImportReport, Problem, check_exists, find_column, geometry_problems, is_vector, progress,
+from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress,
                      read_table, read_vector, require_column, settle_rows, text)
 from .dates import parse_date, parse_date_option
 from .locate import locate_rows
@@ -90,6 +90,8 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
         category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category",
                                       "--category-col (or give every row one category with --category)")
 
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Placing {len(frame):,} rows on the map...")
     frame, problems, unplaced = _place(frame, file, path, crs, layout is not None and layout.unlocatable == "skip")
     dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
     frame = frame.assign(_source_date=dates)
@@ -101,6 +103,8 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     else:
         categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
     frame = frame.assign(_categories=categories)
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Finding the ward of {len(frame):,} places...")
     frame["_ward"] = assign_wards(frame.geometry, wards_frame())
     outside = frame["_ward"].isna()
     if outside.any():

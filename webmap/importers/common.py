@@ -99,7 +99,23 @@ class ImportReport:
             if self.rejects_file:
                 lines.append(f"  the refused rows, with their row numbers and reasons, are in {self.rejects_file}")
         lines += [f"  note: {note}" for note in self.notes]
+        lines.append(self.in_short())
         return "\n".join(lines)
+
+    def in_short(self) -> str:
+        """Return one sentence a non-programmer can act on."""
+        skipped, refused = sum(self.skipped.values()), self.refused_rows
+        said = [f"{_n(self.imported, 'new record')} added", f"{_n(self.updated, 'record')} updated"]
+        if skipped:
+            said.append(f"{_n(skipped, 'row')} left out for the reasons listed")
+        if refused:
+            said.append(f"{_n(refused, 'row')} refused as unusable" + (f" (see {self.rejects_file})" if self.rejects_file else ""))
+        verb = "Nothing was saved (dry run); it would have been: " if self.dry_run else "In short: "
+        return verb + ", ".join(said) + "."
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 def settle_rows(frame: pd.DataFrame, problems: dict[int, list[Problem]], report: ImportReport, skip_bad_rows: bool,
@@ -162,6 +178,7 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
         raise ImportFailed(Problem(p.name, None, None, f"'{p.suffix or p.name}' files are not supported here; "
                                    "use GeoJSON, GeoPackage, Shapefile or CSV"))
     given = parse_crs(crs, p.name) if crs else None
+    announce_read(p)
     declared = geojson_crs_member(p) if p.suffix.lower() in (".geojson", ".json") else None
     try:
         with warnings.catch_warnings():
@@ -257,6 +274,7 @@ def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
     p = check_exists(path)
+    announce_read(p)
     try:
         try:
             frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -351,6 +369,18 @@ def text(value) -> str | None:
         pass
     s = str(value).strip()
     return s or None
+
+
+def step(message: str) -> None:
+    """Say what a long import is doing now (on stderr, so the summary on stdout stays clean)."""
+    click.echo(message, err=True)
+
+
+def announce_read(p: Path) -> None:
+    """Say a big file is being read, with its size, before the wait."""
+    size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
+    if size_mb >= 1:
+        step(f"Reading {p.name} ({size_mb:,.1f} MB)...")
 
 
 def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:

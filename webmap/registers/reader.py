@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..importers.common import ImportFailed, ImportReport, Problem, check_exists
+from ..importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists
 from .layouts import Layout, _first_rows
 
 OUTPUT_FIELDS = ("name", "description", "address", "postcode", "phone", "website", "opening_times", "source_id",
@@ -19,6 +19,7 @@ _FIELD = re.compile(r"\{([^{}]+)\}")
 def read_register(path: str | Path, layout: Layout, report: ImportReport) -> pd.DataFrame:
     """Return open rows as a table of our fields (with `_row`, the row number in the file); count the rest."""
     p = check_exists(path)
+    announce_read(p)
     table, first_row = _read(p, layout)
     table = table.assign(_row=np.arange(len(table)) + first_row)
     report.read = len(table)
