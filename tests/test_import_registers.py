@@ -280,3 +280,25 @@ def test_future_or_unreadable_source_date_is_refused(wards_app, tmp_path):
 
 def test_postcode_table_keeps_its_points_for_registers(postcodes_app):
     assert count(postcodes_app, Postcode) == 3
+
+
+def test_skip_bad_rows_for_survey_needs(wards_app, tmp_path):
+    from webmap.models import Need
+
+    path = write_csv(tmp_path / "survey.csv", ["ward_code", "category", "count"],
+                     [[WARD_A, "youth", "3"], [WARD_A, "youth;bingo", "2"], [WARD_B, "food_support", "lots"],
+                      ["E05999999", "youth", "1"], [WARD_B, "advice", "4"]])
+
+    whole = run(wards_app, "import-needs", path)
+    assert whole.exit_code == 1 and "--skip-bad-rows" in whole.output and count(wards_app, Need) == 0
+
+    result = ok(run(wards_app, "import-needs", path, "--skip-bad-rows", "--rejects", tmp_path / "survey-rejects.csv"))
+
+    assert "read 5, imported 2, updated 0, skipped 0, refused 3." in result.output
+    with wards_app.app_context():
+        # The row naming an unknown category adds nothing, not even its known "youth".
+        assert sorted((n.ward_code, n.category_id, n.count) for n in db.session.scalars(select(Need))) == [
+            (WARD_A, "youth", 3.0), (WARD_B, "advice", 4.0)]
+    rejects = pd.read_csv(tmp_path / "survey-rejects.csv", dtype=str)
+    assert rejects["row"].tolist() == ["3", "4", "5"]
+    assert "'lots' is not a count" in rejects["reason"][1]

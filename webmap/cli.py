@@ -206,15 +206,17 @@ def create_user_command(email: str, role: str) -> None:
 @with_appcontext
 @click.option("--source", help="Name of the survey (default: 'survey: FILE NAME'); re-importing it replaces its rows.")
 @click.option("--category-map", type=click.Path(), help="CSV with value,category mapping survey answers to category ids.")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_needs_command(path, source, category_map, dry_run) -> None:
+def import_needs_command(path, source, category_map, skip_bad_rows, rejects, dry_run) -> None:
     """Import stated needs from a survey table (ward code or postcode per row)."""
     from .importers.categories import read_category_map
     from .importers.needs import import_needs
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
-        return import_needs(path, source, mapping)
+        return import_needs(path, source, mapping, skip_bad_rows=skip_bad_rows, rejects_path=rejects)
 
     run_import("import-needs", dry_run, work)
 

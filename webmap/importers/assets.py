@@ -92,7 +92,7 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     if len(frame) >= PROGRESS_THRESHOLD:
         step(f"Placing {len(frame):,} rows on the map...")
-    frame, problems, unplaced = _place(frame, file, path, crs, layout is not None and layout.unlocatable == "skip")
+    frame, problems, unplaced = _place(frame, file, layout is not None and layout.unlocatable == "skip")
     dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
     frame = frame.assign(_source_date=dates)
     frame = settle_rows(frame.reset_index(drop=True), problems, report, skip_bad_rows, rejects_path)
@@ -130,7 +130,7 @@ def _known_category(category: str, file: str) -> str:
     return category
 
 
-def _place(frame, file: str, path, crs, skip_unplaced: bool):
+def _place(frame, file: str, skip_unplaced: bool):
     """Return (points in EPSG:4326, {position: [problems]}, {position: reason} for rows with no place to skip)."""
     frame = frame.reset_index(drop=True)
     if isinstance(frame, gpd.GeoDataFrame):

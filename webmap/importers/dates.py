@@ -8,8 +8,6 @@ from .common import ImportFailed, Problem
 
 FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 _YEAR, _MONTH = re.compile(r"^(19|20)\d{2}$"), re.compile(r"^((19|20)\d{2})-(0[1-9]|1[0-2])$")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")
 
 
 def parse_date(value: str) -> str:
@@ -37,14 +35,3 @@ def parse_date_option(value: str | date, file: str) -> str:
     if found > date.today().isoformat():
         raise ImportFailed(Problem(file, None, "--source-date", f"{found} is in the future"))
     return found
-
-
-def show_date(value: str | None) -> str | None:
-    """Return a source date for people: "2018", "July 2018" or "17 July 2018"."""
-    if not value:
-        return None
-    parts = value.split("-")
-    if len(parts) == 1:
-        return parts[0]
-    month = MONTHS[int(parts[1]) - 1]
-    return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
