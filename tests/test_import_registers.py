@@ -302,3 +302,20 @@ def test_skip_bad_rows_for_survey_needs(wards_app, tmp_path):
     rejects = pd.read_csv(tmp_path / "survey-rejects.csv", dtype=str)
     assert rejects["row"].tolist() == ["3", "4", "5"]
     assert "'lots' is not a count" in rejects["reason"][1]
+
+
+def test_skip_bad_rows_for_postcodes(app, tmp_path):
+    path = write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude", "doterm"],
+                     [["OL1 1AA", *IN_A, ""], ["not one", *IN_A, ""], ["OL1 1AB", "abc", IN_B[1], ""],
+                      ["OL1 1AC", *IN_B, "202001"], ["OL1 1AD", *IN_B, ""]])
+
+    whole = run(app, "import-postcodes", path)
+    assert whole.exit_code == 1 and "row 3, field 'postcode': 'not one' is not a UK postcode" in whole.output
+    assert "row 4, field 'longitude': 'abc' is not a number" in whole.output
+
+    result = ok(run(app, "import-postcodes", path, "--skip-bad-rows", "--rejects", tmp_path / "pc-rejects.csv"))
+
+    assert "read 5, imported 2, updated 0, skipped 1, refused 2." in result.output
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Postcode.postcode))) == ["OL1 1AA", "OL1 1AD"]
+    assert pd.read_csv(tmp_path / "pc-rejects.csv", dtype=str)["row"].tolist() == ["3", "4"]

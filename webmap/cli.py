@@ -160,12 +160,15 @@ def import_population_command(path, lookup, lsoa_vintage, areas, population_col,
 @with_appcontext
 @click.argument("path", type=click.Path())
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_postcodes_command(path, attribution, dry_run) -> None:
+def import_postcodes_command(path, attribution, skip_bad_rows, rejects, dry_run) -> None:
     """Import postcodes from an OS Code-Point Open or ONS Postcode Directory CSV."""
     from .importers.postcodes import import_postcodes
 
-    run_import("import-postcodes", dry_run, lambda: import_postcodes(path), attribution)
+    run_import("import-postcodes", dry_run, lambda: import_postcodes(path, skip_bad_rows=skip_bad_rows, rejects_path=rejects),
+               attribution)
 
 
 @click.command("import-categories")
