@@ -78,7 +78,7 @@ def test_imports_and_population_totals(study_area):
     assert sum(by_la.values()) == reported == sum(LA_TOTALS.values())
     assert missing == 0
     read = int(re.search(r"read (\d+)", out["assets"]).group(1))
-    skipped = int(re.search(r"skipped (\d+)\.", out["assets"]).group(1))
+    skipped = int(re.search(r"skipped (\d+), refused 0\.", out["assets"]).group(1))
     assert read == 1565 and assets == read - skipped and assets > 1500
 
 

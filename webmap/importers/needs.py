@@ -24,7 +24,8 @@ from sqlalchemy import and_, delete, func, select
 from ..db import db
 from ..geo import normalise_postcode
 from ..models import Category, Need, Postcode, SurveyRound, Ward, utcnow
-from .common import ImportFailed, ImportReport, Problem, find_column, read_table, require_column, row_number, text
+from .common import (ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number,
+                     settle_rows, text)
 from .wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
@@ -40,8 +41,13 @@ def default_source(path: str | Path) -> str:
 
 
 def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None,
-                 round_name: str | None = None, round_date: date | str | None = None) -> ImportReport:
-    """Add needs from a table: ward code or postcode, category, and a count (or one response per row)."""
+                 round_name: str | None = None, round_date: date | str | None = None, *,
+                 skip_bad_rows: bool = False, rejects_path: str | Path | None = None) -> ImportReport:
+    """Add needs from a table: ward code or postcode, category, and a count (or one response per row).
+
+    A row with an unknown category, ward or postcode, or a count that is not a number, stops the
+    import; with `skip_bad_rows` such rows go to a rejects CSV (`rejects_path`) and the rest are added.
+    """
     file = Path(path).name
     survey_round = _survey_round(file, round_name, round_date)
     table = read_table(path)
@@ -68,8 +74,8 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
     postcodes = {p.postcode: p.ward_code for p in db.session.scalars(select(Postcode))} if pc_col else {}
 
     problems: list[Problem] = []
-    needs: list[Need] = []
-    for i, row in table.iterrows():
+    needs: list[tuple[int, Need]] = []
+    for i, row in progress(list(table.iterrows()), "Reading survey rows"):
         n = row_number(i)
         raw = text(row[cat_col])
         if raw is None:
@@ -84,9 +90,13 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
             report.skip("the count is 0")
             continue
         comment = text(row[comment_col])[:COMMENT_LIMIT] if comment_col and text(row[comment_col]) else None
-        needs += [Need(ward_code=ward, category_id=c, count=count, source=source, comment=comment) for c in cats]
-    if problems:
-        raise ImportFailed(problems)
+        needs += [(n, Need(ward_code=ward, category_id=c, count=count, source=source, comment=comment)) for c in cats]
+    by_position: dict[int, list[Problem]] = {}
+    for problem in problems:
+        by_position.setdefault(problem.row - 2, []).append(problem)
+    settle_rows(table, by_position, report, skip_bad_rows, rejects_path)
+    # A refused row adds nothing, not even the categories on it that were known.
+    needs = [need for n, need in needs if n - 2 not in by_position]
 
     if survey_round is not None:
         # A round replaces only its own needs: earlier rounds stay in the history.

@@ -12,31 +12,34 @@ from ..db import db
 from ..geo import BNG, WGS84, assign_wards, normalise_postcode
 from ..models import Postcode
 from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number
+from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
 
 BATCH = 5000
 
 
-def import_postcodes(path: str | Path) -> ImportReport:
-    """Insert or update postcodes with their location and ward."""
+def import_postcodes(path: str | Path, *, skip_bad_rows: bool = False, rejects_path: str | Path | None = None) -> ImportReport:
+    """Insert or update postcodes with their location and ward.
+
+    A value that is not a postcode, or a coordinate that is not a number, stops the import; with
+    `skip_bad_rows` such rows go to a rejects CSV (`rejects_path`) and the rest are imported.
+    """
     table = read_table(path)
     file = Path(path).name
     report = ImportReport(file=file, read=len(table))
-    pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"])
+    pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"], file=file)
     if pc_col is None:
         raise ImportFailed(Problem(file, None, None, "no postcode column (postcode, pcds or pcd) found"))
-    term_col = find_column(table.columns, ["doterm"])
+    term_col = find_column(table.columns, ["doterm"], file=file)
     if term_col:
         terminated = table[term_col].str.strip() != ""
         report.skip("the postcode is terminated", int(terminated.sum()))
         # Keep the original index: it gives the row numbers named in messages.
         table = table[~terminated]
+    problems = _row_problems(table, file, pc_col)
+    table = settle_rows(table, {table.index.get_loc(label): found for label, found in sorted(problems.items())},
+                        report, skip_bad_rows, rejects_path)
     lon, lat = _locations(table, file)
     postcodes = table[pc_col].map(normalise_postcode)
-    bad = postcodes.isna()
-    if bad.any():
-        raise ImportFailed([Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode")
-                            for i in table.index[bad.to_numpy()]])
     no_place = np.isnan(lon) | np.isnan(lat)
     report.skip("the postcode has no grid reference", int(no_place.sum()))
     frame = pd.DataFrame({"postcode": postcodes, "lon": lon.round(6), "lat": lat.round(6)})[~no_place]
@@ -80,6 +83,27 @@ def _locations(table: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = pts.x.to_numpy(copy=True), pts.y.to_numpy(copy=True)
     lon[unplaced] = lat[unplaced] = np.nan
     return lon, lat
+
+
+def _row_problems(table: pd.DataFrame, file: str, pc_col: str) -> dict[int, list[Problem]]:
+    """Return {index label: problems}: values that are not postcodes, coordinates filled in but not numbers.
+
+    A blank coordinate is not a problem: it means "not placed" and is counted as skipped.
+    """
+    problems: dict[int, list[Problem]] = {}
+    bad = table[pc_col].map(normalise_postcode).isna()
+    for i in table.index[bad.to_numpy()]:
+        problems.setdefault(i, []).append(Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode"))
+    for names in (["longitude", "long", "lon"], ["latitude", "lat"], ["easting", "oseast1m", "eastings"],
+                  ["northing", "osnrth1m", "northings"]):
+        col = find_column(table.columns, names, file=file)
+        if col is None:
+            continue
+        raw = table[col].str.strip()
+        bad = (raw != "") & pd.to_numeric(raw, errors="coerce").isna()
+        for i in table.index[bad.to_numpy()]:
+            problems.setdefault(i, []).append(Problem(file, row_number(i), col, f"'{table[col].loc[i]}' is not a number"))
+    return problems
 
 
 def _num(col: pd.Series) -> np.ndarray:
