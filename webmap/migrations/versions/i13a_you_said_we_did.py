@@ -1,14 +1,14 @@
 """you said, we did: dated needs, survey rounds, follow-up emails, responses, gap snapshots
 
 Revision ID: i13a
-Revises: 0003
+Revises: i11a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i13a'
-down_revision = '0003'
+down_revision = 'i11a'
 branch_labels = None
 depends_on = None
 
