@@ -38,6 +38,9 @@ PAGES = [
     Page("/partners", "partners"),
     Page("/login", "login"),
     Page("/moderate", "moderation", needs_login=True),
+    Page("/imports/", "imports", needs_login=True),
+    Page("/imports/new", "imports-choose", needs_login=True),
+    Page("/imports/new?kind=places", "imports-upload", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
 
