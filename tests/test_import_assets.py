@@ -45,7 +45,7 @@ def test_csv_with_longitude_latitude(wards_app, tmp_path):
     result = run(wards_app, "import-assets", path)
 
     assert result.exit_code == 0, result.output
-    assert "assets.csv: read 2, imported 2, updated 0, skipped 0." in result.output
+    assert "assets.csv: read 2, imported 2, updated 0, skipped 0, refused 0." in result.output
     found = by_name(wards_app)
     assert (found["Hall"]["ward"], found["Library"]["ward"]) == (WARD_A, WARD_B)
     assert (found["Hall"]["lon"], found["Hall"]["lat"]) == IN_A
@@ -136,7 +136,7 @@ def test_points_outside_every_ward_are_skipped_and_named(wards_app, tmp_path):
     result = run(wards_app, "import-assets", path)
 
     assert result.exit_code == 0, result.output
-    assert "mixed.csv: read 4, imported 2, updated 0, skipped 2." in result.output
+    assert "mixed.csv: read 4, imported 2, updated 0, skipped 2, refused 0." in result.output
     assert "skipped 2: the point is outside every ward" in result.output
     assert "rows outside every ward: 3, 5" in result.output
     assert sorted(by_name(wards_app)) == ["In", "In too"]
@@ -222,7 +222,7 @@ def test_category_col_option(wards_app, tmp_path):
 
 
 @pytest.mark.parametrize("lat, reason", [("fifty-three", "'fifty-three' is not a number"),
-                                         ("", "'' is not a number"),
+                                         ("", "is blank, but the other coordinate is given"),
                                          ("153.5", "is not a longitude/latitude")])
 def test_bad_latitude_names_file_row_and_field(wards_app, tmp_path, lat, reason):
     path = lonlat_csv(tmp_path / "bad.csv", [["A", "youth", *IN_A], ["B", "youth", IN_B[0], lat]])
@@ -286,7 +286,7 @@ def test_dry_run(wards_app, tmp_path):
     result = run(wards_app, "import-assets", path, "--dry-run", "--add-categories")
 
     assert result.exit_code == 0, result.output
-    assert "Dry run, nothing saved. dry.csv: read 2, imported 1, updated 0, skipped 1." in result.output
+    assert "Dry run, nothing saved. dry.csv: read 2, imported 1, updated 0, skipped 1, refused 0." in result.output
     assert count(wards_app, Asset) == 0
     assert count(wards_app, Category) == categories
     assert count(wards_app, AuditEvent) == events

@@ -35,7 +35,7 @@ def test_ward_level_table_with_thousands_separators(wards_app, tmp_path):
     result = run(wards_app, "import-population", path)
 
     assert result.exit_code == 0, result.output
-    assert "wardpop.csv: read 3, imported 0, updated 2, skipped 1." in result.output
+    assert "wardpop.csv: read 3, imported 0, updated 2, skipped 1, refused 0." in result.output
     assert "skipped 1: the ward code is not among the loaded wards" in result.output
     assert ward_figures(wards_app) == {WARD_A: (1296.0, 2.0), WARD_B: (12345.0, None)}
 
@@ -87,7 +87,7 @@ def test_lsoa_table_summed_through_lookup(wards_app, tmp_path):
     result = run(wards_app, "import-population", table, "--lookup", lookup)
 
     assert result.exit_code == 0, result.output
-    assert "lsoa.csv: read 5, imported 3, updated 2, skipped 2." in result.output
+    assert "lsoa.csv: read 5, imported 3, updated 2, skipped 2, refused 0." in result.output
     assert "skipped 2: the small area is not in the lookup" in result.output
     assert "total 4,750" in result.output
     assert ward_figures(wards_app) == {WARD_A: (2750.0, None), WARD_B: (2000.0, None)}

@@ -46,7 +46,7 @@ def test_codepoint_open_style_easting_northing(wards_app, tmp_path):
     result = run(wards_app, "import-postcodes", path)
 
     assert result.exit_code == 0, result.output
-    assert "codepoint.csv: read 4, imported 3, updated 0, skipped 1." in result.output
+    assert "codepoint.csv: read 4, imported 3, updated 0, skipped 1, refused 0." in result.output
     assert "skipped 1: the postcode has no grid reference" in result.output
     assert "1 postcodes lie outside the loaded wards" in result.output
     found = postcodes(wards_app)
@@ -65,7 +65,7 @@ def test_onspd_style(wards_app, tmp_path):
     result = run(wards_app, "import-postcodes", path)
 
     assert result.exit_code == 0, result.output
-    assert "onspd.csv: read 4, imported 2, updated 0, skipped 2." in result.output
+    assert "onspd.csv: read 4, imported 2, updated 0, skipped 2, refused 0." in result.output
     assert "skipped 1: the postcode is terminated" in result.output
     assert "skipped 1: the postcode has no grid reference" in result.output
     found = postcodes(wards_app)
@@ -94,7 +94,7 @@ def test_reimport_updates(wards_app, tmp_path):
     result = run(wards_app, "import-postcodes", second)
 
     assert result.exit_code == 0, result.output
-    assert "b.csv: read 3, imported 1, updated 1, skipped 1." in result.output
+    assert "b.csv: read 3, imported 1, updated 1, skipped 1, refused 0." in result.output
     assert "skipped 1: the postcode appears again later in the file" in result.output
     found = postcodes(wards_app)
     assert len(found) == 3 and found["OL1 1AA"] == (IN_B[0], IN_B[1], WARD_B)

@@ -28,7 +28,7 @@ def test_import_study_area_script(tmp_path):
 
     assert done.returncode == 0, done.stdout + done.stderr
     assert "read 67, imported 67" in done.stdout
-    assert "read 1565, imported 1565, updated 0, skipped 0." in done.stdout
+    assert "read 1565, imported 1565, updated 0, skipped 0, refused 0." in done.stdout
     app = create_app({**BASE_CONFIG, "DATABASE_URL": url})
     with app.app_context():
         def n(model):

@@ -215,7 +215,7 @@ def test_dry_run_prints_summary_and_changes_nothing(app, tmp_path):
     result = run(app, "import-wards", path, "--dry-run")
 
     assert result.exit_code == 0, result.output
-    assert "Dry run, nothing saved. bng.geojson: read 3, imported 3, updated 0, skipped 0." in result.output
+    assert "Dry run, nothing saved. bng.geojson: read 3, imported 3, updated 0, skipped 0, refused 0." in result.output
     assert count(app, Ward) == 0
     assert count(app, AuditEvent) == events
 

@@ -47,7 +47,7 @@ def test_study_area_wards(app):
 
     result = ok(run(app, "import-wards", path, "--attribution", "Source: Office for National Statistics (OGL v3.0)"))
 
-    assert "read 67, imported 67, updated 0, skipped 0." in result.output
+    assert "read 67, imported 67, updated 0, skipped 0, refused 0." in result.output
     wards = ward_table(app)
     assert len(wards) == 67
     assert wards.groupby("lad_code").size().to_dict() == {"E08000004": 20, "E08000010": 25, "E08000015": 22}
@@ -112,7 +112,7 @@ def test_ward_level_population_and_deprivation(study_app):
 
     result = ok(run(study_app, "import-population", path))
 
-    assert "read 67, imported 0, updated 67, skipped 0." in result.output
+    assert "read 67, imported 0, updated 67, skipped 0, refused 0." in result.output
     wards = ward_table(study_app)
     assert wards["population"].to_dict() == source["census2021_usual_residents_total"].astype(float).to_dict()
     assert wards["deprivation"].to_dict() == source["imd2019_popweighted_mean_decile"].astype(float).to_dict()
@@ -129,7 +129,7 @@ def test_study_area_assets_with_category_map(study_app):
     assert without_map.exit_code != 0 and "school_or_education" in without_map.output
     result = ok(run(study_app, "import-assets", path, "--category-map", CATEGORY_MAP))
 
-    assert "read 1565, imported 1565, updated 0, skipped 0." in result.output
+    assert "read 1565, imported 1565, updated 0, skipped 0, refused 0." in result.output
     with study_app.app_context():
         assets = {a.source_id: (a.ward_code, a.category_ids()) for a in db.session.scalars(select(Asset))}
     assert len(assets) == 1565
@@ -154,7 +154,7 @@ def test_gm_post_office_polygons_become_points_and_outsiders_are_skipped(study_a
     result = ok(run(study_app, "import-assets", path, "--category-col", "CLASSIFICA", "--category-map", mapping))
 
     outside = len(source) - in_study_las
-    assert f"read {len(source)}, imported {in_study_las}, updated 0, skipped {outside}." in result.output
+    assert f"read {len(source)}, imported {in_study_las}, updated 0, skipped {outside}, refused 0." in result.output
     assert f"skipped {outside}: the point is outside every ward" in result.output
     assert "rows outside every ward: " in result.output
     with study_app.app_context():

@@ -35,14 +35,16 @@ def transaction(dry_run: bool = False) -> Iterator[None]:
         raise
 
 
-def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None) -> ImportReport:
+def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None,
+               attribution_from_report: bool = False) -> ImportReport:
     """Run one importer in a transaction, record it in the audit trail, and print its summary."""
     with transaction(dry_run):
         report = work()
         report.dry_run = dry_run
         db.session.add(AuditEvent(actor=f"cli: {command}", action="import", entity_type="file", entity_id=report.file[:50],
                                   after={"read": report.read, "imported": report.imported, "updated": report.updated,
-                                         "skipped": dict(report.skipped)}))
+                                         "skipped": dict(report.skipped), "refused": report.refused_rows}))
+        attribution = attribution or (report.attribution if attribution_from_report else None)
         if attribution:
             record_source(report.file, attribution)
     click.echo(report.summary())
@@ -92,37 +94,48 @@ def load_sample_command(force: bool) -> None:
 @click.option("--code-col", help="Column holding the ONS ward code (found automatically if left out).")
 @click.option("--name-col", help="Column holding the ward name.")
 @click.option("--layer", help="Layer to read from a GeoPackage.")
-@click.option("--crs", help="CRS of the coordinates, e.g. EPSG:27700: for a file without one, or to correct a wrong one.")
+@click.option("--crs", help="CRS of the coordinates, e.g. 27700 or EPSG:27700: for a file without one, or to correct a wrong one.")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_run) -> None:
+def import_wards_command(path, code_col, name_col, layer, crs, skip_bad_rows, rejects, attribution, dry_run) -> None:
     """Import ward boundaries from GeoJSON, GeoPackage or Shapefile."""
     from .importers.wards import import_wards
 
-    run_import("import-wards", dry_run, lambda: import_wards(path, code_col, name_col, crs, layer), attribution)
+    run_import("import-wards", dry_run, lambda: import_wards(path, code_col, name_col, crs, layer, skip_bad_rows=skip_bad_rows,
+                                                             rejects_path=rejects), attribution)
 
 
 @click.command("import-assets")
 @with_appcontext
 @click.argument("path", type=click.Path())
+@click.option("--register", help="Read the file with a national register's published layout: gias, epraccur, "
+              "edispensary, libraries, cqc (see data/registers/); found from the header when left out.")
+@click.option("--category", help="Give every row this category id (instead of a category column).")
 @click.option("--category-col", help="Column holding category ids or labels (';' between several).")
-@click.option("--source", help="Name of the source (default: the file name); re-importing it updates.")
+@click.option("--source", help="Name of the source (default: the register, or the file name); re-importing it updates.")
+@click.option("--source-date", help="The date the file's source states (e.g. 2025-05-24), for rows without their own.")
 @click.option("--category-map", type=click.Path(), help="CSV with value,category mapping source values to ids.")
 @click.option("--add-categories", is_flag=True, help="Add categories for values the taxonomy lacks.")
-@click.option("--kind", default="service", show_default=True, help="group, business, venue or service.")
-@click.option("--crs", help="CRS of the coordinates: for a file without one, or to correct a wrong one.")
-@click.option("--attribution", help="Attribution text to show on the About the data page.")
+@click.option("--kind", help="group, business, venue or service (default: the register's, else service).")
+@click.option("--crs", help="CRS of the coordinates, e.g. 27700: for a file without one, or to correct a wrong one.")
+@click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
+@click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
+@click.option("--attribution", help="Attribution text to show on the About the data page (default: the register's).")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_assets_command(path, category_col, source, category_map, add_categories, kind, crs, attribution, dry_run) -> None:
-    """Import community assets from GeoJSON/GPKG/SHP or CSV."""
+def import_assets_command(path, register, category, category_col, source, source_date, category_map, add_categories, kind,
+                          crs, skip_bad_rows, rejects, attribution, dry_run) -> None:
+    """Import community assets from GeoJSON/GPKG/SHP, CSV, or a national register as published."""
     from .importers.assets import import_assets
     from .importers.categories import read_category_map
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
-        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs)
+        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs, category=category,
+                             register=register, source_date=source_date, skip_bad_rows=skip_bad_rows, rejects_path=rejects)
 
-    run_import("import-assets", dry_run, work, attribution)
+    run_import("import-assets", dry_run, work, attribution, attribution_from_report=True)
 
 
 @click.command("import-population")
@@ -242,6 +255,8 @@ COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_a
 
 
 def init_app(app: Flask) -> None:
-    """Register the CLI commands."""
+    """Register the CLI commands; any but init-db says to run init-db when the database has no tables."""
+    from .importers.ready import guard
+
     for command in COMMANDS:
-        app.cli.add_command(command)
+        app.cli.add_command(command if command is init_db_command else guard(command))

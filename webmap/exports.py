@@ -22,7 +22,7 @@ WGS84 = "EPSG:4326"
 LAYER = "assets"
 # The only fields an export may carry, in this order (no submitter_* field, ever).
 EXPORT_COLUMNS = ["id", "name", "categories", "kind", "description", "address", "postcode", "ward_code", "ward_name",
-                  "website", "phone", "opening_times", "accessibility", "source", "last_verified", "lon", "lat"]
+                  "website", "phone", "opening_times", "accessibility", "source", "last_verified", "source_date", "lon", "lat"]
 FORMATS = {  # format -> (file extension, media type)
     "csv": (".csv", "text/csv; charset=utf-8"),
     "geojson": (".geojson", "application/geo+json"),

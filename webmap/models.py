@@ -94,15 +94,31 @@ class Asset(db.Model):
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    # Set only by a person checking the listing (approving, verifying, accepting a change).
     last_verified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # The date the record's own source states (a register's extract date, an ORUK assured_date),
+    # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
+    source_date: Mapped[Optional[str]] = mapped_column(String(10))
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")
 
     PUBLIC_FIELDS = (
         "id", "name", "description", "kind", "address", "postcode", "ward_code",
-        "website", "phone", "opening_times", "accessibility", "source", "last_verified_at",
+        "website", "phone", "opening_times", "accessibility", "source", "last_verified_at", "source_date",
     )
+
+    def source_date_text(self) -> str | None:
+        """Return the source's date for people: "2018", "July 2018" or "17 July 2018"."""
+        if not self.source_date:
+            return None
+        parts = self.source_date.split("-")
+        months = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December")
+        if len(parts) == 1:
+            return parts[0]
+        month = months[int(parts[1]) - 1]
+        return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
 
     def category_ids(self) -> list[str]:
         """Return the ids of this asset's categories."""

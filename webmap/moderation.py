@@ -144,8 +144,14 @@ def stale_cutoff(months: int, now: datetime | None = None) -> datetime:
 
 
 def stale_query(months: int):
-    """Return a query for approved assets nobody has checked since the cutoff, oldest first."""
+    """Return approved assets that neither a person checked nor their source dated since the cutoff, oldest first.
+
+    An imported record whose source states a recent date (a register's extract date) is not
+    stale; its "last checked" stays empty until a person checks it.
+    """
     cutoff = stale_cutoff(months)
     return (select(Asset).where(Asset.status == "approved",
-                                or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff))
-            .order_by(Asset.last_verified_at.is_not(None), Asset.last_verified_at, Asset.id))
+                                or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff),
+                                or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()))
+            .order_by(Asset.last_verified_at.is_not(None), Asset.last_verified_at, Asset.source_date.is_not(None),
+                      Asset.source_date, Asset.id))

@@ -106,9 +106,16 @@ def service_summary(asset: Asset) -> dict[str, Any]:
     return _drop_none({
         "id": sid, "organization_id": org["id"], "name": asset.name, "description": asset.description,
         "url": _url(asset.website), "status": "active",
-        "assured_date": asset.last_verified_at.date().isoformat() if asset.last_verified_at else None,
+        "assured_date": assured_date(asset),
         "last_modified": _timestamp(asset.updated_at), "organization": org,
     })
+
+
+def assured_date(asset: Asset) -> str | None:
+    """Return when the record was last checked: by our staff, else the full date its source states."""
+    if asset.last_verified_at:
+        return asset.last_verified_at.date().isoformat()
+    return asset.source_date if asset.source_date and len(asset.source_date) == 10 else None
 
 
 def _split_address(address: str | None) -> tuple[str, str]:

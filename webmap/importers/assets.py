@@ -1,7 +1,8 @@
-"""Import community assets from GeoJSON/GPKG/SHP, or CSV with coordinates or postcodes."""
+"""Import community assets from GeoJSON/GPKG/SHP, CSV with coordinates or postcodes, or a national register."""
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
 
 import geopandas as gpd
@@ -10,11 +11,13 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..db import db
-from ..geo import BNG, WGS84, assign_wards, normalise_postcode
-from ..models import ASSET_KINDS, Asset, Category, Postcode, utcnow
+from ..geo import WGS84, assign_wards, normalise_postcode
+from ..models import ASSET_KINDS, Asset, Category
 from ..store import wards_frame
-from .common import (ImportFailed, ImportReport, Problem, find_column, is_vector, progress, read_table, read_vector,
-                     require_column, row_number, text)
+from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress,
+                     read_table, read_vector, require_column, settle_rows, text)
+from .dates import parse_date, parse_date_option
+from .locate import locate_rows
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -27,32 +30,86 @@ FIELDS = {  # our field -> column names that commonly hold it
     "opening_times": ["opening_times", "opening_hours", "hours"],
     "accessibility": ["accessibility", "accessibility_notes"],
     "source_id": ["source_id", "asset_id", "source_record_id", "id", "urn", "organisation_data_service_code"],
+    "source_date": ["source_date"],
 }
-LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
 
 
 def import_assets(path: str | Path, category_col: str | None = None, source: str | None = None,
                   category_map: dict[str, str] | None = None, add_categories: bool = False,
-                  kind: str = "service", status: str = "approved", crs: str | None = None) -> ImportReport:
-    """Read assets, check their categories and places, and insert or update them."""
-    file = Path(path).name
-    source = source or Path(path).stem
-    frame = _read_points(path, crs)
-    report = ImportReport(file=file, read=len(frame))
-    if kind not in ASSET_KINDS:
-        raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
-    category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category", "--category-col")
-    columns = {f: find_column(frame.columns, names) for f, names in FIELDS.items()}
-    if columns["name"] is None:
-        raise ImportFailed(Problem(file, None, None, "no name column found (looked for: name, asset_name, title)"))
+                  kind: str | None = None, status: str = "approved", crs: str | None = None, *,
+                  category: str | None = None, register: str | None = None, detect_register: bool = True,
+                  source_date: str | date | None = None, skip_bad_rows: bool = False,
+                  rejects_path: str | Path | None = None) -> ImportReport:
+    """Read assets, check their categories and places, and insert or update them.
 
-    categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
+    `register` names a published layout (data/registers/NAME.toml); without it a CSV whose
+    header matches one is read with that layout, and the report says so. `category` gives
+    every row one category. `source_date` is the date the file's source states, for rows
+    without their own. With `skip_bad_rows`, rows that cannot be used are written to a
+    rejects CSV (`rejects_path`) and the others imported; otherwise one bad row stops the file.
+    """
+    from ..registers import detect_layout, get_layout, read_register
+
+    file = Path(path).name
+    report = ImportReport(file=file)
+    if kind is not None and kind not in ASSET_KINDS:
+        raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
+    if category and category_col:
+        raise ImportFailed(Problem(file, None, None, "give either one category for the whole file or a category column, not both"))
+    fixed_category = _known_category(category, file) if category else None
+    file_date = parse_date_option(source_date, file) if source_date else None
+
+    layout = get_layout(register, file) if register else None
+    if layout is None and detect_register and not is_vector(path):
+        layout = detect_layout(check_exists(path))
+        if layout:
+            report.notes.append(f"recognised the '{layout.name}' register from the file's first lines "
+                                f"(give --register to choose another layout)")
+    if layout:
+        frame = read_register(path, layout, report)
+        source = source or layout.name
+        kind = kind or layout.kind
+        report.attribution = layout.attribution
+    elif is_vector(path):
+        frame = read_vector(path, crs=crs)
+        frame["_row"] = np.arange(len(frame)) + 2
+        report.read = len(frame)
+    else:
+        frame = read_table(path)
+        frame["_row"] = np.arange(len(frame)) + 2
+        report.read = len(frame)
+    source = (source or Path(path).stem)[:50]
+    kind = kind or "service"
+
+    columns = {f: find_column(frame.columns, names, file=file, what=f.replace("_", " ")) for f, names in FIELDS.items()}
+    if columns["name"] is None:
+        cols = ", ".join(str(c) for c in frame.columns if not str(c).startswith("_") and c != "geometry")
+        raise ImportFailed(Problem(file, None, None, f"no name column found (looked for: name, asset_name, title; the file has: "
+                                   f"{cols[:300]}); if the file has no header row, give its layout with --register"))
+    if fixed_category is None:
+        category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category",
+                                      "--category-col (or give every row one category with --category)")
+
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Placing {len(frame):,} rows on the map...")
+    frame, problems, unplaced = _place(frame, file, path, crs, layout is not None and layout.unlocatable == "skip")
+    dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
+    frame = frame.assign(_source_date=dates)
+    frame = settle_rows(frame.reset_index(drop=True), problems, report, skip_bad_rows, rejects_path)
+    frame = _drop_unplaced(frame, unplaced, report)
+
+    if fixed_category:
+        categories = [[fixed_category]] * len(frame)
+    else:
+        categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
     frame = frame.assign(_categories=categories)
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Finding the ward of {len(frame):,} places...")
     frame["_ward"] = assign_wards(frame.geometry, wards_frame())
     outside = frame["_ward"].isna()
     if outside.any():
         report.skip("the point is outside every ward", int(outside.sum()))
-        rows = ", ".join(str(row_number(i)) for i in np.flatnonzero(outside.to_numpy())[:10])
+        rows = ", ".join(str(r) for r in frame.loc[outside, "_row"].head(10))
         report.notes.append(f"rows outside every ward: {rows}{' ...' if outside.sum() > 10 else ''}")
     frame = frame[~outside]
     no_category = frame["_categories"].map(len) == 0
@@ -64,71 +121,67 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     return report
 
 
-def _read_points(path: str | Path, crs: str | None) -> gpd.GeoDataFrame:
-    """Return the file's rows as points in EPSG:4326 (polygons become representative points)."""
-    if is_vector(path):
-        frame = read_vector(path, crs=crs)
+def _known_category(category: str, file: str) -> str:
+    """Return the category id, or fail listing the taxonomy."""
+    known = {c.id: c.label for c in db.session.scalars(select(Category).order_by(Category.sort_order))}
+    if category not in known:
+        listing = ", ".join(known)
+        raise ImportFailed(Problem(file, None, "--category", f"'{category}' is not a category id; the categories are: {listing}"))
+    return category
+
+
+def _place(frame, file: str, path, crs, skip_unplaced: bool):
+    """Return (points in EPSG:4326, {position: [problems]}, {position: reason} for rows with no place to skip)."""
+    frame = frame.reset_index(drop=True)
+    if isinstance(frame, gpd.GeoDataFrame):
+        found = geometry_problems(frame.geometry, file, rows=list(frame["_row"]))
+        frame = frame.copy()
+        usable = np.array([i not in found for i in range(len(frame))], dtype=bool)
         # Polygons, lines and multi-points all become one point that lies on the feature.
-        polygonal = frame.geometry.notna() & ~frame.geometry.is_empty & (frame.geometry.geom_type != "Point")
-        if polygonal.any():
-            frame = frame.copy()
-            frame.loc[polygonal, "geometry"] = frame.loc[polygonal, "geometry"].representative_point()
-        problems = [Problem(Path(path).name, row_number(i), "geometry", "is missing")
-                    for i, g in enumerate(frame.geometry) if g is None or g.is_empty]
-        if problems:
-            raise ImportFailed(problems)
-        return frame.to_crs(WGS84).reset_index(drop=True)
-    return _table_points(read_table(path), Path(path).name)
+        shapes = usable & (frame.geometry.geom_type != "Point").to_numpy()
+        if shapes.any():
+            frame.loc[shapes, "geometry"] = frame.loc[shapes, "geometry"].representative_point()
+        frame = frame.to_crs(WGS84)
+        return frame, {i: [p] for i, p in found.items()}, {}
+    located = locate_rows(frame, file, FIELDS["postcode"])
+    problems = {i: [p] for i, p in located.problems.items()}
+    unplaced = dict(located.unplaced)
+    if not skip_unplaced:
+        for i, (_, reason) in unplaced.items():
+            problems.setdefault(i, []).append(Problem(file, int(frame["_row"].iloc[i]), located.field, reason))
+        unplaced = {}
+    return gpd.GeoDataFrame(frame, geometry=located.points, crs=WGS84), problems, unplaced
 
 
-def _table_points(table: pd.DataFrame, file: str) -> gpd.GeoDataFrame:
-    """Place CSV rows by longitude/latitude, easting/northing, or a known postcode."""
-    lon, lat = find_column(table.columns, LON_NAMES), find_column(table.columns, LAT_NAMES)
-    east, north = find_column(table.columns, ["easting", "x"]), find_column(table.columns, ["northing", "y"])
-    pc = find_column(table.columns, FIELDS["postcode"])
-    if lon and lat:
-        xs, ys = _numbers(table, lon, file), _numbers(table, lat, file)
-        bad = [Problem(file, row_number(i), lon if not -180 <= x <= 180 else lat, f"({x}, {y}) is not a longitude/latitude")
-               for i, (x, y) in enumerate(zip(xs, ys)) if not (-180 <= x <= 180 and -90 <= y <= 90)]
-        if bad:
-            raise ImportFailed(bad)
-        return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(xs, ys), crs=WGS84)
-    if east and north:
-        xs, ys = _numbers(table, east, file), _numbers(table, north, file)
-        points = gpd.GeoSeries(gpd.points_from_xy(xs, ys), crs=BNG).to_crs(WGS84)
-        return gpd.GeoDataFrame(table, geometry=points.values, crs=WGS84)
-    if pc:
-        return _postcode_points(table, pc, file)
-    raise ImportFailed(Problem(file, None, None, "a CSV needs longitude/latitude, easting/northing or postcode columns"))
+def _drop_unplaced(frame, unplaced: dict[int, tuple[str, str]], report: ImportReport):
+    """Leave out rows a register cannot place (no coordinates, unknown postcode), counting them by reason."""
+    if not unplaced:
+        return frame
+    # settle_rows kept the original positions as the index, so the positions still find the rows.
+    gone = frame.index.isin(list(unplaced))
+    for reason, n in pd.Series([unplaced[i][0] for i in frame.index[gone]], dtype=object).value_counts().items():
+        report.skip(reason, int(n))
+    examples = [f"row {frame.loc[i, '_row']}: {unplaced[i][1]}" for i in frame.index[gone][:3]]
+    report.notes.append(f"rows with no place, e.g. {'; '.join(examples)}")
+    return frame[~gone]
 
 
-def _numbers(table: pd.DataFrame, col: str, file: str) -> np.ndarray:
-    """Return a column as floats, failing on the first rows that are not numbers."""
-    values = pd.to_numeric(table[col].str.strip(), errors="coerce")
-    bad = [Problem(file, row_number(i), col, f"'{table[col].iloc[i]}' is not a number") for i in np.flatnonzero(values.isna().to_numpy())]
-    if bad:
-        raise ImportFailed(bad)
-    return values.to_numpy(float)
-
-
-def _postcode_points(table: pd.DataFrame, col: str, file: str) -> gpd.GeoDataFrame:
-    """Place rows at their postcode's location from the imported postcode table."""
-    known = {p.postcode: (p.lon, p.lat) for p in db.session.scalars(select(Postcode))}
-    if not known:
-        raise ImportFailed(Problem(file, None, col, "postcodes can only be placed after import-postcodes has loaded a postcode table"))
-    problems, xs, ys = [], [], []
-    for i, raw in enumerate(table[col]):
-        pc = normalise_postcode(raw)
-        if pc is None:
-            problems.append(Problem(file, row_number(i), col, f"'{raw}' is not a UK postcode"))
-        elif pc not in known:
-            problems.append(Problem(file, row_number(i), col, f"postcode {pc} is not in the postcode table"))
-        else:
-            xs.append(known[pc][0])
-            ys.append(known[pc][1])
-    if problems:
-        raise ImportFailed(problems)
-    return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(xs, ys), crs=WGS84)
+def _source_dates(frame, col: str | None, file: str, file_date: str | None, problems: dict) -> list:
+    """Return each row's source date: its own column when filled, else the date given for the file."""
+    if col is None:
+        return [file_date] * len(frame)
+    out = []
+    for i, raw in enumerate(frame[col]):
+        value = text(raw)
+        if value is None:
+            out.append(file_date)
+            continue
+        try:
+            out.append(parse_date(value))
+        except ValueError as exc:
+            problems.setdefault(i, []).append(Problem(file, int(frame["_row"].iloc[i]), col, str(exc)))
+            out.append(None)
+    return out
 
 
 def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add: bool, report: ImportReport) -> list[list[str]]:
@@ -136,7 +189,7 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
     known = {c.id: c for c in db.session.scalars(select(Category))}
     labels = {c.label.lower(): c.id for c in known.values()}
     resolved, unknown = [], {}
-    for i, raw in enumerate(frame[col]):
+    for raw, row in zip(frame[col], frame["_row"]):
         ids = []
         for value in (text(raw) or "").split(";"):
             value = value.strip()
@@ -145,7 +198,7 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
             key = value.lower()
             cid = mapping.get(key) or (key if key in known else None) or labels.get(key)
             if cid is None:
-                unknown.setdefault(value, row_number(i))
+                unknown.setdefault(value, int(row))
                 continue
             if cid not in ids:
                 ids.append(cid)
@@ -153,7 +206,8 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
     if unknown and not add:
         listing = ", ".join(f"'{v}' (first in row {r})" for v, r in sorted(unknown.items()))
         raise ImportFailed(Problem(file, None, col, f"these categories are not in the taxonomy: {listing}. "
-                                   "Map them with --category-map FILE or add them with --add-categories"))
+                                   "Map them with --category-map FILE, add them with --add-categories, "
+                                   "or give the whole file one category with --category"))
     if unknown:
         added = _add_categories(unknown, known, report)
         return _resolve_categories(frame, file, col, {**mapping, **added}, False, report)
@@ -181,16 +235,19 @@ def _source_id(row, id_col: str | None, name: str) -> str:
     """Return the row's own id, or a stable one made from its name and place."""
     own = text(row[id_col]) if id_col else None
     if own:
-        return own
+        return own[:100]
     digest = hashlib.sha1(f"{name}|{row.geometry.x:.5f}|{row.geometry.y:.5f}".encode()).hexdigest()
     return f"h-{digest[:16]}"
 
 
 def _write(frame, columns: dict, source: str, kind: str, status: str, report: ImportReport) -> None:
-    """Insert new assets and update ones already imported from the same source."""
+    """Insert new assets and update ones already imported from the same source.
+
+    "Last checked" is left alone: only a person checking a listing sets it. The date the
+    source itself states goes into source_date.
+    """
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
-    now = utcnow()
     seen: set[str] = set()
     for _, row in progress(list(frame.iterrows()), "Importing assets"):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
@@ -203,7 +260,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         seen.add(sid)
         asset = existing.get(sid)
         if asset is None:
-            asset = Asset(source=source, source_id=sid, status=status, created_at=now)
+            asset = Asset(source=source, source_id=sid, status=status)
             db.session.add(asset)
             existing[sid] = asset
             report.imported += 1
@@ -213,10 +270,13 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
-        asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
+        asset.address = asset.address[:300] if asset.address else None
+        asset.website = asset.website[:300] if asset.website else None
+        asset.phone = asset.phone[:40] if asset.phone else None
+        asset.postcode = normalise_postcode(values["postcode"]) or (values["postcode"] or "")[:10] or None
         asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
         asset.geom = row.geometry
         asset.ward_code = row["_ward"]
         asset.categories = [categories[c] for c in cats]
-        asset.last_verified_at = now
+        asset.source_date = row["_source_date"] if isinstance(row["_source_date"], str) else None
     db.session.flush()

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, select
 from ..db import db
 from ..geo import normalise_postcode
 from ..models import Category, Need, Postcode, Ward
-from .common import ImportFailed, ImportReport, Problem, find_column, read_table, require_column, row_number, text
+from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number, text
 from .wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
@@ -64,7 +64,7 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
 
     problems: list[Problem] = []
     needs: list[Need] = []
-    for i, row in table.iterrows():
+    for i, row in progress(list(table.iterrows()), "Reading survey rows"):
         n = row_number(i)
         raw = text(row[cat_col])
         if raw is None:

@@ -23,7 +23,7 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from ..models import Asset, Category, utcnow
 from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, check_exists
+from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress
 
 SOURCE = "oruk"
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
@@ -44,6 +44,7 @@ def import_oruk(path: str | Path, category_map: dict[str, str] | None = None, de
                 add_categories: bool = False, schema_dir: str | Path | None = None, status: str = "approved") -> ImportReport:
     """Check an ORUK JSON file against the schemas and insert or update its services as assets."""
     file = Path(path).name
+    announce_read(check_exists(path))
     data = _read_json(path)
     shape, checks, found = _walk(data, file)
     folder = oruk.find_schema_dir(schema_dir)
@@ -235,7 +236,7 @@ def _write(found: list[Found], file: str, mapping: dict[str, str], default: str 
     categories = _Categories(mapping, default, add, file, report)
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
     now = utcnow()
-    for f in found:
+    for f in progress(found, "Importing ORUK services"):
         if f.service["id"] not in chosen:
             continue
         cats = categories.resolve(f.service)
@@ -285,7 +286,9 @@ def _fill(asset: Asset, service: dict, loc: dict, lon: float, lat: float, ward: 
     asset.geom = shapely.Point(asset.lon, asset.lat)
     asset.ward_code = ward
     asset.categories = cats
-    asset.last_verified_at = _date(_text(service.get("assured_date")))
+    # The publisher's assured_date is its source's date, not a check by our staff.
+    assured = _date(_text(service.get("assured_date")))
+    asset.source_date = assured.date().isoformat() if assured else asset.source_date
 
 
 def _date(value: str | None) -> datetime | None:

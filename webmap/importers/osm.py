@@ -22,7 +22,7 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from ..models import ASSET_KINDS, Asset, Category, utcnow
 from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, check_exists, progress
+from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -69,6 +69,7 @@ def categories_for(tags: dict[str, str], table: dict[tuple[str, str], list[str]]
 def read_elements(path: str | Path, table: dict[tuple[str, str], list[str]]) -> list[Element]:
     """Read the tagged nodes and ways of an OSM file (pbf via pyrosm; GeoJSON; Overpass JSON)."""
     p = check_exists(path)
+    announce_read(p)
     if p.name.lower().endswith(".pbf"):
         return _read_pbf(p, table)
     try:
@@ -270,5 +271,4 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
         asset.geom = shapely.Point(asset.lon, asset.lat)
         asset.ward_code = ward
         asset.categories = [categories[c] for c in cats]
-        asset.last_verified_at = now
     db.session.flush()

@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select
 from ..db import db
 from ..models import PopulationArea, Ward
 from ..geo import WGS84
-from .common import ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number
+from .common import (ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number,
+                     step)
 from .wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
 
 LSOA_NAMES = ["lsoa_code", "lsoa21_code", "lsoa11_code", "LSOA code (2011)", "lsoa21cd", "lsoa11cd", "area_code"]
@@ -40,6 +41,7 @@ def import_population(path: str | Path, lookup: str | Path | None = None, popula
     else:
         _small_areas(table, file, values, lookup, code_col, lsoa_vintage, wards, report)
         if areas:
+            step(f"Placing small areas inside their boundaries ({len(areas)} file{'s' if len(areas) > 1 else ''})...")
             _place_areas(areas, report)
     db.session.flush()
     return report

@@ -22,16 +22,17 @@ def import_postcodes(path: str | Path) -> ImportReport:
     table = read_table(path)
     file = Path(path).name
     report = ImportReport(file=file, read=len(table))
-    pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"])
+    pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"], file=file)
     if pc_col is None:
         raise ImportFailed(Problem(file, None, None, "no postcode column (postcode, pcds or pcd) found"))
-    term_col = find_column(table.columns, ["doterm"])
+    term_col = find_column(table.columns, ["doterm"], file=file)
     if term_col:
         terminated = table[term_col].str.strip() != ""
         report.skip("the postcode is terminated", int(terminated.sum()))
         # Keep the original index: it gives the row numbers named in messages.
         table = table[~terminated]
     lon, lat = _locations(table, file)
+    _check_numbers(table, file)
     postcodes = table[pc_col].map(normalise_postcode)
     bad = postcodes.isna()
     if bad.any():
@@ -80,6 +81,22 @@ def _locations(table: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
     lon, lat = pts.x.to_numpy(copy=True), pts.y.to_numpy(copy=True)
     lon[unplaced] = lat[unplaced] = np.nan
     return lon, lat
+
+
+def _check_numbers(table: pd.DataFrame, file: str) -> None:
+    """Fail naming every coordinate that is filled in but is not a number (a blank one means "not placed")."""
+    problems = []
+    for names in (["longitude", "long", "lon"], ["latitude", "lat"], ["easting", "oseast1m", "eastings"],
+                  ["northing", "osnrth1m", "northings"]):
+        col = find_column(table.columns, names, file=file)
+        if col is None:
+            continue
+        raw = table[col].str.strip()
+        bad = (raw != "") & pd.to_numeric(raw, errors="coerce").isna()
+        problems += [Problem(file, row_number(i), col, f"'{table[col].loc[i]}' is not a number")
+                     for i in table.index[bad.to_numpy()]]
+    if problems:
+        raise ImportFailed(problems)
 
 
 def _num(col: pd.Series) -> np.ndarray:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from ..db import db
 from ..geo import WGS84, to_multipolygon
 from ..models import Ward
-from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_vector, require_column, row_number, text
+from .common import (ImportReport, Problem, find_column, geometry_problems, progress, read_vector, require_column, row_number,
+                     settle_rows, text)
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]
@@ -25,20 +26,27 @@ DEPRIVATION_NAMES = ["imd_decile", "deprivation", "imd2019_popweighted_mean_deci
 
 
 def import_wards(path: str | Path, code_col: str | None = None, name_col: str | None = None,
-                 crs: str | None = None, layer: str | None = None) -> ImportReport:
-    """Read ward polygons and insert or update them by ward code."""
-    frame = read_vector(path, layer=layer, crs=crs)
+                 crs: str | None = None, layer: str | None = None, *, skip_bad_rows: bool = False,
+                 rejects_path: str | Path | None = None) -> ImportReport:
+    """Read ward polygons and insert or update them by ward code.
+
+    A ward with no code, no name or no usable polygon stops the import, naming its row; with
+    `skip_bad_rows` such wards go to a rejects CSV (`rejects_path`) and the others are imported.
+    """
+    frame = read_vector(path, layer=layer, crs=crs).reset_index(drop=True)
     file = Path(path).name
     report = ImportReport(file=file, read=len(frame))
     code_col = require_column(frame, file, code_col, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
     name_col = require_column(frame, file, name_col, NAME_NAMES, NAME_PATTERNS, "ward name", "--name-col")
-    lad_code_col = find_column(frame.columns, LAD_CODE_NAMES, LAD_CODE_PATTERNS)
-    lad_name_col = find_column(frame.columns, LAD_NAME_NAMES, LAD_NAME_PATTERNS)
-    pop_col = find_column(frame.columns, POPULATION_NAMES)
-    dep_col = find_column(frame.columns, DEPRIVATION_NAMES)
+    lad_code_col = find_column(frame.columns, LAD_CODE_NAMES, LAD_CODE_PATTERNS, file=file, what="local authority code")
+    lad_name_col = find_column(frame.columns, LAD_NAME_NAMES, LAD_NAME_PATTERNS, file=file, what="local authority name")
+    pop_col = find_column(frame.columns, POPULATION_NAMES, file=file, what="population")
+    dep_col = find_column(frame.columns, DEPRIVATION_NAMES, file=file, what="deprivation")
+    report.notes.append(f"ward codes from column '{code_col}', names from '{name_col}'")
 
+    problems = _check_rows(frame, file, code_col, name_col, pop_col)
+    frame = settle_rows(frame, problems, report, skip_bad_rows, rejects_path)
     frame = _repair(frame, code_col, report)
-    _check_rows(frame, file, code_col, name_col, pop_col)
     frame = frame.to_crs(WGS84)
 
     existing = {w.code: w for w in db.session.scalars(select(Ward))}
@@ -68,7 +76,7 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
 
 def _repair(frame, code_col: str, report: ImportReport):
     """Make invalid polygons valid, and say which ones were repaired."""
-    invalid = ~frame.geometry.is_valid & frame.geometry.notna()
+    invalid = ~frame.geometry.is_valid
     if invalid.any():
         codes = ", ".join(str(c) for c in frame.loc[invalid, code_col].head(10))
         frame = frame.copy()
@@ -77,28 +85,31 @@ def _repair(frame, code_col: str, report: ImportReport):
     return frame
 
 
-def _check_rows(frame, file: str, code_col: str, name_col: str, pop_col: str | None) -> None:
-    """Fail, naming every bad row, if any ward lacks a code, name or polygon."""
-    problems: list[Problem] = []
+def _check_rows(frame, file: str, code_col: str, name_col: str, pop_col: str | None) -> dict[int, list[Problem]]:
+    """Return {position: problems} for wards that lack a code, name or polygon, or repeat a code."""
+    problems: dict[int, list[Problem]] = {}
+    for i, problem in geometry_problems(frame.geometry, file).items():
+        problems.setdefault(i, []).append(problem)
     seen: dict[str, int] = {}
-    for i, (_, row) in enumerate(frame.iterrows()):
-        code, name = text(row[code_col]), text(row[name_col])
+    for i, (code, name, geom) in enumerate(zip(frame[code_col], frame[name_col], frame.geometry)):
+        found = problems.setdefault(i, [])
+        code, name = text(code), text(name)
         if code is None:
-            problems.append(Problem(file, row_number(i), code_col, "the ward code is empty"))
+            found.append(Problem(file, row_number(i), code_col, "the ward code is empty"))
         elif code in seen:
-            problems.append(Problem(file, row_number(i), code_col, f"ward code {code} appears twice (also row {seen[code]})"))
+            found.append(Problem(file, row_number(i), code_col, f"ward code {code} appears twice (also row {seen[code]})"))
         else:
             seen[code] = row_number(i)
         if name is None:
-            problems.append(Problem(file, row_number(i), name_col, "the ward name is empty"))
-        if row.geometry is None or to_multipolygon(row.geometry) is None:
-            problems.append(Problem(file, row_number(i), "geometry", "is missing or is not a polygon"))
-        if pop_col and text(row[pop_col]) is not None:
+            found.append(Problem(file, row_number(i), name_col, "the ward name is empty"))
+        if not found and to_multipolygon(geom) is None:
+            found.append(Problem(file, row_number(i), "geometry", f"is a {geom.geom_type}, not a polygon"))
+        if pop_col and text(frame[pop_col].iloc[i]) is not None:
+            raw = frame[pop_col].iloc[i]
             try:
-                value = float(row[pop_col])
+                value = float(raw)
                 if value < 0 or pd.isna(value):
                     raise ValueError
             except (TypeError, ValueError):
-                problems.append(Problem(file, row_number(i), pop_col, f"'{row[pop_col]}' is not a population figure"))
-    if problems:
-        raise ImportFailed(problems)
+                found.append(Problem(file, row_number(i), pop_col, f"'{raw}' is not a population figure"))
+    return {i: found for i, found in problems.items() if found}
