@@ -43,11 +43,13 @@ def admin(import_app):
     return client
 
 
-def places_file(tmp_path: Path, bad_row: int | None = None) -> Path:
-    """Write the sample places file, with one feature's category made unknown when asked."""
+def places_file(tmp_path: Path, bad_row: int | None = None, no_place: int | None = None) -> Path:
+    """Write the sample places file, with one feature's category made unknown, or its point taken away, when asked."""
     data = json.loads(PLACES.read_text())
     if bad_row is not None:
         data["features"][bad_row]["properties"]["category"] = "no-such-category"
+    if no_place is not None:
+        data["features"][no_place]["geometry"] = None
     path = tmp_path / "places.geojson"
     path.write_text(json.dumps(data))
     return path
@@ -167,6 +169,33 @@ def test_check_confirm_and_import_match_the_command_line(import_app, admin, tmp_
         db.session.execute(Asset.__table__.delete())
         db.session.commit()
     result = import_app.test_cli_runner().invoke(args=["import-assets", str(path), "--source", "sample"])
+    assert result.exit_code == 0, result.output
+    assert table_rows(import_app) == via_web
+
+
+def test_unusable_rows_are_named_and_skipped_only_when_chosen_as_on_the_command_line(import_app, admin, tmp_path):
+    path = places_file(tmp_path, no_place=9)  # the 10th feature: row 11 as the importer counts
+    job = job_id_of(upload(admin, path, source="sample"))
+    assert wait(admin, job)["state"] == "checked"
+    page = admin.get(f"/imports/{job}").get_data(as_text=True)
+    assert "1 row cannot be used" in page and "If you skip the unusable rows" in page
+    assert "<td>11</td><td>geometry</td>" in page
+    assert "Would be added</th><td>304<" in page
+    assert post(admin, f"/imports/{job}/confirm", f"/imports/{job}").status_code == 409  # not without choosing to skip
+    token = csrf_token(admin, f"/imports/{job}")
+    assert admin.post(f"/imports/{job}/confirm", data={"csrf_token": token, "skip_bad_rows": "1"}).status_code == 302
+    assert wait(admin, job)["state"] == "done"
+    assert "added 304, updated 0, skipped 0, refused 1" in " ".join(admin.get(f"/imports/{job}").get_data(as_text=True).split())
+    rejects = admin.get(f"/imports/{job}/problems.csv").get_data(as_text=True).splitlines()
+    assert len(rejects) == 2 and rejects[1].startswith("places.geojson,11,geometry,")
+    via_web = table_rows(import_app)
+    assert len(via_web) == 304
+
+    with import_app.app_context():
+        db.session.execute(Asset.__table__.delete())
+        db.session.commit()
+    result = import_app.test_cli_runner().invoke(args=["import-assets", str(path), "--source", "sample", "--skip-bad-rows",
+                                                       "--rejects", str(tmp_path / "cli-rejects.csv")])
     assert result.exit_code == 0, result.output
     assert table_rows(import_app) == via_web
 

@@ -22,6 +22,7 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
         feature["properties"]["source_id"] = f"browser-{number}"
         feature["properties"]["name"] = f"Browser-imported place {number}"
     data["features"] = data["features"][:40]
+    data["features"][4]["geometry"] = None  # a deliberately bad row: row 6 as a spreadsheet counts
     path = tmp_path / "new_places.geojson"
     path.write_text(json.dumps(data))
 
@@ -36,13 +37,19 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
     page.get_by_role("button", name="Upload and check").click()
 
     expect(page.get_by_role("heading", name="What the check found")).to_be_visible(timeout=90_000)
-    expect(page.get_by_role("row", name=re.compile(r"Would be added\s+40"))).to_be_visible()
+    expect(page.get_by_text("1 row cannot be used")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^6\s+geometry\s+the geometry is missing"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"Would be added\s+39"))).to_be_visible()
     expect(page.locator(".leaflet-interactive").first).to_be_visible()
     assert not axe_violations(page), describe(axe_violations(page))
 
-    page.get_by_role("button", name="Import this file").click()
+    page.get_by_role("button", name="Import the good rows, skip the 1 unusable").click()
+    # The progress bar while it runs (the import may finish before the first look).
+    bar = page.locator("#job-progress")
+    if bar.count():
+        assert 0 <= int(bar.get_attribute("value") or 0) <= 100
     expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=90_000)
-    expect(page.get_by_text(re.compile(r"added 40, updated 0"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"added 39,\s+updated 0,\s+skipped 0,\s+refused 1"))).to_be_visible()
     job_url = page.url
 
     # A second tab (or a reload) shows the same finished job: its state lives on the server.
@@ -56,5 +63,5 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
     page.wait_for_load_state("load")
     assert "Browser-imported place 0" in page.content()
     with site.app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Asset).where(Asset.source == "browser test")) == 40
+        assert db.session.scalar(select(func.count()).select_from(Asset).where(Asset.source == "browser test")) == 39
     context.close()

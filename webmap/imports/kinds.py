@@ -21,8 +21,14 @@ class Option:
     label: str
     hint: str
     type: str = "text"  # text, bool or choice
-    choices: tuple[tuple[str, str], ...] = ()
+    # (value, label) pairs, or "registers" for the register layouts kept as data in data/registers/.
+    choices: tuple[tuple[str, str], ...] | str = ()
     default: str | bool = ""
+
+
+    def choice_list(self) -> tuple[tuple[str, str], ...]:
+        """Return the (value, label) pairs offered for a choice."""
+        return _register_choices() if self.choices == "registers" else self.choices  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,11 @@ class ImportKind:
     # Places kinds can be rolled back: the assets they add carry `source`, so the job knows them.
     places: bool = False
 
+    @property
+    def can_skip(self) -> bool:
+        """Say whether this kind's importer can import the good rows and refuse the bad ones."""
+        return any(o.name == "skip_bad_rows" for o in self.options)
+
     def source_name(self, path: Path, options: dict) -> str | None:
         """Return the asset source this import writes to (places kinds only)."""
         if not self.places:
@@ -47,22 +58,40 @@ class ImportKind:
 
 
 VECTOR = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
+SKIP_OPTION = Option("skip_bad_rows", "Import the good rows and list the unusable ones",
+                     "Without this, one unusable row stops the whole file and nothing is saved.", "bool", (), False)
 CRS_OPTION = Option("crs", "Coordinate system, when the file does not say",
                     "For example EPSG:27700 (British National Grid). Leave empty if the file names its own.")
+
+
+def _rejects(path: Path) -> Path:
+    """Refused rows go beside the upload, for the page's download (same folder as the job)."""
+    return path.parent / "rejects.csv"
 
 
 def _wards(path: Path, o: dict) -> ImportReport:
     from ..importers.wards import import_wards
 
     return import_wards(path, o.get("code_col") or None, o.get("name_col") or None, o.get("crs") or None,
-                        o.get("layer") or None)
+                        o.get("layer") or None, skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
 
 
 def _places(path: Path, o: dict) -> ImportReport:
     from ..importers.assets import import_assets
 
+    register = o.get("register") or None
     return import_assets(path, o.get("category_col") or None, o.get("source") or None, None,
-                         bool(o.get("add_categories")), o.get("asset_kind") or "service", crs=o.get("crs") or None)
+                         bool(o.get("add_categories")), o.get("asset_kind") or None, crs=o.get("crs") or None,
+                         category=o.get("category") or None, register=None if register == "detect" else register,
+                         source_date=o.get("source_date") or None, skip_bad_rows=bool(o.get("skip_bad_rows")),
+                         rejects_path=_rejects(path))
+
+
+def _register_choices() -> tuple[tuple[str, str], ...]:
+    from ..registers.layouts import load_layouts
+
+    return (("detect", "Find out from the file's header"),
+            *((name, layout.title) for name, layout in sorted(load_layouts().items())))
 
 
 def _postcodes(path: Path, o: dict) -> ImportReport:
@@ -103,16 +132,24 @@ KINDS: dict[str, ImportKind] = {k.key: k for k in (
                    Option("code_col", "Column with the ward code", "Leave empty to find it (e.g. WD23CD, ward_code)."),
                    Option("name_col", "Column with the ward name", "Leave empty to find it."),
                    Option("layer", "Layer (GeoPackage only)", "Leave empty for the first layer."),
-                   CRS_OPTION)),
+                   CRS_OPTION, SKIP_OPTION)),
     ImportKind("places", "Places (community assets)", "Groups, venues, services or businesses, from a GIS file or a "
-               "CSV with coordinates or postcodes.", (*VECTOR, ".csv"), "import-assets", _places, (
+               "CSV with coordinates or postcodes, or a national register exactly as published.",
+               (*VECTOR, ".csv", ".gz"), "import-assets", _places, (
+                   Option("register", "Layout of a national register", "Schools (GIAS), GP practices and pharmacies "
+                          "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
+                          "out and counted.", "choice", "registers", "detect"),
+                   Option("category", "One category for every row", "A category id, for example education. Leave "
+                          "empty to read each row's category."),
                    Option("category_col", "Column with the category", "Leave empty to use a column called category."),
-                   Option("asset_kind", "What the places are", "Used where the file does not say.", "choice",
-                          KIND_CHOICES, "service"),
+                   Option("asset_kind", "What the places are", "Used where the file and register do not say.",
+                          "choice", (("", "As the file or register says (else service)"), *KIND_CHOICES), ""),
+                   Option("source_date", "Date the source states", "For example 2025-05-24: shown as the source "
+                          "date of every place (the register's own date column wins where it has one)."),
                    Option("source", "Name of this source", "Importing the same source again updates its places. "
                           "Leave empty to use the file name."),
                    Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
-                   CRS_OPTION), places=True),
+                   CRS_OPTION, SKIP_OPTION), places=True),
     ImportKind("postcodes", "Postcodes", "OS Code-Point Open or the ONS Postcode Directory (CSV).", (".csv", ".gz"),
                "import-postcodes", _postcodes),
     ImportKind("population", "Ward population", "A table of ward codes and their population (CSV).", (".csv",),
@@ -142,8 +179,8 @@ def clean_options(kind: ImportKind, form: dict) -> dict:
         if option.type == "bool":
             out[option.name] = raw in ("1", "on", "true", True)
         elif option.type == "choice":
-            allowed = {c for c, _ in option.choices}
-            value = (raw or option.default or "").strip()
+            allowed = {c for c, _ in option.choice_list()}
+            value = (option.default if raw is None else raw).strip()
             if value not in allowed:
                 raise ValueError(f"'{value}' is not a choice for “{option.label}”.")
             out[option.name] = value

@@ -55,7 +55,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
         problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
         outcome = {"read": 0, "problems": problems, "refused": True}
         if phase == "check":
-            _finish(job_id, "checked", preview=outcome)
+            _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
         else:
             _finish(job_id, "failed", result=outcome, error="Nothing was imported: the file has problems.")
     except Exception as error:  # anything unexpected: say so on the page, keep the details in the log
@@ -71,6 +71,21 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
         path.unlink(missing_ok=True)
     write_progress(job_id, "Finished", 1, 1, folder)
     return job.state
+
+
+def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, before: dict, refused: dict) -> dict:
+    """After a refused check, say what skipping the unusable rows would import, when the kind can skip them."""
+    job = db.session.get(ImportJob, job_id)
+    if not kind.can_skip or job.options.get("skip_bad_rows") or not any(p[1] is not None for p in refused["problems"]):
+        return refused
+    try:
+        report = kind.run(path, {**job.options, "skip_bad_rows": True})
+        preview = _preview(kind, report, source, before)
+    except ImportFailed:
+        return refused  # the file has problems beyond single rows: skipping does not help
+    finally:
+        db.session.rollback()
+    return {**preview, "problems": refused["problems"], "refused": True, "skipping_helps": True}
 
 
 def _finish(job_id: int, state: str, **values) -> None:
@@ -89,10 +104,9 @@ def _summary(report: ImportReport, problems: bool = True) -> dict:
     """Return the report as plain data for the job row and the audit trail."""
     out = {"read": report.read, "imported": report.imported, "updated": report.updated,
            "skipped": [[reason, n] for reason, n in report.skipped.most_common()], "notes": list(report.notes)}
-    rejects = getattr(report, "rejects", None)  # rows refused one by one, when skipping was chosen
-    if problems and rejects:
-        out["problems"] = [[getattr(p, "file", ""), getattr(p, "row", None), getattr(p, "field", None),
-                            getattr(p, "reason", str(p))] for p in rejects]
+    out["refused"] = report.refused_rows  # rows refused one by one, when skipping was chosen
+    if problems and report.refused:
+        out["problems"] = [[p.file, p.row, p.field, p.reason] for p in report.refused]
     return out
 
 

@@ -138,8 +138,12 @@ def check(job_id: int):
 def confirm(job_id: int):
     """Start the import of a checked file."""
     job = _job(job_id)
-    if job.state != "checked" or (job.preview or {}).get("refused"):
+    preview = job.preview or {}
+    skip = request.form.get("skip_bad_rows") == "1"
+    if job.state != "checked" or (preview.get("refused") and not (skip and preview.get("skipping_helps"))):
         abort(409, "This file cannot be imported as it is: see the problems the check found.")
+    if skip:
+        job.options = {**job.options, "skip_bad_rows": True}
     jobs.audit(job, "import confirmed", {"options": job.options}, actor=current_user.email, user_id=int(current_user.id))
     return _start(job, "import")
 

@@ -1,14 +1,14 @@
 """import jobs: files staff import in the browser; moderators' permission to import
 
 Revision ID: i18a
-Revises: 0003
+Revises: i11a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i18a'
-down_revision = '0003'
+down_revision = 'i11a'
 branch_labels = None
 depends_on = None
 
