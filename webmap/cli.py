@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from .cli_opendata import OPEN_DATA_COMMANDS
 from .db import MIGRATIONS_DIR, db
 from .importers import ImportFailed, ImportReport
+from .imports.cli import imports_group
 from .models import AuditEvent, DataSource, Ward
 
 
@@ -287,7 +288,7 @@ def gaps_command(ctx, category, method, distance, deprivation_weight, out) -> No
 
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command, import_needs_command,
-            gaps_command, create_user_command, *OPEN_DATA_COMMANDS]
+            gaps_command, create_user_command, *OPEN_DATA_COMMANDS, imports_group]
 
 
 def init_app(app: Flask) -> None:

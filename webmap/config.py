@@ -26,6 +26,11 @@ DEFAULTS: dict[str, object] = {
     "DATA_DIR": str(REPO_ROOT / "data"),
     # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
     "SECURE_COOKIES": False,
+    # Browser imports: keep uploaded files after their import (default: deleted once imported).
+    "KEEP_UPLOADS": False,
+    # Where browser imports keep uploads and progress while they run; empty means instance/imports.
+    # Every web worker and the import processes must see the same folder.
+    "IMPORT_FOLDER": "",
     # Outgoing mail (webmap.notify.mail). An empty MAIL_SERVER means no mail is sent.
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
@@ -48,7 +53,7 @@ DEFAULTS: dict[str, object] = {
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT", "FOLLOWUP_RETENTION_MONTHS"}
-_BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
+_BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:

@@ -39,6 +39,9 @@ def init_app(app: Flask) -> None:
     def _http_error(error: HTTPException):
         db.session.rollback()
         description = error.description if error.code not in (404, 500) else None
+        if error.code == 413:
+            description = (f"That file is too large: uploads can be at most {app.config['MAX_UPLOAD_MB']} MB "
+                           "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved.")
         if error.code == 400 and "CSRF" in (error.description or ""):
             description = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
         return _respond(error.code or 500, description)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
+from sqlalchemy import false as sa_false
 from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -185,6 +186,8 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # A moderator may use "Import data" only when an admin has allowed it (admins always may).
+    can_import: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -334,3 +337,33 @@ class GapSnapshotRow(db.Model):
     gap_score: Mapped[Optional[float]] = mapped_column(Float)
     # The whole row of the gap table, whatever its columns were at the time.
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+IMPORT_STATES = ("uploaded", "checking", "checked", "importing", "done", "failed", "rolled back")
+
+
+class ImportJob(db.Model):
+    """One file a staff member imported in the browser: its check, its import and what it changed."""
+
+    __tablename__ = "import_jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    filename: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(20), default="uploaded", index=True)
+    # Set to the kind while a check or import of it runs, NULL otherwise: the unique constraint
+    # is what stops two imports of one kind running at once, across every web worker.
+    running_kind: Mapped[Optional[str]] = mapped_column(String(30), unique=True)
+    pid: Mapped[Optional[int]] = mapped_column(Integer)
+    preview: Mapped[Optional[dict]] = mapped_column(JSON)
+    result: Mapped[Optional[dict]] = mapped_column(JSON)
+    # What the import changed, so it can be rolled back: created ids and earlier values.
+    changes: Mapped[Optional[dict]] = mapped_column(JSON)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)

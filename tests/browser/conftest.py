@@ -58,7 +58,8 @@ def site(database_url, request):
         import_categories(REPO / "data" / "categories.csv")
         db.session.commit()
         load_sample()
-        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator"))
+        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator",
+                            can_import=True))  # an admin has allowed this moderator to import data
         db.session.commit()
         asset = db.session.scalars(select(Asset.id).where(Asset.status == "approved").order_by(Asset.id)).first()
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()

@@ -42,6 +42,9 @@ PAGES = [
     Page("/you-said-we-did", "you-said-we-did"),
     Page("/wards/{ward}/you-said-we-did", "ward-you-said-we-did"),
     Page("/responses/new", "record-response", needs_login=True),
+    Page("/imports/", "imports", needs_login=True),
+    Page("/imports/new", "imports-choose", needs_login=True),
+    Page("/imports/new?kind=places", "imports-upload", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
 

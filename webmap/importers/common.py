@@ -5,9 +5,10 @@ import gzip
 import re
 import sys
 from collections import Counter
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import warnings
 
@@ -371,9 +372,17 @@ def text(value) -> str | None:
     return s or None
 
 
+# Who wants to hear how far an import has got besides the terminal: the browser import job sets
+# a callback (label, done, total) so its progress bar follows the very loop the CLI's bar follows.
+progress_listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_listener", default=None)
+
+
 def step(message: str) -> None:
     """Say what a long import is doing now (on stderr, so the summary on stdout stays clean)."""
     click.echo(message, err=True)
+    listener = progress_listener.get()
+    if listener is not None:
+        listener(message, 0, 0)
 
 
 def announce_read(p: Path) -> None:
@@ -385,11 +394,25 @@ def announce_read(p: Path) -> None:
 
 def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
     """Iterate over items, with a progress bar when there are many rows behind them."""
+    listener = progress_listener.get()
+    if listener is not None:
+        yield from _reported(items, label, listener)
+        return
     if (len(items) if rows is None else rows) < PROGRESS_THRESHOLD:
         yield from items
         return
     with click.progressbar(items, label=label, file=sys.stderr) as bar:
         yield from bar
+
+
+def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], None]) -> Iterator:
+    total = len(items)
+    every = max(1, total // 100)
+    listener(label, 0, total)
+    for done, item in enumerate(items, 1):
+        yield item
+        if done % every == 0 or done == total:
+            listener(label, done, total)
 
 
 def row_number(index: int) -> int:

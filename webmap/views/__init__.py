@@ -7,6 +7,8 @@ from flask import Flask, current_app
 
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
+# Blueprints that live with their feature's package.
+FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
@@ -20,6 +22,7 @@ STAFF_LINKS = [
     ("moderation.queue", "Moderation"),
     ("moderation.stale", "Needs checking"),
     ("feedback.new_response", "Record a response"),
+    ("imports.index", "Import data"),
     ("auth.logout", "Sign out"),
 ]
 
@@ -30,9 +33,13 @@ def _available(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
 
 def register_blueprints(app: Flask) -> None:
     """Register every view blueprint and the menu helpers templates use."""
-    for name in MODULES:
-        module = import_module(f"{__name__}.{name}")
-        app.register_blueprint(module.bp)
-    app.register_blueprint(import_module("webmap.feedback.views").bp)
+    for name in (*(f"{__name__}.{m}" for m in MODULES), *FEATURE_MODULES):
+        app.register_blueprint(import_module(name).bp)
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
-    app.jinja_env.globals["staff_links"] = lambda: _available(STAFF_LINKS)
+    app.jinja_env.globals["staff_links"] = _staff_links
+
+
+def _staff_links() -> list[tuple[str, str]]:
+    from ..imports.views import may_import
+
+    return [(e, label) for e, label in _available(STAFF_LINKS) if e != "imports.index" or may_import()]
