@@ -104,7 +104,8 @@ def _spawn(job_id: int, phase: str) -> None:
     config = current_app.config
     env = {**os.environ, "WEBMAP_DATABASE_URL": config["DATABASE_URL"], "WEBMAP_DATA_DIR": str(config["DATA_DIR"]),
            "WEBMAP_MAX_IMPORT_MB": str(config["MAX_IMPORT_MB"]), "WEBMAP_ACCESS_DISTANCE_M": str(config["ACCESS_DISTANCE_M"]),
-           "WEBMAP_KEEP_UPLOADS": "1" if config.get("KEEP_UPLOADS") else "0"}
+           "WEBMAP_KEEP_UPLOADS": "1" if config.get("KEEP_UPLOADS") else "0",
+           "WEBMAP_GAP_SNAPSHOTS": str(config.get("GAP_SNAPSHOTS", "background"))}
     folder = job_dir(job_id)
     log = open(folder / f"{phase}.log", "ab")
     process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "webmap", "imports", "run", str(job_id), phase,

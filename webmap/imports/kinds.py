@@ -109,7 +109,8 @@ def _population(path: Path, o: dict) -> ImportReport:
 def _needs(path: Path, o: dict) -> ImportReport:
     from ..importers.needs import import_needs
 
-    return import_needs(path, o.get("source") or None, None)
+    return import_needs(path, o.get("source") or None, None, o.get("round_name") or None, o.get("round_date") or None,
+                        skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
 
 
 def _oruk(path: Path, o: dict) -> ImportReport:
@@ -158,8 +159,13 @@ KINDS: dict[str, ImportKind] = {k.key: k for k in (
                    Option("population_col", "Column with the population", "Leave empty to find it."))),
     ImportKind("needs", "A needs survey", "What residents said their area needs: a ward code or postcode and a "
                "category per row (CSV).", (".csv",), "import-needs", _needs, (
-                   Option("source", "Name of the survey round", "For example 'Spring 2027 survey'. Importing the same "
-                          "name again replaces that round's answers."),)),
+                   Option("round_name", "Survey round", "For example 'Spring 2027 survey'. A new round adds to the "
+                          "history; importing the same round again replaces only that round's answers."),
+                   Option("round_date", "Day the round was held", "YYYY-MM-DD, for example 2027-03-31; needed for a "
+                          "new round."),
+                   Option("source", "Name of the survey", "Without a round, importing the same name again replaces "
+                          "its answers. Leave empty to use the file name."),
+                   SKIP_OPTION)),
     ImportKind("oruk", "An Open Referral UK directory", "Services in ORUK JSON (one page of the API or a list).",
                (".json",), "import-oruk", _oruk, (
                    Option("default_category", "Category for services whose terms match none", "A category id, "

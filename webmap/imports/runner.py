@@ -50,6 +50,8 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             job.state, job.running_kind, job.finished_at = "done", None, utcnow()
             audit(job, "import", _summary(report, problems=False))
             db.session.commit()
+            write_progress(job_id, "Updating the gap history", 1, 1, folder)
+            _snapshot(job.kind, job.options)
     except ImportFailed as failed:
         db.session.rollback()
         problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
@@ -71,6 +73,17 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
         path.unlink(missing_ok=True)
     write_progress(job_id, "Finished", 1, 1, folder)
     return job.state
+
+
+def _snapshot(kind: str, options: dict) -> None:
+    """Keep the gap table's history after an import, as the command line does."""
+    from ..feedback.snapshots import after_change
+    from ..importers.needs import parse_round_date
+
+    if kind == "needs" and options.get("round_name"):
+        after_change("round", parse_round_date(options.get("round_date") or None))
+    else:
+        after_change("import")
 
 
 def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, before: dict, refused: dict) -> dict:
