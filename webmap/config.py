@@ -9,7 +9,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, object] = {
     # None means "a SQLite file under the instance folder", filled in by create_app().
     "DATABASE_URL": None,
-    "SECRET_KEY": "dev-only-change-me",
+    # None: a random key is made on first run and kept in instance/secret_key (webmap.ops.secret_key).
+    "SECRET_KEY": None,
     "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILES_ATTRIBUTION": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     "MAX_UPLOAD_MB": 50,

@@ -1,0 +1,61 @@
+"""No published secret key: each install makes its own, keeps it, and an explicit key still wins."""
+from __future__ import annotations
+
+import stat
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from tests.conftest import BASE_CONFIG, make_staff
+from webmap import create_app
+
+OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
+
+
+def forged_cookie(secret: str, user_id: int) -> str:
+    """Sign a Flask-Login session for `user_id` with `secret`, as an attacker who read the source would."""
+    forger = Flask("forger")
+    forger.secret_key = secret
+    serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
+    return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "_id": "x"})
+
+
+def fresh_install(database_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("WEBMAP_SECRET_KEY", raising=False)
+    config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
+    return create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+
+
+def test_a_fresh_install_makes_a_random_key_and_keeps_it(database_url, tmp_path, monkeypatch):
+    first = fresh_install(database_url, tmp_path, monkeypatch)
+    key_file = tmp_path / "instance" / "secret_key"
+    key = first.config["SECRET_KEY"]
+    assert key == key_file.read_text().strip()
+    assert len(key) >= 64 and key != OLD_PUBLISHED_DEFAULT
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # only the app's own user can read it
+    assert fresh_install(database_url, tmp_path, monkeypatch).config["SECRET_KEY"] == key  # kept across restarts
+    other = fresh_install(database_url, tmp_path / "elsewhere", monkeypatch)
+    assert other.config["SECRET_KEY"] != key  # every install its own
+
+
+def test_an_explicit_key_wins(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WEBMAP_SECRET_KEY", "from-the-environment-" + "x" * 20)
+    config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
+    app = create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    assert app.config["SECRET_KEY"] == "from-the-environment-" + "x" * 20
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_a_cookie_signed_with_the_old_default_key_does_not_open_moderation(sample_app, database_url, tmp_path,
+                                                                           monkeypatch):
+    user_id = make_staff(sample_app)
+    app = fresh_install(database_url, tmp_path, monkeypatch)
+    client = app.test_client()
+
+    client.set_cookie("session", forged_cookie(OLD_PUBLISHED_DEFAULT, user_id))
+    response = client.get("/moderate")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+    # The same forgery with the install's real key does open it: the check above is about the key.
+    client.set_cookie("session", forged_cookie(app.config["SECRET_KEY"], user_id))
+    assert client.get("/moderate").status_code == 200

@@ -1,0 +1,28 @@
+"""The key that signs sessions and links: generated once per install, never published in the source."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+KEY_FILE = "secret_key"
+
+
+def load_or_create(instance_folder: str | Path) -> str:
+    """Return the key kept in the instance folder, making a random one on first use."""
+    path = Path(instance_folder) / KEY_FILE
+    if path.exists():
+        key = path.read_text(encoding="utf-8").strip()
+        if len(key) >= 32:
+            return key
+        raise RuntimeError(f"{path} holds a key shorter than 32 characters: delete it to make a new one, "
+                           "or set WEBMAP_SECRET_KEY.")
+    key = secrets.token_hex(32)
+    # O_EXCL: when several workers start at once, one writes the key and the others read it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create(instance_folder)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key
