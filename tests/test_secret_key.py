@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import stat
 
+import pytest
+
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from tests.conftest import BASE_CONFIG, make_staff
 from webmap import create_app
+from webmap.db import db
 
 OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
 
@@ -20,10 +23,24 @@ def forged_cookie(secret: str, user_id: int) -> str:
     return serializer.dumps({"_user_id": str(user_id), "_fresh": True, "_id": "x"})
 
 
+MADE = []
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    yield
+    while MADE:
+        with MADE.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def fresh_install(database_url, tmp_path, monkeypatch):
     monkeypatch.delenv("WEBMAP_SECRET_KEY", raising=False)
     config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
-    return create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    app = create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    MADE.append(app)
+    return app
 
 
 def test_a_fresh_install_makes_a_random_key_and_keeps_it(database_url, tmp_path, monkeypatch):
@@ -42,6 +59,7 @@ def test_an_explicit_key_wins(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("WEBMAP_SECRET_KEY", "from-the-environment-" + "x" * 20)
     config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
     app = create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    MADE.append(app)
     assert app.config["SECRET_KEY"] == "from-the-environment-" + "x" * 20
     assert not (tmp_path / "instance" / "secret_key").exists()
 

@@ -13,6 +13,10 @@ from .models import ROLES, AuditEvent, User, utcnow
 MAX_FAILED_LOGINS = 5
 LOCKOUT_MINUTES = 15
 MIN_PASSWORD_LENGTH = 10
+# One message for every refused sign-in: a different one for a locked account would tell anyone
+# trying addresses which of them have accounts here.
+SIGN_IN_REFUSED = (f"The email address or password is not right, or the account is locked after {MAX_FAILED_LOGINS} "
+                   f"failed attempts. If you are sure of your password, wait {LOCKOUT_MINUTES} minutes and try again.")
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
@@ -63,9 +67,10 @@ def authenticate(email: str, password: str) -> LoginResult:
     now = utcnow()
     if user is None or not user.active:
         check_password_hash(_DUMMY_HASH, password or "")
-        return LoginResult(None, "The email address or password is not right.")
+        return LoginResult(None, SIGN_IN_REFUSED)
     if user.locked_until and user.locked_until > now:
-        return LoginResult(None, _locked_message(user.locked_until - now), locked=True)
+        check_password_hash(_DUMMY_HASH, password or "")  # take as long as any other refusal
+        return LoginResult(None, SIGN_IN_REFUSED, locked=True)
     if check_password_hash(user.password_hash, password or ""):
         user.failed_logins, user.locked_until = 0, None
         db.session.commit()
@@ -78,12 +83,6 @@ def authenticate(email: str, password: str) -> LoginResult:
         db.session.add(AuditEvent(actor=user.email, user_id=user.id, action="lockout", entity_type="user",
                                   entity_id=str(user.id), note=f"{MAX_FAILED_LOGINS} failed sign-ins"))
         db.session.commit()
-        return LoginResult(None, _locked_message(timedelta(minutes=LOCKOUT_MINUTES)), locked=True)
+        return LoginResult(None, SIGN_IN_REFUSED, locked=True)
     db.session.commit()
-    return LoginResult(None, "The email address or password is not right.")
-
-
-def _locked_message(remaining: timedelta) -> str:
-    minutes = max(1, -(-int(remaining.total_seconds()) // 60))
-    return (f"This account is locked after {MAX_FAILED_LOGINS} failed sign-in attempts. "
-            f"Please wait {minutes} minute{'s' if minutes != 1 else ''} and try again.")
+    return LoginResult(None, SIGN_IN_REFUSED)

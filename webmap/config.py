@@ -38,10 +38,16 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM_NAME": "",
     # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Personal data (webmap.privacy): submitters' and reporters' details are erased after this many months.
+    "PERSONAL_DATA_RETENTION_MONTHS": 12,
+    # The privacy notice: who controls the data (empty: AREA_NAME) and where to write about it.
+    "PRIVACY_CONTROLLER": "",
+    "PRIVACY_CONTACT": "",
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
+         "PERSONAL_DATA_RETENTION_MONTHS"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

@@ -80,6 +80,8 @@ class Asset(db.Model):
     ward_code: Mapped[Optional[str]] = mapped_column(ForeignKey("wards.code"), index=True)
     website: Mapped[Optional[str]] = mapped_column(String(300))
     phone: Mapped[Optional[str]] = mapped_column(String(40))
+    # Public contact email: shown on the listing, and asked to re-check it when it turns stale.
+    email: Mapped[Optional[str]] = mapped_column(String(200))
     opening_times: Mapped[Optional[str]] = mapped_column(Text)
     accessibility: Mapped[Optional[str]] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(50), default="resident")
@@ -90,6 +92,11 @@ class Asset(db.Model):
     submitter_email: Mapped[Optional[str]] = mapped_column(String(200))
     submitter_phone: Mapped[Optional[str]] = mapped_column(String(40))
     submitter_ip: Mapped[Optional[str]] = mapped_column(String(64))
+    # The submitter agreed to hear by email whether their place was approved.
+    submitter_wants_updates: Mapped[bool] = mapped_column(default=False, server_default="0")
+    recheck_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # The listing's contact asked not to get re-check emails.
+    recheck_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -164,6 +171,8 @@ class User(db.Model):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Moderators get the hourly digest of new submissions unless they turn it off.
+    wants_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
 
 
 class AuditEvent(db.Model):

@@ -18,6 +18,7 @@ PUBLIC_LINKS = [
 STAFF_LINKS = [
     ("moderation.queue", "Moderation"),
     ("moderation.stale", "Needs checking"),
+    ("privacy.requests", "Personal data"),
     ("auth.logout", "Sign out"),
 ]
 
