@@ -8,6 +8,7 @@ from .. import moderation
 from ..db import db
 from ..models import Asset, ChangeRequest
 from ..moderation import ModerationError
+from ..notify.outcomes import tell_submitter
 from .auth import safe_next
 from .moderation import bp
 
@@ -40,15 +41,20 @@ def approve(asset_id: int):
     """Approve a place so it appears on the public map."""
     asset = asset_or_404(asset_id)
     moderation.approve(asset)
-    return done(f"Approved {asset.name}. It is now on the map.")
+    response = done(f"Approved {asset.name}. It is now on the map.")
+    tell_submitter(asset)  # after the commit: a mail server that is down must not undo the approval
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/reject")
 def reject(asset_id: int):
     """Reject a pending place, with a reason kept in the audit trail."""
     asset = asset_or_404(asset_id)
-    moderation.reject(asset, request.form.get("reason", ""))
-    return done(f"Rejected {asset.name}.")
+    reason = request.form.get("reason", "")
+    moderation.reject(asset, reason)
+    response = done(f"Rejected {asset.name}.")
+    tell_submitter(asset, reason.strip())
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/archive")
@@ -90,11 +96,13 @@ def bulk_approve():
     ids = selected_ids()
     if not ids:
         raise ModerationError("Tick at least one place to approve.")
-    approved = 0
-    for asset in db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id):
+    approved = list(db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id))
+    for asset in approved:
         moderation.approve(asset)
-        approved += 1
-    return done(f"Approved {approved} place{'s' if approved != 1 else ''}.")
+    response = done(f"Approved {len(approved)} place{'s' if len(approved) != 1 else ''}.")
+    for asset in approved:
+        tell_submitter(asset)
+    return response
 
 
 @bp.post("/stale/verify")
