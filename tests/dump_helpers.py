@@ -26,4 +26,6 @@ def database_dump(app) -> str:
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed (apt-get install postgresql-client)")
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    return subprocess.run(["pg_dump", "--no-owner", libpq], check=True, capture_output=True, text=True).stdout
+    dump = subprocess.run(["pg_dump", "--no-owner", libpq], check=True, capture_output=True, text=True).stdout
+    # pg_dump 15.14+ wraps its output in \restrict/\unrestrict lines with a random key per run.
+    return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))

@@ -43,11 +43,14 @@ DEFAULTS: dict[str, object] = {
     # The privacy notice: who controls the data (empty: AREA_NAME) and where to write about it.
     "PRIVACY_CONTROLLER": "",
     "PRIVACY_CONTACT": "",
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For is trusted so rate limits count visitors, not the proxy. 0: none.
+    "TRUSTED_PROXIES": 0,
 }
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
-         "PERSONAL_DATA_RETENTION_MONTHS"}
+         "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

@@ -18,11 +18,16 @@ def load_or_create(instance_folder: str | Path) -> str:
         raise RuntimeError(f"{path} holds a key shorter than 32 characters: delete it to make a new one, "
                            "or set WEBMAP_SECRET_KEY.")
     key = secrets.token_hex(32)
-    # O_EXCL: when several workers start at once, one writes the key and the others read it.
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return load_or_create(instance_folder)
+    # Write a private temporary file, then link it into place: when several workers start at once,
+    # exactly one link succeeds and every worker reads that one complete key.
+    temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(key + "\n")
-    return key
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass
+    finally:
+        temporary.unlink()
+    return path.read_text(encoding="utf-8").strip()
