@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import event, inspect, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import db
@@ -33,6 +34,29 @@ class LoginResult:
 def normalise_email(email: str) -> str:
     """Return an email address trimmed and in lower case, the form users are stored under."""
     return (email or "").strip().lower()
+
+
+# Changing any of these ends every session the user has open (ASVS 3.3.1, 3.3.3).
+_SESSION_ENDING_FIELDS = ("password_hash", "role", "active")
+
+
+def end_all_sessions(user: User) -> None:
+    """End every session this user has open, on every device (they must sign in again)."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+@event.listens_for(Session, "before_flush")
+def _end_sessions_on_account_change(session: Session, _context, _instances) -> None:
+    # A password reset, role change or disabling ends the user's sessions wherever it is done
+    # (CLI, a future admin page, a script), so no caller can forget to.
+    for obj in session.dirty:
+        if not isinstance(obj, User):
+            continue
+        state = inspect(obj)
+        if state.attrs.session_version.history.has_changes():
+            continue
+        if any(state.attrs[name].history.has_changes() for name in _SESSION_ENDING_FIELDS):
+            end_all_sessions(obj)
 
 
 def create_user(email: str, password: str, role: str, actor: str = "cli: create-user") -> tuple[User, bool]:

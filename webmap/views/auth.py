@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import authenticate
-from ..auth_user import StaffUser
+from ..accounts import authenticate, end_all_sessions
+from ..auth_user import StaffUser, start_session
+from ..db import db
 from ..security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -51,6 +52,7 @@ def login():
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
+            start_session()
             return redirect(next_url or staff_home())
         form.password.errors = [result.message]
     return render_template("auth/login.html", form=form)
@@ -58,7 +60,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign the staff member out (a POST with a CSRF token, so no other site can do it)."""
+    """Sign the staff member out everywhere (a POST with a CSRF token, so no other site can do it)."""
+    if current_user.is_authenticated:
+        # Ending only this cookie would leave a copy of it (or another device's) still signed in.
+        end_all_sessions(current_user.user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
