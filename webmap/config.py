@@ -20,7 +20,7 @@ DEFAULTS: dict[str, object] = {
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SUBMISSION_RATE_LIMIT": "20 per hour",
-    # Sign-in attempts per IP address, on top of locking an account after 5 failures.
+    # Sign-in attempts per IP address, on top of the growing delays per (email, address) pair.
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length
 from ..accounts import authenticate, end_all_sessions
 from ..auth_user import StaffUser, start_session
 from ..db import db
+from ..hardening import throttle
 from ..security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -47,15 +48,29 @@ def login():
         return redirect(staff_home())
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.email.data, form.password.data)
+        result = authenticate(form.email.data, form.password.data, address=request.remote_addr,
+                              device_cookie=request.cookies.get(throttle.DEVICE_COOKIE))
         if result.user is not None:
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
             start_session()
-            return redirect(next_url or staff_home())
+            response = redirect(next_url or staff_home())
+            _set_device_cookie(response, result.device_cookie)
+            return response
         form.password.errors = [result.message]
+        if result.wait_seconds:
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(result.wait_seconds)}
     return render_template("auth/login.html", form=form)
+
+
+def _set_device_cookie(response, value: str | None) -> None:
+    """Remember that this browser signed in to this account, so others' failures never slow it down."""
+    if value:
+        config = current_app.config
+        response.set_cookie(throttle.DEVICE_COOKIE, value, max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+                            httponly=True, secure=bool(config["SESSION_COOKIE_SECURE"]), samesite="Lax",
+                            path=url_for("auth.login"))
 
 
 @bp.post("/logout")
