@@ -11,6 +11,7 @@ from ..accounts import authenticate, end_all_sessions
 from ..auth_user import StaffUser, start_session
 from ..db import db
 from ..hardening import throttle
+from ..hardening.redirects import safe_next
 from ..security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -21,13 +22,6 @@ class LoginForm(FlaskForm):
                        render_kw={"autocomplete": "username", "spellcheck": "false"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=500)],
                              render_kw={"autocomplete": "current-password"})
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return a same-site path to go to after signing in, or None for anything else."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def staff_home() -> str:

@@ -6,9 +6,9 @@ from flask_login import current_user
 
 from .. import moderation
 from ..db import db
+from ..hardening.redirects import safe_next
 from ..models import Asset, ChangeRequest
 from ..moderation import ModerationError
-from .auth import safe_next
 from .moderation import bp
 
 
