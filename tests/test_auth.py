@@ -1,14 +1,11 @@
-"""Staff accounts: create-user, sign in and out, lockout, CSRF on sign-in and cookie settings."""
+"""Staff accounts: create-user, sign in and out (throttling: tests/security/test_signin.py), CSRF on sign-in and cookie settings."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from werkzeug.security import check_password_hash
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, login, make_staff
-from webmap.accounts import LOCKOUT_MINUTES, MAX_FAILED_LOGINS
 from webmap.db import db
-from webmap.models import AuditEvent, User, utcnow
+from webmap.models import AuditEvent, User
 
 
 def _user(app, email="mod@example.gov.uk") -> User:
@@ -73,11 +70,11 @@ def test_wrong_password_shows_message_beside_field(app):
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "There is a problem" in html and 'href="#password"' in html
-    assert "The email address or password is not right" in html
+    assert "The email address or password is not right." in html
     assert _user(app).failed_logins == 1
     # An unknown email gets the same message, so it does not reveal who has an account.
     other = login(app.test_client(), email="nobody@example.gov.uk").get_data(as_text=True)
-    assert "The email address or password is not right" in other
+    assert "The email address or password is not right." in other
 
 
 def test_login_post_without_csrf_is_refused(app):
@@ -85,35 +82,6 @@ def test_login_post_without_csrf_is_refused(app):
     response = app.test_client().post("/login", data={"email": "mod@example.gov.uk", "password": STAFF_PASSWORD})
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
-
-
-def test_lockout_after_five_failures_even_with_right_password(app):
-    make_staff(app)
-    client = app.test_client()
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        assert "not right" in login(client, password="wrong password!").get_data(as_text=True)
-    locked_html = login(client, password="wrong password!").get_data(as_text=True)
-    assert "locked" in locked_html and "wait 15 minutes" in locked_html
-    user = _user(app)
-    assert user.locked_until is not None and user.locked_until > utcnow() + timedelta(minutes=LOCKOUT_MINUTES - 1)
-    # Even the right password is refused while locked, and the message says to wait.
-    response = login(client)
-    assert response.status_code == 200 and "wait 15 minutes" in response.get_data(as_text=True)
-    assert client.get("/login").status_code == 200  # still not signed in
-    # An address with no account gets word for word the same page, so the lockout reveals nothing.
-    stranger = app.test_client()
-    for _ in range(MAX_FAILED_LOGINS + 1):
-        unknown_html = login(stranger, email="nobody@example.gov.uk", password="wrong password!").get_data(as_text=True)
-    assert "not right" in _message(locked_html)
-    assert _message(unknown_html) == _message(locked_html) == _message(response.get_data(as_text=True))
-    with app.app_context():
-        assert db.session.query(AuditEvent).filter_by(action="lockout").count() == 1
-        # Once the lock has run out, the right password works again and the count is reset.
-        user = db.session.query(User).one()
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-    assert login(client).status_code == 302
-    assert _user(app).failed_logins == 0
 
 
 def test_next_parameter_must_stay_on_this_site(app):
@@ -146,10 +114,3 @@ def test_sign_in_attempts_are_rate_limited_per_address(app, make_app):
     for _ in range(3):
         assert login(client, password="wrong password!").status_code == 200
     assert login(client).status_code == 429  # even the right password waits
-
-
-def _message(html: str) -> str:
-    """Return the error shown beside the password box."""
-    import re
-
-    return re.search(r'id="password-error"><span class="visually-hidden">Error:</span>(.*?)</span>', html, re.S).group(1).strip()

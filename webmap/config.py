@@ -21,12 +21,15 @@ DEFAULTS: dict[str, object] = {
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SUBMISSION_RATE_LIMIT": "20 per hour",
-    # Sign-in attempts per IP address, on top of locking an account after 5 failures.
+    # Sign-in attempts per IP address, on top of the growing delays per (email, address) pair.
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
     # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
     "SECURE_COOKIES": False,
+    # A staff session ends after this many minutes without a request, and after SESSION_MAX_HOURS in any case.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     # Outgoing mail (webmap.notify.mail). An empty MAIL_SERVER means no mail is sent.
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
@@ -50,7 +53,8 @@ DEFAULTS: dict[str, object] = {
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
-         "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES"}
+         "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
+         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

@@ -173,6 +173,8 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Moderators get the hourly digest of new submissions unless they turn it off.
     wants_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Part of every session cookie; raising it (accounts.end_all_sessions) ends all of this user's sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(db.Model):
@@ -227,3 +229,18 @@ class ChangeRequest(db.Model):
     resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
 
     asset: Mapped[Asset] = relationship(lazy="joined")
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins for one (email, address or known device) pair, which slow that pair down.
+
+    The key is a hash, so the table holds neither the email typed nor the address it came from.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # No attempt for this pair is checked before this time.
+    wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)

@@ -6,10 +6,10 @@ from flask_login import current_user
 
 from .. import moderation
 from ..db import db
+from ..hardening.redirects import safe_next
 from ..models import Asset, ChangeRequest
 from ..moderation import ModerationError
 from ..notify.outcomes import tell_submitter
-from .auth import safe_next
 from .moderation import bp
 
 

@@ -1,13 +1,13 @@
 """personal data and mail: listings' public email, submitters' consent to updates, mail opt-outs
 
 Revision ID: i16a
-Revises: 0003
+Revises: i17b (was 0003; re-chained after merging issue-17)
 """
 from alembic import op
 import sqlalchemy as sa
 
 revision = 'i16a'
-down_revision = '0003'
+down_revision = 'i17b'
 branch_labels = None
 depends_on = None
 
