@@ -36,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
-    from . import notify, ops, privacy
+    from . import notify, ops, privacy, staff
 
     privacy.init_app(app)
+    staff.init_app(app)
     notify.init_app(app)
     ops.init_app(app)
     compression.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from flask import Flask, current_app
+from flask_login import current_user
 
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
@@ -14,6 +15,11 @@ PUBLIC_LINKS = [
     ("needs.new", "Say what is needed"),
     ("gaps.index", "Gaps"),
     ("partners.search", "Find partners"),
+]
+# Shown to admins only, before "Sign out".
+ADMIN_LINKS = [
+    ("staff.users", "Staff accounts"),
+    ("staff.audit_log", "Audit log"),
 ]
 STAFF_LINKS = [
     ("moderation.queue", "Moderation"),
@@ -33,4 +39,5 @@ def register_blueprints(app: Flask) -> None:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
-    app.jinja_env.globals["staff_links"] = lambda: _available(STAFF_LINKS)
+    app.jinja_env.globals["staff_links"] = lambda: _available(
+        STAFF_LINKS[:-1] + (ADMIN_LINKS if getattr(current_user, "role", None) == "admin" else []) + STAFF_LINKS[-1:])
