@@ -83,7 +83,7 @@ class Server:
         self.process = subprocess.Popen(
             [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
              "webmap:create_app()"], env=env, cwd=REPO, stdout=self.log, stderr=self.log)
-        deadline = time.time() + 120
+        deadline = time.time() + 600  # a busy machine needs minutes to boot 4 workers
         while time.time() < deadline:
             try:
                 if requests.get(f"{self.base}/healthz", timeout=10).status_code == 200:
@@ -92,11 +92,15 @@ class Server:
                 pass
             time.sleep(0.3)
         self.stop()
-        raise RuntimeError("gunicorn did not become healthy within 60 s")
+        raise RuntimeError("gunicorn did not become healthy within 600 s")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=30)
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
 
 
 def postcodes(database_url: str, n: int = 50) -> list[str]:

@@ -38,6 +38,8 @@ PAGES = [
     Page("/partners", "partners"),
     Page("/login", "login"),
     Page("/moderate", "moderation", needs_login=True),
+    Page("/privacy", "privacy-notice"),
+    Page("/privacy/requests", "privacy-requests", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
 
