@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webmap
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: install run test test-sqlite test-postgis bench sample clean
+.PHONY: install run serve test test-sqlite test-postgis bench sample clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -22,6 +22,14 @@ run: install
 	$(FLASK) init-db
 	$(FLASK) load-sample
 	$(FLASK) run --host 127.0.0.1 --port 5000
+
+# Production: gunicorn with several workers on the database in WEBMAP_DATABASE_URL (see docs/operations.md).
+# With more than one worker, set WEBMAP_RATELIMIT_STORAGE_URI=redis://... so rate limits are shared.
+WORKERS ?= 4
+BIND ?= 127.0.0.1:8000
+serve: install
+	$(FLASK) init-db
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(BIND) --timeout 60 --graceful-timeout 30 'webmap:create_app()'
 
 # The whole suite on SQLite; then again on PostGIS when WEBMAP_TEST_POSTGIS_URL names a database.
 test: install

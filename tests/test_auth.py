@@ -1,14 +1,11 @@
-"""Staff accounts: create-user, sign in and out, lockout, CSRF on sign-in and cookie settings."""
+"""Staff accounts: create-user, sign in and out (throttling: tests/security/test_signin.py), CSRF on sign-in and cookie settings."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from werkzeug.security import check_password_hash
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, login, make_staff
-from webmap.accounts import LOCKOUT_MINUTES, MAX_FAILED_LOGINS
 from webmap.db import db
-from webmap.models import AuditEvent, User, utcnow
+from webmap.models import AuditEvent, User
 
 
 def _user(app, email="mod@example.gov.uk") -> User:
@@ -85,29 +82,6 @@ def test_login_post_without_csrf_is_refused(app):
     response = app.test_client().post("/login", data={"email": "mod@example.gov.uk", "password": STAFF_PASSWORD})
     assert response.status_code == 400
     assert "This form has expired" in response.get_data(as_text=True)
-
-
-def test_lockout_after_five_failures_even_with_right_password(app):
-    make_staff(app)
-    client = app.test_client()
-    for _ in range(MAX_FAILED_LOGINS - 1):
-        assert "not right" in login(client, password="wrong password!").get_data(as_text=True)
-    html = login(client, password="wrong password!").get_data(as_text=True)
-    assert "locked" in html and "wait 15 minutes" in html
-    user = _user(app)
-    assert user.locked_until is not None and user.locked_until > utcnow() + timedelta(minutes=LOCKOUT_MINUTES - 1)
-    # Even the right password is refused while locked, and the message says to wait.
-    response = login(client)
-    assert response.status_code == 200 and "Please wait" in response.get_data(as_text=True)
-    assert client.get("/login").status_code == 200  # still not signed in
-    with app.app_context():
-        assert db.session.query(AuditEvent).filter_by(action="lockout").count() == 1
-        # Once the lock has run out, the right password works again and the count is reset.
-        user = db.session.query(User).one()
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-    assert login(client).status_code == 302
-    assert _user(app).failed_logins == 0
 
 
 def test_next_parameter_must_stay_on_this_site(app):

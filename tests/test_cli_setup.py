@@ -114,4 +114,4 @@ def test_sqlite_default_lives_under_instance(monkeypatch):
         assert db.engine.dialect.name == "sqlite"
         assert Path(db.engine.url.database).parent == instance
         db.engine.dispose()
-    assert app.config["SECRET_KEY"] == "dev-only-change-me"
+    assert app.config["SECRET_KEY"] == (instance / "secret_key").read_text().strip()

@@ -10,15 +10,19 @@ from flask import Flask
 from . import config
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Create the application: defaults, then WEBMAP_* environment, then test overrides."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())
     if test_config:
         app.config.update(test_config)
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SECRET_KEY"):
+        from .ops.secret_key import load_or_create
+
+        app.config["SECRET_KEY"] = load_or_create(app.instance_path)
     if not app.config.get("DATABASE_URL"):
         app.config["DATABASE_URL"] = f"sqlite:///{os.path.join(app.instance_path, 'webmap.sqlite')}"
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
@@ -32,6 +36,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
+    from . import notify, ops, privacy, staff
+
+    privacy.init_app(app)
+    staff.init_app(app)
+    notify.init_app(app)
+    ops.init_app(app)
     compression.init_app(app)
 
     from . import cli

@@ -9,7 +9,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS: dict[str, object] = {
     # None means "a SQLite file under the instance folder", filled in by create_app().
     "DATABASE_URL": None,
-    "SECRET_KEY": "dev-only-change-me",
+    # None: a random key is made on first run and kept in instance/secret_key (webmap.ops.secret_key).
+    "SECRET_KEY": None,
     "TILES_URL": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
     "TILES_ATTRIBUTION": '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     "MAX_UPLOAD_MB": 50,
@@ -20,7 +21,7 @@ DEFAULTS: dict[str, object] = {
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
     "SUBMISSION_RATE_LIMIT": "20 per hour",
-    # Sign-in attempts per IP address, on top of locking an account after 5 failures.
+    # Sign-in attempts per IP address, on top of the growing delays per (email, address) pair.
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
@@ -31,6 +32,9 @@ DEFAULTS: dict[str, object] = {
     # Where browser imports keep uploads and progress while they run; empty means instance/imports.
     # Every web worker and the import processes must see the same folder.
     "IMPORT_FOLDER": "",
+    # A staff session ends after this many minutes without a request, and after SESSION_MAX_HOURS in any case.
+    "SESSION_IDLE_MINUTES": 30,
+    "SESSION_MAX_HOURS": 12,
     # Outgoing mail (webmap.notify.mail). An empty MAIL_SERVER means no mail is sent.
     "MAIL_SERVER": "",
     "MAIL_PORT": 25,
@@ -49,10 +53,20 @@ DEFAULTS: dict[str, object] = {
     "GAP_SNAPSHOTS": "background",
     # Methods each snapshot keeps (comma-separated); fewer is faster on a very large area.
     "GAP_SNAPSHOT_METHODS": "count,share,2sfca,e2sfca",
+    # Personal data (webmap.privacy): submitters' and reporters' details are erased after this many months.
+    "PERSONAL_DATA_RETENTION_MONTHS": 12,
+    # The privacy notice: who controls the data (empty: AREA_NAME) and where to write about it.
+    "PRIVACY_CONTROLLER": "",
+    "PRIVACY_CONTACT": "",
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
+    # X-Forwarded-For is trusted so rate limits count visitors, not the proxy. 0: none.
+    "TRUSTED_PROXIES": 0,
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT", "FOLLOWUP_RETENTION_MONTHS"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
+         "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
+         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS"}
 
 

@@ -81,6 +81,8 @@ class Asset(db.Model):
     ward_code: Mapped[Optional[str]] = mapped_column(ForeignKey("wards.code"), index=True)
     website: Mapped[Optional[str]] = mapped_column(String(300))
     phone: Mapped[Optional[str]] = mapped_column(String(40))
+    # Public contact email: shown on the listing, and asked to re-check it when it turns stale.
+    email: Mapped[Optional[str]] = mapped_column(String(200))
     opening_times: Mapped[Optional[str]] = mapped_column(Text)
     accessibility: Mapped[Optional[str]] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(50), default="resident")
@@ -91,6 +93,11 @@ class Asset(db.Model):
     submitter_email: Mapped[Optional[str]] = mapped_column(String(200))
     submitter_phone: Mapped[Optional[str]] = mapped_column(String(40))
     submitter_ip: Mapped[Optional[str]] = mapped_column(String(64))
+    # The submitter agreed to hear by email whether their place was approved.
+    submitter_wants_updates: Mapped[bool] = mapped_column(default=False, server_default="0")
+    recheck_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # The listing's contact asked not to get re-check emails.
+    recheck_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -189,6 +196,10 @@ class User(db.Model):
     # A moderator may use "Import data" only when an admin has allowed it (admins always may).
     can_import: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Moderators get the hourly digest of new submissions unless they turn it off.
+    wants_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # Part of every session cookie; raising it (accounts.end_all_sessions) ends all of this user's sessions.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditEvent(db.Model):
@@ -367,3 +378,18 @@ class ImportJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins for one (email, address or known device) pair, which slow that pair down.
+
+    The key is a hash, so the table holds neither the email typed nor the address it came from.
+    """
+
+    __tablename__ = "sign_in_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # No attempt for this pair is checked before this time.
+    wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)

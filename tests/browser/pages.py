@@ -45,6 +45,8 @@ PAGES = [
     Page("/imports/", "imports", needs_login=True),
     Page("/imports/new", "imports-choose", needs_login=True),
     Page("/imports/new?kind=places", "imports-upload", needs_login=True),
+    Page("/privacy", "privacy-notice"),
+    Page("/privacy/requests", "privacy-requests", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from flask import Flask, current_app
+from flask_login import current_user
 
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
@@ -18,11 +19,17 @@ PUBLIC_LINKS = [
     ("partners.search", "Find partners"),
     ("feedback.area", "You said, we did"),
 ]
+# Shown to admins only, before "Sign out".
+ADMIN_LINKS = [
+    ("staff.users", "Staff accounts"),
+    ("staff.audit_log", "Audit log"),
+]
 STAFF_LINKS = [
     ("moderation.queue", "Moderation"),
     ("moderation.stale", "Needs checking"),
     ("feedback.new_response", "Record a response"),
     ("imports.index", "Import data"),
+    ("privacy.requests", "Personal data"),
     ("auth.logout", "Sign out"),
 ]
 
@@ -42,4 +49,6 @@ def register_blueprints(app: Flask) -> None:
 def _staff_links() -> list[tuple[str, str]]:
     from ..imports.views import may_import
 
-    return [(e, label) for e, label in _available(STAFF_LINKS) if e != "imports.index" or may_import()]
+    admin = getattr(current_user, "role", None) == "admin"
+    links = STAFF_LINKS[:-1] + (ADMIN_LINKS if admin else []) + STAFF_LINKS[-1:]
+    return [(e, label) for e, label in _available(links) if e != "imports.index" or may_import()]

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from .. import store
@@ -63,6 +63,9 @@ class AssetDetailsForm(FlaskForm):
                                       URL(message="Enter a web address like https://www.example.org"), http_only])
     phone = StringField("Phone number", filters=[strip], render_kw={"inputmode": "tel"},
                         validators=[Optional(), PHONE])
+    email = EmailField("Public email address", filters=[strip], render_kw={"spellcheck": "false"},
+                       validators=[Optional(), max_length(200, "The email address"),
+                                   Email("Enter an email address like info@example.org")])
     accessibility = TextAreaField("Accessibility", filters=[strip], validators=[Optional(), max_length(1000, "Accessibility notes")])
 
     def __init__(self, *args, **kwargs) -> None:
@@ -157,6 +160,11 @@ class SubmissionForm(AssetDetailsForm):
                                              Email("Enter an email address like name@example.com")])
     submitter_phone = StringField("Your phone number (optional)", filters=[strip], render_kw={"autocomplete": "tel"},
                                   validators=[Optional(), PHONE])
+    submitter_wants_updates = BooleanField("Email me when a moderator has reviewed my place")
+
+    def validate_submitter_wants_updates(self, field) -> None:
+        if field.data and not self.submitter_email.data:
+            raise ValidationError("Enter your email address, or untick the box about emails")
     # Hidden from people by CSS; bots that fill in every box fill this one too.
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 

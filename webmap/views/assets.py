@@ -56,18 +56,19 @@ def new():
     form = SubmissionForm()
     if request.method == "POST" and form.nickname.data:
         # Only bots fill in the hidden box: answer as if it worked, and save nothing.
-        current_app.logger.info("Honeypot submission ignored from %s", request.remote_addr)
+        current_app.logger.info("Honeypot submission ignored")  # no IP address: logs keep no personal data
         return redirect(url_for("assets.thanks"))
     if form.validate_on_submit():
         where = form.located
         asset = Asset(name=form.name.data, kind=form.kind.data, description=form.description.data or None,
                       address=form.address.data or None, postcode=form.postcode.data or None,
-                      website=form.website.data or None, phone=form.phone.data or None,
+                      website=form.website.data or None, phone=form.phone.data or None, email=form.email.data or None,
                       opening_times=form.opening_times.data or None, accessibility=form.accessibility.data or None,
                       lon=where.lon, lat=where.lat, geom=shapely.Point(where.lon, where.lat),
                       ward_code=where.ward.code, source="resident", status="pending",
                       submitter_name=form.submitter_name.data or None, submitter_email=form.submitter_email.data or None,
-                      submitter_phone=form.submitter_phone.data or None, submitter_ip=request.remote_addr)
+                      submitter_phone=form.submitter_phone.data or None, submitter_ip=request.remote_addr,
+                      submitter_wants_updates=bool(form.submitter_wants_updates.data and form.submitter_email.data))
         asset.categories = [db.session.get(Category, c) for c in dict.fromkeys(form.categories.data)]
         db.session.add(asset)
         db.session.flush()

@@ -7,8 +7,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import authenticate
-from ..auth_user import StaffUser
+from ..accounts import authenticate, end_all_sessions
+from ..auth_user import StaffUser, start_session
+from ..db import db
+from ..hardening import throttle
+from ..hardening.redirects import safe_next
 from ..security import limiter
 
 bp = Blueprint("auth", __name__)
@@ -19,13 +22,6 @@ class LoginForm(FlaskForm):
                        render_kw={"autocomplete": "username", "spellcheck": "false"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=500)],
                              render_kw={"autocomplete": "current-password"})
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return a same-site path to go to after signing in, or None for anything else."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def staff_home() -> str:
@@ -46,19 +42,38 @@ def login():
         return redirect(staff_home())
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.email.data, form.password.data)
+        result = authenticate(form.email.data, form.password.data, address=request.remote_addr,
+                              device_cookie=request.cookies.get(throttle.DEVICE_COOKIE))
         if result.user is not None:
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
-            return redirect(next_url or staff_home())
+            start_session()
+            response = redirect(next_url or staff_home())
+            _set_device_cookie(response, result.device_cookie)
+            return response
         form.password.errors = [result.message]
+        if result.wait_seconds:
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(result.wait_seconds)}
     return render_template("auth/login.html", form=form)
+
+
+def _set_device_cookie(response, value: str | None) -> None:
+    """Remember that this browser signed in to this account, so others' failures never slow it down."""
+    if value:
+        config = current_app.config
+        response.set_cookie(throttle.DEVICE_COOKIE, value, max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+                            httponly=True, secure=bool(config["SESSION_COOKIE_SECURE"]), samesite="Lax",
+                            path=url_for("auth.login"))
 
 
 @bp.post("/logout")
 def logout():
-    """Sign the staff member out (a POST with a CSRF token, so no other site can do it)."""
+    """Sign the staff member out everywhere (a POST with a CSRF token, so no other site can do it)."""
+    if current_user.is_authenticated:
+        # Ending only this cookie would leave a copy of it (or another device's) still signed in.
+        end_all_sessions(current_user.user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")

@@ -92,7 +92,7 @@ def edit(asset_id: int):
     if form.validate_on_submit():
         where = form.located
         values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
-                                                       "phone", "opening_times", "accessibility")}
+                                                       "phone", "email", "opening_times", "accessibility")}
         values.update(lon=where.lon, lat=where.lat, ward_code=where.ward.code)
         if (where.lon, where.lat) != (asset.lon, asset.lat):
             values["geom"] = shapely.Point(where.lon, where.lat)

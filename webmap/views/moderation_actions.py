@@ -7,9 +7,10 @@ from flask_login import current_user
 from .. import moderation
 from ..db import db
 from ..feedback.snapshots import after_change
+from ..hardening.redirects import safe_next
 from ..models import Asset, ChangeRequest
 from ..moderation import ModerationError
-from .auth import safe_next
+from ..notify.outcomes import tell_submitter
 from .moderation import bp
 
 
@@ -42,6 +43,7 @@ def approve(asset_id: int):
     asset = asset_or_404(asset_id)
     moderation.approve(asset)
     answer = done(f"Approved {asset.name}. It is now on the map.")
+    tell_submitter(asset)  # after the commit: a mail server that is down must not undo the approval
     after_change("approval")
     return answer
 
@@ -50,8 +52,11 @@ def approve(asset_id: int):
 def reject(asset_id: int):
     """Reject a pending place, with a reason kept in the audit trail."""
     asset = asset_or_404(asset_id)
-    moderation.reject(asset, request.form.get("reason", ""))
-    return done(f"Rejected {asset.name}.")
+    reason = request.form.get("reason", "")
+    moderation.reject(asset, reason)
+    response = done(f"Rejected {asset.name}.")
+    tell_submitter(asset, reason.strip())
+    return response
 
 
 @bp.post("/assets/<int:asset_id>/archive")
@@ -93,11 +98,12 @@ def bulk_approve():
     ids = selected_ids()
     if not ids:
         raise ModerationError("Tick at least one place to approve.")
-    approved = 0
-    for asset in db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id):
+    approved = list(db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id))
+    for asset in approved:
         moderation.approve(asset)
-        approved += 1
-    answer = done(f"Approved {approved} place{'s' if approved != 1 else ''}.")
+    answer = done(f"Approved {len(approved)} place{'s' if len(approved) != 1 else ''}.")
+    for asset in approved:
+        tell_submitter(asset)
     after_change("approval")
     return answer
 

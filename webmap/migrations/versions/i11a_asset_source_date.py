@@ -7,13 +7,13 @@ last_verified_at is only set by a person. Imported rows that no person has check
 import-day "check" they were given.
 
 Revision ID: i11a
-Revises: 0003
+Revises: i16a
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i11a'
-down_revision = '0003'
+down_revision = 'i16a'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,83 @@
+"""No published secret key: each install makes its own, keeps it, and an explicit key still wins."""
+from __future__ import annotations
+
+import stat
+import time
+
+import pytest
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+
+from tests.conftest import BASE_CONFIG, make_staff
+from webmap import create_app
+from webmap.auth_user import LAST_SEEN, SIGNED_IN_AT
+from webmap.db import db
+
+OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
+
+
+def forged_cookie(secret: str, user_id: int) -> str:
+    """Sign a Flask-Login session for `user_id` with `secret`, as an attacker who read the source would."""
+    forger = Flask("forger")
+    forger.secret_key = secret
+    serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
+    now = int(time.time())
+    # The session as webmap.auth_user expects it: "<user id>.<session version>" and fresh sign-in times.
+    return serializer.dumps({"_user_id": f"{user_id}.0", "_fresh": True, "_id": "x", SIGNED_IN_AT: now, LAST_SEEN: now})
+
+
+MADE = []
+
+
+@pytest.fixture(autouse=True)
+def _close_engines():
+    yield
+    while MADE:
+        with MADE.pop().app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def fresh_install(database_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("WEBMAP_SECRET_KEY", raising=False)
+    config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
+    app = create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    MADE.append(app)
+    return app
+
+
+def test_a_fresh_install_makes_a_random_key_and_keeps_it(database_url, tmp_path, monkeypatch):
+    first = fresh_install(database_url, tmp_path, monkeypatch)
+    key_file = tmp_path / "instance" / "secret_key"
+    key = first.config["SECRET_KEY"]
+    assert key == key_file.read_text().strip()
+    assert len(key) >= 64 and key != OLD_PUBLISHED_DEFAULT
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600  # only the app's own user can read it
+    assert fresh_install(database_url, tmp_path, monkeypatch).config["SECRET_KEY"] == key  # kept across restarts
+    other = fresh_install(database_url, tmp_path / "elsewhere", monkeypatch)
+    assert other.config["SECRET_KEY"] != key  # every install its own
+
+
+def test_an_explicit_key_wins(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("WEBMAP_SECRET_KEY", "from-the-environment-" + "x" * 20)
+    config = {k: v for k, v in BASE_CONFIG.items() if k != "SECRET_KEY"}
+    app = create_app({**config, "DATABASE_URL": database_url}, instance_path=str(tmp_path / "instance"))
+    MADE.append(app)
+    assert app.config["SECRET_KEY"] == "from-the-environment-" + "x" * 20
+    assert not (tmp_path / "instance" / "secret_key").exists()
+
+
+def test_a_cookie_signed_with_the_old_default_key_does_not_open_moderation(sample_app, database_url, tmp_path,
+                                                                           monkeypatch):
+    user_id = make_staff(sample_app)
+    app = fresh_install(database_url, tmp_path, monkeypatch)
+    client = app.test_client()
+
+    client.set_cookie("session", forged_cookie(OLD_PUBLISHED_DEFAULT, user_id))
+    response = client.get("/moderate")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+    # The same forgery with the install's real key does open it: the check above is about the key.
+    client.set_cookie("session", forged_cookie(app.config["SECRET_KEY"], user_id))
+    assert client.get("/moderate").status_code == 200
