@@ -43,6 +43,13 @@ def init_app(app: Flask) -> None:
             description = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
         return _respond(error.code or 500, description)
 
+    from .hardening.inputs import InputRejected
+
+    @app.errorhandler(InputRejected)
+    def _input_rejected(error: InputRejected):
+        db.session.rollback()
+        return _respond(400, str(error))
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         db.session.rollback()

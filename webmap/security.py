@@ -5,7 +5,7 @@ from functools import wraps
 from typing import Callable
 from urllib.parse import urlsplit
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -50,6 +50,17 @@ def _tile_origin(tiles_url: str) -> str:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
+    from .hardening.inputs import DatabaseIdConverter, query_string_problem
+
+    # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
+    app.url_map.converters["int"] = DatabaseIdConverter
+
+    @app.before_request
+    def _refuse_bad_query_strings():
+        problem = query_string_problem(request.args.items(multi=True))
+        if problem:
+            abort(400, problem)
+
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

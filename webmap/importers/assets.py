@@ -14,7 +14,7 @@ from ..geo import BNG, WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category, Postcode, utcnow
 from ..store import wards_frame
 from .common import (ImportFailed, ImportReport, Problem, find_column, is_vector, progress, read_table, read_vector,
-                     require_column, row_number, text)
+                     record_problems, require_column, row_number, text)
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -192,7 +192,8 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
     now = utcnow()
     seen: set[str] = set()
-    for _, row in progress(list(frame.iterrows()), "Importing assets"):
+    problems: list[Problem] = []
+    for index, row in progress(list(frame.iterrows()), "Importing assets"):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
         cats = row["_categories"]
         name = values["name"] or f"Unnamed {categories[cats[0]].label.lower()}"
@@ -209,7 +210,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
             report.imported += 1
         else:
             report.updated += 1
-        asset.name = name[:200]
+        asset.name = name
         asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
@@ -219,4 +220,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         asset.ward_code = row["_ward"]
         asset.categories = [categories[c] for c in cats]
         asset.last_verified_at = now
+        problems += record_problems(asset, report.file, row_number(index))
+    if problems:
+        raise ImportFailed(problems)
     db.session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import store
 from ..db import db
 from ..geo import normalise_postcode, valid_lon_lat
+from ..hardening.inputs import text_problem
 from ..models import AuditEvent, Need, Ward
 from ..security import limiter
 
@@ -103,6 +104,8 @@ def new():
         comment = request.form.get("comment", "").strip()
         if len(comment) > COMMENT_LIMIT:
             errors["comment"] = f"Keep your comment to {COMMENT_LIMIT} characters or fewer (it has {len(comment)})."
+        elif problem := text_problem(comment):
+            errors["comment"] = f"Your comment {problem}."
         if not errors:
             needs = [Need(ward_code=code, category_id=c, count=1.0, comment=comment or None, source="web form",
                           lon=lon, lat=lat) for c in chosen]
