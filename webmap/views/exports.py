@@ -11,7 +11,8 @@ bp = Blueprint("exports", __name__, url_prefix="/export")
 def _download(fmt: str, bom: bool = False) -> Response:
     extension, mimetype = FORMATS[fmt]
     body = export_bytes(fmt, assets_export_frame(), bom=bom)
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Flask would add a second "; charset=utf-8" to text/csv.
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="assets{extension}"'
     return response
 
