@@ -24,8 +24,12 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
-    # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
+    # The one production switch: set WEBMAP_HTTPS=1 wherever the site runs on HTTPS. It makes every cookie
+    # Secure and sends Strict-Transport-Security. (SECURE_COOKIES=1, the older name, does the same.)
+    "HTTPS": False,
     "SECURE_COOKIES": False,
+    # How many reverse proxies (nginx, a load balancer) stand in front of the app; 0 = none.
+    "TRUSTED_PROXIES": 0,
     # A staff session ends after this many minutes without a request, and after SESSION_MAX_HOURS in any case.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
@@ -44,8 +48,8 @@ DEFAULTS: dict[str, object] = {
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
-         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
-_BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
+         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "TRUSTED_PROXIES"}
+_BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS", "HTTPS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:

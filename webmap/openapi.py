@@ -163,7 +163,7 @@ def build_spec(server_url: str | None = None, title: str = "Community Asset Map"
         "components": {"parameters": copy.deepcopy(PARAMETERS), "schemas": copy.deepcopy(SCHEMAS)},
     }
     if server_url:
-        spec["servers"] = [{"url": server_url.rstrip("/")}]
+        spec["servers"] = [{"url": server_url.rstrip("/") or "/"}]
     return spec
 
 
