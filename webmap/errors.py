@@ -41,7 +41,10 @@ def init_app(app: Flask) -> None:
         description = error.description if error.code not in (404, 500) else None
         if error.code == 400 and "CSRF" in (error.description or ""):
             description = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
-        return _respond(error.code or 500, description)
+        body, code = _respond(error.code or 500, description)
+        # Keep the exception's own headers (a 405's Allow, a 429's Retry-After), but not its content type.
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return body, code, extra
 
     from .hardening.inputs import InputRejected
 

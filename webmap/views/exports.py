@@ -1,7 +1,7 @@
 """Downloads for GIS officers and spreadsheets: approved assets as CSV, GeoJSON, GeoPackage."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from ..exports import FORMATS, assets_export_frame, export_bytes
 
@@ -20,7 +20,10 @@ def _download(fmt: str, bom: bool = False) -> Response:
 @bp.get("/assets.csv")
 def assets_csv():
     """Download approved assets as CSV (?bom=1 adds a byte-order mark for Excel)."""
-    return _download("csv", bom=request.args.get("bom", "").lower() in ("1", "true", "yes"))
+    bom = request.args.get("bom", "")
+    if bom not in ("", "0", "1"):
+        abort(400, "bom: give 1 to add a byte-order mark, or 0 (or nothing) for none.")
+    return _download("csv", bom=bom == "1")
 
 
 @bp.get("/assets.geojson")
