@@ -43,6 +43,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run_all.py
+	$(BIN)/python scripts/api_contract.py  # schemathesis --checks all, 200 cases per operation
 
 sample: install
 	$(BIN)/python scripts/make_sample_area.py

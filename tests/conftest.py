@@ -145,8 +145,36 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--disable-quic"],
         )
+        _collect_csp_violations(browser)
         yield browser
         browser.close()
+
+
+CSP_VIOLATIONS: list[str] = []
+
+
+def _collect_csp_violations(browser) -> None:
+    """Make every browser context report Content-Security-Policy violations into CSP_VIOLATIONS."""
+    new_context = browser.new_context
+
+    def reporting_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("console", lambda message: CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
+                   if "Content Security Policy" in message.text else None)
+        return context
+
+    browser.new_context = reporting_context
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    """Fail any browser test during which a page broke its Content-Security-Policy (e.g. a script without the nonce)."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    before = len(CSP_VIOLATIONS)
+    yield
+    assert CSP_VIOLATIONS[before:] == [], "Content-Security-Policy violations"
 
 
 @pytest.fixture

@@ -15,8 +15,6 @@ from .models import ROLES, AuditEvent, User
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-
-
 WRONG_DETAILS = "The email address or password is not right."
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from .cli_opendata import OPEN_DATA_COMMANDS
 from .db import MIGRATIONS_DIR, db
+from .hardening.inputs import InputRejected
 from .importers import ImportFailed, ImportReport
 from .imports.cli import imports_group
 from .models import AuditEvent, DataSource, Ward
@@ -30,6 +31,9 @@ def transaction(dry_run: bool = False) -> Iterator[None]:
     except ImportFailed as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from exc
+    except InputRejected as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Nothing was imported: {exc}") from exc
     except BaseException:
         db.session.rollback()
         raise

@@ -25,7 +25,9 @@ DEFAULTS: dict[str, object] = {
     "LOGIN_RATE_LIMIT": "30 per 10 minutes",
     "PAGE_SIZE": 50,
     "DATA_DIR": str(REPO_ROOT / "data"),
-    # Send the session cookie over HTTPS only: set WEBMAP_SECURE_COOKIES=1 wherever the site runs on HTTPS.
+    # The one production switch: set WEBMAP_HTTPS=1 wherever the site runs on HTTPS. It makes every cookie
+    # Secure and sends Strict-Transport-Security. (SECURE_COOKIES=1, the older name, does the same.)
+    "HTTPS": False,
     "SECURE_COOKIES": False,
     # Browser imports: keep uploaded files after their import (default: deleted once imported).
     "KEEP_UPLOADS": False,
@@ -67,7 +69,7 @@ DEFAULTS: dict[str, object] = {
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
          "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
          "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
-_BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS"}
+_BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}
 
 
 def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:

@@ -44,7 +44,17 @@ def init_app(app: Flask) -> None:
                            "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved.")
         if error.code == 400 and "CSRF" in (error.description or ""):
             description = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
-        return _respond(error.code or 500, description)
+        body, code = _respond(error.code or 500, description)
+        # Keep the exception's own headers (a 405's Allow, a 429's Retry-After), but not its content type.
+        extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return body, code, extra
+
+    from .hardening.inputs import InputRejected
+
+    @app.errorhandler(InputRejected)
+    def _input_rejected(error: InputRejected):
+        db.session.rollback()
+        return _respond(400, str(error))
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -16,6 +16,7 @@ import shapely
 from sqlalchemy import select
 
 from .db import db
+from .hardening.csvsafe import neutralise_frame
 from .models import Asset
 
 WGS84 = "EPSG:4326"
@@ -58,8 +59,9 @@ def assets_export_frame(assets: list[Asset] | None = None) -> gpd.GeoDataFrame:
 
 
 def csv_bytes(frame: gpd.GeoDataFrame, bom: bool = False) -> bytes:
-    """Return the table as CSV; with bom=True, UTF-8 with a byte-order mark so Excel reads accents."""
-    text = pd.DataFrame(frame.drop(columns="geometry")).to_csv(index=False, lineterminator="\r\n")
+    """Return the table as CSV, formula-like cells made text; with bom=True, UTF-8 with a byte-order mark for Excel."""
+    table = neutralise_frame(pd.DataFrame(frame.drop(columns="geometry")))
+    text = table.to_csv(index=False, lineterminator="\r\n")
     return text.encode("utf-8-sig" if bom else "utf-8")
 
 

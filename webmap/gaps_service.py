@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, store
+from .hardening.csvsafe import neutralise_frame
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
 OVERALL = "all"
@@ -153,7 +154,7 @@ def write_table(table: gpd.GeoDataFrame, path: str | Path, fmt: str | None = Non
     """Write the gap table with every column: CSV (no geometry), GeoJSON, or a GeoPackage layer "gaps"."""
     fmt = fmt or format_of(str(path))
     if fmt == "csv":
-        pd.DataFrame(table.drop(columns=table.geometry.name)).to_csv(path, index=False)
+        neutralise_frame(pd.DataFrame(table.drop(columns=table.geometry.name))).to_csv(path, index=False)
     elif fmt == "geojson":
         Path(path).write_text(table.to_json(drop_id=True, na="null"), encoding="utf-8")
     elif fmt == "gpkg":

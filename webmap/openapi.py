@@ -77,7 +77,8 @@ PATHS: dict[str, dict] = {
                       {"200": _answer("HTML page.", "text/html", {"type": "string"})}, tags=["about"]),
     "/export/assets.csv": _get(
         "Download approved assets as CSV (public fields, lon/lat columns).",
-        {"200": _answer("CSV file.", "text/csv", {"type": "string"})},
+        {"200": _answer("CSV file.", "text/csv", {"type": "string"}),
+         "400": _answer("bom is not 0 or 1 (an HTML page saying so).", "text/html", {"type": "string"})},
         [_param("bom", "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters.",
                 {"type": "string", "enum": ["0", "1"]})], ["exports"]),
     "/export/assets.geojson": _get("Download approved assets as GeoJSON.",
@@ -114,10 +115,27 @@ PATHS: dict[str, dict] = {
                                       [_ref("id")], ["Open Referral UK"]),
 }
 
+# Every free-text parameter follows the app's input rules (webmap/hardening/inputs.py): no control
+# characters, at most 2,000 characters; anything else is answered 400 before any route runs.
+TEXT_RULES = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$", "maxLength": 2000}
+
+
+def _text_rules(spec: dict) -> None:
+    """Add the input rules to every string parameter that has no enum of its own."""
+    operations = [op for item in spec["paths"].values() for op in item.values()]
+    parameters = [*spec["components"]["parameters"].values(),
+                  *(p for op in operations for p in op.get("parameters", []) if "$ref" not in p)]
+    for parameter in parameters:
+        schema = parameter["schema"]
+        if schema.get("type") == "string" and "enum" not in schema:
+            for key, value in TEXT_RULES.items():
+                schema.setdefault(key, value)
+
+
 PARAMETERS = {
     "id": _param("id", "The item's id (a UUID).", {"type": "string"}, where="path", required=True),
     "search": _param("search", "Text to find in names and descriptions.", {"type": "string"}),
-    "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1}),
+    "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
     "per_page": _param("per_page", "Items per page (1 to 1000; default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}),
     "taxonomy_term_id": _param("taxonomy_term_id", "Only services with this taxonomy term (see /oruk/taxonomy_terms).",
                                {"type": "string"}),
@@ -162,8 +180,9 @@ def build_spec(server_url: str | None = None, title: str = "Community Asset Map"
         "paths": copy.deepcopy(PATHS),
         "components": {"parameters": copy.deepcopy(PARAMETERS), "schemas": copy.deepcopy(SCHEMAS)},
     }
+    _text_rules(spec)
     if server_url:
-        spec["servers"] = [{"url": server_url.rstrip("/")}]
+        spec["servers"] = [{"url": server_url.rstrip("/") or "/"}]
     return spec
 
 

@@ -1,11 +1,10 @@
-"""CSRF, login sessions, rate limits and security headers in one place."""
+"""CSRF, login sessions, rate limits, cookie settings and security headers (hardening.headers) in one place."""
 from __future__ import annotations
 
 from functools import wraps
 from typing import Callable
-from urllib.parse import urlsplit
 
-from flask import Flask, abort
+from flask import Flask, abort, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -40,44 +39,44 @@ def role_required(*roles: str) -> Callable:
     return decorator
 
 
-def _tile_origin(tiles_url: str) -> str:
-    parts = urlsplit(tiles_url or "")
-    if not parts.scheme or not parts.netloc:
-        return ""
-    host = parts.netloc.replace("{s}.", "*.")
-    return f"{parts.scheme}://{host}"
-
-
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
+    from .hardening.inputs import DatabaseIdConverter, query_string_problem
+
+    # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
+    app.url_map.converters["int"] = DatabaseIdConverter
+
+    @app.before_request
+    def _refuse_bad_query_strings():
+        problem = query_string_problem(request.args.items(multi=True))
+        if problem:
+            abort(400, problem)
+
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     limiter.init_app(app)
     # Flask's defaults already hold these keys (SameSite None, Secure False), so setdefault would not
-    # change them: set them outright. Secure needs HTTPS, hence the SECURE_COOKIES setting.
+    # change them: set them outright. HTTPS (or the older SECURE_COOKIES) makes every cookie Secure.
+    app.config["HTTPS"] = bool(app.config.get("HTTPS") or app.config.get("SECURE_COOKIES"))
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     if not app.config.get("SESSION_COOKIE_SAMESITE"):
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    if app.config.get("SECURE_COOKIES"):
+    if app.config["HTTPS"]:
         app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["PREFERRED_URL_SCHEME"] = "https"
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
+    if int(app.config.get("TRUSTED_PROXIES") or 0) > 0:
+        # Behind N reverse proxies, read the client's address and scheme from their X-Forwarded-* headers
+        # (sign-in throttling and rate limits are per address; without this every visitor is the proxy).
+        from werkzeug.middleware.proxy_fix import ProxyFix
 
-    tiles = _tile_origin(app.config.get("TILES_URL") or "")
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    @app.after_request
-    def _headers(response):
-        # Folium writes its map set-up as inline scripts, hence 'unsafe-inline' for scripts;
-        # everything else (Leaflet, our CSS) comes from this server only, never a CDN.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: {tiles}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
-        )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        return response
+    from .hardening import headers
+
+    headers.init_app(app)

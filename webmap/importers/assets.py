@@ -14,8 +14,8 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category
 from ..store import wards_frame
-from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress,
-                     read_table, read_vector, require_column, settle_rows, text)
+from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector,
+                     progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text)
 from .dates import parse_date, parse_date_option
 from .locate import locate_rows
 
@@ -249,7 +249,8 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
     seen: set[str] = set()
-    for _, row in progress(list(frame.iterrows()), "Importing assets"):
+    problems: list[Problem] = []
+    for index, row in progress(list(frame.iterrows()), "Importing assets"):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
         cats = row["_categories"]
         name = values["name"] or f"Unnamed {categories[cats[0]].label.lower()}"
@@ -266,7 +267,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
             report.imported += 1
         else:
             report.updated += 1
-        asset.name = name[:200]
+        asset.name = name
         asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
@@ -279,4 +280,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         asset.ward_code = row["_ward"]
         asset.categories = [categories[c] for c in cats]
         asset.source_date = row["_source_date"] if isinstance(row["_source_date"], str) else None
+        problems += record_problems(asset, report.file, row_number(index))
+    if problems:
+        raise ImportFailed(problems)
     db.session.flush()

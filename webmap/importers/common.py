@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import re
 import sys
 from collections import Counter
@@ -296,6 +297,38 @@ def open_text(path: str | Path, encoding: str = "utf-8-sig", errors: str = "repl
     return open(path, encoding=encoding, errors=errors, newline="")
 
 
+MAX_JSON_DEPTH = 64
+
+
+def read_json(path: str | Path, what: str = "valid JSON") -> object:
+    """Read a JSON file; fail naming it when it is not JSON, not UTF-8, or nested deeper than any real feed."""
+    p = check_exists(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"is not {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})")) from exc
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(Problem(p.name, None, None, "is not UTF-8 text")) from exc
+    except RecursionError as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep")) from exc
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep"))
+    return data
+
+
+def json_depth(data: object) -> int:
+    """Return how deeply lists and objects nest in parsed JSON (without recursion, so any depth is safe)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in value if isinstance(item, (dict, list)))
+    return deepest
+
+
 def is_vector(path: str | Path) -> bool:
     """Say whether the file is a GIS vector file rather than a table."""
     return Path(path).suffix.lower() in VECTOR_SUFFIXES
@@ -413,6 +446,13 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
         yield item
         if done % every == 0 or done == total:
             listener(label, done, total)
+
+
+def record_problems(record, file: str, row: int | None) -> list[Problem]:
+    """Return the input-rule problems (length, control characters) of a record about to be saved, naming its row."""
+    from ..hardening.inputs import object_problems
+
+    return [Problem(file, row, field, reason) for field, reason in object_problems(record)]
 
 
 def row_number(index: int) -> int:

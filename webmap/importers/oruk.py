@@ -23,7 +23,7 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from ..models import Asset, Category, utcnow
 from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress
+from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
 
 SOURCE = "oruk"
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
@@ -63,13 +63,7 @@ def import_oruk(path: str | Path, category_map: dict[str, str] | None = None, de
 
 
 def _read_json(path: str | Path) -> Any:
-    p = check_exists(path)
-    try:
-        return json.loads(p.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as exc:
-        raise ImportFailed(Problem(p.name, None, None, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})")) from exc
-    except UnicodeDecodeError as exc:
-        raise ImportFailed(Problem(p.name, None, None, "is not UTF-8 text")) from exc
+    return read_json(path)
 
 
 def _is_page(data: Any) -> bool:

@@ -22,7 +22,7 @@ from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from ..models import ASSET_KINDS, Asset, Category, utcnow
 from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress
+from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -72,10 +72,7 @@ def read_elements(path: str | Path, table: dict[tuple[str, str], list[str]]) -> 
     announce_read(p)
     if p.name.lower().endswith(".pbf"):
         return _read_pbf(p, table)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ImportFailed(Problem(p.name, None, None, f"is neither an .osm.pbf file nor valid JSON ({exc})")) from exc
+    data = read_json(p, what="an .osm.pbf file nor valid JSON")
     if isinstance(data, dict) and isinstance(data.get("elements"), list):
         return _read_overpass(data["elements"], p.name)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
@@ -125,6 +122,8 @@ def _read_overpass(items: list, file: str) -> list[Element]:
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not item.get("tags"):
             continue  # untagged nodes are only the corners of ways
+        if not isinstance(item["tags"], dict):
+            raise ImportFailed(Problem(file, None, f"elements[{i}].tags", "must be an object of key: value tags"))
         kind, oid = item.get("type"), item.get("id")
         if not isinstance(oid, int):
             raise ImportFailed(Problem(file, None, f"elements[{i}].id", f"'{oid}' is not an OSM id"))
@@ -146,6 +145,8 @@ def _read_geojson(features: list, file: str) -> list[Element]:
     for i, feature in enumerate(features):
         if not isinstance(feature, dict):
             continue
+        if not isinstance(feature.get("properties") or {}, dict):
+            raise ImportFailed(Problem(file, None, f"features[{i}].properties", "must be an object of key: value tags"))
         props = dict(feature.get("properties") or {})
         ident = feature.get("id") or props.get("@id") or props.get("id")
         if "/" not in str(ident) and props.get("type") in ("node", "way", "relation"):

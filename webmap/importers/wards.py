@@ -10,8 +10,8 @@ from sqlalchemy import select
 from ..db import db
 from ..geo import WGS84, to_multipolygon
 from ..models import Ward
-from .common import (ImportReport, Problem, find_column, geometry_problems, progress, read_vector, require_column, row_number,
-                     settle_rows, text)
+from .common import (ImportFailed, ImportReport, Problem, find_column, geometry_problems, progress, read_vector,
+                     record_problems, require_column, row_number, settle_rows, text)
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]
@@ -50,7 +50,8 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
     frame = frame.to_crs(WGS84)
 
     existing = {w.code: w for w in db.session.scalars(select(Ward))}
-    for _, row in progress(list(frame.iterrows()), "Importing wards"):
+    problems: list[Problem] = []
+    for index, row in progress(list(frame.iterrows()), "Importing wards"):
         code = text(row[code_col])
         ward = existing.get(code)
         if ward is None:
@@ -68,6 +69,9 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
             ward.deprivation = float(row[dep_col])
         ward.geom = to_multipolygon(shapely.set_precision(row.geometry, 1e-7))
         ward.source = file
+        problems += record_problems(ward, file, row_number(index))
+    if problems:
+        raise ImportFailed(problems)
     db.session.flush()
     if pop_col:
         report.notes.append(f"population read from column '{pop_col}'")

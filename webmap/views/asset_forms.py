@@ -5,12 +5,12 @@ import math
 import re
 from dataclasses import dataclass
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from .. import store
 from ..geo import normalise_postcode
+from ..hardening.inputs import SafeForm
 from ..models import ASSET_KINDS, CHANGE_KINDS, Ward
 
 KIND_LABELS = {"group": "A group or club", "business": "A local business", "venue": "A venue or building",
@@ -44,7 +44,7 @@ def max_length(n: int, what: str) -> Length:
     return Length(max=n, message=f"{what} must be {n} characters or fewer")
 
 
-class AssetDetailsForm(FlaskForm):
+class AssetDetailsForm(SafeForm):
     """The details of an asset: what residents type in and moderators edit."""
 
     name = StringField("Name of the place", filters=[strip],
@@ -169,7 +169,7 @@ class SubmissionForm(AssetDetailsForm):
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
-class ChangeReportForm(FlaskForm):
+class ChangeReportForm(SafeForm):
     """Someone telling us a listed place has changed or closed."""
 
     kind = RadioField("What has changed?", validate_choice=False)

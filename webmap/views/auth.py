@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
@@ -11,13 +10,14 @@ from ..accounts import authenticate, end_all_sessions
 from ..auth_user import StaffUser, start_session
 from ..db import db
 from ..hardening import throttle
+from ..hardening.inputs import SafeForm
 from ..hardening.redirects import safe_next
 from ..security import limiter
 
 bp = Blueprint("auth", __name__)
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=200)],
                        render_kw={"autocomplete": "username", "spellcheck": "false"})
     password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=500)],

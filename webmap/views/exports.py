@@ -1,7 +1,7 @@
 """Downloads for GIS officers and spreadsheets: approved assets as CSV, GeoJSON, GeoPackage."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from ..exports import FORMATS, assets_export_frame, export_bytes
 
@@ -11,7 +11,8 @@ bp = Blueprint("exports", __name__, url_prefix="/export")
 def _download(fmt: str, bom: bool = False) -> Response:
     extension, mimetype = FORMATS[fmt]
     body = export_bytes(fmt, assets_export_frame(), bom=bom)
-    response = Response(body, mimetype=mimetype)
+    # content_type, not mimetype: Flask would add a second "; charset=utf-8" to text/csv.
+    response = Response(body, content_type=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="assets{extension}"'
     return response
 
@@ -19,7 +20,10 @@ def _download(fmt: str, bom: bool = False) -> Response:
 @bp.get("/assets.csv")
 def assets_csv():
     """Download approved assets as CSV (?bom=1 adds a byte-order mark for Excel)."""
-    return _download("csv", bom=request.args.get("bom", "").lower() in ("1", "true", "yes"))
+    bom = request.args.get("bom", "")
+    if bom not in ("", "0", "1"):
+        abort(400, "bom: give 1 to add a byte-order mark, or 0 (or nothing) for none.")
+    return _download("csv", bom=bom == "1")
 
 
 @bp.get("/assets.geojson")

@@ -11,6 +11,7 @@ from ..db import db
 from ..feedback import followups
 from ..feedback.snapshots import after_change
 from ..geo import normalise_postcode, valid_lon_lat
+from ..hardening.inputs import text_problem
 from ..models import AuditEvent, Need, Ward
 from ..security import limiter
 
@@ -105,6 +106,8 @@ def new():
         comment = request.form.get("comment", "").strip()
         if len(comment) > COMMENT_LIMIT:
             errors["comment"] = f"Keep your comment to {COMMENT_LIMIT} characters or fewer (it has {len(comment)})."
+        elif problem := text_problem(comment):
+            errors["comment"] = f"Your comment {problem}."
         email = request.form.get("email", "").strip()
         if email and not followups.looks_like_email(email):
             errors["email"] = "Enter an email address like name@example.com, or leave it empty."
