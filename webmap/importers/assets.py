@@ -235,7 +235,7 @@ def _source_id(row, id_col: str | None, name: str) -> str:
     """Return the row's own id, or a stable one made from its name and place."""
     own = text(row[id_col]) if id_col else None
     if own:
-        return own[:100]
+        return own
     digest = hashlib.sha1(f"{name}|{row.geometry.x:.5f}|{row.geometry.y:.5f}".encode()).hexdigest()
     return f"h-{digest[:16]}"
 
@@ -271,10 +271,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
-        asset.address = asset.address[:300] if asset.address else None
-        asset.website = asset.website[:300] if asset.website else None
-        asset.phone = asset.phone[:40] if asset.phone else None
-        asset.postcode = normalise_postcode(values["postcode"]) or (values["postcode"] or "")[:10] or None
+        asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
         asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
         asset.geom = row.geometry
         asset.ward_code = row["_ward"]
