@@ -230,9 +230,8 @@ def gaps_command(category, method, distance, deprivation_weight, out) -> None:
     unknown = int(table["population"].isna().sum())
     click.echo(f"Wrote {len(table)} wards to {out} ({fmt}; {query.category}, {query.method}, {query.distance:g} m)."
                + (f" {unknown} ward{' has' if unknown == 1 else 's have'} no population figure." if unknown else ""))
-    top = table.dropna(subset=["rank"]).head(3)
-    for row in top.itertuples():
-        click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
+    for line in gaps_service.summary_lines(table) + gaps_service.caveats(query, table):
+        click.echo(line)
 
 
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,

@@ -17,6 +17,7 @@ import pandas as pd
 from . import analysis, store
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
+FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
 OVERALL = "all"
 METHOD_LABELS = {
     "share": "Share within walking distance",
@@ -107,13 +108,34 @@ def gap_frame(query: GapQuery) -> gpd.GeoDataFrame:
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
-    """Return this ward's row of the gap table for every category (one row per category)."""
+    """Return this ward's row of the gap table for every category (one row per category), in one pass."""
     wards, assets, needs, population = _inputs()
-    rows = []
-    for category in store.category_labels():
-        table = analysis.gap_table(wards, assets, needs, category, method, distance, population)
-        rows.append(table[table["ward_code"] == code].drop(columns="geometry"))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=analysis.GAP_COLUMNS)
+    categories = list(store.category_labels())
+    return analysis.category_gaps(wards, assets, needs, categories, method, distance, population, ward_codes=[code])
+
+
+def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
+    """Plain-English warnings the page and the CLI both give about what the figures rest on."""
+    notes = []
+    if query.deprivation_weight and not table["deprivation"].notna().any():
+        notes.append("Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
+                     "Import a ward table with an IMD decile column (flask import-population) to use it.")
+    few = int((table["few_responses"] & table["population"].notna()).sum())
+    if few and table["need_count"].sum() > 0:
+        notes.append(f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
+                     "(marked \"few responses\"): those figures are pulled toward the area rate and could change a lot "
+                     "with a few more answers.")
+    return notes
+
+
+def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
+    """The top rows of a ranked gap table as CLI lines: rank, ward, unmet need, responses and flag."""
+    lines = []
+    for row in table.dropna(subset=["rank"]).head(top).itertuples():
+        flag = "; few responses" if row.few_responses else ""
+        lines.append(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
+                     f"({row.responses:,.0f} responses{flag})")
+    return lines
 
 
 def neighbours(wards: gpd.GeoDataFrame, code: str, tolerance_m: float = 1.0) -> gpd.GeoDataFrame:
