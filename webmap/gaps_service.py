@@ -88,6 +88,21 @@ def _wards() -> gpd.GeoDataFrame:
     return wards
 
 
+def wards_with_population() -> gpd.GeoDataFrame:
+    """Return the stored wards with ``population`` (and ``population_method``) by the one documented rule.
+
+    With small-area points loaded, a ward's population is the sum of the points inside it (what the
+    gap analysis uses); otherwise the imported ward figure. Every page, export and API shows this.
+    """
+    wards = store.wards_frame()
+    if wards.empty:
+        return wards.assign(population_method=pd.Series(dtype=object))
+    figures = analysis.ward_population(wards, store.population_points())
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards
+
+
 def _assets() -> gpd.GeoDataFrame:
     """Return approved assets, one row per (asset, category); assets without a category dropped."""
     assets = store.assets_frame(explode=True)

@@ -5,7 +5,7 @@ from .classify import Classification, classify
 from .crs import align_crs, metric_crs, to_metric
 from .gaps import FEW_RESPONSES, GAP_COLUMNS, METHODS, category_gaps, deprivation_factor, gap_table, overall_gaps
 from .smoothing import Smoothed, empirical_bayes
-from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points
+from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
 
 __all__ = [
     "FCAResult",
@@ -30,4 +30,5 @@ __all__ = [
     "share_within",
     "to_metric",
     "two_step_fca",
+    "ward_population",
 ]

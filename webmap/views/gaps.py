@@ -222,7 +222,7 @@ def export():
 @bp.get("/wards/<code>")
 def ward(code: str):
     """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
-    wards = store.wards_frame()
+    wards = gaps_service.wards_with_population()
     found = wards[wards["code"] == code]
     if found.empty:
         abort(404)
