@@ -119,7 +119,8 @@ def import_assets_command(path, category_col, source, category_map, add_categori
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
-        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs)
+        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs,
+                             edge_m=float(current_app.config["ACCESS_DISTANCE_M"]))
 
     run_import("import-assets", dry_run, work, attribution)
 
