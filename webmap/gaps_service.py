@@ -124,14 +124,30 @@ def gap_frame(query: GapQuery) -> gpd.GeoDataFrame:
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
     """Return this ward's row of the gap table for every category (one row per category), in one pass."""
+    return ward_profile(code, method, distance)[1]
+
+
+def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Return (all wards with the one population rule applied, this ward's gap row for every category).
+
+    Reads the inputs once and computes every category in one pass over them.
+    """
     wards, assets, needs, population = _inputs()
     categories = list(store.category_labels())
-    return analysis.category_gaps(wards, assets, needs, categories, method, distance, population, ward_codes=[code])
+    rows = analysis.category_gaps(wards, assets, needs, categories, method, distance, population, ward_codes=[code])
+    figures = analysis.ward_population(wards, population)
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards, rows
 
 
 def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
     """Plain-English warnings the page and the CLI both give about what the figures rest on."""
     notes = []
+    if table["population"].isna().all():
+        notes.append("No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
+                     "Import population first: flask import-population with a ward table, or small areas with "
+                     "a lookup (see docs/importing.md).")
     if query.deprivation_weight and not table["deprivation"].notna().any():
         notes.append("Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
                      "Import a ward table with an IMD decile column (flask import-population) to use it.")

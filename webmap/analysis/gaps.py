@@ -113,13 +113,22 @@ def category_gaps(
     if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
         raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, list(categories))
+    codes = ctx.wards["code"].astype(str).to_numpy()
+    keep = np.ones(len(codes), dtype=bool) if ward_codes is None else np.isin(codes, list(ward_codes))
+    kept_wards = ctx.wards[keep]
     frames = []
     for category in categories:
-        table = _finish(_category_table(ctx, category), ctx).drop(columns="geometry")
-        frames.append(table if ward_codes is None else table[table["ward_code"].isin(ward_codes)])
+        # The costly per-ward count of nearby places is only worked out for the wards asked for.
+        table = _category_table(ctx, category, detail=False)
+        table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
+        table = table[keep].copy()
+        chosen = ctx.assets[ctx.assets["category"] == category].drop_duplicates("asset_id")
+        table["assets_within_distance"] = _assets_within(kept_wards, chosen, ctx.distance)
+        frames.append(table)
     if not frames:
         return pd.DataFrame(columns=GAP_COLUMNS)
-    return pd.concat(frames, ignore_index=True)
+    out = pd.concat(frames, ignore_index=True)
+    return out[[c for c in GAP_COLUMNS if c in out.columns]]
 
 
 def overall_gaps(
@@ -322,7 +331,8 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
     factor = deprivation_factor(deprivation) if ctx.deprivation_weight else np.ones(len(wards))
     unmet = 1.0 - norm
     gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
-    if smoothed.area_rate == 0:
+    anyone_asked = bool(need.sum() > 0)
+    if not anyone_asked:
         gap = np.zeros(len(wards))  # nobody anywhere asked: no gap, even where the population is unknown
 
     return pd.DataFrame(
@@ -352,7 +362,7 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
             "unmet_residents": gap * pop / 1000.0,
             "method": ctx.method,
             "distance_m": ctx.distance,
-            "note": _notes(pop, need, smoothed.area_rate > 0),
+            "note": _notes(pop, need, anyone_asked),
         }
     )
 

@@ -189,7 +189,7 @@ def _notices(query, table, labels) -> list[str]:
         notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
     notes += gaps_service.caveats(query, table)
     unknown = table["population"].isna().sum()
-    if unknown:
+    if unknown and unknown < len(table):
         notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
                      f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed.")
     return notes
@@ -222,22 +222,24 @@ def export():
 @bp.get("/wards/<code>")
 def ward(code: str):
     """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
-    wards = gaps_service.wards_with_population()
-    found = wards[wards["code"] == code]
-    if found.empty:
-        abort(404)
-    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
-    info = found.drop(columns="geometry").iloc[0].to_dict()
     try:
         query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
                                          current_app.config["ACCESS_DISTANCE_M"])
     except ValueError as exc:
         abort(400, str(exc))
+    if not store.ward_exists(code):
+        abort(404)
+    wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
+    found = wards[wards["code"] == code]
+    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
+    info = found.drop(columns="geometry").iloc[0].to_dict()
     labels = store.category_labels()
 
     assets = store.assets_frame()
     assets = assets[assets["ward_code"] == code].sort_values("name")
     assets["ward_name"] = info["name"]
+    # Places imported without an address must show nothing, not "nan".
+    assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")
     by_category: dict[str, list] = {}
     for row in assets.itertuples():
         for cat in (row.categories or "").split(";"):
@@ -245,11 +247,10 @@ def ward(code: str):
                 by_category.setdefault(cat, []).append(row)
     asset_groups = [(cid, label, by_category[cid]) for cid, label in labels.items() if cid in by_category]
 
-    needs = store.needs_frame()
-    needs = needs[needs["ward_code"] == code]
-    need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.sort_values("count", ascending=False).itertuples()]
+    # What residents asked for: the need counts the gap rows were made from (no second read of the needs).
+    asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
+    need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
 
-    gaps = gaps_service.ward_gaps(code, query.method, query.distance)
     gaps["label"] = gaps["category"].map(labels)
     # What residents here asked for comes first, biggest unmet need first; then the rest.
     gaps["asked"] = gaps["need_count"] > 0
