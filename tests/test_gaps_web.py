@@ -311,3 +311,59 @@ def test_no_wards_yet(app):
     html = client.get("/gaps").get_data(as_text=True)
     assert "There are no wards yet" in html
     assert client.get("/gaps/export?format=csv").status_code == 404
+
+
+# ---------------------------------------------------------------- honest legends
+def _legend(html: str) -> tuple[str, list[tuple[str, str, int]]]:
+    legend = html.split('class="legend"')[1].split("</figure>")[0]
+    caption = re.sub(r"<[^>]+>", "", legend.split("<figcaption")[1].split("</figcaption>")[0].split(">", 1)[1]).strip()
+    entries = [(c, label, int(n)) for c, label, n in re.findall(
+        r'background: (#[0-9a-f]{6})"></span><span>([^<]+) \((\d+) wards?\)</span>', legend)]
+    return caption, entries
+
+
+@pytest.mark.parametrize("query", ["category=youth", "category=gp_practice&method=count", "", "category=library"])
+def test_legend_counts_are_the_true_counts_and_ties_are_said(sample_app, query):
+    html = sample_app.test_client().get(f"/gaps?{query}").get_data(as_text=True)
+    caption, entries = _legend(html)
+    fills = re.findall(r'"fill": "(#[0-9a-f]{6})"', html)
+    assert len(fills) == 16
+    # Each legend row's number is how many wards the map really fills with its colour.
+    assert [n for _, _, n in entries] == [fills.count(c) for c, _, _ in entries]
+    assert all(re.search(r"\d", label) for _, label, _ in entries)  # numbers in every row, not colour alone
+    counts = [n for _, _, n in entries]
+    if len(counts) > 1 and max(counts) - min(counts) > 1:
+        assert "cannot be of equal size" in caption
+    assert "about equal size" not in caption and "0 classes" not in caption
+
+
+def test_legend_when_every_ward_ties(sample_app):
+    html = sample_app.test_client().get("/gaps?category=faith").get_data(as_text=True)
+    caption, entries = _legend(html)
+    assert "every ward with a figure has the same value, so there is one class" in caption
+    assert entries == [(entries[0][0], "0.00", 16)]
+
+
+@pytest.mark.parametrize("counts, said", [
+    ([22, 1, 1, 1, 1], "cannot be of equal size"),
+    ([4, 3, 3, 3, 3], "in 5 classes by quantiles."),
+    ([16], "the same value, so there is one class"),
+    ([], "no ward has a figure to shade"),
+])
+def test_legend_caption_says_when_ties_make_classes_unequal(counts, said):
+    from webmap.maps.choropleth import LegendEntry
+    from webmap.views.gaps import legend_caption
+
+    entries = [LegendEntry(f"#00000{i}", f"{i}", n) for i, n in enumerate(counts)]
+    entries.append(LegendEntry("#bdbdbd", "not computed (population unknown)", 3))  # the grey class never counts
+    caption = legend_caption(entries)
+    assert said in caption and "about equal size" not in caption
+    assert ("cannot be of equal size" in caption) == (said == "cannot be of equal size")
+
+
+def test_legend_edges_never_read_the_same(sample_app):
+    html = sample_app.test_client().get("/gaps?category=library").get_data(as_text=True)
+    _, entries = _legend(html)
+    labels = [label for _, label, _ in entries]
+    assert len(set(labels)) == len(labels)
+    assert not any(re.fullmatch(r"more than ([\d.,]+) up to \1", label) for label in labels)

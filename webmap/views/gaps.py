@@ -139,7 +139,7 @@ def index():
     bins, classes = classify(values, k=CLASSES, scheme="quantiles")
     colours = palette(len(bins))
     fill = classes.map(lambda c: NO_DATA if c is pd.NA else colours[int(c)]).astype(object)
-    entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
     deciles = bool(table["deprivation"].notna().any())
     context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
 
@@ -158,6 +158,15 @@ def index():
     return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
                            legend_caption=legend_caption(entries), notices=notices, population_note=method_note,
                            no_data=NO_DATA, **context)
+
+
+def edge_format(bins, values):
+    """Return a formatter with just enough decimals (2 to 6) that no two class edges read the same."""
+    edges = [float(values.min())] + [float(b) for b in bins] if values.notna().any() else []
+    for places in range(2, 7):
+        if len({f"{e:,.{places}f}" for e in edges}) == len(set(edges)):
+            break
+    return lambda v: "not computed" if _missing(v) else f"{v:,.{places}f}"
 
 
 def legend_caption(entries) -> str:
