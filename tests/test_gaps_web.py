@@ -102,6 +102,8 @@ def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_ap
     assert rows[0][4] == f"{top['population']:,.0f}" and rows[0][3].startswith(f"{top['responses']:,.0f}")
     flagged = expected[expected["few_responses"]]["ward_name"]
     assert {r[1] for r in rows if r[3].endswith("few responses")} == set(flagged)
+    tips = re.findall(r'"t_responses": "([^"]+)"', html)
+    assert sum(t.endswith("(few responses)") for t in tips) == len(flagged) > 0
     assert re.search(r'<th scope="col" class="num" aria-sort="ascending">\s*<a[^>]*>Rank', html)
 
 

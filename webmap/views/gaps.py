@@ -147,6 +147,8 @@ def index():
     tooltip_cols = [c for c in columns if c[0] not in ("ward_name",)]
     for col, _, fmt in tooltip_cols:
         shown[f"t_{col}"] = table[col].map(fmt)
+    # The flag travels with the count on the map too, in words.
+    shown["t_responses"] = shown["t_responses"].where(~table["few_responses"], shown["t_responses"] + " (few responses)")
     shown = simplify_for_display(shown)
     m = new_map(shown.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
