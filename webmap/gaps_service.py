@@ -2,6 +2,18 @@
 
 This is the only module that feeds database rows to the analysis package; views and CLI
 commands call it and never pass frames to webmap.analysis themselves.
+
+Entry points (for pages, the CLI, and anything that stores gap tables or snapshots):
+
+* ``check_query(...) -> GapQuery``       validate a category/method/distance/deprivation choice
+* ``gap_frame(query)``                   the ranked gap table for one category or "all" (every input a column;
+                                         ranking figure ``gap_score`` = unmet need per 1,000, with ``responses``
+                                         and ``few_responses`` on every row; see docs/gap-analysis.md)
+* ``ward_profile(code, method, distance)`` all wards with the one population rule, and one ward's row
+                                         for every category, computed in one pass
+* ``wards_with_population()``            the stored wards with the population every page shows
+* ``caveats(query, table)``, ``summary_lines(table)``  the warnings and top rows the page and CLI print
+* ``write_table`` / ``export_bytes``     CSV, GeoJSON or GeoPackage with every column
 """
 from __future__ import annotations
 
