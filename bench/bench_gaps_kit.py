@@ -53,6 +53,29 @@ def main() -> int:
                        ("/gaps?category=gp_practice", "/gaps?category=gp_practice"),
                        ("/gaps/export?format=csv (all needs)", "/gaps/export?format=csv")]:
         print(f"{label:55s} {best(client, url) * 1000:8.0f} ms (best of 5)")
+    # The same ward's rows the old way (one whole-area gap_table per category) against the one pass.
+    from webmap import analysis, gaps_service, store
+
+    with app.app_context():
+        wards, assets, needs, points = gaps_service._inputs()
+        categories = list(store.category_labels())
+
+        def per_category():
+            for category in categories:
+                table = analysis.gap_table(wards, assets, needs, category, "share", 800.0, points)
+                table[table["ward_code"] == "E05014646"]
+
+        def one_pass():
+            analysis.category_gaps(wards, assets, needs, categories, "share", 800.0, points, ward_codes=["E05014646"])
+
+        for label, fn in [("analysis: one gap_table per category (before)", per_category),
+                          ("analysis: category_gaps, one pass (ward profile)", one_pass)]:
+            times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                fn()
+                times.append(time.perf_counter() - start)
+            print(f"{label:55s} {min(times) * 1000:8.0f} ms (best of 3)")
     return 0
 
 
