@@ -8,8 +8,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import select
 
+from ..analysis.crs import to_metric
 from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category
@@ -39,8 +41,11 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
                   kind: str | None = None, status: str = "approved", crs: str | None = None, *,
                   category: str | None = None, register: str | None = None, detect_register: bool = True,
                   source_date: str | date | None = None, skip_bad_rows: bool = False,
-                  rejects_path: str | Path | None = None) -> ImportReport:
+                  rejects_path: str | Path | None = None, edge_m: float = 800.0) -> ImportReport:
     """Read assets, check their categories and places, and insert or update them.
+
+    A place outside every ward but within *edge_m* metres of one is kept "outside the area"
+    (no ward): it gives access to residents near the edge but is no ward's own place.
 
     `register` names a published layout (data/registers/NAME.toml); without it a CSV whose
     header matches one is read with that layout, and the report says so. `category` gives
@@ -105,13 +110,19 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     frame = frame.assign(_categories=categories)
     if len(frame) >= PROGRESS_THRESHOLD:
         step(f"Finding the ward of {len(frame):,} places...")
-    frame["_ward"] = assign_wards(frame.geometry, wards_frame())
+    wards = wards_frame()
+    frame["_ward"] = assign_wards(frame.geometry, wards)
     outside = frame["_ward"].isna()
-    if outside.any():
-        report.skip("the point is outside every ward", int(outside.sum()))
-        rows = ", ".join(str(r) for r in frame.loc[outside, "_row"].head(10))
-        report.notes.append(f"rows outside every ward: {rows}{' ...' if outside.sum() > 10 else ''}")
-    frame = frame[~outside]
+    near = outside & _within(frame.geometry, wards, edge_m)
+    far = outside & ~near
+    if near.any():
+        report.notes.append(f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
+                            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own")
+    if far.any():
+        report.skip(f"the point is more than {edge_m:,.0f} m outside every ward", int(far.sum()))
+        rows = ", ".join(str(r) for r in frame.loc[far, "_row"].head(10))
+        report.notes.append(f"rows outside every ward: {rows}{' ...' if far.sum() > 10 else ''}")
+    frame = frame[~far]
     no_category = frame["_categories"].map(len) == 0
     if no_category.any():
         report.skip("no category given", int(no_category.sum()))
@@ -119,6 +130,19 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     _write(frame, columns, source, kind, status, report)
     return report
+
+
+def _within(points: gpd.GeoSeries, wards: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
+    """Say for each point whether it lies within *distance_m* metres of any ward (in British National Grid)."""
+    if len(points) == 0 or len(wards) == 0 or distance_m <= 0:
+        return pd.Series(False, index=points.index)
+    metric_wards = to_metric(wards)  # British National Grid in GB, else the local UTM zone
+    metric = gpd.GeoSeries(points.to_numpy(), crs=points.crs).to_crs(metric_wards.crs)
+    tree = shapely.STRtree(np.asarray(metric_wards.geometry.values))
+    hits, _ = tree.query(np.asarray(metric.values), predicate="dwithin", distance=distance_m)
+    near = np.zeros(len(points), dtype=bool)
+    near[hits] = True
+    return pd.Series(near, index=points.index)
 
 
 def _known_category(category: str, file: str) -> str:

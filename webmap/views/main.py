@@ -55,7 +55,7 @@ def index():
     fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
                            labels=labels, category=category, categories=categories, ward_rows=ward_rows,
-                           fictional=fictional, layers=layers)
+                           fictional=fictional, layers=layers, outside_count=int(assets["ward_code"].isna().sum()))
 
 
 @bp.get("/about")
