@@ -37,10 +37,18 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM_NAME": "",
     # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Groups running their own listing (webmap/groups): link lifetimes, sessions, moderation and relay limits.
+    "GROUP_CLAIM_LINK_HOURS": 72,
+    "GROUP_SIGNIN_LINK_MINUTES": 30,
+    "GROUP_SESSION_HOURS": 12,
+    # A manager moving the pin further than this (metres) goes to moderation; nearer publishes at once.
+    "GROUP_PIN_MOVE_M": 150,
+    "GROUP_CONTACT_RATE_LIMIT": "5 per hour",
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
+         "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

@@ -90,6 +90,8 @@ class Asset(db.Model):
     submitter_email: Mapped[Optional[str]] = mapped_column(String(200))
     submitter_phone: Mapped[Optional[str]] = mapped_column(String(40))
     submitter_ip: Mapped[Optional[str]] = mapped_column(String(64))
+    # The group's own email, for claim links and relayed messages: private, never shown (webmap/groups).
+    contact_email: Mapped[Optional[str]] = mapped_column(String(200))
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -218,3 +220,6 @@ class ChangeRequest(db.Model):
     resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
 
     asset: Mapped[Asset] = relationship(lazy="joined")
+
+
+from .groups import models as _group_models  # noqa: E402,F401  (managers, sign-in links, offers and needs)
