@@ -31,5 +31,6 @@ def register_blueprints(app: Flask) -> None:
     for name in MODULES:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
+    app.register_blueprint(import_module("webmap.groups.views").bp)  # groups run their own listing
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
     app.jinja_env.globals["staff_links"] = lambda: _available(STAFF_LINKS)
