@@ -40,7 +40,7 @@ class Listing:
 
 def name_key(name: str | None) -> str:
     """Return a name folded for comparison: case, "&"/"and", punctuation and spacing ignored."""
-    text = (name or "").casefold().replace("&", " and ")
+    text = (name if isinstance(name, str) else "").casefold().replace("&", " and ")
     text = re.sub(r"[^\w]+", " ", text)
     text = re.sub(r"^the ", "", text.strip())
     return re.sub(r"\s+", " ", text)
