@@ -366,8 +366,10 @@ class _Categories:
         return self.known[cid]
 
     def resolve(self, service: dict) -> list[Category]:
+        # Offers and needs (link_type "offers"/"needs", see webmap/oruk.py) are not categories.
         terms = [a["taxonomy_term"] for a in service.get("attributes") or []
-                 if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)]
+                 if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)
+                 and a.get("link_type") not in ("offers", "needs")]
         out: list[Category] = []
         for term in terms:
             category = self._lookup(term) or (self._added(term) if self.add else None)

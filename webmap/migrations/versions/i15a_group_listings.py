@@ -13,6 +13,48 @@ branch_labels = None
 depends_on = None
 
 
+OLD_VIEW = """
+CREATE VIEW public_assets AS
+SELECT a.id,
+       a.name,
+       (SELECT string_agg(ac.category_id, ';' ORDER BY ac.category_id)
+          FROM asset_categories ac WHERE ac.asset_id = a.id) AS categories,
+       a.kind, a.description, a.address, a.postcode, a.ward_code, w.name AS ward_name,
+       a.website, a.phone, a.opening_times, a.accessibility, a.source,
+       a.last_verified_at::date AS last_verified,
+       a.lon, a.lat, a.geom
+  FROM assets a
+  LEFT JOIN wards w ON w.code = a.ward_code
+ WHERE a.status = 'approved'
+"""
+
+# The GIS layer gains what each group offers and needs (vocabulary ids joined by ';', and free text),
+# in the same columns as the exports (webmap/exports.py EXPORT_COLUMNS). contact_email stays out.
+VIEW = """
+CREATE VIEW public_assets AS
+SELECT a.id,
+       a.name,
+       (SELECT string_agg(ac.category_id, ';' ORDER BY ac.category_id)
+          FROM asset_categories ac WHERE ac.asset_id = a.id) AS categories,
+       a.kind, a.description, a.address, a.postcode, a.ward_code, w.name AS ward_name,
+       a.website, a.phone, a.opening_times, a.accessibility,
+       (SELECT string_agg(x.item, ';' ORDER BY x.id) FROM listing_exchanges x
+         WHERE x.asset_id = a.id AND x.direction = 'offers' AND x.item IS NOT NULL) AS offers,
+       (SELECT min(x.detail) FROM listing_exchanges x
+         WHERE x.asset_id = a.id AND x.direction = 'offers' AND x.item IS NULL) AS offers_other,
+       (SELECT string_agg(x.item, ';' ORDER BY x.id) FROM listing_exchanges x
+         WHERE x.asset_id = a.id AND x.direction = 'needs' AND x.item IS NOT NULL) AS needs,
+       (SELECT min(x.detail) FROM listing_exchanges x
+         WHERE x.asset_id = a.id AND x.direction = 'needs' AND x.item IS NULL) AS needs_other,
+       a.source,
+       a.last_verified_at::date AS last_verified,
+       a.lon, a.lat, a.geom
+  FROM assets a
+  LEFT JOIN wards w ON w.code = a.ward_code
+ WHERE a.status = 'approved'
+"""
+
+
 def upgrade():
     with op.batch_alter_table('assets', schema=None) as batch_op:
         # The group's own email: claim links and relayed messages go there; never shown on a page.
@@ -63,8 +105,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_listing_exchanges_asset_id'), ['asset_id'], unique=False)
         batch_op.create_index('ix_listing_exchanges_item', ['direction', 'item'], unique=False)
 
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP VIEW IF EXISTS public_assets')
+        op.execute(VIEW)
+
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP VIEW IF EXISTS public_assets')
+        op.execute(OLD_VIEW)
     with op.batch_alter_table('listing_exchanges', schema=None) as batch_op:
         batch_op.drop_index('ix_listing_exchanges_item')
         batch_op.drop_index(batch_op.f('ix_listing_exchanges_asset_id'))
