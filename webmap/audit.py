@@ -13,7 +13,8 @@ from .models import Asset, AuditEvent
 # What the trail keeps of an asset. The submitter's private details are left out on purpose:
 # the trail is shown on pages, and staff can see those fields on the record itself.
 SNAPSHOT_FIELDS = ("name", "description", "kind", "address", "postcode", "ward_code", "website", "phone",
-                   "opening_times", "accessibility", "status", "lon", "lat", "merged_into_id", "last_verified_at")
+                   "opening_times", "accessibility", "status", "lon", "lat", "merged_into_id", "last_verified_at",
+                   "contact_email")
 
 
 def snapshot(asset: Asset) -> dict[str, Any]:

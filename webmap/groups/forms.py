@@ -66,6 +66,14 @@ class ManagerEditForm(AssetDetailsForm):
     """A manager's edit of their listing: the public fields, with the pin."""
 
 
+class StaffListingForm(AssetDetailsForm):
+    """A moderator's edit of a listing, with the group's own (private) email."""
+
+    contact_email = EmailField("The group's own email address (private)", filters=[strip],
+                               render_kw={"spellcheck": "false"},
+                               validators=[Optional(), max_length(200, "The email address"), EMAIL])
+
+
 class ContactForm(FlaskForm):
     """A message to a group, relayed by email so nobody's address is shown."""
 

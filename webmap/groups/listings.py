@@ -1,6 +1,7 @@
 """What managers do to their listings: who manages what, edits, offers and needs; all audited."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -22,6 +23,14 @@ CLAIM_KIND = "claim"
 def normalise_email(email: str | None) -> str:
     """Return an email address trimmed and in lower case, the form managers are stored under."""
     return (email or "").strip().lower()
+
+
+def clean_email(value: str | None) -> str | None:
+    """Return a group's email from imported data in lower case, or None when it is not one address."""
+    value = normalise_email(value).removeprefix("mailto:")
+    if re.fullmatch(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", value) and len(value) <= 200:
+        return value
+    return None
 
 
 def manager_actor(email: str) -> str:

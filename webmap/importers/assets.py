@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..db import db
 from ..geo import BNG, WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category, Postcode, utcnow
+from ..groups.listings import clean_email
 from ..store import wards_frame
 from .common import (ImportFailed, ImportReport, Problem, find_column, is_vector, progress, read_table, read_vector,
                      require_column, row_number, text)
@@ -26,6 +27,8 @@ FIELDS = {  # our field -> column names that commonly hold it
     "phone": ["phone", "telephone", "tel"],
     "opening_times": ["opening_times", "opening_hours", "hours"],
     "accessibility": ["accessibility", "accessibility_notes"],
+    # The group's own email: private, used for claim links and relayed messages (webmap/groups).
+    "contact_email": ["contact_email", "email", "e_mail"],
     "source_id": ["source_id", "asset_id", "source_record_id", "id", "urn", "organisation_data_service_code"],
 }
 LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
@@ -214,6 +217,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
         asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
+        asset.contact_email = clean_email(values["contact_email"]) or asset.contact_email
         asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
         asset.geom = row.geometry
         asset.ward_code = row["_ward"]
