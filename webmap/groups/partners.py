@@ -4,11 +4,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select
 
 from .. import store
-from ..complements import load_complements
-from ..models import Asset
+from ..complements import load_complements, partner_categories
+from ..models import Asset, asset_categories
 from ..nearby import find_nearby
 from .listings import exchanges_for
 from .matching import Listing, rank_partners
@@ -33,10 +33,21 @@ def listing_for(asset: Asset) -> Listing:
     return Listing(asset.id, asset.name, frozenset(asset.category_ids()), frozenset(ex.offers), frozenset(ex.needs))
 
 
+def _could_match(listing: Listing) -> list:
+    """Return a WHERE clause keeping only places that could be partners: a fitting category, or offers/needs."""
+    cats = partner_categories(listing.categories)
+    clauses = [select(asset_categories.c.asset_id).where(asset_categories.c.asset_id == Asset.id,
+                                                         asset_categories.c.category_id.in_(cats)).exists()]
+    if listing.offers or listing.needs:
+        clauses.append(exists(select(ListingExchange.id).where(ListingExchange.asset_id == Asset.id,
+                                                               ListingExchange.item.is_not(None))))
+    return [or_(*clauses)]
+
+
 def suggest(asset: Asset, radius_m: float) -> list[Suggestion]:
     """Return every partner of the asset within radius_m metres, best first, each with its reason."""
-    hits = find_nearby(asset.lon, asset.lat, radius_m)
     listing = listing_for(asset)
+    hits = find_nearby(asset.lon, asset.lat, radius_m, where=_could_match(listing))
     exchanges = exchanges_for([a.id for a, _ in hits])
     candidates = pd.DataFrame({
         "id": [a.id for a, _ in hits], "name": [a.name for a, _ in hits],

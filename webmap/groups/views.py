@@ -65,12 +65,6 @@ def can_contact(asset: Asset) -> bool:
     return bool(contact_addresses(asset))
 
 
-@bp.app_template_global()
-def signed_in_manager() -> str | None:
-    """Return the signed-in manager's email (for the page header), or None."""
-    return session.current_email()
-
-
 # --- claiming ---
 
 @bp.route("/assets/<int:asset_id>/claim", methods=["GET", "POST"])
