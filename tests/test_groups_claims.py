@@ -175,3 +175,25 @@ def test_claim_form_errors_name_the_field(mail_app):
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "There is a problem" in html
     assert "Enter your name" in html and "Enter an email address in the right form" in html
+
+
+def test_staff_see_managers_and_can_remove_one(mail_app, inbox):
+    [aid] = approved(mail_app, 1)
+    organiser = mail_app.test_client()
+    claim_by_link(mail_app, organiser, inbox, aid, GROUP, ORGANISER)
+    make_staff(mail_app)
+    staff = mail_app.test_client()
+    login(staff)
+    page = staff.get(f"/assets/{aid}").get_data(as_text=True)
+    assert ORGANISER in page and GROUP in page
+    with mail_app.app_context():
+        manager_id = db.session.scalars(select(ListingManager.id)).one()
+    path = f"/moderate/assets/{aid}/managers/{manager_id}/remove"
+    assert organiser.post(path, data={"csrf_token": csrf_token(organiser, "/groups/my")}).status_code == 302  # to login
+    assert managers(mail_app, aid) == [ORGANISER]
+    staff.post(path, data={"csrf_token": csrf_token(staff, f"/assets/{aid}")})
+    assert managers(mail_app, aid) == []
+    assert organiser.get(f"/groups/listings/{aid}/edit").status_code == 403  # at once, in the same session
+    with mail_app.app_context():
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "remove_manager")).one()
+        assert event.actor == "mod@example.gov.uk"

@@ -62,6 +62,11 @@ def open_link(page, inbox, address: str) -> None:
     page.goto(match.group(0))
 
 
+def accessible(page) -> None:
+    violations = axe_violations(page)
+    assert not violations, f"{page.url}: {describe(violations)}"
+
+
 def no_addresses(page) -> None:
     found = ADDRESS.findall(page.content())
     assert not found, f"{page.url} shows email addresses: {found}"
@@ -87,9 +92,11 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
     open_link(organiser, inbox, ORGANISER)
     organiser.get_by_role("button", name="Sign in").click()
     organiser.wait_for_url(re.compile(r"/groups/my$"))
+    accessible(organiser)
 
     # 2. Offers: kitchen; needs: volunteers.
     organiser.get_by_role("link", name=re.compile("What you offer and need")).click()
+    accessible(organiser)
     organiser.locator("#offers-fieldset").get_by_label("Kitchen").check()
     organiser.locator("#needs-fieldset").get_by_label("Volunteers").check()
     organiser.get_by_role("button", name="Save").click()
@@ -98,6 +105,7 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
 
     # 3. New opening times publish at once.
     organiser.goto(f"{url}/groups/listings/{pantry_id}/edit")
+    accessible(organiser)
     organiser.get_by_label("When it is open").fill("Tuesdays and Thursdays, 10am to 2pm")
     organiser.get_by_role("button", name="Save changes").click()
     assert "Published now: opening times." in organiser.content()
@@ -134,8 +142,7 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
     no_addresses(other)
     other.get_by_role("link", name=f"Contact {name}").click()
     no_addresses(other)
-    violations = axe_violations(other)
-    assert not violations, describe(violations)
+    accessible(other)
     other.get_by_label("Your name").fill("Sam from the other group")
     other.get_by_label("Your email address").fill(SENDER)
     other.get_by_label("Your message").fill("We have volunteers and need a kitchen. Shall we talk?")

@@ -82,7 +82,7 @@ def add_manager(asset: Asset, email: str, name: str | None, granted_by: str, who
     return manager
 
 
-def remove_manager(manager: ListingManager, who: str) -> None:
+def remove_manager(manager: ListingManager, who: str | None) -> None:
     """Stop someone managing a listing; the row is kept for the trail."""
     manager.active, manager.revoked_at = False, utcnow()
     audit.record("remove_manager", "asset", manager.asset_id, before={"manager_id": manager.id}, who=who,

@@ -6,11 +6,12 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from ..db import db
 from ..models import Asset
 from ..moderation import stale_cutoff
-from ..security import limiter
+from ..security import limiter, role_required
 from . import claims, session
 from .forms import ClaimForm, ConfirmForm, ContactForm, ExchangeForm, ManagerEditForm, SignInForm
-from .listings import (Exchange, confirm_still_correct, contact_addresses, exchanges_for,
+from .listings import (Exchange, active_managers, confirm_still_correct, remove_manager, contact_addresses, exchanges_for,
                        is_manager, managed_listings, manager_actor, manager_edit, set_exchange)
+from .models import ListingManager
 from .relay import relay_message
 from .tokens import LinkError, find
 from .vocabulary import items_by_id
@@ -226,6 +227,27 @@ def exchange(asset_id: int):
               "success")
         return redirect(url_for("assets.detail", asset_id=asset.id))
     return render_template("groups/exchange.html", form=form, asset=asset)
+
+
+@bp.app_template_global()
+def listing_managers(asset_id: int):
+    """Return a listing's current managers (for the staff part of its page)."""
+    return active_managers(asset_id)
+
+
+@bp.post("/moderate/assets/<int:asset_id>/managers/<int:manager_id>/remove")
+@role_required("moderator")
+def remove_manager_staff(asset_id: int, manager_id: int):
+    """Let a moderator stop someone managing a listing (the row is kept for the trail)."""
+    manager = db.session.get(ListingManager, manager_id)
+    if manager is None or manager.asset_id != asset_id or not manager.active:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400, "This form has expired. Please go back, reload the page and try again.")
+    remove_manager(manager, who=None)
+    db.session.commit()
+    flash("They no longer manage this listing.", "success")
+    return redirect(url_for("assets.detail", asset_id=asset_id))
 
 
 # --- contacting a group ---
