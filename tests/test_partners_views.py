@@ -168,14 +168,18 @@ def test_partners_for_an_asset_match_or_complement_its_categories(sample_app, cl
         asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)).first()
         wanted = set(partner_categories(asset.category_ids()))
         lon, lat, aid = asset.lon, asset.lat, asset.id
-        expected = {}
+        own = set(asset.category_ids())
+        expected, fit = {}, {}
         for other in db.session.scalars(select(Asset).where(Asset.status == "approved", Asset.id != aid)):
             d = GEOD.inv(lon, lat, other.lon, other.lat)[2]
             if d <= 2000 and wanted & set(other.category_ids()):
                 expected[other.id] = d
+                # With no offers or needs set, a complementary category ranks above the same one.
+                fit[other.id] = 2 if (wanted - own) & set(other.category_ids()) else 1
     assert wanted > set(asset.category_ids())  # complements widen the search
+    assert set(fit.values()) == {1, 2}, "the sample should exercise both kinds of category fit"
     html = client.get(f"/assets/{aid}/partners").get_data(as_text=True)
-    assert listed(html) == sorted(expected, key=lambda i: (expected[i], i))[:50]
+    assert listed(html) == sorted(expected, key=lambda i: (-fit[i], expected[i], i))[:50]
     assert aid not in listed(html)
     assert f"{len(expected)} partner" in html
     wider = client.get(f"/assets/{aid}/partners?radius=5000").get_data(as_text=True)

@@ -127,3 +127,51 @@ def test_submitter_details_never_appear_publicly(sample_app):
     # The response itself is public, on the ward's "You said, we did" page and its export.
     assert "Opened a pantry" in seen[f"/wards/{ward_code}/you-said-we-did"]
     assert "Opened a pantry" in seen[f"/wards/{ward_code}/you-said-we-did.csv"]
+
+
+GROUP_SECRETS = {"contact_email": "group-own-4410@example.org", "manager": "manager-4411@example.org",
+                 "claimant": "claimant-4412@example.org"}
+
+
+def crawl(app, urls: list[str], limit: int = 400) -> dict[str, str]:
+    """GET every URL, and the site's own links on them one step further; return {url: body}."""
+    client = app.test_client()
+    seen: dict[str, str] = {}
+    queue = list(dict.fromkeys(urls))
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        with client.get(url) as response:
+            body = response.get_data().decode("utf-8", errors="replace")
+        seen[url] = body
+        if url in urls:
+            for href in re.findall(r'href="(/[^"]*)"', body):
+                path = href.replace("&amp;", "&")
+                if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
+                    queue.append(path)
+    return seen
+
+
+def test_group_addresses_never_appear_publicly(sample_app):
+    """A group's own email, its managers' and claimants' addresses stay private (webmap/groups)."""
+    from webmap.groups.listings import Exchange, add_manager, set_exchange
+
+    with sample_app.app_context():
+        asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)).first()
+        asset.contact_email = GROUP_SECRETS["contact_email"]
+        add_manager(asset, GROUP_SECRETS["manager"], "Mo Manager", "claim link", who="test")
+        set_exchange(asset, Exchange(["kitchen"], ["volunteers"]), who="test")
+        db.session.add(ChangeRequest(asset_id=asset.id, kind="claim", status="open", note="Chair",
+                                     proposed={"manager_email": GROUP_SECRETS["claimant"], "manager_name": "C"}))
+        db.session.commit()
+        asset_id, ward_code = asset.id, asset.ward_code
+        pc = db.session.scalars(select(Postcode.postcode).order_by(Postcode.postcode)).first()
+    urls = public_get_urls(sample_app, asset_id, ward_code, pc)
+    urls += [f"/assets/{asset_id}/contact", f"/assets/{asset_id}/claim", "/export/assets.csv",
+             "/export/assets.geojson", "/oruk/services?per_page=1000"]
+    seen = crawl(sample_app, urls)
+    leaks = {url: s for url, body in seen.items() for s in GROUP_SECRETS.values() if s in body}
+    assert leaks == {}
+    assert "Kitchen" in seen[f"/assets/{asset_id}"] and f"/assets/{asset_id}/contact" in seen[f"/assets/{asset_id}"]
+    assert len(seen) > 20

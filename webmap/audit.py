@@ -13,7 +13,8 @@ from .models import Asset, AuditEvent
 # What the trail keeps of an asset. The submitter's private details are left out on purpose:
 # the trail is shown on pages, and staff can see those fields on the record itself.
 SNAPSHOT_FIELDS = ("name", "description", "kind", "address", "postcode", "ward_code", "website", "phone",
-                   "email", "opening_times", "accessibility", "status", "lon", "lat", "merged_into_id", "last_verified_at")
+                   "email", "opening_times", "accessibility", "status", "lon", "lat", "merged_into_id", "last_verified_at",
+                   "contact_email")
 
 
 def snapshot(asset: Asset) -> dict[str, Any]:
@@ -40,9 +41,12 @@ def actor() -> tuple[str, int | None]:
 
 
 def record(action: str, entity_type: str, entity_id: int | str, before: dict | None = None,
-           after: dict | None = None, note: str | None = None) -> AuditEvent:
-    """Add an audit event for the current actor to the session (committed with the change itself)."""
-    who, user_id = actor()
+           after: dict | None = None, note: str | None = None, who: str | None = None) -> AuditEvent:
+    """Add an audit event for the current actor (or `who`, e.g. a group's manager) to the session."""
+    if who is None:
+        who, user_id = actor()
+    else:
+        user_id = None
     event = AuditEvent(actor=who, user_id=user_id, action=action, entity_type=entity_type, entity_id=str(entity_id),
                        before=before, after=after, note=note)
     db.session.add(event)

@@ -63,12 +63,20 @@ DEFAULTS: dict[str, object] = {
     # How many reverse proxies (nginx, a load balancer) stand in front of the app: their
     # X-Forwarded-For is trusted so rate limits count visitors, not the proxy. 0: none.
     "TRUSTED_PROXIES": 0,
+    # Groups running their own listing (webmap/groups): link lifetimes, sessions, moderation and relay limits.
+    "GROUP_CLAIM_LINK_HOURS": 72,
+    "GROUP_SIGNIN_LINK_MINUTES": 30,
+    "GROUP_SESSION_HOURS": 12,
+    # A manager moving the pin further than this (metres) goes to moderation; nearer publishes at once.
+    "GROUP_PIN_MOVE_M": 150,
+    "GROUP_CONTACT_RATE_LIMIT": "5 per hour",
 }
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
          "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
-         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS"}
+         "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
+         "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}
 
 

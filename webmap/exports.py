@@ -23,7 +23,8 @@ WGS84 = "EPSG:4326"
 LAYER = "assets"
 # The only fields an export may carry, in this order (no submitter_* field, ever).
 EXPORT_COLUMNS = ["id", "name", "categories", "kind", "description", "address", "postcode", "ward_code", "ward_name",
-                  "website", "phone", "opening_times", "accessibility", "source", "last_verified", "source_date", "lon", "lat"]
+                  "website", "phone", "opening_times", "accessibility", "offers", "offers_other", "needs", "needs_other",
+                  "source", "last_verified", "source_date", "lon", "lat"]
 FORMATS = {  # format -> (file extension, media type)
     "csv": (".csv", "text/csv; charset=utf-8"),
     "geojson": (".geojson", "application/geo+json"),
@@ -37,17 +38,29 @@ def approved_assets() -> list[Asset]:
     return list(db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)))
 
 
-def public_row(asset: Asset) -> dict:
-    """Return one asset's exportable fields, built from its public_dict()."""
+def public_row(asset: Asset, exchange=None) -> dict:
+    """Return one asset's exportable fields, built from its public_dict(), with its offers and needs.
+
+    offers/needs are vocabulary ids (data/offers_needs.csv) joined by ";"; *_other is the group's free text.
+    """
+    from .groups.listings import exchanges_for
+
     data = asset.public_dict()
     data["categories"] = ";".join(data["categories"])
     data["last_verified"] = data.pop("last_verified_at")
+    exchange = exchanges_for([asset.id])[asset.id] if exchange is None else exchange
+    data["offers"], data["needs"] = ";".join(exchange.offers) or None, ";".join(exchange.needs) or None
+    data["offers_other"], data["needs_other"] = exchange.offers_text, exchange.needs_text
     return {column: data.get(column) for column in EXPORT_COLUMNS}
 
 
 def assets_export_frame(assets: list[Asset] | None = None) -> gpd.GeoDataFrame:
     """Return approved assets (public fields only) as points in EPSG:4326."""
-    rows = [public_row(a) for a in (approved_assets() if assets is None else assets)]
+    from .groups.listings import exchanges_for
+
+    assets = approved_assets() if assets is None else assets
+    exchanges = exchanges_for([a.id for a in assets])
+    rows = [public_row(a, exchanges[a.id]) for a in assets]
     frame = pd.DataFrame(rows, columns=EXPORT_COLUMNS)
     frame["id"] = frame["id"].astype("int64")
     frame["lon"] = frame["lon"].astype(float)

@@ -98,6 +98,8 @@ class Asset(db.Model):
     recheck_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     # The listing's contact asked not to get re-check emails.
     recheck_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The group's own email, for claim links and relayed messages: private, never shown (webmap/groups).
+    contact_email: Mapped[Optional[str]] = mapped_column(String(200))
     merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -393,3 +395,6 @@ class SignInThrottle(db.Model):
     last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # No attempt for this pair is checked before this time.
     wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+from .groups import models as _group_models  # noqa: E402,F401  (managers, sign-in links, offers and needs)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import shapely
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 
 from . import audit
 from .db import db
-from .models import Asset, ChangeRequest, utcnow
+from .models import Asset, Category, ChangeRequest, utcnow
 
 # Fields a merge copies from the merged asset when the surviving one has none.
 FILLABLE = ("description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
@@ -105,15 +106,37 @@ def accept_change(change: ChangeRequest, by: str) -> None:
     if change.kind == "closed":
         if asset.status != "archived":
             archive(asset, f"reported closed ({note})")
+    elif change.kind == "claim":
+        from .groups.claims import grant_from_request
+
+        grant_from_request(change, by)
     elif change.proposed:
         def apply():
             for field, value in change.proposed.items():
                 if field in CHANGEABLE:
                     setattr(asset, field, value)
+            _apply_categories_and_location(asset, change.proposed)
             asset.last_verified_at = utcnow()
 
         _audited(asset, "edit", apply, note=note)
     _close(change, "accepted", by)
+
+
+def _apply_categories_and_location(asset: Asset, proposed: dict) -> None:
+    """Apply the categories and pin of a manager's change (see webmap/groups), checking the ward."""
+    if proposed.get("categories"):
+        found = [db.session.get(Category, c) for c in proposed["categories"]]
+        if not all(found):
+            raise ModerationError(f"Category '{proposed['categories'][found.index(None)]}' no longer exists.")
+        asset.categories = found
+    if "lon" in proposed and "lat" in proposed:
+        from .store import ward_at
+
+        lon, lat = float(proposed["lon"]), float(proposed["lat"])
+        ward = ward_at(lon, lat)
+        if ward is None:
+            raise ModerationError("The suggested pin is outside the council's wards.")
+        asset.lon, asset.lat, asset.ward_code, asset.geom = lon, lat, ward.code, shapely.Point(lon, lat)
 
 
 def reject_change(change: ChangeRequest, by: str, reason: str | None = None) -> None:
@@ -135,7 +158,20 @@ def change_diff(change: ChangeRequest) -> list[tuple[str, object, object]]:
     asset = change.asset
     if change.kind == "closed":
         return [("status", asset.status, "archived (reported closed)")]
-    return [(field, getattr(asset, field), value) for field, value in (change.proposed or {}).items()]
+    proposed = dict(change.proposed or {})
+    if change.kind == "claim":
+        name = proposed.get("manager_name")
+        return [("manager", "(not listed)", f"{proposed.get('manager_email')}" + (f" ({name})" if name else ""))]
+    rows = []
+    if "categories" in proposed:
+        rows.append(("categories", ", ".join(asset.category_ids()), ", ".join(proposed.pop("categories"))))
+    if "lon" in proposed and "lat" in proposed:
+        from .nearby import geodesic_m
+
+        lon, lat = float(proposed.pop("lon")), float(proposed.pop("lat"))
+        moved = float(geodesic_m(asset.lon, asset.lat, [lon], [lat])[0])
+        rows.append(("location", f"{asset.lat:.6f}, {asset.lon:.6f}", f"{lat:.6f}, {lon:.6f} ({moved:,.0f} m away)"))
+    return [(field, getattr(asset, field), value) for field, value in proposed.items()] + rows
 
 
 def stale_cutoff(months: int, now: datetime | None = None) -> datetime:

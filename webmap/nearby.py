@@ -60,7 +60,7 @@ def geodesic_m(lon: float, lat: float, lons: Sequence[float], lats: Sequence[flo
 
 
 def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind: str | None,
-              exclude_id: int | None) -> Select:
+              exclude_id: int | None, where: Iterable = ()) -> Select:
     """Add the category, kind and exclusion filters shared by both backends."""
     if match not in MATCHES:
         raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
@@ -77,11 +77,14 @@ def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind:
         query = query.where(Asset.kind == kind)
     if exclude_id is not None:
         query = query.where(Asset.id != exclude_id)
+    # Extra conditions from feature packages, e.g. "offers a kitchen" (webmap/groups).
+    for clause in where:
+        query = query.where(clause)
     return query
 
 
 def postgis_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                  kind: str | None = None, exclude_id: int | None = None, entity=Asset.id) -> Select:
+                  kind: str | None = None, exclude_id: int | None = None, entity=Asset.id, where: Iterable = ()) -> Select:
     """Return SELECT (entity, distance_m) nearest first, using the ix_assets_geog GiST index.
 
     entity is Asset.id by default, or Asset to fetch whole assets in the same round trip.
@@ -91,7 +94,7 @@ def postgis_query(lon: float, lat: float, radius_m: float, categories=None, matc
     geog = cast(Asset.geom, _Geography())
     distance = func.ST_Distance(geog, here).label("distance_m")
     query = select(entity, distance).where(Asset.status == "approved", func.ST_DWithin(geog, here, radius_m))
-    return _filtered(query, categories, match, kind, exclude_id).order_by(distance, Asset.id)
+    return _filtered(query, categories, match, kind, exclude_id, where).order_by(distance, Asset.id)
 
 
 def _page(query: Select, limit: int | None, offset: int) -> Select:
@@ -101,20 +104,20 @@ def _page(query: Select, limit: int | None, offset: int) -> Select:
 
 
 def sqlite_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                 kind: str | None = None, exclude_id: int | None = None) -> Select:
+                 kind: str | None = None, exclude_id: int | None = None, where: Iterable = ()) -> Select:
     """Return SELECT (id, lon, lat) of candidates in the circle's bounding box, via ix_assets_lon_lat."""
     min_lon, min_lat, max_lon, max_lat = bounding_box(lon, lat, radius_m)
     # `status || ''` keeps SQLite from choosing ix_assets_status (nearly every row is
     # approved) over the far more selective ix_assets_lon_lat range scan.
     query = select(Asset.id, Asset.lon, Asset.lat).where(
         Asset.lon.between(min_lon, max_lon), Asset.lat.between(min_lat, max_lat), (Asset.status + "") == "approved")
-    return _filtered(query, categories, match, kind, exclude_id)
+    return _filtered(query, categories, match, kind, exclude_id, where)
 
 
 def _sqlite_matches(lon: float, lat: float, radius_m: float, categories, match: str, kind: str | None,
-                    exclude_id: int | None) -> list[tuple[int, float]]:
+                    exclude_id: int | None, where: Iterable = ()) -> list[tuple[int, float]]:
     """Return every (id, distance_m) within the radius, nearest first: box prefilter, then exact geodesic."""
-    rows = db.session.execute(sqlite_query(lon, lat, radius_m, categories, match, kind, exclude_id)).all()
+    rows = db.session.execute(sqlite_query(lon, lat, radius_m, categories, match, kind, exclude_id, where)).all()
     if not rows:
         return []
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -126,25 +129,27 @@ def _sqlite_matches(lon: float, lat: float, radius_m: float, categories, match: 
 
 
 def nearby_ids(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-               limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[int, float]]:
+               limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
+               where: Iterable = ()) -> list[tuple[int, float]]:
     """Return (asset id, distance_m) of approved assets within radius_m, nearest first."""
     if is_postgres():
-        query = _page(postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id), limit, offset)
+        query = _page(postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where), limit, offset)
         return [(int(i), float(d)) for i, d in db.session.execute(query).all()]
-    hits = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id)
+    hits = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
     return hits[offset: None if limit is None else offset + limit]
 
 
 def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-                limit: int | None = None, offset: int = 0, exclude_id: int | None = None) -> list[tuple[Asset, float]]:
+                limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
+                where: Iterable = ()) -> list[tuple[Asset, float]]:
     """Return (asset, distance_m) for approved assets within radius_m metres, nearest first."""
     # Ward outlines can be large; a result only needs the ward's name.
     ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
     if is_postgres():
-        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, entity=Asset)
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, entity=Asset, where=where)
         rows = db.session.execute(_page(query, limit, offset).options(ward_name_only)).all()
         return [(asset, float(d)) for asset, d in rows]
-    hits = nearby_ids(lon, lat, radius_m, categories, match, kind, limit, offset, exclude_id)
+    hits = nearby_ids(lon, lat, radius_m, categories, match, kind, limit, offset, exclude_id, where)
     if not hits:
         return []
     query = select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(ward_name_only)
@@ -153,12 +158,12 @@ def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match:
 
 
 def count_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-                 exclude_id: int | None = None) -> int:
+                 exclude_id: int | None = None, where: Iterable = ()) -> int:
     """Return how many approved assets find_nearby would list without a limit."""
     if is_postgres():
-        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id).order_by(None)
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where).order_by(None)
         return int(db.session.scalar(select(func.count()).select_from(query.subquery())))
-    return len(_sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id))
+    return len(_sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where))
 
 
 def explain_nearby(lon: float, lat: float, radius_m: float, **filters) -> str:

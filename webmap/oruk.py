@@ -152,20 +152,67 @@ def attributes(asset: Asset) -> list[dict[str, Any]]:
              "link_type": LINK_TYPE, "taxonomy_term": taxonomy_term(c)} for c in asset.categories]
 
 
+# --- Offers and needs (webmap/groups): ORUK has no field for them, so they travel as attributes that
+# link the service to terms of a second taxonomy, with link_type "offers" or "needs" (docs/groups.md).
+EXCHANGE_TAXONOMY_NAME = "community-asset-map-offers-needs"
+EXCHANGE_TAXONOMY_ID = derived_id("taxonomy", EXCHANGE_TAXONOMY_NAME)
+EXCHANGE_LINK_TYPES = ("offers", "needs")
+
+
+def exchange_taxonomy() -> dict[str, Any]:
+    """Return the offers/needs vocabulary as an ORUK taxonomy."""
+    return {"id": EXCHANGE_TAXONOMY_ID, "name": EXCHANGE_TAXONOMY_NAME,
+            "description": "What community groups offer one another and need (a room, volunteers, a kitchen ...); "
+                           "attributes with link_type 'offers' or 'needs' use its terms.", "version": "1"}
+
+
+def exchange_term(item) -> dict[str, Any]:
+    """Return a vocabulary item (webmap.groups.vocabulary.Item) as an ORUK taxonomy term."""
+    return {"id": derived_id("exchange", item.id), "name": item.label, "description": item.description or item.label,
+            "taxonomy": EXCHANGE_TAXONOMY_NAME, "taxonomy_id": EXCHANGE_TAXONOMY_ID, "term": item.id}
+
+
+def _exchange_of(asset: Asset):
+    from .groups.listings import exchanges_for
+
+    return exchanges_for([asset.id])[asset.id]
+
+
+def exchange_attributes(asset: Asset, exchange=None) -> list[dict[str, Any]]:
+    """Return what the asset offers and needs as attributes (free text as a term of its own, term "other")."""
+    from .groups.vocabulary import items_by_id
+
+    exchange = _exchange_of(asset) if exchange is None else exchange
+    items, sid, out = items_by_id(), service_id(asset), []
+    for direction in EXCHANGE_LINK_TYPES:
+        for item_id in getattr(exchange, direction):
+            if item_id in items:
+                term = exchange_term(items[item_id])
+                out.append({"id": derived_id("attribute", sid, direction, item_id), "link_id": sid,
+                            "link_type": direction, "taxonomy_term_id": term["id"], "taxonomy_term": term})
+        text = getattr(exchange, f"{direction}_text")
+        if text:
+            term = {"id": derived_id("exchange-text", sid, direction), "name": text[:200], "description": text,
+                    "taxonomy": EXCHANGE_TAXONOMY_NAME, "taxonomy_id": EXCHANGE_TAXONOMY_ID, "term": "other"}
+            out.append({"id": derived_id("attribute", sid, direction, "other"), "link_id": sid, "link_type": direction,
+                        "taxonomy_term_id": term["id"], "taxonomy_term": term})
+    return out
+
+
 def service_at_location_id(asset: Asset) -> str:
     """Return the id of the link between the asset's service and its location."""
     return derived_id("service_at_location", service_id(asset))
 
 
-def service_full(asset: Asset) -> dict[str, Any]:
-    """Return the asset as a fully nested ORUK service."""
+def service_full(asset: Asset, exchange=None) -> dict[str, Any]:
+    """Return the asset as a fully nested ORUK service (exchange: its offers and needs, when already loaded)."""
     sid = service_id(asset)
     data = service_summary(asset)
     if asset.opening_times:
         data["schedules"] = [{"id": derived_id("schedule", sid), "service_id": sid, "description": asset.opening_times}]
     data["service_at_locations"] = [{"id": service_at_location_id(asset), "service_id": sid,
                                      "location_id": derived_id("location", sid), "location": location(asset, full=True)}]
-    data["attributes"] = attributes(asset)
+    data["attributes"] = attributes(asset) + exchange_attributes(asset, exchange)
     return data
 
 
@@ -187,8 +234,11 @@ def page(contents: list, total: int, number: int, per_page: int) -> dict[str, An
 def service_package(assets: Iterable[Asset] | None = None) -> list[dict[str, Any]]:
     """Return every approved asset as a fully nested service (the ORUK service_package shape)."""
     from .exports import approved_assets
+    from .groups.listings import exchanges_for
 
-    return [service_full(a) for a in (approved_assets() if assets is None else assets)]
+    assets = approved_assets() if assets is None else list(assets)
+    exchanges = exchanges_for([a.id for a in assets])
+    return [service_full(a, exchanges[a.id]) for a in assets]
 
 
 # --- The ORUK JSON Schemas (read from a folder; they are CC BY-SA and not copied into the repo) ---

@@ -37,6 +37,8 @@ PAGES = [
     Page("/wards/{ward}", "ward"),
     Page("/partners", "partners"),
     Page("/login", "login"),
+    Page("/assets/{asset}/claim", "claim-listing"),
+    Page("/groups/sign-in", "manager-sign-in"),
     Page("/moderate", "moderation", needs_login=True),
     Page("/needs/", "needs-over-time"),
     Page("/you-said-we-did", "you-said-we-did"),

@@ -15,6 +15,7 @@ from ..analysis.crs import to_metric
 from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category
+from ..groups.listings import clean_email
 from ..store import wards_frame
 from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector,
                      progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text)
@@ -31,6 +32,8 @@ FIELDS = {  # our field -> column names that commonly hold it
     "phone": ["phone", "telephone", "tel"],
     "opening_times": ["opening_times", "opening_hours", "hours"],
     "accessibility": ["accessibility", "accessibility_notes"],
+    # The group's own email: private, used for claim links and relayed messages (webmap/groups).
+    "contact_email": ["contact_email", "email", "e_mail"],
     "source_id": ["source_id", "asset_id", "source_record_id", "id", "urn", "organisation_data_service_code"],
     "source_date": ["source_date"],
 }
@@ -296,6 +299,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
         asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
+        asset.contact_email = clean_email(values["contact_email"]) or asset.contact_email
         asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
         asset.geom = row.geometry
         asset.ward_code = row["_ward"]

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from .. import oruk
 from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
+from ..groups.listings import clean_email
 from ..models import Asset, Category, utcnow
 from ..store import wards_frame
 from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
@@ -276,6 +277,7 @@ def _fill(asset: Asset, service: dict, loc: dict, lon: float, lat: float, ward: 
     asset.accessibility = "; ".join(a for a in access if a) or None
     asset.opening_times = _opening_times(service)
     asset.phone = _phone(service)
+    asset.contact_email = clean_email(_text(service.get("email")) or _text(org.get("email"))) or asset.contact_email
     asset.lon, asset.lat = round(lon, 7), round(lat, 7)
     asset.geom = shapely.Point(asset.lon, asset.lat)
     asset.ward_code = ward
@@ -363,8 +365,10 @@ class _Categories:
         return self.known[cid]
 
     def resolve(self, service: dict) -> list[Category]:
+        # Offers and needs (link_type "offers"/"needs", see webmap/oruk.py) are not categories.
         terms = [a["taxonomy_term"] for a in service.get("attributes") or []
-                 if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)]
+                 if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)
+                 and a.get("link_type") not in ("offers", "needs")]
         out: list[Category] = []
         for term in terms:
             category = self._lookup(term) or (self._added(term) if self.add else None)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
+from ..groups.listings import clean_email
 from ..models import ASSET_KINDS, Asset, Category, utcnow
 from ..store import wards_frame
 from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
@@ -266,6 +267,7 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
         asset.postcode = normalise_postcode(raw) or (raw[:10] if raw else None)
         asset.website = (tags.get("website") or tags.get("contact:website") or tags.get("url") or "")[:300] or None
         asset.phone = (tags.get("phone") or tags.get("contact:phone") or "")[:40] or None
+        asset.contact_email = clean_email(tags.get("email") or tags.get("contact:email")) or asset.contact_email
         asset.opening_times = tags.get("opening_hours")
         asset.accessibility = _accessibility(tags)
         asset.lon, asset.lat = round(point.x, 7), round(point.y, 7)

@@ -9,7 +9,7 @@ from flask_login import current_user
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
 # Blueprints that live with their feature's package.
-FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views")
+FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views", "webmap.groups.views")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [

@@ -13,7 +13,7 @@ from ..db import db
 from ..duplicates import duplicates_by_asset, find_duplicates
 from ..models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
 from ..security import role_required
-from .asset_forms import AssetDetailsForm
+from ..groups.forms import StaffListingForm
 from .main import page_number
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderate")
@@ -85,14 +85,15 @@ def queue():
 def edit(asset_id: int):
     """Let a moderator correct a place's details and location (the ward follows the location)."""
     asset = db.session.get(Asset, asset_id) or abort(404)
-    form = AssetDetailsForm(obj=asset)
+    form = StaffListingForm(obj=asset)
     if request.method == "GET":
         form.categories.data = asset.category_ids()
         form.lon.data, form.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
     if form.validate_on_submit():
         where = form.located
         values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
-                                                       "phone", "email", "opening_times", "accessibility")}
+                                                       "phone", "email", "opening_times", "accessibility", "contact_email")}
+        values["contact_email"] = (values["contact_email"] or "").lower() or None
         values.update(lon=where.lon, lat=where.lat, ward_code=where.ward.code)
         if (where.lon, where.lat) != (asset.lon, asset.lat):
             values["geom"] = shapely.Point(where.lon, where.lat)

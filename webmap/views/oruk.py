@@ -175,12 +175,16 @@ def service_at_location(id: str):
 @bp.get("/taxonomies")
 def taxonomies():
     """List the taxonomies (one: the map's categories)."""
-    return jsonify(_page_of([oruk.taxonomy()], lambda t: t))
+    return jsonify(_page_of([oruk.taxonomy(), oruk.exchange_taxonomy()], lambda t: t))
 
 
 @bp.get("/taxonomies/<id>")
 def taxonomy(id: str):
     """Return the map's taxonomy with its terms."""
+    if oruk.as_uuid(id) == oruk.EXCHANGE_TAXONOMY_ID:
+        from ..groups.vocabulary import load_vocabulary
+
+        return jsonify({**oruk.exchange_taxonomy(), "taxonomy_terms": [oruk.exchange_term(i) for i in load_vocabulary()]})
     if oruk.as_uuid(id) != oruk.TAXONOMY_ID:
         abort(404)
     return jsonify({**oruk.taxonomy(), "taxonomy_terms": [oruk.taxonomy_term(c) for c in store.categories()]})
@@ -199,5 +203,10 @@ def taxonomy_term(id: str):
     for category in store.categories():
         if oruk.term_id(category.id) == wanted:
             return jsonify(oruk.taxonomy_term(category))
+    from ..groups.vocabulary import load_vocabulary
+
+    for item in load_vocabulary():
+        if oruk.exchange_term(item)["id"] == wanted:
+            return jsonify(oruk.exchange_term(item))
     abort(404)
 

@@ -9,6 +9,8 @@ from werkzeug.datastructures import MultiDict
 from .. import store
 from ..complements import partner_categories
 from ..db import db
+from ..groups.partners import exchange_filters, suggest
+from ..groups.vocabulary import load_vocabulary
 from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_result_markers, add_search_circle
 from ..models import ASSET_KINDS, Asset
@@ -21,7 +23,7 @@ bp = Blueprint("partners", __name__)
 ASSET_RADIUS_M = 2000
 SNIPPET_LIMIT = 5
 # The order fields appear in the form, so the error summary lists them in the same order.
-FIELD_ORDER = ("postcode", "lat", "lon", "category", "match", "kind", "radius")
+FIELD_ORDER = ("postcode", "lat", "lon", "category", "match", "offers", "needs", "kind", "radius")
 RADIUS_CHOICES = (500, 1000, 2000, 5000, 10_000)
 
 
@@ -29,15 +31,28 @@ def _searched(args: MultiDict) -> bool:
     return any(args.get(k) for k in ("postcode", "lat", "lon")) or "search" in args
 
 
-def _results_page(search: NearbySearch, exclude_id: int | None = None):
+def _results_page(search: NearbySearch, exclude_id: int | None = None, where: list | None = None):
     """Return (results on this page, total, page, pages) for a checked search."""
     size = int(current_app.config["PAGE_SIZE"])
-    total = count_nearby(search.lon, search.lat, search.radius_m, exclude_id=exclude_id, **search.query_args())
+    where = where or []
+    total = count_nearby(search.lon, search.lat, search.radius_m, exclude_id=exclude_id, where=where,
+                         **search.query_args())
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
     results = find_nearby(search.lon, search.lat, search.radius_m, limit=size, offset=(page - 1) * size,
-                          exclude_id=exclude_id, **search.query_args())
+                          exclude_id=exclude_id, where=where, **search.query_args())
     return results, total, page, pages
+
+
+def _exchange_choice(args: MultiDict, name: str, errors: dict[str, str]) -> list[str]:
+    """Return the chosen "offers"/"needs" item as a list (empty for any), refusing unknown ids."""
+    value = (args.get(name) or "").strip()
+    if not value:
+        return []
+    if value not in {i.id for i in load_vocabulary()}:
+        errors[name] = f"'{value}' is not one of the things groups can {name[:-1]}; choose one from the list"
+        return []
+    return [value]
 
 
 def _map(search: NearbySearch | None, results, labels: dict[str, str], first_number: int = 1):
@@ -66,20 +81,26 @@ def search():
     labels = store.category_labels()
     args = request.args
     wanted, errors, results, total, page, pages = None, {}, [], 0, 1, 1
+    offers: list[str] = []
+    needs: list[str] = []
     if _searched(args):
         wanted, errors = parse_search(args, labels=labels)
+        offers, needs = _exchange_choice(args, "offers", errors), _exchange_choice(args, "needs", errors)
+        if errors:
+            wanted = None
     if wanted is not None:
-        results, total, page, pages = _results_page(wanted)
+        results, total, page, pages = _results_page(wanted, where=exchange_filters(offers, needs))
     size = int(current_app.config["PAGE_SIZE"])
     parts = _map(wanted, results, labels, first_number=(page - 1) * size + 1)
     paging = {k: v for k, v in {"postcode": args.get("postcode"), "lat": args.get("lat"), "lon": args.get("lon"),
                                 "category": selected_categories(args) or None, "match": args.get("match"),
-                                "kind": args.get("kind"), "radius": args.get("radius")}.items() if v}
+                                "kind": args.get("kind"), "radius": args.get("radius"), "offers": args.get("offers"),
+                                "needs": args.get("needs")}.items() if v}
     html = render_template(
         "partners/search.html", map=parts, search=wanted, errors=errors, error_list=_error_list(errors),
         results=results, total=total, page=page, pages=pages, first_number=(page - 1) * size + 1, paging=paging,
         labels=labels, categories=store.categories(), kinds=ASSET_KINDS, args=args,
-        chosen=set(selected_categories(args)), max_radius=MAX_RADIUS_M,
+        chosen=set(selected_categories(args)), max_radius=MAX_RADIUS_M, vocabulary=load_vocabulary(),
     )
     return html, 400 if errors else 200
 
@@ -103,12 +124,16 @@ def for_asset(asset_id: int):
     errors: dict[str, str] = {}
     radius = parse_radius(request.args, ASSET_RADIUS_M, errors)
     search = _asset_search(asset, radius if radius is not None else ASSET_RADIUS_M)
-    results, total, page, pages = _results_page(search, exclude_id=asset.id)
+    suggestions = suggest(asset, search.radius_m)
     size = int(current_app.config["PAGE_SIZE"])
-    parts = _map(search, results, labels, first_number=(page - 1) * size + 1)
+    total = len(suggestions)
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    shown = suggestions[(page - 1) * size: page * size]
+    parts = _map(search, [(s.asset, s.distance_m) for s in shown], labels, first_number=(page - 1) * size + 1)
     html = render_template(
         "partners/for_asset.html", map=parts, asset=asset, search=search, errors=errors,
-        error_list=_error_list(errors), results=results, total=total, page=page, pages=pages,
+        error_list=_error_list(errors), results=shown, total=total, page=page, pages=pages,
         first_number=(page - 1) * size + 1, labels=labels, radius_choices=RADIUS_CHOICES, max_radius=MAX_RADIUS_M,
     )
     return html, 400 if errors else 200
@@ -121,9 +146,10 @@ def nearby_partners(asset_id: int, radius_m: float = ASSET_RADIUS_M, limit: int 
     if asset is None or asset.status != "approved":
         return {"results": [], "total": 0, "radius_m": radius_m, "categories": [], "labels": {}, "url": None}
     search = _asset_search(asset, radius_m)
+    suggestions = suggest(asset, radius_m)
     return {
-        "results": find_nearby(asset.lon, asset.lat, radius_m, limit=limit, exclude_id=asset.id, **search.query_args()),
-        "total": count_nearby(asset.lon, asset.lat, radius_m, exclude_id=asset.id, **search.query_args()),
+        "results": suggestions[:limit],
+        "total": len(suggestions),
         "radius_m": radius_m,
         "categories": search.categories,
         "labels": store.category_labels(),
