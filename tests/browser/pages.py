@@ -29,6 +29,7 @@ class Page:
 PAGES = [
     Page("/", "home", counted_map=True),
     Page("/?category=youth", "home-filtered", counted_map=True),
+    Page("/?q=lunch&near=Northgate&radius=2000", "home-search", counted_map=True),
     Page("/about", "about"),
     Page("/assets/new", "asset-form"),
     Page("/assets/{asset}", "asset-page"),
