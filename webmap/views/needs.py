@@ -9,6 +9,7 @@ from sqlalchemy import select
 from .. import store
 from ..db import db
 from ..geo import normalise_postcode, valid_lon_lat
+from ..search.postcodes import not_set_up, postcodes_ready
 from ..models import AuditEvent, Need, Ward
 from ..security import limiter
 
@@ -62,6 +63,8 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         record = store.lookup_postcode(postcode) if normal else None
         if normal is None:
             errors["postcode"] = "Enter a real postcode, like SW1A 1AA."
+        elif record is None and not postcodes_ready():
+            errors["postcode"] = not_set_up("ward") + "."
         elif record is None:
             errors["postcode"] = "We do not know that postcode. Check it, or choose your ward from the list instead."
         elif record.ward_code not in ward_codes:
