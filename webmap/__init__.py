@@ -32,9 +32,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
+    from . import council
     from .search import postcodes
 
     postcodes.init_app(app)
+    council.init_app(app)
     compression.init_app(app)
 
     from . import cli

@@ -12,9 +12,10 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from .cli_opendata import OPEN_DATA_COMMANDS
+from .council.sources import SourceInfo, source_options
 from .db import MIGRATIONS_DIR, db
 from .importers import ImportFailed, ImportReport
-from .models import AuditEvent, DataSource, Ward
+from .models import AuditEvent, DataSource, Ward, utcnow
 
 
 @contextmanager
@@ -34,24 +35,33 @@ def transaction(dry_run: bool = False) -> Iterator[None]:
         raise
 
 
-def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None) -> ImportReport:
-    """Run one importer in a transaction, record it in the audit trail, and print its summary."""
+def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None,
+               credit: SourceInfo | None = None) -> ImportReport:
+    """Run one importer in a transaction, record it in the audit trail (and its source, when given), and print its summary."""
     with transaction(dry_run):
         report = work()
         report.dry_run = dry_run
         db.session.add(AuditEvent(actor=f"cli: {command}", action="import", entity_type="file", entity_id=report.file[:50],
                                   after={"read": report.read, "imported": report.imported, "updated": report.updated,
                                          "skipped": dict(report.skipped)}))
-        if attribution:
+        if credit is not None:
+            record_source(credit.name_for(command, report.file), attribution, credit.licence, credit.publisher,
+                          credit.source_date)
+        elif attribution:
             record_source(report.file, attribution)
     click.echo(report.summary())
     return report
 
 
-def record_source(name: str, attribution: str, licence: str | None = None) -> None:
-    """Remember a dataset's attribution for the "About the data" page."""
+def record_source(name: str, attribution: str | None, licence: str | None = None, publisher: str | None = None,
+                  source_date: str | None = None) -> None:
+    """Remember a dataset's credits (attribution, licence, publisher, date) for the "About the data" page."""
     source = db.session.scalar(select(DataSource).where(DataSource.name == name)) or DataSource(name=name)
-    source.attribution, source.licence = attribution, licence or source.licence
+    source.attribution = attribution or source.attribution
+    source.licence = licence or source.licence
+    source.publisher = publisher or source.publisher
+    source.source_date = source_date or source.source_date
+    source.imported_at = utcnow()
     db.session.add(source)
 
 
@@ -94,11 +104,12 @@ def load_sample_command(force: bool) -> None:
 @click.option("--crs", help="CRS of the coordinates, e.g. EPSG:27700: for a file without one, or to correct a wrong one.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_run) -> None:
+@source_options
+def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_run, credit) -> None:
     """Import ward boundaries from GeoJSON, GeoPackage or Shapefile."""
     from .importers.wards import import_wards
 
-    run_import("import-wards", dry_run, lambda: import_wards(path, code_col, name_col, crs, layer), attribution)
+    run_import("import-wards", dry_run, lambda: import_wards(path, code_col, name_col, crs, layer), attribution, credit)
 
 
 @click.command("import-assets")
@@ -112,7 +123,8 @@ def import_wards_command(path, code_col, name_col, layer, crs, attribution, dry_
 @click.option("--crs", help="CRS of the coordinates: for a file without one, or to correct a wrong one.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_assets_command(path, category_col, source, category_map, add_categories, kind, crs, attribution, dry_run) -> None:
+@source_options
+def import_assets_command(path, category_col, source, category_map, add_categories, kind, crs, attribution, dry_run, credit) -> None:
     """Import community assets from GeoJSON/GPKG/SHP or CSV."""
     from .importers.assets import import_assets
     from .importers.categories import read_category_map
@@ -121,7 +133,7 @@ def import_assets_command(path, category_col, source, category_map, add_categori
         mapping = read_category_map(category_map) if category_map else None
         return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs)
 
-    run_import("import-assets", dry_run, work, attribution)
+    run_import("import-assets", dry_run, work, attribution, credit)
 
 
 @click.command("import-population")
@@ -135,12 +147,13 @@ def import_assets_command(path, category_col, source, category_map, add_categori
 @click.option("--code-col", help="Column holding the ward or small-area code.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_population_command(path, lookup, lsoa_vintage, areas, population_col, code_col, attribution, dry_run) -> None:
+@source_options
+def import_population_command(path, lookup, lsoa_vintage, areas, population_col, code_col, attribution, dry_run, credit) -> None:
     """Import ward population, or small-area population with a lookup."""
     from .importers.population import import_population
 
     run_import("import-population", dry_run,
-               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage, list(areas)), attribution)
+               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage, list(areas)), attribution, credit)
 
 
 @click.command("import-postcodes")
@@ -148,11 +161,12 @@ def import_population_command(path, lookup, lsoa_vintage, areas, population_col,
 @click.argument("path", type=click.Path())
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_postcodes_command(path, attribution, dry_run) -> None:
+@source_options
+def import_postcodes_command(path, attribution, dry_run, credit) -> None:
     """Import postcodes from an OS Code-Point Open or ONS Postcode Directory CSV."""
     from .importers.postcodes import import_postcodes
 
-    run_import("import-postcodes", dry_run, lambda: import_postcodes(path), attribution)
+    run_import("import-postcodes", dry_run, lambda: import_postcodes(path), attribution, credit)
 
 
 @click.command("import-categories")

@@ -15,7 +15,8 @@ DEFAULTS: dict[str, object] = {
     "MAX_UPLOAD_MB": 50,
     # Largest file an importer will read; a bigger one is refused before anything is read.
     "MAX_IMPORT_MB": 2000,
-    "AREA_NAME": "Community Asset Map",
+    # The area's name in page titles and headings; empty means "from the wards' council names" (see webmap/council).
+    "AREA_NAME": "",
     "ACCESS_DISTANCE_M": 800,
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -37,6 +38,9 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM_NAME": "",
     # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Sites that may show the /embed page in a frame, e.g. "https://www.example.gov.uk https://example.gov.uk"
+    # (spaces or commas between them). Empty: no other site may; every other page refuses framing anyway.
+    "EMBED_ORIGINS": "",
 }
 
 # Settings that must be read as numbers from the environment.
