@@ -45,7 +45,7 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
                "opening_times", "description", "source", "lon", "lat", "category"]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
     if not explode:
-        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if c))
+        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if isinstance(c, str) and c))
         frame = frame.drop_duplicates("asset_id").drop(columns="category").set_index("asset_id")
         frame["categories"] = cats
         frame = frame.reset_index()

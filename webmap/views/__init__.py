@@ -8,6 +8,9 @@ from flask import Flask, current_app
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
 
+# Blueprints of feature packages (webmap/<feature>/views.py), each defining `bp`.
+FEATURE_VIEWS = ("webmap.reports.views",)
+
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
     ("assets.new", "Add a place"),
@@ -31,5 +34,7 @@ def register_blueprints(app: Flask) -> None:
     for name in MODULES:
         module = import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
+    for package in FEATURE_VIEWS:
+        app.register_blueprint(import_module(package).bp)
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
     app.jinja_env.globals["staff_links"] = lambda: _available(STAFF_LINKS)
