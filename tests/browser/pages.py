@@ -36,6 +36,7 @@ PAGES = [
     Page("/needs/new", "needs-form"),
     Page("/gaps", "gaps"),
     Page("/wards/{ward}", "ward"),
+    Page("/wards/{ward}/report", "ward-report"),
     Page("/partners", "partners"),
     Page("/login", "login"),
     Page("/moderate", "moderation", needs_login=True),
