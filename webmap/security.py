@@ -70,14 +70,25 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):
+        # Only a response marked by allow_framing() (the /embed page) may be framed by other sites.
+        extra = getattr(response, "frame_ancestors", None)
+        ancestors = " ".join(["'self'", *(extra or [])])
         # Folium writes its map set-up as inline scripts, hence 'unsafe-inline' for scripts;
         # everything else (Leaflet, our CSS) comes from this server only, never a CDN.
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-            f"img-src 'self' data: {tiles}; connect-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'self'",
+            f"img-src 'self' data: {tiles}; connect-src 'self'; frame-ancestors {ancestors}; form-action 'self'; base-uri 'self'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if extra is None:
+            # X-Frame-Options cannot name other sites; frame-ancestors (above) does, for browsers since 2015.
+            response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         return response
+
+
+def allow_framing(response, origins: list[str]):
+    """Let these origins (besides this site) show this one response in a frame; return the response."""
+    response.frame_ancestors = list(origins)
+    return response

@@ -31,6 +31,7 @@ PAGES = [
     Page("/?category=youth", "home-filtered", counted_map=True),
     Page("/?q=lunch&near=Northgate&radius=2000", "home-search", counted_map=True),
     Page("/about", "about"),
+    Page("/embed?category=youth", "embed", counted_map=True),
     Page("/assets/new", "asset-form"),
     Page("/assets/{asset}", "asset-page"),
     Page("/needs/new", "needs-form"),

@@ -9,7 +9,7 @@ from flask import Flask, current_app
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
 
 # Blueprints of feature packages (webmap/<feature>/views.py), each defining `bp`.
-FEATURE_VIEWS = ("webmap.reports.views",)
+FEATURE_VIEWS = ("webmap.reports.views", "webmap.embed.views")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [

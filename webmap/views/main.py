@@ -115,5 +115,7 @@ def describe(search, labels: dict[str, str], wards) -> str:
 @bp.get("/about")
 def about():
     """Explain where the data comes from, with every attribution its licence asks for."""
+    from ..embed.origins import parse_origins
+
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
-    return render_template("about.html", sources=sources)
+    return render_template("about.html", sources=sources, embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))
