@@ -56,8 +56,8 @@ class AssetDetailsForm(FlaskForm):
     address = StringField("Address", filters=[strip], validators=[Optional(), max_length(300, "The address")])
     postcode = StringField("Postcode", filters=[strip], render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
                            validators=[Optional(), max_length(10, "The postcode")])
-    lon = StringField("Longitude", filters=[strip], render_kw={"inputmode": "decimal"})
     lat = StringField("Latitude", filters=[strip], render_kw={"inputmode": "decimal"})
+    lon = StringField("Longitude", filters=[strip], render_kw={"inputmode": "decimal"})
     opening_times = TextAreaField("When it is open", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
     website = StringField("Website", filters=[web_address], render_kw={"inputmode": "url", "spellcheck": "false"},
                           validators=[Optional(), max_length(300, "The web address"),
