@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from webmap import create_app
 from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.models import Asset, Postcode, Ward
 
 REPO = Path(__file__).resolve().parents[2]
 KIT = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -54,7 +54,9 @@ def load_kit(survey: Path) -> dict[str, str]:
         import_needs(survey, source="acceptance survey")
     asset = db.session.scalars(select(Asset.id).where(Asset.ward_code == busiest, Asset.status == "approved")
                                .order_by(Asset.id)).first()
-    return {"ward": busiest, "asset": str(asset)}
+    postcode = db.session.scalars(select(Postcode.postcode).where(Postcode.ward_code == busiest)
+                                  .order_by(Postcode.postcode)).first()
+    return {"ward": busiest, "asset": str(asset), "postcode": str(postcode)}
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from ..db import db
 from ..maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_search_circle
 from ..models import ASSET_KINDS, DataSource
+from ..places import one_row_per_place
 from ..search import filter_assets, parse_map_search
 from ..search.request import RADIUS_CHOICES
 
@@ -66,7 +67,10 @@ def searched_places(search, wards, labels):
     assets["ward_name"] = assets["ward_code"].map(ward_names)
     assets["category_labels"] = assets["categories"].fillna("").map(
         lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
-    return filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
+    found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
+    # A site listed many times (each building, or by two sources) is one place on the map and in the list.
+    places = one_row_per_place(found)
+    return places.sort_values(["distance_m", "name"]) if search.near else places
 
 
 @bp.get("/")
