@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app webmap
 PYTEST := $(BIN)/python -m pytest
+# make run PORT=8080 serves on another port.
+PORT ?= 5000
 
 .PHONY: install run serve test test-sqlite test-postgis bench sample clean
 
@@ -21,7 +23,7 @@ install: $(VENV)/.installed
 run: install
 	$(FLASK) init-db
 	$(FLASK) load-sample
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Production: gunicorn with several workers on the database in WEBMAP_DATABASE_URL (see docs/operations.md).
 # With more than one worker, set WEBMAP_RATELIMIT_STORAGE_URI=redis://... so rate limits are shared.

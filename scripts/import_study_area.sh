@@ -31,14 +31,20 @@ set -x
 $FLASK init-db
 
 # 2. Ward boundaries: 67 wards with ONS codes (ward_code/ward_name columns are found automatically).
-$FLASK import-wards "$DATA/boundaries/wards/study_area_wards.geojson" --attribution "$ONS $OS"
+$FLASK import-wards "$DATA/boundaries/wards/study_area_wards.geojson" --attribution "$ONS $OS" \
+    --source-name "Ward boundaries (May 2023; Wirral December 2013)" --publisher "Office for National Statistics" \
+    --licence "Open Government Licence v3.0" --source-date 2023-05
 
 # 3. Postcodes (OS Code-Point Open): lets residents search by postcode and places assets listed by postcode.
-$FLASK import-postcodes "$DATA/postcodes/codepoint_open_2025-10_study_area.csv" --attribution "$OGL $OS $ROYAL_MAIL $NATSTATS"
+$FLASK import-postcodes "$DATA/postcodes/codepoint_open_2025-10_study_area.csv" --attribution "$OGL $OS $ROYAL_MAIL $NATSTATS" \
+    --source-name "Code-Point Open postcodes" --publisher "Ordnance Survey" --licence "Open Government Licence v3.0" \
+    --source-date 2025-10
 
 # 4. Population: Census 2021 by LSOA, summed to wards through the best-fit lookup (2021 LSOAs only) ...
 $FLASK import-population "$DATA/population/census2021_lsoa21_usual_residents_by_age_ew.csv.gz" \
     --lookup "$DATA/lookups/lsoa_to_ward_best_fit_study_area.csv" --lsoa-vintage 2021 --attribution "$ONS" \
+    --source-name "Census 2021 usual residents by small area (LSOA)" --publisher "Office for National Statistics" \
+    --licence "Open Government Licence v3.0" --source-date 2022-06 \
     --areas "$DATA/boundaries/lsoa/gm_lsoa2021_bgc.geojson" \
     --areas "$DATA/boundaries/lsoa/wirral_lsoa2011_bgc.geojson" \
     --areas "$DATA/boundaries/lsoa/wirral_lsoa2021_new_codes.geojson"
@@ -46,8 +52,14 @@ $FLASK import-population "$DATA/population/census2021_lsoa21_usual_residents_by_
 #  uses where people live rather than spreading each ward's population evenly. Wirral's 2021
 #  LSOAs are its 2011 ones plus six new codes.)
 # ... and a ward-level table, which also brings each ward's deprivation decile (IMD 2019).
-$FLASK import-population "$DATA/population/ward_population_deprivation_study_area.csv" --attribution "$ONS $IMD"
+$FLASK import-population "$DATA/population/ward_population_deprivation_study_area.csv" --attribution "$ONS $IMD" \
+    --source-name "Ward population and deprivation (IMD 2019 deciles)" \
+    --publisher "Office for National Statistics; Ministry of Housing, Communities and Local Government" \
+    --licence "Open Government Licence v3.0" --source-date 2019
 
 # 5. Community assets, with the file's category values mapped to our taxonomy.
 $FLASK import-assets "$DATA/assets/study_area/community_assets_study_area.geojson" \
-    --category-map data/category_maps/study_area.csv --source study_area --attribution "$ASSETS"
+    --category-map data/category_maps/study_area.csv --source study_area --attribution "$ASSETS" \
+    --source-name "Community assets: GP practices, schools, libraries and more" \
+    --publisher "NHS England, Department for Education, Arts Council England, CQC; Trafford Data Lab" \
+    --licence "Open Government Licence v3.0" --source-date 2025

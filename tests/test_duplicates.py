@@ -65,3 +65,13 @@ def test_an_asset_is_not_its_own_duplicate_and_results_group_by_asset():
     grouped = duplicates_by_asset(found)
     assert [d.other_id for d in grouped[1]] == [2] and [d.other_id for d in grouped[2]] == [1]
     assert find_duplicates(frame([]), both) == []
+
+
+def test_places_without_postcodes_never_match_on_postcode():
+    import numpy as np
+    from shapely.geometry import Point
+
+    # Same name, 64 km apart, no postcode on either (as NaN, None and ""): not duplicates.
+    far = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["Food Bank"] * 3, "postcode": [np.nan, None, ""]},
+                           geometry=[Point(-2.1, 53.54), Point(-3.05, 53.4), Point(-2.6, 53.1)], crs="EPSG:4326")
+    assert find_duplicates(far, far) == []

@@ -42,10 +42,12 @@ def test_import_study_area_script(tmp_path):
         sources = dict(db.session.execute(select(DataSource.name, DataSource.attribution)).all())
         db.session.remove()
         db.engine.dispose()
-    assert set(sources) == {"study_area_wards.geojson", "codepoint_open_2025-10_study_area.csv",
-                            "census2021_lsoa21_usual_residents_by_age_ew.csv.gz",
-                            "ward_population_deprivation_study_area.csv", "community_assets_study_area.geojson"}
-    assert "Royal Mail" in sources["codepoint_open_2025-10_study_area.csv"]
+    # Readable names with a publisher, licence and date each, not raw file names.
+    assert set(sources) == {"Ward boundaries (May 2023; Wirral December 2013)", "Code-Point Open postcodes",
+                            "Census 2021 usual residents by small area (LSOA)",
+                            "Ward population and deprivation (IMD 2019 deciles)",
+                            "Community assets: GP practices, schools, libraries and more"}
+    assert "Royal Mail" in sources["Code-Point Open postcodes"]
     assert all("Open Government Licence" in text or "OGL" in text for text in sources.values())
 
 

@@ -105,12 +105,6 @@ def test_public_geojson_has_no_private_fields(sample_app):
         assert secret not in body
 
 
-def test_about_page_keeps_open_data_attributions(client):
-    html = client.get("/about").get_data(as_text=True)
-    assert "Contains OS data © Crown copyright and database right" in html
-    assert "Uses information from the Care Quality Commission." in html
-
-
 def test_unknown_page_is_a_plain_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404

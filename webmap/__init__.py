@@ -36,12 +36,15 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
-    from . import notify, ops, privacy, staff
+    from . import council, notify, ops, privacy, staff
+    from .search import postcodes
 
     privacy.init_app(app)
     staff.init_app(app)
     notify.init_app(app)
     ops.init_app(app)
+    postcodes.init_app(app)
+    council.init_app(app)
     compression.init_app(app)
 
     from . import cli

@@ -12,11 +12,12 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from .cli_opendata import OPEN_DATA_COMMANDS
+from .council.sources import SourceInfo, source_options
 from .db import MIGRATIONS_DIR, db
 from .hardening.inputs import InputRejected
 from .importers import ImportFailed, ImportReport
 from .imports.cli import imports_group
-from .models import AuditEvent, DataSource, Ward
+from .models import AuditEvent, DataSource, Ward, utcnow
 
 
 @contextmanager
@@ -40,8 +41,9 @@ def transaction(dry_run: bool = False) -> Iterator[None]:
 
 
 def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], attribution: str | None = None,
-               attribution_from_report: bool = False, snapshot: Callable[[], None] | None = None) -> ImportReport:
-    """Run one importer in a transaction, record it in the audit trail, print its summary, then snapshot the gaps."""
+               attribution_from_report: bool = False, snapshot: Callable[[], None] | None = None,
+               credit: SourceInfo | None = None) -> ImportReport:
+    """Run one importer in a transaction, record it and its source in the audit trail, print its summary, then snapshot the gaps."""
     with transaction(dry_run):
         report = work()
         report.dry_run = dry_run
@@ -49,7 +51,10 @@ def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], at
                                   after={"read": report.read, "imported": report.imported, "updated": report.updated,
                                          "skipped": dict(report.skipped), "refused": report.refused_rows}))
         attribution = attribution or (report.attribution if attribution_from_report else None)
-        if attribution:
+        if credit is not None:
+            record_source(credit.name_for(command, report.file), attribution, credit.licence, credit.publisher,
+                          credit.source_date)
+        elif attribution:
             record_source(report.file, attribution)
     click.echo(report.summary())
     if not dry_run:
@@ -59,10 +64,15 @@ def run_import(command: str, dry_run: bool, work: Callable[[], ImportReport], at
     return report
 
 
-def record_source(name: str, attribution: str, licence: str | None = None) -> None:
-    """Remember a dataset's attribution for the "About the data" page."""
+def record_source(name: str, attribution: str | None, licence: str | None = None, publisher: str | None = None,
+                  source_date: str | None = None) -> None:
+    """Remember a dataset's credits (attribution, licence, publisher, date) for the "About the data" page."""
     source = db.session.scalar(select(DataSource).where(DataSource.name == name)) or DataSource(name=name)
-    source.attribution, source.licence = attribution, licence or source.licence
+    source.attribution = attribution or source.attribution
+    source.licence = licence or source.licence
+    source.publisher = publisher or source.publisher
+    source.source_date = source_date or source.source_date
+    source.imported_at = utcnow()
     db.session.add(source)
 
 
@@ -110,12 +120,13 @@ def load_sample_command(force: bool) -> None:
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_wards_command(path, code_col, name_col, layer, crs, skip_bad_rows, rejects, attribution, dry_run) -> None:
+@source_options
+def import_wards_command(path, code_col, name_col, layer, crs, skip_bad_rows, rejects, attribution, dry_run, credit) -> None:
     """Import ward boundaries from GeoJSON, GeoPackage or Shapefile."""
     from .importers.wards import import_wards
 
     run_import("import-wards", dry_run, lambda: import_wards(path, code_col, name_col, crs, layer, skip_bad_rows=skip_bad_rows,
-                                                             rejects_path=rejects), attribution)
+                                                             rejects_path=rejects), attribution, credit=credit)
 
 
 @click.command("import-assets")
@@ -135,8 +146,9 @@ def import_wards_command(path, code_col, name_col, layer, crs, skip_bad_rows, re
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--attribution", help="Attribution text to show on the About the data page (default: the register's).")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
+@source_options(shares_source_date=True)
 def import_assets_command(path, register, category, category_col, source, source_date, category_map, add_categories, kind,
-                          crs, skip_bad_rows, rejects, attribution, dry_run) -> None:
+                          crs, skip_bad_rows, rejects, attribution, dry_run, credit) -> None:
     """Import community assets from GeoJSON/GPKG/SHP, CSV, or a national register as published."""
     from .importers.assets import import_assets
     from .importers.categories import read_category_map
@@ -147,7 +159,7 @@ def import_assets_command(path, register, category, category_col, source, source
                              register=register, source_date=source_date, skip_bad_rows=skip_bad_rows, rejects_path=rejects,
                              edge_m=float(current_app.config["ACCESS_DISTANCE_M"]))
 
-    run_import("import-assets", dry_run, work, attribution, attribution_from_report=True)
+    run_import("import-assets", dry_run, work, attribution, attribution_from_report=True, credit=credit)
 
 
 @click.command("import-population")
@@ -161,12 +173,13 @@ def import_assets_command(path, register, category, category_col, source, source
 @click.option("--code-col", help="Column holding the ward or small-area code.")
 @click.option("--attribution", help="Attribution text to show on the About the data page.")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_population_command(path, lookup, lsoa_vintage, areas, population_col, code_col, attribution, dry_run) -> None:
+@source_options
+def import_population_command(path, lookup, lsoa_vintage, areas, population_col, code_col, attribution, dry_run, credit) -> None:
     """Import ward population, or small-area population with a lookup."""
     from .importers.population import import_population
 
     run_import("import-population", dry_run,
-               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage, list(areas)), attribution)
+               lambda: import_population(path, lookup, population_col, code_col, lsoa_vintage, list(areas)), attribution, credit=credit)
 
 
 @click.command("import-postcodes")
@@ -176,12 +189,13 @@ def import_population_command(path, lookup, lsoa_vintage, areas, population_col,
 @click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
-def import_postcodes_command(path, attribution, skip_bad_rows, rejects, dry_run) -> None:
+@source_options
+def import_postcodes_command(path, attribution, skip_bad_rows, rejects, dry_run, credit) -> None:
     """Import postcodes from an OS Code-Point Open or ONS Postcode Directory CSV."""
     from .importers.postcodes import import_postcodes
 
     run_import("import-postcodes", dry_run, lambda: import_postcodes(path, skip_bad_rows=skip_bad_rows, rejects_path=rejects),
-               attribution)
+               attribution, credit=credit)
 
 
 @click.command("import-categories")

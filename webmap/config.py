@@ -16,7 +16,8 @@ DEFAULTS: dict[str, object] = {
     "MAX_UPLOAD_MB": 50,
     # Largest file an importer will read; a bigger one is refused before anything is read.
     "MAX_IMPORT_MB": 2000,
-    "AREA_NAME": "Community Asset Map",
+    # The area's name in page titles and headings; empty means "from the wards' council names" (see webmap/council).
+    "AREA_NAME": "",
     "ACCESS_DISTANCE_M": 800,
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -70,6 +71,9 @@ DEFAULTS: dict[str, object] = {
     # A manager moving the pin further than this (metres) goes to moderation; nearer publishes at once.
     "GROUP_PIN_MOVE_M": 150,
     "GROUP_CONTACT_RATE_LIMIT": "5 per hour",
+    # Sites that may show the /embed page in a frame, e.g. "https://www.example.gov.uk https://example.gov.uk"
+    # (spaces or commas between them). Empty: no other site may; every other page refuses framing anyway.
+    "EMBED_ORIGINS": "",
 }
 
 # Settings that must be read as numbers from the environment.

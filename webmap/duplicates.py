@@ -48,7 +48,11 @@ def name_similarity(a: object, b: object) -> float:
 
 
 def _postcode(value: object) -> str | None:
-    text = re.sub(r"\s+", "", str(value or "")).upper()
+    # A missing postcode arrives as None, "" or NaN (str(NaN) is "nan"): none of them is a postcode,
+    # so places without one never match each other on "same postcode".
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    text = re.sub(r"\s+", "", str(value)).upper()
     return text or None
 
 

@@ -229,6 +229,9 @@ class DataSource(db.Model):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     licence: Mapped[Optional[str]] = mapped_column(String(200))
     attribution: Mapped[Optional[str]] = mapped_column(Text)
+    # Who published the data, and its date as published ("2023", "2023-05" or "2023-05-24").
+    publisher: Mapped[Optional[str]] = mapped_column(String(200))
+    source_date: Mapped[Optional[str]] = mapped_column(String(10))
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 

@@ -46,7 +46,7 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
                "opening_times", "description", "source", "lon", "lat", "category"]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
     if not explode:
-        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if c))
+        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if isinstance(c, str) and c))
         frame = frame.drop_duplicates("asset_id").drop(columns="category").set_index("asset_id")
         frame["categories"] = cats
         frame = frame.reset_index()
@@ -143,3 +143,23 @@ def ward_at(lon: float, lat: float) -> Ward | None:
     """Return the ward holding this point, or None when it lies outside every ward."""
     code = ward_locator().locate_one(lon, lat)
     return db.session.scalar(select(Ward).where(Ward.code == code)) if code else None
+
+
+def postcodes_loaded() -> bool:
+    """Say whether any postcode table has been imported (postcode lookups need one)."""
+    return db.session.scalar(select(Postcode.postcode).limit(1)) is not None
+
+
+def ward_names() -> list[tuple[str, str]]:
+    """Return (code, name) for every ward, by name, without reading outlines."""
+    return [tuple(r) for r in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))]
+
+
+def wards_centre(codes: list[str]) -> tuple[float, float] | None:
+    """Return (lon, lat) of a point inside these wards taken together (None when none is found)."""
+    wards = wards_frame()
+    chosen = wards[wards["code"].isin(codes)]
+    if chosen.empty:
+        return None
+    point = chosen.geometry.union_all().representative_point()
+    return float(point.x), float(point.y)

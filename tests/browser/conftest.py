@@ -19,7 +19,7 @@ from werkzeug.serving import make_server
 from tests.browser.pages import Page, routed
 from webmap import create_app
 from webmap.db import db
-from webmap.models import Asset, User, Ward
+from webmap.models import Asset, Postcode, User, Ward
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -63,7 +63,9 @@ def site(database_url, request):
         db.session.commit()
         asset = db.session.scalars(select(Asset.id).where(Asset.status == "approved").order_by(Asset.id)).first()
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
-        ids = {"asset": str(asset), "ward": str(ward)}
+        postcode = db.session.scalars(select(Postcode.postcode).where(Postcode.ward_code == ward)
+                                      .order_by(Postcode.postcode)).first()
+        ids = {"asset": str(asset), "ward": str(ward), "postcode": str(postcode)}
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -70,3 +70,16 @@ def test_form_errors_are_summarised_and_accessible(spec, open_page):
         assert found, f"{spec.path}: the summary links to #{target}, which is not a field of the form"
     violations = axe_violations(tab)
     assert not violations, f"{spec.path} with errors: {len(violations)} WCAG A/AA rule(s) broken:\n{describe(violations)}"
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
+def test_page_has_no_wcag_violations_on_a_phone(spec, open_page, public_page, staff_page):
+    """The same checks at 360 x 640: a phone shows other layouts (stacked tables, wrapped filters)."""
+    tab = staff_page() if spec.needs_login else public_page
+    tab.set_viewport_size({"width": 360, "height": 640})
+    try:
+        tab = open_page(spec)
+        violations = axe_violations(tab)
+    finally:
+        tab.set_viewport_size({"width": 1280, "height": 900})
+    assert not violations, f"{spec.path} at 360 px: {len(violations)} WCAG A/AA rule(s) broken:\n{describe(violations)}"

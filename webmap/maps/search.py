@@ -4,8 +4,9 @@ from __future__ import annotations
 from typing import Sequence
 
 import folium
+from folium.plugins import MarkerCluster
 
-from .layers import popup_html, safe_text
+from .layers import CLUSTER_ICON_JS, popup_html, safe_text
 
 
 def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, place: str) -> None:
@@ -19,7 +20,12 @@ def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, pl
 
 def add_result_markers(m: folium.Map, results: Sequence[tuple[object, float]], labels: dict[str, str],
                        first_number: int = 1) -> None:
-    """Add one marker per (asset, distance_m), numbered as in the list, with escaped popups."""
+    """Add one marker per (asset, distance_m), numbered as in the list, with escaped popups.
+
+    Markers are clustered: places in one building or street would otherwise sit on top of each
+    other, too close to pick one by touch (WCAG 2.5.8); a cluster opens to them on a click or Enter.
+    """
+    cluster = MarkerCluster(name="Places found", control=False, icon_create_function=CLUSTER_ICON_JS).add_to(m)
     for number, (asset, distance) in enumerate(results, start=first_number):
         cats = ", ".join(labels.get(c, c) for c in asset.category_ids())
         ward = asset.ward.name if asset.ward else ""
@@ -32,5 +38,5 @@ def add_result_markers(m: folium.Map, results: Sequence[tuple[object, float]], l
             tooltip=folium.Tooltip(safe_text(f"{name} ({distance:,.0f} m)")),
             alt=name,  # the marker image's accessible name, matching the list
             title=name,
-        ).add_to(m)
+        ).add_to(cluster)
 

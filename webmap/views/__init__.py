@@ -11,6 +11,9 @@ MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "
 # Blueprints that live with their feature's package.
 FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views", "webmap.groups.views")
 
+# Blueprints of feature packages (webmap/<feature>/views.py), each defining `bp`.
+FEATURE_VIEWS = ("webmap.reports.views", "webmap.embed.views")
+
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
     ("assets.new", "Add a place"),

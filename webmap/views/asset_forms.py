@@ -11,6 +11,7 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regex
 from .. import store
 from ..geo import normalise_postcode
 from ..hardening.inputs import SafeForm
+from ..search.postcodes import not_set_up, postcodes_ready
 from ..models import ASSET_KINDS, CHANGE_KINDS, Ward
 
 KIND_LABELS = {"group": "A group or club", "business": "A local business", "venue": "A venue or building",
@@ -55,8 +56,8 @@ class AssetDetailsForm(SafeForm):
     address = StringField("Address", filters=[strip], validators=[Optional(), max_length(300, "The address")])
     postcode = StringField("Postcode", filters=[strip], render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
                            validators=[Optional(), max_length(10, "The postcode")])
-    lon = StringField("Longitude", filters=[strip], render_kw={"inputmode": "decimal"})
     lat = StringField("Latitude", filters=[strip], render_kw={"inputmode": "decimal"})
+    lon = StringField("Longitude", filters=[strip], render_kw={"inputmode": "decimal"})
     opening_times = TextAreaField("When it is open", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
     website = StringField("Website", filters=[web_address], render_kw={"inputmode": "url", "spellcheck": "false"},
                           validators=[Optional(), max_length(300, "The web address"),
@@ -105,11 +106,18 @@ class AssetDetailsForm(SafeForm):
         postcode = None
         if self.postcode.data:
             postcode = store.lookup_postcode(self.postcode.data)
-            if postcode is None:
+            if postcode is not None:
+                self.postcode.data = postcode.postcode
+            elif not postcodes_ready() and pin is not None:
+                # Nothing to check the postcode against: keep it as part of the address; the pin says where.
+                self.postcode.data = normalise_postcode(self.postcode.data)
+            elif not postcodes_ready():
+                self.postcode.errors.append(not_set_up("pin"))
+                return None
+            else:
                 self.postcode.errors.append(f"We do not know the postcode {normalise_postcode(self.postcode.data)}. "
                                             "Check it, or place a pin on the map")
                 return None
-            self.postcode.data = postcode.postcode
         if pin is None and postcode is None:
             self.postcode.errors.append("Enter a postcode, or place a pin on the map")
             return None

@@ -11,6 +11,7 @@ from ..db import db
 from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.layers import popup_html, safe_text
 from ..models import Asset, Category, ChangeRequest
+from ..places.matches import likely_matches
 from ..security import limiter
 from .asset_forms import ChangeReportForm, SubmissionForm
 
@@ -58,7 +59,11 @@ def new():
         # Only bots fill in the hidden box: answer as if it worked, and save nothing.
         current_app.logger.info("Honeypot submission ignored")  # no IP address: logs keep no personal data
         return redirect(url_for("assets.thanks"))
-    if form.validate_on_submit():
+    valid, matches = form.validate_on_submit(), []
+    if valid and not request.form.get("not_a_duplicate"):
+        # Show places it may already be, before anything is saved; the resident decides.
+        matches = likely_matches(form.name.data, form.located.lon, form.located.lat, form.postcode.data or None)
+    if valid and not matches:
         where = form.located
         asset = Asset(name=form.name.data, kind=form.kind.data, description=form.description.data or None,
                       address=form.address.data or None, postcode=form.postcode.data or None,
@@ -75,7 +80,7 @@ def new():
         audit.record("create", "asset", asset.id, after=audit.snapshot(asset))
         db.session.commit()
         return redirect(url_for("assets.thanks"))
-    return render_template("assets/new.html", form=form, map=picker_map())
+    return render_template("assets/new.html", form=form, map=picker_map(), matches=matches)
 
 
 @bp.get("/new/thanks")

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from .. import gaps_service, store
 from ..analysis import classify
 from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from ..places import one_row_per_place
 from ..maps.choropleth import NO_DATA, add_choropleth, legend, palette
 
 bp = Blueprint("gaps", __name__)
@@ -247,7 +248,8 @@ def ward(code: str):
     labels = store.category_labels()
 
     assets = store.assets_frame()
-    assets = assets[assets["ward_code"] == code].sort_values("name")
+    # A site listed many times (each building, or by two sources) is shown once.
+    assets = one_row_per_place(assets[assets["ward_code"] == code]).sort_values("name")
     assets["ward_name"] = info["name"]
     # Places imported without an address must show nothing, not "nan".
     assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")

@@ -3,13 +3,17 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from sqlalchemy import select
 
 from .. import store
 from ..db import db
 from ..maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
-from ..models import DataSource
+from ..maps.search import add_search_circle
+from ..models import ASSET_KINDS, DataSource
+from ..places import one_row_per_place
+from ..search import filter_assets, parse_map_search
+from ..search.request import RADIUS_CHOICES
 
 bp = Blueprint("main", __name__)
 
@@ -21,45 +25,102 @@ def page_number() -> int:
     return int(value) if value.isdecimal() and int(value) > 0 else 1
 
 
-def map_for(wards, assets, categories):
-    """Build the home map: ward outlines and a layer of assets per category group; return parts and layers."""
+def map_for(wards, assets, categories, search=None):
+    """Build the home map: ward outlines and a layer of assets per category group; return parts and layers.
+
+    The map opens on the view in the URL when there is one (a shared link shows what its sender
+    saw), else on the search circle, the chosen ward, or the whole area.
+    """
     bounds = wards.total_bounds if len(wards) else None
+    if search is not None and search.ward:
+        bounds = wards[wards["code"] == search.ward].total_bounds
+    if search is not None and (search.view or search.near):
+        bounds = None
     m = new_map(bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     add_wards_layer(m, simplify_for_display(wards))
     labels = {c.id: c.label for c in categories}
     groups = {c.id: c.group or "Other" for c in categories}
     layers = add_asset_layers(m, assets, labels, groups)
+    if search is not None and search.near:
+        lon, lat = search.near
+        add_search_circle(m, lon, lat, search.radius_m, search.near_label)
+        if not search.view:
+            m.fit_bounds(circle_bounds(lon, lat, search.radius_m))
+    if search is not None and search.view:
+        lat, lon, zoom = search.view
+        m.location = [lat, lon]
+        m.options["zoom"] = zoom
     return render_parts(m), layers
+
+
+def circle_bounds(lon: float, lat: float, radius_m: float) -> list[list[float]]:
+    """Return [[south, west], [north, east]] around a circle, for fitting the map to a search."""
+    dlat = radius_m / 111_320
+    dlon = radius_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+    return [[lat - dlat, lon - dlon], [lat + dlat, lon + dlon]]
+
+
+def searched_places(search, wards, labels):
+    """Return the approved places that match the search, with ward and category names added."""
+    assets = store.assets_frame(category=search.category)
+    ward_names = dict(zip(wards["code"], wards["name"]))
+    assets["ward_name"] = assets["ward_code"].map(ward_names)
+    assets["category_labels"] = assets["categories"].fillna("").map(
+        lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
+    found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
+    # A site listed many times (each building, or by two sources) is one place on the map and in the list.
+    places = one_row_per_place(found)
+    return places.sort_values(["distance_m", "name"]) if search.near else places
 
 
 @bp.get("/")
 def index():
-    """Show the map of wards and approved assets, with the same places as a list."""
+    """Show the map of wards and approved places, searched and filtered from the URL, with the same places as a list."""
     categories = store.categories()
     labels = {c.id: c.label for c in categories}
-    category = request.args.get("category") or None
-    if category and category not in labels:
-        abort(400, f"'{category}' is not a category on this map.")
+    search = parse_map_search(request.args, labels)
     wards = store.wards_frame()
-    assets = store.assets_frame(category=category)
-    ward_names = dict(zip(wards["code"], wards["name"]))
-    assets["ward_name"] = assets["ward_code"].map(ward_names)
-    parts, layers = map_for(wards, assets, categories)
+    assets = searched_places(search, wards, labels)
+    parts, layers = map_for(wards, assets, categories, search)
 
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(len(assets) / size))
     page = min(page_number(), pages)
-    listed = assets.sort_values(["name", "asset_id"]).iloc[(page - 1) * size: page * size]
+    ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
+    listed = ordered.iloc[(page - 1) * size: page * size]
     counts = assets.groupby("ward_code").size()
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
     fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
-                           labels=labels, category=category, categories=categories, ward_rows=ward_rows,
-                           fictional=fictional, layers=layers, outside_count=int(assets["ward_code"].isna().sum()))
+                           labels=labels, category=search.category, categories=categories, ward_rows=ward_rows,
+                           fictional=fictional, layers=layers, search=search, kinds=ASSET_KINDS,
+                           ward_choices=store.ward_names(), postcodes_loaded=store.postcodes_loaded(),
+                           radius_choices=RADIUS_CHOICES, search_summary=describe(search, labels, wards),
+                           search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
+                           outside_count=int(assets["ward_code"].isna().sum())), \
+        400 if search.bad_url else 200
+
+
+def describe(search, labels: dict[str, str], wards) -> str:
+    """Say in words what the search asked for, e.g. "matching 'youth', within 1,000 m of OL1 1AA"."""
+    parts = []
+    if search.words:
+        parts.append(f"matching '{search.words}'")
+    if search.category:
+        parts.append(f"in {labels[search.category]}")
+    if search.kind:
+        parts.append(f"of kind {search.kind}")
+    if search.ward:
+        parts.append(f"in {dict(zip(wards['code'], wards['name'])).get(search.ward, search.ward)} ward")
+    if search.near:
+        parts.append(f"within {search.radius_m:,.0f} m of {search.near_label}, nearest first")
+    return "Places " + ", ".join(parts) + "." if parts else ""
 
 
 @bp.get("/about")
 def about():
     """Explain where the data comes from, with every attribution its licence asks for."""
+    from ..embed.origins import parse_origins
+
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
-    return render_template("about.html", sources=sources)
+    return render_template("about.html", sources=sources, embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))

@@ -8,6 +8,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import store
 from ..geo import normalise_postcode
+from ..search.postcodes import not_set_up
 from ..models import ASSET_KINDS
 from ..nearby import MATCHES, area_bounds, metres_outside
 
@@ -103,6 +104,9 @@ def _place(args: MultiDict, errors: dict[str, str]) -> tuple[float | None, float
             errors["postcode"] = "Enter a full UK postcode, like OL1 1AA"
             return None, None, ""
         found = store.lookup_postcode(postcode)
+        if found is None and not store.postcodes_loaded():
+            errors["postcode"] = not_set_up("point")
+            return None, None, ""
         if found is None:
             errors["postcode"] = f"We could not find the postcode {postcode} in this area. Check it, or choose a point on the map"
             return None, None, ""

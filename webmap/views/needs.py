@@ -12,6 +12,7 @@ from ..feedback import followups
 from ..feedback.snapshots import after_change
 from ..geo import normalise_postcode, valid_lon_lat
 from ..hardening.inputs import text_problem
+from ..search.postcodes import not_set_up, postcodes_ready
 from ..models import AuditEvent, Need, Ward
 from ..security import limiter
 
@@ -65,6 +66,8 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         record = store.lookup_postcode(postcode) if normal else None
         if normal is None:
             errors["postcode"] = "Enter a real postcode, like SW1A 1AA."
+        elif record is None and not postcodes_ready():
+            errors["postcode"] = not_set_up("ward") + "."
         elif record is None:
             errors["postcode"] = "We do not know that postcode. Check it, or choose your ward from the list instead."
         elif record.ward_code not in ward_codes:

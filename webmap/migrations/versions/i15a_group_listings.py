@@ -1,14 +1,14 @@
 """groups run their own listing: a private contact email, managers, sign-in links, offers and needs
 
 Revision ID: i15a
-Revises: i13a
+Revises: i14a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i15a'
-down_revision = 'i13a'
+down_revision = 'i14a'
 branch_labels = None
 depends_on = None
 

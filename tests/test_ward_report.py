@@ -1,0 +1,74 @@
+"""The printable ward report: key figures, gaps with response counts, asks, places by kind (each once), sources."""
+from __future__ import annotations
+
+import re
+from html import unescape
+
+import shapely
+from sqlalchemy import select
+
+from webmap.db import db
+from webmap.models import Asset, Need, Ward
+
+
+def first_ward(app) -> Ward:
+    with app.app_context():
+        ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
+        db.session.expunge(ward)
+        return ward
+
+
+def test_report_has_figures_gaps_asks_places_and_sources(sample_app):
+    ward = first_ward(sample_app)
+    response = sample_app.test_client().get(f"/wards/{ward.code}/report")
+    assert response.status_code == 200
+    html = unescape(response.get_data(as_text=True))
+    assert f"<h1>{ward.name} ward: local places and gaps</h1>" in html
+    assert f"{ward.population:,.0f}" in html
+    assert "Gaps, biggest first" in html and "Times asked" in html
+    with sample_app.app_context():
+        asked = db.session.scalars(select(Need).where(Need.ward_code == ward.code)).all()
+        places = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).all()
+        names = [p.name for p in places]
+    assert asked and f"{sum(n.count for n in asked):,.0f}" in html
+    places_part = html.split('id="places-heading"')[1].split("</section>")[0]
+    for name in names:
+        assert name in places_part
+    assert "Asterby Vale sample area (fictional)" in html.split('class="report-sources"')[1]
+    assert "nan" not in re.sub(r"<[^>]+>", " ", html).lower().split()
+
+
+def test_a_place_listed_many_times_appears_once(sample_app):
+    ward = first_ward(sample_app)
+    with sample_app.app_context():
+        model = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).first()
+        for i in range(5):  # a site's buildings, 60 m apart in a chain
+            lon = model.lon + i * 0.0009
+            db.session.add(Asset(name="St Anne's Hospital", kind="venue", lon=lon, lat=model.lat, geom=shapely.Point(lon, model.lat),
+                                 ward_code=ward.code, status="approved", source="test", source_id=f"b{i}"))
+        db.session.commit()
+    html = unescape(sample_app.test_client().get(f"/wards/{ward.code}/report").get_data(as_text=True))
+    assert html.count("St Anne's Hospital") == 1
+    assert "St Anne's Hospital (listed 5 times)" in re.sub(r"\s*<span[^>]*>", " ", html).replace("</span>", "")
+
+
+def test_download_is_a_self_contained_page_to_attach(sample_app):
+    ward = first_ward(sample_app)
+    response = sample_app.test_client().get(f"/wards/{ward.code}/report?download=1")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="ward-report-{ward.code}-')
+    html = response.get_data(as_text=True)
+    assert "<style>" in html and "@page { size: A4" in html and 'rel="stylesheet"' not in html
+
+
+def test_unknown_ward_and_bad_method(sample_app):
+    client = sample_app.test_client()
+    assert client.get("/wards/E09999999/report").status_code == 404
+    ward = first_ward(sample_app)
+    assert client.get(f"/wards/{ward.code}/report?method=magic").status_code == 400
+
+
+def test_ward_page_links_to_its_report(sample_app):
+    ward = first_ward(sample_app)
+    html = sample_app.test_client().get(f"/wards/{ward.code}").get_data(as_text=True)
+    assert f"/wards/{ward.code}/report" in html
