@@ -34,6 +34,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     compression.init_app(app)
 
+    from . import scale
+
+    scale.init_app(app)
+
     from . import cli
 
     cli.init_app(app)

@@ -37,10 +37,15 @@ DEFAULTS: dict[str, object] = {
     "MAIL_FROM_NAME": "",
     # The site's public address, for links in emails (e.g. https://map.example.gov.uk).
     "PUBLIC_URL": "http://127.0.0.1:5000",
+    # Above this many wards or approved places, maps load outlines and places by view (webmap/scale/)
+    # and the tables beside them page, instead of carrying everything in the page.
+    "VIEWPORT_ABOVE_WARDS": 400,
+    "VIEWPORT_ABOVE_PLACES": 20000,
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT"}
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
+         "VIEWPORT_ABOVE_WARDS", "VIEWPORT_ABOVE_PLACES"}
 _BOOLS = {"SECURE_COOKIES", "MAIL_USE_TLS"}
 
 

@@ -18,6 +18,8 @@ LOCAL_FILES = {
     "markerclusterdefaultcss": "/vendor/markercluster/MarkerCluster.Default.css",
     # Not on PyPI as an XStatic package: vendored from npm (BSD-2-Clause) in static/vendor.
     "featuregroupsubgroupjs": "/static/vendor/leaflet.featuregroup.subgroup.js",
+    # Our own loader of map pieces by view (webmap/scale/layers.py).
+    "viewportjs": "/static/viewport.js",
 }
 
 

@@ -10,13 +10,15 @@ from .. import store
 from ..db import db
 from ..maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from ..models import DataSource
+from ..scale import pages as scale_pages
+from ..scale.layers import ViewportLayers
 
 bp = Blueprint("main", __name__)
 
 
-def page_number() -> int:
+def page_number(name: str = "page") -> int:
     """Return the ?page= number (1 when missing or not a positive whole number)."""
-    value = request.args.get("page", "1")
+    value = request.args.get(name, "1")
     # isdecimal, not isdigit: "²" is a digit to Python but int() cannot read it.
     return int(value) if value.isdecimal() and int(value) > 0 else 1
 
@@ -40,6 +42,9 @@ def index():
     category = request.args.get("category") or None
     if category and category not in labels:
         abort(400, f"'{category}' is not a category on this map.")
+    fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
+    if scale_pages.by_view():
+        return _index_by_view(categories, labels, category, fictional)
     wards = store.wards_frame()
     assets = store.assets_frame(category=category)
     ward_names = dict(zip(wards["code"], wards["name"]))
@@ -52,10 +57,27 @@ def index():
     listed = assets.sort_values(["name", "asset_id"]).iloc[(page - 1) * size: page * size]
     counts = assets.groupby("ward_code").size()
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
-    fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
                            labels=labels, category=category, categories=categories, ward_rows=ward_rows,
                            fictional=fictional, layers=layers)
+
+
+def _index_by_view(categories, labels, category, fictional):
+    """The home page for a big area: the map loads pieces by view, the list and ward table page."""
+    m = new_map(scale_pages.extent(), current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    ViewportLayers(category=category).add_to(m)
+    size = int(current_app.config["PAGE_SIZE"])
+    listed, total = scale_pages.asset_page(category, page_number(), size)
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    if page != page_number():
+        listed, total = scale_pages.asset_page(category, page, size)
+    ward_page = min(page_number("wards_page"), max(1, math.ceil(scale_pages.derived.ward_count() / size)))
+    ward_rows, ward_total = scale_pages.ward_page(category, ward_page, size)
+    return render_template("index.html", map=render_parts(m), assets=listed, total=total, page=page, pages=pages,
+                           labels=labels, category=category, categories=categories, ward_rows=ward_rows,
+                           fictional=fictional, layers=[], by_view=True, ward_page=ward_page,
+                           ward_pages=max(1, math.ceil(ward_total / size)), ward_total=ward_total)
 
 
 @bp.get("/about")
