@@ -10,9 +10,15 @@ from .. import gaps_service, store
 from ..analysis import classify
 from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.choropleth import NO_DATA, add_choropleth, legend, palette
+from ..scale import gapstore
+from ..scale.layers import ViewportLayers
+from .main import page_number
+from ..scale import pages as scale_pages
 
 bp = Blueprint("gaps", __name__)
 CLASSES = 5
+# Rows per page of the ranked table when the area is too big to list every ward at once.
+TABLE_PAGE_SIZE = 100
 
 
 # Formatting: every figure as plain text, and never "nan" (missing figures say why they are missing).
@@ -114,6 +120,8 @@ def index():
     context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
                    method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction)
     try:
+        if scale_pages.by_view():
+            return _index_by_view(query, labels, args, context)
         table = gaps_service.gap_frame(query)
     except gaps_service.NoWards as exc:
         return render_template("gaps/index.html", table=None, message=str(exc), **context)
@@ -142,6 +150,41 @@ def index():
     method_note = _population_note(table)
     return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
                            notices=notices, population_note=method_note, no_data=NO_DATA, **context)
+
+
+TOOLTIP_COLUMNS = ("rank", "population", "need_count", "gap_score")
+
+
+def _index_by_view(query, labels, args, context):
+    """The gaps page for a big area: the stored table, a map that loads outlines by view, a paged table."""
+    table = gapstore.gap_table(query)  # raises NoWards when there are none
+    sort, direction = context["sort"], context["direction"]
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    values = pd.to_numeric(table["gap_score"], errors="coerce")
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
+    # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
+    shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
+    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *[f"{h}: {fmt(row[c])}" for c, h, fmt in shown]]
+             for code, cls, row in zip(table["ward_code"], classes, table.to_dict("records"))}
+    extent = scale_pages.extent()
+    m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
+    ViewportLayers(places=False, fills=fills, link=link, no_data=NO_DATA,
+                   no_data_label="Gap not computed (population unknown)").add_to(m)
+
+    rows = _sorted(table, sort, direction)
+    size = TABLE_PAGE_SIZE
+    pages = max(1, math.ceil(len(rows) / size))
+    page = min(page_number(), pages)
+    return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
+                           map=render_parts(m), legend=entries, notices=_notices(query, table, labels),
+                           population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
+                           total_wards=len(rows), **context)
 
 
 def _notices(query, table, labels) -> list[str]:
@@ -190,8 +233,7 @@ def export():
 @bp.get("/wards/<code>")
 def ward(code: str):
     """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
-    wards = store.wards_frame()
-    found = wards[wards["code"] == code]
+    found = scale_pages.ward_frame(code)
     if found.empty:
         abort(404)
     # A plain dict: a pandas row's .name would be its index label, not the ward's name.
@@ -203,8 +245,7 @@ def ward(code: str):
         abort(400, str(exc))
     labels = store.category_labels()
 
-    assets = store.assets_frame()
-    assets = assets[assets["ward_code"] == code].sort_values("name")
+    assets = store.assets_frame(ward=code).sort_values("name")
     assets["ward_name"] = info["name"]
     by_category: dict[str, list] = {}
     for row in assets.itertuples():
@@ -217,10 +258,14 @@ def ward(code: str):
     needs = needs[needs["ward_code"] == code]
     need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.sort_values("count", ascending=False).itertuples()]
 
-    gaps = gaps_service.ward_gaps(code, query.method, query.distance)
+    # Read from the stored gap tables (computed once per data version), not recomputed for every category.
+    gaps = gapstore.ward_rows(code, query.method, query.distance, labels)
+    if gaps.empty:
+        gaps = pd.DataFrame(columns=["category", "gap_score", "need_count", "assets_in_ward", "access_share"])
     gaps["label"] = gaps["category"].map(labels)
     gaps = gaps.sort_values(["gap_score", "need_count", "label"], ascending=[False, False, True], na_position="last")
-    neighbours = gaps_service.neighbours(wards, code)
+    # Only wards whose box comes near this one are read: neighbours without every outline in memory.
+    neighbours = gaps_service.neighbours(scale_pages.wards_near(found.total_bounds), code)
 
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
