@@ -8,7 +8,11 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from .. import gaps_service, store
 from ..analysis import classify
-from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from folium.plugins import MarkerCluster
+
+from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
+from ..maps.layers import CLUSTER_ICON_JS
+from ..maps.points import AssetPoints
 from ..maps.choropleth import NO_DATA, add_choropleth, legend, palette
 from ..scale import gapstore
 from ..scale.layers import ViewportLayers
@@ -169,8 +173,9 @@ def _index_by_view(query, labels, args, context):
     entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
     # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
     shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
-    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *[f"{h}: {fmt(row[c])}" for c, h, fmt in shown]]
-             for code, cls, row in zip(table["ward_code"], classes, table.to_dict("records"))}
+    lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
+             for code, cls, *line in zip(table["ward_code"], classes, *lines)}
     extent = scale_pages.extent()
     m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
@@ -273,7 +278,9 @@ def ward(code: str):
     add_wards_layer(m, simplify_for_display(neighbours), name="Neighbouring wards",
                     style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02})
     add_wards_layer(m, simplify_for_display(found), name=info["name"])
-    add_asset_markers(m, assets, labels)
+    # Places as compact rows built into markers in the browser: a folium Marker each costs milliseconds here.
+    cluster = MarkerCluster(name="Community assets", icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    AssetPoints(assets, labels).add_to(cluster)
     return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
                            asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
                            neighbours=neighbours, map=render_parts(m), query=query,
