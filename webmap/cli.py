@@ -206,18 +206,24 @@ def import_needs_command(path, source, category_map, dry_run) -> None:
     run_import("import-needs", dry_run, work)
 
 
-@click.command("gaps")
+@click.group("gaps", invoke_without_command=True)
 @with_appcontext
+@click.pass_context
 @click.option("--category", default="all", show_default=True, help="Category id, or 'all' for the overall gap.")
 @click.option("--method", type=click.Choice(["count", "share", "2sfca", "e2sfca"]), default="share", show_default=True,
               help="How access is measured.")
 @click.option("--distance", type=float, help="Walking distance in metres (default: the ACCESS_DISTANCE_M setting).")
 @click.option("--deprivation-weight", is_flag=True, help="Weight stated need by ward deprivation (decile 1 x1.5 ... decile 10 x1).")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
+@click.option("--out", "out", type=click.Path(dir_okay=False),
               help="File to write: .csv, .geojson or .gpkg (the format follows the extension).")
-def gaps_command(category, method, distance, deprivation_weight, out) -> None:
+def gaps_command(ctx, category, method, distance, deprivation_weight, out) -> None:
     """Write the gap table for one category (or all needs) to CSV, GeoJSON or GeoPackage."""
     from . import gaps_service
+
+    if ctx.invoked_subcommand:
+        return
+    if not out:
+        raise click.UsageError("Missing option '--out': the file to write the table to (or run 'gaps rebuild').")
 
     try:
         fmt = gaps_service.format_of(out)
@@ -234,6 +240,10 @@ def gaps_command(category, method, distance, deprivation_weight, out) -> None:
     for row in top.itertuples():
         click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
 
+
+from .scale.cli import rebuild_command  # noqa: E402  (`flask gaps rebuild`)
+
+gaps_command.add_command(rebuild_command)
 
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command, import_needs_command,
