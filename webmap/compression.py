@@ -54,7 +54,10 @@ def compress(response: Response) -> Response:
     if not _compressible(response):
         return response
     # A file from send_from_directory says its length in the header; a body in memory is counted.
-    length = response.content_length if response.content_length is not None else response.calculate_content_length()
+    # A generator is not counted: that would read it all into memory first.
+    length = response.content_length
+    if length is None and not response.is_streamed:
+        length = response.calculate_content_length()
     if length is None or length > MAX_BYTES:  # streamed by the view, or too big to hold twice
         response.response = _gzip_stream(response.iter_encoded())
         response.direct_passthrough = False

@@ -74,7 +74,7 @@ def _tidy_header(header: str) -> str:
     return header
 
 
-_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}\b")
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
 
 
 def _steady_ids(*parts: str) -> list[str]:
