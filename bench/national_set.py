@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import insert, select, text
 
 from webmap.db import db
-from webmap.models import Asset, Category, Ward, asset_categories
+from webmap.models import Asset, Category, Need, Ward, asset_categories
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -70,6 +70,12 @@ def load_national(places: int, wards_path: Path = NATIONAL_WARDS, seed: int = SE
             for i, x, y, w, g in zip(ids, lon[start:stop], lat[start:stop], pick[start:stop], geoms)])
         cats = rng.integers(0, len(categories), stop - start)
         db.session.execute(insert(asset_categories), [{"asset_id": i, "category_id": categories[c]} for i, c in zip(ids, cats)])
+    # Stated needs: a survey round of 20,000 answers spread over the wards and categories.
+    answers = 20_000
+    db.session.execute(insert(Need), [
+        {"ward_code": codes[w], "category_id": categories[c], "count": float(n), "source": "national bench survey"}
+        for w, c, n in zip(rng.integers(0, len(wards), answers), rng.integers(0, len(categories), answers),
+                           rng.integers(1, 20, answers))])
     if postgres:
         db.session.execute(text("UPDATE assets SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326) WHERE geom IS NULL"))
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('assets', 'id'), (SELECT max(id) FROM assets))"))

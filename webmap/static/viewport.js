@@ -55,7 +55,9 @@
     /* Ward outlines */
     var wards = null, wardCodes = {}, wardTiles = {}, wardLevel = -1, shownWards = 0;
     if (o.wards) {
+      // One canvas for thousands of outlines: SVG would add a DOM node per ward and take seconds to draw.
       wards = L.geoJSON(null, {
+        renderer: L.canvas({padding: 0.2}),
         style: function (f) {
           var entry = o.fills && o.fills[f.properties.code];
           if (o.fills) {
