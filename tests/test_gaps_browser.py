@@ -28,7 +28,7 @@ def test_pick_a_category_then_open_a_ward(page, live_server):
     assert fills <= swatches
     # Hovering a ward shows its figures.
     paths.first.hover()
-    assert "Gap score" in page.locator(".leaflet-tooltip").inner_text()
+    assert "Unmet need per 1,000 residents" in page.locator(".leaflet-tooltip").inner_text()
     # The ranked table, and the skip link that jumps to it.
     assert page.locator("#gap-table tbody tr").count() == 16
     # Clicking a ward on the map opens its profile.

@@ -35,7 +35,35 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     assert table["gap_score"].tolist() == pytest.approx(want["gap_score"].tolist())
     assert set(table["method"]) == {method} and set(table["distance_m"]) == {1000}
     top = want.iloc[0]
-    assert f"1. {top['ward_name']} ({top['ward_code']}): gap {top['gap_score']:.3f}" in result.output
+    flag = "; few responses" if top["few_responses"] else ""
+    assert (f"1. {top['ward_name']} ({top['ward_code']}): unmet need {top['gap_score']:,.2f} per 1,000 "
+            f"({top['responses']:,.0f} responses{flag})") in result.output
+    assert {"responses", "few_responses", "own_rate_weight"} <= set(table.columns)
+
+
+def test_summary_flags_few_responses(sample_app, tmp_path):
+    """A ward resting on 2 responses carries the flag in the CLI summary and in every export."""
+    from webmap.db import db
+    from webmap.models import Need
+
+    with sample_app.app_context():
+        db.session.execute(db.delete(Need))
+        db.session.add_all([Need(ward_code="E05900001", category_id="sport", count=2, source="survey"),
+                            Need(ward_code="E05900002", category_id="sport", count=40, source="survey")])
+        db.session.commit()
+    out = tmp_path / "sport.csv"
+    result = invoke(sample_app, "gaps", "--category", "sport", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out).set_index("ward_code")
+    assert table.loc["E05900001", "responses"] == 2 and table.loc["E05900001", "few_responses"]
+    assert not table.loc["E05900002", "few_responses"]
+    assert "fewer than 10 responses" in result.output
+    line = next(li for li in result.output.splitlines() if "(E05900001)" in li or "(E05900002)" in li)
+    assert "E05900002" in line and "(40 responses)" in line  # 40 responses rank above 2
+    gj = tmp_path / "sport.geojson"
+    assert invoke(sample_app, "gaps", "--category", "sport", "--out", str(gj)).exit_code == 0
+    props = {f["properties"]["ward_code"]: f["properties"] for f in json.loads(gj.read_text())["features"]}
+    assert props["E05900001"]["few_responses"] is True and props["E05900001"]["responses"] == 2
 
 
 def test_all_needs_to_geojson_and_geopackage(sample_app, tmp_path):

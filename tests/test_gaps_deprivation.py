@@ -22,19 +22,35 @@ def test_deprivation_weight_raises_demand_in_deprived_wards(sample_app):
     plain, weighted = export(client), export(client, deprivation="1")
     with sample_app.app_context():
         deciles = {w.code: w.deprivation for w in db.session.query(Ward)}
-    asked = plain[plain["need_per_1000"] > 0].index
-    # demand_norm is need_per_1000 x factor, divided by the largest such figure; the factor is
-    # 1.5 for decile 1 falling to 1.0 for decile 10, so ratios between wards change by the factors.
-    factor = {code: 1.5 - 0.5 * (deciles[code] - 1) / 9 for code in asked}
-    raw = {code: plain.loc[code, "need_per_1000"] * factor[code] for code in asked}
-    top = max(raw.values())
-    for code in asked:
-        assert weighted.loc[code, "demand_norm"] == pytest.approx(raw[code] / top, rel=1e-6)
+    # Unmet need is multiplied by 1.5 in decile 1, falling evenly to 1.0 in decile 10.
+    for code in plain.index:
+        factor = 1.5 - 0.5 * (deciles[code] - 1) / 9
+        assert weighted.loc[code, "deprivation_factor"] == pytest.approx(factor)
+        assert weighted.loc[code, "gap_score"] == pytest.approx(plain.loc[code, "gap_score"] * factor, abs=2e-6)
+    asked = plain[plain["gap_score"] > 0].index
     most_deprived = min(asked, key=lambda c: deciles[c])
     least_deprived = max(asked, key=lambda c: deciles[c])
-    ratio_plain = plain.loc[most_deprived, "demand_norm"] / plain.loc[least_deprived, "demand_norm"]
-    ratio_weighted = weighted.loc[most_deprived, "demand_norm"] / weighted.loc[least_deprived, "demand_norm"]
+    ratio_plain = plain.loc[most_deprived, "gap_score"] / plain.loc[least_deprived, "gap_score"]
+    ratio_weighted = weighted.loc[most_deprived, "gap_score"] / weighted.loc[least_deprived, "gap_score"]
     assert ratio_weighted > ratio_plain
+
+
+def test_no_deciles_disables_the_option_with_a_reason(sample_app, tmp_path):
+    with sample_app.app_context():
+        for ward in db.session.query(Ward):
+            ward.deprivation = None
+        db.session.commit()
+    client = sample_app.test_client()
+    html = client.get("/gaps?category=food_support&deprivation=1").get_data(as_text=True)
+    assert 'type="checkbox" value="1" disabled' in html
+    assert "Not available: no ward has a deprivation decile yet" in html
+    assert "need weighted by deprivation" not in html
+    assert "it had no effect" in html
+    out = tmp_path / "x.csv"
+    with sample_app.app_context():
+        result = sample_app.test_cli_runner().invoke(args=["gaps", "--deprivation-weight", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "no ward has a deprivation decile, so it had no effect" in result.output
 
 
 def test_gaps_page_says_when_need_is_weighted(sample_app):
@@ -55,4 +71,4 @@ def test_gaps_cli_deprivation_flag(sample_app, tmp_path):
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     plain, weighted = pd.read_csv(out_plain), pd.read_csv(out_weighted)
-    assert not plain["demand_norm"].equals(weighted["demand_norm"])
+    assert not plain["gap_score"].equals(weighted["gap_score"])

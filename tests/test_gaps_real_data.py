@@ -92,10 +92,12 @@ def test_gap_tables_for_gps_and_libraries(study_area, tmp_path):
         assert round(table["population"].sum()) == sum(LA_TOTALS.values())
         assert table["population_method"].eq("ward_spread").all()
         assert table["access_share"].between(0, 1).all()
-        assert table["gap_score"].between(0, 1).all()
-        assert (table["gap_score"] > 0).sum() == (2 if category == "gp_practice" else 1)
+        assert (table["gap_score"] >= 0).all() and table["own_rate_weight"].between(0, 1).all()
+        # Only the wards that asked (and cannot all reach one) keep a sizeable share of their own rate.
+        assert (table["responses"] > 0).sum() == (2 if category == "gp_practice" else 1)
+        assert (table["few_responses"] == (table["responses"] < 10)).all()
     html = app.test_client().get("/gaps?category=library").get_data(as_text=True)
-    assert len(re.findall(r'<td><a href="/wards/E05\d{6}\?', html)) == 67
+    assert len(re.findall(r'<th scope="row" class="ward"><a href="/wards/E05\d{6}\?', html)) == 67
     assert "Alexandra" in app.test_client().get(f"/wards/{HAND_WARD}").get_data(as_text=True)
 
 
@@ -120,19 +122,26 @@ def test_one_ward_by_hand(study_area, tmp_path):
     per_1000 = counts / pops.reindex(counts.index) * 1000
 
     pop = pops[HAND_WARD]
-    need_per_1000 = {HAND_WARD: 30 / pop * 1000, OTHER_WARD: 10 / pops[OTHER_WARD] * 1000}
-    demand = need_per_1000[HAND_WARD] / max(need_per_1000.values())
+    # Empirical Bayes over all 67 wards: 30 + 10 GP requests among all residents.
+    need = pd.Series(0.0, index=pops.index)
+    need[HAND_WARD], need[OTHER_WARD] = 30, 10
+    m = need.sum() / pops.sum()
+    s2 = max((pops * (need / pops - m) ** 2).sum() / pops.sum() - m / pops.mean(), 0)
+    w = s2 / (s2 + m / pop)
+    smoothed = (w * 30 / pop + (1 - w) * m) * 1000
     access = per_1000[HAND_WARD] / per_1000.max()
-    gap = demand * (1 - access)
+    gap = smoothed * (1 - access)
 
     row = table.loc[HAND_WARD]
     assert row["population"] == pop
     assert row["assets_in_ward"] == counts[HAND_WARD]
     assert row["assets_per_1000"] == pytest.approx(per_1000[HAND_WARD], rel=1e-9)
-    assert row["need_count"] == 30 and row["need_per_1000"] == pytest.approx(need_per_1000[HAND_WARD], rel=1e-9)
-    assert row["demand_norm"] == pytest.approx(demand, rel=1e-9)
+    assert row["need_count"] == 30 and row["need_per_1000"] == pytest.approx(30 / pop * 1000, rel=1e-9)
+    assert row["responses"] == 30 and not row["few_responses"]
+    assert row["own_rate_weight"] == pytest.approx(w, rel=1e-9)
+    assert row["need_per_1000_smoothed"] == pytest.approx(smoothed, rel=1e-9)
     assert row["access_norm"] == pytest.approx(access, rel=1e-9)
     assert row["gap_score"] == pytest.approx(gap, abs=1e-6)
     page = app.test_client().get("/gaps?category=gp_practice&method=count").get_data(as_text=True)
-    alexandra = page.split(">Alexandra</a></td>")[1].split("</tr>")[0]
-    assert f"{pop:,.0f}" in alexandra and f"{gap:.3f}" in alexandra
+    alexandra = page.split(">Alexandra</a></th>")[1].split("</tr>")[0]
+    assert f"{pop:,.0f}" in alexandra and f"{gap:,.2f}" in alexandra

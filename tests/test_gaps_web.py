@@ -56,7 +56,14 @@ def table_rows(html: str) -> list[list[str]]:
     """Return the ranked table's body rows as lists of cell texts."""
     body = html.split('id="gap-table"')[1].split("<tbody>")[1].split("</tbody>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
-    return [[htmllib.unescape(re.sub(r"<[^>]+>", "", c).strip()) for c in re.findall(r"<td[^>]*>(.*?)</td>", r, flags=re.S)] for r in rows]
+    return [[htmllib.unescape(re.sub(r"<[^>]+>", "", c).strip())
+             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)] for r in rows]
+
+
+def records(html: str) -> dict[str, dict[str, str]]:
+    """Return the ranked table as {ward name: {heading: cell text}}."""
+    names = headings(html)
+    return {r[1]: dict(zip(names, r)) for r in table_rows(html)}
 
 
 def headings(html: str) -> list[str]:
@@ -79,7 +86,7 @@ def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_ap
     legend = html.split('class="legend"')[1].split("</figure>")[0]
     entries = re.findall(r'background: (#[0-9a-f]{6})"></span><span>([^<]+)</span>', legend)
     assert len(entries) >= 2
-    assert all(re.search(r"\d\.\d{3}", label) for _, label in entries)
+    assert all(re.search(r"\d\.\d{2}", label) for _, label in entries)
     assert sum(int(re.search(r"\((\d+) wards?\)", label).group(1)) for _, label in entries) == len(expected)
     # The map's fill colours are the legend's colours.
     assert {c for c, _ in entries} <= set(re.findall(r'"fillColor": "(#[0-9a-f]{6})"', html))
@@ -89,21 +96,26 @@ def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_ap
     # Rank order; wards sharing a rank in name order.
     expected = expected.sort_values(["rank", "ward_name"], kind="stable")
     assert [r[1] for r in rows] == expected["ward_name"].tolist()
-    assert [r[-2] for r in rows] == [f"{g:.3f}" for g in expected["gap_score"]]
+    assert [r[2] for r in rows] == [f"{g:,.2f}" for g in expected["gap_score"]]
+    assert headings(html)[:4] == ["Rank", "Ward", "Unmet need per 1,000 residents", "Responses"]
     top = expected.iloc[0]
-    assert rows[0][2] == f"{top['population']:,.0f}" and rows[0][3] == f"{top['need_count']:,.0f}"
+    assert rows[0][4] == f"{top['population']:,.0f}" and rows[0][3].startswith(f"{top['responses']:,.0f}")
+    flagged = expected[expected["few_responses"]]["ward_name"]
+    assert {r[1] for r in rows if r[3].endswith("few responses")} == set(flagged)
+    tips = re.findall(r'"t_responses": "([^"]+)"', html)
+    assert sum(t.endswith("(few responses)") for t in tips) == len(flagged) > 0
     assert re.search(r'<th scope="col" class="num" aria-sort="ascending">\s*<a[^>]*>Rank', html)
 
 
 def test_tooltip_carries_the_wards_figures_and_clicking_opens_the_profile(sample_app):
     html = sample_app.test_client().get("/gaps?category=youth&method=2sfca").get_data(as_text=True)
     assert "GeoJsonTooltip" in html or "bindTooltip" in html
-    for alias in ("Population", "Stated need", "Access score (per 1,000 residents)", "Gap score"):
+    for alias in ("Population", "Responses", "Access score (per 1,000 residents)", "Unmet need per 1,000 residents"):
         assert alias in html.split("<script>", 1)[1]
     assert "window.location.href = \"/wards/\" + encodeURIComponent(feature.properties.code) + \"?method=2sfca&distance=800\"" in html
-    first = re.search(r'<td><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html).group(1)
+    first = re.search(r'<th scope="row" class="ward"><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html).group(1)
     profile = sample_app.test_client().get(first.replace("&amp;", "&"))
-    assert profile.status_code == 200 and "Gap score for each kind of place" in profile.get_data(as_text=True)
+    assert profile.status_code == 200 and "Unmet need for each kind of place" in profile.get_data(as_text=True)
 
 
 def test_resident_and_imported_text_is_escaped_in_tooltip_and_table(sample_app):
@@ -119,7 +131,7 @@ def test_resident_and_imported_text_is_escaped_in_tooltip_and_table(sample_app):
 
 
 @pytest.mark.parametrize("column, key", [("population", lambda t: t["population"]),
-                                         ("need_count", lambda t: t["need_count"]),
+                                         ("responses", lambda t: t["responses"]),
                                          ("ward_name", lambda t: t["ward_name"].str.lower())])
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_table_sorts_on_the_server_by_any_column(sample_app, column, key, direction):
@@ -206,12 +218,14 @@ def test_ward_profile_lists_places_needs_gaps_and_neighbours(sample_app):
     youth = needs[needs["category"] == "youth"]["count"].sum()
     assert re.search(rf"<td>Youth</td><td class=\"num\">{youth:.0f}</td>", html)
     # Gap per category: a bar with the number beside it, for every category.
-    bars = re.findall(r'class="bar-fill" style="width: ([\d.]+)%"></span></span> ([\d.]+)</td>', html)
+    bars = re.findall(r'class="bar-fill" style="width: ([\d.]+)%"></span></span> ([\d.,]+)</td>', html)
     assert len(bars) == 21
-    assert all(abs(float(w) - float(g) * 100) < 0.1 for w, g in bars)
+    # Bars are drawn against the ward's biggest category figure.
+    top = max(float(g.replace(",", "")) for _, g in bars)
+    assert all(abs(float(w) - float(g.replace(",", "")) / top * 100) < 0.2 for w, g in bars)
     expected = service_table(sample_app, "youth")
     youth_gap = expected[expected["ward_code"] == "E05900010"]["gap_score"].iloc[0]
-    assert f"{youth_gap:.3f}" in html.split(">Youth</th>")[1].split("</tr>")[0]
+    assert f"{youth_gap:,.2f}" in html.split(">Youth</th>")[1].split("</tr>")[0]
     # Neighbours: the wards whose outlines touch this one.
     me = wards[wards["code"] == "E05900010"].geometry.iloc[0]
     touching = sorted(wards[wards.geometry.intersects(me) & (wards["code"] != "E05900010")]["name"])
@@ -226,10 +240,10 @@ def test_ward_without_population_says_so_instead_of_nan(app):
     tiny_area(app)
     client = app.test_client()
     html = client.get("/gaps?category=library").get_data(as_text=True)
-    rows = {r[1]: r for r in table_rows(html)}
-    assert rows["Ward 3"][2] == "population unknown"
-    assert rows["Ward 3"][-2] == "not computed" and rows["Ward 3"][0] == "–"
-    assert "population unknown" in rows["Ward 3"][-1]
+    rows = records(html)
+    assert rows["Ward 3"]["Population"] == "population unknown"
+    assert rows["Ward 3"]["Unmet need per 1,000 residents"] == "not computed" and rows["Ward 3"]["Rank"] == "–"
+    assert "population unknown" in rows["Ward 3"]["Notes"]
     assert "1 ward has no population figure" in html
     assert "not computed (population unknown) (1 ward)" in html  # the legend's grey class
     assert not re.search(r"\bnan\b", html, flags=re.I)
@@ -243,9 +257,9 @@ def test_asset_on_a_ward_boundary_is_counted_once(app):
     client = app.test_client()
     table = service_table(app, "library")
     assert table["assets_in_ward"].sum() == 1
-    rows = {r[1]: r for r in table_rows(client.get("/gaps?category=library").get_data(as_text=True))}
-    assert [rows[w][5] for w in ("Ward 1", "Ward 2", "Ward 3")] == ["1", "0", "0"]   # places in ward
-    assert [rows[w][7] for w in ("Ward 1", "Ward 2")] == ["1", "1"]                  # in or within 800 m
+    rows = records(client.get("/gaps?category=library").get_data(as_text=True))
+    assert [rows[w]["Places in ward"] for w in ("Ward 1", "Ward 2", "Ward 3")] == ["1", "0", "0"]
+    assert [rows[w]["Places in or within 800 m"] for w in ("Ward 1", "Ward 2")] == ["1", "1"]
     in_one = client.get("/wards/E05000001").get_data(as_text=True)
     in_two = client.get("/wards/E05000002").get_data(as_text=True)
     listed = in_one.split('id="assets-heading"')[1].split("</section>")[0]
@@ -256,16 +270,20 @@ def test_category_with_no_places_anywhere(app):
     tiny_area(app)
     html = app.test_client().get("/gaps?category=youth").get_data(as_text=True)
     assert "There are no youth places on the map anywhere in the area" in html
-    rows = {r[1]: r for r in table_rows(html)}
-    assert rows["Ward 1"][-2] == "1.000" and rows["Ward 1"][0] == "1"  # all demand, no access
-    assert rows["Ward 2"][-2] == "0.000"
+    rows = records(html)
+    # Only Ward 1 asked (4 of 4,000): nobody can reach one, so all of its smoothed need is unmet.
+    table = service_table(app, "youth").set_index("ward_name")
+    assert rows["Ward 1"]["Unmet need per 1,000 residents"] == f"{table.loc['Ward 1', 'gap_score']:,.2f}"
+    assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Unmet share"] == "100%"
+    assert table.loc["Ward 1", "gap_score"] > table.loc["Ward 2", "gap_score"]
+    assert rows["Ward 1"]["Responses"] == "4 few responses"
 
 
 def test_category_nobody_asked_for(app):
     tiny_area(app)
     html = app.test_client().get("/gaps?category=faith").get_data(as_text=True)
     assert "Nobody has said they need faith yet, so every gap score is 0" in html
-    assert {r[-2] for r in table_rows(html)} == {"0.000"}
+    assert {r[2] for r in table_rows(html)} == {"0.00"}
 
 
 def test_no_needs_at_all(app, tmp_path):
@@ -273,7 +291,7 @@ def test_no_needs_at_all(app, tmp_path):
     client = app.test_client()
     html = client.get("/gaps").get_data(as_text=True)
     assert "Nobody has said what any ward needs yet, so every gap score is 0" in html
-    assert {r[-2] for r in table_rows(html)} == {"0.000"}
+    assert {r[2] for r in table_rows(html)} == {"0.00"}
     assert client.get("/gaps/export?format=geojson").status_code == 200
     assert "Nobody has said what this ward needs yet" in client.get("/wards/E05000001").get_data(as_text=True)
 
@@ -295,3 +313,59 @@ def test_no_wards_yet(app):
     html = client.get("/gaps").get_data(as_text=True)
     assert "There are no wards yet" in html
     assert client.get("/gaps/export?format=csv").status_code == 404
+
+
+# ---------------------------------------------------------------- honest legends
+def _legend(html: str) -> tuple[str, list[tuple[str, str, int]]]:
+    legend = html.split('class="legend"')[1].split("</figure>")[0]
+    caption = re.sub(r"<[^>]+>", "", legend.split("<figcaption")[1].split("</figcaption>")[0].split(">", 1)[1]).strip()
+    entries = [(c, label, int(n)) for c, label, n in re.findall(
+        r'background: (#[0-9a-f]{6})"></span><span>([^<]+) \((\d+) wards?\)</span>', legend)]
+    return caption, entries
+
+
+@pytest.mark.parametrize("query", ["category=youth", "category=gp_practice&method=count", "", "category=library"])
+def test_legend_counts_are_the_true_counts_and_ties_are_said(sample_app, query):
+    html = sample_app.test_client().get(f"/gaps?{query}").get_data(as_text=True)
+    caption, entries = _legend(html)
+    fills = re.findall(r'"fill": "(#[0-9a-f]{6})"', html)
+    assert len(fills) == 16
+    # Each legend row's number is how many wards the map really fills with its colour.
+    assert [n for _, _, n in entries] == [fills.count(c) for c, _, _ in entries]
+    assert all(re.search(r"\d", label) for _, label, _ in entries)  # numbers in every row, not colour alone
+    counts = [n for _, _, n in entries]
+    if len(counts) > 1 and max(counts) - min(counts) > 1:
+        assert "cannot be of equal size" in caption
+    assert "about equal size" not in caption and "0 classes" not in caption
+
+
+def test_legend_when_every_ward_ties(sample_app):
+    html = sample_app.test_client().get("/gaps?category=faith").get_data(as_text=True)
+    caption, entries = _legend(html)
+    assert "every ward with a figure has the same value, so there is one class" in caption
+    assert entries == [(entries[0][0], "0.00", 16)]
+
+
+@pytest.mark.parametrize("counts, said", [
+    ([22, 1, 1, 1, 1], "cannot be of equal size"),
+    ([4, 3, 3, 3, 3], "in 5 classes by quantiles."),
+    ([16], "the same value, so there is one class"),
+    ([], "no ward has a figure to shade"),
+])
+def test_legend_caption_says_when_ties_make_classes_unequal(counts, said):
+    from webmap.maps.choropleth import LegendEntry
+    from webmap.views.gaps import legend_caption
+
+    entries = [LegendEntry(f"#00000{i}", f"{i}", n) for i, n in enumerate(counts)]
+    entries.append(LegendEntry("#bdbdbd", "not computed (population unknown)", 3))  # the grey class never counts
+    caption = legend_caption(entries)
+    assert said in caption and "about equal size" not in caption
+    assert ("cannot be of equal size" in caption) == (said == "cannot be of equal size")
+
+
+def test_legend_edges_never_read_the_same(sample_app):
+    html = sample_app.test_client().get("/gaps?category=library").get_data(as_text=True)
+    _, entries = _legend(html)
+    labels = [label for _, label, _ in entries]
+    assert len(set(labels)) == len(labels)
+    assert not any(re.fullmatch(r"more than ([\d.,]+) up to \1", label) for label in labels)

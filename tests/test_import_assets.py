@@ -137,7 +137,7 @@ def test_points_outside_every_ward_are_skipped_and_named(wards_app, tmp_path):
 
     assert result.exit_code == 0, result.output
     assert "mixed.csv: read 4, imported 2, updated 0, skipped 2." in result.output
-    assert "skipped 2: the point is outside every ward" in result.output
+    assert "skipped 2: the point is more than 800 m outside every ward" in result.output
     assert "rows outside every ward: 3, 5" in result.output
     assert sorted(by_name(wards_app)) == ["In", "In too"]
 
@@ -347,5 +347,5 @@ def test_postcode_points_with_no_ward_postcodes_table(wards_app, tmp_path):
     path = write_csv(tmp_path / "a.csv", ["name", "category", "postcode"], [["Far", "youth", "OL1 1AA"]])
     result = run(wards_app, "import-assets", path)
     assert result.exit_code == 0, result.output
-    assert "skipped 1: the point is outside every ward" in result.output
+    assert "skipped 1: the point is more than 800 m outside every ward" in result.output
     assert count(wards_app, Asset) == 0

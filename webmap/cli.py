@@ -119,7 +119,8 @@ def import_assets_command(path, category_col, source, category_map, add_categori
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
-        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs)
+        return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs,
+                             edge_m=float(current_app.config["ACCESS_DISTANCE_M"]))
 
     run_import("import-assets", dry_run, work, attribution)
 
@@ -236,9 +237,8 @@ def gaps_command(ctx, category, method, distance, deprivation_weight, out) -> No
     unknown = int(table["population"].isna().sum())
     click.echo(f"Wrote {len(table)} wards to {out} ({fmt}; {query.category}, {query.method}, {query.distance:g} m)."
                + (f" {unknown} ward{' has' if unknown == 1 else 's have'} no population figure." if unknown else ""))
-    top = table.dropna(subset=["rank"]).head(3)
-    for row in top.itertuples():
-        click.echo(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): gap {row.gap_score:.3f}")
+    for line in gaps_service.summary_lines(table) + gaps_service.caveats(query, table):
+        click.echo(line)
 
 
 from .scale.cli import rebuild_command  # noqa: E402  (`flask gaps rebuild`)

@@ -2,6 +2,18 @@
 
 This is the only module that feeds database rows to the analysis package; views and CLI
 commands call it and never pass frames to webmap.analysis themselves.
+
+Entry points (for pages, the CLI, and anything that stores gap tables or snapshots):
+
+* ``check_query(...) -> GapQuery``       validate a category/method/distance/deprivation choice
+* ``gap_frame(query)``                   the ranked gap table for one category or "all" (every input a column;
+                                         ranking figure ``gap_score`` = unmet need per 1,000, with ``responses``
+                                         and ``few_responses`` on every row; see docs/gap-analysis.md)
+* ``ward_profile(code, method, distance)`` all wards with the one population rule, and one ward's row
+                                         for every category, computed in one pass
+* ``wards_with_population()``            the stored wards with the population every page shows
+* ``caveats(query, table)``, ``summary_lines(table)``  the warnings and top rows the page and CLI print
+* ``write_table`` / ``export_bytes``     CSV, GeoJSON or GeoPackage with every column
 """
 from __future__ import annotations
 
@@ -17,6 +29,7 @@ import pandas as pd
 from . import analysis, store
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
+FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
 OVERALL = "all"
 METHOD_LABELS = {
     "share": "Share within walking distance",
@@ -87,6 +100,21 @@ def _wards() -> gpd.GeoDataFrame:
     return wards
 
 
+def wards_with_population() -> gpd.GeoDataFrame:
+    """Return the stored wards with ``population`` (and ``population_method``) by the one documented rule.
+
+    With small-area points loaded, a ward's population is the sum of the points inside it (what the
+    gap analysis uses); otherwise the imported ward figure. Every page, export and API shows this.
+    """
+    wards = store.wards_frame()
+    if wards.empty:
+        return wards.assign(population_method=pd.Series(dtype=object))
+    figures = analysis.ward_population(wards, store.population_points())
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards
+
+
 def _assets() -> gpd.GeoDataFrame:
     """Return approved assets, one row per (asset, category); assets without a category dropped."""
     assets = store.assets_frame(explode=True)
@@ -119,13 +147,50 @@ def gap_frames(queries):
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
-    """Return this ward's row of the gap table for every category (one row per category)."""
+    """Return this ward's row of the gap table for every category (one row per category), in one pass."""
+    return ward_profile(code, method, distance)[1]
+
+
+def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Return (all wards with the one population rule applied, this ward's gap row for every category).
+
+    Reads the inputs once and computes every category in one pass over them.
+    """
     wards, assets, needs, population = _inputs()
-    rows = []
-    for category in store.category_labels():
-        table = analysis.gap_table(wards, assets, needs, category, method, distance, population)
-        rows.append(table[table["ward_code"] == code].drop(columns="geometry"))
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=analysis.GAP_COLUMNS)
+    categories = list(store.category_labels())
+    rows = analysis.category_gaps(wards, assets, needs, categories, method, distance, population, ward_codes=[code])
+    figures = analysis.ward_population(wards, population)
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards, rows
+
+
+def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
+    """Plain-English warnings the page and the CLI both give about what the figures rest on."""
+    notes = []
+    if table["population"].isna().all():
+        notes.append("No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
+                     "Import population first: flask import-population with a ward table, or small areas with "
+                     "a lookup (see docs/importing.md).")
+    if query.deprivation_weight and not table["deprivation"].notna().any():
+        notes.append("Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
+                     "Import a ward table with an IMD decile column (flask import-population) to use it.")
+    few = int((table["few_responses"] & table["population"].notna()).sum())
+    if few and table["need_count"].sum() > 0:
+        notes.append(f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
+                     "(marked \"few responses\"): those figures are pulled toward the area rate and could change a lot "
+                     "with a few more answers.")
+    return notes
+
+
+def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
+    """The top rows of a ranked gap table as CLI lines: rank, ward, unmet need, responses and flag."""
+    lines = []
+    for row in table.dropna(subset=["rank"]).head(top).itertuples():
+        flag = "; few responses" if row.few_responses else ""
+        lines.append(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
+                     f"({row.responses:,.0f} responses{flag})")
+    return lines
 
 
 def neighbours(wards: gpd.GeoDataFrame, code: str, tolerance_m: float = 1.0) -> gpd.GeoDataFrame:

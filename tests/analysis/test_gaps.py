@@ -8,11 +8,17 @@ import pandas as pd
 import pytest
 from shapely import Point
 
-from webmap.analysis import GAP_COLUMNS, deprivation_factor, gap_table, overall_gaps
+from webmap.analysis import GAP_COLUMNS, deprivation_factor, empirical_bayes, gap_table, overall_gaps
 
 
 def _row(table: gpd.GeoDataFrame, code: str) -> pd.Series:
     return table.set_index("ward_code").loc[code]
+
+
+def _gp_rate(code: str) -> float:
+    """Smoothed GP need per 1,000 for the conftest wards (E1 2 of 1000, E2 12 of 2000; E3 unknown)."""
+    smoothed = empirical_bayes(np.array([2.0, 12.0]), np.array([1000.0, 2000.0]))
+    return float(smoothed.rate[{"E1": 0, "E2": 1}[code]] * 1000)
 
 
 def test_share_gap_by_hand(wards, assets, needs, pop_points) -> None:
@@ -23,10 +29,15 @@ def test_share_gap_by_hand(wards, assets, needs, pop_points) -> None:
     # point, so 1200 / 2000 = 0.6 of E2 is within 800 m. E1's only point is 640 m away: share 1.
     assert e2["access_share"] == pytest.approx(0.6)
     assert e1["access_share"] == 1.0
-    # need_per_1000: E1 2 / 1000 * 1000 = 2; E2 12 / 2000 * 1000 = 6 (the max) -> demand 1/3 and 1.
-    assert e2["need_per_1000"] == 6.0 and e1["demand_norm"] == pytest.approx(1 / 3)
-    # gap(E2) = 1 * (1 - 0.6) = 0.4; gap(E1) = 1/3 * (1 - 1) = 0.
-    assert e2["gap_score"] == 0.4 and e1["gap_score"] == 0.0
+    # need_per_1000: E1 2 / 1000 * 1000 = 2; E2 12 / 2000 * 1000 = 6; smoothed toward the area's 14 / 3000.
+    assert e2["need_per_1000"] == 6.0 and e1["need_per_1000"] == 2.0
+    assert e1["area_need_per_1000"] == pytest.approx(14 / 3)
+    assert 14 / 3 < e2["need_per_1000_smoothed"] < 6 and e2["need_per_1000_smoothed"] == pytest.approx(_gp_rate("E2"))
+    # gap(E2) = smoothed * (1 - 0.6); gap(E1) = smoothed * (1 - 1) = 0.
+    assert e2["unmet_share"] == pytest.approx(0.4)
+    assert e2["gap_score"] == pytest.approx(_gp_rate("E2") * 0.4, abs=1e-6) and e1["gap_score"] == 0.0
+    assert e2["unmet_residents"] == pytest.approx(e2["gap_score"] * 2, abs=1e-9)
+    assert (e1["responses"], e2["responses"]) == (2, 12) and e1["few_responses"] and not e2["few_responses"]
     assert (e2["rank"], e1["rank"]) == (1, 2)
     # g1 lies on the E1/E2 boundary: counted in E1 only (lowest code), but within 800 m of both.
     assert (e1["assets_in_ward"], e2["assets_in_ward"], e3["assets_in_ward"]) == (1, 0, 0)
@@ -57,32 +68,34 @@ def test_two_step_fca_gap_by_hand(wards, assets, needs, pop_points) -> None:
     # E1 score = 1/2200 * 1000 = 0.4545; E2 = (1200/2000) / 2200 * 1000 = 0.2727 -> norm 0.6.
     assert _row(table, "E1")["access_score"] == pytest.approx(1000 / 2200)
     assert _row(table, "E2")["access_norm"] == pytest.approx(0.6)
-    assert _row(table, "E2")["gap_score"] == 0.4
+    assert _row(table, "E2")["gap_score"] == pytest.approx(_gp_rate("E2") * 0.4, abs=1e-6)
 
 
 def test_enhanced_two_step_fca_gap_by_hand(wards, assets, needs, pop_points) -> None:
     table = gap_table(wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points)
     # 640 m is in the 0.22 band, 472 m in the 0.68 band: D = 0.22*1000 + 0.68*1200 = 1036.
     # E1 score 0.22/1036; E2 0.6 * 0.68/1036 = 0.408/1036 (the max) -> E1 norm 0.22/0.408.
-    # gap(E1) = 1/3 * (1 - 0.22/0.408) = 0.153595; gap(E2) = 0.
-    assert _row(table, "E1")["gap_score"] == round((1 / 3) * (1 - 0.22 / 0.408), 6)
+    # gap(E1) = smoothed * (1 - 0.22/0.408); gap(E2) = 0.
+    assert _row(table, "E1")["gap_score"] == pytest.approx(_gp_rate("E1") * (1 - 0.22 / 0.408), abs=1e-6)
     assert _row(table, "E2")["gap_score"] == 0.0
     assert _row(table, "E1")["rank"] == 1
 
 
 def test_count_method(wards, assets, needs, pop_points) -> None:
     table = gap_table(wards, assets, needs, "gp_practice", method="count", population=pop_points)
-    # E1 has 1 per 1000 (max) -> access 1; E2 has none -> gap = demand 1.
+    # E1 has 1 per 1000 (max) -> access 1; E2 has none -> gap = its whole smoothed need.
     assert _row(table, "E1")["access_norm"] == 1.0
-    assert _row(table, "E2")["gap_score"] == 1.0
+    assert _row(table, "E2")["gap_score"] == pytest.approx(_gp_rate("E2"), abs=1e-6)
     assert set(table["method"]) == {"count"} and set(table["distance_m"]) == {800.0}
 
 
 def test_deprivation_weight(wards, assets, needs, pop_points) -> None:
-    table = gap_table(wards, assets, needs, "gp_practice", population=pop_points, deprivation_weight=True)
-    # E1 decile 1 -> x1.5: 2 * 1.5 = 3; E2 decile 10 -> x1.0: 6 -> demand E1 = 3/6 = 0.5.
-    assert _row(table, "E1")["demand_norm"] == pytest.approx(0.5)
-    assert _row(table, "E2")["demand_norm"] == 1.0
+    table = gap_table(wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points, deprivation_weight=True)
+    plain = gap_table(wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points)
+    # E1 decile 1 -> x1.5; E2 decile 10 -> x1.0.
+    assert _row(table, "E1")["deprivation_factor"] == 1.5 and _row(table, "E2")["deprivation_factor"] == 1.0
+    assert _row(table, "E1")["gap_score"] == pytest.approx(1.5 * _row(plain, "E1")["gap_score"], abs=1e-6)
+    assert _row(plain, "E1")["deprivation_factor"] == 1.0
 
 
 @pytest.mark.parametrize(("decile", "factor"), [(1, 1.5), (10, 1.0), (5.5, 1.25), (np.nan, 1.0)])
@@ -95,16 +108,18 @@ def test_category_with_no_assets_anywhere(wards, assets, pop_points) -> None:
     for method in ("count", "share", "2sfca", "e2sfca"):
         table = gap_table(wards, assets, needs, "dentist", method=method, population=pop_points)
         assert _row(table, "E1")["access_norm"] == 0.0
-        # No access anywhere: gap = demand: E1 1/1000 vs E2 4/2000 -> 0.5 and 1.
-        assert _row(table, "E1")["gap_score"] == 0.5 and _row(table, "E2")["gap_score"] == 1.0
+        # No access anywhere: gap = smoothed need. 1 of 1000 and 4 of 2000 differ by no more than
+        # Poisson noise, so both wards get the area rate, 5 per 3,000.
+        assert _row(table, "E1")["gap_score"] == pytest.approx(5 / 3, abs=1e-6)
+        assert _row(table, "E2")["gap_score"] == pytest.approx(5 / 3, abs=1e-6)
 
 
 def test_no_needs_at_all(wards, assets, pop_points) -> None:
     empty = pd.DataFrame({"ward_code": [], "category": [], "count": []})
     table = gap_table(wards, assets, empty, "gp_practice", population=pop_points)
     assert table["gap_score"].tolist() == [0.0, 0.0, 0.0]
-    assert table["demand_norm"].tolist() == [0.0, 0.0, 0.0]
-    assert (table["rank"] == 1).all() and (table["note"] == "no stated need: gap is 0").all()
+    assert table["responses"].tolist() == [0.0, 0.0, 0.0] and table["few_responses"].all()
+    assert (table["rank"] == 1).all() and (table["note"] == "nobody in the area asked for this: gap is 0").all()
 
 
 def test_category_nobody_asked_for(wards, assets, needs, pop_points) -> None:
@@ -116,13 +131,15 @@ def test_category_nobody_asked_for(wards, assets, needs, pop_points) -> None:
 def test_single_ward(wards, assets, needs, pop_points) -> None:
     table = gap_table(wards.iloc[[1]], assets, needs, "gp_practice", population=pop_points)
     assert len(table) == 1
-    assert table["demand_norm"].iloc[0] == 1.0 and table["gap_score"].iloc[0] == 0.4
+    # One ward is its own area: its rate is the area rate, 6 per 1,000, and 40% cannot reach a GP.
+    assert table["own_rate_weight"].iloc[0] == 0.0 and table["gap_score"].iloc[0] == pytest.approx(2.4)
 
 
 def test_empty_assets_layer(wards, needs, pop_points) -> None:
     empty = gpd.GeoDataFrame({"asset_id": [], "category": []}, geometry=[])  # no CRS either
     table = gap_table(wards, empty, needs, "gp_practice", population=pop_points)
-    assert (table["assets_in_ward"] == 0).all() and _row(table, "E2")["gap_score"] == 1.0
+    assert (table["assets_in_ward"] == 0).all()
+    assert _row(table, "E2")["gap_score"] == pytest.approx(_gp_rate("E2"), abs=1e-6)
 
 
 def test_crs_mismatch_gives_same_answer(wards, assets, needs, pop_points) -> None:
@@ -201,12 +218,23 @@ def test_overall_gaps(wards, assets, pop_points) -> None:
     via_gap_table = gap_table(wards, assets, needs, None, population=pop_points)
     pd.testing.assert_frame_equal(table, via_gap_table)
     e1, e2, e3 = _row(table, "E1"), _row(table, "E2"), _row(table, "E3")
-    # E2: gp gap 0.4 (need 12), dentist gap 1.0 (need 4, no dentists anywhere):
-    # (12 * 0.4 + 4 * 1.0) / 16 = 0.55.
-    assert e2["gap_score"] == pytest.approx(0.55)
-    assert e2["top_category"] == "dentist" and e2["top_category_gap"] == 1.0
-    assert e2["categories_considered"] == 2 and e2["rank"] == 1
-    assert e1["gap_score"] == 0.0 and e1["top_category"] == "gp_practice"
+    # Totals: E1 2 of 1000, E2 16 of 2000 -> one weight per ward from its total responses.
+    smoothed = empirical_bayes(np.array([2.0, 16.0]), np.array([1000.0, 2000.0]))
+    w = smoothed.weight[1]
+    gp_area, dentist_area = 14 / 3, 4 / 3  # per 1,000 over the 3,000 residents with a population
+    gp = w * 6 + (1 - w) * gp_area  # E2's own GP rate 12 / 2000
+    dentist = w * 2 + (1 - w) * dentist_area
+    # E2: 40% cannot reach a GP, nobody can reach a dentist (none anywhere): the two add up.
+    assert e2["gap_score"] == pytest.approx(gp * 0.4 + dentist * 1.0, abs=1e-6)
+    assert e2["need_per_1000_smoothed"] == pytest.approx(smoothed.rate[1] * 1000)
+    # Counts kept: 12 GP requests with 40% out of reach add more than 4 dentist requests with none in reach.
+    assert gp * 0.4 > dentist
+    assert e2["top_category"] == "gp_practice" and e2["top_category_gap"] == pytest.approx(gp * 0.4, abs=1e-6)
+    assert e2["categories_considered"] == 2 and e2["rank"] == 1 and e2["responses"] == 16
+    # E1 reaches a GP; it never asked for a dentist, but the area did: its smoothed share remains.
+    assert e1["top_category"] == "gp_practice" and e1["few_responses"]
+    w1 = smoothed.weight[0]
+    assert e1["gap_score"] == pytest.approx((1 - w1) * dentist_area, abs=1e-6)
     assert np.isnan(e3["gap_score"]) and e3["top_category"] is None
     assert set(table["category"]) == {"all"}
 
@@ -222,6 +250,7 @@ def test_zero_population_ward(wards, assets, needs) -> None:
     table = gap_table(wards, assets, needs, "gp_practice")
     e2 = _row(table, "E2")
     assert np.isnan(e2["need_per_1000"]) and np.isnan(e2["gap_score"]) and "population is 0" in e2["note"]
+    assert np.isnan(e2["own_rate_weight"]) and pd.isna(e2["rank"])
 
 
 def test_asset_outside_all_wards_still_gives_access(wards, needs, pop_points) -> None:

@@ -90,7 +90,9 @@ def test_gap_tables(wards, assets, needs, category: str, method: str) -> None:
     assert len(table) == 67 and table["ward_code"].is_unique
     assert table["population"].sum() == wards["population"].sum()
     assert set(table["population_method"]) == {"ward_spread"}
-    assert table["gap_score"].between(0, 1).all() and table["access_norm"].between(0, 1).all()
+    assert (table["gap_score"] >= 0).all() and table["access_norm"].between(0, 1).all()
+    assert table["own_rate_weight"].between(0, 1).all()
+    assert (table["few_responses"] == (table["responses"] < 10)).all()
     assert table["rank"].min() == 1 and table["gap_score"].iloc[0] == table["gap_score"].max()
     in_area = assets[assets["category"] == category]["asset_id"].nunique()
     # Every asset in the study-area file lies in (exactly) one of the 67 wards.
@@ -115,10 +117,15 @@ def test_one_ward_by_brute_force(wards, assets, needs) -> None:
     row = table.loc[code]
     assert row["access_share"] == pytest.approx(share, abs=1e-12)
     assert row["assets_in_ward"] == inside and row["assets_within_distance"] == near
-    gp_needs = needs[needs["category"] == "gp_practice"].set_index("ward_code")["count"]
-    per_1000 = gp_needs / wards.set_index("code")["population"].reindex(gp_needs.index) * 1000
-    expected = per_1000[code] / per_1000.max() * (1 - share)
-    assert row["gap_score"] == pytest.approx(round(expected, 6), abs=1e-6)
+    # Marshall's empirical Bayes rate, written out from its definition over all 67 wards.
+    pop = wards.set_index("code")["population"]
+    e = needs[needs["category"] == "gp_practice"].set_index("ward_code")["count"].reindex(pop.index, fill_value=0)
+    m = e.sum() / pop.sum()
+    s2 = max(((pop * (e / pop - m) ** 2).sum() / pop.sum()) - m / pop.mean(), 0)
+    w = s2 / (s2 + m / pop[code])
+    smoothed = (w * e[code] / pop[code] + (1 - w) * m) * 1000
+    assert row["need_per_1000_smoothed"] == pytest.approx(smoothed, rel=1e-9)
+    assert row["gap_score"] == pytest.approx(round(smoothed * (1 - share), 6), abs=1e-6)
 
 
 def test_overall_gaps_real(wards, assets, needs) -> None:
@@ -126,4 +133,7 @@ def test_overall_gaps_real(wards, assets, needs) -> None:
     assert len(table) == 67
     asked = table["need_count"] > 0
     assert table.loc[asked, "top_category"].isin(["gp_practice", "library"]).all()
-    assert (table.loc[~asked, "gap_score"] == 0).all()
+    # A ward nobody in asked about rests on the area rate only, and says so.
+    assert table.loc[~asked, "few_responses"].all() and (table.loc[~asked, "own_rate_weight"] < 1).all()
+    assert table.loc[~asked, "note"].str.contains("area rate").all()
+    assert (table.loc[asked, "rank"].min() == 1) and table["rank"].notna().all()

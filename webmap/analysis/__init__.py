@@ -3,11 +3,16 @@
 from .access import FCAResult, enhanced_two_step_fca, share_within, two_step_fca
 from .classify import Classification, classify
 from .crs import align_crs, metric_crs, to_metric
-from .gaps import GAP_COLUMNS, METHODS, deprivation_factor, gap_table, overall_gaps
-from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points
+from .gaps import FEW_RESPONSES, GAP_COLUMNS, METHODS, category_gaps, deprivation_factor, gap_table, overall_gaps
+from .smoothing import Smoothed, empirical_bayes
+from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
 
 __all__ = [
     "FCAResult",
+    "FEW_RESPONSES",
+    "Smoothed",
+    "category_gaps",
+    "empirical_bayes",
     "Classification",
     "GAP_COLUMNS",
     "LSOA_POINTS",
@@ -25,4 +30,5 @@ __all__ = [
     "share_within",
     "to_metric",
     "two_step_fca",
+    "ward_population",
 ]

@@ -1,19 +1,23 @@
-"""Gap tables: which wards lack what residents say they need.
+"""Gap tables: which wards lack what residents say they need, ranked by unmet need.
 
-For one category every ward gets::
+For one category every ward gets (rates are per 1,000 residents)::
 
-    need_per_1000 = need_count / population * 1000
-    demand_norm   = need_per_1000 * f_dep / max over wards(need_per_1000 * f_dep)   (0 if no need)
-    f_dep         = 1.5 - 0.5 * (decile - 1) / 9   if deprivation_weight (decile 1 -> 1.5,
-                    decile 10 -> 1.0, unknown decile -> 1.0), else 1
-    access_norm   = access_share                       (method "share")
-                  = access_score / max(access_score)   (methods "2sfca", "e2sfca", "count")
-    gap_score     = round(demand_norm * (1 - access_norm), 6)     in [0, 1]
-    rank          = 1 for the biggest gap; ties share the lowest rank ("min")
+    need_per_1000          = need_count / population * 1000           (the ward's own rate)
+    area_need_per_1000     = sum(need_count) / sum(population) * 1000  (over wards with a population)
+    own_rate_weight        = empirical Bayes weight w (webmap.analysis.smoothing, 0-1)
+    need_per_1000_smoothed = w * need_per_1000 + (1 - w) * area_need_per_1000
+    unmet_share            = 1 - access_share         (method "share": residents who cannot reach one)
+                           = 1 - access_score / max   (methods "count", "2sfca", "e2sfca")
+    gap_score              = need_per_1000_smoothed * f_dep * unmet_share
+                             (expected residents per 1,000 who ask for it and cannot reach one)
+    unmet_residents        = gap_score * population / 1000
+    f_dep                  = 1.5 - 0.5 * (decile - 1) / 9 if deprivation_weight (unknown decile 1), else 1
+    rank                   = 1 for the biggest gap; ties share the lowest rank ("min")
 
-A ward with no stated need has gap 0. A ward without a usable population figure has NaN
-per-1000 figures and (if it has stated need) a NaN gap, explained in the ``note`` column.
-See docs/gap-analysis.md for the full write-up.
+"All needs" (:func:`overall_gaps`) adds the unmet need of every category residents asked for,
+smoothing each ward's category rates with the weight its *total* responses earn. Each row says
+how many responses it rests on (``responses``) and flags fewer than ``FEW_RESPONSES``.
+See docs/gap-analysis.md for the full write-up and a worked example.
 """
 
 from __future__ import annotations
@@ -29,21 +33,28 @@ from . import access as _access
 from ._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
 from .crs import align_crs, to_metric
 from .population import POLYGONS, assign_to_wards, population_points
+from .smoothing import empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
 WARD_COLUMNS = ("code", "name", "population", "deprivation")
 ASSET_COLUMNS = ("asset_id", "category")
 NEED_COLUMNS = ("ward_code", "category", "count")
 GAP_DECIMALS = 6
+#: Below this many responses a ward's figure is flagged "few responses": a Poisson count under 10
+#: has a relative standard error above 1/sqrt(10) = 32%, the point where public health and
+#: ONS tables stop treating a rate as reliable.
+FEW_RESPONSES = 10
 NOTE_NO_POPULATION = "population unknown: per-1,000 figures and gap cannot be computed"
 NOTE_ZERO_POPULATION = "population is 0: per-1,000 figures and gap cannot be computed"
-NOTE_NO_NEED = "no stated need: gap is 0"
+NOTE_NO_NEED = "nobody asked here: the figure rests on the area rate alone"
+NOTE_NOBODY_ASKED = "nobody in the area asked for this: gap is 0"
 
 GAP_COLUMNS = [
     "ward_code", "ward_name", "category", "population", "population_method",
     "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share",
-    "access_score", "access_norm", "need_count", "need_per_1000", "deprivation",
-    "demand_norm", "gap_score", "rank", "method", "distance_m", "note",
+    "access_score", "access_norm", "need_count", "responses", "few_responses", "need_per_1000",
+    "area_need_per_1000", "own_rate_weight", "need_per_1000_smoothed", "deprivation", "deprivation_factor",
+    "unmet_share", "gap_score", "unmet_residents", "rank", "method", "distance_m", "note",
 ]
 
 
@@ -82,6 +93,44 @@ def gap_table(
     return _finish(_category_table(ctx, category), ctx)
 
 
+def category_gaps(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    categories: list[str],
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+    ward_codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Return the gap rows of every category in *categories* (optionally only *ward_codes*), in one pass.
+
+    The inputs are checked, reprojected and turned into population points once; each category
+    then costs one access query. Rows are the same as :func:`gap_table`'s for that category
+    (rank included, ranked among all wards), without geometry.
+    """
+    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
+        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, list(categories))
+    codes = ctx.wards["code"].astype(str).to_numpy()
+    keep = np.ones(len(codes), dtype=bool) if ward_codes is None else np.isin(codes, list(ward_codes))
+    kept_wards = ctx.wards[keep]
+    frames = []
+    for category in categories:
+        # The costly per-ward count of nearby places is only worked out for the wards asked for.
+        table = _category_table(ctx, category, detail=False)
+        table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
+        table = table[keep].copy()
+        chosen = ctx.assets[ctx.assets["category"] == category].drop_duplicates("asset_id")
+        table["assets_within_distance"] = _assets_within(kept_wards, chosen, ctx.distance)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out[[c for c in GAP_COLUMNS if c in out.columns]]
+
+
 def overall_gaps(
     wards: gpd.GeoDataFrame,
     assets: gpd.GeoDataFrame,
@@ -91,7 +140,7 @@ def overall_gaps(
     population: gpd.GeoDataFrame | None = None,
     deprivation_weight: bool = False,
 ) -> gpd.GeoDataFrame:
-    """Per ward: need-weighted mean gap over every category residents asked for, plus top_category."""
+    """Per ward: unmet need added over every category residents asked for, plus top_category."""
     require_frame(needs, "needs", geo=False)
     require_columns(needs, NEED_COLUMNS, "needs")
     require_numeric(needs, "count", "needs", allow_nan=False)
@@ -99,46 +148,61 @@ def overall_gaps(
     categories = sorted(asked.index[asked > 0])
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
     base = _category_table(ctx, categories[0] if categories else "", detail=False)
-    out = base[["ward_code", "ward_name", "population", "population_method", "deprivation"]].copy()
+    out = base[["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
     out.insert(2, "category", "all")
+    pop = ctx.population
     if categories:
         tables = [_category_table(ctx, c, detail=False) for c in categories]
-        gaps = np.column_stack([t["gap_score"].to_numpy() for t in tables])
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
+        unmet = np.column_stack([t["unmet_share"].to_numpy() for t in tables])
+        area_rates = np.array([t["area_need_per_1000"].iloc[0] for t in tables])
     else:
-        gaps = need = np.zeros((len(out), 0))
-    out["need_count"] = need.sum(axis=1)
-    out["need_per_1000"] = _per_1000(out["need_count"].to_numpy(), ctx.population)
-    gap, top, top_gap, considered = _combine(gaps, need, np.array(categories, dtype=object))
-    out["categories_considered"] = considered
-    out["top_category"] = pd.Series(top, dtype="object")
-    out["top_category_gap"] = top_gap
+        need = unmet = np.zeros((len(out), 0))
+        area_rates = np.zeros(0)
+    total = need.sum(axis=1)
+    # One weight per ward from its total responses: a ward's category mix is shrunk toward the
+    # area's mix only as far as all its evidence together allows.
+    smoothed = empirical_bayes(total, pop)
+    weight = smoothed.weight[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(pop[:, None] > 0, need / pop[:, None] * 1000.0, np.nan)
+    rates = weight * own + (1.0 - weight) * area_rates[None, :]  # smoothed per category, per 1,000
+    factor = out["deprivation_factor"].to_numpy(dtype="float64")
+    contribution = rates * unmet * factor[:, None]
+    gap = contribution.sum(axis=1) if categories else np.zeros(len(out))
+    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap) if categories else np.zeros(len(out))
+    smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
+
+    out["need_count"] = total
+    out["responses"] = total
+    out["few_responses"] = total < FEW_RESPONSES
+    out["need_per_1000"] = _per_1000(total, pop)
+    out["area_need_per_1000"] = smoothed.area_rate * 1000.0
+    out["own_rate_weight"] = smoothed.weight
+    out["need_per_1000_smoothed"] = smoothed_rate
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["unmet_share"] = np.where(smoothed_rate * factor > 0, gap / (smoothed_rate * factor), np.nan)
     out["gap_score"] = np.round(gap, GAP_DECIMALS)
+    out["unmet_residents"] = gap * pop / 1000.0
+    top, top_gap = _top_category(contribution, need, np.array(categories, dtype=object))
+    out["categories_considered"] = (need > 0).sum(axis=1)
+    out["top_category"] = pd.Series(top, dtype="object")
+    out["top_category_gap"] = np.round(top_gap, GAP_DECIMALS)
     out["method"] = ctx.method
     out["distance_m"] = ctx.distance
-    out["note"] = np.where(
-        out["need_count"].to_numpy() == 0,
-        NOTE_NO_NEED,
-        np.where(np.isnan(gap), "no category gap could be computed (population unknown or 0)", ""),
-    )
+    out["note"] = _notes(pop, total, bool(categories))
     return _finish(out, ctx)
 
 
-def _combine(gaps: np.ndarray, need: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Need-weighted mean gap per row, its top category/gap and how many categories counted."""
-    usable = (need > 0) & ~np.isnan(gaps)
-    weight = np.where(usable, need, 0.0)
-    total = weight.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        gap = np.where(total > 0, (weight * np.where(usable, gaps, 0.0)).sum(axis=1) / total, np.nan)
-    gap = np.where(need.sum(axis=1) == 0, 0.0, gap)
-    masked = np.where(usable, gaps, -np.inf)
-    has_top = usable.any(axis=1)
-    best = masked.argmax(axis=1) if masked.shape[1] else np.zeros(len(gaps), dtype=int)
+def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The category adding most unmet need in each ward, among those the ward asked for, and its share."""
+    masked = np.where((need > 0) & ~np.isnan(contribution), contribution, -np.inf)
+    has_top = np.isfinite(masked).any(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=bool)
+    best = masked.argmax(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=int)
     # argmax returns the first maximum, i.e. ties go to the alphabetically first category.
     top = np.where(has_top, categories[best] if len(categories) else None, None)
     top_gap = np.where(has_top, masked.max(axis=1) if masked.shape[1] else np.nan, np.nan)
-    return gap, top, top_gap, usable.sum(axis=1)
+    return top, top_gap
 
 
 def _context(
@@ -234,7 +298,7 @@ def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
 def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.DataFrame:
     """The per-ward gap table for one category (no geometry, not yet ranked).
 
-    ``detail=False`` (used by overall_gaps, which only needs gap and need) skips the
+    ``detail=False`` (used by overall_gaps, which only needs need and unmet share) skips the
     explanatory assets_within_distance count, the costliest column on national data.
     """
     wards = ctx.wards
@@ -262,10 +326,14 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
 
     need_table = ctx.needs[ctx.needs["category"] == category]
     need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
-    need_per_1000 = _per_1000(need, pop)
+    smoothed = empirical_bayes(need, pop)
     deprivation = pd.to_numeric(wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan)
-    demand = _demand_norm(need, need_per_1000, deprivation if ctx.deprivation_weight else None)
-    gap = np.where(need == 0, 0.0, np.round(demand * (1 - norm), GAP_DECIMALS))
+    factor = deprivation_factor(deprivation) if ctx.deprivation_weight else np.ones(len(wards))
+    unmet = 1.0 - norm
+    gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
+    anyone_asked = bool(need.sum() > 0)
+    if not anyone_asked:
+        gap = np.zeros(len(wards))  # nobody anywhere asked: no gap, even where the population is unknown
 
     return pd.DataFrame(
         {
@@ -281,13 +349,20 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
             "access_score": score,
             "access_norm": norm,
             "need_count": need,
-            "need_per_1000": need_per_1000,
+            "responses": need,
+            "few_responses": need < FEW_RESPONSES,
+            "need_per_1000": _per_1000(need, pop),
+            "area_need_per_1000": smoothed.area_rate * 1000.0,
+            "own_rate_weight": smoothed.weight,
+            "need_per_1000_smoothed": smoothed.rate * 1000.0,
             "deprivation": deprivation,
-            "demand_norm": demand,
+            "deprivation_factor": factor,
+            "unmet_share": unmet,
             "gap_score": gap,
+            "unmet_residents": gap * pop / 1000.0,
             "method": ctx.method,
             "distance_m": ctx.distance,
-            "note": _notes(pop, need),
+            "note": _notes(pop, need, anyone_asked),
         }
     )
 
@@ -321,19 +396,11 @@ def deprivation_factor(decile: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(decile), 1.0, 1.5 - 0.5 * (decile - 1.0) / 9.0)
 
 
-def _demand_norm(need: np.ndarray, need_per_1000: np.ndarray, deprivation: np.ndarray | None) -> np.ndarray:
-    """need_per_1000 (optionally deprivation-weighted) scaled so the neediest ward is 1."""
-    raw = need_per_1000 if deprivation is None else need_per_1000 * deprivation_factor(deprivation)
-    demand = _scale_to_max(raw)
-    # No stated need means no demand, even where the population is unknown.
-    return np.where(need == 0, 0.0, demand)
-
-
-def _notes(pop: np.ndarray, need: np.ndarray) -> np.ndarray:
-    """Plain-English reason for a NaN or forced-zero gap ('' when the gap is computed normally)."""
+def _notes(pop: np.ndarray, need: np.ndarray, anyone_asked: bool) -> np.ndarray:
+    """Plain-English reason for a missing figure, or a figure resting on no local response ('' otherwise)."""
     return np.select(
-        [need == 0, np.isnan(pop), pop == 0],
-        [NOTE_NO_NEED, NOTE_NO_POPULATION, NOTE_ZERO_POPULATION],
+        [np.full(len(pop), not anyone_asked), np.isnan(pop), pop == 0, need == 0],
+        [NOTE_NOBODY_ASKED, NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NO_NEED],
         default="",
     ).astype(object)
 

@@ -55,6 +55,28 @@ def population_points(
     return _spread(metric_wards, int(spread_per_ward)), WARD_SPREAD
 
 
+def ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame | None = None) -> pd.DataFrame:
+    """Return each ward's population and ``population_method`` by the one rule every figure uses.
+
+    With small-area points: the sum of the points that fall inside the ward (a ward with none
+    is ``unknown``), exactly as the access analysis places residents. Without: the ward's own
+    figure (``unknown`` when missing). Indexed by ward code, in the wards' order.
+    """
+    require_frame(wards, "wards", geo=True)
+    require_columns(wards, WARD_COLUMNS, "wards")
+    require_crs(wards, "wards")
+    require_geom_types(wards, POLYGONS, "wards")
+    codes = wards["code"].astype(str).to_numpy()
+    if points is None:
+        pop = pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan)
+        method = WARD_SPREAD
+    else:
+        placed, method = population_points(wards, points)
+        pop = placed.groupby("ward_code")["population"].sum().reindex(codes).to_numpy(dtype="float64")
+    methods = np.where(np.isnan(pop), "unknown", method).astype(object)
+    return pd.DataFrame({"population": pop, "population_method": methods}, index=pd.Index(codes, name="code"))
+
+
 def assign_to_wards(points: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Series:
     """Return the ward code of each point (NaN outside all wards); boundary ties go to the lowest code."""
     if len(points) == 0 or len(wards) == 0:

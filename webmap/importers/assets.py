@@ -7,8 +7,10 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from sqlalchemy import select
 
+from ..analysis.crs import to_metric
 from ..db import db
 from ..geo import BNG, WGS84, assign_wards, normalise_postcode
 from ..models import ASSET_KINDS, Asset, Category, Postcode, utcnow
@@ -33,8 +35,13 @@ LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
 
 def import_assets(path: str | Path, category_col: str | None = None, source: str | None = None,
                   category_map: dict[str, str] | None = None, add_categories: bool = False,
-                  kind: str = "service", status: str = "approved", crs: str | None = None) -> ImportReport:
-    """Read assets, check their categories and places, and insert or update them."""
+                  kind: str = "service", status: str = "approved", crs: str | None = None,
+                  edge_m: float = 800.0) -> ImportReport:
+    """Read assets, check their categories and places, and insert or update them.
+
+    A place outside every ward but within *edge_m* metres of one is kept "outside the area"
+    (no ward): it gives access to residents near the edge but is no ward's own place.
+    """
     file = Path(path).name
     source = source or Path(path).stem
     frame = _read_points(path, crs)
@@ -48,13 +55,19 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
     frame = frame.assign(_categories=categories)
-    frame["_ward"] = assign_wards(frame.geometry, wards_frame())
+    wards = wards_frame()
+    frame["_ward"] = assign_wards(frame.geometry, wards)
     outside = frame["_ward"].isna()
-    if outside.any():
-        report.skip("the point is outside every ward", int(outside.sum()))
-        rows = ", ".join(str(row_number(i)) for i in np.flatnonzero(outside.to_numpy())[:10])
-        report.notes.append(f"rows outside every ward: {rows}{' ...' if outside.sum() > 10 else ''}")
-    frame = frame[~outside]
+    near = outside & _within(frame.geometry, wards, edge_m)
+    far = outside & ~near
+    if near.any():
+        report.notes.append(f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
+                            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own")
+    if far.any():
+        report.skip(f"the point is more than {edge_m:,.0f} m outside every ward", int(far.sum()))
+        rows = ", ".join(str(row_number(i)) for i in np.flatnonzero(far.to_numpy())[:10])
+        report.notes.append(f"rows outside every ward: {rows}{' ...' if far.sum() > 10 else ''}")
+    frame = frame[~far]
     no_category = frame["_categories"].map(len) == 0
     if no_category.any():
         report.skip("no category given", int(no_category.sum()))
@@ -62,6 +75,19 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     _write(frame, columns, source, kind, status, report)
     return report
+
+
+def _within(points: gpd.GeoSeries, wards: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
+    """Say for each point whether it lies within *distance_m* metres of any ward (in British National Grid)."""
+    if len(points) == 0 or len(wards) == 0 or distance_m <= 0:
+        return pd.Series(False, index=points.index)
+    metric_wards = to_metric(wards)  # British National Grid in GB, else the local UTM zone
+    metric = gpd.GeoSeries(points.to_numpy(), crs=points.crs).to_crs(metric_wards.crs)
+    tree = shapely.STRtree(np.asarray(metric_wards.geometry.values))
+    hits, _ = tree.query(np.asarray(metric.values), predicate="dwithin", distance=distance_m)
+    near = np.zeros(len(points), dtype=bool)
+    near[hits] = True
+    return pd.Series(near, index=points.index)
 
 
 def _read_points(path: str | Path, crs: str | None) -> gpd.GeoDataFrame:

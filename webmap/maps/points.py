@@ -18,13 +18,16 @@ _BUILD_JS = Template("""
   var parent = {{ this._parent.get_name() }};
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
   rows.forEach(function (r) {
-    // r: [lat, lon, id, name, categories, address, ward]
-    var marker = L.marker([r[0], r[1]], {alt: r[3], title: r[3], keyboard: true});
-    marker.bindTooltip(function () { return text("span", r[3]); });
+    // r: [lat, lon, id, name, categories, address, ward, outside the area (1/0)]
+    // Places just outside the area are greyed and labelled: they give access but are no ward's own.
+    var label = r[7] ? r[3] + " (outside the area)" : r[3];
+    var marker = L.marker([r[0], r[1]], {alt: label, title: label, keyboard: true, opacity: r[7] ? 0.45 : 1});
+    if (r[7]) { marker.on("add", function () { var el = marker.getElement(); if (el) { el.classList.add("outside-area"); } }); }
+    marker.bindTooltip(function () { return text("span", label); });
     marker.bindPopup(function () {
       var box = document.createElement("div");
       box.appendChild(text("strong", r[3]));
-      [["Type", r[4]], ["Address", r[5]], ["Ward", r[6]]].forEach(function (line) {
+      [["Type", r[4]], ["Address", r[5]], ["Ward", r[7] ? "outside the area" : r[6]]].forEach(function (line) {
         if (line[1]) { box.appendChild(document.createElement("br")); box.appendChild(text("span", line[0] + ": " + line[1])); }
       });
       box.appendChild(document.createElement("br"));
@@ -55,5 +58,11 @@ def _row(row, labels: dict[str, str]) -> list:
     """Return the compact JSON row for one asset (coordinates rounded to about 1 m)."""
     cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
     ward = getattr(row, "ward_name", None)
+    outside = int(not isinstance(getattr(row, "ward_code", None), str))
     return [round(row.geometry.y, 5), round(row.geometry.x, 5), int(row.asset_id), str(row.name), cats,
-            row.address or "", ward if isinstance(ward, str) else ""]
+            _text(row.address), ward if isinstance(ward, str) else "", outside]
+
+
+def _text(value) -> str:
+    """A missing text field is empty, never "nan" or "None"."""
+    return value if isinstance(value, str) else ""

@@ -5,7 +5,7 @@ import json
 
 from flask import Blueprint, Response, abort, request
 
-from .. import store
+from .. import gaps_service, store
 from ..maps import simplify_for_display
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -49,7 +49,7 @@ def assets_geojson():
 @bp.get("/wards.geojson")
 def wards_geojson():
     """Return ward outlines (simplified for display) as GeoJSON."""
-    wards = simplify_for_display(store.wards_frame())
+    wards = simplify_for_display(gaps_service.wards_with_population())
     return geojson_response(wards)
 
 

@@ -21,6 +21,8 @@ from ..scale import pages as scale_pages
 
 bp = Blueprint("gaps", __name__)
 CLASSES = 5
+GAP_HEADING = "Unmet need per 1,000 residents"
+FEW_RESPONSES = gaps_service.FEW_RESPONSES
 # Rows per page of the ranked table when the area is too big to list every ward at once.
 TABLE_PAGE_SIZE = 100
 
@@ -51,7 +53,11 @@ def fmt_pct(value) -> str:
 
 
 def fmt_gap(value) -> str:
-    return "not computed" if _missing(value) else f"{value:.3f}"
+    return "not computed" if _missing(value) else f"{value:,.2f}"
+
+
+def fmt_weight(value) -> str:
+    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
 
 
 def fmt_rank(value) -> str:
@@ -61,24 +67,30 @@ def fmt_rank(value) -> str:
 def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tuple[str, str, object]]:
     """Return the table's (column, heading, formatter) for this query; the same figures feed the tooltip."""
     d = f"{query.distance:,.0f} m"
-    if query.overall:
-        return [
-            ("rank", "Rank", fmt_rank),
-            ("ward_name", "Ward", str),
-            ("population", "Population", fmt_population),
-            ("need_count", "Stated needs (all kinds)", fmt_count),
-            ("need_per_1000", "Needs per 1,000 residents", fmt_dec),
-            ("categories_considered", "Kinds of need counted", fmt_int),
-            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
-            ("top_category_gap", "Its gap score", fmt_gap),
-            ("gap_score", "Overall gap score", fmt_gap),
-        ]
-    cols = [
+    # Rank, ward, the answer and what it rests on come first, so they stay in view on any screen.
+    head = [
         ("rank", "Rank", fmt_rank),
         ("ward_name", "Ward", str),
+        ("gap_score", GAP_HEADING, fmt_gap),
+        ("responses", "Responses", fmt_count),
+    ]
+    if query.overall:
+        return head + [
+            ("population", "Population", fmt_population),
+            ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
+            ("own_rate_weight", "Weight on own rate", fmt_weight),
+            ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
+            ("unmet_share", "Share of asks out of reach", fmt_pct),
+            ("unmet_residents", "Residents asking, out of reach", fmt_dec),
+            ("categories_considered", "Kinds of need asked for", fmt_int),
+            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
+        ]
+    cols = head + [
         ("population", "Population", fmt_population),
-        ("need_count", "Stated need", fmt_count),
-        ("need_per_1000", "Need per 1,000 residents", fmt_dec),
+        ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
+        ("own_rate_weight", "Weight on own rate", fmt_weight),
+        ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
         ("assets_in_ward", "Places in ward", fmt_int),
         ("assets_per_1000", "Places per 1,000 residents", fmt_dec),
         ("assets_within_distance", f"Places in or within {d}", fmt_int),
@@ -86,7 +98,7 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
     ]
     if query.method in ("2sfca", "e2sfca"):
         cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
-    cols.append(("gap_score", "Gap score", fmt_gap))
+    cols += [("unmet_share", "Unmet share", fmt_pct), ("unmet_residents", "Residents asking, out of reach", fmt_dec)]
     return cols
 
 
@@ -122,7 +134,8 @@ def index():
         args["deprivation"] = "1"
     what = "all needs" if query.overall else labels[query.category]
     context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
-                   method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction)
+                   method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction,
+                   few_responses=FEW_RESPONSES, deciles_loaded=False, deprivation_applied=False)
     try:
         if scale_pages.by_view():
             return _index_by_view(query, labels, args, context)
@@ -138,12 +151,16 @@ def index():
     bins, classes = classify(values, k=CLASSES, scheme="quantiles")
     colours = palette(len(bins))
     fill = classes.map(lambda c: NO_DATA if c is pd.NA else colours[int(c)]).astype(object)
-    entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    deciles = bool(table["deprivation"].notna().any())
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
 
     shown = table.rename(columns={"ward_code": "code"})
     tooltip_cols = [c for c in columns if c[0] not in ("ward_name",)]
     for col, _, fmt in tooltip_cols:
         shown[f"t_{col}"] = table[col].map(fmt)
+    # The flag travels with the count on the map too, in words.
+    shown["t_responses"] = shown["t_responses"].where(~table["few_responses"], shown["t_responses"] + " (few responses)")
     shown = simplify_for_display(shown)
     m = new_map(shown.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
@@ -153,10 +170,35 @@ def index():
     notices = _notices(query, table, labels)
     method_note = _population_note(table)
     return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
-                           notices=notices, population_note=method_note, no_data=NO_DATA, **context)
+                           legend_caption=legend_caption(entries), notices=notices, population_note=method_note,
+                           no_data=NO_DATA, **context)
 
 
-TOOLTIP_COLUMNS = ("rank", "population", "need_count", "gap_score")
+def edge_format(bins, values):
+    """Return a formatter with just enough decimals (2 to 6) that no two class edges read the same."""
+    edges = [float(values.min())] + [float(b) for b in bins] if values.notna().any() else []
+    for places in range(2, 7):
+        if len({f"{e:,.{places}f}" for e in edges}) == len(set(edges)):
+            break
+    return lambda v: "not computed" if _missing(v) else f"{v:,.{places}f}"
+
+
+def legend_caption(entries) -> str:
+    """Say what the shading means, how many classes there are, and when ties make them unequal."""
+    counts = [e.wards for e in entries if e.colour != NO_DATA]
+    what = f"{GAP_HEADING} (0 = nobody asking is out of reach)"
+    if not counts:
+        return f"{what}: no ward has a figure to shade."
+    if len(counts) == 1:
+        return f"{what}: every ward with a figure has the same value, so there is one class."
+    text = f"{what}, in {len(counts)} classes by quantiles."
+    if max(counts) - min(counts) > 1:
+        text += (" Many wards share the same figure, so the classes cannot be of equal size;"
+                 " each row says how many wards it holds.")
+    return text
+
+
+TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
 
 
 def _index_by_view(query, labels, args, context):
@@ -170,7 +212,9 @@ def _index_by_view(query, labels, args, context):
     values = pd.to_numeric(table["gap_score"], errors="coerce")
     bins, classes = classify(values, k=CLASSES, scheme="quantiles")
     colours = palette(len(bins))
-    entries = legend(values, bins, classes, colours, fmt_gap, "not computed (population unknown)")
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
     # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
     shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
     lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
@@ -187,7 +231,8 @@ def _index_by_view(query, labels, args, context):
     pages = max(1, math.ceil(len(rows) / size))
     page = min(page_number(), pages)
     return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
-                           map=render_parts(m), legend=entries, notices=_notices(query, table, labels),
+                           map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
+                           notices=_notices(query, table, labels),
                            population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
                            total_wards=len(rows), **context)
 
@@ -204,8 +249,9 @@ def _notices(query, table, labels) -> list[str]:
                      "Residents can say what is needed on the form, and staff can import survey results.")
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
         notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
+    notes += gaps_service.caveats(query, table)
     unknown = table["population"].isna().sum()
-    if unknown:
+    if unknown and unknown < len(table):
         notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
                      f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed.")
     return notes
@@ -238,20 +284,23 @@ def export():
 @bp.get("/wards/<code>")
 def ward(code: str):
     """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
-    found = scale_pages.ward_frame(code)
-    if found.empty:
-        abort(404)
-    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
-    info = found.drop(columns="geometry").iloc[0].to_dict()
     try:
         query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
                                          current_app.config["ACCESS_DISTANCE_M"])
     except ValueError as exc:
         abort(400, str(exc))
+    if not store.ward_exists(code):
+        abort(404)
+    wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
+    found = wards[wards["code"] == code]
+    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
+    info = found.drop(columns="geometry").iloc[0].to_dict()
     labels = store.category_labels()
 
     assets = store.assets_frame(ward=code).sort_values("name")
     assets["ward_name"] = info["name"]
+    # Places imported without an address must show nothing, not "nan".
+    assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")
     by_category: dict[str, list] = {}
     for row in assets.itertuples():
         for cat in (row.categories or "").split(";"):
@@ -259,18 +308,18 @@ def ward(code: str):
                 by_category.setdefault(cat, []).append(row)
     asset_groups = [(cid, label, by_category[cid]) for cid, label in labels.items() if cid in by_category]
 
-    needs = store.needs_frame()
-    needs = needs[needs["ward_code"] == code]
-    need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.sort_values("count", ascending=False).itertuples()]
+    # What residents asked for: the need counts the gap rows were made from (no second read of the needs).
+    asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
+    need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
 
-    # Read from the stored gap tables (computed once per data version), not recomputed for every category.
-    gaps = gapstore.ward_rows(code, query.method, query.distance, labels)
-    if gaps.empty:
-        gaps = pd.DataFrame(columns=["category", "gap_score", "need_count", "assets_in_ward", "access_share"])
     gaps["label"] = gaps["category"].map(labels)
-    gaps = gaps.sort_values(["gap_score", "need_count", "label"], ascending=[False, False, True], na_position="last")
-    # Only wards whose box comes near this one are read: neighbours without every outline in memory.
-    neighbours = gaps_service.neighbours(scale_pages.wards_near(found.total_bounds), code)
+    # What residents here asked for comes first, biggest unmet need first; then the rest.
+    gaps["asked"] = gaps["need_count"] > 0
+    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
+                            na_position="last")
+    top_gap = gaps["gap_score"].max()
+    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+    neighbours = gaps_service.neighbours(wards, code)
 
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
@@ -285,4 +334,4 @@ def ward(code: str):
                            asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
                            neighbours=neighbours, map=render_parts(m), query=query,
                            method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
-                           fmt_count=fmt_count, fmt_int=fmt_int)
+                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)

@@ -59,7 +59,7 @@ def index():
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
                            labels=labels, category=category, categories=categories, ward_rows=ward_rows,
-                           fictional=fictional, layers=layers)
+                           fictional=fictional, layers=layers, outside_count=int(assets["ward_code"].isna().sum()))
 
 
 def _index_by_view(categories, labels, category, fictional):

@@ -1,0 +1,60 @@
+"""Server time of the gap pages on the real study area (67 wards, LSOA points, 1,565 places, survey).
+
+Loads the kit into a temporary SQLite database through the import commands, then times the
+ward profile (every kind of place in one pass), /gaps for all needs, and the CSV export.
+Usage: .venv/bin/python bench/bench_gaps_kit.py   (needs ../shared/data, or WEBMAP_SHARED_DATA)
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from webmap import create_app  # noqa: E402
+from webmap.cli import init_database  # noqa: E402
+
+
+def best(client, url: str, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+    return min(times)
+
+
+def main() -> int:
+    from tests.kit_helpers import SHARED_DATA, load_study_area
+
+    if not SHARED_DATA.exists():
+        print(f"skipped: open data kit not found at {SHARED_DATA}")
+        return 0
+    folder = tempfile.mkdtemp()
+    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/kit.sqlite", "TESTING": True, "TILES_URL": ""})
+    with app.app_context():
+        init_database()
+        from webmap.importers.categories import import_categories
+        from webmap.db import db
+
+        import_categories(Path(__file__).resolve().parent.parent / "data" / "categories.csv")
+        db.session.commit()
+    start = time.perf_counter()
+    load_study_area(app)
+    print(f"loaded the study area in {time.perf_counter() - start:.1f} s")
+    client = app.test_client()
+    client.get("/wards/E05014646")  # warm up imports and caches
+    for label, url in [("ward profile /wards/E05014646 (Alexandra, 21 kinds)", "/wards/E05014646"),
+                       ("ward profile, 2SFCA", "/wards/E05014646?method=2sfca"),
+                       ("/gaps (all needs)", "/gaps"),
+                       ("/gaps?category=gp_practice", "/gaps?category=gp_practice"),
+                       ("/gaps/export?format=csv (all needs)", "/gaps/export?format=csv")]:
+        print(f"{label:55s} {best(client, url) * 1000:8.0f} ms (best of 5)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
