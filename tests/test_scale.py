@@ -196,7 +196,7 @@ def test_gaps_page_of_a_big_area_fills_outlines_from_the_stored_table(sample_app
     assert top["ward_name"] in html and f'"{top["ward_code"]}":' in html
 
 
-def test_ward_profile_reads_stored_rows_equal_to_a_fresh_computation(sample_app):
+def test_stored_ward_rows_equal_a_fresh_computation(sample_app):
     client = sample_app.test_client()
     with sample_app.app_context():
         code = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
