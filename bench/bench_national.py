@@ -269,7 +269,8 @@ def main() -> int:
         print(f"bench_national: Chromium not found at {CHROMIUM}; skipping")
         return 0
     WORK.mkdir(parents=True, exist_ok=True)
-    bench_backend("SQLite", f"sqlite:///{WORK / f'national-{PLACES}.sqlite'}")
+    if os.environ.get("WEBMAP_BENCH_SQLITE", "1") != "0":  # 0: PostGIS only
+        bench_backend("SQLite", f"sqlite:///{WORK / f'national-{PLACES}.sqlite'}")
     if POSTGIS:
         bench_backend("PostGIS", POSTGIS)
     else:

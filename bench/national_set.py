@@ -63,7 +63,7 @@ def load_national(places: int, wards_path: Path = NATIONAL_WARDS, seed: int = SE
     for start in range(0, places, BATCH):
         stop = min(start + BATCH, places)
         ids = range(next_id + start, next_id + stop)
-        geoms = [None] * (stop - start) if postgres else shapely.points(lon[start:stop], lat[start:stop])
+        geoms = shapely.points(lon[start:stop], lat[start:stop])
         db.session.execute(insert(Asset), [
             {"id": i, "name": f"Place {i}", "kind": "service", "lon": float(x), "lat": float(y), "geom": g,
              "ward_code": codes[w], "source": "bench", "status": "approved", "address": f"{i} High Street"}
@@ -77,7 +77,6 @@ def load_national(places: int, wards_path: Path = NATIONAL_WARDS, seed: int = SE
         for w, c, n in zip(rng.integers(0, len(wards), answers), rng.integers(0, len(categories), answers),
                            rng.integers(1, 20, answers))])
     if postgres:
-        db.session.execute(text("UPDATE assets SET geom = ST_SetSRID(ST_MakePoint(lon, lat), 4326) WHERE geom IS NULL"))
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('assets', 'id'), (SELECT max(id) FROM assets))"))
         db.session.commit()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
