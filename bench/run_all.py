@@ -8,7 +8,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Order: cheapest first, so a slow one at the end does not hide the others' figures.
-SCRIPTS = ["bench_pages.py", "bench_gaps_kit.py", "bench_partners.py", "bench_analysis.py", "bench_nearby.py", "bench_serving.py"]
+SCRIPTS = ["bench_pages.py", "bench_gaps_kit.py", "bench_partners.py", "bench_analysis.py", "bench_nearby.py",
+           "bench_serving.py", "bench_national.py"]
 
 
 def main() -> int:

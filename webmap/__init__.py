@@ -47,6 +47,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     council.init_app(app)
     compression.init_app(app)
 
+    from . import scale
+
+    scale.init_app(app)
+
     from . import cli
 
     cli.init_app(app)

@@ -304,6 +304,10 @@ def gaps_command(ctx, category, method, distance, deprivation_weight, out) -> No
         click.echo(line)
 
 
+from .scale.cli import rebuild_command  # noqa: E402  (`flask gaps rebuild`)
+
+gaps_command.add_command(rebuild_command)
+
 COMMANDS = [init_db_command, load_sample_command, import_wards_command, import_assets_command,
             import_population_command, import_postcodes_command, import_categories_command, import_needs_command,
             gaps_command, create_user_command, *OPEN_DATA_COMMANDS, imports_group]

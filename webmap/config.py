@@ -74,13 +74,18 @@ DEFAULTS: dict[str, object] = {
     # Sites that may show the /embed page in a frame, e.g. "https://www.example.gov.uk https://example.gov.uk"
     # (spaces or commas between them). Empty: no other site may; every other page refuses framing anyway.
     "EMBED_ORIGINS": "",
+    # Above this many wards or approved places, maps load outlines and places by view (webmap/scale/)
+    # and the tables beside them page, instead of carrying everything in the page.
+    "VIEWPORT_ABOVE_WARDS": 400,
+    "VIEWPORT_ABOVE_PLACES": 20000,
 }
 
 # Settings that must be read as numbers from the environment.
 _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
          "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
          "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
-         "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M"}
+         "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M",
+         "VIEWPORT_ABOVE_WARDS", "VIEWPORT_ABOVE_PLACES"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}
 
 

@@ -139,6 +139,18 @@ def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
                               query.deprivation_weight)
 
 
+def gap_frames(queries):
+    """Yield (query, gap table) for each query, reading the data from the database once."""
+    wards, assets, needs, population = _inputs()
+    for query in queries:
+        if query.overall:
+            yield query, analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population,
+                                               query.deprivation_weight)
+        else:
+            yield query, analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance,
+                                            population, query.deprivation_weight)
+
+
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
     """Return this ward's row of the gap table for every category (one row per category), in one pass."""
     return ward_profile(code, method, distance)[1]

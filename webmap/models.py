@@ -66,6 +66,7 @@ class Asset(db.Model):
         UniqueConstraint("source", "source_id", name="uq_assets_source_source_id"),
         Index("ix_assets_lon_lat", "lon", "lat"),
         Index("ix_assets_status", "status"),
+        Index("ix_assets_status_name", "status", "name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,11 +26,13 @@ def wards_frame() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
 
 
-def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False) -> gpd.GeoDataFrame:
+def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False,
+                 ward: str | None = None, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Return assets (public fields only) as points in EPSG:4326.
 
     With explode=True there is one row per (asset, category) pair, the shape the gap
-    analysis takes; otherwise `categories` holds a ";"-joined list.
+    analysis takes; otherwise `categories` holds a ";"-joined list. `ward` (a code) and `bbox`
+    (min lon, min lat, max lon, max lat) filter in the database, so only those rows are read.
     """
     query = (
         select(Asset.id, Asset.name, Asset.kind, Asset.ward_code, Asset.postcode, Asset.address, Asset.website,
@@ -42,6 +44,11 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
     )
     if category:
         query = query.where(asset_categories.c.category_id == category)
+    if ward:
+        query = query.where(Asset.ward_code == ward)
+    if bbox:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(Asset.lon >= minx, Asset.lon <= maxx, Asset.lat >= miny, Asset.lat <= maxy)
     columns = ["asset_id", "name", "kind", "ward_code", "postcode", "address", "website", "phone",
                "opening_times", "description", "source", "lon", "lat", "category"]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)

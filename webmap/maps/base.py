@@ -18,6 +18,8 @@ LOCAL_FILES = {
     "markerclusterdefaultcss": "/vendor/markercluster/MarkerCluster.Default.css",
     # Not on PyPI as an XStatic package: vendored from npm (BSD-2-Clause) in static/vendor.
     "featuregroupsubgroupjs": "/static/vendor/leaflet.featuregroup.subgroup.js",
+    # Our own loader of map pieces by view (webmap/scale/layers.py).
+    "viewportjs": "/static/viewport.js",
 }
 
 
@@ -72,12 +74,28 @@ def _tidy_header(header: str) -> str:
     return header
 
 
+_ELEMENT_ID = re.compile(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])")
+
+
+def _steady_ids(*parts: str) -> list[str]:
+    """Replace folium's random element ids with ids numbered in order of appearance.
+
+    The same map then renders to the same bytes every time, so its page's ETag holds from one
+    visit to the next and a browser's repeat visit is answered with 304 Not Modified.
+    """
+    numbers: dict[str, str] = {}
+
+    def steady(match: re.Match) -> str:
+        return numbers.setdefault(match.group(0), f"{len(numbers) + 1:032x}")
+
+    return [_ELEMENT_ID.sub(steady, part) for part in parts]
+
+
 def render_parts(m: folium.Map) -> MapParts:
     """Render the map and return its parts for embedding in a Jinja page."""
     _localise(m)
     root = m.get_root()
     root.render()
-    header = _tidy_header(root.header.render())
-    html = root.html.render()
-    script = root.script.render()
-    return MapParts(header=header, html=html, script=script, map_id=m.get_name())
+    header, html, script, name = _steady_ids(_tidy_header(root.header.render()), root.html.render(),
+                                             root.script.render(), m.get_name())
+    return MapParts(header=header, html=html, script=script, map_id=name)

@@ -8,14 +8,24 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from .. import gaps_service, store
 from ..analysis import classify
+from folium.plugins import MarkerCluster
+
 from ..maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from ..maps.layers import CLUSTER_ICON_JS
+from ..maps.points import AssetPoints
 from ..places import one_row_per_place
 from ..maps.choropleth import NO_DATA, add_choropleth, legend, palette
+from ..scale import gapstore
+from ..scale.layers import ViewportLayers
+from .main import page_number
+from ..scale import pages as scale_pages
 
 bp = Blueprint("gaps", __name__)
 CLASSES = 5
 GAP_HEADING = "Unmet need per 1,000 residents"
 FEW_RESPONSES = gaps_service.FEW_RESPONSES
+# Rows per page of the ranked table when the area is too big to list every ward at once.
+TABLE_PAGE_SIZE = 100
 
 
 # Formatting: every figure as plain text, and never "nan" (missing figures say why they are missing).
@@ -128,6 +138,8 @@ def index():
                    method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction,
                    few_responses=FEW_RESPONSES, deciles_loaded=False, deprivation_applied=False)
     try:
+        if scale_pages.by_view():
+            return _index_by_view(query, labels, args, context)
         table = gaps_service.gap_frame(query)
     except gaps_service.NoWards as exc:
         return render_template("gaps/index.html", table=None, message=str(exc), **context)
@@ -185,6 +197,45 @@ def legend_caption(entries) -> str:
         text += (" Many wards share the same figure, so the classes cannot be of equal size;"
                  " each row says how many wards it holds.")
     return text
+
+
+TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
+
+
+def _index_by_view(query, labels, args, context):
+    """The gaps page for a big area: the stored table, a map that loads outlines by view, a paged table."""
+    table = gapstore.gap_table(query)  # raises NoWards when there are none
+    sort, direction = context["sort"], context["direction"]
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    values = pd.to_numeric(table["gap_score"], errors="coerce")
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
+    # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
+    shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
+    lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
+             for code, cls, *line in zip(table["ward_code"], classes, *lines)}
+    extent = scale_pages.extent()
+    m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
+    ViewportLayers(places=False, fills=fills, link=link, no_data=NO_DATA,
+                   no_data_label="Gap not computed (population unknown)").add_to(m)
+
+    rows = _sorted(table, sort, direction)
+    size = TABLE_PAGE_SIZE
+    pages = max(1, math.ceil(len(rows) / size))
+    page = min(page_number(), pages)
+    return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
+                           map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
+                           notices=_notices(query, table, labels),
+                           population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
+                           total_wards=len(rows), **context)
 
 
 def _notices(query, table, labels) -> list[str]:
@@ -247,9 +298,8 @@ def ward(code: str):
     info = found.drop(columns="geometry").iloc[0].to_dict()
     labels = store.category_labels()
 
-    assets = store.assets_frame()
     # A site listed many times (each building, or by two sources) is shown once.
-    assets = one_row_per_place(assets[assets["ward_code"] == code]).sort_values("name")
+    assets = one_row_per_place(store.assets_frame(ward=code)).sort_values("name")
     assets["ward_name"] = info["name"]
     # Places imported without an address must show nothing, not "nan".
     assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")
@@ -279,7 +329,9 @@ def ward(code: str):
     add_wards_layer(m, simplify_for_display(neighbours), name="Neighbouring wards",
                     style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02})
     add_wards_layer(m, simplify_for_display(found), name=info["name"])
-    add_asset_markers(m, assets, labels)
+    # Places as compact rows built into markers in the browser: a folium Marker each costs milliseconds here.
+    cluster = MarkerCluster(name="Community assets", icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    AssetPoints(assets, labels).add_to(cluster)
     return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
                            asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
                            neighbours=neighbours, map=render_parts(m), query=query,

@@ -12,15 +12,17 @@ from ..maps import add_asset_layers, add_wards_layer, new_map, render_parts, sim
 from ..maps.search import add_search_circle
 from ..models import ASSET_KINDS, DataSource
 from ..places import one_row_per_place
+from ..scale import pages as scale_pages
+from ..scale.layers import ViewportLayers
 from ..search import filter_assets, parse_map_search
 from ..search.request import RADIUS_CHOICES
 
 bp = Blueprint("main", __name__)
 
 
-def page_number() -> int:
+def page_number(name: str = "page") -> int:
     """Return the ?page= number (1 when missing or not a positive whole number)."""
-    value = request.args.get("page", "1")
+    value = request.args.get(name, "1")
     # isdecimal, not isdigit: "²" is a digit to Python but int() cannot read it.
     return int(value) if value.isdecimal() and int(value) > 0 else 1
 
@@ -79,6 +81,9 @@ def index():
     categories = store.categories()
     labels = {c.id: c.label for c in categories}
     search = parse_map_search(request.args, labels)
+    fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
+    if scale_pages.by_view():
+        return _index_by_view(categories, labels, search, fictional)
     wards = store.wards_frame()
     assets = searched_places(search, wards, labels)
     parts, layers = map_for(wards, assets, categories, search)
@@ -90,7 +95,6 @@ def index():
     listed = ordered.iloc[(page - 1) * size: page * size]
     counts = assets.groupby("ward_code").size()
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
-    fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
                            labels=labels, category=search.category, categories=categories, ward_rows=ward_rows,
                            fictional=fictional, layers=layers, search=search, kinds=ASSET_KINDS,
@@ -115,6 +119,31 @@ def describe(search, labels: dict[str, str], wards) -> str:
     if search.near:
         parts.append(f"within {search.radius_m:,.0f} m of {search.near_label}, nearest first")
     return "Places " + ", ".join(parts) + "." if parts else ""
+
+
+def _index_by_view(categories, labels, search, fictional):
+    """The home page for a big area: the map loads pieces by view, the list and ward table page.
+
+    Only the category filter applies at this scale for now; the page says so beside the search form.
+    """
+    category = search.category
+    m = new_map(scale_pages.extent(), current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    ViewportLayers(category=category).add_to(m)
+    size = int(current_app.config["PAGE_SIZE"])
+    listed, total = scale_pages.asset_page(category, page_number(), size)
+    pages = max(1, math.ceil(total / size))
+    page = min(page_number(), pages)
+    if page != page_number():
+        listed, total = scale_pages.asset_page(category, page, size)
+    ward_page = min(page_number("wards_page"), max(1, math.ceil(scale_pages.derived.ward_count() / size)))
+    ward_rows, ward_total = scale_pages.ward_page(category, ward_page, size)
+    return render_template("index.html", map=render_parts(m), assets=listed, total=total, page=page, pages=pages,
+                           labels=labels, category=category, categories=categories, ward_rows=ward_rows,
+                           fictional=fictional, layers=[], by_view=True, ward_page=ward_page,
+                           ward_pages=max(1, math.ceil(ward_total / size)), ward_total=ward_total,
+                           search=search, kinds=ASSET_KINDS, ward_choices=store.ward_names(),
+                           postcodes_loaded=store.postcodes_loaded(), radius_choices=RADIUS_CHOICES,
+                           search_summary="", search_errors=[], outside_count=0)
 
 
 @bp.get("/about")

@@ -15,6 +15,8 @@ from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_result_markers, add_search_circle
 from ..models import ASSET_KINDS, Asset
 from ..nearby import bounding_box, count_nearby, find_nearby
+from ..scale import pages as scale_pages
+from ..scale.layers import ViewportLayers
 from .main import page_number
 from .nearby_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
 
@@ -58,6 +60,10 @@ def _exchange_choice(args: MultiDict, name: str, errors: dict[str, str]) -> list
 def _map(search: NearbySearch | None, results, labels: dict[str, str], first_number: int = 1):
     """Build the map: the search circle and results, or the whole area before a search."""
     tiles, attribution = current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"]
+    if search is None and scale_pages.by_view():
+        m = new_map(scale_pages.extent(), tiles, attribution)
+        ViewportLayers(places=False).add_to(m)
+        return render_parts(m)
     if search is None:
         wards = store.wards_frame()
         m = new_map(wards.total_bounds if len(wards) else None, tiles, attribution)

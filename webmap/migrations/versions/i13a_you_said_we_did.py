@@ -1,14 +1,14 @@
 """you said, we did: dated needs, survey rounds, follow-up emails, responses, gap snapshots
 
 Revision ID: i13a
-Revises: i18a
+Revises: i12a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i13a'
-down_revision = 'i18a'
+down_revision = 'i12a'
 branch_labels = None
 depends_on = None
 

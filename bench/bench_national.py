@@ -1,0 +1,285 @@
+"""National scale: every page light and fast with all 8,533 England and Wales wards and many places.
+
+For SQLite (always) and PostGIS (when WEBMAP_BENCH_POSTGIS_URL names a database with PostGIS):
+builds the national set once (bench/national_set.py; kept between runs in WEBMAP_BENCH_DIR, default
+/tmp/webmap-bench), fills the derived tables (`gaps rebuild`), serves it with gunicorn (one worker)
+and measures each page in headless Chromium: bytes on a first visit (tiles fetched for the first
+view included), server time warm, and the time until the map has drawn ("script done"). Beside
+them, the run's own reference rows: folium's simplified choropleth of the same wards and
+FastMarkerCluster of 100,000 of the same places, opened in the same browser.
+
+    .venv/bin/python bench/bench_national.py            # WEBMAP_BENCH_PLACES=1000000 by default
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")
+PLACES = int(os.environ.get("WEBMAP_BENCH_PLACES", "1000000"))
+WORK = Path(os.environ.get("WEBMAP_BENCH_DIR", "/tmp/webmap-bench"))
+POSTGIS = os.environ.get("WEBMAP_BENCH_POSTGIS_URL", "")
+TARGETS = {"bytes": 1.5 * 1024 * 1024, "server": 0.5, "script": 2.0, "bbox": 0.1, "radius_p95": 0.05, "memory": 300}
+
+
+def _app(url: str):
+    from webmap import create_app
+
+    return create_app({"DATABASE_URL": url, "TILES_URL": "", "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+
+
+def build(url: str) -> None:
+    """Create the national set in the database at url unless it is already there; fill derived tables."""
+    from sqlalchemy import func, select, text
+
+    from bench.national_set import load_national
+    from webmap.cli import init_database
+    from webmap.db import db
+    from webmap.models import Asset, Ward
+    from webmap.scale import derived, gapstore
+
+    app = _app(url)
+    with app.app_context():
+        init_database()
+        have = (db.session.scalar(select(func.count()).select_from(Ward)), db.session.scalar(select(func.count()).select_from(Asset)))
+        if have != (8533, PLACES):
+            if any(have):
+                for table in ("gap_rows", "place_cells", "ward_outlines", "derived_builds", "asset_categories", "assets", "wards"):
+                    db.session.execute(text(f"DELETE FROM {table}"))
+                db.session.commit()
+            start = time.perf_counter()
+            load_national(PLACES)
+            print(f"  built the national set ({PLACES:,} places) in {time.perf_counter() - start:.0f} s", flush=True)
+        if not (derived.is_current("ward_outlines") and derived.is_current("place_cells")):
+            start = time.perf_counter()
+            derived.rebuild_maps()
+            print(f"  outlines and place counts in {time.perf_counter() - start:.0f} s", flush=True)
+        from webmap import store
+
+        queries = gapstore.default_queries(store.category_labels(), 800)
+        if any(gapstore.stored_table(q) is None for q in queries):
+            start = time.perf_counter()
+            gapstore.rebuild(queries)
+            print(f"  {len(queries)} gap tables in {time.perf_counter() - start:.0f} s", flush=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(url: str):
+    """Start gunicorn with one worker on the database; return (process, base URL)."""
+    port = _free_port()
+    env = {**os.environ, "WEBMAP_DATABASE_URL": url, "WEBMAP_TILES_URL": "", "WEBMAP_SECRET_KEY": "bench"}
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "--threads", "4", "-b",
+                             f"127.0.0.1:{port}", "--timeout", "600", "webmap:create_app()"],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(base + "/about", timeout=5).read()
+            return proc, base
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def worker_peak_mb(proc) -> float:
+    """Return the highest resident memory of gunicorn's worker (VmHWM), in MB."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    peaks = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks) if peaks else float("nan")
+
+
+def server_time(url: str, runs: int = 5) -> float:
+    """Median seconds for the server to answer url in full (after one warm-up), gzip accepted."""
+    def once() -> float:
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        start = time.perf_counter()
+        urllib.request.urlopen(request, timeout=600).read()
+        return time.perf_counter() - start
+
+    once()
+    return statistics.median(once() for _ in range(runs))
+
+
+def p95(url: str, runs: int = 40) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        urllib.request.urlopen(url, timeout=60).read()
+        times.append(time.perf_counter() - start)
+    return sorted(times)[int(0.95 * runs) - 1]
+
+
+DONE_JS = """() => {
+  const box = document.querySelector('.folium-map');
+  if (!box || document.readyState !== 'complete') return null;
+  if (box.dataset.viewportPending === undefined && !window.webmapViewport) return performance.now();
+  if (box.dataset.viewportPending !== '0' || box.dataset.wardsShown === undefined) return null;
+  return performance.now();
+}"""
+
+
+def visit(browser, url: str) -> tuple[int, float]:
+    """Open url in a fresh context; return (bytes transferred until the map drew, ms to script done)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    seen = []
+    tab.on("requestfinished", lambda request: seen.append(request))
+    tab.goto(url, wait_until="load", timeout=600_000)
+    done = None
+    deadline = time.time() + 120
+    while done is None and time.time() < deadline:
+        done = tab.evaluate(DONE_JS)
+        if done is None:
+            time.sleep(0.05)
+    total = 0
+    for request in seen:
+        sizes = request.sizes()
+        total += max(sizes["responseBodySize"], 0) + max(sizes["responseHeadersSize"], 0)
+    context.close()
+    return total, (done or float("nan"))
+
+
+def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, float, float]]:
+    """Build folium's own simplified choropleth and a 100,000-point FastMarkerCluster; measure them."""
+    import folium
+    import numpy as np
+    from folium.plugins import FastMarkerCluster
+
+    from webmap import store
+    from webmap.maps.base import LOCAL_FILES, _localise
+    from webmap.maps.layers import simplify_for_display
+    from webmap.vendor import PACKAGES
+
+    files = {name: Path(PACKAGES[path.split("/")[2]]) / "/".join(path.split("/")[3:]) if path.startswith("/vendor/")
+             else REPO / "webmap" / path.lstrip("/") for name, path in LOCAL_FILES.items()}
+    app = _app(url)
+    rows = []
+    with app.app_context():
+        wards = store.wards_frame()
+        sample = store.assets_frame(bbox=None).sample(100_000, random_state=1) if PLACES > 100_000 else store.assets_frame()
+    for name, make in (
+        ("folium choropleth, simplified (ref.)", lambda m: folium.Choropleth(
+            simplify_for_display(wards)[["code", "geometry"]].assign(v=np.arange(len(wards))).__geo_interface__,
+            data=wards.assign(v=np.arange(len(wards)))[["code", "v"]], columns=["code", "v"], key_on="feature.properties.code",
+        ).add_to(m)),
+        (f"folium FastMarkerCluster, {len(sample):,} places (ref.)",
+         lambda m: FastMarkerCluster(list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5)))).add_to(m)),
+    ):
+        start = time.perf_counter()
+        m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None)
+        make(m)
+        _localise(m)
+        html = m.get_root().render()
+        built = time.perf_counter() - start
+        for local, path in LOCAL_FILES.items():
+            html = html.replace(f'"{path}"', f'"{files[local].as_uri()}"')
+        page = folder / f"ref{len(rows)}.html"
+        page.write_text(html, encoding="utf-8")
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        tab = context.new_page()
+        tab.goto(page.as_uri(), wait_until="load", timeout=600_000)
+        script = tab.evaluate("() => performance.now()")
+        context.close()
+        rows.append((name, len(html.encode()), len(gzip.compress(html.encode())), built, script))
+    return rows
+
+
+def bench_backend(label: str, url: str) -> None:
+    """Measure one backend and print its table."""
+    from playwright.sync_api import sync_playwright
+
+    print(f"\n--- {label}: building or reusing the national set", flush=True)
+    subprocess.check_call([sys.executable, __file__, "--build", url], cwd=REPO)
+    proc, base = serve(url)
+    try:
+        app = _app(url)
+        with app.app_context():
+            from sqlalchemy import select
+
+            from webmap.db import db
+            from webmap.models import Asset, Ward
+
+            ward = db.session.scalar(select(Ward.code).where(Ward.name.like("%Moss Side%"))) or \
+                db.session.scalar(select(Ward.code).order_by(Ward.code))
+            asset = db.session.get(Asset, db.session.scalar(select(Asset.id).where(Asset.ward_code == ward).limit(1)))
+        pages = [("/", "/"), ("/gaps", "/gaps"), ("ward profile", f"/wards/{ward}"), ("/partners", "/partners")]
+        rows = []
+        with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
+                                                                          "--allow-file-access-from-files"])
+            for name, path in pages:
+                warm = server_time(base + path)
+                sent, script = visit(browser, base + path)
+                rows.append((name, sent, warm, script))
+            refs = references(url, Path(tmp), browser)
+            browser.close()
+        lon, lat = asset.lon, asset.lat
+        box = f"{lon - 0.0147:.5f},{lat - 0.009:.5f},{lon + 0.0147:.5f},{lat + 0.009:.5f}"  # about 2 km square
+        bbox = server_time(f"{base}/api/assets.geojson?bbox={box}")
+        radius = p95(f"{base}/api/nearby?lat={lat}&lon={lon}&radius=5000")
+        memory = worker_peak_mb(proc)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+    ok = lambda value, target: "ok" if value <= target else "OVER"  # noqa: E731
+    print(f"\n{label}: 8,533 wards, {PLACES:,} places")
+    print(f"{'page':<44}{'first visit':>13}{'server warm':>13}{'script done':>13}")
+    for name, sent, warm, script in rows:
+        print(f"{name:<44}{sent / 1024 / 1024:>9.2f} MB{warm:>11.2f} s{script / 1000:>11.2f} s   "
+              f"{ok(sent, TARGETS['bytes'])}/{ok(warm, TARGETS['server'])}/{ok(script / 1000, TARGETS['script'])}")
+    for name, raw, packed, built, script in refs:
+        print(f"{name:<44}{raw / 1024 / 1024:>9.2f} MB{built:>11.2f} s{script / 1000:>11.2f} s   "
+              f"(raw HTML; gzip {packed / 1024 / 1024:.2f} MB; middle column: folium build time)")
+    print(f"{'/api/assets.geojson?bbox= (2 km box)':<44}{'':>13}{bbox:>11.3f} s{'':>13}   {ok(bbox, TARGETS['bbox'])}")
+    print(f"{'radius search p95 at 5 km (/api/nearby)':<44}{'':>13}{radius:>11.3f} s{'':>13}   {ok(radius, TARGETS['radius_p95'])}")
+    print(f"{'peak server memory (gunicorn worker)':<44}{memory:>10.0f} MB{'':>26}   {ok(memory, TARGETS['memory'])}")
+
+
+def main() -> int:
+    """Benchmark SQLite, then PostGIS when a database is named."""
+    from bench.national_set import NATIONAL_WARDS
+
+    if not NATIONAL_WARDS.exists():
+        print(f"bench_national: national wards not found ({NATIONAL_WARDS}); skipping")
+        return 0
+    if not Path(CHROMIUM).exists():
+        print(f"bench_national: Chromium not found at {CHROMIUM}; skipping")
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    if os.environ.get("WEBMAP_BENCH_SQLITE", "1") != "0":  # 0: PostGIS only
+        bench_backend("SQLite", f"sqlite:///{WORK / f'national-{PLACES}.sqlite'}")
+    if POSTGIS:
+        bench_backend("PostGIS", POSTGIS)
+    else:
+        print("\n(PostGIS not measured: set WEBMAP_BENCH_POSTGIS_URL to a database with the postgis extension)")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--build":
+        build(sys.argv[2])
+        sys.exit(0)
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""National scale in the browser: the home map and /gaps draw all 8,533 wards and clusters, and load
+another region's pieces when panned there, with no console errors.
+
+The fixture loads every England and Wales ward from the open data kit (skipped when it is absent)
+and 10,000 generated places; the pages then load outlines and places by view (webmap/scale/).
+"""
+from __future__ import annotations
+
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import BASE_CONFIG, REPO, empty_database, shared_data
+from webmap import create_app
+from webmap.db import db
+
+pytestmark = pytest.mark.browser
+PLACES = 10_000
+LONDON, CARDIFF = (51.507, -0.128), (51.481, -3.179)
+
+
+@pytest.fixture(scope="module")
+def national(database_url):
+    """Serve the national wards and generated places for this module; yields the base URL."""
+    shared_data("boundaries", "national", "wards_2013_england_wales_bgc.gpkg")
+    from bench.national_set import load_national
+    from webmap.importers.categories import import_categories
+    from webmap.scale import derived, gapstore
+    from webmap import store
+
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
+    with app.app_context():
+        empty_database()
+        import_categories(REPO / "data" / "categories.csv")
+        db.session.commit()
+        load_national(PLACES)
+        derived.rebuild_maps()
+        gapstore.rebuild(gapstore.default_queries([], 800))  # all needs: what /gaps shows first
+        store.category_labels()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+    with app.app_context():
+        empty_database()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _watch(page) -> tuple[list[str], list[str]]:
+    errors, tiles = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("requestfinished", lambda request: tiles.append(request.url) if "/api/view/" in request.url else None)
+    return errors, tiles
+
+
+def _drawn(page, min_wards: int) -> None:
+    """Wait until every tile asked for has arrived and at least min_wards wards are drawn."""
+    page.wait_for_function(
+        """(n) => { const box = document.querySelector('.folium-map');
+                    return box.dataset.viewportPending === '0' && Number(box.dataset.wardsShown || 0) >= n; }""",
+        arg=min_wards, timeout=60_000)
+
+
+def _pan(page, lat: float, lon: float, zoom: int) -> None:
+    page.evaluate("([lat, lon, zoom]) => window[document.querySelector('.folium-map').id].setView([lat, lon], zoom)",
+                  [lat, lon, zoom])
+
+
+def test_home_map_draws_the_country_and_loads_a_region_when_panned(page, national):
+    errors, tiles = _watch(page)
+    page.goto(f"{national}/")
+    _drawn(page, 8000)  # the whole country is in view at first
+    assert page.locator(".folium-map canvas").count() >= 1  # outlines on one canvas
+    assert page.locator(".marker-cluster").count() > 0
+    shown = int(page.get_attribute(".folium-map", "data-places-shown"))
+    assert 0 < shown <= PLACES
+
+    before = len(tiles)
+    _pan(page, *LONDON, 13)
+    _drawn(page, 10)
+    fetched = tiles[before:]
+    assert any("/api/view/wards/12/" in url for url in fetched), fetched  # detailed outlines for the new view
+    assert any("/api/view/places/13/" in url for url in fetched), fetched
+    assert page.locator(".leaflet-marker-icon").count() > 0  # places (or their clusters) in London
+    wards = int(page.get_attribute(".folium-map", "data-wards-shown"))
+    assert 10 <= wards < 2000  # only London's wards, not the country's
+    assert page.locator("#asset-list li").count() == 50  # the list beside the map pages
+    assert errors == []
+
+
+def test_gaps_map_fills_the_country_and_loads_wales_when_panned(page, national):
+    errors, tiles = _watch(page)
+    page.goto(f"{national}/gaps")
+    _drawn(page, 8000)
+    fills = page.evaluate("""() => { const map = window[document.querySelector('.folium-map').id], seen = new Set();
+                                     map.eachLayer(l => { if (l.feature && l.options.fillColor) seen.add(l.options.fillColor); });
+                                     return seen.size; }""")
+    assert fills >= 2  # shaded by class, not one colour
+    assert page.locator(".gap-table tbody tr").count() == 100  # a page of the ranked table, not 8,533 rows
+    assert page.get_by_text("Page 1 of 86").count() == 1
+
+    before = len(tiles)
+    _pan(page, *CARDIFF, 11)
+    _drawn(page, 10)
+    assert any("/api/view/wards/10/" in url for url in tiles[before:])
+    assert not any("/api/view/places/" in url for url in tiles)  # the gap map shows wards only
+    assert errors == []

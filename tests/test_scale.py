@@ -1,0 +1,260 @@
+"""Big areas: data versions, outlines and places by tile, paged tables, stored gap tables, validators."""
+from __future__ import annotations
+
+import gzip
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+from sqlalchemy import delete, select
+
+from webmap import gaps_service
+from webmap.db import db
+from webmap.models import Asset, Need, User, Ward
+from webmap.scale import derived, gapstore, versions
+from webmap.scale.outlines import simplified_levels
+from webmap.scale.places import count_cells
+from webmap.scale.tiles import outline_level, tile_bounds
+
+BY_VIEW = {"VIEWPORT_ABOVE_WARDS": 0}
+
+
+def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    import math
+
+    n = 2 ** z
+    r = math.radians(lat)
+    return z, int((lon + 180) / 360 * n), int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
+
+
+def _sample_centre(app) -> tuple[float, float]:
+    with app.app_context():
+        asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)).first()
+        return asset.lon, asset.lat
+
+
+# --- data versions ---------------------------------------------------------------------------------
+
+def test_versions_rise_with_the_data_they_count_and_not_otherwise(sample_app):
+    with sample_app.app_context():
+        wards, data = versions.current(versions.WARDS), versions.current(versions.DATA)
+        assert wards > 0 and data > 0  # the sample import raised both
+        asset = db.session.scalars(select(Asset).order_by(Asset.id)).first()
+        asset.name = "Renamed hall"
+        db.session.commit()
+        assert (versions.current(versions.WARDS), versions.current(versions.DATA)) == (wards, data + 1)
+        db.session.execute(delete(Need).where(Need.source == "no such source"))  # a bulk statement counts too
+        db.session.commit()
+        assert versions.current(versions.DATA) == data + 2
+        db.session.add(User(email="x@example.org", password_hash="x", role="moderator"))
+        db.session.commit()
+        assert versions.current(versions.DATA) == data + 2
+        asset.name = "Never saved"
+        db.session.flush()
+        db.session.rollback()
+        db.session.add(User(email="y@example.org", password_hash="x", role="moderator"))
+        db.session.commit()
+        assert versions.current(versions.DATA) == data + 2  # a rolled-back change raises nothing
+
+
+# --- pure helpers ----------------------------------------------------------------------------------
+
+def test_count_cells_counts_each_place_once_overall_and_once_per_category():
+    points = pd.DataFrame({"asset_id": [1, 1, 2, 3], "lon": [-2.0, -2.0, -2.0001, 1.5],
+                           "lat": [53.0, 53.0, 53.0001, 52.0], "category": ["youth", "health", "youth", None]})
+    cells = count_cells(points, 8)
+    overall = cells[cells["category"] == ""]
+    assert overall["count"].sum() == 3 and len(overall) == 2
+    assert cells.loc[cells["category"] == "youth", "count"].tolist() == [2]
+    assert cells.loc[cells["category"] == "health", "count"].tolist() == [1]
+    near = overall[overall["count"] == 2].iloc[0]
+    assert near["lon"] == pytest.approx(-2.00005) and near["lat"] == pytest.approx(53.00005)
+
+
+def test_count_cells_on_an_empty_layer_and_a_missing_column():
+    empty = pd.DataFrame({"asset_id": [], "lon": [], "lat": [], "category": []})
+    assert count_cells(empty, 6).empty
+    with pytest.raises(ValueError, match="'category'"):
+        count_cells(pd.DataFrame({"asset_id": [1], "lon": [0.0], "lat": [0.0]}), 6)
+
+
+def test_simplified_levels_keep_every_ward_and_refuse_no_crs():
+    wards = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(-2, 53, -1.9, 53.1), box(-1.9, 53, -1.89999, 53.00001)],
+                             crs="EPSG:4326")
+    levels = simplified_levels(wards)
+    assert len(levels) == 4
+    for level in levels:
+        assert not level.is_empty.any() and level.crs.to_epsg() == 4326
+    with pytest.raises(ValueError, match="no CRS"):
+        simplified_levels(wards.set_crs(None, allow_override=True))
+
+
+@pytest.mark.parametrize("zoom, level", [(5, 0), (8, 0), (9, 1), (10, 1), (11, 2), (13, 3), (18, 3)])
+def test_outline_level_by_zoom(zoom, level):
+    assert outline_level(zoom) == level
+
+
+def test_tile_bounds():
+    assert tile_bounds(0, 0, 0) == pytest.approx((-180, -85.0511, 180, 85.0511), abs=1e-3)
+    minx, miny, maxx, maxy = tile_bounds(10, 511, 340)
+    assert minx < -0.1 < maxx and miny < 51.5 < maxy
+
+
+# --- tiles -----------------------------------------------------------------------------------------
+
+def test_ward_tiles_carry_each_ward_met_simplified_for_the_zoom(sample_app):
+    lon, lat = _sample_centre(sample_app)
+    client = sample_app.test_client()
+    z, x, y = _tile_of(lon, lat, 8)
+    coarse = client.get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=5").get_json()
+    fine = client.get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=14").get_json()
+    with sample_app.app_context():
+        names = dict(db.session.execute(select(Ward.code, Ward.name)).all())
+    assert {f["properties"]["code"] for f in coarse["features"]} == set(names)
+    assert all(f["properties"]["name"] == names[f["properties"]["code"]] for f in fine["features"])
+    assert (coarse["level"], fine["level"]) == (0, 3)
+    count = lambda data: sum(len(json.dumps(f["geometry"])) for f in data["features"])  # noqa: E731
+    assert count(coarse) < count(fine)
+    far = client.get("/api/view/wards/8/0/0.json").get_json()
+    assert far["features"] == []
+    assert client.get("/api/view/wards/3/9/0.json").status_code == 404
+
+
+def test_place_tiles_count_at_low_zoom_and_list_at_high_zoom(sample_app):
+    lon, lat = _sample_centre(sample_app)
+    client = sample_app.test_client()
+    with sample_app.app_context():
+        approved = derived.approved_count()
+        youth = derived.approved_count("youth")
+    z, x, y = _tile_of(lon, lat, 6)
+    clusters = client.get(f"/api/view/places/{z}/{x}/{y}.json").get_json()["clusters"]
+    assert sum(n for _, _, n in clusters) == approved  # the sample area fits in one zoom-6 tile
+    youth_clusters = client.get(f"/api/view/places/{z}/{x}/{y}.json?category=youth").get_json()["clusters"]
+    assert sum(n for _, _, n in youth_clusters) == youth
+    z, x, y = _tile_of(lon, lat, 16)
+    places = client.get(f"/api/view/places/{z}/{x}/{y}.json").get_json()["places"]
+    assert places and all(len(row) == 6 for row in places)
+    with sample_app.app_context():
+        first = db.session.get(Asset, places[0][2])
+        assert first.status == "approved" and places[0][3] == first.name
+    assert client.get(f"/api/view/places/{z}/{x}/{y}.json?category=nope").status_code == 400
+
+
+def test_place_counts_follow_an_approval(sample_app):
+    lon, lat = _sample_centre(sample_app)
+    client = sample_app.test_client()
+    z, x, y = _tile_of(lon, lat, 6)
+    url = f"/api/view/places/{z}/{x}/{y}.json"
+    before = sum(n for *_, n in client.get(url).get_json()["clusters"])
+    with sample_app.app_context():
+        db.session.add(Asset(name="New hall", lon=lon, lat=lat, geom=Point(lon, lat), status="approved"))
+        db.session.commit()
+    assert sum(n for *_, n in client.get(url).get_json()["clusters"]) == before + 1
+
+
+def test_tiles_answer_304_to_a_browser_that_has_them(sample_app):
+    client = sample_app.test_client()
+    lon, lat = _sample_centre(sample_app)
+    z, x, y = _tile_of(lon, lat, 8)
+    first = client.get(f"/api/view/wards/{z}/{x}/{y}.json")
+    assert first.headers["ETag"] and "max-age" in first.headers["Cache-Control"]
+    again = client.get(f"/api/view/wards/{z}/{x}/{y}.json", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+# --- pages of a big area ---------------------------------------------------------------------------
+
+def test_home_page_of_a_big_area_loads_by_view_and_pages_its_tables(sample_app):
+    sample_app.config.update(BY_VIEW, PAGE_SIZE=5)
+    client = sample_app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    assert "webmapViewport(" in html and "/static/viewport.js" in html
+    assert "Page 1 of 4" in html  # 16 sample wards, 5 to a page
+    with sample_app.app_context():
+        names = list(db.session.scalars(select(Ward.name).order_by(Ward.name, Ward.code)))
+    second = client.get("/?wards_page=2").get_data(as_text=True)
+    assert f"<td>{names[5]}</td>" in second and f"<td>{names[0]}</td>" not in second
+    assert ">nan<" not in html and ">None<" not in html
+
+
+def test_gaps_page_of_a_big_area_fills_outlines_from_the_stored_table(sample_app):
+    sample_app.config.update(BY_VIEW)
+    client = sample_app.test_client()
+    html = client.get("/gaps?category=youth").get_data(as_text=True)
+    assert "webmapViewport(" in html and '"fills"' in html
+    with sample_app.app_context():
+        fresh = gaps_service.gap_frame(gaps_service.check_query("youth", "share", None, 800))
+        stored = gapstore.stored_table(gaps_service.check_query("youth", "share", None, 800))
+    assert stored is not None
+    merged = fresh.drop(columns="geometry").merge(stored, on="ward_code", suffixes=("", "_stored"))
+    assert len(merged) == len(fresh)
+    for col in ("gap_score", "need_count", "population", "access_share", "assets_in_ward"):
+        pd.testing.assert_series_equal(merged[col].astype(float), merged[f"{col}_stored"].astype(float), check_names=False)
+    top = fresh.dropna(subset=["rank"]).sort_values("rank").iloc[0]
+    assert top["ward_name"] in html and f'"{top["ward_code"]}":' in html
+
+
+def test_stored_ward_rows_equal_a_fresh_computation(sample_app):
+    client = sample_app.test_client()
+    with sample_app.app_context():
+        code = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
+        fresh = gaps_service.ward_gaps(code, "share", 800.0)
+    assert client.get(f"/wards/{code}").status_code == 200
+    with sample_app.app_context():
+        stored = gapstore.ward_rows(code, "share", 800.0, fresh["category"].tolist())
+    pd.testing.assert_series_equal(stored["gap_score"].astype(float), fresh["gap_score"].astype(float).reset_index(drop=True),
+                                   check_names=False)
+
+
+def test_gaps_rebuild_command_fills_every_table(sample_app):
+    result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild"])
+    assert result.exit_code == 0, result.output
+    with sample_app.app_context():
+        from webmap import store
+
+        assert f"Gap tables: {len(store.category_labels()) + 1} " in result.output
+        assert derived.is_current("ward_outlines") and derived.is_current("place_cells")
+        assert gapstore.stored_table(gaps_service.check_query("all", "share", None, 800)) is not None
+
+
+def test_gaps_rebuild_with_no_wards(app):
+    result = app.test_cli_runner().invoke(args=["gaps", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "No wards yet" in result.output
+
+
+def test_gaps_command_still_needs_a_file_without_rebuild(sample_app):
+    result = sample_app.test_cli_runner().invoke(args=["gaps", "--category", "youth"])
+    assert result.exit_code != 0 and "--out" in result.output
+
+
+# --- validators and streaming ----------------------------------------------------------------------
+
+def test_a_repeat_visit_to_the_home_page_costs_a_304(sample_app):
+    client = sample_app.test_client()
+    first = client.get("/", headers={"Accept-Encoding": "gzip"})
+    etag = first.headers["ETag"]
+    assert etag.startswith('W/"')
+    again = client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+
+
+def test_streamed_text_is_gzipped_as_it_streams(sample_app):
+    from flask import Response
+
+    @sample_app.get("/test-stream")
+    def stream():
+        return Response((f"line {i}\n" for i in range(5000)), mimetype="text/csv")
+
+    response = sample_app.test_client().get("/test-stream", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip" and "Content-Length" not in response.headers
+    assert gzip.decompress(response.data).decode().splitlines()[4999] == "line 4999"
+
+
+def test_ward_geometry_in_tiles_is_multipolygon_or_polygon(sample_app):
+    lon, lat = _sample_centre(sample_app)
+    z, x, y = _tile_of(lon, lat, 12)
+    data = sample_app.test_client().get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=13").get_json()
+    assert data["features"] and {f["geometry"]["type"] for f in data["features"]} <= {"Polygon", "MultiPolygon"}

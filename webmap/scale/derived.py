@@ -1,0 +1,90 @@
+"""Keep derived tables current: rebuild one when the data version it was built from has moved on."""
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from .. import store
+from ..db import db
+from ..models import Asset, Ward
+from . import outlines, places, versions
+from .models import DerivedBuild
+
+# Derived table -> the kind of data it is made from.
+SOURCES = {"ward_outlines": versions.WARDS, "place_cells": versions.DATA}
+
+
+def built_version(name: str) -> int | None:
+    """Return the data version a derived table was built from, or None if never built."""
+    return db.session.scalar(select(DerivedBuild.version).where(DerivedBuild.name == name))
+
+
+def is_current(name: str) -> bool:
+    """Say whether a derived table was built from the current version of its data."""
+    return built_version(name) == versions.current(SOURCES[name])
+
+
+def _lock(name: str) -> None:
+    """Serialise rebuilds of one table across workers (PostgreSQL row lock; SQLite locks on write)."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(select(DerivedBuild).where(DerivedBuild.name == name).with_for_update())
+
+
+def _record(name: str, version: int) -> None:
+    row = db.session.get(DerivedBuild, name) or DerivedBuild(name=name)
+    row.version = version
+    db.session.add(row)
+
+
+def _rebuild(name: str, build: Callable[[], int]) -> int:
+    version = versions.current(SOURCES[name])
+    _lock(name)
+    if built_version(name) == version:  # another worker has just built it
+        db.session.commit()
+        return 0
+    written = build()
+    _record(name, version)
+    db.session.commit()
+    return written
+
+
+def ensure_outlines() -> None:
+    """Build the simplified outlines if the wards changed since they were last built."""
+    if not is_current("ward_outlines"):
+        _rebuild("ward_outlines", lambda: outlines.build_outlines(store.wards_frame()))
+
+
+def ensure_cells() -> None:
+    """Count places into cells if places changed since they were last counted."""
+    if not is_current("place_cells"):
+        _rebuild("place_cells", places.build_cells)
+
+
+def rebuild_maps() -> dict[str, int]:
+    """Rebuild outlines and place cells now, whatever their state; return rows written per table."""
+    return {"ward_outlines": _force("ward_outlines", lambda: outlines.build_outlines(store.wards_frame())),
+            "place_cells": _force("place_cells", places.build_cells)}
+
+
+def _force(name: str, build: Callable[[], int]) -> int:
+    version = versions.current(SOURCES[name])
+    written = build()
+    _record(name, version)
+    db.session.commit()
+    return written
+
+
+def ward_count() -> int:
+    """Return how many wards are loaded."""
+    return db.session.scalar(select(func.count()).select_from(Ward))
+
+
+def approved_count(category: str | None = None) -> int:
+    """Return how many approved places there are (in a category)."""
+    from ..models import asset_categories
+
+    query = select(func.count()).select_from(Asset).where(Asset.status == "approved")
+    if category:
+        query = query.where(Asset.id.in_(select(asset_categories.c.asset_id).where(asset_categories.c.category_id == category)))
+    return db.session.scalar(query)
