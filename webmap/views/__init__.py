@@ -9,10 +9,10 @@ from flask_login import current_user
 # Each module defines `bp`.
 MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
 # Blueprints that live with their feature's package.
-FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views", "webmap.groups.views")
+FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views", "webmap.groups.views", "webmap.reports.views",
+                   "webmap.embed.views")
 
 # Blueprints of feature packages (webmap/<feature>/views.py), each defining `bp`.
-FEATURE_VIEWS = ("webmap.reports.views", "webmap.embed.views")
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
