@@ -76,7 +76,8 @@ def real_site(database_url, request, tmp_path_factory):
     with app.app_context():
         base.empty_database()
         import_categories(REPO / "data" / "categories.csv")
-        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator"))
+        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator",
+                            can_import=True))  # an admin has allowed this moderator to import data
         db.session.commit()
         ids = load_kit(tmp_path_factory.mktemp("kit") / "survey.csv")
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -47,6 +47,7 @@ def test_embed_shows_inside_an_allowed_sites_frame(page, site):
             site.app.config["EMBED_ORIGINS"] = ""
 
 
+@pytest.mark.csp_expected("frame-ancestors")
 def test_embed_is_refused_inside_a_site_not_listed(page, site):
     with council_site(site.url + "/embed") as origin, council_site(site.url + "/embed") as other:
         site.app.config["EMBED_ORIGINS"] = origin
@@ -60,6 +61,7 @@ def test_embed_is_refused_inside_a_site_not_listed(page, site):
             site.app.config["EMBED_ORIGINS"] = ""
 
 
+@pytest.mark.csp_expected("frame-ancestors")
 def test_other_pages_are_refused_even_by_an_allowed_site(page, site):
     with council_site(site.url + "/") as origin:
         site.app.config["EMBED_ORIGINS"] = origin
