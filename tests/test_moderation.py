@@ -16,9 +16,14 @@ STAFF_GET_PAGES = ["/moderate", "/moderate/stale", "/moderate/assets/1/edit"]
 
 
 def add_pending(app, name="Riverside Lunch Club", lon=None, lat=None, postcode=None, categories=("food_support",), **extra) -> int:
-    """Submit a place the way residents do (through the form) and return its id."""
+    """Submit a place the way residents do (through the form) and return its id.
+
+    It is sent as a resident does after seeing any likely existing matches ("send anyway"), so the
+    staff-side duplicate checks here have near-duplicates to find.
+    """
     client = app.test_client()
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": list(categories), "kind": "group"}
+    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": list(categories), "kind": "group",
+            "not_a_duplicate": "1"}
     if lon is not None:
         data.update(lon=f"{lon:.6f}", lat=f"{lat:.6f}")
     if postcode:

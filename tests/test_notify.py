@@ -64,7 +64,7 @@ def test_a_submitter_who_agreed_hears_of_approval_and_can_stop(mail_app, inbox):
     staff = signed_in(mail_app)
     staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")})
     [message] = inbox.to(SUBMITTER)
-    assert message["Subject"] == "Hilltop Tea Dance is now on the Community Asset Map"
+    assert message["Subject"].strip() == f"Hilltop Tea Dance is now on the {area_site_name(mail_app)}"
     body = says_why_and_how_to_stop(message)
     assert f"https://map.example.gov.uk/assets/{asset_id}" in body and "ticked the box" in body
     assert "emails about the place you added" in stop(mail_app, body)
@@ -79,7 +79,7 @@ def test_a_rejected_submitter_hears_the_reason(mail_app, inbox):
     staff.post(f"/moderate/assets/{asset_id}/reject",
                data={"csrf_token": csrf_token(staff, "/moderate"), "reason": "It is outside the borough"})
     [message] = inbox.to(SUBMITTER)
-    assert message["Subject"] == "Not A Real Place was not added to the Community Asset Map"
+    assert message["Subject"].strip() == f"Not A Real Place was not added to the {area_site_name(mail_app)}"
     assert "The reason: It is outside the borough" in says_why_and_how_to_stop(message)
 
 
@@ -198,3 +198,11 @@ def test_mail_commands_say_so_when_no_server_is_set(sample_app):
     stale_listing(sample_app)
     result = sample_app.test_cli_runner().invoke(args=["send-rechecks"])
     assert result.exit_code != 0 and "WEBMAP_MAIL_SERVER" in result.output
+
+
+def area_site_name(app) -> str:
+    """Return the site's name as pages and emails give it (the sample area's, here)."""
+    from webmap.council import site_name
+
+    with app.app_context():
+        return site_name()

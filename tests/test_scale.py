@@ -108,8 +108,8 @@ def test_ward_tiles_carry_each_ward_met_simplified_for_the_zoom(sample_app):
     lon, lat = _sample_centre(sample_app)
     client = sample_app.test_client()
     z, x, y = _tile_of(lon, lat, 8)
-    coarse = client.get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=5").get_json()
-    fine = client.get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=14").get_json()
+    coarse = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?zoom=5").get_json()
+    fine = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?zoom=14").get_json()
     with sample_app.app_context():
         names = dict(db.session.execute(select(Ward.code, Ward.name)).all())
     assert {f["properties"]["code"] for f in coarse["features"]} == set(names)
@@ -117,9 +117,9 @@ def test_ward_tiles_carry_each_ward_met_simplified_for_the_zoom(sample_app):
     assert (coarse["level"], fine["level"]) == (0, 3)
     count = lambda data: sum(len(json.dumps(f["geometry"])) for f in data["features"])  # noqa: E731
     assert count(coarse) < count(fine)
-    far = client.get("/api/view/wards/8/0/0.json").get_json()
+    far = client.get("/map-tiles/wards/8/0/0.json").get_json()
     assert far["features"] == []
-    assert client.get("/api/view/wards/3/9/0.json").status_code == 404
+    assert client.get("/map-tiles/wards/3/9/0.json").status_code == 404
 
 
 def test_place_tiles_count_at_low_zoom_and_list_at_high_zoom(sample_app):
@@ -129,24 +129,24 @@ def test_place_tiles_count_at_low_zoom_and_list_at_high_zoom(sample_app):
         approved = derived.approved_count()
         youth = derived.approved_count("youth")
     z, x, y = _tile_of(lon, lat, 6)
-    clusters = client.get(f"/api/view/places/{z}/{x}/{y}.json").get_json()["clusters"]
+    clusters = client.get(f"/map-tiles/places/{z}/{x}/{y}.json").get_json()["clusters"]
     assert sum(n for _, _, n in clusters) == approved  # the sample area fits in one zoom-6 tile
-    youth_clusters = client.get(f"/api/view/places/{z}/{x}/{y}.json?category=youth").get_json()["clusters"]
+    youth_clusters = client.get(f"/map-tiles/places/{z}/{x}/{y}.json?category=youth").get_json()["clusters"]
     assert sum(n for _, _, n in youth_clusters) == youth
     z, x, y = _tile_of(lon, lat, 16)
-    places = client.get(f"/api/view/places/{z}/{x}/{y}.json").get_json()["places"]
+    places = client.get(f"/map-tiles/places/{z}/{x}/{y}.json").get_json()["places"]
     assert places and all(len(row) == 6 for row in places)
     with sample_app.app_context():
         first = db.session.get(Asset, places[0][2])
         assert first.status == "approved" and places[0][3] == first.name
-    assert client.get(f"/api/view/places/{z}/{x}/{y}.json?category=nope").status_code == 400
+    assert client.get(f"/map-tiles/places/{z}/{x}/{y}.json?category=nope").status_code == 400
 
 
 def test_place_counts_follow_an_approval(sample_app):
     lon, lat = _sample_centre(sample_app)
     client = sample_app.test_client()
     z, x, y = _tile_of(lon, lat, 6)
-    url = f"/api/view/places/{z}/{x}/{y}.json"
+    url = f"/map-tiles/places/{z}/{x}/{y}.json"
     before = sum(n for *_, n in client.get(url).get_json()["clusters"])
     with sample_app.app_context():
         db.session.add(Asset(name="New hall", lon=lon, lat=lat, geom=Point(lon, lat), status="approved"))
@@ -158,9 +158,9 @@ def test_tiles_answer_304_to_a_browser_that_has_them(sample_app):
     client = sample_app.test_client()
     lon, lat = _sample_centre(sample_app)
     z, x, y = _tile_of(lon, lat, 8)
-    first = client.get(f"/api/view/wards/{z}/{x}/{y}.json")
+    first = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json")
     assert first.headers["ETag"] and "max-age" in first.headers["Cache-Control"]
-    again = client.get(f"/api/view/wards/{z}/{x}/{y}.json", headers={"If-None-Match": first.headers["ETag"]})
+    again = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
 
 
@@ -232,13 +232,22 @@ def test_gaps_command_still_needs_a_file_without_rebuild(sample_app):
 
 # --- validators and streaming ----------------------------------------------------------------------
 
-def test_a_repeat_visit_to_the_home_page_costs_a_304(sample_app):
+def test_a_repeat_fetch_of_map_data_costs_a_304(sample_app):
     client = sample_app.test_client()
-    first = client.get("/", headers={"Accept-Encoding": "gzip"})
+    first = client.get("/api/wards.geojson", headers={"Accept-Encoding": "gzip"})
     etag = first.headers["ETag"]
     assert etag.startswith('W/"')
-    again = client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    again = client.get("/api/wards.geojson", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_pages_with_a_script_nonce_are_never_answered_304(sample_app):
+    """A 304 would pair the cached page's old CSP nonce with a new header and block its scripts."""
+    client = sample_app.test_client()
+    first = client.get("/")
+    assert "nonce-" in first.headers["Content-Security-Policy"]
+    assert "ETag" not in first.headers and first.headers["Cache-Control"] == "no-cache"
+    assert client.get("/", headers={"If-None-Match": '"*"'}).status_code == 200
 
 
 def test_streamed_text_is_gzipped_as_it_streams(sample_app):
@@ -256,5 +265,5 @@ def test_streamed_text_is_gzipped_as_it_streams(sample_app):
 def test_ward_geometry_in_tiles_is_multipolygon_or_polygon(sample_app):
     lon, lat = _sample_centre(sample_app)
     z, x, y = _tile_of(lon, lat, 12)
-    data = sample_app.test_client().get(f"/api/view/wards/{z}/{x}/{y}.json?zoom=13").get_json()
+    data = sample_app.test_client().get(f"/map-tiles/wards/{z}/{x}/{y}.json?zoom=13").get_json()
     assert data["features"] and {f["geometry"]["type"] for f in data["features"]} <= {"Polygon", "MultiPolygon"}

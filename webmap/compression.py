@@ -12,7 +12,7 @@ import hashlib
 import zlib
 from typing import Iterable, Iterator
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 
 COMPRESSIBLE = ("text/", "application/json", "application/geo+json", "application/javascript", "image/svg+xml")
 MIN_BYTES = 1024  # below this, the gzip header costs more than it saves
@@ -41,6 +41,11 @@ def _gzip_stream(chunks: Iterable[bytes]) -> Iterator[bytes]:
 def _add_validator(response: Response) -> Response:
     """Give a successful GET an ETag from its body (when it has none) and answer 304 when it matches."""
     if request.method not in ("GET", "HEAD") or response.status_code != 200 or response.is_streamed:
+        return response
+    if g.get("_csp_nonce"):
+        # A page with inline scripts carries a fresh CSP nonce each time: a 304 would pair the cached
+        # body's old nonce with the new header and block its scripts, so such a page is sent whole.
+        response.headers.setdefault("Cache-Control", "no-cache")
         return response
     if not response.get_etag()[0]:
         response.direct_passthrough = False

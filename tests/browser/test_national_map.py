@@ -54,7 +54,7 @@ def _watch(page) -> tuple[list[str], list[str]]:
     errors, tiles = [], []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("requestfinished", lambda request: tiles.append(request.url) if "/api/view/" in request.url else None)
+    page.on("requestfinished", lambda request: tiles.append(request.url) if "/map-tiles/" in request.url else None)
     return errors, tiles
 
 
@@ -84,8 +84,8 @@ def test_home_map_draws_the_country_and_loads_a_region_when_panned(page, nationa
     _pan(page, *LONDON, 13)
     _drawn(page, 10)
     fetched = tiles[before:]
-    assert any("/api/view/wards/12/" in url for url in fetched), fetched  # detailed outlines for the new view
-    assert any("/api/view/places/13/" in url for url in fetched), fetched
+    assert any("/map-tiles/wards/12/" in url for url in fetched), fetched  # detailed outlines for the new view
+    assert any("/map-tiles/places/13/" in url for url in fetched), fetched
     assert page.locator(".leaflet-marker-icon").count() > 0  # places (or their clusters) in London
     wards = int(page.get_attribute(".folium-map", "data-wards-shown"))
     assert 10 <= wards < 2000  # only London's wards, not the country's
@@ -107,6 +107,6 @@ def test_gaps_map_fills_the_country_and_loads_wales_when_panned(page, national):
     before = len(tiles)
     _pan(page, *CARDIFF, 11)
     _drawn(page, 10)
-    assert any("/api/view/wards/10/" in url for url in tiles[before:])
-    assert not any("/api/view/places/" in url for url in tiles)  # the gap map shows wards only
+    assert any("/map-tiles/wards/10/" in url for url in tiles[before:])
+    assert not any("/map-tiles/places/" in url for url in tiles)  # the gap map shows wards only
     assert errors == []

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from ..db import db
 from ..models import Need, NeedFollowUp, Response, utcnow
 from ..notify.mail import Mail, send_if_configured
+from ..council import site_name
 
 EMAIL_LIMIT = 200
 
@@ -85,7 +86,7 @@ def notify(response: Response) -> int:
 
 
 def _mail(person: NeedFollowUp, response: Response) -> Mail:
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     ward, label = response.ward.name, response.category.label
     base = current_app.config["PUBLIC_URL"].rstrip("/")
     body = (f"You told us {ward} needs {label.lower() if label[1:2].islower() else label}.\n\n"

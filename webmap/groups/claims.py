@@ -11,6 +11,7 @@ from ..notify.mail import Mail, send_if_configured
 from . import tokens
 from .listings import CLAIM_KIND, add_manager, managed_listings, manager_actor, normalise_email
 from .models import ListingManager
+from ..council import site_name
 
 
 def public_link(endpoint: str, **values) -> str:
@@ -32,8 +33,8 @@ def request_claim(asset: Asset, email: str, name: str | None, connection: str | 
         db.session.commit()
         who = f"{name} ({email})" if name else email
         send_if_configured(Mail(
-            to=asset.contact_email, subject=f"Confirm who manages {asset.name} on {current_app.config['AREA_NAME']}",
-            body=(f"{who} asked to manage the listing for {asset.name} on {current_app.config['AREA_NAME']}.\n"
+            to=asset.contact_email, subject=f"Confirm who manages {asset.name} on {site_name()}",
+            body=(f"{who} asked to manage the listing for {asset.name} on {site_name()}.\n"
                   + (f"They said: {connection}\n" if connection else "")
                   + f"\nIf they run it with you, confirm here (the link works once, for {hours} hours):\n"
                   f"{public_link('groups.confirm_claim', secret=secret)}\n\n"
@@ -82,7 +83,7 @@ def send_signin_link(email: str, welcome: Asset | None = None) -> bool:
     names = "\n".join(f"- {a.name}" for a in listings)
     intro = (f"You can now manage the listing for {welcome.name}.\n\n" if welcome else "")
     return send_if_configured(Mail(
-        to=email, subject=f"Sign in to manage your listing on {current_app.config['AREA_NAME']}",
+        to=email, subject=f"Sign in to manage your listing on {site_name()}",
         body=(f"{intro}Sign in with this link (it works once, for {minutes} minutes):\n"
               f"{public_link('groups.signin_link', secret=secret)}\n\nYou manage:\n{names}\n\n"
               "If you did not ask to sign in, ignore this email."),

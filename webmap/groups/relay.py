@@ -9,6 +9,7 @@ from .. import audit
 from ..models import Asset
 from ..notify.mail import Mail, send_if_configured
 from .listings import active_managers
+from ..council import site_name
 
 
 def _one_line(text: str) -> str:
@@ -19,10 +20,10 @@ def relay_message(asset: Asset, sender_name: str, sender_email: str, message: st
     """Send the message to the listing's managers (or its own email); return how many copies went."""
     managers = [m.email for m in active_managers(asset.id)]
     recipients = managers or ([asset.contact_email] if asset.contact_email else [])
-    reason = (f"you manage the listing for {asset.name} on {current_app.config['AREA_NAME']}" if managers else
-              f"this is the email address of {asset.name} on {current_app.config['AREA_NAME']}")
+    reason = (f"you manage the listing for {asset.name} on {site_name()}" if managers else
+              f"this is the email address of {asset.name} on {site_name()}")
     name = _one_line(sender_name)
-    body = (f"{name} sent this message to {asset.name} through {current_app.config['AREA_NAME']}.\n"
+    body = (f"{name} sent this message to {asset.name} through {site_name()}.\n"
             f"Their email address is {sender_email}: reply to this email to answer them.\n"
             "They have not been given your address; they see it only if you reply.\n\n"
             f"{message}\n")

@@ -11,6 +11,7 @@ from ..db import db
 from ..models import Asset, AuditEvent, ChangeRequest, User, utcnow
 from .links import external_url, stop_url
 from .mail import Mail, send
+from ..council import site_name
 
 MIN_INTERVAL = timedelta(hours=1)
 
@@ -49,7 +50,7 @@ def send_digest(now: datetime | None = None) -> DigestResult:
     staff = list(db.session.scalars(select(User).where(User.active.is_(True), User.wants_digest.is_(True),
                                                        User.role.in_(("moderator", "admin"))).order_by(User.id)))
     body = _body(places, changes)
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     subject = f"{area}: {count_of(len(places), 'new place')} and {count_of(len(changes), 'change report')} to review"
     for user in staff:
         send(Mail(to=user.email, subject=subject, body=body,

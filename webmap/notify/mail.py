@@ -14,6 +14,8 @@ from email.utils import formataddr, make_msgid
 
 from flask import current_app
 
+from ..council import site_name
+
 log = logging.getLogger(__name__)
 
 
@@ -42,7 +44,7 @@ def build_message(mail: Mail) -> EmailMessage:
     """Return the email for `mail`, with the reason and the way to stop it at the foot."""
     config = current_app.config
     message = EmailMessage()
-    message["From"] = formataddr((config["MAIL_FROM_NAME"] or config["AREA_NAME"] or "Community Asset Map", config["MAIL_FROM"]))
+    message["From"] = formataddr((config["MAIL_FROM_NAME"] or site_name(), config["MAIL_FROM"]))
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)

@@ -6,13 +6,14 @@ from flask import current_app
 from ..models import Asset
 from .links import external_url, stop_url
 from .mail import Mail, send_if_configured
+from ..council import site_name
 
 
 def outcome_mail(asset: Asset, reason: str | None = None) -> Mail | None:
     """Return the mail telling the submitter about `asset`'s review, or None when they did not ask for one."""
     if not (asset.submitter_wants_updates and asset.submitter_email) or asset.status not in ("approved", "rejected"):
         return None
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     if asset.status == "approved":
         subject = f"{asset.name} is now on the {area}"
         body = (f"Thank you for adding {asset.name}. A moderator has checked it and it is now on the map:\n\n"

@@ -12,6 +12,7 @@ from ..models import Asset, utcnow
 from ..moderation import stale_cutoff, stale_query
 from .links import external_url, make_token, read_token, stop_url
 from .mail import Mail, send
+from ..council import site_name
 
 # Who the audit trail says confirmed a listing through the emailed link.
 LISTING_CONTACT = "listing contact (emailed link)"
@@ -48,7 +49,7 @@ def asset_for_token(token: str) -> Asset | None:
 
 def recheck_mail(asset: Asset) -> Mail:
     """Return the re-check request for one listing."""
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     link = external_url("notify.recheck", token=recheck_token(asset))
     details = [f"{label}: {value}" for label, value in (
         ("Name", asset.name), ("Address", asset.address), ("Postcode", asset.postcode), ("Phone", asset.phone),

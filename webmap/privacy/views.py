@@ -8,6 +8,7 @@ import json
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ..council import area_name
 from ..db import db
 from ..security import role_required
 from .personal_data import find, erase
@@ -19,7 +20,7 @@ bp = Blueprint("privacy", __name__)
 def notice():
     """Explain what personal data the site keeps, why, for how long, and whom to ask."""
     config = current_app.config
-    return render_template("privacy/notice.html", controller=config["PRIVACY_CONTROLLER"] or config["AREA_NAME"],
+    return render_template("privacy/notice.html", controller=config["PRIVACY_CONTROLLER"] or area_name(),
                            contact=config["PRIVACY_CONTACT"], months=int(config["PERSONAL_DATA_RETENTION_MONTHS"]))
 
 

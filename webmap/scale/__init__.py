@@ -2,7 +2,7 @@
 
 At council scale (a few dozen wards, a few thousand places) the pages inline their map layers as
 before. Above `VIEWPORT_ABOVE_WARDS` wards or `VIEWPORT_ABOVE_PLACES` places, maps fetch ward
-outlines and places tile by tile from /api/view/..., simplified for the zoom, and the tables
+outlines and places tile by tile from /map-tiles/..., simplified for the zoom, and the tables
 beside them page. Outlines, place clusters and gap tables are derived once per data version
 (see versions.py) and read by every request after that.
 """

@@ -9,7 +9,7 @@ from .. import store
 from . import derived, outlines, places, versions
 from .tiles import OUTLINE_LEVELS, check_tile, outline_level, tile_bounds
 
-bp = Blueprint("viewport", __name__, url_prefix="/api/view")
+bp = Blueprint("viewport", __name__, url_prefix="/map-tiles")
 
 # Tile URLs carry the data version (?v=), so a tile can be cached for a day: new data, new URL.
 CACHE = "public, max-age=86400"

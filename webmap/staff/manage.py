@@ -15,6 +15,7 @@ from ..db import db
 from ..models import ROLES, User
 from ..notify.links import external_url
 from ..notify.mail import Mail, send
+from ..council import site_name
 
 # How long an invitation or reset link works.
 LINK_HOURS = 72
@@ -78,7 +79,7 @@ def invite(email: str, role: str) -> User:
     db.session.add(user)
     db.session.flush()
     audit.record("invite", "user", user.id, after=_state(user))
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     send(Mail(to=email, subject=f"You are invited to the {area}",
               body=(f"You have been given a {role} account on the {area}.\n\nSet your password here "
                     f"(the link works once, for {LINK_HOURS} hours):\n{password_link(user)}\n\n"
@@ -125,7 +126,7 @@ def reset_password(user: User) -> None:
     end_all_sessions(user)
     db.session.flush()
     audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
-    area = current_app.config["AREA_NAME"]
+    area = site_name()
     send(Mail(to=user.email, subject=f"Set a new password for the {area}",
               body=(f"An administrator has reset your password. Your old password no longer works, and you have "
                     f"been signed out everywhere.\n\nSet a new one here (the link works once, for {LINK_HOURS} "
