@@ -54,8 +54,11 @@ def source_options(command: Callable | None = None, *, shares_source_date: bool 
     def decorate(command: Callable) -> Callable:
         @wraps(command)
         def wrapped(*args, source_name=None, publisher=None, licence=None, **kwargs):
-            date = kwargs.get("source_date") if shares_source_date else kwargs.pop("source_date", None)
-            info = SourceInfo(source_name, publisher, licence, check_date(date))
+            if shares_source_date:
+                # The command checks its own --source-date and refuses a bad one with the file named.
+                info = SourceInfo(source_name, publisher, licence, kwargs.get("source_date"))
+            else:
+                info = SourceInfo(source_name, publisher, licence, check_date(kwargs.pop("source_date", None)))
             return command(*args, credit=info, **kwargs)
 
         options = [
