@@ -170,7 +170,7 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
     from webmap import store
     from webmap.maps.base import LOCAL_FILES, _localise
     from webmap.maps.layers import simplify_for_display
-    from webmap.vendor import PACKAGES
+    from webmap.web.vendor import PACKAGES
 
     files = {name: Path(PACKAGES[path.split("/")[2]]) / "/".join(path.split("/")[3:]) if path.startswith("/vendor/")
              else REPO / "webmap" / path.lstrip("/") for name, path in LOCAL_FILES.items()}

@@ -1,4 +1,4 @@
-"""Benchmark the radius search (webmap.nearby.find_nearby) on 1,000,000 synthetic approved assets.
+"""Benchmark the radius search (webmap.partners.nearby.find_nearby) on 1,000,000 synthetic approved assets.
 
 Run: ./.venv/bin/python bench/bench_nearby.py [--rows N] [--queries N] [--postgis-url URL]
 
@@ -114,7 +114,7 @@ def percentile(values: list[float], q: float) -> float:
 
 def time_queries(label: str, queries: int, categories: list[str]) -> list[tuple]:
     """Time find_nearby at each radius (and once with a category filter); return result rows."""
-    from webmap.nearby import find_nearby
+    from webmap.partners.nearby import find_nearby
 
     out = []
     cases = [(r, None) for r in RADII] + [(5000, [categories[0]])]
@@ -137,7 +137,7 @@ def time_queries(label: str, queries: int, categories: list[str]) -> list[tuple]
 
 
 def matches_per_query(radius: int) -> float:
-    from webmap.nearby import count_nearby
+    from webmap.partners.nearby import count_nearby
 
     pts = search_points(20, seed=radius)
     return statistics.mean(count_nearby(float(x), float(y), radius) for x, y in pts)
@@ -155,7 +155,7 @@ def run_backend(label: str, url: str, rows: int, queries: int, loader) -> list[t
         for radius in RADII:
             print(f"  {label}: {matches_per_query(radius):,.0f} assets within {radius:,} m on average", flush=True)
         if label == "PostGIS":
-            from webmap.nearby import explain_nearby
+            from webmap.partners.nearby import explain_nearby
 
             plan = explain_nearby(-2.0, 52.5, 5000)
             print("  PostGIS plan:", "uses ix_assets_geog" if "ix_assets_geog" in plan else "DOES NOT use ix_assets_geog")

@@ -48,7 +48,7 @@ def main() -> None:
                                    source="study area", add_categories=True)
             import_postcodes(DATA / "postcodes" / "codepoint_open_2025-10_study_area.csv")
         print(f"loaded {report.imported} assets in {time.perf_counter() - start:.1f} s ({db.engine.dialect.name})")
-        from webmap import oruk
+        from webmap.opendata import oruk
         from webmap.models import Asset
 
         sid = oruk.service_id(db.session.scalar(db.select(Asset)))

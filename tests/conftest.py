@@ -202,7 +202,7 @@ STAFF_PASSWORD = "correct horse battery staple"
 
 def make_staff(app, email: str = "mod@example.gov.uk", role: str = "moderator", password: str = STAFF_PASSWORD) -> int:
     """Create a staff account in the app's database and return its id."""
-    from webmap.accounts import create_user
+    from webmap.staff.accounts import create_user
 
     with app.app_context():
         user, _ = create_user(email, password, role, actor="test")

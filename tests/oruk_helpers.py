@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.conftest import SHARED_ORUK
 from webmap.db import db
 from webmap.models import Asset, Category
-from webmap.oruk import schema_errors
+from webmap.opendata.oruk import schema_errors
 
 SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",
            "submitter_phone": "07700 900999", "submitter_ip": "203.0.113.77"}

@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-from webmap.complements import load_complements, partner_categories
+from webmap.partners.complements import load_complements, partner_categories
 from webmap.config import REPO_ROOT
 
 DATA = REPO_ROOT / "data"

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from webmap.db import db
-from webmap.exports import EXPORT_COLUMNS
+from webmap.opendata.exports import EXPORT_COLUMNS
 from webmap.models import Asset, Category
 
 SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",

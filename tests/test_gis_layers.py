@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select, text
 
 from webmap.db import db
-from webmap.exports import EXPORT_COLUMNS
+from webmap.opendata.exports import EXPORT_COLUMNS
 from webmap.models import Asset
 
 pytestmark = pytest.mark.postgis

@@ -8,7 +8,7 @@ import json
 from sqlalchemy import select
 
 from tests.oruk_helpers import assert_valid
-from webmap import oruk
+from webmap.opendata import oruk
 from webmap.db import db
 from webmap.groups.listings import Exchange, set_exchange
 from webmap.models import Asset, Category

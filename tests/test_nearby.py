@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 
 from webmap.db import db
 from webmap.models import Asset, Category
-from webmap.nearby import (bounding_box, count_nearby, explain_nearby, find_nearby, metres_outside, nearby_ids,
+from webmap.partners.nearby import (bounding_box, count_nearby, explain_nearby, find_nearby, metres_outside, nearby_ids,
                            sqlite_query)
 
 GEOD = Geod(ellps="WGS84")

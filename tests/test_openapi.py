@@ -8,8 +8,8 @@ from urllib.parse import quote
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from webmap import oruk
-from webmap.openapi import build_spec, operation_parameters
+from webmap.opendata import oruk
+from webmap.opendata.openapi import build_spec, operation_parameters
 
 # Being built on another branch; documented now so it lands described.
 PLANNED: set[str] = set()

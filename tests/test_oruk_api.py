@@ -10,7 +10,7 @@ from pyproj import Geod
 from sqlalchemy import select
 
 from tests.oruk_helpers import (assert_no_secrets, assert_page, assert_valid, openapi, plant_secret_assets, schema_dir)
-from webmap import oruk
+from webmap.opendata import oruk
 from webmap.db import db
 from webmap.models import Asset, Postcode
 

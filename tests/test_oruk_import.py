@@ -9,7 +9,7 @@ import shapely
 from sqlalchemy import func, select
 
 from tests.oruk_helpers import examples_dir, schema_dir
-from webmap import oruk
+from webmap.opendata import oruk
 from webmap.db import db
 from webmap.models import Asset, Ward
 

@@ -9,7 +9,7 @@ from pyproj import Geod
 
 from tests.conftest import shared_data
 from webmap.db import db
-from webmap.nearby import find_nearby
+from webmap.partners.nearby import find_nearby
 
 pytestmark = pytest.mark.realdata
 GEOD = Geod(ellps="WGS84")

@@ -9,7 +9,7 @@ from flask import render_template_string
 from pyproj import Geod
 from sqlalchemy import select
 
-from webmap.complements import partner_categories
+from webmap.partners.complements import partner_categories
 from webmap.db import db
 from webmap.models import Asset, Category, Postcode
 

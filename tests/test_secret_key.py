@@ -11,7 +11,7 @@ from flask.sessions import SecureCookieSessionInterface
 
 from tests.conftest import BASE_CONFIG, make_staff
 from webmap import create_app
-from webmap.auth_user import LAST_SEEN, SIGNED_IN_AT
+from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.db import db
 
 OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
@@ -23,7 +23,7 @@ def forged_cookie(secret: str, user_id: int) -> str:
     forger.secret_key = secret
     serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
     now = int(time.time())
-    # The session as webmap.auth_user expects it: "<user id>.<session version>" and fresh sign-in times.
+    # The session as webmap.staff.login expects it: "<user id>.<session version>" and fresh sign-in times.
     return serializer.dumps({"_user_id": f"{user_id}.0", "_fresh": True, "_id": "x", SIGNED_IN_AT: now, LAST_SEEN: now})
 
 

@@ -28,7 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
-    from . import compression, db, errors, security, vendor
+    from . import db
+    from webmap.web import compression, errors, security, vendor
     from .views import register_blueprints
 
     db.init_app(app)

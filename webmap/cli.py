@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from .cli_opendata import OPEN_DATA_COMMANDS
+from webmap.opendata.cli import OPEN_DATA_COMMANDS
 from .council.sources import SourceInfo, source_options
 from .db import MIGRATIONS_DIR, db
 from .hardening.inputs import InputRejected
@@ -218,7 +218,7 @@ def create_user_command(email: str, role: str) -> None:
     """Create a staff account (or reset its password); the password is asked for, or read from WEBMAP_NEW_USER_PASSWORD."""
     import os
 
-    from .accounts import AccountError, create_user
+    from webmap.staff.accounts import AccountError, create_user
 
     password = os.environ.get("WEBMAP_NEW_USER_PASSWORD")
     if not password:

@@ -11,8 +11,8 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.accounts import end_all_sessions
-from webmap.auth_user import LAST_SEEN, SIGNED_IN_AT
+from webmap.staff.accounts import end_all_sessions
+from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.db import db
 from webmap.models import User
 

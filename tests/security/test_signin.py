@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import login, make_staff
-from webmap.accounts import WRONG_DETAILS, authenticate
+from webmap.staff.accounts import WRONG_DETAILS, authenticate
 from webmap.db import db
 from webmap.hardening import throttle
 from webmap.models import AuditEvent, SignInThrottle, User, utcnow

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from .. import store
 from ..db import db
 from ..models import Need, SurveyRound, Ward
-from ..security import csrf, role_required
+from webmap.web.security import csrf, role_required
 from . import followups, report, responses, snapshots, trends
 from .nearby_changes import places_within
 

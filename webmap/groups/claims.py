@@ -6,7 +6,7 @@ from flask import current_app, url_for
 from .. import audit
 from ..db import db
 from ..models import Asset, ChangeRequest, utcnow
-from ..moderation import ModerationError
+from webmap.moderation.actions import ModerationError
 from ..notify.mail import Mail, send_if_configured
 from . import tokens
 from .listings import CLAIM_KIND, add_manager, managed_listings, manager_actor, normalise_email

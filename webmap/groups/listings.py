@@ -11,7 +11,7 @@ from sqlalchemy import select
 from .. import audit
 from ..db import db
 from ..models import Asset, Category, ChangeRequest, utcnow
-from ..nearby import geodesic_m
+from webmap.partners.nearby import geodesic_m
 from .models import DIRECTIONS, ListingExchange, ListingManager
 
 # Published as soon as a manager saves them (with an audit record).

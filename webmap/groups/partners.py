@@ -7,9 +7,9 @@ import pandas as pd
 from sqlalchemy import exists, or_, select
 
 from .. import store
-from ..complements import load_complements, partner_categories
+from webmap.partners.complements import load_complements, partner_categories
 from ..models import Asset, asset_categories
-from ..nearby import find_nearby
+from webmap.partners.nearby import find_nearby
 from .listings import exchanges_for
 from .matching import Listing, rank_partners
 from .models import ListingExchange

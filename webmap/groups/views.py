@@ -5,8 +5,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from ..db import db
 from ..models import Asset
-from ..moderation import stale_cutoff
-from ..security import limiter, role_required
+from webmap.moderation.actions import stale_cutoff
+from webmap.web.security import limiter, role_required
 from . import claims, session
 from .forms import ClaimForm, ConfirmForm, ContactForm, ExchangeForm, ManagerEditForm, SignInForm
 from .listings import (Exchange, active_managers, confirm_still_correct, remove_manager, contact_addresses, exchanges_for,

@@ -18,7 +18,7 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import select
 
-from .. import oruk
+from webmap.opendata import oruk
 from ..db import db
 from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from ..groups.listings import clean_email
@@ -365,7 +365,7 @@ class _Categories:
         return self.known[cid]
 
     def resolve(self, service: dict) -> list[Category]:
-        # Offers and needs (link_type "offers"/"needs", see webmap/oruk.py) are not categories.
+        # Offers and needs (link_type "offers"/"needs", see webmap/opendata/oruk.py) are not categories.
         terms = [a["taxonomy_term"] for a in service.get("attributes") or []
                  if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)
                  and a.get("link_type") not in ("offers", "needs")]

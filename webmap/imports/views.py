@@ -13,7 +13,7 @@ from ..db import db
 from ..maps import new_map, render_parts
 from ..maps.layers import safe_text
 from ..models import ImportJob, User
-from ..security import login_manager
+from webmap.web.security import login_manager
 from . import jobs, rollback
 from .kinds import KINDS, clean_options
 

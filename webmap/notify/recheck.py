@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from .. import audit
 from ..db import db
 from ..models import Asset, utcnow
-from ..moderation import stale_cutoff, stale_query
+from webmap.moderation.actions import stale_cutoff, stale_query
 from .links import external_url, make_token, read_token, stop_url
 from .mail import Mail, send
 from ..council import site_name

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from ..db import db
 from ..models import Asset, User
-from ..security import csrf
+from webmap.web.security import csrf
 from .links import read_token
 from .recheck import asset_for_token, confirm_still_correct
 

@@ -7,7 +7,7 @@ import geopandas as gpd
 import shapely
 
 from .. import store
-from ..duplicates import find_duplicates
+from webmap.moderation.duplicates import find_duplicates
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from flask_login import current_user
 
 from ..council import area_name
 from ..db import db
-from ..security import role_required
+from webmap.web.security import role_required
 from .personal_data import find, erase
 
 bp = Blueprint("privacy", __name__)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .. import audit
-from ..accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions, normalise_email
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions, normalise_email
 from ..db import db
 from ..models import ROLES, User
 from ..notify.links import external_url

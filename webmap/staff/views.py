@@ -9,11 +9,11 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import func, select
 
 from .. import audit
-from ..accounts import MIN_PASSWORD_LENGTH, AccountError
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError
 from ..db import db
 from ..models import ROLES, AuditEvent, User
 from ..notify.mail import MailNotConfigured
-from ..security import role_required
+from webmap.web.security import role_required
 from ..views.main import page_number
 from . import manage
 

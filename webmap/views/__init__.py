@@ -7,9 +7,9 @@ from flask import Flask, current_app
 from flask_login import current_user
 
 # Each module defines `bp`.
-MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "moderation", "auth", "exports", "oruk", "apidocs")
+MODULES = ("main", "api", "assets", "needs", "gaps", "partners", "auth", "exports", "oruk", "apidocs")
 # Blueprints that live with their feature's package.
-FEATURE_MODULES = ("webmap.feedback.views", "webmap.imports.views", "webmap.groups.views", "webmap.reports.views",
+FEATURE_MODULES = ("webmap.moderation.views", "webmap.feedback.views", "webmap.imports.views", "webmap.groups.views", "webmap.reports.views",
                    "webmap.embed.views")
 
 # Blueprints of feature packages (webmap/<feature>/views.py), each defining `bp`.

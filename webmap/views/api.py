@@ -76,7 +76,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/nearby")
 def nearby():
     """Return approved assets within ?radius= metres of ?lat=&lon= (or ?postcode=), nearest first, as GeoJSON."""
-    from ..nearby import count_nearby, find_nearby
+    from webmap.partners.nearby import count_nearby, find_nearby
     from .nearby_input import FIELD_NAMES_API, parse_search
 
     search, errors = parse_search(request.args)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template
 
-from ..openapi import build_spec, operation_parameters
+from webmap.opendata.openapi import build_spec, operation_parameters
 
 bp = Blueprint("apidocs", __name__, url_prefix="/api")
 

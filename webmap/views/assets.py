@@ -12,7 +12,7 @@ from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.layers import popup_html, safe_text
 from ..models import Asset, Category, ChangeRequest
 from ..places.matches import likely_matches
-from ..security import limiter
+from webmap.web.security import limiter
 from .asset_forms import ChangeReportForm, SubmissionForm
 
 bp = Blueprint("assets", __name__, url_prefix="/assets")

@@ -6,13 +6,13 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..accounts import authenticate, end_all_sessions
-from ..auth_user import StaffUser, start_session
+from webmap.staff.accounts import authenticate, end_all_sessions
+from webmap.staff.login import StaffUser, start_session
 from ..db import db
 from ..hardening import throttle
 from ..hardening.inputs import SafeForm
 from ..hardening.redirects import safe_next
-from ..security import limiter
+from webmap.web.security import limiter
 
 bp = Blueprint("auth", __name__)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
 
-from ..exports import FORMATS, assets_export_frame, export_bytes
+from webmap.opendata.exports import FORMATS, assets_export_frame, export_bytes
 
 bp = Blueprint("exports", __name__, url_prefix="/export")
 

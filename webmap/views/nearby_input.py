@@ -10,7 +10,7 @@ from .. import store
 from ..geo import normalise_postcode
 from ..search.postcodes import not_set_up
 from ..models import ASSET_KINDS
-from ..nearby import MATCHES, area_bounds, metres_outside
+from webmap.partners.nearby import MATCHES, area_bounds, metres_outside
 
 DEFAULT_RADIUS_M = 1000
 MAX_RADIUS_M = 10_000
@@ -34,7 +34,7 @@ class NearbySearch:
     place: str = ""  # how the place was given, for headings: a postcode or "the chosen point"
 
     def query_args(self) -> dict:
-        """Return the filters as keyword arguments for webmap.nearby."""
+        """Return the filters as keyword arguments for webmap.partners.nearby."""
         return {"categories": self.categories or None, "match": self.match, "kind": self.kind}
 
 

@@ -14,7 +14,7 @@ from ..geo import normalise_postcode, valid_lon_lat
 from ..hardening.inputs import text_problem
 from ..search.postcodes import not_set_up, postcodes_ready
 from ..models import AuditEvent, Need, Ward
-from ..security import limiter
+from webmap.web.security import limiter
 
 bp = Blueprint("needs", __name__, url_prefix="/needs")
 

@@ -13,7 +13,8 @@ import shapely
 from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import or_, select
 
-from .. import oruk, store
+from .. import store
+from webmap.opendata import oruk
 from ..db import db
 from ..geo import BNG, WGS84, normalise_postcode
 from ..models import Asset, Category, asset_categories

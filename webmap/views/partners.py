@@ -7,14 +7,14 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from werkzeug.datastructures import MultiDict
 
 from .. import store
-from ..complements import partner_categories
+from webmap.partners.complements import partner_categories
 from ..db import db
 from ..groups.partners import exchange_filters, suggest
 from ..groups.vocabulary import load_vocabulary
 from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_result_markers, add_search_circle
 from ..models import ASSET_KINDS, Asset
-from ..nearby import bounding_box, count_nearby, find_nearby
+from webmap.partners.nearby import bounding_box, count_nearby, find_nearby
 from ..scale import pages as scale_pages
 from ..scale.layers import ViewportLayers
 from .main import page_number

@@ -29,7 +29,7 @@ SELECT a.id,
 """
 
 # The GIS layer gains what each group offers and needs (vocabulary ids joined by ';', and free text),
-# in the same columns as the exports (webmap/exports.py EXPORT_COLUMNS), keeping i11a's source_date last.
+# in the same columns as the exports (webmap/opendata/exports.py EXPORT_COLUMNS), keeping i11a's source_date last.
 # contact_email stays out.
 VIEW = """
 CREATE VIEW public_assets AS

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from .config import REPO_ROOT
-from .models import Asset, Category
+from webmap.config import REPO_ROOT
+from webmap.models import Asset, Category
 
 # Fixed for ever: changing it would change every published id.
 NAMESPACE = uuid.UUID("3d0c8a4e-5f0b-5b7e-9c55-6b1f2a7c9e41")
@@ -173,14 +173,14 @@ def exchange_term(item) -> dict[str, Any]:
 
 
 def _exchange_of(asset: Asset):
-    from .groups.listings import exchanges_for
+    from webmap.groups.listings import exchanges_for
 
     return exchanges_for([asset.id])[asset.id]
 
 
 def exchange_attributes(asset: Asset, exchange=None) -> list[dict[str, Any]]:
     """Return what the asset offers and needs as attributes (free text as a term of its own, term "other")."""
-    from .groups.vocabulary import items_by_id
+    from webmap.groups.vocabulary import items_by_id
 
     exchange = _exchange_of(asset) if exchange is None else exchange
     items, sid, out = items_by_id(), service_id(asset), []
@@ -233,8 +233,8 @@ def page(contents: list, total: int, number: int, per_page: int) -> dict[str, An
 
 def service_package(assets: Iterable[Asset] | None = None) -> list[dict[str, Any]]:
     """Return every approved asset as a fully nested service (the ORUK service_package shape)."""
-    from .exports import approved_assets
-    from .groups.listings import exchanges_for
+    from webmap.opendata.exports import approved_assets
+    from webmap.groups.listings import exchanges_for
 
     assets = approved_assets() if assets is None else list(assets)
     exchanges = exchanges_for([a.id for a in assets])

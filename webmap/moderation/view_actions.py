@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
-from .. import moderation
-from ..db import db
-from ..feedback.snapshots import after_change
-from ..hardening.redirects import safe_next
-from ..models import Asset, ChangeRequest
-from ..moderation import ModerationError
-from ..notify.outcomes import tell_submitter
-from .moderation import bp
+from webmap.moderation import actions as moderation
+from webmap.db import db
+from webmap.feedback.snapshots import after_change
+from webmap.hardening.redirects import safe_next
+from webmap.models import Asset, ChangeRequest
+from webmap.moderation.actions import ModerationError
+from webmap.notify.outcomes import tell_submitter
+from webmap.moderation.views import bp
 
 
 def back():

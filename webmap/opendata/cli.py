@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .importers import ImportReport
+from webmap.importers import ImportReport
 
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
 OSM_LICENCE = "Open Database Licence (ODbL) 1.0"
@@ -21,7 +21,7 @@ OSM_LICENCE = "Open Database Licence (ODbL) 1.0"
 @click.option("--bom", is_flag=True, help="CSV only: write UTF-8 with a byte-order mark, so Excel shows accents.")
 def export_command(fmt, out, bom) -> None:
     """Export approved assets (public fields only) as CSV, GeoJSON, GeoPackage or ORUK JSON."""
-    from . import exports
+    from webmap.opendata import exports
 
     fmt = exports.format_for(out, fmt)
     if fmt is None:
@@ -31,7 +31,7 @@ def export_command(fmt, out, bom) -> None:
     if fmt == "oruk":
         import json
 
-        from .oruk import service_package
+        from webmap.opendata.oruk import service_package
 
         services = service_package()
         Path(out).write_text(json.dumps(services, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -55,9 +55,9 @@ def export_command(fmt, out, bom) -> None:
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 def import_oruk_command(path, category_map, default_category, add_categories, schema_dir, dry_run) -> None:
     """Import services from Open Referral UK JSON (a service, a page of services or of service_at_locations)."""
-    from .cli import run_import
-    from .importers.categories import read_category_map
-    from .importers.oruk import import_oruk
+    from webmap.cli import run_import
+    from webmap.importers.categories import read_category_map
+    from webmap.importers.oruk import import_oruk
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
@@ -72,8 +72,8 @@ def import_oruk_command(path, category_map, default_category, add_categories, sc
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 def import_osm_command(path, kind, dry_run) -> None:
     """Import OpenStreetMap places (.osm.pbf, OSM GeoJSON or Overpass JSON) through the categories' OSM tags."""
-    from .cli import record_source, run_import
-    from .importers.osm import import_osm
+    from webmap.cli import record_source, run_import
+    from webmap.importers.osm import import_osm
 
     def work() -> ImportReport:
         report = import_osm(path, kind=kind)

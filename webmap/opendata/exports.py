@@ -15,9 +15,9 @@ import pyogrio
 import shapely
 from sqlalchemy import select
 
-from .db import db
-from .hardening.csvsafe import neutralise_frame
-from .models import Asset
+from webmap.db import db
+from webmap.hardening.csvsafe import neutralise_frame
+from webmap.models import Asset
 
 WGS84 = "EPSG:4326"
 LAYER = "assets"
@@ -43,7 +43,7 @@ def public_row(asset: Asset, exchange=None) -> dict:
 
     offers/needs are vocabulary ids (data/offers_needs.csv) joined by ";"; *_other is the group's free text.
     """
-    from .groups.listings import exchanges_for
+    from webmap.groups.listings import exchanges_for
 
     data = asset.public_dict()
     data["categories"] = ";".join(data["categories"])
@@ -56,7 +56,7 @@ def public_row(asset: Asset, exchange=None) -> dict:
 
 def assets_export_frame(assets: list[Asset] | None = None) -> gpd.GeoDataFrame:
     """Return approved assets (public fields only) as points in EPSG:4326."""
-    from .groups.listings import exchanges_for
+    from webmap.groups.listings import exchanges_for
 
     assets = approved_assets() if assets is None else assets
     exchanges = exchanges_for([a.id for a in assets])

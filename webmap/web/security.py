@@ -17,7 +17,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    from .auth_user import load_user
+    from webmap.staff.login import load_user
 
     return load_user(user_id)
 
@@ -41,7 +41,7 @@ def role_required(*roles: str) -> Callable:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
-    from .hardening.inputs import DatabaseIdConverter, query_string_problem
+    from webmap.hardening.inputs import DatabaseIdConverter, query_string_problem
 
     # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -77,6 +77,6 @@ def init_app(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from .hardening import headers
+    from webmap.hardening import headers
 
     headers.init_app(app)

@@ -7,9 +7,9 @@ import shapely
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import or_, select
 
-from . import audit
-from .db import db
-from .models import Asset, Category, ChangeRequest, utcnow
+from webmap import audit
+from webmap.db import db
+from webmap.models import Asset, Category, ChangeRequest, utcnow
 
 # Fields a merge copies from the merged asset when the surviving one has none.
 FILLABLE = ("description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
@@ -107,7 +107,7 @@ def accept_change(change: ChangeRequest, by: str) -> None:
         if asset.status != "archived":
             archive(asset, f"reported closed ({note})")
     elif change.kind == "claim":
-        from .groups.claims import grant_from_request
+        from webmap.groups.claims import grant_from_request
 
         grant_from_request(change, by)
     elif change.proposed:
@@ -130,7 +130,7 @@ def _apply_categories_and_location(asset: Asset, proposed: dict) -> None:
             raise ModerationError(f"Category '{proposed['categories'][found.index(None)]}' no longer exists.")
         asset.categories = found
     if "lon" in proposed and "lat" in proposed:
-        from .store import ward_at
+        from webmap.store import ward_at
 
         lon, lat = float(proposed["lon"]), float(proposed["lat"])
         ward = ward_at(lon, lat)
@@ -166,7 +166,7 @@ def change_diff(change: ChangeRequest) -> list[tuple[str, object, object]]:
     if "categories" in proposed:
         rows.append(("categories", ", ".join(asset.category_ids()), ", ".join(proposed.pop("categories"))))
     if "lon" in proposed and "lat" in proposed:
-        from .nearby import geodesic_m
+        from webmap.partners.nearby import geodesic_m
 
         lon, lat = float(proposed.pop("lon")), float(proposed.pop("lat"))
         moved = float(geodesic_m(asset.lon, asset.lat, [lon], [lat])[0])

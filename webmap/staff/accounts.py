@@ -8,9 +8,9 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .db import db
-from .hardening import throttle
-from .models import ROLES, AuditEvent, User
+from webmap.db import db
+from webmap.hardening import throttle
+from webmap.models import ROLES, AuditEvent, User
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.

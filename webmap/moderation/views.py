@@ -8,13 +8,14 @@ import shapely
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import moderation, store
-from ..db import db
-from ..duplicates import duplicates_by_asset, find_duplicates
-from ..models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
-from ..security import role_required
-from ..groups.forms import StaffListingForm
-from .main import page_number
+from webmap import store
+from webmap.moderation import actions as moderation
+from webmap.db import db
+from webmap.moderation.duplicates import duplicates_by_asset, find_duplicates
+from webmap.models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
+from webmap.web.security import role_required
+from webmap.groups.forms import StaffListingForm
+from webmap.views.main import page_number
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderate")
 
@@ -102,7 +103,7 @@ def edit(asset_id: int):
         db.session.commit()
         flash(f"Saved the changes to {asset.name}." if changed else "Nothing was changed.", "success")
         return redirect(url_for("assets.detail", asset_id=asset.id))
-    from .assets import picker_map
+    from webmap.views.assets import picker_map
 
     return render_template("moderation/edit.html", form=form, asset=asset, map=picker_map())
 
@@ -121,4 +122,4 @@ def stale():
                            here=request.full_path.rstrip("?"))
 
 
-from . import moderation_actions  # noqa: E402,F401  (adds the POST actions to bp)
+from webmap.moderation import view_actions as moderation_actions  # noqa: E402,F401  (adds the POST actions to bp)

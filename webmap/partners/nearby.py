@@ -19,8 +19,8 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql import Select
 from sqlalchemy.types import UserDefinedType
 
-from .db import db, is_postgres
-from .models import Asset, Ward, asset_categories
+from webmap.db import db, is_postgres
+from webmap.models import Asset, Ward, asset_categories
 
 GEOD = Geod(ellps="WGS84")
 MATCHES = ("any", "all")
