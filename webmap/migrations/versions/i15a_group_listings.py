@@ -29,7 +29,8 @@ SELECT a.id,
 """
 
 # The GIS layer gains what each group offers and needs (vocabulary ids joined by ';', and free text),
-# in the same columns as the exports (webmap/opendata/exports.py EXPORT_COLUMNS), keeping i11a's source_date last.
+# in the same columns as the exports (webmap/opendata/exports.py EXPORT_COLUMNS), with i11a's source_date
+# before the coordinates, as in the exports.
 # contact_email stays out.
 VIEW = """
 CREATE VIEW public_assets AS
@@ -49,7 +50,8 @@ SELECT a.id,
          WHERE x.asset_id = a.id AND x.direction = 'needs' AND x.item IS NULL) AS needs_other,
        a.source,
        a.last_verified_at::date AS last_verified,
-       a.lon, a.lat, a.geom, a.source_date
+       a.source_date,
+       a.lon, a.lat, a.geom
   FROM assets a
   LEFT JOIN wards w ON w.code = a.ward_code
  WHERE a.status = 'approved'
