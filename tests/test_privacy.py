@@ -36,7 +36,7 @@ def public_get_urls(app, asset_id: int, ward_code: str, postcode: str) -> list[s
         for arg in sorted(rule.arguments):
             if arg in by_name:
                 values = [by_name[arg]]
-            elif rule._converters[arg].__class__.__name__ in ("IntegerConverter", "NumberConverter"):
+            elif rule._converters[arg].__class__.__name__ in ("IntegerConverter", "NumberConverter", "DatabaseIdConverter"):
                 values = [asset_id]
             else:
                 values = [ward_code, "food_support", postcode, str(asset_id)]
