@@ -45,19 +45,35 @@ def share_within(pop_points: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distanc
     """Per ward: population within *distance* m of at least one asset, and its share (0-1)."""
     distance = require_distance(distance)
     pop, pts, xy_assets = _prepare(pop_points, assets, None)
-    if len(xy_assets):
-        reached = cKDTree(xy_assets).query_ball_point(_xy(pts), distance, return_length=True) > 0
-    else:
-        reached = np.zeros(len(pts), dtype=bool)
     codes, ward_of = np.unique(pts["ward_code"].to_numpy(dtype=str), return_inverse=True)
-    total = np.bincount(ward_of, weights=pop, minlength=len(codes))
-    within = np.bincount(ward_of, weights=pop * reached, minlength=len(codes))
+    total, within = reached_population(_xy(pts), ward_of, pop, xy_assets, distance, len(codes))
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, within / total, np.nan)
     return pd.DataFrame(
         {"population": total, "population_within": within, "access_share": share},
         index=pd.Index(codes, name="ward_code", dtype="object"),
     )
+
+
+def reached_population(
+    xy_pop: np.ndarray, ward_of: np.ndarray, pop: np.ndarray, xy_assets: np.ndarray, distance: float, n_wards: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return (population, population within *distance* of an asset) per ward index, from coordinate arrays.
+
+    The array core of :func:`share_within`, for callers that have already checked and reprojected
+    their inputs and ask about many categories in turn (one tree query each, nothing else).
+    """
+    if len(xy_assets) and len(xy_pop):
+        # Only the nearest place matters, so ask for one neighbour, and stop looking past the
+        # distance: in towns a ball query would count hundreds of places per resident point.
+        tree = cKDTree(xy_assets, balanced_tree=False, compact_nodes=False)
+        nearest, _ = tree.query(xy_pop, k=1, distance_upper_bound=np.nextafter(distance, np.inf) * (1 + 1e-12))
+        reached = nearest <= distance
+    else:
+        reached = np.zeros(len(xy_pop), dtype=bool)
+    total = np.bincount(ward_of, weights=pop, minlength=n_wards)
+    within = np.bincount(ward_of, weights=pop * reached, minlength=n_wards)
+    return total, within
 
 
 def two_step_fca(
@@ -100,14 +116,22 @@ def _fca(
         if supply_col is None
         else require_numeric(assets, supply_col, "assets", allow_nan=False)
     )
-    w = _weight_matrix(_xy(pts), xy_assets, distance, band_weights)
-    demand = w.T @ pop  # D_j
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = np.where(demand > 0, supply / demand, 0.0)  # R_j
-    score = w @ ratio  # A_i
+    score = fca_scores(_xy(pts), pop, xy_assets, supply, distance, band_weights)
     points = pop_points.copy()
     points["access_score"] = score
     return FCAResult(points=points, wards=_ward_mean(pts["ward_code"].to_numpy(dtype=str), pop, score))
+
+
+def fca_scores(
+    xy_pop: np.ndarray, pop: np.ndarray, xy_assets: np.ndarray, supply: np.ndarray, distance: float,
+    band_weights: np.ndarray | None,
+) -> np.ndarray:
+    """Return the access score A_i of each population point from coordinate arrays (the 2SFCA/E2SFCA core)."""
+    w = _weight_matrix(xy_pop, xy_assets, distance, band_weights)
+    demand = w.T @ pop  # D_j
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(demand > 0, supply / demand, 0.0)  # R_j
+    return w @ ratio  # A_i
 
 
 def _weight_matrix(xy_pop: np.ndarray, xy_assets: np.ndarray, distance: float, band_weights: np.ndarray | None) -> sparse.csr_matrix:

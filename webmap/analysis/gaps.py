@@ -22,7 +22,7 @@ See docs/gap-analysis.md for the full write-up and a worked example.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -67,11 +67,19 @@ class _Context:
     points: gpd.GeoDataFrame  # population points (metric)
     population: np.ndarray  # per ward, NaN = unknown
     population_method: np.ndarray  # per ward: "lsoa_points" | "ward_spread" | "unknown"
-    assets: gpd.GeoDataFrame  # metric, with "ward_code" (lowest code on boundaries)
+    assets: gpd.GeoDataFrame  # metric, only the categories analysed
     needs: pd.DataFrame  # ward_code x category summed counts
     method: str
     distance: float
     deprivation_weight: bool
+    # The same inputs as plain arrays, so each category costs one tree query and a few bincounts.
+    point_xy: np.ndarray  # (n, 2) metric coordinates of the population points
+    point_ward: np.ndarray  # position in `wards` of each population point's ward
+    point_pop: np.ndarray  # residents at each population point
+    asset_xy: np.ndarray  # (m, 2) metric coordinates of the assets
+    by_category: dict[str, np.ndarray]  # category -> rows of `assets`, one per distinct asset_id
+    # Worked out on first use only: the ward of every asset (a point-in-polygon join over them all).
+    lazy: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def gap_table(
@@ -122,7 +130,7 @@ def category_gaps(
         table = _category_table(ctx, category, detail=False)
         table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
         table = table[keep].copy()
-        chosen = ctx.assets[ctx.assets["category"] == category].drop_duplicates("asset_id")
+        chosen = ctx.assets.geometry.values[_rows_of(ctx, category)]
         table["assets_within_distance"] = _assets_within(kept_wards, chosen, ctx.distance)
         frames.append(table)
     if not frames:
@@ -147,12 +155,11 @@ def overall_gaps(
     asked = _prepare_needs(needs).groupby("category")["count"].sum()
     categories = sorted(asked.index[asked > 0])
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
-    base = _category_table(ctx, categories[0] if categories else "", detail=False)
-    out = base[["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
+    tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
+    out = tables[0][["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
     out.insert(2, "category", "all")
     pop = ctx.population
     if categories:
-        tables = [_category_table(ctx, c, detail=False) for c in categories]
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
         unmet = np.column_stack([t["unmet_share"].to_numpy() for t in tables])
         area_rates = np.array([t["area_need_per_1000"].iloc[0] for t in tables])
@@ -245,17 +252,23 @@ def _context(
     geometry = wards.geometry.iloc[order].reset_index(drop=True)
     points, pop_method = population_points(metric, population)
     pop, pop_methods = _ward_population(metric, points, pop_method)
+    metric_assets = _prepare_assets(assets, metric, categories)
     return _Context(
         wards=metric,
         geometry=geometry,
         points=points,
         population=pop,
         population_method=pop_methods,
-        assets=_prepare_assets(assets, metric, categories),
+        assets=metric_assets,
         needs=_prepare_needs(needs),
         method=method,
         distance=distance,
         deprivation_weight=deprivation_weight,
+        point_xy=_access._xy(points),
+        point_ward=pd.Index(metric["code"].astype(str)).get_indexer(points["ward_code"].astype(str)),
+        point_pop=pd.to_numeric(points["population"]).to_numpy(dtype="float64"),
+        asset_xy=_access._xy(metric_assets),
+        by_category=_category_rows(metric_assets),
     )
 
 
@@ -271,10 +284,10 @@ def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: 
 
 
 def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None) -> gpd.GeoDataFrame:
-    """Metric copy of the assets (of *categories*, if given) with the ward each falls in (else NaN)."""
+    """Metric copy of the assets (of *categories*, if given), positionally indexed."""
     if len(assets) == 0:
         # An empty layer may arrive without a CRS; it has nothing to reproject.
-        return gpd.GeoDataFrame({"asset_id": [], "category": [], "ward_code": []}, geometry=[], crs=wards.crs)
+        return gpd.GeoDataFrame({"asset_id": [], "category": []}, geometry=[], crs=wards.crs)
     require_crs(assets, "assets")
     require_geom_types(assets, {"Point"}, "assets")
     if categories is not None:
@@ -282,8 +295,27 @@ def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categorie
     # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
     metric = align_crs(wards, assets[["asset_id", "category", assets.geometry.name]], "assets").copy()
     metric["category"] = metric["category"].astype(str)
-    metric["ward_code"] = assign_to_wards(metric, wards).to_numpy()
-    return metric
+    return metric.reset_index(drop=True)
+
+
+def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Category -> positions of its assets; one asset listed twice under a category is still one asset."""
+    if len(assets) == 0:
+        return {}
+    first = ~assets.duplicated(["category", "asset_id"]).to_numpy()
+    return {c: np.flatnonzero(first)[rows] for c, rows in assets[first].groupby("category").indices.items()}
+
+
+def _asset_wards(ctx: _Context) -> np.ndarray:
+    """Position in ``ctx.wards`` of the ward each asset falls in (lowest code on boundaries), -1 outside all."""
+    if "asset_ward" not in ctx.lazy:
+        codes = assign_to_wards(ctx.assets, ctx.wards) if len(ctx.assets) else pd.Series([], dtype=object)
+        ctx.lazy["asset_ward"] = pd.Index(ctx.wards["code"].astype(str)).get_indexer(codes.astype(str))
+    return ctx.lazy["asset_ward"]
+
+
+def _rows_of(ctx: _Context, category: str) -> np.ndarray:
+    return ctx.by_category.get(category, np.empty(0, dtype=np.intp))
 
 
 def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
@@ -295,22 +327,29 @@ def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
 
 
-def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.DataFrame:
+def _category_table(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
     """The per-ward gap table for one category (no geometry, not yet ranked).
 
     ``detail=False`` (used by overall_gaps, which only needs need and unmet share) skips the
-    explanatory assets_within_distance count, the costliest column on national data.
+    explanatory assets_within_distance count, the costliest column on national data;
+    ``counts=False`` skips assets_in_ward (a point-in-polygon join of every asset) unless the
+    method needs it.
     """
     wards = ctx.wards
     codes = wards["code"].astype(str).to_numpy()
     pop = ctx.population
-    assets = ctx.assets[ctx.assets["category"] == category]
-    # One asset listed twice under the same category is still one asset.
-    assets = assets.drop_duplicates("asset_id")
+    rows = _rows_of(ctx, category)
+    xy = ctx.asset_xy[rows]
 
-    in_ward = assets["ward_code"].dropna().value_counts().reindex(codes, fill_value=0).to_numpy(dtype="float64")
-    within = _assets_within(wards, assets, ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
-    share = _access.share_within(ctx.points, assets, ctx.distance)["access_share"].reindex(codes).to_numpy(dtype="float64")
+    if counts or ctx.method == "count":
+        placed = _asset_wards(ctx)[rows]
+        in_ward = np.bincount(placed[placed >= 0], minlength=len(wards)).astype("float64")
+    else:
+        in_ward = np.full(len(wards), -1.0)  # not asked for (overall_gaps does not show it)
+    within = _assets_within(wards, ctx.assets.geometry.values[rows], ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
+    total, reached = _access.reached_population(ctx.point_xy, ctx.point_ward, ctx.point_pop, xy, ctx.distance, len(wards))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, reached / total, np.nan)
     share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
     per_1000 = _per_1000(in_ward, pop)
     if ctx.method == "share":
@@ -318,9 +357,12 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
     elif ctx.method == "count":
         score, norm = per_1000, _scale_to_max(per_1000)
     else:
-        fca = _access.two_step_fca if ctx.method == "2sfca" else _access.enhanced_two_step_fca
+        bands = None if ctx.method == "2sfca" else np.asarray(_access.E2SFCA_WEIGHTS)
+        at_points = _access.fca_scores(ctx.point_xy, ctx.point_pop, xy, np.ones(len(xy)), ctx.distance, bands)
+        weighted = np.bincount(ctx.point_ward, weights=ctx.point_pop * at_points, minlength=len(wards))
         # Per-person ratios are tiny; x1000 reads as "assets per 1,000 residents in reach".
-        score = fca(ctx.points, assets, ctx.distance).wards["access_score"].reindex(codes).to_numpy(dtype="float64") * 1000
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(total > 0, weighted / total, np.nan) * 1000
         score = np.where(np.isnan(pop) | (pop == 0), np.nan, score)
         norm = _scale_to_max(score)
 
@@ -367,12 +409,12 @@ def _category_table(ctx: _Context, category: str, detail: bool = True) -> pd.Dat
     )
 
 
-def _assets_within(wards: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: float) -> np.ndarray:
-    """Distinct assets inside each ward or within *distance* m of its boundary."""
+def _assets_within(wards: gpd.GeoDataFrame, assets: np.ndarray, distance: float) -> np.ndarray:
+    """Distinct assets (point geometries) inside each ward or within *distance* m of its boundary."""
     if len(assets) == 0:
         return np.zeros(len(wards), dtype=np.int64)
     # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
-    tree = shapely.STRtree(np.asarray(assets.geometry.values))
+    tree = shapely.STRtree(np.asarray(assets))
     ward_idx, _ = tree.query(np.asarray(wards.geometry.values), predicate="dwithin", distance=distance)
     return np.bincount(ward_idx, minlength=len(wards)).astype(np.int64)
 
