@@ -32,7 +32,7 @@ from .hardening.csvsafe import neutralise_frame
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
 FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
-OVERALL = "all"
+OVERALL = analysis.OVERALL  # "all": every need residents stated
 METHOD_LABELS = {
     "share": "Share within walking distance",
     "count": "Count per 1,000 residents",
@@ -140,15 +140,17 @@ def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
 
 
 def gap_frames(queries):
-    """Yield (query, gap table) for each query, reading the data from the database once."""
+    """Yield (query, gap table) for each query, reading the data once and analysing each method once."""
     wards, assets, needs, population = _inputs()
+    groups: dict[tuple, list[GapQuery]] = {}
     for query in queries:
-        if query.overall:
-            yield query, analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population,
-                                               query.deprivation_weight)
-        else:
-            yield query, analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance,
-                                            population, query.deprivation_weight)
+        groups.setdefault((query.method, query.distance, query.deprivation_weight), []).append(query)
+    for (method, distance, weighted), asked in groups.items():
+        categories = [q.category for q in asked if not q.overall]
+        tables = analysis.gap_tables(wards, assets, needs, categories, method, distance, population, weighted,
+                                     overall=any(q.overall for q in asked))
+        for query in asked:
+            yield query, tables[query.category]
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
@@ -254,7 +256,9 @@ def export_bytes(table: gpd.GeoDataFrame, fmt: str) -> bytes:
 def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | None = None):
     """Yield (category, method, gap table) for every category with stated need on `as_of`, loading inputs once."""
     wards, assets, needs, population = _inputs(as_of)
-    asked = sorted(needs.loc[needs["count"] > 0, "category"].unique())
+    asked = [str(c) for c in sorted(needs.loc[needs["count"] > 0, "category"].unique())]
+    by_method = {method: analysis.gap_tables(wards, assets, needs, asked, method, distance, population, overall=False)
+                 for method in methods}
     for category in asked:
         for method in methods:
-            yield category, method, analysis.gap_table(wards, assets, needs, category, method, distance, population)
+            yield category, method, by_method[method][category]

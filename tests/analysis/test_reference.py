@@ -9,7 +9,7 @@ import pytest
 from shapely import box
 
 from tests.conftest import shared_data
-from webmap.analysis import category_gaps, overall_gaps
+from webmap.analysis import category_gaps, gap_table, gap_tables, overall_gaps
 from webmap.analysis.reference import per_ward_access_share, per_ward_overall_gaps
 
 CATEGORIES = ["cafe", "gp_practice", "library", "youth_club"]
@@ -120,3 +120,15 @@ def test_empty_layer_of_places_leaves_every_asked_need_unmet() -> None:
     slow = per_ward_overall_gaps(wards, empty, needs, 800, population).sort_index()
     np.testing.assert_allclose(fast["gap_score"], slow["gap_score"], rtol=1e-9, atol=1e-6, equal_nan=True)
     np.testing.assert_allclose(fast["unmet_share"].dropna(), 1.0)
+
+
+@pytest.mark.parametrize("method", ["share", "count", "e2sfca"])
+def test_gap_tables_in_one_pass_equal_one_call_per_table(method) -> None:
+    wards = _grid_wards()
+    assets, population, needs = _inputs(wards, seed=7)
+    tables = gap_tables(wards, assets, needs, ["library", "cafe"], method, 800, population)
+    assert sorted(tables) == ["all", "cafe", "library"]
+    pd.testing.assert_frame_equal(tables["all"], overall_gaps(wards, assets, needs, method, 800, population))
+    for category in ("library", "cafe"):
+        pd.testing.assert_frame_equal(tables[category], gap_table(wards, assets, needs, category, method, 800, population))
+    assert (tables["cafe"]["assets_within_distance"] >= tables["cafe"]["assets_in_ward"]).all()

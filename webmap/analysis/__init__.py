@@ -3,7 +3,7 @@
 from .access import FCAResult, enhanced_two_step_fca, share_within, two_step_fca
 from .classify import Classification, classify
 from .crs import align_crs, metric_crs, to_metric
-from .gaps import FEW_RESPONSES, GAP_COLUMNS, METHODS, category_gaps, deprivation_factor, gap_table, overall_gaps
+from .gaps import FEW_RESPONSES, GAP_COLUMNS, METHODS, OVERALL, category_gaps, deprivation_factor, gap_table, gap_tables, overall_gaps
 from .smoothing import Smoothed, empirical_bayes
 from .population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
 
@@ -17,6 +17,7 @@ __all__ = [
     "GAP_COLUMNS",
     "LSOA_POINTS",
     "METHODS",
+    "OVERALL",
     "WARD_SPREAD",
     "align_crs",
     "assign_to_wards",
@@ -24,6 +25,7 @@ __all__ = [
     "deprivation_factor",
     "enhanced_two_step_fca",
     "gap_table",
+    "gap_tables",
     "metric_crs",
     "overall_gaps",
     "population_points",

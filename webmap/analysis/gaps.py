@@ -36,6 +36,7 @@ from .population import POLYGONS, assign_to_wards, population_points
 from .smoothing import empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
+OVERALL = "all"  # the category of the "all needs" table
 WARD_COLUMNS = ("code", "name", "population", "deprivation")
 ASSET_COLUMNS = ("asset_id", "category")
 NEED_COLUMNS = ("ward_code", "category", "count")
@@ -149,15 +150,51 @@ def overall_gaps(
     deprivation_weight: bool = False,
 ) -> gpd.GeoDataFrame:
     """Per ward: unmet need added over every category residents asked for, plus top_category."""
+    categories = _asked(needs)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
+    return _overall(ctx, categories)
+
+
+def gap_tables(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    categories: list[str],
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+    overall: bool = True,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return {category: gap_table(...)} for *categories*, plus {"all": overall_gaps(...)}, from one pass.
+
+    The tables are the same as one call each would give; the inputs are checked, reprojected and
+    placed in wards once, which is what makes rebuilding every stored table cheap.
+    """
+    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
+        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
+    asked = _asked(needs)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked)))
+    tables = {OVERALL: _overall(ctx, asked)} if overall else {}
+    for category in categories:
+        tables[category] = _finish(_category_table(ctx, category), ctx)
+    return tables
+
+
+def _asked(needs: pd.DataFrame) -> list[str]:
+    """The categories somebody asked for (after checking the needs frame), sorted."""
     require_frame(needs, "needs", geo=False)
     require_columns(needs, NEED_COLUMNS, "needs")
     require_numeric(needs, "count", "needs", allow_nan=False)
     asked = _prepare_needs(needs).groupby("category")["count"].sum()
-    categories = sorted(asked.index[asked > 0])
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
+    return sorted(asked.index[asked > 0])
+
+
+def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
+    """The "all needs" table from a built context and the categories residents asked for."""
     tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
     out = tables[0][["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
-    out.insert(2, "category", "all")
+    out.insert(2, "category", OVERALL)
     pop = ctx.population
     if categories:
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
