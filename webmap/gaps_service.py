@@ -96,7 +96,11 @@ def _wards() -> gpd.GeoDataFrame:
     wards = store.wards_frame()
     if wards.empty:
         raise NoWards("There are no wards yet: import ward boundaries first.")
-    # The analysis reads deprivation as an IMD decile; a rank or score in that column is not one.
+    return as_deciles(wards)
+
+
+def as_deciles(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Blank the deprivation figures that are not IMD deciles (a rank or score in that column is not one)."""
     dep = wards["deprivation"]
     wards["deprivation"] = dep.where((dep >= 1) & (dep <= 10))
     return wards

@@ -1,6 +1,8 @@
 """Load and save GeoDataFrames to and from the database; the only place that knows SQL."""
 from __future__ import annotations
 
+import math
+
 from datetime import date
 from typing import Iterable
 
@@ -15,11 +17,12 @@ from .models import Asset, Category, Need, PopulationArea, Postcode, SurveyRound
 WGS84 = "EPSG:4326"
 
 
-def wards_frame() -> gpd.GeoDataFrame:
-    """Return every ward as a GeoDataFrame in EPSG:4326."""
-    rows = db.session.execute(
-        select(Ward.code, Ward.name, Ward.lad_code, Ward.lad_name, Ward.population, Ward.deprivation, Ward.geom).order_by(Ward.code)
-    ).all()
+def wards_frame(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Return every ward (or only those with these codes) as a GeoDataFrame in EPSG:4326."""
+    query = select(Ward.code, Ward.name, Ward.lad_code, Ward.lad_name, Ward.population, Ward.deprivation, Ward.geom)
+    if codes is not None:
+        query = query.where(Ward.code.in_(list(codes)))
+    rows = db.session.execute(query.order_by(Ward.code)).all()
     frame = pd.DataFrame(rows, columns=["code", "name", "lad_code", "lad_name", "population", "deprivation", "geometry"])
     frame["population"] = frame["population"].astype(float)
     frame["deprivation"] = frame["deprivation"].astype(float)
@@ -170,3 +173,13 @@ def wards_centre(codes: list[str]) -> tuple[float, float] | None:
         return None
     point = chosen.geometry.union_all().representative_point()
     return float(point.x), float(point.y)
+
+
+def box_around(bounds, metres: float) -> tuple[float, float, float, float]:
+    """Return lon/lat bounds grown by at least `metres` on every side (for a bbox read before a metric test)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    # A degree of latitude is at least 110.5 km; a degree of longitude shrinks with the cosine of
+    # the latitude furthest from the equator. Rounding down both keeps the box a superset.
+    dlat = metres / 110_500
+    dlon = metres / (111_000 * max(math.cos(math.radians(max(abs(miny), abs(maxy)) + dlat)), 0.01))
+    return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat

@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from typing import NamedTuple
 
-import mapclassify
 import numpy as np
 import pandas as pd
 
@@ -66,6 +65,10 @@ def _bins(y: np.ndarray, distinct: np.ndarray, k: int, scheme: str) -> np.ndarra
 
 def _fisher_jenks_sampled(y: np.ndarray, k: int) -> np.ndarray:
     """FisherJenksSampled bins with a fixed seed (never plain FisherJenks: minutes without numba)."""
+    # Imported here: mapclassify brings scikit-learn and scipy.stats (~160 MB and ~0.8 s per server
+    # process), and the pages only use quantiles.
+    import mapclassify
+
     pct = _SAMPLE / len(y)
     state = np.random.get_state()
     try:

@@ -107,9 +107,7 @@ def _asked(ward_codes: list[str] | None) -> dict[tuple[str, str], tuple[list[Ask
 
 def items(ward_code: str | None = None) -> list[Item]:
     """Return the "You said, we did" items for one ward (or every ward), newest activity first."""
-    wards = store.wards_frame()
-    if ward_code is not None:
-        wards = wards[wards["code"] == ward_code]
+    wards = store.wards_frame([ward_code] if ward_code is not None else None)
     names = dict(zip(wards["code"], wards["name"]))
     labels = store.category_labels()
     asked = _asked(list(names) if ward_code is not None else None)
@@ -121,7 +119,9 @@ def items(ward_code: str | None = None) -> list[Item]:
         responses[(response.ward_code, response.category_id)].append(response)
 
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
-    assets = store.assets_frame(explode=True)
+    # One ward: only the places in a box around it (grown by the distance) can be within reach.
+    around = store.box_around(wards.total_bounds, distance) if ward_code is not None and len(wards) else None
+    assets = store.assets_frame(explode=True, bbox=around)
     out = []
     for key in sorted(set(asked) | set(responses)):
         ward, category = key

@@ -26,8 +26,19 @@ def key_of(query: gaps_service.GapQuery) -> str:
     return f"{query.category}|{query.method}|{query.distance:g}|{int(query.deprivation_weight)}"
 
 
+# Columns that are numbers even when every stored value is empty (JSON null): NaN, never None.
+NUMERIC = ["population", "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share", "access_score",
+           "access_norm", "need_count", "responses", "need_per_1000", "area_need_per_1000", "own_rate_weight",
+           "need_per_1000_smoothed", "deprivation", "deprivation_factor", "unmet_share", "gap_score", "unmet_residents",
+           "rank", "distance_m", "top_category_gap", "categories_considered"]
+
+
 def _frame(figures: Iterable[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(json.loads("[" + ",".join(figures) + "]"))
+    frame = pd.DataFrame.from_records(json.loads("[" + ",".join(figures) + "]"))
+    for column in NUMERIC:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    return frame
 
 
 # The last few tables read, by (database, key, data version): a new version is a new entry, so a

@@ -292,11 +292,17 @@ def ward(code: str):
         abort(400, str(exc))
     if not store.ward_exists(code):
         abort(404)
-    wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
-    found = wards[wards["code"] == code]
+    labels = store.category_labels()
+    if scale_pages.by_view():
+        # Many wards: this ward's rows of the stored gap tables and only the wards around it.
+        found, nearby, gaps = _stored_profile(code, query, labels)
+        neighbours = gaps_service.neighbours(nearby, code)
+    else:
+        wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
+        found = wards[wards["code"] == code]
+        neighbours = gaps_service.neighbours(wards, code)
     # A plain dict: a pandas row's .name would be its index label, not the ward's name.
     info = found.drop(columns="geometry").iloc[0].to_dict()
-    labels = store.category_labels()
 
     # A site listed many times (each building, or by two sources) is shown once.
     assets = one_row_per_place(store.assets_frame(ward=code)).sort_values("name")
@@ -321,7 +327,6 @@ def ward(code: str):
                             na_position="last")
     top_gap = gaps["gap_score"].max()
     gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
-    neighbours = gaps_service.neighbours(wards, code)
 
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
@@ -337,3 +342,15 @@ def ward(code: str):
                            neighbours=neighbours, map=render_parts(m), query=query,
                            method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
                            fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)
+
+
+def _stored_profile(code: str, query, labels: dict[str, str]):
+    """Return (the ward, the wards around it, its gap row per category) without reading every ward or place."""
+    found = gaps_service.as_deciles(scale_pages.ward_frame(code))
+    nearby = scale_pages.wards_near(found.total_bounds)
+    gaps = gapstore.ward_rows(code, query.method, query.distance, list(labels))
+    if len(gaps):
+        # The population by the one rule every page uses, as the stored analysis worked it out.
+        found["population"] = float(gaps["population"].iloc[0])
+        found["population_method"] = gaps["population_method"].iloc[0]
+    return found, nearby, gaps
