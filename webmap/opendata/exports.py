@@ -11,7 +11,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import pyogrio
 import shapely
 from sqlalchemy import select
 
@@ -92,6 +91,9 @@ def write_gpkg(frame: gpd.GeoDataFrame, path: str | Path) -> None:
         if column != "geometry" and out[column].dtype == object:
             # All-empty object columns have no type GDAL can guess; make them text.
             out[column] = out[column].astype("string")
+    # Imported here: GDAL adds ~100 MB to every server process, and only this download needs it.
+    import pyogrio
+
     pyogrio.write_dataframe(out, path, layer=LAYER, driver="GPKG", geometry_type="Point")
 
 

@@ -173,18 +173,34 @@ def explain_nearby(lon: float, lat: float, radius_m: float, **filters) -> str:
     return "\n".join(r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}")).all())
 
 
+# The area's extent by (database, ward data version): it changes only when wards are imported.
+_BOUNDS: dict[tuple[str, int], tuple[float, float, float, float] | None] = {}
+
+
 def area_bounds() -> tuple[float, float, float, float] | None:
     """Return the lon/lat bounding box of all wards, or None when none are loaded."""
+    from webmap.scale import versions
+
+    key = (db.engine.url.render_as_string(hide_password=True), versions.current(versions.WARDS))
+    if key not in _BOUNDS:
+        _BOUNDS.clear()
+        _BOUNDS[key] = _area_bounds()
+    return _BOUNDS[key]
+
+
+def _area_bounds() -> tuple[float, float, float, float] | None:
     if is_postgres():
         row = db.session.execute(select(func.ST_XMin(func.ST_Extent(Ward.geom)), func.ST_YMin(func.ST_Extent(Ward.geom)),
                                         func.ST_XMax(func.ST_Extent(Ward.geom)), func.ST_YMax(func.ST_Extent(Ward.geom)))).one()
         return None if row[0] is None else tuple(float(v) for v in row)
     import shapely
 
-    geoms = [g for g in db.session.scalars(select(Ward.geom)) if g is not None]
-    if not geoms:
-        return None
-    return tuple(float(v) for v in shapely.total_bounds(geoms))
+    # In batches: 8,533 national outlines decoded at once would cost a server process ~100 MB.
+    found = None
+    for batch in db.session.scalars(select(Ward.geom).where(Ward.geom.is_not(None))).partitions(500):
+        box = shapely.total_bounds(list(batch))
+        found = box if found is None else (min(found[0], box[0]), min(found[1], box[1]), max(found[2], box[2]), max(found[3], box[3]))
+    return None if found is None else tuple(float(v) for v in found)
 
 
 def metres_outside(lon: float, lat: float, bounds: Sequence[float]) -> float:

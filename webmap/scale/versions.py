@@ -6,6 +6,8 @@ carry the version so browsers and caches keep what has not changed.
 """
 from __future__ import annotations
 
+import secrets
+
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
@@ -32,7 +34,9 @@ def bump(session, kinds) -> None:
         done = session.execute(update(DataVersion).where(DataVersion.name == name)
                                .values(version=DataVersion.version + 1)).rowcount
         if not done:
-            session.add(DataVersion(name=name, version=1))
+            # A new counter starts at a random number, not 1: after the table was emptied (a restore,
+            # a test) an old number could otherwise come back and match a cache entry of other data.
+            session.add(DataVersion(name=name, version=1 + secrets.randbelow(2**30)))
             session.flush()
 
 
