@@ -26,6 +26,8 @@ BASE_CONFIG = {
     "RATELIMIT_ENABLED": False,
     # Gap snapshots cost seconds; tests of the gap history switch them on ("inline").
     "GAP_SNAPSHOTS": "off",
+    # Derived tables catch up inside the request; the tests of the background refresh switch it on.
+    "REFRESH": "inline",
 }
 
 

@@ -12,7 +12,8 @@ from . import config
 
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Create the application: defaults, then WEBMAP_* environment, then test overrides."""
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    # WEBMAP_INSTANCE_PATH: the folder background processes share with the server that started them.
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or os.environ.get("WEBMAP_INSTANCE_PATH") or None)
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())
     if test_config:

@@ -78,6 +78,9 @@ DEFAULTS: dict[str, object] = {
     # and the tables beside them page, instead of carrying everything in the page.
     "VIEWPORT_ABOVE_WARDS": 400,
     "VIEWPORT_ABOVE_PLACES": 20000,
+    # When the data changes, how derived tables (place counts, gap tables) catch up: "auto" (in a
+    # background process on a big area, in the request otherwise), "inline" or "background".
+    "REFRESH": "auto",
 }
 
 # Settings that must be read as numbers from the environment.

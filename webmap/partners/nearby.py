@@ -157,6 +157,28 @@ def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match:
     return [(assets[i], d) for i, d in hits if i in assets]
 
 
+def find_nearby_counted(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
+                        kind: str | None = None, limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
+                        where: Iterable = ()) -> tuple[list[tuple[Asset, float]], int]:
+    """Return (one page of find_nearby, how many match in all) from one radius search, not two."""
+    ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
+    if is_postgres():
+        # The count rides along as a window over the same candidates: the geodesic test runs once.
+        query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where)
+        rows = db.session.execute(_page(query.add_columns(func.count().over().label("total")), limit, offset)).all()
+        if rows:
+            hits, total = [(int(i), float(d)) for i, d, _ in rows], int(rows[0][2])
+        else:  # a page past the end: nothing to show, but the total still counts
+            hits, total = [], count_nearby(lon, lat, radius_m, categories, match, kind, exclude_id, where)
+    else:
+        every = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
+        hits, total = every[offset: None if limit is None else offset + limit], len(every)
+    if not hits:
+        return [], total
+    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(ward_name_only))}
+    return [(assets[i], d) for i, d in hits if i in assets], total
+
+
 def count_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
                  exclude_id: int | None = None, where: Iterable = ()) -> int:
     """Return how many approved assets find_nearby would list without a limit."""

@@ -50,15 +50,40 @@ def _rebuild(name: str, build: Callable[[], int]) -> int:
 
 
 def ensure_outlines() -> None:
-    """Build the simplified outlines if the wards changed since they were last built."""
-    if not is_current("ward_outlines"):
+    """Build the simplified outlines if the wards changed since they were last built (big area: in the background)."""
+    if not is_current("ward_outlines") and not _refresh_later("ward_outlines"):
         _rebuild("ward_outlines", lambda: outlines.build_outlines(store.wards_frame()))
 
 
 def ensure_cells() -> None:
-    """Count places into cells if places changed since they were last counted."""
-    if not is_current("place_cells"):
+    """Count places into cells if places changed since they were last counted (big area: in the background)."""
+    if not is_current("place_cells") and not _refresh_later("place_cells"):
         _rebuild("place_cells", places.build_cells)
+
+
+def _refresh_later(name: str) -> bool:
+    """On a big area with an earlier build to show meanwhile, ask for a background refresh; say if asked."""
+    from . import refresh
+
+    if built_version(name) is None or not refresh.in_background():
+        return False
+    refresh.request()
+    return True
+
+
+def tag(name: str) -> str:
+    """Return "data version.built version" of a derived table: it changes whenever what it serves may have."""
+    return f"{versions.current(SOURCES[name])}.{built_version(name) or 0}"
+
+
+def rebuild_outline_table() -> int:
+    """Rebuild the outlines now (the background refresh); return rows written."""
+    return _force("ward_outlines", lambda: outlines.build_outlines(store.wards_frame()))
+
+
+def rebuild_cell_table() -> int:
+    """Recount the place cells now (the background refresh); return rows written."""
+    return _force("place_cells", places.build_cells)
 
 
 def rebuild_maps() -> dict[str, int]:

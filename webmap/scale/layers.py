@@ -7,7 +7,7 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from . import versions
+from . import derived
 from .tiles import OUTLINE_LEVELS
 
 
@@ -39,9 +39,9 @@ webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
         self._name = "ViewportLayers"
         suffix = f"&category={quote(category)}" if category else ""
         self.options = {
-            "wards": f"/map-tiles/wards/{{z}}/{{x}}/{{y}}.json?v={versions.current(versions.WARDS)}" if wards else None,
+            "wards": f"/map-tiles/wards/{{z}}/{{x}}/{{y}}.json?v={derived.tag('ward_outlines')}" if wards else None,
             "wardZooms": [[lowest, tile] for lowest, _t, _p, tile in OUTLINE_LEVELS],
-            "places": f"/map-tiles/places/{{z}}/{{x}}/{{y}}.json?v={versions.current(versions.DATA)}{suffix}" if places else None,
+            "places": f"/map-tiles/places/{{z}}/{{x}}/{{y}}.json?v={derived.tag('place_cells')}{suffix}" if places else None,
             "fills": fills,
             "link": link,
             "noData": no_data,

@@ -11,7 +11,7 @@ from .tiles import OUTLINE_LEVELS, check_tile, outline_level, tile_bounds
 
 bp = Blueprint("viewport", __name__, url_prefix="/map-tiles")
 
-# Tile URLs carry the data version (?v=), so a tile can be cached for a day: new data, new URL.
+# Tile URLs carry the data and derived table versions (?v=), so a tile can be cached for a day: new data, new URL.
 CACHE = "public, max-age=86400"
 
 
@@ -42,10 +42,10 @@ def ward_tile(z: int, x: int, y: int):
     if not zoom.isdecimal():
         abort(400, "zoom: give the map's zoom as a whole number.")
     level = outline_level(int(zoom))
-    version = versions.current(versions.WARDS)
+    derived.ensure_outlines()
+    version = derived.built_version("ward_outlines")
 
     def body() -> str:
-        derived.ensure_outlines()
         rows = outlines.outlines_in(level, bbox)
         features = ",".join(
             '{"type":"Feature","properties":' + json.dumps({"code": code, "name": name}) + ',"geometry":' + geometry + "}"
@@ -63,11 +63,14 @@ def place_tile(z: int, x: int, y: int):
     labels = store.category_labels()
     if category and category not in labels:
         abort(400, f"category: '{category}' is not a category id; see /api/categories.json.")
-    version = versions.current(versions.DATA)
+    if z <= places.CELL_MAX_ZOOM:
+        derived.ensure_cells()  # on a big area, stale counts are served while a refresh runs
+        version = f"c{derived.built_version('place_cells')}"
+    else:
+        version = str(versions.current(versions.DATA))  # counted or listed live from the places table
 
     def body() -> str:
         if z <= places.CELL_MAX_ZOOM:
-            derived.ensure_cells()
             return json.dumps({"clusters": places.stored_cells(max(z, places.CELL_MIN_ZOOM), bbox, category)})
         if places.count_in(bbox, category) > places.POINTS_MAX:
             return json.dumps({"clusters": places.live_cells(z, bbox, category)})

@@ -76,7 +76,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/nearby")
 def nearby():
     """Return approved assets within ?radius= metres of ?lat=&lon= (or ?postcode=), nearest first, as GeoJSON."""
-    from webmap.partners.nearby import count_nearby, find_nearby
+    from webmap.partners.nearby import find_nearby_counted
     from .nearby_input import FIELD_NAMES_API, parse_search
 
     search, errors = parse_search(request.args)
@@ -84,7 +84,8 @@ def nearby():
         abort(400, " ".join(f"{FIELD_NAMES_API.get(f, f)}: {m}." for f, m in errors.items()))
     limit = _whole_number("limit", NEARBY_LIMIT, 1, NEARBY_MAX_LIMIT)
     offset = _whole_number("offset", 0, 0, 10_000_000)
-    results = find_nearby(search.lon, search.lat, search.radius_m, limit=limit, offset=offset, **search.query_args())
+    results, matched = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=limit, offset=offset,
+                                           **search.query_args())
     features = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [asset.lon, asset.lat]},
          "properties": {**asset.public_dict(), "distance_m": round(distance, 1)}}
@@ -93,7 +94,7 @@ def nearby():
     body = {
         "type": "FeatureCollection",
         "features": features,
-        "numberMatched": count_nearby(search.lon, search.lat, search.radius_m, **search.query_args()),
+        "numberMatched": matched,
         "numberReturned": len(features),
         "search": {"lat": search.lat, "lon": search.lon, "radius_m": search.radius_m, "category": search.categories,
                    "match": search.match, "kind": search.kind, "distance": "geodesic (straight line), metres"},

@@ -200,11 +200,18 @@ def legend_caption(entries) -> str:
 
 
 TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
+# A big area's figures are worked out in the background after the data changes (webmap/scale/refresh.py).
+WORKING = ("These figures are being worked out for the whole area now, which takes a minute or two. "
+           "Reload this page shortly to see them.")
+BEHIND = ("The data has changed since these figures were worked out; new figures are being worked out now "
+          "and will show when you reload in a minute or two.")
 
 
 def _index_by_view(query, labels, args, context):
     """The gaps page for a big area: the stored table, a map that loads outlines by view, a paged table."""
-    table = gapstore.gap_table(query)  # raises NoWards when there are none
+    table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
+    if table is None:
+        return render_template("gaps/index.html", table=None, message=WORKING, **context)
     sort, direction = context["sort"], context["direction"]
     columns = columns_for(query, labels)
     if sort not in [c for c, _, _ in columns]:
@@ -233,7 +240,7 @@ def _index_by_view(query, labels, args, context):
     page = min(page_number(), pages)
     return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
                            map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
-                           notices=_notices(query, table, labels),
+                           notices=([] if current else [BEHIND]) + _notices(query, table, labels),
                            population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
                            total_wards=len(rows), **context)
 
@@ -293,9 +300,10 @@ def ward(code: str):
     if not store.ward_exists(code):
         abort(404)
     labels = store.category_labels()
+    current = True
     if scale_pages.by_view():
         # Many wards: this ward's rows of the stored gap tables and only the wards around it.
-        found, nearby, gaps = _stored_profile(code, query, labels)
+        found, nearby, gaps, current = _stored_profile(code, query, labels)
         neighbours = gaps_service.neighbours(nearby, code)
     else:
         wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
@@ -340,6 +348,7 @@ def ward(code: str):
     return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
                            asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
                            neighbours=neighbours, map=render_parts(m), query=query,
+                           figures_note=None if current else (BEHIND if len(gaps) else WORKING),
                            method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
                            fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)
 
@@ -348,9 +357,13 @@ def _stored_profile(code: str, query, labels: dict[str, str]):
     """Return (the ward, the wards around it, its gap row per category) without reading every ward or place."""
     found = gaps_service.as_deciles(scale_pages.ward_frame(code))
     nearby = scale_pages.wards_near(found.total_bounds)
-    gaps = gapstore.ward_rows(code, query.method, query.distance, list(labels))
+    gaps, current = gapstore.ward_rows_for_page(code, query.method, query.distance, list(labels))
     if len(gaps):
         # The population by the one rule every page uses, as the stored analysis worked it out.
         found["population"] = float(gaps["population"].iloc[0])
         found["population_method"] = gaps["population_method"].iloc[0]
-    return found, nearby, gaps
+    else:
+        gaps = pd.DataFrame({c: pd.Series(dtype=float) for c in ("need_count", "gap_score", "assets_in_ward",
+                                                                 "assets_within_distance", "access_share")}
+                            | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)})
+    return found, nearby, gaps, current

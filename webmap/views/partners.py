@@ -14,7 +14,7 @@ from ..groups.vocabulary import load_vocabulary
 from ..maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from ..maps.search import add_result_markers, add_search_circle
 from ..models import ASSET_KINDS, Asset
-from webmap.partners.nearby import bounding_box, count_nearby, find_nearby
+from webmap.partners.nearby import bounding_box, find_nearby_counted
 from ..scale import pages as scale_pages
 from ..scale.layers import ViewportLayers
 from .main import page_number
@@ -37,12 +37,15 @@ def _results_page(search: NearbySearch, exclude_id: int | None = None, where: li
     """Return (results on this page, total, page, pages) for a checked search."""
     size = int(current_app.config["PAGE_SIZE"])
     where = where or []
-    total = count_nearby(search.lon, search.lat, search.radius_m, exclude_id=exclude_id, where=where,
-                         **search.query_args())
+    results, total = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=size,
+                                         offset=(page_number() - 1) * size, exclude_id=exclude_id, where=where,
+                                         **search.query_args())
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
-    results = find_nearby(search.lon, search.lat, search.radius_m, limit=size, offset=(page - 1) * size,
-                          exclude_id=exclude_id, where=where, **search.query_args())
+    if page != page_number():  # asked for a page past the end: show the last one
+        results, total = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=size,
+                                             offset=(page - 1) * size, exclude_id=exclude_id, where=where,
+                                             **search.query_args())
     return results, total, page, pages
 
 
