@@ -30,12 +30,14 @@ def wards_frame(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
 
 
 def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False,
-                 ward: str | None = None, bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+                 ward: str | None = None, bbox: tuple[float, float, float, float] | None = None,
+                 where: Iterable = (), limit: int | None = None) -> gpd.GeoDataFrame:
     """Return assets (public fields only) as points in EPSG:4326.
 
     With explode=True there is one row per (asset, category) pair, the shape the gap
-    analysis takes; otherwise `categories` holds a ";"-joined list. `ward` (a code) and `bbox`
-    (min lon, min lat, max lon, max lat) filter in the database, so only those rows are read.
+    analysis takes; otherwise `categories` holds a ";"-joined list. `ward` (a code), `bbox`
+    (min lon, min lat, max lon, max lat) and `where` (more conditions on Asset) filter in the
+    database, so only those rows are read; `limit` reads at most that many places (by id).
     """
     query = (
         select(Asset.id, Asset.name, Asset.kind, Asset.ward_code, Asset.postcode, Asset.address, Asset.website,
@@ -52,6 +54,11 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
     if bbox:
         minx, miny, maxx, maxy = bbox
         query = query.where(Asset.lon >= minx, Asset.lon <= maxx, Asset.lat >= miny, Asset.lat <= maxy)
+    for clause in where:
+        query = query.where(clause)
+    if limit is not None:
+        first = query.with_only_columns(Asset.id).order_by(None).distinct().order_by(Asset.id).limit(limit)
+        query = query.where(Asset.id.in_(first.scalar_subquery()))
     columns = ["asset_id", "name", "kind", "ward_code", "postcode", "address", "website", "phone",
                "opening_times", "description", "source", "lon", "lat", "category"]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from .. import store
 from ..db import db
@@ -124,8 +124,12 @@ def describe(search, labels: dict[str, str], wards) -> str:
 def _index_by_view(categories, labels, search, fictional):
     """The home page for a big area: the map loads pieces by view, the list and ward table page.
 
-    Only the category filter applies at this scale for now; the page says so beside the search form.
+    A search beyond one category (keywords, near a place, a kind, a ward) is answered from the
+    database by webmap.scale.search and shown like a small area's: the places found on the map
+    and in the list, with the ward outlines loading by view.
     """
+    if search.words or search.near or search.kind or search.ward:
+        return _search_by_view(categories, labels, search, fictional)
     category = search.category
     m = new_map(scale_pages.extent(), current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     ViewportLayers(category=category).add_to(m)
@@ -153,3 +157,58 @@ def about():
 
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
     return render_template("about.html", sources=sources, embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))
+
+
+def _search_by_view(categories, labels, search, fictional):
+    """A big area's home page answering a search: the places found, outlines by view, the same list."""
+    from ..maps import add_asset_layers
+    from ..scale.search import TooMany, searched_places as search_big_area
+
+    errors = dict(search.errors)
+    try:
+        assets = search_big_area(search, labels)
+    except TooMany as exc:
+        errors["q"] = str(exc)
+        assets = store.assets_frame(where=[false()]).assign(ward_name=None, distance_m=None)
+    bounds = assets.total_bounds if len(assets) else scale_pages.extent()
+    if search.ward and not len(assets):
+        bounds = scale_pages.ward_frame(search.ward).total_bounds
+    m = new_map(None if (search.view or search.near) else bounds, current_app.config["TILES_URL"],
+                current_app.config["TILES_ATTRIBUTION"])
+    ViewportLayers(places=False).add_to(m)
+    layers = add_asset_layers(m, assets, labels, {c.id: c.group or "Other" for c in categories})
+    if search.near:
+        lon, lat = search.near
+        add_search_circle(m, lon, lat, search.radius_m, search.near_label)
+        if not search.view:
+            m.fit_bounds(circle_bounds(lon, lat, search.radius_m))
+    if search.view:
+        m.location, m.options["zoom"] = [search.view[0], search.view[1]], search.view[2]
+    size = int(current_app.config["PAGE_SIZE"])
+    pages = max(1, math.ceil(len(assets) / size))
+    page = min(page_number(), pages)
+    ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
+    counts = assets.groupby("ward_code").size() if len(assets) else {}
+    found_wards = sorted(((name, code) for code, name in zip(assets["ward_code"], assets["ward_name"])
+                          if isinstance(code, str) and isinstance(name, str)))
+    ward_rows = [(code, name, int(counts.get(code, 0))) for name, code in dict.fromkeys(found_wards)]
+    names = {code: name for name, code in found_wards}
+    return render_template("index.html", map=render_parts(m), assets=ordered.iloc[(page - 1) * size: page * size],
+                           total=len(assets), page=page, pages=pages, labels=labels, category=search.category,
+                           categories=categories, ward_rows=ward_rows, fictional=fictional, layers=layers,
+                           search=search, kinds=ASSET_KINDS, ward_choices=store.ward_names(),
+                           postcodes_loaded=store.postcodes_loaded(), radius_choices=RADIUS_CHOICES,
+                           search_summary=describe(search, labels, _ward_names_frame(search, names)),
+                           search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
+                           outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0), \
+        400 if search.bad_url else 200
+
+
+def _ward_names_frame(search, names: dict[str, str]):
+    """The wards describe() may name: those found, and the one searched for."""
+    import pandas as pd
+
+    if search.ward and search.ward not in names:
+        found = scale_pages.ward_frame(search.ward)
+        names.update(zip(found["code"], found["name"]))
+    return pd.DataFrame({"code": list(names), "name": list(names.values())})
