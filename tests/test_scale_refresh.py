@@ -119,3 +119,28 @@ def test_a_small_area_still_recomputes_in_the_request(sample_app):
 def test_the_rebuild_command_refuses_a_bad_key(sample_app):
     result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild", "--stale", "--key", "youth|share|5|0"])
     assert result.exit_code != 0 and "Distance" in result.output
+
+
+def test_a_web_change_on_a_big_area_leaves_its_gap_snapshot_to_the_background_refresh(sample_app):
+    from webmap.feedback import snapshots
+
+    sample_app.config.update(BIG, GAP_SNAPSHOTS="background", GAP_SNAPSHOT_METHODS="share")
+    with sample_app.app_context():
+        before = snapshots.snapshot_count()
+    with sample_app.test_request_context("/needs/new", method="POST"):
+        snapshots.after_change("need")
+        assert not snapshots._threads  # no thread in the web process reads every place
+        queued = (refresh.folder() / refresh.SNAPSHOTS_FILE).read_text()
+    assert queued.startswith("need ")
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        with sample_app.app_context():
+            taken = snapshots.snapshot_count()
+            db.session.remove()
+        if taken > before:
+            break
+        time.sleep(0.5)
+    assert taken == before + 1, refresh_log(sample_app)
+    with sample_app.app_context():
+        assert (refresh.folder() / refresh.SNAPSHOTS_FILE).read_text() == ""
+        _wait_until_current(sample_app, gaps_service.GapQuery(*YOUTH))

@@ -117,6 +117,14 @@ def after_change(kind: str, as_of: date | None = None) -> None:
     if mode == "inline" or not has_request_context():
         snapshot_now(kind, as_of)
         return
+    from ..scale import refresh
+
+    if refresh.in_background():
+        # A big area: the snapshot reads every place, which no web process should do; the
+        # background refresh takes it along with the tables it brings up to date.
+        refresh.queue_snapshot(kind, as_of)
+        refresh.request()
+        return
     app = current_app._get_current_object()
 
     def work() -> None:

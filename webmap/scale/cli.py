@@ -43,7 +43,11 @@ def rebuild_command(distance: float | None, stale: bool, keys: tuple[str, ...]) 
         return
     try:
         for _ in range(ROUNDS):
-            if not _refresh_stale(distance, asked):
+            changed = _refresh_stale(distance, asked)
+            taken = refresh.take_queued_snapshots()
+            if taken:
+                click.echo(f"Gap snapshots taken: {taken}.")
+            if not changed and not taken:
                 break
             asked = []
     finally:

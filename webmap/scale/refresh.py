@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Iterable
 
@@ -23,6 +24,7 @@ from flask import current_app
 
 LOCK_FILE = "derived-refresh.lock"
 ASKED_FILE = "derived-refresh.asked"
+SNAPSHOTS_FILE = "derived-refresh.snapshots"  # gap snapshots waiting for the refresh: "kind date" lines
 # A request within this many seconds of the last one does not start another process: the map's
 # tiles arrive together, and a starting process takes a moment to take the lock.
 QUIET_S = 20.0
@@ -94,3 +96,25 @@ def _spawn(keys: list[str]) -> None:
                                    stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     # Only waits, so the finished process does not linger as a zombie.
     threading.Thread(target=process.wait, daemon=True).start()
+
+
+def queue_snapshot(kind: str, as_of: date | None = None) -> None:
+    """Leave a gap snapshot (webmap.feedback) for the next background refresh to take."""
+    with open(folder() / SNAPSHOTS_FILE, "a") as queue:
+        fcntl.flock(queue, fcntl.LOCK_EX)
+        queue.write(f"{kind} {(as_of.isoformat() if as_of else '')}\n")
+
+
+def take_queued_snapshots() -> int:
+    """Take the gap snapshots queued by web requests (in the refresh process); return how many."""
+    from ..feedback.snapshots import snapshot_now
+
+    with open(folder() / SNAPSHOTS_FILE, "a+") as queue:
+        fcntl.flock(queue, fcntl.LOCK_EX)
+        queue.seek(0)
+        lines = queue.read().splitlines()
+        queue.truncate(0)
+    wanted = dict.fromkeys(tuple(line.split(" ", 1)) for line in lines if line.strip())
+    for kind, on in wanted:
+        snapshot_now(kind, date.fromisoformat(on.strip()) if on.strip() else None)
+    return len(wanted)
