@@ -119,8 +119,7 @@ def category_gaps(
     then costs one access query. Rows are the same as :func:`gap_table`'s for that category
     (rank included, ranked among all wards), without geometry.
     """
-    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
-        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
+    _check_categories(categories)
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, list(categories))
     codes = ctx.wards["code"].astype(str).to_numpy()
     keep = np.ones(len(codes), dtype=bool) if ward_codes is None else np.isin(codes, list(ward_codes))
@@ -171,14 +170,18 @@ def gap_tables(
     The tables are the same as one call each would give; the inputs are checked, reprojected and
     placed in wards once, which is what makes rebuilding every stored table cheap.
     """
-    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
-        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
+    _check_categories(categories)
     asked = _asked(needs)
     ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked)))
     tables = {OVERALL: _overall(ctx, asked)} if overall else {}
     for category in categories:
         tables[category] = _finish(_category_table(ctx, category), ctx)
     return tables
+
+
+def _check_categories(categories: list[str]) -> None:
+    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
+        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
 
 
 def _asked(needs: pd.DataFrame) -> list[str]:
