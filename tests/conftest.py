@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import threading
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from webmap.cli import init_database
 from webmap.db import db
 
 REPO = Path(__file__).resolve().parent.parent
+# Each test session gets its own instance folder (secret key, import uploads, the background
+# refresh's lock and queue), so two suites running at once (SQLite and PostGIS) never share one.
+os.environ.setdefault("WEBMAP_INSTANCE_PATH", tempfile.mkdtemp(prefix="webmap-test-instance-"))
 SHARED_DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_ORUK = Path(os.environ.get("WEBMAP_SHARED_ORUK", REPO.parent / "shared" / "oruk"))
 CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")

@@ -101,7 +101,7 @@ def test_config_precedence(monkeypatch, tmp_path):
 
 
 def test_sqlite_default_lives_under_instance(monkeypatch):
-    for name in ("WEBMAP_DATABASE_URL", "WEBMAP_SECRET_KEY"):
+    for name in ("WEBMAP_DATABASE_URL", "WEBMAP_SECRET_KEY", "WEBMAP_INSTANCE_PATH"):
         monkeypatch.delenv(name, raising=False)
 
     app = create_app()
@@ -115,3 +115,9 @@ def test_sqlite_default_lives_under_instance(monkeypatch):
         assert Path(db.engine.url.database).parent == instance
         db.engine.dispose()
     assert app.config["SECRET_KEY"] == (instance / "secret_key").read_text().strip()
+
+
+def test_instance_folder_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("WEBMAP_INSTANCE_PATH", str(tmp_path / "shared-instance"))
+    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x"})
+    assert Path(app.instance_path) == tmp_path / "shared-instance" and Path(app.instance_path).is_dir()
