@@ -58,14 +58,19 @@ def users():
     return render_template("staff/users.html", users=rows, roles=ROLES, me=acting_user())
 
 
+def _done(message: str):
+    """Commit an admin's change, say what was done, and go back to the staff list."""
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("staff.users"))
+
+
 @bp.post("/admin/users/invite")
 @role_required("admin")
 def invite():
     """Invite someone by email to a staff account with a role."""
     user = manage.invite(request.form.get("email", ""), request.form.get("role", ""))
-    db.session.commit()
-    flash(f"Invited {user.email} as {user.role}: they have been emailed a link to set a password.", "success")
-    return redirect(url_for("staff.users"))
+    return _done(f"Invited {user.email} as {user.role}: they have been emailed a link to set a password.")
 
 
 @bp.post("/admin/users/<int:user_id>/role")
@@ -74,31 +79,17 @@ def change_role(user_id: int):
     """Change a staff member's role (this signs them out everywhere)."""
     user = user_or_404(user_id)
     changed = manage.change_role(user, request.form.get("role", ""), acting_user())
-    db.session.commit()
-    flash(f"{user.email} is now {user.role}." if changed else "Nothing was changed.", "success")
-    return redirect(url_for("staff.users"))
+    return _done(f"{user.email} is now {user.role}." if changed else "Nothing was changed.")
 
 
-@bp.post("/admin/users/<int:user_id>/disable")
+@bp.post("/admin/users/<int:user_id>/disable", endpoint="disable", defaults={"active": False})
+@bp.post("/admin/users/<int:user_id>/enable", endpoint="enable", defaults={"active": True})
 @role_required("admin")
-def disable(user_id: int):
-    """Disable an account: it cannot sign in, and its sessions end."""
+def set_active(user_id: int, active: bool):
+    """Disable an account (it cannot sign in, and its sessions end), or enable it again."""
     user = user_or_404(user_id)
-    manage.set_active(user, False, acting_user())
-    db.session.commit()
-    flash(f"Disabled {user.email}.", "success")
-    return redirect(url_for("staff.users"))
-
-
-@bp.post("/admin/users/<int:user_id>/enable")
-@role_required("admin")
-def enable(user_id: int):
-    """Enable a disabled account again."""
-    user = user_or_404(user_id)
-    manage.set_active(user, True, acting_user())
-    db.session.commit()
-    flash(f"Enabled {user.email}.", "success")
-    return redirect(url_for("staff.users"))
+    manage.set_active(user, active, acting_user())
+    return _done(f"{'Enabled' if active else 'Disabled'} {user.email}.")
 
 
 @bp.post("/admin/users/<int:user_id>/reset")
@@ -107,9 +98,7 @@ def reset(user_id: int):
     """Clear a staff member's password and email them a link to set a new one."""
     user = user_or_404(user_id)
     manage.reset_password(user)
-    db.session.commit()
-    flash(f"Reset the password of {user.email}: they have been emailed a link to set a new one.", "success")
-    return redirect(url_for("staff.users"))
+    return _done(f"Reset the password of {user.email}: they have been emailed a link to set a new one.")
 
 
 @bp.route("/staff/password/<token>", methods=["GET", "POST"])
