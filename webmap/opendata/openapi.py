@@ -79,8 +79,9 @@ PATHS: dict[str, dict] = {
         "Download approved assets as CSV (public fields, lon/lat columns).",
         {"200": _answer("CSV file.", "text/csv", {"type": "string"}),
          "400": _answer("bom is not 0 or 1 (an HTML page saying so).", "text/html", {"type": "string"})},
-        [_param("bom", "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters.",
-                {"type": "string", "enum": ["0", "1"]})], ["exports"]),
+        [_param("bom", "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters; "
+                       "0 or empty for none.",
+                {"type": "string", "enum": ["", "0", "1"]})], ["exports"]),
     "/export/assets.geojson": _get("Download approved assets as GeoJSON.",
                                    {"200": _answer("GeoJSON file.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
                                    tags=["exports"]),
