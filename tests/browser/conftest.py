@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,15 +67,24 @@ def site(database_url, request):
         postcode = db.session.scalars(select(Postcode.postcode).where(Postcode.ward_code == ward)
                                       .order_by(Postcode.postcode)).first()
         ids = {"asset": str(asset), "ward": str(ward), "postcode": str(postcode)}
+    with serving(app) as url:
+        yield Site(url, app, ids)
+
+
+@contextmanager
+def serving(app):
+    """Serve the app on a free local port from a thread; yield its address; stop it and let the database go."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", app, ids)
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

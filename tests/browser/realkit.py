@@ -6,12 +6,10 @@ Skipped cleanly when the kit is absent.
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from werkzeug.serving import make_server
 
 from webmap import create_app
 from webmap.db import db
@@ -65,7 +63,7 @@ def real_site(database_url, request, tmp_path_factory):
     missing = [str(p) for p in FILES.values() if not p.exists()]
     if missing:
         pytest.skip(f"open data kit not found: {missing[0]}")
-    from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, Site
+    from tests.browser.conftest import STAFF_EMAIL, STAFF_PASSWORD, Site, serving
     from werkzeug.security import generate_password_hash
 
     from webmap.importers.categories import import_categories
@@ -80,15 +78,8 @@ def real_site(database_url, request, tmp_path_factory):
                             can_import=True))  # an admin has allowed this moderator to import data
         db.session.commit()
         ids = load_kit(tmp_path_factory.mktemp("kit") / "survey.csv")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", app, ids)
-    server.shutdown()
-    thread.join(timeout=5)
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    with serving(app) as url:
+        yield Site(url, app, ids)
 
 
 __all__ = ["real_site", "Ward"]

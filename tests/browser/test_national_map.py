@@ -6,11 +6,9 @@ and 10,000 generated places; the pages then load outlines and places by view (we
 """
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import serving
 from tests.conftest import BASE_CONFIG, REPO, empty_database, shared_data
 from webmap import create_app
 from webmap.db import db
@@ -38,14 +36,10 @@ def national(database_url):
         derived.rebuild_maps()
         gapstore.rebuild(gapstore.default_queries([], 800))  # all needs: what /gaps shows first
         store.category_labels()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving(app) as url:
+        yield url
     with app.app_context():
-        empty_database()
+        empty_database()  # 8,533 wards are too many to leave for the next module to delete
         db.session.remove()
         db.engine.dispose()
 
