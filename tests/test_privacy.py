@@ -47,6 +47,27 @@ def public_get_urls(app, asset_id: int, ward_code: str, postcode: str) -> list[s
     return urls
 
 
+def crawl(client, urls: list[str], limit: int = 400) -> dict[str, str]:
+    """GET every URL, and the site's own links on them one step further; return {url: body}."""
+    seen: dict[str, str] = {}
+    queue = list(dict.fromkeys(urls))
+    while queue and len(seen) < limit:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        with client.get(url) as response:
+            # GeoPackage exports are binary; their text fields are still plain UTF-8 inside.
+            body = response.get_data().decode("utf-8", errors="replace")
+        seen[url] = body
+        # Follow the site's own links one step further (list pages, category filters, pages of the list).
+        if url in urls:
+            for href in re.findall(r'href="(/[^"]*)"', body):
+                path = href.replace("&amp;", "&")
+                if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
+                    queue.append(path)
+    return seen
+
+
 def test_submitter_details_never_appear_publicly(sample_app):
     with sample_app.app_context():
         postcode = db.session.scalars(select(Postcode).order_by(Postcode.postcode)).first()
@@ -99,22 +120,7 @@ def test_submitter_details_never_appear_publicly(sample_app):
              f"/wards/{ward_code}/you-said-we-did.csv", f"/wards/{ward_code}/you-said-we-did.geojson",
              "/you-said-we-did.csv", "/you-said-we-did.geojson", "/needs/export.csv", "/needs/export.geojson"]
     assert {"/", f"/assets/{asset_id}", "/api/assets.geojson"} <= set(urls)
-    seen: dict[str, str] = {}
-    queue = list(dict.fromkeys(urls))
-    while queue and len(seen) < 400:
-        url = queue.pop(0)
-        if url in seen:
-            continue
-        with public.get(url) as response:
-            # GeoPackage exports are binary; their text fields are still plain UTF-8 inside.
-            body = response.get_data().decode("utf-8", errors="replace")
-        seen[url] = body
-        # Follow the site's own links one step further (list pages, category filters, pages of the list).
-        if url in urls:
-            for href in re.findall(r'href="(/[^"]*)"', body):
-                path = href.replace("&amp;", "&")
-                if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
-                    queue.append(path)
+    seen = crawl(public, urls)
 
     leaks = {url: secret for url, body in seen.items()
              for secret in [*SECRETS.values(), SECRET_IP, REPORTER_IP, FOLLOWUP_EMAIL, followup_token] if secret in body}
@@ -131,26 +137,6 @@ def test_submitter_details_never_appear_publicly(sample_app):
 
 GROUP_SECRETS = {"contact_email": "group-own-4410@example.org", "manager": "manager-4411@example.org",
                  "claimant": "claimant-4412@example.org"}
-
-
-def crawl(app, urls: list[str], limit: int = 400) -> dict[str, str]:
-    """GET every URL, and the site's own links on them one step further; return {url: body}."""
-    client = app.test_client()
-    seen: dict[str, str] = {}
-    queue = list(dict.fromkeys(urls))
-    while queue and len(seen) < limit:
-        url = queue.pop(0)
-        if url in seen:
-            continue
-        with client.get(url) as response:
-            body = response.get_data().decode("utf-8", errors="replace")
-        seen[url] = body
-        if url in urls:
-            for href in re.findall(r'href="(/[^"]*)"', body):
-                path = href.replace("&amp;", "&")
-                if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
-                    queue.append(path)
-    return seen
 
 
 def test_group_addresses_never_appear_publicly(sample_app):
@@ -170,7 +156,7 @@ def test_group_addresses_never_appear_publicly(sample_app):
     urls = public_get_urls(sample_app, asset_id, ward_code, pc)
     urls += [f"/assets/{asset_id}/contact", f"/assets/{asset_id}/claim", "/export/assets.csv",
              "/export/assets.geojson", "/oruk/services?per_page=1000"]
-    seen = crawl(sample_app, urls)
+    seen = crawl(sample_app.test_client(), urls)
     leaks = {url: s for url, body in seen.items() for s in GROUP_SECRETS.values() if s in body}
     assert leaks == {}
     assert "Kitchen" in seen[f"/assets/{asset_id}"] and f"/assets/{asset_id}/contact" in seen[f"/assets/{asset_id}"]
