@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 
 import pytest
 import shapely
@@ -177,3 +178,22 @@ def test_sqlite_uses_the_lon_lat_index(ctx):
     sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
     plan = " ".join(str(r) for r in db.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all())
     assert "ix_assets_lon_lat" in plan, plan
+
+
+def test_public_records_are_exactly_the_public_dicts(sample_app):
+    """The API's light record of a place (two plain queries) says what Asset.public_dict says, no more."""
+    from webmap.partners.nearby import public_records
+
+    with sample_app.app_context():
+        assets = db.session.scalars(select(Asset).order_by(Asset.id)).all()
+        assets[0].last_verified_at = datetime(2026, 5, 4, 10, 30)
+        assets[1].ward_code = None
+        assets[2].categories = []
+        db.session.commit()
+        records = public_records([a.id for a in assets])
+        assert len(records) == len(assets) > 100
+        for asset in assets:
+            assert records[asset.id] == asset.public_dict(), asset.id
+        assert records[assets[0].id]["last_verified_at"] == "2026-05-04"
+        assert records[assets[1].id]["ward_name"] is None and records[assets[2].id]["categories"] == []
+        assert public_records([]) == {}

@@ -15,12 +15,12 @@ from typing import Iterable, Sequence
 import numpy as np
 from pyproj import Geod
 from sqlalchemy import cast, func, select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.sql import Select
 from sqlalchemy.types import UserDefinedType
 
 from webmap.db import db, is_postgres
-from webmap.models import Asset, Ward, asset_categories
+from webmap.models import Asset, Category, Ward, asset_categories
 
 GEOD = Geod(ellps="WGS84")
 MATCHES = ("any", "all")
@@ -175,8 +175,54 @@ def find_nearby_counted(lon: float, lat: float, radius_m: float, categories=None
         hits, total = every[offset: None if limit is None else offset + limit], len(every)
     if not hits:
         return [], total
-    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(ward_name_only))}
+    # Only what a result shows: no geometry (lon/lat are columns), the ward's name, the category ids.
+    light = (ward_name_only, defer(Asset.geom), selectinload(Asset.categories).load_only(Category.id))
+    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(*light))}
     return [(assets[i], d) for i, d in hits if i in assets], total
+
+
+def public_records(ids: Sequence[int]) -> dict[int, dict]:
+    """Return {id: the same dict as Asset.public_dict()} for these assets, from two plain queries.
+
+    For API answers listing many places: it reads only the public columns (Asset.PUBLIC_FIELDS,
+    the one list of what may be shown), the ward's name and the category ids, with no ORM objects.
+    """
+    if not ids:
+        return {}
+    columns = [getattr(Asset, f) for f in Asset.PUBLIC_FIELDS]
+    rows = db.session.execute(select(*columns, Ward.name, Asset.lon, Asset.lat)
+                              .join(Ward, Ward.code == Asset.ward_code, isouter=True).where(Asset.id.in_(list(ids)))).all()
+    cats: dict[int, list[str]] = {}
+    for asset_id, category in db.session.execute(
+            select(asset_categories.c.asset_id, asset_categories.c.category_id)
+            .join(Category, Category.id == asset_categories.c.category_id)
+            .where(asset_categories.c.asset_id.in_(list(ids))).order_by(Category.sort_order)):
+        cats.setdefault(asset_id, []).append(category)
+    out = {}
+    for row in rows:
+        record = dict(zip(Asset.PUBLIC_FIELDS, row[:len(columns)]))
+        verified = record["last_verified_at"]
+        record["last_verified_at"] = verified.date().isoformat() if verified else None
+        record["categories"] = cats.get(record["id"], [])
+        record["ward_name"], record["lon"], record["lat"] = row[len(columns):]
+        out[record["id"]] = record
+    return out
+
+
+def nearby_records(lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0,
+                   **filters) -> tuple[list[tuple[dict, float]], int]:
+    """Return (one page of (public record, distance_m), how many match in all): find_nearby_counted for the API."""
+    if is_postgres():
+        query = postgis_query(lon, lat, radius_m, **filters)
+        rows = db.session.execute(_page(query.add_columns(func.count().over().label("total")), limit, offset)).all()
+        hits = [(int(i), float(d)) for i, d, _ in rows]
+        total = int(rows[0][2]) if rows else count_nearby(lon, lat, radius_m, **filters)
+    else:
+        every = _sqlite_matches(lon, lat, radius_m, filters.get("categories"), filters.get("match", "any"),
+                                filters.get("kind"), filters.get("exclude_id"), filters.get("where", ()))
+        hits, total = every[offset: None if limit is None else offset + limit], len(every)
+    records = public_records([i for i, _ in hits])
+    return [(records[i], d) for i, d in hits if i in records], total
 
 
 def count_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,

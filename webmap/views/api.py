@@ -76,7 +76,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
 @bp.get("/nearby")
 def nearby():
     """Return approved assets within ?radius= metres of ?lat=&lon= (or ?postcode=), nearest first, as GeoJSON."""
-    from webmap.partners.nearby import find_nearby_counted
+    from webmap.partners.nearby import nearby_records
     from .nearby_input import FIELD_NAMES_API, parse_search
 
     search, errors = parse_search(request.args)
@@ -84,12 +84,12 @@ def nearby():
         abort(400, " ".join(f"{FIELD_NAMES_API.get(f, f)}: {m}." for f, m in errors.items()))
     limit = _whole_number("limit", NEARBY_LIMIT, 1, NEARBY_MAX_LIMIT)
     offset = _whole_number("offset", 0, 0, 10_000_000)
-    results, matched = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=limit, offset=offset,
-                                           **search.query_args())
+    results, matched = nearby_records(search.lon, search.lat, search.radius_m, limit=limit, offset=offset,
+                                      **search.query_args())
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [asset.lon, asset.lat]},
-         "properties": {**asset.public_dict(), "distance_m": round(distance, 1)}}
-        for asset, distance in results
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
+         "properties": {**record, "distance_m": round(distance, 1)}}
+        for record, distance in results
     ]
     body = {
         "type": "FeatureCollection",
