@@ -157,26 +157,31 @@ def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match:
     return [(assets[i], d) for i, d in hits if i in assets]
 
 
-def find_nearby_counted(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                        kind: str | None = None, limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
-                        where: Iterable = ()) -> tuple[list[tuple[Asset, float]], int]:
-    """Return (one page of find_nearby, how many match in all) from one radius search, not two."""
-    ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
+def counted_ids(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
+                kind: str | None = None, limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
+                where: Iterable = ()) -> tuple[list[tuple[int, float]], int]:
+    """Return (one page of (id, distance_m) nearest first, how many match in all) from one radius search."""
     if is_postgres():
         # The count rides along as a window over the same candidates: the geodesic test runs once.
         query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where)
         rows = db.session.execute(_page(query.add_columns(func.count().over().label("total")), limit, offset)).all()
         if rows:
-            hits, total = [(int(i), float(d)) for i, d, _ in rows], int(rows[0][2])
-        else:  # a page past the end: nothing to show, but the total still counts
-            hits, total = [], count_nearby(lon, lat, radius_m, categories, match, kind, exclude_id, where)
-    else:
-        every = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
-        hits, total = every[offset: None if limit is None else offset + limit], len(every)
+            return [(int(i), float(d)) for i, d, _ in rows], int(rows[0][2])
+        # A page past the end: nothing to show, but the total still counts.
+        return [], count_nearby(lon, lat, radius_m, categories, match, kind, exclude_id, where)
+    every = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
+    return every[offset: None if limit is None else offset + limit], len(every)
+
+
+def find_nearby_counted(lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0,
+                        **filters) -> tuple[list[tuple[Asset, float]], int]:
+    """Return (one page of find_nearby, how many match in all) from one radius search, not two."""
+    hits, total = counted_ids(lon, lat, radius_m, limit=limit, offset=offset, **filters)
     if not hits:
         return [], total
     # Only what a result shows: no geometry (lon/lat are columns), the ward's name, the category ids.
-    light = (ward_name_only, defer(Asset.geom), selectinload(Asset.categories).load_only(Category.id))
+    light = (joinedload(Asset.ward).load_only(Ward.code, Ward.name), defer(Asset.geom),
+             selectinload(Asset.categories).load_only(Category.id))
     assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(*light))}
     return [(assets[i], d) for i, d in hits if i in assets], total
 
@@ -212,15 +217,7 @@ def public_records(ids: Sequence[int]) -> dict[int, dict]:
 def nearby_records(lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0,
                    **filters) -> tuple[list[tuple[dict, float]], int]:
     """Return (one page of (public record, distance_m), how many match in all): find_nearby_counted for the API."""
-    if is_postgres():
-        query = postgis_query(lon, lat, radius_m, **filters)
-        rows = db.session.execute(_page(query.add_columns(func.count().over().label("total")), limit, offset)).all()
-        hits = [(int(i), float(d)) for i, d, _ in rows]
-        total = int(rows[0][2]) if rows else count_nearby(lon, lat, radius_m, **filters)
-    else:
-        every = _sqlite_matches(lon, lat, radius_m, filters.get("categories"), filters.get("match", "any"),
-                                filters.get("kind"), filters.get("exclude_id"), filters.get("where", ()))
-        hits, total = every[offset: None if limit is None else offset + limit], len(every)
+    hits, total = counted_ids(lon, lat, radius_m, limit=limit, offset=offset, **filters)
     records = public_records([i for i, _ in hits])
     return [(records[i], d) for i, d in hits if i in records], total
 
