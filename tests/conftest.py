@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 
 from webmap import create_app
 from webmap.cli import init_database
-from webmap.db import db
+from webmap.core.db import db
 
 REPO = Path(__file__).resolve().parent.parent
 # Each test session gets its own instance folder (secret key, import uploads, the background
@@ -37,7 +37,24 @@ BASE_CONFIG = {
 
 def _url(tmp_path_factory) -> str:
     url = os.environ.get("WEBMAP_TEST_DATABASE_URL")
-    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker and url.startswith("postgresql") else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Give each pytest-xdist worker its own PostGIS database beside the one named (tests empty their tables)."""
+    from sqlalchemy import create_engine, make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -101,7 +118,7 @@ def app(make_app):
 @pytest.fixture
 def sample_app(app):
     """An app with the fictional sample area loaded."""
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     with app.app_context():
         load_sample()

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import REPO, csrf_token, empty_database, login, make_staff
-from webmap import gaps_service
-from webmap.db import db
-from webmap.feedback import snapshots
-from webmap.models import Asset, GapSnapshot, GapSnapshotRow
+from webmap.gaps import service as gaps_service
+from webmap.core.db import db
+from webmap.gaps import history as snapshots
+from webmap.core.models import Asset, GapSnapshot, GapSnapshotRow
 
 WARD = "E05900001"
 
@@ -22,7 +22,7 @@ def invoke(app, *args: str):
 
 def loaded(make_app, **settings):
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**settings)
     with app.app_context():
@@ -102,7 +102,7 @@ def _pending_asset_near(app) -> int:
     """Add a pending food place in the ward and return its id."""
     with app.app_context():
         ward_asset = db.session.scalars(select(Asset).where(Asset.ward_code == WARD, Asset.status == "approved")).first()
-        from webmap.models import Category
+        from webmap.core.models import Category
 
         asset = Asset(name="New Larder", lon=ward_asset.lon, lat=ward_asset.lat, geom=ward_asset.geom, ward_code=WARD,
                       status="pending", kind="group", categories=[db.session.get(Category, "food_support")])

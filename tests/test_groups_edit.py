@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.models import ListingExchange
-from webmap.models import Asset, AuditEvent, ChangeRequest
+from webmap.core.models import Asset, AuditEvent, ChangeRequest
 
 GEOD = Geod(ellps="WGS84")
 GROUP, ORGANISER = "hello@pantry.example.org", "olive@organiser.example.org"

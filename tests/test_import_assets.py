@@ -6,8 +6,8 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, Category, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, Category, Postcode, Ward
 
 from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, count, load_two_wards, run, write_csv, write_vector
 

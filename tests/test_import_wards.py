@@ -9,8 +9,8 @@ from pyproj import Transformer
 from sqlalchemy import select
 
 import webmap.importers.wards as wards_module
-from webmap.db import db
-from webmap.models import AuditEvent, Ward
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, Ward
 
 from tests.importing_helpers import box, count, run, write_vector
 

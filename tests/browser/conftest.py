@@ -19,8 +19,8 @@ from werkzeug.serving import make_server
 
 from tests.browser.pages import Page, routed
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, Postcode, User, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode, User, Ward
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -51,7 +51,7 @@ def site(database_url, request):
     base = request.config.pluginmanager.get_plugin(str(REPO / "tests" / "conftest.py"))
     BASE_CONFIG, empty_database = base.BASE_CONFIG, base.empty_database
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     with app.app_context():

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from tests.browser.test_accessibility import axe_violations, describe
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.listings import Exchange, set_exchange
-from webmap.models import Asset, ChangeRequest
+from webmap.core.models import Asset, ChangeRequest
 
 pytestmark = pytest.mark.browser
 GEOD = Geod(ellps="WGS84")
@@ -26,7 +26,7 @@ def site(make_app, mail_settings):
     """The sample area served on a local port, its mail going to the local SMTP server."""
     from tests.conftest import REPO, empty_database
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**mail_settings)
     with app.app_context():

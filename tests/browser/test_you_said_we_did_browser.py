@@ -15,8 +15,8 @@ from werkzeug.serving import make_server
 
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.conftest import REPO, STAFF_PASSWORD, empty_database, make_staff
-from webmap.db import db
-from webmap.models import Asset, Category, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Ward
 
 pytestmark = pytest.mark.browser
 EMAIL = "resident-7741@example.com"
@@ -27,7 +27,7 @@ PLACE = "Zest Community Larder"
 def mail_site(make_app, mail_settings):
     """Serve the sample area with mail to the local SMTP server and gap snapshots taken before each answer."""
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**mail_settings, GAP_SNAPSHOTS="inline", GAP_SNAPSHOT_METHODS="share")
     with app.app_context():

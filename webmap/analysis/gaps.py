@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import access as _access
-from ._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
-from .crs import align_crs, to_metric
-from .population import POLYGONS, assign_to_wards, population_points
-from .smoothing import empirical_bayes
+from webmap.analysis import access as _access
+from webmap.analysis._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
+from webmap.analysis.crs import align_crs, to_metric
+from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
+from webmap.analysis.smoothing import empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
 OVERALL = "all"  # the category of the "all needs" table

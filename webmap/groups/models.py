@@ -7,8 +7,8 @@ from typing import Optional
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
-from ..models import utcnow
+from webmap.core.db import db
+from webmap.core.models import utcnow
 
 DIRECTIONS = ("offers", "needs")
 TOKEN_PURPOSES = ("claim", "signin")

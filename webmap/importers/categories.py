@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..db import db
-from ..models import Category
-from .common import ImportFailed, ImportReport, Problem, read_table, row_number, text
+from webmap.core.db import db
+from webmap.core.models import Category
+from webmap.importers.common import ImportFailed, ImportReport, Problem, read_table, row_number, text
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 REQUIRED = ("id", "label")

@@ -450,7 +450,7 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
 
 def record_problems(record, file: str, row: int | None) -> list[Problem]:
     """Return the input-rule problems (length, control characters) of a record about to be saved, naming its row."""
-    from ..hardening.inputs import object_problems
+    from webmap.core.inputs import object_problems
 
     return [Problem(file, row, field, reason) for field, reason in object_problems(record)]
 

@@ -9,10 +9,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import BNG, WGS84, normalise_postcode
-from ..models import Postcode
-from .common import ImportFailed, Problem, find_column, text
+from webmap.core.db import db
+from webmap.core.geo import BNG, WGS84, normalise_postcode
+from webmap.core.models import Postcode
+from webmap.importers.common import ImportFailed, Problem, find_column, text
 
 LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
 EAST_NAMES, NORTH_NAMES = ["easting", "x"], ["northing", "y"]

@@ -21,12 +21,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import and_, delete, func, select
 
-from ..db import db
-from ..geo import normalise_postcode
-from ..models import Category, Need, Postcode, SurveyRound, Ward, utcnow
-from .common import (ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number,
-                     settle_rows, text)
-from .wards import CODE_NAMES, CODE_PATTERNS
+from webmap.core.db import db
+from webmap.core.geo import normalise_postcode
+from webmap.core.models import Category, Need, Postcode, SurveyRound, Ward, utcnow
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number, settle_rows, text
+from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
 COMMENT_LIMIT = 1000

@@ -18,12 +18,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
-from ..groups.listings import clean_email
-from ..models import ASSET_KINDS, Asset, Category, utcnow
-from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.core.db import db
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
+from webmap.core.emails import clean_email
+from webmap.core.models import ASSET_KINDS, Asset, Category, utcnow
+from webmap.core.store import wards_frame
+from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")

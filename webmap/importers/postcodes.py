@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import delete
 
-from ..db import db
-from ..geo import BNG, WGS84, assign_wards, normalise_postcode
-from ..models import Postcode
-from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
+from webmap.core.db import db
+from webmap.core.geo import BNG, WGS84, assign_wards, normalise_postcode
+from webmap.core.models import Postcode
+from webmap.core.store import wards_frame
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
 
 BATCH = 5000
 

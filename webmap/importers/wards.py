@@ -7,11 +7,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import WGS84, to_multipolygon
-from ..models import Ward
-from .common import (ImportFailed, ImportReport, Problem, find_column, geometry_problems, progress, read_vector,
-                     record_problems, require_column, row_number, settle_rows, text)
+from webmap.core.db import db
+from webmap.core.geo import WGS84, to_multipolygon
+from webmap.core.models import Ward
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, geometry_problems, progress, read_vector, record_problems, require_column, row_number, settle_rows, text
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]

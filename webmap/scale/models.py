@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from webmap.core.db import db
 
 
 class DataVersion(db.Model):

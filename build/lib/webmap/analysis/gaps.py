@@ -1,0 +1,498 @@
+"""Gap tables: which wards lack what residents say they need, ranked by unmet need.
+
+For one category every ward gets (rates are per 1,000 residents)::
+
+    need_per_1000          = need_count / population * 1000           (the ward's own rate)
+    area_need_per_1000     = sum(need_count) / sum(population) * 1000  (over wards with a population)
+    own_rate_weight        = empirical Bayes weight w (webmap.analysis.smoothing, 0-1)
+    need_per_1000_smoothed = w * need_per_1000 + (1 - w) * area_need_per_1000
+    unmet_share            = 1 - access_share         (method "share": residents who cannot reach one)
+                           = 1 - access_score / max   (methods "count", "2sfca", "e2sfca")
+    gap_score              = need_per_1000_smoothed * f_dep * unmet_share
+                             (expected residents per 1,000 who ask for it and cannot reach one)
+    unmet_residents        = gap_score * population / 1000
+    f_dep                  = 1.5 - 0.5 * (decile - 1) / 9 if deprivation_weight (unknown decile 1), else 1
+    rank                   = 1 for the biggest gap; ties share the lowest rank ("min")
+
+"All needs" (:func:`overall_gaps`) adds the unmet need of every category residents asked for,
+smoothing each ward's category rates with the weight its *total* responses earn. Each row says
+how many responses it rests on (``responses``) and flags fewer than ``FEW_RESPONSES``.
+See docs/gap-analysis.md for the full write-up and a worked example.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from webmap.analysis import access as _access
+from webmap.analysis._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
+from webmap.analysis.crs import align_crs, to_metric
+from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
+from webmap.analysis.smoothing import empirical_bayes
+
+METHODS = ("count", "share", "2sfca", "e2sfca")
+OVERALL = "all"  # the category of the "all needs" table
+WARD_COLUMNS = ("code", "name", "population", "deprivation")
+ASSET_COLUMNS = ("asset_id", "category")
+NEED_COLUMNS = ("ward_code", "category", "count")
+GAP_DECIMALS = 6
+#: Below this many responses a ward's figure is flagged "few responses": a Poisson count under 10
+#: has a relative standard error above 1/sqrt(10) = 32%, the point where public health and
+#: ONS tables stop treating a rate as reliable.
+FEW_RESPONSES = 10
+NOTE_NO_POPULATION = "population unknown: per-1,000 figures and gap cannot be computed"
+NOTE_ZERO_POPULATION = "population is 0: per-1,000 figures and gap cannot be computed"
+NOTE_NO_NEED = "nobody asked here: the figure rests on the area rate alone"
+NOTE_NOBODY_ASKED = "nobody in the area asked for this: gap is 0"
+
+GAP_COLUMNS = [
+    "ward_code", "ward_name", "category", "population", "population_method",
+    "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share",
+    "access_score", "access_norm", "need_count", "responses", "few_responses", "need_per_1000",
+    "area_need_per_1000", "own_rate_weight", "need_per_1000_smoothed", "deprivation", "deprivation_factor",
+    "unmet_share", "gap_score", "unmet_residents", "rank", "method", "distance_m", "note",
+]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything shared by the per-category computations (built once per call)."""
+
+    wards: gpd.GeoDataFrame  # metric CRS, sorted by code, RangeIndex
+    geometry: gpd.GeoSeries  # ward geometry in the caller's CRS, same order
+    points: gpd.GeoDataFrame  # population points (metric)
+    population: np.ndarray  # per ward, NaN = unknown
+    population_method: np.ndarray  # per ward: "lsoa_points" | "ward_spread" | "unknown"
+    assets: gpd.GeoDataFrame  # metric, only the categories analysed
+    needs: pd.DataFrame  # ward_code x category summed counts
+    method: str
+    distance: float
+    deprivation_weight: bool
+    # The same inputs as plain arrays, so each category costs one tree query and a few bincounts.
+    point_xy: np.ndarray  # (n, 2) metric coordinates of the population points
+    point_ward: np.ndarray  # position in `wards` of each population point's ward
+    point_pop: np.ndarray  # residents at each population point
+    asset_xy: np.ndarray  # (m, 2) metric coordinates of the assets
+    by_category: dict[str, np.ndarray]  # category -> rows of `assets`, one per distinct asset_id
+    # Worked out on first use only: the ward of every asset (a point-in-polygon join over them all).
+    lazy: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def gap_table(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    category: str | None = None,
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+) -> gpd.GeoDataFrame:
+    """Return one row per ward scoring the gap for *category* (``None``: :func:`overall_gaps`)."""
+    if category is None:
+        return overall_gaps(wards, assets, needs, method, distance, population, deprivation_weight)
+    if not isinstance(category, str) or not category:
+        raise TypeError(f"category must be a non-empty str or None, got {category!r}")
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, [category])
+    return _finish(_category_table(ctx, category), ctx)
+
+
+def category_gaps(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    categories: list[str],
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+    ward_codes: list[str] | None = None,
+) -> pd.DataFrame:
+    """Return the gap rows of every category in *categories* (optionally only *ward_codes*), in one pass.
+
+    The inputs are checked, reprojected and turned into population points once; each category
+    then costs one access query. Rows are the same as :func:`gap_table`'s for that category
+    (rank included, ranked among all wards), without geometry.
+    """
+    _check_categories(categories)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, list(categories))
+    codes = ctx.wards["code"].astype(str).to_numpy()
+    keep = np.ones(len(codes), dtype=bool) if ward_codes is None else np.isin(codes, list(ward_codes))
+    kept_wards = ctx.wards[keep]
+    frames = []
+    for category in categories:
+        # The costly per-ward count of nearby places is only worked out for the wards asked for.
+        table = _category_table(ctx, category, detail=False)
+        table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
+        table = table[keep].copy()
+        chosen = ctx.assets.geometry.values[_rows_of(ctx, category)]
+        table["assets_within_distance"] = _assets_within(kept_wards, chosen, ctx.distance)
+        frames.append(table)
+    if not frames:
+        return pd.DataFrame(columns=GAP_COLUMNS)
+    out = pd.concat(frames, ignore_index=True)
+    return out[[c for c in GAP_COLUMNS if c in out.columns]]
+
+
+def overall_gaps(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+) -> gpd.GeoDataFrame:
+    """Per ward: unmet need added over every category residents asked for, plus top_category."""
+    categories = _asked(needs)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, categories)
+    return _overall(ctx, categories)
+
+
+def gap_tables(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    categories: list[str],
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+    overall: bool = True,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Return {category: gap_table(...)} for *categories*, plus {"all": overall_gaps(...)}, from one pass.
+
+    The tables are the same as one call each would give; the inputs are checked, reprojected and
+    placed in wards once, which is what makes rebuilding every stored table cheap.
+    """
+    _check_categories(categories)
+    asked = _asked(needs)
+    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked)))
+    tables = {OVERALL: _overall(ctx, asked)} if overall else {}
+    for category in categories:
+        tables[category] = _finish(_category_table(ctx, category), ctx)
+    return tables
+
+
+def _check_categories(categories: list[str]) -> None:
+    if not isinstance(categories, (list, tuple)) or not all(isinstance(c, str) and c for c in categories):
+        raise TypeError(f"categories must be a list of non-empty str, got {categories!r}")
+
+
+def _asked(needs: pd.DataFrame) -> list[str]:
+    """The categories somebody asked for (after checking the needs frame), sorted."""
+    require_frame(needs, "needs", geo=False)
+    require_columns(needs, NEED_COLUMNS, "needs")
+    require_numeric(needs, "count", "needs", allow_nan=False)
+    asked = _prepare_needs(needs).groupby("category")["count"].sum()
+    return sorted(asked.index[asked > 0])
+
+
+def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
+    """The "all needs" table from a built context and the categories residents asked for."""
+    tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
+    out = tables[0][["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
+    out.insert(2, "category", OVERALL)
+    pop = ctx.population
+    if categories:
+        need = np.column_stack([t["need_count"].to_numpy() for t in tables])
+        unmet = np.column_stack([t["unmet_share"].to_numpy() for t in tables])
+        area_rates = np.array([t["area_need_per_1000"].iloc[0] for t in tables])
+    else:
+        need = unmet = np.zeros((len(out), 0))
+        area_rates = np.zeros(0)
+    total = need.sum(axis=1)
+    # One weight per ward from its total responses: a ward's category mix is shrunk toward the
+    # area's mix only as far as all its evidence together allows.
+    smoothed = empirical_bayes(total, pop)
+    weight = smoothed.weight[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        own = np.where(pop[:, None] > 0, need / pop[:, None] * 1000.0, np.nan)
+    rates = weight * own + (1.0 - weight) * area_rates[None, :]  # smoothed per category, per 1,000
+    factor = out["deprivation_factor"].to_numpy(dtype="float64")
+    contribution = rates * unmet * factor[:, None]
+    gap = contribution.sum(axis=1) if categories else np.zeros(len(out))
+    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap) if categories else np.zeros(len(out))
+    smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
+
+    out["need_count"] = total
+    out["responses"] = total
+    out["few_responses"] = total < FEW_RESPONSES
+    out["need_per_1000"] = _per_1000(total, pop)
+    out["area_need_per_1000"] = smoothed.area_rate * 1000.0
+    out["own_rate_weight"] = smoothed.weight
+    out["need_per_1000_smoothed"] = smoothed_rate
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["unmet_share"] = np.where(smoothed_rate * factor > 0, gap / (smoothed_rate * factor), np.nan)
+    out["gap_score"] = np.round(gap, GAP_DECIMALS)
+    out["unmet_residents"] = gap * pop / 1000.0
+    top, top_gap = _top_category(contribution, need, np.array(categories, dtype=object))
+    out["categories_considered"] = (need > 0).sum(axis=1)
+    out["top_category"] = pd.Series(top, dtype="object")
+    out["top_category_gap"] = np.round(top_gap, GAP_DECIMALS)
+    out["method"] = ctx.method
+    out["distance_m"] = ctx.distance
+    out["note"] = _notes(pop, total, bool(categories))
+    return _finish(out, ctx)
+
+
+def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The category adding most unmet need in each ward, among those the ward asked for, and its share."""
+    masked = np.where((need > 0) & ~np.isnan(contribution), contribution, -np.inf)
+    has_top = np.isfinite(masked).any(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=bool)
+    best = masked.argmax(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=int)
+    # argmax returns the first maximum, i.e. ties go to the alphabetically first category.
+    top = np.where(has_top, categories[best] if len(categories) else None, None)
+    top_gap = np.where(has_top, masked.max(axis=1) if masked.shape[1] else np.nan, np.nan)
+    return top, top_gap
+
+
+def _context(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    method: str,
+    distance: float,
+    population: gpd.GeoDataFrame | None,
+    deprivation_weight: bool,
+    categories: list[str] | None = None,
+) -> _Context:
+    """Validate every input, reproject to a metric CRS and build population points once.
+
+    *categories* limits the (costly) asset-to-ward assignment to the categories analysed.
+    """
+    require_frame(wards, "wards", geo=True)
+    require_frame(assets, "assets", geo=True)
+    require_frame(needs, "needs", geo=False)
+    require_columns(wards, WARD_COLUMNS, "wards")
+    require_columns(assets, ASSET_COLUMNS, "assets")
+    require_columns(needs, NEED_COLUMNS, "needs")
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
+    distance = require_distance(distance)
+    if not isinstance(deprivation_weight, bool):
+        raise TypeError(f"deprivation_weight must be True or False, got {deprivation_weight!r}")
+    require_crs(wards, "wards")
+    require_geom_types(wards, POLYGONS, "wards")
+    if len(wards) == 0:
+        raise ValueError("wards is empty; nothing to analyse")
+    deciles = require_numeric(wards, "deprivation", "wards", allow_nan=True)
+    if ((deciles < 1) | (deciles > 10)).any():
+        raise ValueError("wards column 'deprivation' must be an IMD decile between 1 and 10 (or NaN)")
+    require_numeric(needs, "count", "needs", allow_nan=False)
+
+    metric = to_metric(wards)
+    order = np.argsort(metric["code"].astype(str).to_numpy(), kind="stable")
+    metric = metric.iloc[order].reset_index(drop=True)
+    geometry = wards.geometry.iloc[order].reset_index(drop=True)
+    points, pop_method = population_points(metric, population)
+    pop, pop_methods = _ward_population(metric, points, pop_method)
+    metric_assets = _prepare_assets(assets, metric, categories)
+    return _Context(
+        wards=metric,
+        geometry=geometry,
+        points=points,
+        population=pop,
+        population_method=pop_methods,
+        assets=metric_assets,
+        needs=_prepare_needs(needs),
+        method=method,
+        distance=distance,
+        deprivation_weight=deprivation_weight,
+        point_xy=_access._xy(points),
+        point_ward=pd.Index(metric["code"].astype(str)).get_indexer(points["ward_code"].astype(str)),
+        point_pop=pd.to_numeric(points["population"]).to_numpy(dtype="float64"),
+        asset_xy=_access._xy(metric_assets),
+        by_category=_category_rows(metric_assets),
+    )
+
+
+def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Population per ward (ward figure, or sum of supplied points) and how it was obtained."""
+    if method == "ward_spread":
+        pop = pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan)
+    else:
+        # With supplied points the ward population is what the points say; no points -> unknown.
+        sums = points.groupby("ward_code")["population"].sum()
+        pop = sums.reindex(wards["code"].to_numpy()).to_numpy(dtype="float64")
+    return pop, np.where(np.isnan(pop), "unknown", method).astype(object)
+
+
+def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None) -> gpd.GeoDataFrame:
+    """Metric copy of the assets (of *categories*, if given), positionally indexed."""
+    if len(assets) == 0:
+        # An empty layer may arrive without a CRS; it has nothing to reproject.
+        return gpd.GeoDataFrame({"asset_id": [], "category": []}, geometry=[], crs=wards.crs)
+    require_crs(assets, "assets")
+    require_geom_types(assets, {"Point"}, "assets")
+    if categories is not None:
+        assets = assets[assets["category"].astype(str).isin(categories)]
+    # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
+    metric = align_crs(wards, assets[["asset_id", "category", assets.geometry.name]], "assets").copy()
+    metric["category"] = metric["category"].astype(str)
+    return metric.reset_index(drop=True)
+
+
+def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Category -> positions of its assets; one asset listed twice under a category is still one asset."""
+    if len(assets) == 0:
+        return {}
+    first = ~assets.duplicated(["category", "asset_id"]).to_numpy()
+    return {c: np.flatnonzero(first)[rows] for c, rows in assets[first].groupby("category").indices.items()}
+
+
+def _asset_wards(ctx: _Context) -> np.ndarray:
+    """Position in ``ctx.wards`` of the ward each asset falls in (lowest code on boundaries), -1 outside all."""
+    if "asset_ward" not in ctx.lazy:
+        codes = assign_to_wards(ctx.assets, ctx.wards) if len(ctx.assets) else pd.Series([], dtype=object)
+        ctx.lazy["asset_ward"] = pd.Index(ctx.wards["code"].astype(str)).get_indexer(codes.astype(str))
+    return ctx.lazy["asset_ward"]
+
+
+def _rows_of(ctx: _Context, category: str) -> np.ndarray:
+    return ctx.by_category.get(category, np.empty(0, dtype=np.intp))
+
+
+def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
+    """Summed need per (ward_code, category); rows for unknown wards are ignored later."""
+    frame = needs[list(NEED_COLUMNS)].copy()
+    frame["count"] = pd.to_numeric(frame["count"]).astype("float64")
+    frame["ward_code"] = frame["ward_code"].astype(str)
+    frame["category"] = frame["category"].astype(str)
+    return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
+
+
+def _category_table(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
+    """The per-ward gap table for one category (no geometry, not yet ranked).
+
+    ``detail=False`` (used by overall_gaps, which only needs need and unmet share) skips the
+    explanatory assets_within_distance count, the costliest column on national data;
+    ``counts=False`` skips assets_in_ward (a point-in-polygon join of every asset) unless the
+    method needs it.
+    """
+    wards = ctx.wards
+    codes = wards["code"].astype(str).to_numpy()
+    pop = ctx.population
+    rows = _rows_of(ctx, category)
+    xy = ctx.asset_xy[rows]
+
+    if counts or ctx.method == "count":
+        placed = _asset_wards(ctx)[rows]
+        in_ward = np.bincount(placed[placed >= 0], minlength=len(wards)).astype("float64")
+    else:
+        in_ward = np.full(len(wards), -1.0)  # not asked for (overall_gaps does not show it)
+    within = _assets_within(wards, ctx.assets.geometry.values[rows], ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
+    total, reached = _access.reached_population(ctx.point_xy, ctx.point_ward, ctx.point_pop, xy, ctx.distance, len(wards))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, reached / total, np.nan)
+    share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
+    per_1000 = _per_1000(in_ward, pop)
+    if ctx.method == "share":
+        score, norm = share, share
+    elif ctx.method == "count":
+        score, norm = per_1000, _scale_to_max(per_1000)
+    else:
+        bands = None if ctx.method == "2sfca" else np.asarray(_access.E2SFCA_WEIGHTS)
+        at_points = _access.fca_scores(ctx.point_xy, ctx.point_pop, xy, np.ones(len(xy)), ctx.distance, bands)
+        weighted = np.bincount(ctx.point_ward, weights=ctx.point_pop * at_points, minlength=len(wards))
+        # Per-person ratios are tiny; x1000 reads as "assets per 1,000 residents in reach".
+        with np.errstate(invalid="ignore", divide="ignore"):
+            score = np.where(total > 0, weighted / total, np.nan) * 1000
+        score = np.where(np.isnan(pop) | (pop == 0), np.nan, score)
+        norm = _scale_to_max(score)
+
+    need_table = ctx.needs[ctx.needs["category"] == category]
+    need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
+    smoothed = empirical_bayes(need, pop)
+    deprivation = pd.to_numeric(wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan)
+    factor = deprivation_factor(deprivation) if ctx.deprivation_weight else np.ones(len(wards))
+    unmet = 1.0 - norm
+    gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
+    anyone_asked = bool(need.sum() > 0)
+    if not anyone_asked:
+        gap = np.zeros(len(wards))  # nobody anywhere asked: no gap, even where the population is unknown
+
+    return pd.DataFrame(
+        {
+            "ward_code": codes,
+            "ward_name": wards["name"].to_numpy(dtype=object),
+            "category": category,
+            "population": pop,
+            "population_method": ctx.population_method,
+            "assets_in_ward": in_ward.astype(np.int64),
+            "assets_per_1000": per_1000,
+            "assets_within_distance": within,
+            "access_share": share,
+            "access_score": score,
+            "access_norm": norm,
+            "need_count": need,
+            "responses": need,
+            "few_responses": need < FEW_RESPONSES,
+            "need_per_1000": _per_1000(need, pop),
+            "area_need_per_1000": smoothed.area_rate * 1000.0,
+            "own_rate_weight": smoothed.weight,
+            "need_per_1000_smoothed": smoothed.rate * 1000.0,
+            "deprivation": deprivation,
+            "deprivation_factor": factor,
+            "unmet_share": unmet,
+            "gap_score": gap,
+            "unmet_residents": gap * pop / 1000.0,
+            "method": ctx.method,
+            "distance_m": ctx.distance,
+            "note": _notes(pop, need, anyone_asked),
+        }
+    )
+
+
+def _assets_within(wards: gpd.GeoDataFrame, assets: np.ndarray, distance: float) -> np.ndarray:
+    """Distinct assets (point geometries) inside each ward or within *distance* m of its boundary."""
+    if len(assets) == 0:
+        return np.zeros(len(wards), dtype=np.int64)
+    # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
+    tree = shapely.STRtree(np.asarray(assets))
+    ward_idx, _ = tree.query(np.asarray(wards.geometry.values), predicate="dwithin", distance=distance)
+    return np.bincount(ward_idx, minlength=len(wards)).astype(np.int64)
+
+
+def _per_1000(values: np.ndarray, pop: np.ndarray) -> np.ndarray:
+    """values per 1,000 residents; NaN where the population is unknown or 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pop > 0, values / pop * 1000.0, np.nan)
+
+
+def _scale_to_max(values: np.ndarray) -> np.ndarray:
+    """Divide by the largest finite value (all zeros when that is 0); NaN stays NaN."""
+    finite = values[np.isfinite(values)]
+    top = finite.max() if len(finite) else 0.0
+    return values / top if top > 0 else np.where(np.isnan(values), np.nan, 0.0)
+
+
+def deprivation_factor(decile: np.ndarray) -> np.ndarray:
+    """IMD decile -> demand multiplier: 1 (most deprived) -> 1.5, 10 -> 1.0, unknown -> 1.0."""
+    decile = np.asarray(decile, dtype="float64")
+    return np.where(np.isnan(decile), 1.0, 1.5 - 0.5 * (decile - 1.0) / 9.0)
+
+
+def _notes(pop: np.ndarray, need: np.ndarray, anyone_asked: bool) -> np.ndarray:
+    """Plain-English reason for a missing figure, or a figure resting on no local response ('' otherwise)."""
+    return np.select(
+        [np.full(len(pop), not anyone_asked), np.isnan(pop), pop == 0, need == 0],
+        [NOTE_NOBODY_ASKED, NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NO_NEED],
+        default="",
+    ).astype(object)
+
+
+def _finish(table: pd.DataFrame, ctx: _Context) -> gpd.GeoDataFrame:
+    """Add rank and the caller-CRS geometry; order rows by rank (unranked last), then ward code."""
+    table = table.copy()
+    table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
+    columns = [c for c in GAP_COLUMNS if c in table.columns] + [c for c in table.columns if c not in GAP_COLUMNS]
+    # Keep the caller's CRS for mapping; distances were all computed in the metric copy.
+    result = gpd.GeoDataFrame(table[columns], geometry=ctx.geometry.to_numpy(), crs=ctx.geometry.crs)
+    result = result.sort_values(["rank", "ward_code"], na_position="last", kind="stable")
+    return result.reset_index(drop=True)

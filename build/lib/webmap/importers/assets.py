@@ -1,0 +1,310 @@
+"""Import community assets from GeoJSON/GPKG/SHP, CSV with coordinates or postcodes, or a national register."""
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import select
+
+from webmap.analysis.crs import to_metric
+from webmap.core.db import db
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode
+from webmap.core.models import ASSET_KINDS, Asset, Category
+from webmap.core.emails import clean_email
+from webmap.core.store import wards_frame
+from webmap.importers.common import PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text
+from webmap.importers.dates import parse_date, parse_date_option
+from webmap.importers.locate import locate_rows
+
+FIELDS = {  # our field -> column names that commonly hold it
+    "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
+    "description": ["description", "subcategory", "type", "service_type"],
+    "kind": ["kind"],
+    "address": ["address", "address1", "full_address"],
+    "postcode": ["postcode", "post_code", "postal_code", "pcds"],
+    "website": ["website", "url", "web"],
+    "phone": ["phone", "telephone", "tel"],
+    "opening_times": ["opening_times", "opening_hours", "hours"],
+    "accessibility": ["accessibility", "accessibility_notes"],
+    # The group's own email: private, used for claim links and relayed messages (webmap/groups).
+    "contact_email": ["contact_email", "email", "e_mail"],
+    "source_id": ["source_id", "asset_id", "source_record_id", "id", "urn", "organisation_data_service_code"],
+    "source_date": ["source_date"],
+}
+
+
+def import_assets(path: str | Path, category_col: str | None = None, source: str | None = None,
+                  category_map: dict[str, str] | None = None, add_categories: bool = False,
+                  kind: str | None = None, status: str = "approved", crs: str | None = None, *,
+                  category: str | None = None, register: str | None = None, detect_register: bool = True,
+                  source_date: str | date | None = None, skip_bad_rows: bool = False,
+                  rejects_path: str | Path | None = None, edge_m: float = 800.0) -> ImportReport:
+    """Read assets, check their categories and places, and insert or update them.
+
+    A place outside every ward but within *edge_m* metres of one is kept "outside the area"
+    (no ward): it gives access to residents near the edge but is no ward's own place.
+
+    `register` names a published layout (data/registers/NAME.toml); without it a CSV whose
+    header matches one is read with that layout, and the report says so. `category` gives
+    every row one category. `source_date` is the date the file's source states, for rows
+    without their own. With `skip_bad_rows`, rows that cannot be used are written to a
+    rejects CSV (`rejects_path`) and the others imported; otherwise one bad row stops the file.
+    """
+    from webmap.importers.registers import detect_layout, get_layout, read_register
+
+    file = Path(path).name
+    report = ImportReport(file=file)
+    if kind is not None and kind not in ASSET_KINDS:
+        raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
+    if category and category_col:
+        raise ImportFailed(Problem(file, None, None, "give either one category for the whole file or a category column, not both"))
+    fixed_category = _known_category(category, file) if category else None
+    file_date = parse_date_option(source_date, file) if source_date else None
+
+    layout = get_layout(register, file) if register else None
+    if layout is None and detect_register and not is_vector(path):
+        layout = detect_layout(check_exists(path))
+        if layout:
+            report.notes.append(f"recognised the '{layout.name}' register from the file's first lines "
+                                f"(give --register to choose another layout)")
+    if layout:
+        frame = read_register(path, layout, report)
+        source = source or layout.name
+        kind = kind or layout.kind
+        report.attribution = layout.attribution
+    elif is_vector(path):
+        frame = read_vector(path, crs=crs)
+        frame["_row"] = np.arange(len(frame)) + 2
+        report.read = len(frame)
+    else:
+        frame = read_table(path)
+        frame["_row"] = np.arange(len(frame)) + 2
+        report.read = len(frame)
+    source = (source or Path(path).stem)[:50]
+    kind = kind or "service"
+
+    columns = {f: find_column(frame.columns, names, file=file, what=f.replace("_", " ")) for f, names in FIELDS.items()}
+    if columns["name"] is None:
+        cols = ", ".join(str(c) for c in frame.columns if not str(c).startswith("_") and c != "geometry")
+        raise ImportFailed(Problem(file, None, None, f"no name column found (looked for: name, asset_name, title; the file has: "
+                                   f"{cols[:300]}); if the file has no header row, give its layout with --register"))
+    if fixed_category is None:
+        category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category",
+                                      "--category-col (or give every row one category with --category)")
+
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Placing {len(frame):,} rows on the map...")
+    frame, problems, unplaced = _place(frame, file, layout is not None and layout.unlocatable == "skip")
+    dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
+    frame = frame.assign(_source_date=dates)
+    frame = settle_rows(frame.reset_index(drop=True), problems, report, skip_bad_rows, rejects_path)
+    frame = _drop_unplaced(frame, unplaced, report)
+
+    if fixed_category:
+        categories = [[fixed_category]] * len(frame)
+    else:
+        categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
+    frame = frame.assign(_categories=categories)
+    if len(frame) >= PROGRESS_THRESHOLD:
+        step(f"Finding the ward of {len(frame):,} places...")
+    wards = wards_frame()
+    frame["_ward"] = assign_wards(frame.geometry, wards)
+    outside = frame["_ward"].isna()
+    near = outside & _within(frame.geometry, wards, edge_m)
+    far = outside & ~near
+    if near.any():
+        report.notes.append(f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
+                            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own")
+    if far.any():
+        report.skip(f"the point is more than {edge_m:,.0f} m outside every ward", int(far.sum()))
+        rows = ", ".join(str(r) for r in frame.loc[far, "_row"].head(10))
+        report.notes.append(f"rows outside every ward: {rows}{' ...' if far.sum() > 10 else ''}")
+    frame = frame[~far]
+    no_category = frame["_categories"].map(len) == 0
+    if no_category.any():
+        report.skip("no category given", int(no_category.sum()))
+        frame = frame[~no_category]
+
+    _write(frame, columns, source, kind, status, report)
+    return report
+
+
+def _within(points: gpd.GeoSeries, wards: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
+    """Say for each point whether it lies within *distance_m* metres of any ward (in British National Grid)."""
+    if len(points) == 0 or len(wards) == 0 or distance_m <= 0:
+        return pd.Series(False, index=points.index)
+    metric_wards = to_metric(wards)  # British National Grid in GB, else the local UTM zone
+    metric = gpd.GeoSeries(points.to_numpy(), crs=points.crs).to_crs(metric_wards.crs)
+    tree = shapely.STRtree(np.asarray(metric_wards.geometry.values))
+    hits, _ = tree.query(np.asarray(metric.values), predicate="dwithin", distance=distance_m)
+    near = np.zeros(len(points), dtype=bool)
+    near[hits] = True
+    return pd.Series(near, index=points.index)
+
+
+def _known_category(category: str, file: str) -> str:
+    """Return the category id, or fail listing the taxonomy."""
+    known = {c.id: c.label for c in db.session.scalars(select(Category).order_by(Category.sort_order))}
+    if category not in known:
+        listing = ", ".join(known)
+        raise ImportFailed(Problem(file, None, "--category", f"'{category}' is not a category id; the categories are: {listing}"))
+    return category
+
+
+def _place(frame, file: str, skip_unplaced: bool):
+    """Return (points in EPSG:4326, {position: [problems]}, {position: reason} for rows with no place to skip)."""
+    frame = frame.reset_index(drop=True)
+    if isinstance(frame, gpd.GeoDataFrame):
+        found = geometry_problems(frame.geometry, file, rows=list(frame["_row"]))
+        frame = frame.copy()
+        usable = np.array([i not in found for i in range(len(frame))], dtype=bool)
+        # Polygons, lines and multi-points all become one point that lies on the feature.
+        shapes = usable & (frame.geometry.geom_type != "Point").to_numpy()
+        if shapes.any():
+            frame.loc[shapes, "geometry"] = frame.loc[shapes, "geometry"].representative_point()
+        frame = frame.to_crs(WGS84)
+        return frame, {i: [p] for i, p in found.items()}, {}
+    located = locate_rows(frame, file, FIELDS["postcode"])
+    problems = {i: [p] for i, p in located.problems.items()}
+    unplaced = dict(located.unplaced)
+    if not skip_unplaced:
+        for i, (_, reason) in unplaced.items():
+            problems.setdefault(i, []).append(Problem(file, int(frame["_row"].iloc[i]), located.field, reason))
+        unplaced = {}
+    return gpd.GeoDataFrame(frame, geometry=located.points, crs=WGS84), problems, unplaced
+
+
+def _drop_unplaced(frame, unplaced: dict[int, tuple[str, str]], report: ImportReport):
+    """Leave out rows a register cannot place (no coordinates, unknown postcode), counting them by reason."""
+    if not unplaced:
+        return frame
+    # settle_rows kept the original positions as the index, so the positions still find the rows.
+    gone = frame.index.isin(list(unplaced))
+    for reason, n in pd.Series([unplaced[i][0] for i in frame.index[gone]], dtype=object).value_counts().items():
+        report.skip(reason, int(n))
+    examples = [f"row {frame.loc[i, '_row']}: {unplaced[i][1]}" for i in frame.index[gone][:3]]
+    report.notes.append(f"rows with no place, e.g. {'; '.join(examples)}")
+    return frame[~gone]
+
+
+def _source_dates(frame, col: str | None, file: str, file_date: str | None, problems: dict) -> list:
+    """Return each row's source date: its own column when filled, else the date given for the file."""
+    if col is None:
+        return [file_date] * len(frame)
+    out = []
+    for i, raw in enumerate(frame[col]):
+        value = text(raw)
+        if value is None:
+            out.append(file_date)
+            continue
+        try:
+            out.append(parse_date(value))
+        except ValueError as exc:
+            problems.setdefault(i, []).append(Problem(file, int(frame["_row"].iloc[i]), col, str(exc)))
+            out.append(None)
+    return out
+
+
+def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add: bool, report: ImportReport) -> list[list[str]]:
+    """Turn each row's category text into taxonomy ids; stop on values the taxonomy lacks."""
+    known = {c.id: c for c in db.session.scalars(select(Category))}
+    labels = {c.label.lower(): c.id for c in known.values()}
+    resolved, unknown = [], {}
+    for raw, row in zip(frame[col], frame["_row"]):
+        ids = []
+        for value in (text(raw) or "").split(";"):
+            value = value.strip()
+            if not value:
+                continue
+            key = value.lower()
+            cid = mapping.get(key) or (key if key in known else None) or labels.get(key)
+            if cid is None:
+                unknown.setdefault(value, int(row))
+                continue
+            if cid not in ids:
+                ids.append(cid)
+        resolved.append(ids)
+    if unknown and not add:
+        listing = ", ".join(f"'{v}' (first in row {r})" for v, r in sorted(unknown.items()))
+        raise ImportFailed(Problem(file, None, col, f"these categories are not in the taxonomy: {listing}. "
+                                   "Map them with --category-map FILE, add them with --add-categories, "
+                                   "or give the whole file one category with --category"))
+    if unknown:
+        added = _add_categories(unknown, known, report)
+        return _resolve_categories(frame, file, col, {**mapping, **added}, False, report)
+    return resolved
+
+
+def _add_categories(values: dict[str, int], known: dict[str, Category], report: ImportReport) -> dict[str, str]:
+    """Add categories for new values (id made from the text); return {value: id} for every value."""
+    order = max((c.sort_order for c in known.values()), default=0)
+    added = {}
+    for value in sorted(values):
+        cid = "".join(ch if ch.isalnum() else "_" for ch in value.lower()).strip("_")[:50] or "other"
+        if cid not in known:
+            order += 1
+            known[cid] = Category(id=cid, label=value[:100], sort_order=order, description=f"Added by import of {report.file}")
+            db.session.add(known[cid])
+            report.notes.append(f"added category '{cid}' for '{value}'")
+        # Mapped explicitly: "Food-Support" makes the id food_support, which may already exist.
+        added[value.lower()] = cid
+    db.session.flush()
+    return added
+
+
+def _source_id(row, id_col: str | None, name: str) -> str:
+    """Return the row's own id, or a stable one made from its name and place."""
+    own = text(row[id_col]) if id_col else None
+    if own:
+        return own
+    digest = hashlib.sha1(f"{name}|{row.geometry.x:.5f}|{row.geometry.y:.5f}".encode()).hexdigest()
+    return f"h-{digest[:16]}"
+
+
+def _write(frame, columns: dict, source: str, kind: str, status: str, report: ImportReport) -> None:
+    """Insert new assets and update ones already imported from the same source.
+
+    "Last checked" is left alone: only a person checking a listing sets it. The date the
+    source itself states goes into source_date.
+    """
+    categories = {c.id: c for c in db.session.scalars(select(Category))}
+    existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
+    seen: set[str] = set()
+    problems: list[Problem] = []
+    for index, row in progress(list(frame.iterrows()), "Importing assets"):
+        values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
+        cats = row["_categories"]
+        name = values["name"] or f"Unnamed {categories[cats[0]].label.lower()}"
+        sid = _source_id(row, columns["source_id"], name)
+        if sid in seen:
+            report.skip("the same id appears earlier in the file")
+            continue
+        seen.add(sid)
+        asset = existing.get(sid)
+        if asset is None:
+            asset = Asset(source=source, source_id=sid, status=status)
+            db.session.add(asset)
+            existing[sid] = asset
+            report.imported += 1
+        else:
+            report.updated += 1
+        asset.name = name
+        asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
+        for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
+            setattr(asset, f, values[f])
+        asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
+        asset.contact_email = clean_email(values["contact_email"]) or asset.contact_email
+        asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
+        asset.geom = row.geometry
+        asset.ward_code = row["_ward"]
+        asset.categories = [categories[c] for c in cats]
+        asset.source_date = row["_source_date"] if isinstance(row["_source_date"], str) else None
+        problems += record_problems(asset, report.file, row_number(index))
+    if problems:
+        raise ImportFailed(problems)
+    db.session.flush()

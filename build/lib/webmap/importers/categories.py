@@ -1,0 +1,66 @@
+"""Load the category taxonomy (a CSV kept in the repo) and category maps."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+
+from webmap.core.db import db
+from webmap.core.models import Category
+from webmap.importers.common import ImportFailed, ImportReport, Problem, read_table, row_number, text
+
+_ID = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
+REQUIRED = ("id", "label")
+
+
+def import_categories(path: str | Path) -> ImportReport:
+    """Insert or update categories from a CSV with id,label,group,description,osm_tags."""
+    table = read_table(path)
+    file = Path(path).name
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise ImportFailed(Problem(file, None, missing[0], "this column is required (id,label,group,description,osm_tags)"))
+    problems = []
+    for i, row in table.iterrows():
+        if not _ID.match(row["id"] or ""):
+            problems.append(Problem(file, row_number(i), "id", f"'{row['id']}' is not a category id (lower case letters, digits and _)"))
+        if not text(row["label"]):
+            problems.append(Problem(file, row_number(i), "label", "the label is empty"))
+    dupes = table["id"][table["id"].duplicated()].tolist()
+    if dupes:
+        problems.append(Problem(file, None, "id", f"ids appear more than once: {', '.join(dupes)}"))
+    if problems:
+        raise ImportFailed(problems)
+
+    report = ImportReport(file=file, read=len(table))
+    existing = {c.id: c for c in db.session.scalars(select(Category))}
+    start = max((c.sort_order for c in existing.values()), default=0)
+    for i, row in table.iterrows():
+        category = existing.get(row["id"])
+        if category is None:
+            category = Category(id=row["id"], sort_order=start + i + 1)
+            db.session.add(category)
+            report.imported += 1
+        else:
+            report.updated += 1
+        category.label = text(row["label"])
+        category.group = text(row.get("group"))
+        category.description = text(row.get("description"))
+        category.osm_tags = text(row.get("osm_tags"))
+    db.session.flush()
+    return report
+
+
+def read_category_map(path: str | Path) -> dict[str, str]:
+    """Read a CSV mapping source values to category ids (columns: value,category)."""
+    table = read_table(path)
+    file = Path(path).name
+    if not {"value", "category"} <= set(table.columns):
+        raise ImportFailed(Problem(file, None, None, "a category map needs the columns value,category"))
+    known = set(db.session.scalars(select(Category.id)))
+    problems = [Problem(file, row_number(i), "category", f"'{row['category']}' is not a category id")
+                for i, row in table.iterrows() if row["category"] not in known]
+    if problems:
+        raise ImportFailed(problems)
+    return {row["value"].strip().lower(): row["category"] for _, row in table.iterrows()}

@@ -1,0 +1,460 @@
+"""What every importer shares: problems that name file/row/field, reports, file readers."""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sys
+from collections import Counter
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+import warnings
+
+import click
+from flask import current_app, has_app_context
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
+PROGRESS_THRESHOLD = 2000
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input: where it is and why it is wrong."""
+
+    file: str
+    row: int | None
+    field: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        return f"{', '.join(where)}: {self.reason}"
+
+
+class ImportFailed(Exception):
+    """The input cannot be imported; nothing was written."""
+
+    def __init__(self, problems: Sequence[Problem] | Problem, limit: int = 25, hint: str | None = None) -> None:
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        shown = [str(p) for p in self.problems[:limit]]
+        more = len(self.problems) - len(shown)
+        if more > 0:
+            shown.append(f"... and {more} more problems")
+        message = "Nothing was imported:\n" + "\n".join(f"  - {s}" for s in shown)
+        super().__init__(message + (f"\n{hint}" if hint else ""))
+
+
+SKIP_HINT = ("Correct these rows and import the file again, or import the other rows with --skip-bad-rows "
+             "(the refused rows are then written to a rejects CSV).")
+
+
+@dataclass
+class ImportReport:
+    """What an import read, wrote, skipped (on purpose, e.g. closed) and refused (bad rows), with the reasons."""
+
+    file: str
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    refused: list[Problem] = field(default_factory=list)
+    rejects_file: str | None = None
+    # Attribution the source asks for (a register layout gives one), recorded for "About the data".
+    attribution: str | None = None
+
+    def skip(self, reason: str, count: int = 1) -> None:
+        """Count rows skipped for this reason."""
+        if count:
+            self.skipped[reason] += count
+
+    @property
+    def refused_rows(self) -> int:
+        """Return how many rows were refused (a row with two problems counts once)."""
+        return len({p.row for p in self.refused})
+
+    def summary(self) -> str:
+        """Return the plain-English summary printed at the end of an import."""
+        head = "Dry run, nothing saved. " if self.dry_run else ""
+        lines = [
+            f"{head}{self.file}: read {self.read}, imported {self.imported}, updated {self.updated}, "
+            f"skipped {sum(self.skipped.values())}, refused {self.refused_rows}."
+        ]
+        lines += [f"  skipped {n}: {reason}" for reason, n in self.skipped.most_common()]
+        if self.refused:
+            reasons = Counter(p.reason if len(p.reason) < 60 else p.reason[:57] + "..." for p in self.refused)
+            lines += [f"  refused {n}: {reason}" for reason, n in reasons.most_common(5)]
+            if self.rejects_file:
+                lines.append(f"  the refused rows, with their row numbers and reasons, are in {self.rejects_file}")
+        lines += [f"  note: {note}" for note in self.notes]
+        lines.append(self.in_short())
+        return "\n".join(lines)
+
+    def in_short(self) -> str:
+        """Return one sentence a non-programmer can act on."""
+        skipped, refused = sum(self.skipped.values()), self.refused_rows
+        said = [f"{_n(self.imported, 'new record')} added", f"{_n(self.updated, 'record')} updated"]
+        if skipped:
+            said.append(f"{_n(skipped, 'row')} left out for the reasons listed")
+        if refused:
+            said.append(f"{_n(refused, 'row')} refused as unusable" + (f" (see {self.rejects_file})" if self.rejects_file else ""))
+        verb = "Nothing was saved (dry run); it would have been: " if self.dry_run else "In short: "
+        return verb + ", ".join(said) + "."
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def settle_rows(frame: pd.DataFrame, problems: dict[int, list[Problem]], report: ImportReport, skip_bad_rows: bool,
+                rejects_path: str | Path | None = None, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Refuse the file over bad rows, or (with skip_bad_rows) drop them and write them to a rejects CSV.
+
+    `problems` is keyed by position in `frame`; `raw` holds the rows as read, for the rejects
+    file (by default `frame` itself), in the same order.
+    """
+    if not problems:
+        return frame
+    flat = [p for position in sorted(problems) for p in problems[position]]
+    if not skip_bad_rows:
+        raise ImportFailed(flat, hint=SKIP_HINT)
+    report.refused.extend(flat)
+    raw = frame if raw is None else raw
+    path = Path(rejects_path) if rejects_path else Path.cwd() / f"{Path(report.file).name.split('.')[0]}-rejects.csv"
+    _write_rejects(path, raw, problems)
+    report.rejects_file = str(path)
+    keep = np.ones(len(frame), dtype=bool)
+    keep[list(problems)] = False
+    return frame[keep]
+
+
+def _write_rejects(path: Path, raw: pd.DataFrame, problems: dict[int, list[Problem]]) -> None:
+    """Write each refused row with its row number, fields and reasons, then its values as read."""
+    values = pd.DataFrame(raw.drop(columns=[c for c in ("geometry",) if c in raw.columns])).iloc[sorted(problems)]
+    values = values[[c for c in values.columns if not str(c).startswith("_")]]
+    out = pd.DataFrame({
+        "row": [problems[i][0].row for i in sorted(problems)],
+        "field": ["; ".join(p.field or "" for p in problems[i]) for i in sorted(problems)],
+        "reason": ["; ".join(p.reason for p in problems[i]) for i in sorted(problems)],
+    })
+    out = pd.concat([out, values.reset_index(drop=True).add_prefix("")], axis=1)
+    out.to_csv(path, index=False, encoding="utf-8")
+
+
+def check_exists(path: str | Path) -> Path:
+    """Return the path, or fail naming it if there is no such file or it is over the size limit."""
+    p = Path(path)
+    if not p.exists():
+        raise ImportFailed(Problem(str(path), None, None, "there is no such file"))
+    limit_mb = float(current_app.config.get("MAX_IMPORT_MB", 0)) if has_app_context() else 0
+    size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
+    if limit_mb and size_mb > limit_mb:
+        raise ImportFailed(Problem(p.name, None, None, f"is {size_mb:,.1f} MB, over the import limit of {limit_mb:,.0f} MB "
+                                   "(the WEBMAP_MAX_IMPORT_MB setting)"))
+    return p
+
+
+def read_vector(path: str | Path, layer: str | None = None, crs: str | None = None) -> gpd.GeoDataFrame:
+    """Read GeoJSON, GeoPackage or Shapefile; fail with the file's name and the reason.
+
+    The CRS is never guessed: a GeoJSON without a `crs` member is WGS84 by the standard, and is
+    refused when its coordinates cannot be longitude/latitude; a CRS that is named but unknown
+    is refused; `crs` (e.g. "27700" or "EPSG:27700") overrides whatever the file says.
+    """
+    p = check_exists(path)
+    if p.suffix.lower() not in VECTOR_SUFFIXES:
+        raise ImportFailed(Problem(p.name, None, None, f"'{p.suffix or p.name}' files are not supported here; "
+                                   "use GeoJSON, GeoPackage, Shapefile or CSV"))
+    given = parse_crs(crs, p.name) if crs else None
+    announce_read(p)
+    declared = geojson_crs_member(p) if p.suffix.lower() in (".geojson", ".json") else None
+    try:
+        with warnings.catch_warnings():
+            # GDAL warns about a CRS it cannot read; geojson_crs_member() reports it instead.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
+        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file ({exc})")) from exc
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
+    if given is not None:
+        return frame.set_crs(given, allow_override=True)
+    if declared is not None:
+        frame = frame.set_crs(parse_crs(declared, p.name, named_in_file=True), allow_override=True)
+    elif frame.crs is None:
+        frame = _assume_crs(frame, p.name)
+    _check_geographic_range(frame, p.name)
+    return frame
+
+
+def parse_crs(value: str, file: str, named_in_file: bool = False) -> CRS:
+    """Return the CRS for "27700", "EPSG:27700", a URN or WKT; fail naming the value if it is not known."""
+    text_value = str(value).strip()
+    candidate = f"EPSG:{text_value}" if text_value.isdigit() else text_value
+    try:
+        return CRS.from_user_input(candidate)
+    except CRSError:
+        where = "the file names the coordinate reference system" if named_in_file else "the coordinate reference system"
+        fix = "give the right one with --crs, e.g. --crs 27700" if named_in_file else "give an EPSG code, e.g. --crs 27700"
+        raise ImportFailed(Problem(file, None, None, f"{where} '{text_value}', which is not a known CRS; {fix}")) from None
+
+
+def geojson_crs_member(path: Path) -> str | None:
+    """Return the name in a GeoJSON's (old-style) `crs` member, or None when it has none."""
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16).decode("utf-8", errors="replace")
+    match = _CRS_MEMBER.search(head)
+    return match.group(1) if match else None
+
+
+_CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"(?:name|href)"\s*:\s*"([^"]+)"')
+
+
+def likely_crs(minx: float, miny: float, maxx: float, maxy: float) -> str:
+    """Name the CRS that coordinates in this range most likely use (for error messages)."""
+    if 0 <= minx <= maxx <= 700_000 and 0 <= miny <= maxy <= 1_300_000:
+        return "British National Grid (EPSG:27700), so give --crs 27700"
+    if 0 <= minx <= maxx <= 1_000_000 and 0 <= miny <= maxy <= 10_000_000:
+        return "a projected grid in metres such as UTM; give its EPSG code with --crs, e.g. --crs 27700 for British National Grid"
+    return "a projected grid, not longitude/latitude; give its EPSG code with --crs, e.g. --crs 27700 for British National Grid"
+
+
+def _assume_crs(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """Give a file without a CRS WGS84 when its coordinates can only be lon/lat; refuse otherwise."""
+    minx, miny, maxx, maxy = frame.total_bounds
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        click.echo(f"Note: {name} has no coordinate reference system; its coordinates look like "
+                   "longitude/latitude, so EPSG:4326 is assumed (give --crs to say otherwise).", err=True)
+        return frame.set_crs("EPSG:4326")
+    raise ImportFailed(Problem(name, None, None, f"has no coordinate reference system, and its coordinates (e.g. {minx:.0f}, "
+                               f"{miny:.0f}) are not longitude/latitude: they look like {likely_crs(minx, miny, maxx, maxy)}"))
+
+
+def _check_geographic_range(frame: gpd.GeoDataFrame, name: str) -> None:
+    """Refuse longitude/latitude data whose coordinates are out of range (a projected file mislabelled)."""
+    if frame.crs is None or not frame.crs.is_geographic:
+        return
+    finite = frame.geometry[[g is not None and not g.is_empty for g in frame.geometry]]
+    if finite.empty:
+        return
+    minx, miny, maxx, maxy = finite.total_bounds
+    if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
+        return
+    said = "says it is in" if frame.crs.to_epsg() != 4326 else "is, by the GeoJSON standard when no CRS is given, in"
+    raise ImportFailed(Problem(name, None, None, f"{said} longitude/latitude ({frame.crs.to_string()}), but its coordinates "
+                               f"(e.g. {minx:.0f}, {miny:.0f}) are not: they look like {likely_crs(minx, miny, maxx, maxy)}"))
+
+
+def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] | None = None) -> dict[int, Problem]:
+    """Return {position: problem} for null, empty and non-finite geometries."""
+    problems = {}
+    for i, geom in enumerate(geometries):
+        row = rows[i] if rows is not None else row_number(i)
+        if geom is None or not hasattr(geom, "is_empty"):
+            problems[i] = Problem(file, row, "geometry", "the geometry is missing (null)")
+        elif geom.is_empty:
+            problems[i] = Problem(file, row, "geometry", "the geometry is empty (no coordinates, or NaN coordinates)")
+        elif not np.isfinite(shapely.get_coordinates(geom)).all():
+            problems[i] = Problem(file, row, "geometry", "the geometry has coordinates that are not numbers (NaN or infinite)")
+    return problems
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
+    p = check_exists(path)
+    announce_read(p)
+    try:
+        try:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
+            click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
+    except Exception as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
+    if frame.empty:
+        raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
+    return frame
+
+
+def open_text(path: str | Path, encoding: str = "utf-8-sig", errors: str = "replace"):
+    """Open a plain or gzipped text file for reading."""
+    if str(path).lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding=encoding, errors=errors, newline="")
+    return open(path, encoding=encoding, errors=errors, newline="")
+
+
+MAX_JSON_DEPTH = 64
+
+
+def read_json(path: str | Path, what: str = "valid JSON") -> object:
+    """Read a JSON file; fail naming it when it is not JSON, not UTF-8, or nested deeper than any real feed."""
+    p = check_exists(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8-sig"))
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"is not {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})")) from exc
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(Problem(p.name, None, None, "is not UTF-8 text")) from exc
+    except RecursionError as exc:
+        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep")) from exc
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep"))
+    return data
+
+
+def json_depth(data: object) -> int:
+    """Return how deeply lists and objects nest in parsed JSON (without recursion, so any depth is safe)."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list):
+            deepest = max(deepest, depth)
+            stack.extend((item, depth + 1) for item in value if isinstance(item, (dict, list)))
+    return deepest
+
+
+def is_vector(path: str | Path) -> bool:
+    """Say whether the file is a GIS vector file rather than a table."""
+    return Path(path).suffix.lower() in VECTOR_SUFFIXES
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def find_column(columns: Iterable[str], candidates: Sequence[str], patterns: Sequence[str] = (),
+                file: str = "the file", what: str | None = None, option: str | None = None) -> str | None:
+    """Return the column holding `what`: an exact name first, then a case-blind one, then one equal but for punctuation.
+
+    A column is never guessed: two columns that match equally well, or a Shapefile name that
+    looks cut at 10 characters ("ward_code_" from "ward_code_old"), stop the import with the
+    columns listed, so the person importing names the right one.
+    """
+    columns = [c for c in columns if c != "geometry"]
+    matchers = (lambda c, cand: c == cand, lambda c, cand: c.lower() == cand.lower(),
+                lambda c, cand: _norm(c) == _norm(cand))
+    for level, same in enumerate(matchers):
+        for cand in candidates:
+            found = [c for c in columns if same(str(c), cand)]
+            if len(found) > 1:
+                _ambiguous(file, what or cand, found, option)
+            if found:
+                if level == 2 and _looks_truncated(str(found[0])):
+                    raise ImportFailed(Problem(file, None, str(found[0]), f"this column may be a longer name cut short (Shapefile "
+                                               f"names stop at 10 characters), so it is not taken as the {what or cand} column; "
+                                               f"if it is the right one, name it with {option or 'the column option'}"))
+                return found[0]
+    for pattern in patterns:
+        found = [c for c in columns if re.fullmatch(pattern, str(c), flags=re.IGNORECASE)]
+        if len(found) > 1:
+            _ambiguous(file, what or pattern, found, option)
+        if found:
+            return found[0]
+    return None
+
+
+def _looks_truncated(column: str) -> bool:
+    return len(column) == 10 and column.endswith("_")
+
+
+def _ambiguous(file: str, what: str, found: list, option: str | None) -> None:
+    listing = ", ".join(f"'{c}'" for c in found)
+    raise ImportFailed(Problem(file, None, None, f"columns {listing} could each be the {what} column; "
+                               f"name the one to use with {option or 'the column option'}"))
+
+
+def require_column(frame: pd.DataFrame, file: str, given: str | None, candidates: Sequence[str], patterns: Sequence[str], what: str, option: str) -> str:
+    """Return the column to use for `what`, or fail listing the columns the file has."""
+    if given:
+        if given not in frame.columns:
+            raise ImportFailed(Problem(file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"))
+        return given
+    found = find_column(frame.columns, candidates, patterns, file=file, what=what, option=option)
+    if found is None:
+        cols = ", ".join(str(c) for c in frame.columns if c != "geometry")
+        raise ImportFailed(Problem(file, None, None, f"no {what} column found (columns: {cols}); name it with {option}"))
+    return found
+
+
+def text(value) -> str | None:
+    """Return a trimmed string, or None for blanks and NaN."""
+    if value is None:
+        return None
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    s = str(value).strip()
+    return s or None
+
+
+# Who wants to hear how far an import has got besides the terminal: the browser import job sets
+# a callback (label, done, total) so its progress bar follows the very loop the CLI's bar follows.
+progress_listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_listener", default=None)
+
+
+def step(message: str) -> None:
+    """Say what a long import is doing now (on stderr, so the summary on stdout stays clean)."""
+    click.echo(message, err=True)
+    listener = progress_listener.get()
+    if listener is not None:
+        listener(message, 0, 0)
+
+
+def announce_read(p: Path) -> None:
+    """Say a big file is being read, with its size, before the wait."""
+    size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
+    if size_mb >= 1:
+        step(f"Reading {p.name} ({size_mb:,.1f} MB)...")
+
+
+def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
+    """Iterate over items, with a progress bar when there are many rows behind them."""
+    listener = progress_listener.get()
+    if listener is not None:
+        yield from _reported(items, label, listener)
+        return
+    if (len(items) if rows is None else rows) < PROGRESS_THRESHOLD:
+        yield from items
+        return
+    with click.progressbar(items, label=label, file=sys.stderr) as bar:
+        yield from bar
+
+
+def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], None]) -> Iterator:
+    total = len(items)
+    every = max(1, total // 100)
+    listener(label, 0, total)
+    for done, item in enumerate(items, 1):
+        yield item
+        if done % every == 0 or done == total:
+            listener(label, done, total)
+
+
+def record_problems(record, file: str, row: int | None) -> list[Problem]:
+    """Return the input-rule problems (length, control characters) of a record about to be saved, naming its row."""
+    from webmap.core.inputs import object_problems
+
+    return [Problem(file, row, field, reason) for field, reason in object_problems(record)]
+
+
+def row_number(index: int) -> int:
+    """Return the row number a person sees in a spreadsheet (header is row 1)."""
+    return int(index) + 2

@@ -1,0 +1,218 @@
+"""Import stated needs from survey tables (ward code or postcode per row).
+
+Two shapes are read:
+
+* a count table: one row per place and category with a count column
+  (``ward_code,category,count``), e.g. a summary a council already made;
+* a response table: one row per response, no count column; the category cell may hold
+  several categories separated by ";" (as Microsoft Forms and Google Forms export
+  multiple-choice answers), each counted once.
+
+Re-importing the same source replaces what that source imported before, so a corrected
+survey file can be loaded again without counting anybody twice. With a survey round
+(``--round "Spring 2027 survey" --round-date 2027-03-31``) the needs are dated on the round's
+day; a new round adds to the history, and re-importing a round replaces that round only.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import and_, delete, func, select
+
+from webmap.core.db import db
+from webmap.core.geo import normalise_postcode
+from webmap.core.models import Category, Need, Postcode, SurveyRound, Ward, utcnow
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number, settle_rows, text
+from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS
+
+WEB_FORM_SOURCE = "web form"
+COMMENT_LIMIT = 1000
+CATEGORY_NAMES = ["category", "categories", "need", "needs", "category_id"]
+COUNT_NAMES = ["count", "responses", "weight", "n"]
+POSTCODE_NAMES = ["postcode", "post_code", "postal_code", "pcds"]
+
+
+def default_source(path: str | Path) -> str:
+    """Return the source name used when none is given: the survey file's name."""
+    return f"survey: {Path(path).name}"[:50]
+
+
+def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None,
+                 round_name: str | None = None, round_date: date | str | None = None, *,
+                 skip_bad_rows: bool = False, rejects_path: str | Path | None = None) -> ImportReport:
+    """Add needs from a table: ward code or postcode, category, and a count (or one response per row).
+
+    A row with an unknown category, ward or postcode, or a count that is not a number, stops the
+    import; with `skip_bad_rows` such rows go to a rejects CSV (`rejects_path`) and the rest are added.
+    """
+    file = Path(path).name
+    survey_round = _survey_round(file, round_name, round_date)
+    table = read_table(path)
+    source = (source or default_source(path)).strip()[:50]
+    if source == WEB_FORM_SOURCE:
+        raise ImportFailed(Problem(file, None, None, f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
+                                   "give the survey another name with --source"))
+    report = ImportReport(file=file, read=len(table))
+    cat_col = require_column(table, file, None, CATEGORY_NAMES, [], "category", "a 'category' column")
+    ward_col = find_column(table.columns, CODE_NAMES, CODE_PATTERNS)
+    pc_col = find_column(table.columns, POSTCODE_NAMES)
+    if ward_col is None and pc_col is None:
+        raise ImportFailed(Problem(file, None, None, "each row needs a ward code or a postcode: add a 'ward_code' or "
+                                   f"'postcode' column (columns: {', '.join(map(str, table.columns))})"))
+    count_col = find_column(table.columns, COUNT_NAMES)
+    comment_col = find_column(table.columns, ["comment", "comments", "note"])
+    report.notes.append("read as a count table (column '%s')" % count_col if count_col
+                        else "read as one response per row (no count column)")
+
+    wards = set(db.session.scalars(select(Ward.code)))
+    if not wards:
+        raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
+    categories = _category_lookup(category_map)
+    postcodes = {p.postcode: p.ward_code for p in db.session.scalars(select(Postcode))} if pc_col else {}
+
+    problems: list[Problem] = []
+    needs: list[tuple[int, Need]] = []
+    for i, row in progress(list(table.iterrows()), "Reading survey rows"):
+        n = row_number(i)
+        raw = text(row[cat_col])
+        if raw is None:
+            report.skip("no category given")
+            continue
+        cats = _categories_of(raw, categories, file, n, cat_col, problems)
+        count = _count_of(row, count_col, file, n, problems)
+        ward = _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report)
+        if not cats or ward is None or count is None:
+            continue
+        if count == 0:
+            report.skip("the count is 0")
+            continue
+        comment = text(row[comment_col])[:COMMENT_LIMIT] if comment_col and text(row[comment_col]) else None
+        needs += [(n, Need(ward_code=ward, category_id=c, count=count, source=source, comment=comment)) for c in cats]
+    by_position: dict[int, list[Problem]] = {}
+    for problem in problems:
+        by_position.setdefault(problem.row - 2, []).append(problem)
+    settle_rows(table, by_position, report, skip_bad_rows, rejects_path)
+    # A refused row adds nothing, not even the categories on it that were known.
+    needs = [need for n, need in needs if n - 2 not in by_position]
+
+    if survey_round is not None:
+        # A round replaces only its own needs: earlier rounds stay in the history.
+        db.session.add(survey_round)
+        db.session.flush()
+        earlier = Need.round_id == survey_round.id
+        what = f"round '{survey_round.name}'"
+        for need in needs:
+            need.round_id, need.asked_on = survey_round.id, survey_round.held_on
+    else:
+        earlier = and_(Need.source == source, Need.round_id.is_(None))
+        what = f"source '{source}'"
+    replaced = db.session.scalar(select(func.count()).select_from(Need).where(earlier)) or 0
+    if replaced:
+        db.session.execute(delete(Need).where(earlier))
+        report.notes.append(f"replaced {replaced} needs imported earlier for {what}")
+    db.session.add_all(needs)
+    db.session.flush()
+    report.imported = len(needs)
+    report.notes.append(f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
+                        f"source '{source}'" + (f", round '{survey_round.name}' of {survey_round.held_on:%d %B %Y}"
+                                                if survey_round is not None else ""))
+    return report
+
+
+def parse_round_date(value: date | str | None) -> date | None:
+    """Return the round date from YYYY-MM-DD, or raise ValueError saying what is wrong."""
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"the round date '{value}' is not a date written as YYYY-MM-DD (like 2027-03-31)") from None
+
+
+def _survey_round(file: str, name: str | None, when: date | str | None) -> SurveyRound | None:
+    """Return the named round (new or existing), or None; refuse a date that is missing, bad or contradicts it."""
+    if name is None or not name.strip():
+        if when is not None:
+            raise ImportFailed(Problem(file, None, None, "--round-date needs --round: name the survey round too"))
+        return None
+    name = name.strip()[:100]
+    try:
+        held_on = parse_round_date(when)
+    except ValueError as exc:
+        raise ImportFailed(Problem(file, None, None, str(exc))) from None
+    if held_on is not None and held_on > utcnow().date():
+        raise ImportFailed(Problem(file, None, None, f"the round date {held_on:%Y-%m-%d} is in the future; "
+                                   "give the day the survey closed"))
+    existing = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
+    if existing is None:
+        if held_on is None:
+            raise ImportFailed(Problem(file, None, None, f"'{name}' is a new survey round: give its date with "
+                                       "--round-date YYYY-MM-DD"))
+        return SurveyRound(name=name, held_on=held_on)
+    if held_on is not None and held_on != existing.held_on:
+        raise ImportFailed(Problem(file, None, None, f"round '{name}' was held on {existing.held_on:%Y-%m-%d}, not "
+                                   f"{held_on:%Y-%m-%d}; leave --round-date out or give the same date"))
+    return existing
+
+
+def _category_lookup(category_map: dict[str, str] | None) -> dict[str, str]:
+    """Return {lower-case id, label or mapped value: category id}."""
+    lookup: dict[str, str] = {}
+    for c in db.session.scalars(select(Category)):
+        lookup[c.id.lower()] = c.id
+        lookup[c.label.lower()] = c.id
+    lookup.update({k.strip().lower(): v for k, v in (category_map or {}).items()})
+    return lookup
+
+
+def _categories_of(raw: str, lookup: dict[str, str], file: str, n: int, col: str, problems: list[Problem]) -> list[str]:
+    """Return the category ids in a cell (";" between several), noting values the taxonomy lacks."""
+    found: list[str] = []
+    for value in (v.strip() for v in raw.split(";")):
+        if not value:
+            continue
+        cid = lookup.get(value.lower())
+        if cid is None:
+            problems.append(Problem(file, n, col, f"'{value}' is not a category in the taxonomy "
+                                    "(map it with --category-map FILE)"))
+        elif cid not in found:
+            found.append(cid)
+    return found
+
+
+def _count_of(row, count_col: str | None, file: str, n: int, problems: list[Problem]) -> float | None:
+    """Return the row's count (1 for a response row), or None after noting a bad value."""
+    if count_col is None or text(row[count_col]) is None:
+        return 1.0
+    raw = text(row[count_col])
+    count = pd.to_numeric(raw.replace(",", ""), errors="coerce")
+    if pd.isna(count) or count < 0 or count == float("inf"):
+        problems.append(Problem(file, n, count_col, f"'{raw}' is not a count (a number of 0 or more)"))
+        return None
+    return float(count)
+
+
+def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report) -> str | None:
+    """Return the row's ward code from its ward column or its postcode, noting any problem."""
+    if ward_col and text(row[ward_col]):
+        code = text(row[ward_col]).upper()
+        if code not in wards:
+            problems.append(Problem(file, n, ward_col, f"ward {code} is not among the loaded wards"))
+            return None
+        return code
+    if pc_col and text(row[pc_col]):
+        pc = normalise_postcode(row[pc_col])
+        if pc is None:
+            problems.append(Problem(file, n, pc_col, f"'{row[pc_col]}' is not a UK postcode"))
+        elif pc not in postcodes:
+            problems.append(Problem(file, n, pc_col, f"postcode {pc} is not in the postcode table (run import-postcodes)"))
+        elif postcodes[pc] not in wards:
+            # Like an asset outside every ward: counted and reported, not fatal.
+            report.skip("the postcode lies outside the loaded wards")
+        else:
+            return postcodes[pc]
+        return None
+    problems.append(Problem(file, n, ward_col or pc_col, "the row has neither a ward code nor a postcode"))
+    return None

@@ -1,0 +1,198 @@
+"""The kinds of file staff can import in the browser, each with the options the command line offers.
+
+A kind names the importer function the matching `flask --app webmap import-…` command calls and
+turns the form's plain-word options into that function's arguments: one code path for both.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from webmap.importers import ImportReport
+from webmap.core.models import ASSET_KINDS
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice on the import form, in plain words, and the importer argument it sets."""
+
+    name: str
+    label: str
+    hint: str
+    type: str = "text"  # text, bool or choice
+    # (value, label) pairs, or "registers" for the register layouts kept as data in data/registers/.
+    choices: tuple[tuple[str, str], ...] | str = ()
+    default: str | bool = ""
+
+
+    def choice_list(self) -> tuple[tuple[str, str], ...]:
+        """Return the (value, label) pairs offered for a choice."""
+        return _register_choices() if self.choices == "registers" else self.choices  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class ImportKind:
+    """What a file is: its label, the files it accepts, its options and how to run its importer."""
+
+    key: str
+    label: str
+    description: str
+    suffixes: tuple[str, ...]
+    command: str
+    run: Callable[[Path, dict], ImportReport]
+    options: tuple[Option, ...] = field(default_factory=tuple)
+    # Places kinds can be rolled back: the assets they add carry `source`, so the job knows them.
+    places: bool = False
+
+    @property
+    def can_skip(self) -> bool:
+        """Say whether this kind's importer can import the good rows and refuse the bad ones."""
+        return any(o.name == "skip_bad_rows" for o in self.options)
+
+    def source_name(self, path: Path, options: dict) -> str | None:
+        """Return the asset source this import writes to (places kinds only)."""
+        if not self.places:
+            return None
+        return options.get("source") or path.stem
+
+
+VECTOR = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
+SKIP_OPTION = Option("skip_bad_rows", "Import the good rows and list the unusable ones",
+                     "Without this, one unusable row stops the whole file and nothing is saved.", "bool", (), False)
+CRS_OPTION = Option("crs", "Coordinate system, when the file does not say",
+                    "For example EPSG:27700 (British National Grid). Leave empty if the file names its own.")
+
+
+def _rejects(path: Path) -> Path:
+    """Refused rows go beside the upload, for the page's download (same folder as the job)."""
+    return path.parent / "rejects.csv"
+
+
+def _wards(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.wards import import_wards
+
+    return import_wards(path, o.get("code_col") or None, o.get("name_col") or None, o.get("crs") or None,
+                        o.get("layer") or None, skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
+
+
+def _places(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.assets import import_assets
+
+    register = o.get("register") or None
+    return import_assets(path, o.get("category_col") or None, o.get("source") or None, None,
+                         bool(o.get("add_categories")), o.get("asset_kind") or None, crs=o.get("crs") or None,
+                         category=o.get("category") or None, register=None if register == "detect" else register,
+                         source_date=o.get("source_date") or None, skip_bad_rows=bool(o.get("skip_bad_rows")),
+                         rejects_path=_rejects(path))
+
+
+def _register_choices() -> tuple[tuple[str, str], ...]:
+    from webmap.importers.registers.layouts import load_layouts
+
+    return (("detect", "Find out from the file's header"),
+            *((name, layout.title) for name, layout in sorted(load_layouts().items())))
+
+
+def _postcodes(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.postcodes import import_postcodes
+
+    return import_postcodes(path)
+
+
+def _population(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.population import import_population
+
+    return import_population(path, None, o.get("population_col") or None, o.get("code_col") or None, None, [])
+
+
+def _needs(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.needs import import_needs
+
+    return import_needs(path, o.get("source") or None, None, o.get("round_name") or None, o.get("round_date") or None,
+                        skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
+
+
+def _oruk(path: Path, o: dict) -> ImportReport:
+    from webmap.opendata.oruk_import import import_oruk
+
+    return import_oruk(path, None, o.get("default_category") or None, bool(o.get("add_categories")))
+
+
+def _osm(path: Path, o: dict) -> ImportReport:
+    from webmap.importers.osm import import_osm
+
+    return import_osm(path, kind=o.get("asset_kind") or "venue")
+
+
+KIND_CHOICES = tuple((k, k.capitalize()) for k in ASSET_KINDS)
+
+KINDS: dict[str, ImportKind] = {k.key: k for k in (
+    ImportKind("wards", "Ward boundaries", "Ward outlines with their ONS codes and names (GeoJSON, GeoPackage or a "
+               "zipped Shapefile).", VECTOR, "import-wards", _wards, (
+                   Option("code_col", "Column with the ward code", "Leave empty to find it (e.g. WD23CD, ward_code)."),
+                   Option("name_col", "Column with the ward name", "Leave empty to find it."),
+                   Option("layer", "Layer (GeoPackage only)", "Leave empty for the first layer."),
+                   CRS_OPTION, SKIP_OPTION)),
+    ImportKind("places", "Places (community assets)", "Groups, venues, services or businesses, from a GIS file or a "
+               "CSV with coordinates or postcodes, or a national register exactly as published.",
+               (*VECTOR, ".csv", ".gz"), "import-assets", _places, (
+                   Option("register", "Layout of a national register", "Schools (GIAS), GP practices and pharmacies "
+                          "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
+                          "out and counted.", "choice", "registers", "detect"),
+                   Option("category", "One category for every row", "A category id, for example education. Leave "
+                          "empty to read each row's category."),
+                   Option("category_col", "Column with the category", "Leave empty to use a column called category."),
+                   Option("asset_kind", "What the places are", "Used where the file and register do not say.",
+                          "choice", (("", "As the file or register says (else service)"), *KIND_CHOICES), ""),
+                   Option("source_date", "Date the source states", "For example 2025-05-24: shown as the source "
+                          "date of every place (the register's own date column wins where it has one)."),
+                   Option("source", "Name of this source", "Importing the same source again updates its places. "
+                          "Leave empty to use the file name."),
+                   Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
+                   CRS_OPTION, SKIP_OPTION), places=True),
+    ImportKind("postcodes", "Postcodes", "OS Code-Point Open or the ONS Postcode Directory (CSV).", (".csv", ".gz"),
+               "import-postcodes", _postcodes),
+    ImportKind("population", "Ward population", "A table of ward codes and their population (CSV).", (".csv",),
+               "import-population", _population, (
+                   Option("code_col", "Column with the ward code", "Leave empty to find it."),
+                   Option("population_col", "Column with the population", "Leave empty to find it."))),
+    ImportKind("needs", "A needs survey", "What residents said their area needs: a ward code or postcode and a "
+               "category per row (CSV).", (".csv",), "import-needs", _needs, (
+                   Option("round_name", "Survey round", "For example 'Spring 2027 survey'. A new round adds to the "
+                          "history; importing the same round again replaces only that round's answers."),
+                   Option("round_date", "Day the round was held", "YYYY-MM-DD, for example 2027-03-31; needed for a "
+                          "new round."),
+                   Option("source", "Name of the survey", "Without a round, importing the same name again replaces "
+                          "its answers. Leave empty to use the file name."),
+                   SKIP_OPTION)),
+    ImportKind("oruk", "An Open Referral UK directory", "Services in ORUK JSON (one page of the API or a list).",
+               (".json",), "import-oruk", _oruk, (
+                   Option("default_category", "Category for services whose terms match none", "A category id, "
+                          "for example food-support. Leave empty to refuse such services."),
+                   Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False))),
+    ImportKind("osm", "An OpenStreetMap extract", "Nodes and ways as GeoJSON or Overpass JSON; their tags pick the "
+               "category.", (".json", ".geojson", ".osm.json"), "import-osm", _osm, (
+                   Option("asset_kind", "What the places are", "", "choice", KIND_CHOICES, "venue"),)),
+)}
+
+
+def clean_options(kind: ImportKind, form: dict) -> dict:
+    """Return the kind's options from a submitted form: trimmed text, booleans, known choices only."""
+    out: dict = {}
+    for option in kind.options:
+        raw = form.get(option.name)
+        if option.type == "bool":
+            out[option.name] = raw in ("1", "on", "true", True)
+        elif option.type == "choice":
+            allowed = {c for c, _ in option.choice_list()}
+            value = (option.default if raw is None else raw).strip()
+            if value not in allowed:
+                raise ValueError(f"'{value}' is not a choice for “{option.label}”.")
+            out[option.name] = value
+        else:
+            value = (raw or "").strip()
+            if len(value) > 200:
+                raise ValueError(f"“{option.label}” is too long (200 characters at most).")
+            out[option.name] = value
+    return out

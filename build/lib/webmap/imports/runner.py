@@ -1,0 +1,161 @@
+"""The body of an import job's process: run the importer, then save the preview or the import.
+
+The check is the importer's dry run: the same function, rolled back at the end. The import is the
+same function committed together with the job's record and audit event, so either all of it lands
+or none of it does.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+from pathlib import Path
+
+import shapely
+from flask import current_app
+from sqlalchemy import select
+
+from webmap.core.audit import snapshot
+from webmap.core.db import db
+from webmap.importers import ImportFailed, ImportReport
+from webmap.importers.common import progress_listener
+from webmap.core.models import Asset, ImportJob, Ward, utcnow
+from webmap.imports.jobs import audit, write_progress
+from webmap.imports.kinds import KINDS, ImportKind
+
+PREVIEW_POINTS = 2000
+PREVIEW_WARDS = 1000
+
+
+def run_job(job_id: int, phase: str, folder: Path) -> str:
+    """Run one job's check or import to the end and return its new state."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise LookupError(f"there is no import #{job_id}")
+    kind = KINDS[job.kind]
+    path = folder / Path(job.filename).name
+    source = kind.source_name(path, job.options)
+    before = _places_of(source) if source else {}
+    token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
+    write_progress(job_id, "Reading the file", 0, 0, folder)
+    try:
+        report = kind.run(path, job.options)
+        if phase == "check":
+            preview = _preview(kind, report, source, before)
+            db.session.rollback()
+            _finish(job_id, "checked", preview=preview)
+        else:
+            changes = _changes(source, before) if source else None
+            job = db.session.get(ImportJob, job_id)
+            job.result, job.changes = _summary(report), changes
+            job.state, job.running_kind, job.finished_at = "done", None, utcnow()
+            audit(job, "import", _summary(report, problems=False))
+            db.session.commit()
+            write_progress(job_id, "Updating the gap history", 1, 1, folder)
+            _snapshot(job.kind, job.options)
+    except ImportFailed as failed:
+        db.session.rollback()
+        problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
+        outcome = {"read": 0, "problems": problems, "refused": True}
+        if phase == "check":
+            _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
+        else:
+            _finish(job_id, "failed", result=outcome, error="Nothing was imported: the file has problems.")
+    except Exception as error:  # anything unexpected: say so on the page, keep the details in the log
+        db.session.rollback()
+        traceback.print_exc()
+        _finish(job_id, "failed" if phase == "import" else "uploaded",
+                error=f"The {'import' if phase == 'import' else 'check'} stopped with an unexpected error "
+                      f"({type(error).__name__}). Nothing from this file was saved.")
+    finally:
+        progress_listener.reset(token)
+    job = db.session.get(ImportJob, job_id)
+    if job.state in ("done", "failed") and not current_app.config.get("KEEP_UPLOADS"):
+        path.unlink(missing_ok=True)
+    write_progress(job_id, "Finished", 1, 1, folder)
+    return job.state
+
+
+def _snapshot(kind: str, options: dict) -> None:
+    """Keep the gap table's history after an import, as the command line does."""
+    from webmap.gaps.history import after_change
+    from webmap.importers.needs import parse_round_date
+
+    if kind == "needs" and options.get("round_name"):
+        after_change("round", parse_round_date(options.get("round_date") or None))
+    else:
+        after_change("import")
+
+
+def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, before: dict, refused: dict) -> dict:
+    """After a refused check, say what skipping the unusable rows would import, when the kind can skip them."""
+    job = db.session.get(ImportJob, job_id)
+    if not kind.can_skip or job.options.get("skip_bad_rows") or not any(p[1] is not None for p in refused["problems"]):
+        return refused
+    try:
+        report = kind.run(path, {**job.options, "skip_bad_rows": True})
+        preview = _preview(kind, report, source, before)
+    except ImportFailed:
+        return refused  # the file has problems beyond single rows: skipping does not help
+    finally:
+        db.session.rollback()
+    return {**preview, "problems": refused["problems"], "refused": True, "skipping_helps": True}
+
+
+def _finish(job_id: int, state: str, **values) -> None:
+    job = db.session.get(ImportJob, job_id)
+    job.state, job.running_kind = state, None
+    if state in ("done", "failed"):
+        job.finished_at = utcnow()
+    for name, value in values.items():
+        setattr(job, name, value)
+    if state == "failed":
+        audit(job, "import failed", {"error": values.get("error")})
+    db.session.commit()
+
+
+def _summary(report: ImportReport, problems: bool = True) -> dict:
+    """Return the report as plain data for the job row and the audit trail."""
+    out = {"read": report.read, "imported": report.imported, "updated": report.updated,
+           "skipped": [[reason, n] for reason, n in report.skipped.most_common()], "notes": list(report.notes)}
+    out["refused"] = report.refused_rows  # rows refused one by one, when skipping was chosen
+    if problems and report.refused:
+        out["problems"] = [[p.file, p.row, p.field, p.reason] for p in report.refused]
+    return out
+
+
+def _places_of(source: str) -> dict[int, dict]:
+    """Return the current values of every place from this source, by id."""
+    db.session.flush()
+    return {a.id: snapshot(a) for a in db.session.scalars(select(Asset).where(Asset.source == source))}
+
+
+def _changes(source: str, before: dict[int, dict]) -> dict:
+    """Return what the import did to the places of its source: ids it created and earlier values it changed."""
+    after = _places_of(source)
+    created = sorted(set(after) - set(before))
+    updated = {str(i): before[i] for i in after if i in before and after[i] != before[i]}
+    return {"source": source, "created": created, "updated": updated}
+
+
+def _preview(kind: ImportKind, report: ImportReport, source: str | None, before: dict[int, dict]) -> dict:
+    """Return the dry run's summary and what would land where, before it is rolled back."""
+    preview = _summary(report)
+    preview["would_import"], preview["would_update"] = preview.pop("imported"), preview.pop("updated")
+    if source:
+        rows = db.session.execute(select(Asset.id, Asset.name, Asset.lat, Asset.lon, Asset.ward_code)
+                                  .where(Asset.source == source).order_by(Asset.id)).all()
+        preview["points"] = [[round(r.lat, 5), round(r.lon, 5), r.name, r.ward_code, r.id not in before]
+                             for r in rows[:PREVIEW_POINTS]]
+        preview["points_total"] = len(rows)
+    elif kind.key == "wards":
+        rows = db.session.execute(select(Ward.code, Ward.name, Ward.geom).order_by(Ward.code)).all()
+        preview["outlines"] = [[r.code, r.name, shapely.to_geojson(shapely.simplify(r.geom, 0.0005, preserve_topology=True)
+                                                                    .normalize(), indent=None)]
+                               for r in rows[:PREVIEW_WARDS] if r.geom is not None]
+        preview["outlines_total"] = len(rows)
+    return preview
+
+
+def pid_line() -> str:
+    """Return a line naming this process, for the job's log."""
+    return f"import process {os.getpid()} started {utcnow():%Y-%m-%d %H:%M:%S} UTC"

@@ -1,0 +1,220 @@
+"""The "Import data" pages: choose what the file is, upload, check, confirm, watch, look back, roll back."""
+from __future__ import annotations
+
+import json
+
+import folium
+import shapely
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from webmap.core.db import db
+from webmap.maps import new_map, render_parts
+from webmap.maps.layers import safe_text
+from webmap.core.models import ImportJob, User
+from webmap.web.security import login_manager
+from webmap.imports import jobs, rollback
+from webmap.imports.kinds import KINDS, clean_options
+
+bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
+
+
+def may_import() -> bool:
+    """Say whether the signed-in person may use the import pages (admins, and moderators an admin allowed)."""
+    if not current_user.is_authenticated:
+        return False
+    if current_user.role == "admin":
+        return True
+    user = db.session.get(User, int(current_user.id))
+    return bool(user and user.can_import)
+
+
+@bp.before_request
+def importers_only():
+    """Let only admins, and moderators an admin allowed, use any page here."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not may_import():
+        abort(403, "Importing data is for admins, and for moderators an admin has allowed to import.")
+    return None
+
+
+def _job(job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id) if 0 < job_id < 2**31 else None
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/")
+def index():
+    """List past imports with their summaries, newest first."""
+    history = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(100)).all()
+    for job in history:
+        jobs.check_alive(job)
+    moderators = []
+    if current_user.role == "admin":
+        moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()
+    return render_template("imports/index.html", history=history, kinds=KINDS, moderators=moderators,
+                           title="Import data")
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Show the upload form for one kind of file; on upload, save it and start its check."""
+    kind = KINDS.get(request.values.get("kind", ""))
+    if kind is None:
+        return render_template("imports/choose.html", kinds=KINDS, title="Import data: what is the file?")
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        upload = request.files.get("file")
+        try:
+            options = clean_options(kind, request.form)
+        except ValueError as exc:
+            errors["options"] = str(exc)
+            options = {}
+        if upload is None or not upload.filename:
+            errors["file"] = "Choose a file to upload."
+        if not errors:
+            try:
+                job = jobs.create_job(kind, upload, options, current_user.email, int(current_user.id))
+            except jobs.UploadRefused as exc:
+                db.session.rollback()
+                errors["file"] = str(exc)
+            else:
+                jobs.audit(job, "import uploaded", {"options": options, "size_bytes": job.size_bytes})
+                db.session.commit()
+                return _start(job, "check")
+    limit = current_app.config["MAX_UPLOAD_MB"]
+    return render_template("imports/new.html", kind=kind, errors=errors, values=request.form, limit_mb=limit,
+                           title=f"Import {kind.label.lower()}"), (400 if errors else 200)
+
+
+@bp.get("/<int:job_id>")
+def show(job_id: int):
+    """Show one import: its progress while it runs, the check's preview, or what it did."""
+    job = _job(job_id)
+    status = jobs.read_progress(job)
+    preview = job.preview or {}
+    parts = _preview_map(preview) if job.state == "checked" and (preview.get("points") or preview.get("outlines")) else None
+    return render_template("imports/job.html", job=job, kind=KINDS[job.kind], status=status, preview=preview,
+                           map=parts, rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
+                           title=f"Import #{job.id}: {job.filename}")
+
+
+@bp.get("/<int:job_id>/status.json")
+def status(job_id: int):
+    """Return the import's state and progress, for the progress bar."""
+    return jsonify(jobs.read_progress(_job(job_id)))
+
+
+@bp.get("/<int:job_id>/problems.csv")
+def problems(job_id: int):
+    """Download every problem the check or import found, with file, row, field and reason."""
+    job = _job(job_id)
+    return Response(jobs.problems_csv(job), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="import-{job.id}-problems.csv"'})
+
+
+def _start(job: ImportJob, phase: str):
+    try:
+        jobs.start(job, phase)
+    except jobs.JobBusy as exc:
+        flash(str(exc))
+    return redirect(url_for(".show", job_id=job.id))
+
+
+@bp.post("/<int:job_id>/check")
+def check(job_id: int):
+    """Start (again) the check of an uploaded file."""
+    job = _job(job_id)
+    if job.state != "uploaded":
+        abort(409, "This file has been checked already.")
+    return _start(job, "check")
+
+
+@bp.post("/<int:job_id>/confirm")
+def confirm(job_id: int):
+    """Start the import of a checked file."""
+    job = _job(job_id)
+    preview = job.preview or {}
+    skip = request.form.get("skip_bad_rows") == "1"
+    if job.state != "checked" or (preview.get("refused") and not (skip and preview.get("skipping_helps"))):
+        abort(409, "This file cannot be imported as it is: see the problems the check found.")
+    if skip:
+        job.options = {**job.options, "skip_bad_rows": True}
+    jobs.audit(job, "import confirmed", {"options": job.options}, actor=current_user.email, user_id=int(current_user.id))
+    return _start(job, "import")
+
+
+@bp.post("/<int:job_id>/cancel")
+def cancel(job_id: int):
+    """Drop a checked file without importing it."""
+    job = _job(job_id)
+    if job.state not in ("checked", "uploaded"):
+        abort(409, "Only a file that has not been imported can be cancelled.")
+    job.state = "cancelled"
+    jobs.remove_upload(job)
+    jobs.audit(job, "import cancelled", {}, actor=current_user.email, user_id=int(current_user.id))
+    db.session.commit()
+    flash(f"Import #{job.id} cancelled; the file was not imported.")
+    return redirect(url_for(".index"))
+
+
+@bp.post("/<int:job_id>/rollback")
+def undo(job_id: int):
+    """Roll back a finished places import, when nothing later depends on it."""
+    job = _job(job_id)
+    try:
+        counts = rollback.roll_back(job)
+    except ValueError as exc:
+        abort(409, str(exc))
+    rollback.record_rollback(job, counts, current_user.email, int(current_user.id))
+    db.session.commit()
+    flash(f"Import #{job.id} rolled back: {counts['archived']} places archived, {counts['restored']} put back as they were.")
+    return redirect(url_for(".show", job_id=job.id))
+
+
+@bp.post("/access")
+def access():
+    """Let an admin allow or stop a moderator importing data."""
+    if current_user.role != "admin":
+        abort(403, "Only an admin can decide who may import data.")
+    user = db.session.get(User, request.form.get("user_id", type=int) or 0)
+    if user is None or user.role != "moderator":
+        abort(404)
+    allow = request.form.get("allow") == "1"
+    before = user.can_import
+    user.can_import = allow
+    from webmap.core.audit import record
+
+    record("import permission", "user", user.id, {"can_import": before}, {"can_import": allow})
+    db.session.commit()
+    flash(f"{user.email} {'may now' if allow else 'may no longer'} import data.")
+    return redirect(url_for(".index"))
+
+
+def _preview_map(preview: dict):
+    """Return a small map of what would land where: new places, updated ones, and any outside every ward."""
+    points, outlines = preview.get("points") or [], preview.get("outlines") or []
+    m = new_map(None, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"], height="360px")
+    bounds = []
+    if outlines:
+        features = [{"type": "Feature", "properties": {"name": safe_text(f"{name} ({code})")}, "geometry": json.loads(geo)}
+                    for code, name, geo in outlines]
+        folium.GeoJson({"type": "FeatureCollection", "features": features}, name="Wards",
+                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"])).add_to(m)
+        for _code, _name, geo in outlines:
+            minx, miny, maxx, maxy = shapely.from_geojson(geo).bounds
+            bounds += [(miny, minx), (maxy, maxx)]
+    for lat, lon, name, ward, is_new in points:
+        outside = not ward
+        folium.CircleMarker([lat, lon], radius=5, weight=1, color="#b10e1e" if outside else "#1d4f91",
+                            fill=True, fill_opacity=0.9 if is_new else 0.4,
+                            tooltip=safe_text(f"{name}: {'outside every ward' if outside else ward}")).add_to(m)
+        bounds.append((lat, lon))
+    if bounds:
+        lats, lons = [b[0] for b in bounds], [b[1] for b in bounds]
+        m.fit_bounds([[min(lats), min(lons)], [max(lats), max(lons)]])
+    return render_parts(m)

@@ -1,0 +1,91 @@
+"""Send plain-text email through the SMTP server named in settings.
+
+Every message says why it was sent and how to stop it: callers pass `reason` and, where a
+person can opt out, `unsubscribe_url`; both are appended to the body and the latter also goes
+into a `List-Unsubscribe` header so mail clients show a one-click link.
+"""
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app
+
+from webmap.council import site_name
+
+log = logging.getLogger(__name__)
+
+
+class MailNotConfigured(RuntimeError):
+    """No SMTP server is set (WEBMAP_MAIL_SERVER), so nothing can be sent."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message to one recipient."""
+
+    to: str
+    subject: str
+    body: str
+    reason: str
+    unsubscribe_url: str | None = None
+    reply_to: str | None = None
+
+
+def mail_enabled() -> bool:
+    """Say whether an SMTP server is configured."""
+    return bool(current_app.config.get("MAIL_SERVER"))
+
+
+def build_message(mail: Mail) -> EmailMessage:
+    """Return the email for `mail`, with the reason and the way to stop it at the foot."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = formataddr((config["MAIL_FROM_NAME"] or site_name(), config["MAIL_FROM"]))
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    footer = [f"Why you got this: {mail.reason}"]
+    if mail.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        footer.append(f"To stop these emails: {mail.unsubscribe_url}")
+    else:
+        footer.append("You will not get this email again unless the same thing happens.")
+    message.set_content(mail.body.rstrip() + "\n\n-- \n" + "\n".join(footer) + "\n")
+    return message
+
+
+def send(mail: Mail) -> EmailMessage:
+    """Send one message now; raise MailNotConfigured when no SMTP server is set."""
+    if not mail_enabled():
+        raise MailNotConfigured("No mail server is set: set WEBMAP_MAIL_SERVER (and WEBMAP_MAIL_PORT).")
+    message = build_message(mail)
+    config = current_app.config
+    with smtplib.SMTP(config["MAIL_SERVER"], int(config["MAIL_PORT"]), timeout=30) as smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls()
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        smtp.send_message(message)
+    # Log that a message went, never to whom: addresses are personal data.
+    log.info("mail sent: %s", mail.subject)
+    return message
+
+
+def send_if_configured(mail: Mail) -> bool:
+    """Send `mail` when a server is set; otherwise log and return False (a form must not fail for it)."""
+    if not mail_enabled():
+        log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.subject)
+        return False
+    try:
+        send(mail)
+    except (OSError, smtplib.SMTPException) as error:
+        log.error("mail not sent (%s): %s", type(error).__name__, mail.subject)
+        return False
+    return True

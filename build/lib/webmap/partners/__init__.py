@@ -1,0 +1,1 @@
+"""Partners nearby: radius search over places and which categories complement each other."""

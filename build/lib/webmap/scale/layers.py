@@ -1,0 +1,50 @@
+"""A folium element that has the browser load ward outlines and places for the view (static/viewport.js)."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from branca.element import MacroElement
+from folium.elements import JSCSSMixin
+from jinja2 import Template
+
+from webmap.scale import derived
+from webmap.scale.tiles import OUTLINE_LEVELS
+
+
+class ViewportLayers(JSCSSMixin, MacroElement):
+    """Ward outlines (plain, or filled from `fills`) and places, fetched tile by tile as the map moves.
+
+    fills: {ward code: [colour, tooltip line, ...]} for a choropleth; link: a URL with "{code}".
+    """
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
+{% endmacro %}
+""")
+    default_js = [
+        ("leaflet", "/vendor/leaflet/leaflet.js"),
+        ("markerclusterjs", "/vendor/markercluster/leaflet.markercluster.js"),
+        ("viewportjs", "/static/viewport.js"),
+    ]
+    default_css = [
+        ("markerclustercss", "/vendor/markercluster/MarkerCluster.css"),
+        ("markerclusterdefaultcss", "/vendor/markercluster/MarkerCluster.Default.css"),
+    ]
+
+    def __init__(self, wards: bool = True, places: bool = True, category: str | None = None,
+                 fills: dict[str, list[str]] | None = None, link: str | None = None,
+                 no_data: str = "#bdbdbd", no_data_label: str = "not computed") -> None:
+        super().__init__()
+        self._name = "ViewportLayers"
+        suffix = f"&category={quote(category)}" if category else ""
+        self.options = {
+            "wards": f"/map-tiles/wards/{{z}}/{{x}}/{{y}}.json?v={derived.tag('ward_outlines')}" if wards else None,
+            "wardZooms": [[lowest, tile] for lowest, _t, _p, tile in OUTLINE_LEVELS],
+            "places": f"/map-tiles/places/{{z}}/{{x}}/{{y}}.json?v={derived.tag('place_cells')}{suffix}" if places else None,
+            "fills": fills,
+            "link": link,
+            "noData": no_data,
+            "noDataLabel": no_data_label,
+            "minZoom": 5,
+        }

@@ -1,0 +1,148 @@
+"""What admins do to staff accounts; every change is audited, and role, disable and reset end the user's sessions."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from werkzeug.security import generate_password_hash
+
+from webmap.core import audit
+from webmap.core.emails import normalise_email
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
+from webmap.core.db import db
+from webmap.core.models import ROLES, User
+from webmap.notify.links import external_url
+from webmap.notify.mail import Mail, send
+from webmap.council import site_name
+
+# How long an invitation or reset link works.
+LINK_HOURS = 72
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="webmap.staff.set-password")
+
+
+def _fingerprint(user: User) -> str:
+    """Return a digest of the user's current password hash: setting a password changes it, so links work once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:20]
+
+
+def password_link(user: User) -> str:
+    """Return a signed, expiring, single-use link to set this user's password."""
+    token = _serializer().dumps({"u": user.id, "p": _fingerprint(user)})
+    return external_url("staff.set_password", token=token)
+
+
+def user_for_token(token: str) -> User | None:
+    """Return the user a set-password link is for, or None when forged, expired, used or disabled."""
+    try:
+        payload = _serializer().loads(token, max_age=LINK_HOURS * 3600)
+    except BadSignature:
+        return None
+    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
+    if user is None or not user.active or payload.get("p") != _fingerprint(user):
+        return None
+    return user
+
+
+def _unusable_password() -> str:
+    """Return a hash of a random password nobody knows: the account waits for its link."""
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
+def _state(user: User) -> dict:
+    return {"email": user.email, "role": user.role, "active": bool(user.active)}
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}.")
+
+
+def _other_active_admins(user: User) -> int:
+    return db.session.scalar(select(func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id))
+
+
+def invite(email: str, role: str) -> User:
+    """Create an account with no usable password and email its owner a link to set one."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 200:
+        raise AccountError(f"'{email}' is not an email address.")
+    _check_role(role)
+    if db.session.scalar(select(User).where(User.email == email)):
+        raise AccountError(f"{email} already has an account: change its role or send a password reset instead.")
+    user = User(email=email, role=role, active=True, password_hash=_unusable_password())
+    db.session.add(user)
+    db.session.flush()
+    audit.record("invite", "user", user.id, after=_state(user))
+    area = site_name()
+    send(Mail(to=email, subject=f"You are invited to the {area}",
+              body=(f"You have been given a {role} account on the {area}.\n\nSet your password here "
+                    f"(the link works once, for {LINK_HOURS} hours):\n{password_link(user)}\n\n"
+                    f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.\n"),
+              reason=f"an administrator of the {area} invited this address to a staff account. "
+                     "If you did not expect it, ignore it: nothing happens unless the link is used."))
+    return user
+
+
+def change_role(user: User, role: str, acting: User) -> bool:
+    """Give a user another role; return False when it is the same. The last active admin stays an admin."""
+    _check_role(role)
+    if role == user.role:
+        return False
+    if user.role == "admin" and not _other_active_admins(user):
+        raise AccountError(f"{user.email} is the only active admin: make someone else an admin first.")
+    before = _state(user)
+    user.role = role
+    end_all_sessions(user)
+    audit.record("change role", "user", user.id, before=before, after=_state(user))
+    return True
+
+
+def set_active(user: User, active: bool, acting: User) -> None:
+    """Disable an account (it can no longer sign in, and its sessions end) or enable it again."""
+    if bool(user.active) == active:
+        raise AccountError(f"{user.email} is already {'enabled' if active else 'disabled'}.")
+    if not active and user.id == acting.id:
+        raise AccountError("You cannot disable your own account.")
+    if not active and user.role == "admin" and not _other_active_admins(user):
+        raise AccountError(f"{user.email} is the only active admin: make someone else an admin first.")
+    before = _state(user)
+    user.active = active
+    end_all_sessions(user)
+    audit.record("enable" if active else "disable", "user", user.id, before=before, after=_state(user))
+
+
+def reset_password(user: User) -> None:
+    """Make the old password stop working, end the user's sessions, and email a link to set a new one."""
+    if not user.active:
+        raise AccountError(f"{user.email} is disabled: enable the account first.")
+    user.password_hash = _unusable_password()
+    user.failed_logins = 0
+    end_all_sessions(user)
+    db.session.flush()
+    audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
+    area = site_name()
+    send(Mail(to=user.email, subject=f"Set a new password for the {area}",
+              body=(f"An administrator has reset your password. Your old password no longer works, and you have "
+                    f"been signed out everywhere.\n\nSet a new one here (the link works once, for {LINK_HOURS} "
+                    f"hours):\n{password_link(user)}\n"),
+              reason=f"an administrator of the {area} reset the password of your staff account."))
+
+
+def set_password(user: User, password: str, confirm: str) -> None:
+    """Set a password from a link, after checking its length and that both copies match."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+    if password != confirm:
+        raise AccountError("The two passwords are not the same.")
+    user.password_hash = generate_password_hash(password)
+    user.failed_logins = 0
+    end_all_sessions(user)
+    db.session.add(audit.AuditEvent(actor=user.email, user_id=user.id, action="set password", entity_type="user",
+                                    entity_id=str(user.id), note="through an emailed link"))
