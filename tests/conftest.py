@@ -32,6 +32,8 @@ BASE_CONFIG = {
     "GAP_SNAPSHOTS": "off",
     # Derived tables catch up inside the request; the tests of the background refresh switch it on.
     "REFRESH": "inline",
+    # Queue tasks run at once in the caller; the acceptance tests (test_background_acceptance.py) run real workers.
+    "QUEUE_URL": "immediate",
 }
 
 
@@ -299,3 +301,24 @@ def mail_settings(smtp_server):
 def inbox(smtp_server):
     """What the local SMTP server received."""
     return smtp_server[2]
+
+
+@pytest.fixture
+def queue_worker(tmp_path):
+    """Return a starter of a real queue worker (a consumer thread on a SQLite queue) for an app; stops them after."""
+    from webmap.core import queue
+
+    started = []
+
+    def start(app, **settings):
+        app.config.update({"QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}", "WORKER_HEARTBEAT_S": 0.5, **settings})
+        queue.configure(app)
+        consumer, stop = queue.start_worker(app, threads=1, schedule=False, embedded=True)
+        consumer.start()
+        started.append((consumer, stop))
+        return consumer
+
+    yield start
+    for consumer, stop in started:
+        stop.set()
+        consumer.stop(graceful=True)

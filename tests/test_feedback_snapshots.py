@@ -136,7 +136,6 @@ def test_background_snapshots_finish_after_the_response(make_app):
     staff = app.test_client()
     login(staff)
     staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")})
-    snapshots.wait_for_background()
     assert count(app, GapSnapshot, GapSnapshot.kind == "approval") == 1
 
 

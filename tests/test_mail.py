@@ -1,9 +1,32 @@
-"""Mail goes through a real local SMTP server and says why it was sent and how to stop it."""
+"""Mail goes through a real local SMTP server, from a queue worker, and says why it was sent and how to stop it."""
 from __future__ import annotations
 
-import pytest
+import time
 
+import pytest
+from sqlalchemy import select
+
+from webmap.core import queue
+from webmap.core.db import db
+from webmap.core.models import BackgroundTask
 from webmap.notify.mail import Mail, MailNotConfigured, send, send_if_configured
+
+
+def task_of(app, task_id: str) -> BackgroundTask:
+    with app.app_context():
+        task = db.session.get(BackgroundTask, task_id)
+        db.session.expunge_all()
+        return task
+
+
+def wait_for(app, task_id: str, states: tuple[str, ...], timeout: float = 60) -> BackgroundTask:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task = task_of(app, task_id)
+        if task.state in states:
+            return task
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} still {task.state}: {task.error}")
 
 
 def test_a_message_reaches_the_smtp_server_with_reason_and_unsubscribe(make_app, mail_settings, inbox):
@@ -31,4 +54,38 @@ def test_without_a_server_send_refuses_and_send_if_configured_says_no(make_app):
 def test_an_unreachable_server_does_not_break_the_caller(make_app):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
     with app.app_context():
-        assert send_if_configured(Mail(to="a@example.org", subject="s", body="b", reason="r")) is False
+        assert send_if_configured(Mail(to="a@example.org", subject="s", body="b", reason="r")) is True
+        task = db.session.scalar(select(BackgroundTask).where(BackgroundTask.label == "Email: s"))
+    assert task.state == "retrying" and "ConnectionRefusedError" in task.error and task.args is None
+
+
+def test_the_worker_delivers_the_mail_not_the_caller(make_app, mail_settings, inbox, queue_worker):
+    app = make_app(**mail_settings)
+    queue_worker(app)
+    with app.app_context():
+        task_id = send(Mail(to="resident@example.org", subject="Queued", body="b", reason="r"))
+    task = wait_for(app, task_id, ("done", "failed"))
+    assert task.state == "done" and task.worker == queue.worker_id() and task.attempts == 1
+    assert [m["Subject"] for m in inbox.to("resident@example.org")] == ["Queued"]
+
+
+def test_a_failing_mail_is_tried_again_with_longer_waits_then_shown_failed(make_app, queue_worker):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_RETRIES=2, MAIL_RETRY_DELAY_S=1)
+    queue_worker(app)
+    with app.app_context():
+        task_id = send(Mail(to="a@example.org", subject="Never", body="b", reason="r"))
+    seen = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        task = task_of(app, task_id)
+        if not seen or seen[-1] != (task.state, task.attempts):
+            seen.append((task.state, task.attempts))
+        if task.state == "failed":
+            break
+        time.sleep(0.05)
+    assert task.state == "failed" and task.attempts == 3, seen
+    assert "ConnectionRefusedError" in task.error
+    assert ("retrying", 1) in seen and ("retrying", 2) in seen
+    # Waits grow: 1 s after the first try, 2 s after the second.
+    assert (task.finished_at - task.started_at).total_seconds() < 1
+    assert (task.finished_at - task.queued_at).total_seconds() >= 3

@@ -1,4 +1,4 @@
-"""A big area's pages never recompute in the request: they show the last figures and a background process catches up."""
+"""A big area's pages never recompute in the request: they show the last figures and a queue worker catches up."""
 from __future__ import annotations
 
 import re
@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from webmap.gaps import service as gaps_service
 from webmap.core.db import db
-from webmap.core.models import Need, Ward
-from webmap.gaps import history
+from webmap.core import queue
+from webmap.core.models import BackgroundTask, Need, Ward
 from webmap.scale import derived, refresh, versions
 from webmap.gaps import store as gapstore
 from webmap.gaps.views import BEHIND, WORKING
@@ -29,14 +29,14 @@ def _wait_until_current(app, query, timeout: float = 180.0) -> None:
         if current:
             return
         time.sleep(0.5)
-    log = (refresh_log(app) or "")[-3000:]
-    raise AssertionError(f"the background refresh did not finish in {timeout:.0f} s; its log:\n{log}")
+    raise AssertionError(f"the background refresh did not finish in {timeout:.0f} s: {refresh_tasks(app)}")
 
 
-def refresh_log(app) -> str | None:
+def refresh_tasks(app) -> list[tuple]:
+    """Return the refresh tasks' states, notes and errors."""
     with app.app_context():
-        path = refresh.folder() / "derived-refresh.log"
-        return path.read_text() if path.exists() else None
+        return [(t.state, t.note, t.error) for t in db.session.scalars(
+            select(BackgroundTask).where(BackgroundTask.name == "gaps.refresh"))]
 
 
 def _ask_for_youth(app, code: str, count: float) -> None:
@@ -45,8 +45,9 @@ def _ask_for_youth(app, code: str, count: float) -> None:
         db.session.commit()
 
 
-def test_gaps_page_shows_the_last_figures_while_a_background_refresh_catches_up(sample_app):
+def test_gaps_page_shows_the_last_figures_while_a_background_refresh_catches_up(sample_app, queue_worker):
     sample_app.config.update(BIG)
+    queue_worker(sample_app)
     result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild"])
     assert result.exit_code == 0, result.output
     client = sample_app.test_client()
@@ -68,7 +69,8 @@ def test_gaps_page_shows_the_last_figures_while_a_background_refresh_catches_up(
     ward_page = client.get(f"/wards/{code}").get_data(as_text=True)
     assert BEHIND in ward_page
 
-    _wait_until_current(sample_app, query)  # ... until the refresh process has stored new ones
+    _wait_until_current(sample_app, query)  # ... until the worker's refresh has stored new ones
+    assert any(state == "done" and "Refreshed" in (note or "") for state, note, _ in refresh_tasks(sample_app))
     after = client.get("/gaps?category=youth").get_data(as_text=True)
     assert BEHIND not in after and BEHIND not in client.get(f"/wards/{code}").get_data(as_text=True)
     with sample_app.app_context():
@@ -83,8 +85,9 @@ def test_gaps_page_shows_the_last_figures_while_a_background_refresh_catches_up(
     assert answered < 5.0, f"the out-of-date page took {answered:.1f} s: it must not wait for the analysis"
 
 
-def test_a_choice_never_worked_out_says_so_and_is_worked_out_in_the_background(sample_app):
+def test_a_choice_never_worked_out_says_so_and_is_worked_out_in_the_background(sample_app, queue_worker):
     sample_app.config.update(BIG)
+    queue_worker(sample_app)
     client = sample_app.test_client()
     query = gaps_service.GapQuery("youth", "e2sfca", 1200.0)
     page = client.get("/gaps?category=youth&method=e2sfca&distance=1200")
@@ -96,15 +99,12 @@ def test_a_choice_never_worked_out_says_so_and_is_worked_out_in_the_background(s
 
 def test_a_second_refresh_waits_for_the_first(sample_app):
     with sample_app.app_context():
-        held = refresh.hold_lock()
-        try:
-            assert held is not None and refresh.running()
+        with queue.lock("derived-refresh"):
             result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild", "--stale"])
             assert result.exit_code == 0, result.output
             assert "Another refresh is running" in result.output
-        finally:
-            held.close()
-        assert not refresh.running()
+    result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild", "--stale"])
+    assert "Another refresh is running" not in result.output and "out of date" in result.output
 
 
 def test_a_small_area_still_recomputes_in_the_request(sample_app):
@@ -123,25 +123,25 @@ def test_the_rebuild_command_refuses_a_bad_key(sample_app):
     assert result.exit_code != 0 and "Distance" in result.output
 
 
-def test_a_web_change_on_a_big_area_leaves_its_gap_snapshot_to_the_background_refresh(sample_app):
+def test_a_web_change_leaves_its_gap_snapshot_to_a_worker(sample_app, queue_worker):
     from webmap.gaps import history as snapshots
     sample_app.config.update(BIG, GAP_SNAPSHOTS="background", GAP_SNAPSHOT_METHODS="share")
+    queue_worker(sample_app)
     with sample_app.app_context():
         before = snapshots.snapshot_count()
     with sample_app.test_request_context("/needs/new", method="POST"):
         snapshots.after_change("need")
-        assert not snapshots._threads  # no thread in the web process reads every place
-        queued = (refresh.folder() / history.SNAPSHOTS_FILE).read_text()
-    assert queued.startswith("need ")
+        task = db.session.scalar(select(BackgroundTask).where(BackgroundTask.name == "gaps.snapshot"))
+        assert task is not None  # queued for a worker: no web process reads every place
     deadline = time.time() + 180
     while time.time() < deadline:
         with sample_app.app_context():
             taken = snapshots.snapshot_count()
+            state, worker = db.session.execute(select(BackgroundTask.state, BackgroundTask.worker)
+                                               .where(BackgroundTask.id == task.id)).one()
             db.session.remove()
-        if taken > before:
+        if taken > before and state == "done":
             break
-        time.sleep(0.5)
-    assert taken == before + 1, refresh_log(sample_app)
-    with sample_app.app_context():
-        assert (refresh.folder() / history.SNAPSHOTS_FILE).read_text() == ""
-        _wait_until_current(sample_app, gaps_service.GapQuery(*YOUTH))
+        time.sleep(0.3)
+    assert taken == before + 1 and state == "done"
+    assert worker == queue.worker_id()  # this process's worker thread, not the request

@@ -50,7 +50,8 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     scale.init_app(app)
 
-    from webmap import cli
+    from webmap import cli, tasks
 
+    tasks.init_app(app)
     cli.init_app(app)
     return app

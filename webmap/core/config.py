@@ -32,9 +32,6 @@ DEFAULTS: dict[str, object] = {
     "SECURE_COOKIES": False,
     # Browser imports: keep uploaded files after their import (default: deleted once imported).
     "KEEP_UPLOADS": False,
-    # Where browser imports keep uploads and progress while they run; empty means instance/imports.
-    # Every web worker and the import processes must see the same folder.
-    "IMPORT_FOLDER": "",
     # A staff session ends after this many minutes without a request, and after SESSION_MAX_HOURS in any case.
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
@@ -81,6 +78,24 @@ DEFAULTS: dict[str, object] = {
     # When the data changes, how derived tables (place counts, gap tables) catch up: "auto" (in a
     # background process on a big area, in the request otherwise), "inline" or "background".
     "REFRESH": "auto",
+    # The task queue (webmap/core/queue.py, docs/operations.md): empty means a SQLite file in the instance
+    # folder (one machine); redis://host:6379/0 for several servers; "immediate" runs tasks in the caller (tests).
+    "QUEUE_URL": "",
+    # A worker says it is alive this often (seconds); a running task whose worker is silent for
+    # WORKER_LOST_AFTER_S is shown failed, so it can be run again.
+    "WORKER_HEARTBEAT_S": 5,
+    "WORKER_LOST_AFTER_S": 30,
+    # A failed email is tried again MAIL_RETRIES times, first after MAIL_RETRY_DELAY_S seconds, each wait
+    # twice the last (60 s, 2, 4, 8, 16 minutes), then shown failed on /admin/background.
+    "MAIL_RETRIES": 5,
+    "MAIL_RETRY_DELAY_S": 60,
+    # The worker's schedules, as cron lines (minute hour day month weekday, UTC), or "off".
+    "SCHEDULE_DIGEST": "0 * * * *",
+    "SCHEDULE_RECHECKS": "30 6 * * *",
+    "SCHEDULE_PURGE": "0 3 * * *",
+    "SCHEDULE_FOLLOWUP_ERASURE": "15 3 * * *",
+    # Days the background work page keeps finished tasks.
+    "TASK_HISTORY_DAYS": 30,
 }
 
 # Settings that must be read as numbers from the environment.
@@ -88,7 +103,8 @@ _INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MON
          "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
          "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
          "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M",
-         "VIEWPORT_ABOVE_WARDS", "VIEWPORT_ABOVE_PLACES"}
+         "VIEWPORT_ABOVE_WARDS", "VIEWPORT_ABOVE_PLACES", "MAIL_RETRIES", "MAIL_RETRY_DELAY_S", "TASK_HISTORY_DAYS"}
+_FLOATS = {"WORKER_HEARTBEAT_S", "WORKER_LOST_AFTER_S"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}
 
 
@@ -103,5 +119,5 @@ def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]
         if key in _BOOLS:
             found[key] = value.strip().lower() in ("1", "true", "yes", "on")
         else:
-            found[key] = int(value) if key in _INTS else value
+            found[key] = int(value) if key in _INTS else float(value) if key in _FLOATS else value
     return found

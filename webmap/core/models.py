@@ -5,7 +5,8 @@ from datetime import date, datetime, timezone
 from typing import Any, Optional
 
 from sqlalchemy import false as sa_false
-from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.core.db import Geometry, db
@@ -374,6 +375,8 @@ class ImportJob(db.Model):
     # is what stops two imports of one kind running at once, across every web worker.
     running_kind: Mapped[Optional[str]] = mapped_column(String(30), unique=True)
     pid: Mapped[Optional[int]] = mapped_column(Integer)
+    # The queue task running the check or import now (webmap.core.queue); its row says how it went.
+    task_id: Mapped[Optional[str]] = mapped_column(String(64))
     preview: Mapped[Optional[dict]] = mapped_column(JSON)
     result: Mapped[Optional[dict]] = mapped_column(JSON)
     # What the import changed, so it can be rolled back: created ids and earlier values.
@@ -382,6 +385,34 @@ class ImportJob(db.Model):
     user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+
+
+class ImportUpload(db.Model):
+    """The file of a browser import, kept in the database so every server and worker reads the same bytes."""
+
+    __tablename__ = "import_uploads"
+    job_id: Mapped[int] = mapped_column(ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BackgroundTask(db.Model):
+    """One task on the queue (webmap.core.queue): what it is, where it got to, when, and why it failed."""
+
+    __tablename__ = "background_tasks"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    label: Mapped[str] = mapped_column(String(300))
+    # queued, running, retrying, failed, done, skipped
+    state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Arguments to run it again by hand; None when they hold personal data (emails retry by themselves).
+    args: Mapped[Optional[list]] = mapped_column(JSON)
+    worker: Mapped[Optional[str]] = mapped_column(String(200))
+    note: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 

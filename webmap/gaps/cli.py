@@ -7,14 +7,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from webmap.core import store
+from webmap.core import queue, store
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
-from webmap.gaps import history
-from webmap.scale import derived, refresh, size
-
-# A refresh repeats while the data keeps changing under it, at most this many times.
-ROUNDS = 3
+from webmap.scale import derived, size
 
 
 @click.command("rebuild")
@@ -40,23 +36,12 @@ def rebuild_command(distance: float | None, stale: bool, keys: tuple[str, ...]) 
     if not stale:
         _rebuild_all(distance, asked)
         return
-    lock = refresh.hold_lock()
-    if lock is None:
-        click.echo("Another refresh is running; it will bring everything up to date.")
-        return
+    from webmap.gaps.tasks import refresh_stale
+
     try:
-        for _ in range(ROUNDS):
-            changed = _refresh_stale(distance, asked)
-            taken = history.take_queued_snapshots()
-            if taken:
-                click.echo(f"Gap snapshots taken: {taken}.")
-            if not changed and not taken:
-                break
-            asked = []
-    finally:
-        # The next page to find something out of date may start a refresh at once.
-        (refresh.folder() / refresh.ASKED_FILE).unlink(missing_ok=True)
-        lock.close()
+        click.echo(refresh_stale(distance, asked))
+    except queue.TaskLocked:
+        click.echo("Another refresh is running; it will bring everything up to date.")
 
 
 def _rebuild_all(distance: float, asked: list) -> None:
@@ -72,27 +57,6 @@ def _rebuild_all(distance: float, asked: list) -> None:
     done = gapstore.rebuild(queries)
     click.echo(f"Gap tables: {done} (all needs and each category, share within {distance:g} m) "
                f"in {time.perf_counter() - start:.1f} s.")
-
-
-def _refresh_stale(distance: float, asked: list) -> bool:
-    """Bring out-of-date tables up to date; return whether anything was out of date."""
-    start = time.perf_counter()
-    did = False
-    for name, build in (("ward_outlines", derived.rebuild_outline_table), ("place_cells", derived.rebuild_cell_table)):
-        if not derived.is_current(name):
-            build()
-            did = True
-    if size.ward_count() == 0:
-        return did
-    queries = [q for q in _unique(gapstore.default_queries(store.category_labels(), distance) + asked
-                                  + [gapstore.query_of(k) for k in gapstore.stale_keys()])
-               if not gapstore.is_current(q)]
-    if queries:
-        gapstore.rebuild(queries)
-        did = True
-    click.echo(f"Refreshed {'what was out of date' if did else 'nothing: all current'} in {time.perf_counter() - start:.1f} s"
-               f" ({len(queries)} gap tables).")
-    return did
 
 
 def _unique(queries: list) -> list:

@@ -6,10 +6,8 @@ to the gap table's columns. Categories nobody asked for (gap 0 everywhere) are l
 """
 from __future__ import annotations
 
-import fcntl
 import logging
 import math
-import threading
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -19,18 +17,15 @@ from sqlalchemy import delete, func, insert, select
 
 from webmap.gaps import service as gaps_service
 
-from webmap.core import store
+from webmap.core import queue, store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, utcnow
-from webmap.scale import refresh
 
 log = logging.getLogger(__name__)
-SNAPSHOTS_FILE = "derived-refresh.snapshots"  # gap snapshots waiting for the background refresh: "kind date" lines
 KINDS = ("import", "round", "approval", "need", "manual")
 # Columns of the gap table copied into their own columns for charts; the rest stay in `figures`.
 KEY_FIGURES = {"need_count": "need_count", "access_share": "access_share", "assets_within": "assets_within_distance",
                "gap_score": "gap_score"}
-_threads: list[threading.Thread] = []
 
 
 def _plain(value: Any) -> Any:
@@ -114,35 +109,22 @@ def snapshot_now(kind: str, as_of: date | None = None) -> None:
 
 
 def after_change(kind: str, as_of: date | None = None) -> None:
-    """Snapshot after a committed change, as the GAP_SNAPSHOTS setting says: background, inline or off."""
+    """Snapshot after a committed change, as the GAP_SNAPSHOTS setting says: background (a queue task), inline or off."""
     mode = current_app.config.get("GAP_SNAPSHOTS", "background")
     if mode == "off":
         return
-    # Outside a web request (CLI commands) there is nobody to keep waiting, and the process may exit.
+    # Outside a web request (CLI commands, or a worker's task) there is nobody to keep waiting.
     if mode == "inline" or not has_request_context():
         snapshot_now(kind, as_of)
         return
-    if refresh.in_background():
-        # A big area: the snapshot reads every place, which no web process should do; the
-        # background refresh takes it along with the tables it brings up to date.
-        queue_snapshot(kind, as_of)
-        refresh.request()
-        return
-    app = current_app._get_current_object()
-
-    def work() -> None:
-        with app.app_context():
-            snapshot_now(kind, as_of)
-
-    thread = threading.Thread(target=work, name=f"gap-snapshot-{kind}", daemon=True)
-    _threads.append(thread)
-    thread.start()
+    queue.enqueue(snapshot_task, kind, as_of.isoformat() if as_of else None, label=f"Gap snapshot after a change ({kind})")
 
 
-def wait_for_background(timeout: float = 120) -> None:
-    """Wait for background snapshots to finish (tests, and the CLI before it exits)."""
-    while _threads:
-        _threads.pop().join(timeout)
+@queue.task("gaps.snapshot", "Gap snapshot")
+def snapshot_task(kind: str, on: str | None = None) -> None:
+    """Take one gap snapshot in the worker (it reads every place, which no web process should)."""
+    take_snapshot(kind, date.fromisoformat(on) if on else None)
+    db.session.commit()
 
 
 @dataclass(frozen=True)
@@ -188,23 +170,3 @@ def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
 def snapshot_count() -> int:
     """Return how many snapshots are stored."""
     return db.session.scalar(select(func.count()).select_from(GapSnapshot)) or 0
-
-
-def queue_snapshot(kind: str, as_of: date | None = None) -> None:
-    """Leave a gap snapshot (the gap history) for the next background refresh to take."""
-    with open(refresh.folder() / SNAPSHOTS_FILE, "a") as queue:
-        fcntl.flock(queue, fcntl.LOCK_EX)
-        queue.write(f"{kind} {(as_of.isoformat() if as_of else '')}\n")
-
-
-def take_queued_snapshots() -> int:
-    """Take the gap snapshots queued by web requests (in the refresh process); return how many."""
-    with open(refresh.folder() / SNAPSHOTS_FILE, "a+") as queue:
-        fcntl.flock(queue, fcntl.LOCK_EX)
-        queue.seek(0)
-        lines = queue.read().splitlines()
-        queue.truncate(0)
-    wanted = dict.fromkeys(tuple(line.split(" ", 1)) for line in lines if line.strip())
-    for kind, on in wanted:
-        snapshot_now(kind, date.fromisoformat(on.strip()) if on.strip() else None)
-    return len(wanted)

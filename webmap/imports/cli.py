@@ -1,37 +1,43 @@
-"""`flask --app webmap imports …`: run a browser import's job process, and list past imports."""
+"""`flask --app webmap imports …`: run a browser import by hand, and list past imports."""
 from __future__ import annotations
-
-from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from webmap.core.db import db
-from webmap.core.models import ImportJob
+from webmap.core.models import ImportJob, utcnow
 
 
 @click.group("imports")
 def imports_group() -> None:
-    """Browser imports: list them, or run one's job (the app starts that itself)."""
+    """Browser imports: list them, or run one by hand (workers run them otherwise)."""
 
 
 @imports_group.command("run")
 @click.argument("job_id", type=int)
 @click.argument("phase", type=click.Choice(["check", "import"]))
-@click.option("--folder", required=True, type=click.Path(file_okay=False, exists=True),
-              help="The job's folder (upload and progress).")
 @with_appcontext
-def run_command(job_id: int, phase: str, folder: str) -> None:
-    """Run a browser import's check or import to the end (started by the app)."""
-    from webmap.imports.runner import pid_line, run_job
+def run_command(job_id: int, phase: str) -> None:
+    """Run a browser import's check or import here, to the end, instead of on a worker (by hand)."""
+    from webmap.imports import jobs
+    from webmap.imports.tasks import run_task
 
-    click.echo(pid_line())
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise click.ClickException(f"there is no import #{job_id}")
+    job.state, job.running_kind, job.started_at = ("checking" if phase == "check" else "importing"), job.kind, utcnow()
     try:
-        state = run_job(job_id, phase, Path(folder))
-    except LookupError as exc:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise click.ClickException(jobs.busy_message(job.kind)) from exc
+    try:
+        run_task.call_local(job_id, phase)
+    except Exception as exc:  # noqa: BLE001 - the job's own record says what went wrong
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"import #{job_id}: {state}")
+    click.echo(f"import #{job_id}: {db.session.get(ImportJob, job_id).state}")
 
 
 @imports_group.command("list")

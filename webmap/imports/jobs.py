@@ -1,20 +1,15 @@
-"""Import jobs: keep the upload, run the check or the import in a separate process, report progress.
+"""Import jobs: keep the upload, run the check or the import as a queue task, report progress.
 
-A job runs in its own process (`flask --app webmap imports run ID PHASE`), started and watched
-by the app: a long import never ties up a web worker, any worker can show its progress (the
-state is in the database, the progress in the instance folder), and a crash of the import
-process leaves the database as it was, because the import commits once, at the end.
+A job runs as an `imports.run` task on a worker (webmap/imports/tasks.py): a long import never
+ties up a web worker; the upload is in the database and the progress in the queue's store, so any
+server shows, cancels or retries it; and a worker killed mid-import leaves the database as it
+was, because the import commits once, at the end.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-import json
-import os
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -24,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from webmap.core import queue
 from webmap.core.db import db
-from webmap.core.models import AuditEvent, ImportJob, utcnow
+from webmap.core.models import AuditEvent, BackgroundTask, ImportJob, ImportUpload, utcnow
 from webmap.imports.kinds import KINDS, ImportKind
 
 RUNNING = ("checking", "importing")
@@ -39,54 +35,52 @@ class UploadRefused(ValueError):
     """The uploaded file cannot be taken (wrong type, empty, no name)."""
 
 
-def job_dir(job_id: int) -> Path:
-    """Return the folder that holds one job's upload and progress."""
-    return Path(current_app.config.get("IMPORT_FOLDER") or Path(current_app.instance_path) / "imports") / str(int(job_id))
-
-
-def upload_path(job: ImportJob) -> Path:
-    """Return where the job's uploaded file is kept."""
-    return job_dir(job.id) / secure_filename(job.filename)
+def progress_key(job_id: int) -> str:
+    """Name the job's progress in the queue's store (kept per database, as job ids are)."""
+    return f"import-progress:{db.engine.url.render_as_string(hide_password=True)}:{int(job_id)}"
 
 
 def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str, user_id: int | None) -> ImportJob:
-    """Save an upload for a new job, with its checksum; refuse names the kind cannot read."""
+    """Keep an upload for a new job in the database, with its checksum; refuse names the kind cannot read."""
     filename = secure_filename(upload.filename or "")
     if not filename:
         raise UploadRefused("Choose a file to upload.")
     if not filename.lower().endswith(kind.suffixes):
         raise UploadRefused(f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: "
                             f"use {', '.join(kind.suffixes)}.")
-    job = ImportJob(kind=kind.key, options=options, filename=filename[:255], sha256="", size_bytes=0, actor=actor,
-                    user_id=user_id, state="uploaded")
+    # MAX_UPLOAD_MB (Flask's MAX_CONTENT_LENGTH) bounds what is read here.
+    data = upload.stream.read()
+    if not data:
+        raise UploadRefused(f"“{upload.filename}” is empty.")
+    job = ImportJob(kind=kind.key, options=options, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(),
+                    size_bytes=len(data), actor=actor, user_id=user_id, state="uploaded")
     db.session.add(job)
     db.session.flush()
-    folder = job_dir(job.id)
-    folder.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with open(folder / filename, "wb") as out:
-        for chunk in iter(lambda: upload.stream.read(1 << 20), b""):
-            digest.update(chunk)
-            size += len(chunk)
-            out.write(chunk)
-    if size == 0:
-        raise UploadRefused(f"“{upload.filename}” is empty.")
-    job.sha256, job.size_bytes = digest.hexdigest(), size
+    db.session.add(ImportUpload(job_id=job.id, data=data))
     return job
 
 
+def upload_bytes(job_id: int) -> bytes | None:
+    """Return the job's uploaded file, or None once it has been removed."""
+    return db.session.scalar(select(ImportUpload.data).where(ImportUpload.job_id == job_id))
+
+
 def start(job: ImportJob, phase: str) -> None:
-    """Claim the job's kind and start its check or import in a new process; raise JobBusy if taken."""
+    """Claim the job's kind and queue its check or import for a worker; raise JobBusy if taken."""
     job.state = "checking" if phase == "check" else "importing"
     job.running_kind = job.kind
-    job.started_at = utcnow()
-    write_progress(job.id, "Waiting to start", 0, 0)
+    job.started_at, job.finished_at, job.error = utcnow(), None, None
+    job.task_id = queue.new_id()
     try:
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise JobBusy(busy_message(job.kind)) from exc
-    _spawn(job.id, phase)
+    write_progress(job.id, "Waiting for a worker", 0, 0)
+    from webmap.imports.tasks import run_task
+
+    queue.enqueue(run_task, job.id, phase, task_id=job.task_id,
+                  label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}")
 
 
 def busy_message(kind: str) -> str:
@@ -99,69 +93,43 @@ def busy_message(kind: str) -> str:
             "two imports of the same kind never run at once. Try again when it has finished.")
 
 
-def _spawn(job_id: int, phase: str) -> None:
-    """Start the job process with this app's database and data settings; reap it when it ends."""
-    config = current_app.config
-    env = {**os.environ, "WEBMAP_DATABASE_URL": config["DATABASE_URL"], "WEBMAP_DATA_DIR": str(config["DATA_DIR"]),
-           "WEBMAP_MAX_IMPORT_MB": str(config["MAX_IMPORT_MB"]), "WEBMAP_ACCESS_DISTANCE_M": str(config["ACCESS_DISTANCE_M"]),
-           "WEBMAP_KEEP_UPLOADS": "1" if config.get("KEEP_UPLOADS") else "0",
-           "WEBMAP_GAP_SNAPSHOTS": str(config.get("GAP_SNAPSHOTS", "background"))}
-    folder = job_dir(job_id)
-    log = open(folder / f"{phase}.log", "ab")
-    process = subprocess.Popen([sys.executable, "-m", "flask", "--app", "webmap", "imports", "run", str(job_id), phase,
-                                "--folder", str(folder)],
-                               env=env, cwd=str(Path(current_app.root_path).parent), stdout=log, stderr=log,
-                               stdin=subprocess.DEVNULL, start_new_session=True)
-    log.close()
-    # Only waits, so the finished process does not linger as a zombie that still looks alive.
-    threading.Thread(target=process.wait, daemon=True).start()
-    db.session.execute(ImportJob.__table__.update().where(ImportJob.id == job_id).values(pid=process.pid))
-    db.session.commit()
-
-
 def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None) -> None:
-    """Write how far the job has got, atomically, for any web worker to read."""
-    folder = folder or job_dir(job_id)
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / "progress.json.tmp"
-    tmp.write_text(json.dumps({"label": label, "done": done, "total": total, "at": time.time()}))
-    os.replace(tmp, folder / "progress.json")
+    """Note how far the job has got in the queue's store, for any server to read (`folder` is unused)."""
+    queue.put(progress_key(job_id), {"label": label, "done": done, "total": total, "at": time.time()})
 
 
 def read_progress(job: ImportJob) -> dict:
     """Return the job's state and progress as shown on its page and in status.json."""
     check_alive(job)
     info = {"id": job.id, "state": job.state, "label": "", "done": 0, "total": 0, "percent": 0}
-    path = job_dir(job.id) / "progress.json"
-    if job.state in RUNNING and path.exists():
-        try:
-            info.update(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            pass  # being replaced at this moment: the next poll reads it
+    if job.state in RUNNING:
+        info.update(queue.peek(progress_key(job.id)) or {})
     if job.state in ("checked", "done", "failed", "rolled back", "cancelled"):
         info["percent"] = 100
     elif info["total"]:
         info["percent"] = min(99, int(100 * info["done"] / info["total"]))
     info["finished"] = job.state not in RUNNING
+    info["error"] = job.error
     return info
 
 
 def check_alive(job: ImportJob) -> None:
-    """Mark a running job failed when its process has gone without a word (killed, machine restarted)."""
-    if job.state not in RUNNING or not job.pid:
+    """Mark a running job failed when its task has failed without a word (worker killed, machine restarted)."""
+    if job.state not in RUNNING or not job.task_id:
         return
-    try:
-        os.kill(job.pid, 0)
-        return
-    except ProcessLookupError:
-        pass
-    except PermissionError:
+    queue.sweep_lost()
+    task = db.session.get(BackgroundTask, job.task_id)
+    if task is None or task.state != "failed":
         return
     db.session.refresh(job)
     if job.state in RUNNING:
-        job.state = "failed" if job.state == "importing" else "uploaded"
-        job.error = "The import process stopped before it finished. Nothing from this file was saved."
+        phase = "import" if job.state == "importing" else "check"
+        job.state = "failed" if phase == "import" else "uploaded"
+        job.error = (f"The {phase} stopped before it finished: {task.error} Nothing from this file was saved; "
+                     f"{'retry the import' if phase == 'import' else 'check it again'} to run it again.")
         job.running_kind, job.finished_at = None, utcnow()
+        if phase == "import":
+            audit(job, "import failed", {"error": job.error})
         db.session.commit()
 
 
@@ -189,9 +157,7 @@ def audit(job: ImportJob, action: str, after: dict, actor: str | None = None, us
 
 
 def remove_upload(job: ImportJob) -> None:
-    """Delete the job's uploaded file unless settings say to keep uploads."""
+    """Delete the job's uploaded file unless settings say to keep uploads (the caller commits)."""
     if current_app.config.get("KEEP_UPLOADS"):
         return
-    path = upload_path(job)
-    if path.exists():
-        path.unlink()
+    db.session.execute(ImportUpload.__table__.delete().where(ImportUpload.job_id == job.id))

@@ -1,4 +1,4 @@
-"""The body of an import job's process: run the importer, then save the preview or the import.
+"""The body of an import job's task: run the importer, then save the preview or the import.
 
 The check is the importer's dry run: the same function, rolled back at the end. The import is the
 same function committed together with the job's record and audit event, so either all of it lands
@@ -19,7 +19,7 @@ from webmap.core.db import db
 from webmap.importers import ImportFailed, ImportReport
 from webmap.importers.common import progress_listener
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
-from webmap.imports.jobs import audit, write_progress
+from webmap.imports.jobs import audit, remove_upload, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
 
 PREVIEW_POINTS = 2000
@@ -69,8 +69,10 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     finally:
         progress_listener.reset(token)
     job = db.session.get(ImportJob, job_id)
-    if job.state in ("done", "failed") and not current_app.config.get("KEEP_UPLOADS"):
-        path.unlink(missing_ok=True)
+    # A failed import's file is kept for a retry, unless the file itself was refused.
+    if job.state == "done" or (job.state == "failed" and (job.result or {}).get("refused")):
+        remove_upload(job)
+        db.session.commit()
     write_progress(job_id, "Finished", 1, 1, folder)
     return job.state
 
@@ -157,5 +159,5 @@ def _preview(kind: ImportKind, report: ImportReport, source: str | None, before:
 
 
 def pid_line() -> str:
-    """Return a line naming this process, for the job's log."""
-    return f"import process {os.getpid()} started {utcnow():%Y-%m-%d %H:%M:%S} UTC"
+    """Return a line naming this process, for the worker's log."""
+    return f"import in process {os.getpid()} started {utcnow():%Y-%m-%d %H:%M:%S} UTC"

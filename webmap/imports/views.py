@@ -53,10 +53,12 @@ def index():
     history = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(100)).all()
     for job in history:
         jobs.check_alive(job)
+    tasks = db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "imports.run")
+                               .order_by(BackgroundTask.queued_at.desc()).limit(30)).all()
     moderators = []
     if current_user.role == "admin":
         moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()
-    return render_template("imports/index.html", history=history, kinds=KINDS, moderators=moderators,
+    return render_template("imports/index.html", history=history, kinds=KINDS, moderators=moderators, tasks=tasks,
                            title="Import data")
 
 
@@ -160,6 +162,16 @@ def cancel(job_id: int):
     db.session.commit()
     flash(f"Import #{job.id} cancelled; the file was not imported.")
     return redirect(url_for(".index"))
+
+
+@bp.post("/<int:job_id>/retry")
+def retry(job_id: int):
+    """Run a failed import again from its kept file (after a worker stopped, or an unexpected error)."""
+    job = _job(job_id)
+    if job.state != "failed" or (job.result or {}).get("refused") or jobs.upload_bytes(job.id) is None:
+        abort(409, "Only an import that stopped without a problem in its file, and whose file is kept, can be retried.")
+    jobs.audit(job, "import retried", {"error": job.error}, actor=current_user.email, user_id=int(current_user.id))
+    return _start(job, "import")
 
 
 @bp.post("/<int:job_id>/rollback")

@@ -1,4 +1,8 @@
-"""Send plain-text email through the SMTP server named in settings.
+"""Send plain-text email through the SMTP server named in settings, always from the worker.
+
+`send` queues a delivery task (webmap.core.queue) and returns at once: no web request waits on the
+mail server. The worker tries again with growing waits (MAIL_RETRIES, MAIL_RETRY_DELAY_S) and then
+marks the task failed, which /admin/background shows with the reason.
 
 Every message says why it was sent and how to stop it: callers pass `reason` and, where a
 person can opt out, `unsubscribe_url`; both are appended to the body and the latter also goes
@@ -14,6 +18,7 @@ from email.utils import formataddr, make_msgid
 
 from flask import current_app
 
+from webmap.core import queue
 from webmap.council import site_name
 
 log = logging.getLogger(__name__)
@@ -61,8 +66,8 @@ def build_message(mail: Mail) -> EmailMessage:
     return message
 
 
-def send(mail: Mail) -> EmailMessage:
-    """Send one message now; raise MailNotConfigured when no SMTP server is set."""
+def deliver(mail: Mail) -> EmailMessage:
+    """Hand one message to the SMTP server now (in the worker); raise on any failure so it is retried."""
     if not mail_enabled():
         raise MailNotConfigured("No mail server is set: set WEBMAP_MAIL_SERVER (and WEBMAP_MAIL_PORT).")
     message = build_message(mail)
@@ -78,14 +83,30 @@ def send(mail: Mail) -> EmailMessage:
     return message
 
 
+@queue.task("notify.deliver", "Send an email", retry_backoff=2)
+def deliver_task(mail: Mail) -> None:
+    """Deliver one queued email."""
+    deliver(mail)
+
+
+def send(mail: Mail) -> str:
+    """Queue one message for the worker to send and return the task's id; raise MailNotConfigured when no SMTP server is set."""
+    if not mail_enabled():
+        raise MailNotConfigured("No mail server is set: set WEBMAP_MAIL_SERVER (and WEBMAP_MAIL_PORT).")
+    config = current_app.config
+    # The subject names the email on the background work page; the address is kept only in the queue.
+    return queue.enqueue(deliver_task, mail, label=f"Email: {mail.subject}", keep_args=False,
+                         retries=int(config["MAIL_RETRIES"]), retry_delay=int(config["MAIL_RETRY_DELAY_S"]))
+
+
 def send_if_configured(mail: Mail) -> bool:
-    """Send `mail` when a server is set; otherwise log and return False (a form must not fail for it)."""
+    """Queue `mail` when a server is set and say so; otherwise log and return False (a form must not fail for it)."""
     if not mail_enabled():
         log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.subject)
         return False
     try:
         send(mail)
-    except (OSError, smtplib.SMTPException) as error:
-        log.error("mail not sent (%s): %s", type(error).__name__, mail.subject)
+    except Exception as error:  # noqa: BLE001 - the queue being down must not fail the form that asked for the mail
+        log.error("mail not queued (%s): %s", type(error).__name__, mail.subject)
         return False
     return True

@@ -5,10 +5,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    """Add /healthz, the request log, proxy headers and the backup commands."""
+    """Add /healthz, /admin/background, the request log, proxy headers, the backup and worker commands."""
+    from webmap.ops import background as _background  # noqa: F401 - adds /admin/background to the blueprint
     from webmap.ops import request_log
     from webmap.ops.backup import COMMANDS
     from webmap.ops.health import bp
+    from webmap.ops.worker import COMMANDS as WORKER_COMMANDS
 
     app.register_blueprint(bp)
     request_log.init_app(app)
@@ -18,5 +20,5 @@ def init_app(app: Flask) -> None:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    for command in COMMANDS:
+    for command in [*COMMANDS, *WORKER_COMMANDS]:
         app.cli.add_command(command)

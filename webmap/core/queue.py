@@ -1,0 +1,348 @@
+"""The task queue (huey): all background work is a task here, run by a worker process, never by a web request.
+
+Where tasks wait follows the QUEUE_URL setting: empty means a SQLite file in the instance folder
+(one machine; `make run` runs a worker thread beside the dev server), ``redis://…`` is for several
+servers, and ``immediate`` runs each task at once in the caller (the test suite). Every task has a
+row in ``background_tasks``, kept up to date by the signal handlers below, so any server shows what
+is queued, running, failed or finished, and why. A worker says it is alive in the queue's own
+key/value store; a running task whose worker has gone silent is shown failed (see ``sweep_lost``).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Flask, current_app, has_app_context
+from huey import Huey, crontab
+from huey.storage import RedisStorage, SqliteStorage
+from huey import signals as S
+from huey.exceptions import TaskLockedException
+from sqlalchemy import insert, select, update
+
+from webmap.core.db import db
+from webmap.core.models import BackgroundTask, utcnow
+
+log = logging.getLogger(__name__)
+huey = Huey("webmap", immediate=True)
+_app: Flask | None = None
+# Scheduled jobs: setting name -> task, registered as periodic tasks when a worker starts.
+SCHEDULES: dict[str, Any] = {}
+LABELS: dict[str, str] = {}
+TASKS: dict[str, Any] = {}
+IN_REQUEST = "in the caller (immediate mode)"
+
+
+class TaskFailed(Exception):
+    """A task that cannot finish, with the reason to show staff."""
+
+
+def worker_id() -> str:
+    """Name this process as a worker: host and process id."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def configure(app: Flask) -> None:
+    """Point the queue at the storage QUEUE_URL names, for this process."""
+    global _app
+    _app = app
+    url = str(app.config.get("QUEUE_URL") or "").strip()
+    if url == "immediate":
+        huey._immediate = True
+        huey.storage = huey.create_storage()
+        return
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
+    else:
+        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else str(Path(app.instance_path) / "queue.sqlite")
+        huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": path}
+    huey._immediate = False
+    huey.storage = huey.create_storage()
+
+
+def _task_app() -> Flask:
+    """Return the app a task runs in: the caller's (immediate mode) or the worker's."""
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    if _app is None:
+        raise RuntimeError("the task queue is not configured: create the app first")
+    return _app
+
+
+def task(name: str, label: str, **options: Any) -> Callable:
+    """Make `fn` a queue task called `name`, run in an app context with a session of its own."""
+    def wrap(fn: Callable) -> Any:
+        @functools.wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> None:
+            with _task_app().app_context():
+                try:
+                    note = fn(*args, **kwargs)
+                    if isinstance(note, str):
+                        _set(current_task_id(), note=note)
+                finally:
+                    db.session.remove()
+
+        LABELS[name] = label
+        TASKS[name] = huey.task(name=name, **options)(run)
+        return TASKS[name]
+    return wrap
+
+
+_local = threading.local()
+
+
+def current_task_id() -> str | None:
+    """Return the id of the task running in this thread, if any."""
+    return getattr(_local, "task_id", None)
+
+
+def scheduled(setting: str, name: str, label: str) -> Callable:
+    """Make `fn` a task the worker runs on the cron schedule in `setting` ("off" to stop it)."""
+    def wrap(fn: Callable) -> Any:
+        wrapped = task(name, label)(fn)
+        SCHEDULES[setting] = wrapped
+        return wrapped
+    return wrap
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def enqueue(fn: Any, *args: Any, label: str | None = None, task_id: str | None = None, keep_args: bool = True,
+            **options: Any) -> str:
+    """Record and queue one run of a task (options: retries, retry_delay, retry_backoff, delay); return its id."""
+    # By name: a task of a feature the caller may not import (e.g. scale asking gaps to refresh).
+    fn = TASKS[fn] if isinstance(fn, str) else fn
+    task_obj = fn.s(*args, id=task_id or new_id(), **options)
+    with _engine_context():
+        with db.engine.begin() as conn:
+            conn.execute(insert(BackgroundTask).values(
+                id=task_obj.id, name=task_obj.name, label=(label or LABELS.get(task_obj.name, task_obj.name))[:300],
+                state="queued", attempts=0, args=list(args) if keep_args else None, queued_at=utcnow()))
+    huey.enqueue(task_obj)
+    return task_obj.id
+
+
+class _engine_context:
+    """Use the caller's app context when there is one, or push the worker's."""
+
+    def __enter__(self) -> None:
+        self._ctx = None if has_app_context() else _task_app().app_context()
+        if self._ctx is not None:
+            self._ctx.push()
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._ctx is not None:
+            self._ctx.pop()
+
+
+def _set(task_id: str | None, **values: Any) -> None:
+    if not task_id:
+        return
+    with _engine_context():
+        with db.engine.begin() as conn:
+            conn.execute(update(BackgroundTask).where(BackgroundTask.id == task_id).values(**values))
+
+
+def _row(task_obj: Any) -> BackgroundTask | None:
+    with _engine_context():
+        with db.engine.connect() as conn:
+            return conn.execute(select(BackgroundTask).where(BackgroundTask.id == task_obj.id)).first()
+
+
+def reason(error: BaseException) -> str:
+    """Say why a task failed in one line, for staff."""
+    if isinstance(error, TaskFailed):
+        return str(error)
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}"[:1000] if text else type(error).__name__
+
+
+@huey.signal(S.SIGNAL_ENQUEUED)
+def _enqueued(signal: str, task_obj: Any, *args: Any) -> None:
+    # A scheduled job or a retry: record it unless enqueue() did already.
+    row = _row(task_obj)
+    if row is None:
+        with _engine_context():
+            with db.engine.begin() as conn:
+                conn.execute(insert(BackgroundTask).values(
+                    id=task_obj.id, name=task_obj.name, label=LABELS.get(task_obj.name, task_obj.name), state="queued",
+                    attempts=0, args=list(task_obj.args), queued_at=utcnow()))
+    elif row.state != "queued":
+        _set(task_obj.id, state="queued")
+
+
+@huey.signal(S.SIGNAL_EXECUTING)
+def _executing(signal: str, task_obj: Any, *args: Any) -> None:
+    _local.task_id = task_obj.id
+    row = _row(task_obj)
+    _set(task_obj.id, state="running", started_at=utcnow(), finished_at=None,
+         attempts=(row.attempts if row else 0) + 1, worker=IN_REQUEST if huey.immediate else worker_id())
+
+
+@huey.signal(S.SIGNAL_COMPLETE)
+def _complete(signal: str, task_obj: Any, *args: Any) -> None:
+    _set(task_obj.id, state="done", finished_at=utcnow(), error=None)
+
+
+@huey.signal(S.SIGNAL_ERROR)
+def _error(signal: str, task_obj: Any, error: BaseException, *args: Any) -> None:
+    if task_obj.retries:
+        delay = task_obj.retry_delay or 0
+        _set(task_obj.id, state="retrying", error=f"{reason(error)} (trying again in {delay:g} s; "
+                                                  f"{task_obj.retries} tr{'ies' if task_obj.retries != 1 else 'y'} left)")
+    else:
+        _set(task_obj.id, state="failed", finished_at=utcnow(), error=reason(error))
+
+
+@huey.signal(S.SIGNAL_LOCKED)
+def _locked(signal: str, task_obj: Any, *args: Any) -> None:
+    _set(task_obj.id, state="skipped", finished_at=utcnow(), note="Not run: the same work was running already.")
+
+
+@huey.signal(S.SIGNAL_INTERRUPTED, S.SIGNAL_CANCELED, S.SIGNAL_REVOKED, S.SIGNAL_EXPIRED, S.SIGNAL_TIMEOUT)
+def _stopped(signal: str, task_obj: Any, *args: Any) -> None:
+    _set(task_obj.id, state="failed", finished_at=utcnow(), error=f"The task was {signal} before it finished.")
+
+
+class lock:
+    """A lock held in the queue's store, shared by every worker; entering raises TaskLocked when it is taken.
+
+    It lapses after `ttl_s`, so a worker killed while holding it does not block the work for ever
+    (huey's own TaskLock has no time limit on SQLite storage).
+    """
+
+    def __init__(self, name: str, ttl_s: float = 6 * 3600):
+        self.key, self.ttl_s = f"lock:{name}", ttl_s
+
+    def __enter__(self) -> "lock":
+        now = time.time()
+        if not huey.put_if_empty(self.key, now):
+            held = peek(self.key)
+            if held is not None and now - float(held) < self.ttl_s:
+                raise TaskLocked(f"{self.key} is held since {time.strftime('%H:%M:%S', time.gmtime(float(held)))} UTC")
+            huey.delete(self.key)  # lapsed: its holder died
+            if not huey.put_if_empty(self.key, now):
+                raise TaskLocked(f"{self.key} was just taken")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        huey.delete(self.key)
+
+
+TaskLocked = TaskLockedException
+
+
+def put(key: str, value: Any) -> None:
+    """Keep a small value in the queue's store (progress, heartbeats), for every server to read."""
+    huey.put(key, value)
+
+
+def peek(key: str) -> Any:
+    return huey.get(key, peek=True)
+
+
+def waiting(name: str) -> bool:
+    """Say whether a task of this name is queued and not yet started."""
+    return db.session.scalar(select(BackgroundTask.id).where(BackgroundTask.name == name,
+                                                            BackgroundTask.state == "queued").limit(1)) is not None
+
+
+def running(name: str) -> bool:
+    """Say whether a task of this name is running now."""
+    sweep_lost()
+    return db.session.scalar(select(BackgroundTask.id).where(BackgroundTask.name == name,
+                                                            BackgroundTask.state == "running").limit(1)) is not None
+
+
+def heartbeat_key(worker: str) -> str:
+    return f"worker-alive:{worker}"
+
+
+def lost_after_s() -> float:
+    return float(current_app.config.get("WORKER_LOST_AFTER_S", 30))
+
+
+def sweep_lost() -> int:
+    """Mark failed the running tasks whose worker has stopped saying it is alive; return how many."""
+    rows = db.session.execute(select(BackgroundTask.id, BackgroundTask.worker)
+                              .where(BackgroundTask.state == "running")).all()
+    now, marked = time.time(), 0
+    for task_id, worker in rows:
+        if not worker or worker == IN_REQUEST:
+            continue
+        seen = peek(heartbeat_key(worker))
+        if seen is not None and now - float(seen) < lost_after_s():
+            continue
+        when = f"last heard from {time.strftime('%H:%M:%S', time.gmtime(float(seen)))} UTC" if seen else "never heard from"
+        _set(task_id, state="failed", finished_at=utcnow(),
+             error=f"The worker running it ({worker}, {when}) stopped before it finished. It can be run again.")
+        marked += 1
+    if marked:
+        db.session.expire_all()
+    return marked
+
+
+def _beat(stop: threading.Event, interval: float) -> None:
+    me = worker_id()
+    while not stop.is_set():
+        try:
+            put(heartbeat_key(me), time.time())
+        except Exception:  # noqa: BLE001 - the queue may be restarting; try again next beat
+            log.exception("worker heartbeat failed")
+        stop.wait(interval)
+
+
+def _register_schedules(app: Flask) -> list[str]:
+    """Register each scheduled job whose setting is a cron line; return what runs when, in words."""
+    said = []
+    for setting, wrapped in SCHEDULES.items():
+        line = str(app.config.get(setting) or "off").strip()
+        if line.lower() == "off":
+            said.append(f"{setting}: off")
+            continue
+        parts = line.split()
+        if len(parts) != 5:
+            raise ValueError(f"{setting} = {line!r}: give five cron fields (minute hour day month weekday) or 'off'")
+        name = f"{wrapped.name}@schedule"
+        if name not in TASKS:
+            TASKS[name] = huey.periodic_task(crontab(*parts), name=name)(wrapped.func)
+            LABELS[name] = LABELS.get(wrapped.name, wrapped.name) + " (scheduled)"
+        said.append(f"{setting}: {line}")
+    return said
+
+
+def start_worker(app: Flask, threads: int = 1, schedule: bool = True, embedded: bool = False) -> tuple[Any, threading.Event]:
+    """Make a consumer for this process (threads, the scheduler) and start its heartbeat; return it and the stop flag.
+
+    `embedded`: beside a server in the same process, which keeps its own Ctrl-C handling.
+    """
+    if huey.immediate:
+        raise RuntimeError("QUEUE_URL is 'immediate': there is no queue for a worker to take tasks from")
+    said = _register_schedules(app)
+    log.info("worker %s on %s; schedules: %s", worker_id(), huey.storage_class.__name__, "; ".join(said))
+    stop = threading.Event()
+    interval = float(app.config.get("WORKER_HEARTBEAT_S", 5))
+    put(heartbeat_key(worker_id()), time.time())
+    threading.Thread(target=_beat, args=(stop, interval), name="worker-heartbeat", daemon=True).start()
+    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=schedule,
+                                    initial_delay=0.1, max_delay=1.0, check_worker_health=True)
+    if embedded:
+        consumer._set_signal_handlers = lambda: None
+    return consumer, stop
+
+
+def forget_older_than(days: int) -> int:
+    """Delete records of tasks that ended more than `days` ago; return how many."""
+    cutoff = utcnow() - timedelta(days=days)
+    result = db.session.execute(BackgroundTask.__table__.delete().where(
+        BackgroundTask.state.in_(("done", "failed", "skipped")), BackgroundTask.finished_at < cutoff))
+    return result.rowcount or 0

@@ -1,0 +1,39 @@
+"""A browser import's check or import as a queue task: the upload comes from the database into a temporary folder."""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from werkzeug.utils import secure_filename
+
+from webmap.core import queue
+from webmap.core.db import db
+from webmap.core.models import ImportJob
+from webmap.imports.jobs import RUNNING, upload_bytes
+from webmap.imports.runner import pid_line, run_job
+
+log = logging.getLogger(__name__)
+
+
+@queue.task("imports.run", "Browser import")
+def run_task(job_id: int, phase: str) -> str:
+    """Run one job's check or import to the end; say how it ended."""
+    job = db.session.get(ImportJob, job_id)
+    if job is None:
+        raise queue.TaskFailed(f"There is no import #{job_id}.")
+    if job.state not in RUNNING:
+        return f"Import #{job_id} is {job.state}; nothing to do."
+    data = upload_bytes(job_id)
+    if data is None:
+        raise queue.TaskFailed(f"The file of import #{job_id} is no longer kept; upload it again.")
+    log.info("%s: #%s %s", pid_line(), job_id, phase)
+    with tempfile.TemporaryDirectory(prefix=f"webmap-import-{job_id}-") as folder:
+        (Path(folder) / secure_filename(job.filename)).write_bytes(data)
+        del data
+        state = run_job(job_id, phase, Path(folder))
+    job = db.session.get(ImportJob, job_id)
+    if state == "failed" or (phase == "check" and state == "uploaded"):
+        # The job's page says why; the task fails too, so the background work page shows it.
+        raise queue.TaskFailed(job.error or f"Import #{job_id} {state}.")
+    return f"Import #{job_id}: {state}."

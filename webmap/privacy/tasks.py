@@ -1,0 +1,19 @@
+"""The worker's daily retention purge of submitters' and reporters' personal details."""
+from __future__ import annotations
+
+from flask import current_app
+
+from webmap.core import queue
+from webmap.core.db import db
+from webmap.privacy.personal_data import purge_expired
+
+
+@queue.scheduled("SCHEDULE_PURGE", "privacy.purge", "Erase personal details past their retention period")
+def purge_task() -> str:
+    """Erase what is past PERSONAL_DATA_RETENTION_MONTHS, and forget old task records; say how much."""
+    months = int(current_app.config["PERSONAL_DATA_RETENTION_MONTHS"])
+    counts = purge_expired(months)
+    forgotten = queue.forget_older_than(int(current_app.config["TASK_HISTORY_DAYS"]))
+    db.session.commit()
+    return (f"Erased details from {counts['assets']} place(s) and {counts['change_requests']} change report(s) older "
+            f"than {months} months; forgot {forgotten} finished task record(s).")
