@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from tests.conftest import REPO, csrf_token, login, make_staff
 from webmap.core.db import db
-from webmap.core.models import Asset, AuditEvent, ImportJob
+from webmap.core.models import Asset, AuditEvent, BackgroundTask, ImportJob, utcnow
 
 PLACES = REPO / "data" / "assets" / "sample_assets.geojson"
 
@@ -25,7 +25,7 @@ def import_app(make_app, tmp_path):
     from webmap.importers.postcodes import import_postcodes
     from webmap.importers.wards import import_wards
 
-    app = make_app(IMPORT_FOLDER=str(tmp_path / "imports"))
+    app = make_app()
     with app.app_context():
         empty_database()
         with transaction():
@@ -112,7 +112,7 @@ def test_a_moderator_needs_an_admins_permission(import_app, admin):
 
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_read(make_app, tmp_path):
-    app = make_app(MAX_UPLOAD_MB=1, IMPORT_FOLDER=str(tmp_path / "imports"))
+    app = make_app(MAX_UPLOAD_MB=1)
     make_staff(app, "admin@example.gov.uk", role="admin")
     client = app.test_client()
     login(client, "admin@example.gov.uk")
@@ -216,18 +216,23 @@ def test_two_imports_of_one_kind_never_run_at_once(import_app, admin, tmp_path):
         assert db.session.get(ImportJob, job).state == "uploaded"
 
 
-def test_a_killed_import_process_is_reported_and_frees_the_kind(import_app, admin):
+def test_an_import_whose_worker_stopped_is_reported_and_frees_the_kind(import_app, admin):
     with import_app.app_context():
         ghost = ImportJob(kind="places", options={}, filename="x.csv", sha256="0" * 64, size_bytes=1, state="importing",
-                          running_kind="places", actor="a", pid=2**22 + 12345)  # no such process
+                          running_kind="places", actor="a", task_id="t-ghost")
         db.session.add(ghost)
+        # Running on a worker that has never said it is alive (killed at once, or on a machine that restarted).
+        db.session.add(BackgroundTask(id="t-ghost", name="imports.run", label="Import #1", state="running", attempts=1,
+                                      worker="gone-host:12345", started_at=utcnow()))
         db.session.commit()
         ghost_id = ghost.id
     status = admin.get(f"/imports/{ghost_id}/status.json").get_json()
     assert status["state"] == "failed" and status["finished"]
-    assert "stopped before it finished" in admin.get(f"/imports/{ghost_id}").get_data(as_text=True)
+    page = admin.get(f"/imports/{ghost_id}").get_data(as_text=True)
+    assert "stopped before it finished" in page and "gone-host:12345" in page and "Retry the import" not in page
     with import_app.app_context():
         assert db.session.get(ImportJob, ghost_id).running_kind is None
+        assert db.session.get(BackgroundTask, "t-ghost").state == "failed"
 
 
 def test_rollback_archives_what_it_added_unless_someone_edited_since(import_app, admin, tmp_path):

@@ -1,6 +1,8 @@
 """`flask --app webmap imports …`: run a browser import by hand, and list past imports."""
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
@@ -28,6 +30,7 @@ def run_command(job_id: int, phase: str) -> None:
     if job is None:
         raise click.ClickException(f"there is no import #{job_id}")
     job.state, job.running_kind, job.started_at = ("checking" if phase == "check" else "importing"), job.kind, utcnow()
+    job.task_id = f"by hand in process {os.getpid()}"  # no queue task: pages leave it running
     try:
         db.session.commit()
     except IntegrityError as exc:

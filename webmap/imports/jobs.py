@@ -115,17 +115,21 @@ def read_progress(job: ImportJob) -> dict:
 
 def check_alive(job: ImportJob) -> None:
     """Mark a running job failed when its task has failed without a word (worker killed, machine restarted)."""
-    if job.state not in RUNNING or not job.task_id:
+    if job.state not in RUNNING:
         return
-    queue.sweep_lost()
-    task = db.session.get(BackgroundTask, job.task_id)
-    if task is None or task.state != "failed":
-        return
+    if job.task_id:
+        queue.sweep_lost()
+        task = db.session.get(BackgroundTask, job.task_id)
+        if task is None or task.state != "failed":
+            return  # queued, running, or run by hand from the command line
+        why = task.error
+    else:
+        why = "it was started by a version of the site without the task queue."
     db.session.refresh(job)
     if job.state in RUNNING:
         phase = "import" if job.state == "importing" else "check"
         job.state = "failed" if phase == "import" else "uploaded"
-        job.error = (f"The {phase} stopped before it finished: {task.error} Nothing from this file was saved; "
+        job.error = (f"The {phase} stopped before it finished: {why} Nothing from this file was saved; "
                      f"{'retry the import' if phase == 'import' else 'check it again'} to run it again.")
         job.running_kind, job.finished_at = None, utcnow()
         if phase == "import":

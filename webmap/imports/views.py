@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webmap.core.db import db
 from webmap.maps import new_map, render_parts
 from webmap.maps.layers import safe_text
-from webmap.core.models import ImportJob, User
+from webmap.core.models import BackgroundTask, ImportJob, User
 from webmap.web.security import login_manager
 from webmap.imports import jobs, rollback
 from webmap.imports.kinds import KINDS, clean_options
@@ -101,8 +101,13 @@ def show(job_id: int):
     preview = job.preview or {}
     parts = _preview_map(preview) if job.state == "checked" and (preview.get("points") or preview.get("outlines")) else None
     return render_template("imports/job.html", job=job, kind=KINDS[job.kind], status=status, preview=preview,
-                           map=parts, rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
+                           map=parts, can_retry=_can_retry(job), rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
                            title=f"Import #{job.id}: {job.filename}")
+
+
+def _can_retry(job: ImportJob) -> bool:
+    """Say whether a failed import can run again: its file was not refused and is still kept."""
+    return job.state == "failed" and not (job.result or {}).get("refused") and jobs.upload_bytes(job.id) is not None
 
 
 @bp.get("/<int:job_id>/status.json")
@@ -168,7 +173,7 @@ def cancel(job_id: int):
 def retry(job_id: int):
     """Run a failed import again from its kept file (after a worker stopped, or an unexpected error)."""
     job = _job(job_id)
-    if job.state != "failed" or (job.result or {}).get("refused") or jobs.upload_bytes(job.id) is None:
+    if not _can_retry(job):
         abort(409, "Only an import that stopped without a problem in its file, and whose file is kept, can be retried.")
     jobs.audit(job, "import retried", {"error": job.error}, actor=current_user.email, user_id=int(current_user.id))
     return _start(job, "import")
