@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from webmap.core.db import MIGRATIONS_DIR, db
 
-bp = Blueprint("ops", __name__)
+bp = Blueprint("ops", __name__, template_folder="templates")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,336 @@
+"""Acceptance (issue 23): background work on the real queue (Redis), taken by real worker processes.
+
+Two app servers (separate instance folders, one database, one queue) and `flask worker` processes:
+an import started on A shows its progress on B and completes once, even after its worker is killed
+with SIGKILL mid-import and the import is retried; two workers never run two refreshes or two imports
+of one kind at once; emails are delivered by the worker to a real SMTP server (aiosmtpd), and with
+the server stopped they are retried and then shown failed while the web request answered at once.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+import shapely
+from sqlalchemy import func, select
+
+from tests.conftest import BASE_CONFIG, REPO, csrf_token, empty_database, login, make_staff
+from webmap import create_app
+from webmap.core import queue
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, BackgroundTask, ImportJob, Need, Ward
+
+REDIS_URL = os.environ.get("WEBMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+SOURCE = "acceptance"
+SETTINGS = {"QUEUE_URL": REDIS_URL, "WORKER_HEARTBEAT_S": 0.5, "WORKER_LOST_AFTER_S": 3, "MAIL_RETRIES": 1,
+            "MAIL_RETRY_DELAY_S": 1, "MAIL_FROM": "map@example.gov.uk"}
+
+
+@pytest.fixture
+def redis_queue():
+    """The test Redis database, emptied; CI starts redis-server (.ci/run), so there it must answer."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"no Redis at {REDIS_URL} (apt-get install redis-server; .ci/run starts it)")
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+
+
+class Site:
+    """Two app servers on one database and queue, and the worker processes they share."""
+
+    def __init__(self, database_url: str, tmp_path: Path, **settings):
+        self.database_url, self.tmp_path, self.settings = database_url, tmp_path, {**SETTINGS, **settings}
+        self.a = self._server("a")
+        self.b = self._server("b")
+        self.workers: list[subprocess.Popen] = []
+
+    def _server(self, name: str):
+        return create_app({**BASE_CONFIG, "DATABASE_URL": self.database_url, **self.settings},
+                          instance_path=str(self.tmp_path / f"server-{name}"))
+
+    def start_worker(self) -> subprocess.Popen:
+        """Start `flask worker` in a process of its own; return once it says it is alive."""
+        folder = self.tmp_path / f"worker-{len(self.workers)}"
+        folder.mkdir()
+        env = {**os.environ, "WEBMAP_DATABASE_URL": self.database_url, "WEBMAP_INSTANCE_PATH": str(folder),
+               "WEBMAP_SECRET_KEY": BASE_CONFIG["SECRET_KEY"], "WEBMAP_GAP_SNAPSHOTS": "off", "WEBMAP_REFRESH": "inline",
+               **{f"WEBMAP_{k}": str(v) for k, v in self.settings.items()}}
+        with open(folder / "worker.log", "wb") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "webmap", "worker", "--no-schedule"], env=env,
+                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.workers.append(proc)
+        name = f"{socket.gethostname()}:{proc.pid}"
+        deadline = time.monotonic() + 60
+        with self.a.app_context():
+            while queue.peek(queue.heartbeat_key(name)) is None:
+                assert proc.poll() is None, (folder / "worker.log").read_text()
+                assert time.monotonic() < deadline, "the worker did not start"
+                time.sleep(0.1)
+        proc.worker_name = name  # type: ignore[attr-defined]
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.workers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for proc in self.workers:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for app in (self.a, self.b):
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@pytest.fixture
+def site(database_url, tmp_path, redis_queue):
+    made = Site(database_url, tmp_path)
+    with made.a.app_context():
+        empty_database()
+        from webmap.importers.categories import import_categories
+        from webmap.importers.postcodes import import_postcodes
+        from webmap.importers.wards import import_wards
+        from webmap.imports.commands import transaction
+
+        with transaction():
+            import_categories(REPO / "data" / "categories.csv")
+            import_wards(REPO / "data" / "boundaries" / "sample_wards.geojson")
+            import_postcodes(REPO / "data" / "postcodes" / "sample_postcodes.csv")
+    make_staff(made.a, "admin@example.gov.uk", role="admin")
+    yield made
+    made.stop()
+
+
+def signed_in(app):
+    client = app.test_client()
+    assert login(client, "admin@example.gov.uk").status_code == 302
+    return client
+
+
+def big_places_file(tmp_path: Path, copies: int) -> Path:
+    """Write the sample places `copies` times over, each copy with its own ids (a file slow enough to kill mid-import)."""
+    data = json.loads((REPO / "data" / "assets" / "sample_assets.geojson").read_text())
+    features = []
+    for n in range(copies):
+        for feature in data["features"]:
+            copy = json.loads(json.dumps(feature))
+            copy["properties"]["source_id"] = f"{feature['properties']['source_id']}-{n}"
+            features.append(copy)
+    path = tmp_path / "many-places.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def upload(client, path: Path) -> int:
+    token = csrf_token(client, "/imports/new?kind=places")
+    response = client.post("/imports/new?kind=places", content_type="multipart/form-data",
+                           data={"csrf_token": token, "kind": "places", "source": SOURCE,
+                                 "file": (io.BytesIO(path.read_bytes()), path.name)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+
+
+def post(client, url: str, page: str):
+    return client.post(url, data={"csrf_token": csrf_token(client, page)})
+
+
+def status(client, job_id: int) -> dict:
+    return client.get(f"/imports/{job_id}/status.json").get_json()
+
+
+def wait_status(client, job_id: int, done, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        now = status(client, job_id)
+        if done(now):
+            return now
+        time.sleep(0.2)
+    raise AssertionError(f"import #{job_id} never got there: {now}")
+
+
+def places_from_file(app) -> int:
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.source == SOURCE))
+        db.session.remove()
+        return count
+
+
+def test_an_import_started_on_one_server_shows_on_the_other_survives_a_killed_worker_and_lands_once(site, tmp_path):
+    worker = site.start_worker()
+    a, b = signed_in(site.a), signed_in(site.b)
+    path = big_places_file(tmp_path, copies=30)
+    rows = 30 * 305
+    job_id = upload(a, path)
+    checked = wait_status(b, job_id, lambda s: s["finished"])
+    assert checked["state"] == "checked", checked
+    assert places_from_file(site.a) == 0  # the check is a dry run
+
+    assert post(a, f"/imports/{job_id}/confirm", f"/imports/{job_id}").status_code == 302
+    # Server B sees the worker's progress through the import's rows.
+    running = wait_status(b, job_id, lambda s: s["state"] == "importing" and s["done"] > 0 and s["total"] >= rows // 2)
+    assert 0 < running["percent"] < 100 and not running["finished"]
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(10)
+
+    failed = wait_status(b, job_id, lambda s: s["finished"], timeout=60)
+    assert failed["state"] == "failed"
+    assert "stopped before it finished" in failed["error"] and worker.worker_name in failed["error"]
+    assert places_from_file(site.a) == 0  # nothing from the file
+    page = b.get(f"/imports/{job_id}").get_data(as_text=True)
+    assert "Retry the import" in page
+    background = b.get("/admin/background?state=failed").get_data(as_text=True)
+    assert f"Import #{job_id}" in background and "stopped before it finished" in background
+
+    site.start_worker()
+    assert post(b, f"/imports/{job_id}/retry", f"/imports/{job_id}").status_code == 302
+    done = wait_status(a, job_id, lambda s: s["finished"])
+    assert done["state"] == "done", done
+    assert places_from_file(site.a) == rows  # landed once, whole
+    with site.a.app_context():
+        job = db.session.get(ImportJob, job_id)
+        assert job.result["imported"] == rows
+        imports = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "import",
+                                                                     AuditEvent.entity_id == str(job_id))).all()
+        assert imports.count("import") == 1 and imports.count("import failed") == 1 and "import retried" in imports
+        states = [t.state for t in db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "imports.run")
+                                                      .order_by(BackgroundTask.queued_at))]
+        assert states == ["done", "failed", "done"]  # check, the killed import, the retry
+
+
+def test_two_workers_run_one_refresh_at_a_time_and_one_import_of_a_kind(site, tmp_path):
+    site.start_worker()
+    site.start_worker()
+    with site.a.app_context():
+        site.a.test_cli_runner().invoke(args=["gaps", "rebuild"])
+        code = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
+        db.session.add(Need(ward_code=code, category_id="youth", count=40, source="test", asked_on=date.today()))
+        db.session.commit()
+        # Two servers ask at the same moment: one refresh is queued ...
+        from webmap.scale import refresh
+
+        assert refresh.request() is True
+    with site.b.app_context():
+        assert refresh.request() is False
+        # ... and even two queued at once (two servers racing) run as one refresh.
+        queue.enqueue("gaps.refresh", [])
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with site.a.app_context():
+            tasks = db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "gaps.refresh")).all()
+            db.session.remove()
+        if len(tasks) == 2 and all(t.state in ("done", "skipped", "failed") for t in tasks):
+            break
+        time.sleep(0.2)
+    notes = sorted((t.state, t.note or t.error or "") for t in tasks)
+    assert [n for _, n in notes if n.startswith("Refreshed")] and len([n for _, n in notes if n.startswith("Refreshed")]) == 1, notes
+    assert {t.worker for t in tasks} <= {w.worker_name for w in site.workers} | {None}
+
+    # Two imports of one kind: the second server's is refused while the first runs.
+    a, b = signed_in(site.a), signed_in(site.b)
+    path = big_places_file(tmp_path, copies=20)
+    first, second = upload(a, path), upload(b, path)
+    wait_status(a, first, lambda s: s["finished"])
+    wait_status(b, second, lambda s: s["finished"])
+    post(a, f"/imports/{first}/confirm", f"/imports/{first}")
+    refused = post(b, f"/imports/{second}/confirm", f"/imports/{second}")
+    assert refused.status_code == 302
+    page = b.get(f"/imports/{second}").get_data(as_text=True)
+    assert f"Import #{first}" in page and "never run at once" in page
+    assert status(b, second)["state"] == "checked"
+    assert wait_status(a, first, lambda s: s["finished"])["state"] == "done"
+
+
+def test_emails_go_from_the_worker_and_a_dead_mail_server_is_retried_then_shown_failed(database_url, tmp_path,
+                                                                                     redis_queue):
+    from aiosmtpd.controller import Controller
+
+    from tests.conftest import _Inbox
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = _Inbox()
+    smtp = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    site = Site(database_url, tmp_path, MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        with site.a.app_context():
+            empty_database()
+            from webmap.importers.categories import import_categories
+
+            import_categories(REPO / "data" / "categories.csv")
+            for n in (1, 2):
+                db.session.add(Asset(name=f"Lunch club {n}", kind="group", status="pending", lat=51.9, lon=-2.0,
+                                     geom=shapely.Point(-2.0, 51.9),
+                                     source="web", submitter_email=f"resident{n}@example.org",
+                                     submitter_wants_updates=True))
+            db.session.commit()
+            first, second = db.session.scalars(select(Asset.id).order_by(Asset.id)).all()
+        make_staff(site.a, "admin@example.gov.uk", role="admin")
+        a = signed_in(site.a)
+        worker = site.start_worker()
+
+        answer = post(a, f"/moderate/assets/{first}/approve", "/moderate/")
+        assert answer.status_code == 302
+        task = _mail_task(site, "Lunch club 1")
+        assert task.state in ("queued", "running", "done")  # queued by the request, not sent by it
+        task = _wait_task(site, task.id, ("done", "failed"))
+        assert task.state == "done" and task.worker == worker.worker_name and task.attempts == 1
+        [message] = inbox.to("resident1@example.org")
+        assert message["Subject"].startswith("Lunch club 1 is now on the")
+
+        smtp.stop()
+        answer = post(a, f"/moderate/assets/{second}/approve", "/moderate/")
+        assert answer.status_code == 302
+        task = _mail_task(site, "Lunch club 2")
+        assert task.state != "failed"  # the request answered before the tries were over
+        with site.a.app_context():
+            assert db.session.get(Asset, second).status == "approved"
+        task = _wait_task(site, task.id, ("done", "failed"))
+        assert task.state == "failed" and task.attempts == 2 and "ConnectionRefusedError" in task.error
+        assert "resident2@example.org" not in (task.label + (task.error or ""))
+        page = a.get("/admin/background?state=failed").get_data(as_text=True)
+        assert "Email: Lunch club 2" in page and "ConnectionRefusedError" in page
+        assert not inbox.to("resident2@example.org")
+    finally:
+        site.stop()
+
+
+def _mail_task(site: Site, subject_part: str) -> BackgroundTask:
+    with site.a.app_context():
+        task = db.session.scalar(select(BackgroundTask).where(BackgroundTask.name == "notify.deliver",
+                                                              BackgroundTask.label.contains(subject_part)))
+        db.session.expunge_all()
+    assert task is not None, f"no email task for {subject_part}"
+    return task
+
+
+def _wait_task(site: Site, task_id: str, states: tuple[str, ...], timeout: float = 60) -> BackgroundTask:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with site.a.app_context():
+            task = db.session.get(BackgroundTask, task_id)
+            db.session.expunge_all()
+        if task.state in states:
+            return task
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} is still {task.state}: {task.error}")
