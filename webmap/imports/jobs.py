@@ -50,6 +50,7 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
                             f"use {', '.join(kind.suffixes)}.")
     # MAX_UPLOAD_MB (Flask's MAX_CONTENT_LENGTH) bounds what is read here.
     data = upload.stream.read()
+    upload.close()  # a big upload is spooled to a temporary file: free it now that its bytes are read
     if not data:
         raise UploadRefused(f"“{upload.filename}” is empty.")
     job = ImportJob(kind=kind.key, options=options, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(),
