@@ -33,17 +33,24 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 install-bench: $(VENV)/.installed-bench
 
+# The dev server with a worker thread beside it, on the embedded SQLite queue (instance/queue.sqlite):
+# imports, refreshes, emails and the schedules all run with nothing else installed.
 run: install
 	$(FLASK) init-db
 	$(FLASK) load-sample
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(FLASK) dev --host 127.0.0.1 --port $(PORT)
 
-# Production: gunicorn with several workers on the database in WEBMAP_DATABASE_URL (see docs/operations.md).
-# With more than one worker, set WEBMAP_RATELIMIT_STORAGE_URI=redis://... so rate limits are shared.
+# Production: gunicorn with several workers on the database in WEBMAP_DATABASE_URL, and the queue's
+# worker (TASK_WORKERS processes; the first runs the schedules) on WEBMAP_QUEUE_URL (see docs/operations.md).
+# With more than one web worker, set WEBMAP_RATELIMIT_STORAGE_URI=redis://... so rate limits are shared.
 WORKERS ?= 4
+TASK_WORKERS ?= 1
 BIND ?= 127.0.0.1:8000
 serve: install
 	$(FLASK) init-db
+	@pids=""; for n in $$(seq 1 $(TASK_WORKERS)); do \
+		if [ $$n = 1 ]; then $(FLASK) worker & else $(FLASK) worker --no-schedule & fi; pids="$$pids $$!"; \
+	done; trap 'kill $$pids 2>/dev/null; wait' EXIT INT TERM; \
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(BIND) --timeout 60 --graceful-timeout 30 'webmap:create_app()'
 
 # The code checks: lint, formatting, the import layers, types (configured in pyproject.toml).

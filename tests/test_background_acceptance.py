@@ -31,7 +31,17 @@ from webmap.core.models import Asset, AuditEvent, BackgroundTask, ImportJob, Nee
 
 # Werkzeug's test client spools a multi-megabyte upload to a temporary file it leaves to the garbage collector.
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-REDIS_URL = os.environ.get("WEBMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+def _redis_url() -> str:
+    """Return the test Redis database: WEBMAP_TEST_REDIS_URL (default number 9), one number lower per xdist worker."""
+    base = os.environ.get("WEBMAP_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    prefix, _, number = base.rpartition("/")
+    return f"{prefix}/{max(0, int(number or 0) - int(worker.removeprefix('gw') or 0))}"
+
+
+REDIS_URL = _redis_url()
 SOURCE = "acceptance"
 SETTINGS = {"QUEUE_URL": REDIS_URL, "WORKER_HEARTBEAT_S": 0.5, "WORKER_LOST_AFTER_S": 3, "MAIL_RETRIES": 1,
             "MAIL_RETRY_DELAY_S": 1, "MAIL_FROM": "map@example.gov.uk"}

@@ -12,7 +12,7 @@ from webmap.gaps import service as gaps_service
 from webmap.core.db import db
 from webmap.core import queue
 from webmap.core.models import BackgroundTask, Need, Ward
-from webmap.scale import derived, refresh, versions
+from webmap.scale import derived, refresh
 from webmap.gaps import store as gapstore
 from webmap.gaps.views import BEHIND, WORKING
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app
 
 from webmap.core import audit
 from webmap.core.models import Asset
@@ -34,5 +33,5 @@ def relay_message(asset: Asset, sender_name: str, sender_email: str, message: st
             sent += 1
     # The trail says a message went, never who sent it or what it said.
     audit.record("contact", "asset", asset.id, who="resident",
-                 note=f"message relayed to {sent} of {len(recipients)} address(es) ({'managers' if managers else 'listing email'})")
+                 note=f"message queued for {sent} of {len(recipients)} address(es) ({'managers' if managers else 'listing email'})")
     return sent

@@ -78,9 +78,8 @@ def start(job: ImportJob, phase: str) -> None:
         db.session.rollback()
         raise JobBusy(busy_message(job.kind)) from exc
     write_progress(job.id, "Waiting for a worker", 0, 0)
-    from webmap.imports.tasks import run_task
-
-    queue.enqueue(run_task, job.id, phase, task_id=job.task_id,
+    # By name: the task (webmap/imports/tasks.py) runs this module's functions.
+    queue.enqueue("imports.run", job.id, phase, task_id=job.task_id,
                   label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}")
 
 

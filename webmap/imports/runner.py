@@ -11,7 +11,6 @@ import traceback
 from pathlib import Path
 
 import shapely
-from flask import current_app
 from sqlalchemy import select
 
 from webmap.core.audit import snapshot
