@@ -25,7 +25,8 @@ from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 from huey import signals as S
 from huey.exceptions import TaskLockedException
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
 
 from webmap.core.db import db
 from webmap.core.models import BackgroundTask, utcnow
@@ -118,17 +119,49 @@ def new_id() -> str:
 
 def enqueue(fn: Any, *args: Any, label: str | None = None, task_id: str | None = None, keep_args: bool = True,
             **options: Any) -> str:
-    """Record and queue one run of a task (options: retries, retry_delay, retry_backoff, delay); return its id."""
+    """Record and queue one run of a task (options: retries, retry_delay, retry_backoff, delay); return its id.
+
+    When the caller's session has written something not yet committed, the task is queued only once
+    that commits (and dropped if it rolls back): a worker never sees a change half made, and on
+    SQLite the record does not wait for the caller's write lock.
+    """
     # By name: a task of a feature the caller may not import (e.g. scale asking gaps to refresh).
     fn = TASKS[fn] if isinstance(fn, str) else fn
     task_obj = fn.s(*args, id=task_id or new_id(), **options)
+    row = {"id": task_obj.id, "name": task_obj.name, "label": (label or LABELS.get(task_obj.name, task_obj.name))[:300],
+           "state": "queued", "attempts": 0, "args": list(args) if keep_args else None, "queued_at": utcnow()}
+    session = db.session() if has_app_context() else None
+    if session is not None and session.in_transaction() and (
+            session.new or session.dirty or session.deleted or session.info.get(_WROTE)):
+        session.add(BackgroundTask(**row))
+        session.info.setdefault(_AFTER_COMMIT, []).append(task_obj)
+        return task_obj.id
     with _engine_context():
         with db.engine.begin() as conn:
-            conn.execute(insert(BackgroundTask).values(
-                id=task_obj.id, name=task_obj.name, label=(label or LABELS.get(task_obj.name, task_obj.name))[:300],
-                state="queued", attempts=0, args=list(args) if keep_args else None, queued_at=utcnow()))
+            conn.execute(insert(BackgroundTask).values(**row))
     huey.enqueue(task_obj)
     return task_obj.id
+
+
+_WROTE, _AFTER_COMMIT = "webmap.queue.wrote", "webmap.queue.after_commit"
+
+
+@event.listens_for(Session, "after_flush")
+def _flushed(session: Session, context: Any) -> None:
+    session.info[_WROTE] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    for task_obj in session.info.pop(_AFTER_COMMIT, []):
+        huey.enqueue(task_obj)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_WROTE, None)
+    session.info.pop(_AFTER_COMMIT, None)
 
 
 class _engine_context:
