@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from webmap.core import queue
 
@@ -36,7 +37,8 @@ def dev_command(host: str, port: int) -> None:
     click.echo(f"Background work: a worker thread on {queue.huey.storage_class.__name__} "
                f"(the jobs page is /admin/background).")
     try:
-        app.run(host=host, port=port, threaded=True, use_reloader=False)
+        # Werkzeug's server directly: Flask's app.run() refuses to start under the `flask` command.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         stop.set()
         consumer.stop(graceful=True)
