@@ -4,13 +4,12 @@ from __future__ import annotations
 import os
 import re
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
+from tests.serving import serve_wsgi
 from webmap import create_app
 from webmap.cli import init_database
 from webmap.core.db import db
@@ -33,6 +32,13 @@ BASE_CONFIG = {
     # Derived tables catch up inside the request; the tests of the background refresh switch it on.
     "REFRESH": "inline",
 }
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that drives the browser, so a run can pick them (`-m browser`) or leave them out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
 
 
 def _url(tmp_path_factory) -> str:
@@ -102,16 +108,29 @@ def make_app(database_url):
             db.engine.dispose()
 
 
+def load_categories_only() -> None:
+    """Empty the database (in an app context) and load the category taxonomy."""
+    from webmap.importers.categories import import_categories
+
+    empty_database()
+    import_categories(REPO / "data" / "categories.csv")
+    db.session.commit()
+
+
+def load_fresh_sample() -> None:
+    """Empty the database (in an app context) and load the categories and the fictional sample area."""
+    from webmap.imports.sample import load_sample
+
+    load_categories_only()
+    load_sample()
+
+
 @pytest.fixture
 def app(make_app):
     """An app whose database holds the category taxonomy and nothing else."""
     app = make_app()
     with app.app_context():
-        empty_database()
-        from webmap.importers.categories import import_categories
-
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
+        load_categories_only()
     return app
 
 
@@ -147,12 +166,8 @@ def csrf_token(client, url: str) -> str:
 @pytest.fixture
 def live_server(sample_app):
     """Serve the sample app on a free local port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_wsgi(sample_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

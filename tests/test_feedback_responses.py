@@ -43,16 +43,11 @@ def record(client, **fields):
 @pytest.fixture
 def mail_app(make_app, mail_settings):
     """The sample area with mail going to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings, PUBLIC_URL="https://map.example.gov.uk")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 

@@ -94,12 +94,10 @@ def edit(asset_id: int):
     asset = db.session.get(Asset, asset_id) or abort(404)
     form = StaffListingForm(obj=asset)
     if request.method == "GET":
-        form.categories.data = asset.category_ids()
-        form.lon.data, form.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
+        form.show_listing(asset)
     if form.validate_on_submit():
         where = form.located
-        values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
-                                                       "phone", "email", "opening_times", "accessibility", "contact_email")}
+        values = form.listing_values(extra=("email", "contact_email"))
         values["contact_email"] = (values["contact_email"] or "").lower() or None
         values.update(lon=where.lon, lat=where.lat, ward_code=where.ward.code)
         if (where.lon, where.lat) != (asset.lon, asset.lat):
