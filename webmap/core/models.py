@@ -8,7 +8,7 @@ from sqlalchemy import false as sa_false
 from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webmap.core.db import Geometry, db
+from webmap.core.db import Geometry, Model, db
 
 ASSET_KINDS = ("group", "business", "venue", "service")
 ASSET_STATUSES = ("pending", "approved", "rejected", "archived")
@@ -28,7 +28,7 @@ asset_categories = Table(
 )
 
 
-class Ward(db.Model):
+class Ward(Model):
     __tablename__ = "wards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -44,7 +44,7 @@ class Ward(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
@@ -60,7 +60,7 @@ class Category(db.Model):
         return [t.strip() for t in (self.osm_tags or "").split(";") if t.strip()]
 
 
-class Asset(db.Model):
+class Asset(Model):
     __tablename__ = "assets"
     __table_args__ = (
         UniqueConstraint("source", "source_id", name="uq_assets_source_source_id"),
@@ -144,7 +144,7 @@ class Asset(db.Model):
         return out
 
 
-class Need(db.Model):
+class Need(Model):
     __tablename__ = "needs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -164,7 +164,7 @@ class Need(db.Model):
     notified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class Postcode(db.Model):
+class Postcode(Model):
     __tablename__ = "postcodes"
 
     # Normalised: upper case, one space before the inward code ("OL1 1AA").
@@ -174,7 +174,7 @@ class Postcode(db.Model):
     ward_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
 
 
-class PopulationArea(db.Model):
+class PopulationArea(Model):
     """Population of a small area (e.g. an LSOA), with the ward it belongs to."""
 
     __tablename__ = "population_areas"
@@ -186,7 +186,7 @@ class PopulationArea(db.Model):
     lat: Mapped[Optional[float]] = mapped_column(Float)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -205,7 +205,7 @@ class User(db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -221,7 +221,7 @@ class AuditEvent(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
 
 
-class DataSource(db.Model):
+class DataSource(Model):
     """A dataset that was imported, with the attribution its licence asks us to show."""
 
     __tablename__ = "data_sources"
@@ -240,7 +240,7 @@ CHANGE_KINDS = ("closed", "details", "other")
 CHANGE_STATUSES = ("open", "accepted", "rejected")
 
 
-class ChangeRequest(db.Model):
+class ChangeRequest(Model):
     """A change to a listed asset that someone suggested ("it has closed", "new opening times")."""
 
     __tablename__ = "change_requests"
@@ -266,7 +266,7 @@ class ChangeRequest(db.Model):
 # the council's responses, and gap snapshots kept over time.
 
 
-class SurveyRound(db.Model):
+class SurveyRound(Model):
     """A survey round, like "Spring 2027 survey": its needs are dated on the day it was held."""
 
     __tablename__ = "survey_rounds"
@@ -277,7 +277,7 @@ class SurveyRound(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class NeedFollowUp(db.Model):
+class NeedFollowUp(Model):
     """A resident's email, given with consent on the needs form, to hear what was done. Private."""
 
     __tablename__ = "need_followups"
@@ -301,7 +301,7 @@ response_assets = Table(
 )
 
 
-class Response(db.Model):
+class Response(Model):
     """What the council or partners did about a ward + category need ("we did")."""
 
     __tablename__ = "responses"
@@ -322,7 +322,7 @@ class Response(db.Model):
     category: Mapped[Category] = relationship(lazy="joined")
 
 
-class GapSnapshot(db.Model):
+class GapSnapshot(Model):
     """The gap table as it stood when the data changed (one per day per change kind and period)."""
 
     __tablename__ = "gap_snapshots"
@@ -337,7 +337,7 @@ class GapSnapshot(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
 
 
-class GapSnapshotRow(db.Model):
+class GapSnapshotRow(Model):
     """One ward x category x method of a snapshot: every figure in `figures`, the charted ones as columns."""
 
     __tablename__ = "gap_snapshot_rows"
@@ -359,7 +359,7 @@ class GapSnapshotRow(db.Model):
 IMPORT_STATES = ("uploaded", "checking", "checked", "importing", "done", "failed", "rolled back")
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """One file a staff member imported in the browser: its check, its import and what it changed."""
 
     __tablename__ = "import_jobs"
@@ -386,7 +386,7 @@ class ImportJob(db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """Failed sign-ins for one (email, address or known device) pair, which slow that pair down.
 
     The key is a hash, so the table holds neither the email typed nor the address it came from.

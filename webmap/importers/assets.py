@@ -108,6 +108,7 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     if fixed_category:
         categories = [[fixed_category]] * len(frame)
     else:
+        assert category_col is not None, "require_column above finds the category column or stops the import"
         categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
     frame = frame.assign(_categories=categories)
     if len(frame) >= PROGRESS_THRESHOLD:
@@ -214,9 +215,10 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
     """Turn each row's category text into taxonomy ids; stop on values the taxonomy lacks."""
     known = {c.id: c for c in db.session.scalars(select(Category))}
     labels = {c.label.lower(): c.id for c in known.values()}
-    resolved, unknown = [], {}
+    resolved: list[list[str]] = []
+    unknown: dict[str, int] = {}
     for raw, row in zip(frame[col], frame["_row"]):
-        ids = []
+        ids: list[str] = []
         for value in (text(raw) or "").split(";"):
             value = value.strip()
             if not value:
