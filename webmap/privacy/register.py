@@ -220,6 +220,8 @@ NOT_PERSONAL: dict[str, str] = {
     "data_sources.name": "a dataset's name", "import_jobs.filename": "the uploaded file's name (chosen by staff)",
     "sign_in_throttles.key": "a hash of (email, address): it cannot be turned back into either",
     "users.password_hash": "a password hash",
+    "data_versions.name": "the name of a kind of data (webmap/scale)",
+    "derived_builds.name": "the name of a derived table (webmap/scale)", "ward_outlines.name": "a ward's name",
 }
 
 PERSONAL_LOOKING = re.compile(r"email|phone|name|address|token|(^|_)ip($|_)|_by$|^actor$", re.I)
