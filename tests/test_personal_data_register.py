@@ -181,3 +181,12 @@ def test_the_privacy_notice_is_the_register(make_app, sample_app):
     assert "email you once when the council records what it did" in notice and "erased 12 months after you give it" in notice
     assert "If you manage a group's listing" in notice and "erased 18 months after you stop" in notice
     assert "through the site" in notice and "no contact details" not in notice
+
+
+def test_the_docs_list_every_declared_column():
+    from tests.conftest import REPO
+
+    docs = (REPO / "docs" / "personal-data.md").read_text()
+    for holding in REGISTER:
+        for column in holding.columns:
+            assert f"| {holding.table}.{column} (" in docs, f"{holding.table}.{column}"

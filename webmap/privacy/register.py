@@ -69,12 +69,12 @@ class Holding:
         """Return every declared personal column of the holding with its kind."""
         return {**self.found_by, **self.linked, **{c: TEXT for c in self.text}}
 
-    @property
-    def erased_by(self) -> str:
-        """Say in words what erasure does to the holding, for the register table in the docs."""
-        return {"clear": "emptied", "clear match": "the matching address emptied", "delete": "row deleted",
-                "keep": "not erased here: an admin removes the staff account"}[self.erase] + (
-            "; copies in its text scrubbed" if self.text else "")
+    def erased_by(self, column: str) -> str:
+        """Say in words what erasure does to one column, for the register table in docs/personal-data.md."""
+        if column in self.text:
+            return "the person's email address and phone number (and name, in their own listing's records) replaced by [erased]"
+        return {"clear": "emptied", "clear match": "emptied when it is the address asked about",
+                "delete": "the row is deleted", "keep": "not erased here: an admin removes the staff account"}[self.erase]
 
 
 @dataclass(frozen=True)
@@ -239,7 +239,7 @@ def declared_columns() -> set[str]:
 
 def rows_for_docs(config: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Return (field, purpose, retention, erased by) for every declared column and file."""
-    rows = [(f"{h.table}.{c} ({kind})", h.purpose, h.retention.describe(config), h.erased_by)
+    rows = [(f"{h.table}.{c} ({kind})", h.purpose, h.retention.describe(config), h.erased_by(c))
             for h in REGISTER for c, kind in h.columns.items()]
     rows += [(f.where, f.purpose, f.retention.describe(config), f.erased_by) for f in FILES]
     return rows
