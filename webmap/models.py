@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
+from sqlalchemy import event
 from sqlalchemy import false as sa_false
 from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -109,6 +110,9 @@ class Asset(db.Model):
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
     source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    # The name, description and address folded by webmap.search.text.fold (set on every save, below):
+    # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
+    search_text: Mapped[Optional[str]] = mapped_column(Text)
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")
@@ -402,3 +406,12 @@ class SignInThrottle(db.Model):
 
 
 from .groups import models as _group_models  # noqa: E402,F401  (managers, sign-in links, offers and needs)
+
+
+@event.listens_for(Asset, "before_insert")
+@event.listens_for(Asset, "before_update")
+def _fold_search_text(mapper, connection, asset: Asset) -> None:
+    """Keep the folded search text in step with the name, description and address."""
+    from .search.text import search_text
+
+    asset.search_text = search_text(asset.name, asset.description, asset.address)
