@@ -101,3 +101,23 @@ def test_the_same_name_390_metres_away_is_flagged_to_the_resident_and_in_the_que
     item = queue.split("ST MARY’S CHURCH HALL", 1)[1]
     assert "Possible duplicate" in item.split("</article>")[0] or "Possible duplicate" in item[:3000]
     assert "St Mary's Church Hall" in item[:3000]
+
+
+def test_every_page_links_the_open_data_and_about_says_its_licence(sample_app):
+    from webmap.models import DataSource
+
+    client = sample_app.test_client()
+    for url in ("/", "/needs/new", "/privacy"):
+        assert 'href="/about#open-data"' in client.get(url).get_data(as_text=True), url
+    about = client.get("/about").get_data(as_text=True)
+    section = about.split('id="open-data"', 1)[1].split("<h2", 1)[0]
+    for link in ("/export/assets.csv", "/export/assets.geojson", "/export/assets.gpkg", "/oruk/services", "/api/docs",
+                 "/api/openapi.json"):
+        assert f'href="{link}"' in section, link
+        assert client.get(link).status_code == 200, link
+    assert "made up for this demonstration" in section  # the sample's licence is "fictional": nothing is claimed
+    with sample_app.app_context():
+        db.session.add(DataSource(name="OpenStreetMap", licence="Open Database Licence (ODbL) 1.0"))
+        db.session.commit()
+    section = client.get("/about").get_data(as_text=True).split('id="open-data"', 1)[1].split("<h2", 1)[0]
+    assert "Open Database Licence (ODbL) 1.0" in section and "shared under the same licence" in section
