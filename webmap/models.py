@@ -6,6 +6,7 @@ from typing import Any, Optional
 
 from sqlalchemy import event
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy import JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -113,6 +114,12 @@ class Asset(db.Model):
     # The name, description and address folded by webmap.search.text.fold (set on every save, below):
     # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
     search_text: Mapped[Optional[str]] = mapped_column(Text)
+    # False when the source gave no name and the import named it from what and where it is
+    # ("Place of worship, Union Street"); pages say "name not given".
+    name_given: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # When the latest import of the record's register (data/registers) contained it: the register
+    # vouched for it then, so it is not stale until STALE_AFTER_MONTHS later (moderation.actions).
+    source_checked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")

@@ -1,4 +1,4 @@
-"""assets.search_text: the name, description and address folded for search (case, accents, apostrophes)
+"""assets: search_text (folded for search), name_given (a source left it unnamed), source_checked_at (register refresh)
 
 Revision ID: i22b
 Revises: i15a
@@ -16,6 +16,10 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('assets') as batch:
         batch.add_column(sa.Column('search_text', sa.Text(), nullable=True))
+        # False when the source gave no name and the import named it from what and where it is.
+        batch.add_column(sa.Column('name_given', sa.Boolean(), nullable=False, server_default=sa.true()))
+        # When an import of the record's register last contained it: checked by its source then.
+        batch.add_column(sa.Column('source_checked_at', sa.DateTime(), nullable=True))
     # Fill it with the same Python function the app uses, so old and new rows fold alike.
     from webmap.search.text import search_text
 
@@ -32,4 +36,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('assets') as batch:
+        batch.drop_column('source_checked_at')
+        batch.drop_column('name_given')
         batch.drop_column('search_text')
