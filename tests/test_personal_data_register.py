@@ -190,3 +190,21 @@ def test_the_docs_list_every_declared_column():
     for holding in REGISTER:
         for column in holding.columns:
             assert f"| {holding.table}.{column} (" in docs, f"{holding.table}.{column}"
+
+
+def test_a_kept_import_upload_holding_the_address_is_found_and_deleted(make_app, sample_app, tmp_path):
+    app = make_app(IMPORT_FOLDER=str(tmp_path / "imports"), KEEP_UPLOADS=True)
+    kept = tmp_path / "imports" / "7" / "survey.csv"
+    kept.parent.mkdir(parents=True)
+    kept.write_text("ward,need,email\nE05900001,youth,fern.follow-up-5120@example.net\n")
+    (kept.parent / "progress.json").write_text("{}")
+    other = tmp_path / "imports" / "8" / "places.csv"
+    other.parent.mkdir(parents=True)
+    other.write_text("name\nSomeone else's club\n")
+    make_staff(app)
+    staff = app.test_client()
+    assert login(staff).status_code == 302
+    held, rows = _download(staff, SUBSCRIBER)
+    assert held["files"] == [str(kept)] and str(kept) in rows
+    assert staff_post(staff, "/privacy/requests/erase", q=SUBSCRIBER, confirm="yes").status_code == 302
+    assert not kept.exists() and other.exists() and (kept.parent / "progress.json").exists()

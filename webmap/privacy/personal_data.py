@@ -241,13 +241,13 @@ def _upload_folder() -> Path:
 
 
 def _files_holding(values: set[str]) -> list[Path]:
-    """Return kept import uploads whose text holds any of the values."""
+    """Return kept import uploads (imports/<job>/<file>, not the progress file) whose text holds any of the values."""
     folder = _upload_folder()
     if not folder.is_dir() or not values:
         return []
     pattern = pattern_for(values)
     out = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name.startswith("upload")):
+    for path in sorted(p for p in folder.glob("*/*") if p.is_file() and not p.name.startswith("progress.json")):
         try:
             text = path.read_bytes()[:50_000_000].decode("utf-8", errors="replace")
         except OSError:

@@ -216,6 +216,7 @@ NOT_STORED = {
 NOT_PERSONAL: dict[str, str] = {
     "wards.name": "a ward's name", "wards.lad_name": "a council's name",
     "assets.name": "a place's public name", "assets.address": "a place's public address",
+    "assets.name_given": "a flag: whether the source gave the place a name",
     "survey_rounds.name": "a survey round's name", "gap_snapshots.round_name": "a survey round's name",
     "data_sources.name": "a dataset's name", "import_jobs.filename": "the uploaded file's name (chosen by staff)",
     "sign_in_throttles.key": "a hash of (email, address): it cannot be turned back into either",
