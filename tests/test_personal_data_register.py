@@ -110,8 +110,15 @@ def _download(staff, query: str) -> tuple[dict, str]:
     return held, rows
 
 
-def test_four_people_are_found_handed_over_and_erased_and_nobody_else(mail_app, inbox):  # noqa: F811
+def test_four_people_are_found_handed_over_and_erased_and_nobody_else(mail_app, inbox, caplog):  # noqa: F811
+    import logging
+
+    caplog.set_level(logging.DEBUG)
     ids = _people(mail_app, inbox)
+    # The site's own log (not the test SMTP server's, "mail.log") says a message went, never who sent it.
+    site_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith(("mail.log", "aiosmtpd")))
+    assert "message relayed to listing" in site_log
+    assert SENDER["name"] not in site_log and SENDER["email"] not in site_log
     make_staff(mail_app)
     staff = mail_app.test_client()
     assert login(staff).status_code == 302

@@ -42,6 +42,12 @@ class Mail:
     reason: str
     unsubscribe_url: str | None = None
     reply_to: str | None = None
+    # What the log says instead of the subject, when the subject names a person (a relayed message's sender).
+    log_as: str | None = None
+
+    @property
+    def logged(self) -> str:
+        return self.log_as or self.subject
 
 
 def mail_enabled() -> bool:
@@ -84,18 +90,18 @@ def send(mail: Mail) -> EmailMessage:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
     # Log that a message went, never to whom: addresses are personal data.
-    log.info("mail sent: %s", mail.subject)
+    log.info("mail sent: %s", mail.logged)
     return message
 
 
 def send_if_configured(mail: Mail) -> bool:
     """Send `mail` when a server is set; otherwise log and return False (a form must not fail for it)."""
     if not mail_enabled():
-        log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.subject)
+        log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.logged)
         return False
     try:
         send(mail)
     except (OSError, smtplib.SMTPException) as error:
-        log.error("mail not sent (%s): %s", type(error).__name__, mail.subject)
+        log.error("mail not sent (%s): %s", type(error).__name__, mail.logged)
         return False
     return True
