@@ -215,3 +215,9 @@ def test_a_kept_import_upload_holding_the_address_is_found_and_deleted(make_app,
     assert held["files"] == [str(kept)] and str(kept) in rows
     assert staff_post(staff, "/privacy/requests/erase", q=SUBSCRIBER, confirm="yes").status_code == 302
     assert not kept.exists() and other.exists() and (kept.parent / "progress.json").exists()
+
+
+def test_the_notice_says_whether_uploads_are_kept(make_app, sample_app):
+    for keep, words in ((False, "deleted as soon as the import has finished"), (True, "kept until an administrator")):
+        notice = make_app(KEEP_UPLOADS=keep).test_client().get("/privacy").get_data(as_text=True)
+        assert words in notice, keep

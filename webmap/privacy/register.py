@@ -37,7 +37,9 @@ class Retention:
     def describe(self, config: dict[str, Any]) -> str:
         """Return the retention in words, with the configured months filled in."""
         months = self.months_for(config)
-        return self.text.format(months=months, s="" if months == 1 else "s")
+        uploads = ("kept until an administrator deletes it (this site keeps uploads)" if config.get("KEEP_UPLOADS")
+                   else "deleted as soon as the import has finished")
+        return self.text.format(months=months, s="" if months == 1 else "s", uploads=uploads)
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,8 @@ REGISTER: tuple[Holding, ...] = (
 FILES: tuple[FileHolding, ...] = (
     FileHolding("import_uploads", "import uploads (the instance folder's imports/<job>/)",
                 "anyone named in a file staff import", "to check and run an import",
-                Retention("deleted when the import finishes, unless WEBMAP_KEEP_UPLOADS is set"),
-                "A file staff upload to import is deleted once the import has finished.",
+                Retention("{uploads}"),
+                "A file staff upload to import may hold people's details.",
                 "files holding the email address or phone number are deleted"),
     FileHolding("rejects", "rejects CSVs written by the import commands' --skip-bad-rows",
                 "anyone named in a refused row", "to let staff fix and re-import refused rows",
