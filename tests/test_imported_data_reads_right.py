@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import REPO, login, make_staff, shared_data
+from tests.conftest import REPO, shared_data
 from tests.importing_helpers import WARD_A, load_two_wards, run, write_csv
 from tests.test_import_registers import IN_A, IN_B, gias_file, ok
 from webmap.db import db

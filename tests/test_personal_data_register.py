@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token
 from tests.dump_helpers import database_dump
-from tests.groups_helpers import approved, claim_by_link, set_contact_email
+from tests.groups_helpers import approved, claim_by_link
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
 from tests.test_personal_data import a_postcode, in_dump, report, staff_post
 from tests.conftest import login, make_staff

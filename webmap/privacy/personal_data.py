@@ -21,7 +21,7 @@ from sqlalchemy import Table, and_, delete, func, or_, select, update
 
 from ..db import db
 from ..models import AuditEvent, utcnow
-from .register import EMAIL, IP, NAME, PHONE, REGISTER, Holding
+from .register import EMAIL, NAME, PHONE, REGISTER, Holding
 
 ERASED = "[erased]"
 
@@ -158,7 +158,7 @@ def _phone_pattern(value: str) -> str:
     if len(digits) < 7:
         return re.escape(value)
     body = r"[\s\-]?".join(digits[1:])
-    return rf"(?:\+\s?44\s?(?:\(0\)\s?)?|0)" + body + r"(?!\d)"
+    return r"(?:\+\s?44\s?(?:\(0\)\s?)?|0)" + body + r"(?!\d)"
 
 
 def pattern_for(values: Iterable[str]) -> re.Pattern:
