@@ -10,6 +10,7 @@ from ..db import db
 from ..models import Need, NeedFollowUp, Response, utcnow
 from ..notify.mail import Mail, send_if_configured
 from ..council import site_name
+from ..wording import category_words
 
 EMAIL_LIMIT = 200
 
@@ -89,7 +90,7 @@ def _mail(person: NeedFollowUp, response: Response) -> Mail:
     area = site_name()
     ward, label = response.ward.name, response.category.label
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (f"You told us {ward} needs {label.lower() if label[1:2].islower() else label}.\n\n"
+    body = (f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
             f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
             f"See what residents asked for, what was done and how things have changed in {ward}:\n"
             f"{page_url(response.ward_code)}\n")

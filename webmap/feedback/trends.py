@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from ..wording import counted
 from .snapshots import Point
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 300, 110, 36, 12, 24
@@ -34,9 +35,9 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
         return f"{label}: no history yet."
     first, last = points[0], points[-1]
     if len(points) == 1:
-        return (f"{label}: {_count(first.need_count)} requests counted in {first.period}; "
+        return (f"{label}: {counted(first.need_count, 'request')} counted in {first.period}; "
                 f"{_pct(first.access_share)} of residents lived within {distance_m:,.0f} m of one.")
-    need = f"{_count(first.need_count)} requests in {first.period}, {_count(last.need_count)} in {last.period}"
+    need = f"{counted(first.need_count, 'request')} in {first.period}, {_count(last.need_count)} in {last.period}"
     if first.access_share is None or last.access_share is None:
         access = "how many residents live near one is unknown (no population figure)"
     else:
