@@ -81,7 +81,7 @@ def merge(asset_id: int):
     duplicate = asset_or_404(asset_id)
     target_id = (request.form.get("target_id") or "").strip()
     if not target_id.isdigit() or db.session.get(Asset, int(target_id)) is None:
-        raise ModerationError(f"Enter the number of an existing place to merge '{duplicate.name}' into.")
+        raise ModerationError(f"Choose the place to merge '{duplicate.name}' into.")
     target = db.session.get(Asset, int(target_id))
     moderation.merge(duplicate, target)
     return done(f"Merged {duplicate.name} into {target.name}.")
