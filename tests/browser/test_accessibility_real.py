@@ -40,6 +40,8 @@ def real_tabs(browser, real_site):  # noqa: F811
 
 @pytest.mark.parametrize(("spec", "size"), CASES, ids=IDS)
 def test_real_kit_page_passes_axe_and_fits(spec, size, real_site, real_tabs):  # noqa: F811
+    if spec.who or any(f"{{{name}}}" in spec.path for name in ("pending", "job")):
+        pytest.skip(f"{spec.path}: the real-kit site has no admin, manager, duplicate or import set up (the sample has)")
     path = spec.url(real_site.ids)
     if spec.status == 200 and not routed(real_site.app, path):
         pytest.skip(f"{spec.path} is not in this app yet")

@@ -64,7 +64,9 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
         db.session.rollback()
         problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
         outcome = {"read": 0, "problems": problems, "refused": True}
-        finished = f"Stopped: the file has {len(problems):,} problem{'' if len(problems) == 1 else 's'}; nothing was saved"
+        found = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
+        finished = (f"Check finished: {found} found; nothing saved" if phase == "check"
+                    else f"Stopped: the file has {found}; nothing was saved")
         if phase == "check":
             _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
         else:
