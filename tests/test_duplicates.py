@@ -5,7 +5,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from webmap.moderation.duplicates import duplicates_by_asset, find_duplicates, name_similarity, normalise_name
+from webmap.places.duplicates import duplicates_by_asset, find_duplicates, name_similarity, normalise_name
 
 
 def frame(rows, crs="EPSG:27700"):

@@ -11,8 +11,8 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, Category, DataSource, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, DataSource, Ward
 
 HELSINKI_BOX = (24.938, 60.162, 24.952, 60.176)  # part of central Helsinki (the extract is larger)
 TEST_BOX = (10.0, 50.0, 10.1, 50.1)  # any place will do: nothing assumes Britain

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login, make_staff
 from tests.dump_helpers import database_dump
 from tests.test_moderation import add_pending
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, utcnow
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, utcnow
 
 OLD = {"submitter_name": "Oswald Oldfield-Expired", "submitter_email": "oswald.expired-4417@example.org",
        "submitter_phone": "07700 900 417"}

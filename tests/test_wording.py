@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from tests.conftest import REPO
-from webmap.feedback.snapshots import Point
+from webmap.core.wording import category_words, counted
 from webmap.feedback.trends import sentence
-from webmap.groups.matching import Listing, rank_partners
-from webmap.wording import category_words, counted
+from webmap.gaps.history import Point
+from webmap.partners.matching import Listing, rank_partners
 
 with open(REPO / "data" / "categories.csv", encoding="utf-8") as _file:
     CATEGORIES = {row["id"]: row["label"] for row in csv.DictReader(_file)}

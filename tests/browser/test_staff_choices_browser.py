@@ -7,13 +7,12 @@ from datetime import timedelta
 import pytest
 import shapely
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_accessibility import axe_violations, describe
-from webmap.audit import snapshot
-from webmap.db import db
-from webmap.models import Asset, ImportJob, utcnow
+from webmap.core.audit import snapshot
+from webmap.core.db import db
+from webmap.core.models import Asset, ImportJob, utcnow
 
 pytestmark = pytest.mark.browser
 

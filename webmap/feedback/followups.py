@@ -6,11 +6,11 @@ from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
 from sqlalchemy import select, update
 
-from ..db import db
-from ..models import Need, NeedFollowUp, Response, utcnow
-from ..notify.mail import Mail, send_if_configured
-from ..council import site_name
-from ..wording import category_words
+from webmap.core.db import db
+from webmap.core.models import Need, NeedFollowUp, Response, utcnow
+from webmap.core.wording import category_words
+from webmap.notify.mail import Mail, send_if_configured
+from webmap.council import site_name
 
 EMAIL_LIMIT = 200
 

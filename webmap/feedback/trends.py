@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from ..wording import counted
-from .snapshots import Point
+from webmap.core.wording import counted
+from webmap.gaps.history import Point
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 300, 110, 36, 12, 24
 

@@ -5,11 +5,11 @@ import re
 
 from flask import current_app
 
-from .. import audit
-from ..models import Asset
-from ..notify.mail import Mail, send_if_configured
-from .listings import active_managers
-from ..council import site_name
+from webmap.core import audit
+from webmap.core.models import Asset
+from webmap.notify.mail import Mail, send_if_configured
+from webmap.groups.listings import active_managers
+from webmap.council import site_name
 
 
 def _one_line(text: str) -> str:

@@ -11,16 +11,15 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..analysis.crs import to_metric
-from ..db import db
-from ..geo import WGS84, assign_wards, normalise_postcode
-from ..models import ASSET_KINDS, Asset, Category
-from ..groups.listings import clean_email
-from ..store import wards_frame
-from .common import (PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector,
-                     progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text)
-from .dates import parse_date, parse_date_option
-from .locate import locate_rows
+from webmap.analysis.crs import to_metric
+from webmap.core.db import db
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode
+from webmap.core.models import ASSET_KINDS, Asset, Category
+from webmap.core.emails import clean_email
+from webmap.core.store import wards_frame
+from webmap.importers.common import PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text
+from webmap.importers.dates import parse_date, parse_date_option
+from webmap.importers.locate import locate_rows
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -56,7 +55,7 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     without their own. With `skip_bad_rows`, rows that cannot be used are written to a
     rejects CSV (`rejects_path`) and the others imported; otherwise one bad row stops the file.
     """
-    from ..registers import detect_layout, get_layout, read_register
+    from webmap.importers.registers import detect_layout, get_layout, read_register
 
     file = Path(path).name
     report = ImportReport(file=file)
@@ -109,6 +108,7 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     if fixed_category:
         categories = [[fixed_category]] * len(frame)
     else:
+        assert category_col is not None, "require_column above finds the category column or stops the import"
         categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
     frame = frame.assign(_categories=categories)
     if len(frame) >= PROGRESS_THRESHOLD:
@@ -215,9 +215,10 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
     """Turn each row's category text into taxonomy ids; stop on values the taxonomy lacks."""
     known = {c.id: c for c in db.session.scalars(select(Category))}
     labels = {c.label.lower(): c.id for c in known.values()}
-    resolved, unknown = [], {}
+    resolved: list[list[str]] = []
+    unknown: dict[str, int] = {}
     for raw, row in zip(frame[col], frame["_row"]):
-        ids = []
+        ids: list[str] = []
         for value in (text(raw) or "").split(";"):
             value = value.strip()
             if not value:

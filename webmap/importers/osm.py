@@ -18,12 +18,12 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
-from ..groups.listings import clean_email
-from ..models import ASSET_KINDS, Asset, Category, utcnow
-from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.core.db import db
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
+from webmap.core.emails import clean_email
+from webmap.core.models import ASSET_KINDS, Asset, Category, utcnow
+from webmap.core.store import wards_frame
+from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -110,9 +110,9 @@ def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Eleme
         elif isinstance(extra, dict):
             tags.update(extra)
         for column in tag_columns:
-            value = record.get(column)
-            if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                tags[column] = str(value)
+            cell = record.get(column)
+            if cell is not None and not (isinstance(cell, float) and math.isnan(cell)):
+                tags[column] = str(cell)
         elements.append(Element(str(record["osm_type"]), int(record["id"]), tags, record.get("geometry")))
     return elements
 
@@ -156,7 +156,8 @@ def _read_geojson(features: list, file: str) -> list[Element]:
         if not number.isdigit():
             raise ImportFailed(Problem(file, None, f"features[{i}].id",
                                        f"'{ident}' is not an OSM id like node/123 (osmtogeojson writes these)"))
-        tags = props.get("tags") if isinstance(props.get("tags"), dict) else {
+        given = props.get("tags")
+        tags = given if isinstance(given, dict) else {
             k: v for k, v in props.items() if not k.startswith("@") and k not in ("id", "type", "meta", "relations")}
         try:
             geometry = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None

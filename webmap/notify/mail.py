@@ -14,7 +14,7 @@ from email.utils import formataddr, make_msgid
 
 from flask import current_app
 
-from ..council import site_name
+from webmap.council import site_name
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..db import db
-from .personal_data import purge_expired
+from webmap.core.db import db
+from webmap.privacy.personal_data import purge_expired
 
 
 @click.command("purge-personal-data")

@@ -14,8 +14,8 @@ from typing import Any, Iterable
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, or_, select
 
-from ..db import db
-from ..models import Asset, AuditEvent, ChangeRequest, Need, utcnow
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, Need, utcnow
 
 ERASED = "[erased]"
 # The private fields of each table, and the column that dates them for the retention rule.

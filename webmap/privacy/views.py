@@ -8,12 +8,12 @@ import json
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..council import area_name
-from ..db import db
+from webmap.council import area_name
+from webmap.core.db import db
 from webmap.web.security import role_required
-from .personal_data import find, erase
+from webmap.privacy.personal_data import find, erase
 
-bp = Blueprint("privacy", __name__)
+bp = Blueprint("privacy", __name__, template_folder="templates")
 
 
 @bp.get("/privacy")
