@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import REPO
 from webmap.core.wording import category_words, counted
-from webmap.feedback.trends import sentence
+from webmap.feedback.trends import sentence, trend
 from webmap.gaps.history import Point
 from webmap.partners.matching import Listing, rank_partners
 
@@ -45,6 +45,12 @@ def test_trend_sentences_count_one_request_in_the_singular():
     assert sentence("Youth", [point(1)], 800).startswith("Youth: 1 request counted in Spring 2027;")
     assert "1 requests" not in sentence("Youth", [point(1), point(1)], 800)
     assert sentence("Youth", [point(1), point(3)], 800).startswith("Youth: 1 request in Spring 2027, 3 in Spring 2027;")
+
+
+def test_trend_charts_name_the_category_as_a_noun():
+    charts = trend("youth", "Youth", [point(1), point(3)], 800)
+    assert "Stated need for youth services over time" in charts.need_chart
+    assert "Share of residents within 800 m of a youth service over time" in charts.access_chart
 
 
 def test_partner_reasons_name_categories_as_plural_nouns():

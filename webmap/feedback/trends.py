@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from webmap.core.wording import counted
+from webmap.core.wording import category_words, counted
 from webmap.gaps.history import Point
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 300, 110, 36, 12, 24
@@ -92,7 +92,8 @@ def chart(points: list[Point], value: str, title: str, percent: bool = False) ->
 
 def trend(category: str, label: str, points: list[Point], distance_m: float) -> Trend:
     """Return the chart pair, table points and sentence for one category."""
+    words = category_words(category, label)
     return Trend(category, label, points, sentence(label, points, distance_m),
-                 chart(points, "need_count", f"Stated need for {label} over time"),
-                 chart(points, "access_share", f"Share of residents within {distance_m:,.0f} m of {label} over time",
+                 chart(points, "need_count", f"Stated need for {words.many} over time"),
+                 chart(points, "access_share", f"Share of residents within {distance_m:,.0f} m of {words.one} over time",
                        percent=True))
