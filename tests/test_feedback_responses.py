@@ -85,6 +85,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     body = message.get_content()
     assert f"https://map.example.gov.uk/wards/{WARD}/you-said-we-did" in body
     assert "Opened a weekly food bank at the library" in body
+    assert "You told us Northgate needs food support services." in body  # the category as a noun, not "food support"
     assert message["List-Unsubscribe"] == f"<https://map.example.gov.uk/unsubscribe/{token}>"
 
     # A second response for the same need sends nothing more; one for the other kind asked sends one.
@@ -92,6 +93,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     assert len(inbox.to(EMAIL)) == 1
     record(staff, category="youth", summary="Started a youth club")
     assert len(inbox.to(EMAIL)) == 2
+    assert "needs youth services." in inbox.to(EMAIL)[-1].get_content()
 
     with mail_app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "response")).all()
