@@ -43,16 +43,11 @@ def record(client, **fields):
 @pytest.fixture
 def mail_app(make_app, mail_settings):
     """The sample area with mail going to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings, PUBLIC_URL="https://map.example.gov.uk")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 
@@ -90,6 +85,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     body = message.get_content()
     assert f"https://map.example.gov.uk/wards/{WARD}/you-said-we-did" in body
     assert "Opened a weekly food bank at the library" in body
+    assert "You told us Northgate needs food support services." in body  # the category as a noun, not "food support"
     assert message["List-Unsubscribe"] == f"<https://map.example.gov.uk/unsubscribe/{token}>"
 
     # A second response for the same need sends nothing more; one for the other kind asked sends one.
@@ -97,6 +93,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     assert len(inbox.to(EMAIL)) == 1
     record(staff, category="youth", summary="Started a youth club")
     assert len(inbox.to(EMAIL)) == 2
+    assert "needs youth services." in inbox.to(EMAIL)[-1].get_content()
 
     with mail_app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "response")).all()

@@ -37,17 +37,11 @@ def by_round(app) -> dict[str, float]:
 @pytest.fixture
 def rounds_app(make_app):
     """The sample area with snapshots taken inline for the share method (what the two-round series needs)."""
-    from tests.conftest import REPO
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
-    from tests.conftest import empty_database
+    from tests.conftest import load_fresh_sample
 
     app = make_app(GAP_SNAPSHOTS="inline", GAP_SNAPSHOT_METHODS="share")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 

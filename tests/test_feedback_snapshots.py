@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import REPO, csrf_token, empty_database, login, make_staff
+from tests.conftest import csrf_token, load_fresh_sample, login, make_staff
 from webmap.gaps import service as gaps_service
 from webmap.core.db import db
 from webmap.gaps import history as snapshots
@@ -21,15 +21,10 @@ def invoke(app, *args: str):
 
 
 def loaded(make_app, **settings):
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
 
     app = make_app(**settings)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 

@@ -277,7 +277,7 @@ def test_category_with_no_places_anywhere(app):
     # Only Ward 1 asked (4 of 4,000): nobody can reach one, so all of its smoothed need is unmet.
     table = service_table(app, "youth").set_index("ward_name")
     assert rows["Ward 1"]["Unmet need per 1,000 residents"] == f"{table.loc['Ward 1', 'gap_score']:,.2f}"
-    assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Unmet share"] == "100%"
+    assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Share who cannot reach one"] == "100%"
     assert table.loc["Ward 1", "gap_score"] > table.loc["Ward 2", "gap_score"]
     assert rows["Ward 1"]["Responses"] == "4 few responses"
 

@@ -19,16 +19,11 @@ ORGANISER = "olive@organiser.example.org"
 @pytest.fixture
 def mail_app(make_app, mail_settings):
     """The sample area, sending mail to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 
@@ -49,6 +44,9 @@ def test_claim_by_a_link_sent_to_the_listings_own_email(mail_app, inbox):
     [to_group] = inbox.to(GROUP)
     assert "Olive (olive@organiser.example.org) asked to manage" in to_group.get_content()
     assert "Treasurer" in to_group.get_content()
+    # The group's address is private (never on the map): the mail must not call it public.
+    assert "it is private and never shown on the map" in to_group.get_content()
+    assert "public" not in to_group.get_content().split("Why you got this:")[1]
     assert managers(mail_app, aid) == []  # nothing happens until the group's mailbox confirms
 
     path = link_in(to_group)
@@ -152,15 +150,11 @@ def test_a_manager_session_is_not_a_staff_login_and_only_covers_their_listings(m
 
 
 def test_manager_session_runs_out(make_app, mail_settings, inbox):
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.imports.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings, GROUP_SESSION_HOURS=0)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        load_sample()
+        load_fresh_sample()
     [aid] = approved(app, 1)
     client = app.test_client()
     claim_by_link(app, client, inbox, aid, GROUP, ORGANISER)

@@ -32,7 +32,7 @@ def test_a_message_reaches_the_managers_and_only_they_see_the_senders_address(ma
     assert not ADDRESS.findall(page)  # neither the group's nor a manager's address is on the page
     response = send(visitor, aid)
     assert response.status_code == 302
-    assert "Message sent" in visitor.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Message on its way" in visitor.get(response.headers["Location"]).get_data(as_text=True)
     [message] = inbox.to(ORGANISER)[-1:]
     assert message["Reply-To"] == SENDER
     assert "Could we borrow your kitchen on Tuesdays?" in message.get_content()
@@ -74,12 +74,25 @@ def test_a_new_line_in_the_name_cannot_add_mail_headers(mail_app, inbox):  # noq
 
 
 def test_when_mail_cannot_go_the_form_says_so(make_app, sample_app):
-    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
+    app = make_app(MAIL_SERVER="")  # no mail server at all: nothing can take the message
     [aid] = approved(app, 1)
     set_contact_email(app, aid, GROUP)
     response = send(app.test_client(), aid)
     html = response.get_data(as_text=True)
     assert response.status_code == 503 and "We could not send your message" in html and "Could we borrow" in html
+
+
+def test_a_mail_server_that_is_down_leaves_the_message_to_the_workers_retries(make_app, sample_app):
+    from webmap.core.models import BackgroundTask
+
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
+    [aid] = approved(app, 1)
+    set_contact_email(app, aid, GROUP)
+    response = send(app.test_client(), aid)
+    assert response.status_code == 302  # the form does not wait on the mail server
+    with app.app_context():
+        task = db.session.scalar(select(BackgroundTask).where(BackgroundTask.name == "notify.deliver"))
+        assert task.state == "retrying" and "ConnectionRefusedError" in task.error
 
 
 def test_contact_is_rate_limited(make_app, sample_app, mail_settings, inbox):

@@ -223,6 +223,7 @@ def test_category_col_option(wards_app, tmp_path):
 
 @pytest.mark.parametrize("lat, reason", [("fifty-three", "'fifty-three' is not a number"),
                                          ("", "is blank, but the other coordinate is given"),
+                                         ("inf", "'inf' is not a finite number"),
                                          ("153.5", "is not a longitude/latitude")])
 def test_bad_latitude_names_file_row_and_field(wards_app, tmp_path, lat, reason):
     path = lonlat_csv(tmp_path / "bad.csv", [["A", "youth", *IN_A], ["B", "youth", IN_B[0], lat]])

@@ -247,7 +247,8 @@ def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.nda
     has_top = np.isfinite(masked).any(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=bool)
     best = masked.argmax(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=int)
     # argmax returns the first maximum, i.e. ties go to the alphabetically first category.
-    top = np.where(has_top, categories[best] if len(categories) else None, None)
+    none = np.array(None, dtype=object)
+    top = np.where(has_top, categories[best] if len(categories) else none, none)
     top_gap = np.where(has_top, masked.max(axis=1) if masked.shape[1] else np.nan, np.nan)
     return top, top_gap
 

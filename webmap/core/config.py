@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -108,12 +109,12 @@ _FLOATS = {"WORKER_HEARTBEAT_S", "WORKER_LOST_AFTER_S"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}
 
 
-def from_environment(environ: dict[str, str] | None = None) -> dict[str, object]:
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, object]:
     """Return the settings found in WEBMAP_* variables, converted to their types."""
-    environ = os.environ if environ is None else environ
+    variables: Mapping[str, str] = os.environ if environ is None else environ
     found: dict[str, object] = {}
     for key in DEFAULTS:
-        value = environ.get(f"WEBMAP_{key}")
+        value = variables.get(f"WEBMAP_{key}")
         if value is None:
             continue
         if key in _BOOLS:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import shapely
 from flask import Flask
@@ -28,6 +29,13 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base class of every model. Flask-SQLAlchemy builds db.Model at run time (Base's body plus
+# its own mixins), which a type checker cannot follow; to it, models are plain subclasses of Base.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 MIGRATIONS_DIR = str(Path(__file__).resolve().parents[1] / "migrations")
 

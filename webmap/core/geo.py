@@ -92,9 +92,9 @@ def bounding_box(lon: float, lat: float, radius_m: float) -> tuple[float, float,
 
 def geodesic_m(lon: float, lat: float, lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
     """Return geodesic distances in metres from one point to many (WGS84 spheroid)."""
-    lons = np.asarray(lons, dtype=float)
-    lats = np.asarray(lats, dtype=float)
-    if lons.size == 0:
+    to_lons = np.asarray(lons, dtype=float)
+    to_lats = np.asarray(lats, dtype=float)
+    if to_lons.size == 0:
         return np.zeros(0)
-    _, _, dist = GEOD.inv(np.full(lons.shape, lon), np.full(lats.shape, lat), lons, lats)
+    _, _, dist = GEOD.inv(np.full(to_lons.shape, lon), np.full(to_lats.shape, lat), to_lons, to_lats)
     return np.asarray(dist, dtype=float)

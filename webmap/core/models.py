@@ -4,12 +4,15 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
+from sqlalchemy import event
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy import (JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from webmap.core.db import Geometry, db
+from webmap.core.db import Geometry, Model, db
+from webmap.core.text import search_text
 
 ASSET_KINDS = ("group", "business", "venue", "service")
 ASSET_STATUSES = ("pending", "approved", "rejected", "archived")
@@ -29,7 +32,7 @@ asset_categories = Table(
 )
 
 
-class Ward(db.Model):
+class Ward(Model):
     __tablename__ = "wards"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,7 +48,7 @@ class Ward(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
@@ -61,7 +64,7 @@ class Category(db.Model):
         return [t.strip() for t in (self.osm_tags or "").split(";") if t.strip()]
 
 
-class Asset(db.Model):
+class Asset(Model):
     __tablename__ = "assets"
     __table_args__ = (
         UniqueConstraint("source", "source_id", name="uq_assets_source_source_id"),
@@ -110,6 +113,15 @@ class Asset(db.Model):
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
     source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    # The name, description and address folded by webmap.core.text.fold (set on every save, below):
+    # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
+    search_text: Mapped[Optional[str]] = mapped_column(Text)
+    # False when the source gave no name and the import named it from what and where it is
+    # ("Place of worship, Union Street"); pages say "name not given".
+    name_given: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # When the latest import of the record's register (data/registers) contained it: the register
+    # vouched for it then, so it is not stale until STALE_AFTER_MONTHS later (moderation.actions).
+    source_checked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")
@@ -145,7 +157,7 @@ class Asset(db.Model):
         return out
 
 
-class Need(db.Model):
+class Need(Model):
     __tablename__ = "needs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -165,7 +177,7 @@ class Need(db.Model):
     notified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class Postcode(db.Model):
+class Postcode(Model):
     __tablename__ = "postcodes"
 
     # Normalised: upper case, one space before the inward code ("OL1 1AA").
@@ -175,7 +187,7 @@ class Postcode(db.Model):
     ward_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
 
 
-class PopulationArea(db.Model):
+class PopulationArea(Model):
     """Population of a small area (e.g. an LSOA), with the ward it belongs to."""
 
     __tablename__ = "population_areas"
@@ -187,7 +199,7 @@ class PopulationArea(db.Model):
     lat: Mapped[Optional[float]] = mapped_column(Float)
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -206,7 +218,7 @@ class User(db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -222,7 +234,7 @@ class AuditEvent(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
 
 
-class DataSource(db.Model):
+class DataSource(Model):
     """A dataset that was imported, with the attribution its licence asks us to show."""
 
     __tablename__ = "data_sources"
@@ -241,7 +253,7 @@ CHANGE_KINDS = ("closed", "details", "other")
 CHANGE_STATUSES = ("open", "accepted", "rejected")
 
 
-class ChangeRequest(db.Model):
+class ChangeRequest(Model):
     """A change to a listed asset that someone suggested ("it has closed", "new opening times")."""
 
     __tablename__ = "change_requests"
@@ -267,7 +279,7 @@ class ChangeRequest(db.Model):
 # the council's responses, and gap snapshots kept over time.
 
 
-class SurveyRound(db.Model):
+class SurveyRound(Model):
     """A survey round, like "Spring 2027 survey": its needs are dated on the day it was held."""
 
     __tablename__ = "survey_rounds"
@@ -278,7 +290,7 @@ class SurveyRound(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class NeedFollowUp(db.Model):
+class NeedFollowUp(Model):
     """A resident's email, given with consent on the needs form, to hear what was done. Private."""
 
     __tablename__ = "need_followups"
@@ -302,7 +314,7 @@ response_assets = Table(
 )
 
 
-class Response(db.Model):
+class Response(Model):
     """What the council or partners did about a ward + category need ("we did")."""
 
     __tablename__ = "responses"
@@ -323,7 +335,7 @@ class Response(db.Model):
     category: Mapped[Category] = relationship(lazy="joined")
 
 
-class GapSnapshot(db.Model):
+class GapSnapshot(Model):
     """The gap table as it stood when the data changed (one per day per change kind and period)."""
 
     __tablename__ = "gap_snapshots"
@@ -338,7 +350,7 @@ class GapSnapshot(db.Model):
     note: Mapped[Optional[str]] = mapped_column(Text)
 
 
-class GapSnapshotRow(db.Model):
+class GapSnapshotRow(Model):
     """One ward x category x method of a snapshot: every figure in `figures`, the charted ones as columns."""
 
     __tablename__ = "gap_snapshot_rows"
@@ -360,7 +372,7 @@ class GapSnapshotRow(db.Model):
 IMPORT_STATES = ("uploaded", "checking", "checked", "importing", "done", "failed", "rolled back")
 
 
-class ImportJob(db.Model):
+class ImportJob(Model):
     """One file a staff member imported in the browser: its check, its import and what it changed."""
 
     __tablename__ = "import_jobs"
@@ -389,7 +401,7 @@ class ImportJob(db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class ImportUpload(db.Model):
+class ImportUpload(Model):
     """The file of a browser import, kept in the database so every server and worker reads the same bytes."""
 
     __tablename__ = "import_uploads"
@@ -397,7 +409,7 @@ class ImportUpload(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class BackgroundTask(db.Model):
+class BackgroundTask(Model):
     """One task on the queue (webmap.core.queue): what it is, where it got to, when, and why it failed."""
 
     __tablename__ = "background_tasks"
@@ -417,7 +429,7 @@ class BackgroundTask(db.Model):
     finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class SignInThrottle(db.Model):
+class SignInThrottle(Model):
     """Failed sign-ins for one (email, address or known device) pair, which slow that pair down.
 
     The key is a hash, so the table holds neither the email typed nor the address it came from.
@@ -432,3 +444,10 @@ class SignInThrottle(db.Model):
     wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
+
+
+@event.listens_for(Asset, "before_insert")
+@event.listens_for(Asset, "before_update")
+def _fold_search_text(mapper, connection, asset: Asset) -> None:
+    """Keep the folded search text in step with the name, description and address."""
+    asset.search_text = search_text(asset.name, asset.description, asset.address)

@@ -134,7 +134,7 @@ def lookup_postcode(postcode: str) -> Postcode | None:
 
 def ward_exists(code: str) -> bool:
     """Say whether a ward with this code is loaded (without reading any outlines)."""
-    return db.session.scalar(select(func.count()).select_from(Ward).where(Ward.code == code)) > 0
+    return db.session.execute(select(func.count()).select_from(Ward).where(Ward.code == code)).scalar_one() > 0
 
 
 # One ward locator per database, rebuilt only when the wards change (count or last update),
@@ -166,7 +166,7 @@ def postcodes_loaded() -> bool:
 
 def ward_names() -> list[tuple[str, str]]:
     """Return (code, name) for every ward, by name, without reading outlines."""
-    return [tuple(r) for r in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))]
+    return [(code, name) for code, name in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))]
 
 
 def wards_centre(codes: list[str]) -> tuple[float, float] | None:

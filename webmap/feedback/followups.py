@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import secrets
-from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
+from webmap.core.wording import category_words
 from webmap.notify.mail import Mail, send_if_configured
 from webmap.council import site_name
 
@@ -53,11 +53,9 @@ def unsubscribe(token: str) -> bool:
 
 def erase_expired(months: int) -> int:
     """Erase addresses given more than `months` ago; return how many were erased (the caller commits)."""
-    cutoff = utcnow() - relativedelta(months=months)
-    result = db.session.execute(update(NeedFollowUp).where(NeedFollowUp.email.is_not(None),
-                                                           NeedFollowUp.created_at < cutoff)
-                                .values(email=None, erased_at=utcnow()))
-    return result.rowcount or 0
+    from webmap.privacy.personal_data import purge_expired
+
+    return purge_expired(months, only={"followups"})["followups"]
 
 
 def page_url(ward_code: str) -> str:
@@ -89,7 +87,7 @@ def _mail(person: NeedFollowUp, response: Response) -> Mail:
     area = site_name()
     ward, label = response.ward.name, response.category.label
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (f"You told us {ward} needs {label.lower() if label[1:2].islower() else label}.\n\n"
+    body = (f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
             f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
             f"See what residents asked for, what was done and how things have changed in {ward}:\n"
             f"{page_url(response.ward_code)}\n")

@@ -165,12 +165,10 @@ def edit(asset_id: int):
     asset, email = managed_asset(asset_id)
     form = ManagerEditForm(obj=asset)
     if request.method == "GET":
-        form.categories.data = asset.category_ids()
-        form.lon.data, form.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
+        form.show_listing(asset)
     if form.validate_on_submit():
         where = form.located
-        values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
-                                                       "phone", "opening_times", "accessibility")}
+        values = form.listing_values()
         outcome = manager_edit(asset, values, list(dict.fromkeys(form.categories.data)), where.lon, where.lat,
                                where.ward.code, manager_actor(email), float(current_app.config["GROUP_PIN_MOVE_M"]))
         db.session.commit()

@@ -61,6 +61,11 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     return job
 
 
+def upload_path(job: ImportJob) -> Path:
+    """Return the upload's name as a path (the bytes are in the database; see upload_bytes)."""
+    return Path(secure_filename(job.filename))
+
+
 def upload_bytes(job_id: int) -> bytes | None:
     """Return the job's uploaded file, or None once it has been removed."""
     return db.session.scalar(select(ImportUpload.data).where(ImportUpload.job_id == job_id))
@@ -77,7 +82,9 @@ def start(job: ImportJob, phase: str) -> None:
     except IntegrityError as exc:
         db.session.rollback()
         raise JobBusy(busy_message(job.kind)) from exc
-    write_progress(job.id, "Waiting for a worker", 0, 0)
+    write_progress(job.id, "Waiting for a worker", 0, 0, fresh=True,
+                   step=f"{'Check' if phase == 'check' else 'Import'} asked for at {utcnow():%H:%M:%S} UTC; "
+                        "waiting for a worker to take it")
     # By name: the task (webmap/imports/tasks.py) runs this module's functions.
     queue.enqueue("imports.run", job.id, phase, task_id=job.task_id,
                   label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}")
@@ -93,17 +100,27 @@ def busy_message(kind: str) -> str:
             "two imports of the same kind never run at once. Try again when it has finished.")
 
 
-def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None) -> None:
-    """Note how far the job has got in the queue's store, for any server to read (`folder` is unused)."""
-    queue.put(progress_key(job_id), {"label": label, "done": done, "total": total, "at": time.time()})
+def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None,
+                   step: str | None = None, fresh: bool = False) -> None:
+    """Note how far the job has got (and, with `step`, a finished step) in the queue's store, for any server to read.
+
+    Only the job's own task writes while it runs, so reading the earlier steps back is safe;
+    `fresh` starts a new list (a new check or import of the same upload). `folder` is unused.
+    """
+    steps = [] if fresh else list((queue.peek(progress_key(job_id)) or {}).get("steps", []))
+    if step:
+        steps.append({"text": step, "at": time.time()})
+    queue.put(progress_key(job_id), {"label": label, "done": done, "total": total, "at": time.time(), "steps": steps})
 
 
 def read_progress(job: ImportJob) -> dict:
     """Return the job's state and progress as shown on its page and in status.json."""
     check_alive(job)
-    info = {"id": job.id, "state": job.state, "label": "", "done": 0, "total": 0, "percent": 0}
+    info = {"id": job.id, "state": job.state, "label": "", "done": 0, "total": 0, "percent": 0, "steps": []}
+    written = queue.peek(progress_key(job.id)) or {}
     if job.state in RUNNING:
-        info.update(queue.peek(progress_key(job.id)) or {})
+        info.update(written)
+    info["steps"] = [s["text"] for s in written.get("steps", [])]
     if job.state in ("checked", "done", "failed", "rolled back", "cancelled"):
         info["percent"] = 100
     elif info["total"]:

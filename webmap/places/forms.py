@@ -75,6 +75,19 @@ class AssetDetailsForm(SafeForm):
         self.kind.choices = [(k, KIND_LABELS[k]) for k in ASSET_KINDS]
         self.located: Location | None = None
 
+    # The text fields an edit of an existing listing changes (a form may add its own, e.g. a private email).
+    LISTING_FIELDS = ("name", "kind", "description", "address", "postcode", "website", "phone", "opening_times",
+                      "accessibility")
+
+    def show_listing(self, asset) -> None:
+        """Fill the categories and pin of an existing listing (obj= fills the plain fields)."""
+        self.categories.data = asset.category_ids()
+        self.lon.data, self.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
+
+    def listing_values(self, extra: tuple[str, ...] = ()) -> dict:
+        """Return the edited text fields (empty ones as None)."""
+        return {f: (self[f].data or None) for f in (*self.LISTING_FIELDS, *extra)}
+
     def validate_categories(self, field) -> None:
         if not field.data:
             raise ValidationError("Choose at least one kind of place")

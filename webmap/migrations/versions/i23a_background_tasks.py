@@ -1,14 +1,14 @@
 """background work on a task queue: task records, import uploads in the database
 
 Revision ID: i23a
-Revises: i15a
+Revises: i22b
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i23a'
-down_revision = 'i15a'
+down_revision = 'i22b'
 branch_labels = None
 depends_on = None
 

@@ -1,1 +1,0 @@
-"""The core: settings, database, typed models, storage of GeoDataFrames, audit trail, geography."""

@@ -1,1 +1,0 @@
-"""What residents say they need: the need form and its storage."""

@@ -1,1 +1,0 @@
-"""Partners nearby: radius search over places and which categories complement each other."""
