@@ -195,7 +195,7 @@ REGISTER: tuple[Holding, ...] = (
 )
 
 FILES: tuple[FileHolding, ...] = (
-    FileHolding("import_uploads", "import uploads (the instance folder's imports/<job>/)",
+    FileHolding("import_uploads", "import uploads (the import_uploads table, one file per import)",
                 "anyone named in a file staff import", "to check and run an import",
                 Retention("{uploads}"),
                 "A file staff upload to import may hold people's details.",
@@ -225,6 +225,8 @@ NOT_PERSONAL: dict[str, str] = {
     "users.password_hash": "a password hash",
     "data_versions.name": "the name of a kind of data (webmap/scale)",
     "derived_builds.name": "the name of a derived table (webmap/scale)", "ward_outlines.name": "a ward's name",
+    "background_tasks.name": "the name of a kind of queue task (webmap/core/queue.py); email tasks' labels carry "
+                             "the subject only, their addresses stay in the queue until sent",
 }
 
 PERSONAL_LOOKING = re.compile(r"email|phone|name|address|token|(^|_)ip($|_)|_by$|^actor$", re.I)
