@@ -5,9 +5,9 @@ import shutil
 import sqlite3
 import subprocess
 
-import pytest
 from sqlalchemy.engine import make_url
 
+from tests.conftest import unavailable
 from webmap.db import db
 
 
@@ -24,7 +24,7 @@ def database_dump(app) -> str:
         finally:
             connection.close()
     if shutil.which("pg_dump") is None:
-        pytest.skip("pg_dump is not installed (apt-get install postgresql-client)")
+        unavailable("pg_dump is not installed (apt-get install postgresql-client)")
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     dump = subprocess.run(["pg_dump", "--no-owner", libpq], check=True, capture_output=True, text=True).stdout
     # pg_dump 15.14+ wraps its output in \restrict/\unrestrict lines with a random key per run.
