@@ -29,3 +29,19 @@ def database_dump(app) -> str:
     dump = subprocess.run(["pg_dump", "--no-owner", libpq], check=True, capture_output=True, text=True).stdout
     # pg_dump 15.14+ wraps its output in \restrict/\unrestrict lines with a random key per run.
     return "\n".join(line for line in dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def without_rows_of(dump: str, *tables: str) -> str:
+    """Return the dump with these tables' rows left out (SQLite INSERT lines, or pg_dump's COPY blocks and id sequences)."""
+    kept, copying = [], False
+    for line in dump.splitlines():
+        if copying:
+            copying = line != "\\."
+            continue
+        if any(line.startswith((f'INSERT INTO "{table}" ', f"SELECT pg_catalog.setval('public.{table}_id_seq'"))
+               for table in tables):  # its rows, and on PostGIS how far its ids have got
+            continue
+        if any(line.startswith(f"COPY public.{table} (") for table in tables):
+            copying = True
+        kept.append(line)
+    return "\n".join(kept)

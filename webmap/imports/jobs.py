@@ -159,9 +159,12 @@ def check_alive(job: ImportJob) -> None:
         return
     db.session.refresh(job)
     if job.state in RUNNING:
-        job.state = "failed" if job.state == "importing" else "uploaded"
+        importing = job.state == "importing"
+        job.state = "failed" if importing else "uploaded"
         job.error = "The import process stopped before it finished. Nothing from this file was saved."
         job.running_kind, job.finished_at = None, utcnow()
+        if importing:  # as a failure the process reports itself is recorded (runner._finish)
+            audit(job, "import failed", {"error": job.error})
         db.session.commit()
 
 
