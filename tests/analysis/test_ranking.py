@@ -58,6 +58,12 @@ def test_two_responses_rank_below_eleven_and_nine(wards, no_places, needs, metho
     # No access anywhere: all asked need is unmet, and "all needs" adds the categories up.
     assert (rows["unmet_share"] == 1.0).all()
     assert rows.loc["A", "top_category"] == "sport"
+    # The order above holds with or without smoothing; the weight the worked example below derives
+    # by hand (34/67 on each ward's own rate) shows the rates were shrunk, under every method.
+    assert rows["own_rate_weight"].to_numpy() == pytest.approx([34 / 67] * 3)
+    area_rate = 22 / 15
+    assert rows.loc["A", "gap_score"] > 0.4 and rows.loc["B", "gap_score"] < 2.2  # both pulled toward 1.467
+    assert rows.loc["A", "area_need_per_1000"] == pytest.approx(area_rate)
 
 
 def test_worked_example(wards, no_places, needs) -> None:
