@@ -3,7 +3,7 @@
 Synthesises, deterministically: 1,000,000 asset rows (WEBMAP_BENCH_ASSETS for a trial run) over 15 categories, 35,000
 population points and stated needs; then times each stage. Run:
 ``python bench/bench_analysis.py`` (shared data from WEBMAP_SHARED_DATA or <repo>/../shared/data).
-Exits 0 with a message when the shared data is absent.
+Exits 77 ("skipped" to run_all.py), saying why, when the shared data is absent.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 from webmap.analysis import enhanced_two_step_fca, gap_table, overall_gaps, population_points, share_within, to_metric, two_step_fca  # noqa: E402
 from webmap.analysis.population import assign_to_wards  # noqa: E402
 from webmap.analysis.reference import per_ward_overall_gaps  # noqa: E402
+from bench.skipping import skip  # noqa: E402
 
 SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO / ".." / "shared" / "data"))
 WARDS = SHARED / "boundaries/national/wards_2013_england_wales_bgc.gpkg"
@@ -104,8 +105,7 @@ def synthesise(wards: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
 def main() -> int:
     """Run every stage and print the timings; return 1 when the two analyses differ or a target is missed."""
     if not WARDS.exists():
-        print(f"bench_analysis: shared data not found ({WARDS}); skipping")
-        return 0
+        return skip("bench_analysis", f"shared data not found ({WARDS})")
     wards = stage("load wards (file read, not in total)", load)
     metric_wards = stage("reproject wards (EPSG:4326 -> 27700)", lambda: to_metric(wards.to_crs(4326)))
     assets, points, needs = stage(f"synthesise {N_ASSETS:,} assets / 35k points / needs", lambda: synthesise(metric_wards))

@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
+from bench.skipping import skip  # noqa: E402
 
 
 def best(client, url: str, repeat: int = 5) -> float:
@@ -31,8 +32,7 @@ def main() -> int:
     from tests.kit_helpers import SHARED_DATA, load_study_area
 
     if not SHARED_DATA.exists():
-        print(f"skipped: open data kit not found at {SHARED_DATA}")
-        return 0
+        return skip("bench_gaps_kit", f"open data kit not found at {SHARED_DATA}")
     folder = tempfile.mkdtemp()
     app = create_app({"DATABASE_URL": f"sqlite:///{folder}/kit.sqlite", "TESTING": True, "TILES_URL": ""})
     with app.app_context():

@@ -306,13 +306,12 @@ def bench_backend(label: str, url: str) -> bool:
 def main() -> int:
     """Benchmark SQLite, then PostGIS when a database is named."""
     from bench.national_set import NATIONAL_WARDS
+    from bench.skipping import skip
 
     if not NATIONAL_WARDS.exists():
-        print(f"bench_national: national wards not found ({NATIONAL_WARDS}); skipping")
-        return 0
+        return skip("bench_national", f"national wards not found ({NATIONAL_WARDS})")
     if not Path(CHROMIUM).exists():
-        print(f"bench_national: Chromium not found at {CHROMIUM}; skipping")
-        return 0
+        return skip("bench_national", f"Chromium not found at {CHROMIUM}")
     WORK.mkdir(parents=True, exist_ok=True)
     unrefreshed = []
     if os.environ.get("WEBMAP_BENCH_SQLITE", "1") != "0":  # 0: PostGIS only

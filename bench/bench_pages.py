@@ -26,6 +26,7 @@ from werkzeug.serving import make_server  # noqa: E402
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
 from webmap.db import db  # noqa: E402
+from bench.skipping import skip  # noqa: E402
 
 CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")
 HOME_BUDGET = 1.5 * 1024 * 1024
@@ -94,8 +95,7 @@ def main() -> int:
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     if not Path(CHROMIUM).exists():
-        print(f"Chromium not found at {CHROMIUM}: page weights not measured.")
-        return 0
+        return skip("bench_pages", f"Chromium not found at {CHROMIUM}: page weights not measured")
     with tempfile.TemporaryDirectory() as tmp:
         app, base, server, ids = start_app(Path(tmp))
         rows, home = [], None
