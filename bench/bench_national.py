@@ -6,7 +6,8 @@ builds the national set once (bench/national_set.py; kept between runs in WEBMAP
 and measures each page in headless Chromium: bytes on a first visit (tiles fetched for the first
 view included), server time warm, and the time until the map has drawn ("script done"). Beside
 them, the run's own reference rows: folium's simplified choropleth of the same wards and
-FastMarkerCluster of 100,000 of the same places, opened in the same browser.
+FastMarkerCluster of 100,000 of the same places, opened in the same browser and timed to the same
+moment (their shapes or cluster icons in the map).
 
     .venv/bin/python bench/bench_national.py            # WEBMAP_BENCH_PLACES=1000000 by default
 """
@@ -140,6 +141,32 @@ DONE_JS = """() => {
 }"""
 
 
+# folium's own pages draw their one layer as the page loads; "drawn" is when its shapes or cluster
+# icons are in the map, the same moment DONE_JS waits for on the app's pages.
+REF_DONE_JS = """() => {
+  if (document.readyState !== 'complete') return null;
+  const drawn = document.querySelector('.leaflet-overlay-pane path, .leaflet-marker-pane .leaflet-marker-icon');
+  return drawn ? performance.now() : null;
+}"""
+
+
+def until_drawn(tab, script: str, seconds: float = 120) -> float:
+    """Poll the page until `script` returns its performance.now(); NaN (and say why) if it never does."""
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if errors:
+            print(f"  {tab.url[:80]} never drew: {errors[0]}", flush=True)
+            return float("nan")
+        done = tab.evaluate(script)
+        if done is not None:
+            return done
+        time.sleep(0.05)
+    print(f"  {tab.url[:80]} had not drawn after {seconds:.0f} s", flush=True)
+    return float("nan")
+
+
 def visit(browser, url: str) -> tuple[int, float]:
     """Open url in a fresh context; return (bytes transferred until the map drew, ms to script done)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -147,24 +174,20 @@ def visit(browser, url: str) -> tuple[int, float]:
     seen = []
     tab.on("requestfinished", lambda request: seen.append(request))
     tab.goto(url, wait_until="load", timeout=600_000)
-    done = None
-    deadline = time.time() + 120
-    while done is None and time.time() < deadline:
-        done = tab.evaluate(DONE_JS)
-        if done is None:
-            time.sleep(0.05)
+    done = until_drawn(tab, DONE_JS)
     total = 0
     for request in seen:
         sizes = request.sizes()
         total += max(sizes["responseBodySize"], 0) + max(sizes["responseHeadersSize"], 0)
     context.close()
-    return total, (done or float("nan"))
+    return total, done
 
 
 def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, float, float]]:
     """Build folium's own simplified choropleth and a 100,000-point FastMarkerCluster; measure them."""
     import folium
     import numpy as np
+    from branca.colormap import StepColormap
     from folium.plugins import FastMarkerCluster
 
     from webmap import store
@@ -179,16 +202,24 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
     with app.app_context():
         wards = store.wards_frame()
         sample = store.assets_frame(bbox=None).sample(100_000, random_state=1) if PLACES > 100_000 else store.assets_frame()
+    # folium.Choropleth's legend and FastMarkerCluster's default icons load d3 and Leaflet.awesome-markers
+    # from CDNs, which an offline run cannot reach: the page then never draws. So the same layers without
+    # them: the choropleth as the GeoJson layer Choropleth makes (its step colours, no legend), and the
+    # clusters of plain markers.
+    colours = StepColormap(["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"], vmin=0, vmax=len(wards))
+    shapes = simplify_for_display(wards)[["code", "geometry"]].assign(v=np.arange(len(wards)))
+    plain = "function (row) { return L.marker(new L.LatLng(row[0], row[1])); }"
     for name, make in (
-        ("folium choropleth, simplified (ref.)", lambda m: folium.Choropleth(
-            simplify_for_display(wards)[["code", "geometry"]].assign(v=np.arange(len(wards))).__geo_interface__,
-            data=wards.assign(v=np.arange(len(wards)))[["code", "v"]], columns=["code", "v"], key_on="feature.properties.code",
+        ("folium choropleth (GeoJson), simplified (ref.)", lambda m: folium.GeoJson(
+            shapes.__geo_interface__, style_function=lambda f: {"fillColor": colours(f["properties"]["v"]),
+                                                                "color": "#555", "weight": 1, "fillOpacity": 0.7},
         ).add_to(m)),
         (f"folium FastMarkerCluster, {len(sample):,} places (ref.)",
-         lambda m: FastMarkerCluster(list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5)))).add_to(m)),
+         lambda m: FastMarkerCluster(list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5))),
+                                     callback=plain).add_to(m)),
     ):
         start = time.perf_counter()
-        m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None)
+        m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None, maxZoom=19)  # clusters draw only with a maxZoom
         make(m)
         _localise(m)
         html = m.get_root().render()
@@ -200,7 +231,7 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         tab = context.new_page()
         tab.goto(page.as_uri(), wait_until="load", timeout=600_000)
-        script = tab.evaluate("() => performance.now()")
+        script = until_drawn(tab, REF_DONE_JS)  # as the app's pages: until the map has drawn, not at load
         context.close()
         rows.append((name, len(html.encode()), len(gzip.compress(html.encode())), built, script))
     return rows
