@@ -33,6 +33,8 @@ def unavailable(reason: str) -> NoReturn:
         pytest.fail(f"{reason} (CI=true, so this fails rather than skips)", pytrace=False)
     pytest.skip(reason)
 
+# REFRESH and GAP_SNAPSHOTS differ from production's defaults only for speed; tests/test_production_defaults.py
+# runs a resident's change through an app left at production's values.
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
