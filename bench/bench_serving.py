@@ -202,32 +202,46 @@ def kill_test(label: str, database_url: str, instance: Path, wards: Path) -> boo
         flask(env, "init-db")
         flask(env, "load-sample")
 
-    # Time a whole import on this very backend first (PostGIS and SQLite differ several-fold), to know
-    # when its "halfway" is; then start again from the same sample site.
+    # Time a whole import on this very backend first (PostGIS and SQLite differ several-fold), up to its
+    # commit (the summary line it prints next, before the gap snapshot), to know when its "halfway" is;
+    # then start again from the same sample site.
     sample_site()
     started = time.perf_counter()
-    flask(env, "import-wards", str(wards))
-    halfway = (time.perf_counter() - started) / 2
-    print(f"[{label}] a whole import of {wards.name} takes {halfway * 2:.1f} s here")
+    timing = import_wards(env, wards)
+    committed = next((time.perf_counter() - started for line in timing.stdout if SUMMARY.search(line)), None)
+    if timing.wait() or committed is None:
+        raise RuntimeError(f"[{label}] import-wards {wards} failed (exit {timing.returncode})")
+    halfway = committed / 2
+    print(f"[{label}] an import of {wards.name} commits after {committed:.1f} s here")
     sample_site()
     before = dump(database_url)
-    process = subprocess.Popen([str(BIN / "flask"), "--app", "webmap", "import-wards", str(wards)], env=env,
-                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = import_wards(env, wards)
     time.sleep(halfway)
     still_running = process.poll() is None
     process.send_signal(signal.SIGKILL)
     process.wait()
+    too_late = any(SUMMARY.search(line) for line in process.stdout)  # it had committed before the kill
     unchanged = dump(database_url) == before
     server = Server(env)  # raises if the app does not start and answer /healthz
     try:
         home = requests.get(f"{server.base}/", timeout=60).status_code
     finally:
         server.stop()
-    ok = still_running and unchanged and home == 200
-    print(f"[{label}] kill -9 of import-wards after {halfway:.1f} s (still running: {still_running}): database "
+    ok = still_running and not too_late and unchanged and home == 200
+    print(f"[{label}] kill -9 of import-wards after {halfway:.1f} s (still running: {still_running}; "
+          f"{'had ALREADY COMMITTED' if too_late else 'before its commit'}): database "
           f"{'exactly as before' if unchanged else 'CHANGED'}; app started, /healthz 200, home page {home} "
           f"-> {'OK' if ok else 'FAILED'}")
     return ok
+
+
+SUMMARY = re.compile(r": read [\d,]+, imported ")  # the line import-wards prints once it has committed
+
+
+def import_wards(env: dict[str, str], wards: Path) -> subprocess.Popen:
+    """Start `flask import-wards` on the file, its output readable line by line."""
+    return subprocess.Popen([str(BIN / "flask"), "--app", "webmap", "import-wards", str(wards)], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen | None, str | None]:
