@@ -1,4 +1,5 @@
 """How a benchmark says it measured nothing, so `make bench` prints "skipped" and why, never "ok"."""
+
 from __future__ import annotations
 
 import os

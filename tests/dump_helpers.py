@@ -8,7 +8,7 @@ import subprocess
 from sqlalchemy.engine import make_url
 
 from tests.conftest import unavailable
-from webmap.db import db
+from webmap.core.db import db
 
 
 def database_dump(app) -> str:

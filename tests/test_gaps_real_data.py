@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import REPO, shared_data
-from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 
 pytestmark = pytest.mark.realdata
 

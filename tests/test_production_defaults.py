@@ -2,19 +2,20 @@
 
 BASE_CONFIG derives tables inside the request (REFRESH=inline) and takes no gap snapshots
 (GAP_SNAPSHOTS=off). Here a resident's need goes through the form on an app with production's
-REFRESH, GAP_SNAPSHOTS and GAP_SNAPSHOT_METHODS, read from webmap.config so they follow any change.
+REFRESH, GAP_SNAPSHOTS and GAP_SNAPSHOT_METHODS, read from webmap.core.config so they follow any change.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from tests.conftest import BASE_CONFIG, REPO, csrf_token, empty_database
 from tests.test_gaps_web import records
-from webmap.config import DEFAULTS
-from webmap.db import db
-from webmap.feedback import snapshots
-from webmap.models import GapSnapshot, GapSnapshotRow, Ward
-from webmap.views.gaps import BEHIND, WORKING
+from webmap.core.config import DEFAULTS
+from webmap.core.db import db
+from webmap.core.models import GapSnapshot, GapSnapshotRow, Ward
+from webmap.gaps import history
+from webmap.gaps.views import BEHIND, WORKING
 
 PRODUCTION = {name: DEFAULTS[name] for name in ("REFRESH", "GAP_SNAPSHOTS", "GAP_SNAPSHOT_METHODS")}
 
@@ -22,7 +23,7 @@ PRODUCTION = {name: DEFAULTS[name] for name in ("REFRESH", "GAP_SNAPSHOTS", "GAP
 def production_app(make_app):
     """The sample area on an app whose refresh and snapshot settings are production's defaults."""
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**PRODUCTION)
     with app.app_context():
@@ -48,8 +49,9 @@ def test_a_residents_need_shows_at_once_and_is_snapshotted_after_the_response(ma
         taken = db.session.scalar(select(func.count()).select_from(GapSnapshot))
     before = records(client.get("/gaps?category=youth").get_data(as_text=True))[name]["Responses"]
 
-    response = client.post("/needs/new", data={"csrf_token": csrf_token(client, "/needs/new"), "ward": code,
-                                               "categories": ["youth"]})
+    response = client.post(
+        "/needs/new", data={"csrf_token": csrf_token(client, "/needs/new"), "ward": code, "categories": ["youth"]}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
     # REFRESH=auto on a small area: the figures catch up inside the next request, no "behind" notice.
@@ -58,13 +60,18 @@ def test_a_residents_need_shows_at_once_and_is_snapshotted_after_the_response(ma
     after = records(html)[name]["Responses"]
     assert int(after.split()[0].replace(",", "")) == int(before.split()[0].replace(",", "")) + 1
     # GAP_SNAPSHOTS=background: the snapshot is taken after the response, for every production method.
-    snapshots.wait_for_background()
+    history.wait_for_background()
     with app.app_context():
         new = db.session.scalars(select(GapSnapshot).order_by(GapSnapshot.id)).all()[taken:]
         assert [s.kind for s in new] == ["need"]
         methods = set(db.session.scalars(select(GapSnapshotRow.method).where(GapSnapshotRow.snapshot_id == new[0].id)))
         assert methods == set(PRODUCTION["GAP_SNAPSHOT_METHODS"].split(","))
-        youth = db.session.scalar(select(GapSnapshotRow.need_count).where(
-            GapSnapshotRow.snapshot_id == new[0].id, GapSnapshotRow.ward_code == code,
-            GapSnapshotRow.category == "youth", GapSnapshotRow.method == "share"))
+        youth = db.session.scalar(
+            select(GapSnapshotRow.need_count).where(
+                GapSnapshotRow.snapshot_id == new[0].id,
+                GapSnapshotRow.ward_code == code,
+                GapSnapshotRow.category == "youth",
+                GapSnapshotRow.method == "share",
+            )
+        )
     assert youth == int(after.split()[0].replace(",", ""))

@@ -10,8 +10,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.browser
 

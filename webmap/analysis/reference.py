@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .crs import align_crs, to_metric
+from webmap.analysis.crs import align_crs, to_metric
 
 SPREAD_PER_WARD = 50  # residents of a ward without points are spread over about this many grid cells
 
