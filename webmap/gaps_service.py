@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -255,6 +255,31 @@ def export_bytes(table: gpd.GeoDataFrame, fmt: str) -> bytes:
         path = Path(folder) / f"gaps.{fmt}"
         write_table(table, path, fmt)
         return path.read_bytes()
+
+
+def tables_at(categories: list[str], moments: list[datetime], method: str, distance: float) -> dict[datetime, dict]:
+    """Return {moment: {category: gap table}} for the map as it stood at each moment.
+
+    A place counts from the moment it was on the map and open (store.on_map_since: a submitted
+    place from its approval, an import from its record, and never before its stated opening
+    day); needs count as on that day. A later import has no effect on an earlier moment.
+    """
+    if not moments:
+        return {}
+    wards, assets, population = _wards(), _assets(), store.population_points()
+    since = store.on_map_since().set_index("asset_id")["on_map_from"]
+    times = np.sort(since.to_numpy(dtype="datetime64[ns]"))
+    cache: dict[tuple, dict] = {}
+    out = {}
+    for moment in moments:
+        # Moments between the same two place events on the same day see the same map: compute once.
+        key = (int(np.searchsorted(times, np.datetime64(moment, "ns"), side="right")), moment.date())
+        if key not in cache:
+            ids = since.index[since.to_numpy(dtype="datetime64[ns]") <= np.datetime64(moment, "ns")]
+            cache[key] = analysis.gap_tables(wards, assets[assets["asset_id"].isin(ids)], store.needs_frame(as_of=moment.date()),
+                                             list(categories), method, distance, population, overall=False)
+        out[moment] = cache[key]
+    return out
 
 
 def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | None = None):

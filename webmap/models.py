@@ -109,6 +109,9 @@ class Asset(db.Model):
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
     source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    # The day the place itself opened, as its source states (a register's open date, an `opened`
+    # column): the only ground for calling an imported place "opened since residents asked".
+    opened_on: Mapped[Optional[date]] = mapped_column(Date)
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")

@@ -48,9 +48,10 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
     if first.assets_within is not None and last.assets_within is not None:
         change = int(last.assets_within - first.assets_within)
         if change > 0:
-            opened = f" after {change} place{'s' if change != 1 else ''} opened within reach"
+            # The map says a place is on it, not that it opened then: an import may add old places.
+            opened = f", with {change} more place{'s' if change != 1 else ''} within reach on the map"
         elif change < 0:
-            opened = f" after {-change} place{'s' if change != -1 else ''} within reach closed"
+            opened = f", with {-change} fewer place{'s' if change != -1 else ''} within reach on the map"
     return f"{label}: {need}; {access}{opened}."
 
 

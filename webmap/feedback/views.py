@@ -161,7 +161,7 @@ def ward_feedback(code: str) -> dict:
         points = snapshots.series(code, category)
         if points:
             found.append(trends.trend(category, labels.get(category, category), points, points[-1].distance_m))
-    changed = [i for i in report.items(code) if i.places]
+    changed = [i for i in report.items(code, figures=False) if i.places]
     return {"trends": found, "changed": changed, "distance": distance}
 
 
