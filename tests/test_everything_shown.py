@@ -219,8 +219,29 @@ def _unknown_columns_are_empty(tables: dict[str, list[dict]]) -> None:
     assert checked, "no gap export was read"
 
 
+def _edge_place_and_web_need(app) -> None:
+    """A place kept just outside the area (no ward) and a need from the web form (no survey round): both once showed "nan"."""
+    from webmap.models import Category, Need
+
+    import shapely
+
+    from webmap import store
+
+    with app.app_context():
+        ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
+        minx, miny, _, maxy = store.wards_frame().total_bounds
+        lon, lat = round(minx - 0.003, 6), round((miny + maxy) / 2, 6)
+        place = Asset(name="Bickleigh Edge School", lon=lon, lat=lat, geom=shapely.Point(lon, lat), kind="venue",
+                      source="resident", status="approved", ward_code=None,
+                      categories=[db.session.get(Category, "education")])
+        db.session.add(place)
+        db.session.add(Need(ward_code=ward.code, category_id="youth", count=1.0, source="web form"))
+        db.session.commit()
+
+
 def test_sample_area_shows_nothing_unknown_as_a_value(sample_app):
-    read_everything(sample_app, extra=["/?q=Bickleigh", "/embed?q=library", "/gaps?method=count&deprivation=1"])
+    _edge_place_and_web_need(sample_app)
+    read_everything(sample_app, extra=["/?q=Bickleigh", "/embed?q=Bickleigh", "/gaps?method=count&deprivation=1"])
 
 
 def test_area_without_population_or_needs_says_unknown(app, tmp_path):

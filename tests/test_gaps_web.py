@@ -284,7 +284,8 @@ def test_category_nobody_asked_for(app):
     tiny_area(app)
     html = app.test_client().get("/gaps?category=faith").get_data(as_text=True)
     assert "Nobody has said they need faith yet, so every gap score is 0" in html
-    assert {r[2] for r in table_rows(html)} == {"0.00"}
+    # Ward 3 has no population: its figure is unknown, not 0 (issue 22).
+    assert {r[2] for r in table_rows(html)} == {"0.00", "not computed"}
 
 
 def test_no_needs_at_all(app, tmp_path):
@@ -292,7 +293,7 @@ def test_no_needs_at_all(app, tmp_path):
     client = app.test_client()
     html = client.get("/gaps").get_data(as_text=True)
     assert "Nobody has said what any ward needs yet, so every gap score is 0" in html
-    assert {r[2] for r in table_rows(html)} == {"0.00"}
+    assert {r[2] for r in table_rows(html)} == {"0.00", "not computed"}
     assert client.get("/gaps/export?format=geojson").status_code == 200
     assert "Nobody has said what this ward needs yet" in client.get("/wards/E05000001").get_data(as_text=True)
 
