@@ -220,8 +220,10 @@ def _unknown_columns_are_empty(tables: dict[str, list[dict]]) -> None:
 
 
 def _edge_place_and_web_need(app) -> None:
-    """A place kept just outside the area (no ward) and a need from the web form (no survey round): both once showed "nan"."""
-    from webmap.models import Category, Need
+    """A place kept just outside the area (no ward), a need from the web form beside a survey round: each once showed "nan"."""
+    from datetime import date
+
+    from webmap.models import Category, Need, SurveyRound
 
     import shapely
 
@@ -236,6 +238,11 @@ def _edge_place_and_web_need(app) -> None:
                       categories=[db.session.get(Category, "education")])
         db.session.add(place)
         db.session.add(Need(ward_code=ward.code, category_id="youth", count=1.0, source="web form"))
+        spring = SurveyRound(name="Spring 2026 survey", held_on=date(2026, 3, 31))
+        db.session.add(spring)
+        db.session.flush()
+        db.session.add(Need(ward_code=ward.code, category_id="youth", count=3.0, source="survey", round_id=spring.id,
+                            asked_on=spring.held_on))
         db.session.commit()
 
 

@@ -70,6 +70,8 @@ def _needs_table(filters: dict) -> pd.DataFrame:
                          columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows"])
     frame["count"] = frame["count"].astype(float)
     frame["asked_on"] = frame["asked_on"].map(lambda d: d.isoformat())
+    # A need from the web form has no round: None (the page says so in words), never NaN shown as "nan".
+    frame["round"] = frame["round"].astype(object).where(frame["round"].notna(), None)
     return frame
 
 
