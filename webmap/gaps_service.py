@@ -176,6 +176,22 @@ def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFr
     return wards, rows
 
 
+def ward_rows_in_order(gaps: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Return a ward's gap rows as the profile and the printed report show them (one order for both).
+
+    Adds `label`, `asked` and `bar` (the row's unmet need as a share of the ward's biggest, for a bar):
+    kinds residents asked for first, biggest unmet need first, unknown last.
+    """
+    gaps = gaps.copy()
+    gaps["label"] = gaps["category"].map(labels)
+    gaps["asked"] = gaps["need_count"].fillna(0) > 0
+    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
+                            na_position="last")
+    top_gap = gaps["gap_score"].max()
+    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+    return gaps
+
+
 def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
     """Plain-English warnings the page and the CLI both give about what the figures rest on."""
     notes = []
