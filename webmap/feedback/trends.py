@@ -34,6 +34,9 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
         return f"{label}: no history yet."
     first, last = points[0], points[-1]
     if len(points) == 1:
+        if first.access_share is None:
+            return (f"{label}: {_count(first.need_count)} requests counted in {first.period}; how many residents "
+                    f"lived within {distance_m:,.0f} m of one is unknown (no population figure).")
         return (f"{label}: {_count(first.need_count)} requests counted in {first.period}; "
                 f"{_pct(first.access_share)} of residents lived within {distance_m:,.0f} m of one.")
     need = f"{_count(first.need_count)} requests in {first.period}, {_count(last.need_count)} in {last.period}"

@@ -73,7 +73,7 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
         ("rank", "Rank", fmt_rank),
         ("ward_name", "Ward", str),
         ("gap_score", GAP_HEADING, fmt_gap),
-        ("responses", "Responses", fmt_count),
+        ("responses", "Stated needs", fmt_count),
     ]
     if query.overall:
         return head + [
@@ -84,7 +84,7 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
             ("unmet_share", "Share of asks out of reach", fmt_pct),
             ("unmet_residents", "Residents asking, out of reach", fmt_dec),
             ("categories_considered", "Kinds of need asked for", fmt_int),
-            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category", "Biggest gap in", lambda v: "not computed" if _missing(v) or not v else labels.get(v, v)),
             ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
         ]
     cols = head + [
