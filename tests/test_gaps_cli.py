@@ -37,7 +37,7 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     top = want.iloc[0]
     flag = "; few responses" if top["few_responses"] else ""
     assert (f"1. {top['ward_name']} ({top['ward_code']}): unmet need {top['gap_score']:,.2f} per 1,000 "
-            f"({top['responses']:,.0f} responses{flag})") in result.output
+            f"({top['responses']:,.0f} stated needs{flag})") in result.output
     assert {"responses", "few_responses", "own_rate_weight"} <= set(table.columns)
 
 
