@@ -59,7 +59,7 @@ def test_summary_flags_few_responses(sample_app, tmp_path):
     assert not table.loc["E05900002", "few_responses"]
     assert "fewer than 10 responses" in result.output
     line = next(li for li in result.output.splitlines() if "(E05900001)" in li or "(E05900002)" in li)
-    assert "E05900002" in line and "(40 responses)" in line  # 40 responses rank above 2
+    assert "E05900002" in line and "(40 stated needs)" in line  # 40 responses rank above 2
     gj = tmp_path / "sport.geojson"
     assert invoke(sample_app, "gaps", "--category", "sport", "--out", str(gj)).exit_code == 0
     props = {f["properties"]["ward_code"]: f["properties"] for f in json.loads(gj.read_text())["features"]}
