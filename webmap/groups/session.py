@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, session
 
-from ..models import utcnow
+from webmap.core.models import utcnow
 
 KEY = "group_manager"
 

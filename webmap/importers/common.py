@@ -405,6 +405,14 @@ def text(value) -> str | None:
     return s or None
 
 
+def checked_text(value) -> str:
+    """Return the trimmed text of a cell that the row checks have already refused when blank."""
+    found = text(value)
+    if found is None:  # the row checks let a blank through: a bug here, not in the file
+        raise ValueError(f"a blank value ({value!r}) passed the row checks")
+    return found
+
+
 # Who wants to hear how far an import has got besides the terminal: the browser import job sets
 # a callback (label, done, total) so its progress bar follows the very loop the CLI's bar follows.
 progress_listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_listener", default=None)
@@ -450,7 +458,7 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
 
 def record_problems(record, file: str, row: int | None) -> list[Problem]:
     """Return the input-rule problems (length, control characters) of a record about to be saved, naming its row."""
-    from ..hardening.inputs import object_problems
+    from webmap.core.inputs import object_problems
 
     return [Problem(file, row, field, reason) for field, reason in object_problems(record)]
 

@@ -24,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from ..db import db
-from ..models import AuditEvent, ImportJob, utcnow
-from .kinds import KINDS, ImportKind
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, ImportJob, utcnow
+from webmap.imports.kinds import KINDS, ImportKind
 
 RUNNING = ("checking", "importing")
 

@@ -6,8 +6,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the pages behind emailed links and the mail commands for cron."""
-    from .cli import COMMANDS
-    from .views import bp
+    from webmap.notify.cli import COMMANDS
+    from webmap.notify.views import bp
 
     app.register_blueprint(bp)
     for command in COMMANDS:

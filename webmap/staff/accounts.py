@@ -8,9 +8,10 @@ from sqlalchemy import event, inspect, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webmap.db import db
-from webmap.hardening import throttle
-from webmap.models import ROLES, AuditEvent, User
+from webmap.core.db import db
+from webmap.web import throttle
+from webmap.core.emails import normalise_email
+from webmap.core.models import ROLES, AuditEvent, User
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -32,11 +33,6 @@ class LoginResult:
     wait_seconds: int = 0
     # Set on success: the signed "known device" cookie for this browser (see hardening.throttle).
     device_cookie: str | None = None
-
-
-def normalise_email(email: str) -> str:
-    """Return an email address trimmed and in lower case, the form users are stored under."""
-    return (email or "").strip().lower()
 
 
 # Changing any of these ends every session the user has open (ASVS 3.3.1, 3.3.3).

@@ -6,8 +6,8 @@ import time
 from flask import current_app, session
 from flask_login import UserMixin
 
-from webmap.db import db
-from webmap.models import User
+from webmap.core.db import db
+from webmap.core.models import User
 
 # Session keys: when the member signed in, and when the session was last used (seconds since the epoch).
 SIGNED_IN_AT = "signed_in_at"

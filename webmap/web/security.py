@@ -15,13 +15,6 @@ login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
-@login_manager.user_loader
-def _load_user(user_id: str):
-    from webmap.staff.login import load_user
-
-    return load_user(user_id)
-
-
 def role_required(*roles: str) -> Callable:
     """Let only a logged-in staff member with one of these roles through (admin passes all)."""
 
@@ -41,7 +34,7 @@ def role_required(*roles: str) -> Callable:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
-    from webmap.hardening.inputs import DatabaseIdConverter, query_string_problem
+    from webmap.core.inputs import DatabaseIdConverter, query_string_problem
 
     # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -77,6 +70,5 @@ def init_app(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from webmap.hardening import headers
-
+    from webmap.web import headers
     headers.init_app(app)

@@ -5,13 +5,13 @@ gives an opening date after the ask (a register's open date, or an `opened` colu
 rows have none, so none of them is called opened.
 
 Revision ID: i22a
-Revises: i15a
+Revises: i22b
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = 'i22a'
-down_revision = 'i15a'
+down_revision = 'i22b'
 branch_labels = None
 depends_on = None
 
