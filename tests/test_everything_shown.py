@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 
 BAD_TEXT = re.compile(r"\b(nan|NaN|None|undefined|null)\b")
 BAD_VALUES = {"nan", "NaN", "None", "none", "undefined", "null", "NULL", "inf", "-inf"}
@@ -223,11 +223,11 @@ def _edge_place_and_web_need(app) -> None:
     """A place kept just outside the area (no ward), a need from the web form beside a survey round: each once showed "nan"."""
     from datetime import date
 
-    from webmap.models import Category, Need, SurveyRound
+    from webmap.core.models import Category, Need, SurveyRound
 
     import shapely
 
-    from webmap import store
+    from webmap.core import store
 
     with app.app_context():
         ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()

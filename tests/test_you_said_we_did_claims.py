@@ -14,8 +14,8 @@ import re
 from pyproj import Transformer
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 WARD = "E05900001"  # Northgate, in the sample area
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)

@@ -82,7 +82,7 @@ def first_approvals(asset_ids: Iterable[int] | None = None) -> dict[int, datetim
              .where(AuditEvent.entity_type == "asset", AuditEvent.action == "approve").group_by(AuditEvent.entity_id))
     if asset_ids is not None:
         query = query.where(AuditEvent.entity_id.in_([str(i) for i in asset_ids]))
-    return {int(k): v for k, v in db.session.execute(query).all() if str(k).isdigit()}
+    return {int(k): v for k, v in db.session.execute(query).all() if k is not None and k.isdigit()}
 
 
 def on_map_since(asset_ids: Iterable[int] | None = None) -> pd.DataFrame:
