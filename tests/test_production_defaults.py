@@ -47,7 +47,7 @@ def test_a_residents_need_shows_at_once_and_is_snapshotted_after_the_response(ma
         ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
         code, name = ward.code, ward.name
         taken = db.session.scalar(select(func.count()).select_from(GapSnapshot))
-    before = records(client.get("/gaps?category=youth").get_data(as_text=True))[name]["Responses"]
+    before = records(client.get("/gaps?category=youth").get_data(as_text=True))[name]["Stated needs"]
 
     response = client.post(
         "/needs/new", data={"csrf_token": csrf_token(client, "/needs/new"), "ward": code, "categories": ["youth"]}
@@ -57,7 +57,7 @@ def test_a_residents_need_shows_at_once_and_is_snapshotted_after_the_response(ma
     # REFRESH=auto on a small area: the figures catch up inside the next request, no "behind" notice.
     html = client.get("/gaps?category=youth").get_data(as_text=True)
     assert BEHIND not in html and WORKING not in html
-    after = records(html)[name]["Responses"]
+    after = records(html)[name]["Stated needs"]
     assert int(after.split()[0].replace(",", "")) == int(before.split()[0].replace(",", "")) + 1
     # GAP_SNAPSHOTS=background: the snapshot is taken after the response, for every production method.
     history.wait_for_background()
