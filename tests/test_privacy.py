@@ -31,7 +31,7 @@ SIGN_IN = (302, "/login")
 NOT_PUBLIC = {
     "moderation.queue": SIGN_IN, "moderation.edit": SIGN_IN, "moderation.stale": SIGN_IN, "feedback.new_response": SIGN_IN,
     "imports.index": SIGN_IN, "imports.new": SIGN_IN, "imports.show": SIGN_IN, "imports.status": SIGN_IN,
-    "imports.problems": SIGN_IN, "privacy.requests": SIGN_IN, "staff.users": SIGN_IN, "staff.audit_log": SIGN_IN,
+    "imports.problems": SIGN_IN, "imports.confirm_rollback": SIGN_IN, "moderation.merge_choice": SIGN_IN, "privacy.requests": SIGN_IN, "staff.users": SIGN_IN, "staff.audit_log": SIGN_IN,
     "groups.mine": (302, "/groups/sign-in"), "groups.edit": (403, None), "groups.exchange": (403, None),
     "groups.confirm_claim": (400, None), "groups.signin_link": (400, None),
     "staff.set_password": (404, None), "notify.recheck": (404, None), "notify.stop": (404, None),
