@@ -24,6 +24,7 @@ import shapely
 from sqlalchemy import func, select
 
 from tests.conftest import BASE_CONFIG, REPO, csrf_token, empty_database, login, make_staff
+from tests.dump_helpers import database_dump, without_rows_of
 from webmap import create_app
 from webmap.core import queue
 from webmap.core.db import db
@@ -196,6 +197,9 @@ def test_an_import_started_on_one_server_shows_on_the_other_survives_a_killed_wo
     assert checked["state"] == "checked", checked
     assert places_from_file(site.a) == 0  # the check is a dry run
 
+    # The job's record, its tasks and upload and the audit trail are meant to change: checked below.
+    changing = ("import_jobs", "audit_events", "background_tasks", "import_uploads")
+    before = without_rows_of(database_dump(site.a), *changing)
     assert post(a, f"/imports/{job_id}/confirm", f"/imports/{job_id}").status_code == 302
     # Server B sees the worker's progress through the import's rows.
     running = wait_status(b, job_id, lambda s: s["state"] == "importing" and s["done"] > 0 and s["total"] >= rows // 2)
@@ -207,6 +211,7 @@ def test_an_import_started_on_one_server_shows_on_the_other_survives_a_killed_wo
     assert failed["state"] == "failed"
     assert "stopped before it finished" in failed["error"] and worker.worker_name in failed["error"]
     assert places_from_file(site.a) == 0  # nothing from the file
+    assert without_rows_of(database_dump(site.a), *changing) == before  # every other table exactly as it was
     page = b.get(f"/imports/{job_id}").get_data(as_text=True)
     assert "Retry the import" in page
     background = b.get("/admin/background?state=failed").get_data(as_text=True)

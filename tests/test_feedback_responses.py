@@ -182,9 +182,9 @@ def test_response_links_nearby_places_and_the_report_shows_everything(sample_app
 
     rows = list(csv.DictReader(io.StringIO(sample_app.test_client().get(f"/wards/{WARD}/you-said-we-did.csv").get_data(as_text=True))))
     food = [r for r in rows if r["category"] == "food_support"]
-    assert food and "Opened a weekly food bank" in food[0]["responses"]
+    assert food and "Opened a weekly food bank" in food[0]["what_was_done"]
     area = json.loads(sample_app.test_client().get("/you-said-we-did.geojson").get_data(as_text=True))
-    assert any(f["properties"]["responses"] and f["properties"]["ward_code"] == WARD for f in area["features"])
+    assert any(f["properties"]["what_was_done"] and f["properties"]["ward_code"] == WARD for f in area["features"])
     # Newest activity first on the area page.
     area_page = sample_app.test_client().get("/you-said-we-did").get_data(as_text=True)
     headings = re.findall(r'<h2 id="item-\d+">(.*?)</h2>', area_page)

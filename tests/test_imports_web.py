@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import REPO, csrf_token, login, make_staff
 from webmap.core.db import db
@@ -57,8 +59,11 @@ def places_file(tmp_path: Path, bad_row: int | None = None, no_place: int | None
 
 def upload(client, path: Path, kind: str = "places", **options):
     token = csrf_token(client, f"/imports/new?kind={kind}")
-    data = {"csrf_token": token, "kind": kind, "file": (io.BytesIO(path.read_bytes()), path.name), **options}
-    return client.post(f"/imports/new?kind={kind}", data=data, content_type="multipart/form-data")
+    upload = FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)
+    # Encoded in memory: the test client's own encoder spills a big file to a temporary file it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "kind": kind, "file": upload, **options})
+    return client.post(f"/imports/new?kind={kind}", input_stream=io.BytesIO(body),
+                       content_type=f"multipart/form-data; boundary={boundary}", headers={"Content-Length": str(len(body))})
 
 
 def wait(client, job_id: int, timeout: float = 90) -> dict:

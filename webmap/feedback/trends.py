@@ -35,6 +35,9 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
         return f"{label}: no history yet."
     first, last = points[0], points[-1]
     if len(points) == 1:
+        if first.access_share is None:
+            return (f"{label}: {counted(first.need_count, 'request')} counted in {first.period}; how many residents "
+                    f"lived within {distance_m:,.0f} m of one is unknown (no population figure).")
         return (f"{label}: {counted(first.need_count, 'request')} counted in {first.period}; "
                 f"{_pct(first.access_share)} of residents lived within {distance_m:,.0f} m of one.")
     need = f"{counted(first.need_count, 'request')} in {first.period}, {_count(last.need_count)} in {last.period}"
@@ -49,9 +52,10 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
     if first.assets_within is not None and last.assets_within is not None:
         change = int(last.assets_within - first.assets_within)
         if change > 0:
-            opened = f" after {change} place{'s' if change != 1 else ''} opened within reach"
+            # The map says a place is on it, not that it opened then: an import may add old places.
+            opened = f", with {change} more place{'s' if change != 1 else ''} within reach on the map"
         elif change < 0:
-            opened = f" after {-change} place{'s' if change != -1 else ''} within reach closed"
+            opened = f", with {-change} fewer place{'s' if change != -1 else ''} within reach on the map"
     return f"{label}: {need}; {access}{opened}."
 
 

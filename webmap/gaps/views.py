@@ -75,7 +75,7 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
         ("rank", "Rank", fmt_rank),
         ("ward_name", "Ward", str),
         ("gap_score", GAP_HEADING, fmt_gap),
-        ("responses", "Responses", fmt_count),
+        ("responses", "Stated needs", fmt_count),
     ]
     if query.overall:
         return head + [
@@ -86,7 +86,7 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
             ("unmet_share", "Share of asks out of reach", fmt_pct),
             ("unmet_residents", "Residents asking, out of reach", fmt_dec),
             ("categories_considered", "Kinds of need asked for", fmt_int),
-            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category", "Biggest gap in", lambda v: "not computed" if _missing(v) or not v else labels.get(v, v)),
             ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
         ]
     cols = head + [
@@ -355,13 +355,8 @@ def ward(code: str):
     asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
     need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
 
-    gaps["label"] = gaps["category"].map(labels)
-    # What residents here asked for comes first, biggest unmet need first; then the rest.
-    gaps["asked"] = gaps["need_count"] > 0
-    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
-                            na_position="last")
-    top_gap = gaps["gap_score"].max()
-    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+    # What residents here asked for comes first, biggest unmet need first; then the rest (the report's order too).
+    gaps = gaps_service.ward_rows_in_order(gaps, labels)
 
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
@@ -377,7 +372,8 @@ def ward(code: str):
                            neighbours=neighbours, map=render_parts(m), query=query,
                            figures_note=None if current else (BEHIND if len(gaps) else WORKING),
                            method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
-                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)
+                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES,
+                           population_known=not _missing(info["population"]))
 
 
 def _stored_profile(code: str, query, labels: dict[str, str]):

@@ -12,7 +12,7 @@ from webmap.importers.common import ImportFailed, ImportReport, Problem, announc
 from webmap.importers.registers.layouts import Layout, _first_rows
 
 OUTPUT_FIELDS = ("name", "description", "address", "postcode", "phone", "website", "opening_times", "source_id",
-                 "source_date", "easting", "northing", "longitude", "latitude")
+                 "source_date", "opened_on", "easting", "northing", "longitude", "latitude")
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
