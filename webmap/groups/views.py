@@ -143,6 +143,7 @@ def signin_link(secret: str):
 def signout():
     """Sign the manager out."""
     session.sign_out()
+    db.session.commit()
     flash("You are signed out.", "success")
     return redirect(url_for("main.index"))
 

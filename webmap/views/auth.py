@@ -48,7 +48,8 @@ def login():
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
-            start_session()
+            start_session(result.user)
+            db.session.commit()
             response = redirect(next_url or staff_home())
             _set_device_cookie(response, result.device_cookie)
             return response
@@ -72,7 +73,7 @@ def logout():
     """Sign the staff member out everywhere (a POST with a CSRF token, so no other site can do it)."""
     if current_user.is_authenticated:
         # Ending only this cookie would leave a copy of it (or another device's) still signed in.
-        end_all_sessions(current_user.user)
+        end_all_sessions(current_user.user, "signed out")
         db.session.commit()
     logout_user()
     session.clear()
