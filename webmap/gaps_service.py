@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import analysis, store
-from .hardening.csvsafe import neutralise_frame
+from .hardening.csvsafe import write_csv
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
 FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
@@ -237,7 +237,7 @@ def write_table(table: gpd.GeoDataFrame, path: str | Path, fmt: str | None = Non
     """Write the gap table with every column: CSV (no geometry), GeoJSON, or a GeoPackage layer "gaps"."""
     fmt = fmt or format_of(str(path))
     if fmt == "csv":
-        neutralise_frame(pd.DataFrame(table.drop(columns=table.geometry.name))).to_csv(path, index=False)
+        write_csv(path, table)
     elif fmt == "geojson":
         Path(path).write_text(table.to_json(drop_id=True, na="null"), encoding="utf-8")
     elif fmt == "gpkg":

@@ -1,7 +1,6 @@
 """Pages for "You said, we did": needs over time, the public report per ward and area, staff responses, unsubscribe."""
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import geopandas as gpd
@@ -11,6 +10,7 @@ from sqlalchemy import func, select
 
 from .. import store
 from ..db import db
+from ..hardening.csvsafe import csv_text
 from ..models import Need, SurveyRound, Ward
 from webmap.web.security import csrf, role_required
 from . import followups, report, responses, snapshots, trends
@@ -100,9 +100,7 @@ def needs_export(fmt: str):
 
 def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     if fmt == "csv":
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False)
-        body = buffer.getvalue()
+        body = csv_text(table)
     else:
         wards = store.wards_frame()[["code", "geometry"]].rename(columns={"code": "ward_code"})
         joined = gpd.GeoDataFrame(table.merge(wards, on="ward_code", how="left"), geometry="geometry", crs=wards.crs)

@@ -22,6 +22,8 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from ..hardening.csvsafe import write_csv
+
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 PROGRESS_THRESHOLD = 2000
 
@@ -152,7 +154,7 @@ def _write_rejects(path: Path, raw: pd.DataFrame, problems: dict[int, list[Probl
         "reason": ["; ".join(p.reason for p in problems[i]) for i in sorted(problems)],
     })
     out = pd.concat([out, values.reset_index(drop=True).add_prefix("")], axis=1)
-    out.to_csv(path, index=False, encoding="utf-8")
+    write_csv(path, out)
 
 
 def check_exists(path: str | Path) -> Path:

@@ -7,9 +7,7 @@ process leaves the database as it was, because the import commits once, at the e
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -25,6 +23,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from ..db import db
+from ..hardening.csvsafe import csv_text
 from ..models import AuditEvent, ImportJob, utcnow
 from .kinds import KINDS, ImportKind
 
@@ -167,18 +166,8 @@ def check_alive(job: ImportJob) -> None:
 
 def problems_csv(job: ImportJob) -> str:
     """Return every problem the check or import found, one row each, as CSV text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["file", "row", "field", "reason"])
-    for problem in ((job.result or {}).get("problems") or (job.preview or {}).get("problems") or []):
-        writer.writerow([_spreadsheet_safe(v) for v in problem])
-    return out.getvalue()
-
-
-def _spreadsheet_safe(value) -> str:
-    """Keep a cell that starts like a formula from running in a spreadsheet."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    problems = (job.result or {}).get("problems") or (job.preview or {}).get("problems") or []
+    return csv_text(problems, header=["file", "row", "field", "reason"])
 
 
 def audit(job: ImportJob, action: str, after: dict, actor: str | None = None, user_id: int | None = None) -> None:

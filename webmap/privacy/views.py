@@ -1,8 +1,6 @@
 """The public privacy notice, and staff pages to find, download and erase what is held about a person."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
@@ -10,6 +8,7 @@ from flask_login import current_user
 
 from ..council import area_name
 from ..db import db
+from webmap.hardening.csvsafe import csv_text
 from webmap.web.security import role_required
 from .personal_data import find, erase
 
@@ -54,12 +53,9 @@ def download():
         flash(error, "error")
         return redirect(url_for("privacy.requests"))
     if request.form.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["record", "id", "field", "value"])
-        for kind, record_id, name, value in found.as_rows():
-            writer.writerow([kind, record_id, name, value if isinstance(value, str) else json.dumps(value)])
-        body, mimetype, ext = out.getvalue(), "text/csv", "csv"
+        rows = ([kind, record_id, name, value if isinstance(value, str) else json.dumps(value)]
+                for kind, record_id, name, value in found.as_rows())
+        body, mimetype, ext = csv_text(rows, header=["record", "id", "field", "value"]), "text/csv", "csv"
     else:
         body, mimetype, ext = json.dumps(found.as_dict(), indent=2, default=str), "application/json", "json"
     response = Response(body, mimetype=mimetype)
