@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webmap.db import db
 from webmap.hardening import sessions, throttle
+from webmap.hardening.inputs import header_problem
 from webmap.models import ROLES, AuditEvent, User
 
 MIN_PASSWORD_LENGTH = 10
@@ -62,8 +63,8 @@ def _account_change_ends_sessions(obj: object, _session: Session):
 def create_user(email: str, password: str, role: str, actor: str = "cli: create-user") -> tuple[User, bool]:
     """Create a staff user, or reset an existing one's password and role; return (user, created)."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 200:
-        raise AccountError(f"'{email}' is not an email address.")
+    if "@" not in email or len(email) > 200 or header_problem(email):
+        raise AccountError(f"{email!r} is not an email address.")
     if role not in ROLES:
         raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
     if len(password or "") < MIN_PASSWORD_LENGTH:

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from .. import audit
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions, normalise_email
 from ..db import db
+from ..hardening.inputs import header_problem
 from ..models import ROLES, User
 from ..notify.links import external_url
 from ..notify.mail import Mail, send
@@ -70,8 +71,8 @@ def _other_active_admins(user: User) -> int:
 def invite(email: str, role: str) -> User:
     """Create an account with no usable password and email its owner a link to set one."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 200:
-        raise AccountError(f"'{email}' is not an email address.")
+    if "@" not in email or len(email) > 200 or header_problem(email):
+        raise AccountError(f"{email!r} is not an email address.")
     _check_role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"{email} already has an account: change its role or send a password reset instead.")

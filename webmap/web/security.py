@@ -41,7 +41,7 @@ def role_required(*roles: str) -> Callable:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
-    from webmap.hardening.inputs import DatabaseIdConverter, query_string_problem
+    from webmap.hardening.inputs import DatabaseIdConverter, header_fields_problem, query_string_problem
 
     # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -53,6 +53,14 @@ def init_app(app: Flask) -> None:
             abort(400, problem)
 
     csrf.init_app(app)
+
+    @app.before_request
+    def _refuse_header_injection():
+        # After the CSRF check (registered above), before any view: one rule for every form.
+        if request.method == "POST" and request.form:
+            problem = header_fields_problem(request.form)
+            if problem:
+                abort(400, problem)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
