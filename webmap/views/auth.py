@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webmap.staff.accounts import authenticate, end_all_sessions
+from webmap.staff.accounts import authenticate, end_all_sessions, normalise_email
 from webmap.staff.login import StaffUser, start_session
 from ..db import db
 from ..hardening import throttle
@@ -34,8 +34,20 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def known_device() -> bool:
+    """Say whether this browser holds a valid known-device cookie for the email being signed in.
+
+    Such a browser has signed in to this account before, so it is its owner: the per-address
+    limit must not lock them out when someone else on the same address is guessing. Its own
+    (email, device) pair is still slowed down by failures like any other.
+    """
+    email = normalise_email(request.form.get("email") or "")
+    cookie = request.cookies.get(throttle.DEVICE_COOKIE)
+    return bool(email and throttle.device_origin(current_app.config["SECRET_KEY"], cookie, email))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], exempt_when=known_device)
 def login():
     """Sign a staff member in."""
     if current_user.is_authenticated:

@@ -1,6 +1,7 @@
 """CSRF, login sessions, rate limits, cookie settings and security headers (hardening.headers) in one place."""
 from __future__ import annotations
 
+import time
 from functools import wraps
 from typing import Callable
 
@@ -20,6 +21,14 @@ def _load_user(user_id: str):
     from webmap.staff.login import load_user
 
     return load_user(user_id)
+
+
+def retry_after_seconds(default: int = 60) -> int:
+    """Return the seconds until this request's exceeded rate limit lets it through again (at least 1)."""
+    current = limiter.current_limit if limiter.enabled else None
+    if current is None:
+        return default
+    return max(1, int(current.reset_at - time.time() + 0.999))
 
 
 def role_required(*roles: str) -> Callable:
@@ -65,6 +74,13 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     limiter.init_app(app)
+
+    @app.after_request
+    def _retry_after_on_every_429(response):
+        # Flask-Limiter only says when to come back if its headers are switched on; a 429 must always say.
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(retry_after_seconds())
+        return response
     # Flask's defaults already hold these keys (SameSite None, Secure False), so setdefault would not
     # change them: set them outright. HTTPS (or the older SECURE_COOKIES) makes every cookie Secure.
     app.config["HTTPS"] = bool(app.config.get("HTTPS") or app.config.get("SECURE_COOKIES"))
