@@ -1,12 +1,13 @@
 """Claiming a listing and signing in as its manager, by one-time links sent by email."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .. import audit
 from ..db import db
 from ..models import Asset, ChangeRequest, utcnow
 from webmap.moderation.actions import ModerationError
+from ..notify.links import external_url
 from ..notify.mail import Mail, send_if_configured
 from . import tokens
 from .listings import CLAIM_KIND, add_manager, managed_listings, manager_actor, normalise_email
@@ -15,8 +16,8 @@ from ..council import site_name
 
 
 def public_link(endpoint: str, **values) -> str:
-    """Return an absolute link for an email, on the site's PUBLIC_URL (never the request's Host header)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    """Return an absolute link for an email, on the site's PUBLIC_URL (never the request's Host header), in a request or not."""
+    return external_url(endpoint, **values)
 
 
 def request_claim(asset: Asset, email: str, name: str | None, connection: str | None, ip: str | None) -> str:

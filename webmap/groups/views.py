@@ -1,9 +1,12 @@
 """Pages for groups: claim a listing, sign in by emailed link, edit it, offers and needs, contact a group."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from ..db import db
+from ..notify.later import send_after_response
 from ..models import Asset
 from webmap.moderation.actions import stale_cutoff
 from webmap.web.security import limiter, role_required
@@ -116,9 +119,9 @@ def signin():
     """Send a one-time sign-in link to a listing's manager."""
     form = SignInForm()
     if form.validate_on_submit():
-        claims.send_signin_link(form.email.data)
-        db.session.commit()
-        # The same answer whether or not the address manages anything, so nobody can test addresses here.
+        # The same answer, in the same time, whether or not the address manages anything, so nobody can test
+        # addresses here: looking the address up, making the link and sending it all happen after the answer.
+        send_after_response(partial(claims.send_signin_link, form.email.data), "group sign-in link")
         return render_template("groups/signin_sent.html")
     return render_template("groups/signin.html", form=form)
 

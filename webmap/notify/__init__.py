@@ -6,9 +6,11 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the pages behind emailed links and the mail commands for cron."""
+    from . import later
     from .cli import COMMANDS
     from .views import bp
 
+    later.init_app(app)
     app.register_blueprint(bp)
     for command in COMMANDS:
         app.cli.add_command(command)
