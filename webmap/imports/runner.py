@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from contextvars import ContextVar
 from pathlib import Path
 
 import shapely
@@ -17,11 +18,13 @@ from sqlalchemy import select
 from ..audit import snapshot
 from ..db import db
 from ..importers import ImportFailed, ImportReport
-from ..importers.common import progress_listener
+from ..importers.common import progress_listener, without_paths
 from ..models import Asset, ImportJob, Ward, utcnow
 from .jobs import audit, write_progress
 from .kinds import KINDS, ImportKind
 
+# The name staff gave the file, for the problems this process reports.
+_uploaded_name: ContextVar[str | None] = ContextVar("uploaded_name", default=None)
 PREVIEW_POINTS = 2000
 PREVIEW_WARDS = 1000
 
@@ -35,6 +38,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     path = folder / Path(job.filename).name
     source = kind.source_name(path, job.options)
     before = _places_of(source) if source else {}
+    _uploaded_name.set(job.options.get("uploaded_name") or job.filename)
     token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
     write_progress(job_id, "Reading the file", 0, 0, folder)
     try:
@@ -54,7 +58,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             _snapshot(job.kind, job.options)
     except ImportFailed as failed:
         db.session.rollback()
-        problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
+        problems = staff_problems(failed.problems, path, job.options.get("uploaded_name") or job.filename)
         outcome = {"read": 0, "problems": problems, "refused": True}
         if phase == "check":
             _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
@@ -113,13 +117,23 @@ def _finish(job_id: int, state: str, **values) -> None:
     db.session.commit()
 
 
+def staff_problems(problems, path: Path, shown: str) -> list[list]:
+    """Return problems as rows for staff: the file named as they uploaded it, and no server path in any reason."""
+    def words(text: str) -> str:
+        return without_paths(str(text).replace(str(path), shown)).replace(path.name, shown)
+
+    return [[shown if p.file in (path.name, str(path)) else words(p.file), p.row, p.field, words(p.reason)]
+            for p in problems]
+
+
 def _summary(report: ImportReport, problems: bool = True) -> dict:
     """Return the report as plain data for the job row and the audit trail."""
     out = {"read": report.read, "imported": report.imported, "updated": report.updated,
            "skipped": [[reason, n] for reason, n in report.skipped.most_common()], "notes": list(report.notes)}
     out["refused"] = report.refused_rows  # rows refused one by one, when skipping was chosen
     if problems and report.refused:
-        out["problems"] = [[p.file, p.row, p.field, p.reason] for p in report.refused]
+        path = Path(report.file)
+        out["problems"] = staff_problems(report.refused, path, _uploaded_name.get() or path.name)
     return out
 
 
