@@ -7,18 +7,31 @@ PYTEST := $(BIN)/python -m pytest
 # make run PORT=8080 serves on another port.
 PORT ?= 5000
 
-.PHONY: install run serve test test-sqlite test-postgis bench sample clean
+.PHONY: install install-test install-bench check run serve test bench sample clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
 	$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtualenv: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
 
-$(VENV)/.installed: requirements.txt | $(BIN)/python
+# Production: the site's own dependencies at the pinned versions, and the package itself (editable).
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Tests add the test and code-check tools; benchmarks add their references.
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
+	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
 	touch $@
 
 install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+install-bench: $(VENV)/.installed-bench
 
 run: install
 	$(FLASK) init-db
@@ -33,17 +46,26 @@ serve: install
 	$(FLASK) init-db
 	$(BIN)/gunicorn --workers $(WORKERS) --bind $(BIND) --timeout 60 --graceful-timeout 30 'webmap:create_app()'
 
-# The whole suite on SQLite; then again on PostGIS when WEBMAP_TEST_POSTGIS_URL names a database.
-test: install
-	$(PYTEST)
+# The code checks: lint, formatting, the import layers, types (configured in pyproject.toml).
+check: install-test
+	$(BIN)/ruff check webmap tests bench scripts
+	$(BIN)/ruff format --check webmap tests bench scripts
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+
+# The code checks, then the whole suite on SQLite; then the tests that depend on the database again on
+# PostGIS when WEBMAP_TEST_POSTGIS_URL names a database (browser and real-data acceptance tests run once).
+TEST_WORKERS ?= 2
+test: check
+	$(PYTEST) -n $(TEST_WORKERS)
 	@if [ -n "$$WEBMAP_TEST_POSTGIS_URL" ]; then \
-		echo "== The same suite on PostGIS ($$WEBMAP_TEST_POSTGIS_URL) =="; \
-		WEBMAP_TEST_DATABASE_URL="$$WEBMAP_TEST_POSTGIS_URL" $(PYTEST); \
+		echo "== The storage-dependent tests on PostGIS ($$WEBMAP_TEST_POSTGIS_URL) =="; \
+		WEBMAP_TEST_DATABASE_URL="$$WEBMAP_TEST_POSTGIS_URL" $(PYTEST) -n $(TEST_WORKERS) -m "not browser and not realdata"; \
 	else \
 		echo "(PostGIS run skipped: set WEBMAP_TEST_POSTGIS_URL, as .ci/run does)"; \
 	fi
 
-bench: install
+bench: install-bench
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python scripts/api_contract.py  # schemathesis --checks all, 200 cases per operation
 

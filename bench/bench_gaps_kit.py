@@ -38,7 +38,7 @@ def main() -> int:
     with app.app_context():
         init_database()
         from webmap.importers.categories import import_categories
-        from webmap.db import db
+        from webmap.core.db import db
 
         import_categories(Path(__file__).resolve().parent.parent / "data" / "categories.csv")
         db.session.commit()
@@ -54,8 +54,9 @@ def main() -> int:
                        ("/gaps/export?format=csv (all needs)", "/gaps/export?format=csv")]:
         print(f"{label:55s} {best(client, url) * 1000:8.0f} ms (best of 5)")
     # The same ward's rows the old way (one whole-area gap_table per category) against the one pass.
-    from webmap import analysis, gaps_service, store
-
+    from webmap import analysis
+    from webmap.gaps import service as gaps_service
+    from webmap.core import store
     with app.app_context():
         wards, assets, needs, points = gaps_service._inputs()
         categories = list(store.category_labels())

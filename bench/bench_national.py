@@ -46,10 +46,10 @@ def build(url: str) -> None:
 
     from bench.national_set import load_national
     from webmap.cli import init_database
-    from webmap.db import db
-    from webmap.models import Asset, Ward
-    from webmap.scale import derived, gapstore
-
+    from webmap.core.db import db
+    from webmap.core.models import Asset, Ward
+    from webmap.scale import derived
+    from webmap.gaps import store as gapstore
     app = _app(url)
     with app.app_context():
         init_database()
@@ -66,8 +66,7 @@ def build(url: str) -> None:
             start = time.perf_counter()
             derived.rebuild_maps()
             print(f"  outlines and place counts in {time.perf_counter() - start:.0f} s", flush=True)
-        from webmap import store
-
+        from webmap.core import store
         queries = gapstore.default_queries(store.category_labels(), 800)
         if any(gapstore.stored_table(q) is None for q in queries):
             start = time.perf_counter()
@@ -167,7 +166,7 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
     import numpy as np
     from folium.plugins import FastMarkerCluster
 
-    from webmap import store
+    from webmap.core import store
     from webmap.maps.base import LOCAL_FILES, _localise
     from webmap.maps.layers import simplify_for_display
     from webmap.web.vendor import PACKAGES
@@ -212,11 +211,11 @@ def after_a_change(url: str, base: str, ward: str) -> tuple[float, float, float]
 
     from sqlalchemy import select
 
-    from webmap.db import db
-    from webmap.models import Need
-    from webmap.scale import gapstore, refresh
-    from webmap import gaps_service
-
+    from webmap.core.db import db
+    from webmap.core.models import Need
+    from webmap.scale import refresh
+    from webmap.gaps import store as gapstore
+    from webmap.gaps import service as gaps_service
     app = _app(url)
     with app.app_context():
         category = db.session.scalar(select(Need.category_id).limit(1)) or "youth"
@@ -253,8 +252,8 @@ def bench_backend(label: str, url: str) -> None:
         with app.app_context():
             from sqlalchemy import select
 
-            from webmap.db import db
-            from webmap.models import Asset, Ward
+            from webmap.core.db import db
+            from webmap.core.models import Asset, Ward
 
             ward = db.session.scalar(select(Ward.code).where(Ward.name.like("%Moss Side%"))) or \
                 db.session.scalar(select(Ward.code).order_by(Ward.code))

@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
-from webmap.db import db  # noqa: E402
+from webmap.core.db import db  # noqa: E402
 
 BOX = (-4.0, 51.0, 0.0, 54.5)  # lon/lat: roughly England and Wales
 MARGIN = 0.1  # keep search centres away from the edge, so circles are full

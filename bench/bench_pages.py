@@ -25,7 +25,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
-from webmap.db import db  # noqa: E402
+from webmap.core.db import db  # noqa: E402
 
 CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")
 HOME_BUDGET = 1.5 * 1024 * 1024
@@ -36,8 +36,8 @@ def start_app(folder: Path):
     """Create the sample app on a new SQLite file and serve it; return (app, base URL, server)."""
     from sqlalchemy import select
 
-    from webmap.models import Asset, User, Ward
-    from webmap.sample import load_sample
+    from webmap.core.models import Asset, User, Ward
+    from webmap.imports.sample import load_sample
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}", "TILES_URL": "",
                       "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})

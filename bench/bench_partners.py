@@ -1,4 +1,4 @@
-"""Benchmark partner suggestions (webmap.groups.partners.suggest) for every listing of the open data kit.
+"""Benchmark partner suggestions (webmap.partners.exchange.suggest) for every listing of the open data kit.
 
 Run: ./.venv/bin/python bench/bench_partners.py [--radius M] [--postgis-url URL]
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
-from webmap.db import db  # noqa: E402
+from webmap.core.db import db  # noqa: E402
 
 SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO / ".." / "shared" / "data"))
 WARDS = SHARED / "boundaries/wards/study_area_wards.geojson"
@@ -51,11 +51,11 @@ def main() -> int:
             from sqlalchemy import select, text
 
             from webmap.groups.listings import Exchange, set_exchange
-            from webmap.groups.partners import suggest
+            from webmap.partners.exchange import suggest
             from webmap.groups.vocabulary import load_vocabulary
             from webmap.importers.assets import import_assets
             from webmap.importers.wards import import_wards
-            from webmap.models import Asset
+            from webmap.core.models import Asset
 
             if args.postgis_url:
                 with db.engine.begin() as conn:

@@ -15,8 +15,8 @@ import numpy as np
 import shapely
 from sqlalchemy import insert, select, text
 
-from webmap.db import db
-from webmap.models import Asset, Category, Need, Ward, asset_categories
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Need, Ward, asset_categories
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -14,8 +14,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webmap import create_app  # noqa: E402
-from webmap.cli import init_database, transaction  # noqa: E402
-from webmap.db import db  # noqa: E402
+from webmap.cli import init_database  # noqa: E402
+from webmap.imports.commands import transaction  # noqa: E402
+from webmap.core.db import db  # noqa: E402
 
 DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -49,7 +50,7 @@ def main() -> None:
             import_postcodes(DATA / "postcodes" / "codepoint_open_2025-10_study_area.csv")
         print(f"loaded {report.imported} assets in {time.perf_counter() - start:.1f} s ({db.engine.dialect.name})")
         from webmap.opendata import oruk
-        from webmap.models import Asset
+        from webmap.core.models import Asset
 
         sid = oruk.service_id(db.session.scalar(db.select(Asset)))
     client = app.test_client()

@@ -27,7 +27,7 @@ def serve_sample(folder: str):
     """Start the sample area on a free port; return (server, base URL)."""
     from webmap import create_app
     from webmap.cli import init_database
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = create_app({"DATABASE_URL": f"sqlite:///{folder}/contract.sqlite", "TILES_URL": "", "RATELIMIT_ENABLED": False,
                       "SECRET_KEY": "contract-test"})

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from werkzeug.serving import make_server
 
+from tests.serving import serve_wsgi
 from webmap import create_app
 from webmap.cli import init_database
-from webmap.db import db
+from webmap.core.db import db
 
 REPO = Path(__file__).resolve().parent.parent
 # Each test session gets its own instance folder (secret key, import uploads, the background
@@ -35,9 +35,33 @@ BASE_CONFIG = {
 }
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Mark every test that drives the browser, so a run can pick them (`-m browser`) or leave them out."""
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.browser)
+
+
 def _url(tmp_path_factory) -> str:
     url = os.environ.get("WEBMAP_TEST_DATABASE_URL")
-    return url or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return _worker_database(url, worker) if worker and url.startswith("postgresql") else url
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """Give each pytest-xdist worker its own PostGIS database beside the one named (tests empty their tables)."""
+    from sqlalchemy import create_engine, make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -85,23 +109,36 @@ def make_app(database_url):
             db.engine.dispose()
 
 
+def load_categories_only() -> None:
+    """Empty the database (in an app context) and load the category taxonomy."""
+    from webmap.importers.categories import import_categories
+
+    empty_database()
+    import_categories(REPO / "data" / "categories.csv")
+    db.session.commit()
+
+
+def load_fresh_sample() -> None:
+    """Empty the database (in an app context) and load the categories and the fictional sample area."""
+    from webmap.imports.sample import load_sample
+
+    load_categories_only()
+    load_sample()
+
+
 @pytest.fixture
 def app(make_app):
     """An app whose database holds the category taxonomy and nothing else."""
     app = make_app()
     with app.app_context():
-        empty_database()
-        from webmap.importers.categories import import_categories
-
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
+        load_categories_only()
     return app
 
 
 @pytest.fixture
 def sample_app(app):
     """An app with the fictional sample area loaded."""
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     with app.app_context():
         load_sample()
@@ -130,12 +167,8 @@ def csrf_token(client, url: str) -> str:
 @pytest.fixture
 def live_server(sample_app):
     """Serve the sample app on a free local port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, sample_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_wsgi(sample_app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -254,6 +287,7 @@ class _Inbox:
 
         message = message_from_bytes(envelope.original_content, policy=default)
         message.envelope_to = list(envelope.rcpt_tos)
+        message.raw = envelope.original_content
         self._messages.append(message)
         return "250 Message accepted for delivery"
 
@@ -261,10 +295,39 @@ class _Inbox:
         """Return the messages sent to `address`."""
         return [m for m in self.messages if address in m.envelope_to]
 
+    def nonstandard(self) -> list[str]:
+        """Return what is wrong with each received message's standard headers (RFC 5322, 2369, 8058)."""
+        return [f"{m['Subject']}: {problem}" for m in self.messages for problem in mail_header_problems(m.raw)]
+
+
+def mail_header_problems(raw: bytes) -> list[str]:
+    """Return the faults in a raw message's Date, Message-ID and List-Unsubscribe headers, read from its bytes."""
+    from email.utils import parsedate_to_datetime
+
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("ascii")
+    headers: dict[str, list[str]] = {}
+    for line in re.sub(r"\r?\n[ \t]+", " ", head).splitlines():
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    problems = []
+    for name in ("date", "message-id"):
+        if len(headers.get(name, [])) != 1:
+            problems.append(f"has {len(headers.get(name, []))} {name} headers")
+    if headers.get("date") and parsedate_to_datetime(headers["date"][0]).tzinfo is None:
+        problems.append(f"Date {headers['date'][0]!r} has no time zone")
+    if headers.get("message-id") and not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", headers["message-id"][0]):
+        problems.append(f"Message-ID {headers['message-id'][0]!r} is not <id@domain>")
+    for value in headers.get("list-unsubscribe", []):
+        if not re.fullmatch(r"<https?://[^<>\s]+>", value):
+            problems.append(f"List-Unsubscribe {value!r} is not <URL>")
+        if headers.get("list-unsubscribe-post") != ["List-Unsubscribe=One-Click"]:
+            problems.append("List-Unsubscribe without List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    return problems
+
 
 @pytest.fixture
 def smtp_server():
-    """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox)."""
+    """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox); checks every message."""
     from aiosmtpd.controller import Controller
 
     import socket
@@ -279,6 +342,8 @@ def smtp_server():
         yield "127.0.0.1", port, inbox
     finally:
         controller.stop()
+    # Whatever the test sent, each message must carry the standard headers.
+    assert inbox.nonstandard() == []
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 from sqlalchemy.engine import make_url
 
-from webmap.db import db
+from webmap.core.db import db
 
 
 def database_dump(app) -> str:

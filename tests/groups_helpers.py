@@ -6,8 +6,8 @@ import re
 from sqlalchemy import select
 
 from tests.conftest import csrf_token
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 LINK = re.compile(r"https?://\S+/groups/(?:claim|sign-in)/[A-Za-z0-9_\-]+")
 

@@ -9,7 +9,7 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import func, select
 
-from webmap.db import db
+from webmap.core.db import db
 
 # Two adjacent square wards near Oldham; they share the vertical edge at lon -2.15.
 WEST, MID, EAST, SOUTH, NORTH = -2.20, -2.15, -2.10, 53.50, 53.55

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import SHARED_ORUK
-from webmap.db import db
-from webmap.models import Asset, Category
+from webmap.core.db import db
+from webmap.core.models import Asset, Category
 from webmap.opendata.oruk import schema_errors
 
 SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",

@@ -4,8 +4,8 @@ from __future__ import annotations
 from werkzeug.security import check_password_hash
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import AuditEvent, User
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, User
 
 
 def _user(app, email="mod@example.gov.uk") -> User:

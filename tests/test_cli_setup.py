@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic.script import ScriptDirectory
 
-from webmap.db import MIGRATIONS_DIR
+from webmap.core.db import MIGRATIONS_DIR
 
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, Category, DataSource, Need, Postcode, Ward, asset_categories
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, DataSource, Need, Postcode, Ward, asset_categories
 
 from tests.importing_helpers import count, run
 

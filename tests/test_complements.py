@@ -6,7 +6,7 @@ import csv
 import pytest
 
 from webmap.partners.complements import load_complements, partner_categories
-from webmap.config import REPO_ROOT
+from webmap.core.config import REPO_ROOT
 
 DATA = REPO_ROOT / "data"
 

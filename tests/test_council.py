@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from webmap.council import join_names
-from webmap.db import db
-from webmap.models import DataSource
+from webmap.core.db import db
+from webmap.core.models import DataSource
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_WARDS = REPO / "data" / "boundaries" / "sample_wards.geojson"
@@ -88,7 +88,7 @@ def test_a_dry_run_records_no_source(app):
 
 
 def test_readme_settings_table_lists_every_setting():
-    from webmap.config import DEFAULTS
+    from webmap.core.config import DEFAULTS
 
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from webmap.embed.origins import parse_origins
+from webmap.web.headers import parse_origins
 
 COUNCIL = "https://www.example.gov.uk"
 

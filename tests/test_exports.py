@@ -10,9 +10,9 @@ import pyogrio
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
+from webmap.core.db import db
 from webmap.opendata.exports import EXPORT_COLUMNS
-from webmap.models import Asset, Category
+from webmap.core.models import Asset, Category
 
 SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",
            "submitter_phone": "07700 900999", "submitter_ip": "203.0.113.77"}

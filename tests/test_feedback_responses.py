@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, NeedFollowUp, Response
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, NeedFollowUp, Response
 
 WARD = "E05900001"
 EMAIL = "resident-hear-back@example.com"
@@ -43,16 +43,11 @@ def record(client, **fields):
 @pytest.fixture
 def mail_app(make_app, mail_settings):
     """The sample area with mail going to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings, PUBLIC_URL="https://map.example.gov.uk")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 

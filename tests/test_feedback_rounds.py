@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from webmap import gaps_service
-from webmap.db import db
-from webmap.models import GapSnapshot, Need, SurveyRound
+from webmap.gaps import service as gaps_service
+from webmap.core.db import db
+from webmap.core.models import GapSnapshot, Need, SurveyRound
 
 WARD_A, WARD_B = "E05900001", "E05900002"
 
@@ -37,17 +37,11 @@ def by_round(app) -> dict[str, float]:
 @pytest.fixture
 def rounds_app(make_app):
     """The sample area with snapshots taken inline for the share method (what the two-round series needs)."""
-    from tests.conftest import REPO
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
-    from tests.conftest import empty_database
+    from tests.conftest import load_fresh_sample
 
     app = make_app(GAP_SNAPSHOTS="inline", GAP_SNAPSHOT_METHODS="share")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 
@@ -117,7 +111,7 @@ def test_the_latest_round_supersedes_earlier_needs_in_the_gap_table(sample_app, 
 
 
 def test_two_rounds_give_a_two_point_series_equal_to_separate_gap_tables(rounds_app, tmp_path):
-    from webmap.feedback.snapshots import series
+    from webmap.gaps.history import series
     from webmap.importers.needs import import_needs
 
     spring_rows = [(WARD_A, "food_support", 14), (WARD_B, "food_support", 5), (WARD_A, "youth", 2)]

@@ -6,11 +6,11 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import REPO, csrf_token, empty_database, login, make_staff
-from webmap import gaps_service
-from webmap.db import db
-from webmap.feedback import snapshots
-from webmap.models import Asset, GapSnapshot, GapSnapshotRow
+from tests.conftest import csrf_token, load_fresh_sample, login, make_staff
+from webmap.gaps import service as gaps_service
+from webmap.core.db import db
+from webmap.gaps import history as snapshots
+from webmap.core.models import Asset, GapSnapshot, GapSnapshotRow
 
 WARD = "E05900001"
 
@@ -21,15 +21,10 @@ def invoke(app, *args: str):
 
 
 def loaded(make_app, **settings):
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
 
     app = make_app(**settings)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 
@@ -102,7 +97,7 @@ def _pending_asset_near(app) -> int:
     """Add a pending food place in the ward and return its id."""
     with app.app_context():
         ward_asset = db.session.scalars(select(Asset).where(Asset.ward_code == WARD, Asset.status == "approved")).first()
-        from webmap.models import Category
+        from webmap.core.models import Category
 
         asset = Asset(name="New Larder", lon=ward_asset.lon, lat=ward_asset.lat, geom=ward_asset.geom, ward_code=WARD,
                       status="pending", kind="group", categories=[db.session.get(Category, "food_support")])

@@ -9,7 +9,7 @@ from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import box
 
 from webmap.feedback.nearby_changes import places_within
-from webmap.feedback.snapshots import Point
+from webmap.gaps.history import Point
 from webmap.feedback.trends import chart, sentence
 
 

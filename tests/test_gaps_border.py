@@ -14,8 +14,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely import Point, box
 
-from webmap.db import db
-from webmap.models import Asset, Need, PopulationArea
+from webmap.core.db import db
+from webmap.core.models import Asset, Need, PopulationArea
 
 BNG = "EPSG:27700"
 WARD = "E05000001"

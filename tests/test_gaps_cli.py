@@ -7,7 +7,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from webmap import gaps_service
+from webmap.gaps import service as gaps_service
 from webmap.analysis import GAP_COLUMNS
 
 
@@ -43,8 +43,8 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
 
 def test_summary_flags_few_responses(sample_app, tmp_path):
     """A ward resting on 2 responses carries the flag in the CLI summary and in every export."""
-    from webmap.db import db
-    from webmap.models import Need
+    from webmap.core.db import db
+    from webmap.core.models import Need
 
     with sample_app.app_context():
         db.session.execute(db.delete(Need))
@@ -102,8 +102,8 @@ def test_no_wards_yet(app, tmp_path):
 
 
 def test_ward_without_population_is_reported(sample_app, tmp_path):
-    from webmap.db import db
-    from webmap.models import Ward
+    from webmap.core.db import db
+    from webmap.core.models import Ward
 
     with sample_app.app_context():
         db.session.get(Ward, 1).population = None

@@ -6,8 +6,8 @@ import io
 import pandas as pd
 import pytest
 
-from webmap.db import db
-from webmap.models import Ward
+from webmap.core.db import db
+from webmap.core.models import Ward
 
 
 def export(client, **args) -> pd.DataFrame:

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 
 pytestmark = pytest.mark.realdata
 REPO = Path(__file__).resolve().parent.parent

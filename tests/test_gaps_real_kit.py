@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from tests.kit_helpers import SURVEY, invoke, kit, load_study_area
-from webmap.db import db
-from webmap.models import Asset, Category, Need, PopulationArea
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Need, PopulationArea
 
 pytestmark = pytest.mark.realdata
 BAD_WORDS = [re.compile(r"\bnan\b", re.I), re.compile(r"\bNone\b"), re.compile(r"\b0 classes\b"),
@@ -59,7 +59,7 @@ def _independent_all_needs(app, export: pd.DataFrame, distance: float = 800.0) -
         areas = db.session.execute(db.select(PopulationArea.population, PopulationArea.lon, PopulationArea.lat)).all()
         places = db.session.execute(db.select(Asset.id, Asset.lon, Asset.lat)
                                     .where(Asset.status == "approved")).all()
-        from webmap.models import asset_categories
+        from webmap.core.models import asset_categories
         cats = pd.DataFrame(db.session.execute(db.select(asset_categories.c.asset_id, asset_categories.c.category_id)).all(),
                             columns=["id", "category"])
     wards = gpd.read_file(kit("boundaries", "wards", "study_area_wards.geojson")).to_crs(27700)
@@ -144,7 +144,7 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
 
     # Every other page a visitor can reach, and the gap page for every kind of place and method.
     with app.app_context():
-        from webmap import store
+        from webmap.core import store
         categories = list(store.category_labels())
         outside = db.session.scalars(db.select(Asset.id).where(Asset.ward_code.is_(None)).limit(5)).all()
         some = db.session.scalars(db.select(Asset.id).order_by(Asset.id).limit(10)).all()

@@ -12,10 +12,12 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap import gaps_service, store
+from webmap.gaps import service as gaps_service
+
+from webmap.core import store
 from webmap.analysis import GAP_COLUMNS
-from webmap.db import db
-from webmap.models import Asset, Category, Need, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Need, Ward
 
 # ---------------------------------------------------------------- a tiny area
 # Three 0.01 degree squares side by side near Oldham: E05000001 | E05000002 | E05000003.
@@ -355,7 +357,7 @@ def test_legend_when_every_ward_ties(sample_app):
 ])
 def test_legend_caption_says_when_ties_make_classes_unequal(counts, said):
     from webmap.maps.choropleth import LegendEntry
-    from webmap.views.gaps import legend_caption
+    from webmap.gaps.views import legend_caption
 
     entries = [LegendEntry(f"#00000{i}", f"{i}", n) for i, n in enumerate(counts)]
     entries.append(LegendEntry("#bdbdbd", "not computed (population unknown)", 3))  # the grey class never counts

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
-from webmap.db import db
+from webmap.core.db import db
 from webmap.opendata.exports import EXPORT_COLUMNS
-from webmap.models import Asset
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.postgis
 

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link, confirm, link_in, set_contact_email
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.models import GroupToken, ListingManager
-from webmap.models import AuditEvent, ChangeRequest
+from webmap.core.models import AuditEvent, ChangeRequest
 
 GROUP = "hello@pantry.example.org"
 ORGANISER = "olive@organiser.example.org"
@@ -19,16 +19,11 @@ ORGANISER = "olive@organiser.example.org"
 @pytest.fixture
 def mail_app(make_app, mail_settings):
     """The sample area, sending mail to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
     return app
 
 
@@ -152,15 +147,11 @@ def test_a_manager_session_is_not_a_staff_login_and_only_covers_their_listings(m
 
 
 def test_manager_session_runs_out(make_app, mail_settings, inbox):
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings, GROUP_SESSION_HOURS=0)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        load_sample()
+        load_fresh_sample()
     [aid] = approved(app, 1)
     client = app.test_client()
     claim_by_link(app, client, inbox, aid, GROUP, ORGANISER)

@@ -8,9 +8,9 @@ from sqlalchemy import select
 from tests.conftest import csrf_token
 from tests.groups_helpers import approved, claim_by_link, set_contact_email
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.listings import Exchange, set_exchange
-from webmap.models import Asset, AuditEvent
+from webmap.core.models import Asset, AuditEvent
 
 GROUP, ORGANISER = "hello@pantry.example.org", "olive@organiser.example.org"
 SENDER = "sam.sender@example.net"

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.models import ListingExchange
-from webmap.models import Asset, AuditEvent, ChangeRequest
+from webmap.core.models import Asset, AuditEvent, ChangeRequest
 
 GEOD = Geod(ellps="WGS84")
 GROUP, ORGANISER = "hello@pantry.example.org", "olive@organiser.example.org"
@@ -135,3 +135,16 @@ def test_pages_for_managers_refuse_everyone_else(mail_app):  # noqa: F811
     for path in (f"/groups/listings/{aid}/edit", f"/groups/listings/{aid}/offers-needs"):
         assert client.get(path).status_code == 403
     assert client.get("/groups/my").status_code == 302
+
+
+def test_manager_and_moderator_edit_one_form_with_their_own_hints(mail_app, manager):  # noqa: F811
+    client, aid = manager
+    make_staff(mail_app)
+    moderator = mail_app.test_client()
+    assert login(moderator).status_code == 302
+    own = client.get(f"/groups/listings/{aid}/edit").get_data(as_text=True)
+    assert "Checked by a moderator before it changes." in own and "Checked by a moderator before they change." in own
+    assert 'name="contact_email"' not in own and 'href="/groups/my"' in own
+    staff = moderator.get(f"/moderate/assets/{aid}/edit").get_data(as_text=True)
+    assert "Checked by a moderator" not in staff and "the ward follows the location" in staff
+    assert 'name="contact_email"' in staff and f'href="/assets/{aid}"' in staff

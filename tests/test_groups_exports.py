@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from tests.oruk_helpers import assert_valid
 from webmap.opendata import oruk
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.listings import Exchange, set_exchange
-from webmap.models import Asset, Category
+from webmap.core.models import Asset, Category
 
 
 def _with_exchange(app) -> int:
@@ -48,7 +48,7 @@ def test_oruk_service_carries_offers_and_needs_and_still_validates(sample_app):
 
 
 def test_an_oruk_round_trip_does_not_turn_offers_into_categories(sample_app, tmp_path):
-    from webmap.importers.oruk import import_oruk
+    from webmap.opendata.oruk_import import import_oruk
 
     asset_id = _with_exchange(sample_app)
     with sample_app.app_context():

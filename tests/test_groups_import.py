@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token
-from webmap.db import db
-from webmap.groups.listings import clean_email
-from webmap.models import Asset, AuditEvent
+from webmap.core.db import db
+from webmap.core.emails import clean_email
+from webmap.core.models import Asset, AuditEvent
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from webmap.groups.matching import Listing, is_same_listing, name_key, rank_partners
+from webmap.partners.matching import Listing, is_same_listing, name_key, rank_partners
 
 COMPLEMENTS = {"food_support": {"community_space", "faith"}, "community_space": {"food_support"},
                "faith": {"food_support"}}

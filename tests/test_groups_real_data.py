@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from tests.conftest import shared_data
 from tests.test_partners_real_data import CATEGORY_MAP
-from webmap.db import db
-from webmap.groups.partners import suggest
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.partners.exchange import suggest
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.realdata
 GEOD = Geod(ellps="WGS84")

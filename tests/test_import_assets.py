@@ -6,8 +6,8 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, Category, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, Category, Postcode, Ward
 
 from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, count, load_two_wards, run, write_csv, write_vector
 
@@ -223,6 +223,7 @@ def test_category_col_option(wards_app, tmp_path):
 
 @pytest.mark.parametrize("lat, reason", [("fifty-three", "'fifty-three' is not a number"),
                                          ("", "is blank, but the other coordinate is given"),
+                                         ("inf", "'inf' is not a finite number"),
                                          ("153.5", "is not a longitude/latitude")])
 def test_bad_latitude_names_file_row_and_field(wards_app, tmp_path, lat, reason):
     path = lonlat_csv(tmp_path / "bad.csv", [["A", "youth", *IN_A], ["B", "youth", IN_B[0], lat]])

@@ -10,8 +10,8 @@ import shapely
 from sqlalchemy import select, text
 
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode, Ward
 
 from tests.conftest import BASE_CONFIG
 from tests.importing_helpers import WARD_A, count, load_two_wards, run, write_csv, write_vector

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from webmap.db import db
-from webmap.models import AuditEvent, Need
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, Need
 
 
 def invoke(app, *args: str):

@@ -5,9 +5,9 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap import store
-from webmap.db import db
-from webmap.models import PopulationArea, Ward
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import PopulationArea, Ward
 
 from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, box, count, load_two_wards, run, write_csv, write_vector
 

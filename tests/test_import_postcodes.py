@@ -5,9 +5,9 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.geo import normalise_postcode
-from webmap.models import Postcode
+from webmap.core.db import db
+from webmap.core.geo import normalise_postcode
+from webmap.core.models import Postcode
 
 from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 

@@ -9,8 +9,8 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, DataSource, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, DataSource, Postcode
 
 from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 
@@ -284,7 +284,7 @@ def test_postcode_table_keeps_its_points_for_registers(postcodes_app):
 
 
 def test_skip_bad_rows_for_survey_needs(wards_app, tmp_path):
-    from webmap.models import Need
+    from webmap.core.models import Need
 
     path = write_csv(tmp_path / "survey.csv", ["ward_code", "category", "count"],
                      [[WARD_A, "youth", "3"], [WARD_A, "youth;bingo", "2"], [WARD_B, "food_support", "lots"],

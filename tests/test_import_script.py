@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, DataSource, PopulationArea, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, DataSource, PopulationArea, Postcode, Ward
 
 from tests.conftest import BASE_CONFIG, shared_data
 

@@ -9,8 +9,9 @@ from pyproj import Transformer
 from sqlalchemy import select
 
 import webmap.importers.wards as wards_module
-from webmap.db import db
-from webmap.models import AuditEvent, Ward
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, Ward
+from webmap.importers.common import checked_text
 
 from tests.importing_helpers import box, count, run, write_vector
 
@@ -300,3 +301,10 @@ def test_file_over_the_size_limit_is_refused_before_reading(make_app, tmp_path):
 
     assert result.exit_code != 0
     assert "big.geojson: is 1.1 MB, over the import limit of 1 MB" in result.output
+
+
+@pytest.mark.parametrize("blank", [None, "", "   ", float("nan")])
+def test_checked_text_refuses_a_blank_the_row_checks_let_through(blank):
+    assert checked_text("  E05000001 ") == "E05000001"
+    with pytest.raises(ValueError, match="passed the row checks"):
+        checked_text(blank)

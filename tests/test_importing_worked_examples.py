@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 from tests.conftest import REPO, SHARED_DATA, shared_data
 

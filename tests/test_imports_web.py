@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import REPO, csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, ImportJob
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ImportJob
 
 PLACES = REPO / "data" / "assets" / "sample_assets.geojson"
 
@@ -20,7 +20,7 @@ PLACES = REPO / "data" / "assets" / "sample_assets.geojson"
 def import_app(make_app, tmp_path):
     """An app with the sample wards and postcodes (no places yet), keeping job folders under tmp_path."""
     from tests.conftest import empty_database
-    from webmap.cli import transaction
+    from webmap.imports.commands import transaction
     from webmap.importers.categories import import_categories
     from webmap.importers.postcodes import import_postcodes
     from webmap.importers.wards import import_wards

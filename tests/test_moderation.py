@@ -9,8 +9,8 @@ import shapely
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward, utcnow
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward, utcnow
 
 STAFF_GET_PAGES = ["/moderate", "/moderate/stale", "/moderate/assets/1/edit"]
 
@@ -87,7 +87,7 @@ def test_only_staff_roles_pass(sample_app):
     assert admin.get("/moderate").status_code == 200
     # An account whose role is not a staff role gets 403, not the queue.
     with sample_app.app_context():
-        from webmap.models import User
+        from webmap.core.models import User
 
         make_staff(sample_app, "odd@example.gov.uk")
         db.session.query(User).filter_by(email="odd@example.gov.uk").one().role = "viewer"

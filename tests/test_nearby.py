@@ -9,10 +9,10 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import select, text
 
-from webmap.db import db
-from webmap.models import Asset, Category
-from webmap.partners.nearby import (bounding_box, count_nearby, explain_nearby, find_nearby, metres_outside, nearby_ids,
-                           sqlite_query)
+from webmap.core.db import db
+from webmap.core.models import Asset, Category
+from webmap.core.geo import bounding_box
+from webmap.partners.nearby import count_nearby, explain_nearby, find_nearby, metres_outside, nearby_ids, sqlite_query
 
 GEOD = Geod(ellps="WGS84")
 

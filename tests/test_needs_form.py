@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from webmap.db import db
-from webmap.models import Need
+from webmap.core.db import db
+from webmap.core.models import Need
 
 URL = "/needs/new"
 # In the sample postcode table XX1 3HE lies in Bishop's Wood (E05900003).
@@ -70,8 +70,7 @@ def test_postcode_finds_the_ward(sample_app):
 
 def test_map_point_finds_the_ward_and_is_kept_only_roughly(sample_app):
     with sample_app.app_context():
-        from webmap import store
-
+        from webmap.core import store
         wards = store.wards_frame()
         target = wards[wards["code"] == "E05900005"].geometry.iloc[0].representative_point()
     response = post(sample_app.test_client(), lat=f"{target.y:.6f}", lon=f"{target.x:.6f}", categories=["sport"])

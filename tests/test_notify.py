@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
 from tests.test_moderation import add_pending
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, User, utcnow
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, User, utcnow
 from webmap.notify.recheck import LISTING_CONTACT
 
 SUBMITTER = "sam.submitter@example.org"

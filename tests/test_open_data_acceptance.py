@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from tests.conftest import REPO, empty_database, shared_data
 from tests.oruk_helpers import assert_valid, examples_dir
 from tests.oruk_roundtrip import normalised
-from webmap.cli import transaction
-from webmap.db import db
+from webmap.imports.commands import transaction
+from webmap.core.db import db
 from webmap.importers.assets import import_assets
 from webmap.importers.categories import import_categories
 from webmap.importers.wards import import_wards
-from webmap.models import Asset
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.realdata
 

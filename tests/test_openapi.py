@@ -96,8 +96,8 @@ def test_generated_requests_never_get_a_server_error(sample_app):
     client = sample_app.test_client()
     rules = _openapi_paths(sample_app)
     with sample_app.app_context():
-        from webmap.db import db
-        from webmap.models import Asset, Postcode
+        from webmap.core.db import db
+        from webmap.core.models import Asset, Postcode
 
         asset = db.session.scalars(db.select(Asset).where(Asset.status == "approved")).first()
         known_ids = [oruk.service_id(asset), oruk.service_at_location_id(asset), oruk.TAXONOMY_ID, oruk.term_id("youth")]

@@ -15,8 +15,8 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import csrf_token
 from tests.dump_helpers import database_dump
-from webmap.db import db
-from webmap.models import Asset, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode
 
 REDIS_SERVER = "/usr/bin/redis-server"
 

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from tests.oruk_helpers import (assert_no_secrets, assert_page, assert_valid, openapi, plant_secret_assets, schema_dir)
 from webmap.opendata import oruk
-from webmap.db import db
-from webmap.models import Asset, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.oruk_helpers import examples_dir, schema_dir
 from webmap.opendata import oruk
-from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 
 BOX = (-1.60, 52.90, -1.40, 53.10)  # a made-up ward somewhere in England
 INSIDE = (-1.5, 53.0)

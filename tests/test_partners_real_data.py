@@ -8,7 +8,7 @@ import pytest
 from pyproj import Geod
 
 from tests.conftest import shared_data
-from webmap.db import db
+from webmap.core.db import db
 from webmap.partners.nearby import find_nearby
 
 pytestmark = pytest.mark.realdata
@@ -34,7 +34,7 @@ def test_nearest_gp_practices_to_a_wigan_postcode_match_brute_force(app):
     from webmap.importers.assets import import_assets
     from webmap.importers.postcodes import import_postcodes
     from webmap.importers.wards import import_wards
-    from webmap.store import lookup_postcode
+    from webmap.core.store import lookup_postcode
 
     with app.app_context():
         import_wards(wards)

@@ -10,8 +10,8 @@ from pyproj import Geod
 from sqlalchemy import select
 
 from webmap.partners.complements import partner_categories
-from webmap.db import db
-from webmap.models import Asset, Category, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Postcode
 
 GEOD = Geod(ellps="WGS84")
 SECRETS = ("secret-person@example.com", "Secret Person", "10.9.8.7", "07700 900999")

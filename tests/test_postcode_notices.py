@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode
 
 REAL_POSTCODE = "OL1 1AA"
 

@@ -6,8 +6,8 @@ import shapely
 from pyproj import Geod
 from sqlalchemy import select, text
 
-from webmap.db import db, is_postgres
-from webmap.models import Asset, Ward
+from webmap.core.db import db, is_postgres
+from webmap.core.models import Asset, Ward
 
 GEOD = Geod(ellps="WGS84")
 
@@ -15,7 +15,7 @@ GEOD = Geod(ellps="WGS84")
 @pytest.fixture
 def postgis_app(app):
     """The sample area on PostGIS; skips on SQLite before loading anything."""
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     with app.app_context():
         if not is_postgres():

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import Asset, ChangeRequest, NeedFollowUp, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, ChangeRequest, NeedFollowUp, Postcode
 
 SECRETS = {
     "submitter_name": "Quentin Zebedee-Private",

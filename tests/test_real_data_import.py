@@ -10,8 +10,8 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, DataSource, PopulationArea, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, DataSource, PopulationArea, Postcode, Ward
 
 from tests.conftest import shared_data
 from tests.importing_helpers import count, run

@@ -6,8 +6,8 @@ from html import unescape
 from sqlalchemy import select
 
 from tests.conftest import csrf_token
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 
 def listed_place(app) -> Asset:

@@ -10,10 +10,11 @@ import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import delete, select
 
-from webmap import gaps_service
-from webmap.db import db
-from webmap.models import Asset, Need, User, Ward
-from webmap.scale import derived, gapstore, versions
+from webmap.gaps import service as gaps_service
+from webmap.core.db import db
+from webmap.core.models import Asset, Need, User, Ward
+from webmap.scale import derived, size, versions
+from webmap.gaps import store as gapstore
 from webmap.scale.outlines import simplified_levels
 from webmap.scale.places import count_cells
 from webmap.scale.tiles import outline_level, tile_bounds
@@ -126,8 +127,8 @@ def test_place_tiles_count_at_low_zoom_and_list_at_high_zoom(sample_app):
     lon, lat = _sample_centre(sample_app)
     client = sample_app.test_client()
     with sample_app.app_context():
-        approved = derived.approved_count()
-        youth = derived.approved_count("youth")
+        approved = size.approved_count()
+        youth = size.approved_count("youth")
     z, x, y = _tile_of(lon, lat, 6)
     clusters = client.get(f"/map-tiles/places/{z}/{x}/{y}.json").get_json()["clusters"]
     assert sum(n for _, _, n in clusters) == approved  # the sample area fits in one zoom-6 tile
@@ -226,8 +227,8 @@ def test_ward_profile_of_a_big_area_reads_the_stored_rows_and_says_the_same(samp
     # The first visit after the data changed fills the derived tables (outlines, e2sfca gap tables) ...
     assert client.get(f"/wards/{code}?method=e2sfca").status_code == 200
     # ... after which the page reads no list of every ward or place, and runs no analysis.
-    from webmap import gaps_service as service, store as data
-
+    from webmap.gaps import service
+    from webmap.core import store as data
     some_wards, all_places = data.wards_frame, data.assets_frame
 
     def wards_frame(codes=None):
@@ -254,8 +255,7 @@ def test_gaps_rebuild_command_fills_every_table(sample_app):
     result = sample_app.test_cli_runner().invoke(args=["gaps", "rebuild"])
     assert result.exit_code == 0, result.output
     with sample_app.app_context():
-        from webmap import store
-
+        from webmap.core import store
         assert f"Gap tables: {len(store.category_labels()) + 1} " in result.output
         assert derived.is_current("ward_outlines") and derived.is_current("place_cells")
         assert gapstore.stored_table(gaps_service.check_query("all", "share", None, 800)) is not None

@@ -8,11 +8,13 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select
 
-from webmap import gaps_service
-from webmap.db import db
-from webmap.models import Need, Ward
-from webmap.scale import derived, gapstore, refresh, versions
-from webmap.views.gaps import BEHIND, WORKING
+from webmap.gaps import service as gaps_service
+from webmap.core.db import db
+from webmap.core.models import Need, Ward
+from webmap.gaps import history
+from webmap.scale import derived, refresh, versions
+from webmap.gaps import store as gapstore
+from webmap.gaps.views import BEHIND, WORKING
 
 BIG = {"VIEWPORT_ABOVE_WARDS": 0, "REFRESH": "auto"}
 YOUTH = ("youth", "share", 800.0)
@@ -122,15 +124,14 @@ def test_the_rebuild_command_refuses_a_bad_key(sample_app):
 
 
 def test_a_web_change_on_a_big_area_leaves_its_gap_snapshot_to_the_background_refresh(sample_app):
-    from webmap.feedback import snapshots
-
+    from webmap.gaps import history as snapshots
     sample_app.config.update(BIG, GAP_SNAPSHOTS="background", GAP_SNAPSHOT_METHODS="share")
     with sample_app.app_context():
         before = snapshots.snapshot_count()
     with sample_app.test_request_context("/needs/new", method="POST"):
         snapshots.after_change("need")
         assert not snapshots._threads  # no thread in the web process reads every place
-        queued = (refresh.folder() / refresh.SNAPSHOTS_FILE).read_text()
+        queued = (refresh.folder() / history.SNAPSHOTS_FILE).read_text()
     assert queued.startswith("need ")
     deadline = time.time() + 180
     while time.time() < deadline:
@@ -142,5 +143,5 @@ def test_a_web_change_on_a_big_area_leaves_its_gap_snapshot_to_the_background_re
         time.sleep(0.5)
     assert taken == before + 1, refresh_log(sample_app)
     with sample_app.app_context():
-        assert (refresh.folder() / refresh.SNAPSHOTS_FILE).read_text() == ""
+        assert (refresh.folder() / history.SNAPSHOTS_FILE).read_text() == ""
         _wait_until_current(sample_app, gaps_service.GapQuery(*YOUTH))

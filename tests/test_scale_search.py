@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 
 BY_VIEW = {"VIEWPORT_ABOVE_WARDS": 0}
 
@@ -53,8 +53,7 @@ def test_big_area_search_near_a_ward_by_name_matches(sample_app):
 
 
 def test_a_search_matching_too_many_places_asks_to_narrow_it(sample_app, monkeypatch):
-    from webmap.scale import search
-
+    from webmap.places.search import in_database as search
     monkeypatch.setattr(search, "MAX_READ", 5)
     sample_app.config.update(BY_VIEW)
     html = sample_app.test_client().get("/?q=a").get_data(as_text=True)

@@ -10,9 +10,9 @@ import pytest
 from shapely.geometry import Point
 from werkzeug.datastructures import MultiDict
 
-from webmap.db import db
-from webmap.models import Asset, Postcode
-from webmap.search import filter_assets, keyword_mask, split_near
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode
+from webmap.places.search import filter_assets, keyword_mask, split_near
 
 
 def places(crs="EPSG:4326"):

@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from tests.conftest import BASE_CONFIG, make_staff
 from webmap import create_app
 from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
-from webmap.db import db
+from webmap.core.db import db
 
 OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
 

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, utcnow
+from webmap.core.db import db
+from webmap.core.models import Asset, utcnow
 
 from tests.conftest import login, make_staff
 from tests.importing_helpers import load_two_wards, run, write_csv

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, login, make_staff
-from webmap.db import db
-from webmap.models import AuditEvent, User
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, User
 
 ADMIN, MOD = "admin@example.gov.uk", "mod@example.gov.uk"
 NEW_PASSWORD = "a brand new long passphrase"

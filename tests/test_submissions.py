@@ -11,9 +11,9 @@ import shapely
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap import store
-from webmap.db import db
-from webmap.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward
 
 
 def client_at(app, address: str):

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import shapely
 
-from webmap import store
-from webmap.db import db
-from webmap.models import Ward
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Ward
 
 
 def test_locator_is_reused_until_wards_change(sample_app):

@@ -7,8 +7,8 @@ from html import unescape
 import shapely
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, Need, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Need, Ward
 
 
 def first_ward(app) -> Ward:

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from webmap.db import db
-from webmap.models import Asset, Category
+from webmap.core.db import db
+from webmap.core.models import Asset, Category
 
 
 def test_home_shows_map_and_same_places_in_list(sample_app):

@@ -7,9 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import config
-
-
+from webmap.core import config
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Create the application: defaults, then WEBMAP_* environment, then test overrides."""
     # WEBMAP_INSTANCE_PATH: the folder background processes share with the server that started them.
@@ -21,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SECRET_KEY"):
-        from .ops.secret_key import load_or_create
+        from webmap.ops.secret_key import load_or_create
 
         app.config["SECRET_KEY"] = load_or_create(app.instance_path)
     if not app.config.get("DATABASE_URL"):
@@ -29,18 +27,17 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
-    from . import db
+    from webmap.core import db
     from webmap.web import compression, errors, security, vendor
-    from .views import register_blueprints
+    from webmap.blueprints import register_blueprints
 
     db.init_app(app)
     security.init_app(app)
     vendor.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
-    from . import council, notify, ops, privacy, staff
-    from .search import postcodes
-
+    from webmap import council, notify, ops, privacy, staff
+    from webmap.places.search import postcodes
     privacy.init_app(app)
     staff.init_app(app)
     notify.init_app(app)
@@ -49,11 +46,11 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     council.init_app(app)
     compression.init_app(app)
 
-    from . import scale
+    from webmap import scale
 
     scale.init_app(app)
 
-    from . import cli
+    from webmap import cli
 
     cli.init_app(app)
     return app

@@ -7,7 +7,6 @@ to keep the run quick. Tests that change data or need fresh cookies still use `p
 from __future__ import annotations
 
 import re
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from tests.browser.pages import Page, routed
+from tests.serving import serve_wsgi
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, Postcode, User, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode, User, Ward
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
@@ -49,16 +48,11 @@ def site(database_url, request):
     """Serve the sample area, with one moderator account, for the whole test module."""
     # tests/conftest.py, as pytest registered it (both files are called conftest, so no plain import).
     base = request.config.pluginmanager.get_plugin(str(REPO / "tests" / "conftest.py"))
-    BASE_CONFIG, empty_database = base.BASE_CONFIG, base.empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    BASE_CONFIG = base.BASE_CONFIG
 
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        base.load_fresh_sample()
         db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator",
                             can_import=True))  # an admin has allowed this moderator to import data
         db.session.commit()
@@ -74,14 +68,10 @@ def site(database_url, request):
 @contextmanager
 def serving(app):
     """Serve the app on a free local port from a thread; yield its address; stop it and let the database go."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        with serve_wsgi(app) as url:
+            yield url
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from webmap import create_app
-from webmap.db import db
-from webmap.models import Asset, Postcode, Ward
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode, Ward
 
 REPO = Path(__file__).resolve().parents[2]
 KIT = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -27,7 +27,7 @@ FILES = {
 
 def load_kit(survey: Path) -> dict[str, str]:
     """Import the kit as a council would (inside an app context); return ids for page paths."""
-    from webmap.cli import record_source, transaction
+    from webmap.imports.commands import record_source, transaction
     from webmap.importers.assets import import_assets
     from webmap.importers.categories import read_category_map
     from webmap.importers.needs import import_needs
@@ -67,7 +67,7 @@ def real_site(database_url, request, tmp_path_factory):
     from werkzeug.security import generate_password_hash
 
     from webmap.importers.categories import import_categories
-    from webmap.models import User
+    from webmap.core.models import User
 
     base = request.config.pluginmanager.get_plugin(str(REPO / "tests" / "conftest.py"))
     app = create_app({**base.BASE_CONFIG, "DATABASE_URL": database_url})

@@ -1,12 +1,12 @@
 """/embed inside an iframe on another site: shown where EMBED_ORIGINS allows that site, refused elsewhere."""
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 
 import pytest
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
+
+from tests.serving import serve_wsgi
 
 pytestmark = pytest.mark.browser
 
@@ -20,14 +20,8 @@ def council_site(frame_url: str):
                 f'<iframe id="map" src="{frame_url}" title="Map of local places" width="1000" height="700"></iframe></body></html>')
         return Response(page, mimetype="text/html")(environ, start_response)
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+    with serve_wsgi(app) as origin:
+        yield origin
 
 
 def map_frame(page):

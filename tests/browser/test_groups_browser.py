@@ -2,17 +2,16 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from pyproj import Geod
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from tests.browser.test_accessibility import axe_violations, describe
-from webmap.db import db
+from tests.serving import serve_wsgi
+from webmap.core.db import db
 from webmap.groups.listings import Exchange, set_exchange
-from webmap.models import Asset, ChangeRequest
+from webmap.core.models import Asset, ChangeRequest
 
 pytestmark = pytest.mark.browser
 GEOD = Geod(ellps="WGS84")
@@ -24,24 +23,14 @@ LINK = re.compile(r"https?://\S+/groups/(?:claim|sign-in)/[A-Za-z0-9_\-]+")
 @pytest.fixture
 def site(make_app, mail_settings):
     """The sample area served on a local port, its mail going to the local SMTP server."""
-    from tests.conftest import REPO, empty_database
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from tests.conftest import load_fresh_sample
 
     app = make_app(**mail_settings)
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = url  # links in emails point at this server
-    yield app, url
-    server.shutdown()
-    thread.join(timeout=5)
+        load_fresh_sample()
+    with serve_wsgi(app) as url:
+        app.config["PUBLIC_URL"] = url  # links in emails point at this server
+        yield app, url
 
 
 def two_groups(app) -> tuple[int, int]:

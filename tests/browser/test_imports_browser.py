@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from tests.browser.conftest import REPO, sign_in
 from tests.browser.test_accessibility import axe_violations, describe
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.browser
 

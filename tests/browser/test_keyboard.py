@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.browser.pages import routed
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import STAFF_PASSWORD, make_staff
-from webmap.db import db
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.browser
 
@@ -118,7 +118,7 @@ def assert_no_script_ran(page) -> None:
 
 def test_typed_html_and_script_show_as_text_everywhere(sample_app, live_server, page):
     with sample_app.app_context():
-        from webmap.models import Postcode
+        from webmap.core.models import Postcode
 
         postcode = db.session.scalars(select(Postcode).order_by(Postcode.postcode)).first().postcode
     page.goto(f"{live_server}/assets/new")

@@ -11,7 +11,7 @@ import pytest
 from tests.browser.conftest import serving
 from tests.conftest import BASE_CONFIG, REPO, empty_database, shared_data
 from webmap import create_app
-from webmap.db import db
+from webmap.core.db import db
 
 pytestmark = pytest.mark.browser
 PLACES = 10_000
@@ -24,9 +24,9 @@ def national(database_url):
     shared_data("boundaries", "national", "wards_2013_england_wales_bgc.gpkg")
     from bench.national_set import load_national
     from webmap.importers.categories import import_categories
-    from webmap.scale import derived, gapstore
-    from webmap import store
-
+    from webmap.scale import derived
+    from webmap.gaps import store as gapstore
+    from webmap.core import store
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     with app.app_context():
         empty_database()

@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.models import Asset, Postcode
+from webmap.core.db import db
+from webmap.core.models import Asset, Postcode
 
 pytestmark = pytest.mark.browser
 

@@ -7,16 +7,15 @@ axe-core finds no WCAG A/AA violation on the new pages.
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from tests.browser.test_accessibility import axe_violations, describe
-from tests.conftest import REPO, STAFF_PASSWORD, empty_database, make_staff
-from webmap.db import db
-from webmap.models import Asset, Category, Ward
+from tests.conftest import STAFF_PASSWORD, load_fresh_sample, make_staff
+from tests.serving import serve_wsgi
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Ward
 
 pytestmark = pytest.mark.browser
 EMAIL = "resident-7741@example.com"
@@ -26,15 +25,10 @@ PLACE = "Zest Community Larder"
 @pytest.fixture
 def mail_site(make_app, mail_settings):
     """Serve the sample area with mail to the local SMTP server and gap snapshots taken before each answer."""
-    from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
 
     app = make_app(**mail_settings, GAP_SNAPSHOTS="inline", GAP_SNAPSHOT_METHODS="share")
     with app.app_context():
-        empty_database()
-        import_categories(REPO / "data" / "categories.csv")
-        db.session.commit()
-        load_sample()
+        load_fresh_sample()
         ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
         near = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).first()
         place = Asset(name=PLACE, lon=near.lon, lat=near.lat, geom=near.geom, ward_code=ward.code, status="pending",
@@ -43,14 +37,9 @@ def mail_site(make_app, mail_settings):
         db.session.commit()
         ids = {"ward": ward.code, "ward_name": ward.name, "place": place.id}
     make_staff(app)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_URL"] = base
-    yield base, app, ids
-    server.shutdown()
-    thread.join(timeout=5)
+    with serve_wsgi(app) as base:
+        app.config["PUBLIC_URL"] = base
+        yield base, app, ids
 
 
 def assert_accessible(tab) -> None:

@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 
 from tests.conftest import REPO
 from tests.test_imports_web import admin, import_app, job_id_of, upload, wait  # noqa: F401 (fixtures)
-from webmap.db import db
-from webmap.models import Asset, ImportJob
+from webmap.core.db import db
+from webmap.core.models import Asset, ImportJob
 
 # Werkzeug's test client spools a large upload body to a temporary file it never closes; the garbage
 # collector reports it during whichever test runs next.

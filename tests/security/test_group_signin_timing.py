@@ -33,9 +33,9 @@ def slow_mail_app(make_app):
     from aiosmtpd.controller import Controller
 
     from tests.conftest import REPO, empty_database
-    from webmap.db import db
+    from webmap.core.db import db
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tests.conftest import STAFF_PASSWORD, make_staff
-from webmap.hardening.headers import allow_framing_by, content_security_policy
+from webmap.web.headers import allow_framing_by, content_security_policy
 
 
 def _script_directive(policy: str) -> str:
@@ -65,7 +65,7 @@ def test_one_https_setting_turns_on_hsts_and_secure_cookies(make_app):
 
 
 def test_https_is_read_from_the_environment(monkeypatch):
-    from webmap.config import from_environment
+    from webmap.core.config import from_environment
 
     assert from_environment({"WEBMAP_HTTPS": "1", "WEBMAP_TRUSTED_PROXIES": "1"}) == {"HTTPS": True, "TRUSTED_PROXIES": 1}
 

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, make_staff
 from tests.importing_helpers import MID, SOUTH, load_two_wards, run, write_csv, write_vector
-from webmap.db import db
-from webmap.hardening.inputs import InputRejected, parse_id, text_problem
-from webmap.models import Asset, ChangeRequest, Need, Ward
+from webmap.core.db import db
+from webmap.core.inputs import InputRejected, parse_id, text_problem
+from webmap.core.models import Asset, ChangeRequest, Need, Ward
 
 HUGE_IDS = ["2147483648", "99999999999999999999", "9223372036854775808"]
 
@@ -82,7 +82,7 @@ def _pending(app) -> int:
 
 
 def _postcode(app) -> str:
-    from webmap.models import Postcode
+    from webmap.core.models import Postcode
 
     with app.app_context():
         return db.session.scalar(select(Postcode.postcode).where(Postcode.ward_code.is_not(None)).order_by(Postcode.postcode))

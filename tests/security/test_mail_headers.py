@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.db import db
-from webmap.hardening.inputs import HEADER_FIELDS, InputRejected
-from webmap.models import Asset, User
+from webmap.core.db import db
+from webmap.core.inputs import HEADER_FIELDS, InputRejected
+from webmap.core.models import Asset, User
 from webmap.notify.mail import Mail, build_message
 
 INJECTIONS = ["a@b.example\r\nBcc: x@evil.example", "a@b.example\nBcc: x@evil.example", "Olive\rBcc: x@evil.example"]
@@ -21,7 +21,7 @@ INJECTIONS = ["a@b.example\r\nBcc: x@evil.example", "a@b.example\nBcc: x@evil.ex
 def mail_app(make_app, mail_settings):
     from tests.conftest import REPO, empty_database
     from webmap.importers.categories import import_categories
-    from webmap.sample import load_sample
+    from webmap.imports.sample import load_sample
 
     app = make_app(**mail_settings)
     with app.app_context():

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, make_staff
-from webmap.db import db
-from webmap.hardening.redirects import safe_next
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.web.redirects import safe_next
+from webmap.core.models import Asset
 
 HOSTILE = [
     "//evil.example/x", "///evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",

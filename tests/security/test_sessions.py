@@ -13,9 +13,9 @@ from werkzeug.security import generate_password_hash
 from tests.conftest import csrf_token, login, make_staff
 from webmap.staff.accounts import end_all_sessions
 from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
-from webmap.db import db
-from webmap.hardening import sessions
-from webmap.models import User
+from webmap.core.db import db
+from webmap.core.models import User
+from webmap.web import sessions
 
 
 def _signed_in(app):

@@ -15,9 +15,9 @@ from sqlalchemy import select, update
 
 from tests.conftest import login, make_staff
 from webmap.staff.accounts import WRONG_DETAILS, authenticate
-from webmap.db import db
-from webmap.hardening import throttle
-from webmap.models import AuditEvent, SignInThrottle, User, utcnow
+from webmap.core.db import db
+from webmap.web import throttle
+from webmap.core.models import AuditEvent, SignInThrottle, User, utcnow
 
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 

@@ -28,8 +28,8 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
-from ._validate import require_columns, require_crs, require_distance, require_frame, require_numeric
-from .crs import align_crs, to_metric
+from webmap.analysis._validate import require_columns, require_crs, require_distance, require_frame, require_numeric
+from webmap.analysis.crs import align_crs, to_metric
 
 E2SFCA_WEIGHTS = (1.0, 0.68, 0.22)
 

@@ -6,7 +6,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import CRS, Transformer
 
-from ._validate import require_crs
+from webmap.analysis._validate import require_crs
 
 #: British National Grid: the natural metric CRS for data in Great Britain.
 BNG = CRS.from_epsg(27700)

@@ -29,11 +29,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import access as _access
-from ._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
-from .crs import align_crs, to_metric
-from .population import POLYGONS, assign_to_wards, population_points
-from .smoothing import empirical_bayes
+from webmap.analysis import access as _access
+from webmap.analysis._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
+from webmap.analysis.crs import align_crs, to_metric
+from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
+from webmap.analysis.smoothing import empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
 OVERALL = "all"  # the category of the "all needs" table
@@ -247,7 +247,8 @@ def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.nda
     has_top = np.isfinite(masked).any(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=bool)
     best = masked.argmax(axis=1) if masked.shape[1] else np.zeros(len(need), dtype=int)
     # argmax returns the first maximum, i.e. ties go to the alphabetically first category.
-    top = np.where(has_top, categories[best] if len(categories) else None, None)
+    none = np.array(None, dtype=object)
+    top = np.where(has_top, categories[best] if len(categories) else none, none)
     top_gap = np.where(has_top, masked.max(axis=1) if masked.shape[1] else np.nan, np.nan)
     return top, top_gap
 

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._validate import require_columns, require_crs, require_frame, require_geom_types, require_numeric
-from .crs import align_crs, to_metric
+from webmap.analysis._validate import require_columns, require_crs, require_frame, require_geom_types, require_numeric
+from webmap.analysis.crs import align_crs, to_metric
 
 LSOA_POINTS = "lsoa_points"
 WARD_SPREAD = "ward_spread"

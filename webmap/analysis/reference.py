@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .crs import align_crs, to_metric
-from .population import population_points
-from .smoothing import empirical_bayes
+from webmap.analysis.crs import align_crs, to_metric
+from webmap.analysis.population import population_points
+from webmap.analysis.smoothing import empirical_bayes
 
 
 def per_ward_access_share(

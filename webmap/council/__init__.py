@@ -8,8 +8,8 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 from sqlalchemy import select
 
-from ..db import db
-from ..models import Ward
+from webmap.core.db import db
+from webmap.core.models import Ward
 
 DEFAULT_NAME = "Community Asset Map"
 

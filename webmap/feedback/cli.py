@@ -6,16 +6,18 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from .. import gaps_service, store
-from ..db import db
-from ..models import GapSnapshotRow, Ward
+from webmap.gaps import service as gaps_service
+
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import GapSnapshotRow, Ward
 
 
 @click.command("snapshot")
 @with_appcontext
 def snapshot_command() -> None:
     """Keep today's gap table (every ward, asked-for category and method) in the gap history."""
-    from .snapshots import take_snapshot
+    from webmap.gaps.history import take_snapshot
 
     try:
         snapshot = take_snapshot("manual")
@@ -39,7 +41,7 @@ def snapshot_command() -> None:
               help="How access is measured.")
 def history_command(ward_code: str, category: str, method: str) -> None:
     """Print a ward's gap history for one category, oldest first (one line per day described)."""
-    from .snapshots import series
+    from webmap.gaps.history import series
 
     ward = db.session.scalar(select(Ward).where(Ward.code == ward_code.strip().upper()))
     if ward is None:
@@ -71,7 +73,7 @@ def _example_ward() -> str:
 @click.option("--months", type=int, help="Erase addresses older than this (default: the FOLLOWUP_RETENTION_MONTHS setting).")
 def erase_followup_emails_command(months: int | None) -> None:
     """Erase residents' follow-up email addresses older than the retention period (run it daily)."""
-    from .followups import erase_expired
+    from webmap.feedback.followups import erase_expired
 
     months = current_app.config["FOLLOWUP_RETENTION_MONTHS"] if months is None else months
     if months < 0:

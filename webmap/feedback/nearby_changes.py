@@ -4,7 +4,7 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-from ..analysis.crs import metric_crs
+from webmap.analysis.crs import metric_crs
 
 
 def places_within(ward: gpd.GeoDataFrame, places: gpd.GeoDataFrame, distance_m: float) -> pd.Series:

@@ -10,11 +10,11 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
-from .. import store
-from ..db import db
-from ..models import Asset, AuditEvent, Need, Response, SurveyRound
-from . import snapshots
-from .nearby_changes import places_within
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, Need, Response, SurveyRound
+from webmap.gaps import history as snapshots
+from webmap.feedback.nearby_changes import places_within
 
 
 @dataclass

@@ -6,9 +6,9 @@ from datetime import date
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
-from ..db import db
-from ..models import Asset, Category, Response, Ward, utcnow
+from webmap.core import audit
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Response, Ward, utcnow
 
 SUMMARY_LIMIT = 200
 DETAILS_LIMIT = 2000

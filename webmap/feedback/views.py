@@ -8,15 +8,16 @@ import pandas as pd
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import store
-from ..db import db
-from ..hardening.csvsafe import csv_text
-from ..models import Need, SurveyRound, Ward
+from webmap.core import store
+from webmap.core.csvsafe import csv_text
+from webmap.core.db import db
+from webmap.core.models import Need, SurveyRound, Ward
 from webmap.web.security import csrf, role_required
-from . import followups, report, responses, snapshots, trends
-from .nearby_changes import places_within
+from webmap.feedback import followups, report, responses, trends
+from webmap.gaps import history as snapshots
+from webmap.feedback.nearby_changes import places_within
 
-bp = Blueprint("feedback", __name__)
+bp = Blueprint("feedback", __name__, template_folder="templates")
 EXPORTS = {"csv": "text/csv", "geojson": "application/geo+json"}
 
 

@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from flask import current_app
 
-from .. import audit
-from ..db import db
-from ..models import Asset, ChangeRequest, utcnow
-from webmap.moderation.actions import ModerationError
-from ..notify.links import external_url
-from ..notify.mail import Mail, send_if_configured
-from . import tokens
-from .listings import CLAIM_KIND, add_manager, managed_listings, manager_actor, normalise_email
-from .models import ListingManager
-from ..council import site_name
+from webmap.core import audit
+from webmap.core.db import db
+from webmap.core.models import Asset, ChangeRequest, utcnow
+from webmap.notify.links import external_url
+from webmap.notify.mail import Mail, send_if_configured
+from webmap.groups import tokens
+from webmap.core.emails import normalise_email
+from webmap.groups.listings import CLAIM_KIND, add_manager, managed_listings, manager_actor
+from webmap.groups.models import ListingManager
+from webmap.council import site_name
 
 
 def public_link(endpoint: str, **values) -> str:
@@ -62,12 +62,16 @@ def confirm_claim(secret: str) -> tuple[Asset, ListingManager]:
     return asset, manager
 
 
+class ClaimError(ValueError):
+    """A claim that cannot be granted, with the reason to show the moderator."""
+
+
 def grant_from_request(change: ChangeRequest, by: str) -> ListingManager:
     """Accept a moderated claim: add the manager and email them a sign-in link."""
     proposed = change.proposed or {}
     email = normalise_email(proposed.get("manager_email"))
     if "@" not in email:
-        raise ModerationError("This claim has no email address to add.")
+        raise ClaimError("This claim has no email address to add.")
     manager = add_manager(change.asset, email, proposed.get("manager_name") or None, granted_by=by, who=by)
     send_signin_link(email, welcome=change.asset)
     return manager

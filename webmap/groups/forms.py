@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
-from ..views.asset_forms import AssetDetailsForm, max_length, strip
-from .vocabulary import load_vocabulary
+from webmap.places.forms import AssetDetailsForm, max_length, strip
+from webmap.groups.vocabulary import load_vocabulary
 
 EMAIL = Email("Enter an email address in the right form, with an @ and a domain")
 

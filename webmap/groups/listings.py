@@ -1,36 +1,23 @@
 """What managers do to their listings: who manages what, edits, offers and needs; all audited."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import shapely
 from sqlalchemy import select
 
-from .. import audit
-from ..db import db
-from ..models import Asset, Category, ChangeRequest, utcnow
-from webmap.partners.nearby import geodesic_m
-from .models import DIRECTIONS, ListingExchange, ListingManager
+from webmap.core import audit
+from webmap.core.db import db
+from webmap.core.emails import normalise_email
+from webmap.core.models import Asset, Category, ChangeRequest, utcnow
+from webmap.core.geo import geodesic_m
+from webmap.groups.models import DIRECTIONS, ListingExchange, ListingManager
 
 # Published as soon as a manager saves them (with an audit record).
 SMALL_FIELDS = ("kind", "description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
 MANAGER_KIND = "manager"
 CLAIM_KIND = "claim"
-
-
-def normalise_email(email: str | None) -> str:
-    """Return an email address trimmed and in lower case, the form managers are stored under."""
-    return (email or "").strip().lower()
-
-
-def clean_email(value: str | None) -> str | None:
-    """Return a group's email from imported data in lower case, or None when it is not one address."""
-    value = normalise_email(value).removeprefix("mailto:")
-    if re.fullmatch(r"[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+", value) and len(value) <= 200:
-        return value
-    return None
 
 
 def manager_actor(email: str) -> str:

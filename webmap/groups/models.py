@@ -7,14 +7,14 @@ from typing import Optional
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
-from ..models import utcnow
+from webmap.core.db import Model
+from webmap.core.models import utcnow
 
 DIRECTIONS = ("offers", "needs")
 TOKEN_PURPOSES = ("claim", "signin")
 
 
-class ListingManager(db.Model):
+class ListingManager(Model):
     """A person (by email) who may edit one listing. Revoked rows are kept, never deleted."""
 
     __tablename__ = "listing_managers"
@@ -32,7 +32,7 @@ class ListingManager(db.Model):
     revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class GroupToken(db.Model):
+class GroupToken(Model):
     """A one-time, expiring link sent by email; only a hash of its secret is stored."""
 
     __tablename__ = "group_tokens"
@@ -49,7 +49,7 @@ class GroupToken(db.Model):
     used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
-class ListingExchange(db.Model):
+class ListingExchange(Model):
     """One thing a listing offers or needs: a vocabulary item (data/offers_needs.csv) or free text."""
 
     __tablename__ = "listing_exchanges"

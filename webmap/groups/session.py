@@ -2,7 +2,7 @@
 
 Staff sign in with a password through Flask-Login; a group's manager signs in by an emailed
 one-time link and is only ever trusted with the listings they manage, checked on every request.
-The session lives in webmap.hardening.sessions, like a staff one, so the server can end it: on
+The session lives in webmap.web.sessions, like a staff one, so the server can end it: on
 sign-out, when a new link is used, when the manager is removed or their listing archived.
 """
 from __future__ import annotations
@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
-from webmap.hardening import sessions
-from ..models import Asset
-from .models import ListingManager
+from webmap.core.models import Asset
+from webmap.groups.models import ListingManager
+from webmap.web import sessions
 
 KEY = "group_manager"
 KIND = "group_manager"

@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from ..db import db
-from ..models import utcnow
-from .models import TOKEN_PURPOSES, GroupToken
+from webmap.core.db import db
+from webmap.core.models import utcnow
+from webmap.groups.models import TOKEN_PURPOSES, GroupToken
 
 
 class LinkError(ValueError):

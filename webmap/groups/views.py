@@ -5,21 +5,20 @@ from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from ..db import db
-from ..notify.later import send_after_response
-from ..models import Asset
-from webmap.moderation.actions import stale_cutoff
+from webmap.core.db import db
+from webmap.core.models import Asset
+from webmap.notify.later import send_after_response
+from webmap.places.freshness import stale_cutoff
 from webmap.web.security import limiter, role_required
-from . import claims, session
-from .forms import ClaimForm, ConfirmForm, ContactForm, ExchangeForm, ManagerEditForm, SignInForm
-from .listings import (Exchange, active_managers, confirm_still_correct, remove_manager, contact_addresses, exchanges_for,
-                       is_manager, managed_listings, manager_actor, manager_edit, set_exchange)
-from .models import ListingManager
-from .relay import relay_message
-from .tokens import LinkError, find
-from .vocabulary import items_by_id
+from webmap.groups import claims, session
+from webmap.groups.forms import ClaimForm, ConfirmForm, ContactForm, ExchangeForm, ManagerEditForm, SignInForm
+from webmap.groups.listings import Exchange, active_managers, confirm_still_correct, remove_manager, contact_addresses, exchanges_for, is_manager, managed_listings, manager_actor, manager_edit, set_exchange
+from webmap.groups.models import ListingManager
+from webmap.groups.relay import relay_message
+from webmap.groups.tokens import LinkError, find
+from webmap.groups.vocabulary import items_by_id
 
-bp = Blueprint("groups", __name__)
+bp = Blueprint("groups", __name__, template_folder="templates")
 
 
 def contact_limit() -> str:
@@ -132,7 +131,7 @@ def signin_link(secret: str):
     find(secret, "signin")
     form = ConfirmForm()
     if form.validate_on_submit():
-        from .tokens import use
+        from webmap.groups.tokens import use
 
         token = use(secret, "signin")
         session.sign_in(token.email)
@@ -170,12 +169,10 @@ def edit(asset_id: int):
     asset, email = managed_asset(asset_id)
     form = ManagerEditForm(obj=asset)
     if request.method == "GET":
-        form.categories.data = asset.category_ids()
-        form.lon.data, form.lat.data = f"{asset.lon:.6f}", f"{asset.lat:.6f}"
+        form.show_listing(asset)
     if form.validate_on_submit():
         where = form.located
-        values = {f: (form[f].data or None) for f in ("name", "kind", "description", "address", "postcode", "website",
-                                                       "phone", "opening_times", "accessibility")}
+        values = form.listing_values()
         outcome = manager_edit(asset, values, list(dict.fromkeys(form.categories.data)), where.lon, where.lat,
                                where.ward.code, manager_actor(email), float(current_app.config["GROUP_PIN_MOVE_M"]))
         db.session.commit()
@@ -187,7 +184,7 @@ def edit(asset_id: int):
         if not outcome.published and not outcome.moderated:
             flash("Nothing was changed.", "success")
         return redirect(url_for("groups.mine"))
-    from ..views.assets import picker_map
+    from webmap.places.picker import picker_map
 
     return render_template("groups/edit.html", form=form, asset=asset, map=picker_map(),
                            max_move=int(current_app.config["GROUP_PIN_MOVE_M"]))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from flask import current_app, has_app_context
 
-from ..config import REPO_ROOT
+from webmap.core.config import REPO_ROOT
 
 FILE_NAME = "offers_needs.csv"
 COLUMNS = ["id", "label", "phrase", "description"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..db import db
-from ..models import Category
-from .common import ImportFailed, ImportReport, Problem, read_table, row_number, text
+from webmap.core.db import db
+from webmap.core.models import Category
+from webmap.importers.common import ImportFailed, ImportReport, Problem, checked_text, read_table, row_number, text
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 REQUIRED = ("id", "label")
@@ -21,7 +21,7 @@ def import_categories(path: str | Path) -> ImportReport:
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ImportFailed(Problem(file, None, missing[0], "this column is required (id,label,group,description,osm_tags)"))
-    problems = []
+    problems: list[Problem] = []
     for i, row in table.iterrows():
         if not _ID.match(row["id"] or ""):
             problems.append(Problem(file, row_number(i), "id", f"'{row['id']}' is not a category id (lower case letters, digits and _)"))
@@ -44,7 +44,7 @@ def import_categories(path: str | Path) -> ImportReport:
             report.imported += 1
         else:
             report.updated += 1
-        category.label = text(row["label"])
+        category.label = checked_text(row["label"])
         category.group = text(row.get("group"))
         category.description = text(row.get("description"))
         category.osm_tags = text(row.get("osm_tags"))
@@ -52,8 +52,26 @@ def import_categories(path: str | Path) -> ImportReport:
     return report
 
 
+def read_category_kinds(path: str | Path) -> dict[str, str]:
+    """Read the optional `kind` column of a category map: {source value: kind} for the rows that give one."""
+    from webmap.core.models import ASSET_KINDS
+
+    table = read_table(path)
+    if "kind" not in table.columns:
+        return {}
+    file = Path(path).name
+    kinds = {str(row["value"]).strip().lower(): str(row["kind"]).strip().lower() for _, row in table.iterrows()
+             if isinstance(row["kind"], str) and row["kind"].strip()}
+    problems = [Problem(file, row_number(i), "kind", f"'{row['kind']}' is not one of {', '.join(ASSET_KINDS)}")
+                for i, row in table.iterrows()
+                if isinstance(row["kind"], str) and row["kind"].strip() and row["kind"].strip().lower() not in ASSET_KINDS]
+    if problems:
+        raise ImportFailed(problems)
+    return kinds
+
+
 def read_category_map(path: str | Path) -> dict[str, str]:
-    """Read a CSV mapping source values to category ids (columns: value,category)."""
+    """Read a CSV mapping source values to category ids (columns: value,category, and optionally kind)."""
     table = read_table(path)
     file = Path(path).name
     if not {"value", "category"} <= set(table.columns):

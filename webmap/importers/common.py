@@ -22,41 +22,11 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from ..hardening.csvsafe import write_csv
+from webmap.core.csvsafe import write_csv
+from webmap.importers.problems import ImportFailed, Problem  # noqa: F401  (importers import them from here)
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 PROGRESS_THRESHOLD = 2000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input: where it is and why it is wrong."""
-
-    file: str
-    row: int | None
-    field: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.reason}"
-
-
-class ImportFailed(Exception):
-    """The input cannot be imported; nothing was written."""
-
-    def __init__(self, problems: Sequence[Problem] | Problem, limit: int = 25, hint: str | None = None) -> None:
-        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
-        shown = [str(p) for p in self.problems[:limit]]
-        more = len(self.problems) - len(shown)
-        if more > 0:
-            shown.append(f"... and {more} more problems")
-        message = "Nothing was imported:\n" + "\n".join(f"  - {s}" for s in shown)
-        super().__init__(message + (f"\n{hint}" if hint else ""))
 
 
 SKIP_HINT = ("Correct these rows and import the file again, or import the other rows with --skip-bad-rows "
@@ -459,6 +429,14 @@ def text(value) -> str | None:
     return s or None
 
 
+def checked_text(value) -> str:
+    """Return the trimmed text of a cell that the row checks have already refused when blank."""
+    found = text(value)
+    if found is None:  # the row checks let a blank through: a bug here, not in the file
+        raise ValueError(f"a blank value ({value!r}) passed the row checks")
+    return found
+
+
 # Who wants to hear how far an import has got besides the terminal: the browser import job sets
 # a callback (label, done, total) so its progress bar follows the very loop the CLI's bar follows.
 progress_listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_listener", default=None)
@@ -504,7 +482,7 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
 
 def record_problems(record, file: str, row: int | None) -> list[Problem]:
     """Return the input-rule problems (length, control characters) of a record about to be saved, naming its row."""
-    from ..hardening.inputs import object_problems
+    from webmap.core.inputs import object_problems
 
     return [Problem(file, row, field, reason) for field, reason in object_problems(record)]
 

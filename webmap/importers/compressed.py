@@ -22,7 +22,7 @@ from typing import BinaryIO, Callable, Iterator
 
 from flask import current_app, has_app_context
 
-from .common import ImportFailed, Problem
+from webmap.importers.problems import ImportFailed, Problem
 
 OPENERS: dict[str, Callable[[Path], BinaryIO]] = {
     ".gz": lambda p: gzip.open(p, "rb"), ".bz2": lambda p: bz2.open(p, "rb"), ".xz": lambda p: lzma.open(p, "rb")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from .common import ImportFailed, Problem
+from webmap.importers.common import ImportFailed, Problem
 
 FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
 _YEAR, _MONTH = re.compile(r"^(19|20)\d{2}$"), re.compile(r"^((19|20)\d{2})-(0[1-9]|1[0-2])$")

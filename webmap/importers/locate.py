@@ -1,7 +1,8 @@
 """Place table rows: longitude/latitude, easting/northing, or a postcode from the postcode table."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -9,10 +10,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import BNG, WGS84, normalise_postcode
-from ..models import Postcode
-from .common import ImportFailed, Problem, find_column, text
+from webmap.core.db import db
+from webmap.core.geo import BNG, WGS84, normalise_postcode
+from webmap.core.models import Postcode
+from webmap.importers.common import ImportFailed, Problem, find_column, text
 
 LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
 EAST_NAMES, NORTH_NAMES = ["easting", "x"], ["northing", "y"]
@@ -25,9 +26,10 @@ class Located:
 
     points: list
     field: str | None
-    problems: dict[int, Problem] = field(default_factory=dict)
+    # dataclasses.field in full: the bare name `field` is the attribute above.
+    problems: dict[int, Problem] = dataclasses.field(default_factory=dict)
     # position -> (reason counted in the summary, the same naming the row's value)
-    unplaced: dict[int, tuple[str, str]] = field(default_factory=dict)
+    unplaced: dict[int, tuple[str, str]] = dataclasses.field(default_factory=dict)
 
 
 def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
@@ -36,13 +38,12 @@ def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
     lon, lat = find_column(cols, LON_NAMES, file=file, what="longitude"), find_column(cols, LAT_NAMES, file=file, what="latitude")
     east, north = find_column(cols, EAST_NAMES, file=file, what="easting"), find_column(cols, NORTH_NAMES, file=file, what="northing")
     pc = find_column(cols, postcode_names, file=file, what="postcode")
+    pair: tuple[str, str] | None = None
     if lon and lat:
         pair, crs, check = (lon, lat), WGS84, _lon_lat_problem
     elif east and north:
         pair, crs, check = (east, north), BNG, _bng_problem
-    elif pc:
-        pair, crs, check = None, None, None
-    else:
+    elif not pc:
         raise ImportFailed(Problem(file, None, None, "a table needs longitude/latitude, easting/northing or postcode columns "
                                    f"(columns: {', '.join(map(str, cols))}); if the file has no header row, "
                                    "give its layout with --register"))
@@ -56,13 +57,16 @@ def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
             if x_text is None and y_text is None:
                 need_postcode.append(i)
                 continue
-            problem = _number_problem(x_text, pair[0]) or _number_problem(y_text, pair[1])
-            if problem is None:
-                problem = check(float(x_text), float(y_text), pair)
+            x, y = _number(x_text), _number(y_text)
+            if x is None or y is None:
+                col, value = (pair[0], x_text) if x is None else (pair[1], y_text)
+                located.problems[i] = Problem(file, int(rows[i]), col, _not_a_number(value))
+                continue
+            problem = check(x, y, pair)
             if problem:
                 located.problems[i] = Problem(file, int(rows[i]), problem[0], problem[1])
             else:
-                xy[i] = (float(x_text), float(y_text))
+                xy[i] = (x, y)
         if xy:
             idx = list(xy)
             pts = gpd.GeoSeries(shapely.points(np.array([xy[i] for i in idx])), crs=crs).to_crs(WGS84)
@@ -75,16 +79,26 @@ def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
     return located
 
 
-def _number_problem(value: str | None, col: str) -> tuple[str, str] | None:
+def _number(value: str | None) -> float | None:
+    """Return the value as a finite number, or None when it is blank or not one."""
     if value is None:
-        return col, "is blank, but the other coordinate is given"
+        return None
     try:
         number = float(value)
     except ValueError:
-        return col, f"'{value}' is not a number"
-    if not np.isfinite(number):
-        return col, f"'{value}' is not a finite number"
-    return None
+        return None
+    return number if np.isfinite(number) else None
+
+
+def _not_a_number(value: str | None) -> str:
+    """Say why a coordinate is not a finite number (the row's other coordinate is given)."""
+    if value is None:
+        return "is blank, but the other coordinate is given"
+    try:
+        float(value)
+    except ValueError:
+        return f"'{value}' is not a number"
+    return f"'{value}' is not a finite number"
 
 
 def _lon_lat_problem(x: float, y: float, pair) -> tuple[str, str] | None:

@@ -21,12 +21,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import and_, delete, func, select
 
-from ..db import db
-from ..geo import normalise_postcode
-from ..models import Category, Need, Postcode, SurveyRound, Ward, utcnow
-from .common import (ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number,
-                     settle_rows, text)
-from .wards import CODE_NAMES, CODE_PATTERNS
+from webmap.core.db import db
+from webmap.core.geo import normalise_postcode
+from webmap.core.models import Category, Need, Postcode, SurveyRound, Ward, utcnow
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number, settle_rows, text
+from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
 COMMENT_LIMIT = 1000
@@ -73,30 +72,31 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
     categories = _category_lookup(category_map)
     postcodes = {p.postcode: p.ward_code for p in db.session.scalars(select(Postcode))} if pc_col else {}
 
-    problems: list[Problem] = []
-    needs: list[tuple[int, Need]] = []
+    by_position: dict[int, list[Problem]] = {}
+    read: list[tuple[int, Need]] = []
     for i, row in progress(list(table.iterrows()), "Reading survey rows"):
         n = row_number(i)
         raw = text(row[cat_col])
         if raw is None:
             report.skip("no category given")
             continue
+        problems: list[Problem] = []
         cats = _categories_of(raw, categories, file, n, cat_col, problems)
         count = _count_of(row, count_col, file, n, problems)
         ward = _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report)
+        if problems:
+            by_position[n - 2] = problems
         if not cats or ward is None or count is None:
             continue
         if count == 0:
             report.skip("the count is 0")
             continue
-        comment = text(row[comment_col])[:COMMENT_LIMIT] if comment_col and text(row[comment_col]) else None
-        needs += [(n, Need(ward_code=ward, category_id=c, count=count, source=source, comment=comment)) for c in cats]
-    by_position: dict[int, list[Problem]] = {}
-    for problem in problems:
-        by_position.setdefault(problem.row - 2, []).append(problem)
+        comment = text(row[comment_col]) if comment_col else None
+        read += [(n, Need(ward_code=ward, category_id=c, count=count, source=source,
+                          comment=comment[:COMMENT_LIMIT] if comment else None)) for c in cats]
     settle_rows(table, by_position, report, skip_bad_rows, rejects_path)
     # A refused row adds nothing, not even the categories on it that were known.
-    needs = [need for n, need in needs if n - 2 not in by_position]
+    needs = [need for n, need in read if n - 2 not in by_position]
 
     if survey_round is not None:
         # A round replaces only its own needs: earlier rounds stay in the history.
@@ -185,9 +185,9 @@ def _categories_of(raw: str, lookup: dict[str, str], file: str, n: int, col: str
 
 def _count_of(row, count_col: str | None, file: str, n: int, problems: list[Problem]) -> float | None:
     """Return the row's count (1 for a response row), or None after noting a bad value."""
-    if count_col is None or text(row[count_col]) is None:
+    raw = text(row[count_col]) if count_col else None
+    if raw is None:
         return 1.0
-    raw = text(row[count_col])
     count = pd.to_numeric(raw.replace(",", ""), errors="coerce")
     if pd.isna(count) or count < 0 or count == float("inf"):
         problems.append(Problem(file, n, count_col, f"'{raw}' is not a count (a number of 0 or more)"))
@@ -197,8 +197,9 @@ def _count_of(row, count_col: str | None, file: str, n: int, problems: list[Prob
 
 def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report) -> str | None:
     """Return the row's ward code from its ward column or its postcode, noting any problem."""
-    if ward_col and text(row[ward_col]):
-        code = text(row[ward_col]).upper()
+    given = text(row[ward_col]) if ward_col else None
+    if given:
+        code = given.upper()
         if code not in wards:
             problems.append(Problem(file, n, ward_col, f"ward {code} is not among the loaded wards"))
             return None

@@ -18,12 +18,13 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
-from ..groups.listings import clean_email
-from ..models import ASSET_KINDS, Asset, Category, utcnow
-from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.core.db import db
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
+from webmap.core.emails import clean_email
+from webmap.core.models import ASSET_KINDS, Asset, Category, Ward, utcnow
+from webmap.core.store import wards_frame
+from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.importers.naming import unnamed_name, what_it_is
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -110,9 +111,9 @@ def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Eleme
         elif isinstance(extra, dict):
             tags.update(extra)
         for column in tag_columns:
-            value = record.get(column)
-            if value is not None and not (isinstance(value, float) and math.isnan(value)):
-                tags[column] = str(value)
+            cell = record.get(column)
+            if cell is not None and not (isinstance(cell, float) and math.isnan(cell)):
+                tags[column] = str(cell)
         elements.append(Element(str(record["osm_type"]), int(record["id"]), tags, record.get("geometry")))
     return elements
 
@@ -156,7 +157,8 @@ def _read_geojson(features: list, file: str) -> list[Element]:
         if not number.isdigit():
             raise ImportFailed(Problem(file, None, f"features[{i}].id",
                                        f"'{ident}' is not an OSM id like node/123 (osmtogeojson writes these)"))
-        tags = props.get("tags") if isinstance(props.get("tags"), dict) else {
+        given = props.get("tags")
+        tags = given if isinstance(given, dict) else {
             k: v for k, v in props.items() if not k.startswith("@") and k not in ("id", "type", "meta", "relations")}
         try:
             geometry = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
@@ -244,6 +246,7 @@ def _accessibility(tags: dict[str, str]) -> str | None:
 
 def _write(placed: list, categories: dict[str, Category], kind: str, status: str, report: ImportReport) -> None:
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
+    ward_names = {code: name for code, name in db.session.execute(select(Ward.code, Ward.name))}
     now = utcnow()
     seen: set[str] = set()
     for element, cats, point, ward in progress(placed, "Importing OpenStreetMap places"):
@@ -259,10 +262,14 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
             report.imported += 1
         else:
             report.updated += 1
-        name = tags.get("name") or tags.get("name:en") or f"Unnamed {categories[cats[0]].label.lower()}"
-        asset.name = name[:200]
+        given = tags.get("name") or tags.get("name:en")
         asset.description = tags.get("description")
         asset.address = _address(tags)
+        # No name in OSM: say what it is (its amenity tag) and where (street, else ward); pages say "name not given".
+        what = what_it_is(*(tags.get(k) for k in ("amenity", "leisure", "shop", "office")), categories[cats[0]].label)
+        name = given or unnamed_name(what, asset.address or tags.get("addr:street"), ward_names.get(ward),
+                                     tags.get("addr:postcode"))
+        asset.name, asset.name_given = name[:200], bool(given)
         raw = tags.get("addr:postcode")
         asset.postcode = normalise_postcode(raw) or (raw[:10] if raw else None)
         asset.website = (tags.get("website") or tags.get("contact:website") or tags.get("url") or "")[:300] or None

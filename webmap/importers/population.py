@@ -6,12 +6,11 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import delete, func, select
 
-from ..db import db
-from ..models import PopulationArea, Ward
-from ..geo import WGS84
-from .common import (ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number,
-                     step)
-from .wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
+from webmap.core.db import db
+from webmap.core.models import PopulationArea, Ward
+from webmap.core.geo import WGS84
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number, step
+from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
 
 LSOA_NAMES = ["lsoa_code", "lsoa21_code", "lsoa11_code", "LSOA code (2011)", "lsoa21cd", "lsoa11cd", "area_code"]
 LSOA_PATTERNS = [r"LSOA\d{2}CD"]

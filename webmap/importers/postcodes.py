@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete
+from sqlalchemy import CursorResult, Table, delete, insert
 
-from ..db import db
-from ..geo import BNG, WGS84, assign_wards, normalise_postcode
-from ..models import Postcode
-from ..store import wards_frame
-from .common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
+from webmap.core.db import db
+from webmap.core.geo import BNG, WGS84, assign_wards, normalise_postcode
+from webmap.core.models import Postcode
+from webmap.core.store import wards_frame
+from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
 
 BATCH = 5000
 
@@ -55,8 +56,11 @@ def import_postcodes(path: str | Path, *, skip_bad_rows: bool = False, rejects_p
     records = frame.to_dict("records")
     for start in progress(range(0, len(records), BATCH), "Importing postcodes", rows=len(records)):
         batch = records[start:start + BATCH]
-        deleted = db.session.execute(delete(Postcode).where(Postcode.postcode.in_([r["postcode"] for r in batch]))).rowcount
-        db.session.execute(Postcode.__table__.insert(), [{**r, "ward_code": r["ward_code"] or None} for r in batch])
+        # The casts only tell the type checker what SQLAlchemy gives here: a DELETE's result is a
+        # CursorResult (with a row count), and a mapped class's __table__ is a Table.
+        result = db.session.execute(delete(Postcode).where(Postcode.postcode.in_([r["postcode"] for r in batch])))
+        deleted = cast(CursorResult[Any], result).rowcount
+        db.session.execute(insert(cast(Table, Postcode.__table__)), [{**r, "ward_code": r["ward_code"] or None} for r in batch])
         report.updated += deleted
         report.imported += len(batch) - deleted
     return report

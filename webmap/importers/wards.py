@@ -7,11 +7,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..geo import WGS84, to_multipolygon
-from ..models import Ward
-from .common import (ImportFailed, ImportReport, Problem, find_column, geometry_problems, progress, read_vector,
-                     record_problems, require_column, row_number, settle_rows, text)
+from webmap.core.db import db
+from webmap.core.geo import WGS84, to_multipolygon
+from webmap.core.models import Ward
+from webmap.importers.common import ImportFailed, ImportReport, Problem, checked_text, find_column, geometry_problems, progress, read_vector, record_problems, require_column, row_number, settle_rows, text
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]
@@ -50,9 +49,9 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
     frame = frame.to_crs(WGS84)
 
     existing = {w.code: w for w in db.session.scalars(select(Ward))}
-    problems: list[Problem] = []
+    record_errors: list[Problem] = []
     for index, row in progress(list(frame.iterrows()), "Importing wards"):
-        code = text(row[code_col])
+        code = checked_text(row[code_col])
         ward = existing.get(code)
         if ward is None:
             ward = Ward(code=code)
@@ -60,7 +59,7 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
             report.imported += 1
         else:
             report.updated += 1
-        ward.name = text(row[name_col])
+        ward.name = checked_text(row[name_col])
         ward.lad_code = text(row[lad_code_col]) if lad_code_col else ward.lad_code
         ward.lad_name = text(row[lad_name_col]) if lad_name_col else ward.lad_name
         if pop_col and text(row[pop_col]) is not None:
@@ -69,9 +68,9 @@ def import_wards(path: str | Path, code_col: str | None = None, name_col: str | 
             ward.deprivation = float(row[dep_col])
         ward.geom = to_multipolygon(shapely.set_precision(row.geometry, 1e-7))
         ward.source = file
-        problems += record_problems(ward, file, row_number(index))
-    if problems:
-        raise ImportFailed(problems)
+        record_errors += record_problems(ward, file, row_number(index))
+    if record_errors:
+        raise ImportFailed(record_errors)
     db.session.flush()
     if pop_col:
         report.notes.append(f"population read from column '{pop_col}'")

@@ -7,8 +7,8 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from ..db import db
-from ..models import ImportJob
+from webmap.core.db import db
+from webmap.core.models import ImportJob
 
 
 @click.group("imports")
@@ -24,7 +24,7 @@ def imports_group() -> None:
 @with_appcontext
 def run_command(job_id: int, phase: str, folder: str) -> None:
     """Run a browser import's check or import to the end (started by the app)."""
-    from .runner import pid_line, run_job
+    from webmap.imports.runner import pid_line, run_job
 
     click.echo(pid_line())
     try:

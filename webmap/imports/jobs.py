@@ -22,10 +22,10 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
-from ..db import db
-from ..hardening.csvsafe import csv_text
-from ..models import AuditEvent, ImportJob, utcnow
-from .kinds import KINDS, ImportKind
+from webmap.core.csvsafe import csv_text
+from webmap.core.db import db
+from webmap.core.models import AuditEvent, ImportJob, utcnow
+from webmap.imports.kinds import KINDS, ImportKind
 
 RUNNING = ("checking", "importing")
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..importers import ImportReport
-from ..models import ASSET_KINDS
+from webmap.importers import ImportReport
+from webmap.core.models import ASSET_KINDS
 
 
 @dataclass(frozen=True)
@@ -70,14 +70,14 @@ def _rejects(path: Path) -> Path:
 
 
 def _wards(path: Path, o: dict) -> ImportReport:
-    from ..importers.wards import import_wards
+    from webmap.importers.wards import import_wards
 
     return import_wards(path, o.get("code_col") or None, o.get("name_col") or None, o.get("crs") or None,
                         o.get("layer") or None, skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
 
 
 def _places(path: Path, o: dict) -> ImportReport:
-    from ..importers.assets import import_assets
+    from webmap.importers.assets import import_assets
 
     register = o.get("register") or None
     return import_assets(path, o.get("category_col") or None, o.get("source") or None, None,
@@ -88,39 +88,39 @@ def _places(path: Path, o: dict) -> ImportReport:
 
 
 def _register_choices() -> tuple[tuple[str, str], ...]:
-    from ..registers.layouts import load_layouts
+    from webmap.importers.registers.layouts import load_layouts
 
     return (("detect", "Find out from the file's header"),
             *((name, layout.title) for name, layout in sorted(load_layouts().items())))
 
 
 def _postcodes(path: Path, o: dict) -> ImportReport:
-    from ..importers.postcodes import import_postcodes
+    from webmap.importers.postcodes import import_postcodes
 
     return import_postcodes(path)
 
 
 def _population(path: Path, o: dict) -> ImportReport:
-    from ..importers.population import import_population
+    from webmap.importers.population import import_population
 
     return import_population(path, None, o.get("population_col") or None, o.get("code_col") or None, None, [])
 
 
 def _needs(path: Path, o: dict) -> ImportReport:
-    from ..importers.needs import import_needs
+    from webmap.importers.needs import import_needs
 
     return import_needs(path, o.get("source") or None, None, o.get("round_name") or None, o.get("round_date") or None,
                         skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
 
 
 def _oruk(path: Path, o: dict) -> ImportReport:
-    from ..importers.oruk import import_oruk
+    from webmap.opendata.oruk_import import import_oruk
 
     return import_oruk(path, None, o.get("default_category") or None, bool(o.get("add_categories")))
 
 
 def _osm(path: Path, o: dict) -> ImportReport:
-    from ..importers.osm import import_osm
+    from webmap.importers.osm import import_osm
 
     return import_osm(path, kind=o.get("asset_kind") or "venue")
 

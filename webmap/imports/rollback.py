@@ -8,10 +8,10 @@ from __future__ import annotations
 import shapely
 from sqlalchemy import select
 
-from ..db import db
-from ..models import Asset, Category, ImportJob, utcnow
-from .jobs import audit
-from .kinds import KINDS
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, ImportJob, utcnow
+from webmap.imports.jobs import audit
+from webmap.imports.kinds import KINDS
 
 RESTORED_FIELDS = ("name", "description", "kind", "address", "postcode", "ward_code", "website", "phone",
                    "opening_times", "accessibility", "status", "lon", "lat")

@@ -15,13 +15,13 @@ import shapely
 from flask import current_app
 from sqlalchemy import select
 
-from ..audit import snapshot
-from ..db import db
-from ..importers import ImportFailed, ImportReport
-from ..importers.common import progress_listener, without_paths
-from ..models import Asset, ImportJob, Ward, utcnow
-from .jobs import audit, write_progress
-from .kinds import KINDS, ImportKind
+from webmap.core.audit import snapshot
+from webmap.core.db import db
+from webmap.importers import ImportFailed, ImportReport
+from webmap.importers.common import progress_listener, without_paths
+from webmap.core.models import Asset, ImportJob, Ward, utcnow
+from webmap.imports.jobs import audit, write_progress
+from webmap.imports.kinds import KINDS, ImportKind
 
 # The name staff gave the file, for the problems this process reports.
 _uploaded_name: ContextVar[str | None] = ContextVar("uploaded_name", default=None)
@@ -81,8 +81,8 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
 
 def _snapshot(kind: str, options: dict) -> None:
     """Keep the gap table's history after an import, as the command line does."""
-    from ..feedback.snapshots import after_change
-    from ..importers.needs import parse_round_date
+    from webmap.gaps.history import after_change
+    from webmap.importers.needs import parse_round_date
 
     if kind == "needs" and options.get("round_name"):
         after_change("round", parse_round_date(options.get("round_date") or None))

@@ -9,15 +9,15 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..db import db
-from ..maps import new_map, render_parts
-from ..maps.layers import safe_text
-from ..models import ImportJob, User
+from webmap.core.db import db
+from webmap.maps import new_map, render_parts
+from webmap.maps.layers import safe_text
+from webmap.core.models import ImportJob, User
 from webmap.web.security import login_manager
-from . import jobs, rollback
-from .kinds import KINDS, clean_options
+from webmap.imports import jobs, rollback
+from webmap.imports.kinds import KINDS, clean_options
 
-bp = Blueprint("imports", __name__, url_prefix="/imports")
+bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
 
 def may_import() -> bool:
@@ -187,7 +187,7 @@ def access():
     allow = request.form.get("allow") == "1"
     before = user.can_import
     user.can_import = allow
-    from ..audit import record
+    from webmap.core.audit import record
 
     record("import permission", "user", user.id, {"can_import": before}, {"can_import": allow})
     db.session.commit()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from folium.utilities import JsCode
 
-from .layers import safe_text
+from webmap.maps.layers import safe_text
 
 # Viridis, light to dark: colour-blind safe, prints in grey scale, and darker means a bigger gap.
 VIRIDIS = ["#fde725", "#b5de2b", "#6ece58", "#35b779", "#1f9e89", "#26828e", "#31688e", "#3e4989", "#482878", "#440154"]

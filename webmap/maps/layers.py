@@ -8,7 +8,7 @@ import folium
 import geopandas as gpd
 from folium.plugins import FastMarkerCluster, FeatureGroupSubGroup, MarkerCluster
 
-from .points import AssetPoints
+from webmap.maps.points import AssetPoints
 
 # Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
 # ("12") says nothing about what it counts or what pressing it does.

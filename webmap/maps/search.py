@@ -6,7 +6,7 @@ from typing import Sequence
 import folium
 from folium.plugins import MarkerCluster
 
-from .layers import CLUSTER_ICON_JS, popup_html, safe_text
+from webmap.maps.layers import CLUSTER_ICON_JS, popup_html, safe_text
 
 
 def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, place: str) -> None:

@@ -1,15 +1,14 @@
 """What moderators do to assets and suggested changes; every action is audited and nothing is deleted."""
 from __future__ import annotations
 
-from datetime import datetime
 
 import shapely
-from dateutil.relativedelta import relativedelta
-from sqlalchemy import or_, select
 
-from webmap import audit
-from webmap.db import db
-from webmap.models import Asset, Category, ChangeRequest, utcnow
+from webmap.core import audit
+from webmap.core.db import db
+from webmap.groups.claims import ClaimError, grant_from_request
+from webmap.core.geo import geodesic_m
+from webmap.core.models import Asset, Category, ChangeRequest, utcnow
 
 # Fields a merge copies from the merged asset when the surviving one has none.
 FILLABLE = ("description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
@@ -107,9 +106,10 @@ def accept_change(change: ChangeRequest, by: str) -> None:
         if asset.status != "archived":
             archive(asset, f"reported closed ({note})")
     elif change.kind == "claim":
-        from webmap.groups.claims import grant_from_request
-
-        grant_from_request(change, by)
+        try:
+            grant_from_request(change, by)
+        except ClaimError as exc:
+            raise ModerationError(str(exc)) from exc
     elif change.proposed:
         def apply():
             for field, value in change.proposed.items():
@@ -130,7 +130,7 @@ def _apply_categories_and_location(asset: Asset, proposed: dict) -> None:
             raise ModerationError(f"Category '{proposed['categories'][found.index(None)]}' no longer exists.")
         asset.categories = found
     if "lon" in proposed and "lat" in proposed:
-        from webmap.store import ward_at
+        from webmap.core.store import ward_at
 
         lon, lat = float(proposed["lon"]), float(proposed["lat"])
         ward = ward_at(lon, lat)
@@ -166,28 +166,9 @@ def change_diff(change: ChangeRequest) -> list[tuple[str, object, object]]:
     if "categories" in proposed:
         rows.append(("categories", ", ".join(asset.category_ids()), ", ".join(proposed.pop("categories"))))
     if "lon" in proposed and "lat" in proposed:
-        from webmap.partners.nearby import geodesic_m
+
 
         lon, lat = float(proposed.pop("lon")), float(proposed.pop("lat"))
         moved = float(geodesic_m(asset.lon, asset.lat, [lon], [lat])[0])
         rows.append(("location", f"{asset.lat:.6f}, {asset.lon:.6f}", f"{lat:.6f}, {lon:.6f} ({moved:,.0f} m away)"))
     return [(field, getattr(asset, field), value) for field, value in proposed.items()] + rows
-
-
-def stale_cutoff(months: int, now: datetime | None = None) -> datetime:
-    """Return the date before which a check counts as out of date."""
-    return (now or utcnow()) - relativedelta(months=months)
-
-
-def stale_query(months: int):
-    """Return approved assets that neither a person checked nor their source dated since the cutoff, oldest first.
-
-    An imported record whose source states a recent date (a register's extract date) is not
-    stale; its "last checked" stays empty until a person checks it.
-    """
-    cutoff = stale_cutoff(months)
-    return (select(Asset).where(Asset.status == "approved",
-                                or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff),
-                                or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()))
-            .order_by(Asset.last_verified_at.is_not(None), Asset.last_verified_at, Asset.source_date.is_not(None),
-                      Asset.source_date, Asset.id))

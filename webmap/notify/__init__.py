@@ -6,9 +6,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the pages behind emailed links and the mail commands for cron."""
-    from . import later
-    from .cli import COMMANDS
-    from .views import bp
+    from webmap.notify import later
+    from webmap.notify.cli import COMMANDS
+    from webmap.notify.views import bp
 
     later.init_app(app)
     app.register_blueprint(bp)

@@ -7,10 +7,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..db import db
-from .digest import count_of, send_digest
-from .mail import MailNotConfigured
-from .recheck import send_rechecks
+from webmap.core.db import db
+from webmap.notify.digest import count_of, send_digest
+from webmap.notify.mail import MailNotConfigured
+from webmap.notify.recheck import send_rechecks
 
 
 @click.command("send-digest")

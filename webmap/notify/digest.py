@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from ..db import db
-from ..models import Asset, AuditEvent, ChangeRequest, User, utcnow
-from .links import external_url, stop_url
-from .mail import Mail, send
-from ..council import site_name
+from webmap.core.db import db
+from webmap.core.models import Asset, AuditEvent, ChangeRequest, User, utcnow
+from webmap.notify.links import external_url, stop_url
+from webmap.notify.mail import Mail, send
+from webmap.council import site_name
 
 MIN_INTERVAL = timedelta(hours=1)
 

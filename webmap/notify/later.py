@@ -15,7 +15,7 @@ from typing import Callable
 
 from flask import Flask, current_app, g, has_request_context
 
-from ..db import db
+from webmap.core.db import db
 
 log = logging.getLogger(__name__)
 _threads: list[threading.Thread] = []

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import current_app
 
-from ..models import Asset
-from .links import external_url, stop_url
-from .mail import Mail, send_if_configured
-from ..council import site_name
+from webmap.core.models import Asset
+from webmap.notify.links import external_url, stop_url
+from webmap.notify.mail import Mail, send_if_configured
+from webmap.council import site_name
 
 
 def outcome_mail(asset: Asset, reason: str | None = None) -> Mail | None:

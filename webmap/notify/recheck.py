@@ -6,13 +6,13 @@ import hashlib
 from flask import current_app
 from sqlalchemy import or_, select
 
-from .. import audit
-from ..db import db
-from ..models import Asset, utcnow
-from webmap.moderation.actions import stale_cutoff, stale_query
-from .links import external_url, make_token, read_token, stop_url
-from .mail import Mail, send
-from ..council import site_name
+from webmap.core import audit
+from webmap.core.db import db
+from webmap.core.models import Asset, utcnow
+from webmap.places.freshness import stale_cutoff, stale_query
+from webmap.notify.links import external_url, make_token, read_token, stop_url
+from webmap.notify.mail import Mail, send
+from webmap.council import site_name
 
 # Who the audit trail says confirmed a listing through the emailed link.
 LISTING_CONTACT = "listing contact (emailed link)"

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from ..db import db
-from ..models import Asset, User
+from webmap.core.db import db
+from webmap.core.models import Asset, User
 from webmap.web.security import csrf
-from .links import read_token
-from .recheck import asset_for_token, confirm_still_correct
+from webmap.notify.links import read_token
+from webmap.notify.recheck import asset_for_token, confirm_still_correct
 
-bp = Blueprint("notify", __name__)
+bp = Blueprint("notify", __name__, template_folder="templates")
 
 STOP_WHAT = {"digest": "the moderators' digest", "updates": "emails about the place you added",
              "recheck": "requests to check this listing"}

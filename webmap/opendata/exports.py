@@ -14,9 +14,9 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from webmap.db import db
-from webmap.hardening.csvsafe import csv_text
-from webmap.models import Asset
+from webmap.core.db import db
+from webmap.core.csvsafe import csv_text
+from webmap.core.models import Asset
 
 WGS84 = "EPSG:4326"
 LAYER = "assets"

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from webmap.config import REPO_ROOT
-from webmap.models import Asset, Category
+from webmap.core.config import REPO_ROOT
+from webmap.core.models import Asset, Category
 
 # Fixed for ever: changing it would change every published id.
 NAMESPACE = uuid.UUID("3d0c8a4e-5f0b-5b7e-9c55-6b1f2a7c9e41")

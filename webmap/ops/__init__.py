@@ -6,9 +6,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add /healthz, the request log, proxy headers and the backup commands."""
-    from . import request_log
-    from .backup import COMMANDS
-    from .health import bp
+    from webmap.ops import request_log
+    from webmap.ops.backup import COMMANDS
+    from webmap.ops.health import bp
 
     app.register_blueprint(bp)
     request_log.init_app(app)

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
-from ..db import db
+from webmap.core.db import db
 
 PG_HELP = ("This database is PostgreSQL: back it up with "
            "`pg_dump --format=custom --file=webmap.dump DBNAME` and restore with "

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..db import MIGRATIONS_DIR, db
+from webmap.core.db import MIGRATIONS_DIR, db
 
 bp = Blueprint("ops", __name__)
 

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from flask import current_app, has_app_context
 
-from webmap.config import REPO_ROOT
+from webmap.core.config import REPO_ROOT
 
 FILE_NAME = "category_complements.csv"
 

@@ -9,26 +9,19 @@ A geodesic is the straight line on the ground, which is what the pages label as 
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Sequence
 
 import numpy as np
-from pyproj import Geod
 from sqlalchemy import cast, func, select, text
 from sqlalchemy.orm import defer, joinedload, selectinload
 from sqlalchemy.sql import Select
 from sqlalchemy.types import UserDefinedType
 
-from webmap.db import db, is_postgres
-from webmap.models import Asset, Category, Ward, asset_categories
+from webmap.core.db import db, is_postgres
+from webmap.core.geo import bounding_box, geodesic_m
+from webmap.core.models import Asset, Category, Ward, asset_categories
 
-GEOD = Geod(ellps="WGS84")
 MATCHES = ("any", "all")
-# Smallest radii of curvature of the WGS84 ellipsoid (meridional at the equator, and the
-# equatorial radius for parallels): dividing by them over-estimates a box in degrees, so
-# the prefilter never drops an asset that is really inside the circle.
-_MIN_MERIDIONAL_RADIUS = 6_335_439.0
-_EQUATORIAL_RADIUS = 6_378_137.0
 
 
 class _Geography(UserDefinedType):
@@ -38,25 +31,6 @@ class _Geography(UserDefinedType):
 
     def get_col_spec(self, **kw: object) -> str:
         return "geography"
-
-
-def bounding_box(lon: float, lat: float, radius_m: float) -> tuple[float, float, float, float]:
-    """Return (min lon, min lat, max lon, max lat) safely enclosing a circle of radius_m metres."""
-    dlat = math.degrees(radius_m / _MIN_MERIDIONAL_RADIUS) * 1.01
-    far_lat = min(90.0, abs(lat) + dlat)
-    cos_far = math.cos(math.radians(far_lat))
-    dlon = 180.0 if cos_far < 1e-9 else min(180.0, math.degrees(radius_m / (_EQUATORIAL_RADIUS * cos_far)) * 1.01)
-    return lon - dlon, max(-90.0, lat - dlat), lon + dlon, min(90.0, lat + dlat)
-
-
-def geodesic_m(lon: float, lat: float, lons: Sequence[float], lats: Sequence[float]) -> np.ndarray:
-    """Return geodesic distances in metres from one point to many (WGS84 spheroid)."""
-    lons = np.asarray(lons, dtype=float)
-    lats = np.asarray(lats, dtype=float)
-    if lons.size == 0:
-        return np.zeros(0)
-    _, _, dist = GEOD.inv(np.full(lons.shape, lon), np.full(lats.shape, lat), lons, lats)
-    return np.asarray(dist, dtype=float)
 
 
 def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind: str | None,

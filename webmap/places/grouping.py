@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from webmap.moderation.duplicates import normalise_name
+from webmap.places.duplicates import normalise_name
 
 BNG = "EPSG:27700"
 SAME_PLACE_M = 150.0

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import shapely
 
-from .. import store
-from webmap.moderation.duplicates import find_duplicates
+from webmap.core import store
+from webmap.places.duplicates import find_duplicates
 
 
 @dataclass(frozen=True)

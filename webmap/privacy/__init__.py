@@ -6,8 +6,8 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the privacy pages and the purge-personal-data command."""
-    from .cli import purge_command
-    from .views import bp
+    from webmap.privacy.cli import purge_command
+    from webmap.privacy.views import bp
 
     app.register_blueprint(bp)
     app.cli.add_command(purge_command)

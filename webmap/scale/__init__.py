@@ -13,7 +13,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Track data versions and register the tile endpoints."""
-    from . import models, versions, views  # noqa: F401  (models: tables on db.metadata)
+    from webmap.scale import models, versions, views  # noqa: F401  (models: tables on db.metadata)
 
     versions.listen()
     app.register_blueprint(views.bp)

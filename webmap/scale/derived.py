@@ -5,11 +5,11 @@ from typing import Callable
 
 from sqlalchemy import func, select
 
-from .. import store
-from ..db import db
-from ..models import Asset, Ward
-from . import outlines, places, versions
-from .models import DerivedBuild
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
+from webmap.scale import outlines, places, versions
+from webmap.scale.models import DerivedBuild
 
 # Derived table -> the kind of data it is made from.
 SOURCES = {"ward_outlines": versions.WARDS, "place_cells": versions.DATA}
@@ -63,7 +63,7 @@ def ensure_cells() -> None:
 
 def _refresh_later(name: str) -> bool:
     """On a big area with an earlier build to show meanwhile, ask for a background refresh; say if asked."""
-    from . import refresh
+    from webmap.scale import refresh
 
     if built_version(name) is None or not refresh.in_background():
         return False
@@ -98,18 +98,3 @@ def _force(name: str, build: Callable[[], int]) -> int:
     _record(name, version)
     db.session.commit()
     return written
-
-
-def ward_count() -> int:
-    """Return how many wards are loaded."""
-    return db.session.scalar(select(func.count()).select_from(Ward))
-
-
-def approved_count(category: str | None = None) -> int:
-    """Return how many approved places there are (in a category)."""
-    from ..models import asset_categories
-
-    query = select(func.count()).select_from(Asset).where(Asset.status == "approved")
-    if category:
-        query = query.where(Asset.id.in_(select(asset_categories.c.asset_id).where(asset_categories.c.category_id == category)))
-    return db.session.scalar(query)

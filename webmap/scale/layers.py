@@ -7,8 +7,8 @@ from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from . import derived
-from .tiles import OUTLINE_LEVELS
+from webmap.scale import derived
+from webmap.scale.tiles import OUTLINE_LEVELS
 
 
 class ViewportLayers(JSCSSMixin, MacroElement):

@@ -4,10 +4,10 @@ from __future__ import annotations
 from sqlalchemy import Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..db import db
+from webmap.core.db import Model
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """A counter per kind of source data ("wards", "data"), raised in the transaction that changes it."""
 
     __tablename__ = "data_versions"
@@ -16,7 +16,7 @@ class DataVersion(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class DerivedBuild(db.Model):
+class DerivedBuild(Model):
     """Which data version a derived table was last built from."""
 
     __tablename__ = "derived_builds"
@@ -25,7 +25,7 @@ class DerivedBuild(db.Model):
     version: Mapped[int] = mapped_column(Integer)
 
 
-class WardOutline(db.Model):
+class WardOutline(Model):
     """A ward's outline simplified for one zoom level, as GeoJSON text, with its bounding box."""
 
     __tablename__ = "ward_outlines"
@@ -41,7 +41,7 @@ class WardOutline(db.Model):
     geojson: Mapped[str] = mapped_column(Text)
 
 
-class PlaceCell(db.Model):
+class PlaceCell(Model):
     """How many approved places fall in one grid cell at one zoom level (category "" = any)."""
 
     __tablename__ = "place_cells"
@@ -56,7 +56,7 @@ class PlaceCell(db.Model):
     lat: Mapped[float] = mapped_column(Float)
 
 
-class GapRow(db.Model):
+class GapRow(Model):
     """One ward's row of a stored gap table: the figures as JSON, keyed by the query that made them."""
 
     __tablename__ = "gap_rows"

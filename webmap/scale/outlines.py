@@ -8,9 +8,9 @@ import numpy as np
 import shapely
 from sqlalchemy import delete, insert, select
 
-from ..db import db
-from .models import WardOutline
-from .tiles import OUTLINE_LEVELS
+from webmap.core.db import db
+from webmap.scale.models import WardOutline
+from webmap.scale.tiles import OUTLINE_LEVELS
 
 BATCH = 2000
 

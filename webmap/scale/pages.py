@@ -6,17 +6,12 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..db import db
-from ..models import Asset, Ward, asset_categories
-from . import derived
-from .models import WardOutline
-
-
-def by_view() -> bool:
-    """Say whether maps should load by view: more wards or places than a page can carry."""
-    config = current_app.config
-    return (derived.ward_count() > int(config["VIEWPORT_ABOVE_WARDS"])
-            or derived.approved_count() > int(config["VIEWPORT_ABOVE_PLACES"]))
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward, asset_categories
+from webmap.scale import derived
+from webmap.scale import size as area_size
+from webmap.scale.size import by_view  # noqa: F401  (pages ask scale.pages.by_view())
+from webmap.scale.models import WardOutline
 
 
 def extent() -> tuple[float, float, float, float] | None:
@@ -53,7 +48,7 @@ def asset_page(category: str | None, page: int, size: int) -> tuple[pd.DataFrame
 
 def ward_page(category: str | None, page: int, size: int) -> tuple[list[tuple[str, str, int]], int]:
     """Return one page of wards by name as (code, name, places in it) and the number of wards."""
-    total = derived.ward_count()
+    total = area_size.ward_count()
     wards = db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code)
                                .limit(size).offset((page - 1) * size)).all()
     codes = [c for c, _ in wards]
@@ -89,6 +84,6 @@ def wards_near(bounds, margin_deg: float = 0.01) -> gpd.GeoDataFrame:
 
 
 def _levels():
-    from .tiles import OUTLINE_LEVELS
+    from webmap.scale.tiles import OUTLINE_LEVELS
 
     return OUTLINE_LEVELS

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, cast, delete, func, insert, select
 
-from ..db import db
-from ..models import Asset, Ward, asset_categories
-from .models import PlaceCell
-from .tiles import cell_size
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward, asset_categories
+from webmap.scale.models import PlaceCell
+from webmap.scale.tiles import cell_size
 
 # Map zooms whose cells are stored; above CELL_MAX_ZOOM they are counted per request.
 CELL_MIN_ZOOM, CELL_MAX_ZOOM = 5, 10

@@ -1,6 +1,6 @@
 """Bring a big area's derived tables up to date in a process of their own, never inside a page request.
 
-On a big area (webmap.scale.pages.by_view) rebuilding the place counts or a gap table means reading
+On a big area (webmap.scale.size.by_view) rebuilding the place counts or a gap table means reading
 every place: tens of seconds and over a gigabyte. So when a page finds one built from older data it
 shows that one, says so, and asks for a refresh here. The refresh is `flask gaps rebuild --stale`
 in a new process; a lock file in the instance folder lets only one run at a time, whichever worker
@@ -16,15 +16,15 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
 from pathlib import Path
 from typing import Iterable
 
 from flask import current_app
 
+from webmap.scale import size
+
 LOCK_FILE = "derived-refresh.lock"
 ASKED_FILE = "derived-refresh.asked"
-SNAPSHOTS_FILE = "derived-refresh.snapshots"  # gap snapshots waiting for the refresh: "kind date" lines
 # A request within this many seconds of the last one does not start another process: the map's
 # tiles arrive together, and a starting process takes a moment to take the lock.
 QUIET_S = 20.0
@@ -35,9 +35,7 @@ def in_background() -> bool:
     mode = str(current_app.config.get("REFRESH", "auto")).lower()
     if mode in ("inline", "background"):
         return mode == "background"
-    from .pages import by_view
-
-    return by_view()
+    return size.by_view()
 
 
 def folder() -> Path:
@@ -96,25 +94,3 @@ def _spawn(keys: list[str]) -> None:
                                    stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
     # Only waits, so the finished process does not linger as a zombie.
     threading.Thread(target=process.wait, daemon=True).start()
-
-
-def queue_snapshot(kind: str, as_of: date | None = None) -> None:
-    """Leave a gap snapshot (webmap.feedback) for the next background refresh to take."""
-    with open(folder() / SNAPSHOTS_FILE, "a") as queue:
-        fcntl.flock(queue, fcntl.LOCK_EX)
-        queue.write(f"{kind} {(as_of.isoformat() if as_of else '')}\n")
-
-
-def take_queued_snapshots() -> int:
-    """Take the gap snapshots queued by web requests (in the refresh process); return how many."""
-    from ..feedback.snapshots import snapshot_now
-
-    with open(folder() / SNAPSHOTS_FILE, "a+") as queue:
-        fcntl.flock(queue, fcntl.LOCK_EX)
-        queue.seek(0)
-        lines = queue.read().splitlines()
-        queue.truncate(0)
-    wanted = dict.fromkeys(tuple(line.split(" ", 1)) for line in lines if line.strip())
-    for kind, on in wanted:
-        snapshot_now(kind, date.fromisoformat(on.strip()) if on.strip() else None)
-    return len(wanted)

@@ -11,9 +11,9 @@ import secrets
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event, select, update
 
-from ..db import db
-from ..models import Asset, Category, Need, PopulationArea, Ward
-from .models import DataVersion
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Need, PopulationArea, Ward
+from webmap.scale.models import DataVersion
 
 WARDS, DATA = "wards", "data"
 # Which kinds each changed table raises: anything a map or gap table shows raises "data".

@@ -5,9 +5,9 @@ import json
 
 from flask import Blueprint, Response, abort, request
 
-from .. import store
-from . import derived, outlines, places, versions
-from .tiles import OUTLINE_LEVELS, check_tile, outline_level, tile_bounds
+from webmap.core import store
+from webmap.scale import derived, outlines, places, versions
+from webmap.scale.tiles import OUTLINE_LEVELS, check_tile, outline_level, tile_bounds
 
 bp = Blueprint("viewport", __name__, url_prefix="/map-tiles")
 

@@ -8,10 +8,11 @@ from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from webmap.db import db
-from webmap.hardening import sessions, throttle
-from webmap.hardening.inputs import header_problem
-from webmap.models import ROLES, AuditEvent, User
+from webmap.core.db import db
+from webmap.core.emails import normalise_email
+from webmap.core.inputs import header_problem
+from webmap.core.models import ROLES, AuditEvent, User
+from webmap.web import sessions, throttle
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -31,13 +32,8 @@ class LoginResult:
     message: str | None = None
     # When the attempt was not checked because this (email, address) pair must wait.
     wait_seconds: int = 0
-    # Set on success: the signed "known device" cookie for this browser (see hardening.throttle).
+    # Set on success: the signed "known device" cookie for this browser (see web.throttle).
     device_cookie: str | None = None
-
-
-def normalise_email(email: str) -> str:
-    """Return an email address trimmed and in lower case, the form users are stored under."""
-    return (email or "").strip().lower()
 
 
 # Changing any of these ends every session the user has open (ASVS 3.3.1, 3.3.3).

@@ -6,9 +6,9 @@ import time
 from flask import current_app, session
 from flask_login import UserMixin
 
-from webmap.db import db
-from webmap.hardening import sessions
-from webmap.models import User
+from webmap.core.db import db
+from webmap.core.models import User
+from webmap.web import sessions
 
 # Session keys: when the member signed in, and when the session was last used (seconds since the epoch).
 SIGNED_IN_AT = "signed_in_at"
@@ -56,7 +56,7 @@ def load_user(session_id: str) -> StaffUser | None:
     """Return the staff member this session belongs to, or None when the session has ended.
 
     A session has ended when its row in signed_in_sessions has been ended (sign-out anywhere,
-    password or role change, disabled account: webmap.hardening.sessions), when it has been idle longer than
+    password or role change, disabled account: webmap.web.sessions), when it has been idle longer than
     SESSION_IDLE_MINUTES, or when it is older than SESSION_MAX_HOURS. The session cookie is
     signed, so its timestamps cannot be altered; a replayed old cookie carries old ones.
     """

@@ -9,14 +9,15 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
-from .. import audit
-from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions, normalise_email
-from ..db import db
-from ..hardening.inputs import header_problem
-from ..models import ROLES, User
-from ..notify.links import external_url
-from ..notify.mail import Mail, send
-from ..council import site_name
+from webmap.core import audit
+from webmap.core.emails import normalise_email
+from webmap.core.inputs import header_problem
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
+from webmap.core.db import db
+from webmap.core.models import ROLES, User
+from webmap.notify.links import external_url
+from webmap.notify.mail import Mail, send
+from webmap.council import site_name
 
 # How long an invitation or reset link works.
 LINK_HOURS = 72

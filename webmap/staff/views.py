@@ -8,16 +8,16 @@ from datetime import datetime, timedelta
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from .. import audit
+from webmap.core import audit
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError
-from ..db import db
-from ..models import ROLES, AuditEvent, User
-from ..notify.mail import MailNotConfigured
+from webmap.core.db import db
+from webmap.core.models import ROLES, AuditEvent, User
+from webmap.notify.mail import MailNotConfigured
 from webmap.web.security import role_required
-from ..views.main import page_number
-from . import manage
+from webmap.web.paging import page_number
+from webmap.staff import manage
 
-bp = Blueprint("staff", __name__)
+bp = Blueprint("staff", __name__, template_folder="templates")
 
 
 def acting_user() -> User:

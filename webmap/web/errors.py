@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from webmap.db import db
+from webmap.core.db import db
 
 PLAIN_MESSAGES = {
     400: "Something in the request was not right.",
@@ -49,7 +49,7 @@ def init_app(app: Flask) -> None:
         extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
         return body, code, extra
 
-    from webmap.hardening.inputs import InputRejected
+    from webmap.core.inputs import InputRejected
 
     @app.errorhandler(InputRejected)
     def _input_rejected(error: InputRejected):

@@ -1,4 +1,4 @@
-"""CSRF, login sessions, rate limits, cookie settings and security headers (hardening.headers) in one place."""
+"""CSRF, login sessions, rate limits, cookie settings and security headers (web.headers) in one place."""
 from __future__ import annotations
 
 import time
@@ -14,13 +14,6 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-@login_manager.user_loader
-def _load_user(user_id: str):
-    from webmap.staff.login import load_user
-
-    return load_user(user_id)
 
 
 def retry_after_seconds(default: int = 60) -> int:
@@ -50,7 +43,7 @@ def role_required(*roles: str) -> Callable:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
-    from webmap.hardening.inputs import DatabaseIdConverter, header_fields_problem, query_string_problem
+    from webmap.core.inputs import DatabaseIdConverter, header_fields_problem, query_string_problem
 
     # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -101,6 +94,5 @@ def init_app(app: Flask) -> None:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
-    from webmap.hardening import headers
-
+    from webmap.web import headers
     headers.init_app(app)

@@ -7,7 +7,7 @@ Create Date: 2026-11-29 02:26:49.072362
 """
 from alembic import op
 import sqlalchemy as sa
-import webmap.db
+import webmap.core.db
 
 
 # revision identifiers, used by Alembic.
@@ -81,7 +81,7 @@ def upgrade():
     sa.Column('lad_name', sa.String(length=200), nullable=True),
     sa.Column('population', sa.Float(), nullable=True),
     sa.Column('deprivation', sa.Float(), nullable=True),
-    sa.Column('geom', webmap.db.Geometry('MULTIPOLYGON'), nullable=False),
+    sa.Column('geom', webmap.core.db.Geometry('MULTIPOLYGON'), nullable=False),
     sa.Column('source', sa.String(length=200), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_wards')),
@@ -94,7 +94,7 @@ def upgrade():
     sa.Column('kind', sa.String(length=20), nullable=False),
     sa.Column('lon', sa.Float(), nullable=False),
     sa.Column('lat', sa.Float(), nullable=False),
-    sa.Column('geom', webmap.db.Geometry('POINT'), nullable=False),
+    sa.Column('geom', webmap.core.db.Geometry('POINT'), nullable=False),
     sa.Column('address', sa.String(length=300), nullable=True),
     sa.Column('postcode', sa.String(length=10), nullable=True),
     sa.Column('ward_code', sa.String(length=12), nullable=True),

@@ -1,14 +1,14 @@
 """signed_in_sessions: every signed-in session (staff, group managers) on the server, so it can be ended
 
 Revision ID: i26a
-Revises: i15a
+Revises: i22b
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i26a'
-down_revision = 'i15a'
+down_revision = 'i22b'
 branch_labels = None
 depends_on = None
 

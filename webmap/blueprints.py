@@ -1,0 +1,57 @@
+"""Blueprints, one per area of the site, and the navigation links they offer."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from flask import Flask, current_app
+from flask_login import current_user
+
+# One blueprint per feature page area; each module defines `bp` (other features register theirs in init_app).
+BLUEPRINTS = (
+    "webmap.places.home", "webmap.places.views", "webmap.needs.views", "webmap.gaps.views", "webmap.gaps.report",
+    "webmap.partners.views", "webmap.staff.auth", "webmap.opendata.api", "webmap.opendata.downloads",
+    "webmap.opendata.oruk_api", "webmap.opendata.apidocs", "webmap.moderation.views", "webmap.feedback.views",
+    "webmap.imports.views", "webmap.groups.views", "webmap.places.embed",
+)
+
+# (endpoint, label): shown in the menu only when that endpoint exists.
+PUBLIC_LINKS = [
+    ("assets.new", "Add a place"),
+    ("needs.new", "Say what is needed"),
+    ("gaps.index", "Gaps"),
+    ("partners.search", "Find partners"),
+    ("feedback.area", "You said, we did"),
+]
+# Shown to admins only, before "Sign out".
+ADMIN_LINKS = [
+    ("staff.users", "Staff accounts"),
+    ("staff.audit_log", "Audit log"),
+]
+STAFF_LINKS = [
+    ("moderation.queue", "Moderation"),
+    ("moderation.stale", "Needs checking"),
+    ("feedback.new_response", "Record a response"),
+    ("imports.index", "Import data"),
+    ("privacy.requests", "Personal data"),
+    ("auth.logout", "Sign out"),
+]
+
+
+def _available(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(e, label) for e, label in links if e in current_app.view_functions]
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register every view blueprint and the menu helpers templates use."""
+    for name in BLUEPRINTS:
+        app.register_blueprint(import_module(name).bp)
+    app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
+    app.jinja_env.globals["staff_links"] = _staff_links
+
+
+def _staff_links() -> list[tuple[str, str]]:
+    from webmap.imports.views import may_import
+
+    admin = getattr(current_user, "role", None) == "admin"
+    links = STAFF_LINKS[:-1] + (ADMIN_LINKS if admin else []) + STAFF_LINKS[-1:]
+    return [(e, label) for e, label in _available(links) if e != "imports.index" or may_import()]

@@ -1,0 +1,1 @@
+"""The core: settings, database, typed models, storage of GeoDataFrames, audit trail, geography."""

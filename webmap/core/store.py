@@ -1,0 +1,189 @@
+"""Load and save GeoDataFrames to and from the database; the only place that knows SQL."""
+from __future__ import annotations
+
+import math
+
+from datetime import date
+from typing import Iterable
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import and_, func, or_, select
+
+from webmap.core.db import db
+from webmap.core.geo import WardLocator, normalise_postcode
+from webmap.core.models import Asset, Category, Need, PopulationArea, Postcode, SurveyRound, Ward, asset_categories, utcnow
+
+WGS84 = "EPSG:4326"
+
+
+def wards_frame(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
+    """Return every ward (or only those with these codes) as a GeoDataFrame in EPSG:4326."""
+    query = select(Ward.code, Ward.name, Ward.lad_code, Ward.lad_name, Ward.population, Ward.deprivation, Ward.geom)
+    if codes is not None:
+        query = query.where(Ward.code.in_(list(codes)))
+    rows = db.session.execute(query.order_by(Ward.code)).all()
+    frame = pd.DataFrame(rows, columns=["code", "name", "lad_code", "lad_name", "population", "deprivation", "geometry"])
+    frame["population"] = frame["population"].astype(float)
+    frame["deprivation"] = frame["deprivation"].astype(float)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
+
+
+def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False,
+                 ward: str | None = None, bbox: tuple[float, float, float, float] | None = None,
+                 where: Iterable = (), limit: int | None = None) -> gpd.GeoDataFrame:
+    """Return assets (public fields only) as points in EPSG:4326.
+
+    With explode=True there is one row per (asset, category) pair, the shape the gap
+    analysis takes; otherwise `categories` holds a ";"-joined list. `ward` (a code), `bbox`
+    (min lon, min lat, max lon, max lat) and `where` (more conditions on Asset) filter in the
+    database, so only those rows are read; `limit` reads at most that many places (by id).
+    """
+    query = (
+        select(Asset.id, Asset.name, Asset.kind, Asset.ward_code, Asset.postcode, Asset.address, Asset.website,
+               Asset.phone, Asset.opening_times, Asset.description, Asset.source, Asset.lon, Asset.lat,
+               asset_categories.c.category_id)
+        .join(asset_categories, asset_categories.c.asset_id == Asset.id, isouter=True)
+        .where(Asset.status.in_(list(statuses)))
+        .order_by(Asset.id)
+    )
+    if category:
+        query = query.where(asset_categories.c.category_id == category)
+    if ward:
+        query = query.where(Asset.ward_code == ward)
+    if bbox:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(Asset.lon >= minx, Asset.lon <= maxx, Asset.lat >= miny, Asset.lat <= maxy)
+    for clause in where:
+        query = query.where(clause)
+    if limit is not None:
+        first = query.with_only_columns(Asset.id).order_by(None).distinct().order_by(Asset.id).limit(limit)
+        query = query.where(Asset.id.in_(first.scalar_subquery()))
+    columns = ["asset_id", "name", "kind", "ward_code", "postcode", "address", "website", "phone",
+               "opening_times", "description", "source", "lon", "lat", "category"]
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
+    if not explode:
+        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if isinstance(c, str) and c))
+        frame = frame.drop_duplicates("asset_id").drop(columns="category").set_index("asset_id")
+        frame["categories"] = cats
+        frame = frame.reset_index()
+    geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) if len(frame) else []
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+def latest_round(as_of: date | None = None) -> SurveyRound | None:
+    """Return the most recent survey round held on or before `as_of` (default today), or None."""
+    as_of = as_of or utcnow().date()
+    return db.session.scalars(select(SurveyRound).where(SurveyRound.held_on <= as_of)
+                              .order_by(SurveyRound.held_on.desc(), SurveyRound.id.desc()).limit(1)).first()
+
+
+def needs_in_force(as_of: date | None = None):
+    """Return the condition picking the needs that count on `as_of` (default today).
+
+    A survey round supersedes what came before it: the needs that count are those of the
+    latest round held by then, plus needs stated without a round (web form, imports without
+    --round) from that round's date on. With no round at all, every need stated by then counts.
+    """
+    as_of = as_of or utcnow().date()
+    current = latest_round(as_of)
+    if current is None:
+        return Need.asked_on <= as_of
+    return or_(Need.round_id == current.id,
+               and_(Need.round_id.is_(None), Need.asked_on >= current.held_on, Need.asked_on <= as_of))
+
+
+def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.DataFrame:
+    """Return the stated needs that count on `as_of` (default today), summed per ward and category."""
+    query = select(Need.ward_code, Need.category_id, Need.count).where(needs_in_force(as_of))
+    if category:
+        query = query.where(Need.category_id == category)
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=["ward_code", "category", "count"])
+    frame["count"] = frame["count"].astype(float)
+    return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
+
+
+def population_points() -> gpd.GeoDataFrame | None:
+    """Return small-area population points (e.g. LSOAs) where they have locations, else None."""
+    rows = db.session.execute(
+        select(PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon, PopulationArea.lat)
+        .where(PopulationArea.lon.is_not(None))
+    ).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows, columns=["code", "ward_code", "population", "lon", "lat"])
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame.lon, frame.lat), crs=WGS84)
+
+
+def categories() -> list[Category]:
+    """Return the category taxonomy in display order."""
+    return list(db.session.scalars(select(Category).order_by(Category.sort_order, Category.label)))
+
+
+def category_labels() -> dict[str, str]:
+    """Return {category id: label}."""
+    return {c.id: c.label for c in categories()}
+
+
+def lookup_postcode(postcode: str) -> Postcode | None:
+    """Return the imported postcode record, or None when it is not known."""
+    normalised = normalise_postcode(postcode)
+    return db.session.get(Postcode, normalised) if normalised else None
+
+
+def ward_exists(code: str) -> bool:
+    """Say whether a ward with this code is loaded (without reading any outlines)."""
+    return db.session.execute(select(func.count()).select_from(Ward).where(Ward.code == code)).scalar_one() > 0
+
+
+# One ward locator per database, rebuilt only when the wards change (count or last update),
+# so a form submission does not reload every ward outline.
+_LOCATORS: dict[str, tuple[tuple, object]] = {}
+
+
+def ward_locator():
+    """Return a WardLocator over the current wards, reusing the last one while they are unchanged."""
+    url = db.engine.url.render_as_string(hide_password=True)
+    state = tuple(db.session.execute(select(func.count(Ward.id), func.max(Ward.updated_at))).one())
+    cached = _LOCATORS.get(url)
+    if cached is None or cached[0] != state:
+        cached = (state, WardLocator(wards_frame()))
+        _LOCATORS[url] = cached
+    return cached[1]
+
+
+def ward_at(lon: float, lat: float) -> Ward | None:
+    """Return the ward holding this point, or None when it lies outside every ward."""
+    code = ward_locator().locate_one(lon, lat)
+    return db.session.scalar(select(Ward).where(Ward.code == code)) if code else None
+
+
+def postcodes_loaded() -> bool:
+    """Say whether any postcode table has been imported (postcode lookups need one)."""
+    return db.session.scalar(select(Postcode.postcode).limit(1)) is not None
+
+
+def ward_names() -> list[tuple[str, str]]:
+    """Return (code, name) for every ward, by name, without reading outlines."""
+    return [(code, name) for code, name in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))]
+
+
+def wards_centre(codes: list[str]) -> tuple[float, float] | None:
+    """Return (lon, lat) of a point inside these wards taken together (None when none is found)."""
+    wards = wards_frame()
+    chosen = wards[wards["code"].isin(codes)]
+    if chosen.empty:
+        return None
+    point = chosen.geometry.union_all().representative_point()
+    return float(point.x), float(point.y)
+
+
+def box_around(bounds, metres: float) -> tuple[float, float, float, float]:
+    """Return lon/lat bounds grown by at least `metres` on every side (for a bbox read before a metric test)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    # A degree of latitude is at least 110.5 km; a degree of longitude shrinks with the cosine of
+    # the latitude furthest from the equator. Rounding down both keeps the box a superset.
+    dlat = metres / 110_500
+    dlon = metres / (111_000 * max(math.cos(math.radians(max(abs(miny), abs(maxy)) + dlat)), 0.01))
+    return minx - dlon, miny - dlat, maxx + dlon, maxy + dlat

@@ -1,0 +1,82 @@
+"""The ward report: key figures, gaps with their response counts, what residents asked for, places by kind.
+
+Gap figures come from webmap.gaps.service (the same numbers as the gaps pages); places are grouped
+so that a site listed many times (a hospital's buildings, two sources) appears once.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from sqlalchemy import select
+
+from webmap.gaps import service as gaps_service
+
+from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import ASSET_KINDS, DataSource
+from webmap.places import one_row_per_place
+
+bp = Blueprint("reports", __name__, template_folder="templates")
+CSS = Path(__file__).resolve().parent.parent / "static" / "report.css"
+KIND_LABELS = {"group": "Groups", "business": "Local businesses", "venue": "Venues", "service": "Services"}
+
+
+def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int]:
+    """Return the ward's gap rows that have a stated need or a place, biggest gap first, and how many had neither."""
+    gaps = gaps_service.ward_gaps(code, query.method, query.distance)
+    gaps["label"] = gaps["category"].map(labels)
+    asked = gaps["need_count"].fillna(0) > 0
+    has_places = gaps["assets_in_ward"].fillna(0) > 0
+    shown = gaps[asked | has_places].sort_values(["gap_score", "need_count", "label"], ascending=[False, False, True],
+                                                 na_position="last")
+    return shown.to_dict("records"), int((~(asked | has_places)).sum())
+
+
+def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, list]], int, int]:
+    """Return [(kind label, places)] with each place once, the number of places and of records behind them."""
+    assets = store.assets_frame()
+    assets = assets[assets["ward_code"] == code]
+    places = one_row_per_place(assets) if len(assets) else assets.assign(records=pd.Series(dtype="int64"))
+    places = places.sort_values("name")
+    groups = []
+    for kind in ASSET_KINDS:
+        chosen = [row for row in places.itertuples() if row.kind == kind]
+        if chosen:
+            groups.append((KIND_LABELS.get(kind, kind.capitalize()), chosen))
+    return groups, len(places), len(assets)
+
+
+@bp.get("/wards/<code>/report")
+def ward_report(code: str):
+    """Show a one- or two-page printable report on one ward (?download=1 sends it as a file to attach)."""
+    wards = store.wards_frame()
+    found = wards[wards["code"] == code]
+    if found.empty:
+        abort(404)
+    info = found.drop(columns="geometry").iloc[0].to_dict()
+    try:
+        query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
+                                         current_app.config["ACCESS_DISTANCE_M"])
+    except ValueError as exc:
+        abort(400, str(exc))
+    labels = store.category_labels()
+    gap_rows, quiet = _gap_rows(code, query, labels)
+    kinds, place_count, record_count = _places_by_kind(code, labels)
+    needs = store.needs_frame()
+    needs = needs[needs["ward_code"] == code].sort_values("count", ascending=False)
+    need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.itertuples()]
+    sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
+    download = request.args.get("download") == "1"
+    html = render_template(
+        "reports/ward.html", ward=info, query=query, gap_rows=gap_rows, quiet_categories=quiet, kinds=kinds,
+        place_count=place_count, record_count=record_count, need_rows=need_rows,
+        need_total=float(needs["count"].sum()), sources=sources, today=date.today(), download=download,
+        inline_css=CSS.read_text(encoding="utf-8") if download else None,
+        method_label=gaps_service.METHOD_LABELS[query.method])
+    if not download:
+        return html
+    name = f"ward-report-{code}-{date.today().isoformat()}.html"
+    return Response(html, mimetype="text/html", headers={"Content-Disposition": f'attachment; filename="{name}"'})

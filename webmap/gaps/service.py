@@ -1,0 +1,270 @@
+"""Join the database to the gap analysis: load frames from the store, call webmap.analysis.
+
+This is the only module that feeds database rows to the analysis package; views and CLI
+commands call it and never pass frames to webmap.analysis themselves.
+
+Entry points (for pages, the CLI, and anything that stores gap tables or snapshots):
+
+* ``check_query(...) -> GapQuery``       validate a category/method/distance/deprivation choice
+* ``gap_frame(query)``                   the ranked gap table for one category or "all" (every input a column;
+                                         ranking figure ``gap_score`` = unmet need per 1,000, with ``responses``
+                                         and ``few_responses`` on every row; see docs/gap-analysis.md)
+* ``ward_profile(code, method, distance)`` all wards with the one population rule, and one ward's row
+                                         for every category, computed in one pass
+* ``wards_with_population()``            the stored wards with the population every page shows
+* ``caveats(query, table)``, ``summary_lines(table)``  the warnings and top rows the page and CLI print
+* ``write_table`` / ``export_bytes``     CSV, GeoJSON or GeoPackage with every column
+"""
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from webmap import analysis
+
+from webmap.core import store
+from webmap.core.csvsafe import write_csv
+
+METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
+FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
+OVERALL = analysis.OVERALL  # "all": every need residents stated
+METHOD_LABELS = {
+    "share": "Share within walking distance",
+    "count": "Count per 1,000 residents",
+    "2sfca": "Access score (2SFCA)",
+    "e2sfca": "Access score with distance decay (E2SFCA)",
+}
+METHOD_HELP = {
+    "share": "The share of the ward's residents who live within the distance of at least one such place.",
+    "count": "How many such places are in the ward for every 1,000 people who live there.",
+    "2sfca": "Access score: how many places per person can reach each, shared among everyone nearby. "
+             "Each place's capacity is split between all the people within the distance of it, and each "
+             "area adds up the shares it can reach (shown per 1,000 residents).",
+    "e2sfca": "The same access score, but nearer places count more: full weight in the nearest third of "
+              "the distance, 0.68 in the middle third and 0.22 in the furthest third.",
+}
+MIN_DISTANCE_M, MAX_DISTANCE_M = 100, 10_000
+
+
+class NoWards(Exception):
+    """There are no wards to analyse yet."""
+
+
+@dataclass(frozen=True)
+class GapQuery:
+    """What to compute: a category id (or "all"), a method, a distance in metres, and deprivation weighting."""
+
+    category: str
+    method: str
+    distance: float
+    deprivation_weight: bool = False
+
+    @property
+    def overall(self) -> bool:
+        return self.category == OVERALL
+
+
+def check_query(category: str | None, method: str | None, distance: str | float | None, default_distance: float,
+                deprivation: str | bool | None = None) -> GapQuery:
+    """Return a checked query, or raise ValueError with a plain-English message naming the field."""
+    category = (category or OVERALL).strip()
+    if category != OVERALL and category not in store.category_labels():
+        raise ValueError(f"Category: '{category}' is not a category. Choose one from the list, or all needs.")
+    method = (method or "share").strip().lower()
+    if method not in METHODS:
+        raise ValueError(f"Method: '{method}' is not a method. Choose one of: {', '.join(METHODS)}.")
+    if distance in (None, ""):
+        value = float(default_distance)
+    else:
+        try:
+            value = float(str(distance).strip())
+        except ValueError:
+            raise ValueError("Distance: enter the walking distance as a number of metres, like 800.") from None
+    if not math.isfinite(value) or not MIN_DISTANCE_M <= value <= MAX_DISTANCE_M:
+        raise ValueError(f"Distance: enter a number of metres between {MIN_DISTANCE_M:,} and {MAX_DISTANCE_M:,}.")
+    weight = deprivation if isinstance(deprivation, bool) else str(deprivation or "").strip().lower() in ("1", "on", "yes", "true")
+    return GapQuery(category, method, value, weight)
+
+
+def _wards() -> gpd.GeoDataFrame:
+    """Return the stored wards in the shape the analysis wants (deprivation as a decile or NaN)."""
+    wards = store.wards_frame()
+    if wards.empty:
+        raise NoWards("There are no wards yet: import ward boundaries first.")
+    return as_deciles(wards)
+
+
+def as_deciles(wards: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Blank the deprivation figures that are not IMD deciles (a rank or score in that column is not one)."""
+    dep = wards["deprivation"]
+    wards["deprivation"] = dep.where((dep >= 1) & (dep <= 10))
+    return wards
+
+
+def wards_with_population() -> gpd.GeoDataFrame:
+    """Return the stored wards with ``population`` (and ``population_method``) by the one documented rule.
+
+    With small-area points loaded, a ward's population is the sum of the points inside it (what the
+    gap analysis uses); otherwise the imported ward figure. Every page, export and API shows this.
+    """
+    wards = store.wards_frame()
+    if wards.empty:
+        return wards.assign(population_method=pd.Series(dtype=object))
+    figures = analysis.ward_population(wards, store.population_points())
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards
+
+
+def _assets() -> gpd.GeoDataFrame:
+    """Return approved assets, one row per (asset, category); assets without a category dropped."""
+    assets = store.assets_frame(explode=True)
+    return assets[assets["category"].notna()][["asset_id", "category", "geometry"]].reset_index(drop=True)
+
+
+def _inputs(as_of: date | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+    return _wards(), _assets(), store.needs_frame(as_of=as_of), store.population_points()
+
+
+def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
+    """Return the analysis package's gap table for the query (every input kept as a column).
+
+    `as_of` counts the needs in force on that day (default today: see store.needs_in_force).
+    """
+    wards, assets, needs, population = _inputs(as_of)
+    if query.overall:
+        return analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population, query.deprivation_weight)
+    return analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance, population,
+                              query.deprivation_weight)
+
+
+def gap_frames(queries):
+    """Yield (query, gap table) for each query, reading the data once and analysing each method once."""
+    wards, assets, needs, population = _inputs()
+    groups: dict[tuple, list[GapQuery]] = {}
+    for query in queries:
+        groups.setdefault((query.method, query.distance, query.deprivation_weight), []).append(query)
+    for (method, distance, weighted), asked in groups.items():
+        categories = [q.category for q in asked if not q.overall]
+        tables = analysis.gap_tables(wards, assets, needs, categories, method, distance, population, weighted,
+                                     overall=any(q.overall for q in asked))
+        for query in asked:
+            yield query, tables[query.category]
+
+
+def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
+    """Return this ward's row of the gap table for every category (one row per category), in one pass."""
+    return ward_profile(code, method, distance)[1]
+
+
+def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Return (all wards with the one population rule applied, this ward's gap row for every category).
+
+    Reads the inputs once and computes every category in one pass over them.
+    """
+    wards, assets, needs, population = _inputs()
+    categories = list(store.category_labels())
+    rows = analysis.category_gaps(wards, assets, needs, categories, method, distance, population, ward_codes=[code])
+    figures = analysis.ward_population(wards, population)
+    wards["population"] = figures["population"].reindex(wards["code"]).to_numpy()
+    wards["population_method"] = figures["population_method"].reindex(wards["code"]).to_numpy()
+    return wards, rows
+
+
+def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
+    """Plain-English warnings the page and the CLI both give about what the figures rest on."""
+    notes = []
+    if table["population"].isna().all():
+        notes.append("No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
+                     "Import population first: flask import-population with a ward table, or small areas with "
+                     "a lookup (see docs/importing.md).")
+    if query.deprivation_weight and not table["deprivation"].notna().any():
+        notes.append("Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
+                     "Import a ward table with an IMD decile column (flask import-population) to use it.")
+    few = int((table["few_responses"] & table["population"].notna()).sum())
+    if few and table["need_count"].sum() > 0:
+        notes.append(f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
+                     "(marked \"few responses\"): those figures are pulled toward the area rate and could change a lot "
+                     "with a few more answers.")
+    return notes
+
+
+def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
+    """The top rows of a ranked gap table as CLI lines: rank, ward, unmet need, responses and flag."""
+    lines = []
+    for row in table.dropna(subset=["rank"]).head(top).itertuples():
+        flag = "; few responses" if row.few_responses else ""
+        lines.append(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
+                     f"({row.responses:,.0f} responses{flag})")
+    return lines
+
+
+def neighbours(wards: gpd.GeoDataFrame, code: str, tolerance_m: float = 1.0) -> gpd.GeoDataFrame:
+    """Return the wards that touch ward `code` (within a metre, for boundaries that do not quite meet)."""
+    metric = analysis.to_metric(wards)
+    mine = metric[metric["code"] == code]
+    if mine.empty:
+        return wards.iloc[0:0]
+    hits = metric.sindex.query(mine.geometry.iloc[0], predicate="dwithin", distance=tolerance_m)
+    found = wards.iloc[np.sort(hits)]
+    return found[found["code"] != code].sort_values("name")
+
+
+def export_name(query: GapQuery, extension: str) -> str:
+    """Return a download file name saying what the table holds."""
+    weighted = "_deprivation-weighted" if query.deprivation_weight else ""
+    return f"gaps_{query.category}_{query.method}_{query.distance:g}m{weighted}.{extension}"
+
+
+FORMATS = {"csv": "text/csv", "geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3"}
+
+
+def format_of(path: str) -> str:
+    """Return the export format named by a file's extension, or raise ValueError."""
+    extension = Path(path).suffix.lower().lstrip(".")
+    extension = "geojson" if extension == "json" else extension
+    if extension not in FORMATS:
+        raise ValueError(f"'{Path(path).name}' must end in .csv, .geojson or .gpkg so the format is known.")
+    return extension
+
+
+def write_table(table: gpd.GeoDataFrame, path: str | Path, fmt: str | None = None) -> None:
+    """Write the gap table with every column: CSV (no geometry), GeoJSON, or a GeoPackage layer "gaps"."""
+    fmt = fmt or format_of(str(path))
+    if fmt == "csv":
+        write_csv(path, table)
+    elif fmt == "geojson":
+        Path(path).write_text(table.to_json(drop_id=True, na="null"), encoding="utf-8")
+    elif fmt == "gpkg":
+        # GeoPackage has no nullable integers: the rank (NA for wards without a gap) goes as a float.
+        out = table.copy()
+        out["rank"] = out["rank"].astype("float64")
+        out.to_file(path, driver="GPKG", layer="gaps", engine="pyogrio")
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+def export_bytes(table: gpd.GeoDataFrame, fmt: str) -> bytes:
+    """Return the gap table written in this format."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"gaps.{fmt}"
+        write_table(table, path, fmt)
+        return path.read_bytes()
+
+
+def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | None = None):
+    """Yield (category, method, gap table) for every category with stated need on `as_of`, loading inputs once."""
+    wards, assets, needs, population = _inputs(as_of)
+    asked = [str(c) for c in sorted(needs.loc[needs["count"] > 0, "category"].unique())]
+    by_method = {method: analysis.gap_tables(wards, assets, needs, asked, method, distance, population, overall=False)
+                 for method in methods}
+    for category in asked:
+        for method in methods:
+            yield category, method, by_method[method][category]

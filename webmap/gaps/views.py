@@ -1,0 +1,371 @@
+"""Gap pages: the choropleth with its ranked table, ward profiles, and exports of the table."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+
+from webmap.gaps import service as gaps_service
+
+from webmap.core import store
+from webmap.analysis import classify
+from folium.plugins import MarkerCluster
+
+from webmap.maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from webmap.maps.layers import CLUSTER_ICON_JS
+from webmap.maps.points import AssetPoints
+from webmap.places import one_row_per_place
+from webmap.maps.choropleth import NO_DATA, add_choropleth, legend, palette
+from webmap.gaps import store as gapstore
+from webmap.scale.layers import ViewportLayers
+from webmap.web.paging import page_number
+from webmap.scale import pages as scale_pages
+
+bp = Blueprint("gaps", __name__, template_folder="templates")
+CLASSES = 5
+GAP_HEADING = "Unmet need per 1,000 residents"
+FEW_RESPONSES = gaps_service.FEW_RESPONSES
+# Rows per page of the ranked table when the area is too big to list every ward at once.
+TABLE_PAGE_SIZE = 100
+
+
+# Formatting: every figure as plain text, and never "nan" (missing figures say why they are missing).
+def _missing(value) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt_population(value) -> str:
+    return "population unknown" if _missing(value) else f"{value:,.0f}"
+
+
+def fmt_int(value) -> str:
+    return "unknown" if _missing(value) else f"{value:,.0f}"
+
+
+def fmt_count(value) -> str:
+    return "unknown" if _missing(value) else (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
+
+
+def fmt_dec(value, places: int = 2) -> str:
+    return "unknown" if _missing(value) else f"{value:,.{places}f}"
+
+
+def fmt_pct(value) -> str:
+    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
+
+
+def fmt_gap(value) -> str:
+    return "not computed" if _missing(value) else f"{value:,.2f}"
+
+
+def fmt_weight(value) -> str:
+    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
+
+
+def fmt_rank(value) -> str:
+    return "–" if _missing(value) else f"{int(value)}"
+
+
+def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tuple[str, str, object]]:
+    """Return the table's (column, heading, formatter) for this query; the same figures feed the tooltip."""
+    d = f"{query.distance:,.0f} m"
+    # Rank, ward, the answer and what it rests on come first, so they stay in view on any screen.
+    head = [
+        ("rank", "Rank", fmt_rank),
+        ("ward_name", "Ward", str),
+        ("gap_score", GAP_HEADING, fmt_gap),
+        ("responses", "Responses", fmt_count),
+    ]
+    if query.overall:
+        return head + [
+            ("population", "Population", fmt_population),
+            ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
+            ("own_rate_weight", "Weight on own rate", fmt_weight),
+            ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
+            ("unmet_share", "Share of asks out of reach", fmt_pct),
+            ("unmet_residents", "Residents asking, out of reach", fmt_dec),
+            ("categories_considered", "Kinds of need asked for", fmt_int),
+            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
+        ]
+    cols = head + [
+        ("population", "Population", fmt_population),
+        ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
+        ("own_rate_weight", "Weight on own rate", fmt_weight),
+        ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
+        ("assets_in_ward", "Places in ward", fmt_int),
+        ("assets_per_1000", "Places per 1,000 residents", fmt_dec),
+        ("assets_within_distance", f"Places in or within {d}", fmt_int),
+        ("access_share", f"Residents within {d} of one", fmt_pct),
+    ]
+    if query.method in ("2sfca", "e2sfca"):
+        cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
+    cols += [("unmet_share", "Unmet share", fmt_pct), ("unmet_residents", "Residents asking, out of reach", fmt_dec)]
+    return cols
+
+
+def _query() -> gaps_service.GapQuery:
+    try:
+        return gaps_service.check_query(request.args.get("category"), request.args.get("method"),
+                                         request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"],
+                                         request.args.get("deprivation"))
+    except ValueError as exc:
+        abort(400, str(exc))
+
+
+def _sorted(table: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame:
+    """Sort by a known column (missing figures last), then by ward name."""
+    ascending = direction != "desc"
+    if sort == "ward_name":
+        return table.sort_values("ward_name", ascending=ascending, key=lambda s: s.str.lower(), kind="stable")
+    values = pd.to_numeric(table[sort], errors="coerce") if sort != "top_category" else table[sort].fillna("")
+    order = table.assign(_key=values).sort_values(["_key", "ward_name"], ascending=[ascending, True],
+                                                  na_position="last", kind="stable")
+    return order.drop(columns="_key")
+
+
+@bp.get("/gaps")
+def index():
+    """Show wards shaded by gap score, with the same figures in a sortable ranked table."""
+    query = _query()
+    labels = store.category_labels()
+    sort = request.args.get("sort", "rank")
+    direction = "desc" if request.args.get("dir") == "desc" else "asc"
+    args = {"category": query.category, "method": query.method, "distance": f"{query.distance:g}"}
+    if query.deprivation_weight:
+        args["deprivation"] = "1"
+    what = "all needs" if query.overall else labels[query.category]
+    context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
+                   method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction,
+                   few_responses=FEW_RESPONSES, deciles_loaded=False, deprivation_applied=False)
+    try:
+        if scale_pages.by_view():
+            return _index_by_view(query, labels, args, context)
+        table = gaps_service.gap_frame(query)
+    except gaps_service.NoWards as exc:
+        return render_template("gaps/index.html", table=None, message=str(exc), **context)
+
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    values = table["gap_score"]
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    fill = classes.map(lambda c: NO_DATA if c is pd.NA else colours[int(c)]).astype(object)
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    deciles = bool(table["deprivation"].notna().any())
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
+
+    shown = table.rename(columns={"ward_code": "code"})
+    tooltip_cols = [c for c in columns if c[0] not in ("ward_name",)]
+    for col, _, fmt in tooltip_cols:
+        shown[f"t_{col}"] = table[col].map(fmt)
+    # The flag travels with the count on the map too, in words.
+    shown["t_responses"] = shown["t_responses"].where(~table["few_responses"], shown["t_responses"] + " (few responses)")
+    shown = simplify_for_display(shown)
+    m = new_map(shown.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
+    add_choropleth(m, shown, fill, [("ward_name", "Ward")] + [(f"t_{c}", h) for c, h, _ in tooltip_cols], link=link)
+
+    rows = _sorted(table.drop(columns="geometry"), sort, direction)
+    notices = _notices(query, table, labels)
+    method_note = _population_note(table)
+    return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
+                           legend_caption=legend_caption(entries), notices=notices, population_note=method_note,
+                           no_data=NO_DATA, **context)
+
+
+def edge_format(bins, values):
+    """Return a formatter with just enough decimals (2 to 6) that no two class edges read the same."""
+    edges = [float(values.min())] + [float(b) for b in bins] if values.notna().any() else []
+    for places in range(2, 7):
+        if len({f"{e:,.{places}f}" for e in edges}) == len(set(edges)):
+            break
+    return lambda v: "not computed" if _missing(v) else f"{v:,.{places}f}"
+
+
+def legend_caption(entries) -> str:
+    """Say what the shading means, how many classes there are, and when ties make them unequal."""
+    counts = [e.wards for e in entries if e.colour != NO_DATA]
+    what = f"{GAP_HEADING} (0 = nobody asking is out of reach)"
+    if not counts:
+        return f"{what}: no ward has a figure to shade."
+    if len(counts) == 1:
+        return f"{what}: every ward with a figure has the same value, so there is one class."
+    text = f"{what}, in {len(counts)} classes by quantiles."
+    if max(counts) - min(counts) > 1:
+        text += (" Many wards share the same figure, so the classes cannot be of equal size;"
+                 " each row says how many wards it holds.")
+    return text
+
+
+TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
+# A big area's figures are worked out in the background after the data changes (webmap/scale/refresh.py).
+WORKING = ("These figures are being worked out for the whole area now, which takes a minute or two. "
+           "Reload this page shortly to see them.")
+BEHIND = ("The data has changed since these figures were worked out; new figures are being worked out now "
+          "and will show when you reload in a minute or two.")
+
+
+def _index_by_view(query, labels, args, context):
+    """The gaps page for a big area: the stored table, a map that loads outlines by view, a paged table."""
+    table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
+    if table is None:
+        return render_template("gaps/index.html", table=None, message=WORKING, **context)
+    sort, direction = context["sort"], context["direction"]
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    values = pd.to_numeric(table["gap_score"], errors="coerce")
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
+    # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
+    shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
+    lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
+             for code, cls, *line in zip(table["ward_code"], classes, *lines)}
+    extent = scale_pages.extent()
+    m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
+    ViewportLayers(places=False, fills=fills, link=link, no_data=NO_DATA,
+                   no_data_label="Gap not computed (population unknown)").add_to(m)
+
+    rows = _sorted(table, sort, direction)
+    size = TABLE_PAGE_SIZE
+    pages = max(1, math.ceil(len(rows) / size))
+    page = min(page_number(), pages)
+    return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
+                           map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
+                           notices=([] if current else [BEHIND]) + _notices(query, table, labels),
+                           population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
+                           total_wards=len(rows), **context)
+
+
+def _notices(query, table, labels) -> list[str]:
+    """Plain-English notes for the edge cases a reader would otherwise puzzle over."""
+    notes = []
+    label = labels.get(query.category, "any need")
+    # Lower case mid-sentence, except acronyms ("GP practice").
+    label = label if label[1:2].isupper() else label[:1].lower() + label[1:]
+    if table["need_count"].sum() == 0:
+        asked = "what any ward needs" if query.overall else f"they need {label}"
+        notes.append(f"Nobody has said {asked} yet, so every gap score is 0. "
+                     "Residents can say what is needed on the form, and staff can import survey results.")
+    if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
+        notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
+    notes += gaps_service.caveats(query, table)
+    unknown = table["population"].isna().sum()
+    if unknown and unknown < len(table):
+        notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
+                     f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed.")
+    return notes
+
+
+def _population_note(table) -> str:
+    methods = set(table["population_method"].dropna())
+    if "lsoa_points" in methods:
+        return "Residents are placed at small-area (LSOA) points, each with its census population."
+    return "Each ward's population is spread evenly over points inside the ward (no small-area points are loaded)."
+
+
+@bp.get("/gaps/export")
+def export():
+    """Download the gap table with every figure it was made from, as CSV, GeoJSON or GeoPackage."""
+    query = _query()
+    fmt = (request.args.get("format") or "csv").lower()
+    if fmt not in gaps_service.FORMATS:
+        abort(400, "Format: choose csv, geojson or gpkg.")
+    try:
+        table = gaps_service.gap_frame(query)
+    except gaps_service.NoWards as exc:
+        abort(404, str(exc))
+    body = gaps_service.export_bytes(table, fmt)
+    name = gaps_service.export_name(query, fmt)
+    return Response(body, mimetype=gaps_service.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/wards/<code>")
+def ward(code: str):
+    """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
+    try:
+        query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
+                                         current_app.config["ACCESS_DISTANCE_M"])
+    except ValueError as exc:
+        abort(400, str(exc))
+    if not store.ward_exists(code):
+        abort(404)
+    labels = store.category_labels()
+    current = True
+    if scale_pages.by_view():
+        # Many wards: this ward's rows of the stored gap tables and only the wards around it.
+        found, nearby, gaps, current = _stored_profile(code, query, labels)
+        neighbours = gaps_service.neighbours(nearby, code)
+    else:
+        wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
+        found = wards[wards["code"] == code]
+        neighbours = gaps_service.neighbours(wards, code)
+    # A plain dict: a pandas row's .name would be its index label, not the ward's name.
+    info = found.drop(columns="geometry").iloc[0].to_dict()
+
+    # A site listed many times (each building, or by two sources) is shown once.
+    assets = one_row_per_place(store.assets_frame(ward=code)).sort_values("name")
+    assets["ward_name"] = info["name"]
+    # Places imported without an address must show nothing, not "nan".
+    assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")
+    by_category: dict[str, list] = {}
+    for row in assets.itertuples():
+        for cat in (row.categories or "").split(";"):
+            if cat:
+                by_category.setdefault(cat, []).append(row)
+    asset_groups = [(cid, label, by_category[cid]) for cid, label in labels.items() if cid in by_category]
+
+    # What residents asked for: the need counts the gap rows were made from (no second read of the needs).
+    asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
+    need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
+
+    gaps["label"] = gaps["category"].map(labels)
+    # What residents here asked for comes first, biggest unmet need first; then the rest.
+    gaps["asked"] = gaps["need_count"] > 0
+    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
+                            na_position="last")
+    top_gap = gaps["gap_score"].max()
+    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+
+    m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
+    m.options["max_zoom"] = 19
+    add_wards_layer(m, simplify_for_display(neighbours), name="Neighbouring wards",
+                    style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02})
+    add_wards_layer(m, simplify_for_display(found), name=info["name"])
+    # Places as compact rows built into markers in the browser: a folium Marker each costs milliseconds here.
+    cluster = MarkerCluster(name="Community assets", icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    AssetPoints(assets, labels).add_to(cluster)
+    return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
+                           asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
+                           neighbours=neighbours, map=render_parts(m), query=query,
+                           figures_note=None if current else (BEHIND if len(gaps) else WORKING),
+                           method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
+                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)
+
+
+def _stored_profile(code: str, query, labels: dict[str, str]):
+    """Return (the ward, the wards around it, its gap row per category) without reading every ward or place."""
+    found = gaps_service.as_deciles(scale_pages.ward_frame(code))
+    nearby = scale_pages.wards_near(found.total_bounds)
+    gaps, current = gapstore.ward_rows_for_page(code, query.method, query.distance, list(labels))
+    if len(gaps):
+        # The population by the one rule every page uses, as the stored analysis worked it out.
+        found["population"] = float(gaps["population"].iloc[0])
+        found["population_method"] = gaps["population_method"].iloc[0]
+    else:
+        gaps = pd.DataFrame({c: pd.Series(dtype=float) for c in ("need_count", "gap_score", "assets_in_ward",
+                                                                 "assets_within_distance", "access_share")}
+                            | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)})
+    return found, nearby, gaps, current

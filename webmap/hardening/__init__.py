@@ -1,1 +1,0 @@
-"""Security hardening shared across the app: sign-in throttling, redirects, input rules, safe CSV, headers."""

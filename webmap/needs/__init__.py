@@ -1,0 +1,1 @@
+"""What residents say they need: the need form and its storage."""

@@ -1,0 +1,35 @@
+"""Say plainly when postcode lookups cannot work because no postcode table has been imported.
+
+Forms show a hint and, when someone types a postcode anyway, an error that offers the map or
+a ward instead; staff see a notice on the moderation queue until a table is imported.
+"""
+from __future__ import annotations
+
+from flask import Flask, g
+
+from webmap.core import store
+NOT_SET_UP = "Postcode search is not set up on this map yet"
+# What each kind of form can offer instead of a postcode.
+INSTEAD = {
+    "pin": "place a pin on the map instead",
+    "ward": "choose your ward from the list or pick a point on the map instead",
+    "point": "choose a point on the map instead",
+}
+
+
+def postcodes_ready() -> bool:
+    """Say whether postcode lookups can work (a postcode table is loaded); asked once per request."""
+    if "postcodes_ready" not in g:
+        g.postcodes_ready = store.postcodes_loaded()
+    return g.postcodes_ready
+
+
+def not_set_up(instead: str) -> str:
+    """Return the message for a postcode typed while no postcode table is loaded."""
+    return f"{NOT_SET_UP} (no postcode table has been loaded), so we cannot look postcodes up: {INSTEAD[instead]}"
+
+
+def init_app(app: Flask) -> None:
+    """Let templates ask whether postcode lookups work."""
+    app.jinja_env.globals["postcodes_ready"] = postcodes_ready
+    app.jinja_env.globals["postcodes_not_set_up"] = NOT_SET_UP
