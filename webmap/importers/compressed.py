@@ -18,13 +18,23 @@ import zipfile
 import zlib
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from flask import current_app, has_app_context
 
 from webmap.importers.problems import ImportFailed, Problem
 
-OPENERS: dict[str, Callable[[Path], BinaryIO]] = {
+
+
+class Readable(Protocol):
+    """What a decompressor gives: read(n) and close()."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+    def close(self) -> None: ...
+
+
+OPENERS: dict[str, Callable[[Path], Readable]] = {
     ".gz": lambda p: gzip.open(p, "rb"), ".bz2": lambda p: bz2.open(p, "rb"), ".xz": lambda p: lzma.open(p, "rb")}
 DEFAULT_MAX_UNPACKED_MB = 2000
 DEFAULT_MAX_RATIO = 100
@@ -70,7 +80,7 @@ class _Budget:
 class LimitedReader(io.RawIOBase):
     """A readable stream over a decompressor that stops, with ImportFailed, when its budget runs out."""
 
-    def __init__(self, source: BinaryIO, budget: _Budget) -> None:
+    def __init__(self, source: Readable, budget: _Budget) -> None:
         self.source, self.budget = source, budget
 
     def readable(self) -> bool:
