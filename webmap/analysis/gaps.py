@@ -217,7 +217,7 @@ def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     factor = out["deprivation_factor"].to_numpy(dtype="float64")
     contribution = rates * unmet * factor[:, None]
     gap = contribution.sum(axis=1) if categories else np.zeros(len(out))
-    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap) if categories else np.zeros(len(out))
+    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap if categories else 0.0)
     smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
 
     out["need_count"] = total
@@ -416,7 +416,9 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
     gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
     anyone_asked = bool(need.sum() > 0)
     if not anyone_asked:
-        gap = np.zeros(len(wards))  # nobody anywhere asked: no gap, even where the population is unknown
+        # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
+        # 1,000 residents of an unknown number is unknown, never 0.
+        gap = np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0)
 
     return pd.DataFrame(
         {
@@ -482,8 +484,8 @@ def deprivation_factor(decile: np.ndarray) -> np.ndarray:
 def _notes(pop: np.ndarray, need: np.ndarray, anyone_asked: bool) -> np.ndarray:
     """Plain-English reason for a missing figure, or a figure resting on no local response ('' otherwise)."""
     return np.select(
-        [np.full(len(pop), not anyone_asked), np.isnan(pop), pop == 0, need == 0],
-        [NOTE_NOBODY_ASKED, NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NO_NEED],
+        [np.isnan(pop), pop == 0, np.full(len(pop), not anyone_asked), need == 0],
+        [NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NOBODY_ASKED, NOTE_NO_NEED],
         default="",
     ).astype(object)
 

@@ -1,14 +1,14 @@
 """signed_in_sessions: every signed-in session (staff, group managers) on the server, so it can be ended
 
 Revision ID: i26a
-Revises: i22b
+Revises: i22a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i26a'
-down_revision = 'i22b'
+down_revision = 'i22a'
 branch_labels = None
 depends_on = None
 
