@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
 from typing import NoReturn
 
@@ -282,7 +283,17 @@ class _Inbox:
     """Messages a real local SMTP server received, parsed."""
 
     def __init__(self) -> None:
-        self.messages: list = []
+        self._messages: list = []
+
+    @property
+    def messages(self) -> list:
+        """Return what arrived, once mail the app sends after its answers (webmap.notify.later) has gone."""
+        from webmap.notify import later
+
+        # Only the test's own thread waits: aiosmtpd's server thread reads every attribute of its handler.
+        if threading.current_thread() is threading.main_thread():
+            later.wait()
+        return self._messages
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         from email import message_from_bytes
@@ -291,7 +302,7 @@ class _Inbox:
         message = message_from_bytes(envelope.original_content, policy=default)
         message.envelope_to = list(envelope.rcpt_tos)
         message.raw = envelope.original_content
-        self.messages.append(message)
+        self._messages.append(message)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:

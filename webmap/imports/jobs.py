@@ -7,9 +7,7 @@ was, because the import commits once, at the end.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import time
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from webmap.core import queue
+from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import AuditEvent, BackgroundTask, ImportJob, ImportUpload, utcnow
 from webmap.imports.kinds import KINDS, ImportKind
@@ -48,6 +47,8 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     if not filename.lower().endswith(kind.suffixes):
         raise UploadRefused(f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: "
                             f"use {', '.join(kind.suffixes)}.")
+    # The name as uploaded, for messages to staff; the file itself is kept under the safe name.
+    options = {**options, "uploaded_name": _display_name(upload.filename or filename)}
     # MAX_UPLOAD_MB (Flask's MAX_CONTENT_LENGTH) bounds what is read here.
     data = upload.stream.read()
     upload.close()  # a big upload is spooled to a temporary file: free it now that its bytes are read
@@ -69,6 +70,12 @@ def upload_path(job: ImportJob) -> Path:
 def upload_bytes(job_id: int) -> bytes | None:
     """Return the job's uploaded file, or None once it has been removed."""
     return db.session.scalar(select(ImportUpload.data).where(ImportUpload.job_id == job_id))
+
+
+def _display_name(name: str) -> str:
+    """Return an uploaded file's own name, fit to show: no folders, no control characters, at most 200 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:200] or "the file"
 
 
 def start(job: ImportJob, phase: str) -> None:
@@ -156,18 +163,8 @@ def check_alive(job: ImportJob) -> None:
 
 def problems_csv(job: ImportJob) -> str:
     """Return every problem the check or import found, one row each, as CSV text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["file", "row", "field", "reason"])
-    for problem in ((job.result or {}).get("problems") or (job.preview or {}).get("problems") or []):
-        writer.writerow([_spreadsheet_safe(v) for v in problem])
-    return out.getvalue()
-
-
-def _spreadsheet_safe(value) -> str:
-    """Keep a cell that starts like a formula from running in a spreadsheet."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    problems = (job.result or {}).get("problems") or (job.preview or {}).get("problems") or []
+    return csv_text(problems, header=["file", "row", "field", "reason"])
 
 
 def audit(job: ImportJob, action: str, after: dict, actor: str | None = None, user_id: int | None = None) -> None:

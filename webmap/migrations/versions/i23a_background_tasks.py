@@ -1,14 +1,14 @@
 """background work on a task queue: task records, import uploads in the database
 
 Revision ID: i23a
-Revises: i22a
+Revises: i26a
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = 'i23a'
-down_revision = 'i22a'
+down_revision = 'i26a'
 branch_labels = None
 depends_on = None
 
