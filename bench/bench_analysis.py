@@ -119,7 +119,8 @@ def main() -> int:
     if cold > 10:
         failures.append(f"the cold national analysis took {cold:.2f} s (target <= 10 s)")
     for prefilter, label in (("bbox", "bounding-box prefilter"), ("index", "STRtree prefilter (stronger)")):
-        slow = stage(f"  per-ward loop, {label}", lambda: per_ward_overall_gaps(wards, assets, needs, population=points, prefilter=prefilter))
+        slow = stage(f"  per-ward loop, {label}", lambda prefilter=prefilter: per_ward_overall_gaps(wards, assets, needs, population=points,
+                                                                                    prefilter=prefilter))
         loop = timings[-1][1]
         theirs = slow["gap_score"].sort_index().to_numpy()
         same = np.isclose(ours, theirs, rtol=1e-9, atol=1e-6, equal_nan=True)

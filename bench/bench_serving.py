@@ -189,7 +189,7 @@ def dump(database_url: str) -> str:
         return out
     libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     text_dump = subprocess.run(["pg_dump", "--no-owner", libpq], check=True, capture_output=True, text=True).stdout
-    return "\n".join(l for l in text_dump.splitlines() if not l.startswith(("\\restrict", "\\unrestrict")))
+    return "\n".join(line for line in text_dump.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
 
 
 def kill_test(label: str, database_url: str, instance: Path, wards: Path) -> bool:

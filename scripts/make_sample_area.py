@@ -251,7 +251,7 @@ def make_assets(categories, wards, wards_4326, names, populations, streets, post
             place, street = names[w], str(rng.choice(streets[w]))
             fill = dict(place=place, street=street, saint=rng.choice(SAINTS), surname=rng.choice(SURNAMES),
                         firstname=rng.choice(FIRSTNAMES), tree=rng.choice(TREES))
-            for attempt in range(20):  # retry templates until the name is new
+            for _attempt in range(20):  # retry templates until the name is new
                 name = str(rng.choice(templates)).format(**fill)
                 if name not in used_names:
                     break

@@ -119,9 +119,9 @@ def test_generated_requests_never_get_a_server_error(sample_app):
         @settings(max_examples=25, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
         @given(st.fixed_dictionaries(strategies))
         def check(values):
-            url = path
+            url = path  # noqa: B023  (check() runs within this iteration of the loop)
             query = {}
-            for p in params:
+            for p in params:  # noqa: B023
                 value = values[p["name"]]
                 if p["in"] == "path":
                     url = url.replace("{" + p["name"] + "}", quote(value, safe=""))

@@ -155,7 +155,7 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
                                    "use GeoJSON, GeoPackage, Shapefile or CSV"))
     given = parse_crs(crs, p.name) if crs else None
     announce_read(p)
-    from .compressed import unpacked
+    from webmap.importers.compressed import unpacked
 
     with unpacked(p) as source:  # a .zip is unpacked within the size limits first
         source = _gis_file_in(source, p.name) if source.is_dir() else source
@@ -290,7 +290,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
     p = check_exists(path)
     announce_read(p)
-    from .compressed import unpacked
+    from webmap.importers.compressed import unpacked
 
     with unpacked(p) as source:  # .gz, .bz2, .xz and .zip are unpacked within the size limits first
         source = _csv_file_in(source, p.name) if source.is_dir() else source
@@ -310,7 +310,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def open_text(path: str | Path, encoding: str = "utf-8-sig", errors: str = "replace"):
     """Open a plain or compressed (.gz, .bz2, .xz) text file for reading; compressed ones within the size limits."""
-    from .compressed import OPENERS, open_limited
+    from webmap.importers.compressed import OPENERS, open_limited
 
     if Path(path).suffix.lower() in OPENERS:
         return io.TextIOWrapper(io.BufferedReader(open_limited(Path(path))), encoding=encoding, errors=errors, newline="")

@@ -63,7 +63,7 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
                                    f"'postcode' column (columns: {', '.join(map(str, table.columns))})"))
     count_col = find_column(table.columns, COUNT_NAMES)
     comment_col = find_column(table.columns, ["comment", "comments", "note"])
-    report.notes.append("read as a count table (column '%s')" % count_col if count_col
+    report.notes.append(f"read as a count table (column '{count_col}')" if count_col
                         else "read as one response per row (no count column)")
 
     wards = set(db.session.scalars(select(Ward.code)))

@@ -50,7 +50,7 @@ def ward_tile(z: int, x: int, y: int):
         features = ",".join(
             '{"type":"Feature","properties":' + json.dumps({"code": code, "name": name}) + ',"geometry":' + geometry + "}"
             for code, name, geometry in rows)
-        return '{"type":"FeatureCollection","level":%d,"features":[%s]}' % (level, features)
+        return '{"type":"FeatureCollection","level":' + str(int(level)) + ',"features":[' + features + "]}"
 
     return _cached(f"w{version}-{level}-{z}-{x}-{y}", body)
 

@@ -124,7 +124,7 @@ def _field(table: pd.DataFrame, choices: list[str]) -> pd.Series | None:
                 return table[choice].str.strip()
             continue
         if all(n in table.columns for n in names):
-            return table.apply(lambda row: _render(choice, row), axis=1) if len(table) else pd.Series([], dtype=object)
+            return table.apply(lambda row, choice=choice: _render(choice, row), axis=1) if len(table) else pd.Series([], dtype=object)
     return None
 
 
