@@ -1,9 +1,10 @@
 """A small synthetic area for incremental-refresh tests: a grid of wards, places, residents and needs.
 
-Built inline from a seed (no files): 7 x 6 wards of 1 km in British National Grid near Leeds,
+Built inline from a seed (no files): 9 x 7 wards of 500 m in British National Grid near Leeds,
 some with an unknown population or deprivation decile, three categories of place, and a few
 hundred stated needs. Small enough that a full rebuild takes milliseconds, big enough that an
-800 m catchment reaches some wards and not others.
+800 m catchment reaches some wards and not others, and
+2SFCA demand reaches past a ward's neighbours.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from shapely import Point, box
 
 BNG = "EPSG:27700"
 X0, Y0 = 425_000, 430_000  # Leeds, so the lon/lat copies lie in Great Britain
-COLUMNS, ROWS, SIDE = 7, 6, 1000.0
+COLUMNS, ROWS, SIDE = 9, 7, 500.0
 CATEGORIES = ("gp_practice", "library", "youth_club")
 METHODS = ("share", "count", "2sfca", "e2sfca")
 DISTANCE = 800.0

@@ -6,10 +6,9 @@ import random
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pytest
 
-from webmap.analysis import gap_tables, incremental
 from tests import gap_area
+from webmap.analysis import gap_tables, incremental
 
 KEYS = [(m, c) for m in gap_area.METHODS for c in ["all", *gap_area.CATEGORIES]]
 
@@ -94,7 +93,9 @@ def test_fifty_random_changes_equal_a_full_rebuild() -> None:
 
 def test_touched_wards_are_those_within_the_distance() -> None:
     wards = gap_area.wards(random.Random(1))
-    corner = gpd.GeoSeries([gap_area.Point(gap_area.X0 + 900, gap_area.Y0 + 900)], crs=gap_area.BNG)
-    # 100 m from the corner ward's far corner: it, its two neighbours and the diagonal one are within 800 m.
-    assert incremental.touched_wards(wards, corner, 800) == ["E05000000", "E05000001", "E05000006", "E05000007"]
+    near = gap_area.SIDE - 100
+    corner = gpd.GeoSeries([gap_area.Point(gap_area.X0 + near, gap_area.Y0 + near)], crs=gap_area.BNG)
+    # 100 m from the corner ward's far corner: it, its two neighbours and the diagonal one are within 150 m.
+    north, east = "E05000001", f"E05{gap_area.ROWS:06d}"
+    assert incremental.touched_wards(wards, corner, 150) == sorted(["E05000000", north, east, f"E05{gap_area.ROWS + 1:06d}"])
     assert incremental.touched_wards(wards, corner, 50) == ["E05000000"]

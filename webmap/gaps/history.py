@@ -1,84 +1,66 @@
-"""Gap history: keep the gap table as database rows whenever the data changes, and read it back as series.
+"""Gap history: the gap store (webmap/gaps/store.py) read as series, and the hook that keeps it up to date.
 
-A snapshot stores one row per ward x category x method, with the few figures the charts use
-as columns and the whole row of the gap table in a JSON column, so history survives changes
-to the gap table's columns. Categories nobody asked for (gap 0 everywhere) are left out.
+The history and the tables pages show are one store: each ward's latest row of a table is what
+the pages show, its older rows are its history. After a committed change, :func:`after_change`
+hands what the change touched to ``store.apply_change``, which recomputes only that.
 """
 from __future__ import annotations
 
 import fcntl
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from flask import current_app, has_request_context
-from sqlalchemy import delete, func, insert, select
-
-from webmap.gaps import service as gaps_service
+from sqlalchemy import func, select
 
 from webmap.core import store
 from webmap.core.db import db
-from webmap.core.models import GapSnapshot, GapSnapshotRow, utcnow
+from webmap.core.models import GapSnapshot, utcnow
+from webmap.gaps import changes
+from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
 from webmap.scale import refresh
 
 log = logging.getLogger(__name__)
-SNAPSHOTS_FILE = "derived-refresh.snapshots"  # gap snapshots waiting for the background refresh: "kind date" lines
-KINDS = ("import", "round", "approval", "need", "manual")
-# Columns of the gap table copied into their own columns for charts; the rest stay in `figures`.
-KEY_FIGURES = {"need_count": "need_count", "access_share": "access_share", "assets_within": "assets_within_distance",
-               "gap_score": "gap_score"}
+SNAPSHOTS_FILE = "derived-refresh.snapshots"  # changes waiting for the background refresh: "kind date change-json" lines
+KINDS = ("import", "round", "approval", "need", "manual", "refresh", "migrated")
 _threads: list[threading.Thread] = []
 
 
-def _plain(value: Any) -> Any:
-    """Return a JSON-safe Python value (NaN and pandas NA become None)."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    try:
-        if value != value:  # pandas NA and NaT
-            return None
-    except TypeError:
-        return None
-    return value if isinstance(value, (str, int, float, bool)) else str(value)
+def history_keys() -> list[str]:
+    """Return the tables the history keeps: all needs and every category, by each GAP_SNAPSHOT_METHODS method."""
+    distance = float(current_app.config["ACCESS_DISTANCE_M"])
+    return [gapstore.key_of(gaps_service.GapQuery(c, m, distance)) for m in _methods()
+            for c in [gaps_service.OVERALL, *store.category_labels()]]
 
 
 def take_snapshot(kind: str, as_of: date | None = None, note: str | None = None) -> GapSnapshot | None:
-    """Compute and store the gap tables counting the needs in force on `as_of`; replace today's of the same kind.
+    """Bring the history's tables up to date (counting the needs in force on `as_of`) as an entry of this kind.
 
-    Returns None when there are no wards yet. The caller commits.
+    Today (the default) the entry holds the rows that changed and becomes the latest; an earlier
+    day is kept as a back-dated entry of every row (at most one per day and kind) and pages go on
+    showing today's figures. Returns the entry, or None when there are no wards yet. Commits.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown snapshot kind {kind!r}; choose one of {', '.join(KINDS)}")
-    as_of = as_of or utcnow().date()
-    distance = float(current_app.config["ACCESS_DISTANCE_M"])
-    methods = _methods()
+    today = utcnow().date()
+    keys = history_keys()
     try:
-        tables = list(gaps_service.snapshot_tables(methods, distance, as_of))
+        if as_of is not None and as_of != today:
+            methods = _methods()
+            distance = float(current_app.config["ACCESS_DISTANCE_M"])
+            tables = {gapstore.key_of(gaps_service.GapQuery(c, m, distance)): t.drop(columns=t.geometry.name)
+                      for c, m, t in gaps_service.snapshot_tables(methods, distance, as_of)}
+            gapstore.forget_today(kind, as_of)
+            entry = gapstore.history_table(tables, kind, as_of, note)
+            db.session.commit()
+            return entry
+        gapstore.refresh(keys, kind, note)
     except gaps_service.NoWards:
         return None
-    _drop_same_day(kind, as_of)
-    current = store.latest_round(as_of)
-    snapshot = GapSnapshot(kind=kind, as_of=as_of, round_name=current.name if current else None, distance_m=distance,
-                           note=note)
-    db.session.add(snapshot)
-    db.session.flush()
-    rows = []
-    for category, method, table in tables:
-        for record in table.drop(columns=table.geometry.name).to_dict("records"):
-            figures = {k: _plain(v) for k, v in record.items()}
-            rows.append({"snapshot_id": snapshot.id, "ward_code": figures.get("ward_code"), "category": category,
-                         "method": method, "figures": figures,
-                         **{col: figures.get(src) for col, src in KEY_FIGURES.items()}})
-    if rows:
-        db.session.execute(insert(GapSnapshotRow), rows)
-    return snapshot
+    return db.session.scalars(select(GapSnapshot).order_by(GapSnapshot.id.desc()).limit(1)).first()
 
 
 def _methods() -> tuple[str, ...]:
@@ -92,47 +74,58 @@ def _methods() -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _drop_same_day(kind: str, as_of: date) -> None:
-    """Delete today's snapshot of this kind for this day (at most one per day per change kind)."""
-    today = utcnow().date()
-    start = datetime(today.year, today.month, today.day)
-    ids = list(db.session.scalars(select(GapSnapshot.id).where(GapSnapshot.kind == kind, GapSnapshot.as_of == as_of,
-                                                                 GapSnapshot.taken_at >= start)))
-    if ids:
-        db.session.execute(delete(GapSnapshotRow).where(GapSnapshotRow.snapshot_id.in_(ids)))
-        db.session.execute(delete(GapSnapshot).where(GapSnapshot.id.in_(ids)))
+def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
+    """Bring the store up to date after these committed changes, logging (never raising) a failure.
+
+    What a task should run: each change incrementally (store.apply_change), the history's
+    tables made if never made, and a back-dated entry when `as_of` is an earlier day.
+    """
+    try:
+        if not gapstore.kept_keys():
+            take_snapshot(kind)
+        for change in found or [None]:
+            if change is None:
+                gapstore.refresh(gapstore.stale_keys(), kind)
+            else:
+                gapstore.apply_change(change, kind)
+        if as_of is not None and as_of != utcnow().date():
+            take_snapshot(kind, as_of)
+    except gaps_service.NoWards:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a failed refresh must not undo or hide the change that caused it
+        db.session.rollback()
+        log.exception("gap store refresh (%s) failed", kind)
 
 
 def snapshot_now(kind: str, as_of: date | None = None) -> None:
     """Take and commit a snapshot, logging (never raising) a failure: the change itself is already saved."""
     try:
         take_snapshot(kind, as_of)
-        db.session.commit()
     except Exception:  # noqa: BLE001 - a failed snapshot must not undo or hide the change that caused it
         db.session.rollback()
         log.exception("gap snapshot (%s) failed", kind)
 
 
 def after_change(kind: str, as_of: date | None = None) -> None:
-    """Snapshot after a committed change, as the GAP_SNAPSHOTS setting says: background, inline or off."""
+    """After a committed change, bring the gap store up to date as GAP_SNAPSHOTS says: background, inline or off."""
+    found = changes.taken(db.session)
     mode = current_app.config.get("GAP_SNAPSHOTS", "background")
     if mode == "off":
         return
     # Outside a web request (CLI commands) there is nobody to keep waiting, and the process may exit.
     if mode == "inline" or not has_request_context():
-        snapshot_now(kind, as_of)
+        catch_up(kind, found, as_of)
         return
     if refresh.in_background():
-        # A big area: the snapshot reads every place, which no web process should do; the
-        # background refresh takes it along with the tables it brings up to date.
-        queue_snapshot(kind, as_of)
+        # A big area: the background refresh takes the changes along with the tables it brings up to date.
+        queue_snapshot(kind, as_of, found)
         refresh.request()
         return
     app = current_app._get_current_object()
 
     def work() -> None:
         with app.app_context():
-            snapshot_now(kind, as_of)
+            catch_up(kind, found, as_of)
 
     thread = threading.Thread(target=work, name=f"gap-snapshot-{kind}", daemon=True)
     _threads.append(thread)
@@ -167,14 +160,13 @@ class Point:
 
 
 def points(ward_code: str, category: str, method: str = "share") -> list[Point]:
-    """Return every snapshot of a ward + category + method, oldest first (by the day described, then taken)."""
-    rows = db.session.execute(
-        select(GapSnapshot, GapSnapshotRow)
-        .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
-        .where(GapSnapshotRow.ward_code == ward_code, GapSnapshotRow.category == category, GapSnapshotRow.method == method)
-        .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)).all()
+    """Return every stored row of a ward + category + method, oldest first (by the day described, then taken).
+
+    The store keeps a row when the figures changed, so each point is a change; the figures on
+    any day are those of the last point on or before it.
+    """
     return [Point(s.as_of, s.taken_at, s.kind, s.round_name, s.distance_m, r.need_count, r.access_share, r.assets_within,
-                  r.gap_score, r.figures or {}) for s, r in rows]
+                  r.gap_score, r.figures or {}) for s, r in gapstore.history_rows(ward_code, category, method)]
 
 
 def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
@@ -190,21 +182,23 @@ def snapshot_count() -> int:
     return db.session.scalar(select(func.count()).select_from(GapSnapshot)) or 0
 
 
-def queue_snapshot(kind: str, as_of: date | None = None) -> None:
-    """Leave a gap snapshot (the gap history) for the next background refresh to take."""
+def queue_snapshot(kind: str, as_of: date | None = None, found: list | None = None) -> None:
+    """Leave the changes for the next background refresh to apply to the gap store."""
     with open(refresh.folder() / SNAPSHOTS_FILE, "a") as queue:
         fcntl.flock(queue, fcntl.LOCK_EX)
-        queue.write(f"{kind} {(as_of.isoformat() if as_of else '')}\n")
+        for change in found or [None]:
+            queue.write(f"{kind} {(as_of.isoformat() if as_of else '-')} {change.to_json() if change else '-'}\n")
 
 
 def take_queued_snapshots() -> int:
-    """Take the gap snapshots queued by web requests (in the refresh process); return how many."""
+    """Apply the changes queued by web requests (in the refresh process); return how many lines."""
     with open(refresh.folder() / SNAPSHOTS_FILE, "a+") as queue:
         fcntl.flock(queue, fcntl.LOCK_EX)
         queue.seek(0)
-        lines = queue.read().splitlines()
+        lines = [line for line in queue.read().splitlines() if line.strip()]
         queue.truncate(0)
-    wanted = dict.fromkeys(tuple(line.split(" ", 1)) for line in lines if line.strip())
-    for kind, on in wanted:
-        snapshot_now(kind, date.fromisoformat(on.strip()) if on.strip() else None)
-    return len(wanted)
+    for line in lines:
+        kind, on, change = (line.split(" ", 2) + ["-", "-"])[:3]
+        catch_up(kind, [] if change == "-" else [gapstore.Change.from_json(change)],
+                 None if on in ("-", "") else date.fromisoformat(on))
+    return len(lines)

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import select
 
 from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
 
 from webmap.core import store
 from webmap.core.db import db
@@ -26,7 +27,9 @@ KIND_LABELS = {"group": "Groups", "business": "Local businesses", "venue": "Venu
 
 def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int]:
     """Return the ward's gap rows that have a stated need or a place, biggest gap first, and how many had neither."""
-    gaps = gaps_service.ward_gaps(code, query.method, query.distance)
+    gaps, _current = gapstore.ward_rows_for_page(code, query.method, query.distance, list(labels))
+    if gaps.empty:
+        return [], 0
     gaps["label"] = gaps["category"].map(labels)
     asked = gaps["need_count"].fillna(0) > 0
     has_places = gaps["assets_in_ward"].fillna(0) > 0
