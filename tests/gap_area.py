@@ -18,7 +18,7 @@ from shapely import Point, box
 BNG = "EPSG:27700"
 X0, Y0 = 425_000, 430_000  # Leeds, so the lon/lat copies lie in Great Britain
 COLUMNS, ROWS, SIDE = 9, 7, 500.0
-CATEGORIES = ("gp_practice", "library", "youth_club")
+CATEGORIES = ("gp_practice", "library", "youth")
 METHODS = ("share", "count", "2sfca", "e2sfca")
 DISTANCE = 800.0
 

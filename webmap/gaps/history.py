@@ -77,17 +77,16 @@ def _methods() -> tuple[str, ...]:
 def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
     """Bring the store up to date after these committed changes, logging (never raising) a failure.
 
-    What a task should run: each change incrementally (store.apply_change), the history's
+    What a task should run: the changes incrementally (store.apply_changes), the history's
     tables made if never made, and a back-dated entry when `as_of` is an earlier day.
     """
     try:
         if not gapstore.kept_keys():
             take_snapshot(kind)
-        for change in found or [None]:
-            if change is None:
-                gapstore.refresh(gapstore.stale_keys(), kind)
-            else:
-                gapstore.apply_change(change, kind)
+        if found:
+            gapstore.apply_changes(found, kind)
+        else:
+            gapstore.refresh(gapstore.stale_keys(), kind)
         if as_of is not None and as_of != utcnow().date():
             take_snapshot(kind, as_of)
     except gaps_service.NoWards:
@@ -170,11 +169,25 @@ def points(ward_code: str, category: str, method: str = "share") -> list[Point]:
 
 
 def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
-    """Return one point per day described (the last snapshot taken for it), oldest first."""
+    """Return one point per day described (the last row stored for it), oldest first, each a change.
+
+    A day whose charted figures are those of the day before it adds nothing to a chart (today's
+    figures right after a survey round's, say), so it is left out.
+    """
     by_day: dict[date, Point] = {}
     for point in points(ward_code, category, method):
         by_day[point.as_of] = point
-    return list(by_day.values())
+    out: list[Point] = []
+    for point in by_day.values():
+        if out and _charted(out[-1]) == _charted(point):
+            continue
+        out.append(point)
+    return out
+
+
+def _charted(point: Point) -> tuple:
+    return tuple(None if v is None else round(v, 9) for v in
+                 (point.need_count, point.access_share, point.assets_within, point.gap_score))
 
 
 def snapshot_count() -> int:
@@ -186,8 +199,8 @@ def queue_snapshot(kind: str, as_of: date | None = None, found: list | None = No
     """Leave the changes for the next background refresh to apply to the gap store."""
     with open(refresh.folder() / SNAPSHOTS_FILE, "a") as queue:
         fcntl.flock(queue, fcntl.LOCK_EX)
-        for change in found or [None]:
-            queue.write(f"{kind} {(as_of.isoformat() if as_of else '-')} {change.to_json() if change else '-'}\n")
+        change = gapstore.merged(found or [])
+        queue.write(f"{kind} {(as_of.isoformat() if as_of else '-')} {change.to_json() if change else '-'}\n")
 
 
 def take_queued_snapshots() -> int:

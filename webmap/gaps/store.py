@@ -66,6 +66,13 @@ class Change:
     places: tuple[tuple[float, float, str], ...] = ()
     all_needs: bool = False
     full: bool = False
+    # Several consecutive commits merged into one change (merged()): the version of the first.
+    first: int = 0
+
+    @property
+    def base(self) -> int:
+        """The data version the kept tables must reflect for this change to apply incrementally."""
+        return (self.first or self.version) - 1
 
     def to_json(self) -> str:
         """Return the change as one line of JSON (for a task queue)."""
@@ -77,7 +84,7 @@ class Change:
         data = json.loads(text)
         return cls(int(data["version"]), tuple(tuple(n) for n in data.get("needs", ())),
                    tuple((float(x), float(y), str(c)) for x, y, c in data.get("places", ())),
-                   bool(data.get("all_needs")), bool(data.get("full")))
+                   bool(data.get("all_needs")), bool(data.get("full")), int(data.get("first", 0)))
 
 
 def key_of(query: gaps_service.GapQuery) -> str:
@@ -386,6 +393,26 @@ def rebuild_all(kind: str = "manual", note: str | None = None) -> int:
     return refresh(kept_keys(), kind, note)
 
 
+def merged(found: Iterable[Change]) -> Change | None:
+    """Return consecutive changes (by version) as one change with the last version, or None if there is a gap."""
+    found = sorted(found, key=lambda c: c.version)
+    if not found or any(b.version != a.version + 1 for a, b in zip(found, found[1:])):
+        return None
+    return Change(found[-1].version, tuple(sorted({n for c in found for n in c.needs})),
+                  tuple(sorted({p for c in found for p in c.places})), any(c.all_needs for c in found),
+                  any(c.full for c in found), found[0].version)
+
+
+def apply_changes(found: list[Change], kind: str = "refresh") -> str:
+    """Apply one commit's changes or several consecutive ones (apply_change); say how."""
+    if not found:
+        return "current"
+    together = merged(found)
+    if together is None:
+        return apply_change(Change(max(c.version for c in found), full=True), kind)
+    return apply_change(together, kind)
+
+
 def apply_change(change: Change, kind: str = "refresh") -> str:
     """Bring the kept tables up to date after one committed change; commit; say how ("current", "incremental", "full").
 
@@ -401,7 +428,8 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
     version = versions.current(versions.DATA)
     if all(v == version for v in kept.values()):
         return "current"
-    if change.full or change.version != version or any(v != version - 1 for v in kept.values()):
+    if change.full or change.version != version or any(v != change.base for v in kept.values()):
+        # A change made from older tables, or one whose ward/population/category effects reach everything.
         refresh(list(kept), kind)
         return "full"
     categories = {c for _, c in change.needs} | {c for _, _, c in change.places}
@@ -437,7 +465,7 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
                 tables[key] = made
     _write(tables, version, kind)
     # The tables the change could not touch reflect the new data as they are.
-    db.session.execute(update(GapTable).where(GapTable.version == version - 1).values(version=version))
+    db.session.execute(update(GapTable).where(GapTable.version == change.base).values(version=version))
     db.session.commit()
     return "incremental"
 

@@ -196,6 +196,12 @@ def _index_from_store(query, labels, args, context):
     # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
     shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
     lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    if "few_responses" in table:
+        # The flag travels with the count on the map too, in words.
+        at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
+        if at is not None:
+            lines[at] = [line + (" (few responses)" if few is True else "")
+                         for line, few in zip(lines[at], table["few_responses"])]
     fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
              for code, cls, *line in zip(table["ward_code"], classes, *lines)}
     extent = scale_pages.extent()
