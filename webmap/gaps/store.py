@@ -112,12 +112,13 @@ NUMERIC = ["population", "assets_in_ward", "assets_per_1000", "assets_within_dis
            "rank", "distance_m", "top_category_gap", "categories_considered"]
 
 
-def _frame(records: Iterable[dict]) -> pd.DataFrame:
+def _frame(records: Iterable[dict], ranked: bool = True) -> pd.DataFrame:
+    """Return stored rows as a table: numbers as floats; a whole table in rank order (ranked=False: as given)."""
     frame = pd.DataFrame.from_records(list(records))
     for column in NUMERIC:
         if column in frame.columns:
             frame[column] = pd.to_numeric(frame[column]).astype("float64")
-    if "rank" in frame.columns:
+    if ranked and "rank" in frame.columns:
         frame = frame.sort_values(["rank", "ward_code"], na_position="last", kind="stable").reset_index(drop=True)
     return frame
 
@@ -228,7 +229,7 @@ def ward_rows_for_page(code: str, method: str, distance: float, categories: Iter
     behind = [k for k in keys if kept.get(k) != version]
     current = not behind or _catch_up(behind)
     found = _ward_figures(code, keys)
-    return _frame(found[k] for k in keys if k in found), current
+    return _frame((found[k] for k in keys if k in found), ranked=False), current
 
 
 def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]) -> pd.DataFrame:
@@ -239,7 +240,7 @@ def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]
     if behind:
         refresh(behind)
     found = _ward_figures(code, keys)
-    return _frame(found[k] for k in keys if k in found)
+    return _frame((found[k] for k in keys if k in found), ranked=False)
 
 
 # ---- writing: the one writer -----------------------------------------------------------------
@@ -279,7 +280,9 @@ def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_d
     today = utcnow().date()
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
     if not back_dated:
-        newest = db.session.scalars(select(GapSnapshot).order_by(GapSnapshot.id.desc()).limit(1)).first()
+        # The newest entry describing today (back-dated ones, describing a survey round's day, aside).
+        newest = db.session.scalars(select(GapSnapshot).where(GapSnapshot.as_of == today)
+                                    .order_by(GapSnapshot.id.desc()).limit(1)).first()
         if (newest is not None and newest.kind == kind and newest.as_of == today and newest.taken_at.date() == today
                 and newest.data_version is not None):
             newest.data_version = version
