@@ -464,10 +464,10 @@ def category_from_parts(base: pd.DataFrame, access: pd.DataFrame, need: np.ndarr
     deprivation = base["deprivation"].to_numpy(dtype="float64")
     factor = deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
     unmet = 1.0 - norm
-    gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
     anyone_asked = bool(need.sum() > 0)
-    if not anyone_asked:
-        gap = np.zeros(len(base))  # nobody anywhere asked: no gap, even where the population is unknown
+    # Nobody anywhere asked: no gap, even where the population is unknown.
+    gap: np.ndarray = (np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS) if anyone_asked
+                       else np.zeros(len(base)))
 
     return pd.DataFrame(
         {
