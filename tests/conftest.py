@@ -276,6 +276,7 @@ class _Inbox:
 
         message = message_from_bytes(envelope.original_content, policy=default)
         message.envelope_to = list(envelope.rcpt_tos)
+        message.raw = envelope.original_content
         self.messages.append(message)
         return "250 Message accepted for delivery"
 
@@ -283,10 +284,39 @@ class _Inbox:
         """Return the messages sent to `address`."""
         return [m for m in self.messages if address in m.envelope_to]
 
+    def nonstandard(self) -> list[str]:
+        """Return what is wrong with each received message's standard headers (RFC 5322, 2369, 8058)."""
+        return [f"{m['Subject']}: {problem}" for m in self.messages for problem in mail_header_problems(m.raw)]
+
+
+def mail_header_problems(raw: bytes) -> list[str]:
+    """Return the faults in a raw message's Date, Message-ID and List-Unsubscribe headers, read from its bytes."""
+    from email.utils import parsedate_to_datetime
+
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("ascii")
+    headers: dict[str, list[str]] = {}
+    for line in re.sub(r"\r?\n[ \t]+", " ", head).splitlines():
+        name, _, value = line.partition(":")
+        headers.setdefault(name.strip().lower(), []).append(value.strip())
+    problems = []
+    for name in ("date", "message-id"):
+        if len(headers.get(name, [])) != 1:
+            problems.append(f"has {len(headers.get(name, []))} {name} headers")
+    if headers.get("date") and parsedate_to_datetime(headers["date"][0]).tzinfo is None:
+        problems.append(f"Date {headers['date'][0]!r} has no time zone")
+    if headers.get("message-id") and not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", headers["message-id"][0]):
+        problems.append(f"Message-ID {headers['message-id'][0]!r} is not <id@domain>")
+    for value in headers.get("list-unsubscribe", []):
+        if not re.fullmatch(r"<https?://[^<>\s]+>", value):
+            problems.append(f"List-Unsubscribe {value!r} is not <URL>")
+        if headers.get("list-unsubscribe-post") != ["List-Unsubscribe=One-Click"]:
+            problems.append("List-Unsubscribe without List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+    return problems
+
 
 @pytest.fixture
 def smtp_server():
-    """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox)."""
+    """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox); checks every message."""
     from aiosmtpd.controller import Controller
 
     import socket
@@ -301,6 +331,8 @@ def smtp_server():
         yield "127.0.0.1", port, inbox
     finally:
         controller.stop()
+    # Whatever the test sent, each message must carry the standard headers.
+    assert inbox.nonstandard() == []
 
 
 @pytest.fixture

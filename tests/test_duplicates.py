@@ -16,7 +16,7 @@ def frame(rows, crs="EPSG:27700"):
 
 def test_normalise_name_folds_case_accents_punctuation_and_ampersands():
     assert normalise_name("The Café & Bar, Ltd.") == "cafe and bar"
-    assert normalise_name("  ST. MARY'S  Church ") == "st mary s church"
+    assert normalise_name("  ST. MARY'S  Church ") == normalise_name("St Mary’s church") == "st marys church"
     assert normalise_name(None) == ""
 
 
@@ -30,7 +30,7 @@ def test_name_similarity_scores():
 def test_similar_name_within_150_metres_is_a_duplicate_but_not_at_151():
     candidates = frame([(1, "Riverside Lunch Club", None, 400000, 300000)])
     existing = frame([(2, "Riverside Lunch Club.", None, 400149, 300000),
-                      (3, "Riverside Lunch Club", None, 400151, 300000),
+                      (3, "Riverside Lunch Clubs", None, 400151, 300000),  # alike, not the same: 150 m rule
                       (4, "Completely Different Place", None, 400010, 300000)])
     found = find_duplicates(candidates, existing)
     assert [(d.asset_id, d.other_id) for d in found] == [(1, 2)]
@@ -41,11 +41,21 @@ def test_similar_name_within_150_metres_is_a_duplicate_but_not_at_151():
 def test_distance_is_measured_in_metres_from_lon_lat_input():
     # About 100 m apart east-west at 53.5°N: near enough, though 0.0015 "degrees" says nothing.
     candidates = frame([(1, "Oak Tree Youth Club", None, -2.1000, 53.5)], crs="EPSG:4326")
-    existing = frame([(2, "Oak Tree Youth Club", None, -2.0985, 53.5), (3, "Oak Tree Youth Club", None, -2.0955, 53.5)],
+    existing = frame([(2, "Oak Tree Youth Club", None, -2.0985, 53.5), (3, "Oak Tree Youth Clubs", None, -2.0955, 53.5)],
                      crs="EPSG:4326")
     found = find_duplicates(candidates, existing)
     assert [d.other_id for d in found] == [2]
     assert 90 < found[0].distance_m < 110
+
+
+def test_the_same_name_is_a_duplicate_within_500_metres_however_it_is_written():
+    candidates = frame([(1, "St Mary's Church Hall", None, 400000, 300000)])
+    existing = frame([(2, "ST MARY’S CHURCH HALL", None, 400390, 300000),  # typographic apostrophe, 390 m
+                      (3, "St Marys Church Hall", None, 399501, 300000),  # 499 m the other way
+                      (4, "St Mary's Church Hall", None, 400501, 300000),  # 501 m: too far
+                      (5, "St Mary's Church Hall Annexe", None, 400300, 300000)])  # alike, but not the same name
+    found = find_duplicates(candidates, existing)
+    assert sorted(d.other_id for d in found) == [2, 3]
 
 
 def test_same_postcode_and_similar_name_is_a_duplicate_even_far_apart():

@@ -32,3 +32,36 @@ def test_an_unreachable_server_does_not_break_the_caller(make_app):
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=1)
     with app.app_context():
         assert send_if_configured(Mail(to="a@example.org", subject="s", body="b", reason="r")) is False
+
+
+LONG_URL = "https://map.example.gov.uk/you-said-we-did/unsubscribe/" + "Zq3-_x" * 8
+
+
+def test_raw_message_has_date_message_id_and_a_plain_one_click_unsubscribe(make_app, mail_settings, inbox):
+    app = make_app(**mail_settings)
+    with app.app_context():
+        send(Mail(to="resident@example.org", subject="Message for Caffi Llechan Lân from Zoë", body="Diolch.",
+                  reason="you asked", unsubscribe_url=LONG_URL))
+        send(Mail(to="staff@example.org", subject="You are invited", body="Hello.", reason="an admin invited you"))
+    [message] = inbox.to("resident@example.org")
+    raw = message.raw.decode("ascii")
+    # Read from the bytes on the wire: one unfolded header, the URL in angle brackets, never RFC 2047.
+    assert f"\r\nList-Unsubscribe: <{LONG_URL}>\r\n" in raw
+    assert "\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+    assert "=?utf-8?q?=3C" not in raw
+    assert message["Subject"] == "Message for Caffi Llechan Lân from Zoë"  # non-ASCII still encoded and read back
+    assert message["Date"].datetime.tzinfo is not None and message["Message-ID"].endswith("@example.gov.uk>")
+    [invite] = inbox.to("staff@example.org")
+    assert invite["Date"] and invite["Message-ID"] and "List-Unsubscribe" not in invite  # nothing to stop
+    assert inbox.nonstandard() == []
+
+
+def test_the_header_check_catches_each_fault():
+    from tests.conftest import mail_header_problems
+
+    good = (b"Date: Sun, 06 Dec 2026 18:00:00 +0000\r\nMessage-ID: <1@example.gov.uk>\r\n"
+            b"List-Unsubscribe: <https://map.test/u/1>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nbody")
+    assert mail_header_problems(good) == []
+    assert mail_header_problems(good.replace(b"Date: Sun, 06 Dec 2026 18:00:00 +0000\r\n", b""))
+    assert mail_header_problems(good.replace(b"<https://map.test/u/1>", b"=?utf-8?q?=3Chttps=3A//map.test/u/1=3E?="))
+    assert mail_header_problems(good.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", b""))

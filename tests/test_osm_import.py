@@ -156,7 +156,8 @@ def test_overpass_json(app, tmp_path):
     assert (library.lon, library.lat) == (10.05, 50.05)
     assert (by_id["way/10"].lon, by_id["way/10"].lat) == (10.02, 50.02)
     park = by_id["way/11"]
-    assert park.name == "Unnamed parks and green space" and park.category_ids() == ["green_space"]
+    assert (park.name, park.name_given) == ("Park, Box ward", False) and park.category_ids() == ["green_space"]
+    assert library.name_given is True
     assert shapely.Polygon([(10.01, 50.01), (10.03, 50.01), (10.03, 50.03)]).buffer(1e-9).contains(shapely.Point(park.lon, park.lat))
     assert set(by_id["way/12"].category_ids()) == {"pharmacy", "public_service"}
     assert by_id["way/12"].lat == pytest.approx(50.07)

@@ -102,7 +102,7 @@ def test_purge_erases_expired_details_everywhere_keeps_recent_ones_and_is_idempo
         old = db.session.get(Asset, old_id)
         assert (old.name, old.status) == ("Old Lunch Club", "approved")  # the place itself stays
         purge = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "purge")).one()
-        assert purge.after["assets"] == 1 and purge.after["audit_events"] >= 1
+        assert purge.after["submitters"] == 1 and purge.after["audit_events"] >= 1
 
     again = runner.invoke(args=["purge-personal-data"])
     assert again.exit_code == 0, again.output
@@ -134,7 +134,7 @@ def test_staff_find_download_and_erase_everything_about_an_email(sample_app, sta
         db.session.commit()
 
     page = staff_post(staff, "/privacy/requests", q=NEW["submitter_email"]).get_data(as_text=True)
-    assert "Nora&#39;s Knitting Circle" in page and "1 change report" in page
+    assert "Nora&#39;s Knitting Circle" in page and "1 record in change requests" in page
     assert "Someone Else" not in page.split("What is held")[1].split("Download")[0]
 
     as_json = staff_post(staff, "/privacy/requests/download", q=NEW["submitter_email"], format="json")

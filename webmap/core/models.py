@@ -4,11 +4,14 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
+from sqlalchemy import event
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.core.db import Geometry, Model, db
+from webmap.core.text import search_text
 
 ASSET_KINDS = ("group", "business", "venue", "service")
 ASSET_STATUSES = ("pending", "approved", "rejected", "archived")
@@ -109,6 +112,15 @@ class Asset(Model):
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
     source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    # The name, description and address folded by webmap.core.text.fold (set on every save, below):
+    # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
+    search_text: Mapped[Optional[str]] = mapped_column(Text)
+    # False when the source gave no name and the import named it from what and where it is
+    # ("Place of worship, Union Street"); pages say "name not given".
+    name_given: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    # When the latest import of the record's register (data/registers) contained it: the register
+    # vouched for it then, so it is not stale until STALE_AFTER_MONTHS later (moderation.actions).
+    source_checked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
     categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
     ward: Mapped[Optional[Ward]] = relationship(lazy="joined")
@@ -423,3 +435,10 @@ class SignInThrottle(Model):
     wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
+
+
+@event.listens_for(Asset, "before_insert")
+@event.listens_for(Asset, "before_update")
+def _fold_search_text(mapper, connection, asset: Asset) -> None:
+    """Keep the folded search text in step with the name, description and address."""
+    asset.search_text = search_text(asset.name, asset.description, asset.address)

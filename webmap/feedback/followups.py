@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import secrets
-from dateutil.relativedelta import relativedelta
 from flask import current_app, url_for
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
@@ -53,11 +52,9 @@ def unsubscribe(token: str) -> bool:
 
 def erase_expired(months: int) -> int:
     """Erase addresses given more than `months` ago; return how many were erased (the caller commits)."""
-    cutoff = utcnow() - relativedelta(months=months)
-    result = db.session.execute(update(NeedFollowUp).where(NeedFollowUp.email.is_not(None),
-                                                           NeedFollowUp.created_at < cutoff)
-                                .values(email=None, erased_at=utcnow()))
-    return result.rowcount or 0
+    from webmap.privacy.personal_data import purge_expired
+
+    return purge_expired(months, only={"followups"})["followups"]
 
 
 def page_url(ward_code: str) -> str:

@@ -29,8 +29,9 @@ def relay_message(asset: Asset, sender_name: str, sender_email: str, message: st
             f"{message}\n")
     sent = 0
     for to in recipients:
+        # The log names the listing, never the sender: the site keeps nothing about them (privacy notice).
         if send_if_configured(Mail(to=to, subject=f"Message for {asset.name} from {name}", body=body, reason=reason,
-                                   reply_to=sender_email)):
+                                   reply_to=sender_email, log_as=f"message relayed to listing {asset.id}")):
             sent += 1
     # The trail says a message went, never who sent it or what it said.
     audit.record("contact", "asset", asset.id, who="resident",

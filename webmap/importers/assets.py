@@ -14,12 +14,13 @@ from sqlalchemy import select
 from webmap.analysis.crs import to_metric
 from webmap.core.db import db
 from webmap.core.geo import WGS84, assign_wards, normalise_postcode
-from webmap.core.models import ASSET_KINDS, Asset, Category
+from webmap.core.models import ASSET_KINDS, Asset, Category, utcnow
 from webmap.core.emails import clean_email
 from webmap.core.store import wards_frame
 from webmap.importers.common import PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text
 from webmap.importers.dates import parse_date, parse_date_option
 from webmap.importers.locate import locate_rows
+from webmap.importers.naming import unnamed_name, what_it_is
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -43,7 +44,8 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
                   kind: str | None = None, status: str = "approved", crs: str | None = None, *,
                   category: str | None = None, register: str | None = None, detect_register: bool = True,
                   source_date: str | date | None = None, skip_bad_rows: bool = False,
-                  rejects_path: str | Path | None = None, edge_m: float = 800.0) -> ImportReport:
+                  rejects_path: str | Path | None = None, edge_m: float = 800.0,
+                  category_kinds: dict[str, str] | None = None) -> ImportReport:
     """Read assets, check their categories and places, and insert or update them.
 
     A place outside every ward but within *edge_m* metres of one is kept "outside the area"
@@ -54,6 +56,12 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     every row one category. `source_date` is the date the file's source states, for rows
     without their own. With `skip_bad_rows`, rows that cannot be used are written to a
     rejects CSV (`rejects_path`) and the others imported; otherwise one bad row stops the file.
+
+    A row's kind is its own `kind` column, else its category value's kind in `category_kinds`
+    (the category map's kind column), else `kind` (or the register's), else service. A row with
+    no name is named from what and where it is ("Place of worship, Union Street") and marked
+    name_given=False. Records of a register are marked checked by their source (source_checked_at)
+    each time an import of that register contains them.
     """
     from webmap.importers.registers import detect_layout, get_layout, read_register
 
@@ -107,10 +115,13 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
 
     if fixed_category:
         categories = [[fixed_category]] * len(frame)
+        map_kinds: list[str | None] = [None] * len(frame)
     else:
         assert category_col is not None, "require_column above finds the category column or stops the import"
         categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
-    frame = frame.assign(_categories=categories)
+        map_kinds = [_mapped_kind(raw, category_kinds or {}) for raw in frame[category_col]]
+    frame = frame.assign(_categories=categories, _map_kind=map_kinds, _raw_category=(
+        [None] * len(frame) if fixed_category else list(frame[category_col])))
     if len(frame) >= PROGRESS_THRESHOLD:
         step(f"Finding the ward of {len(frame):,} places...")
     wards = wards_frame()
@@ -131,8 +142,18 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
         report.skip("no category given", int(no_category.sum()))
         frame = frame[~no_category]
 
-    _write(frame, columns, source, kind, status, report)
+    _write(frame, columns, source, kind, status, report, ward_names=dict(zip(wards["code"], wards["name"])),
+           register=layout is not None)
     return report
+
+
+def _mapped_kind(raw: object, kinds: dict[str, str]) -> str | None:
+    """Return the kind the category map gives the row's first category value that has one."""
+    for value in (text(raw) or "").split(";"):
+        found = kinds.get(value.strip().lower())
+        if found:
+            return found
+    return None
 
 
 def _within(points: gpd.GeoSeries, wards: gpd.GeoDataFrame, distance_m: float) -> pd.Series:
@@ -268,12 +289,14 @@ def _source_id(row, id_col: str | None, name: str) -> str:
     return f"h-{digest[:16]}"
 
 
-def _write(frame, columns: dict, source: str, kind: str, status: str, report: ImportReport) -> None:
+def _write(frame, columns: dict, source: str, kind: str, status: str, report: ImportReport,
+           ward_names: dict[str, str] | None = None, register: bool = False) -> None:
     """Insert new assets and update ones already imported from the same source.
 
     "Last checked" is left alone: only a person checking a listing sets it. The date the
-    source itself states goes into source_date.
+    source itself states goes into source_date; a register's import sets source_checked_at.
     """
+    now = utcnow()
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
     seen: set[str] = set()
@@ -281,8 +304,12 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
     for index, row in progress(list(frame.iterrows()), "Importing assets"):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
         cats = row["_categories"]
-        name = values["name"] or f"Unnamed {categories[cats[0]].label.lower()}"
-        sid = _source_id(row, columns["source_id"], name)
+        name = values["name"]
+        if not name:
+            what = what_it_is(values["description"], row["_raw_category"], categories[cats[0]].label)
+            name = unnamed_name(what, values["address"], (ward_names or {}).get(row["_ward"]), values["postcode"])
+        # The made-up name is not an id: an unnamed record keeps the id it had under the old "Unnamed ..." scheme.
+        sid = _source_id(row, columns["source_id"], values["name"] or f"Unnamed {categories[cats[0]].label.lower()}")
         if sid in seen:
             report.skip("the same id appears earlier in the file")
             continue
@@ -295,8 +322,10 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
             report.imported += 1
         else:
             report.updated += 1
-        asset.name = name
-        asset.kind = values["kind"] if values["kind"] in ASSET_KINDS else kind
+        asset.name, asset.name_given = name, bool(values["name"])
+        asset.kind = next(k for k in (values["kind"], row["_map_kind"], kind) if k in ASSET_KINDS)
+        if register:
+            asset.source_checked_at = now
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
             setattr(asset, f, values[f])
         asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]

@@ -52,8 +52,26 @@ def import_categories(path: str | Path) -> ImportReport:
     return report
 
 
+def read_category_kinds(path: str | Path) -> dict[str, str]:
+    """Read the optional `kind` column of a category map: {source value: kind} for the rows that give one."""
+    from webmap.core.models import ASSET_KINDS
+
+    table = read_table(path)
+    if "kind" not in table.columns:
+        return {}
+    file = Path(path).name
+    kinds = {str(row["value"]).strip().lower(): str(row["kind"]).strip().lower() for _, row in table.iterrows()
+             if isinstance(row["kind"], str) and row["kind"].strip()}
+    problems = [Problem(file, row_number(i), "kind", f"'{row['kind']}' is not one of {', '.join(ASSET_KINDS)}")
+                for i, row in table.iterrows()
+                if isinstance(row["kind"], str) and row["kind"].strip() and row["kind"].strip().lower() not in ASSET_KINDS]
+    if problems:
+        raise ImportFailed(problems)
+    return kinds
+
+
 def read_category_map(path: str | Path) -> dict[str, str]:
-    """Read a CSV mapping source values to category ids (columns: value,category)."""
+    """Read a CSV mapping source values to category ids (columns: value,category, and optionally kind)."""
     table = read_table(path)
     file = Path(path).name
     if not {"value", "category"} <= set(table.columns):

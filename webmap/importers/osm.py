@@ -21,9 +21,10 @@ from sqlalchemy import select
 from webmap.core.db import db
 from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from webmap.core.emails import clean_email
-from webmap.core.models import ASSET_KINDS, Asset, Category, utcnow
+from webmap.core.models import ASSET_KINDS, Asset, Category, Ward, utcnow
 from webmap.core.store import wards_frame
 from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.importers.naming import unnamed_name, what_it_is
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -245,6 +246,7 @@ def _accessibility(tags: dict[str, str]) -> str | None:
 
 def _write(placed: list, categories: dict[str, Category], kind: str, status: str, report: ImportReport) -> None:
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
+    ward_names = {code: name for code, name in db.session.execute(select(Ward.code, Ward.name))}
     now = utcnow()
     seen: set[str] = set()
     for element, cats, point, ward in progress(placed, "Importing OpenStreetMap places"):
@@ -260,10 +262,14 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
             report.imported += 1
         else:
             report.updated += 1
-        name = tags.get("name") or tags.get("name:en") or f"Unnamed {categories[cats[0]].label.lower()}"
-        asset.name = name[:200]
+        given = tags.get("name") or tags.get("name:en")
         asset.description = tags.get("description")
         asset.address = _address(tags)
+        # No name in OSM: say what it is (its amenity tag) and where (street, else ward); pages say "name not given".
+        what = what_it_is(*(tags.get(k) for k in ("amenity", "leisure", "shop", "office")), categories[cats[0]].label)
+        name = given or unnamed_name(what, asset.address or tags.get("addr:street"), ward_names.get(ward),
+                                     tags.get("addr:postcode"))
+        asset.name, asset.name_given = name[:200], bool(given)
         raw = tags.get("addr:postcode")
         asset.postcode = normalise_postcode(raw) or (raw[:10] if raw else None)
         asset.website = (tags.get("website") or tags.get("contact:website") or tags.get("url") or "")[:300] or None

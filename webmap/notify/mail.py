@@ -3,20 +3,29 @@
 Every message says why it was sent and how to stop it: callers pass `reason` and, where a
 person can opt out, `unsubscribe_url`; both are appended to the body and the latter also goes
 into a `List-Unsubscribe` header so mail clients show a one-click link.
+
+Every message carries `Date` and `Message-ID`; unsubscribe links go out as `List-Unsubscribe: <URL>`
+with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 2369 and RFC 8058).
 """
 from __future__ import annotations
 
 import logging
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email import policy
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 
 from flask import current_app
 
 from webmap.council import site_name
 
 log = logging.getLogger(__name__)
+# The default policy folds a header longer than 78 characters, and folds an unbreakable URL by
+# RFC 2047-encoding it (=?utf-8?q?=3Chttp...), which mail clients do not read as a link. SMTP's
+# own limit is 998 characters a line, so fold only there; non-ASCII text is still encoded.
+MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
 
 
 class MailNotConfigured(RuntimeError):
@@ -33,6 +42,12 @@ class Mail:
     reason: str
     unsubscribe_url: str | None = None
     reply_to: str | None = None
+    # What the log says instead of the subject, when the subject names a person (a relayed message's sender).
+    log_as: str | None = None
+
+    @property
+    def logged(self) -> str:
+        return self.log_as or self.subject
 
 
 def mail_enabled() -> bool:
@@ -43,7 +58,8 @@ def mail_enabled() -> bool:
 def build_message(mail: Mail) -> EmailMessage:
     """Return the email for `mail`, with the reason and the way to stop it at the foot."""
     config = current_app.config
-    message = EmailMessage()
+    message = EmailMessage(policy=MAIL_POLICY)
+    message["Date"] = format_datetime(datetime.now(timezone.utc))  # "+0000": a known zone, not "-0000"
     message["From"] = formataddr((config["MAIL_FROM_NAME"] or site_name(), config["MAIL_FROM"]))
     message["To"] = mail.to
     message["Subject"] = mail.subject
@@ -74,18 +90,18 @@ def send(mail: Mail) -> EmailMessage:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
         smtp.send_message(message)
     # Log that a message went, never to whom: addresses are personal data.
-    log.info("mail sent: %s", mail.subject)
+    log.info("mail sent: %s", mail.logged)
     return message
 
 
 def send_if_configured(mail: Mail) -> bool:
     """Send `mail` when a server is set; otherwise log and return False (a form must not fail for it)."""
     if not mail_enabled():
-        log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.subject)
+        log.warning("mail not sent (no WEBMAP_MAIL_SERVER): %s", mail.logged)
         return False
     try:
         send(mail)
     except (OSError, smtplib.SMTPException) as error:
-        log.error("mail not sent (%s): %s", type(error).__name__, mail.subject)
+        log.error("mail not sent (%s): %s", type(error).__name__, mail.logged)
         return False
     return True

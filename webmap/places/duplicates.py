@@ -1,19 +1,23 @@
-"""Find likely duplicate assets: a similar name within a short walk, or a similar name at the same postcode.
+"""Find likely duplicate assets: a similar name within a short walk, the same name within 500 m, or a similar
+name at the same postcode.
 
 Pure functions over GeoDataFrames (no Flask, no database), so they are easy to test and reuse.
 """
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 import geopandas as gpd
 import pandas as pd
 
+from webmap.core.text import fold
+
 BNG = "EPSG:27700"
 RADIUS_M = 150.0
+# The same name (once folded: "St Mary's Hall" = "st marys hall") is worth a look further away.
+SAME_NAME_RADIUS_M = 500.0
 MIN_SIMILARITY = 0.8
 # Words that say little about which place it is; dropping them stops "The X" differing from "X".
 _FILLER = {"the", "ltd", "limited", "cic", "uk"}
@@ -32,10 +36,8 @@ class Duplicate:
 
 
 def normalise_name(name: object) -> str:
-    """Return a name folded for comparison: lower case, no accents or punctuation, '&' as 'and'."""
-    text = unicodedata.normalize("NFKD", str(name or "")).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("&", " and ")
-    words = re.sub(r"[^a-z0-9]+", " ", text).split()
+    """Return a name folded for comparison (search.text.fold: case, accents, apostrophes), '&' as 'and'."""
+    words = fold(str(name or "").replace("&", " and ")).split()
     return " ".join(w for w in words if w not in _FILLER)
 
 
@@ -61,13 +63,15 @@ def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, ra
     """Return likely duplicates of each candidate among `existing` (each frame: id, name, postcode, geometry).
 
     A pair counts when the names are at least `min_similarity` alike and the points lie within
-    `radius_m` metres (measured in EPSG:27700), or share a postcode. An asset is never its own duplicate.
+    `radius_m` metres (measured in EPSG:27700) or share a postcode, or when the names are the same
+    once normalised and the points lie within SAME_NAME_RADIUS_M. An asset is never its own duplicate.
     """
     if candidates.empty or existing.empty:
         return []
     left = candidates[["id", "name", "postcode", "geometry"]].to_crs(BNG).reset_index(drop=True)
     right = existing[["id", "name", "postcode", "geometry"]].to_crs(BNG).reset_index(drop=True)
-    near = gpd.sjoin(left, right, predicate="dwithin", distance=radius_m, lsuffix="l", rsuffix="r")
+    reach = max(radius_m, SAME_NAME_RADIUS_M)
+    near = gpd.sjoin(left, right, predicate="dwithin", distance=reach, lsuffix="l", rsuffix="r")
     pairs = {(int(i), int(j)) for i, j in zip(near.index, near["index_r"])}
     left_pc = left["postcode"].map(_postcode)
     right_pc = right["postcode"].map(_postcode)
@@ -81,11 +85,14 @@ def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, ra
         if a["id"] == b["id"]:
             continue
         score = name_similarity(a["name"], b["name"])
-        if score < min_similarity:
-            continue
+        distance = float(a.geometry.distance(b.geometry))
         same_pc = left_pc.iloc[i] is not None and left_pc.iloc[i] == right_pc.iloc[j]
-        found.append(Duplicate(int(a["id"]), int(b["id"]), str(b["name"]), round(float(a.geometry.distance(b.geometry)), 1),
-                               bool(same_pc), round(score, 3)))
+        same_name = bool(normalise_name(a["name"])) and normalise_name(a["name"]) == normalise_name(b["name"])
+        close_and_alike = score >= min_similarity and (distance <= radius_m or same_pc)
+        if not (close_and_alike or (same_name and distance <= SAME_NAME_RADIUS_M)):
+            continue
+        found.append(Duplicate(int(a["id"]), int(b["id"]), str(b["name"]), round(distance, 1), bool(same_pc),
+                               round(score, 3)))
     return sorted(found, key=lambda d: (d.asset_id, -d.similarity, d.distance_m))
 
 

@@ -151,7 +151,11 @@ def about():
     from webmap.web.headers import parse_origins
 
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
-    return render_template("about.html", sources=sources, embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))
+    # The licences the open data is under are those recorded with its datasets, nothing assumed.
+    licences = list(dict.fromkeys(s.licence for s in sources if s.licence and s.licence != "fictional"))
+    share_alike = any("odbl" in lic.lower() or "open database" in lic.lower() for lic in licences)
+    return render_template("about.html", sources=sources, licences=licences, share_alike=share_alike,
+                           embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))
 
 
 def _search_by_view(categories, labels, search, fictional):

@@ -11,7 +11,9 @@ from flask_login import current_user
 from webmap.council import area_name
 from webmap.core.db import db
 from webmap.web.security import role_required
+from webmap.core.csvsafe import neutralise_cell
 from webmap.privacy.personal_data import find, erase
+from webmap.privacy.register import FILES, NOT_STORED, REGISTER
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
@@ -20,8 +22,12 @@ bp = Blueprint("privacy", __name__, template_folder="templates")
 def notice():
     """Explain what personal data the site keeps, why, for how long, and whom to ask."""
     config = current_app.config
+    # Written from the register of personal data, so the notice says exactly what is stored and for how long.
+    holdings = [(h.notice, h.purpose, h.retention.describe(config)) for h in REGISTER if h.notice]
+    holdings += [(f.notice, f.purpose, f.retention.describe(config)) for f in FILES if f.notice]
     return render_template("privacy/notice.html", controller=config["PRIVACY_CONTROLLER"] or area_name(),
-                           contact=config["PRIVACY_CONTACT"], months=int(config["PERSONAL_DATA_RETENTION_MONTHS"]))
+                           contact=config["PRIVACY_CONTACT"], months=int(config["PERSONAL_DATA_RETENTION_MONTHS"]),
+                           holdings=holdings, not_stored=NOT_STORED.values())
 
 
 def _lookup():
@@ -58,7 +64,9 @@ def download():
         writer = csv.writer(out)
         writer.writerow(["record", "id", "field", "value"])
         for kind, record_id, name, value in found.as_rows():
-            writer.writerow([kind, record_id, name, value if isinstance(value, str) else json.dumps(value)])
+            text = value if isinstance(value, str) else json.dumps(value, default=str)
+            # The person's own text may start with "=": keep a spreadsheet from running it.
+            writer.writerow([kind, "" if record_id is None else record_id, name, neutralise_cell(text)])
         body, mimetype, ext = out.getvalue(), "text/csv", "csv"
     else:
         body, mimetype, ext = json.dumps(found.as_dict(), indent=2, default=str), "application/json", "json"
@@ -79,8 +87,12 @@ def erase_view():
     if request.form.get("confirm") != "yes":
         flash("Tick the box to confirm the erasure.", "error")
         return render_template("privacy/requests.html", query=query, found=found, error=None)
-    counts = erase(found, current_user.email, int(current_user.id))
+    try:
+        counts = erase(found, current_user.email, int(current_user.id))
+    except ValueError as refused:
+        db.session.rollback()
+        return render_template("privacy/requests.html", query=query, found=found, error=str(refused))
     db.session.commit()
-    flash(f"Erased: {counts['assets']} place record(s), {counts['change_requests']} change report(s), "
-          f"{counts['needs']} need comment(s) and {counts['audit_events']} audit record(s) held it.", "success")
+    held = ", ".join(f"{n} in {table.replace('_', ' ')}" for table, n in counts.items() if n)
+    flash(f"Erased everything held about {query} ({held or 'nothing left to change'}).", "success")
     return redirect(url_for("privacy.requests"))

@@ -10,6 +10,8 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import Point
 
+from webmap.core.text import fold
+
 BNG = "EPSG:27700"
 # Columns a keyword may match: what a resident would call the place, what it does, where it is.
 KEYWORD_COLUMNS = ("name", "description", "address", "category_labels")
@@ -26,17 +28,16 @@ def split_near(text: str) -> tuple[str, str]:
 
 
 def keyword_mask(assets: pd.DataFrame, words: str) -> pd.Series:
-    """Return True for each row where every word appears in one of the keyword columns (any case)."""
-    terms = [t for t in re.split(r"\s+", (words or "").strip().lower()) if t]
+    """Return True for each row where every word appears in one of the keyword columns (folded: see search.text)."""
+    terms = [f for f in (fold(t) for t in re.split(r"\s+", (words or "").strip())) if f]
     columns = [c for c in KEYWORD_COLUMNS if c in assets.columns]
     if not columns:
         raise ValueError(f"no columns to search: the frame needs one of {', '.join(KEYWORD_COLUMNS)}")
     if not terms:
         return pd.Series(True, index=assets.index)
-    text = assets[columns[0]].fillna("").astype(str)
+    text = assets[columns[0]].map(fold)
     for column in columns[1:]:
-        text = text + " " + assets[column].fillna("").astype(str)
-    text = text.str.lower()
+        text = text + " " + assets[column].map(fold)
     mask = pd.Series(True, index=assets.index)
     for term in terms:
         mask &= text.str.contains(term, regex=False)

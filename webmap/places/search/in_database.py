@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 
 import geopandas as gpd
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from webmap.core import store
-from webmap.core.models import Asset, asset_categories
 from webmap.core.geo import bounding_box
+from webmap.core.models import Asset, asset_categories
+from webmap.core.text import fold
 
 MAX_READ = 5000
 
@@ -50,14 +51,15 @@ def _kind(kind: str | None):
 
 
 def _keywords(words: str, labels: dict[str, str]) -> list:
-    """One clause per keyword: it appears in a text column or a category label (a superset of the exact match)."""
+    """One clause per keyword: it appears in the folded text or a category label (a superset of the exact match).
+
+    The database compares folded with folded (`assets.search_text`, written in Python by search.text.fold),
+    so SQLite and PostGIS narrow alike: neither database's own lower() or collation is used.
+    """
     clauses = []
-    for term in [t for t in re.split(r"\s+", (words or "").strip().lower()) if t]:
-        if not term.isascii():
-            continue  # SQL lower() folds ASCII only; the exact filter afterwards still applies this word
-        labelled = [cid for cid, label in labels.items() if term in label.lower()]
-        options = [func.lower(column).contains(term, autoescape=True)
-                   for column in (Asset.name, Asset.description, Asset.address)]
+    for term in [f for f in (fold(t) for t in re.split(r"\s+", (words or "").strip())) if f]:
+        labelled = [cid for cid, label in labels.items() if term in fold(label)]
+        options = [Asset.search_text.contains(term, autoescape=True)]
         if labelled:
             options.append(Asset.id.in_(select(asset_categories.c.asset_id)
                                         .where(asset_categories.c.category_id.in_(labelled))))

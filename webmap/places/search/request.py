@@ -14,6 +14,7 @@ from webmap.core import store
 from webmap.core.geo import normalise_postcode
 from webmap.core.models import ASSET_KINDS
 from webmap.places.search.filtering import split_near
+from webmap.core.text import fold
 
 DEFAULT_RADIUS_M = 1000
 RADIUS_CHOICES = (500, 1000, 2000, 5000)
@@ -90,9 +91,11 @@ def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, fl
         if found is None:
             return None, "", f"We could not find the postcode {postcode} in this area. Check it, or search for a ward's name"
         return (found.lon, found.lat), postcode, None
-    wanted = text.strip().lower()
-    exact = [code for code, name in wards if name.lower() == wanted]
-    partial = [code for code, name in wards if wanted in name.lower()]
+    # Case, accents, apostrophes and punctuation ignored: "st marys" finds St Mary's, "Llechan Lan" Llechan Lân.
+    wanted = fold(text)
+    folded = [(code, fold(name)) for code, name in wards]
+    exact = [code for code, name in folded if wanted and name == wanted]
+    partial = [code for code, name in folded if wanted and wanted in name]
     codes = exact or partial
     if not codes:
         hint = " (postcode search is not set up on this map yet)" if not store.postcodes_loaded() else ""
