@@ -46,10 +46,11 @@ def rebuild_command(distance: float | None, stale: bool, keys: tuple[str, ...]) 
         return
     try:
         for _ in range(ROUNDS):
-            changed = _refresh_stale(distance, asked)
+            # Queued changes first: applied incrementally, they leave little or nothing stale.
             taken = history.take_queued_snapshots()
             if taken:
-                click.echo(f"Gap snapshots taken: {taken}.")
+                click.echo(f"Changes applied to the gap store: {taken}.")
+            changed = _refresh_stale(distance, asked)
             if not changed and not taken:
                 break
             asked = []
