@@ -85,6 +85,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     body = message.get_content()
     assert f"https://map.example.gov.uk/wards/{WARD}/you-said-we-did" in body
     assert "Opened a weekly food bank at the library" in body
+    assert "You told us Northgate needs food support services." in body  # the category as a noun, not "food support"
     assert message["List-Unsubscribe"] == f"<https://map.example.gov.uk/unsubscribe/{token}>"
 
     # A second response for the same need sends nothing more; one for the other kind asked sends one.
@@ -92,6 +93,7 @@ def test_staff_response_emails_the_resident_once_with_a_link(mail_app, inbox):
     assert len(inbox.to(EMAIL)) == 1
     record(staff, category="youth", summary="Started a youth club")
     assert len(inbox.to(EMAIL)) == 2
+    assert "needs youth services." in inbox.to(EMAIL)[-1].get_content()
 
     with mail_app.app_context():
         events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "response")).all()
@@ -180,9 +182,9 @@ def test_response_links_nearby_places_and_the_report_shows_everything(sample_app
 
     rows = list(csv.DictReader(io.StringIO(sample_app.test_client().get(f"/wards/{WARD}/you-said-we-did.csv").get_data(as_text=True))))
     food = [r for r in rows if r["category"] == "food_support"]
-    assert food and "Opened a weekly food bank" in food[0]["responses"]
+    assert food and "Opened a weekly food bank" in food[0]["what_was_done"]
     area = json.loads(sample_app.test_client().get("/you-said-we-did.geojson").get_data(as_text=True))
-    assert any(f["properties"]["responses"] and f["properties"]["ward_code"] == WARD for f in area["features"])
+    assert any(f["properties"]["what_was_done"] and f["properties"]["ward_code"] == WARD for f in area["features"])
     # Newest activity first on the area page.
     area_page = sample_app.test_client().get("/you-said-we-did").get_data(as_text=True)
     headings = re.findall(r'<h2 id="item-\d+">(.*?)</h2>', area_page)

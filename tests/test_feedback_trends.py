@@ -24,9 +24,9 @@ AUTUMN = point("2027-10-15", 3, 0.86, 3, round_name="Autumn 2027")
 
 @pytest.mark.parametrize("points, expected", [
     ([SPRING, AUTUMN], "Food support: 14 requests in Spring 2027, 3 in Autumn 2027; residents within 800 m of one rose "
-                       "from 41% to 86% after 2 places opened within reach."),
+                       "from 41% to 86%, with 2 more places within reach on the map."),
     ([AUTUMN, SPRING], "Food support: 3 requests in Autumn 2027, 14 in Spring 2027; residents within 800 m of one fell "
-                       "from 86% to 41% after 2 places within reach closed."),
+                       "from 86% to 41%, with 2 fewer places within reach on the map."),
     ([SPRING, point("2027-10-15", 14, 0.41, 1, round_name="Autumn 2027")],
      "Food support: 14 requests in Spring 2027, 14 in Autumn 2027; residents within 800 m of one stayed at 41%."),
     ([SPRING], "Food support: 14 requests counted in Spring 2027; 41% of residents lived within 800 m of one."),

@@ -133,7 +133,7 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
                    "cli": cli[code], "api": api[code], "profile": shown}
         assert all(round(v) == round(want) for v in figures.values()), (code, want, figures)
         flagged = export.loc[code, "few_responses"]
-        assert on_page[code]["Responses"].endswith("few responses") == flagged
+        assert on_page[code]["Stated needs"].endswith("few responses") == flagged
     ashton = wards.set_index("ward_name").loc["Ashton-in-Makerfield South", "ward_code"]
     assert round(export.loc[ashton, "population"]) == 9032
     assert lookup.loc[ashton, "census2021_usual_residents_total"] == 10756
@@ -177,7 +177,7 @@ def test_no_population_says_which_import_is_missing_and_ranks_nothing(app, tmp_p
     profile = client.get(f"/wards/{code}").get_data(as_text=True)
     assert_clean(f"/wards/{code}", profile)
     table = profile.split('id="ward-gaps-heading"')[1].split("</table>")[0]
-    rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td class="num">([\d,.]+)', table)
+    rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td class="num"[^>]*>([\d,.]+)', table)
     with app.app_context():
         labels = {c.id: c.label for c in db.session.scalars(db.select(Category))}
     assert {name for name, _ in rows[:len(asked)]} == {labels[c] for c in asked}

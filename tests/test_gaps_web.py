@@ -105,12 +105,12 @@ def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_ap
     expected = expected.sort_values(["rank", "ward_name"], kind="stable")
     assert [r[1] for r in rows] == expected["ward_name"].tolist()
     assert [r[2] for r in rows] == [f"{g:,.2f}" for g in expected["gap_score"]]
-    assert headings(html)[:4] == ["Rank", "Ward", "Unmet need per 1,000 residents", "Responses"]
+    assert headings(html)[:4] == ["Rank", "Ward", "Unmet need per 1,000 residents", "Stated needs"]
     top = expected.iloc[0]
     assert rows[0][4] == f"{top['population']:,.0f}" and rows[0][3].startswith(f"{top['responses']:,.0f}")
     flagged = expected[expected["few_responses"]]["ward_name"]
     assert {r[1] for r in rows if r[3].endswith("few responses")} == set(flagged)
-    tips = [line for v in map_fills(html).values() for line in v if line.startswith("Responses")]
+    tips = [line for v in map_fills(html).values() for line in v if line.startswith("Stated needs")]
     assert sum(t.endswith("(few responses)") for t in tips) == len(flagged) > 0
     assert re.search(r'<th scope="col" class="num" aria-sort="ascending">\s*<a[^>]*>Rank', html)
 
@@ -119,7 +119,7 @@ def test_tooltip_carries_the_wards_figures_and_clicking_opens_the_profile(sample
     html = sample_app.test_client().get("/gaps?category=youth&method=2sfca").get_data(as_text=True)
     assert "webmapViewport(" in html
     lines = {line.split(":")[0] for v in map_fills(html).values() for line in v[1:]}
-    assert {"Population", "Responses", "Unmet need per 1,000 residents"} <= lines
+    assert {"Population", "Stated needs", "Unmet need per 1,000 residents"} <= lines
     assert '"link": "/wards/{code}?method=2sfca\\u0026distance=800"' in html or '"link": "/wards/{code}?method=2sfca&distance=800"' in html
     first = re.search(r'<th scope="row" class="ward"><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html).group(1)
     profile = sample_app.test_client().get(first.replace("&amp;", "&"))
@@ -282,16 +282,17 @@ def test_category_with_no_places_anywhere(app):
     # Only Ward 1 asked (4 of 4,000): nobody can reach one, so all of its smoothed need is unmet.
     table = service_table(app, "youth").set_index("ward_name")
     assert rows["Ward 1"]["Unmet need per 1,000 residents"] == f"{table.loc['Ward 1', 'gap_score']:,.2f}"
-    assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Unmet share"] == "100%"
+    assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Share who cannot reach one"] == "100%"
     assert table.loc["Ward 1", "gap_score"] > table.loc["Ward 2", "gap_score"]
-    assert rows["Ward 1"]["Responses"] == "4 few responses"
+    assert rows["Ward 1"]["Stated needs"] == "4 few responses"
 
 
 def test_category_nobody_asked_for(app):
     tiny_area(app)
     html = app.test_client().get("/gaps?category=faith").get_data(as_text=True)
     assert "Nobody has said they need faith yet, so every gap score is 0" in html
-    assert {r[2] for r in table_rows(html)} == {"0.00"}
+    # Ward 3 has no population: its figure is unknown, not 0 (issue 22).
+    assert {r[2] for r in table_rows(html)} == {"0.00", "not computed"}
 
 
 def test_no_needs_at_all(app, tmp_path):
@@ -299,7 +300,7 @@ def test_no_needs_at_all(app, tmp_path):
     client = app.test_client()
     html = client.get("/gaps").get_data(as_text=True)
     assert "Nobody has said what any ward needs yet, so every gap score is 0" in html
-    assert {r[2] for r in table_rows(html)} == {"0.00"}
+    assert {r[2] for r in table_rows(html)} == {"0.00", "not computed"}
     assert client.get("/gaps/export?format=geojson").status_code == 200
     assert "Nobody has said what this ward needs yet" in client.get("/wards/E05000001").get_data(as_text=True)
 

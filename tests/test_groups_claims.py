@@ -44,6 +44,9 @@ def test_claim_by_a_link_sent_to_the_listings_own_email(mail_app, inbox):
     [to_group] = inbox.to(GROUP)
     assert "Olive (olive@organiser.example.org) asked to manage" in to_group.get_content()
     assert "Treasurer" in to_group.get_content()
+    # The group's address is private (never on the map): the mail must not call it public.
+    assert "it is private and never shown on the map" in to_group.get_content()
+    assert "public" not in to_group.get_content().split("Why you got this:")[1]
     assert managers(mail_app, aid) == []  # nothing happens until the group's mailbox confirms
 
     path = link_in(to_group)

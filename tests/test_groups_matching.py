@@ -40,8 +40,8 @@ def test_each_suggestion_says_why_in_plain_words():
                   (13, "Another pantry", ["food_support", "gp_practice"], [], [], 50.0))
     assert ranked["reason"].tolist() == [
         "offers a kitchen, which you need; needs volunteers, which you offer; "
-        "community space goes well with your food support; 412 m away",
-        "also food support; 50 m away",
+        "community spaces go well with your food support services; 412 m away",
+        "also food support services; 50 m away",
     ]
 
 

@@ -76,7 +76,7 @@ def test_a_bad_kind_in_a_category_map_is_refused_naming_the_row(wards_app, tmp_p
 
 
 def _stale_ids(app) -> set[int]:
-    from webmap.moderation.actions import stale_query
+    from webmap.places.freshness import stale_query
 
     with app.app_context():
         return {a.id for a in db.session.scalars(stale_query(int(app.config["STALE_AFTER_MONTHS"])))}

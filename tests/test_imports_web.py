@@ -268,3 +268,17 @@ def test_unknown_kind_shows_the_choice_and_bad_options_are_refused(admin, tmp_pa
     bad = admin.post("/imports/new?kind=osm", data={"csrf_token": token, "kind": "osm", "file": (io.BytesIO(b"{}"), "x.txt")},
                      content_type="multipart/form-data")
     assert bad.status_code == 400 and "is not a file" in bad.get_data(as_text=True)
+
+
+def test_the_source_name_is_the_one_the_importer_uses_and_the_form_says_so(admin, tmp_path):
+    """Left empty, a register's places are kept under its name (gias), not the file's: the form and job say so."""
+    from tests.test_import_registers import gias_file
+    from webmap.imports.kinds import KINDS
+
+    places, register = KINDS["places"], gias_file(tmp_path)
+    assert places.source_name(register, {"register": "detect", "source": ""}) == "gias"  # recognised from its header
+    assert places.source_name(register, {"register": "gias", "source": ""}) == "gias"
+    assert places.source_name(register, {"register": "detect", "source": "Our schools"}) == "Our schools"
+    assert places.source_name(places_file(tmp_path), {"register": "detect", "source": ""}) == "places"
+    form = admin.get("/imports/new?kind=places").get_data(as_text=True)
+    assert "Leave empty to use the register&#39;s own name" in form and "Leave empty to use the file name." not in form

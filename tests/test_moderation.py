@@ -345,7 +345,7 @@ def test_nothing_is_ever_hard_deleted(sample_app, moderator):
 @pytest.mark.parametrize("url, data, message", [
     ("/moderate/bulk-approve", {}, "Tick at least one place to approve."),
     ("/moderate/stale/verify", {}, "Tick at least one place to mark as checked."),
-    ("/moderate/assets/{dup}/merge", {"target_id": "999999"}, "Enter the number of an existing place to merge"),
+    ("/moderate/assets/{dup}/merge", {"target_id": "999999"}, "Choose the place to merge"),
 ])
 def test_refused_actions_change_nothing_and_say_why(sample_app, moderator, url, data, message):
     target = an_approved(sample_app)

@@ -94,6 +94,8 @@ def test_an_invited_person_sets_a_password_once_and_signs_in(site, inbox):
     assert login(site.test_client(), email="new.officer@example.gov.uk", password=NEW_PASSWORD).status_code == 302
     again = set_password(site, path, "an attacker's own password")  # single use
     assert again.status_code == 404 and "no longer works" in again.get_data(as_text=True)
+    used = again.get_data(as_text=True)  # about staff passwords, not a listing's email address
+    assert "set a staff password work once, for 72 hours" in used and "listing" not in used
     events = user_events(site, "new.officer@example.gov.uk")
     assert [(e.action, e.actor) for e in events] == [("invite", ADMIN), ("set password", "new.officer@example.gov.uk")]
     assert events[0].after == {"email": "new.officer@example.gov.uk", "role": "moderator", "active": True}

@@ -25,7 +25,7 @@ def test_report_has_figures_gaps_asks_places_and_sources(sample_app):
     html = unescape(response.get_data(as_text=True))
     assert f"<h1>{ward.name} ward: local places and gaps</h1>" in html
     assert f"{ward.population:,.0f}" in html
-    assert "Gaps, biggest first" in html and "Times asked" in html
+    assert "Unmet need for each kind of place" in html and "Stated needs" in html
     with sample_app.app_context():
         asked = db.session.scalars(select(Need).where(Need.ward_code == ward.code)).all()
         places = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).all()
@@ -72,3 +72,59 @@ def test_ward_page_links_to_its_report(sample_app):
     ward = first_ward(sample_app)
     html = sample_app.test_client().get(f"/wards/{ward.code}").get_data(as_text=True)
     assert f"/wards/{ward.code}/report" in html
+
+
+def _gap_table(html: str) -> list[list[str]]:
+    table = html.split("<caption>Unmet need in")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
+    return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
+            for r in rows]
+
+
+def _legend(html: str) -> str:
+    found = re.search(r'<p class="(?:hint|small)">([^<]*walking distance\. <strong>Unmet need per 1,000 residents.*?)</p>', html, re.S)
+    return re.sub(r"\s+", " ", found.group(1))
+
+
+def test_report_says_what_the_ward_profile_says(sample_app):
+    """Issue 22 item 2: the same measure, units, legend, order, few-responses flags and a readable decile."""
+    ward = first_ward(sample_app)
+    client = sample_app.test_client()
+    report = unescape(client.get(f"/wards/{ward.code}/report").get_data(as_text=True))
+    profile = unescape(client.get(f"/wards/{ward.code}").get_data(as_text=True))
+    assert _legend(report) == _legend(profile) and "0 = nobody asking is out of reach" in _legend(report)
+    assert "1 = the biggest gap" not in report and "Gap score" not in report
+    shown, listed = _gap_table(report), _gap_table(profile)
+    assert shown and shown == [row for row in listed if row in shown]  # the same rows, cells and order
+    assert any("few responses" in cell for row in shown for cell in row)
+    decile = f"IMD decile {round(ward.deprivation)} of 10 (1 = the most deprived tenth of England)"
+    assert decile in report and decile in profile
+
+
+def test_report_without_population_says_unknown_as_the_profile_does(app, tmp_path):
+    import geopandas as gpd
+
+    from tests.conftest import REPO
+    from webmap.importers.assets import import_assets
+    from webmap.importers.needs import import_needs
+    from webmap.importers.wards import import_wards
+
+    wards = gpd.read_file(REPO / "data" / "boundaries" / "sample_wards.geojson")
+    path = tmp_path / "wards_only.geojson"
+    wards[["ward_code", "ward_name", "geometry"]].to_file(path, driver="GeoJSON")
+    with app.app_context():
+        import_wards(path)
+        import_assets(REPO / "data" / "assets" / "sample_assets.geojson", source="sample")
+        import_needs(REPO / "data" / "assets" / "sample_needs.csv", source="sample survey")
+        db.session.commit()
+    ward = first_ward(app)
+    client = app.test_client()
+    report = unescape(client.get(f"/wards/{ward.code}/report").get_data(as_text=True))
+    profile = unescape(client.get(f"/wards/{ward.code}").get_data(as_text=True))
+    for html in (report, profile):
+        assert "This ward has no population figure, so no rate per 1,000 residents can be worked out" in html
+        assert "unknown (no deprivation decile imported)" in html
+    rows = _gap_table(report)
+    assert rows and all(r[5].startswith("not computed") for r in rows), rows
+    assert " none " not in re.sub(r"<[^>]+>", " ", report) and "0 = no gap" not in report
+    assert rows == [r for r in _gap_table(profile) if r in rows]

@@ -47,6 +47,10 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(import_module(name).bp)
     app.jinja_env.globals["nav_links"] = lambda: _available(PUBLIC_LINKS)
     app.jinja_env.globals["staff_links"] = _staff_links
+    from webmap.core.wording import category_words, counted
+
+    app.jinja_env.globals["category_words"] = category_words
+    app.jinja_env.globals["counted"] = counted
 
 
 def _staff_links() -> list[tuple[str, str]]:

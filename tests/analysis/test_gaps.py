@@ -117,14 +117,19 @@ def test_category_with_no_assets_anywhere(wards, assets, pop_points) -> None:
 def test_no_needs_at_all(wards, assets, pop_points) -> None:
     empty = pd.DataFrame({"ward_code": [], "category": [], "count": []})
     table = gap_table(wards, assets, empty, "gp_practice", population=pop_points)
-    assert table["gap_score"].tolist() == [0.0, 0.0, 0.0]
+    # E3 has no population: a rate per 1,000 of an unknown number of residents is unknown, never 0 (issue 22).
+    assert table["gap_score"].tolist()[:2] == [0.0, 0.0] and pd.isna(table["gap_score"].tolist()[2])
     assert table["responses"].tolist() == [0.0, 0.0, 0.0] and table["few_responses"].all()
-    assert (table["rank"] == 1).all() and (table["note"] == "nobody in the area asked for this: gap is 0").all()
+    assert (table["rank"].iloc[:2] == 1).all() and pd.isna(table["rank"].iloc[2])
+    assert table["note"].tolist() == ["nobody in the area asked for this: gap is 0"] * 2 + [
+        "population unknown: per-1,000 figures and gap cannot be computed"]
 
 
 def test_category_nobody_asked_for(wards, assets, needs, pop_points) -> None:
     table = gap_table(wards, assets, needs, "library", population=pop_points)
-    assert (table["gap_score"] == 0.0).all() and (table["need_count"] == 0).all()
+    # 0 where the population is known; unknown (E3 has none) rather than 0 (issue 22).
+    assert (table["gap_score"].iloc[:2] == 0.0).all() and pd.isna(_row(table, "E3")["gap_score"])
+    assert (table["need_count"] == 0).all()
     assert _row(table, "E3")["assets_in_ward"] == 1
 
 
@@ -242,7 +247,9 @@ def test_overall_gaps(wards, assets, pop_points) -> None:
 def test_overall_gaps_without_any_need(wards, assets) -> None:
     empty = pd.DataFrame({"ward_code": [], "category": [], "count": []})
     table = overall_gaps(wards, assets, empty)
-    assert (table["gap_score"] == 0.0).all() and table["top_category"].isna().all()
+    known = table["population"].notna()
+    assert (table.loc[known, "gap_score"] == 0.0).all() and table.loc[~known, "gap_score"].isna().all()
+    assert table["top_category"].isna().all()
 
 
 def test_zero_population_ward(wards, assets, needs) -> None:

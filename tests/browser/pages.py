@@ -20,6 +20,9 @@ class Page:
     needs_login: bool = False
     status: int = 200  # the error page is a page people see too
     counted_map: bool = False  # its map's text twin must say how many things it lists (data-items="N")
+    who: str = ""  # "admin" or "manager" when only they may open it (needs_login alone means a moderator)
+    # CSS selector of the page's key column or controls: they must be in view, unclipped, at every size.
+    key: str = ""
 
     def url(self, ids: dict[str, str]) -> str:
         """Return the path with sample ids filled in."""
@@ -34,9 +37,10 @@ PAGES = [
     Page("/embed?category=youth", "embed", counted_map=True),
     Page("/assets/new", "asset-form"),
     Page("/assets/{asset}", "asset-page"),
+    Page("/assets/{asset}/report", "report-a-problem"),
     Page("/needs/new", "needs-form"),
-    Page("/gaps", "gaps"),
-    Page("/wards/{ward}", "ward"),
+    Page("/gaps", "gaps", key="table.gap-table td.gap"),
+    Page("/wards/{ward}", "ward", key="#ward-gaps td[data-key=gap_score]"),
     Page("/wards/{ward}/report", "ward-report"),
     Page("/partners", "partners"),
     Page("/partners?postcode={postcode}&radius=1000", "partners-results"),
@@ -45,7 +49,12 @@ PAGES = [
     Page("/login", "login"),
     Page("/assets/{asset}/claim", "claim-listing"),
     Page("/groups/sign-in", "manager-sign-in"),
-    Page("/moderate", "moderation", needs_login=True),
+    Page("/moderate", "moderation", needs_login=True, key=".queue-item .actions"),
+    Page("/moderate/stale", "stale-places", needs_login=True, key="#stale-table td[data-key=actions]"),
+    Page("/moderate/assets/{asset}/edit", "staff-edit", needs_login=True),
+    Page("/moderate/assets/{pending}/merge", "merge-choose", needs_login=True, key="#merge-choices"),
+    Page("/moderate/assets/{pending}/merge?with={asset}", "merge-pair", needs_login=True,
+         key="#merge-pair th[data-key=kept]"),
     Page("/needs/", "needs-over-time"),
     Page("/you-said-we-did", "you-said-we-did"),
     Page("/wards/{ward}/you-said-we-did", "ward-you-said-we-did"),
@@ -53,6 +62,13 @@ PAGES = [
     Page("/imports/", "imports", needs_login=True),
     Page("/imports/new", "imports-choose", needs_login=True),
     Page("/imports/new?kind=places", "imports-upload", needs_login=True),
+    Page("/imports/{job}", "import-done", needs_login=True),
+    Page("/imports/{job}/rollback", "import-rollback", needs_login=True, key="#rollback-confirm button"),
+    Page("/admin/users", "staff-accounts", needs_login=True, who="admin", key="#accounts td[data-key=actions]"),
+    Page("/admin/audit", "audit-log", needs_login=True, who="admin"),
+    Page("/groups/my", "manager-listings", who="manager"),
+    Page("/groups/listings/{asset}/edit", "manager-edit", who="manager"),
+    Page("/groups/listings/{asset}/offers-needs", "manager-offers-needs", who="manager"),
     Page("/privacy", "privacy-notice"),
     Page("/privacy/requests", "privacy-requests", needs_login=True),
     Page("/no-such-page", "not-found", status=404),

@@ -42,14 +42,24 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
     expect(page.get_by_role("row", name=re.compile(r"Would be added\s+39"))).to_be_visible()
     expect(page.locator(".leaflet-interactive").first).to_be_visible()
     assert not axe_violations(page), describe(axe_violations(page))
+    page.get_by_text("What the check did, step by step").click()
+    checked = page.locator(".job-steps-done li").all_inner_texts()
+    assert checked[0].startswith("Check asked for at") and checked[-1] == "Check finished: 1 problem found; nothing saved"
+    assert "Read 40 rows from new_places.geojson" in checked and "Checked 40 rows: 39 can be used, 1 cannot" in checked
 
     page.get_by_role("button", name="Import the good rows, skip the 1 unusable").click()
-    # The progress bar while it runs (the import may finish before the first look).
-    bar = page.locator("#job-progress")
-    if bar.count():
-        assert 0 <= int(bar.get_attribute("value") or 0) <= 100
+    # While it runs, the page lists each finished step as it comes (the first before the process has started).
+    live = page.locator("#job-steps li")
+    if live.count():
+        assert live.first.inner_text().startswith("Import asked for at")
     expect(page.get_by_role("heading", name="Imported")).to_be_visible(timeout=90_000)
-    expect(page.get_by_text(re.compile(r"added 39,\s+updated 0,\s+skipped 0,\s+refused 1"))).to_be_visible()
+    page.get_by_text("What the import did, step by step").click()
+    steps = page.locator(".job-steps-done li").all_inner_texts()
+    assert steps[1] == "Started the import; reading new_places.geojson"
+    assert steps.index("Read 40 rows from new_places.geojson") < steps.index("Checked 40 rows: 39 can be used, 1 cannot") \
+        < steps.index("Importing assets: 39 of 39 done") < steps.index("Saved: added 39, updated 0")
+    assert steps[-1] == "Finished: read 40, added 39, updated 0, skipped 0, refused 1"
+    expect(page.get_by_text(re.compile(r"^Finished on .*added 39,\s+updated 0,\s+skipped 0,\s+refused 1", re.S))).to_be_visible()
     job_url = page.url
 
     # A second tab (or a reload) shows the same finished job: its state lives on the server.

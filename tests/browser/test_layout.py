@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import tab_for
 from tests.browser.pages import PAGES
 
 pytestmark = pytest.mark.browser
@@ -121,33 +121,25 @@ MAPS_JS = """() => {
 }"""
 
 
-def open_at(open_page, public_page, spec, size):
-    public_page.set_viewport_size(SIZES[size])
+def open_at(open_page, tab, spec, size):
+    tab.set_viewport_size(SIZES[size])
     return open_page(spec)
 
 
-@pytest.mark.parametrize(("spec", "size"), CASES, ids=IDS)
-def test_screenshot_and_no_sideways_scrolling(spec, size, open_page, public_page):
-    tab = open_at(open_page, public_page, spec, size)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(SCREENSHOTS / f"{spec.name}-{size}.png"), full_page=True)
-    widths = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    wide = tab.evaluate("""() => [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > innerWidth + 1
-        && !el.closest('.leaflet-container, .table-scroll')).slice(0, 5).map((el) => el.tagName.toLowerCase() + '.' + el.className)""")
-    assert widths[0] <= widths[1], f"{spec.path} at {size}: page is {widths[0]} px wide in a {widths[1]} px window; widest: {wide}"
+# Screenshots and sideways scrolling of every page at both sizes: test_every_page_fits.py.
 
 
 @pytest.mark.parametrize(("spec", "size"), CASES, ids=IDS)
-def test_tap_targets_are_at_least_24px(spec, size, open_page, public_page):
-    tab = open_at(open_page, public_page, spec, size)
+def test_tap_targets_are_at_least_24px(spec, size, open_page, public_page, staff_page, role_pages):
+    tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, size)
     result = tab.evaluate(SMALL_TARGETS_JS, TARGETS)
     assert result["checked"] > 0
     assert not result["failing"], f"{spec.path} at {size}: targets under 24×24 px too close to others:\n" + "\n".join(result["failing"])
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
-def test_every_control_shows_focus(spec, open_page, public_page):
-    tab = open_at(open_page, public_page, spec, "desktop")
+def test_every_control_shows_focus(spec, open_page, public_page, staff_page, role_pages):
+    tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, "desktop")
     stops, problems = [], []
     for step in range(300):
         tab.keyboard.press("Tab")
@@ -167,8 +159,8 @@ def test_every_control_shows_focus(spec, open_page, public_page):
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
-def test_every_map_has_skip_link_and_text_twin(spec, open_page, public_page):
-    tab = open_at(open_page, public_page, spec, "desktop")
+def test_every_map_has_skip_link_and_text_twin(spec, open_page, public_page, staff_page, role_pages):
+    tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, "desktop")
     maps = tab.evaluate(MAPS_JS)
     if not maps:
         pytest.skip(f"{spec.path} has no map")
@@ -186,8 +178,8 @@ def test_every_map_has_skip_link_and_text_twin(spec, open_page, public_page):
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
-def test_map_does_not_trap_scrolling(spec, size, open_page, public_page):
-    tab = open_at(open_page, public_page, spec, size)
+def test_map_does_not_trap_scrolling(spec, size, open_page, public_page, staff_page, role_pages):
+    tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, size)
     maps = tab.locator(".leaflet-container")
     if maps.count() == 0:
         pytest.skip(f"{spec.path} has no map")

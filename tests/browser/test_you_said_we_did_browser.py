@@ -96,7 +96,7 @@ def test_resident_hears_back_about_their_need(mail_site, browser, inbox):
     now = item.locator("dt:has-text('Now') + dd").inner_text()
     within = [int(re.search(r"(\d+) places within reach", t).group(1)) for t in (before, now)]
     assert within[1] == within[0] + 1, (before, now)  # the gap before and after the new place
-    assert re.search(r"gap score \d\.\d{3}", before) and re.search(r"gap score \d\.\d{3}", now)
+    assert re.search(r"unmet need \d\.\d{3} per 1,000", before) and re.search(r"unmet need \d\.\d{3} per 1,000", now)
     assert_accessible(resident)
 
     # The ward profile now has a trend chart with its table twin, and lists what changed since.

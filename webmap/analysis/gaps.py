@@ -228,7 +228,7 @@ def overall_from_tables(tables: list[pd.DataFrame], categories: list[str], metho
     factor = out["deprivation_factor"].to_numpy(dtype="float64")
     contribution = rates * unmet * factor[:, None]
     gap = contribution.sum(axis=1) if categories else np.zeros(len(out))
-    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap) if categories else np.zeros(len(out))
+    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap if categories else 0.0)
     smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
 
     out["need_count"] = total
@@ -465,9 +465,10 @@ def category_from_parts(base: pd.DataFrame, access: pd.DataFrame, need: np.ndarr
     factor = deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
     unmet = 1.0 - norm
     anyone_asked = bool(need.sum() > 0)
-    # Nobody anywhere asked: no gap, even where the population is unknown.
+    # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
+    # 1,000 residents of an unknown number is unknown, never 0.
     gap: np.ndarray = (np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS) if anyone_asked
-                       else np.zeros(len(base)))
+                       else np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0))
 
     return pd.DataFrame(
         {
@@ -533,8 +534,8 @@ def deprivation_factor(decile: np.ndarray) -> np.ndarray:
 def _notes(pop: np.ndarray, need: np.ndarray, anyone_asked: bool) -> np.ndarray:
     """Plain-English reason for a missing figure, or a figure resting on no local response ('' otherwise)."""
     return np.select(
-        [np.full(len(pop), not anyone_asked), np.isnan(pop), pop == 0, need == 0],
-        [NOTE_NOBODY_ASKED, NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NO_NEED],
+        [np.isnan(pop), pop == 0, np.full(len(pop), not anyone_asked), need == 0],
+        [NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NOBODY_ASKED, NOTE_NO_NEED],
         default="",
     ).astype(object)
 

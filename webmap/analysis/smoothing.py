@@ -36,7 +36,7 @@ class Smoothed(NamedTuple):
 
     weight: np.ndarray  # w_i in [0, 1]; NaN where the population is unknown or 0
     rate: np.ndarray  # r~_i per person; NaN where the population is unknown or 0
-    area_rate: float  # m per person (0 when nobody anywhere asked)
+    area_rate: float  # m per person (0 when nobody anywhere asked; NaN, unknown, when no ward has a population)
 
 
 def empirical_bayes(events: np.ndarray, population: np.ndarray) -> Smoothed:
@@ -51,7 +51,7 @@ def empirical_bayes(events: np.ndarray, population: np.ndarray) -> Smoothed:
     weight = np.full(len(e), np.nan)
     rate = np.full(len(e), np.nan)
     if not usable.any():
-        return Smoothed(weight, rate, 0.0)
+        return Smoothed(weight, rate, float("nan"))
     eu, bu = e[usable], b[usable]
     m = eu.sum() / bu.sum()
     own = eu / bu

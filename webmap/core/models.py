@@ -112,6 +112,9 @@ class Asset(Model):
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
     source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    # The day the place itself opened, as its source states (a register's open date, an `opened`
+    # column): the only ground for calling an imported place "opened since residents asked".
+    opened_on: Mapped[Optional[date]] = mapped_column(Date)
     # The name, description and address folded by webmap.core.text.fold (set on every save, below):
     # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
     search_text: Mapped[Optional[str]] = mapped_column(Text)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from datetime import date
+from datetime import date, datetime
 from typing import Iterable
 
 import geopandas as gpd
@@ -13,7 +13,7 @@ from sqlalchemy import and_, func, or_, select
 
 from webmap.core.db import db
 from webmap.core.geo import WardLocator, normalise_postcode
-from webmap.core.models import Asset, Category, Need, PopulationArea, Postcode, SurveyRound, Ward, asset_categories, utcnow
+from webmap.core.models import Asset, AuditEvent, Category, Need, PopulationArea, Postcode, SurveyRound, Ward, asset_categories, utcnow
 
 WGS84 = "EPSG:4326"
 
@@ -70,6 +70,39 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
         frame = frame.reset_index()
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+# Sources of places people submit through the site (residents and groups): on the map from their approval.
+SUBMITTED_SOURCES = ("resident",)
+
+
+def first_approvals(asset_ids: Iterable[int] | None = None) -> dict[int, datetime]:
+    """Return when each asset was first approved, from the audit trail (assets never approved there are left out)."""
+    query = (select(AuditEvent.entity_id, func.min(AuditEvent.at))
+             .where(AuditEvent.entity_type == "asset", AuditEvent.action == "approve").group_by(AuditEvent.entity_id))
+    if asset_ids is not None:
+        query = query.where(AuditEvent.entity_id.in_([str(i) for i in asset_ids]))
+    return {int(k): v for k, v in db.session.execute(query).all() if k is not None and k.isdigit()}
+
+
+def on_map_since(asset_ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """Return, per approved asset, when it was recorded on the map, when it opened (if its source says) and its source.
+
+    Recorded: a submitted place's first approval (the audit trail), else the day its record was
+    created (an import). Columns: asset_id, source, recorded_at, opened_on, on_map_from (the later
+    of the two: the first moment the map could show the place as open).
+    """
+    query = select(Asset.id, Asset.source, Asset.created_at, Asset.opened_on).where(Asset.status == "approved")
+    if asset_ids is not None:
+        query = query.where(Asset.id.in_(list(asset_ids)))
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=["asset_id", "source", "created_at", "opened_on"])
+    approvals = first_approvals(frame["asset_id"] if asset_ids is not None else None)
+    submitted = frame["source"].isin(SUBMITTED_SOURCES)
+    approved = pd.to_datetime(frame["asset_id"].map(approvals))
+    frame["recorded_at"] = approved.where(submitted & approved.notna(), pd.to_datetime(frame["created_at"]))
+    opened = pd.to_datetime(frame["opened_on"])
+    frame["on_map_from"] = frame["recorded_at"].where(opened.isna() | (opened <= frame["recorded_at"]), opened)
+    return frame.drop(columns="created_at")
 
 
 def latest_round(as_of: date | None = None) -> SurveyRound | None:

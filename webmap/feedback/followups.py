@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
+from webmap.core.wording import category_words
 from webmap.notify.mail import Mail, send_if_configured
 from webmap.council import site_name
 
@@ -86,7 +87,7 @@ def _mail(person: NeedFollowUp, response: Response) -> Mail:
     area = site_name()
     ward, label = response.ward.name, response.category.label
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (f"You told us {ward} needs {label.lower() if label[1:2].islower() else label}.\n\n"
+    body = (f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
             f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
             f"See what residents asked for, what was done and how things have changed in {ward}:\n"
             f"{page_url(response.ward_code)}\n")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from webmap.core.wording import category_words, counted
 from webmap.gaps.history import Point
 
 WIDTH, HEIGHT, PAD_X, PAD_TOP, PAD_BOTTOM = 300, 110, 36, 12, 24
@@ -34,9 +35,12 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
         return f"{label}: no history yet."
     first, last = points[0], points[-1]
     if len(points) == 1:
-        return (f"{label}: {_count(first.need_count)} requests counted in {first.period}; "
+        if first.access_share is None:
+            return (f"{label}: {counted(first.need_count, 'request')} counted in {first.period}; how many residents "
+                    f"lived within {distance_m:,.0f} m of one is unknown (no population figure).")
+        return (f"{label}: {counted(first.need_count, 'request')} counted in {first.period}; "
                 f"{_pct(first.access_share)} of residents lived within {distance_m:,.0f} m of one.")
-    need = f"{_count(first.need_count)} requests in {first.period}, {_count(last.need_count)} in {last.period}"
+    need = f"{counted(first.need_count, 'request')} in {first.period}, {_count(last.need_count)} in {last.period}"
     if first.access_share is None or last.access_share is None:
         access = "how many residents live near one is unknown (no population figure)"
     else:
@@ -48,9 +52,10 @@ def sentence(label: str, points: list[Point], distance_m: float) -> str:
     if first.assets_within is not None and last.assets_within is not None:
         change = int(last.assets_within - first.assets_within)
         if change > 0:
-            opened = f" after {change} place{'s' if change != 1 else ''} opened within reach"
+            # The map says a place is on it, not that it opened then: an import may add old places.
+            opened = f", with {change} more place{'s' if change != 1 else ''} within reach on the map"
         elif change < 0:
-            opened = f" after {-change} place{'s' if change != -1 else ''} within reach closed"
+            opened = f", with {-change} fewer place{'s' if change != -1 else ''} within reach on the map"
     return f"{label}: {need}; {access}{opened}."
 
 
@@ -91,7 +96,8 @@ def chart(points: list[Point], value: str, title: str, percent: bool = False) ->
 
 def trend(category: str, label: str, points: list[Point], distance_m: float) -> Trend:
     """Return the chart pair, table points and sentence for one category."""
+    words = category_words(category, label)
     return Trend(category, label, points, sentence(label, points, distance_m),
-                 chart(points, "need_count", f"Stated need for {label} over time"),
-                 chart(points, "access_share", f"Share of residents within {distance_m:,.0f} m of {label} over time",
+                 chart(points, "need_count", f"Stated need for {words.many} over time"),
+                 chart(points, "access_share", f"Share of residents within {distance_m:,.0f} m of {words.one} over time",
                        percent=True))

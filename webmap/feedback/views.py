@@ -71,6 +71,8 @@ def _needs_table(filters: dict) -> pd.DataFrame:
                          columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows"])
     frame["count"] = frame["count"].astype(float)
     frame["asked_on"] = frame["asked_on"].map(lambda d: d.isoformat())
+    # A need from the web form has no round: None (the page says so in words), never NaN shown as "nan".
+    frame["round"] = frame["round"].astype(object).where(frame["round"].notna(), None)
     return frame
 
 
@@ -162,7 +164,7 @@ def ward_feedback(code: str) -> dict:
         points = snapshots.series(code, category)
         if points:
             found.append(trends.trend(category, labels.get(category, category), points, points[-1].distance_m))
-    changed = [i for i in report.items(code) if i.places]
+    changed = [i for i in report.items(code, figures=False) if i.places]
     return {"trends": found, "changed": changed, "distance": distance}
 
 

@@ -5,6 +5,7 @@ so that a site listed many times (a hospital's buildings, two sources) appears o
 """
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
+from webmap.gaps import views as gaps_views
 
 from webmap.core import store
 from webmap.core.db import db
@@ -25,17 +27,19 @@ CSS = Path(__file__).resolve().parent.parent / "static" / "report.css"
 KIND_LABELS = {"group": "Groups", "business": "Local businesses", "venue": "Venues", "service": "Services"}
 
 
-def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int]:
-    """Return the ward's gap rows that have a stated need or a place, biggest gap first, and how many had neither."""
+def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int, float]:
+    """Return the ward's gap rows with a stated need or a place, in the profile's order; how many had neither; its population.
+
+    The rows are the gap store's latest (what every gap page reads); the population is the one
+    every page shows, as the stored analysis worked it out, NaN when unknown.
+    """
     gaps, _current = gapstore.ward_rows_for_page(code, query.method, query.distance, list(labels))
     if gaps.empty:
-        return [], 0
-    gaps["label"] = gaps["category"].map(labels)
-    asked = gaps["need_count"].fillna(0) > 0
-    has_places = gaps["assets_in_ward"].fillna(0) > 0
-    shown = gaps[asked | has_places].sort_values(["gap_score", "need_count", "label"], ascending=[False, False, True],
-                                                 na_position="last")
-    return shown.to_dict("records"), int((~(asked | has_places)).sum())
+        return [], 0, math.nan
+    population = pd.to_numeric(gaps["population"]).iloc[0]
+    gaps = gaps_service.ward_rows_in_order(gaps, labels)
+    shown = gaps["asked"] | (gaps["assets_in_ward"].fillna(0) > 0)
+    return gaps[shown].to_dict("records"), int((~shown).sum()), float(population)
 
 
 def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, list]], int, int]:
@@ -66,7 +70,7 @@ def ward_report(code: str):
     except ValueError as exc:
         abort(400, str(exc))
     labels = store.category_labels()
-    gap_rows, quiet = _gap_rows(code, query, labels)
+    gap_rows, quiet, population = _gap_rows(code, query, labels)
     kinds, place_count, record_count = _places_by_kind(code, labels)
     needs = store.needs_frame()
     needs = needs[needs["ward_code"] == code].sort_values("count", ascending=False)
@@ -78,7 +82,10 @@ def ward_report(code: str):
         place_count=place_count, record_count=record_count, need_rows=need_rows,
         need_total=float(needs["count"].sum()), sources=sources, today=date.today(), download=download,
         inline_css=CSS.read_text(encoding="utf-8") if download else None,
-        method_label=gaps_service.METHOD_LABELS[query.method])
+        method_label=gaps_service.METHOD_LABELS[query.method], population_known=population == population,
+        population=gaps_views.fmt_population(population),
+        few_responses=gaps_service.FEW_RESPONSES, fmt_gap=gaps_views.fmt_gap, fmt_pct=gaps_views.fmt_pct,
+        fmt_count=gaps_views.fmt_count, fmt_int=gaps_views.fmt_int)
     if not download:
         return html
     name = f"ward-report-{code}-{date.today().isoformat()}.html"

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import tempfile
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -178,6 +178,22 @@ def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFr
     return wards, rows
 
 
+def ward_rows_in_order(gaps: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
+    """Return a ward's gap rows as the profile and the printed report show them (one order for both).
+
+    Adds `label`, `asked` and `bar` (the row's unmet need as a share of the ward's biggest, for a bar):
+    kinds residents asked for first, biggest unmet need first, unknown last.
+    """
+    gaps = gaps.copy()
+    gaps["label"] = gaps["category"].map(labels)
+    gaps["asked"] = gaps["need_count"].fillna(0) > 0
+    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
+                            na_position="last")
+    top_gap = gaps["gap_score"].max()
+    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+    return gaps
+
+
 def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
     """Plain-English warnings the page and the CLI both give about what the figures rest on."""
     notes = []
@@ -202,7 +218,7 @@ def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
     for row in table.dropna(subset=["rank"]).head(top).itertuples():
         flag = "; few responses" if row.few_responses else ""
         lines.append(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
-                     f"({row.responses:,.0f} responses{flag})")
+                     f"({row.responses:,.0f} stated needs{flag})")
     return lines
 
 
@@ -264,6 +280,31 @@ def export_bytes(table: gpd.GeoDataFrame, fmt: str) -> bytes:
         path = Path(folder) / f"gaps.{fmt}"
         write_table(table, path, fmt)
         return path.read_bytes()
+
+
+def tables_at(categories: list[str], moments: list[datetime], method: str, distance: float) -> dict[datetime, dict]:
+    """Return {moment: {category: gap table}} for the map as it stood at each moment.
+
+    A place counts from the moment it was on the map and open (store.on_map_since: a submitted
+    place from its approval, an import from its record, and never before its stated opening
+    day); needs count as on that day. A later import has no effect on an earlier moment.
+    """
+    if not moments:
+        return {}
+    wards, assets, population = _wards(), _assets(), store.population_points()
+    since = store.on_map_since().set_index("asset_id")["on_map_from"]
+    times = np.sort(since.to_numpy(dtype="datetime64[ns]"))
+    cache: dict[tuple, dict] = {}
+    out = {}
+    for moment in moments:
+        # Moments between the same two place events on the same day see the same map: compute once.
+        key = (int(np.searchsorted(times, np.datetime64(moment, "ns"), side="right")), moment.date())
+        if key not in cache:
+            ids = since.index[since.to_numpy(dtype="datetime64[ns]") <= np.datetime64(moment, "ns")]
+            cache[key] = analysis.gap_tables(wards, assets[assets["asset_id"].isin(ids)], store.needs_frame(as_of=moment.date()),
+                                             list(categories), method, distance, population, overall=False)
+        out[moment] = cache[key]
+    return out
 
 
 def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | None = None):

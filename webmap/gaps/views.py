@@ -75,25 +75,25 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
         ("rank", "Rank", fmt_rank),
         ("ward_name", "Ward", str),
         ("gap_score", GAP_HEADING, fmt_gap),
-        ("responses", "Responses", fmt_count),
+        ("responses", "Stated needs", fmt_count),
     ]
     if query.overall:
         return head + [
             ("population", "Population", fmt_population),
-            ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
-            ("own_rate_weight", "Weight on own rate", fmt_weight),
-            ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
+            ("need_per_1000", "Asked per 1,000 residents here", fmt_dec),
+            ("own_rate_weight", "How much the ward's own answers count", fmt_weight),
+            ("need_per_1000_smoothed", "Asked per 1,000, allowing for few answers", fmt_dec),
             ("unmet_share", "Share of asks out of reach", fmt_pct),
             ("unmet_residents", "Residents asking, out of reach", fmt_dec),
             ("categories_considered", "Kinds of need asked for", fmt_int),
-            ("top_category", "Biggest gap in", lambda v: "none" if _missing(v) or not v else labels.get(v, v)),
+            ("top_category", "Biggest gap in", lambda v: "not computed" if _missing(v) or not v else labels.get(v, v)),
             ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
         ]
     cols = head + [
         ("population", "Population", fmt_population),
-        ("need_per_1000", "Asked per 1,000 (own rate)", fmt_dec),
-        ("own_rate_weight", "Weight on own rate", fmt_weight),
-        ("need_per_1000_smoothed", "Asked per 1,000 (smoothed)", fmt_dec),
+        ("need_per_1000", "Asked per 1,000 residents here", fmt_dec),
+        ("own_rate_weight", "How much the ward's own answers count", fmt_weight),
+        ("need_per_1000_smoothed", "Asked per 1,000, allowing for few answers", fmt_dec),
         ("assets_in_ward", "Places in ward", fmt_int),
         ("assets_per_1000", "Places per 1,000 residents", fmt_dec),
         ("assets_within_distance", f"Places in or within {d}", fmt_int),
@@ -101,8 +101,31 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
     ]
     if query.method in ("2sfca", "e2sfca"):
         cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
-    cols += [("unmet_share", "Unmet share", fmt_pct), ("unmet_residents", "Residents asking, out of reach", fmt_dec)]
+    cols += [("unmet_share", "Share who cannot reach one", fmt_pct),
+             ("unmet_residents", "Residents asking, out of reach", fmt_dec)]
     return cols
+
+
+# A short explanation under each heading whose words alone do not say what the figure is.
+EXPLAINED = {
+    "gap_score": "Of every 1,000 residents, how many we expect to ask for this and be unable to reach one. "
+                 "Bigger means a bigger gap.",
+    "responses": "How many times residents of the ward asked for it (web form and surveys).",
+    "need_per_1000": "Times asked for every 1,000 residents of the ward, from its own answers only.",
+    "own_rate_weight": "A ward with few answers says little on its own, so its figure leans on the whole area's "
+                       "rate. 100% means only the ward's own answers are used; 0% only the area's.",
+    "need_per_1000_smoothed": "The ward's own rate and the area's rate, blended by the share before: the figure "
+                              "the unmet need is worked out from.",
+    "access_score": "Places per 1,000 residents who can reach them, sharing each place among everyone near it.",
+    "unmet_share": "The share of residents living too far from any place of this kind.",
+    "unmet_residents": "Residents we expect to ask for it who live too far from one.",
+    "categories_considered": "How many kinds of place residents of the ward asked for.",
+}
+
+
+def explanations(columns: list[tuple[str, str, object]]) -> list[tuple[str, str]]:
+    """Return (heading, explanation) for the shown columns that need one, in table order."""
+    return [(heading, EXPLAINED[col]) for col, heading, _ in columns if col in EXPLAINED]
 
 
 def _query() -> gaps_service.GapQuery:
@@ -215,6 +238,7 @@ def _index_from_store(query, labels, args, context):
     pages = max(1, math.ceil(len(rows) / size))
     page = min(page_number(), pages)
     return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
+                           explained=explanations(columns),
                            map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
                            notices=([] if current else [BEHIND]) + _notices(query, table, labels),
                            population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
@@ -300,13 +324,8 @@ def ward(code: str):
     asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
     need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
 
-    gaps["label"] = gaps["category"].map(labels)
-    # What residents here asked for comes first, biggest unmet need first; then the rest.
-    gaps["asked"] = gaps["need_count"] > 0
-    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
-                            na_position="last")
-    top_gap = gaps["gap_score"].max()
-    gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
+    # What residents here asked for comes first, biggest unmet need first; then the rest (the report's order too).
+    gaps = gaps_service.ward_rows_in_order(gaps, labels)
 
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
@@ -322,7 +341,8 @@ def ward(code: str):
                            neighbours=neighbours, map=render_parts(m), query=query,
                            figures_note=None if current else (BEHIND if len(gaps) else WORKING),
                            method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
-                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES)
+                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES,
+                           population_known=not _missing(info["population"]))
 
 
 def _stored_profile(code: str, query, labels: dict[str, str]):

@@ -39,7 +39,8 @@ def request_claim(asset: Asset, email: str, name: str | None, connection: str | 
                   + f"\nIf they run it with you, confirm here (the link works once, for {hours} hours):\n"
                   f"{public_link('groups.confirm_claim', secret=secret)}\n\n"
                   "If you do not know them, ignore this email and nothing will change."),
-            reason=f"this is the public email address of {asset.name} on the map"))
+            reason=f"this is the address {asset.name} gave the council for the group; it is private and never "
+                   "shown on the map"))
         return "link"
     change = ChangeRequest(asset_id=asset.id, kind=CLAIM_KIND, status="open", reporter_ip=ip, created_at=utcnow(),
                            proposed={"manager_email": email, "manager_name": name or ""}, note=connection or None)

@@ -36,6 +36,8 @@ FIELDS = {  # our field -> column names that commonly hold it
     "contact_email": ["contact_email", "email", "e_mail"],
     "source_id": ["source_id", "asset_id", "source_record_id", "id", "urn", "organisation_data_service_code"],
     "source_date": ["source_date"],
+    # The day the place opened (a register's open date): what "You said, we did" may call "opened".
+    "opened_on": ["opened_on", "opened", "open_date", "opendate", "date_opened"],
 }
 
 
@@ -109,7 +111,7 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
         step(f"Placing {len(frame):,} rows on the map...")
     frame, problems, unplaced = _place(frame, file, layout is not None and layout.unlocatable == "skip")
     dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
-    frame = frame.assign(_source_date=dates)
+    frame = frame.assign(_source_date=dates, _opened_on=_opening_dates(frame, columns["opened_on"], file, problems))
     frame = settle_rows(frame.reset_index(drop=True), problems, report, skip_bad_rows, rejects_path)
     frame = _drop_unplaced(frame, unplaced, report)
 
@@ -232,6 +234,30 @@ def _source_dates(frame, col: str | None, file: str, file_date: str | None, prob
     return out
 
 
+def _opening_dates(frame, col: str | None, file: str, problems: dict) -> list:
+    """Return each row's opening date (a date, or None when the row gives none).
+
+    A year or month alone ("2019", "2019-07") is kept as its first day, so a place is never said
+    to have opened after a day it may have opened before.
+    """
+    if col is None:
+        return [None] * len(frame)
+    out = []
+    for i, raw in enumerate(frame[col]):
+        value = text(raw)
+        try:
+            found = parse_date(value) if value else None
+        except ValueError as exc:
+            problems.setdefault(i, []).append(Problem(file, int(frame["_row"].iloc[i]), col, str(exc)))
+            found = None
+        if found and len(found) == 4:
+            found += "-01"
+        if found and len(found) == 7:
+            found += "-01"
+        out.append(date.fromisoformat(found) if found else None)
+    return out
+
+
 def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add: bool, report: ImportReport) -> list[list[str]]:
     """Turn each row's category text into taxonomy ids; stop on values the taxonomy lacks."""
     known = {c.id: c for c in db.session.scalars(select(Category))}
@@ -335,6 +361,7 @@ def _write(frame, columns: dict, source: str, kind: str, status: str, report: Im
         asset.ward_code = row["_ward"]
         asset.categories = [categories[c] for c in cats]
         asset.source_date = row["_source_date"] if isinstance(row["_source_date"], str) else None
+        asset.opened_on = row["_opened_on"] if isinstance(row["_opened_on"], date) else None
         problems += record_problems(asset, report.file, row_number(index))
     if problems:
         raise ImportFailed(problems)

@@ -127,6 +127,8 @@ def settle_rows(frame: pd.DataFrame, problems: dict[int, list[Problem]], report:
     `problems` is keyed by position in `frame`; `raw` holds the rows as read, for the rejects
     file (by default `frame` itself), in the same order.
     """
+    milestone(f"Checked {_n(len(frame), 'row')}: {len(frame) - len(problems):,} can be used, "
+              f"{len(problems):,} cannot")
     if not problems:
         return frame
     flat = [p for position in sorted(problems) for p in problems[position]]
@@ -198,6 +200,7 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
     elif frame.crs is None:
         frame = _assume_crs(frame, p.name)
     _check_geographic_range(frame, p.name)
+    milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
     return frame
 
 
@@ -287,6 +290,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
     if frame.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
+    milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
     return frame
 
 
@@ -416,6 +420,15 @@ def checked_text(value) -> str:
 # Who wants to hear how far an import has got besides the terminal: the browser import job sets
 # a callback (label, done, total) so its progress bar follows the very loop the CLI's bar follows.
 progress_listener: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_listener", default=None)
+# And the steps it has finished, each in words with its counts ("Read 20 rows from x.csv"), for the job's page.
+milestone_listener: ContextVar[Callable[[str], None] | None] = ContextVar("milestone_listener", default=None)
+
+
+def milestone(message: str) -> None:
+    """Tell a browser import job a step it has finished; the command line says the same in its summary."""
+    listener = milestone_listener.get()
+    if listener is not None:
+        listener(message)
 
 
 def step(message: str) -> None:
@@ -454,6 +467,7 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
         yield item
         if done % every == 0 or done == total:
             listener(label, done, total)
+    milestone(f"{label}: {total:,} of {total:,} done")
 
 
 def record_problems(record, file: str, row: int | None) -> list[Problem]:

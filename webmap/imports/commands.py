@@ -104,9 +104,10 @@ def import_wards_command(path, code_col, name_col, layer, crs, skip_bad_rows, re
 @click.option("--category-col", help="Column holding category ids or labels (';' between several).")
 @click.option("--source", help="Name of the source (default: the register, or the file name); re-importing it updates.")
 @click.option("--source-date", help="The date the file's source states (e.g. 2025-05-24), for rows without their own.")
-@click.option("--category-map", type=click.Path(), help="CSV with value,category mapping source values to ids.")
+@click.option("--category-map", type=click.Path(), help="CSV with value,category[,kind] mapping source values to ids (and kinds).")
 @click.option("--add-categories", is_flag=True, help="Add categories for values the taxonomy lacks.")
-@click.option("--kind", help="group, business, venue or service (default: the register's, else service).")
+@click.option("--kind", help="group, business, venue or service, for rows whose category map gives none "
+                             "(default: the register's, else service).")
 @click.option("--crs", help="CRS of the coordinates, e.g. 27700: for a file without one, or to correct a wrong one.")
 @click.option("--skip-bad-rows", is_flag=True, help="Import the good rows; write the refused ones to a rejects CSV.")
 @click.option("--rejects", type=click.Path(dir_okay=False), help="Where --skip-bad-rows writes refused rows (default: FILE-rejects.csv here).")
@@ -117,11 +118,13 @@ def import_assets_command(path, register, category, category_col, source, source
                           crs, skip_bad_rows, rejects, attribution, dry_run, credit) -> None:
     """Import community assets from GeoJSON/GPKG/SHP, CSV, or a national register as published."""
     from webmap.importers.assets import import_assets
-    from webmap.importers.categories import read_category_map
+    from webmap.importers.categories import read_category_kinds, read_category_map
 
     def work() -> ImportReport:
         mapping = read_category_map(category_map) if category_map else None
+        kinds = read_category_kinds(category_map) if category_map else None
         return import_assets(path, category_col, source, mapping, add_categories, kind, crs=crs, category=category,
+                             category_kinds=kinds,
                              register=register, source_date=source_date, skip_bad_rows=skip_bad_rows, rejects_path=rejects,
                              edge_m=float(current_app.config["ACCESS_DISTANCE_M"]))
 

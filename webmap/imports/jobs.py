@@ -80,7 +80,9 @@ def start(job: ImportJob, phase: str) -> None:
     job.state = "checking" if phase == "check" else "importing"
     job.running_kind = job.kind
     job.started_at = utcnow()
-    write_progress(job.id, "Waiting to start", 0, 0)
+    write_progress(job.id, "Starting the " + ("check" if phase == "check" else "import"), 0, 0, fresh=True,
+                   step=f"{'Check' if phase == 'check' else 'Import'} asked for at {utcnow():%H:%M:%S} UTC; "
+                        "starting the process that runs it")
     try:
         db.session.commit()
     except IntegrityError as exc:
@@ -119,25 +121,38 @@ def _spawn(job_id: int, phase: str) -> None:
     db.session.commit()
 
 
-def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None) -> None:
-    """Write how far the job has got, atomically, for any web worker to read."""
+def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None,
+                   step: str | None = None, fresh: bool = False) -> None:
+    """Write how far the job has got (and, with `step`, a finished step), atomically, for any web worker to read.
+
+    Only the job's own process writes while it runs, so reading the earlier steps back is safe;
+    `fresh` starts a new list (a new check or import of the same upload).
+    """
     folder = folder or job_dir(job_id)
     folder.mkdir(parents=True, exist_ok=True)
+    steps = [] if fresh else _read(folder / "progress.json").get("steps", [])
+    if step:
+        steps.append({"text": step, "at": time.time()})
     tmp = folder / "progress.json.tmp"
-    tmp.write_text(json.dumps({"label": label, "done": done, "total": total, "at": time.time()}))
+    tmp.write_text(json.dumps({"label": label, "done": done, "total": total, "at": time.time(), "steps": steps}))
     os.replace(tmp, folder / "progress.json")
+
+
+def _read(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}  # not written yet, or being replaced at this moment: the next poll reads it
 
 
 def read_progress(job: ImportJob) -> dict:
     """Return the job's state and progress as shown on its page and in status.json."""
     check_alive(job)
-    info = {"id": job.id, "state": job.state, "label": "", "done": 0, "total": 0, "percent": 0}
-    path = job_dir(job.id) / "progress.json"
-    if job.state in RUNNING and path.exists():
-        try:
-            info.update(json.loads(path.read_text()))
-        except (OSError, ValueError):
-            pass  # being replaced at this moment: the next poll reads it
+    info = {"id": job.id, "state": job.state, "label": "", "done": 0, "total": 0, "percent": 0, "steps": []}
+    written = _read(job_dir(job.id) / "progress.json")
+    if job.state in RUNNING:
+        info.update(written)
+    info["steps"] = [s["text"] for s in written.get("steps", [])]
     if job.state in ("checked", "done", "failed", "rolled back", "cancelled"):
         info["percent"] = 100
     elif info["total"]:

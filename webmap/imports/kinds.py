@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from webmap.importers import ImportReport
+from webmap.importers import ImportFailed, ImportReport
 from webmap.core.models import ASSET_KINDS
 
 
@@ -51,10 +51,28 @@ class ImportKind:
         return any(o.name == "skip_bad_rows" for o in self.options)
 
     def source_name(self, path: Path, options: dict) -> str | None:
-        """Return the asset source this import writes to (places kinds only)."""
+        """Return the asset source this import writes to (places kinds only), as the importer chooses it.
+
+        Given on the form, that name; else a national register's own name (chosen, or recognised from
+        the file's first lines, as import_assets does); else the file name without its suffix.
+        """
         if not self.places:
             return None
-        return options.get("source") or path.stem
+        if options.get("source"):
+            return options["source"][:50]
+        if self.key == "places":
+            from webmap.importers.common import is_vector
+            from webmap.importers.registers import detect_layout, get_layout
+
+            register = options.get("register")
+            try:
+                layout = get_layout(register, path.name) if register and register != "detect" else (
+                    detect_layout(path) if path.exists() and not is_vector(path) else None)
+            except ImportFailed:
+                layout = None  # the importer itself refuses an unknown layout, naming the known ones
+            if layout:
+                return layout.name[:50]
+        return path.stem[:50]
 
 
 VECTOR = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
@@ -148,7 +166,8 @@ KINDS: dict[str, ImportKind] = {k.key: k for k in (
                    Option("source_date", "Date the source states", "For example 2025-05-24: shown as the source "
                           "date of every place (the register's own date column wins where it has one)."),
                    Option("source", "Name of this source", "Importing the same source again updates its places. "
-                          "Leave empty to use the file name."),
+                          "Leave empty to use the register's own name (for example gias for the schools register) when the "
+                          "file is a national register, and otherwise the file name without its ending."),
                    Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
                    CRS_OPTION, SKIP_OPTION), places=True),
     ImportKind("postcodes", "Postcodes", "OS Code-Point Open or the ONS Postcode Directory (CSV).", (".csv", ".gz"),

@@ -40,6 +40,44 @@ def why_not(job: ImportJob) -> str | None:
     return None
 
 
+FIELD_WORDS = {"name": "name", "description": "description", "kind": "kind", "address": "address",
+               "postcode": "postcode", "ward_code": "ward", "website": "website", "phone": "phone",
+               "opening_times": "opening times", "accessibility": "accessibility", "status": "status",
+               "lon": "longitude", "lat": "latitude", "categories": "categories"}
+
+
+def plan(job: ImportJob) -> dict:
+    """Say, place by place, what rolling the job back would do, without doing it (for the confirmation page).
+
+    "archive": places it added; "add_back": places it took off the map that go back on; "restore":
+    other places it changed, each with (field, value now, value put back).
+    """
+    archive = [(a.id, a.name) for a in db.session.scalars(
+        select(Asset).where(Asset.id.in_(job.changes.get("created", [])), Asset.status != "archived").order_by(Asset.name))]
+    add_back, restore = [], []
+    for asset_id, before in sorted((job.changes or {}).get("updated", {}).items(), key=lambda kv: int(kv[0])):
+        asset = db.session.get(Asset, int(asset_id))
+        if asset is None:
+            continue
+        now = {**{f: getattr(asset, f) for f in RESTORED_FIELDS}, "categories": asset.category_ids()}
+        differs = [(FIELD_WORDS[f], now.get(f), before.get(f)) for f in (*RESTORED_FIELDS, "categories")
+                   if _shown(now.get(f)) != _shown(before.get(f))]
+        entry = (asset.id, asset.name, differs)
+        if before.get("status") == "approved" and asset.status != "approved":
+            add_back.append(entry)
+        else:
+            restore.append(entry)
+    return {"archive": archive, "add_back": add_back, "restore": restore}
+
+
+def _shown(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(sorted(map(str, value)))
+    if isinstance(value, float):
+        return f"{value:.6f}"
+    return "" if value is None else str(value)
+
+
 def roll_back(job: ImportJob) -> dict:
     """Archive the places the import added and restore the ones it changed; audited. Returns counts."""
     reason = why_not(job)

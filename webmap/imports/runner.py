@@ -17,7 +17,7 @@ from sqlalchemy import select
 from webmap.core.audit import snapshot
 from webmap.core.db import db
 from webmap.importers import ImportFailed, ImportReport
-from webmap.importers.common import progress_listener
+from webmap.importers.common import milestone_listener, progress_listener
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.imports.jobs import audit, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
@@ -36,13 +36,18 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     source = kind.source_name(path, job.options)
     before = _places_of(source) if source else {}
     token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
-    write_progress(job_id, "Reading the file", 0, 0, folder)
+    said = milestone_listener.set(lambda text: write_progress(job_id, text, 0, 0, folder, step=text))
+    write_progress(job_id, "Reading the file", 0, 0, folder, step=f"Started the {phase}; reading {job.filename}")
+    finished = "Finished"
     try:
         report = kind.run(path, job.options)
         if phase == "check":
             preview = _preview(kind, report, source, before)
             db.session.rollback()
             _finish(job_id, "checked", preview=preview)
+            finished = (f"Check finished, nothing saved yet: read {report.read:,}; would add {report.imported:,}, "
+                        f"update {report.updated:,}, skip {sum(report.skipped.values()):,}; "
+                        f"{report.refused_rows:,} rows cannot be used")
         else:
             changes = _changes(source, before) if source else None
             job = db.session.get(ImportJob, job_id)
@@ -50,12 +55,18 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             job.state, job.running_kind, job.finished_at = "done", None, utcnow()
             audit(job, "import", _summary(report, problems=False))
             db.session.commit()
-            write_progress(job_id, "Updating the gap history", 1, 1, folder)
+            write_progress(job_id, "Updating the gap history", 1, 1, folder,
+                           step=f"Saved: added {report.imported:,}, updated {report.updated:,}")
             _snapshot(job.kind, job.options)
+            finished = (f"Finished: read {report.read:,}, added {report.imported:,}, updated {report.updated:,}, "
+                        f"skipped {sum(report.skipped.values()):,}, refused {report.refused_rows:,}")
     except ImportFailed as failed:
         db.session.rollback()
         problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
         outcome = {"read": 0, "problems": problems, "refused": True}
+        found = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
+        finished = (f"Check finished: {found} found; nothing saved" if phase == "check"
+                    else f"Stopped: the file has {found}; nothing was saved")
         if phase == "check":
             _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
         else:
@@ -66,12 +77,14 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
         _finish(job_id, "failed" if phase == "import" else "uploaded",
                 error=f"The {'import' if phase == 'import' else 'check'} stopped with an unexpected error "
                       f"({type(error).__name__}). Nothing from this file was saved.")
+        finished = "Stopped by an unexpected error; nothing was saved"
     finally:
         progress_listener.reset(token)
+        milestone_listener.reset(said)
     job = db.session.get(ImportJob, job_id)
     if job.state in ("done", "failed") and not current_app.config.get("KEEP_UPLOADS"):
         path.unlink(missing_ok=True)
-    write_progress(job_id, "Finished", 1, 1, folder)
+    write_progress(job_id, "Finished", 1, 1, folder, step=finished)
     return job.state
 
 

@@ -98,7 +98,10 @@ def show(job_id: int):
     status = jobs.read_progress(job)
     preview = job.preview or {}
     parts = _preview_map(preview) if job.state == "checked" and (preview.get("points") or preview.get("outlines")) else None
-    return render_template("imports/job.html", job=job, kind=KINDS[job.kind], status=status, preview=preview,
+    kind = KINDS[job.kind]
+    source = (job.changes or {}).get("source") or (kind.source_name(jobs.upload_path(job), job.options)
+                                                    if job.state in ("uploaded", "checking", "checked", "importing") else None)
+    return render_template("imports/job.html", job=job, kind=kind, status=status, preview=preview, source=source,
                            map=parts, rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
                            title=f"Import #{job.id}: {job.filename}")
 
@@ -162,9 +165,18 @@ def cancel(job_id: int):
     return redirect(url_for(".index"))
 
 
+@bp.get("/<int:job_id>/rollback")
+def confirm_rollback(job_id: int):
+    """Show, place by place, what rolling the import back would archive, add back and restore; ask to confirm."""
+    job = _job(job_id)
+    refusal = rollback.why_not(job)
+    return render_template("imports/rollback.html", job=job, kind=KINDS[job.kind], refusal=refusal,
+                           plan=None if refusal else rollback.plan(job), title=f"Roll back import #{job.id}?")
+
+
 @bp.post("/<int:job_id>/rollback")
 def undo(job_id: int):
-    """Roll back a finished places import, when nothing later depends on it."""
+    """Roll back a finished places import, when nothing later depends on it (confirmed on the page before)."""
     job = _job(job_id)
     try:
         counts = rollback.roll_back(job)
@@ -172,8 +184,13 @@ def undo(job_id: int):
         abort(409, str(exc))
     rollback.record_rollback(job, counts, current_user.email, int(current_user.id))
     db.session.commit()
-    flash(f"Import #{job.id} rolled back: {counts['archived']} places archived, {counts['restored']} put back as they were.")
+    flash(f"Import #{job.id} rolled back: {_places(counts['archived'])} archived, "
+          f"{_places(counts['restored'])} put back as they were.")
     return redirect(url_for(".show", job_id=job.id))
+
+
+def _places(n: int) -> str:
+    return f"{n:,} place{'' if n == 1 else 's'}"
 
 
 @bp.post("/access")

@@ -16,7 +16,7 @@ from webmap.gaps.history import after_change
 from webmap.web.redirects import safe_next
 from webmap.moderation.actions import ModerationError
 from webmap.notify.outcomes import tell_submitter
-from webmap.places.duplicates import duplicates_by_asset, find_duplicates
+from webmap.places.duplicates import RADIUS_M, duplicates_by_asset, find_duplicates, likely_matches
 from webmap.places.freshness import stale_query
 from webmap.core.models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
 from webmap.web.security import role_required
@@ -52,15 +52,54 @@ def filters() -> tuple[str, str | None, str | None]:
     return status, category, ward
 
 
+def _frame(assets: list[Asset]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"id": [a.id for a in assets], "name": [a.name for a in assets],
+                             "postcode": [a.postcode for a in assets]},
+                            geometry=[shapely.Point(a.lon, a.lat) for a in assets], crs="EPSG:4326")
+
+
+def _mergeable() -> gpd.GeoDataFrame:
+    return store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
+
+
 def duplicates_for(assets: list[Asset]) -> dict:
     """Return likely duplicates of these assets among all pending and approved ones."""
     if not assets:
         return {}
-    candidates = gpd.GeoDataFrame({"id": [a.id for a in assets], "name": [a.name for a in assets],
-                                   "postcode": [a.postcode for a in assets]},
-                                  geometry=[shapely.Point(a.lon, a.lat) for a in assets], crs="EPSG:4326")
-    existing = store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
-    return duplicates_by_asset(find_duplicates(candidates, existing))
+    return duplicates_by_asset(find_duplicates(_frame(assets), _mergeable()))
+
+
+# The facts a moderator compares side by side before merging two places.
+COMPARED = (("Name", "name"), ("Status", "status"), ("Kind", "kind"), ("Address", "address"), ("Postcode", "postcode"),
+            ("Website", "website"), ("Phone", "phone"), ("Email shown on the listing", "email"),
+            ("Opening times", "opening_times"), ("Description", "description"), ("Source", "source"))
+
+
+def _facts(asset: Asset) -> list[str]:
+    values = [str(getattr(asset, field) or "") for _, field in COMPARED]
+    categories = ", ".join(c.label for c in asset.categories)
+    added = asset.created_at.strftime("%-d %B %Y")
+    return [*values, categories or "None", asset.ward.name if asset.ward else "Outside every ward", added]
+
+
+@bp.get("/assets/<int:asset_id>/merge")
+def merge_choice(asset_id: int):
+    """Let a moderator choose which likely match a place duplicates, then compare the pair before merging."""
+    asset = db.session.get(Asset, asset_id) or abort(404)
+    if asset.status not in ("pending", "approved"):
+        abort(409, f"'{asset.name}' is {asset.status}: only a pending or approved place can be merged.")
+    matches = [d for d in likely_matches(_frame([asset]), _mergeable()) if d.other_id != asset.id]
+    chosen = request.args.get("with", type=int)
+    other = None
+    if chosen is not None:
+        other = db.session.get(Asset, chosen)
+        if other is None or other.id == asset.id or other.status not in ("pending", "approved"):
+            abort(404)
+    match = next((d for d in matches if d.other_id == chosen), None)
+    rows = list(zip([label for label, _ in COMPARED] + ["Categories", "Ward", "Added"], _facts(asset), _facts(other))) \
+        if other else []
+    return render_template("moderation/merge.html", asset=asset, matches=matches, other=other, match=match, rows=rows,
+                           radius=RADIUS_M, title=f"Merge {asset.name}")
 
 
 @bp.get("")
@@ -196,7 +235,7 @@ def merge(asset_id: int):
     duplicate = asset_or_404(asset_id)
     target_id = (request.form.get("target_id") or "").strip()
     if not target_id.isdigit() or db.session.get(Asset, int(target_id)) is None:
-        raise ModerationError(f"Enter the number of an existing place to merge '{duplicate.name}' into.")
+        raise ModerationError(f"Choose the place to merge '{duplicate.name}' into.")
     target = db.session.get(Asset, int(target_id))
     moderation.merge(duplicate, target)
     return done(f"Merged {duplicate.name} into {target.name}.")

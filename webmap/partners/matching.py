@@ -22,6 +22,8 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
+from webmap.core.wording import category_words
+
 REQUIRED = ("id", "name", "categories", "offers", "needs", "distance_m")
 SAME_PLACE_M = 50.0
 RESULT_COLUMNS = [*REQUIRED, "they_give", "we_give", "ways", "matched", "category_fit", "reason"]
@@ -113,9 +115,8 @@ def _words(ids: list[str], phrases: Mapping[str, str]) -> str:
 
 
 def _label(category_id: str, labels: Mapping[str, str]) -> str:
-    label = labels.get(category_id, category_id.replace("_", " "))
-    # "Food support" reads as "food support" mid-sentence; "GP practice" keeps its capitals.
-    return label[0].lower() + label[1:] if len(label) > 1 and label[1].islower() else label
+    """Name a category in a sentence, in the plural: "youth services", "GP practices"."""
+    return category_words(category_id, labels.get(category_id)).many
 
 
 def _reason(row, listing: Listing, fitting: set[str], complements: Mapping[str, Iterable[str]],
@@ -129,7 +130,7 @@ def _reason(row, listing: Listing, fitting: set[str], complements: Mapping[str, 
     if row.category_fit == 2:
         good = [c for c in theirs if c in fitting]
         mine = sorted(c for c in listing.categories if set(complements.get(c, ())) & set(good))
-        parts.append(f"{' and '.join(_label(c, labels) for c in good)} goes well with your "
+        parts.append(f"{' and '.join(_label(c, labels) for c in good)} go well with your "
                      f"{' and '.join(_label(c, labels) for c in mine)}")
     elif row.category_fit == 1:
         same = [c for c in theirs if c in listing.categories]

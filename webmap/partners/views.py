@@ -73,7 +73,11 @@ def _map(search: NearbySearch | None, results, labels: dict[str, str], first_num
         m = new_map(wards.total_bounds if len(wards) else None, tiles, attribution)
         add_wards_layer(m, simplify_for_display(wards))
         return render_parts(m)
-    m = new_map(bounding_box(search.lon, search.lat, search.radius_m), tiles, attribution)
+    m = new_map(None, tiles, attribution)
+    minx, miny, maxx, maxy = bounding_box(search.lon, search.lat, search.radius_m)
+    # Room above for a marker at the circle's top (its pin rises 41 px from the point) and clear of the
+    # zoom buttons: a marker half cut off by the map's edge or under a button is too small to tap (WCAG 2.5.8).
+    m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(44, 48), padding_bottom_right=(16, 16))
     add_search_circle(m, search.lon, search.lat, search.radius_m, search.place)
     add_result_markers(m, results, labels, first_number)
     return render_parts(m)

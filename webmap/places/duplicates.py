@@ -96,6 +96,18 @@ def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, ra
     return sorted(found, key=lambda d: (d.asset_id, -d.similarity, d.distance_m))
 
 
+def likely_matches(candidate: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, radius_m: float = RADIUS_M,
+                   min_similarity: float = MIN_SIMILARITY, limit: int = 10) -> list[Duplicate]:
+    """Return what one place may be a duplicate of: any place within `radius_m`, or an alike name at its postcode.
+
+    The duplicate warning needs alike names; a moderator choosing what to merge into also sees every
+    place on the same spot (a renamed group, a typo too big to match). Alike names come first, then nearest.
+    """
+    found = find_duplicates(candidate, existing, radius_m, min_similarity=0.0)
+    keep = [d for d in found if d.distance_m <= radius_m or d.similarity >= min_similarity]
+    return sorted(keep, key=lambda d: (d.similarity < min_similarity, d.distance_m, -d.similarity))[:limit]
+
+
 def duplicates_by_asset(found: list[Duplicate]) -> dict[int, list[Duplicate]]:
     """Group duplicates under the asset they are duplicates of."""
     out: dict[int, list[Duplicate]] = {}

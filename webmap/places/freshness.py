@@ -15,14 +15,17 @@ def stale_cutoff(months: int, now: datetime | None = None) -> datetime:
 
 
 def stale_query(months: int):
-    """Return approved assets that neither a person checked nor their source dated since the cutoff, oldest first.
+    """Return approved assets that neither a person nor their source checked since the cutoff, oldest first.
 
-    An imported record whose source states a recent date (a register's extract date) is not
-    stale; its "last checked" stays empty until a person checks it.
+    An imported record whose source states a recent date (a register's extract date), or that the
+    latest import of its register contained (source_checked_at), is not stale: the register is
+    refreshed by importing it again, not by a person checking each record. Its "last checked"
+    stays empty until a person checks it.
     """
     cutoff = stale_cutoff(months)
     return (select(Asset).where(Asset.status == "approved",
                                 or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff),
-                                or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()))
+                                or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()),
+                                or_(Asset.source_checked_at.is_(None), Asset.source_checked_at < cutoff))
             .order_by(Asset.last_verified_at.is_not(None), Asset.last_verified_at, Asset.source_date.is_not(None),
                       Asset.source_date, Asset.id))

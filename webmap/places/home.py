@@ -62,6 +62,8 @@ def searched_places(search, wards, labels):
     assets = store.assets_frame(category=search.category)
     ward_names = dict(zip(wards["code"], wards["name"]))
     assets["ward_name"] = assets["ward_code"].map(ward_names)
+    # A place kept outside the area has no ward: None, which the list says in words (never NaN, shown as "nan").
+    assets["ward_name"] = assets["ward_name"].astype(object).where(assets["ward_name"].notna(), None)
     assets["category_labels"] = assets["categories"].fillna("").map(
         lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
     found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)

@@ -106,7 +106,7 @@ def set_password(token: str):
     """Set a password from an invitation or reset link (each link works once)."""
     user = manage.user_for_token(token)
     if user is None:
-        return render_template("notify/link_expired.html"), 404
+        return render_template("staff/link_used.html", hours=manage.LINK_HOURS), 404
     error = None
     if request.method == "POST":
         try:

@@ -1,24 +1,34 @@
-// Follow a running import: poll its status and move the progress bar; reload when it has finished.
+// Follow a running import: poll its status, move the progress bar, list each finished step with its counts;
+// reload when it has finished (the page then shows the outcome and every step).
 (function () {
   var box = document.getElementById("job-status");
   if (!box || ["checking", "importing"].indexOf(box.dataset.state) < 0) { return; }
   var bar = document.getElementById("job-progress");
   var label = document.getElementById("job-progress-label");
   var text = document.getElementById("job-progress-text");
-  var lastSaid = -10;
+  var steps = document.getElementById("job-steps");
+  function showSteps(list) {
+    // Only add what is new, so a screen reader hears each step once.
+    for (var i = steps.children.length; i < list.length; i++) {
+      var item = document.createElement("li");
+      item.textContent = list[i];
+      steps.appendChild(item);
+    }
+  }
   function poll() {
     fetch(box.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (r) { return r.json(); })
       .then(function (s) {
-        if (s.finished) { window.location.reload(); return; }
+        showSteps(s.steps || []);
+        if (s.finished) { window.setTimeout(function () { window.location.reload(); }, 800); return; }
         bar.value = s.percent;
         bar.textContent = s.percent + "%";
         if (s.label) { label.textContent = s.label; }
-        // Tell screen readers every 10%, not every poll.
-        if (s.percent - lastSaid >= 10) { text.textContent = s.percent + "% done."; lastSaid = s.percent; }
-        window.setTimeout(poll, 1000);
+        text.textContent = s.total ? s.percent + "% of this step done (" + s.done.toLocaleString("en-GB") + " of " +
+          s.total.toLocaleString("en-GB") + ")." : "";
+        window.setTimeout(poll, 400);
       })
-      .catch(function () { window.setTimeout(poll, 3000); });
+      .catch(function () { window.setTimeout(poll, 2000); });
   }
-  window.setTimeout(poll, 500);
+  window.setTimeout(poll, 200);
 })();

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists
+from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, milestone
 from webmap.importers.registers.layouts import Layout, _first_rows
 
 OUTPUT_FIELDS = ("name", "description", "address", "postcode", "phone", "website", "opening_times", "source_id",
-                 "source_date", "easting", "northing", "longitude", "latitude")
+                 "source_date", "opened_on", "easting", "northing", "longitude", "latitude")
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -23,6 +23,7 @@ def read_register(path: str | Path, layout: Layout, report: ImportReport) -> pd.
     table, first_row = _read(p, layout)
     table = table.assign(_row=np.arange(len(table)) + first_row)
     report.read = len(table)
+    milestone(f"Read {len(table):,} row{'' if len(table) == 1 else 's'} from {p.name} ({layout.title})")
     report.notes.append(f"read with the '{layout.name}' register layout: {layout.title}")
     closed = _closed(table, layout, report)
     report.skip("closed (the register says it has closed)", int(closed.sum()))

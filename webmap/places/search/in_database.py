@@ -39,6 +39,8 @@ def searched_places(search, labels: dict[str, str]) -> gpd.GeoDataFrame:
                       "a kind or a ward to narrow it.")
     wards = store.wards_frame(sorted(set(assets["ward_code"].dropna())))
     assets["ward_name"] = assets["ward_code"].map(dict(zip(wards["code"], wards["name"])))
+    # A place kept outside the area has no ward: None, which the list says in words (never NaN, shown as "nan").
+    assets["ward_name"] = assets["ward_name"].astype(object).where(assets["ward_name"].notna(), None)
     assets["category_labels"] = assets["categories"].fillna("").map(
         lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
     found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
