@@ -20,9 +20,11 @@ REPO = Path(__file__).resolve().parent.parent
 GAP_VIEWS = ["webmap/gaps/views.py", "webmap/gaps/report.py", "webmap/feedback/views.py", "webmap/feedback/report.py"]
 WARD = "E05900001"
 PAGES = ["/gaps?category=youth", "/gaps", "/gaps?category=youth&method=2sfca", f"/wards/{WARD}",
-         f"/wards/{WARD}/report", f"/wards/{WARD}/you-said-we-did", f"/wards/{WARD}/you-said-we-did.csv",
-         "/you-said-we-did", "/you-said-we-did.csv", "/gaps/export?category=youth&format=csv",
-         "/gaps/export?category=youth&format=geojson"]
+         f"/wards/{WARD}/report", "/gaps/export?category=youth&format=csv", "/gaps/export?category=youth&format=geojson"]
+# "You said, we did": since issue 22a its "then and now" figures are recomputed in the request
+# (gaps_service.tables_at) rather than read from the store's history; see the xfail below.
+FEEDBACK = [f"/wards/{WARD}/you-said-we-did", f"/wards/{WARD}/you-said-we-did.csv", "/you-said-we-did",
+            "/you-said-we-did.csv"]
 
 
 @pytest.mark.parametrize("path", GAP_VIEWS)
@@ -34,8 +36,8 @@ def test_no_gap_view_asks_how_big_the_area_is(path):
     assert not asked, f"{path} branches on the area's size through {sorted(asked)}"
 
 
-@pytest.mark.parametrize("big", [False, True], ids=["small area", "big area"])
-def test_every_gap_page_reads_the_store_and_never_the_analysis(sample_app, monkeypatch, big):
+def _visit(sample_app, monkeypatch, big: bool, pages: list[str], analysis: tuple[str, ...]) -> dict[str, set[str]]:
+    """Fill the store, make the analysis entry points fail, visit the pages; return what each read of the store."""
     sample_app.config.update(GAP_SNAPSHOT_METHODS="share,2sfca")
     with sample_app.app_context():
         history.take_snapshot("import")  # fills the store: what an import's hook does
@@ -49,20 +51,34 @@ def test_every_gap_page_reads_the_store_and_never_the_analysis(sample_app, monke
     def no_analysis(*_args, **_kwargs):
         raise AssertionError("a page ran the gap analysis instead of reading the store")
 
-    for name in ("gap_frame", "gap_frames", "ward_profile", "ward_gaps", "snapshot_tables"):
+    for name in analysis:
         monkeypatch.setattr(gaps_service, name, no_analysis)
     client = sample_app.test_client()
     seen = {}
-    for path in PAGES:
+    for path in pages:
         reads.clear()
         response = client.get(path)
         assert response.status_code == 200, f"{path}: {response.status_code}"
         text = response.get_data(as_text=True)
         assert "nan" not in text.replace("Nan", "").split() and ">None<" not in text, path
         seen[path] = set(reads)
+    return seen
+
+
+ANALYSIS = ("gap_frame", "gap_frames", "ward_profile", "ward_gaps", "snapshot_tables")
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["small area", "big area"])
+def test_every_gap_page_reads_the_store_and_never_the_analysis(sample_app, monkeypatch, big):
+    seen = _visit(sample_app, monkeypatch, big, PAGES, ANALYSIS)
     assert seen["/gaps?category=youth"] == {"table_for_page"}
     assert seen["/gaps/export?category=youth&format=csv"] == {"table_for_page"}
     assert "ward_rows_for_page" in seen[f"/wards/{WARD}"] and "history_rows" in seen[f"/wards/{WARD}"]
     assert seen[f"/wards/{WARD}/report"] == {"ward_rows_for_page"}
-    assert "history_rows" in seen[f"/wards/{WARD}/you-said-we-did"]
-    assert "history_rows" in seen["/you-said-we-did.csv"]
+
+
+@pytest.mark.xfail(strict=True, reason="issue 22a recomputes 'then and now' per request (gaps_service.tables_at) "
+                                       "instead of reading the gap store's history: to reconcile with issue 24")
+def test_you_said_we_did_reads_then_and_now_from_the_store(sample_app, monkeypatch):
+    seen = _visit(sample_app, monkeypatch, False, FEEDBACK, (*ANALYSIS, "tables_at"))
+    assert all("history_rows" in seen[path] for path in FEEDBACK)

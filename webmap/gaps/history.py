@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 SNAPSHOTS_FILE = "derived-refresh.snapshots"  # changes waiting for the background refresh: "kind date change-json" lines
 KINDS = ("import", "round", "approval", "need", "manual", "refresh", "migrated")
 _threads: list[threading.Thread] = []
+_plain = gapstore._plain  # JSON-safe figures (feedback/report.py builds points with it)
 
 
 def history_keys() -> list[str]:
