@@ -6,7 +6,7 @@ Loads the kit's wards and 1,565 community assets into a temporary SQLite file (o
 database given, which is emptied first), gives a third of the listings two random offers and one
 need from data/offers_needs.csv (seeded, the same every run), then times suggest() for every
 listing at the radius a listing page uses (2,000 m): the work behind "Find partners nearby".
-Exits 0 with a message when the kit is absent.
+Exits 77 ("skipped" to run_all.py), saying why, when the kit is absent.
 """
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.skipping import skip  # noqa: E402
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
 from webmap.core.db import db  # noqa: E402
@@ -42,8 +43,7 @@ def main() -> int:
     parser.add_argument("--postgis-url", default=None)
     args = parser.parse_args()
     if not ASSETS.exists():
-        print(f"open data kit not found at {SHARED}; nothing to measure")
-        return 0
+        return skip("bench_partners", f"open data kit not found at {SHARED}")
     with tempfile.TemporaryDirectory() as tmp:
         url = args.postgis_url or f"sqlite:///{tmp}/bench.sqlite"
         app = create_app({"TESTING": True, "SECRET_KEY": "bench", "TILES_URL": "", "DATABASE_URL": url})

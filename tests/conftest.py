@@ -4,7 +4,9 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import text
@@ -21,7 +23,18 @@ os.environ.setdefault("WEBMAP_INSTANCE_PATH", tempfile.mkdtemp(prefix="webmap-te
 SHARED_DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
 SHARED_ORUK = Path(os.environ.get("WEBMAP_SHARED_ORUK", REPO.parent / "shared" / "oruk"))
 CHROMIUM = os.environ.get("WEBMAP_CHROMIUM", "/usr/bin/chromium")
+# CI sets CI=true: there a green run must have run every test, so a missing kit, browser or service fails.
+IN_CI = os.environ.get("CI", "").strip().lower() in ("true", "1")
 
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the test for a missing kit, browser or service, saying which; fail instead in CI (CI=true)."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true, so this fails rather than skips)", pytrace=False)
+    pytest.skip(reason)
+
+# REFRESH and GAP_SNAPSHOTS differ from production's defaults only for speed; tests/test_production_defaults.py
+# runs a resident's change through an app left at production's values.
 BASE_CONFIG = {
     "TESTING": True,
     "SECRET_KEY": "test-secret",
@@ -172,9 +185,9 @@ def live_server(sample_app):
 
 @pytest.fixture(scope="session")
 def browser():
-    """Headless Debian Chromium driven by Playwright; skips when Chromium is not installed."""
+    """Headless Debian Chromium driven by Playwright; skips (fails in CI) when Chromium is not installed."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run does)")
+        unavailable(f"Chromium not found at {CHROMIUM} (apt-get install chromium; .ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -228,10 +241,10 @@ def page(browser):
 
 
 def shared_data(*parts: str) -> Path:
-    """Return a path in the shared open data kit, skipping the test when it is absent."""
+    """Return a path in the shared open data kit, skipping the test (failing it in CI) when it is absent."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"open data kit not found: {path}")
+        unavailable(f"open data kit not found: {path}")
     return path
 
 
@@ -268,7 +281,17 @@ class _Inbox:
     """Messages a real local SMTP server received, parsed."""
 
     def __init__(self) -> None:
-        self.messages: list = []
+        self._messages: list = []
+
+    @property
+    def messages(self) -> list:
+        """Return what arrived, once mail the app sends after its answers (webmap.notify.later) has gone."""
+        from webmap.notify import later
+
+        # Only the test's own thread waits: aiosmtpd's server thread reads every attribute of its handler.
+        if threading.current_thread() is threading.main_thread():
+            later.wait()
+        return self._messages
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
         from email import message_from_bytes
@@ -277,7 +300,7 @@ class _Inbox:
         message = message_from_bytes(envelope.original_content, policy=default)
         message.envelope_to = list(envelope.rcpt_tos)
         message.raw = envelope.original_content
-        self.messages.append(message)
+        self._messages.append(message)
         return "250 Message accepted for delivery"
 
     def to(self, address: str) -> list:

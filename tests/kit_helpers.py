@@ -2,14 +2,14 @@
 
 Small-area (LSOA) population is placed at points inside each LSOA, the ward table adds deprivation
 deciles, and the made-up survey in tests/data/study_area_survey.csv says what residents need.
-Skips the calling test when the open data kit is absent.
+Skips the calling test when the open data kit is absent (fails it in CI).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-import pytest
+from tests.conftest import unavailable
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -19,7 +19,7 @@ SURVEY = REPO / "tests" / "data" / "study_area_survey.csv"
 def kit(*parts: str) -> Path:
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"open data kit not found: {path}")
+        unavailable(f"open data kit not found: {path}")
     return path
 
 

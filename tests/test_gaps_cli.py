@@ -41,6 +41,26 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     assert {"responses", "few_responses", "own_rate_weight"} <= set(table.columns)
 
 
+def test_csv_figures_worked_by_hand(app, tmp_path):
+    """The tiny area of test_gaps_web: youth asked for only in Ward 1 (4 of 4,000), no youth places anywhere."""
+    from tests.test_gaps_web import tiny_area
+
+    tiny_area(app)
+    out = tmp_path / "youth.csv"
+    result = invoke(app, "gaps", "--category", "youth", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out).set_index("ward_code")
+    # Worked in test_gaps_web.test_category_with_no_places_anywhere: weights 8/13 and 12/17 on the own
+    # rates 1 and 0 per 1,000, area rate 0.4; Ward 3 has no population, so no score.
+    assert table.loc["E05000001", "own_rate_weight"] == pytest.approx(8 / 13)
+    assert table.loc["E05000002", "own_rate_weight"] == pytest.approx(12 / 17)
+    assert table.loc["E05000001", "gap_score"] == pytest.approx(10 / 13, abs=1e-4)
+    assert table.loc["E05000002", "gap_score"] == pytest.approx(2 / 17, abs=1e-4)
+    assert pd.isna(table.loc["E05000003", "gap_score"])
+    assert table.loc["E05000001", "area_need_per_1000"] == pytest.approx(0.4)
+    assert "1. Ward 1 (E05000001): unmet need 0.77 per 1,000 (4 stated needs; few responses)" in result.output
+
+
 def test_summary_flags_few_responses(sample_app, tmp_path):
     """A ward resting on 2 responses carries the flag in the CLI summary and in every export."""
     from webmap.core.db import db

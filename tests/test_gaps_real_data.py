@@ -1,34 +1,22 @@
 """Acceptance on the open data kit: 67 study-area wards, census LSOA population, 1,565 assets.
 
 Everything goes in through the importers and comes out through the CLI and the page, as a
-council officer would use them. Skips cleanly when ../shared/data is absent.
+council officer would use them. Skips cleanly when ../shared/data is absent (fails in CI).
 """
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import REPO, shared_data
 from webmap.core.db import db
 from webmap.core.models import Asset, Ward
 
 pytestmark = pytest.mark.realdata
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
-
-
-def shared_data(*parts: str) -> Path:
-    """Return a path in the open data kit, skipping when absent (as conftest.shared_data does;
-    `from conftest import` is ambiguous next to tests/analysis/conftest.py)."""
-    path = SHARED_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"open data kit not found: {path}")
-    return path
 
 # Census 2021 usual residents of each authority in the study area (ONS).
 LA_TOTALS = {"Oldham": 242_104, "Wigan": 329_339, "Wirral": 320_197}

@@ -285,6 +285,16 @@ def test_category_with_no_places_anywhere(app):
     assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Share who cannot reach one"] == "100%"
     assert table.loc["Ward 1", "gap_score"] > table.loc["Ward 2", "gap_score"]
     assert rows["Ward 1"]["Stated needs"] == "4 few responses"
+    # By hand (docs/gap-analysis.md): youth rates 4/4000 and 0/6000, area rate m = 4/10000;
+    # s2 = (4000 (0.001 - m)^2 + 6000 m^2) / 10000 - m / 5000 = 1.6e-7, so the weight on a ward's own
+    # rate is s2 / (s2 + m / population): 8/13 for Ward 1, 12/17 for Ward 2. Smoothed per 1,000:
+    # Ward 1 = 8/13 x 1 + 5/13 x 0.4 = 10/13; Ward 2 = 5/17 x 0.4 = 2/17. Nobody reaches a place: all unmet.
+    assert table.loc["Ward 1", "own_rate_weight"] == pytest.approx(8 / 13)
+    assert table.loc["Ward 2", "own_rate_weight"] == pytest.approx(12 / 17)
+    assert table.loc["Ward 1", "gap_score"] == pytest.approx(10 / 13, abs=1e-4)
+    assert table.loc["Ward 2", "gap_score"] == pytest.approx(2 / 17, abs=1e-4)
+    assert (rows["Ward 1"]["Unmet need per 1,000 residents"], rows["Ward 2"]["Unmet need per 1,000 residents"]) == (
+        "0.77", "0.12")
 
 
 def test_category_nobody_asked_for(app):

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import signal
 import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
 
 from tests.conftest import REPO, csrf_token, login, make_staff
+from tests.dump_helpers import database_dump, without_rows_of
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, ImportJob
 
@@ -57,8 +62,11 @@ def places_file(tmp_path: Path, bad_row: int | None = None, no_place: int | None
 
 def upload(client, path: Path, kind: str = "places", **options):
     token = csrf_token(client, f"/imports/new?kind={kind}")
-    data = {"csrf_token": token, "kind": kind, "file": (io.BytesIO(path.read_bytes()), path.name), **options}
-    return client.post(f"/imports/new?kind={kind}", data=data, content_type="multipart/form-data")
+    upload = FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)
+    # Encoded in memory: the test client's own encoder spills a big file to a temporary file it never closes.
+    boundary, body = encode_multipart({"csrf_token": token, "kind": kind, "file": upload, **options})
+    return client.post(f"/imports/new?kind={kind}", input_stream=io.BytesIO(body),
+                       content_type=f"multipart/form-data; boundary={boundary}", headers={"Content-Length": str(len(body))})
 
 
 def wait(client, job_id: int, timeout: float = 90) -> dict:
@@ -216,18 +224,57 @@ def test_two_imports_of_one_kind_never_run_at_once(import_app, admin, tmp_path):
         assert db.session.get(ImportJob, job).state == "uploaded"
 
 
-def test_a_killed_import_process_is_reported_and_frees_the_kind(import_app, admin):
+def many_places_file(tmp_path: Path, copies: int) -> Path:
+    """Write the sample places `copies` times over, each copy under new names and ids, so an import takes seconds."""
+    data = json.loads(PLACES.read_text())
+    features = [{**f, "properties": {**f["properties"], "source_id": f"{f['properties']['source_id']}-{n}",
+                                     "name": f"{f['properties']['name']} ({n})"}}
+                for n in range(copies) for f in data["features"]]
+    path = tmp_path / "many-places.geojson"
+    path.write_text(json.dumps({**data, "features": features}))
+    return path
+
+
+def progress_of(tmp_path: Path, job_id: int) -> dict:
+    """Read the job's progress file as the page does (empty while it is being replaced)."""
+    try:
+        return json.loads((tmp_path / "imports" / str(job_id) / "progress.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def test_a_killed_import_process_saves_nothing_and_is_reported(import_app, admin, tmp_path):
+    job = job_id_of(upload(admin, many_places_file(tmp_path, copies=20), source="sample"))
+    assert wait(admin, job)["state"] == "checked"
+    # The job's record (which holds the check's preview) and the audit trail are meant to change: checked below.
+    before = without_rows_of(database_dump(import_app), "import_jobs", "audit_events")
+    assert "Tea & Chat at Thornley (0)" not in before
+
+    assert post(admin, f"/imports/{job}/confirm", f"/imports/{job}").status_code == 302
     with import_app.app_context():
-        ghost = ImportJob(kind="places", options={}, filename="x.csv", sha256="0" * 64, size_bytes=1, state="importing",
-                          running_kind="places", actor="a", pid=2**22 + 12345)  # no such process
-        db.session.add(ghost)
-        db.session.commit()
-        ghost_id = ghost.id
-    status = admin.get(f"/imports/{ghost_id}/status.json").get_json()
+        pid = db.session.get(ImportJob, job).pid
+    deadline = time.monotonic() + 60
+    while True:  # until the import process is at least half way through writing the places
+        seen = progress_of(tmp_path, job)
+        if seen.get("label") == "Importing assets" and seen["total"] // 2 <= seen["done"] < seen["total"]:
+            break
+        assert time.monotonic() < deadline, f"the import never got half way: {seen}"
+        time.sleep(0.005)
+    os.kill(pid, signal.SIGKILL)  # raises if the process had already gone: it must be killed mid-run
+
+    status = wait(admin, job, timeout=30)
     assert status["state"] == "failed" and status["finished"]
-    assert "stopped before it finished" in admin.get(f"/imports/{ghost_id}").get_data(as_text=True)
+    page = admin.get(f"/imports/{job}").get_data(as_text=True)
+    assert "The import process stopped before it finished. Nothing from this file was saved." in page
     with import_app.app_context():
-        assert db.session.get(ImportJob, ghost_id).running_kind is None
+        assert db.session.get(ImportJob, job).running_kind is None  # the kind is free for the next import
+        trail = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "import",
+                                                                   AuditEvent.entity_id == str(job)).order_by(AuditEvent.id))
+        assert list(trail) == ["import uploaded", "import confirmed", "import failed"]
+    # Every other table is exactly as it was before the import started.
+    after = without_rows_of(database_dump(import_app), "import_jobs", "audit_events")
+    assert "Tea & Chat at Thornley (0)" not in after
+    assert after == before
 
 
 def test_rollback_archives_what_it_added_unless_someone_edited_since(import_app, admin, tmp_path):

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, unavailable
 from tests.dump_helpers import database_dump
 from webmap.core.db import db
 from webmap.core.models import Asset, Postcode
@@ -86,9 +86,9 @@ def test_one_json_log_line_per_request_without_personal_data(sample_app):
 
 @pytest.fixture
 def redis_url(tmp_path):
-    """Start Debian's redis-server on a free port (no disk persistence); skip when it is not installed."""
+    """Start Debian's redis-server on a free port (no disk persistence); skip (fail in CI) when it is not installed."""
     if not Path(REDIS_SERVER).exists():
-        pytest.skip(f"{REDIS_SERVER} not found (apt-get install redis-server; .ci/run does)")
+        unavailable(f"{REDIS_SERVER} not found (apt-get install redis-server; .ci/run does)")
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -175,7 +175,7 @@ def test_backup_refuses_to_overwrite_and_restore_refuses_a_non_backup(sample_app
 def _pg_dump_and_restore(app, tmp_path) -> None:
     """Run the documented pg_dump/pg_restore commands against the PostGIS test database."""
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
-        pytest.skip("pg_dump/pg_restore not installed")
+        unavailable("pg_dump/pg_restore not installed (apt-get install postgresql-client)")
     libpq = make_url(app.config["SQLALCHEMY_DATABASE_URI"]).set(drivername="postgresql").render_as_string(False)
     dump_file = tmp_path / "webmap.dump"
     with app.app_context():

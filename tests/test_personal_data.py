@@ -114,6 +114,7 @@ def test_purge_erases_expired_details_everywhere_keeps_recent_ones_and_is_idempo
 def test_purge_follows_the_retention_setting(make_app, sample_app):
     asset_id = submit(sample_app, "Three Month Club", OLD_IP, **OLD)
     age(sample_app, 4, asset_id)
+    assert in_dump(database_dump(sample_app), OLD.values()) == set(OLD.values())  # stored, so "gone" below means erased
     assert "from 0 places" in sample_app.test_cli_runner().invoke(args=["purge-personal-data"]).output
     short = make_app(PERSONAL_DATA_RETENTION_MONTHS=3)
     result = short.test_cli_runner().invoke(args=["purge-personal-data"])
@@ -170,6 +171,7 @@ def test_erase_by_phone_matches_however_the_number_is_written(sample_app, staff)
     asset_id = submit(sample_app, "Phone Club", NEW_IP, submitter_phone="07700 900 528")
     page = staff_post(staff, "/privacy/requests", q="+44 7700 900528").get_data(as_text=True)
     assert "Phone Club" in page
+    assert in_dump(database_dump(sample_app), ["07700 900 528", NEW_IP]) == {"07700 900 528", NEW_IP}  # stored
     assert staff_post(staff, "/privacy/requests/erase", q="+44 7700 900528", confirm="yes").status_code == 302
     with sample_app.app_context():
         asset = db.session.get(Asset, asset_id)
@@ -182,6 +184,7 @@ def test_a_listings_public_email_is_found_and_erased_too(sample_app, staff):
                            email="hello-club-9931@example.org")
     assert staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}).status_code == 302
     assert "hello-club-9931@example.org" in sample_app.test_client().get(f"/assets/{asset_id}").get_data(as_text=True)
+    assert in_dump(database_dump(sample_app), ["hello-club-9931@example.org"]) == {"hello-club-9931@example.org"}
     assert staff_post(staff, "/privacy/requests/erase", q="HELLO-club-9931@example.org", confirm="yes").status_code == 302
     assert in_dump(database_dump(sample_app), ["hello-club-9931@example.org"]) == set()  # audit snapshots included
 

@@ -1,8 +1,9 @@
 """Privacy: a submitter's name, email, phone and IP address never reach any public page, API or export."""
 from __future__ import annotations
 
+import math
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from sqlalchemy import select
 
@@ -24,32 +25,61 @@ PUBLIC_NAME = "Aardvark Community Pantry"  # sorts first, so it is on the first 
 FILE_ROUTES = {"static", "vendor.static_file"}
 
 
+# Pages a visitor without an account is sent away from, and links that only work with the secret a person
+# was emailed (here a made-up one): the crawl checks they answer just that, and everything else answers 200.
+SIGN_IN = (302, "/login")
+NOT_PUBLIC = {
+    "moderation.queue": SIGN_IN, "moderation.edit": SIGN_IN, "moderation.stale": SIGN_IN, "feedback.new_response": SIGN_IN,
+    "imports.index": SIGN_IN, "imports.new": SIGN_IN, "imports.show": SIGN_IN, "imports.status": SIGN_IN,
+    "imports.problems": SIGN_IN, "imports.confirm_rollback": SIGN_IN, "moderation.merge_choice": SIGN_IN, "privacy.requests": SIGN_IN, "staff.users": SIGN_IN, "staff.audit_log": SIGN_IN,
+    "groups.mine": (302, "/groups/sign-in"), "groups.edit": (403, None), "groups.exchange": (403, None),
+    "groups.confirm_claim": (400, None), "groups.signin_link": (400, None),
+    "staff.set_password": (404, None), "notify.recheck": (404, None), "notify.stop": (404, None),
+}
+MADE_UP_SECRET = "not-a-real-link-token"
+
+
+def tile_of(lon: float, lat: float, z: int = 12) -> dict[str, int]:
+    """Return the web map tile (z, x, y) holding a point."""
+    n = 2 ** z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return {"z": z, "x": int((lon + 180) / 360 * n), "y": int(y)}
+
+
 def public_get_urls(app, asset_id: int, ward_code: str, postcode: str) -> list[str]:
-    """Return a URL for every GET route in the app, filling its arguments with values about the asset."""
-    by_name = {"asset_id": asset_id, "id": asset_id, "code": ward_code, "ward": ward_code, "ward_code": ward_code,
-               "category": "food_support", "category_id": "food_support", "postcode": postcode}
+    """Return a URL for every GET route in the app, each argument filled with a real value about the asset."""
+    from webmap.opendata import oruk
+
+    with app.app_context():
+        asset = db.session.get(Asset, asset_id)
+        oruk_ids = {"oruk.service": oruk.service_id(asset), "oruk.service_at_location": oruk.service_at_location_id(asset),
+                    "oruk.taxonomy": oruk.taxonomy()["id"], "oruk.taxonomy_term": oruk.term_id("food_support")}
+        tile = tile_of(asset.lon, asset.lat)
+    by_name = {"asset_id": [asset_id], "code": [ward_code], "job_id": [1], "fmt": ["csv", "geojson"],
+               "token": [MADE_UP_SECRET], "secret": [MADE_UP_SECRET], **{k: [v] for k, v in tile.items()}}
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in FILE_ROUTES:
             continue
         choices = [{}]
         for arg in sorted(rule.arguments):
-            if arg in by_name:
-                values = [by_name[arg]]
-            elif rule._converters[arg].__class__.__name__ in ("IntegerConverter", "NumberConverter", "DatabaseIdConverter"):
-                values = [asset_id]
-            else:
-                values = [ward_code, "food_support", postcode, str(asset_id)]
+            values = [oruk_ids[rule.endpoint]] if arg == "id" else by_name.get(arg)
+            assert values, f"{rule.rule}: no real value for <{arg}>: add one to the privacy crawl"
             choices = [{**c, arg: v} for c in choices for v in values]
         with app.test_request_context():
             for values in choices:
                 urls.append(app.url_for(rule.endpoint, **values))
-    return urls
+    return [u if u != "/api/nearby" else f"/api/nearby?postcode={quote(postcode)}&radius=2000" for u in urls]
 
 
-def crawl(client, urls: list[str], limit: int = 400) -> dict[str, str]:
-    """GET every URL, and the site's own links on them one step further; return {url: body}."""
+def crawl(client, app, urls: list[str], limit: int = 400, expect: dict[str, int] | None = None) -> dict[str, str]:
+    """GET every URL, and the site's own links on them one step further; return {url: body}.
+
+    Each must answer 200, or what NOT_PUBLIC (or `expect`, by URL) says: a leak check of a 404 page checks nothing.
+    """
     seen: dict[str, str] = {}
+    wrong: dict[str, str] = {}
+    adapter = app.url_map.bind("localhost")
     queue = list(dict.fromkeys(urls))
     while queue and len(seen) < limit:
         url = queue.pop(0)
@@ -58,13 +88,19 @@ def crawl(client, urls: list[str], limit: int = 400) -> dict[str, str]:
         with client.get(url) as response:
             # GeoPackage exports are binary; their text fields are still plain UTF-8 inside.
             body = response.get_data().decode("utf-8", errors="replace")
+            status, location = response.status_code, response.headers.get("Location", "")
         seen[url] = body
+        endpoint = adapter.match(urlsplit(url).path, method="GET")[0]
+        expected, goes_to = (expect[url], None) if url in (expect or {}) else NOT_PUBLIC.get(endpoint, (200, None))
+        if status != expected or (goes_to and not location.startswith(goes_to)):
+            wrong[url] = f"{status} {location}".strip()
         # Follow the site's own links one step further (list pages, category filters, pages of the list).
         if url in urls:
             for href in re.findall(r'href="(/[^"]*)"', body):
                 path = href.replace("&amp;", "&")
                 if not urlsplit(path).path.startswith(("/static/", "/vendor/")) and path not in seen:
                     queue.append(path)
+    assert wrong == {}, "pages that did not answer as expected (so their leak check would check nothing)"
     return seen
 
 
@@ -120,7 +156,8 @@ def test_submitter_details_never_appear_publicly(sample_app):
              f"/wards/{ward_code}/you-said-we-did.csv", f"/wards/{ward_code}/you-said-we-did.geojson",
              "/you-said-we-did.csv", "/you-said-we-did.geojson", "/needs/export.csv", "/needs/export.geojson"]
     assert {"/", f"/assets/{asset_id}", "/api/assets.geojson"} <= set(urls)
-    seen = crawl(public, urls)
+    # A resident's place has no group email of its own, so there is no form to write to it.
+    seen = crawl(public, sample_app, urls, expect={f"/assets/{asset_id}/contact": 404})
 
     leaks = {url: secret for url, body in seen.items()
              for secret in [*SECRETS.values(), SECRET_IP, REPORTER_IP, FOLLOWUP_EMAIL, followup_token] if secret in body}
@@ -156,7 +193,7 @@ def test_group_addresses_never_appear_publicly(sample_app):
     urls = public_get_urls(sample_app, asset_id, ward_code, pc)
     urls += [f"/assets/{asset_id}/contact", f"/assets/{asset_id}/claim", "/export/assets.csv",
              "/export/assets.geojson", "/oruk/services?per_page=1000"]
-    seen = crawl(sample_app.test_client(), urls)
+    seen = crawl(sample_app.test_client(), sample_app, urls)
     leaks = {url: s for url, body in seen.items() for s in GROUP_SECRETS.values() if s in body}
     assert leaks == {}
     assert "Kitchen" in seen[f"/assets/{asset_id}"] and f"/assets/{asset_id}/contact" in seen[f"/assets/{asset_id}"]

@@ -125,6 +125,6 @@ def test_report_without_population_says_unknown_as_the_profile_does(app, tmp_pat
         assert "This ward has no population figure, so no rate per 1,000 residents can be worked out" in html
         assert "unknown (no deprivation decile imported)" in html
     rows = _gap_table(report)
-    assert rows and all(r[5].startswith("not computed") for r in rows), rows
+    assert rows and all(r[1].startswith("not computed") for r in rows), rows  # unmet need: the second column
     assert " none " not in re.sub(r"<[^>]+>", " ", report) and "0 = no gap" not in report
     assert rows == [r for r in _gap_table(profile) if r in rows]

@@ -11,6 +11,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+# PySAL esda is pinned in requirements.txt: missing, the parity tests fail rather than skip.
+from esda import smoothing
 from shapely import box
 
 from webmap.analysis import FEW_RESPONSES, empirical_bayes, gap_table, overall_gaps
@@ -55,6 +58,12 @@ def test_two_responses_rank_below_eleven_and_nine(wards, no_places, needs, metho
     # No access anywhere: all asked need is unmet, and "all needs" adds the categories up.
     assert (rows["unmet_share"] == 1.0).all()
     assert rows.loc["A", "top_category"] == "sport"
+    # The order above holds with or without smoothing; the weight the worked example below derives
+    # by hand (34/67 on each ward's own rate) shows the rates were shrunk, under every method.
+    assert rows["own_rate_weight"].to_numpy() == pytest.approx([34 / 67] * 3)
+    area_rate = 22 / 15
+    assert rows.loc["A", "gap_score"] > 0.4 and rows.loc["B", "gap_score"] < 2.2  # both pulled toward 1.467
+    assert rows.loc["A", "area_need_per_1000"] == pytest.approx(area_rate)
 
 
 def test_worked_example(wards, no_places, needs) -> None:
@@ -106,7 +115,6 @@ def test_single_category_shrinks_noise_to_area_rate(wards, no_places) -> None:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_empirical_bayes_matches_pysal_esda(seed: int) -> None:
     """Where PySAL's between-area variance is positive, our rates equal esda's to 1e-12."""
-    smoothing = pytest.importorskip("esda.smoothing")
     rng = np.random.default_rng(seed)
     population = rng.integers(2000, 20000, 40).astype(float)
     events = rng.poisson(population * rng.uniform(0.001, 0.02, 40)).astype(float)
@@ -117,7 +125,6 @@ def test_empirical_bayes_matches_pysal_esda(seed: int) -> None:
 
 
 def test_empirical_bayes_floors_negative_variance_where_pysal_does_not() -> None:
-    smoothing = pytest.importorskip("esda.smoothing")
     events, population = np.array([1.0, 2.0, 3.0]), np.array([5000.0] * 3)
     assert (smoothing.Empirical_Bayes(events, population).r.ravel() != 2 / 5000).any()  # weights outside 0-1
     assert np.allclose(empirical_bayes(events, population).rate, 2 / 5000)

@@ -3,7 +3,7 @@
 Population points come from the ward-spread method (``population_method == "ward_spread"``):
 there is no 2021 LSOA centroid file covering all three authorities. The LSOA table and the
 best-fit lookup are used to check that ward populations add up to the loaded totals.
-Set WEBMAP_SHARED_DATA to the shared data folder; the test skips when it is absent.
+Set WEBMAP_SHARED_DATA to the shared data folder; the test skips when it is absent (fails in CI).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import unavailable
 from webmap.analysis import gap_table, overall_gaps, population_points, to_metric
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,10 +27,14 @@ LSOA_POP = SHARED / "population/census2021_lsoa21_usual_residents_by_age_ew.csv.
 LOOKUP = SHARED / "lookups/lsoa_to_ward_best_fit_study_area.csv"
 ASSETS = SHARED / "assets/study_area/community_assets_study_area.geojson"
 
-pytestmark = pytest.mark.skipif(
-    not all(p.exists() for p in (WARDS, POPULATION, LSOA_POP, LOOKUP, ASSETS)),
-    reason=f"shared data not found under {SHARED} (set WEBMAP_SHARED_DATA)",
-)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _kit_present() -> None:
+    """Skip the module when the kit is absent (fail it in CI)."""
+    missing = [p for p in (WARDS, POPULATION, LSOA_POP, LOOKUP, ASSETS) if not p.exists()]
+    if missing:
+        unavailable(f"shared data not found: {missing[0]} (set WEBMAP_SHARED_DATA)")
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from webmap.staff.accounts import end_all_sessions
 from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.core.db import db
 from webmap.core.models import User
+from webmap.web import sessions
 
 
 def _signed_in(app):
@@ -117,8 +118,9 @@ def test_session_ends_after_maximum_age_even_when_busy(app):
     assert client.get("/moderate").status_code == 302
 
 
-def test_cookie_from_before_versions_is_refused(app):
+def test_cookie_from_before_server_side_sessions_is_refused(app):
     client = _signed_in(app)
     with client.session_transaction() as session:
-        session["_user_id"] = session["_user_id"].split(".")[0]  # the old "<id>" form
+        session.pop(sessions.COOKIE_KEY)  # a cookie naming the user but holding no server-side session
+        session["_user_id"] = session["_user_id"] + ".0"  # the older "<id>.<version>" form
     assert client.get("/moderate").status_code == 302

@@ -150,3 +150,63 @@ def test_success_clears_the_pair_and_failures_are_forgotten_after_a_quiet_day(ap
         db.session.execute(update(SignInThrottle).values(last_failure_at=utcnow() - timedelta(hours=25)))
         assert throttle.record_failure(key) == 1
         assert throttle.seconds_to_wait(key) == 0
+
+
+# --- The per-address limit never locks out an owner with a known device; every 429 says when to come back -------
+#
+# Before the fix, after 31 failed sign-ins from one address the owner with a valid known-device cookie from that
+# address got 429, and that 429 (from the rate limiter) carried no Retry-After.
+
+
+def _limited(make_app, **settings):
+    from tests.conftest import empty_database
+
+    app = make_app(**{"RATELIMIT_ENABLED": True, "LOGIN_RATE_LIMIT": "6 per 10 minutes", **settings})
+    with app.app_context():
+        empty_database()
+    return app
+
+
+def test_known_device_gets_past_the_per_address_limit(make_app):
+    app = _limited(make_app)
+    make_staff(app)
+    owner = _client(app, ATTACKER)  # the same office address as the guesser
+    assert login(owner).status_code == 302
+    owner.post("/logout", data={"csrf_token": _token(owner)})
+    attacker = _client(app, ATTACKER)
+    statuses = [login(attacker, email=f"guess{i}@example.gov.uk", password="guess guess guess").status_code
+                for i in range(8)]
+    assert statuses[-1] == 429  # the address has used up its attempts
+    refused = login(attacker, email="mod@example.gov.uk")
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert login(owner).status_code == 302  # the owner's browser still gets in
+
+
+def test_a_device_cookie_for_another_email_does_not_get_past_the_limit(make_app):
+    app = _limited(make_app)
+    make_staff(app)
+    make_staff(app, "other@example.gov.uk")
+    owner = _client(app, ATTACKER)
+    assert login(owner).status_code == 302
+    owner.post("/logout", data={"csrf_token": _token(owner)})
+    for i in range(8):
+        login(owner, email="other@example.gov.uk", password=f"guess guess {i}")
+    assert login(owner, email="other@example.gov.uk").status_code == 429
+
+
+@pytest.mark.parametrize(("path", "setting"), [("/login", "LOGIN_RATE_LIMIT"), ("/groups/sign-in", "SUBMISSION_RATE_LIMIT"),
+                                              ("/assets/new", "SUBMISSION_RATE_LIMIT")])
+def test_every_429_carries_retry_after(make_app, path, setting):
+    app = _limited(make_app, **{setting: "1 per hour"})
+    client = _client(app, ATTACKER)
+    token = csrf_token_for(client, path)
+    answers = [client.post(path, data={"csrf_token": token, "email": "a@example.org", "password": "x" * 12})
+               for _ in range(3)]
+    assert answers[-1].status_code == 429
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 3601
+
+
+def csrf_token_for(client, path: str) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client, path)

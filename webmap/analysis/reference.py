@@ -7,6 +7,11 @@ take the places whose coordinates fall in the ward's bounding box grown by the d
 only places that can be within reach of anyone living in the ward), measure every resident
 point to them, and add up the residents who reach one.
 
+It shares no step with the fast path but the reprojection: residents are put in wards by a
+containment test one ward at a time (or spread over each ward's own grid, cell by cell), and the
+empirical Bayes smoothing is worked out here in plain arithmetic rather than by
+:mod:`webmap.analysis.smoothing`, so a mistake in either shared piece cannot hide in both.
+
 Only the "share" method (the default the pages and stored tables use) is covered. Nothing in the
 app calls this module.
 """
@@ -18,8 +23,8 @@ import pandas as pd
 import shapely
 
 from webmap.analysis.crs import align_crs, to_metric
-from webmap.analysis.population import population_points
-from webmap.analysis.smoothing import empirical_bayes
+
+SPREAD_PER_WARD = 50  # residents of a ward without points are spread over about this many grid cells
 
 
 def per_ward_access_share(
@@ -42,10 +47,7 @@ def per_ward_access_share(
     metric = to_metric(wards)
     metric = metric.iloc[np.argsort(metric["code"].astype(str).to_numpy(), kind="stable")]
     if population is None:
-        points, _ = population_points(metric, None)
-        xy = shapely.get_coordinates(points.geometry.values)
-        pop = points["population"].to_numpy(dtype="float64")
-        residents = points.groupby("ward_code").indices
+        xy, pop, residents = _spread_one_ward_at_a_time(metric)
     else:
         placed = align_crs(metric, population, "population")
         xy = shapely.get_coordinates(placed.geometry.values)
@@ -88,11 +90,72 @@ def _place_one_ward_at_a_time(wards: gpd.GeoDataFrame, xy: np.ndarray, usable: n
     found = {}
     for code, ward in zip(wards["code"].astype(str), wards.geometry.values):
         candidates = np.flatnonzero(free & _in_box(xy, ward.bounds))
-        inside = candidates[shapely.intersects_xy(ward, xy[candidates, 0], xy[candidates, 1])]
+        inside = candidates[shapely.intersects_xy(ward, xy[candidates, 0], xy[candidates, 1])]  # edge included
         free[inside] = False
         if len(inside):
             found[code] = inside
     return found
+
+
+def _spread_one_ward_at_a_time(wards: gpd.GeoDataFrame) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Return (point xy, point population, ward code -> its points) spreading each known population over its ward.
+
+    Each ward is cut into square cells of side sqrt(area / 50), counted along rows from its bounding
+    box's lower left corner (at most 50 x 400 cells); the centres inside the ward are its points,
+    thinned evenly to at most 50; a ward no centre falls in gets its point-on-surface. The ward's
+    population is shared equally among its points.
+    """
+    xs: list[float] = []
+    ys: list[float] = []
+    pops: list[float] = []
+    found: dict[str, np.ndarray] = {}
+    for code, ward, people in zip(wards["code"].astype(str), wards.geometry.values,
+                                  pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan)):
+        if np.isnan(people):
+            continue
+        minx, miny, maxx, maxy = ward.bounds
+        step = float(np.sqrt(max(ward.area, 1e-9) / SPREAD_PER_WARD))
+        nx = max(int(np.ceil((maxx - minx) / step)), 1)
+        ny = max(int(np.ceil((maxy - miny) / step)), 1)
+        k = np.arange(min(nx * ny, SPREAD_PER_WARD * 400))
+        x, y = minx + (k % nx + 0.5) * step, miny + (k // nx + 0.5) * step
+        inside = shapely.contains_xy(ward, x, y)
+        centres = list(zip(x[inside].tolist(), y[inside].tolist()))
+        n, c = SPREAD_PER_WARD, len(centres)
+        # Keep the r-th centre when r * n / c passes a whole number: n picks spread evenly over c.
+        kept = [p for r, p in enumerate(centres) if c <= n or r == 0 or (r * n) // c != ((r - 1) * n) // c]
+        if not kept:
+            surface = ward.point_on_surface()
+            kept = [(surface.x, surface.y)]
+        found[code] = np.arange(len(xs), len(xs) + len(kept))
+        xs += [x for x, _ in kept]
+        ys += [y for _, y in kept]
+        pops += [people / len(kept)] * len(kept)
+    return np.column_stack([xs, ys]) if xs else np.empty((0, 2)), np.asarray(pops, dtype="float64"), found
+
+
+def _smoothing_weights(events: list[float], population: list[float]) -> tuple[list[float], float]:
+    """Return each ward's weight on its own rate, and the area rate, by Marshall's global empirical Bayes.
+
+    Worked here in plain arithmetic over the wards with people: m = all events / all people;
+    s2 = sum(b (e/b - m)^2) / sum(b) - m / mean(b), floored at 0; w = s2 / (s2 + m / b).
+    """
+    usable = [(e, b) for e, b in zip(events, population) if b > 0]
+    if not usable:
+        return [np.nan] * len(events), 0.0
+    people = sum(b for _, b in usable)
+    m = sum(e for e, _ in usable) / people
+    mean_b = people / len(usable)
+    s2 = max(sum(b * (e / b - m) ** 2 for e, b in usable) / people - m / mean_b, 0.0)
+    weights = []
+    for b in population:
+        if not b > 0:
+            weights.append(np.nan)
+        elif s2 + m / b > 0:
+            weights.append(s2 / (s2 + m / b))
+        else:
+            weights.append(1.0)  # nobody asked anywhere: every rate is 0 whatever the weight
+    return weights, m
 
 
 def per_ward_overall_gaps(
@@ -111,14 +174,18 @@ def per_ward_overall_gaps(
     counts = needs.groupby(["ward_code", "category"])["count"].sum().unstack(fill_value=0.0)
     categories = sorted(c for c in counts.columns if counts[c].sum() > 0)
     shares = per_ward_access_share(wards, assets, categories, distance, population, prefilter)
-    pop = shares["population"].to_numpy()
-    need = counts.reindex(index=shares.index, columns=categories, fill_value=0.0).to_numpy(dtype="float64")
-    weight = empirical_bayes(need.sum(axis=1), pop).weight
-    gap = np.zeros(len(shares))
-    for j, category in enumerate(categories):
-        area_rate = empirical_bayes(need[:, j], pop).area_rate * 1000.0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            own = np.where(pop > 0, need[:, j] / pop * 1000.0, np.nan)
-        gap += (weight * own + (1.0 - weight) * area_rate) * (1.0 - shares[category].to_numpy())
-    gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap)
+    pop = [float(p) for p in shares["population"]]
+    need = counts.reindex(index=shares.index, columns=categories, fill_value=0.0)
+    weights, _ = _smoothing_weights([float(v) for v in need.sum(axis=1)], pop)
+    area_rates = {c: _smoothing_weights([float(v) for v in need[c]], pop)[1] * 1000.0 for c in categories}
+    gap = []
+    for i, code in enumerate(shares.index):
+        if not pop[i] > 0:
+            gap.append(np.nan)
+            continue
+        w, total = weights[i], 0.0
+        for category in categories:
+            own = need.at[code, category] / pop[i] * 1000.0
+            total += (w * own + (1.0 - w) * area_rates[category]) * (1.0 - shares.at[code, category])
+        gap.append(total)
     return pd.DataFrame({"population": pop, "gap_score": gap}, index=shares.index)

@@ -17,6 +17,10 @@ DEFAULTS: dict[str, object] = {
     "MAX_UPLOAD_MB": 50,
     # Largest file an importer will read; a bigger one is refused before anything is read.
     "MAX_IMPORT_MB": 2000,
+    # A compressed file (.gz, .bz2, .xz, .zip) is refused once it unpacks past this size, or past this
+    # many times its packed size (real data packs 3-10 times; a "zip bomb" a thousand), before it is read.
+    "MAX_UNPACKED_MB": 2000,
+    "MAX_UNPACK_RATIO": 100,
     # The area's name in page titles and headings; empty means "from the wards' council names" (see webmap/council).
     "AREA_NAME": "",
     "ACCESS_DISTANCE_M": 800,
@@ -85,7 +89,7 @@ DEFAULTS: dict[str, object] = {
 }
 
 # Settings that must be read as numbers from the environment.
-_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
+_INTS = {"MAX_UPLOAD_MB", "MAX_IMPORT_MB", "MAX_UNPACKED_MB", "MAX_UNPACK_RATIO", "ACCESS_DISTANCE_M", "STALE_AFTER_MONTHS", "PAGE_SIZE", "MAIL_PORT",
          "FOLLOWUP_RETENTION_MONTHS", "PERSONAL_DATA_RETENTION_MONTHS", "TRUSTED_PROXIES",
          "SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS",
          "GROUP_CLAIM_LINK_HOURS", "GROUP_SIGNIN_LINK_MINUTES", "GROUP_SESSION_HOURS", "GROUP_PIN_MOVE_M",

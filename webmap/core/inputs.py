@@ -41,6 +41,36 @@ def text_problem(value: str, max_length: int | None = None, multiline: bool = Tr
     return None
 
 
+# Form fields whose value can end up in an email header: To (invitations, sign-in links, claim and
+# follow-up mail), Reply-To (messages relayed to a group) or Subject (a place's or a sender's name).
+# A line break there would add headers (Bcc: ...), so these are refused with 400 before any view runs.
+HEADER_FIELDS = ("email", "submitter_email", "contact_email", "name")
+# The longest an email address can be (RFC 3696 errata: 320); names are held to the same.
+MAX_HEADER_LENGTH = 320
+
+
+def header_problem(value: str, max_length: int = MAX_HEADER_LENGTH) -> str | None:
+    """Return why a value cannot go into an email header (a line break, or too long), or None.
+
+    Other control characters are SafeForm's to refuse, with a message beside the field.
+    """
+    if "\r" in value or "\n" in value:
+        return "contains a line break (CR or LF), which would add lines to an email's header; remove it"
+    if len(value) > max_length:
+        return f"is {len(value):,} characters long; the most an email header allows here is {max_length:,}"
+    return None
+
+
+def header_fields_problem(form: Any) -> str | None:
+    """Return why a posted form is refused, naming the field, when a value bound for an email header breaks the rules."""
+    for name in HEADER_FIELDS:
+        for value in form.getlist(name) if hasattr(form, "getlist") else [form.get(name)]:
+            problem = header_problem(value) if isinstance(value, str) else None
+            if problem:
+                return f"The field '{name}' {problem}. Nothing was saved or sent."
+    return None
+
+
 class DatabaseIdConverter(IntegerConverter):
     """The `int` URL converter, limited to ids a database can hold, so /assets/99999999999999999999 is a 404."""
 

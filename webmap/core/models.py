@@ -216,7 +216,7 @@ class User(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Moderators get the hourly digest of new submissions unless they turn it off.
     wants_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
-    # Part of every session cookie; raising it (accounts.end_all_sessions) ends all of this user's sessions.
+    # No longer read: sessions are ended through signed_in_sessions (webmap.web.sessions). Kept for old databases.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
@@ -438,6 +438,24 @@ class SignInThrottle(Model):
     wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
 
 
+class SignedInSession(Model):
+    """One signed-in session of any kind (staff, a listing's manager), so the server can end it.
+
+    The cookie carries a random secret; only its SHA-256 is kept here, with a hash of whom it
+    belongs to, so the table holds no email address and a copy of it cannot sign anyone in.
+    """
+
+    __tablename__ = "signed_in_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # "staff" or "group_manager" (webmap.web.sessions.KINDS).
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    # Why it ended, in words ("signed out", "removed as a manager") for the trail and tests.
+    end_reason: Mapped[Optional[str]] = mapped_column(String(100))
 
 
 @event.listens_for(Asset, "before_insert")

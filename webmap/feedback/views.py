@@ -1,7 +1,6 @@
 """Pages for "You said, we did": needs over time, the public report per ward and area, staff responses, unsubscribe."""
 from __future__ import annotations
 
-import io
 from datetime import date
 
 import geopandas as gpd
@@ -10,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from sqlalchemy import func, select
 
 from webmap.core import store
+from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import Need, SurveyRound, Ward
 from webmap.web.security import csrf, role_required
@@ -103,9 +103,7 @@ def needs_export(fmt: str):
 
 def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
     if fmt == "csv":
-        buffer = io.StringIO()
-        table.to_csv(buffer, index=False)
-        body = buffer.getvalue()
+        body = csv_text(table)
     else:
         wards = store.wards_frame()[["code", "geometry"]].rename(columns={"code": "ward_code"})
         joined = gpd.GeoDataFrame(table.merge(wards, on="ward_code", how="left"), geometry="geometry", crs=wards.crs)

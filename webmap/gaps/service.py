@@ -30,7 +30,7 @@ import pandas as pd
 from webmap import analysis
 
 from webmap.core import store
-from webmap.core.csvsafe import neutralise_frame
+from webmap.core.csvsafe import write_csv
 
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
 FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
@@ -262,7 +262,7 @@ def write_table(table: gpd.GeoDataFrame, path: str | Path, fmt: str | None = Non
     """Write the gap table with every column: CSV (no geometry), GeoJSON, or a GeoPackage layer "gaps"."""
     fmt = fmt or format_of(str(path))
     if fmt == "csv":
-        neutralise_frame(pd.DataFrame(table.drop(columns=table.geometry.name))).to_csv(path, index=False)
+        write_csv(path, table)
     elif fmt == "geojson":
         Path(path).write_text(table.to_json(drop_id=True, na="null"), encoding="utf-8")
     elif fmt == "gpkg":

@@ -1,11 +1,12 @@
 """Claiming a listing and signing in as its manager, by one-time links sent by email."""
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from webmap.core import audit
 from webmap.core.db import db
 from webmap.core.models import Asset, ChangeRequest, utcnow
+from webmap.notify.links import external_url
 from webmap.notify.mail import Mail, send_if_configured
 from webmap.groups import tokens
 from webmap.core.emails import normalise_email
@@ -15,8 +16,8 @@ from webmap.council import site_name
 
 
 def public_link(endpoint: str, **values) -> str:
-    """Return an absolute link for an email, on the site's PUBLIC_URL (never the request's Host header)."""
-    return current_app.config["PUBLIC_URL"].rstrip("/") + url_for(endpoint, **values)
+    """Return an absolute link for an email, on the site's PUBLIC_URL (never the request's Host header), in a request or not."""
+    return external_url(endpoint, **values)
 
 
 def request_claim(asset: Asset, email: str, name: str | None, connection: str | None, ip: str | None) -> str:

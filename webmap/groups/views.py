@@ -1,10 +1,13 @@
 """Pages for groups: claim a listing, sign in by emailed link, edit it, offers and needs, contact a group."""
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from webmap.core.db import db
 from webmap.core.models import Asset
+from webmap.notify.later import send_after_response
 from webmap.places.freshness import stale_cutoff
 from webmap.web.security import limiter, role_required
 from webmap.groups import claims, session
@@ -115,9 +118,9 @@ def signin():
     """Send a one-time sign-in link to a listing's manager."""
     form = SignInForm()
     if form.validate_on_submit():
-        claims.send_signin_link(form.email.data)
-        db.session.commit()
-        # The same answer whether or not the address manages anything, so nobody can test addresses here.
+        # The same answer, in the same time, whether or not the address manages anything, so nobody can test
+        # addresses here: looking the address up, making the link and sending it all happen after the answer.
+        send_after_response(partial(claims.send_signin_link, form.email.data), "group sign-in link")
         return render_template("groups/signin_sent.html")
     return render_template("groups/signin.html", form=form)
 
@@ -142,6 +145,7 @@ def signin_link(secret: str):
 def signout():
     """Sign the manager out."""
     session.sign_out()
+    db.session.commit()
     flash("You are signed out.", "success")
     return redirect(url_for("main.index"))
 

@@ -1,7 +1,7 @@
 """What every importer shares: problems that name file/row/field, reports, file readers."""
 from __future__ import annotations
 
-import gzip
+import io
 import json
 import re
 import sys
@@ -22,39 +22,11 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
+from webmap.core.csvsafe import write_csv
+from webmap.importers.problems import ImportFailed, Problem  # noqa: F401  (importers import them from here)
+
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 PROGRESS_THRESHOLD = 2000
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input: where it is and why it is wrong."""
-
-    file: str
-    row: int | None
-    field: str | None
-    reason: str
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.field:
-            where.append(f"field '{self.field}'")
-        return f"{', '.join(where)}: {self.reason}"
-
-
-class ImportFailed(Exception):
-    """The input cannot be imported; nothing was written."""
-
-    def __init__(self, problems: Sequence[Problem] | Problem, limit: int = 25, hint: str | None = None) -> None:
-        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
-        shown = [str(p) for p in self.problems[:limit]]
-        more = len(self.problems) - len(shown)
-        if more > 0:
-            shown.append(f"... and {more} more problems")
-        message = "Nothing was imported:\n" + "\n".join(f"  - {s}" for s in shown)
-        super().__init__(message + (f"\n{hint}" if hint else ""))
 
 
 SKIP_HINT = ("Correct these rows and import the file again, or import the other rows with --skip-bad-rows "
@@ -154,7 +126,7 @@ def _write_rejects(path: Path, raw: pd.DataFrame, problems: dict[int, list[Probl
         "reason": ["; ".join(p.reason for p in problems[i]) for i in sorted(problems)],
     })
     out = pd.concat([out, values.reset_index(drop=True).add_prefix("")], axis=1)
-    out.to_csv(path, index=False, encoding="utf-8")
+    write_csv(path, out)
 
 
 def check_exists(path: str | Path) -> Path:
@@ -183,14 +155,18 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
                                    "use GeoJSON, GeoPackage, Shapefile or CSV"))
     given = parse_crs(crs, p.name) if crs else None
     announce_read(p)
-    declared = geojson_crs_member(p) if p.suffix.lower() in (".geojson", ".json") else None
-    try:
-        with warnings.catch_warnings():
-            # GDAL warns about a CRS it cannot read; geojson_crs_member() reports it instead.
-            warnings.simplefilter("ignore", RuntimeWarning)
-            frame = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
-        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file ({exc})")) from exc
+    from .compressed import unpacked
+
+    with unpacked(p) as source:  # a .zip is unpacked within the size limits first
+        source = _gis_file_in(source, p.name) if source.is_dir() else source
+        declared = geojson_crs_member(source) if source.suffix.lower() in (".geojson", ".json") else None
+        try:
+            with warnings.catch_warnings():
+                # GDAL warns about a CRS it cannot read; geojson_crs_member() reports it instead.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                frame = gpd.read_file(source, layer=layer) if layer else gpd.read_file(source)
+        except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
+            raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file: {gis_reason(exc)}")) from exc
     if frame.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
     if given is not None:
@@ -202,6 +178,40 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
     _check_geographic_range(frame, p.name)
     milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
     return frame
+
+
+GIS_FILE_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".fgb")
+_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[/\\][^/\\\s'\"():,]+){2,}[/\\]?")
+
+
+def without_paths(text: str) -> str:
+    """Return a message with every file path cut down to its last part (staff never see the server's folders)."""
+    return _PATH.sub(lambda m: re.split(r"[/\\]", m.group(0).rstrip("/\\"))[-1], text)
+
+
+def gis_reason(exc: BaseException) -> str:
+    """Say in plain words why GDAL could not read a file (never with a server path)."""
+    said = without_paths(str(exc)).strip()
+    if re.search(r"not recogni[sz]ed as (being in )?a supported (file )?format|No such file|Failed to open", said, re.I):
+        return ("it is not a GIS file this map can read (GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf), or it is "
+                "damaged or cut short")
+    return f"the GIS library could not read it ({said[:300]})" if said else "the GIS library could not read it"
+
+
+def _gis_file_in(folder: Path, name: str) -> Path:
+    """Return the GIS file in an unpacked zip (or its folder, for several Shapefiles together); refuse anything else."""
+    found = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in GIS_FILE_SUFFIXES
+                   and not f.name.startswith("."))
+    if not found:
+        held = ", ".join(sorted(f.name for f in folder.rglob("*") if f.is_file())[:8]) or "nothing"
+        raise ImportFailed(Problem(name, None, None, "holds no GIS file (a Shapefile's .shp with its .dbf and .shx, a "
+                                                     f"GeoPackage, GeoJSON or FlatGeobuf); it holds: {held}"))
+    if len(found) == 1:
+        return found[0]
+    if all(f.suffix.lower() == ".shp" and f.parent == found[0].parent for f in found):
+        return found[0].parent  # several Shapefiles side by side: layers of one folder (--layer picks one)
+    raise ImportFailed(Problem(name, None, None, f"holds {len(found)} GIS files ({', '.join(f.name for f in found[:6])}); "
+                                                 "zip one at a time"))
 
 
 def parse_crs(value: str, file: str, named_in_file: bool = False) -> CRS:
@@ -280,14 +290,18 @@ def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV (plain or .gz, UTF-8 with or without BOM) as strings."""
     p = check_exists(path)
     announce_read(p)
-    try:
+    from .compressed import unpacked
+
+    with unpacked(p) as source:  # .gz, .bz2, .xz and .zip are unpacked within the size limits first
+        source = _csv_file_in(source, p.name) if source.is_dir() else source
         try:
-            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            frame = pd.read_csv(p, dtype=str, keep_default_na=False, encoding="cp1252")
-            click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
-    except Exception as exc:
-        raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({exc})")) from exc
+            try:
+                frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig", compression=None)
+            except UnicodeDecodeError:
+                frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="cp1252", compression=None)
+                click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
+        except Exception as exc:
+            raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({without_paths(str(exc))})")) from exc
     if frame.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
     milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
@@ -295,10 +309,20 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 
 def open_text(path: str | Path, encoding: str = "utf-8-sig", errors: str = "replace"):
-    """Open a plain or gzipped text file for reading."""
-    if str(path).lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding=encoding, errors=errors, newline="")
+    """Open a plain or compressed (.gz, .bz2, .xz) text file for reading; compressed ones within the size limits."""
+    from .compressed import OPENERS, open_limited
+
+    if Path(path).suffix.lower() in OPENERS:
+        return io.TextIOWrapper(io.BufferedReader(open_limited(Path(path))), encoding=encoding, errors=errors, newline="")
     return open(path, encoding=encoding, errors=errors, newline="")
+
+
+def _csv_file_in(folder: Path, name: str) -> Path:
+    """Return the one CSV in an unpacked zip; refuse a zip with none or several."""
+    found = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".txt"))
+    if len(found) != 1:
+        raise ImportFailed(Problem(name, None, None, f"holds {len(found)} CSV files; zip exactly one"))
+    return found[0]
 
 
 MAX_JSON_DEPTH = 64

@@ -7,9 +7,7 @@ process leaves the database as it was, because the import commits once, at the e
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -24,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
+from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import AuditEvent, ImportJob, utcnow
 from webmap.imports.kinds import KINDS, ImportKind
@@ -57,6 +56,8 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     if not filename.lower().endswith(kind.suffixes):
         raise UploadRefused(f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: "
                             f"use {', '.join(kind.suffixes)}.")
+    # The name as uploaded, for messages to staff; the file itself is kept under the safe name.
+    options = {**options, "uploaded_name": _display_name(upload.filename or filename)}
     job = ImportJob(kind=kind.key, options=options, filename=filename[:255], sha256="", size_bytes=0, actor=actor,
                     user_id=user_id, state="uploaded")
     db.session.add(job)
@@ -73,6 +74,12 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
         raise UploadRefused(f"“{upload.filename}” is empty.")
     job.sha256, job.size_bytes = digest.hexdigest(), size
     return job
+
+
+def _display_name(name: str) -> str:
+    """Return an uploaded file's own name, fit to show: no folders, no control characters, at most 200 characters."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(c for c in base if c.isprintable())[:200] or "the file"
 
 
 def start(job: ImportJob, phase: str) -> None:
@@ -105,7 +112,8 @@ def _spawn(job_id: int, phase: str) -> None:
     """Start the job process with this app's database and data settings; reap it when it ends."""
     config = current_app.config
     env = {**os.environ, "WEBMAP_DATABASE_URL": config["DATABASE_URL"], "WEBMAP_DATA_DIR": str(config["DATA_DIR"]),
-           "WEBMAP_MAX_IMPORT_MB": str(config["MAX_IMPORT_MB"]), "WEBMAP_ACCESS_DISTANCE_M": str(config["ACCESS_DISTANCE_M"]),
+           "WEBMAP_MAX_IMPORT_MB": str(config["MAX_IMPORT_MB"]),
+           "WEBMAP_MAX_UNPACKED_MB": str(config["MAX_UNPACKED_MB"]), "WEBMAP_MAX_UNPACK_RATIO": str(config["MAX_UNPACK_RATIO"]), "WEBMAP_ACCESS_DISTANCE_M": str(config["ACCESS_DISTANCE_M"]),
            "WEBMAP_KEEP_UPLOADS": "1" if config.get("KEEP_UPLOADS") else "0",
            "WEBMAP_GAP_SNAPSHOTS": str(config.get("GAP_SNAPSHOTS", "background"))}
     folder = job_dir(job_id)
@@ -174,26 +182,19 @@ def check_alive(job: ImportJob) -> None:
         return
     db.session.refresh(job)
     if job.state in RUNNING:
-        job.state = "failed" if job.state == "importing" else "uploaded"
+        importing = job.state == "importing"
+        job.state = "failed" if importing else "uploaded"
         job.error = "The import process stopped before it finished. Nothing from this file was saved."
         job.running_kind, job.finished_at = None, utcnow()
+        if importing:  # as a failure the process reports itself is recorded (runner._finish)
+            audit(job, "import failed", {"error": job.error})
         db.session.commit()
 
 
 def problems_csv(job: ImportJob) -> str:
     """Return every problem the check or import found, one row each, as CSV text."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["file", "row", "field", "reason"])
-    for problem in ((job.result or {}).get("problems") or (job.preview or {}).get("problems") or []):
-        writer.writerow([_spreadsheet_safe(v) for v in problem])
-    return out.getvalue()
-
-
-def _spreadsheet_safe(value) -> str:
-    """Keep a cell that starts like a formula from running in a spreadsheet."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    problems = (job.result or {}).get("problems") or (job.preview or {}).get("problems") or []
+    return csv_text(problems, header=["file", "row", "field", "reason"])
 
 
 def audit(job: ImportJob, action: str, after: dict, actor: str | None = None, user_id: int | None = None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from contextvars import ContextVar
 from pathlib import Path
 
 import shapely
@@ -17,11 +18,13 @@ from sqlalchemy import select
 from webmap.core.audit import snapshot
 from webmap.core.db import db
 from webmap.importers import ImportFailed, ImportReport
-from webmap.importers.common import milestone_listener, progress_listener
+from webmap.importers.common import milestone_listener, progress_listener, without_paths
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.imports.jobs import audit, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
 
+# The name staff gave the file, for the problems this process reports.
+_uploaded_name: ContextVar[str | None] = ContextVar("uploaded_name", default=None)
 PREVIEW_POINTS = 2000
 PREVIEW_WARDS = 1000
 
@@ -35,6 +38,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     path = folder / Path(job.filename).name
     source = kind.source_name(path, job.options)
     before = _places_of(source) if source else {}
+    _uploaded_name.set(job.options.get("uploaded_name") or job.filename)
     token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
     said = milestone_listener.set(lambda text: write_progress(job_id, text, 0, 0, folder, step=text))
     write_progress(job_id, "Reading the file", 0, 0, folder, step=f"Started the {phase}; reading {job.filename}")
@@ -62,7 +66,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
                         f"skipped {sum(report.skipped.values()):,}, refused {report.refused_rows:,}")
     except ImportFailed as failed:
         db.session.rollback()
-        problems = [[p.file, p.row, p.field, p.reason] for p in failed.problems]
+        problems = staff_problems(failed.problems, path, job.options.get("uploaded_name") or job.filename)
         outcome = {"read": 0, "problems": problems, "refused": True}
         found = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
         finished = (f"Check finished: {found} found; nothing saved" if phase == "check"
@@ -126,13 +130,23 @@ def _finish(job_id: int, state: str, **values) -> None:
     db.session.commit()
 
 
+def staff_problems(problems, path: Path, shown: str) -> list[list]:
+    """Return problems as rows for staff: the file named as they uploaded it, and no server path in any reason."""
+    def words(text: str) -> str:
+        return without_paths(str(text).replace(str(path), shown)).replace(path.name, shown)
+
+    return [[shown if p.file in (path.name, str(path)) else words(p.file), p.row, p.field, words(p.reason)]
+            for p in problems]
+
+
 def _summary(report: ImportReport, problems: bool = True) -> dict:
     """Return the report as plain data for the job row and the audit trail."""
     out = {"read": report.read, "imported": report.imported, "updated": report.updated,
            "skipped": [[reason, n] for reason, n in report.skipped.most_common()], "notes": list(report.notes)}
     out["refused"] = report.refused_rows  # rows refused one by one, when skipping was chosen
     if problems and report.refused:
-        out["problems"] = [[p.file, p.row, p.field, p.reason] for p in report.refused]
+        path = Path(report.file)
+        out["problems"] = staff_problems(report.refused, path, _uploaded_name.get() or path.name)
     return out
 
 

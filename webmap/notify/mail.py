@@ -20,6 +20,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from flask import current_app
 
 from webmap.council import site_name
+from webmap.core.inputs import InputRejected, header_problem
 
 log = logging.getLogger(__name__)
 # The default policy folds a header longer than 78 characters, and folds an unbreakable URL by
@@ -58,11 +59,17 @@ def mail_enabled() -> bool:
 def build_message(mail: Mail) -> EmailMessage:
     """Return the email for `mail`, with the reason and the way to stop it at the foot."""
     config = current_app.config
+    for header, value in (("To", mail.to), ("Reply-To", mail.reply_to), ("List-Unsubscribe", mail.unsubscribe_url)):
+        problem = header_problem(value) if value else None
+        if problem:
+            # The backstop for values that came from data rather than a form (a form answers 400 first).
+            raise InputRejected(f"The email's {header} {problem}.")
     message = EmailMessage(policy=MAIL_POLICY)
     message["Date"] = format_datetime(datetime.now(timezone.utc))  # "+0000": a known zone, not "-0000"
     message["From"] = formataddr((config["MAIL_FROM_NAME"] or site_name(), config["MAIL_FROM"]))
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    # Names in subjects come from data (a place's name as imported): keep them to one line.
+    message["Subject"] = " ".join(mail.subject.split())
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to

@@ -15,7 +15,7 @@ import shapely
 from sqlalchemy import select
 
 from webmap.core.db import db
-from webmap.core.csvsafe import neutralise_frame
+from webmap.core.csvsafe import csv_text
 from webmap.core.models import Asset
 
 WGS84 = "EPSG:4326"
@@ -72,9 +72,7 @@ def assets_export_frame(assets: list[Asset] | None = None) -> gpd.GeoDataFrame:
 
 def csv_bytes(frame: gpd.GeoDataFrame, bom: bool = False) -> bytes:
     """Return the table as CSV, formula-like cells made text; with bom=True, UTF-8 with a byte-order mark for Excel."""
-    table = neutralise_frame(pd.DataFrame(frame.drop(columns="geometry")))
-    text = table.to_csv(index=False, lineterminator="\r\n")
-    return text.encode("utf-8-sig" if bom else "utf-8")
+    return csv_text(frame).encode("utf-8-sig" if bom else "utf-8")
 
 
 def geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:

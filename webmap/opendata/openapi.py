@@ -116,7 +116,7 @@ PATHS: dict[str, dict] = {
                                       [_ref("id")], ["Open Referral UK"]),
 }
 
-# Every free-text parameter follows the app's input rules (webmap/hardening/inputs.py): no control
+# Every free-text parameter follows the app's input rules (webmap/core/inputs.py): no control
 # characters, at most 2,000 characters; anything else is answered 400 before any route runs.
 TEXT_RULES = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$", "maxLength": 2000}
 

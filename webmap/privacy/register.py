@@ -222,6 +222,8 @@ NOT_PERSONAL: dict[str, str] = {
     "survey_rounds.name": "a survey round's name", "gap_snapshots.round_name": "a survey round's name",
     "data_sources.name": "a dataset's name", "import_jobs.filename": "the uploaded file's name (chosen by staff)",
     "sign_in_throttles.key": "a hash of (email, address): it cannot be turned back into either",
+    "signed_in_sessions.token_hash": "a hash of a session cookie's secret; whom it belongs to is a keyed hash too "
+                                     "(webmap/web/sessions.py), deleted two days after the session ends",
     "users.password_hash": "a password hash",
     "data_versions.name": "the name of a kind of data (webmap/scale)",
     "derived_builds.name": "the name of a derived table (webmap/scale)", "ward_outlines.name": "a ward's name",

@@ -1,17 +1,15 @@
 """The public privacy notice, and staff pages to find, download and erase what is held about a person."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from webmap.council import area_name
+from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.web.security import role_required
-from webmap.core.csvsafe import neutralise_cell
 from webmap.privacy.personal_data import find, erase
 from webmap.privacy.register import FILES, NOT_STORED, REGISTER
 
@@ -60,14 +58,11 @@ def download():
         flash(error, "error")
         return redirect(url_for("privacy.requests"))
     if request.form.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["record", "id", "field", "value"])
-        for kind, record_id, name, value in found.as_rows():
-            text = value if isinstance(value, str) else json.dumps(value, default=str)
-            # The person's own text may start with "=": keep a spreadsheet from running it.
-            writer.writerow([kind, "" if record_id is None else record_id, name, neutralise_cell(text)])
-        body, mimetype, ext = out.getvalue(), "text/csv", "csv"
+        # The person's own text may start with "=": csv_text keeps a spreadsheet from running it.
+        rows = ([kind, "" if record_id is None else record_id, name,
+                 value if isinstance(value, str) else json.dumps(value, default=str)]
+                for kind, record_id, name, value in found.as_rows())
+        body, mimetype, ext = csv_text(rows, header=["record", "id", "field", "value"]), "text/csv", "csv"
     else:
         body, mimetype, ext = json.dumps(found.as_dict(), indent=2, default=str), "application/json", "json"
     response = Response(body, mimetype=mimetype)

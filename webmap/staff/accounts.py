@@ -4,14 +4,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webmap.core.db import db
-from webmap.web import throttle
 from webmap.core.emails import normalise_email
+from webmap.core.inputs import header_problem
 from webmap.core.models import ROLES, AuditEvent, User
+from webmap.web import sessions, throttle
 
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -31,7 +32,7 @@ class LoginResult:
     message: str | None = None
     # When the attempt was not checked because this (email, address) pair must wait.
     wait_seconds: int = 0
-    # Set on success: the signed "known device" cookie for this browser (see hardening.throttle).
+    # Set on success: the signed "known device" cookie for this browser (see web.throttle).
     device_cookie: str | None = None
 
 
@@ -39,30 +40,27 @@ class LoginResult:
 _SESSION_ENDING_FIELDS = ("password_hash", "role", "active")
 
 
-def end_all_sessions(user: User) -> None:
-    """End every session this user has open, on every device (they must sign in again)."""
-    user.session_version = (user.session_version or 0) + 1
+def end_all_sessions(user: User, reason: str = "account changed") -> None:
+    """End every session this user has open, on every device (they must sign in again; the caller commits)."""
+    sessions.end_all("staff", str(user.id), reason)
 
 
-@event.listens_for(Session, "before_flush")
-def _end_sessions_on_account_change(session: Session, _context, _instances) -> None:
+@sessions.ending_change
+def _account_change_ends_sessions(obj: object, _session: Session):
     # A password reset, role change or disabling ends the user's sessions wherever it is done
-    # (CLI, a future admin page, a script), so no caller can forget to.
-    for obj in session.dirty:
-        if not isinstance(obj, User):
-            continue
+    # (CLI, an admin page, a script), so no caller can forget to.
+    if isinstance(obj, User) and obj.id is not None:
         state = inspect(obj)
-        if state.attrs.session_version.history.has_changes():
-            continue
-        if any(state.attrs[name].history.has_changes() for name in _SESSION_ENDING_FIELDS):
-            end_all_sessions(obj)
+        changed = [name for name in _SESSION_ENDING_FIELDS if state.attrs[name].history.has_changes()]
+        if changed:
+            yield "staff", str(obj.id), f"{changed[0].replace('_hash', '')} changed"
 
 
 def create_user(email: str, password: str, role: str, actor: str = "cli: create-user") -> tuple[User, bool]:
     """Create a staff user, or reset an existing one's password and role; return (user, created)."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 200:
-        raise AccountError(f"'{email}' is not an email address.")
+    if "@" not in email or len(email) > 200 or header_problem(email):
+        raise AccountError(f"{email!r} is not an email address.")
     if role not in ROLES:
         raise AccountError(f"The role must be one of: {', '.join(ROLES)}.")
     if len(password or "") < MIN_PASSWORD_LENGTH:

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from webmap.staff.accounts import authenticate, end_all_sessions
+from webmap.staff.accounts import authenticate, end_all_sessions, normalise_email
 from webmap.staff.login import StaffUser, start_session
 from webmap.core.db import db
 from webmap.web import throttle
@@ -34,8 +34,20 @@ def login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def known_device() -> bool:
+    """Say whether this browser holds a valid known-device cookie for the email being signed in.
+
+    Such a browser has signed in to this account before, so it is its owner: the per-address
+    limit must not lock them out when someone else on the same address is guessing. Its own
+    (email, device) pair is still slowed down by failures like any other.
+    """
+    email = normalise_email(request.form.get("email") or "")
+    cookie = request.cookies.get(throttle.DEVICE_COOKIE)
+    return bool(email and throttle.device_origin(current_app.config["SECRET_KEY"], cookie, email))
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@limiter.limit(login_limit, methods=["POST"], exempt_when=known_device)
 def login():
     """Sign a staff member in."""
     if current_user.is_authenticated:
@@ -48,7 +60,8 @@ def login():
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
-            start_session()
+            start_session(result.user)
+            db.session.commit()
             response = redirect(next_url or staff_home())
             _set_device_cookie(response, result.device_cookie)
             return response
@@ -72,7 +85,7 @@ def logout():
     """Sign the staff member out everywhere (a POST with a CSRF token, so no other site can do it)."""
     if current_user.is_authenticated:
         # Ending only this cookie would leave a copy of it (or another device's) still signed in.
-        end_all_sessions(current_user.user)
+        end_all_sessions(current_user.user, "signed out")
         db.session.commit()
     logout_user()
     session.clear()

@@ -8,6 +8,7 @@ from flask_login import UserMixin
 
 from webmap.core.db import db
 from webmap.core.models import User
+from webmap.web import sessions
 
 # Session keys: when the member signed in, and when the session was last used (seconds since the epoch).
 SIGNED_IN_AT = "signed_in_at"
@@ -30,12 +31,13 @@ class StaffUser(UserMixin):
         return bool(self.user.active)
 
     def get_id(self) -> str:
-        """Return "<user id>.<session version>": what the session cookie carries."""
-        return f"{self.user.id}.{self.user.session_version or 0}"
+        """Return the user's id: what the session cookie names (the session itself is checked on the server)."""
+        return str(self.user.id)
 
 
-def start_session() -> None:
-    """Stamp a fresh sign-in on the session, for the idle and absolute time limits."""
+def start_session(user: User) -> None:
+    """Start a staff session on the server, and stamp it for the idle and absolute time limits (the caller commits)."""
+    sessions.begin("staff", str(user.id))
     now = int(time.time())
     session[SIGNED_IN_AT] = session[LAST_SEEN] = now
 
@@ -53,19 +55,19 @@ def _session_expired(now: int) -> bool:
 def load_user(session_id: str) -> StaffUser | None:
     """Return the staff member this session belongs to, or None when the session has ended.
 
-    A session has ended when the user's session version has moved on (sign-out elsewhere,
-    password or role change, disabled account), when it has been idle longer than
+    A session has ended when its row in signed_in_sessions has been ended (sign-out anywhere,
+    password or role change, disabled account: webmap.web.sessions), when it has been idle longer than
     SESSION_IDLE_MINUTES, or when it is older than SESSION_MAX_HOURS. The session cookie is
     signed, so its timestamps cannot be altered; a replayed old cookie carries old ones.
     """
-    user_id, _, version = str(session_id).partition(".")
-    if not user_id.isdigit() or not version.isdigit() or len(user_id) > 18:
+    user_id = str(session_id).partition(".")[0]
+    if not user_id.isdigit() or len(user_id) > 18:
         return None
     now = int(time.time())
-    if _session_expired(now):
+    if _session_expired(now) or not sessions.live("staff", user_id):
         return None
     user = db.session.get(User, int(user_id))
-    if user is None or not user.active or (user.session_version or 0) != int(version):
+    if user is None or not user.active:
         return None
     if now - session[LAST_SEEN] >= _SEEN_GRANULARITY_S:
         session[LAST_SEEN] = now

@@ -11,6 +11,7 @@ from werkzeug.security import generate_password_hash
 
 from webmap.core import audit
 from webmap.core.emails import normalise_email
+from webmap.core.inputs import header_problem
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
 from webmap.core.db import db
 from webmap.core.models import ROLES, User
@@ -71,8 +72,8 @@ def _other_active_admins(user: User) -> int:
 def invite(email: str, role: str) -> User:
     """Create an account with no usable password and email its owner a link to set one."""
     email = normalise_email(email)
-    if "@" not in email or len(email) > 200:
-        raise AccountError(f"'{email}' is not an email address.")
+    if "@" not in email or len(email) > 200 or header_problem(email):
+        raise AccountError(f"{email!r} is not an email address.")
     _check_role(role)
     if db.session.scalar(select(User).where(User.email == email)):
         raise AccountError(f"{email} already has an account: change its role or send a password reset instead.")

@@ -1,6 +1,7 @@
-"""CSRF, login sessions, rate limits, cookie settings and security headers (hardening.headers) in one place."""
+"""CSRF, login sessions, rate limits, cookie settings and security headers (web.headers) in one place."""
 from __future__ import annotations
 
+import time
 from functools import wraps
 from typing import Callable
 
@@ -13,6 +14,14 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def retry_after_seconds(default: int = 60) -> int:
+    """Return the seconds until this request's exceeded rate limit lets it through again (at least 1)."""
+    current = limiter.current_limit if limiter.enabled else None
+    if current is None:
+        return default
+    return max(1, int(current.reset_at - time.time() + 0.999))
 
 
 def role_required(*roles: str) -> Callable:
@@ -34,7 +43,7 @@ def role_required(*roles: str) -> Callable:
 
 def init_app(app: Flask) -> None:
     """Switch on CSRF, logins, rate limits and security headers."""
-    from webmap.core.inputs import DatabaseIdConverter, query_string_problem
+    from webmap.core.inputs import DatabaseIdConverter, header_fields_problem, query_string_problem
 
     # Before any blueprint adds its routes: every <int:...> in a URL is a database id.
     app.url_map.converters["int"] = DatabaseIdConverter
@@ -46,10 +55,25 @@ def init_app(app: Flask) -> None:
             abort(400, problem)
 
     csrf.init_app(app)
+
+    @app.before_request
+    def _refuse_header_injection():
+        # After the CSRF check (registered above), before any view: one rule for every form.
+        if request.method == "POST" and request.form:
+            problem = header_fields_problem(request.form)
+            if problem:
+                abort(400, problem)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
     limiter.init_app(app)
+
+    @app.after_request
+    def _retry_after_on_every_429(response):
+        # Flask-Limiter only says when to come back if its headers are switched on; a 429 must always say.
+        if response.status_code == 429 and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(retry_after_seconds())
+        return response
     # Flask's defaults already hold these keys (SameSite None, Secure False), so setdefault would not
     # change them: set them outright. HTTPS (or the older SECURE_COOKIES) makes every cookie Secure.
     app.config["HTTPS"] = bool(app.config.get("HTTPS") or app.config.get("SECURE_COOKIES"))

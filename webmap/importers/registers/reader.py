@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, milestone
+from webmap.importers.common import (ImportFailed, ImportReport, Problem, announce_read, check_exists, milestone,
+                                     without_paths)
+from webmap.importers.compressed import unpacked
 from webmap.importers.registers.layouts import Layout, _first_rows
 
 OUTPUT_FIELDS = ("name", "description", "address", "postcode", "phone", "website", "opening_times", "source_id",
@@ -61,22 +63,30 @@ def _read(p: Path, layout: Layout) -> tuple[pd.DataFrame, int]:
             raise ImportFailed(Problem(p.name, 1, None, f"has {len(rows[0])} fields, but the '{layout.name}' layout "
                                        f"has {len(layout.columns)} (is it the right file, or does it have a header row?)"))
     last_error = None
-    for encoding in layout.encodings:
-        try:
-            table = pd.read_csv(p, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip,
-                                header=0 if layout.header else None,
-                                names=None if layout.header else list(layout.columns), quoting=csv.QUOTE_MINIMAL)
-            break
-        except UnicodeDecodeError as exc:
-            last_error = exc
-        except (ValueError, pd.errors.ParserError, OSError, EOFError) as exc:
-            raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a '{layout.name}' register ({exc})")) from exc
-    else:
+    with unpacked(p) as source:  # .gz and the like are unpacked within the size limits first
+        table, last_error = _read_csv(source, p.name, layout, skip)
+    if table is None:
         raise ImportFailed(Problem(p.name, None, None, f"is in none of the encodings {', '.join(layout.encodings)} ({last_error})"))
     if table.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows"))
     table.columns = [str(c).strip() for c in table.columns]
     return table, skip + (2 if layout.header else 1)
+
+
+def _read_csv(source: Path, name: str, layout: Layout, skip: int) -> tuple[pd.DataFrame | None, Exception | None]:
+    """Read the plain file with the first of the layout's encodings that fits; return (table or None, last error)."""
+    last_error = None
+    for encoding in layout.encodings:
+        try:
+            return pd.read_csv(source, compression=None, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip,
+                               header=0 if layout.header else None,
+                               names=None if layout.header else list(layout.columns), quoting=csv.QUOTE_MINIMAL), None
+        except UnicodeDecodeError as exc:
+            last_error = exc
+        except (ValueError, pd.errors.ParserError, OSError, EOFError) as exc:
+            raise ImportFailed(Problem(name, None, None, f"cannot be read as a '{layout.name}' register "
+                                                         f"({without_paths(str(exc))})")) from exc
+    return None, last_error
 
 
 def _first_present(table: pd.DataFrame, column: str | list[str]) -> str | None:
