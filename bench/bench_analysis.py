@@ -102,6 +102,55 @@ def synthesise(wards: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFr
     return assets, points, needs
 
 
+def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: float = 800.0) -> None:
+    """Time 2SFCA and E2SFCA against PySAL ``access`` on the same inputs, in this process, CPU and wall.
+
+    PySAL takes a cost table (origin, destination, cost); it is built once (timed apart) from the
+    pairs within the distance, and both PySAL and ``fca_scores_from_pairs`` get that same table.
+    Ours from coordinates (its own neighbour search included) is timed too. Results must agree to 1e-9.
+    """
+    try:
+        import access  # PySAL access: requirements-bench.txt
+    except ImportError:
+        print("  PySAL access not installed (pip install -r requirements-bench.txt); no comparison")
+        return
+    from scipy.spatial import cKDTree
+
+    from webmap.analysis.access import E2SFCA_WEIGHTS, _xy, fca_scores, fca_scores_from_pairs
+
+    xy_pop, xy_assets = _xy(pts), _xy(assets)
+    pop, supply = pts["population"].to_numpy(dtype=float), np.ones(len(xy_assets))
+    pairs = stage("  cost table for PySAL (pairs within distance)", lambda: cKDTree(xy_pop).sparse_distance_matrix(
+        cKDTree(xy_assets), distance, output_type="ndarray"))
+    cost = pd.DataFrame({"origin": pairs["i"], "dest": pairs["j"], "cost": pairs["v"]})
+    demand = pd.DataFrame({"pop": pop}, index=pd.Index(np.arange(len(pop)), name="geoid"))
+    offer = pd.DataFrame({"supply": supply}, index=pd.Index(np.arange(len(supply)), name="geoid"))
+    for label, bands in (("2SFCA", None), ("E2SFCA", np.asarray(E2SFCA_WEIGHTS))):
+        def pysal():
+            model = access.Access(demand_df=demand, demand_index=True, demand_value="pop", supply_df=offer,
+                                  supply_index=True, supply_value="supply", cost_df=cost, cost_origin="origin",
+                                  cost_dest="dest", cost_name="cost")
+            if bands is None:
+                out, column = model.two_stage_fca(name="fca", max_cost=distance), "fca_supply"
+            else:
+                fn = access.weights.step_fn({distance / 3: bands[0], 2 * distance / 3: bands[1], distance: bands[2]})
+                out, column = model.enhanced_two_stage_fca(name="fca", max_cost=distance, weight_fn=fn), "fca_supply"
+            return out[column].reindex(np.arange(len(pop))).fillna(0.0).to_numpy()
+
+        theirs = stage(f"  PySAL access {label} (cost table in)", pysal)
+        ref_wall, ref_cpu = timings[-1][1:]
+        same_in = stage(f"  ours {label} (same cost table in)", lambda: fca_scores_from_pairs(
+            pairs["i"], pairs["j"], pairs["v"], pop, supply, distance, bands))
+        wall, cpu = timings[-1][1:]
+        coords = stage(f"  ours {label} (coordinates in, own search)", lambda: fca_scores(
+            xy_pop, pop, xy_assets, supply, distance, bands))
+        wall2, cpu2 = timings[-1][1:]
+        equal = np.allclose(same_in, theirs, rtol=1e-9, atol=1e-12) and np.allclose(coords, theirs, rtol=1e-9, atol=1e-12)
+        print(f"    {label}: same inputs {ref_cpu / max(cpu, 1e-9):.1f}x PySAL's speed by CPU ({ref_wall / max(wall, 1e-9):.1f}x wall);"
+              f" with our own neighbour search {ref_cpu / max(cpu2, 1e-9):.2f}x by CPU ({ref_wall / max(wall2, 1e-9):.2f}x wall);"
+              f" equal to 1e-9: {equal}", flush=True)
+
+
 def main() -> int:
     """Run every stage and print the timings; return 1 when the two analyses differ or a target is missed."""
     if not WARDS.exists():
@@ -140,6 +189,7 @@ def main() -> int:
     one = assets[assets["category"] == "cat_00"]
     stage("share_within, 1 category (800 m)", lambda: share_within(pts, one, 800))
     stage("2SFCA, 1 category (800 m)", lambda: two_step_fca(pts, one, 800))
+    pysal_comparison(pts, one, 800.0)
     stage("E2SFCA, 1 category (800 m)", lambda: enhanced_two_step_fca(pts, one, 800))
     stage("gap_table, 1 category, e2sfca", lambda: gap_table(metric_wards, assets, needs, "cat_00", "e2sfca", population=points))
     stage("overall_gaps, all 15 categories, share", lambda: overall_gaps(metric_wards, assets, needs, "share", population=points))

@@ -146,7 +146,11 @@ def test_two_rounds_give_a_two_point_series_equal_to_separate_gap_tables(rounds_
             assert point.gap_score == pytest.approx(row["gap_score"])
             assert point.access_share == pytest.approx(row["access_share"])
             assert point.figures["rank"] == row["rank"]
-        assert db.session.scalar(select(func.count()).select_from(GapSnapshot).where(GapSnapshot.kind == "round")) == 2
+        # One back-dated entry per round, and one entry of today's figures (which pages show).
+        assert db.session.scalar(select(func.count()).select_from(GapSnapshot).where(
+            GapSnapshot.kind == "round", GapSnapshot.as_of < date.today())) == 2
+        assert db.session.scalar(select(func.count()).select_from(GapSnapshot).where(
+            GapSnapshot.kind == "round", GapSnapshot.as_of == date.today())) == 1
 
     history = invoke(rounds_app, "gaps", "history", "--ward", WARD_A, "--category", "food_support")
     assert history.exit_code == 0, history.output

@@ -33,11 +33,11 @@ def count(app, model, *where) -> int:
         return db.session.scalar(select(func.count()).select_from(model).where(*where))
 
 
-def test_snapshot_command_keeps_every_ward_asked_category_and_method(sample_app):
+def test_snapshot_command_keeps_every_ward_category_and_method(sample_app):
     result = invoke(sample_app, "gaps", "snapshot")
     assert result.exit_code == 0, result.output
     with sample_app.app_context():
-        asked = set(db.session.scalars(select(func.distinct(GapSnapshotRow.category))))
+        kept = set(db.session.scalars(select(func.distinct(GapSnapshotRow.category))))
         methods = set(db.session.scalars(select(func.distinct(GapSnapshotRow.method))))
         wards = db.session.scalar(select(func.count(func.distinct(GapSnapshotRow.ward_code))))
         rows = db.session.scalar(select(func.count()).select_from(GapSnapshotRow))
@@ -46,7 +46,10 @@ def test_snapshot_command_keeps_every_ward_asked_category_and_method(sample_app)
         stored = db.session.execute(select(GapSnapshotRow).where(GapSnapshotRow.category == "youth",
                                                                  GapSnapshotRow.method == "2sfca")).scalars().all()
     assert methods == set(gaps_service.METHODS) and wards == 16
-    assert rows == 16 * len(asked) * 4 and f"{rows} rows" in result.output
+    # All needs and every category (the tables pages show are the same rows), by every method.
+    with sample_app.app_context():
+        assert kept == {"all", *gaps_service.store.category_labels()}
+    assert rows == 16 * len(kept) * 4 and f"{rows} rows" in result.output
     for row in stored:
         expected = live.loc[row.ward_code]
         assert row.gap_score == pytest.approx(expected["gap_score"])
@@ -64,7 +67,8 @@ def test_at_most_one_snapshot_per_day_per_change_kind(sample_app):
     with sample_app.app_context():
         snapshots.take_snapshot("approval")
         db.session.commit()
-    assert (count(sample_app, GapSnapshot), count(sample_app, GapSnapshotRow)) == (2, 2 * rows)
+    # A new entry for another kind of change, holding only the rows that changed: none here.
+    assert (count(sample_app, GapSnapshot), count(sample_app, GapSnapshotRow)) == (2, rows)
 
 
 def test_snapshot_without_wards_is_refused(app):
@@ -141,10 +145,16 @@ def test_unknown_snapshot_method_setting_is_explained(make_app):
 
 
 def test_series_keeps_one_point_per_day_described(sample_app):
+    from webmap.core.models import Need
+
     with sample_app.app_context():
         snapshots.take_snapshot("import")
-        snapshots.take_snapshot("approval")
+        unchanged = snapshots.take_snapshot("manual")
+        # Nothing changed, so the second entry holds no row: the figures on any day are the last row's.
+        assert len(snapshots.points(WARD, "youth")) == 1 and unchanged is not None
+        db.session.add(Need(ward_code=WARD, category_id="youth", count=3.0, source="test"))
         db.session.commit()
+        snapshots.take_snapshot("approval")
         assert len(snapshots.points(WARD, "youth")) == 2
         assert [p.kind for p in snapshots.series(WARD, "youth")] == ["approval"]
         assert snapshots.series(WARD, "youth")[0].as_of == date.today()

@@ -17,18 +17,18 @@ def test_pick_a_category_then_open_a_ward(page, live_server):
     page.get_by_role("button", name="Show gaps").click()
     page.wait_for_url(re.compile(r".*/gaps\?category=youth&method=2sfca.*"))
     assert page.locator("h1").inner_text() == "Where needs are not met: Youth"
-    # The choropleth: one filled path per ward, in the legend's colours.
-    paths = page.locator(".folium-map path.leaflet-interactive")
-    paths.first.wait_for()
-    assert paths.count() == 16
-    fills = {paths.nth(i).get_attribute("fill") for i in range(paths.count())}
+    # The choropleth, whatever the area's size: outlines fetched by view onto one canvas, filled
+    # from the stored table in the legend's colours (the fills the page carries; tests/test_gaps_web.py).
+    page.locator(".folium-map canvas").first.wait_for()
+    page.wait_for_load_state("networkidle")
     legend = page.locator(".legend li")
     assert legend.count() >= 2
-    swatches = {legend.nth(i).locator(".swatch").get_attribute("style").split(": ")[1] for i in range(legend.count())}
-    assert fills <= swatches
     # Hovering a ward shows its figures.
-    paths.first.hover()
-    assert "Unmet need per 1,000 residents" in page.locator(".leaflet-tooltip").inner_text()
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.locator(".leaflet-tooltip").first.wait_for()
+    assert "Unmet need per 1,000 residents" in page.locator(".leaflet-tooltip").first.inner_text()
     # The ranked table, and the skip link that jumps to it.
     assert page.locator("#gap-table tbody tr").count() == 16
     # Clicking a ward on the map opens its profile.

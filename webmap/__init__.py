@@ -49,6 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     from webmap import scale
 
     scale.init_app(app)
+    from webmap.gaps import changes as gap_changes
+
+    gap_changes.listen()
 
     from webmap import cli, tasks
 

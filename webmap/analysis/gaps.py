@@ -196,9 +196,20 @@ def _asked(needs: pd.DataFrame) -> list[str]:
 def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     """The "all needs" table from a built context and the categories residents asked for."""
     tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
+    return _finish(overall_from_tables(tables, categories, ctx.method, ctx.distance), ctx)
+
+
+def overall_from_tables(tables: list[pd.DataFrame], categories: list[str], method: str, distance: float) -> pd.DataFrame:
+    """Return the unranked "all needs" rows from each asked category's rows (all wards, in ward-code order).
+
+    Only ``need_count``, ``unmet_share`` and ``area_need_per_1000`` of each category are used, so
+    stored category tables serve as well as fresh ones (what an incremental refresh relies on).
+    With no category asked, pass one table of any category for the ward columns.
+    """
     out = tables[0][["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
+    out = out.reset_index(drop=True)
     out.insert(2, "category", OVERALL)
-    pop = ctx.population
+    pop = out["population"].to_numpy(dtype="float64")
     if categories:
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
         unmet = np.column_stack([t["unmet_share"].to_numpy() for t in tables])
@@ -235,10 +246,10 @@ def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     out["categories_considered"] = (need > 0).sum(axis=1)
     out["top_category"] = pd.Series(top, dtype="object")
     out["top_category_gap"] = np.round(top_gap, GAP_DECIMALS)
-    out["method"] = ctx.method
-    out["distance_m"] = ctx.distance
+    out["method"] = method
+    out["distance_m"] = distance
     out["note"] = _notes(pop, total, bool(categories))
-    return _finish(out, ctx)
+    return out
 
 
 def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -376,12 +387,40 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
     ``counts=False`` skips assets_in_ward (a point-in-polygon join of every asset) unless the
     method needs it.
     """
+    codes = ctx.wards["code"].astype(str).to_numpy()
+    need_table = ctx.needs[ctx.needs["category"] == category]
+    need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
+    return category_from_parts(_ward_base(ctx), _access_figures(ctx, category, detail, counts), need, category,
+                               ctx.method, ctx.distance, ctx.deprivation_weight)
+
+
+#: The figures of a category's row that depend on places (and so on where they are); the rest
+#: depend on the ward, its population and what residents asked for.
+ACCESS_COLUMNS = ["assets_in_ward", "assets_within_distance", "access_share", "access_score"]
+BASE_COLUMNS = ["ward_code", "ward_name", "population", "population_method", "deprivation"]
+
+
+def _ward_base(ctx: _Context) -> pd.DataFrame:
+    """The ward columns every category's row starts from, in ward-code order."""
+    return pd.DataFrame({
+        "ward_code": ctx.wards["code"].astype(str).to_numpy(),
+        "ward_name": ctx.wards["name"].to_numpy(dtype=object),
+        "population": ctx.population,
+        "population_method": ctx.population_method,
+        "deprivation": pd.to_numeric(ctx.wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan),
+    })
+
+
+def _access_figures(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
+    """Each ward's access figures for one category (ACCESS_COLUMNS): local to the places within the distance.
+
+    ``access_score`` is the method's raw score (share, places per 1,000, or the 2SFCA/E2SFCA
+    score); scaling it to the area's best happens in :func:`category_from_parts`.
+    """
     wards = ctx.wards
-    codes = wards["code"].astype(str).to_numpy()
     pop = ctx.population
     rows = _rows_of(ctx, category)
     xy = ctx.asset_xy[rows]
-
     if counts or ctx.method == "count":
         placed = _asset_wards(ctx)[rows]
         in_ward = np.bincount(placed[placed >= 0], minlength=len(wards)).astype("float64")
@@ -392,11 +431,10 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, reached / total, np.nan)
     share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
-    per_1000 = _per_1000(in_ward, pop)
     if ctx.method == "share":
-        score, norm = share, share
+        score = share
     elif ctx.method == "count":
-        score, norm = per_1000, _scale_to_max(per_1000)
+        score = _per_1000(in_ward, pop)
     else:
         bands = None if ctx.method == "2sfca" else np.asarray(_access.E2SFCA_WEIGHTS)
         at_points = _access.fca_scores(ctx.point_xy, ctx.point_pop, xy, np.ones(len(xy)), ctx.distance, bands)
@@ -405,31 +443,43 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(total > 0, weighted / total, np.nan) * 1000
         score = np.where(np.isnan(pop) | (pop == 0), np.nan, score)
-        norm = _scale_to_max(score)
+    return pd.DataFrame({"assets_in_ward": in_ward.astype(np.int64), "assets_within_distance": within,
+                         "access_share": share, "access_score": score})
 
-    need_table = ctx.needs[ctx.needs["category"] == category]
-    need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
+
+def category_from_parts(base: pd.DataFrame, access: pd.DataFrame, need: np.ndarray, category: str, method: str,
+                        distance: float, deprivation_weight: bool) -> pd.DataFrame:
+    """Return one category's unranked rows from ward columns, access figures and need counts (all wards, same order).
+
+    Everything area-wide happens here and only here: the area rate and spread that smoothing
+    uses, and scaling scores to the area's best. It is arithmetic over one number per ward, so
+    an incremental refresh recomputes it for every ward whenever any ward's figures change.
+    """
+    pop = base["population"].to_numpy(dtype="float64")
+    in_ward = access["assets_in_ward"].to_numpy(dtype="float64")
+    share = access["access_share"].to_numpy(dtype="float64")
+    score = access["access_score"].to_numpy(dtype="float64")
+    norm = share if method == "share" else _scale_to_max(score)
     smoothed = empirical_bayes(need, pop)
-    deprivation = pd.to_numeric(wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan)
-    factor = deprivation_factor(deprivation) if ctx.deprivation_weight else np.ones(len(wards))
+    deprivation = base["deprivation"].to_numpy(dtype="float64")
+    factor = deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
     unmet = 1.0 - norm
-    gap = np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
     anyone_asked = bool(need.sum() > 0)
-    if not anyone_asked:
-        # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
-        # 1,000 residents of an unknown number is unknown, never 0.
-        gap = np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0)
+    # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
+    # 1,000 residents of an unknown number is unknown, never 0.
+    gap: np.ndarray = (np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS) if anyone_asked
+                       else np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0))
 
     return pd.DataFrame(
         {
-            "ward_code": codes,
-            "ward_name": wards["name"].to_numpy(dtype=object),
+            "ward_code": base["ward_code"].to_numpy(dtype=object),
+            "ward_name": base["ward_name"].to_numpy(dtype=object),
             "category": category,
             "population": pop,
-            "population_method": ctx.population_method,
-            "assets_in_ward": in_ward.astype(np.int64),
-            "assets_per_1000": per_1000,
-            "assets_within_distance": within,
+            "population_method": base["population_method"].to_numpy(dtype=object),
+            "assets_in_ward": access["assets_in_ward"].to_numpy(dtype=np.int64),
+            "assets_per_1000": _per_1000(in_ward, pop),
+            "assets_within_distance": access["assets_within_distance"].to_numpy(dtype=np.int64),
             "access_share": share,
             "access_score": score,
             "access_norm": norm,
@@ -445,8 +495,8 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
             "unmet_share": unmet,
             "gap_score": gap,
             "unmet_residents": gap * pop / 1000.0,
-            "method": ctx.method,
-            "distance_m": ctx.distance,
+            "method": method,
+            "distance_m": distance,
             "note": _notes(pop, need, anyone_asked),
         }
     )
@@ -488,6 +538,15 @@ def _notes(pop: np.ndarray, need: np.ndarray, anyone_asked: bool) -> np.ndarray:
         [NOTE_NO_POPULATION, NOTE_ZERO_POPULATION, NOTE_NOBODY_ASKED, NOTE_NO_NEED],
         default="",
     ).astype(object)
+
+
+def rank_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Add rank (1 = biggest gap, ties share the lowest); order rows by rank (unranked last), then ward code."""
+    table = table.copy()
+    table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
+    columns = [c for c in GAP_COLUMNS if c in table.columns] + [c for c in table.columns if c not in GAP_COLUMNS]
+    table = table[columns].sort_values(["rank", "ward_code"], na_position="last", kind="stable")
+    return table.reset_index(drop=True)
 
 
 def _finish(table: pd.DataFrame, ctx: _Context) -> gpd.GeoDataFrame:

@@ -7,8 +7,8 @@ from typing import Any, Optional
 from sqlalchemy import event
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
-from sqlalchemy import (JSON, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
+                        Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.core.db import Geometry, Model, db
@@ -339,7 +339,12 @@ class Response(Model):
 
 
 class GapSnapshot(Model):
-    """The gap table as it stood when the data changed (one per day per change kind and period)."""
+    """One entry of the gap history: the gap tables as they stood after a change (one per day per change kind).
+
+    The gap store (webmap/gaps/store.py) is this history: the table a page shows is, for each
+    ward, its latest row. An entry holds only the rows its change altered; a back-dated entry
+    (a survey round's figures as they stood on its date) holds every row and is never the latest.
+    """
 
     __tablename__ = "gap_snapshots"
 
@@ -351,16 +356,24 @@ class GapSnapshot(Model):
     round_name: Mapped[Optional[str]] = mapped_column(String(100))
     distance_m: Mapped[float] = mapped_column(Float)
     note: Mapped[Optional[str]] = mapped_column(Text)
+    # The data version (webmap/scale/versions.py) the entry's rows were computed from; NULL before issue 24.
+    data_version: Mapped[Optional[int]] = mapped_column(Integer)
 
 
 class GapSnapshotRow(Model):
-    """One ward x category x method of a snapshot: every figure in `figures`, the charted ones as columns."""
+    """One ward's row of one gap table (key) in one history entry: every figure in `figures`, the charted ones as columns."""
 
     __tablename__ = "gap_snapshot_rows"
-    __table_args__ = (Index("ix_gap_snapshot_rows_lookup", "ward_code", "category", "method"),)
+    __table_args__ = (Index("ix_gap_snapshot_rows_lookup", "ward_code", "category", "method"),
+                      Index("ix_gap_snapshot_rows_key_latest", "key", "latest"),
+                      Index("ix_gap_snapshot_rows_ward_key", "ward_code", "key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("gap_snapshots.id", ondelete="CASCADE"), index=True)
+    # The query the table answers: category|method|distance|deprivation weighting (gaps.store.key_of).
+    key: Mapped[str] = mapped_column(String(120))
+    # True on the newest row of this ward in this table: what pages show.
+    latest: Mapped[bool] = mapped_column(Boolean, default=False)
     ward_code: Mapped[str] = mapped_column(String(12))
     category: Mapped[str] = mapped_column(String(50))
     method: Mapped[str] = mapped_column(String(20))
@@ -370,6 +383,15 @@ class GapSnapshotRow(Model):
     gap_score: Mapped[Optional[float]] = mapped_column(Float)
     # The whole row of the gap table, whatever its columns were at the time.
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class GapTable(Model):
+    """A gap table the store keeps up to date, and the data version its latest rows reflect."""
+
+    __tablename__ = "gap_tables"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 IMPORT_STATES = ("uploaded", "checking", "checked", "importing", "done", "failed", "rolled back")

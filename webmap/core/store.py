@@ -137,12 +137,15 @@ def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.Da
     return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
 
 
-def population_points() -> gpd.GeoDataFrame | None:
-    """Return small-area population points (e.g. LSOAs) where they have locations, else None."""
-    rows = db.session.execute(
-        select(PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon, PopulationArea.lat)
-        .where(PopulationArea.lon.is_not(None))
-    ).all()
+def population_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame | None:
+    """Return small-area population points (e.g. LSOAs) where they have locations (in bbox, if given), else None."""
+    query = (select(PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon,
+                    PopulationArea.lat).where(PopulationArea.lon.is_not(None)))
+    if bbox:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(PopulationArea.lon >= minx, PopulationArea.lon <= maxx, PopulationArea.lat >= miny,
+                            PopulationArea.lat <= maxy)
+    rows = db.session.execute(query).all()
     if not rows:
         return None
     frame = pd.DataFrame(rows, columns=["code", "ward_code", "population", "lon", "lat"])

@@ -53,8 +53,9 @@ def _rebuild_all(distance: float, asked: list) -> None:
         click.echo("No wards yet, so no gap tables: import ward boundaries first.")
         return
     start = time.perf_counter()
-    queries = _unique(gapstore.default_queries(store.category_labels(), distance) + asked)
-    done = gapstore.rebuild(queries)
+    queries = _unique(gapstore.default_queries(store.category_labels(), distance) + asked
+                      + [gapstore.query_of(k) for k in gapstore.kept_keys()])
+    done = gapstore.rebuild(queries, kind="manual")
     click.echo(f"Gap tables: {done} (all needs and each category, share within {distance:g} m) "
                f"in {time.perf_counter() - start:.1f} s.")
 

@@ -1,79 +1,62 @@
-"""Gap history: keep the gap table as database rows whenever the data changes, and read it back as series.
+"""Gap history: the gap store (webmap/gaps/store.py) read as series, and the hook that keeps it up to date.
 
-A snapshot stores one row per ward x category x method, with the few figures the charts use
-as columns and the whole row of the gap table in a JSON column, so history survives changes
-to the gap table's columns. Categories nobody asked for (gap 0 everywhere) are left out.
+The history and the tables pages show are one store: each ward's latest row of a table is what
+the pages show, its older rows are its history. After a committed change, :func:`after_change`
+hands what the change touched to ``store.apply_change``, which recomputes only that.
 """
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from flask import current_app, has_request_context
-from sqlalchemy import delete, func, insert, select
-
-from webmap.gaps import service as gaps_service
+from sqlalchemy import func, select
 
 from webmap.core import queue, store
 from webmap.core.db import db
-from webmap.core.models import GapSnapshot, GapSnapshotRow, utcnow
+from webmap.core.models import GapSnapshot, utcnow
+from webmap.gaps import changes
+from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
 
 log = logging.getLogger(__name__)
-KINDS = ("import", "round", "approval", "need", "manual")
-# Columns of the gap table copied into their own columns for charts; the rest stay in `figures`.
-KEY_FIGURES = {"need_count": "need_count", "access_share": "access_share", "assets_within": "assets_within_distance",
-               "gap_score": "gap_score"}
+KINDS = ("import", "round", "approval", "need", "manual", "refresh", "migrated")
+_plain = gapstore._plain  # JSON-safe figures (feedback/report.py builds points with it)
 
 
-def _plain(value: Any) -> Any:
-    """Return a JSON-safe Python value (NaN and pandas NA become None)."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    try:
-        if value != value:  # pandas NA and NaT
-            return None
-    except TypeError:
-        return None
-    return value if isinstance(value, (str, int, float, bool)) else str(value)
+def history_keys() -> list[str]:
+    """Return the tables the history keeps: all needs and every category, by each GAP_SNAPSHOT_METHODS method."""
+    distance = float(current_app.config["ACCESS_DISTANCE_M"])
+    return [gapstore.key_of(gaps_service.GapQuery(c, m, distance)) for m in _methods()
+            for c in [gaps_service.OVERALL, *store.category_labels()]]
 
 
 def take_snapshot(kind: str, as_of: date | None = None, note: str | None = None) -> GapSnapshot | None:
-    """Compute and store the gap tables counting the needs in force on `as_of`; replace today's of the same kind.
+    """Bring the history's tables up to date (counting the needs in force on `as_of`) as an entry of this kind.
 
-    Returns None when there are no wards yet. The caller commits.
+    Today (the default) the entry holds the rows that changed and becomes the latest; an earlier
+    day is kept as a back-dated entry of every row (at most one per day and kind) and pages go on
+    showing today's figures. Returns the entry, or None when there are no wards yet. Commits.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown snapshot kind {kind!r}; choose one of {', '.join(KINDS)}")
-    as_of = as_of or utcnow().date()
-    distance = float(current_app.config["ACCESS_DISTANCE_M"])
-    methods = _methods()
+    today = utcnow().date()
+    keys = history_keys()
     try:
-        tables = list(gaps_service.snapshot_tables(methods, distance, as_of))
+        if as_of is not None and as_of != today:
+            methods = _methods()
+            distance = float(current_app.config["ACCESS_DISTANCE_M"])
+            tables = {gapstore.key_of(gaps_service.GapQuery(c, m, distance)): t.drop(columns=t.geometry.name)
+                      for c, m, t in gaps_service.snapshot_tables(methods, distance, as_of)}
+            gapstore.forget_today(kind, as_of)
+            entry = gapstore.history_table(tables, kind, as_of, note)
+            db.session.commit()
+            return entry
+        gapstore.refresh(keys, kind, note)
     except gaps_service.NoWards:
         return None
-    _drop_same_day(kind, as_of)
-    current = store.latest_round(as_of)
-    snapshot = GapSnapshot(kind=kind, as_of=as_of, round_name=current.name if current else None, distance_m=distance,
-                           note=note)
-    db.session.add(snapshot)
-    db.session.flush()
-    rows = []
-    for category, method, table in tables:
-        for record in table.drop(columns=table.geometry.name).to_dict("records"):
-            figures = {k: _plain(v) for k, v in record.items()}
-            rows.append({"snapshot_id": snapshot.id, "ward_code": figures.get("ward_code"), "category": category,
-                         "method": method, "figures": figures,
-                         **{col: figures.get(src) for col, src in KEY_FIGURES.items()}})
-    if rows:
-        db.session.execute(insert(GapSnapshotRow), rows)
-    return snapshot
+    return db.session.scalars(select(GapSnapshot).order_by(GapSnapshot.id.desc()).limit(1)).first()
 
 
 def _methods() -> tuple[str, ...]:
@@ -87,43 +70,56 @@ def _methods() -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _drop_same_day(kind: str, as_of: date) -> None:
-    """Delete today's snapshot of this kind for this day (at most one per day per change kind)."""
-    today = utcnow().date()
-    start = datetime(today.year, today.month, today.day)
-    ids = list(db.session.scalars(select(GapSnapshot.id).where(GapSnapshot.kind == kind, GapSnapshot.as_of == as_of,
-                                                                 GapSnapshot.taken_at >= start)))
-    if ids:
-        db.session.execute(delete(GapSnapshotRow).where(GapSnapshotRow.snapshot_id.in_(ids)))
-        db.session.execute(delete(GapSnapshot).where(GapSnapshot.id.in_(ids)))
+def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
+    """Bring the store up to date after these committed changes, logging (never raising) a failure.
+
+    What a task should run: the changes incrementally (store.apply_changes), the history's
+    tables made if never made, and a back-dated entry when `as_of` is an earlier day.
+    """
+    try:
+        if not gapstore.kept_keys():
+            take_snapshot(kind)
+        if found:
+            gapstore.apply_changes(found, kind)
+        else:
+            gapstore.refresh(gapstore.stale_keys(), kind)
+        if as_of is not None and as_of != utcnow().date():
+            take_snapshot(kind, as_of)
+    except gaps_service.NoWards:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - a failed refresh must not undo or hide the change that caused it
+        db.session.rollback()
+        log.exception("gap store refresh (%s) failed", kind)
 
 
 def snapshot_now(kind: str, as_of: date | None = None) -> None:
     """Take and commit a snapshot, logging (never raising) a failure: the change itself is already saved."""
     try:
         take_snapshot(kind, as_of)
-        db.session.commit()
     except Exception:  # noqa: BLE001 - a failed snapshot must not undo or hide the change that caused it
         db.session.rollback()
         log.exception("gap snapshot (%s) failed", kind)
 
 
 def after_change(kind: str, as_of: date | None = None) -> None:
-    """Snapshot after a committed change, as the GAP_SNAPSHOTS setting says: background (a queue task), inline or off."""
+    """After a committed change, bring the gap store up to date as GAP_SNAPSHOTS says: background, inline or off."""
+    found = changes.taken(db.session)
     mode = current_app.config.get("GAP_SNAPSHOTS", "background")
     if mode == "off":
         return
     # Outside a web request (CLI commands, or a worker's task) there is nobody to keep waiting.
     if mode == "inline" or not has_request_context():
-        snapshot_now(kind, as_of)
+        catch_up(kind, found, as_of)
         return
-    queue.enqueue(snapshot_task, kind, as_of.isoformat() if as_of else None, label=f"Gap snapshot after a change ({kind})")
+    change = gapstore.merged(found)
+    queue.enqueue(snapshot_task, kind, as_of.isoformat() if as_of else None, change.to_json() if change else None,
+                  label=f"Gap store update after a change ({kind})")
 
 
-@queue.task("gaps.snapshot", "Gap snapshot")
-def snapshot_task(kind: str, on: str | None = None) -> None:
-    """Take one gap snapshot in the worker (it reads every place, which no web process should)."""
-    take_snapshot(kind, date.fromisoformat(on) if on else None)
+@queue.task("gaps.snapshot", "Gap store update")
+def snapshot_task(kind: str, on: str | None = None, change: str | None = None) -> None:
+    """Apply one committed change to the gap store in the worker (on a big area it reads many places)."""
+    catch_up(kind, [gapstore.Change.from_json(change)] if change else [], date.fromisoformat(on) if on else None)
     db.session.commit()
 
 
@@ -149,22 +145,35 @@ class Point:
 
 
 def points(ward_code: str, category: str, method: str = "share") -> list[Point]:
-    """Return every snapshot of a ward + category + method, oldest first (by the day described, then taken)."""
-    rows = db.session.execute(
-        select(GapSnapshot, GapSnapshotRow)
-        .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
-        .where(GapSnapshotRow.ward_code == ward_code, GapSnapshotRow.category == category, GapSnapshotRow.method == method)
-        .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)).all()
+    """Return every stored row of a ward + category + method, oldest first (by the day described, then taken).
+
+    The store keeps a row when the figures changed, so each point is a change; the figures on
+    any day are those of the last point on or before it.
+    """
     return [Point(s.as_of, s.taken_at, s.kind, s.round_name, s.distance_m, r.need_count, r.access_share, r.assets_within,
-                  r.gap_score, r.figures or {}) for s, r in rows]
+                  r.gap_score, r.figures or {}) for s, r in gapstore.history_rows(ward_code, category, method)]
 
 
 def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
-    """Return one point per day described (the last snapshot taken for it), oldest first."""
+    """Return one point per day described (the last row stored for it), oldest first, each a change.
+
+    A day whose charted figures are those of the day before it adds nothing to a chart (today's
+    figures right after a survey round's, say), so it is left out.
+    """
     by_day: dict[date, Point] = {}
     for point in points(ward_code, category, method):
         by_day[point.as_of] = point
-    return list(by_day.values())
+    out: list[Point] = []
+    for point in by_day.values():
+        if out and _charted(out[-1]) == _charted(point):
+            continue
+        out.append(point)
+    return out
+
+
+def _charted(point: Point) -> tuple:
+    return tuple(None if v is None else round(v, 9) for v in
+                 (point.need_count, point.access_share, point.assets_within, point.gap_score))
 
 
 def snapshot_count() -> int:

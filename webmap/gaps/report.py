@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from sqlalchemy import select
 
 from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
 from webmap.gaps import views as gaps_views
 
 from webmap.core import store
@@ -29,13 +30,16 @@ KIND_LABELS = {"group": "Groups", "business": "Local businesses", "venue": "Venu
 def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int, float]:
     """Return the ward's gap rows with a stated need or a place, in the profile's order; how many had neither; its population.
 
-    The population is the one every page shows (gaps_service.ward_profile), NaN when unknown.
+    The rows are the gap store's latest (what every gap page reads); the population is the one
+    every page shows, as the stored analysis worked it out, NaN when unknown.
     """
-    wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
-    population = wards.loc[wards["code"] == code, "population"]
+    gaps, _current = gapstore.ward_rows_for_page(code, query.method, query.distance, list(labels))
+    if gaps.empty:
+        return [], 0, math.nan
+    population = pd.to_numeric(gaps["population"]).iloc[0]
     gaps = gaps_service.ward_rows_in_order(gaps, labels)
     shown = gaps["asked"] | (gaps["assets_in_ward"].fillna(0) > 0)
-    return gaps[shown].to_dict("records"), int((~shown).sum()), float(population.iloc[0]) if len(population) else math.nan
+    return gaps[shown].to_dict("records"), int((~shown).sum()), float(population)
 
 
 def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, list]], int, int]:

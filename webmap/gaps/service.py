@@ -233,6 +233,13 @@ def neighbours(wards: gpd.GeoDataFrame, code: str, tolerance_m: float = 1.0) -> 
     return found[found["code"] != code].sort_values("name")
 
 
+def with_outlines(table: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Return a stored gap table (no geometry) with each ward's outline, rows in the table's order."""
+    wards = store.wards_frame(table["ward_code"].tolist()).set_index("code")
+    geometry = wards.geometry.reindex(table["ward_code"].to_numpy())
+    return gpd.GeoDataFrame(table.reset_index(drop=True), geometry=geometry.to_numpy(), crs=wards.crs)
+
+
 def export_name(query: GapQuery, extension: str) -> str:
     """Return a download file name saying what the table holds."""
     weighted = "_deprivation-weighted" if query.deprivation_weight else ""

@@ -1,164 +1,95 @@
-"""Gap tables computed once per data version and kept in the database, one row per ward and query.
+"""The one gap store: the gap history, whose latest row per ward is the table every page shows.
 
-A page reads its table (or one ward's rows) from gap_rows; only the first request after the data
-changed, or `flask gaps rebuild`, runs the analysis. Every figure the analysis returns is kept, so
-a stored table shows exactly what a fresh one would.
+A gap table (one query: category|method|distance|deprivation weighting) is kept as rows of
+gap_snapshot_rows, one per ward, each in an entry of the history (gap_snapshots). The table a
+page shows is each ward's latest row; history pages and trend charts read the older rows of the
+same table. gap_tables lists the tables kept and the data version their latest rows reflect.
+
+There is one writer, :func:`_write`: it adds an entry (or continues today's entry of the same
+kind) holding only the rows whose figures changed. Three ways in, for hooks and tasks:
+
+* ``apply_change(change)``: after a committed change, recompute only what it can touch (see
+  webmap/analysis/incremental.py); a ward, population or category change, or a table that
+  missed a change, is rebuilt in full.
+* ``refresh(keys)``: recompute these tables in full from the current data.
+* ``rebuild_all()``: recompute every kept table in full.
+
+Pages read with ``table_for_page`` / ``ward_rows_for_page`` whatever the area's size: a table
+that is out of date is refreshed at once on a small area and in the background on a big one
+(webmap/scale/refresh.py decides which).
 """
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
-from typing import Iterable
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from flask import current_app
+from sqlalchemy import delete, exists, insert, select, update
 
-from webmap.gaps import service as gaps_service
+from webmap.analysis import incremental
+from webmap.core import store
 from webmap.core.db import db
-from webmap.scale import refresh, versions
-from webmap.scale.models import GapRow
+from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, PopulationArea, utcnow
+from webmap.gaps import service as gaps_service
+from webmap.scale import pages as scale_pages
+from webmap.scale import refresh as background
+from webmap.scale import versions
 
 BATCH = 2000
+# Columns of the gap table copied into their own columns for charts; the rest stay in `figures`.
+KEY_FIGURES = {"need_count": "need_count", "access_share": "access_share", "assets_within": "assets_within_distance",
+               "gap_score": "gap_score"}
+# Two stored figures closer than this (relative) are the same figure: an incremental sum and a
+# full one differ in the last bits, which is no change worth a new row of history.
+SAME = 1e-12
+
+
+@dataclass(frozen=True)
+class Change:
+    """What one commit changed, as far as gap tables go (made by webmap.gaps.changes).
+
+    ``needs``: (ward, category) pairs whose stated need changed; ``places``: (lon, lat, category)
+    of every old and new location of a place that was or became approved; ``all_needs``: needs
+    changed in bulk (a survey round); ``full``: wards, population or categories changed.
+    """
+
+    version: int
+    needs: tuple[tuple[str, str], ...] = ()
+    places: tuple[tuple[float, float, str], ...] = ()
+    all_needs: bool = False
+    full: bool = False
+    # Several consecutive commits merged into one change (merged()): the version of the first.
+    first: int = 0
+
+    @property
+    def base(self) -> int:
+        """The data version the kept tables must reflect for this change to apply incrementally."""
+        return (self.first or self.version) - 1
+
+    def to_json(self) -> str:
+        """Return the change as one line of JSON (for a task queue)."""
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Change:
+        """Return the change a to_json line describes."""
+        data = json.loads(text)
+        return cls(int(data["version"]), tuple(tuple(n) for n in data.get("needs", ())),
+                   tuple((float(x), float(y), str(c)) for x, y, c in data.get("places", ())),
+                   bool(data.get("all_needs")), bool(data.get("full")), int(data.get("first", 0)))
 
 
 def key_of(query: gaps_service.GapQuery) -> str:
     """Return the stored key of a query: category|method|distance|deprivation weighting."""
     return f"{query.category}|{query.method}|{query.distance:g}|{int(query.deprivation_weight)}"
-
-
-# Columns that are numbers even when every stored value is empty (JSON null): NaN, never None.
-NUMERIC = ["population", "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share", "access_score",
-           "access_norm", "need_count", "responses", "need_per_1000", "area_need_per_1000", "own_rate_weight",
-           "need_per_1000_smoothed", "deprivation", "deprivation_factor", "unmet_share", "gap_score", "unmet_residents",
-           "rank", "distance_m", "top_category_gap", "categories_considered"]
-
-
-def _frame(figures: Iterable[str]) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(json.loads("[" + ",".join(figures) + "]"))
-    for column in NUMERIC:
-        if column in frame.columns:
-            frame[column] = pd.to_numeric(frame[column]).astype("float64")
-    return frame
-
-
-# The last few tables read, by (database, key, data version): a new version is a new entry, so a
-# table is never served stale, and a warm page skips parsing thousands of rows again.
-_RECENT: OrderedDict[tuple[str, str, int], pd.DataFrame] = OrderedDict()
-RECENT_MAX = 8
-
-
-def stored_table(query: gaps_service.GapQuery) -> pd.DataFrame | None:
-    """Return the stored table for a query if it is from the current data, else None."""
-    found = latest_table(query)
-    return found[0] if found is not None and found[1] == versions.current(versions.DATA) else None
-
-
-def is_current(query: gaps_service.GapQuery) -> bool:
-    """Say whether a stored table for the query exists from the current data (one indexed read)."""
-    version = db.session.scalar(select(GapRow.version).where(GapRow.key == key_of(query)).limit(1))
-    return version is not None and version == versions.current(versions.DATA)
-
-
-def latest_table(query: gaps_service.GapQuery) -> tuple[pd.DataFrame, int] | None:
-    """Return the last stored table for a query and the data version it was made from (None if never stored)."""
-    key = key_of(query)
-    version = db.session.scalar(select(GapRow.version).where(GapRow.key == key).limit(1))
-    if version is None:
-        return None
-    cache_key = (db.engine.url.render_as_string(hide_password=True), key, version)
-    if cache_key in _RECENT:
-        _RECENT.move_to_end(cache_key)
-        return _RECENT[cache_key].copy(), version
-    rows = db.session.execute(select(GapRow.version, GapRow.figures).where(GapRow.key == key)).all()
-    if any(v != version for v, _ in rows):
-        return None  # being replaced at this moment
-    table = _frame(f for _, f in rows)
-    _RECENT[cache_key] = table
-    while len(_RECENT) > RECENT_MAX:
-        _RECENT.popitem(last=False)
-    return table.copy(), version
-
-
-def table_for_page(query: gaps_service.GapQuery) -> tuple[pd.DataFrame | None, bool]:
-    """Return (the table a page shows, whether it is from the current data).
-
-    On a small area that is always a current table, computed now if need be. On a big area it is
-    the last stored one (None if never stored), and a background refresh is asked for when that is
-    out of date, so no visitor waits for the analysis of a whole country.
-    """
-    if not refresh.in_background():
-        return gap_table(query), True
-    found = latest_table(query)
-    if found is not None and found[1] == versions.current(versions.DATA):
-        return found[0], True
-    refresh.request([key_of(query)])
-    return (found[0] if found is not None else None), False
-
-
-def store_table(query: gaps_service.GapQuery, table: pd.DataFrame, version: int | None = None) -> None:
-    """Replace the stored table for a query with this one (geometry dropped), made from data `version`.
-
-    Pass the version read before the data was: a change made meanwhile then leaves the table
-    looking out of date (and recomputed), never newer than it is.
-    """
-    plain = pd.DataFrame(table.drop(columns=[c for c in ("geometry",) if c in table.columns]))
-    records = json.loads(plain.to_json(orient="records", date_format="iso"))
-    version = versions.current(versions.DATA) if version is None else version
-    key = key_of(query)
-    db.session.execute(delete(GapRow).where(GapRow.key == key))
-    rows = [{"key": key, "ward_code": r["ward_code"], "version": version, "figures": json.dumps(r, separators=(",", ":"))}
-            for r in records]
-    for start in range(0, len(rows), BATCH):
-        db.session.execute(insert(GapRow), rows[start:start + BATCH])
-
-
-def gap_table(query: gaps_service.GapQuery) -> pd.DataFrame:
-    """Return the gap table for a query (no geometry): stored if current, else computed now and stored."""
-    table = stored_table(query)
-    if table is None:
-        version = versions.current(versions.DATA)
-        table = pd.DataFrame(gaps_service.gap_frame(query).drop(columns="geometry"))
-        store_table(query, table, version)
-        db.session.commit()
-        table = latest_table(query)[0]
-    return table
-
-
-def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]) -> pd.DataFrame:
-    """Return one ward's stored row of the gap table for each category, computing any that are missing."""
-    queries = [gaps_service.GapQuery(c, method, float(distance)) for c in categories]
-    keys = {key_of(q): q for q in queries}
-    version = versions.current(versions.DATA)
-    found = _ward_figures(code, list(keys), version)
-    missing = [q for k, q in keys.items() if k not in found]
-    if missing:
-        rebuild(missing)
-        found = _ward_figures(code, list(keys), version)
-    return _frame(found[key_of(q)] for q in queries if key_of(q) in found)
-
-
-def ward_rows_for_page(code: str, method: str, distance: float, categories: Iterable[str]) -> tuple[pd.DataFrame, bool]:
-    """Return (one ward's rows for each category, whether they are all from the current data).
-
-    Like table_for_page: on a big area the last stored rows, with a background refresh asked for
-    when any are out of date or missing.
-    """
-    if not refresh.in_background():
-        return ward_rows(code, method, distance, categories), True
-    queries = [gaps_service.GapQuery(c, method, float(distance)) for c in categories]
-    keys = [key_of(q) for q in queries]
-    rows = dict(((k, (v, f)) for k, v, f in db.session.execute(select(GapRow.key, GapRow.version, GapRow.figures).where(
-        GapRow.ward_code == code, GapRow.key.in_(keys))).all()))
-    version = versions.current(versions.DATA)
-    behind = [k for k in keys if k not in rows or rows[k][0] != version]
-    if behind:
-        refresh.request(behind)
-    return _frame(rows[k][1] for k in keys if k in rows), not behind
-
-
-def _ward_figures(code: str, keys: list[str], version: int) -> dict[str, str]:
-    return dict(db.session.execute(select(GapRow.key, GapRow.figures).where(
-        GapRow.ward_code == code, GapRow.key.in_(keys), GapRow.version == version)).all())
 
 
 def query_of(key: str) -> gaps_service.GapQuery:
@@ -167,24 +98,428 @@ def query_of(key: str) -> gaps_service.GapQuery:
     return gaps_service.GapQuery(category, method, float(distance), weighted == "1")
 
 
-def stale_keys() -> list[str]:
-    """Return the keys of stored tables made from older data."""
-    version = versions.current(versions.DATA)
-    return sorted(db.session.scalars(select(GapRow.key).where(GapRow.version != version).distinct()))
-
-
-def rebuild(queries: list[gaps_service.GapQuery]) -> int:
-    """Compute and store these tables from one read of the data; drop tables of older data; return tables."""
-    done = 0
-    version = versions.current(versions.DATA)
-    for query, table in gaps_service.gap_frames(queries):
-        store_table(query, table, version)
-        done += 1
-    db.session.execute(delete(GapRow).where(GapRow.version != version))
-    db.session.commit()
-    return done
-
-
 def default_queries(categories: Iterable[str], distance: float) -> list[gaps_service.GapQuery]:
     """Return what the pages ask for first: every category and all needs, by share within the distance."""
     return [gaps_service.GapQuery(c, "share", float(distance)) for c in [gaps_service.OVERALL, *categories]]
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+# Columns that are numbers even when every stored value is empty (JSON null): NaN, never None.
+NUMERIC = ["population", "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share", "access_score",
+           "access_norm", "need_count", "responses", "need_per_1000", "area_need_per_1000", "own_rate_weight",
+           "need_per_1000_smoothed", "deprivation", "deprivation_factor", "unmet_share", "gap_score", "unmet_residents",
+           "rank", "distance_m", "top_category_gap", "categories_considered"]
+
+
+def _frame(records: Iterable[dict], ranked: bool = True) -> pd.DataFrame:
+    """Return stored rows as a table: numbers as floats; a whole table in rank order (ranked=False: as given)."""
+    frame = pd.DataFrame.from_records(list(records))
+    for column in NUMERIC:
+        if column in frame.columns:
+            frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    if ranked and "rank" in frame.columns:
+        frame = frame.sort_values(["rank", "ward_code"], na_position="last", kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _figures(value: Any) -> dict:
+    return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+# The last few tables read, by (database, key, version): a new version is a new entry, so a
+# table is never served stale, and a warm page skips parsing thousands of rows again.
+_RECENT: OrderedDict[tuple[str, str, int], pd.DataFrame] = OrderedDict()
+RECENT_MAX = 8
+
+
+def versions_of(keys: Iterable[str]) -> dict[str, int]:
+    """Return the data version each kept table reflects (absent: never stored)."""
+    keys = list(keys)
+    return dict(db.session.execute(select(GapTable.key, GapTable.version).where(GapTable.key.in_(keys))).all()) if keys else {}
+
+
+def latest_table(query: gaps_service.GapQuery) -> tuple[pd.DataFrame, int] | None:
+    """Return a table's latest rows and the data version they reflect (None if never stored)."""
+    key = key_of(query)
+    version = versions_of([key]).get(key)
+    if version is None:
+        return None
+    cache_key = (db.engine.url.render_as_string(hide_password=True), key, version)
+    if cache_key in _RECENT:
+        _RECENT.move_to_end(cache_key)
+        return _RECENT[cache_key].copy(), version
+    table = _frame(_figures(f) for f in db.session.scalars(
+        select(GapSnapshotRow.figures).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)))
+    _RECENT[cache_key] = table
+    while len(_RECENT) > RECENT_MAX:
+        _RECENT.popitem(last=False)
+    return table.copy(), version
+
+
+def stored_table(query: gaps_service.GapQuery) -> pd.DataFrame | None:
+    """Return the stored table for a query if it reflects the current data, else None."""
+    found = latest_table(query)
+    return found[0] if found is not None and found[1] == versions.current(versions.DATA) else None
+
+
+def is_current(query: gaps_service.GapQuery) -> bool:
+    """Say whether the stored table for the query reflects the current data (one primary-key read)."""
+    return versions_of([key_of(query)]).get(key_of(query)) == versions.current(versions.DATA)
+
+
+def stale_keys() -> list[str]:
+    """Return the keys of kept tables that reflect older data."""
+    version = versions.current(versions.DATA)
+    return sorted(db.session.scalars(select(GapTable.key).where(GapTable.version != version)))
+
+
+def _catch_up(keys: list[str]) -> bool:
+    """Bring these tables up to date now (small area) or ask the background refresh (big area); say if now."""
+    if background.in_background():
+        background.request(keys)
+        return False
+    refresh(keys)
+    return True
+
+
+def table_for_page(query: gaps_service.GapQuery) -> tuple[pd.DataFrame | None, bool]:
+    """Return (the table a page shows: the latest rows of the store, whether they reflect the current data).
+
+    Every gap page reads through here whatever the area's size. An out-of-date table is brought
+    up to date first on a small area; on a big one the last rows are shown (None if never
+    stored) and a background refresh is asked for, so no visitor waits for a whole country.
+    Raises gaps_service.NoWards when there are no wards.
+    """
+    found = latest_table(query)
+    if found is not None and found[1] == versions.current(versions.DATA):
+        return found[0], True
+    if _catch_up([key_of(query)]):
+        return latest_table(query)[0], True
+    return (found[0] if found is not None else None), False
+
+
+def gap_table(query: gaps_service.GapQuery) -> pd.DataFrame:
+    """Return the current table for a query (no geometry), refreshing it in this process if need be."""
+    table = stored_table(query)
+    if table is None:
+        refresh([key_of(query)])
+        table = latest_table(query)[0]
+    return table
+
+
+def _ward_keys(method: str, distance: float, categories: Iterable[str]) -> list[str]:
+    return [key_of(gaps_service.GapQuery(c, method, float(distance))) for c in categories]
+
+
+def _ward_figures(code: str, keys: list[str]) -> dict[str, dict]:
+    return {k: _figures(f) for k, f in db.session.execute(select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
+        GapSnapshotRow.ward_code == code, GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest)).all()}
+
+
+def ward_rows_for_page(code: str, method: str, distance: float, categories: Iterable[str]) -> tuple[pd.DataFrame, bool]:
+    """Return (one ward's latest row of each category's table, whether all reflect the current data).
+
+    Like table_for_page: out-of-date tables are refreshed first on a small area, asked for in
+    the background on a big one.
+    """
+    keys = _ward_keys(method, distance, categories)
+    version = versions.current(versions.DATA)
+    kept = versions_of(keys)
+    behind = [k for k in keys if kept.get(k) != version]
+    current = not behind or _catch_up(behind)
+    found = _ward_figures(code, keys)
+    return _frame((found[k] for k in keys if k in found), ranked=False), current
+
+
+def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]) -> pd.DataFrame:
+    """Return one ward's current row of each category's table, refreshing in this process if need be."""
+    keys = _ward_keys(method, distance, categories)
+    version = versions.current(versions.DATA)
+    behind = [k for k, v in ((k, versions_of(keys).get(k)) for k in keys) if v != version]
+    if behind:
+        refresh(behind)
+    found = _ward_figures(code, keys)
+    return _frame((found[k] for k in keys if k in found), ranked=False)
+
+
+# ---- writing: the one writer -----------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """Return a JSON-safe Python value (NaN and pandas NA become None)."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    try:
+        if value != value:  # pandas NA and NaT
+            return None
+    except TypeError:
+        return None
+    return value if isinstance(value, (str, int, float, bool)) else str(value)
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Say whether two rows hold the same figures (numbers equal to SAME, relative)."""
+    if a.keys() != b.keys():
+        return False
+    for name, x in a.items():
+        y = b[name]
+        if isinstance(x, (int, float)) and isinstance(y, (int, float)) and not isinstance(x, bool):
+            if abs(x - y) > SAME * max(1.0, abs(x), abs(y)):
+                return False
+        elif x != y:
+            return False
+    return True
+
+
+def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_dated: bool) -> GapSnapshot:
+    """Return the history entry to write into: today's of this kind if it is the newest, else a new one."""
+    today = utcnow().date()
+    distance = float(current_app.config["ACCESS_DISTANCE_M"])
+    if not back_dated:
+        # The newest entry describing today (back-dated ones, describing a survey round's day, aside).
+        newest = db.session.scalars(select(GapSnapshot).where(GapSnapshot.as_of == today)
+                                    .order_by(GapSnapshot.id.desc()).limit(1)).first()
+        if (newest is not None and newest.kind == kind and newest.as_of == today and newest.taken_at.date() == today
+                and newest.data_version is not None):
+            newest.data_version = version
+            return newest
+    current = store.latest_round(as_of or today)
+    entry = GapSnapshot(kind=kind, as_of=as_of or today, round_name=current.name if current else None,
+                        distance_m=distance, note=note, data_version=version)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def _row(entry_id: int, key: str, figures: dict, latest: bool) -> dict:
+    query = query_of(key)
+    return {"snapshot_id": entry_id, "key": key, "latest": latest, "ward_code": figures.get("ward_code"),
+            "category": query.category, "method": query.method, "figures": figures,
+            **{col: figures.get(src) for col, src in KEY_FIGURES.items()}}
+
+
+def _write(tables: dict[str, pd.DataFrame], version: int, kind: str, as_of: date | None = None,
+           note: str | None = None, back_dated: bool = False) -> tuple[GapSnapshot, int]:
+    """Write tables into the history (only rows whose figures changed); return (the entry, rows written).
+
+    A back-dated entry (figures as they stood on an earlier day) keeps every row and leaves the
+    latest rows alone. The caller commits.
+    """
+    entry = _entry(kind, version, as_of, note, back_dated)
+    written = 0
+    for key, table in tables.items():
+        plain = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
+        records = [{k: _plain(v) for k, v in r.items()} for r in plain.to_dict("records")]
+        if back_dated:
+            rows = [_row(entry.id, key, r, False) for r in records]
+        else:
+            old = {w: (i, s, _figures(f)) for i, s, w, f in db.session.execute(
+                select(GapSnapshotRow.id, GapSnapshotRow.snapshot_id, GapSnapshotRow.ward_code, GapSnapshotRow.figures)
+                .where(GapSnapshotRow.key == key, GapSnapshotRow.latest)).all()}
+            rows, retire, replace = [], [], []
+            for record in records:
+                ward = record.get("ward_code")
+                before = old.pop(ward, None)
+                if before is not None and _same(before[2], record):
+                    continue
+                if before is not None and before[1] == entry.id:
+                    replace.append((before[0], record))  # today's entry of this kind: the row is rewritten
+                    continue
+                if before is not None:
+                    retire.append(before[0])
+                rows.append(_row(entry.id, key, record, True))
+            retire += [i for i, _, _ in old.values()]  # wards no longer in the table
+            for start in range(0, len(retire), BATCH):
+                db.session.execute(update(GapSnapshotRow).where(GapSnapshotRow.id.in_(retire[start:start + BATCH]))
+                                   .values(latest=False))
+            for row_id, record in replace:
+                values = _row(entry.id, key, record, True)
+                db.session.execute(update(GapSnapshotRow).where(GapSnapshotRow.id == row_id)
+                                   .values(figures=values["figures"], **{c: values[c] for c in KEY_FIGURES}))
+            written += len(replace)
+            kept = db.session.get(GapTable, key)
+            if kept is None:
+                db.session.add(GapTable(key=key, version=version))
+            else:
+                kept.version = version
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(insert(GapSnapshotRow), rows[start:start + BATCH])
+        written += len(rows)
+    db.session.flush()
+    return entry, written
+
+
+def _expand(keys: Iterable[str]) -> list[str]:
+    """Add, for every "all needs" table, each category's table of the same query (what it is made from)."""
+    out = list(dict.fromkeys(keys))
+    categories = list(store.category_labels())
+    for key in list(out):
+        query = query_of(key)
+        if query.overall:
+            out += [key_of(gaps_service.GapQuery(c, query.method, query.distance, query.deprivation_weight))
+                    for c in categories]
+    return list(dict.fromkeys(out))
+
+
+def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None) -> int:
+    """Recompute these tables (and what "all needs" tables rest on) in full from the current data; commit.
+
+    Returns how many tables were written. Raises gaps_service.NoWards when there are no wards.
+    """
+    keys = _expand(keys)
+    if not keys:
+        return 0
+    version = versions.current(versions.DATA)
+    tables = {key_of(q): pd.DataFrame(t.drop(columns="geometry"))
+              for q, t in gaps_service.gap_frames([query_of(k) for k in keys])}
+    _write(tables, version, kind, note=note)
+    db.session.commit()
+    return len(tables)
+
+
+def rebuild(queries: list[gaps_service.GapQuery], kind: str = "refresh") -> int:
+    """Recompute these queries' tables in full (and keep them up to date from now on); return tables."""
+    return refresh([key_of(q) for q in queries], kind)
+
+
+def kept_keys() -> list[str]:
+    """Return the keys of every table the store keeps up to date."""
+    return sorted(db.session.scalars(select(GapTable.key)))
+
+
+def rebuild_all(kind: str = "manual", note: str | None = None) -> int:
+    """Recompute every kept table in full (a ward, population or method change); return tables."""
+    return refresh(kept_keys(), kind, note)
+
+
+def merged(found: Iterable[Change]) -> Change | None:
+    """Return consecutive changes (by version) as one change with the last version, or None if there is a gap."""
+    found = sorted(found, key=lambda c: c.version)
+    if not found or any(b.version != a.version + 1 for a, b in zip(found, found[1:])):
+        return None
+    return Change(found[-1].version, tuple(sorted({n for c in found for n in c.needs})),
+                  tuple(sorted({p for c in found for p in c.places})), any(c.all_needs for c in found),
+                  any(c.full for c in found), found[0].version)
+
+
+def apply_changes(found: list[Change], kind: str = "refresh") -> str:
+    """Apply one commit's changes or several consecutive ones (apply_change); say how."""
+    if not found:
+        return "current"
+    together = merged(found)
+    if together is None:
+        return apply_change(Change(max(c.version for c in found), full=True), kind)
+    return apply_change(together, kind)
+
+
+def apply_change(change: Change, kind: str = "refresh") -> str:
+    """Bring the kept tables up to date after one committed change; commit; say how ("current", "incremental", "full").
+
+    Only the tables of the categories the change touched are recomputed, and in them only the
+    access figures of the wards within the access distance of a place that changed (the
+    area-wide smoothing and ranking are redone exactly from stored figures: see
+    webmap/analysis/incremental.py). A table that missed an earlier change, or a change to
+    wards, population or categories, is rebuilt in full.
+    """
+    kept = dict(db.session.execute(select(GapTable.key, GapTable.version)).all())
+    if not kept:
+        return "current"
+    version = versions.current(versions.DATA)
+    if all(v == version for v in kept.values()):
+        return "current"
+    if change.full or change.version != version or any(v != change.base for v in kept.values()):
+        # A change made from older tables, or one whose ward/population/category effects reach everything.
+        refresh(list(kept), kind)
+        return "full"
+    categories = {c for _, c in change.needs} | {c for _, _, c in change.places}
+    touched_all = change.all_needs or bool(categories)
+    needs = store.needs_frame()
+    tables: dict[str, pd.DataFrame] = {}
+    by_query: dict[tuple, list[str]] = {}
+    for key in kept:
+        query = query_of(key)
+        by_query.setdefault((query.method, query.distance, query.deprivation_weight), []).append(key)
+    for (method, distance, weighted), keys in by_query.items():
+        wanted = [k for k in keys if not query_of(k).overall and (change.all_needs or query_of(k).category in categories)]
+        local = _local_inputs(change, distance, {query_of(k).category for k in wanted}) if change.places else None
+        for key in wanted:
+            category = query_of(key).category
+            access = None
+            if local is not None and any(c == category for _, _, c in change.places):
+                wards, assets, points, codes = local
+                access = incremental.local_access(wards, assets[assets["category"] == category], points, category,
+                                                  method, distance, codes)
+            previous = latest_table(query_of(key))[0]
+            tables[key] = incremental.update_category(previous, access, needs, category, method, distance, weighted)
+        overall = [k for k in keys if query_of(k).overall]
+        if overall and touched_all:
+            parts = {query_of(k).category: tables[k] if k in tables else latest_table(query_of(k))[0]
+                     for k in keys if not query_of(k).overall}
+            try:
+                made = incremental.overall(parts, needs, method, distance)
+            except ValueError:  # a category table it rests on is not kept: make them all afresh
+                refresh(list(kept), kind)
+                return "full"
+            for key in overall:
+                tables[key] = made
+    _write(tables, version, kind)
+    # The tables the change could not touch reflect the new data as they are.
+    db.session.execute(update(GapTable).where(GapTable.version == change.base).values(version=version))
+    db.session.commit()
+    return "incremental"
+
+
+def _local_inputs(change: Change, distance: float, categories: set[str]):
+    """Return (wards, places, population points, touched ward codes) around the places a change moved."""
+    lon = np.array([x for x, _, _ in change.places])
+    lat = np.array([y for _, y, _ in change.places])
+    # Degrees generous enough for 4x the distance anywhere in the UK (a degree of longitude is
+    # over 50 km up to Shetland); more is read than needed, never less.
+    margin_lat, margin_lon = 4 * distance / 110_000, 4 * distance / 50_000
+    bounds = (lon.min(), lat.min(), lon.max(), lat.max())
+    wards = gaps_service.as_deciles(scale_pages.wards_near(bounds, margin_deg=max(margin_lat, margin_lon)))
+    places = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=store.WGS84)
+    codes = incremental.touched_wards(wards, places, distance)
+    box = (lon.min() - margin_lon, lat.min() - margin_lat, lon.max() + margin_lon, lat.max() + margin_lat)
+    assets = store.assets_frame(explode=True, bbox=box)
+    assets = assets[assets["category"].isin(sorted(categories))][["asset_id", "category", "geometry"]].reset_index(drop=True)
+    points = None
+    if db.session.scalar(select(exists().where(PopulationArea.lon.is_not(None)))):
+        points = store.population_points(bbox=box)
+        if points is None:  # none in the box, but the area has points: residents are placed by them
+            points = gpd.GeoDataFrame({"code": [], "ward_code": [], "population": []}, geometry=[], crs=store.WGS84)
+    return wards, assets, points, codes
+
+
+# ---- history: the same rows, read as series --------------------------------------------------
+
+def history_rows(ward_code: str, category: str, method: str):
+    """Return (entry, row) for every stored row of a ward's category table by a method (unweighted), oldest first."""
+    return db.session.execute(
+        select(GapSnapshot, GapSnapshotRow)
+        .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
+        .where(GapSnapshotRow.ward_code == ward_code, GapSnapshotRow.category == category,
+               GapSnapshotRow.method == method, GapSnapshotRow.key.like("%|0"))
+        .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)).all()
+
+
+def history_table(tables: dict[str, pd.DataFrame], kind: str, as_of: date, note: str | None = None) -> GapSnapshot:
+    """Keep tables computed from the needs in force on an earlier day as a back-dated entry (caller commits)."""
+    return _write(tables, versions.current(versions.DATA), kind, as_of, note, back_dated=True)[0]
+
+
+def forget_today(kind: str, as_of: date) -> None:
+    """Delete today's back-dated entries of this kind for this day (at most one per day per kind)."""
+    today = utcnow().date()
+    start = datetime(today.year, today.month, today.day)
+    ids = list(db.session.scalars(select(GapSnapshot.id).where(
+        GapSnapshot.kind == kind, GapSnapshot.as_of == as_of, GapSnapshot.taken_at >= start,
+        ~exists().where(GapSnapshotRow.snapshot_id == GapSnapshot.id, GapSnapshotRow.latest))))
+    if ids:
+        db.session.execute(delete(GapSnapshotRow).where(GapSnapshotRow.snapshot_id.in_(ids)))
+        db.session.execute(delete(GapSnapshot).where(GapSnapshot.id.in_(ids)))
+

@@ -12,11 +12,11 @@ from webmap.core import store
 from webmap.analysis import classify
 from folium.plugins import MarkerCluster
 
-from webmap.maps import add_asset_markers, add_wards_layer, new_map, render_parts, simplify_for_display
+from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.layers import CLUSTER_ICON_JS
 from webmap.maps.points import AssetPoints
 from webmap.places import one_row_per_place
-from webmap.maps.choropleth import NO_DATA, add_choropleth, legend, palette
+from webmap.maps.choropleth import NO_DATA, legend, palette
 from webmap.gaps import store as gapstore
 from webmap.scale.layers import ViewportLayers
 from webmap.web.paging import page_number
@@ -163,42 +163,9 @@ def index():
                    method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction,
                    few_responses=FEW_RESPONSES, deciles_loaded=False, deprivation_applied=False)
     try:
-        if scale_pages.by_view():
-            return _index_by_view(query, labels, args, context)
-        table = gaps_service.gap_frame(query)
+        return _index_from_store(query, labels, args, context)
     except gaps_service.NoWards as exc:
         return render_template("gaps/index.html", table=None, message=str(exc), **context)
-
-    columns = columns_for(query, labels)
-    if sort not in [c for c, _, _ in columns]:
-        sort, direction = "rank", "asc"
-        context.update(sort=sort, direction=direction)
-    values = table["gap_score"]
-    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
-    colours = palette(len(bins))
-    fill = classes.map(lambda c: NO_DATA if c is pd.NA else colours[int(c)]).astype(object)
-    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
-    deciles = bool(table["deprivation"].notna().any())
-    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
-
-    shown = table.rename(columns={"ward_code": "code"})
-    tooltip_cols = [c for c in columns if c[0] not in ("ward_name",)]
-    for col, _, fmt in tooltip_cols:
-        shown[f"t_{col}"] = table[col].map(fmt)
-    # The flag travels with the count on the map too, in words.
-    shown["t_responses"] = shown["t_responses"].where(~table["few_responses"], shown["t_responses"] + " (few responses)")
-    shown = simplify_for_display(shown)
-    m = new_map(shown.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
-    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
-    add_choropleth(m, shown, fill, [("ward_name", "Ward")] + [(f"t_{c}", h) for c, h, _ in tooltip_cols], link=link)
-
-    rows = _sorted(table.drop(columns="geometry"), sort, direction)
-    notices = _notices(query, table, labels)
-    method_note = _population_note(table)
-    return render_template("gaps/index.html", table=rows, columns=columns, map=render_parts(m), legend=entries,
-                           explained=explanations(columns),
-                           legend_caption=legend_caption(entries), notices=notices, population_note=method_note,
-                           no_data=NO_DATA, **context)
 
 
 def edge_format(bins, values):
@@ -233,8 +200,8 @@ BEHIND = ("The data has changed since these figures were worked out; new figures
           "and will show when you reload in a minute or two.")
 
 
-def _index_by_view(query, labels, args, context):
-    """The gaps page for a big area: the stored table, a map that loads outlines by view, a paged table."""
+def _index_from_store(query, labels, args, context):
+    """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
     table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
     if table is None:
         return render_template("gaps/index.html", table=None, message=WORKING, **context)
@@ -252,6 +219,12 @@ def _index_by_view(query, labels, args, context):
     # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
     shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
     lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    if "few_responses" in table:
+        # The flag travels with the count on the map too, in words.
+        at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
+        if at is not None:
+            lines[at] = [line + (" (few responses)" if few is True else "")
+                         for line, few in zip(lines[at], table["few_responses"])]
     fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
              for code, cls, *line in zip(table["ward_code"], classes, *lines)}
     extent = scale_pages.extent()
@@ -307,10 +280,12 @@ def export():
     if fmt not in gaps_service.FORMATS:
         abort(400, "Format: choose csv, geojson or gpkg.")
     try:
-        table = gaps_service.gap_frame(query)
+        table, _current = gapstore.table_for_page(query)
     except gaps_service.NoWards as exc:
         abort(404, str(exc))
-    body = gaps_service.export_bytes(table, fmt)
+    if table is None:
+        abort(503, WORKING)
+    body = gaps_service.export_bytes(gaps_service.with_outlines(table), fmt)
     name = gaps_service.export_name(query, fmt)
     return Response(body, mimetype=gaps_service.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -327,15 +302,9 @@ def ward(code: str):
     if not store.ward_exists(code):
         abort(404)
     labels = store.category_labels()
-    current = True
-    if scale_pages.by_view():
-        # Many wards: this ward's rows of the stored gap tables and only the wards around it.
-        found, nearby, gaps, current = _stored_profile(code, query, labels)
-        neighbours = gaps_service.neighbours(nearby, code)
-    else:
-        wards, gaps = gaps_service.ward_profile(code, query.method, query.distance)
-        found = wards[wards["code"] == code]
-        neighbours = gaps_service.neighbours(wards, code)
+    # This ward's rows of the stored gap tables and only the wards around it, whatever the area's size.
+    found, nearby, gaps, current = _stored_profile(code, query, labels)
+    neighbours = gaps_service.neighbours(nearby, code)
     # A plain dict: a pandas row's .name would be its index label, not the ward's name.
     info = found.drop(columns="geometry").iloc[0].to_dict()
 

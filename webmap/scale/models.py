@@ -54,14 +54,3 @@ class PlaceCell(Model):
     count: Mapped[int] = mapped_column(Integer)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-
-
-class GapRow(Model):
-    """One ward's row of a stored gap table: the figures as JSON, keyed by the query that made them."""
-
-    __tablename__ = "gap_rows"
-
-    key: Mapped[str] = mapped_column(String(120), primary_key=True)
-    ward_code: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
-    version: Mapped[int] = mapped_column(Integer)
-    figures: Mapped[str] = mapped_column(Text)

@@ -21,6 +21,7 @@ _KINDS = {Ward: (WARDS, DATA), Asset: (DATA,), Need: (DATA,), PopulationArea: (D
 _TABLES = {"wards": (WARDS, DATA), "assets": (DATA,), "asset_categories": (DATA,), "needs": (DATA,),
            "population_areas": (DATA,), "categories": (DATA,)}
 _PENDING = "webmap_changed_kinds"
+BUMPED = "webmap_bumped_versions"  # session.info: {kind: version} the last commit raised to (read after commit)
 
 
 def current(name: str) -> int:
@@ -70,6 +71,10 @@ def _before_commit(session) -> None:
     kinds = session.info.pop(_PENDING, None)
     if kinds:
         bump(session, kinds)
+        # Read inside the transaction that raised them (the rows are locked), so a change's
+        # version is exactly its own even when another worker commits straight after.
+        session.info[BUMPED] = dict(session.execute(select(DataVersion.name, DataVersion.version)
+                                                    .where(DataVersion.name.in_(sorted(kinds)))).all())
 
 
 def _after_rollback(session) -> None:

@@ -1,0 +1,101 @@
+"""Incremental gap rows equal a full rebuild after every one of 50 random single changes."""
+from __future__ import annotations
+
+import random
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from tests import gap_area
+from webmap.analysis import gap_tables, incremental
+
+KEYS = [(m, c) for m in gap_area.METHODS for c in ["all", *gap_area.CATEGORIES]]
+
+
+def _full(wards, assets, needs, method, points=None):
+    tables = gap_tables(wards, assets, needs, list(gap_area.CATEGORIES), method, gap_area.DISTANCE, points)
+    return {c: pd.DataFrame(t.drop(columns="geometry")) for c, t in tables.items()}
+
+
+def assert_same(got: pd.DataFrame, want: pd.DataFrame, where: str) -> None:
+    """Same rows, same columns, numbers equal to 1e-9 (NaN where NaN)."""
+    got = got.sort_values("ward_code").reset_index(drop=True)
+    want = want.sort_values("ward_code").reset_index(drop=True)
+    assert list(got.columns) == list(want.columns), where
+    for column in want.columns:
+        a, b = got[column], want[column]
+        if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
+            x, y = pd.to_numeric(a).to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+            assert np.array_equal(np.isnan(x), np.isnan(y)), f"{where}: {column} missing in different wards"
+            np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(y)], rtol=0, atol=1e-9, err_msg=f"{where}: {column}")
+        else:
+            assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist(), \
+                f"{where}: {column}"
+
+
+def _change(rng, wards, assets, needs):
+    """Apply one random change; return (assets, needs, places it moved or touched, categories)."""
+    kind = rng.choice(["add place", "withdraw place", "move place", "add need", "withdraw need"])
+    if kind == "add place" or (kind in ("withdraw place", "move place") and assets.empty):
+        point, category = gap_area.random_point(rng), rng.choice(gap_area.CATEGORIES)
+        new = gpd.GeoDataFrame([{"asset_id": int(assets["asset_id"].max() or 0) + 1, "category": category,
+                                 "geometry": point}], geometry="geometry", crs=assets.crs)
+        return pd.concat([assets, new], ignore_index=True), needs, [point], {category}
+    if kind == "withdraw place":
+        gone = rng.choice(sorted(assets["asset_id"].unique()))
+        rows = assets[assets["asset_id"] == gone]
+        return assets[assets["asset_id"] != gone].reset_index(drop=True), needs, list(rows.geometry), set(rows["category"])
+    if kind == "move place":
+        moved = rng.choice(sorted(assets["asset_id"].unique()))
+        rows = assets["asset_id"] == moved
+        old, new = assets.loc[rows].geometry.iloc[0], gap_area.random_point(rng)
+        assets = assets.copy()
+        assets.loc[rows, "geometry"] = new
+        return assets, needs, [old, new], set(assets.loc[rows, "category"])
+    if kind == "add need" or needs.empty:
+        category = rng.choice(gap_area.CATEGORIES)
+        row = {"ward_code": rng.choice(list(wards["code"])), "category": category, "count": 1.0}
+        return assets, pd.concat([needs, pd.DataFrame([row])], ignore_index=True), [], {category}
+    index = rng.choice(list(needs.index))
+    category = needs.loc[index, "category"]
+    return assets, needs.drop(index=index).reset_index(drop=True), [], {category}
+
+
+def test_fifty_random_changes_equal_a_full_rebuild() -> None:
+    rng = random.Random(24)
+    wards = gap_area.wards(rng)
+    assets = gap_area.assets(rng)
+    needs = gap_area.needs(rng, wards)
+    # Residents at small-area points (the general case: ward_spread is points too, one grid per ward).
+    points = gpd.GeoDataFrame({"population": [float(rng.randint(50, 900)) for _ in range(150)]},
+                              geometry=[gap_area.random_point(rng) for _ in range(150)], crs=gap_area.BNG)
+    stored = {m: _full(wards, assets, needs, m, points) for m in gap_area.METHODS}
+    changed_rows = 0
+    for step in range(50):
+        assets, needs, places, categories = _change(rng, wards, assets, needs)
+        codes = incremental.touched_wards(wards, gpd.GeoSeries(places, crs=gap_area.BNG), gap_area.DISTANCE)
+        for method in gap_area.METHODS:
+            tables = stored[method]
+            for category in categories:
+                access = incremental.local_access(wards, assets, points, category, method, gap_area.DISTANCE, codes)
+                changed_rows += len(access)
+                tables[category] = incremental.update_category(tables[category], access, needs, category, method,
+                                                               gap_area.DISTANCE)
+            tables["all"] = incremental.overall({c: t for c, t in tables.items() if c != "all"}, needs, method,
+                                                gap_area.DISTANCE)
+            full = _full(wards, assets, needs, method, points)
+            for category, want in full.items():
+                assert_same(tables[category], want, f"step {step}, {method}, {category}")
+    # The spatial part really was local: far fewer ward rows than 50 changes x every ward.
+    assert 0 < changed_rows < 50 * len(gap_area.METHODS) * len(wards) / 3
+
+
+def test_touched_wards_are_those_within_the_distance() -> None:
+    wards = gap_area.wards(random.Random(1))
+    near = gap_area.SIDE - 100
+    corner = gpd.GeoSeries([gap_area.Point(gap_area.X0 + near, gap_area.Y0 + near)], crs=gap_area.BNG)
+    # 100 m from the corner ward's far corner: it, its two neighbours and the diagonal one are within 150 m.
+    north, east = "E05000001", f"E05{gap_area.ROWS:06d}"
+    assert incremental.touched_wards(wards, corner, 150) == sorted(["E05000000", north, east, f"E05{gap_area.ROWS + 1:06d}"])
+    assert incremental.touched_wards(wards, corner, 50) == ["E05000000"]

@@ -1,0 +1,140 @@
+"""The one gap store: incremental refresh equals a full rebuild after each of 50 random single changes.
+
+Runs on SQLite, and on PostGIS with WEBMAP_TEST_DATABASE_URL. The area is built inline
+(tests/gap_area.py): 63 wards of 500 m, three categories, places and needs placed at random.
+"""
+from __future__ import annotations
+
+import random
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+from sqlalchemy import delete, select
+
+from tests import gap_area
+from tests.analysis.test_incremental import assert_same
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, GapSnapshotRow, Need, Ward
+from webmap.gaps import changes, history
+from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
+
+SETTINGS = {"GAP_SNAPSHOTS": "inline", "REFRESH": "inline", "GAP_SNAPSHOT_METHODS": "share,2sfca",
+            "ACCESS_DISTANCE_M": gap_area.DISTANCE}
+
+
+def _load_area(rng: random.Random) -> gpd.GeoDataFrame:
+    """Keep only the three categories and store the synthetic wards, places and needs; return the wards (lon/lat)."""
+    db.session.execute(delete(Category).where(Category.id.not_in(gap_area.CATEGORIES)))
+    grid = gap_area.wards(rng).to_crs("EPSG:4326")
+    for row in grid.itertuples():
+        db.session.add(Ward(code=row.code, name=row.name, population=None if pd.isna(row.population) else row.population,
+                            deprivation=None if pd.isna(row.deprivation) else row.deprivation,
+                            geom=shapely.MultiPolygon([row.geometry])))
+    places = gap_area.assets(rng).to_crs("EPSG:4326")
+    for asset_id, rows in places.groupby("asset_id"):
+        _add_place(grid, rows.geometry.iloc[0], list(rows["category"]))
+    for row in gap_area.needs(rng, gap_area.wards(rng)).itertuples():
+        db.session.add(Need(ward_code=row.ward_code, category_id=row.category, count=row.count, source="test"))
+    db.session.commit()
+    return grid
+
+
+def _add_place(grid, point, categories) -> Asset:
+    asset = Asset(name="Place", kind="group", lon=point.x, lat=point.y, geom=point, status="approved",
+                  ward_code=gap_area.ward_of(grid, point), categories=[db.session.get(Category, c) for c in categories])
+    db.session.add(asset)
+    return asset
+
+
+def _random_change(rng: random.Random, grid) -> str:
+    """Make one change a council's day is made of, through the models; return what it was."""
+    approved = list(db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)))
+    needs = list(db.session.scalars(select(Need).order_by(Need.id)))
+    kind = rng.choice(["approve", "archive", "move", "need", "withdraw need"])
+    if kind == "approve" or (kind in ("archive", "move") and not approved):
+        point = gpd.GeoSeries([gap_area.random_point(rng)], crs=gap_area.BNG).to_crs("EPSG:4326").iloc[0]
+        asset = _add_place(grid, point, [rng.choice(gap_area.CATEGORIES)])
+        asset.status = "pending"
+        db.session.commit()
+        asset.status = "approved"  # approval of a place residents suggested
+        kind = "approve"
+    elif kind == "archive":
+        rng.choice(approved).status = "archived"
+    elif kind == "move":
+        asset = rng.choice(approved)
+        point = gpd.GeoSeries([gap_area.random_point(rng)], crs=gap_area.BNG).to_crs("EPSG:4326").iloc[0]
+        asset.lon, asset.lat, asset.geom = point.x, point.y, point
+        asset.ward_code = gap_area.ward_of(grid, point)
+    elif kind == "need" or not needs:
+        db.session.add(Need(ward_code=rng.choice(list(grid["code"])), category_id=rng.choice(gap_area.CATEGORIES),
+                            count=1.0, source="test"))
+        kind = "need"
+    else:
+        db.session.delete(rng.choice(needs))
+    db.session.commit()
+    return kind
+
+
+def _assert_store_equals_full_rebuild(where: str) -> None:
+    keys = gapstore.kept_keys()
+    fresh = {gapstore.key_of(q): pd.DataFrame(t.drop(columns="geometry"))
+             for q, t in gaps_service.gap_frames([gapstore.query_of(k) for k in keys])}
+    for key in keys:
+        table, version = gapstore.latest_table(gapstore.query_of(key))
+        assert gapstore.is_current(gapstore.query_of(key)), f"{where}: {key} not current"
+        assert_same(table, fresh[key], f"{where}: {key}")
+
+
+def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(make_app):
+    app = make_app(**SETTINGS)
+    rng = random.Random(2024)
+    with app.app_context():
+        from tests.conftest import load_categories_only
+
+        load_categories_only()
+        grid = _load_area(rng)
+        changes.taken(db.session)
+        history.take_snapshot("import")
+        _assert_store_equals_full_rebuild("start")
+        rows_before = db.session.query(GapSnapshotRow).count()
+        written = []
+        for step in range(50):
+            kind = _random_change(rng, grid)
+            found = changes.taken(db.session)
+            assert found and not any(c.full for c in found), f"step {step}: {kind} was not seen as a single change"
+            count = db.session.query(GapSnapshotRow).count()
+            assert gapstore.apply_changes(found, "need") in ("incremental", "current"), f"step {step}: {kind}"
+            written.append(db.session.query(GapSnapshotRow).count() - count)
+            _assert_store_equals_full_rebuild(f"step {step} ({kind})")
+        # History grew by the changed rows only, never by whole copies of every table.
+        assert db.session.query(GapSnapshotRow).count() - rows_before == sum(written)
+        assert max(written) < rows_before
+
+
+def test_a_table_that_missed_a_change_is_rebuilt_in_full(make_app):
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        from tests.conftest import load_categories_only
+
+        load_categories_only()
+        grid = _load_area(random.Random(7))
+        history.take_snapshot("import")
+        _random_change(random.Random(1), grid)
+        missed = changes.taken(db.session)
+        _random_change(random.Random(2), grid)
+        latest = changes.taken(db.session)
+        assert missed and latest
+        # The first change was never applied: applying only the second would be wrong, so it rebuilds.
+        assert gapstore.apply_change(latest[-1]) == "full"
+        _assert_store_equals_full_rebuild("after a missed change")
+
+
+def test_changes_travel_as_json():
+    change = gapstore.Change(7, needs=(("E1", "youth"),), places=((-1.5, 53.8, "library"),), all_needs=False)
+    assert gapstore.Change.from_json(change.to_json()) == change
+    later = gapstore.Change(8, needs=(("E2", "youth"),))
+    both = gapstore.merged([later, change])
+    assert (both.version, both.base, len(both.needs)) == (8, 6, 2)
+    assert gapstore.merged([change, gapstore.Change(9)]) is None  # a missing commit in between
