@@ -136,7 +136,7 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
     other.get_by_label("Your email address").fill(SENDER)
     other.get_by_label("Your message").fill("We have volunteers and need a kitchen. Shall we talk?")
     other.get_by_role("button", name="Send message").click()
-    assert "Message sent" in other.content()
+    assert "Message on its way" in other.content()
     no_addresses(other)
 
     [message] = [m for m in inbox.to(ORGANISER) if "Shall we talk?" in m.get_content()]

@@ -25,7 +25,7 @@ from huey import Huey, crontab
 from huey.storage import RedisStorage, SqliteStorage
 from huey import signals as S
 from huey.exceptions import TaskLockedException
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from webmap.core.db import db
@@ -185,7 +185,8 @@ def _set(task_id: str | None, **values: Any) -> None:
             conn.execute(update(BackgroundTask).where(BackgroundTask.id == task_id).values(**values))
 
 
-def _row(task_obj: Any) -> BackgroundTask | None:
+def _row(task_obj: Any) -> Any:
+    """Return the task's background_tasks row (a plain row, read on its own connection), or None."""
     with _engine_context():
         with db.engine.connect() as conn:
             return conn.execute(select(BackgroundTask).where(BackgroundTask.id == task_obj.id)).first()
@@ -376,6 +377,6 @@ def start_worker(app: Flask, threads: int = 1, schedule: bool = True, embedded: 
 def forget_older_than(days: int) -> int:
     """Delete records of tasks that ended more than `days` ago; return how many."""
     cutoff = utcnow() - timedelta(days=days)
-    result = db.session.execute(BackgroundTask.__table__.delete().where(
+    result = db.session.execute(delete(BackgroundTask).where(
         BackgroundTask.state.in_(("done", "failed", "skipped")), BackgroundTask.finished_at < cutoff))
-    return result.rowcount or 0
+    return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

@@ -77,8 +77,12 @@ def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
     tables made if never made, and a back-dated entry when `as_of` is an earlier day.
     """
     try:
-        if not gapstore.kept_keys():
-            take_snapshot(kind)
+        # The history's tables (GAP_SNAPSHOT_METHODS) are made the first time, even when a page has
+        # already made some other table of the store.
+        kept = set(gapstore.kept_keys())
+        missing = [key for key in history_keys() if key not in kept]
+        if missing:
+            gapstore.refresh(missing, kind)
         if found:
             gapstore.apply_changes(found, kind)
         else:

@@ -1,7 +1,7 @@
 """one gap store: stored gap tables become the latest rows of the gap history
 
 Revision ID: i24a
-Revises: i26a
+Revises: i23a
 
 gap_snapshot_rows gains the table key and a "latest" flag; gap_tables lists the tables kept up
 to date and the data version they reflect; the rows of gap_rows move into one history entry
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = 'i24a'
-down_revision = 'i26a'
+down_revision = 'i23a'
 branch_labels = None
 depends_on = None
 
