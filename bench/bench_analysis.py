@@ -23,10 +23,18 @@ import shapely
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from webmap.analysis import enhanced_two_step_fca, gap_table, overall_gaps, population_points, share_within, to_metric, two_step_fca  # noqa: E402
+from bench.skipping import skip  # noqa: E402
+from webmap.analysis import (  # noqa: E402
+    enhanced_two_step_fca,
+    gap_table,
+    overall_gaps,
+    population_points,
+    share_within,
+    to_metric,
+    two_step_fca,
+)
 from webmap.analysis.population import assign_to_wards  # noqa: E402
 from webmap.analysis.reference import per_ward_overall_gaps  # noqa: E402
-from bench.skipping import skip  # noqa: E402
 
 SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO / ".." / "shared" / "data"))
 WARDS = SHARED / "boundaries/national/wards_2013_england_wales_bgc.gpkg"
@@ -120,16 +128,28 @@ def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
 
     xy_pop, xy_assets = _xy(pts), _xy(assets)
     pop, supply = pts["population"].to_numpy(dtype=float), np.ones(len(xy_assets))
-    pairs = stage("  cost table for PySAL (pairs within distance)", lambda: cKDTree(xy_pop).sparse_distance_matrix(
-        cKDTree(xy_assets), distance, output_type="ndarray"))
+    pairs = stage(
+        "  cost table for PySAL (pairs within distance)",
+        lambda: cKDTree(xy_pop).sparse_distance_matrix(cKDTree(xy_assets), distance, output_type="ndarray"),
+    )
     cost = pd.DataFrame({"origin": pairs["i"], "dest": pairs["j"], "cost": pairs["v"]})
     demand = pd.DataFrame({"pop": pop}, index=pd.Index(np.arange(len(pop)), name="geoid"))
     offer = pd.DataFrame({"supply": supply}, index=pd.Index(np.arange(len(supply)), name="geoid"))
     for label, bands in (("2SFCA", None), ("E2SFCA", np.asarray(E2SFCA_WEIGHTS))):
-        def pysal():
-            model = access.Access(demand_df=demand, demand_index=True, demand_value="pop", supply_df=offer,
-                                  supply_index=True, supply_value="supply", cost_df=cost, cost_origin="origin",
-                                  cost_dest="dest", cost_name="cost")
+
+        def pysal(bands=bands):
+            model = access.Access(
+                demand_df=demand,
+                demand_index=True,
+                demand_value="pop",
+                supply_df=offer,
+                supply_index=True,
+                supply_value="supply",
+                cost_df=cost,
+                cost_origin="origin",
+                cost_dest="dest",
+                cost_name="cost",
+            )
             if bands is None:
                 out, column = model.two_stage_fca(name="fca", max_cost=distance), "fca_supply"
             else:
@@ -139,16 +159,25 @@ def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
 
         theirs = stage(f"  PySAL access {label} (cost table in)", pysal)
         ref_wall, ref_cpu = timings[-1][1:]
-        same_in = stage(f"  ours {label} (same cost table in)", lambda: fca_scores_from_pairs(
-            pairs["i"], pairs["j"], pairs["v"], pop, supply, distance, bands))
+        same_in = stage(
+            f"  ours {label} (same cost table in)",
+            lambda bands=bands: fca_scores_from_pairs(pairs["i"], pairs["j"], pairs["v"], pop, supply, distance, bands),
+        )
         wall, cpu = timings[-1][1:]
-        coords = stage(f"  ours {label} (coordinates in, own search)", lambda: fca_scores(
-            xy_pop, pop, xy_assets, supply, distance, bands))
+        coords = stage(
+            f"  ours {label} (coordinates in, own search)",
+            lambda bands=bands: fca_scores(xy_pop, pop, xy_assets, supply, distance, bands),
+        )
         wall2, cpu2 = timings[-1][1:]
-        equal = np.allclose(same_in, theirs, rtol=1e-9, atol=1e-12) and np.allclose(coords, theirs, rtol=1e-9, atol=1e-12)
-        print(f"    {label}: same inputs {ref_cpu / max(cpu, 1e-9):.1f}x PySAL's speed by CPU ({ref_wall / max(wall, 1e-9):.1f}x wall);"
-              f" with our own neighbour search {ref_cpu / max(cpu2, 1e-9):.2f}x by CPU ({ref_wall / max(wall2, 1e-9):.2f}x wall);"
-              f" equal to 1e-9: {equal}", flush=True)
+        equal = np.allclose(same_in, theirs, rtol=1e-9, atol=1e-12) and np.allclose(
+            coords, theirs, rtol=1e-9, atol=1e-12
+        )
+        print(
+            f"    {label}: same inputs {ref_cpu / max(cpu, 1e-9):.1f}x PySAL's speed by CPU ({ref_wall / max(wall, 1e-9):.1f}x wall);"
+            f" with our own neighbour search {ref_cpu / max(cpu2, 1e-9):.2f}x by CPU ({ref_wall / max(wall2, 1e-9):.2f}x wall);"
+            f" equal to 1e-9: {equal}",
+            flush=True,
+        )
 
 
 def main() -> int:
@@ -157,10 +186,15 @@ def main() -> int:
         return skip("bench_analysis", f"shared data not found ({WARDS})")
     wards = stage("load wards (file read, not in total)", load)
     metric_wards = stage("reproject wards (EPSG:4326 -> 27700)", lambda: to_metric(wards.to_crs(4326)))
-    assets, points, needs = stage(f"synthesise {N_ASSETS:,} assets / 35k points / needs", lambda: synthesise(metric_wards))
+    assets, points, needs = stage(
+        f"synthesise {N_ASSETS:,} assets / 35k points / needs", lambda: synthesise(metric_wards)
+    )
     # Cold: the first analysis call in this process, nothing cached (issue 12, item 4: <= 10 s, and at
     # least 10x faster than a per-ward loop with a bounding-box prefilter, same results).
-    fast = stage("overall_gaps COLD, 15 categories, share", lambda: overall_gaps(wards, assets, needs, "share", population=points))
+    fast = stage(
+        "overall_gaps COLD, 15 categories, share",
+        lambda: overall_gaps(wards, assets, needs, "share", population=points),
+    )
     cold = timings[-1][1]
     ours = fast.set_index("ward_code")["gap_score"].sort_index().to_numpy()
     failures = []
@@ -168,20 +202,31 @@ def main() -> int:
     if cold > 10:
         failures.append(f"the cold national analysis took {cold:.2f} s (target <= 10 s)")
     for prefilter, label in (("bbox", "bounding-box prefilter"), ("index", "STRtree prefilter (stronger)")):
-        slow = stage(f"  per-ward loop, {label}", lambda prefilter=prefilter: per_ward_overall_gaps(wards, assets, needs, population=points,
-                                                                                    prefilter=prefilter))
+        slow = stage(
+            f"  per-ward loop, {label}",
+            lambda prefilter=prefilter: per_ward_overall_gaps(
+                wards, assets, needs, population=points, prefilter=prefilter
+            ),
+        )
         loop = timings[-1][1]
         theirs = slow["gap_score"].sort_index().to_numpy()
         same = np.isclose(ours, theirs, rtol=1e-9, atol=1e-6, equal_nan=True)
         verdict = "ok" if loop / cold >= 10 else "under 10x"
-        print(f"    {loop / cold:.1f}x the time of the vectorised run ({verdict}); "
-              f"same gap scores: {'yes' if same.all() else f'NO, {(~same).sum():,} wards differ'}", flush=True)
+        print(
+            f"    {loop / cold:.1f}x the time of the vectorised run ({verdict}); "
+            f"same gap scores: {'yes' if same.all() else f'NO, {(~same).sum():,} wards differ'}",
+            flush=True,
+        )
         if not same.all():
             first = int(np.flatnonzero(~same)[0])
-            failures.append(f"per-ward loop ({label}) differs from overall_gaps in {(~same).sum():,} wards, "
-                            f"e.g. {slow.sort_index().index[first]}: {float(theirs[first])} against {float(ours[first])}")
+            failures.append(
+                f"per-ward loop ({label}) differs from overall_gaps in {(~same).sum():,} wards, "
+                f"e.g. {slow.sort_index().index[first]}: {float(theirs[first])} against {float(ours[first])}"
+            )
         if loop / cold < 10:
-            failures.append(f"the vectorised run is {loop / cold:.1f}x faster than the per-ward loop ({label}), target >= 10x")
+            failures.append(
+                f"the vectorised run is {loop / cold:.1f}x faster than the per-ward loop ({label}), target >= 10x"
+            )
     timings.clear()
     pts, _ = stage("population points (sjoin 35k -> wards)", lambda: population_points(metric_wards, points))
     stage("ward-spread population points (8,533 wards)", lambda: population_points(metric_wards))
@@ -191,8 +236,14 @@ def main() -> int:
     stage("2SFCA, 1 category (800 m)", lambda: two_step_fca(pts, one, 800))
     pysal_comparison(pts, one, 800.0)
     stage("E2SFCA, 1 category (800 m)", lambda: enhanced_two_step_fca(pts, one, 800))
-    stage("gap_table, 1 category, e2sfca", lambda: gap_table(metric_wards, assets, needs, "cat_00", "e2sfca", population=points))
-    stage("overall_gaps, all 15 categories, share", lambda: overall_gaps(metric_wards, assets, needs, "share", population=points))
+    stage(
+        "gap_table, 1 category, e2sfca",
+        lambda: gap_table(metric_wards, assets, needs, "cat_00", "e2sfca", population=points),
+    )
+    stage(
+        "overall_gaps, all 15 categories, share",
+        lambda: overall_gaps(metric_wards, assets, needs, "share", population=points),
+    )
     counted = [(t, c) for n, t, c in timings if not n.startswith(("load", "synthesise"))]
     wall, cpu = sum(t for t, _ in counted), sum(c for _, c in counted)
     print(f"{'TOTAL (excluding file load and synthesis)':<44} {wall:7.2f} s wall {cpu:7.2f} s cpu")

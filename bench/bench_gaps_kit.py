@@ -5,6 +5,7 @@ ward profile (every kind of place in one pass), /gaps for all needs, and the CSV
 ward's rows worked out one gap_table per kind (before) and in one pass (after), checked to be the same.
 Usage: .venv/bin/python bench/bench_gaps_kit.py   (needs ../shared/data, or WEBMAP_SHARED_DATA)
 """
+
 from __future__ import annotations
 
 import sys
@@ -40,8 +41,8 @@ def main() -> int:
     app = create_app({"DATABASE_URL": f"sqlite:///{folder}/kit.sqlite", "TESTING": True, "TILES_URL": ""})
     with app.app_context():
         init_database()
-        from webmap.importers.categories import import_categories
         from webmap.core.db import db
+        from webmap.importers.categories import import_categories
 
         import_categories(Path(__file__).resolve().parent.parent / "data" / "categories.csv")
         db.session.commit()
@@ -50,16 +51,19 @@ def main() -> int:
     print(f"loaded the study area in {time.perf_counter() - start:.1f} s")
     client = app.test_client()
     client.get("/wards/E05014646")  # warm up imports and caches
-    for label, url in [("ward profile /wards/E05014646 (Alexandra, 21 kinds)", "/wards/E05014646"),
-                       ("ward profile, 2SFCA", "/wards/E05014646?method=2sfca"),
-                       ("/gaps (all needs)", "/gaps"),
-                       ("/gaps?category=gp_practice", "/gaps?category=gp_practice"),
-                       ("/gaps/export?format=csv (all needs)", "/gaps/export?format=csv")]:
+    for label, url in [
+        ("ward profile /wards/E05014646 (Alexandra, 21 kinds)", "/wards/E05014646"),
+        ("ward profile, 2SFCA", "/wards/E05014646?method=2sfca"),
+        ("/gaps (all needs)", "/gaps"),
+        ("/gaps?category=gp_practice", "/gaps?category=gp_practice"),
+        ("/gaps/export?format=csv (all needs)", "/gaps/export?format=csv"),
+    ]:
         print(f"{label:55s} {best(client, url) * 1000:8.0f} ms (best of 5)")
     # The same ward's rows the old way (one whole-area gap_table per category) against the one pass.
     from webmap import analysis
-    from webmap.gaps import service as gaps_service
     from webmap.core import store
+    from webmap.gaps import service as gaps_service
+
     with app.app_context():
         wards, assets, needs, points = gaps_service._inputs()
         categories = list(store.category_labels())
@@ -72,12 +76,15 @@ def main() -> int:
             return pd.concat(rows, ignore_index=True)
 
         def one_pass():
-            return analysis.category_gaps(wards, assets, needs, categories, "share", 800.0, points,
-                                          ward_codes=["E05014646"])
+            return analysis.category_gaps(
+                wards, assets, needs, categories, "share", 800.0, points, ward_codes=["E05014646"]
+            )
 
         results = {}
-        for label, fn in [("analysis: one gap_table per category (before)", per_category),
-                          ("analysis: category_gaps, one pass (ward profile)", one_pass)]:
+        for label, fn in [
+            ("analysis: one gap_table per category (before)", per_category),
+            ("analysis: category_gaps, one pass (ward profile)", one_pass),
+        ]:
             times = []
             for _ in range(3):
                 start = time.perf_counter()
@@ -88,12 +95,15 @@ def main() -> int:
     before, after = results.values()
     columns = [c for c in after.columns if c in before.columns]
     if len(columns) < len(after.columns) or len(before) != len(after) or len(after) != len(categories):
-        print(f"bench_gaps_kit FAILED: the one pass gave {len(after)} rows of {len(after.columns)} columns, the "
-              f"per-category tables {len(before)} rows with {len(columns)} of those columns ({len(categories)} kinds)")
+        print(
+            f"bench_gaps_kit FAILED: the one pass gave {len(after)} rows of {len(after.columns)} columns, the "
+            f"per-category tables {len(before)} rows with {len(columns)} of those columns ({len(categories)} kinds)"
+        )
         return 1
     try:
-        pd.testing.assert_frame_equal(before[columns].reset_index(drop=True), after[columns].reset_index(drop=True),
-                                      check_dtype=False, rtol=1e-12)
+        pd.testing.assert_frame_equal(
+            before[columns].reset_index(drop=True), after[columns].reset_index(drop=True), check_dtype=False, rtol=1e-12
+        )
     except AssertionError as differ:
         print(f"bench_gaps_kit FAILED: the one pass and the per-category tables differ: {differ}")
         return 1

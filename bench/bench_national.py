@@ -11,6 +11,7 @@ moment (their shapes or cluster icons in the map).
 
     .venv/bin/python bench/bench_national.py            # WEBMAP_BENCH_PLACES=1000000 by default
 """
+
 from __future__ import annotations
 
 import gzip
@@ -49,15 +50,27 @@ def build(url: str) -> None:
     from webmap.cli import init_database
     from webmap.core.db import db
     from webmap.core.models import Asset, Ward
-    from webmap.scale import derived
     from webmap.gaps import store as gapstore
+    from webmap.scale import derived
+
     app = _app(url)
     with app.app_context():
         init_database()
-        have = (db.session.scalar(select(func.count()).select_from(Ward)), db.session.scalar(select(func.count()).select_from(Asset)))
+        have = (
+            db.session.scalar(select(func.count()).select_from(Ward)),
+            db.session.scalar(select(func.count()).select_from(Asset)),
+        )
         if have != (8533, PLACES):
             if any(have):
-                for table in ("gap_rows", "place_cells", "ward_outlines", "derived_builds", "asset_categories", "assets", "wards"):
+                for table in (
+                    "gap_rows",
+                    "place_cells",
+                    "ward_outlines",
+                    "derived_builds",
+                    "asset_categories",
+                    "assets",
+                    "wards",
+                ):
                     db.session.execute(text(f"DELETE FROM {table}"))
                 db.session.commit()
             start = time.perf_counter()
@@ -68,6 +81,7 @@ def build(url: str) -> None:
             derived.rebuild_maps()
             print(f"  outlines and place counts in {time.perf_counter() - start:.0f} s", flush=True)
         from webmap.core import store
+
         queries = gapstore.default_queries(store.category_labels(), 800)
         if any(gapstore.stored_table(q) is None for q in queries):
             start = time.perf_counter()
@@ -85,9 +99,24 @@ def serve(url: str):
     """Start gunicorn with one worker on the database; return (process, base URL)."""
     port = _free_port()
     env = {**os.environ, "WEBMAP_DATABASE_URL": url, "WEBMAP_TILES_URL": "", "WEBMAP_SECRET_KEY": "bench"}
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-w", "1", "--threads", "4", "-b",
-                             f"127.0.0.1:{port}", "--timeout", "600", "webmap:create_app()"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-w",
+            "1",
+            "--threads",
+            "4",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--timeout",
+            "600",
+            "webmap:create_app()",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
@@ -112,6 +141,7 @@ def worker_peak_mb(proc) -> float:
 
 def server_time(url: str, runs: int = 5) -> float:
     """Median seconds for the server to answer url in full (after one warm-up), gzip accepted."""
+
     def once() -> float:
         request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
         start = time.perf_counter()
@@ -194,13 +224,19 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
     from webmap.maps.layers import simplify_for_display
     from webmap.web.vendor import PACKAGES
 
-    files = {name: Path(PACKAGES[path.split("/")[2]]) / "/".join(path.split("/")[3:]) if path.startswith("/vendor/")
-             else REPO / "webmap" / path.lstrip("/") for name, path in LOCAL_FILES.items()}
+    files = {
+        name: Path(PACKAGES[path.split("/")[2]]) / "/".join(path.split("/")[3:])
+        if path.startswith("/vendor/")
+        else REPO / "webmap" / path.lstrip("/")
+        for name, path in LOCAL_FILES.items()
+    }
     app = _app(url)
     rows = []
     with app.app_context():
         wards = store.wards_frame()
-        sample = store.assets_frame(bbox=None).sample(100_000, random_state=1) if PLACES > 100_000 else store.assets_frame()
+        sample = (
+            store.assets_frame(bbox=None).sample(100_000, random_state=1) if PLACES > 100_000 else store.assets_frame()
+        )
     # folium.Choropleth's legend and FastMarkerCluster's default icons load d3 and Leaflet.awesome-markers
     # from CDNs, which an offline run cannot reach: the page then never draws. So the same layers without
     # them: the choropleth as the GeoJson layer Choropleth makes (its step colours, no legend), and the
@@ -209,13 +245,24 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
     shapes = simplify_for_display(wards)[["code", "geometry"]].assign(v=np.arange(len(wards)))
     plain = "function (row) { return L.marker(new L.LatLng(row[0], row[1])); }"
     for name, make in (
-        ("folium choropleth (GeoJson), simplified (ref.)", lambda m: folium.GeoJson(
-            shapes.__geo_interface__, style_function=lambda f: {"fillColor": colours(f["properties"]["v"]),
-                                                                "color": "#555", "weight": 1, "fillOpacity": 0.7},
-        ).add_to(m)),
-        (f"folium FastMarkerCluster, {len(sample):,} places (ref.)",
-         lambda m: FastMarkerCluster(list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5))),
-                                     callback=plain).add_to(m)),
+        (
+            "folium choropleth (GeoJson), simplified (ref.)",
+            lambda m: folium.GeoJson(
+                shapes.__geo_interface__,
+                style_function=lambda f: {
+                    "fillColor": colours(f["properties"]["v"]),
+                    "color": "#555",
+                    "weight": 1,
+                    "fillOpacity": 0.7,
+                },
+            ).add_to(m),
+        ),
+        (
+            f"folium FastMarkerCluster, {len(sample):,} places (ref.)",
+            lambda m: FastMarkerCluster(
+                list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5))), callback=plain
+            ).add_to(m),
+        ),
     ):
         start = time.perf_counter()
         m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None, maxZoom=19)  # clusters draw only with a maxZoom
@@ -248,9 +295,10 @@ def after_a_change(url: str, base: str, ward: str) -> tuple[float, float, float,
 
     from webmap.core.db import db
     from webmap.core.models import Need
-    from webmap.scale import refresh
-    from webmap.gaps import store as gapstore
     from webmap.gaps import service as gaps_service
+    from webmap.gaps import store as gapstore
+    from webmap.scale import refresh
+
     app = _app(url)
     with app.app_context():
         category = db.session.scalar(select(Need.category_id).limit(1)) or "youth"
@@ -298,8 +346,9 @@ def bench_backend(label: str, url: str) -> bool:
         pages = [("/", "/"), ("/gaps", "/gaps"), ("ward profile", f"/wards/{ward}"), ("/partners", "/partners")]
         rows = []
         with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu",
-                                                                          "--allow-file-access-from-files"])
+            browser = p.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--allow-file-access-from-files"]
+            )
             for name, path in pages:
                 warm = server_time(base + path)
                 sent, script = visit(browser, base + path)
@@ -320,17 +369,26 @@ def bench_backend(label: str, url: str) -> bool:
     print(f"\n{label}: 8,533 wards, {PLACES:,} places")
     print(f"{'page':<44}{'first visit':>13}{'server warm':>13}{'script done':>13}")
     for name, sent, warm, script in rows:
-        print(f"{name:<44}{sent / 1024 / 1024:>9.2f} MB{warm:>11.2f} s{script / 1000:>11.2f} s   "
-              f"{ok(sent, TARGETS['bytes'])}/{ok(warm, TARGETS['server'])}/{ok(script / 1000, TARGETS['script'])}")
+        print(
+            f"{name:<44}{sent / 1024 / 1024:>9.2f} MB{warm:>11.2f} s{script / 1000:>11.2f} s   "
+            f"{ok(sent, TARGETS['bytes'])}/{ok(warm, TARGETS['server'])}/{ok(script / 1000, TARGETS['script'])}"
+        )
     for name, raw, packed, built, script in refs:
-        print(f"{name:<44}{raw / 1024 / 1024:>9.2f} MB{built:>11.2f} s{script / 1000:>11.2f} s   "
-              f"(raw HTML; gzip {packed / 1024 / 1024:.2f} MB; middle column: folium build time)")
+        print(
+            f"{name:<44}{raw / 1024 / 1024:>9.2f} MB{built:>11.2f} s{script / 1000:>11.2f} s   "
+            f"(raw HTML; gzip {packed / 1024 / 1024:.2f} MB; middle column: folium build time)"
+        )
     print(f"{'/api/assets.geojson?bbox= (2 km box)':<44}{'':>13}{bbox:>11.3f} s{'':>13}   {ok(bbox, TARGETS['bbox'])}")
-    print(f"{'radius search p95 at 5 km (/api/nearby)':<44}{'':>13}{radius:>11.3f} s{'':>13}   {ok(radius, TARGETS['radius_p95'])}")
+    print(
+        f"{'radius search p95 at 5 km (/api/nearby)':<44}{'':>13}{radius:>11.3f} s{'':>13}   {ok(radius, TARGETS['radius_p95'])}"
+    )
     print(f"{'peak server memory (gunicorn worker)':<44}{memory:>10.0f} MB{'':>26}   {ok(memory, TARGETS['memory'])}")
     gaps_s, home_s, waited_s, refreshed = changed
-    outcome = (f"background refresh done in {waited_s:.0f} s" if refreshed else
-               f"background refresh NOT DONE after {waited_s:.0f} s (deadline {REFRESH_DEADLINE_S} s)")
+    outcome = (
+        f"background refresh done in {waited_s:.0f} s"
+        if refreshed
+        else f"background refresh NOT DONE after {waited_s:.0f} s (deadline {REFRESH_DEADLINE_S} s)"
+    )
     print(f"{'after one new need: /gaps, / (last figures)':<44}{'':>13}{gaps_s:>7.2f}, {home_s:.2f} s   {outcome}")
     return refreshed
 

@@ -9,6 +9,7 @@ Wales (about 105,000 km², ~9.5 assets per km²), each with one or two categorie
 points are random points inside the box; every query asks for the first page (PAGE_SIZE rows)
 nearest first, as the /partners page does. Target: p95 under 50 ms on PostGIS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,8 +55,9 @@ def synthetic(rows: int, categories: list[str]):
 
 def search_points(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return np.column_stack([rng.uniform(BOX[0] + MARGIN, BOX[2] - MARGIN, n),
-                            rng.uniform(BOX[1] + MARGIN, BOX[3] - MARGIN, n)])
+    return np.column_stack(
+        [rng.uniform(BOX[0] + MARGIN, BOX[2] - MARGIN, n), rng.uniform(BOX[1] + MARGIN, BOX[3] - MARGIN, n)]
+    )
 
 
 def load_sqlite(rows: int, categories: list[str]) -> None:
@@ -70,7 +72,8 @@ def load_sqlite(rows: int, categories: list[str]) -> None:
         cur.executemany(
             "INSERT INTO assets (id, name, kind, lon, lat, geom, source, source_id, status, created_at, updated_at)"
             " VALUES (?, ?, 'service', ?, ?, ?, 'bench', ?, 'approved', ?, ?)",
-            ((int(i), f"Asset {i}", float(x), float(y), w, str(i), now, now) for i, x, y, w in zip(ids, lon, lat, wkb)))
+            ((int(i), f"Asset {i}", float(x), float(y), w, str(i), now, now) for i, x, y, w in zip(ids, lon, lat, wkb)),
+        )
         cur.executemany("INSERT INTO asset_categories (asset_id, category_id) VALUES (?, ?)", pairs)
         raw.commit()
         cur.execute("ANALYZE")
@@ -87,11 +90,25 @@ def load_postgis(rows: int, categories: list[str]) -> None:
         cur = raw.cursor()
         for name in ("ix_assets_geog", "ix_assets_geom", "ix_assets_lon_lat", "ix_assets_status"):
             cur.execute(f"DROP INDEX {name}")
-        with cur.copy("COPY assets (id, name, kind, lon, lat, geom, source, source_id, status, created_at, updated_at)"
-                      " FROM STDIN") as copy:
+        with cur.copy(
+            "COPY assets (id, name, kind, lon, lat, geom, source, source_id, status, created_at, updated_at) FROM STDIN"
+        ) as copy:
             for i, x, y, g in zip(ids, lon, lat, ewkb):
-                copy.write_row((int(i), f"Asset {i}", "service", float(x), float(y), g, "bench", str(i), "approved",
-                                "2025-11-29", "2025-11-29"))
+                copy.write_row(
+                    (
+                        int(i),
+                        f"Asset {i}",
+                        "service",
+                        float(x),
+                        float(y),
+                        g,
+                        "bench",
+                        str(i),
+                        "approved",
+                        "2025-11-29",
+                        "2025-11-29",
+                    )
+                )
         with cur.copy("COPY asset_categories (asset_id, category_id) FROM STDIN") as copy:
             for pair in pairs:
                 copy.write_row(pair)
@@ -131,8 +148,11 @@ def time_queries(label: str, queries: int, categories: list[str]) -> list[tuple]
                 counts.append(len(found))
         case = f"{radius / 1000:g} km" + (f", category={cats[0]}" if cats else "")
         out.append((label, case, len(times), statistics.median(times), percentile(times, 95), statistics.mean(counts)))
-        print(f"  {label:8} {case:28} median {statistics.median(times):7.2f} ms   p95 {percentile(times, 95):7.2f} ms"
-              f"   (mean {statistics.mean(counts):.1f} results per page)", flush=True)
+        print(
+            f"  {label:8} {case:28} median {statistics.median(times):7.2f} ms   p95 {percentile(times, 95):7.2f} ms"
+            f"   (mean {statistics.mean(counts):.1f} results per page)",
+            flush=True,
+        )
     return out
 
 
@@ -144,11 +164,12 @@ def matches_per_query(radius: int) -> float:
 
 
 def run_backend(label: str, url: str, rows: int, queries: int, loader) -> list[tuple]:
-    app = create_app({"TESTING": True, "SECRET_KEY": "bench", "TILES_URL": "", "RATELIMIT_ENABLED": False,
-                      "DATABASE_URL": url})
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "bench", "TILES_URL": "", "RATELIMIT_ENABLED": False, "DATABASE_URL": url}
+    )
     with app.app_context():
         init_database()
-        categories = [c for c, in db.session.execute(text("SELECT id FROM categories ORDER BY sort_order, id"))]
+        categories = [c for (c,) in db.session.execute(text("SELECT id FROM categories ORDER BY sort_order, id"))]
         start = time.perf_counter()
         loader(rows, categories)
         print(f"  {label}: loaded {rows:,} assets in {time.perf_counter() - start:.1f} s", flush=True)
@@ -158,7 +179,9 @@ def run_backend(label: str, url: str, rows: int, queries: int, loader) -> list[t
             from webmap.partners.nearby import explain_nearby
 
             plan = explain_nearby(-2.0, 52.5, 5000)
-            print("  PostGIS plan:", "uses ix_assets_geog" if "ix_assets_geog" in plan else "DOES NOT use ix_assets_geog")
+            print(
+                "  PostGIS plan:", "uses ix_assets_geog" if "ix_assets_geog" in plan else "DOES NOT use ix_assets_geog"
+            )
         results = time_queries(label, queries, categories)
         db.session.remove()
         db.engine.dispose()
@@ -180,18 +203,25 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--postgis-admin-url", default=os.environ.get("WEBMAP_BENCH_POSTGIS_ADMIN_URL", ADMIN_URL),
-                        help="a database to connect to for creating and dropping webmap_bench")
+    parser.add_argument(
+        "--postgis-admin-url",
+        default=os.environ.get("WEBMAP_BENCH_POSTGIS_ADMIN_URL", ADMIN_URL),
+        help="a database to connect to for creating and dropping webmap_bench",
+    )
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgis", action="store_true")
     parser.add_argument("--keep-postgis", action="store_true", help="leave webmap_bench in place for inspection")
     args = parser.parse_args()
-    print(f"Radius search benchmark: {args.rows:,} approved assets, {args.queries} queries per case, first page of {PAGE}")
+    print(
+        f"Radius search benchmark: {args.rows:,} approved assets, {args.queries} queries per case, first page of {PAGE}"
+    )
     rows: list[tuple] = []
 
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory(prefix="webmap-bench-") as tmp:
-            rows += run_backend("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}", args.rows, args.queries, load_sqlite)
+            rows += run_backend(
+                "SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}", args.rows, args.queries, load_sqlite
+            )
 
     if not args.skip_postgis and postgis_available(args.postgis_admin_url):
         import psycopg

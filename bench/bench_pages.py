@@ -7,6 +7,7 @@ Prints a table; asserts nothing, but says whether the home map page is under 1.5
 
     .venv/bin/python bench/bench_pages.py
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,18 +41,31 @@ def start_app(folder: Path):
     from webmap.core.models import Asset, Postcode, User, Ward
     from webmap.imports.sample import load_sample
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}", "TILES_URL": "",
-                      "SECRET_KEY": "bench", "RATELIMIT_ENABLED": False})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite'}",
+            "TILES_URL": "",
+            "SECRET_KEY": "bench",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
     with app.app_context():
         init_database()
         load_sample()
-        db.session.add(User(email=STAFF[0], password_hash=generate_password_hash(STAFF[1]), role="moderator",
-                            can_import=True))  # as the browser tests' moderator, so the import pages open
+        db.session.add(
+            User(email=STAFF[0], password_hash=generate_password_hash(STAFF[1]), role="moderator", can_import=True)
+        )  # as the browser tests' moderator, so the import pages open
         db.session.commit()
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
-        ids = {"asset": str(db.session.scalars(select(Asset.id).where(Asset.status == "approved")).first()),
-               "ward": str(ward), "postcode": str(db.session.scalars(
-                   select(Postcode.postcode).where(Postcode.ward_code == ward).order_by(Postcode.postcode)).first())}
+        ids = {
+            "asset": str(db.session.scalars(select(Asset.id).where(Asset.status == "approved")).first()),
+            "ward": str(ward),
+            "postcode": str(
+                db.session.scalars(
+                    select(Postcode.postcode).where(Postcode.ward_code == ward).order_by(Postcode.postcode)
+                ).first()
+            ),
+        }
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return app, f"http://127.0.0.1:{server.server_port}", server, ids
@@ -105,7 +119,9 @@ def main() -> int:
                 path = spec.url(ids)
                 context = browser.new_context(viewport={"width": 360, "height": 640})
                 if spec.needs_login and not sign_in(context, base):
-                    raise SystemExit(f"bench_pages: signing in as the bench moderator failed, so {path} was not measured")
+                    raise SystemExit(
+                        f"bench_pages: signing in as the bench moderator failed, so {path} was not measured"
+                    )
                 tab = context.new_page()
                 status, count, first = visit(tab, base + path)
                 if status != spec.status:  # a page the app no longer serves is not weighed as if it were
@@ -125,8 +141,10 @@ def main() -> int:
         print(f"{name:<16}{path:<22}{count:>9}{first / 1024:>11.1f} KB{repeat / 1024:>11.1f} KB")
     if home is not None:
         verdict = "under" if home < HOME_BUDGET else "OVER"
-        print(f"\nHome map page: {home / 1024 / 1024:.2f} MB in all on a first visit: {verdict} the 1.5 MB budget "
-              "(no background tiles counted).")
+        print(
+            f"\nHome map page: {home / 1024 / 1024:.2f} MB in all on a first visit: {verdict} the 1.5 MB budget "
+            "(no background tiles counted)."
+        )
     return 0
 
 

@@ -8,6 +8,7 @@ need from data/offers_needs.csv (seeded, the same every run), then times suggest
 listing at the radius a listing page uses (2,000 m): the work behind "Find partners nearby".
 Exits 77 ("skipped" to run_all.py), saying why, when the kit is absent.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,15 @@ SHARED = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO / ".." / "shared" / "dat
 WARDS = SHARED / "boundaries/wards/study_area_wards.geojson"
 ASSETS = SHARED / "assets/study_area/community_assets_study_area.geojson"
 CATEGORY_MAP = {
-    "school_or_education": "education", "place_of_worship": "faith", "polling_station": "public_service",
-    "hospital_or_clinic": "health", "post_office": "public_service", "food_bank": "food_support",
-    "fire_station": "public_service", "green_flag_park": "green_space", "jobcentre": "employment",
+    "school_or_education": "education",
+    "place_of_worship": "faith",
+    "polling_station": "public_service",
+    "hospital_or_clinic": "health",
+    "post_office": "public_service",
+    "food_bank": "food_support",
+    "fire_station": "public_service",
+    "green_flag_park": "green_space",
+    "jobcentre": "employment",
 }
 
 
@@ -50,17 +57,21 @@ def main() -> int:
         with app.app_context():
             from sqlalchemy import select, text
 
+            from webmap.core.models import Asset
             from webmap.groups.listings import Exchange, set_exchange
-            from webmap.partners.exchange import suggest
             from webmap.groups.vocabulary import load_vocabulary
             from webmap.importers.assets import import_assets
             from webmap.importers.wards import import_wards
-            from webmap.core.models import Asset
+            from webmap.partners.exchange import suggest
 
             if args.postgis_url:
                 with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; "
-                                      "CREATE EXTENSION IF NOT EXISTS postgis"))
+                    conn.execute(
+                        text(
+                            "DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public; "
+                            "CREATE EXTENSION IF NOT EXISTS postgis"
+                        )
+                    )
             init_database()
             import_wards(WARDS)
             import_assets(ASSETS, source="study_area", category_map=CATEGORY_MAP)
@@ -78,9 +89,11 @@ def main() -> int:
                 times.append((time.perf_counter() - start) * 1000)
             times.sort()
             backend = "PostGIS" if args.postgis_url else "SQLite"
-            print(f"  {backend}: suggest() for {len(listings):,} listings at {args.radius:,.0f} m: "
-                  f"median {statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms, "
-                  f"max {times[-1]:.1f} ms; {statistics.mean(counts):.0f} partners per listing on average")
+            print(
+                f"  {backend}: suggest() for {len(listings):,} listings at {args.radius:,.0f} m: "
+                f"median {statistics.median(times):.1f} ms, p95 {times[int(len(times) * 0.95)]:.1f} ms, "
+                f"max {times[-1]:.1f} ms; {statistics.mean(counts):.0f} partners per listing on average"
+            )
             db.session.remove()
             db.engine.dispose()
     return 0

@@ -10,6 +10,7 @@
 Usage: .venv/bin/python bench/bench_serving.py [--postgis-url postgresql+psycopg://postgres@127.0.0.1:5432/DB]
 The PostGIS database given is emptied first.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,16 +49,23 @@ def free_port() -> int:
 
 
 def environment(database_url: str, instance: Path, redis_url: str | None) -> dict[str, str]:
-    env = {**os.environ, "WEBMAP_DATABASE_URL": database_url, "WEBMAP_SECRET_KEY": secrets.token_hex(32),
-           "WEBMAP_TILES_URL": "", "WEBMAP_SUBMISSION_RATE_LIMIT": "100000 per hour",
-           "WEBMAP_RATELIMIT_STORAGE_URI": redis_url or "memory://", "FLASK_APP": "webmap"}
+    env = {
+        **os.environ,
+        "WEBMAP_DATABASE_URL": database_url,
+        "WEBMAP_SECRET_KEY": secrets.token_hex(32),
+        "WEBMAP_TILES_URL": "",
+        "WEBMAP_SUBMISSION_RATE_LIMIT": "100000 per hour",
+        "WEBMAP_RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "FLASK_APP": "webmap",
+    }
     env["WEBMAP_INSTANCE"] = str(instance)
     return env
 
 
 def flask(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(BIN / "flask"), "--app", "webmap", *args], env=env, cwd=REPO, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "flask"), "--app", "webmap", *args], env=env, cwd=REPO, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def reset(database_url: str) -> None:
@@ -81,8 +89,21 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(WORKERS), "--bind", f"127.0.0.1:{self.port}", "--timeout", "60",
-             "webmap:create_app()"], env=env, cwd=REPO, stdout=self.log, stderr=self.log)
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(WORKERS),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "60",
+                "webmap:create_app()",
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=self.log,
+            stderr=self.log,
+        )
         deadline = time.time() + 600  # a busy machine needs minutes to boot 4 workers
         while time.time() < deadline:
             try:
@@ -106,7 +127,9 @@ class Server:
 def postcodes(database_url: str, n: int = 50) -> list[str]:
     engine = create_engine(database_url)
     with engine.connect() as conn:
-        found = [r[0] for r in conn.execute(text("SELECT postcode FROM postcodes ORDER BY postcode LIMIT :n"), {"n": n})]
+        found = [
+            r[0] for r in conn.execute(text("SELECT postcode FROM postcodes ORDER BY postcode LIMIT :n"), {"n": n})
+        ]
     engine.dispose()
     return found
 
@@ -125,9 +148,19 @@ def submit_all(base: str, codes: list[str]) -> tuple[dict[str, int], list[float]
             try:
                 page = session.get(f"{base}/assets/new", timeout=120)
                 token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page.text).group(1)
-                response = session.post(f"{base}/assets/new", allow_redirects=False, timeout=120, data={
-                    "csrf_token": token, "name": name, "categories": ["food_support"], "kind": "group",
-                    "postcode": codes[i % len(codes)], "submitter_email": f"load{i}@example.org"})
+                response = session.post(
+                    f"{base}/assets/new",
+                    allow_redirects=False,
+                    timeout=120,
+                    data={
+                        "csrf_token": token,
+                        "name": name,
+                        "categories": ["food_support"],
+                        "kind": "group",
+                        "postcode": codes[i % len(codes)],
+                        "submitter_email": f"load{i}@example.org",
+                    },
+                )
                 status = response.status_code
                 if status == 302 and not response.headers["Location"].endswith("/assets/new/thanks"):
                     status = -302  # redirected somewhere unexpected: not accepted
@@ -170,13 +203,17 @@ def load_test(label: str, database_url: str, instance: Path, redis_url: str | No
     server_errors = sum(n for status, n in statuses.items() if status >= 500)
     latencies.sort()
     ok = not duplicates and not missing and not unexpected and server_errors == 0 and len(accepted) == SUBMISSIONS
-    print(f"[{label}] {SUBMISSIONS} submissions (form GET + POST each) from {CLIENTS} clients, {WORKERS} gunicorn "
-          f"workers, rate limits in {'Redis' if redis_url else 'memory'}: {elapsed:.1f} s, "
-          f"{SUBMISSIONS / elapsed:.1f} submissions/s, p50 {statistics.median(latencies) * 1000:.0f} ms, "
-          f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms")
-    print(f"[{label}] statuses {dict(statuses)}; accepted {len(accepted)}, stored {sum(stored.values())}, "
-          f"duplicates {len(duplicates)}, accepted but missing {len(missing)}, stored but not accepted "
-          f"{len(unexpected)}, 5xx {server_errors} -> {'OK' if ok else 'FAILED'}")
+    print(
+        f"[{label}] {SUBMISSIONS} submissions (form GET + POST each) from {CLIENTS} clients, {WORKERS} gunicorn "
+        f"workers, rate limits in {'Redis' if redis_url else 'memory'}: {elapsed:.1f} s, "
+        f"{SUBMISSIONS / elapsed:.1f} submissions/s, p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {latencies[int(len(latencies) * 0.95)] * 1000:.0f} ms"
+    )
+    print(
+        f"[{label}] statuses {dict(statuses)}; accepted {len(accepted)}, stored {sum(stored.values())}, "
+        f"duplicates {len(duplicates)}, accepted but missing {len(missing)}, stored but not accepted "
+        f"{len(unexpected)}, 5xx {server_errors} -> {'OK' if ok else 'FAILED'}"
+    )
     return ok
 
 
@@ -228,10 +265,12 @@ def kill_test(label: str, database_url: str, instance: Path, wards: Path) -> boo
     finally:
         server.stop()
     ok = still_running and not too_late and unchanged and home == 200
-    print(f"[{label}] kill -9 of import-wards after {halfway:.1f} s (still running: {still_running}; "
-          f"{'had ALREADY COMMITTED' if too_late else 'before its commit'}): database "
-          f"{'exactly as before' if unchanged else 'CHANGED'}; app started, /healthz 200, home page {home} "
-          f"-> {'OK' if ok else 'FAILED'}")
+    print(
+        f"[{label}] kill -9 of import-wards after {halfway:.1f} s (still running: {still_running}; "
+        f"{'had ALREADY COMMITTED' if too_late else 'before its commit'}): database "
+        f"{'exactly as before' if unchanged else 'CHANGED'}; app started, /healthz 200, home page {home} "
+        f"-> {'OK' if ok else 'FAILED'}"
+    )
     return ok
 
 
@@ -240,8 +279,14 @@ SUMMARY = re.compile(r": read [\d,]+, imported ")  # the line import-wards print
 
 def import_wards(env: dict[str, str], wards: Path) -> subprocess.Popen:
     """Start `flask import-wards` on the file, its output readable line by line."""
-    return subprocess.Popen([str(BIN / "flask"), "--app", "webmap", "import-wards", str(wards)], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [str(BIN / "flask"), "--app", "webmap", "import-wards", str(wards)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def start_redis(folder: Path) -> tuple[subprocess.Popen | None, str | None]:
@@ -249,20 +294,41 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen | None, str | None]:
         print("redis-server not installed: rate limits counted per worker in memory")
         return None, None
     port = free_port()
-    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(folder)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(folder),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     time.sleep(0.5)
     return process, f"redis://127.0.0.1:{port}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--postgis-url", default=os.environ.get("WEBMAP_BENCH_POSTGIS_URL"),
-                        help="A PostGIS database to empty and use (default: WEBMAP_BENCH_POSTGIS_URL; none: SQLite only).")
+    parser.add_argument(
+        "--postgis-url",
+        default=os.environ.get("WEBMAP_BENCH_POSTGIS_URL"),
+        help="A PostGIS database to empty and use (default: WEBMAP_BENCH_POSTGIS_URL; none: SQLite only).",
+    )
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-kill", action="store_true")
-    parser.add_argument("--wards", type=Path, default=NATIONAL_WARDS,
-                        help="The wards file the kill test imports (default: the national one; a smaller one for a trial).")
+    parser.add_argument(
+        "--wards",
+        type=Path,
+        default=NATIONAL_WARDS,
+        help="The wards file the kill test imports (default: the national one; a smaller one for a trial).",
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:

@@ -5,6 +5,7 @@ shared open data kit (../shared/data/boundaries/national/); places, their catego
 populations are generated deterministically (seeded), scattered around each ward's interior so
 towns with many small wards get many places, as real ones do.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,12 @@ def read_wards(path: Path = NATIONAL_WARDS) -> gpd.GeoDataFrame:
     wards = gpd.read_file(path, layer="wards_2013")
     invalid = ~wards.is_valid
     wards.loc[invalid, "geometry"] = shapely.make_valid(wards.geometry[invalid].values)
-    wards["geometry"] = [g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon(
-        [p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"]) for g in wards.geometry]
+    wards["geometry"] = [
+        g
+        if g.geom_type == "MultiPolygon"
+        else shapely.MultiPolygon([p for p in getattr(g, "geoms", [g]) if p.geom_type == "Polygon"])
+        for g in wards.geometry
+    ]
     return wards.to_crs(4326)
 
 
@@ -53,8 +58,10 @@ def load_national(places: int, wards_path: Path = NATIONAL_WARDS, seed: int = SE
     wards = read_wards(wards_path)
     codes = wards["ward_code"].to_numpy()
     populations = rng.integers(1000, 15000, len(wards)).astype(float)
-    rows = [{"code": c, "name": n, "lad_code": lad, "lad_name": lad, "population": p, "geom": g, "source": "national bench"}
-            for c, n, lad, p, g in zip(codes, wards["ward_name"], wards["lad_code"], populations, wards.geometry)]
+    rows = [
+        {"code": c, "name": n, "lad_code": lad, "lad_name": lad, "population": p, "geom": g, "source": "national bench"}
+        for c, n, lad, p, g in zip(codes, wards["ward_name"], wards["lad_code"], populations, wards.geometry)
+    ]
     db.session.execute(insert(Ward), rows)
     categories = list(db.session.scalars(select(Category.id).order_by(Category.sort_order)))
     lon, lat, pick = scatter(wards, places, rng)
@@ -64,18 +71,41 @@ def load_national(places: int, wards_path: Path = NATIONAL_WARDS, seed: int = SE
         stop = min(start + BATCH, places)
         ids = range(next_id + start, next_id + stop)
         geoms = shapely.points(lon[start:stop], lat[start:stop])
-        db.session.execute(insert(Asset), [
-            {"id": i, "name": f"Place {i}", "kind": "service", "lon": float(x), "lat": float(y), "geom": g,
-             "ward_code": codes[w], "source": "bench", "status": "approved", "address": f"{i} High Street"}
-            for i, x, y, w, g in zip(ids, lon[start:stop], lat[start:stop], pick[start:stop], geoms)])
+        db.session.execute(
+            insert(Asset),
+            [
+                {
+                    "id": i,
+                    "name": f"Place {i}",
+                    "kind": "service",
+                    "lon": float(x),
+                    "lat": float(y),
+                    "geom": g,
+                    "ward_code": codes[w],
+                    "source": "bench",
+                    "status": "approved",
+                    "address": f"{i} High Street",
+                }
+                for i, x, y, w, g in zip(ids, lon[start:stop], lat[start:stop], pick[start:stop], geoms)
+            ],
+        )
         cats = rng.integers(0, len(categories), stop - start)
-        db.session.execute(insert(asset_categories), [{"asset_id": i, "category_id": categories[c]} for i, c in zip(ids, cats)])
+        db.session.execute(
+            insert(asset_categories), [{"asset_id": i, "category_id": categories[c]} for i, c in zip(ids, cats)]
+        )
     # Stated needs: a survey round of 20,000 answers spread over the wards and categories.
     answers = 20_000
-    db.session.execute(insert(Need), [
-        {"ward_code": codes[w], "category_id": categories[c], "count": float(n), "source": "national bench survey"}
-        for w, c, n in zip(rng.integers(0, len(wards), answers), rng.integers(0, len(categories), answers),
-                           rng.integers(1, 20, answers))])
+    db.session.execute(
+        insert(Need),
+        [
+            {"ward_code": codes[w], "category_id": categories[c], "count": float(n), "source": "national bench survey"}
+            for w, c, n in zip(
+                rng.integers(0, len(wards), answers),
+                rng.integers(0, len(categories), answers),
+                rng.integers(1, 20, answers),
+            )
+        ],
+    )
     if postgres:
         db.session.execute(text("SELECT setval(pg_get_serial_sequence('assets', 'id'), (SELECT max(id) FROM assets))"))
         db.session.commit()

@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/open_data.py [DATABASE_URL]   (default: a temporary SQLite file)
 Needs ../shared/data (WEBMAP_SHARED_DATA) for the study-area wards and assets.
 """
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from webmap import create_app  # noqa: E402
 from webmap.cli import init_database  # noqa: E402
-from webmap.imports.commands import transaction  # noqa: E402
 from webmap.core.db import db  # noqa: E402
+from webmap.imports.commands import transaction  # noqa: E402
 
 DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -45,12 +46,15 @@ def main() -> None:
         start = time.perf_counter()
         with transaction():
             import_wards(DATA / "boundaries" / "wards" / "study_area_wards.geojson")
-            report = import_assets(DATA / "assets" / "study_area" / "community_assets_study_area.geojson",
-                                   source="study area", add_categories=True)
+            report = import_assets(
+                DATA / "assets" / "study_area" / "community_assets_study_area.geojson",
+                source="study area",
+                add_categories=True,
+            )
             import_postcodes(DATA / "postcodes" / "codepoint_open_2025-10_study_area.csv")
         print(f"loaded {report.imported} assets in {time.perf_counter() - start:.1f} s ({db.engine.dialect.name})")
-        from webmap.opendata import oruk
         from webmap.core.models import Asset
+        from webmap.opendata import oruk
 
         sid = oruk.service_id(db.session.scalar(db.select(Asset)))
     client = app.test_client()
@@ -60,17 +64,25 @@ def main() -> None:
     response = client.get("/oruk/service_at_locations?postcode=OL8%202BY&proximity=2000")
     assert response.status_code == 200, response.get_data(as_text=True)
     print(f"  (OL8 2BY within 2 km: {response.get_json()['total_items']} services)")
-    timed("GET /oruk/service_at_locations?postcode=OL8 2BY&proximity=2000",
-          lambda: client.get("/oruk/service_at_locations?postcode=OL8%202BY&proximity=2000"))
+    timed(
+        "GET /oruk/service_at_locations?postcode=OL8 2BY&proximity=2000",
+        lambda: client.get("/oruk/service_at_locations?postcode=OL8%202BY&proximity=2000"),
+    )
     timed("GET /export/assets.csv", lambda: client.get("/export/assets.csv"))
     timed("GET /export/assets.geojson", lambda: client.get("/export/assets.geojson"))
     timed("GET /export/assets.gpkg", lambda: client.get("/export/assets.gpkg"))
     out = Path(tmp) / "services.json"
     with app.app_context():
-        timed("flask export --format oruk (all services)", lambda: app.test_cli_runner().invoke(
-            args=["export", "--format", "oruk", "--out", str(out)]), repeat=1)
-        timed("flask import-oruk (re-import: all updates)", lambda: app.test_cli_runner().invoke(
-            args=["import-oruk", str(out), "--add-categories"]), repeat=1)
+        timed(
+            "flask export --format oruk (all services)",
+            lambda: app.test_cli_runner().invoke(args=["export", "--format", "oruk", "--out", str(out)]),
+            repeat=1,
+        )
+        timed(
+            "flask import-oruk (re-import: all updates)",
+            lambda: app.test_cli_runner().invoke(args=["import-oruk", str(out), "--add-categories"]),
+            repeat=1,
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Run every benchmark script in this folder in turn and print their figures (`make bench`)."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,15 @@ sys.path.insert(0, str(HERE.parent))
 from bench.skipping import REASON_FILE, SKIPPED  # noqa: E402
 
 # Order: cheapest first, so a slow one at the end does not hide the others' figures.
-SCRIPTS = ["bench_pages.py", "bench_gaps_kit.py", "bench_partners.py", "bench_analysis.py", "bench_nearby.py",
-           "bench_serving.py", "bench_national.py"]
+SCRIPTS = [
+    "bench_pages.py",
+    "bench_gaps_kit.py",
+    "bench_partners.py",
+    "bench_analysis.py",
+    "bench_nearby.py",
+    "bench_serving.py",
+    "bench_national.py",
+]
 
 
 def main() -> int:
@@ -29,8 +37,9 @@ def main() -> int:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
             reason_file = Path(tmp) / "reason"
-            code = subprocess.call([sys.executable, str(script)], cwd=HERE.parent,
-                                   env={**os.environ, REASON_FILE: str(reason_file)})
+            code = subprocess.call(
+                [sys.executable, str(script)], cwd=HERE.parent, env={**os.environ, REASON_FILE: str(reason_file)}
+            )
             reason = reason_file.read_text(encoding="utf-8") if reason_file.exists() else "no reason given"
         if code == SKIPPED:
             outcome = f"skipped ({reason})"

@@ -7,6 +7,7 @@ Serves the sample area from a throw-away SQLite database on a free local port, r
 `schemathesis run` against /api/openapi.json (the /api/ and /oruk/ routes it describes), and
 exits with schemathesis's status: 0 only when no check failed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,8 +30,14 @@ def serve_sample(folder: str):
     from webmap.cli import init_database
     from webmap.imports.sample import load_sample
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/contract.sqlite", "TILES_URL": "", "RATELIMIT_ENABLED": False,
-                      "SECRET_KEY": "contract-test"})
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder}/contract.sqlite",
+            "TILES_URL": "",
+            "RATELIMIT_ENABLED": False,
+            "SECRET_KEY": "contract-test",
+        }
+    )
     with app.app_context():
         init_database()
         load_sample()
@@ -47,8 +54,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="webmap-contract-") as folder:
         server, base = serve_sample(folder)
         try:
-            command = [str(Path(sys.executable).parent / "schemathesis"), "--config-file", str(CONFIG), "run", f"{base}/api/openapi.json",
-                       "--url", base, "--checks", "all", "--max-examples", str(args.max_examples), "--no-color"]
+            command = [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "--config-file",
+                str(CONFIG),
+                "run",
+                f"{base}/api/openapi.json",
+                "--url",
+                base,
+                "--checks",
+                "all",
+                "--max-examples",
+                str(args.max_examples),
+                "--no-color",
+            ]
             if args.seed is not None:
                 command += ["--seed", str(args.seed)]
             return subprocess.call(command)

@@ -8,6 +8,7 @@ twice gives byte-identical files.
     python scripts/make_sample_area.py            # writes into the repo's data/
     python scripts/make_sample_area.py --out DIR  # writes the same tree under DIR
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,23 +42,43 @@ TO_4326 = Transformer.from_pipeline(
 
 # Ward names in code order (north to south), with an IMD decile each (1 = most deprived).
 WARDS = [
-    ("Northgate", 6), ("Larkhill", 8), ("Bishop's Wood", 10), ("Ashby Green", 7),
-    ("Millbrook", 4), ("Foundry Lane", 2), ("St Anne's", 3), ("Kingsmead", 9),
-    ("Hollins Cross", 1), ("Canal Side", 1), ("Thornley", 5), ("Westcombe", 9),
-    ("Oakfield", 7), ("Fenwick Park", 5), ("Calder Rise", 2), ("Elmstead", 8),
+    ("Northgate", 6),
+    ("Larkhill", 8),
+    ("Bishop's Wood", 10),
+    ("Ashby Green", 7),
+    ("Millbrook", 4),
+    ("Foundry Lane", 2),
+    ("St Anne's", 3),
+    ("Kingsmead", 9),
+    ("Hollins Cross", 1),
+    ("Canal Side", 1),
+    ("Thornley", 5),
+    ("Westcombe", 9),
+    ("Oakfield", 7),
+    ("Fenwick Park", 5),
+    ("Calder Rise", 2),
+    ("Elmstead", 8),
 ]
 
 # The story the gap map tells: these wards have NO asset of these categories, and their
 # residents ask for exactly that (count, comment). Other gaps arise by chance.
 STORY = {
-    "Hollins Cross": {"food_support": (38, "Nearest food bank is two buses away"),
-                      "advice": (24, "Nowhere local to get help with benefits and debt")},
-    "Canal Side": {"youth": (35, "Nowhere for teenagers to go in the evening"),
-                   "digital_inclusion": (19, "Need help getting online to apply for jobs")},
-    "Foundry Lane": {"youth": (29, "The youth club shut and nothing replaced it"),
-                     "gp_practice": (27, "Can't get a GP appointment without going across town")},
-    "Calder Rise": {"food_support": (31, "Families skipping meals at the end of the month"),
-                    "childcare": (17, "No nursery places near the estate")},
+    "Hollins Cross": {
+        "food_support": (38, "Nearest food bank is two buses away"),
+        "advice": (24, "Nowhere local to get help with benefits and debt"),
+    },
+    "Canal Side": {
+        "youth": (35, "Nowhere for teenagers to go in the evening"),
+        "digital_inclusion": (19, "Need help getting online to apply for jobs"),
+    },
+    "Foundry Lane": {
+        "youth": (29, "The youth club shut and nothing replaced it"),
+        "gp_practice": (27, "Can't get a GP appointment without going across town"),
+    },
+    "Calder Rise": {
+        "food_support": (31, "Families skipping meals at the end of the month"),
+        "childcare": (17, "No nursery places near the estate"),
+    },
     "Kingsmead": {"older_people": (22, "Lunch club closed last year; lots of people on their own")},
     "St Anne's": {"green_space": (26, "No park within walking distance for families")},
     "Westcombe": {"sport": (12, "Nowhere to play five-a-side")},
@@ -65,50 +86,293 @@ STORY = {
 
 # Assets per category: uneven on purpose (many shops, a few libraries).
 ASSET_COUNTS = {
-    "food_support": 14, "youth": 14, "older_people": 14, "health": 8, "gp_practice": 12,
-    "pharmacy": 16, "dentist": 8, "care_home": 10, "advice": 12, "community_space": 20,
-    "library": 5, "education": 22, "childcare": 14, "sport": 20, "green_space": 20,
-    "arts_culture": 12, "faith": 18, "digital_inclusion": 8, "employment": 8,
-    "local_business": 40, "public_service": 10,
+    "food_support": 14,
+    "youth": 14,
+    "older_people": 14,
+    "health": 8,
+    "gp_practice": 12,
+    "pharmacy": 16,
+    "dentist": 8,
+    "care_home": 10,
+    "advice": 12,
+    "community_space": 20,
+    "library": 5,
+    "education": 22,
+    "childcare": 14,
+    "sport": 20,
+    "green_space": 20,
+    "arts_culture": 12,
+    "faith": 18,
+    "digital_inclusion": 8,
+    "employment": 8,
+    "local_business": 40,
+    "public_service": 10,
 }
 # (kinds, name templates, one-sentence descriptions) per category.
 TEXT = {
-    "food_support": (["group", "service"], ["{place} Community Pantry", "{place} Food Bank", "{place} Community Fridge", "{street} Soup Kitchen", "{place} Lunch & Larder"], ["Free and low-cost food for anyone who needs it, no referral needed.", "Weekly food parcels and a warm meal, run by local volunteers."]),
-    "youth": (["group", "venue"], ["{place} Youth Club", "{place} Scouts", "{street} Youth Project", "{place} Girls' Football Club", "St {saint}'s Youth Club"], ["Evening sessions for 11 to 18 year olds with games, sport and a hot snack.", "Trips, music and a safe place to hang out for young people."]),
-    "older_people": (["group", "service"], ["{place} Lunch Club", "{place} Over-60s Friendship Group", "{place} Day Centre", "Tea & Chat at {place}"], ["A friendly lunch and company for older people every week.", "Befriending, day trips and a warm welcome for older residents."]),
-    "health": (["service", "venue"], ["{place} Health Centre", "{place} Wellbeing Hub", "{street} Clinic", "{place} Walk & Talk Group"], ["NHS clinics and wellbeing support in the heart of {place}.", "Gentle walks and a chat to help people feel better, all welcome."]),
-    "gp_practice": (["service"], ["{place} Medical Practice", "{street} Surgery", "{place} Family Doctors"], ["A GP surgery taking new patients from {place} and nearby.", "Family doctors, practice nurses and a weekly baby clinic."]),
-    "pharmacy": (["business"], ["{place} Pharmacy", "{street} Chemist", "{surname}'s Pharmacy"], ["A community pharmacy offering prescriptions, advice and flu jabs.", "Local chemist with a private consultation room."]),
-    "dentist": (["business"], ["{place} Dental Practice", "{street} Dental Care", "Smile Studio {place}"], ["A dental practice offering NHS and private treatment.", "Family dentist; call to check if NHS places are open."]),
-    "care_home": (["business", "service"], ["{tree} House Care Home", "{place} Nursing Home", "{tree} Lodge"], ["A residential care home with a garden and daily activities.", "Nursing and dementia care in a homely setting."]),
-    "advice": (["service", "group"], ["{place} Advice Centre", "{place} Money & Debt Advice", "{place} Housing Advice Drop-in", "Citizens' Help {place}"], ["Free, confidential advice on money, benefits and housing.", "Drop in for help with forms, debt and letters you don't understand."]),
-    "community_space": (["venue"], ["{place} Community Centre", "{place} Village Hall", "{street} Community Rooms", "St {saint}'s Church Hall"], ["Rooms to hire for groups, parties and classes at low cost.", "A busy community centre with a hall, kitchen and meeting room."]),
-    "library": (["venue", "service"], ["{place} Library", "{place} Library & Learning Centre"], ["A public library with free computers, books and children's story time.", "Borrow books, use the printers and join a reading group."]),
-    "education": (["service", "venue"], ["{place} Primary School", "{place} Academy", "{place} Adult Learning Centre", "St {saint}'s C of E Primary School", "{place} Infant School"], ["A local school serving families in {place}.", "Courses for adults in English, maths and computing."]),
-    "childcare": (["business", "group", "service"], ["{place} Children's Centre", "Little Acorns Nursery {place}", "{place} Parent & Toddler Group", "{place} Childminders Network"], ["Play, learning and support for under-fives and their parents.", "A friendly nursery with funded places for two to four year olds."]),
-    "sport": (["group", "venue"], ["{place} Leisure Centre", "{place} FC", "{place} Cricket Club", "{place} Running Club", "{place} Bowls Club", "{place} Swimming Pool"], ["Sport for all ages and abilities, beginners welcome.", "Pitches, a gym and classes at community prices."]),
-    "green_space": (["venue", "group"], ["{place} Park", "{street} Allotments", "{place} Community Garden", "Friends of {place} Park", "{tree} Wood Nature Reserve"], ["A green space with paths, a play area and benches.", "Volunteers growing food and looking after wildlife together."]),
-    "arts_culture": (["venue", "group"], ["{place} Arts Centre", "{place} Heritage Society", "{place} Community Choir", "The {place} Playhouse", "{place} Arts & Crafts Collective"], ["Shows, workshops and exhibitions by local people.", "Sing, make and share local history, no experience needed."]),
-    "faith": (["venue", "group"], ["St {saint}'s Church", "{place} Methodist Church", "{place} Mosque", "{place} Gurdwara", "{place} Baptist Church", "{place} Quaker Meeting House", "{place} Synagogue"], ["A place of worship that also hosts community groups in the week.", "A welcoming faith community with a hall open to local groups."]),
-    "digital_inclusion": (["service", "group"], ["{place} Digital Help Café", "{place} Computer Club", "Get Online {place}"], ["Free help with phones, tablets and getting online.", "Borrow a laptop or get one-to-one help with the internet."]),
-    "employment": (["service", "group"], ["{place} Job Club", "{place} Skills & Training Hub", "{place} Volunteer Centre", "{place} Jobcentre"], ["Help with CVs, job searches and interview practice.", "Training, volunteering and routes into work."]),
-    "local_business": (["business"], ["{street} Café", "{place} Bakery", "{surname} & Sons Butchers", "{place} Greengrocer", "Café {firstname}", "{place} Convenience Store", "{surname}'s Hardware", "The {place} Deli", "{firstname}'s Crêperie"], ["An independent local business serving {place}.", "A family-run shop at the centre of the neighbourhood."]),
-    "public_service": (["service", "venue"], ["{place} Post Office", "{place} Fire Station", "{place} Council Neighbourhood Office"], ["A public service point for people in {place}.", "Counter services and information for local residents."]),
+    "food_support": (
+        ["group", "service"],
+        [
+            "{place} Community Pantry",
+            "{place} Food Bank",
+            "{place} Community Fridge",
+            "{street} Soup Kitchen",
+            "{place} Lunch & Larder",
+        ],
+        [
+            "Free and low-cost food for anyone who needs it, no referral needed.",
+            "Weekly food parcels and a warm meal, run by local volunteers.",
+        ],
+    ),
+    "youth": (
+        ["group", "venue"],
+        [
+            "{place} Youth Club",
+            "{place} Scouts",
+            "{street} Youth Project",
+            "{place} Girls' Football Club",
+            "St {saint}'s Youth Club",
+        ],
+        [
+            "Evening sessions for 11 to 18 year olds with games, sport and a hot snack.",
+            "Trips, music and a safe place to hang out for young people.",
+        ],
+    ),
+    "older_people": (
+        ["group", "service"],
+        ["{place} Lunch Club", "{place} Over-60s Friendship Group", "{place} Day Centre", "Tea & Chat at {place}"],
+        [
+            "A friendly lunch and company for older people every week.",
+            "Befriending, day trips and a warm welcome for older residents.",
+        ],
+    ),
+    "health": (
+        ["service", "venue"],
+        ["{place} Health Centre", "{place} Wellbeing Hub", "{street} Clinic", "{place} Walk & Talk Group"],
+        [
+            "NHS clinics and wellbeing support in the heart of {place}.",
+            "Gentle walks and a chat to help people feel better, all welcome.",
+        ],
+    ),
+    "gp_practice": (
+        ["service"],
+        ["{place} Medical Practice", "{street} Surgery", "{place} Family Doctors"],
+        [
+            "A GP surgery taking new patients from {place} and nearby.",
+            "Family doctors, practice nurses and a weekly baby clinic.",
+        ],
+    ),
+    "pharmacy": (
+        ["business"],
+        ["{place} Pharmacy", "{street} Chemist", "{surname}'s Pharmacy"],
+        [
+            "A community pharmacy offering prescriptions, advice and flu jabs.",
+            "Local chemist with a private consultation room.",
+        ],
+    ),
+    "dentist": (
+        ["business"],
+        ["{place} Dental Practice", "{street} Dental Care", "Smile Studio {place}"],
+        [
+            "A dental practice offering NHS and private treatment.",
+            "Family dentist; call to check if NHS places are open.",
+        ],
+    ),
+    "care_home": (
+        ["business", "service"],
+        ["{tree} House Care Home", "{place} Nursing Home", "{tree} Lodge"],
+        [
+            "A residential care home with a garden and daily activities.",
+            "Nursing and dementia care in a homely setting.",
+        ],
+    ),
+    "advice": (
+        ["service", "group"],
+        [
+            "{place} Advice Centre",
+            "{place} Money & Debt Advice",
+            "{place} Housing Advice Drop-in",
+            "Citizens' Help {place}",
+        ],
+        [
+            "Free, confidential advice on money, benefits and housing.",
+            "Drop in for help with forms, debt and letters you don't understand.",
+        ],
+    ),
+    "community_space": (
+        ["venue"],
+        ["{place} Community Centre", "{place} Village Hall", "{street} Community Rooms", "St {saint}'s Church Hall"],
+        [
+            "Rooms to hire for groups, parties and classes at low cost.",
+            "A busy community centre with a hall, kitchen and meeting room.",
+        ],
+    ),
+    "library": (
+        ["venue", "service"],
+        ["{place} Library", "{place} Library & Learning Centre"],
+        [
+            "A public library with free computers, books and children's story time.",
+            "Borrow books, use the printers and join a reading group.",
+        ],
+    ),
+    "education": (
+        ["service", "venue"],
+        [
+            "{place} Primary School",
+            "{place} Academy",
+            "{place} Adult Learning Centre",
+            "St {saint}'s C of E Primary School",
+            "{place} Infant School",
+        ],
+        ["A local school serving families in {place}.", "Courses for adults in English, maths and computing."],
+    ),
+    "childcare": (
+        ["business", "group", "service"],
+        [
+            "{place} Children's Centre",
+            "Little Acorns Nursery {place}",
+            "{place} Parent & Toddler Group",
+            "{place} Childminders Network",
+        ],
+        [
+            "Play, learning and support for under-fives and their parents.",
+            "A friendly nursery with funded places for two to four year olds.",
+        ],
+    ),
+    "sport": (
+        ["group", "venue"],
+        [
+            "{place} Leisure Centre",
+            "{place} FC",
+            "{place} Cricket Club",
+            "{place} Running Club",
+            "{place} Bowls Club",
+            "{place} Swimming Pool",
+        ],
+        ["Sport for all ages and abilities, beginners welcome.", "Pitches, a gym and classes at community prices."],
+    ),
+    "green_space": (
+        ["venue", "group"],
+        [
+            "{place} Park",
+            "{street} Allotments",
+            "{place} Community Garden",
+            "Friends of {place} Park",
+            "{tree} Wood Nature Reserve",
+        ],
+        [
+            "A green space with paths, a play area and benches.",
+            "Volunteers growing food and looking after wildlife together.",
+        ],
+    ),
+    "arts_culture": (
+        ["venue", "group"],
+        [
+            "{place} Arts Centre",
+            "{place} Heritage Society",
+            "{place} Community Choir",
+            "The {place} Playhouse",
+            "{place} Arts & Crafts Collective",
+        ],
+        [
+            "Shows, workshops and exhibitions by local people.",
+            "Sing, make and share local history, no experience needed.",
+        ],
+    ),
+    "faith": (
+        ["venue", "group"],
+        [
+            "St {saint}'s Church",
+            "{place} Methodist Church",
+            "{place} Mosque",
+            "{place} Gurdwara",
+            "{place} Baptist Church",
+            "{place} Quaker Meeting House",
+            "{place} Synagogue",
+        ],
+        [
+            "A place of worship that also hosts community groups in the week.",
+            "A welcoming faith community with a hall open to local groups.",
+        ],
+    ),
+    "digital_inclusion": (
+        ["service", "group"],
+        ["{place} Digital Help Café", "{place} Computer Club", "Get Online {place}"],
+        [
+            "Free help with phones, tablets and getting online.",
+            "Borrow a laptop or get one-to-one help with the internet.",
+        ],
+    ),
+    "employment": (
+        ["service", "group"],
+        ["{place} Job Club", "{place} Skills & Training Hub", "{place} Volunteer Centre", "{place} Jobcentre"],
+        ["Help with CVs, job searches and interview practice.", "Training, volunteering and routes into work."],
+    ),
+    "local_business": (
+        ["business"],
+        [
+            "{street} Café",
+            "{place} Bakery",
+            "{surname} & Sons Butchers",
+            "{place} Greengrocer",
+            "Café {firstname}",
+            "{place} Convenience Store",
+            "{surname}'s Hardware",
+            "The {place} Deli",
+            "{firstname}'s Crêperie",
+        ],
+        ["An independent local business serving {place}.", "A family-run shop at the centre of the neighbourhood."],
+    ),
+    "public_service": (
+        ["service", "venue"],
+        ["{place} Post Office", "{place} Fire Station", "{place} Council Neighbourhood Office"],
+        ["A public service point for people in {place}.", "Counter services and information for local residents."],
+    ),
 }
 # A second category that plausibly goes with the first (about 10% of assets get one).
 SECOND = {
     "community_space": ["digital_inclusion", "older_people", "youth", "arts_culture"],
-    "library": ["digital_inclusion", "community_space"], "faith": ["food_support", "community_space", "older_people"],
-    "advice": ["employment", "digital_inclusion"], "health": ["older_people"], "sport": ["youth"],
-    "education": ["childcare", "employment"], "youth": ["sport"], "older_people": ["health"],
+    "library": ["digital_inclusion", "community_space"],
+    "faith": ["food_support", "community_space", "older_people"],
+    "advice": ["employment", "digital_inclusion"],
+    "health": ["older_people"],
+    "sport": ["youth"],
+    "education": ["childcare", "employment"],
+    "youth": ["sport"],
+    "older_people": ["health"],
 }
 SAINTS = ["Michael", "Mary", "Peter", "John", "Luke", "Aidan", "Hilda", "Chad"]
 SURNAMES = ["Patel", "Okafor", "Nowak", "Hughes", "O'Brien", "Begum", "Evans", "Kowalski", "Müller"]
 FIRSTNAMES = ["Zoë", "Siân", "Renée", "José", "Rosa", "Amira"]
 TREES = ["Oak", "Beech", "Willow", "Rowan", "Hazel", "Cedar", "Linden"]
-STREET_ROOTS = ["Station", "Church", "Mill", "Victoria", "Albert", "Chapel", "Park", "Queen's", "Bridge",
-                "Canal", "Orchard", "Meadow", "Hawthorn", "Rectory", "Market", "School", "Well", "Brook",
-                "Windmill", "Spring", "Castle", "Holly", "Ash", "Elm", "Tanner's", "Priory"]
+STREET_ROOTS = [
+    "Station",
+    "Church",
+    "Mill",
+    "Victoria",
+    "Albert",
+    "Chapel",
+    "Park",
+    "Queen's",
+    "Bridge",
+    "Canal",
+    "Orchard",
+    "Meadow",
+    "Hawthorn",
+    "Rectory",
+    "Market",
+    "School",
+    "Well",
+    "Brook",
+    "Windmill",
+    "Spring",
+    "Castle",
+    "Holly",
+    "Ash",
+    "Elm",
+    "Tanner's",
+    "Priory",
+]
 STREET_KINDS = ["Road", "Street", "Lane", "Avenue", "Close", "Way", "Terrace", "Grove", "Crescent"]
 OPENING = {
     "business": ["Mon–Sat 8am–6pm", "Mon–Fri 9am–5:30pm, Sat 9am–1pm", "Daily 7am–10pm"],
@@ -116,15 +380,40 @@ OPENING = {
     "venue": ["Mon–Fri 9am–9pm, weekends 10am–4pm", "Open dawn to dusk", "Varies, see website"],
     "service": ["Mon–Fri 9am–5pm", "Mon, Wed, Fri 10am–2pm (drop-in)", "By appointment"],
 }
-ACCESS = ["Step-free access and accessible toilet", "Hearing loop at reception", "Ground floor only; no lift",
-          "Wheelchair accessible; large-print leaflets", "Steps at entrance; portable ramp on request",
-          "Quiet room available on request", "", "", ""]
+ACCESS = [
+    "Step-free access and accessible toilet",
+    "Hearing loop at reception",
+    "Ground floor only; no lift",
+    "Wheelchair accessible; large-print leaflets",
+    "Steps at entrance; portable ramp on request",
+    "Quiet room available on request",
+    "",
+    "",
+    "",
+]
 # Stated needs: weight for how often residents ask for a category (0 = never asked for).
 NEED_WEIGHT = {
-    "food_support": 5, "youth": 6, "older_people": 4, "health": 3, "gp_practice": 5, "pharmacy": 1,
-    "dentist": 5, "care_home": 0, "advice": 3, "community_space": 2, "library": 1, "education": 1,
-    "childcare": 2, "sport": 2, "green_space": 4, "arts_culture": 1, "faith": 0, "digital_inclusion": 2,
-    "employment": 3, "local_business": 1, "public_service": 0,
+    "food_support": 5,
+    "youth": 6,
+    "older_people": 4,
+    "health": 3,
+    "gp_practice": 5,
+    "pharmacy": 1,
+    "dentist": 5,
+    "care_home": 0,
+    "advice": 3,
+    "community_space": 2,
+    "library": 1,
+    "education": 1,
+    "childcare": 2,
+    "sport": 2,
+    "green_space": 4,
+    "arts_culture": 1,
+    "faith": 0,
+    "digital_inclusion": 2,
+    "employment": 3,
+    "local_business": 1,
+    "public_service": 0,
 }
 NEED_COMMENTS = {
     "food_support": ["People are struggling to afford the weekly shop", "A community pantry would help a lot"],
@@ -153,8 +442,7 @@ def outline(rng: np.random.Generator) -> Polygon:
     """An irregular, simple (star-shaped) borough outline in EPSG:27700, whole metres."""
     t = np.linspace(0, 2 * np.pi, 32, endpoint=False)
     phase = rng.uniform(0, 2 * np.pi, 2)
-    wobble = (1 + 0.10 * np.sin(2 * t + phase[0]) + 0.07 * np.sin(3 * t + phase[1])
-              + rng.uniform(-0.05, 0.05, t.size))
+    wobble = 1 + 0.10 * np.sin(2 * t + phase[0]) + 0.07 * np.sin(3 * t + phase[1]) + rng.uniform(-0.05, 0.05, t.size)
     x = CENTRE[0] + 5000 * wobble * np.cos(t)
     y = CENTRE[1] + 4000 * wobble * np.sin(t)
     return Polygon(np.round(np.column_stack([x, y])))
@@ -191,8 +479,10 @@ def ward_cells(border: Polygon, rng: np.random.Generator) -> list[Polygon]:
 
 def to_wgs84(geom):
     """Reproject a 27700 geometry to 4326 and round to 6 dp."""
+
     def project(xy):
         return np.round(np.column_stack(TO_4326.transform(xy[:, 0], xy[:, 1])), 6)
+
     return shapely.transform(geom, project)
 
 
@@ -245,12 +535,18 @@ def make_assets(categories, wards, wards_4326, names, populations, streets, post
             # Weight by population, but damp wards that already have one, so most gaps
             # are the designed ones (plus chance gaps in the rarer categories).
             allowed = np.array([(w, cat) not in missing for w in range(len(wards))])
-            weights = allowed * populations * 0.15 ** placed
+            weights = allowed * populations * 0.15**placed
             w = int(rng.choice(len(wards), p=weights / weights.sum()))
             placed[w] += 1
             place, street = names[w], str(rng.choice(streets[w]))
-            fill = dict(place=place, street=street, saint=rng.choice(SAINTS), surname=rng.choice(SURNAMES),
-                        firstname=rng.choice(FIRSTNAMES), tree=rng.choice(TREES))
+            fill = dict(
+                place=place,
+                street=street,
+                saint=rng.choice(SAINTS),
+                surname=rng.choice(SURNAMES),
+                firstname=rng.choice(FIRSTNAMES),
+                tree=rng.choice(TREES),
+            )
             for _attempt in range(20):  # retry templates until the name is new
                 name = str(rng.choice(templates)).format(**fill)
                 if name not in used_names:
@@ -275,15 +571,22 @@ def make_assets(categories, wards, wards_4326, names, populations, streets, post
             if rng.random() < 0.75:
                 number = next(phones)
                 phone = f"07700 900{number:03d}" if kind == "group" else f"01632 960{number:03d}"
-            assets.append({
-                "ward": w, "cat": cat, "pt": pt, "xy": p, "name": name, "kind": kind,
-                "description": str(rng.choice(descriptions)).format(place=place),
-                "address": f"{rng.integers(1, 180)} {street}, {place}, Asterby Vale",
-                "website": f"https://{site}/{slug(name)}" if rng.random() < 0.8 else "",
-                "phone": phone,
-                "opening_times": str(rng.choice(OPENING[kind])) if rng.random() < 0.9 else "",
-                "accessibility": str(rng.choice(ACCESS)),
-            })
+            assets.append(
+                {
+                    "ward": w,
+                    "cat": cat,
+                    "pt": pt,
+                    "xy": p,
+                    "name": name,
+                    "kind": kind,
+                    "description": str(rng.choice(descriptions)).format(place=place),
+                    "address": f"{rng.integers(1, 180)} {street}, {place}, Asterby Vale",
+                    "website": f"https://{site}/{slug(name)}" if rng.random() < 0.8 else "",
+                    "phone": phone,
+                    "opening_times": str(rng.choice(OPENING[kind])) if rng.random() < 0.9 else "",
+                    "accessibility": str(rng.choice(ACCESS)),
+                }
+            )
     # A second category for ~10% of assets, never one that would fill a designed gap.
     eligible = [i for i, a in enumerate(assets) if a["cat"] in SECOND]
     for i in sorted(rng.choice(eligible, size=round(0.1 * len(assets)), replace=False)):
@@ -356,42 +659,114 @@ def main() -> None:
     codes = [f"E05900{i:03d}" for i in range(1, len(WARDS) + 1)]
     populations = rng.integers(5000, 14001, len(WARDS))
     pool = rng.permutation([f"{r} {k}" for r in STREET_ROOTS for k in STREET_KINDS])
-    streets = [list(pool[5 * w:5 * w + 5]) for w in range(len(WARDS))]
+    streets = [list(pool[5 * w : 5 * w + 5]) for w in range(len(WARDS))]
 
     postcodes = make_postcodes(wards, wards_4326, populations, rng)
     assets = make_assets(categories, wards, wards_4326, names, populations, streets, postcodes, rng)
     needs = make_needs(categories, names, deciles, rng)
 
-    write_geojson(args.out / "boundaries" / "sample_wards.geojson", "sample_wards", [
-        {"type": "Feature", "properties": {
-            "ward_code": codes[w], "ward_name": names[w], "lad_code": LAD_CODE, "lad_name": LAD_NAME,
-            "population": int(populations[w]), "imd_decile": deciles[w], "note": WARD_NOTE},
-         "geometry": mapping(g)} for w, g in enumerate(wards_4326)])
-    keys = ["source_id", "name", "category", "kind", "description", "address", "postcode", "website",
-            "phone", "opening_times", "accessibility"]
-    write_geojson(args.out / "assets" / "sample_assets.geojson", "sample_assets", [
-        {"type": "Feature",
-         "properties": {**{k: a["cat" if k == "category" else k] for k in keys}, "note": ASSET_NOTE},
-         "geometry": mapping(a["pt"])} for a in assets])
-    write_csv(args.out / "postcodes" / "sample_postcodes.csv",
-              ["postcode", "positional_quality_indicator", "easting", "northing", "country_code",
-               "nhs_regional_ha_code", "nhs_ha_code", "admin_county_code", "admin_district_code",
-               "admin_ward_code", "longitude", "latitude"],
-              [[r["postcode"], 10, r["easting"], r["northing"], "E92000001", "", "", "", LAD_CODE,
-                codes[r["ward"]], f"{r['lon']:.6f}", f"{r['lat']:.6f}"] for r in postcodes])
-    write_csv(args.out / "assets" / "sample_needs.csv", ["ward_code", "category", "count", "comment"],
-              [[codes[w], c, n, text] for w, c, n, text in needs])
+    write_geojson(
+        args.out / "boundaries" / "sample_wards.geojson",
+        "sample_wards",
+        [
+            {
+                "type": "Feature",
+                "properties": {
+                    "ward_code": codes[w],
+                    "ward_name": names[w],
+                    "lad_code": LAD_CODE,
+                    "lad_name": LAD_NAME,
+                    "population": int(populations[w]),
+                    "imd_decile": deciles[w],
+                    "note": WARD_NOTE,
+                },
+                "geometry": mapping(g),
+            }
+            for w, g in enumerate(wards_4326)
+        ],
+    )
+    keys = [
+        "source_id",
+        "name",
+        "category",
+        "kind",
+        "description",
+        "address",
+        "postcode",
+        "website",
+        "phone",
+        "opening_times",
+        "accessibility",
+    ]
+    write_geojson(
+        args.out / "assets" / "sample_assets.geojson",
+        "sample_assets",
+        [
+            {
+                "type": "Feature",
+                "properties": {**{k: a["cat" if k == "category" else k] for k in keys}, "note": ASSET_NOTE},
+                "geometry": mapping(a["pt"]),
+            }
+            for a in assets
+        ],
+    )
+    write_csv(
+        args.out / "postcodes" / "sample_postcodes.csv",
+        [
+            "postcode",
+            "positional_quality_indicator",
+            "easting",
+            "northing",
+            "country_code",
+            "nhs_regional_ha_code",
+            "nhs_ha_code",
+            "admin_county_code",
+            "admin_district_code",
+            "admin_ward_code",
+            "longitude",
+            "latitude",
+        ],
+        [
+            [
+                r["postcode"],
+                10,
+                r["easting"],
+                r["northing"],
+                "E92000001",
+                "",
+                "",
+                "",
+                LAD_CODE,
+                codes[r["ward"]],
+                f"{r['lon']:.6f}",
+                f"{r['lat']:.6f}",
+            ]
+            for r in postcodes
+        ],
+    )
+    write_csv(
+        args.out / "assets" / "sample_needs.csv",
+        ["ward_code", "category", "count", "comment"],
+        [[codes[w], c, n, text] for w, c, n, text in needs],
+    )
     write_readme(args.out / "README.md", len(assets), len(postcodes), len(needs), names, codes)
-    print(f"Wrote fictional sample area to {args.out}: {len(wards)} wards, {len(assets)} assets, "
-          f"{len(postcodes)} postcodes, {len(needs)} needs")
+    print(
+        f"Wrote fictional sample area to {args.out}: {len(wards)} wards, {len(assets)} assets, "
+        f"{len(postcodes)} postcodes, {len(needs)} needs"
+    )
 
 
 def write_readme(path: Path, n_assets: int, n_postcodes: int, n_needs: int, names, codes) -> None:
     """Describe the data folder; generated so the counts never go stale."""
-    story = "\n".join(f"- {w} ({codes[names.index(w)]}): no " + " or ".join(f"`{c}`" for c in cats)
-                      + " asset, and residents ask for " + ("both." if len(cats) > 1 else "one.")
-                      for w, cats in STORY.items())
-    path.write_text(f"""# data/
+    story = "\n".join(
+        f"- {w} ({codes[names.index(w)]}): no "
+        + " or ".join(f"`{c}`" for c in cats)
+        + " asset, and residents ask for "
+        + ("both." if len(cats) > 1 else "one.")
+        for w, cats in STORY.items()
+    )
+    path.write_text(
+        f"""# data/
 
 <!-- Generated by scripts/make_sample_area.py: edit the script, not this file. -->
 
@@ -432,7 +807,9 @@ gives byte-identical files (`tests/test_sample_area.py` checks this).
 Real open data for tests and benchmarks (ONS boundaries, population, OpenStreetMap assets,
 Code-Point Open postcodes) lives outside the repo in `../shared/data` (see its SOURCES.md
 for provenance and licences). Never copy it into this folder.
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ none or one or two responses up to about sixty, the way real consultation return
 
     .venv/bin/python scripts/make_study_area_survey.py [WARDS_GEOJSON]
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,8 +23,20 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("WEBMAP_SHARED_DATA", REPO.parent / "shared" / "data"))
 OUT = REPO / "tests" / "data" / "study_area_survey.csv"
 # Categories residents ask about, with how often (made up, but a plausible mix).
-ASKED = {"food_support": 5, "youth": 5, "older_people": 4, "gp_practice": 4, "advice": 3, "community_space": 3,
-         "library": 2, "childcare": 2, "green_space": 2, "digital_inclusion": 2, "employment": 1, "dentist": 2}
+ASKED = {
+    "food_support": 5,
+    "youth": 5,
+    "older_people": 4,
+    "gp_practice": 4,
+    "advice": 3,
+    "community_space": 3,
+    "library": 2,
+    "childcare": 2,
+    "green_space": 2,
+    "digital_inclusion": 2,
+    "employment": 1,
+    "dentist": 2,
+}
 SEED = 20261201
 RARE = ["arts_culture", "sport", "faith"]
 

@@ -1,4 +1,5 @@
 """Shared fixtures: an app on a clean database (SQLite, or PostGIS when asked), client, runner."""
+
 from __future__ import annotations
 
 import os
@@ -32,6 +33,7 @@ def unavailable(reason: str) -> NoReturn:
     if IN_CI:
         pytest.fail(f"{reason} (CI=true, so this fails rather than skips)", pytrace=False)
     pytest.skip(reason)
+
 
 # REFRESH and GAP_SNAPSHOTS differ from production's defaults only for speed; tests/test_production_defaults.py
 # runs a resident's change through an app left at production's values.
@@ -173,7 +175,8 @@ def csrf_token(client, url: str) -> str:
     """Fetch a form page and return its CSRF token."""
     html = client.get(url).get_data(as_text=True)
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token"[^>]*value="([^"]+)"', html)
+        r'name="csrf_token"[^>]*value="([^"]+)"', html
+    )
     assert match, f"no CSRF token on {url}"
     return match.group(1)
 
@@ -195,8 +198,15 @@ def browser():
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run", "--disable-quic"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
         )
         _collect_csp_violations(browser)
         yield browser
@@ -212,8 +222,14 @@ def _collect_csp_violations(browser) -> None:
 
     def reporting_context(*args, **kwargs):
         context = new_context(*args, **kwargs)
-        context.on("console", lambda message: CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
-                   if "Content Security Policy" in message.text else None)
+        context.on(
+            "console",
+            lambda message: (
+                CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         return context
 
     browser.new_context = reporting_context
@@ -342,9 +358,9 @@ def mail_header_problems(raw: bytes) -> list[str]:
 @pytest.fixture
 def smtp_server():
     """Start a real SMTP server (aiosmtpd) on a free local port; yields (host, port, inbox); checks every message."""
-    from aiosmtpd.controller import Controller
-
     import socket
+
+    from aiosmtpd.controller import Controller
 
     with socket.socket() as probe:  # aiosmtpd checks itself by connecting, so it needs a real port
         probe.bind(("127.0.0.1", 0))
@@ -381,7 +397,9 @@ def queue_worker(tmp_path):
     started = []
 
     def start(app, **settings):
-        app.config.update({"QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}", "WORKER_HEARTBEAT_S": 0.5, **settings})
+        app.config.update(
+            {"QUEUE_URL": f"sqlite:///{tmp_path / 'queue.sqlite'}", "WORKER_HEARTBEAT_S": 0.5, **settings}
+        )
         queue.configure(app)
         consumer, stop = queue.start_worker(app, threads=1, schedule=False, embedded=True)
         consumer.start()

@@ -1,4 +1,5 @@
 """A full text dump of the test database, to prove an erased value is nowhere in it."""
+
 from __future__ import annotations
 
 import shutil
@@ -38,8 +39,10 @@ def without_rows_of(dump: str, *tables: str) -> str:
         if copying:
             copying = line != "\\."
             continue
-        if any(line.startswith((f'INSERT INTO "{table}" ', f"SELECT pg_catalog.setval('public.{table}_id_seq'"))
-               for table in tables):  # its rows, and on PostGIS how far its ids have got
+        if any(
+            line.startswith((f'INSERT INTO "{table}" ', f"SELECT pg_catalog.setval('public.{table}_id_seq'"))
+            for table in tables
+        ):  # its rows, and on PostGIS how far its ids have got
             continue
         if any(line.startswith(f"COPY public.{table} (") for table in tables):
             copying = True

@@ -6,6 +6,7 @@ hundred stated needs. Small enough that a full rebuild takes milliseconds, big e
 800 m catchment reaches some wards and not others, and
 2SFCA demand reaches past a ward's neighbours.
 """
+
 from __future__ import annotations
 
 import random
@@ -31,8 +32,15 @@ def wards(rng: random.Random) -> gpd.GeoDataFrame:
             n = len(rows)
             population = np.nan if n in (5, 17) else float(rng.randint(800, 6000))
             deprivation = np.nan if n % 9 == 4 else float(rng.randint(1, 10))
-            rows.append({"code": f"E05{n:06d}", "name": f"Ward {n}", "population": population, "deprivation": deprivation,
-                         "geometry": box(X0 + i * SIDE, Y0 + j * SIDE, X0 + (i + 1) * SIDE, Y0 + (j + 1) * SIDE)})
+            rows.append(
+                {
+                    "code": f"E05{n:06d}",
+                    "name": f"Ward {n}",
+                    "population": population,
+                    "deprivation": deprivation,
+                    "geometry": box(X0 + i * SIDE, Y0 + j * SIDE, X0 + (i + 1) * SIDE, Y0 + (j + 1) * SIDE),
+                }
+            )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=BNG)
 
 
@@ -54,8 +62,9 @@ def assets(rng: random.Random, count: int = 40) -> gpd.GeoDataFrame:
 def needs(rng: random.Random, grid: gpd.GeoDataFrame, count: int = 120) -> pd.DataFrame:
     """Return stated needs (ward_code, category, count), one row per statement."""
     codes = list(grid["code"])
-    return pd.DataFrame([{"ward_code": rng.choice(codes), "category": rng.choice(CATEGORIES[:2]), "count": 1.0}
-                         for _ in range(count)])
+    return pd.DataFrame(
+        [{"ward_code": rng.choice(codes), "category": rng.choice(CATEGORIES[:2]), "count": 1.0} for _ in range(count)]
+    )
 
 
 def ward_of(grid: gpd.GeoDataFrame, point: Point) -> str:

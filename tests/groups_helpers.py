@@ -1,4 +1,5 @@
 """Helpers for the groups tests: pick listings, read links from mail, sign a manager in."""
+
 from __future__ import annotations
 
 import re
@@ -41,9 +42,15 @@ def confirm(client, path: str):
 def claim_by_link(app, client, inbox, asset_id: int, group_email: str, organiser: str):
     """Claim a listing whose own email is group_email for organiser, and sign the organiser in."""
     set_contact_email(app, asset_id, group_email)
-    response = client.post(f"/assets/{asset_id}/claim", data={
-        "csrf_token": csrf_token(client, f"/assets/{asset_id}/claim"), "name": "Olive Organiser", "email": organiser,
-        "connection": "I am the secretary"})
+    response = client.post(
+        f"/assets/{asset_id}/claim",
+        data={
+            "csrf_token": csrf_token(client, f"/assets/{asset_id}/claim"),
+            "name": "Olive Organiser",
+            "email": organiser,
+            "connection": "I am the secretary",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert confirm(client, link_in(inbox.to(group_email)[-1])).status_code == 200
     return confirm(client, link_in(inbox.to(organiser)[-1]))

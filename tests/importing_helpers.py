@@ -1,4 +1,5 @@
 """Small helpers shared by the importer tests: run a CLI command, count rows, write test files."""
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """Helpers shared by the ORUK tests: the schema folder, validation, secrets planted in assets."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,12 @@ from webmap.core.db import db
 from webmap.core.models import Asset, Category
 from webmap.opendata.oruk import schema_errors
 
-SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",
-           "submitter_phone": "07700 900999", "submitter_ip": "203.0.113.77"}
+SECRETS = {
+    "submitter_name": "Secret Sally Submitter",
+    "submitter_email": "sally.secret@example.invalid",
+    "submitter_phone": "07700 900999",
+    "submitter_ip": "203.0.113.77",
+}
 
 
 def schema_dir():
@@ -60,13 +65,31 @@ def plant_secret_assets(app) -> None:
     with app.app_context():
         first = db.session.scalar(select(Asset).where(Asset.status == "approved").order_by(Asset.id))
         food = db.session.get(Category, "food_support")
-        for status, name in (("approved", "Café Quillon Planté – community fridge"), ("pending", "Pending secret place")):
-            db.session.add(Asset(name=name, description="Free food, no questions", kind="service", lon=first.lon,
-                                 lat=first.lat, geom=first.geom, ward_code=first.ward_code, status=status,
-                                 source="resident", categories=[food], accessibility="Step-free entrance",
-                                 opening_times="Tuesdays 10:00-12:00", address="1 Mill Lane, Asterby",
-                                 postcode="XX1 1AB", website="www.example.org",
-                                 last_verified_at=datetime(2025, 3, 1, 12, 0), **SECRETS))
+        for status, name in (
+            ("approved", "Café Quillon Planté – community fridge"),
+            ("pending", "Pending secret place"),
+        ):
+            db.session.add(
+                Asset(
+                    name=name,
+                    description="Free food, no questions",
+                    kind="service",
+                    lon=first.lon,
+                    lat=first.lat,
+                    geom=first.geom,
+                    ward_code=first.ward_code,
+                    status=status,
+                    source="resident",
+                    categories=[food],
+                    accessibility="Step-free entrance",
+                    opening_times="Tuesdays 10:00-12:00",
+                    address="1 Mill Lane, Asterby",
+                    postcode="XX1 1AB",
+                    website="www.example.org",
+                    last_verified_at=datetime(2025, 3, 1, 12, 0),
+                    **SECRETS,
+                )
+            )
         db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """Compare ORUK service lists while ignoring what legitimately changes between exports."""
+
 from __future__ import annotations
 
 VOLATILE = {"last_modified"}

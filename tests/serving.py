@@ -1,4 +1,5 @@
 """Serve a WSGI app on a free local port from a thread, for tests that talk to it over HTTP."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """Staff accounts: create-user, sign in and out (throttling: tests/security/test_signin.py), CSRF on sign-in and cookie settings."""
+
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash

@@ -6,6 +6,7 @@ with SIGKILL mid-import and the import is retried; two workers never run two ref
 of one kind at once; emails are delivered by the worker to a real SMTP server (aiosmtpd), and with
 the server stopped they are retried and then shown failed while the web request answered at once.
 """
+
 from __future__ import annotations
 
 import io
@@ -44,8 +45,14 @@ def _redis_url() -> str:
 
 REDIS_URL = _redis_url()
 SOURCE = "acceptance"
-SETTINGS = {"QUEUE_URL": REDIS_URL, "WORKER_HEARTBEAT_S": 0.5, "WORKER_LOST_AFTER_S": 3, "MAIL_RETRIES": 1,
-            "MAIL_RETRY_DELAY_S": 1, "MAIL_FROM": "map@example.gov.uk"}
+SETTINGS = {
+    "QUEUE_URL": REDIS_URL,
+    "WORKER_HEARTBEAT_S": 0.5,
+    "WORKER_LOST_AFTER_S": 3,
+    "MAIL_RETRIES": 1,
+    "MAIL_RETRY_DELAY_S": 1,
+    "MAIL_FROM": "map@example.gov.uk",
+}
 
 
 @pytest.fixture
@@ -75,19 +82,33 @@ class Site:
         self.workers: list[subprocess.Popen] = []
 
     def _server(self, name: str):
-        return create_app({**BASE_CONFIG, "DATABASE_URL": self.database_url, **self.settings},
-                          instance_path=str(self.tmp_path / f"server-{name}"))
+        return create_app(
+            {**BASE_CONFIG, "DATABASE_URL": self.database_url, **self.settings},
+            instance_path=str(self.tmp_path / f"server-{name}"),
+        )
 
     def start_worker(self) -> subprocess.Popen:
         """Start `flask worker` in a process of its own; return once it says it is alive."""
         folder = self.tmp_path / f"worker-{len(self.workers)}"
         folder.mkdir()
-        env = {**os.environ, "WEBMAP_DATABASE_URL": self.database_url, "WEBMAP_INSTANCE_PATH": str(folder),
-               "WEBMAP_SECRET_KEY": BASE_CONFIG["SECRET_KEY"], "WEBMAP_GAP_SNAPSHOTS": "off", "WEBMAP_REFRESH": "inline",
-               **{f"WEBMAP_{k}": str(v) for k, v in self.settings.items()}}
+        env = {
+            **os.environ,
+            "WEBMAP_DATABASE_URL": self.database_url,
+            "WEBMAP_INSTANCE_PATH": str(folder),
+            "WEBMAP_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
+            "WEBMAP_GAP_SNAPSHOTS": "off",
+            "WEBMAP_REFRESH": "inline",
+            **{f"WEBMAP_{k}": str(v) for k, v in self.settings.items()},
+        }
         with open(folder / "worker.log", "wb") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "webmap", "worker", "--no-schedule"], env=env,
-                                    cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "flask", "--app", "webmap", "worker", "--no-schedule"],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         self.workers.append(proc)
         name = f"{socket.gethostname()}:{proc.pid}"
         deadline = time.monotonic() + 60
@@ -155,9 +176,16 @@ def big_places_file(tmp_path: Path, copies: int) -> Path:
 
 def upload(client, path: Path) -> int:
     token = csrf_token(client, "/imports/new?kind=places")
-    response = client.post("/imports/new?kind=places", content_type="multipart/form-data",
-                           data={"csrf_token": token, "kind": "places", "source": SOURCE,
-                                 "file": (io.BytesIO(path.read_bytes()), path.name)})
+    response = client.post(
+        "/imports/new?kind=places",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "kind": "places",
+            "source": SOURCE,
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
 
@@ -225,11 +253,13 @@ def test_an_import_started_on_one_server_shows_on_the_other_survives_a_killed_wo
     with site.a.app_context():
         job = db.session.get(ImportJob, job_id)
         assert job.result["imported"] == rows
-        imports = db.session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "import",
-                                                                     AuditEvent.entity_id == str(job_id))).all()
+        imports = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity_type == "import", AuditEvent.entity_id == str(job_id))
+        ).all()
         assert imports.count("import") == 1 and imports.count("import failed") == 1 and "import retried" in imports
-        tasks = db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "imports.run")
-                                   .order_by(BackgroundTask.queued_at)).all()
+        tasks = db.session.scalars(
+            select(BackgroundTask).where(BackgroundTask.name == "imports.run").order_by(BackgroundTask.queued_at)
+        ).all()
         assert [t.state for t in tasks[:2]] == ["done", "failed"]  # the check, the killed import
     assert _wait_task(site, tasks[2].id, ("done", "failed")).state == "done"  # the retry
 
@@ -259,7 +289,9 @@ def test_two_workers_run_one_refresh_at_a_time_and_one_import_of_a_kind(site, tm
             break
         time.sleep(0.2)
     notes = sorted((t.state, t.note or t.error or "") for t in tasks)
-    assert [n for _, n in notes if n.startswith("Refreshed")] and len([n for _, n in notes if n.startswith("Refreshed")]) == 1, notes
+    assert [n for _, n in notes if n.startswith("Refreshed")] and len(
+        [n for _, n in notes if n.startswith("Refreshed")]
+    ) == 1, notes
     assert {t.worker for t in tasks} <= {w.worker_name for w in site.workers} | {None}
 
     # Two imports of one kind: the second server's is refused while the first runs.
@@ -279,8 +311,9 @@ def test_two_workers_run_one_refresh_at_a_time_and_one_import_of_a_kind(site, tm
     assert wait_status(a, first, lambda s: s["finished"])["state"] == "done"
 
 
-def test_emails_go_from_the_worker_and_a_dead_mail_server_is_retried_then_shown_failed(database_url, tmp_path,
-                                                                                     redis_queue):
+def test_emails_go_from_the_worker_and_a_dead_mail_server_is_retried_then_shown_failed(
+    database_url, tmp_path, redis_queue
+):
     from aiosmtpd.controller import Controller
 
     from tests.conftest import _Inbox
@@ -299,10 +332,19 @@ def test_emails_go_from_the_worker_and_a_dead_mail_server_is_retried_then_shown_
 
             import_categories(REPO / "data" / "categories.csv")
             for n in (1, 2):
-                db.session.add(Asset(name=f"Lunch club {n}", kind="group", status="pending", lat=51.9, lon=-2.0,
-                                     geom=shapely.Point(-2.0, 51.9),
-                                     source="web", submitter_email=f"resident{n}@example.org",
-                                     submitter_wants_updates=True))
+                db.session.add(
+                    Asset(
+                        name=f"Lunch club {n}",
+                        kind="group",
+                        status="pending",
+                        lat=51.9,
+                        lon=-2.0,
+                        geom=shapely.Point(-2.0, 51.9),
+                        source="web",
+                        submitter_email=f"resident{n}@example.org",
+                        submitter_wants_updates=True,
+                    )
+                )
             db.session.commit()
             first, second = db.session.scalars(select(Asset.id).order_by(Asset.id)).all()
         make_staff(site.a, "admin@example.gov.uk", role="admin")
@@ -337,8 +379,11 @@ def test_emails_go_from_the_worker_and_a_dead_mail_server_is_retried_then_shown_
 
 def _mail_task(site: Site, subject_part: str) -> BackgroundTask:
     with site.a.app_context():
-        task = db.session.scalar(select(BackgroundTask).where(BackgroundTask.name == "notify.deliver",
-                                                              BackgroundTask.label.contains(subject_part)))
+        task = db.session.scalar(
+            select(BackgroundTask).where(
+                BackgroundTask.name == "notify.deliver", BackgroundTask.label.contains(subject_part)
+            )
+        )
         db.session.expunge_all()
     assert task is not None, f"no email task for {subject_part}"
     return task

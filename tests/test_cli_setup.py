@@ -1,22 +1,17 @@
 """Setting up: init-db and load-sample are safe to repeat; configuration comes from defaults, env, then tests."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
-
-from webmap.core.db import MIGRATIONS_DIR
-
-from pathlib import Path
-
 import pandas as pd
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from webmap import create_app
-from webmap.core.db import db
-from webmap.core.models import Asset, Category, DataSource, Need, Postcode, Ward, asset_categories
-
 from tests.importing_helpers import count, run
+from webmap import create_app
+from webmap.core.db import MIGRATIONS_DIR, db
+from webmap.core.models import Asset, Category, DataSource, Need, Postcode, Ward, asset_categories
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = [Ward, Category, Asset, Need, Postcode, DataSource]
@@ -85,11 +80,11 @@ def test_config_precedence(monkeypatch, tmp_path):
 
     app = create_app({"AREA_NAME": "From the test", "TILES_URL": ""})
 
-    assert app.config["AREA_NAME"] == "From the test"          # test override beats env
-    assert app.config["PAGE_SIZE"] == 7                        # env beats default, read as a number
+    assert app.config["AREA_NAME"] == "From the test"  # test override beats env
+    assert app.config["PAGE_SIZE"] == 7  # env beats default, read as a number
     assert app.config["SECRET_KEY"] == "env-secret"
     assert app.config["MAX_CONTENT_LENGTH"] == 3 * 1024 * 1024
-    assert app.config["ACCESS_DISTANCE_M"] == 800              # default
+    assert app.config["ACCESS_DISTANCE_M"] == 800  # default
     assert app.config["SQLALCHEMY_DATABASE_URI"] == env_db
     with app.app_context():
         assert db.engine.url.database == str(tmp_path / "from_env.sqlite")

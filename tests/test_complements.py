@@ -1,12 +1,13 @@
 """Complementary categories are data: valid taxonomy ids, symmetric, and each matches itself."""
+
 from __future__ import annotations
 
 import csv
 
 import pytest
 
-from webmap.partners.complements import load_complements, partner_categories
 from webmap.core.config import REPO_ROOT
+from webmap.partners.complements import load_complements, partner_categories
 
 DATA = REPO_ROOT / "data"
 
@@ -21,7 +22,9 @@ def test_every_id_in_the_file_is_in_the_taxonomy():
     with open(DATA / "category_complements.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert rows
-    unknown = {(r["category"], r["complements"]) for r in rows if r["category"] not in known or r["complements"] not in known}
+    unknown = {
+        (r["category"], r["complements"]) for r in rows if r["category"] not in known or r["complements"] not in known
+    }
     assert not unknown
 
 

@@ -1,4 +1,5 @@
 """Pages, JSON and vendored scripts are gzipped for browsers that ask; nothing else changes."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,11 +8,14 @@ import re
 import pytest
 
 
-@pytest.mark.parametrize("path, mimetype", [
-    ("/", "text/html"),
-    ("/api/assets.geojson", "application/geo+json"),
-    ("/vendor/leaflet/leaflet.js", "text/javascript"),
-])
+@pytest.mark.parametrize(
+    "path, mimetype",
+    [
+        ("/", "text/html"),
+        ("/api/assets.geojson", "application/geo+json"),
+        ("/vendor/leaflet/leaflet.js", "text/javascript"),
+    ],
+)
 def test_text_is_gzipped_when_accepted(sample_app, path, mimetype):
     ids = re.compile(rb"[0-9a-f]{32}")
     client = sample_app.test_client()
@@ -22,6 +26,7 @@ def test_text_is_gzipped_when_accepted(sample_app, path, mimetype):
         assert "Accept-Encoding" in packed.headers["Vary"]
         assert packed.mimetype == mimetype
         assert int(packed.headers["Content-Length"]) == len(packed.get_data())
+
         # folium names map elements with random hex ids, and each response has its own script nonce: mask both.
         def masked(html: bytes) -> bytes:
             return re.sub(rb'nonce="[^"]+"', b'nonce="N"', ids.sub(b"ID", html))

@@ -1,4 +1,5 @@
 """Any council, not the study area: names from the setting or the wards, data credits from the imports."""
+
 from __future__ import annotations
 
 import re
@@ -7,17 +8,24 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from webmap.council import join_names
 from webmap.core.db import db
 from webmap.core.models import DataSource
+from webmap.council import join_names
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_WARDS = REPO / "data" / "boundaries" / "sample_wards.geojson"
 STUDY_AREA_TEXT = ("Oldham", "Wigan", "Wirral", "Greater Manchester", "Trafford", "Care Quality Commission")
 
 
-@pytest.mark.parametrize("names, joined", [([], ""), (["Oldham"], "Oldham"), (["Oldham", "Wigan"], "Oldham and Wigan"),
-                                           (["Oldham", "Wigan", "Wirral"], "Oldham, Wigan and Wirral")])
+@pytest.mark.parametrize(
+    "names, joined",
+    [
+        ([], ""),
+        (["Oldham"], "Oldham"),
+        (["Oldham", "Wigan"], "Oldham and Wigan"),
+        (["Oldham", "Wigan", "Wirral"], "Oldham, Wigan and Wirral"),
+    ],
+)
 def test_join_names(names, joined):
     assert join_names(names) == joined
 
@@ -45,12 +53,27 @@ def test_the_area_name_setting_wins(make_app, app):
 
 
 def test_about_lists_each_import_with_publisher_licence_and_date(app):
-    import_wards(app, "--source-name", "Borsetshire wards 2024", "--publisher", "Office for National Statistics",
-                 "--licence", "Open Government Licence v3.0", "--source-date", "2024-05",
-                 "--attribution", "Source: Office for National Statistics licensed under the Open Government Licence v3.0.")
+    import_wards(
+        app,
+        "--source-name",
+        "Borsetshire wards 2024",
+        "--publisher",
+        "Office for National Statistics",
+        "--licence",
+        "Open Government Licence v3.0",
+        "--source-date",
+        "2024-05",
+        "--attribution",
+        "Source: Office for National Statistics licensed under the Open Government Licence v3.0.",
+    )
     html = app.test_client().get("/about").get_data(as_text=True)
-    for text in ("Borsetshire wards 2024", "Office for National Statistics", "Open Government Licence v3.0", "2024-05",
-                 "Source: Office for National Statistics licensed"):
+    for text in (
+        "Borsetshire wards 2024",
+        "Office for National Statistics",
+        "Open Government Licence v3.0",
+        "2024-05",
+        "Source: Office for National Statistics licensed",
+    ):
         assert text in html
     # Nothing about the study area when this council's data is loaded.
     assert not [t for t in STUDY_AREA_TEXT if t in html]

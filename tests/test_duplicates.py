@@ -1,4 +1,5 @@
 """Duplicate detection as a pure function: names, distances in metres, postcodes."""
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -10,8 +11,11 @@ from webmap.places.duplicates import duplicates_by_asset, find_duplicates, name_
 
 def frame(rows, crs="EPSG:27700"):
     """rows: (id, name, postcode, x, y) in British National Grid metres unless another CRS is given."""
-    return gpd.GeoDataFrame({"id": [r[0] for r in rows], "name": [r[1] for r in rows], "postcode": [r[2] for r in rows]},
-                            geometry=[shapely.Point(r[3], r[4]) for r in rows], crs=crs)
+    return gpd.GeoDataFrame(
+        {"id": [r[0] for r in rows], "name": [r[1] for r in rows], "postcode": [r[2] for r in rows]},
+        geometry=[shapely.Point(r[3], r[4]) for r in rows],
+        crs=crs,
+    )
 
 
 def test_normalise_name_folds_case_accents_punctuation_and_ampersands():
@@ -29,9 +33,13 @@ def test_name_similarity_scores():
 
 def test_similar_name_within_150_metres_is_a_duplicate_but_not_at_151():
     candidates = frame([(1, "Riverside Lunch Club", None, 400000, 300000)])
-    existing = frame([(2, "Riverside Lunch Club.", None, 400149, 300000),
-                      (3, "Riverside Lunch Clubs", None, 400151, 300000),  # alike, not the same: 150 m rule
-                      (4, "Completely Different Place", None, 400010, 300000)])
+    existing = frame(
+        [
+            (2, "Riverside Lunch Club.", None, 400149, 300000),
+            (3, "Riverside Lunch Clubs", None, 400151, 300000),  # alike, not the same: 150 m rule
+            (4, "Completely Different Place", None, 400010, 300000),
+        ]
+    )
     found = find_duplicates(candidates, existing)
     assert [(d.asset_id, d.other_id) for d in found] == [(1, 2)]
     assert found[0].distance_m == pytest.approx(149, abs=0.1)
@@ -41,8 +49,10 @@ def test_similar_name_within_150_metres_is_a_duplicate_but_not_at_151():
 def test_distance_is_measured_in_metres_from_lon_lat_input():
     # About 100 m apart east-west at 53.5°N: near enough, though 0.0015 "degrees" says nothing.
     candidates = frame([(1, "Oak Tree Youth Club", None, -2.1000, 53.5)], crs="EPSG:4326")
-    existing = frame([(2, "Oak Tree Youth Club", None, -2.0985, 53.5), (3, "Oak Tree Youth Clubs", None, -2.0955, 53.5)],
-                     crs="EPSG:4326")
+    existing = frame(
+        [(2, "Oak Tree Youth Club", None, -2.0985, 53.5), (3, "Oak Tree Youth Clubs", None, -2.0955, 53.5)],
+        crs="EPSG:4326",
+    )
     found = find_duplicates(candidates, existing)
     assert [d.other_id for d in found] == [2]
     assert 90 < found[0].distance_m < 110
@@ -50,19 +60,27 @@ def test_distance_is_measured_in_metres_from_lon_lat_input():
 
 def test_the_same_name_is_a_duplicate_within_500_metres_however_it_is_written():
     candidates = frame([(1, "St Mary's Church Hall", None, 400000, 300000)])
-    existing = frame([(2, "ST MARY’S CHURCH HALL", None, 400390, 300000),  # typographic apostrophe, 390 m
-                      (3, "St Marys Church Hall", None, 399501, 300000),  # 499 m the other way
-                      (4, "St Mary's Church Hall", None, 400501, 300000),  # 501 m: too far
-                      (5, "St Mary's Church Hall Annexe", None, 400300, 300000)])  # alike, but not the same name
+    existing = frame(
+        [
+            (2, "ST MARY’S CHURCH HALL", None, 400390, 300000),  # typographic apostrophe, 390 m
+            (3, "St Marys Church Hall", None, 399501, 300000),  # 499 m the other way
+            (4, "St Mary's Church Hall", None, 400501, 300000),  # 501 m: too far
+            (5, "St Mary's Church Hall Annexe", None, 400300, 300000),
+        ]
+    )  # alike, but not the same name
     found = find_duplicates(candidates, existing)
     assert sorted(d.other_id for d in found) == [2, 3]
 
 
 def test_same_postcode_and_similar_name_is_a_duplicate_even_far_apart():
     candidates = frame([(1, "Hope Food Bank", "xx1 1ab", 400000, 300000)])
-    existing = frame([(2, "Hope Foodbank", "XX1 1AB", 402000, 300000),
-                      (3, "Hope Food Bank", "XX1 1AC", 402000, 300000),
-                      (4, "Library", "XX1 1AB", 400000, 300000)])
+    existing = frame(
+        [
+            (2, "Hope Foodbank", "XX1 1AB", 402000, 300000),
+            (3, "Hope Food Bank", "XX1 1AC", 402000, 300000),
+            (4, "Library", "XX1 1AB", 400000, 300000),
+        ]
+    )
     found = find_duplicates(candidates, existing)
     assert [(d.other_id, d.same_postcode) for d in found] == [(2, True)]
 
@@ -82,6 +100,9 @@ def test_places_without_postcodes_never_match_on_postcode():
     from shapely.geometry import Point
 
     # Same name, 64 km apart, no postcode on either (as NaN, None and ""): not duplicates.
-    far = gpd.GeoDataFrame({"id": [1, 2, 3], "name": ["Food Bank"] * 3, "postcode": [np.nan, None, ""]},
-                           geometry=[Point(-2.1, 53.54), Point(-3.05, 53.4), Point(-2.6, 53.1)], crs="EPSG:4326")
+    far = gpd.GeoDataFrame(
+        {"id": [1, 2, 3], "name": ["Food Bank"] * 3, "postcode": [np.nan, None, ""]},
+        geometry=[Point(-2.1, 53.54), Point(-3.05, 53.4), Point(-2.6, 53.1)],
+        crs="EPSG:4326",
+    )
     assert find_duplicates(far, far) == []

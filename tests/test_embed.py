@@ -1,4 +1,5 @@
 """/embed: framable only by the sites in EMBED_ORIGINS; every other page keeps refusing to be framed."""
+
 from __future__ import annotations
 
 import re
@@ -10,19 +11,32 @@ from webmap.web.headers import parse_origins
 COUNCIL = "https://www.example.gov.uk"
 
 
-@pytest.mark.parametrize("value, origins", [
-    ("", []),
-    (None, []),
-    ("https://www.example.gov.uk", [COUNCIL]),
-    ("https://WWW.example.gov.uk/, http://localhost:8000", [COUNCIL, "http://localhost:8000"]),
-    ("https://a.gov.uk https://a.gov.uk", ["https://a.gov.uk"]),
-])
+@pytest.mark.parametrize(
+    "value, origins",
+    [
+        ("", []),
+        (None, []),
+        ("https://www.example.gov.uk", [COUNCIL]),
+        ("https://WWW.example.gov.uk/, http://localhost:8000", [COUNCIL, "http://localhost:8000"]),
+        ("https://a.gov.uk https://a.gov.uk", ["https://a.gov.uk"]),
+    ],
+)
 def test_parse_origins(value, origins):
     assert parse_origins(value) == origins
 
 
-@pytest.mark.parametrize("bad", ["*", "https://*.gov.uk", "www.example.gov.uk", "https://example.gov.uk/maps",
-                                 "'self'", "ftp://example.gov.uk", "https://user@example.gov.uk"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "*",
+        "https://*.gov.uk",
+        "www.example.gov.uk",
+        "https://example.gov.uk/maps",
+        "'self'",
+        "ftp://example.gov.uk",
+        "https://user@example.gov.uk",
+    ],
+)
 def test_parse_origins_refuses_what_is_not_an_origin(bad):
     with pytest.raises(ValueError, match="is not a site's origin"):
         parse_origins(bad)
@@ -42,7 +56,10 @@ def test_embed_may_be_framed_by_the_council_sites_only(make_app, sample_app):
     assert "X-Frame-Options" not in response.headers
     for other in ("/", "/about", "/gaps", "/partners"):
         headers = app.test_client().get(other).headers
-        assert "frame-ancestors 'self';" in headers["Content-Security-Policy"] and headers["X-Frame-Options"] == "SAMEORIGIN"
+        assert (
+            "frame-ancestors 'self';" in headers["Content-Security-Policy"]
+            and headers["X-Frame-Options"] == "SAMEORIGIN"
+        )
 
 
 def test_embed_without_the_setting_is_framable_by_this_site_only(sample_app):

@@ -7,6 +7,7 @@ GeoPackage attribute, ORUK or OpenAPI-described JSON shows "nan", "None", "NaN",
 "null" as text. Where population is unknown, the columns documented as unknown without it
 (docs/gap-analysis.md) are empty or null, never 0.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,7 +17,6 @@ import math
 import re
 import tempfile
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import geopandas as gpd
 import pytest
@@ -31,11 +31,27 @@ BAD_VALUES = {"nan", "NaN", "None", "none", "undefined", "null", "NULL", "inf", 
 # Routes that serve files from disk, not data.
 FILE_ROUTES = {"static", "vendor.static_file"}
 # Routes whose argument is a secret link token: a made-up one gives the page people see when a link has expired.
-TOKEN_ROUTES = {"groups.confirm_claim", "groups.signin_link", "notify.recheck", "notify.stop", "staff.set_password",
-                "feedback.unsubscribe"}
+TOKEN_ROUTES = {
+    "groups.confirm_claim",
+    "groups.signin_link",
+    "notify.recheck",
+    "notify.stop",
+    "staff.set_password",
+    "feedback.unsubscribe",
+}
 # Without a population, these gap-table columns cannot be worked out (docs/gap-analysis.md): empty / null, never 0.
-UNKNOWN_WITHOUT_POPULATION = ("population", "need_per_1000", "area_need_per_1000", "need_per_1000_smoothed", "gap_score",
-                              "unmet_residents", "rank", "assets_per_1000", "access_share", "unmet_share")
+UNKNOWN_WITHOUT_POPULATION = (
+    "population",
+    "need_per_1000",
+    "area_need_per_1000",
+    "need_per_1000_smoothed",
+    "gap_score",
+    "unmet_residents",
+    "rank",
+    "assets_per_1000",
+    "access_share",
+    "unmet_share",
+)
 ADMIN = "admin-crawl@example.gov.uk"
 MANAGER = "manager-crawl@example.org"
 # Pages only a listing's manager (signed in by a one-time link) may open.
@@ -43,7 +59,7 @@ MANAGER_ROUTES = {"groups.edit", "groups.exchange"}
 
 
 def _tile(lon: float, lat: float, z: int = 14) -> dict:
-    n = 2 ** z
+    n = 2**z
     x = int((lon + 180) / 360 * n)
     y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
     return {"z": z, "x": x, "y": y}
@@ -53,13 +69,18 @@ def _arguments(app, client) -> dict:
     """Real values for route arguments: the busiest ward, an approved place, ORUK ids read from the feed."""
     with app.app_context():
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
-        asset = db.session.scalars(select(Asset).where(Asset.status == "approved", Asset.ward_code.is_not(None))
-                                   .order_by(Asset.id)).first()
+        asset = db.session.scalars(
+            select(Asset).where(Asset.status == "approved", Asset.ward_code.is_not(None)).order_by(Asset.id)
+        ).first()
         # A listing with a private contact address, so its contact form (the relay) is a page too.
         asset.contact_email = asset.contact_email or "crawl-group@example.org"
         db.session.commit()
-        values = {"code": ward, "asset_id": asset.id, **_tile(asset.lon, asset.lat),
-                  "query": {"api.nearby": {"lat": asset.lat, "lon": asset.lon, "radius": 2000}}}
+        values = {
+            "code": ward,
+            "asset_id": asset.id,
+            **_tile(asset.lon, asset.lat),
+            "query": {"api.nearby": {"lat": asset.lat, "lon": asset.lon, "radius": 2000}},
+        }
     services = client.get("/oruk/services?per_page=1").get_json()
     values["oruk.service"] = values["oruk.service_at_location"] = None
     if services and services.get("contents"):
@@ -99,7 +120,9 @@ def route_urls(app, values: dict) -> list[tuple[str, str]]:
         with app.test_request_context():
             for fmt in formats:
                 query = values["query"].get(rule.endpoint, {})
-                out.append((rule.endpoint, app.url_for(rule.endpoint, **args, **query, **({"fmt": fmt} if fmt else {}))))
+                out.append(
+                    (rule.endpoint, app.url_for(rule.endpoint, **args, **query, **({"fmt": fmt} if fmt else {})))
+                )
     return out
 
 
@@ -130,12 +153,18 @@ def check_body(url: str, content_type: str, body: bytes) -> tuple[list[str], lis
     kind = content_type.split(";")[0].strip()
     if kind == "text/html":
         text = _visible(body.decode("utf-8"))
-        return [f"{url}: '{m.group(0)}' in: {text[max(0, m.start() - 80):m.end() + 80]!r}"
-                for m in BAD_TEXT.finditer(text)][:3], []
+        return [
+            f"{url}: '{m.group(0)}' in: {text[max(0, m.start() - 80) : m.end() + 80]!r}"
+            for m in BAD_TEXT.finditer(text)
+        ][:3], []
     if kind == "text/csv":
         rows = list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"))))
-        bad = [f"{url}: row {i + 2} {k} = {v!r}" for i, r in enumerate(rows) for k, v in r.items()
-               if (v or "").strip() in BAD_VALUES]
+        bad = [
+            f"{url}: row {i + 2} {k} = {v!r}"
+            for i, r in enumerate(rows)
+            for k, v in r.items()
+            if (v or "").strip() in BAD_VALUES
+        ]
         return bad[:3], rows
     if kind == "application/geopackage+sqlite3":
         with tempfile.TemporaryDirectory() as folder:
@@ -143,7 +172,9 @@ def check_body(url: str, content_type: str, body: bytes) -> tuple[list[str], lis
             path.write_bytes(body)
             frame = gpd.read_file(path)
         rows = frame.drop(columns="geometry").to_dict("records")
-        bad = [f"{url}: {k} = {v!r}" for r in rows for k, v in r.items() if isinstance(v, str) and v.strip() in BAD_VALUES]
+        bad = [
+            f"{url}: {k} = {v!r}" for r in rows for k, v in r.items() if isinstance(v, str) and v.strip() in BAD_VALUES
+        ]
         return bad[:3], rows
     if "json" in kind:
         data = json.loads(body.decode("utf-8"), parse_constant=lambda c: float(c))
@@ -201,7 +232,9 @@ def read_everything(app, extra: list[str] = ()) -> dict[str, list[dict]]:
 
 
 def _gap_exports() -> list[str]:
-    return [f"/gaps/export?format={f}&category={c}" for f in ("csv", "geojson", "gpkg") for c in ("all", "food_support")]
+    return [
+        f"/gaps/export?format={f}&category={c}" for f in ("csv", "geojson", "gpkg") for c in ("all", "food_support")
+    ]
 
 
 def _unknown_columns_are_empty(tables: dict[str, list[dict]]) -> None:
@@ -223,26 +256,41 @@ def _edge_place_and_web_need(app) -> None:
     """A place kept just outside the area (no ward), a need from the web form beside a survey round: each once showed "nan"."""
     from datetime import date
 
-    from webmap.core.models import Category, Need, SurveyRound
-
     import shapely
 
     from webmap.core import store
+    from webmap.core.models import Category, Need, SurveyRound
 
     with app.app_context():
         ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
         minx, miny, _, maxy = store.wards_frame().total_bounds
         lon, lat = round(minx - 0.003, 6), round((miny + maxy) / 2, 6)
-        place = Asset(name="Bickleigh Edge School", lon=lon, lat=lat, geom=shapely.Point(lon, lat), kind="venue",
-                      source="resident", status="approved", ward_code=None,
-                      categories=[db.session.get(Category, "education")])
+        place = Asset(
+            name="Bickleigh Edge School",
+            lon=lon,
+            lat=lat,
+            geom=shapely.Point(lon, lat),
+            kind="venue",
+            source="resident",
+            status="approved",
+            ward_code=None,
+            categories=[db.session.get(Category, "education")],
+        )
         db.session.add(place)
         db.session.add(Need(ward_code=ward.code, category_id="youth", count=1.0, source="web form"))
         spring = SurveyRound(name="Spring 2026 survey", held_on=date(2026, 3, 31))
         db.session.add(spring)
         db.session.flush()
-        db.session.add(Need(ward_code=ward.code, category_id="youth", count=3.0, source="survey", round_id=spring.id,
-                            asked_on=spring.held_on))
+        db.session.add(
+            Need(
+                ward_code=ward.code,
+                category_id="youth",
+                count=3.0,
+                source="survey",
+                round_id=spring.id,
+                asked_on=spring.held_on,
+            )
+        )
         db.session.commit()
 
 

@@ -1,4 +1,5 @@
 """Exports of approved assets: CSV (with a BOM for Excel), GeoJSON, GeoPackage; never a private field."""
+
 from __future__ import annotations
 
 import csv
@@ -11,11 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from webmap.core.db import db
-from webmap.opendata.exports import EXPORT_COLUMNS
 from webmap.core.models import Asset, Category
+from webmap.opendata.exports import EXPORT_COLUMNS
 
-SECRETS = {"submitter_name": "Secret Sally Submitter", "submitter_email": "sally.secret@example.invalid",
-           "submitter_phone": "07700 900999", "submitter_ip": "203.0.113.77"}
+SECRETS = {
+    "submitter_name": "Secret Sally Submitter",
+    "submitter_email": "sally.secret@example.invalid",
+    "submitter_phone": "07700 900999",
+    "submitter_ip": "203.0.113.77",
+}
 
 
 @pytest.fixture
@@ -25,9 +30,22 @@ def planted(sample_app):
         first = db.session.scalar(select(Asset).where(Asset.status == "approved").order_by(Asset.id))
         food = db.session.get(Category, "food_support")
         for status, name in (("approved", "Café Zoë – community fridge"), ("pending", "Pending secret place")):
-            db.session.add(Asset(name=name, description="Free food, no questions", kind="service", lon=first.lon, lat=first.lat,
-                                 geom=first.geom, ward_code=first.ward_code, status=status, source="resident",
-                                 categories=[food], last_verified_at=datetime(2025, 3, 1, 12, 0), **SECRETS))
+            db.session.add(
+                Asset(
+                    name=name,
+                    description="Free food, no questions",
+                    kind="service",
+                    lon=first.lon,
+                    lat=first.lat,
+                    geom=first.geom,
+                    ward_code=first.ward_code,
+                    status=status,
+                    source="resident",
+                    categories=[food],
+                    last_verified_at=datetime(2025, 3, 1, 12, 0),
+                    **SECRETS,
+                )
+            )
         db.session.commit()
         approved = db.session.scalar(select(db.func.count()).select_from(Asset).where(Asset.status == "approved"))
     return sample_app, approved
@@ -68,7 +86,7 @@ def test_csv_bom_for_excel_on_route_and_cli(planted, tmp_path):
     app, approved = planted
     data = app.test_client().get("/export/assets.csv?bom=1").data
     assert data.startswith(b"\xef\xbb\xbf")
-    assert "Café Zoë".encode("utf-8") in data
+    assert "Café Zoë".encode() in data
     out = tmp_path / "assets.csv"
     result = run_cli(app, "export", "--out", str(out), "--bom")
     assert result.exit_code == 0, result.output
@@ -106,7 +124,9 @@ def test_geopackage_reads_back_with_pyogrio(planted, tmp_path):
     assert len(frame) == approved
     assert list(frame.columns) == EXPORT_COLUMNS + ["geometry"]
     with app.app_context():
-        expected = {a.id: (a.name, a.lon, a.lat) for a in db.session.scalars(select(Asset).where(Asset.status == "approved"))}
+        expected = {
+            a.id: (a.name, a.lon, a.lat) for a in db.session.scalars(select(Asset).where(Asset.status == "approved"))
+        }
     got = {int(r.id): (r.name, r.geometry.x, r.geometry.y) for r in frame.itertuples()}
     assert got == expected
 

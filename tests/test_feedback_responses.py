@@ -1,4 +1,5 @@
 """Staff record what was done; residents who gave an email hear back once; unsubscribe and erasure."""
+
 from __future__ import annotations
 
 import csv
@@ -35,8 +36,14 @@ def staff_client(app):
 
 
 def record(client, **fields):
-    data = {"csrf_token": csrf_token(client, "/responses/new"), "ward": WARD, "category": "food_support",
-            "summary": "Opened a weekly food bank at the library", "done_on": date.today().isoformat(), **fields}
+    data = {
+        "csrf_token": csrf_token(client, "/responses/new"),
+        "ward": WARD,
+        "category": "food_support",
+        "summary": "Opened a weekly food bank at the library",
+        "done_on": date.today().isoformat(),
+        **fields,
+    }
     return client.post("/responses/new", data=data)
 
 
@@ -139,22 +146,27 @@ def test_recording_a_response_needs_a_staff_login(sample_app):
     assert anonymous.get("/responses/new").status_code in (302, 401)
     token_page = anonymous.get("/needs/new")  # a CSRF token from a public form
     assert token_page.status_code == 200
-    posted = anonymous.post("/responses/new", data={"ward": WARD, "category": "food_support", "summary": "x",
-                                                     "done_on": date.today().isoformat()})
+    posted = anonymous.post(
+        "/responses/new",
+        data={"ward": WARD, "category": "food_support", "summary": "x", "done_on": date.today().isoformat()},
+    )
     assert posted.status_code in (302, 400, 401)
     with sample_app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == 0
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"ward": ""}, "Choose the ward the response is for."),
-    ({"category": "unicorns"}, "Choose the kind of place or service"),
-    ({"summary": " "}, "Say in a sentence what was done"),
-    ({"summary": "x" * 201}, "Keep the summary to 200 characters (it has 201)"),
-    ({"done_on": "last week"}, "Enter the date it was done as YYYY-MM-DD"),
-    ({"done_on": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
-    ({"assets": "abc"}, "Choose places from the list."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"ward": ""}, "Choose the ward the response is for."),
+        ({"category": "unicorns"}, "Choose the kind of place or service"),
+        ({"summary": " "}, "Say in a sentence what was done"),
+        ({"summary": "x" * 201}, "Keep the summary to 200 characters (it has 201)"),
+        ({"done_on": "last week"}, "Enter the date it was done as YYYY-MM-DD"),
+        ({"done_on": (date.today() + timedelta(days=3)).isoformat()}, "cannot be in the future"),
+        ({"assets": "abc"}, "Choose places from the list."),
+    ],
+)
 def test_bad_response_is_explained_and_nothing_saved(sample_app, fields, message):
     staff = staff_client(sample_app)
     page = record(staff, **fields)
@@ -180,7 +192,11 @@ def test_response_links_nearby_places_and_the_report_shows_everything(sample_app
     assert names[int(chosen)] in page
     assert "requests in" in page or "request in" in page
 
-    rows = list(csv.DictReader(io.StringIO(sample_app.test_client().get(f"/wards/{WARD}/you-said-we-did.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(sample_app.test_client().get(f"/wards/{WARD}/you-said-we-did.csv").get_data(as_text=True))
+        )
+    )
     food = [r for r in rows if r["category"] == "food_support"]
     assert food and "Opened a weekly food bank" in food[0]["what_was_done"]
     area = json.loads(sample_app.test_client().get("/you-said-we-did.geojson").get_data(as_text=True))

@@ -1,4 +1,5 @@
 """Gap history: snapshots as database rows after changes, `flask gaps snapshot` and `flask gaps history`."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -7,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import csrf_token, load_fresh_sample, login, make_staff
-from webmap.gaps import service as gaps_service
 from webmap.core.db import db
-from webmap.gaps import history as snapshots
 from webmap.core.models import Asset, GapSnapshot, GapSnapshotRow
+from webmap.gaps import history as snapshots
+from webmap.gaps import service as gaps_service
 
 WARD = "E05900001"
 
@@ -43,8 +44,13 @@ def test_snapshot_command_keeps_every_ward_category_and_method(sample_app):
         rows = db.session.scalar(select(func.count()).select_from(GapSnapshotRow))
         # The snapshot holds exactly what the gap page shows today, figures and inputs included.
         live = gaps_service.gap_frame(gaps_service.GapQuery("youth", "2sfca", 800.0)).set_index("ward_code")
-        stored = db.session.execute(select(GapSnapshotRow).where(GapSnapshotRow.category == "youth",
-                                                                 GapSnapshotRow.method == "2sfca")).scalars().all()
+        stored = (
+            db.session.execute(
+                select(GapSnapshotRow).where(GapSnapshotRow.category == "youth", GapSnapshotRow.method == "2sfca")
+            )
+            .scalars()
+            .all()
+        )
     assert methods == set(gaps_service.METHODS) and wards == 16
     # All needs and every category (the tables pages show are the same rows), by every method.
     with sample_app.app_context():
@@ -83,10 +89,13 @@ def test_the_old_gaps_usage_still_works_and_needs_out(sample_app, tmp_path):
     assert missing.exit_code == 2 and "Missing option '--out'" in missing.output
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--ward", "E05999999", "--category", "youth"], "Ward 'E05999999' is not loaded"),
-    (["--ward", WARD, "--category", "unicorns"], "Category 'unicorns' is not a category id"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--ward", "E05999999", "--category", "youth"], "Ward 'E05999999' is not loaded"),
+        (["--ward", WARD, "--category", "unicorns"], "Category 'unicorns' is not a category id"),
+    ],
+)
 def test_history_refuses_unknown_ward_or_category(sample_app, args, message):
     result = invoke(sample_app, "gaps", "history", *args)
     assert result.exit_code == 1 and message in result.output
@@ -100,11 +109,21 @@ def test_history_says_when_there_is_none(sample_app):
 def _pending_asset_near(app) -> int:
     """Add a pending food place in the ward and return its id."""
     with app.app_context():
-        ward_asset = db.session.scalars(select(Asset).where(Asset.ward_code == WARD, Asset.status == "approved")).first()
+        ward_asset = db.session.scalars(
+            select(Asset).where(Asset.ward_code == WARD, Asset.status == "approved")
+        ).first()
         from webmap.core.models import Category
 
-        asset = Asset(name="New Larder", lon=ward_asset.lon, lat=ward_asset.lat, geom=ward_asset.geom, ward_code=WARD,
-                      status="pending", kind="group", categories=[db.session.get(Category, "food_support")])
+        asset = Asset(
+            name="New Larder",
+            lon=ward_asset.lon,
+            lat=ward_asset.lat,
+            geom=ward_asset.geom,
+            ward_code=WARD,
+            status="pending",
+            kind="group",
+            categories=[db.session.get(Category, "food_support")],
+        )
         db.session.add(asset)
         db.session.commit()
         return asset.id

@@ -5,6 +5,7 @@ export) must never run the analysis themselves: with the store filled, the analy
 points are made to fail, and every page must still answer, small area or big, having read the
 store's latest rows (or its history rows). And no gap view may ask how big the area is.
 """
+
 from __future__ import annotations
 
 import ast
@@ -19,19 +20,31 @@ from webmap.gaps import store as gapstore
 REPO = Path(__file__).resolve().parent.parent
 GAP_VIEWS = ["webmap/gaps/views.py", "webmap/gaps/report.py", "webmap/feedback/views.py", "webmap/feedback/report.py"]
 WARD = "E05900001"
-PAGES = ["/gaps?category=youth", "/gaps", "/gaps?category=youth&method=2sfca", f"/wards/{WARD}",
-         f"/wards/{WARD}/report", "/gaps/export?category=youth&format=csv", "/gaps/export?category=youth&format=geojson"]
+PAGES = [
+    "/gaps?category=youth",
+    "/gaps",
+    "/gaps?category=youth&method=2sfca",
+    f"/wards/{WARD}",
+    f"/wards/{WARD}/report",
+    "/gaps/export?category=youth&format=csv",
+    "/gaps/export?category=youth&format=geojson",
+]
 # "You said, we did": since issue 22a its "then and now" figures are recomputed in the request
 # (gaps_service.tables_at) rather than read from the store's history; see the xfail below.
-FEEDBACK = [f"/wards/{WARD}/you-said-we-did", f"/wards/{WARD}/you-said-we-did.csv", "/you-said-we-did",
-            "/you-said-we-did.csv"]
+FEEDBACK = [
+    f"/wards/{WARD}/you-said-we-did",
+    f"/wards/{WARD}/you-said-we-did.csv",
+    "/you-said-we-did",
+    "/you-said-we-did.csv",
+]
 
 
 @pytest.mark.parametrize("path", GAP_VIEWS)
 def test_no_gap_view_asks_how_big_the_area_is(path):
     tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
     names = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} | {
-        n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        n.id for n in ast.walk(tree) if isinstance(n, ast.Name)
+    }
     asked = names & {"by_view", "in_background", "ward_count", "approved_count"}
     assert not asked, f"{path} branches on the area's size through {sorted(asked)}"
 
@@ -46,7 +59,9 @@ def _visit(sample_app, monkeypatch, big: bool, pages: list[str], analysis: tuple
     reads: list[str] = []
     for name in ("table_for_page", "ward_rows_for_page", "history_rows"):
         real = getattr(gapstore, name)
-        monkeypatch.setattr(gapstore, name, lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k))
+        monkeypatch.setattr(
+            gapstore, name, lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k)
+        )
 
     def no_analysis(*_args, **_kwargs):
         raise AssertionError("a page ran the gap analysis instead of reading the store")
@@ -77,8 +92,11 @@ def test_every_gap_page_reads_the_store_and_never_the_analysis(sample_app, monke
     assert seen[f"/wards/{WARD}/report"] == {"ward_rows_for_page"}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 22a recomputes 'then and now' per request (gaps_service.tables_at) "
-                                       "instead of reading the gap store's history: to reconcile with issue 24")
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 22a recomputes 'then and now' per request (gaps_service.tables_at) "
+    "instead of reading the gap store's history: to reconcile with issue 24",
+)
 def test_you_said_we_did_reads_then_and_now_from_the_store(sample_app, monkeypatch):
     seen = _visit(sample_app, monkeypatch, False, FEEDBACK, (*ANALYSIS, "tables_at"))
     assert all("history_rows" in seen[path] for path in FEEDBACK)

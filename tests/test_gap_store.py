@@ -3,6 +3,7 @@
 Runs on SQLite, and on PostGIS with WEBMAP_TEST_DATABASE_URL. The area is built inline
 (tests/gap_area.py): 63 wards of 500 m, three categories, places and needs placed at random.
 """
+
 from __future__ import annotations
 
 import random
@@ -20,8 +21,12 @@ from webmap.gaps import changes, history
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 
-SETTINGS = {"GAP_SNAPSHOTS": "inline", "REFRESH": "inline", "GAP_SNAPSHOT_METHODS": "share,2sfca",
-            "ACCESS_DISTANCE_M": gap_area.DISTANCE}
+SETTINGS = {
+    "GAP_SNAPSHOTS": "inline",
+    "REFRESH": "inline",
+    "GAP_SNAPSHOT_METHODS": "share,2sfca",
+    "ACCESS_DISTANCE_M": gap_area.DISTANCE,
+}
 
 
 def _load_area(rng: random.Random) -> gpd.GeoDataFrame:
@@ -29,11 +34,17 @@ def _load_area(rng: random.Random) -> gpd.GeoDataFrame:
     db.session.execute(delete(Category).where(Category.id.not_in(gap_area.CATEGORIES)))
     grid = gap_area.wards(rng).to_crs("EPSG:4326")
     for row in grid.itertuples():
-        db.session.add(Ward(code=row.code, name=row.name, population=None if pd.isna(row.population) else row.population,
-                            deprivation=None if pd.isna(row.deprivation) else row.deprivation,
-                            geom=shapely.MultiPolygon([row.geometry])))
+        db.session.add(
+            Ward(
+                code=row.code,
+                name=row.name,
+                population=None if pd.isna(row.population) else row.population,
+                deprivation=None if pd.isna(row.deprivation) else row.deprivation,
+                geom=shapely.MultiPolygon([row.geometry]),
+            )
+        )
     places = gap_area.assets(rng).to_crs("EPSG:4326")
-    for asset_id, rows in places.groupby("asset_id"):
+    for _asset_id, rows in places.groupby("asset_id"):
         _add_place(grid, rows.geometry.iloc[0], list(rows["category"]))
     for row in gap_area.needs(rng, gap_area.wards(rng)).itertuples():
         db.session.add(Need(ward_code=row.ward_code, category_id=row.category, count=row.count, source="test"))
@@ -42,8 +53,16 @@ def _load_area(rng: random.Random) -> gpd.GeoDataFrame:
 
 
 def _add_place(grid, point, categories) -> Asset:
-    asset = Asset(name="Place", kind="group", lon=point.x, lat=point.y, geom=point, status="approved",
-                  ward_code=gap_area.ward_of(grid, point), categories=[db.session.get(Category, c) for c in categories])
+    asset = Asset(
+        name="Place",
+        kind="group",
+        lon=point.x,
+        lat=point.y,
+        geom=point,
+        status="approved",
+        ward_code=gap_area.ward_of(grid, point),
+        categories=[db.session.get(Category, c) for c in categories],
+    )
     db.session.add(asset)
     return asset
 
@@ -68,8 +87,14 @@ def _random_change(rng: random.Random, grid) -> str:
         asset.lon, asset.lat, asset.geom = point.x, point.y, point
         asset.ward_code = gap_area.ward_of(grid, point)
     elif kind == "need" or not needs:
-        db.session.add(Need(ward_code=rng.choice(list(grid["code"])), category_id=rng.choice(gap_area.CATEGORIES),
-                            count=1.0, source="test"))
+        db.session.add(
+            Need(
+                ward_code=rng.choice(list(grid["code"])),
+                category_id=rng.choice(gap_area.CATEGORIES),
+                count=1.0,
+                source="test",
+            )
+        )
         kind = "need"
     else:
         db.session.delete(rng.choice(needs))
@@ -79,8 +104,10 @@ def _random_change(rng: random.Random, grid) -> str:
 
 def _assert_store_equals_full_rebuild(where: str) -> None:
     keys = gapstore.kept_keys()
-    fresh = {gapstore.key_of(q): pd.DataFrame(t.drop(columns="geometry"))
-             for q, t in gaps_service.gap_frames([gapstore.query_of(k) for k in keys])}
+    fresh = {
+        gapstore.key_of(q): pd.DataFrame(t.drop(columns="geometry"))
+        for q, t in gaps_service.gap_frames([gapstore.query_of(k) for k in keys])
+    }
     for key in keys:
         table, version = gapstore.latest_table(gapstore.query_of(key))
         assert gapstore.is_current(gapstore.query_of(key)), f"{where}: {key} not current"

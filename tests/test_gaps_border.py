@@ -4,6 +4,7 @@ One 2 km ward in British National Grid. A library stands 125 m beyond its east e
 600 at a small-area point 100 m inside that edge (225 m from the library) and 400 at a point
 1,825 m away. With an 800 m walk, 60% of the ward can reach the library although no library is in it.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,11 +35,17 @@ def run(app, *args):
 
 
 def border_area(app, tmp_path) -> str:
-    ward = gpd.GeoDataFrame({"ward_code": [WARD], "ward_name": ["Edge"], "population": [1000]},
-                            geometry=[box(390000, 400000, 392000, 402000)], crs=BNG)
+    ward = gpd.GeoDataFrame(
+        {"ward_code": [WARD], "ward_name": ["Edge"], "population": [1000]},
+        geometry=[box(390000, 400000, 392000, 402000)],
+        crs=BNG,
+    )
     run(app, "import-wards", write(ward, tmp_path / "ward.geojson"))
-    places = gpd.GeoDataFrame({"name": ["Over the Border Library", "Far Away Library"], "category": ["library"] * 2},
-                              geometry=[Point(392125, 401000), Point(395000, 401000)], crs=BNG)
+    places = gpd.GeoDataFrame(
+        {"name": ["Over the Border Library", "Far Away Library"], "category": ["library"] * 2},
+        geometry=[Point(392125, 401000), Point(395000, 401000)],
+        crs=BNG,
+    )
     output = run(app, "import-assets", write(places, tmp_path / "places.geojson"))
     people = gpd.GeoSeries([Point(391900, 401000), Point(390300, 401000)], crs=BNG).to_crs(4326)
     with app.app_context():

@@ -1,4 +1,5 @@
 """In a real browser: pick a category on /gaps, see the choropleth and table, open a ward; pick a point."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """`flask gaps --category ID --method M --distance METRES --out FILE`: the gap table as a file."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 
-from webmap.gaps import service as gaps_service
 from webmap.analysis import GAP_COLUMNS
+from webmap.gaps import service as gaps_service
 
 
 def invoke(app, *args: str):
@@ -25,7 +26,9 @@ def expected(app, category, method, distance):
 @pytest.mark.parametrize("method", ["count", "share", "2sfca", "e2sfca"])
 def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     out = tmp_path / "youth.csv"
-    result = invoke(sample_app, "gaps", "--category", "youth", "--method", method, "--distance", "1000", "--out", str(out))
+    result = invoke(
+        sample_app, "gaps", "--category", "youth", "--method", method, "--distance", "1000", "--out", str(out)
+    )
     assert result.exit_code == 0, result.output
     assert f"Wrote 16 wards to {out} (csv; youth, {method}, 1000 m)" in result.output
     table = pd.read_csv(out)
@@ -36,8 +39,10 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     assert set(table["method"]) == {method} and set(table["distance_m"]) == {1000}
     top = want.iloc[0]
     flag = "; few responses" if top["few_responses"] else ""
-    assert (f"1. {top['ward_name']} ({top['ward_code']}): unmet need {top['gap_score']:,.2f} per 1,000 "
-            f"({top['responses']:,.0f} stated needs{flag})") in result.output
+    assert (
+        f"1. {top['ward_name']} ({top['ward_code']}): unmet need {top['gap_score']:,.2f} per 1,000 "
+        f"({top['responses']:,.0f} stated needs{flag})"
+    ) in result.output
     assert {"responses", "few_responses", "own_rate_weight"} <= set(table.columns)
 
 
@@ -68,8 +73,12 @@ def test_summary_flags_few_responses(sample_app, tmp_path):
 
     with sample_app.app_context():
         db.session.execute(db.delete(Need))
-        db.session.add_all([Need(ward_code="E05900001", category_id="sport", count=2, source="survey"),
-                            Need(ward_code="E05900002", category_id="sport", count=40, source="survey")])
+        db.session.add_all(
+            [
+                Need(ward_code="E05900001", category_id="sport", count=2, source="survey"),
+                Need(ward_code="E05900002", category_id="sport", count=40, source="survey"),
+            ]
+        )
         db.session.commit()
     out = tmp_path / "sport.csv"
     result = invoke(sample_app, "gaps", "--category", "sport", "--out", str(out))
@@ -103,12 +112,15 @@ def test_all_needs_to_geojson_and_geopackage(sample_app, tmp_path):
     assert back.geometry.geom_type.isin(["MultiPolygon", "Polygon"]).all()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--category", "unicorns", "--out", "x.csv"], "Category: 'unicorns' is not a category"),
-    (["--out", "x.xlsx"], "'x.xlsx' must end in .csv, .geojson or .gpkg"),
-    (["--distance", "0", "--out", "x.csv"], "Distance: enter a number of metres between 100 and 10,000"),
-    (["--method", "magic", "--out", "x.csv"], "Invalid value for '--method'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--category", "unicorns", "--out", "x.csv"], "Category: 'unicorns' is not a category"),
+        (["--out", "x.xlsx"], "'x.xlsx' must end in .csv, .geojson or .gpkg"),
+        (["--distance", "0", "--out", "x.csv"], "Distance: enter a number of metres between 100 and 10,000"),
+        (["--method", "magic", "--out", "x.csv"], "Invalid value for '--method'"),
+    ],
+)
 def test_bad_options_are_explained(sample_app, tmp_path, args, message):
     result = invoke(sample_app, "gaps", *args)
     assert result.exit_code != 0

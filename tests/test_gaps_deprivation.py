@@ -1,4 +1,5 @@
 """Weighting stated need by deprivation, on the gaps page, its export and the CLI."""
+
 from __future__ import annotations
 
 import io

@@ -3,6 +3,7 @@
 Everything goes in through the importers and comes out through the CLI and the page, as a
 council officer would use them. Skips cleanly when ../shared/data is absent (fails in CI).
 """
+
 from __future__ import annotations
 
 import re
@@ -42,14 +43,18 @@ def study_area(app, tmp_path):
     }
     out = {
         "wards": invoke(app, "import-wards", paths["wards"]),
-        "population": invoke(app, "import-population", paths["population"], "--lookup", paths["lookup"],
-                             "--lsoa-vintage", "2021"),
-        "assets": invoke(app, "import-assets", paths["assets"], "--category-map",
-                         REPO / "data" / "category_maps" / "study_area.csv"),
+        "population": invoke(
+            app, "import-population", paths["population"], "--lookup", paths["lookup"], "--lsoa-vintage", "2021"
+        ),
+        "assets": invoke(
+            app, "import-assets", paths["assets"], "--category-map", REPO / "data" / "category_maps" / "study_area.csv"
+        ),
     }
     survey = tmp_path / "survey.csv"
-    survey.write_text(f"ward_code,category,count\n{HAND_WARD},gp_practice,30\n{OTHER_WARD},gp_practice,10\n"
-                      f"{HAND_WARD},library,5\n", encoding="utf-8")
+    survey.write_text(
+        f"ward_code,category,count\n{HAND_WARD},gp_practice,30\n{OTHER_WARD},gp_practice,10\n{HAND_WARD},library,5\n",
+        encoding="utf-8",
+    )
     out["needs"] = invoke(app, "import-needs", survey, "--source", "acceptance survey")
     return app, out, paths
 
@@ -100,7 +105,11 @@ def test_one_ward_by_hand(study_area, tmp_path):
     lookup = pd.read_csv(paths["lookup"])
     lookup = lookup[lookup["lsoa_vintage"] == 2021]
     lsoa = pd.read_csv(paths["population"], usecols=["lsoa21_code", "usual_residents_total"])
-    pops = lookup.merge(lsoa, left_on="lsoa_code", right_on="lsoa21_code").groupby("ward_code")["usual_residents_total"].sum()
+    pops = (
+        lookup.merge(lsoa, left_on="lsoa_code", right_on="lsoa21_code")
+        .groupby("ward_code")["usual_residents_total"]
+        .sum()
+    )
     # GP practices inside each ward's polygon (point in polygon, no boundary ties among GPs here).
     wards = gpd.read_file(paths["wards"])
     gps = gpd.read_file(paths["assets"])

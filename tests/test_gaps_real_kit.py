@@ -7,6 +7,7 @@
 * "All needs" matches an independent geopandas recomputation of the unmet-need formula.
 * No page says "nan", "None" or "0 classes", with population loaded and without it.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,12 @@ from webmap.core.db import db
 from webmap.core.models import Asset, Category, Need, PopulationArea
 
 pytestmark = pytest.mark.realdata
-BAD_WORDS = [re.compile(r"\bnan\b", re.I), re.compile(r"\bNone\b"), re.compile(r"\b0 classes\b"),
-             re.compile(r"\bundefined\b")]
+BAD_WORDS = [
+    re.compile(r"\bnan\b", re.I),
+    re.compile(r"\bNone\b"),
+    re.compile(r"\b0 classes\b"),
+    re.compile(r"\bundefined\b"),
+]
 
 
 def _figure(text: str) -> float:
@@ -37,8 +42,8 @@ def assert_clean(url: str, html: str) -> None:
     visible = re.sub(r"<[^>]+>", " ", re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S))
     for word in BAD_WORDS:
         found = word.search(visible)
-        assert not found, f"{url}: '{found.group(0)}' in: {visible[max(0, found.start() - 80):found.end() + 80]}"
-    for leak in ('"nan"', '"None"', '"NaN"', '": NaN', "\"t_population\": null"):
+        assert not found, f"{url}: '{found.group(0)}' in: {visible[max(0, found.start() - 80) : found.end() + 80]}"
+    for leak in ('"nan"', '"None"', '"NaN"', '": NaN', '"t_population": null'):
         assert leak not in scripts, f"{url}: {leak} in the map data"
 
 
@@ -57,37 +62,54 @@ def _independent_all_needs(app, export: pd.DataFrame, distance: float = 800.0) -
     """Unmet need per 1,000 for "all needs", from the database rows with plain geopandas (no webmap.analysis)."""
     with app.app_context():
         areas = db.session.execute(db.select(PopulationArea.population, PopulationArea.lon, PopulationArea.lat)).all()
-        places = db.session.execute(db.select(Asset.id, Asset.lon, Asset.lat)
-                                    .where(Asset.status == "approved")).all()
+        places = db.session.execute(db.select(Asset.id, Asset.lon, Asset.lat).where(Asset.status == "approved")).all()
         from webmap.core.models import asset_categories
-        cats = pd.DataFrame(db.session.execute(db.select(asset_categories.c.asset_id, asset_categories.c.category_id)).all(),
-                            columns=["id", "category"])
+
+        cats = pd.DataFrame(
+            db.session.execute(db.select(asset_categories.c.asset_id, asset_categories.c.category_id)).all(),
+            columns=["id", "category"],
+        )
     wards = gpd.read_file(kit("boundaries", "wards", "study_area_wards.geojson")).to_crs(27700)
-    people = gpd.GeoDataFrame({"pop": [a[0] for a in areas]},
-                              geometry=gpd.points_from_xy([a[1] for a in areas], [a[2] for a in areas]), crs=4326).to_crs(27700)
+    people = gpd.GeoDataFrame(
+        {"pop": [a[0] for a in areas]},
+        geometry=gpd.points_from_xy([a[1] for a in areas], [a[2] for a in areas]),
+        crs=4326,
+    ).to_crs(27700)
     people = gpd.sjoin(people, wards[["ward_code", "geometry"]], predicate="intersects")
     people = people[~people.index.duplicated()]
     pop = people.groupby("ward_code")["pop"].sum()
     listed = pd.DataFrame(places, columns=["id", "lon", "lat"]).merge(cats, on="id")
     points = gpd.GeoDataFrame(listed, geometry=gpd.points_from_xy(listed["lon"], listed["lat"]), crs=4326).to_crs(27700)
     with app.app_context():
-        needs = pd.DataFrame(db.session.execute(db.select(Need.ward_code, Need.category_id, Need.count)).all(),
-                             columns=["ward_code", "category", "count"])
+        needs = pd.DataFrame(
+            db.session.execute(db.select(Need.ward_code, Need.category_id, Need.count)).all(),
+            columns=["ward_code", "category", "count"],
+        )
     asked = needs.groupby("category")["count"].sum()
     asked = asked[asked > 0].index
-    need = needs.pivot_table(index="ward_code", columns="category", values="count", aggfunc="sum").reindex(
-        index=pop.index, columns=asked).fillna(0.0)
+    need = (
+        needs.pivot_table(index="ward_code", columns="category", values="count", aggfunc="sum")
+        .reindex(index=pop.index, columns=asked)
+        .fillna(0.0)
+    )
     unmet = pd.DataFrame(index=pop.index, columns=asked, dtype=float)
     for category in asked:
         mine = points[points["category"] == category]
         if len(mine):
-            near = gpd.sjoin_nearest(people[["pop", "ward_code", "geometry"]], mine[["geometry"]], max_distance=distance,
-                                     how="left", distance_col="d")
+            near = gpd.sjoin_nearest(
+                people[["pop", "ward_code", "geometry"]],
+                mine[["geometry"]],
+                max_distance=distance,
+                how="left",
+                distance_col="d",
+            )
             near = near[~near.index.duplicated()]
             reached = near["d"].notna()
         else:
             reached = pd.Series(False, index=people.index)
-        within = people["pop"].where(reached.reindex(people.index, fill_value=False), 0).groupby(people["ward_code"]).sum()
+        within = (
+            people["pop"].where(reached.reindex(people.index, fill_value=False), 0).groupby(people["ward_code"]).sum()
+        )
         unmet[category] = 1 - within.reindex(pop.index) / pop
     total = need.sum(axis=1)
     m = total.sum() / pop.sum()
@@ -105,8 +127,11 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
     # Independent population: each LSOA's residents at its placed point, summed inside each ward polygon.
     with app.app_context():
         rows = db.session.execute(db.select(PopulationArea.population, PopulationArea.lon, PopulationArea.lat)).all()
-    points = gpd.GeoDataFrame({"population": [r[0] for r in rows]},
-                              geometry=gpd.points_from_xy([r[1] for r in rows], [r[2] for r in rows]), crs=4326)
+    points = gpd.GeoDataFrame(
+        {"population": [r[0] for r in rows]},
+        geometry=gpd.points_from_xy([r[1] for r in rows], [r[2] for r in rows]),
+        crs=4326,
+    )
     wards = gpd.read_file(kit("boundaries", "wards", "study_area_wards.geojson"))
     joined = gpd.sjoin(points, wards[["ward_code", "geometry"]], predicate="within")
     expected = joined.groupby("ward_code")["population"].sum().reindex(wards["ward_code"])
@@ -121,16 +146,23 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
     out = tmp_path / "gp.csv"
     invoke(app, "gaps", "--category", "gp_practice", "--method", "2sfca", "--out", out)
     cli = pd.read_csv(out).set_index("ward_code")["population"]
-    api = {f["properties"]["code"]: f["properties"]["population"]
-           for f in json.loads(client.get("/api/wards.geojson").data)["features"]}
+    api = {
+        f["properties"]["code"]: f["properties"]["population"]
+        for f in json.loads(client.get("/api/wards.geojson").data)["features"]
+    }
 
     for code, want in expected.items():
         url = f"/wards/{code}"
         profile = client.get(url).get_data(as_text=True)
         assert_clean(url, profile)
         shown = _figure(re.search(r"<dt>Population</dt><dd>([^<]+)</dd>", profile).group(1))
-        figures = {"page": _figure(on_page[code]["Population"]), "export": export.loc[code, "population"],
-                   "cli": cli[code], "api": api[code], "profile": shown}
+        figures = {
+            "page": _figure(on_page[code]["Population"]),
+            "export": export.loc[code, "population"],
+            "cli": cli[code],
+            "api": api[code],
+            "profile": shown,
+        }
         assert all(round(v) == round(want) for v in figures.values()), (code, want, figures)
         flagged = export.loc[code, "few_responses"]
         assert on_page[code]["Stated needs"].endswith("few responses") == flagged
@@ -145,6 +177,7 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
     # Every other page a visitor can reach, and the gap page for every kind of place and method.
     with app.app_context():
         from webmap.core import store
+
         categories = list(store.category_labels())
         outside = db.session.scalars(db.select(Asset.id).where(Asset.ward_code.is_(None)).limit(5)).all()
         some = db.session.scalars(db.select(Asset.id).order_by(Asset.id).limit(10)).all()
@@ -180,8 +213,8 @@ def test_no_population_says_which_import_is_missing_and_ranks_nothing(app, tmp_p
     rows = re.findall(r'<tr>\s*<th scope="row">([^<]+)</th>\s*<td class="num"[^>]*>([\d,.]+)', table)
     with app.app_context():
         labels = {c.id: c.label for c in db.session.scalars(db.select(Category))}
-    assert {name for name, _ in rows[:len(asked)]} == {labels[c] for c in asked}
-    assert all(float(n.replace(",", "")) == 0 for _, n in rows[len(asked):])
+    assert {name for name, _ in rows[: len(asked)]} == {labels[c] for c in asked}
+    assert all(float(n.replace(",", "")) == 0 for _, n in rows[len(asked) :])
     assert "population unknown" in profile
     for url in ("/", "/gaps?category=youth", "/gaps?method=2sfca"):
         assert_clean(url, client.get(url).get_data(as_text=True))

@@ -1,4 +1,5 @@
 """The /gaps page, ward profiles and exports, on the sample area and on tiny hand-made areas."""
+
 from __future__ import annotations
 
 import html as htmllib
@@ -12,12 +13,11 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap.gaps import service as gaps_service
-
-from webmap.core import store
 from webmap.analysis import GAP_COLUMNS
+from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, Need, Ward
+from webmap.gaps import service as gaps_service
 
 # ---------------------------------------------------------------- a tiny area
 # Three 0.01 degree squares side by side near Oldham: E05000001 | E05000002 | E05000003.
@@ -32,8 +32,16 @@ def add_ward(code: str, i: int, population: float | None) -> None:
 
 
 def add_asset(name: str, lon: float, lat: float, category: str) -> Asset:
-    asset = Asset(name=name, lon=lon, lat=lat, geom=shapely.Point(lon, lat), status="approved", source="test",
-                  source_id=name, categories=[db.session.get(Category, category)])
+    asset = Asset(
+        name=name,
+        lon=lon,
+        lat=lat,
+        geom=shapely.Point(lon, lat),
+        status="approved",
+        source="test",
+        source_id=name,
+        categories=[db.session.get(Category, category)],
+    )
     db.session.flush()
     ward = store.ward_at(lon, lat)
     asset.ward_code = ward.code if ward else None
@@ -58,8 +66,13 @@ def table_rows(html: str) -> list[list[str]]:
     """Return the ranked table's body rows as lists of cell texts."""
     body = html.split('id="gap-table"')[1].split("<tbody>")[1].split("</tbody>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
-    return [[htmllib.unescape(re.sub(r"<[^>]+>", "", c).strip())
-             for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)] for r in rows]
+    return [
+        [
+            htmllib.unescape(re.sub(r"<[^>]+>", "", c).strip())
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r, flags=re.S)
+        ]
+        for r in rows
+    ]
 
 
 def records(html: str) -> dict[str, dict[str, str]]:
@@ -120,8 +133,13 @@ def test_tooltip_carries_the_wards_figures_and_clicking_opens_the_profile(sample
     assert "webmapViewport(" in html
     lines = {line.split(":")[0] for v in map_fills(html).values() for line in v[1:]}
     assert {"Population", "Stated needs", "Unmet need per 1,000 residents"} <= lines
-    assert '"link": "/wards/{code}?method=2sfca\\u0026distance=800"' in html or '"link": "/wards/{code}?method=2sfca&distance=800"' in html
-    first = re.search(r'<th scope="row" class="ward"><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html).group(1)
+    assert (
+        '"link": "/wards/{code}?method=2sfca\\u0026distance=800"' in html
+        or '"link": "/wards/{code}?method=2sfca&distance=800"' in html
+    )
+    first = re.search(
+        r'<th scope="row" class="ward"><a href="(/wards/E05900\d{3}\?method=2sfca&amp;distance=800)">', html
+    ).group(1)
     profile = sample_app.test_client().get(first.replace("&amp;", "&"))
     assert profile.status_code == 200 and "Unmet need for each kind of place" in profile.get_data(as_text=True)
 
@@ -137,15 +155,21 @@ def test_resident_and_imported_text_is_escaped_in_tooltip_and_table(sample_app):
     assert "&lt;img src=x onerror=alert(1)&gt;`${alert(2)}`" in html.split('id="gap-table"')[1]
 
 
-@pytest.mark.parametrize("column, key", [("population", lambda t: t["population"]),
-                                         ("responses", lambda t: t["responses"]),
-                                         ("ward_name", lambda t: t["ward_name"].str.lower())])
+@pytest.mark.parametrize(
+    "column, key",
+    [
+        ("population", lambda t: t["population"]),
+        ("responses", lambda t: t["responses"]),
+        ("ward_name", lambda t: t["ward_name"].str.lower()),
+    ],
+)
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 def test_table_sorts_on_the_server_by_any_column(sample_app, column, key, direction):
     html = sample_app.test_client().get(f"/gaps?category=youth&sort={column}&dir={direction}").get_data(as_text=True)
     expected = service_table(sample_app, "youth")
-    expected = expected.assign(_k=key(expected)).sort_values(["_k", "ward_name"], ascending=[direction == "asc", True],
-                                                             kind="stable")
+    expected = expected.assign(_k=key(expected)).sort_values(
+        ["_k", "ward_name"], ascending=[direction == "asc", True], kind="stable"
+    )
     assert [r[1] for r in table_rows(html)] == expected["ward_name"].tolist()
     label = {"asc": "ascending", "desc": "descending"}[direction]
     assert len(re.findall(rf'aria-sort="{label}"', html)) == 1
@@ -168,13 +192,16 @@ def test_methods_and_plain_english_explanations(sample_app):
     assert 'name="distance" type="number"' in overall and 'value="800"' in overall
 
 
-@pytest.mark.parametrize("query, message", [
-    ("category=unicorns", "Category: &#39;unicorns&#39; is not a category"),
-    ("method=magic", "Method: &#39;magic&#39; is not a method"),
-    ("distance=far", "Distance: enter the walking distance as a number of metres"),
-    ("distance=5", "Distance: enter a number of metres between 100 and 10,000"),
-    ("distance=nan", "Distance: enter a number of metres between 100 and 10,000"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("category=unicorns", "Category: &#39;unicorns&#39; is not a category"),
+        ("method=magic", "Method: &#39;magic&#39; is not a method"),
+        ("distance=far", "Distance: enter the walking distance as a number of metres"),
+        ("distance=5", "Distance: enter a number of metres between 100 and 10,000"),
+        ("distance=nan", "Distance: enter a number of metres between 100 and 10,000"),
+    ],
+)
 def test_bad_choices_are_plain_400s(sample_app, query, message):
     for url in (f"/gaps?{query}", f"/gaps/export?format=csv&{query}"):
         response = sample_app.test_client().get(url)
@@ -214,9 +241,13 @@ def test_ward_profile_lists_places_needs_gaps_and_neighbours(sample_app):
     client = sample_app.test_client()
     html = client.get("/wards/E05900010").get_data(as_text=True)
     with sample_app.app_context():
-        assets = db.session.scalars(select(Asset).where(Asset.ward_code == "E05900010", Asset.status == "approved")).all()
-        needs = pd.DataFrame([(n.category_id, n.count) for n in db.session.scalars(
-            select(Need).where(Need.ward_code == "E05900010"))], columns=["category", "count"])
+        assets = db.session.scalars(
+            select(Asset).where(Asset.ward_code == "E05900010", Asset.status == "approved")
+        ).all()
+        needs = pd.DataFrame(
+            [(n.category_id, n.count) for n in db.session.scalars(select(Need).where(Need.ward_code == "E05900010"))],
+            columns=["category", "count"],
+        )
         wards = store.wards_frame()
     assert "<h1>Canal Side ward</h1>" in html
     for asset in assets:
@@ -256,7 +287,10 @@ def test_ward_without_population_says_so_instead_of_nan(app):
     assert not re.search(r"\bnan\b", html, flags=re.I)
     assert "population unknown" in client.get("/wards/E05000003").get_data(as_text=True)
     csv = pd.read_csv(io.StringIO(client.get("/gaps/export?category=library&format=csv").get_data(as_text=True)))
-    assert csv.set_index("ward_code").loc["E05000003", "population"] != csv.set_index("ward_code").loc["E05000003", "population"]
+    assert (
+        csv.set_index("ward_code").loc["E05000003", "population"]
+        != csv.set_index("ward_code").loc["E05000003", "population"]
+    )
 
 
 def test_asset_on_a_ward_boundary_is_counted_once(app):
@@ -294,7 +328,9 @@ def test_category_with_no_places_anywhere(app):
     assert table.loc["Ward 1", "gap_score"] == pytest.approx(10 / 13, abs=1e-4)
     assert table.loc["Ward 2", "gap_score"] == pytest.approx(2 / 17, abs=1e-4)
     assert (rows["Ward 1"]["Unmet need per 1,000 residents"], rows["Ward 2"]["Unmet need per 1,000 residents"]) == (
-        "0.77", "0.12")
+        "0.77",
+        "0.12",
+    )
 
 
 def test_category_nobody_asked_for(app):
@@ -338,8 +374,12 @@ def test_no_wards_yet(app):
 def _legend(html: str) -> tuple[str, list[tuple[str, str, int]]]:
     legend = html.split('class="legend"')[1].split("</figure>")[0]
     caption = re.sub(r"<[^>]+>", "", legend.split("<figcaption")[1].split("</figcaption>")[0].split(">", 1)[1]).strip()
-    entries = [(c, label, int(n)) for c, label, n in re.findall(
-        r'background: (#[0-9a-f]{6})"></span><span>([^<]+) \((\d+) wards?\)</span>', legend)]
+    entries = [
+        (c, label, int(n))
+        for c, label, n in re.findall(
+            r'background: (#[0-9a-f]{6})"></span><span>([^<]+) \((\d+) wards?\)</span>', legend
+        )
+    ]
     return caption, entries
 
 
@@ -365,15 +405,18 @@ def test_legend_when_every_ward_ties(sample_app):
     assert entries == [(entries[0][0], "0.00", 16)]
 
 
-@pytest.mark.parametrize("counts, said", [
-    ([22, 1, 1, 1, 1], "cannot be of equal size"),
-    ([4, 3, 3, 3, 3], "in 5 classes by quantiles."),
-    ([16], "the same value, so there is one class"),
-    ([], "no ward has a figure to shade"),
-])
+@pytest.mark.parametrize(
+    "counts, said",
+    [
+        ([22, 1, 1, 1, 1], "cannot be of equal size"),
+        ([4, 3, 3, 3, 3], "in 5 classes by quantiles."),
+        ([16], "the same value, so there is one class"),
+        ([], "no ward has a figure to shade"),
+    ],
+)
 def test_legend_caption_says_when_ties_make_classes_unequal(counts, said):
-    from webmap.maps.choropleth import LegendEntry
     from webmap.gaps.views import legend_caption
+    from webmap.maps.choropleth import LegendEntry
 
     entries = [LegendEntry(f"#00000{i}", f"{i}", n) for i, n in enumerate(counts)]
     entries.append(LegendEntry("#bdbdbd", "not computed (population unknown)", 3))  # the grey class never counts

@@ -1,4 +1,5 @@
 """Claiming a listing (emailed link, or a moderator's approval) and managers' sign-in by one-time link."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,8 +10,8 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link, confirm, link_in, set_contact_email
 from webmap.core.db import db
-from webmap.groups.models import GroupToken, ListingManager
 from webmap.core.models import AuditEvent, ChangeRequest
+from webmap.groups.models import GroupToken, ListingManager
 
 GROUP = "hello@pantry.example.org"
 ORGANISER = "olive@organiser.example.org"
@@ -29,8 +30,11 @@ def mail_app(make_app, mail_settings):
 
 def managers(app, asset_id: int) -> list[str]:
     with app.app_context():
-        return sorted(db.session.scalars(select(ListingManager.email).where(
-            ListingManager.asset_id == asset_id, ListingManager.active.is_(True))))
+        return sorted(
+            db.session.scalars(
+                select(ListingManager.email).where(ListingManager.asset_id == asset_id, ListingManager.active.is_(True))
+            )
+        )
 
 
 def test_claim_by_a_link_sent_to_the_listings_own_email(mail_app, inbox):
@@ -39,8 +43,15 @@ def test_claim_by_a_link_sent_to_the_listings_own_email(mail_app, inbox):
     set_contact_email(mail_app, aid, GROUP)
     page = client.get(f"/assets/{aid}/claim").get_data(as_text=True)
     assert GROUP not in page  # the address we hold is never shown
-    client.post(f"/assets/{aid}/claim", data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
-                                              "name": "Olive", "email": ORGANISER, "connection": "Treasurer"})
+    client.post(
+        f"/assets/{aid}/claim",
+        data={
+            "csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
+            "name": "Olive",
+            "email": ORGANISER,
+            "connection": "Treasurer",
+        },
+    )
     [to_group] = inbox.to(GROUP)
     assert "Olive (olive@organiser.example.org) asked to manage" in to_group.get_content()
     assert "Treasurer" in to_group.get_content()
@@ -61,8 +72,12 @@ def test_claim_by_a_link_sent_to_the_listings_own_email(mail_app, inbox):
     mine = client.get("/groups/my").get_data(as_text=True)
     assert f"/groups/listings/{aid}/edit" in mine
     with mail_app.app_context():
-        actions = [(e.actor, e.action) for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.entity_type == "asset", AuditEvent.entity_id == str(aid)))]
+        actions = [
+            (e.actor, e.action)
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.entity_type == "asset", AuditEvent.entity_id == str(aid))
+            )
+        ]
     assert ("resident", "claim_link") in actions and (f"manager: {ORGANISER}", "add_manager") in actions
 
 
@@ -70,8 +85,10 @@ def test_claiming_with_the_groups_own_address_signs_in_at_once(mail_app, inbox):
     [aid] = approved(mail_app, 1)
     client = mail_app.test_client()
     set_contact_email(mail_app, aid, GROUP)
-    client.post(f"/assets/{aid}/claim", data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
-                                              "name": "Olive", "email": GROUP.upper()})
+    client.post(
+        f"/assets/{aid}/claim",
+        data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"), "name": "Olive", "email": GROUP.upper()},
+    )
     response = confirm(client, link_in(inbox.to(GROUP)[-1]))
     assert response.status_code == 302 and response.headers["Location"].endswith("/groups/my")
     assert managers(mail_app, aid) == [GROUP]
@@ -82,8 +99,15 @@ def test_without_a_public_email_a_moderator_approves_the_claim(mail_app, inbox):
     [aid] = approved(mail_app, 1)
     client = mail_app.test_client()
     client.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    sent = client.post(f"/assets/{aid}/claim", data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
-                                                     "name": "Olive", "email": ORGANISER, "connection": "Chair"})
+    sent = client.post(
+        f"/assets/{aid}/claim",
+        data={
+            "csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
+            "name": "Olive",
+            "email": ORGANISER,
+            "connection": "Chair",
+        },
+    )
     assert "moderator will check" in client.get(sent.headers["Location"]).get_data(as_text=True)
     assert inbox.messages == []
     make_staff(mail_app)
@@ -115,9 +139,12 @@ def test_sign_in_link_works_once_and_expires(mail_app, inbox):
     [aid] = approved(mail_app, 1)
     claim_by_link(mail_app, mail_app.test_client(), inbox, aid, GROUP, ORGANISER)
     client = mail_app.test_client()
-    page = client.post("/groups/sign-in", data={"csrf_token": csrf_token(client, "/groups/sign-in"), "email": ORGANISER})
-    unknown = client.post("/groups/sign-in", data={"csrf_token": csrf_token(client, "/groups/sign-in"),
-                                                   "email": "nobody@example.org"})
+    page = client.post(
+        "/groups/sign-in", data={"csrf_token": csrf_token(client, "/groups/sign-in"), "email": ORGANISER}
+    )
+    unknown = client.post(
+        "/groups/sign-in", data={"csrf_token": csrf_token(client, "/groups/sign-in"), "email": "nobody@example.org"}
+    )
     # The same answer for an address that manages nothing, and no mail to it.
     assert page.get_data(as_text=True) == unknown.get_data(as_text=True)
     assert inbox.to("nobody@example.org") == []
@@ -164,8 +191,10 @@ def test_manager_session_runs_out(make_app, mail_settings, inbox):
 def test_claim_form_errors_name_the_field(mail_app):
     [aid] = approved(mail_app, 1)
     client = mail_app.test_client()
-    response = client.post(f"/assets/{aid}/claim", data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"),
-                                                         "name": "", "email": "not-an-address"})
+    response = client.post(
+        f"/assets/{aid}/claim",
+        data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"), "name": "", "email": "not-an-address"},
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "There is a problem" in html
     assert "Enter your name" in html and "Enter an email address in the right form" in html

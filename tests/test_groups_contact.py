@@ -1,4 +1,5 @@
 """Contact a group through a relay form, and find partners by what they offer and need."""
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ from tests.conftest import csrf_token
 from tests.groups_helpers import approved, claim_by_link, set_contact_email
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
 from webmap.core.db import db
-from webmap.groups.listings import Exchange, set_exchange
 from webmap.core.models import Asset, AuditEvent
+from webmap.groups.listings import Exchange, set_exchange
 
 GROUP, ORGANISER = "hello@pantry.example.org", "olive@organiser.example.org"
 SENDER = "sam.sender@example.net"
@@ -19,8 +20,13 @@ ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 
 def send(client, aid: int, **fields):
     path = f"/assets/{aid}/contact"
-    data = {"csrf_token": csrf_token(client, path), "name": "Sam Sender", "email": SENDER,
-            "message": "Could we borrow your kitchen on Tuesdays?", **fields}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "name": "Sam Sender",
+        "email": SENDER,
+        "message": "Could we borrow your kitchen on Tuesdays?",
+        **fields,
+    }
     return client.post(path, data=data)
 
 
@@ -70,7 +76,9 @@ def test_a_new_line_in_the_name_cannot_add_mail_headers(mail_app, inbox):  # noq
     set_contact_email(mail_app, aid, GROUP)
     response = send(mail_app.test_client(), aid, name="Sam\r\nBcc: victim@example.org")
     # Refused outright (issue 26): 400, naming the field, and nothing is sent.
-    assert response.status_code == 400 and "The field &#39;name&#39; contains a line break" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "The field &#39;name&#39; contains a line break" in response.get_data(
+        as_text=True
+    )
     assert inbox.messages == []
 
 
@@ -141,8 +149,10 @@ def test_a_listing_page_puts_the_group_that_meets_its_needs_first_and_says_why(s
 
         geod = Geod(ellps="WGS84")
         # The farthest approved listing within 2 km, so only the offers and needs can put it first.
-        far = max((a for a in assets[1:] if geod.inv(home.lon, home.lat, a.lon, a.lat)[2] < 2000),
-                  key=lambda a: geod.inv(home.lon, home.lat, a.lon, a.lat)[2])
+        far = max(
+            (a for a in assets[1:] if geod.inv(home.lon, home.lat, a.lon, a.lat)[2] < 2000),
+            key=lambda a: geod.inv(home.lon, home.lat, a.lon, a.lat)[2],
+        )
         home_id, far_id, far_name = home.id, far.id, far.name
     _set(sample_app, home_id, ["volunteers"], ["kitchen"])
     _set(sample_app, far_id, ["kitchen"], ["volunteers"])

@@ -1,4 +1,5 @@
 """Offers and needs in the ORUK API (as attributes of a second taxonomy) and in every export."""
+
 from __future__ import annotations
 
 import csv
@@ -8,10 +9,10 @@ import json
 from sqlalchemy import select
 
 from tests.oruk_helpers import assert_valid
-from webmap.opendata import oruk
 from webmap.core.db import db
-from webmap.groups.listings import Exchange, set_exchange
 from webmap.core.models import Asset, Category
+from webmap.groups.listings import Exchange, set_exchange
+from webmap.opendata import oruk
 
 
 def _with_exchange(app) -> int:
@@ -36,7 +37,10 @@ def test_oruk_service_carries_offers_and_needs_and_still_validates(sample_app):
         by_type.setdefault(attribute["link_type"], []).append(attribute["taxonomy_term"])
     assert {t["term"] for t in by_type["category"]} == categories
     assert sorted(t["term"] for t in by_type["offers"]) == ["kitchen", "room"]
-    assert [(t["term"], t["name"]) for t in by_type["needs"]] == [("volunteers", "Volunteers"), ("other", "A driver on Saturdays")]
+    assert [(t["term"], t["name"]) for t in by_type["needs"]] == [
+        ("volunteers", "Volunteers"),
+        ("other", "A driver on Saturdays"),
+    ]
     assert all(t["taxonomy_id"] == oruk.EXCHANGE_TAXONOMY_ID for t in by_type["offers"] + by_type["needs"])
 
     taxonomies = client.get("/oruk/taxonomies").get_json()["contents"]
@@ -67,7 +71,11 @@ def test_exports_carry_offers_and_needs(sample_app):
     rows = list(csv.DictReader(io.StringIO(client.get("/export/assets.csv").get_data(as_text=True))))
     row = next(r for r in rows if int(r["id"]) == asset_id)
     assert (row["offers"], row["offers_other"], row["needs"], row["needs_other"]) == (
-        "kitchen;room", "", "volunteers", "A driver on Saturdays")
+        "kitchen;room",
+        "",
+        "volunteers",
+        "A driver on Saturdays",
+    )
     others = [r for r in rows if int(r["id"]) != asset_id]
     assert all(r["offers"] == "" and r["needs"] == "" for r in others)
     features = client.get("/export/assets.geojson").get_json()["features"]

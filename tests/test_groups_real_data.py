@@ -1,4 +1,5 @@
 """Acceptance on the open data kit: no listing is ever its own partner, nor is a same-name record within 50 m."""
+
 from __future__ import annotations
 
 import time
@@ -11,8 +12,8 @@ from sqlalchemy import select
 from tests.conftest import shared_data
 from tests.test_partners_real_data import CATEGORY_MAP
 from webmap.core.db import db
-from webmap.partners.exchange import suggest
 from webmap.core.models import Asset
+from webmap.partners.exchange import suggest
 
 pytestmark = pytest.mark.realdata
 GEOD = Geod(ellps="WGS84")
@@ -54,7 +55,8 @@ def test_partners_exclude_the_listing_itself_and_same_name_records_within_50_m(a
             partners = {s.asset.id for s in suggest(asset, RADIUS_M)}
             assert asset.id not in partners, f"{asset.name} ({asset.id}) is its own partner"
             assert not partners & twins[asset.id], (
-                f"{asset.name} ({asset.id}) is offered its own same-name record(s) {sorted(partners & twins[asset.id])}")
+                f"{asset.name} ({asset.id}) is offered its own same-name record(s) {sorted(partners & twins[asset.id])}"
+            )
             checked += 1
             with_partners += bool(partners)
         print(f"checked {checked} listings in {time.perf_counter() - started:.1f} s; {with_partners} have partners")

@@ -1,4 +1,5 @@
 """import-assets: CSV (lon/lat, easting/northing, postcode) and GIS files, wards, categories, errors."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,10 +7,21 @@ import shapely
 from pyproj import Transformer
 from sqlalchemy import select
 
+from tests.importing_helpers import (
+    EAST,
+    NORTH,
+    SOUTH,
+    WARD_A,
+    WARD_B,
+    WEST,
+    count,
+    load_two_wards,
+    run,
+    write_csv,
+    write_vector,
+)
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, Category, Postcode, Ward
-
-from tests.importing_helpers import EAST, MID, NORTH, SOUTH, WARD_A, WARD_B, WEST, count, load_two_wards, run, write_csv, write_vector
 
 IN_A = (-2.18, 53.52)
 IN_B = (-2.12, 53.53)
@@ -25,10 +37,21 @@ def wards_app(app, tmp_path):
 
 def assets_in_db(app) -> list[dict]:
     with app.app_context():
-        return [{"name": a.name, "ward": a.ward_code, "lon": a.lon, "lat": a.lat, "geom": a.geom,
-                 "categories": sorted(a.category_ids()), "source": a.source, "source_id": a.source_id,
-                 "postcode": a.postcode, "status": a.status}
-                for a in db.session.scalars(select(Asset).order_by(Asset.name))]
+        return [
+            {
+                "name": a.name,
+                "ward": a.ward_code,
+                "lon": a.lon,
+                "lat": a.lat,
+                "geom": a.geom,
+                "categories": sorted(a.category_ids()),
+                "source": a.source,
+                "source_id": a.source_id,
+                "postcode": a.postcode,
+                "status": a.status,
+            }
+            for a in db.session.scalars(select(Asset).order_by(Asset.name))
+        ]
 
 
 def by_name(app) -> dict[str, dict]:
@@ -58,8 +81,11 @@ def test_csv_with_easting_northing(wards_app, tmp_path):
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     e_a, n_a = to_bng.transform(*IN_A)
     e_b, n_b = to_bng.transform(*IN_B)
-    path = write_csv(tmp_path / "bng.csv", ["name", "category", "easting", "northing"],
-                     [["West", "youth", round(e_a), round(n_a)], ["East", "youth", round(e_b), round(n_b)]])
+    path = write_csv(
+        tmp_path / "bng.csv",
+        ["name", "category", "easting", "northing"],
+        [["West", "youth", round(e_a), round(n_a)], ["East", "youth", round(e_b), round(n_b)]],
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -70,10 +96,14 @@ def test_csv_with_easting_northing(wards_app, tmp_path):
 
 
 def test_csv_with_postcodes_after_import_postcodes(wards_app, tmp_path):
-    postcodes = write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"],
-                          [["OL1 1AA", *IN_A], ["OL1 1AB", *IN_B]])
-    path = write_csv(tmp_path / "by_postcode.csv", ["name", "category", "postcode"],
-                     [["Chapel", "faith", "ol11aa"], ["Shop", "local_business", "OL1 1AB"]])
+    postcodes = write_csv(
+        tmp_path / "pc.csv", ["postcode", "longitude", "latitude"], [["OL1 1AA", *IN_A], ["OL1 1AB", *IN_B]]
+    )
+    path = write_csv(
+        tmp_path / "by_postcode.csv",
+        ["name", "category", "postcode"],
+        [["Chapel", "faith", "ol11aa"], ["Shop", "local_business", "OL1 1AB"]],
+    )
 
     before = run(wards_app, "import-assets", path)
     assert before.exit_code != 0
@@ -90,10 +120,19 @@ def test_csv_with_postcodes_after_import_postcodes(wards_app, tmp_path):
 
 
 def test_unknown_postcode_names_the_row(wards_app, tmp_path):
-    assert run(wards_app, "import-postcodes", write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"],
-                                                        [["OL1 1AA", *IN_A]])).exit_code == 0
-    path = write_csv(tmp_path / "by_pc.csv", ["name", "category", "postcode"],
-                     [["A", "faith", "OL1 1AA"], ["B", "faith", "OL9 9ZZ"], ["C", "faith", "not one"]])
+    assert (
+        run(
+            wards_app,
+            "import-postcodes",
+            write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"], [["OL1 1AA", *IN_A]]),
+        ).exit_code
+        == 0
+    )
+    path = write_csv(
+        tmp_path / "by_pc.csv",
+        ["name", "category", "postcode"],
+        [["A", "faith", "OL1 1AA"], ["B", "faith", "OL9 9ZZ"], ["C", "faith", "not one"]],
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -105,15 +144,32 @@ def test_unknown_postcode_names_the_row(wards_app, tmp_path):
 
 def test_polygons_become_points_inside_them(wards_app, tmp_path):
     # An L shape whose centroid lies outside it: the point must be inside the polygon.
-    ell = shapely.Polygon([(-2.14, 53.51), (-2.11, 53.51), (-2.11, 53.515), (-2.135, 53.515), (-2.135, 53.54),
-                           (-2.14, 53.54), (-2.14, 53.51)])
+    ell = shapely.Polygon(
+        [
+            (-2.14, 53.51),
+            (-2.11, 53.51),
+            (-2.11, 53.515),
+            (-2.135, 53.515),
+            (-2.135, 53.54),
+            (-2.14, 53.54),
+            (-2.14, 53.51),
+        ]
+    )
     assert not ell.contains(ell.centroid)
-    path = write_vector(tmp_path / "sites.geojson", [
-        {"name": "Park", "category": "green_space", "geometry": ell},
-        {"name": "Square", "category": "green_space", "geometry": shapely.box(-2.19, 53.51, -2.17, 53.52)},
-        {"name": "Point", "category": "green_space", "geometry": shapely.Point(IN_B)},
-        {"name": "Two sites", "category": "green_space", "geometry": shapely.MultiPoint([IN_A, (-2.17, 53.53)])},
-        {"name": "Path", "category": "green_space", "geometry": shapely.LineString([(-2.14, 53.51), (-2.12, 53.51)])}])
+    path = write_vector(
+        tmp_path / "sites.geojson",
+        [
+            {"name": "Park", "category": "green_space", "geometry": ell},
+            {"name": "Square", "category": "green_space", "geometry": shapely.box(-2.19, 53.51, -2.17, 53.52)},
+            {"name": "Point", "category": "green_space", "geometry": shapely.Point(IN_B)},
+            {"name": "Two sites", "category": "green_space", "geometry": shapely.MultiPoint([IN_A, (-2.17, 53.53)])},
+            {
+                "name": "Path",
+                "category": "green_space",
+                "geometry": shapely.LineString([(-2.14, 53.51), (-2.12, 53.51)]),
+            },
+        ],
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -130,8 +186,15 @@ def test_polygons_become_points_inside_them(wards_app, tmp_path):
 
 
 def test_points_outside_every_ward_are_skipped_and_named(wards_app, tmp_path):
-    path = lonlat_csv(tmp_path / "mixed.csv", [["In", "youth", *IN_A], ["Out 1", "youth", *OUTSIDE],
-                                               ["In too", "youth", *IN_B], ["Out 2", "youth", -3.0, 51.0]])
+    path = lonlat_csv(
+        tmp_path / "mixed.csv",
+        [
+            ["In", "youth", *IN_A],
+            ["Out 1", "youth", *OUTSIDE],
+            ["In too", "youth", *IN_B],
+            ["Out 2", "youth", -3.0, 51.0],
+        ],
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -143,8 +206,10 @@ def test_points_outside_every_ward_are_skipped_and_named(wards_app, tmp_path):
 
 
 def test_unknown_categories_stop_the_import_with_a_list(wards_app, tmp_path):
-    path = lonlat_csv(tmp_path / "cats.csv", [["A", "youth", *IN_A], ["B", "Bingo", *IN_A],
-                                              ["C", "library;Knitting circle", *IN_B], ["D", "Bingo", *IN_B]])
+    path = lonlat_csv(
+        tmp_path / "cats.csv",
+        [["A", "youth", *IN_A], ["B", "Bingo", *IN_A], ["C", "library;Knitting circle", *IN_B], ["D", "Bingo", *IN_B]],
+    )
     categories = count(wards_app, Category)
 
     result = run(wards_app, "import-assets", path)
@@ -158,8 +223,9 @@ def test_unknown_categories_stop_the_import_with_a_list(wards_app, tmp_path):
 
 
 def test_category_map_file(wards_app, tmp_path):
-    mapping = write_csv(tmp_path / "map.csv", ["value", "category"],
-                        [["Bingo", "community_space"], ["knitting circle", "arts_culture"]])
+    mapping = write_csv(
+        tmp_path / "map.csv", ["value", "category"], [["Bingo", "community_space"], ["knitting circle", "arts_culture"]]
+    )
     path = lonlat_csv(tmp_path / "cats.csv", [["B", "bingo", *IN_A], ["C", "Knitting Circle;library", *IN_B]])
 
     result = run(wards_app, "import-assets", path, "--category-map", mapping)
@@ -182,8 +248,9 @@ def test_category_map_naming_an_unknown_category_is_an_error(wards_app, tmp_path
 
 
 def test_add_categories(wards_app, tmp_path):
-    path = lonlat_csv(tmp_path / "cats.csv", [["B", "Bingo Hall", *IN_A], ["Y", "youth", *IN_B],
-                                              ["F", "Food-Support", *IN_B]])
+    path = lonlat_csv(
+        tmp_path / "cats.csv", [["B", "Bingo Hall", *IN_A], ["Y", "youth", *IN_B], ["F", "Food-Support", *IN_B]]
+    )
 
     result = run(wards_app, "import-assets", path, "--add-categories")
 
@@ -200,9 +267,14 @@ def test_add_categories(wards_app, tmp_path):
 
 
 def test_labels_and_several_categories(wards_app, tmp_path):
-    path = lonlat_csv(tmp_path / "labels.csv", [["A", "Food support", *IN_A],
-                                                ["B", "library; Parks and green space ;YOUTH", *IN_B],
-                                                ["C", "youth;Youth", *IN_B]])
+    path = lonlat_csv(
+        tmp_path / "labels.csv",
+        [
+            ["A", "Food support", *IN_A],
+            ["B", "library; Parks and green space ;YOUTH", *IN_B],
+            ["C", "youth;Youth", *IN_B],
+        ],
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -214,17 +286,24 @@ def test_labels_and_several_categories(wards_app, tmp_path):
 
 
 def test_category_col_option(wards_app, tmp_path):
-    path = lonlat_csv(tmp_path / "t.csv", [["A", "youth", *IN_A]], header=("name", "service_kind", "longitude", "latitude"))
+    path = lonlat_csv(
+        tmp_path / "t.csv", [["A", "youth", *IN_A]], header=("name", "service_kind", "longitude", "latitude")
+    )
     assert "--category-col" in run(wards_app, "import-assets", path).output
     result = run(wards_app, "import-assets", path, "--category-col", "service_kind")
     assert result.exit_code == 0, result.output
     assert by_name(wards_app)["A"]["categories"] == ["youth"]
 
 
-@pytest.mark.parametrize("lat, reason", [("fifty-three", "'fifty-three' is not a number"),
-                                         ("", "is blank, but the other coordinate is given"),
-                                         ("inf", "'inf' is not a finite number"),
-                                         ("153.5", "is not a longitude/latitude")])
+@pytest.mark.parametrize(
+    "lat, reason",
+    [
+        ("fifty-three", "'fifty-three' is not a number"),
+        ("", "is blank, but the other coordinate is given"),
+        ("inf", "'inf' is not a finite number"),
+        ("153.5", "is not a longitude/latitude"),
+    ],
+)
 def test_bad_latitude_names_file_row_and_field(wards_app, tmp_path, lat, reason):
     path = lonlat_csv(tmp_path / "bad.csv", [["A", "youth", *IN_A], ["B", "youth", IN_B[0], lat]])
 
@@ -236,13 +315,21 @@ def test_bad_latitude_names_file_row_and_field(wards_app, tmp_path, lat, reason)
 
 
 def test_reimport_with_same_source_updates(wards_app, tmp_path):
-    first = lonlat_csv(tmp_path / "v1.csv", [["Hall", "youth", *IN_A], ["Library", "library", *IN_B]],
-                       header=("name", "category", "longitude", "latitude"))
-    with_ids = write_csv(tmp_path / "v2.csv", ["id", "name", "category", "longitude", "latitude"],
-                         [["1", "Hall", "youth", *IN_A], ["2", "Library", "library", *IN_B]])
-    renamed = write_csv(tmp_path / "v3.csv", ["id", "name", "category", "longitude", "latitude"],
-                        [["1", "Hall (renamed)", "sport", *IN_B], ["2", "Library", "library", *IN_B],
-                         ["3", "New", "youth", *IN_A]])
+    first = lonlat_csv(
+        tmp_path / "v1.csv",
+        [["Hall", "youth", *IN_A], ["Library", "library", *IN_B]],
+        header=("name", "category", "longitude", "latitude"),
+    )
+    with_ids = write_csv(
+        tmp_path / "v2.csv",
+        ["id", "name", "category", "longitude", "latitude"],
+        [["1", "Hall", "youth", *IN_A], ["2", "Library", "library", *IN_B]],
+    )
+    renamed = write_csv(
+        tmp_path / "v3.csv",
+        ["id", "name", "category", "longitude", "latitude"],
+        [["1", "Hall (renamed)", "sport", *IN_B], ["2", "Library", "library", *IN_B], ["3", "New", "youth", *IN_A]],
+    )
 
     assert run(wards_app, "import-assets", first, "--source", "council").exit_code == 0
     again = run(wards_app, "import-assets", first, "--source", "council")
@@ -295,8 +382,15 @@ def test_dry_run(wards_app, tmp_path):
 
 def test_progress_bar_on_large_files_only(wards_app, tmp_path):
     # Click 8.2+ CliRunner keeps stderr apart (result.stderr); result.output interleaves both streams.
-    rows = [[f"Asset {i}", "youth", round(WEST + 0.0001 + (EAST - WEST - 0.0002) * (i % 97) / 97, 6),
-             round(SOUTH + 0.0001 + (NORTH - SOUTH - 0.0002) * (i % 89) / 89, 6)] for i in range(2100)]
+    rows = [
+        [
+            f"Asset {i}",
+            "youth",
+            round(WEST + 0.0001 + (EAST - WEST - 0.0002) * (i % 97) / 97, 6),
+            round(SOUTH + 0.0001 + (NORTH - SOUTH - 0.0002) * (i % 89) / 89, 6),
+        ]
+        for i in range(2100)
+    ]
     big = lonlat_csv(tmp_path / "big.csv", rows)
     small = lonlat_csv(tmp_path / "small.csv", rows[:50])
 
@@ -313,24 +407,33 @@ def test_progress_bar_on_large_files_only(wards_app, tmp_path):
 
 
 def test_failure_leaves_existing_assets_unchanged(wards_app, tmp_path):
-    first = write_csv(tmp_path / "a.csv", ["id", "name", "category", "longitude", "latitude"],
-                      [["1", "Hall", "youth", *IN_A]])
+    first = write_csv(
+        tmp_path / "a.csv", ["id", "name", "category", "longitude", "latitude"], [["1", "Hall", "youth", *IN_A]]
+    )
     assert run(wards_app, "import-assets", first, "--source", "s").exit_code == 0
     before = assets_in_db(wards_app)
-    bad = write_csv(tmp_path / "b.csv", ["id", "name", "category", "longitude", "latitude"],
-                    [["1", "Renamed", "sport", *IN_B], ["2", "New", "youth", *IN_A], ["3", "Bad", "youth", "x", "y"]])
+    bad = write_csv(
+        tmp_path / "b.csv",
+        ["id", "name", "category", "longitude", "latitude"],
+        [["1", "Renamed", "sport", *IN_B], ["2", "New", "youth", *IN_A], ["3", "Bad", "youth", "x", "y"]],
+    )
 
     result = run(wards_app, "import-assets", bad, "--source", "s")
 
     assert result.exit_code != 0
     assert "b.csv, row 4, field 'longitude': 'x' is not a number" in result.output
-    assert [(a["name"], a["categories"], a["ward"]) for a in assets_in_db(wards_app)] == \
-        [(a["name"], a["categories"], a["ward"]) for a in before]
+    assert [(a["name"], a["categories"], a["ward"]) for a in assets_in_db(wards_app)] == [
+        (a["name"], a["categories"], a["ward"]) for a in before
+    ]
 
 
 def test_cp1252_csv_is_read_and_said(wards_app, tmp_path):
-    path = write_csv(tmp_path / "win.csv", ["name", "category", "longitude", "latitude"],
-                     [["Café Société", "community_space", *IN_A]], encoding="cp1252")
+    path = write_csv(
+        tmp_path / "win.csv",
+        ["name", "category", "longitude", "latitude"],
+        [["Café Société", "community_space", *IN_A]],
+        encoding="cp1252",
+    )
 
     result = run(wards_app, "import-assets", path)
 
@@ -341,8 +444,14 @@ def test_cp1252_csv_is_read_and_said(wards_app, tmp_path):
 
 def test_postcode_points_with_no_ward_postcodes_table(wards_app, tmp_path):
     """Postcode placement uses the postcode table, whose points are then given wards by polygon."""
-    assert run(wards_app, "import-postcodes", write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"],
-                                                        [["OL1 1AA", *OUTSIDE]])).exit_code == 0
+    assert (
+        run(
+            wards_app,
+            "import-postcodes",
+            write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"], [["OL1 1AA", *OUTSIDE]]),
+        ).exit_code
+        == 0
+    )
     with wards_app.app_context():
         assert db.session.get(Postcode, "OL1 1AA").ward_code is None
     path = write_csv(tmp_path / "a.csv", ["name", "category", "postcode"], [["Far", "youth", "OL1 1AA"]])

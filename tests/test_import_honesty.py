@@ -1,4 +1,5 @@
 """Never wrong silently: each bad file found in issue 11, written small, refused with the reason."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,11 @@ import pytest
 import shapely
 from sqlalchemy import select, text
 
+from tests.conftest import BASE_CONFIG
+from tests.importing_helpers import count, load_two_wards, run, write_csv, write_vector
 from webmap import create_app
 from webmap.core.db import db
 from webmap.core.models import Asset, Postcode, Ward
-
-from tests.conftest import BASE_CONFIG
-from tests.importing_helpers import WARD_A, count, load_two_wards, run, write_csv, write_vector
 
 # A 1 km square ward in British National Grid metres, near Oldham (about -2.1, 53.5).
 BNG_SQUARE = [[[392000, 404000], [393000, 404000], [393000, 405000], [392000, 405000], [392000, 404000]]]
@@ -28,7 +28,11 @@ def write_geojson(path, features: list[dict], crs_name: str | None = None, raw: 
     """Write a GeoJSON by hand (geopandas would add or fix the things under test)."""
     doc = {"type": "FeatureCollection", "features": features}
     if crs_name:
-        doc = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": crs_name}}, "features": features}
+        doc = {
+            "type": "FeatureCollection",
+            "crs": {"type": "name", "properties": {"name": crs_name}},
+            "features": features,
+        }
     path.write_text(raw if raw is not None else json.dumps(doc))
     return path
 
@@ -86,19 +90,27 @@ def test_unknown_crs_option_is_refused(app, tmp_path, crs):
 
 
 def test_geopackage_saying_lon_lat_with_grid_coordinates_is_refused(app, tmp_path):
-    path = write_vector(tmp_path / "mislabelled.gpkg", [{"ward_code": "E05900001", "ward_name": "One",
-                                                         "geometry": shapely.Polygon(BNG_SQUARE[0])}], crs="EPSG:4326")
+    path = write_vector(
+        tmp_path / "mislabelled.gpkg",
+        [{"ward_code": "E05900001", "ward_name": "One", "geometry": shapely.Polygon(BNG_SQUARE[0])}],
+        crs="EPSG:4326",
+    )
     refused(run(app, "import-wards", path), "mislabelled.gpkg", "EPSG:27700", "--crs 27700")
 
 
-@pytest.mark.parametrize("geometry, reason", [
-    (None, "the geometry is missing (null)"),
-    ({"type": "Polygon", "coordinates": []}, "the geometry is empty"),
-])
+@pytest.mark.parametrize(
+    "geometry, reason",
+    [
+        (None, "the geometry is missing (null)"),
+        ({"type": "Polygon", "coordinates": []}, "the geometry is empty"),
+    ],
+)
 def test_ward_with_null_or_empty_geometry_is_a_row_error(app, tmp_path, geometry, reason):
     lonlat = [[[-2.1, 53.5], [-2.0, 53.5], [-2.0, 53.6], [-2.1, 53.5]]]
-    path = write_geojson(tmp_path / "holes.geojson", [ward_feature(coords=lonlat), feature({"ward_code": "E05900002",
-                                                                                          "ward_name": "Two"}, geometry)])
+    path = write_geojson(
+        tmp_path / "holes.geojson",
+        [ward_feature(coords=lonlat), feature({"ward_code": "E05900002", "ward_name": "Two"}, geometry)],
+    )
 
     refused(run(app, "import-wards", path), "holes.geojson, row 3, field 'geometry'", reason)
     assert count(app, Ward) == 0
@@ -108,7 +120,9 @@ def test_ward_with_nan_coordinates_is_a_row_error(app, tmp_path):
     with warnings.catch_warnings():  # shapely warns about the NaN we mean to write
         warnings.simplefilter("ignore", RuntimeWarning)
         nan_corner = shapely.Polygon([(-2.1, 53.5), (float("nan"), float("nan")), (-2.0, 53.6), (-2.1, 53.5)])
-        path = write_vector(tmp_path / "nan.gpkg", [{"ward_code": "E05900001", "ward_name": "One", "geometry": nan_corner}])
+        path = write_vector(
+            tmp_path / "nan.gpkg", [{"ward_code": "E05900001", "ward_name": "One", "geometry": nan_corner}]
+        )
 
     refused(run(app, "import-wards", path), "nan.gpkg, row 2, field 'geometry'", "not numbers")
     assert count(app, Ward) == 0
@@ -116,8 +130,10 @@ def test_ward_with_nan_coordinates_is_a_row_error(app, tmp_path):
 
 def test_asset_with_nan_coordinates_is_a_row_error(app, tmp_path):
     load_two_wards(app, tmp_path)
-    raw = ('{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Hall","category":"youth"},'
-           '"geometry":{"type":"Point","coordinates":[NaN,NaN]}}]}')
+    raw = (
+        '{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"Hall","category":"youth"},'
+        '"geometry":{"type":"Point","coordinates":[NaN,NaN]}}]}'
+    )
     path = write_geojson(tmp_path / "nan.geojson", [], raw=raw)
 
     refused(run(app, "import-assets", path), "nan.geojson, row 2, field 'geometry'")
@@ -126,25 +142,33 @@ def test_asset_with_nan_coordinates_is_a_row_error(app, tmp_path):
 
 def test_asset_with_null_geometry_is_a_row_error(app, tmp_path):
     load_two_wards(app, tmp_path)
-    path = write_geojson(tmp_path / "places.geojson", [
-        feature({"name": "Hall", "category": "youth"}, {"type": "Point", "coordinates": [-2.18, 53.52]}),
-        feature({"name": "Nowhere", "category": "youth"}, None)])
+    path = write_geojson(
+        tmp_path / "places.geojson",
+        [
+            feature({"name": "Hall", "category": "youth"}, {"type": "Point", "coordinates": [-2.18, 53.52]}),
+            feature({"name": "Nowhere", "category": "youth"}, None),
+        ],
+    )
 
     refused(run(app, "import-assets", path), "places.geojson, row 3, field 'geometry'", "missing")
     assert count(app, Asset) == 0
 
 
 def test_postcode_easting_that_is_not_a_number_is_named(app, tmp_path):
-    path = write_csv(tmp_path / "pc.csv", ["postcode", "easting", "northing"],
-                     [["OL1 1AA", "392000", "404000"], ["OL1 1AB", "abc", "404100"]])
+    path = write_csv(
+        tmp_path / "pc.csv",
+        ["postcode", "easting", "northing"],
+        [["OL1 1AA", "392000", "404000"], ["OL1 1AB", "abc", "404100"]],
+    )
 
     refused(run(app, "import-postcodes", path), "pc.csv, row 3, field 'easting'", "'abc' is not a number")
     assert count(app, Postcode) == 0
 
 
 def test_blank_grid_reference_is_still_counted_not_refused(app, tmp_path):
-    path = write_csv(tmp_path / "pc.csv", ["postcode", "easting", "northing"],
-                     [["OL1 1AA", "392000", "404000"], ["OL1 1AB", "", ""]])
+    path = write_csv(
+        tmp_path / "pc.csv", ["postcode", "easting", "northing"], [["OL1 1AA", "392000", "404000"], ["OL1 1AB", "", ""]]
+    )
     result = run(app, "import-postcodes", path)
     assert result.exit_code == 0, result.output
     assert "skipped 1: the postcode has no grid reference" in result.output
@@ -157,8 +181,15 @@ def shapefile_wards(tmp_path, columns: dict) -> str:
 
 def test_exact_column_names_win_over_truncated_shapefile_names(app, tmp_path):
     # As written by geopandas from ward_code, ward_code_old, ward_name, ward_name_welsh.
-    path = shapefile_wards(tmp_path, {"ward_code": "W05000001", "ward_code_": "00NAAA", "ward_name": "Aberdaron",
-                                      "ward_name_": "Aberdaron (Cymraeg)"})
+    path = shapefile_wards(
+        tmp_path,
+        {
+            "ward_code": "W05000001",
+            "ward_code_": "00NAAA",
+            "ward_name": "Aberdaron",
+            "ward_name_": "Aberdaron (Cymraeg)",
+        },
+    )
 
     result = run(app, "import-wards", path)
 
@@ -177,23 +208,38 @@ def test_truncated_shapefile_name_alone_is_not_taken_for_the_column(app, tmp_pat
 
 def test_two_columns_that_could_be_meant_stop_the_import_and_are_listed(app, tmp_path):
     load_two_wards(app, tmp_path)
-    path = write_csv(tmp_path / "two_names.csv", ["Name", "NAME", "category", "longitude", "latitude"],
-                     [["Hall", "HALL OLD", "youth", -2.18, 53.52]])
+    path = write_csv(
+        tmp_path / "two_names.csv",
+        ["Name", "NAME", "category", "longitude", "latitude"],
+        [["Hall", "HALL OLD", "youth", -2.18, 53.52]],
+    )
 
     refused(run(app, "import-assets", path), "two_names.csv", "'Name', 'NAME'", "could each be the name column")
     assert count(app, Asset) == 0
 
 
-@pytest.mark.parametrize("command", [["import-wards", "{wards}"], ["import-assets", "{assets}"],
-                                     ["import-postcodes", "{postcodes}"], ["gaps", "--out", "{out}"],
-                                     ["export", "--out", "{out}"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["import-wards", "{wards}"],
+        ["import-assets", "{assets}"],
+        ["import-postcodes", "{postcodes}"],
+        ["gaps", "--out", "{out}"],
+        ["export", "--out", "{out}"],
+    ],
+)
 def test_commands_before_init_db_say_to_run_it(tmp_path, command):
     fresh = create_app({**BASE_CONFIG, "DATABASE_URL": f"sqlite:///{tmp_path / 'new.sqlite'}"})
-    files = {"wards": write_geojson(tmp_path / "w.geojson", [ward_feature(coords=[[[-2.1, 53.5], [-2.0, 53.5],
-                                                                                   [-2.0, 53.6], [-2.1, 53.5]]])]),
-             "assets": write_csv(tmp_path / "a.csv", ["name", "category", "longitude", "latitude"], [["Hall", "youth", -2.05, 53.55]]),
-             "postcodes": write_csv(tmp_path / "p.csv", ["postcode", "longitude", "latitude"], [["OL1 1AA", -2.05, 53.55]]),
-             "out": tmp_path / "out.csv"}
+    files = {
+        "wards": write_geojson(
+            tmp_path / "w.geojson", [ward_feature(coords=[[[-2.1, 53.5], [-2.0, 53.5], [-2.0, 53.6], [-2.1, 53.5]]])]
+        ),
+        "assets": write_csv(
+            tmp_path / "a.csv", ["name", "category", "longitude", "latitude"], [["Hall", "youth", -2.05, 53.55]]
+        ),
+        "postcodes": write_csv(tmp_path / "p.csv", ["postcode", "longitude", "latitude"], [["OL1 1AA", -2.05, 53.55]]),
+        "out": tmp_path / "out.csv",
+    }
 
     with fresh.app_context():  # as `flask --app webmap ...` runs every command
         result = fresh.test_cli_runner().invoke(args=[part.format(**files) for part in command])

@@ -1,4 +1,5 @@
 """`flask import-needs`: survey tables by ward code or postcode, counts or one response per row."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,11 @@ def write(tmp_path, name: str, text: str):
 
 def needs_by(app, source: str) -> list[tuple[str, str, float]]:
     with app.app_context():
-        rows = db.session.execute(select(Need.ward_code, Need.category_id, Need.count)
-                                  .where(Need.source == source).order_by(Need.ward_code, Need.category_id)).all()
+        rows = db.session.execute(
+            select(Need.ward_code, Need.category_id, Need.count)
+            .where(Need.source == source)
+            .order_by(Need.ward_code, Need.category_id)
+        ).all()
         return [tuple(r) for r in rows]
 
 
@@ -33,8 +37,11 @@ def total_needs(app) -> int:
 
 
 def test_count_table_by_ward_code(sample_app, tmp_path):
-    path = write(tmp_path, "summer_survey.csv",
-                 "ward_code,category,count,comment\nE05900001,Youth,12,More clubs\nE05900002,library,3,\n")
+    path = write(
+        tmp_path,
+        "summer_survey.csv",
+        "ward_code,category,count,comment\nE05900001,Youth,12,More clubs\nE05900002,library,3,\n",
+    )
     result = invoke(sample_app, "import-needs", str(path), "--source", "summer survey")
     assert result.exit_code == 0, result.output
     assert "imported 2" in result.output and "count table" in result.output
@@ -45,34 +52,50 @@ def test_count_table_by_ward_code(sample_app, tmp_path):
 
 def test_response_per_row_by_postcode_counts_each_category_once(sample_app, tmp_path):
     # XX1 3HE and XX1 3WJ lie in E05900003 in the sample postcode table.
-    path = write(tmp_path, "responses.csv",
-                 "Postcode,Categories\nxx13he,youth; library\nXX1 3WJ,Youth\nXX1 3WJ,\n")
+    path = write(tmp_path, "responses.csv", "Postcode,Categories\nxx13he,youth; library\nXX1 3WJ,Youth\nXX1 3WJ,\n")
     result = invoke(sample_app, "import-needs", str(path))
     assert result.exit_code == 0, result.output
     assert "one response per row" in result.output
     assert "skipped 1: no category given" in result.output
     assert needs_by(sample_app, "survey: responses.csv") == [
-        ("E05900003", "library", 1.0), ("E05900003", "youth", 1.0), ("E05900003", "youth", 1.0)]
+        ("E05900003", "library", 1.0),
+        ("E05900003", "youth", 1.0),
+        ("E05900003", "youth", 1.0),
+    ]
 
 
-@pytest.mark.parametrize("body, expected", [
-    ("ward_code,category,count\nE05900001,youth,2\nE05900001,unicorns,1\n",
-     "responses.csv, row 3, field 'category': 'unicorns' is not a category in the taxonomy"),
-    ("ward_code,category,count\nE05900001,youth,lots\n",
-     "responses.csv, row 2, field 'count': 'lots' is not a count"),
-    ("ward_code,category,count\nE05900001,youth,-4\n",
-     "responses.csv, row 2, field 'count': '-4' is not a count"),
-    ("ward_code,category\nE05999999,youth\n",
-     "responses.csv, row 2, field 'ward_code': ward E05999999 is not among the loaded wards"),
-    ("postcode,category\nnot a postcode,youth\n",
-     "responses.csv, row 2, field 'postcode': 'not a postcode' is not a UK postcode"),
-    ("postcode,category\nZZ9 9ZZ,youth\n",
-     "responses.csv, row 2, field 'postcode': postcode ZZ9 9ZZ is not in the postcode table"),
-    ("ward_code,postcode,category\n,,youth\n",
-     "responses.csv, row 2, field 'ward_code': the row has neither a ward code nor a postcode"),
-    ("ward_code,answer\nE05900001,youth\n", "responses.csv: no category column found"),
-    ("place,category\nsomewhere,youth\n", "responses.csv: each row needs a ward code or a postcode"),
-])
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            "ward_code,category,count\nE05900001,youth,2\nE05900001,unicorns,1\n",
+            "responses.csv, row 3, field 'category': 'unicorns' is not a category in the taxonomy",
+        ),
+        (
+            "ward_code,category,count\nE05900001,youth,lots\n",
+            "responses.csv, row 2, field 'count': 'lots' is not a count",
+        ),
+        ("ward_code,category,count\nE05900001,youth,-4\n", "responses.csv, row 2, field 'count': '-4' is not a count"),
+        (
+            "ward_code,category\nE05999999,youth\n",
+            "responses.csv, row 2, field 'ward_code': ward E05999999 is not among the loaded wards",
+        ),
+        (
+            "postcode,category\nnot a postcode,youth\n",
+            "responses.csv, row 2, field 'postcode': 'not a postcode' is not a UK postcode",
+        ),
+        (
+            "postcode,category\nZZ9 9ZZ,youth\n",
+            "responses.csv, row 2, field 'postcode': postcode ZZ9 9ZZ is not in the postcode table",
+        ),
+        (
+            "ward_code,postcode,category\n,,youth\n",
+            "responses.csv, row 2, field 'ward_code': the row has neither a ward code nor a postcode",
+        ),
+        ("ward_code,answer\nE05900001,youth\n", "responses.csv: no category column found"),
+        ("place,category\nsomewhere,youth\n", "responses.csv: each row needs a ward code or a postcode"),
+    ],
+)
 def test_bad_input_names_file_row_field_and_reason_and_writes_nothing(sample_app, tmp_path, body, expected):
     before = total_needs(sample_app)
     # A good row first: it must not be saved when a later row is bad.

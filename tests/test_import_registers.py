@@ -1,4 +1,5 @@
 """National registers as published: layouts from data/registers/, closed rows counted, one category, rejects."""
+
 from __future__ import annotations
 
 import csv
@@ -9,10 +10,9 @@ import pytest
 from pyproj import Transformer
 from sqlalchemy import select
 
+from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 from webmap.core.db import db
 from webmap.core.models import Asset, DataSource, Postcode
-
-from tests.importing_helpers import WARD_A, WARD_B, count, load_two_wards, run, write_csv
 
 IN_A, IN_B, OUTSIDE = (-2.18, 53.52), (-2.12, 53.53), (-1.5, 53.52)
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -27,8 +27,11 @@ def wards_app(app, tmp_path):
 @pytest.fixture
 def postcodes_app(wards_app, tmp_path):
     """Two wards and three postcodes: one in each ward, one outside both."""
-    path = write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude"],
-                     [["OL1 1AA", *IN_A], ["OL1 1AB", *IN_B], ["LS1 1AA", *OUTSIDE]])
+    path = write_csv(
+        tmp_path / "pc.csv",
+        ["postcode", "longitude", "latitude"],
+        [["OL1 1AA", *IN_A], ["OL1 1AB", *IN_B], ["LS1 1AA", *OUTSIDE]],
+    )
     assert run(wards_app, "import-postcodes", path).exit_code == 0
     return wards_app
 
@@ -59,20 +62,94 @@ def bng(point):
 
 
 # --- GIAS, the DfE schools register, in its published download layout ---------------------------------
-GIAS_HEADER = ["URN", "LA (name)", "EstablishmentName", "TypeOfEstablishment (name)", "EstablishmentStatus (name)",
-               "PhaseOfEducation (name)", "Street", "Locality", "Address3", "Town", "Postcode", "TelephoneNum",
-               "SchoolWebsite", "Easting", "Northing"]
+GIAS_HEADER = [
+    "URN",
+    "LA (name)",
+    "EstablishmentName",
+    "TypeOfEstablishment (name)",
+    "EstablishmentStatus (name)",
+    "PhaseOfEducation (name)",
+    "Street",
+    "Locality",
+    "Address3",
+    "Town",
+    "Postcode",
+    "TelephoneNum",
+    "SchoolWebsite",
+    "Easting",
+    "Northing",
+]
 
 
 def gias_file(tmp_path):
-    rows = [GIAS_HEADER,
-            ["100", "Oldham", "Alpha Primary", "Community school", "Open", "Primary", "1 High St", "", "", "Oldham",
-             "OL1 1AA", "0161 000", "https://alpha.example", *bng(IN_A)],
-            ["101", "Oldham", "Beta Academy", "Academy converter", "Open, but proposed to close", "Secondary", "2 Low St",
-             "", "", "Oldham", "OL1 1AB", "", "", *bng(IN_B)],
-            ["102", "Oldham", "Gone School", "Community school", "Closed", "Primary", "", "", "", "", "", "", "", *bng(IN_A)],
-            ["103", "Oldham", "No Place School", "Free schools", "Open", "Primary", "", "", "", "", "", "", "", "", ""],
-            ["104", "Leeds", "Far School", "Community school", "Open", "Primary", "", "", "", "", "", "", "", *bng(OUTSIDE)]]
+    rows = [
+        GIAS_HEADER,
+        [
+            "100",
+            "Oldham",
+            "Alpha Primary",
+            "Community school",
+            "Open",
+            "Primary",
+            "1 High St",
+            "",
+            "",
+            "Oldham",
+            "OL1 1AA",
+            "0161 000",
+            "https://alpha.example",
+            *bng(IN_A),
+        ],
+        [
+            "101",
+            "Oldham",
+            "Beta Academy",
+            "Academy converter",
+            "Open, but proposed to close",
+            "Secondary",
+            "2 Low St",
+            "",
+            "",
+            "Oldham",
+            "OL1 1AB",
+            "",
+            "",
+            *bng(IN_B),
+        ],
+        [
+            "102",
+            "Oldham",
+            "Gone School",
+            "Community school",
+            "Closed",
+            "Primary",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            *bng(IN_A),
+        ],
+        ["103", "Oldham", "No Place School", "Free schools", "Open", "Primary", "", "", "", "", "", "", "", "", ""],
+        [
+            "104",
+            "Leeds",
+            "Far School",
+            "Community school",
+            "Open",
+            "Primary",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            *bng(OUTSIDE),
+        ],
+    ]
     return write_rows(tmp_path / "edubasealldata20250524.csv", rows, encoding="cp1252")
 
 
@@ -108,15 +185,29 @@ def test_gias_published_as_is_with_an_unknown_status_is_imported_not_refused(war
 # --- NHS ODS epraccur and edispensary: no header row -----------------------------------------------------
 def ods_row(code, name, postcode, status="A", setting="4", close=""):
     row = [""] * 27
-    row[0], row[1], row[4], row[9], row[11], row[12], row[17], row[25] = code, name, "The Surgery", postcode, close, status, "0161 1", setting
+    row[0], row[1], row[4], row[9], row[11], row[12], row[17], row[25] = (
+        code,
+        name,
+        "The Surgery",
+        postcode,
+        close,
+        status,
+        "0161 1",
+        setting,
+    )
     return row
 
 
 def test_headerless_gp_practices_file_is_recognised_and_counted(postcodes_app, tmp_path):
-    rows = [ods_row("P81001", "Alpha Surgery", "OL1 1AA"), ods_row("P81002", "Closed Surgery", "OL1 1AB", status="C"),
-            ods_row("P81003", "Dormant Surgery", "OL1 1AB", status="D"), ods_row("Y01234", "Out of hours", "OL1 1AB", setting="8"),
-            ods_row("P81004", "Far Surgery", "LS1 1AA"), ods_row("P81005", "Unknown postcode", "OL9 9ZZ"),
-            ods_row("P81006", "Beta Surgery", "ol11ab")]
+    rows = [
+        ods_row("P81001", "Alpha Surgery", "OL1 1AA"),
+        ods_row("P81002", "Closed Surgery", "OL1 1AB", status="C"),
+        ods_row("P81003", "Dormant Surgery", "OL1 1AB", status="D"),
+        ods_row("Y01234", "Out of hours", "OL1 1AB", setting="8"),
+        ods_row("P81004", "Far Surgery", "LS1 1AA"),
+        ods_row("P81005", "Unknown postcode", "OL9 9ZZ"),
+        ods_row("P81006", "Beta Surgery", "ol11ab"),
+    ]
     path = write_rows(tmp_path / "epraccur.csv.gz", rows, gz=True)
 
     result = ok(run(postcodes_app, "import-assets", path, "--source-date", "2021-11-04"))
@@ -140,8 +231,10 @@ def test_headerless_file_without_a_layout_asks_for_register(postcodes_app, tmp_p
 
 
 def test_pharmacies_closed_by_close_date(postcodes_app, tmp_path):
-    rows = [ods_row("FA001", "Alpha Pharmacy", "OL1 1AA", status=""), ods_row("FA002", "Shut Pharmacy", "OL1 1AB", status="",
-                                                                              close="20200101")]
+    rows = [
+        ods_row("FA001", "Alpha Pharmacy", "OL1 1AA", status=""),
+        ods_row("FA002", "Shut Pharmacy", "OL1 1AB", status="", close="20200101"),
+    ]
     path = write_rows(tmp_path / "edispensary.csv", rows)
 
     result = ok(run(postcodes_app, "import-assets", path, "--register", "edispensary"))
@@ -160,21 +253,53 @@ def test_unknown_register_lists_the_known_ones(postcodes_app, tmp_path):
     path = write_rows(tmp_path / "x.csv", [["name"], ["A"]])
     result = run(postcodes_app, "import-assets", path, "--register", "ofsted")
     assert result.exit_code == 1
-    assert "no register layout 'ofsted'" in result.output and "cqc, edispensary, epraccur, gias, libraries" in result.output
+    assert (
+        "no register layout 'ofsted'" in result.output
+        and "cqc, edispensary, epraccur, gias, libraries" in result.output
+    )
 
 
 # --- Public libraries (ACE/DCMS) --------------------------------------------------------------------------
-LIB_HEADER = ["reporting", "name", "address1", "address2", "address3", "authority", "postcode", "uprn", "type",
-              "operation_23", "closed", "opened", "hours"]
+LIB_HEADER = [
+    "reporting",
+    "name",
+    "address1",
+    "address2",
+    "address3",
+    "authority",
+    "postcode",
+    "uprn",
+    "type",
+    "operation_23",
+    "closed",
+    "opened",
+    "hours",
+]
 
 
 def test_libraries_closed_and_unlocatable_are_counted(postcodes_app, tmp_path):
-    rows = [LIB_HEADER,
-            ["Oldham", "Central Library", "Union St", "", "Oldham", "Oldham", "OL1 1AA", "", "Static Library", "LA", "", "", "50"],
-            ["Oldham", "Old Library", "Mill St", "", "", "Oldham", "OL1 1AB", "", "Static Library", "Closed", "", "", ""],
-            ["Oldham", "Shut 2016", "Mill St", "", "", "Oldham", "OL1 1AB", "", "Static Library", "LA", "2016", "", ""],
-            ["Oldham", "Mobile", "", "", "", "Oldham", "n/a - mobile", "", "Mobile Library", "LA", "", "", "10"],
-            ["Oldham", "Hub", "Low St", "", "", "Oldham", "OL9 9ZZ", "", "Static Library", "CR", "", "", "20"]]
+    rows = [
+        LIB_HEADER,
+        [
+            "Oldham",
+            "Central Library",
+            "Union St",
+            "",
+            "Oldham",
+            "Oldham",
+            "OL1 1AA",
+            "",
+            "Static Library",
+            "LA",
+            "",
+            "",
+            "50",
+        ],
+        ["Oldham", "Old Library", "Mill St", "", "", "Oldham", "OL1 1AB", "", "Static Library", "Closed", "", "", ""],
+        ["Oldham", "Shut 2016", "Mill St", "", "", "Oldham", "OL1 1AB", "", "Static Library", "LA", "2016", "", ""],
+        ["Oldham", "Mobile", "", "", "", "Oldham", "n/a - mobile", "", "Mobile Library", "LA", "", "", "10"],
+        ["Oldham", "Hub", "Low St", "", "", "Oldham", "OL9 9ZZ", "", "Static Library", "CR", "", "", "20"],
+    ]
     path = tmp_path / "libraries.csv"
     with open(path, "w", newline="", encoding="utf-8-sig") as fh:  # published with a byte-order mark
         csv.writer(fh).writerows(rows)
@@ -193,16 +318,80 @@ def test_libraries_closed_and_unlocatable_are_counted(postcodes_app, tmp_path):
 
 # --- CQC care directory, with title lines above its header ---------------------------------------------------
 def test_cqc_directory_header_found_below_title_lines_and_categories_from_service_types(postcodes_app, tmp_path):
-    header = ["Name", "Also known as", "Address", "Postcode", "Phone number", "Service's website (if available)",
-              "Service types", "Date of latest check", "Specialisms/services", "Provider name", "Local Authority",
-              "Region", "Location URL", "CQC Location ID (for office use only)", "CQC Provider ID (for office use only)"]
-    rows = [["Care directory with filters"], ["Published 1 December 2025"], [], header,
-            ["Rose House", "", "1 Rose St", "OL1 1AA", "0161", "", "Care home service with nursing", "17/07/2019",
-             "Dementia", "Rose Ltd", "Oldham", "North West", "", "1-100", "1-1"],
-            ["Smile Dental", "", "2 Tooth St", "OL1 1AB", "", "", "Dentist", "02/03/2024", "", "Smile Ltd", "Oldham",
-             "North West", "", "1-101", "1-2"],
-            ["Home Help", "", "3 Way", "OL1 1AB", "", "", "Homecare agencies", "not inspected", "", "Help Ltd", "Oldham",
-             "North West", "", "1-102", "1-3"]]
+    header = [
+        "Name",
+        "Also known as",
+        "Address",
+        "Postcode",
+        "Phone number",
+        "Service's website (if available)",
+        "Service types",
+        "Date of latest check",
+        "Specialisms/services",
+        "Provider name",
+        "Local Authority",
+        "Region",
+        "Location URL",
+        "CQC Location ID (for office use only)",
+        "CQC Provider ID (for office use only)",
+    ]
+    rows = [
+        ["Care directory with filters"],
+        ["Published 1 December 2025"],
+        [],
+        header,
+        [
+            "Rose House",
+            "",
+            "1 Rose St",
+            "OL1 1AA",
+            "0161",
+            "",
+            "Care home service with nursing",
+            "17/07/2019",
+            "Dementia",
+            "Rose Ltd",
+            "Oldham",
+            "North West",
+            "",
+            "1-100",
+            "1-1",
+        ],
+        [
+            "Smile Dental",
+            "",
+            "2 Tooth St",
+            "OL1 1AB",
+            "",
+            "",
+            "Dentist",
+            "02/03/2024",
+            "",
+            "Smile Ltd",
+            "Oldham",
+            "North West",
+            "",
+            "1-101",
+            "1-2",
+        ],
+        [
+            "Home Help",
+            "",
+            "3 Way",
+            "OL1 1AB",
+            "",
+            "",
+            "Homecare agencies",
+            "not inspected",
+            "",
+            "Help Ltd",
+            "Oldham",
+            "North West",
+            "",
+            "1-102",
+            "1-3",
+        ],
+    ]
     path = write_rows(tmp_path / "cqc_directory.csv", rows)
 
     refused = run(postcodes_app, "import-assets", path)
@@ -230,14 +419,26 @@ def test_unknown_category_for_the_whole_file_lists_the_taxonomy(wards_app, tmp_p
     path = write_csv(tmp_path / "halls.csv", ["name", "longitude", "latitude"], [["Hall", *IN_A]])
     result = run(wards_app, "import-assets", path, "--category", "school")
     assert result.exit_code == 1
-    assert "'school' is not a category id" in result.output and "education" in result.output and "food_support" in result.output
+    assert (
+        "'school' is not a category id" in result.output
+        and "education" in result.output
+        and "food_support" in result.output
+    )
     assert count(wards_app, Asset) == 0
 
 
 def test_skip_bad_rows_imports_the_rest_and_writes_rejects(wards_app, tmp_path, monkeypatch):
-    path = write_csv(tmp_path / "mixed.csv", ["name", "category", "longitude", "latitude", "source_date"],
-                     [["Hall", "youth", *IN_A, "2024-01-31"], ["Bad", "youth", "abc", IN_A[1], ""],
-                      ["Far", "youth", 414452, 400000, ""], ["Barn", "youth", *IN_B, "31/13/2024"], ["Shed", "youth", *IN_B, ""]])
+    path = write_csv(
+        tmp_path / "mixed.csv",
+        ["name", "category", "longitude", "latitude", "source_date"],
+        [
+            ["Hall", "youth", *IN_A, "2024-01-31"],
+            ["Bad", "youth", "abc", IN_A[1], ""],
+            ["Far", "youth", 414452, 400000, ""],
+            ["Barn", "youth", *IN_B, "31/13/2024"],
+            ["Shed", "youth", *IN_B, ""],
+        ],
+    )
 
     whole = run(wards_app, "import-assets", path)
     assert whole.exit_code == 1 and "--skip-bad-rows" in whole.output and count(wards_app, Asset) == 0
@@ -260,10 +461,12 @@ def test_skip_bad_rows_imports_the_rest_and_writes_rejects(wards_app, tmp_path, 
 
 def test_skip_bad_rows_for_wards(app, tmp_path):
     path = tmp_path / "wards.geojson"
-    path.write_text('{"type":"FeatureCollection","features":['
-                    '{"type":"Feature","properties":{"ward_code":"E05900001","ward_name":"One"},'
-                    '"geometry":{"type":"Polygon","coordinates":[[[-2.1,53.5],[-2.0,53.5],[-2.0,53.6],[-2.1,53.5]]]}},'
-                    '{"type":"Feature","properties":{"ward_code":"E05900002","ward_name":"Two"},"geometry":null}]}')
+    path.write_text(
+        '{"type":"FeatureCollection","features":['
+        '{"type":"Feature","properties":{"ward_code":"E05900001","ward_name":"One"},'
+        '"geometry":{"type":"Polygon","coordinates":[[[-2.1,53.5],[-2.0,53.5],[-2.0,53.6],[-2.1,53.5]]]}},'
+        '{"type":"Feature","properties":{"ward_code":"E05900002","ward_name":"Two"},"geometry":null}]}'
+    )
 
     result = ok(run(app, "import-wards", path, "--skip-bad-rows", "--rejects", tmp_path / "bad-wards.csv"))
 
@@ -286,9 +489,17 @@ def test_postcode_table_keeps_its_points_for_registers(postcodes_app):
 def test_skip_bad_rows_for_survey_needs(wards_app, tmp_path):
     from webmap.core.models import Need
 
-    path = write_csv(tmp_path / "survey.csv", ["ward_code", "category", "count"],
-                     [[WARD_A, "youth", "3"], [WARD_A, "youth;bingo", "2"], [WARD_B, "food_support", "lots"],
-                      ["E05999999", "youth", "1"], [WARD_B, "advice", "4"]])
+    path = write_csv(
+        tmp_path / "survey.csv",
+        ["ward_code", "category", "count"],
+        [
+            [WARD_A, "youth", "3"],
+            [WARD_A, "youth;bingo", "2"],
+            [WARD_B, "food_support", "lots"],
+            ["E05999999", "youth", "1"],
+            [WARD_B, "advice", "4"],
+        ],
+    )
 
     whole = run(wards_app, "import-needs", path)
     assert whole.exit_code == 1 and "--skip-bad-rows" in whole.output and count(wards_app, Need) == 0
@@ -299,16 +510,26 @@ def test_skip_bad_rows_for_survey_needs(wards_app, tmp_path):
     with wards_app.app_context():
         # The row naming an unknown category adds nothing, not even its known "youth".
         assert sorted((n.ward_code, n.category_id, n.count) for n in db.session.scalars(select(Need))) == [
-            (WARD_A, "youth", 3.0), (WARD_B, "advice", 4.0)]
+            (WARD_A, "youth", 3.0),
+            (WARD_B, "advice", 4.0),
+        ]
     rejects = pd.read_csv(tmp_path / "survey-rejects.csv", dtype=str)
     assert rejects["row"].tolist() == ["3", "4", "5"]
     assert "'lots' is not a count" in rejects["reason"][1]
 
 
 def test_skip_bad_rows_for_postcodes(app, tmp_path):
-    path = write_csv(tmp_path / "pc.csv", ["postcode", "longitude", "latitude", "doterm"],
-                     [["OL1 1AA", *IN_A, ""], ["not one", *IN_A, ""], ["OL1 1AB", "abc", IN_B[1], ""],
-                      ["OL1 1AC", *IN_B, "202001"], ["OL1 1AD", *IN_B, ""]])
+    path = write_csv(
+        tmp_path / "pc.csv",
+        ["postcode", "longitude", "latitude", "doterm"],
+        [
+            ["OL1 1AA", *IN_A, ""],
+            ["not one", *IN_A, ""],
+            ["OL1 1AB", "abc", IN_B[1], ""],
+            ["OL1 1AC", *IN_B, "202001"],
+            ["OL1 1AD", *IN_B, ""],
+        ],
+    )
 
     whole = run(app, "import-postcodes", path)
     assert whole.exit_code == 1 and "row 3, field 'postcode': 'not one' is not a UK postcode" in whole.output

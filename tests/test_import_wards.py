@@ -1,4 +1,5 @@
 """import-wards: formats, CRSs, ONS column names, repairs, updates, errors and transactions."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,11 @@ from pyproj import Transformer
 from sqlalchemy import select
 
 import webmap.importers.wards as wards_module
+from tests.dump_helpers import database_dump, without_sequence_positions
+from tests.importing_helpers import box, count, run, write_vector
 from webmap.core.db import db
 from webmap.core.models import Ward
 from webmap.importers.common import checked_text
-
-from tests.dump_helpers import database_dump, without_sequence_positions
-from tests.importing_helpers import box, count, run, write_vector
 
 
 def wards_in_db(app) -> dict[str, Ward]:
@@ -35,8 +35,15 @@ def has_vertex(geom, lon: float, lat: float) -> bool:
 
 def bng_squares(n: int = 3, **extra) -> list[dict]:
     """n 1 km squares in EPSG:27700, the first with its south-west corner at (400000, 400000)."""
-    return [{"ward_code": f"E0590000{i + 1}", "ward_name": f"Ward {i + 1}",
-             "geometry": box(400000 + i * 1000, 400000, 401000 + i * 1000, 401000), **extra} for i in range(n)]
+    return [
+        {
+            "ward_code": f"E0590000{i + 1}",
+            "ward_name": f"Ward {i + 1}",
+            "geometry": box(400000 + i * 1000, 400000, 401000 + i * 1000, 401000),
+            **extra,
+        }
+        for i in range(n)
+    ]
 
 
 def test_geojson_in_british_national_grid_is_reprojected(app, tmp_path):
@@ -59,16 +66,26 @@ def test_geojson_in_british_national_grid_is_reprojected(app, tmp_path):
     assert wards["E05900001"].geom.geom_type == "MultiPolygon"
 
 
-@pytest.mark.parametrize("code_col, name_col, options", [
-    ("WD23CD", "WD23NM", []),
-    ("WD13CD", "WD13NM", []),
-    ("ward_code", "ward_name", []),
-    ("area_code", "area_name", []),
-    ("my_code", "my_label", ["--code-col", "my_code", "--name-col", "my_label"]),
-])
+@pytest.mark.parametrize(
+    "code_col, name_col, options",
+    [
+        ("WD23CD", "WD23NM", []),
+        ("WD13CD", "WD13NM", []),
+        ("ward_code", "ward_name", []),
+        ("area_code", "area_name", []),
+        ("my_code", "my_label", ["--code-col", "my_code", "--name-col", "my_label"]),
+    ],
+)
 def test_ons_column_names_and_overrides(app, tmp_path, code_col, name_col, options):
-    rows = [{code_col: "E05000954", name_col: "Bebington", "other": "x", "geometry": box(-3.0, 53.3, -2.99, 53.31)},
-            {code_col: "E05000955", name_col: "Bidston and St James", "other": "y", "geometry": box(-2.99, 53.3, -2.98, 53.31)}]
+    rows = [
+        {code_col: "E05000954", name_col: "Bebington", "other": "x", "geometry": box(-3.0, 53.3, -2.99, 53.31)},
+        {
+            code_col: "E05000955",
+            name_col: "Bidston and St James",
+            "other": "y",
+            "geometry": box(-2.99, 53.3, -2.98, 53.31),
+        },
+    ]
     path = write_vector(tmp_path / "wards.geojson", rows)
 
     result = run(app, "import-wards", path, *options)
@@ -126,8 +143,10 @@ def test_file_without_crs_needs_the_crs_option(app, tmp_path):
 def test_invalid_bow_tie_polygon_is_repaired_and_reported(app, tmp_path):
     bow_tie = shapely.Polygon([(-2.2, 53.5), (-2.1, 53.6), (-2.1, 53.5), (-2.2, 53.6), (-2.2, 53.5)])
     assert not bow_tie.is_valid
-    rows = [{"ward_code": "E05900001", "ward_name": "Bow", "geometry": bow_tie},
-            {"ward_code": "E05900002", "ward_name": "Plain", "geometry": box(-2.1, 53.5, -2.0, 53.6)}]
+    rows = [
+        {"ward_code": "E05900001", "ward_name": "Bow", "geometry": bow_tie},
+        {"ward_code": "E05900002", "ward_name": "Plain", "geometry": box(-2.1, 53.5, -2.0, 53.6)},
+    ]
     path = write_vector(tmp_path / "bowtie.geojson", rows)
 
     result = run(app, "import-wards", path)
@@ -141,11 +160,17 @@ def test_invalid_bow_tie_polygon_is_repaired_and_reported(app, tmp_path):
 
 
 def test_reimport_updates_the_ward(app, tmp_path):
-    first = write_vector(tmp_path / "first.geojson", [
-        {"ward_code": "E05900001", "ward_name": "Old name", "geometry": box(-2.2, 53.5, -2.1, 53.6)}])
-    second = write_vector(tmp_path / "second.geojson", [
-        {"ward_code": "E05900001", "ward_name": "New name", "geometry": box(-2.3, 53.5, -2.1, 53.6)},
-        {"ward_code": "E05900002", "ward_name": "Another", "geometry": box(-2.1, 53.5, -2.0, 53.6)}])
+    first = write_vector(
+        tmp_path / "first.geojson",
+        [{"ward_code": "E05900001", "ward_name": "Old name", "geometry": box(-2.2, 53.5, -2.1, 53.6)}],
+    )
+    second = write_vector(
+        tmp_path / "second.geojson",
+        [
+            {"ward_code": "E05900001", "ward_name": "New name", "geometry": box(-2.3, 53.5, -2.1, 53.6)},
+            {"ward_code": "E05900002", "ward_name": "Another", "geometry": box(-2.1, 53.5, -2.0, 53.6)},
+        ],
+    )
     assert run(app, "import-wards", first).exit_code == 0
 
     result = run(app, "import-wards", second)
@@ -160,8 +185,10 @@ def test_reimport_updates_the_ward(app, tmp_path):
 
 
 def test_duplicate_code_in_one_file_names_both_rows(app, tmp_path):
-    rows = [{"ward_code": f"E0590000{i}", "ward_name": f"W{i}", "geometry": box(-2.2 + i / 10, 53.5, -2.1 + i / 10, 53.6)}
-            for i in range(1, 4)]
+    rows = [
+        {"ward_code": f"E0590000{i}", "ward_name": f"W{i}", "geometry": box(-2.2 + i / 10, 53.5, -2.1 + i / 10, 53.6)}
+        for i in range(1, 4)
+    ]
     rows.append({"ward_code": "E05900002", "ward_name": "Again", "geometry": box(-1.7, 53.5, -1.6, 53.6)})
     path = write_vector(tmp_path / "dupes.geojson", rows)
 
@@ -173,8 +200,10 @@ def test_duplicate_code_in_one_file_names_both_rows(app, tmp_path):
 
 
 def test_empty_code_names_row_and_field(app, tmp_path):
-    rows = [{"WD23CD": "E05900001", "WD23NM": "One", "geometry": box(-2.2, 53.5, -2.1, 53.6)},
-            {"WD23CD": "  ", "WD23NM": "Two", "geometry": box(-2.1, 53.5, -2.0, 53.6)}]
+    rows = [
+        {"WD23CD": "E05900001", "WD23NM": "One", "geometry": box(-2.2, 53.5, -2.1, 53.6)},
+        {"WD23CD": "  ", "WD23NM": "Two", "geometry": box(-2.1, 53.5, -2.0, 53.6)},
+    ]
     path = write_vector(tmp_path / "blank.geojson", rows)
 
     result = run(app, "import-wards", path)
@@ -184,14 +213,30 @@ def test_empty_code_names_row_and_field(app, tmp_path):
     assert count(app, Ward) == 0
 
 
-@pytest.mark.parametrize("name, content, reason", [
-    ("garbage.geojson", "this is { not json", "cannot be read as a GIS file"),
-    ("empty.geojson", "", "cannot be read as a GIS file"),
-    ("nofeatures.geojson", '{"type": "FeatureCollection", "features": []}', "has no rows"),
-    ("points.geojson", json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"ward_code": "E05900001", "ward_name": "P"},
-         "geometry": {"type": "Point", "coordinates": [-2.2, 53.5]}}]}), "not a polygon"),
-])
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("garbage.geojson", "this is { not json", "cannot be read as a GIS file"),
+        ("empty.geojson", "", "cannot be read as a GIS file"),
+        ("nofeatures.geojson", '{"type": "FeatureCollection", "features": []}', "has no rows"),
+        (
+            "points.geojson",
+            json.dumps(
+                {
+                    "type": "FeatureCollection",
+                    "features": [
+                        {
+                            "type": "Feature",
+                            "properties": {"ward_code": "E05900001", "ward_name": "P"},
+                            "geometry": {"type": "Point", "coordinates": [-2.2, 53.5]},
+                        }
+                    ],
+                }
+            ),
+            "not a polygon",
+        ),
+    ],
+)
 def test_bad_file_names_the_file(app, tmp_path, name, content, reason):
     path = tmp_path / name
     path.write_text(content)
@@ -236,12 +281,16 @@ def test_bad_population_after_good_rows_leaves_database_as_before(app, tmp_path)
 
     assert result.exit_code != 0
     assert "badpop.geojson, row 5, field 'population': 'lots' is not a population figure" in result.output
-    assert without_sequence_positions(database_dump(app)) == before  # every table as it was: wards, sources, audit trail
+    assert (
+        without_sequence_positions(database_dump(app)) == before
+    )  # every table as it was: wards, sources, audit trail
 
 
 def test_failure_half_way_through_writing_rolls_back(app, tmp_path, monkeypatch):
     """Rows already flushed to the database are undone when a later row fails."""
-    assert run(app, "import-wards", write_vector(tmp_path / "a.geojson", bng_squares(2), crs="EPSG:27700")).exit_code == 0
+    assert (
+        run(app, "import-wards", write_vector(tmp_path / "a.geojson", bng_squares(2), crs="EPSG:27700")).exit_code == 0
+    )
     before = without_sequence_positions(database_dump(app))
     real = wards_module.to_multipolygon
     calls = {"n": 0}
@@ -263,7 +312,9 @@ def test_failure_half_way_through_writing_rolls_back(app, tmp_path, monkeypatch)
     assert result.exit_code != 0
     assert isinstance(result.exception, OSError)
     assert calls["n"] == 7
-    assert without_sequence_positions(database_dump(app)) == before  # the flushed rename is undone, nothing else changed
+    assert (
+        without_sequence_positions(database_dump(app)) == before
+    )  # the flushed rename is undone, nothing else changed
 
 
 def test_file_without_crs_but_lon_lat_coordinates_is_read_as_wgs84(app, tmp_path):

@@ -3,6 +3,7 @@
 The commands are read from the document itself, so the documentation cannot drift from what works, and
 the national files are used exactly as they are. Every count is computed again here with pandas/geopandas.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,9 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
+from tests.conftest import REPO, SHARED_DATA, shared_data
 from webmap.core.db import db
 from webmap.core.models import Asset
-
-from tests.conftest import REPO, SHARED_DATA, shared_data
 
 DOC = REPO / "docs" / "importing.md"
 KIT = "../shared/data"
@@ -43,7 +43,7 @@ def run_documented(app, title: str, workdir, ward_file: str | None = None) -> li
     for line in doc_block(title):
         if ward_file:
             line = re.sub(rf"\b{title}_wards\.(geojson|shp)\b", ward_file, line)
-        args = [str(SHARED_DATA) + a[len(KIT):] if a.startswith(KIT) else a for a in shlex.split(line)[3:]]
+        args = [str(SHARED_DATA) + a[len(KIT) :] if a.startswith(KIT) else a for a in shlex.split(line)[3:]]
         args = [str(workdir / a) if a.endswith((".geojson", ".shp")) and "/" not in a else a for a in args]
         with app.app_context():  # `flask --app webmap` runs every command in an app context
             result = app.test_cli_runner().invoke(args=args)
@@ -77,9 +77,18 @@ def council_files(tmp_path_factory):
     return folder
 
 
-@pytest.mark.parametrize("title, ward_file", [("york", "york_wards.geojson"), ("york", "york_wards.shp"),
-                                              ("swansea", "swansea_wards.shp"), ("swansea", "swansea_wards.geojson")])
-def test_council_outside_the_study_area_imports_its_schools_from_the_national_register(app, council_files, title, ward_file):
+@pytest.mark.parametrize(
+    "title, ward_file",
+    [
+        ("york", "york_wards.geojson"),
+        ("york", "york_wards.shp"),
+        ("swansea", "swansea_wards.shp"),
+        ("swansea", "swansea_wards.geojson"),
+    ],
+)
+def test_council_outside_the_study_area_imports_its_schools_from_the_national_register(
+    app, council_files, title, ward_file
+):
     gias_path = shared_data("assets", "national", "gias_open_establishments_2025-05-24.csv.gz")
     # The document shows York's GeoJSON and Swansea's Shapefile; it says the other file of each works the same.
     _, wards_out, schools_out = run_documented(app, title, council_files, ward_file)
@@ -90,8 +99,11 @@ def test_council_outside_the_study_area_imports_its_schools_from_the_national_re
     assert "ward codes from column 'ward_code', names from 'ward_name'" in wards_out
     gias = pd.read_csv(gias_path, dtype=str, keep_default_na=False)
     placed = gias[gias["easting"] != ""]
-    points = gpd.GeoDataFrame(placed[["urn"]], geometry=gpd.points_from_xy(placed["easting"].astype(float),
-                                                                           placed["northing"].astype(float)), crs=27700)
+    points = gpd.GeoDataFrame(
+        placed[["urn"]],
+        geometry=gpd.points_from_xy(placed["easting"].astype(float), placed["northing"].astype(float)),
+        crs=27700,
+    )
     joined = gpd.sjoin(points, council[["ward_code", "geometry"]], predicate="within")
     expected = dict(zip(joined["urn"], joined["ward_code"]))
     # Schools outside the council but within the 800 m access distance are kept "outside the area" (no ward).
@@ -122,14 +134,20 @@ def test_study_area_gp_practices_and_libraries_from_the_national_files(app, tmp_
     *_, gp_out, lib_out = run_documented(app, "study area registers", tmp_path)
 
     places = codepoint.drop_duplicates("postcode", keep="last").set_index("postcode")
-    points = gpd.GeoDataFrame(index=places.index, geometry=gpd.points_from_xy(places["longitude"].astype(float),
-                                                                            places["latitude"].astype(float)), crs=4326)
+    points = gpd.GeoDataFrame(
+        index=places.index,
+        geometry=gpd.points_from_xy(places["longitude"].astype(float), places["latitude"].astype(float)),
+        crs=4326,
+    )
     inside = set(gpd.sjoin(points, wards[["ward_code", "geometry"]], predicate="intersects").index)
 
     def placed_counts(postcodes: pd.Series) -> tuple[pd.Series, dict[str, int]]:
         normal = postcodes.map(norm_postcode)
-        counts = {"malformed": int(normal.isna().sum()), "unknown": int((normal.notna() & ~normal.isin(places.index)).sum()),
-                  "outside": int((normal.isin(places.index) & ~normal.isin(inside)).sum())}
+        counts = {
+            "malformed": int(normal.isna().sum()),
+            "unknown": int((normal.notna() & ~normal.isin(places.index)).sum()),
+            "outside": int((normal.isin(places.index) & ~normal.isin(inside)).sum()),
+        }
         return normal.isin(inside), counts
 
     gp = pd.read_csv(epraccur_path, header=None, dtype=str, keep_default_na=False)
@@ -138,8 +156,10 @@ def test_study_area_gp_practices_and_libraries_from_the_national_files(app, tmp_
     ok, counts = placed_counts(gp.loc[~closed & ~not_gp, 9])
     imported = int(ok.sum())
     skipped = len(gp) - imported
-    print(f"\nGP practices: {len(gp)} rows, {int(closed.sum())} closed, {int(not_gp.sum())} not GP practices, "
-          f"{counts['unknown']} postcodes not in the table, {imported} imported")
+    print(
+        f"\nGP practices: {len(gp)} rows, {int(closed.sum())} closed, {int(not_gp.sum())} not GP practices, "
+        f"{counts['unknown']} postcodes not in the table, {imported} imported"
+    )
     assert f"read {len(gp)}, imported {imported}, updated 0, skipped {skipped}, refused 0." in gp_out
     assert f"skipped {int(closed.sum())}: closed (the register says it has closed)" in gp_out
     assert f"skipped {int(not_gp.sum())}: not a GP practice" in gp_out
@@ -154,8 +174,10 @@ def test_study_area_gp_practices_and_libraries_from_the_national_files(app, tmp_
     kept = open_libs[ok.to_numpy()]
     repeats = int(kept.duplicated(["authority", "name", "postcode"]).sum())
     imported = len(kept) - repeats
-    print(f"Libraries: {len(lib)} rows, {int(shut.sum())} closed, {counts['malformed']} without a usable postcode, "
-          f"{counts['unknown']} postcodes not in the table, {imported} imported")
+    print(
+        f"Libraries: {len(lib)} rows, {int(shut.sum())} closed, {counts['malformed']} without a usable postcode, "
+        f"{counts['unknown']} postcodes not in the table, {imported} imported"
+    )
     assert f"read {len(lib)}, imported {imported}, updated 0, skipped {len(lib) - imported}, refused 0." in lib_out
     assert f"skipped {int(shut.sum())}: closed (the register says it has closed)" in lib_out
     assert f"skipped {counts['malformed']}: the postcode is not a UK postcode" in lib_out

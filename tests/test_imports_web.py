@@ -1,4 +1,5 @@
 """Importing in the browser: who may, the check before saving, the job process, history, rollback."""
+
 from __future__ import annotations
 
 import io
@@ -22,10 +23,10 @@ PLACES = REPO / "data" / "assets" / "sample_assets.geojson"
 def import_app(make_app, tmp_path):
     """An app with the sample wards and postcodes (no places yet), keeping job folders under tmp_path."""
     from tests.conftest import empty_database
-    from webmap.imports.commands import transaction
     from webmap.importers.categories import import_categories
     from webmap.importers.postcodes import import_postcodes
     from webmap.importers.wards import import_wards
+    from webmap.imports.commands import transaction
 
     app = make_app()
     with app.app_context():
@@ -62,8 +63,12 @@ def upload(client, path: Path, kind: str = "places", **options):
     upload = FileStorage(io.BytesIO(path.read_bytes()), filename=path.name)
     # Encoded in memory: the test client's own encoder spills a big file to a temporary file it never closes.
     boundary, body = encode_multipart({"csrf_token": token, "kind": kind, "file": upload, **options})
-    return client.post(f"/imports/new?kind={kind}", input_stream=io.BytesIO(body),
-                       content_type=f"multipart/form-data; boundary={boundary}", headers={"Content-Length": str(len(body))})
+    return client.post(
+        f"/imports/new?kind={kind}",
+        input_stream=io.BytesIO(body),
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Content-Length": str(len(body))},
+    )
 
 
 def wait(client, job_id: int, timeout: float = 90) -> dict:
@@ -89,10 +94,27 @@ def post(client, url: str, page: str):
 def table_rows(app) -> list[tuple]:
     """Return every place's public and source fields, without ids and timestamps."""
     with app.app_context():
-        return sorted((a.source, a.source_id, a.name, a.kind, a.description, a.address, a.postcode, a.ward_code,
-                       a.website, a.phone, a.opening_times, a.accessibility, a.status, a.lon, a.lat,
-                       tuple(sorted(a.category_ids())))
-                      for a in db.session.scalars(select(Asset)))
+        return sorted(
+            (
+                a.source,
+                a.source_id,
+                a.name,
+                a.kind,
+                a.description,
+                a.address,
+                a.postcode,
+                a.ward_code,
+                a.website,
+                a.phone,
+                a.opening_times,
+                a.accessibility,
+                a.status,
+                a.lon,
+                a.lat,
+                tuple(sorted(a.category_ids())),
+            )
+            for a in db.session.scalars(select(Asset))
+        )
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(import_app):
@@ -108,7 +130,10 @@ def test_a_moderator_needs_an_admins_permission(import_app, admin):
     assert "Import data" not in moderator.get("/moderate/").get_data(as_text=True)
 
     token = csrf_token(admin, "/imports/")
-    assert admin.post("/imports/access", data={"csrf_token": token, "user_id": moderator_id, "allow": "1"}).status_code == 302
+    assert (
+        admin.post("/imports/access", data={"csrf_token": token, "user_id": moderator_id, "allow": "1"}).status_code
+        == 302
+    )
     assert moderator.get("/imports/").status_code == 200
     assert "Import data" in moderator.get("/moderate/").get_data(as_text=True)
     with import_app.app_context():
@@ -122,11 +147,20 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(make_app, tmp_p
     client = app.test_client()
     login(client, "admin@example.gov.uk")
     token = csrf_token(client, "/imports/new?kind=places")
-    body = (b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token.encode() +
-            b"\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.csv\"\r\n\r\n" +
-            b"name,lon,lat\n" + b"x" * 1_200_000 + b"\r\n--b--\r\n")
-    response = client.post("/imports/new?kind=places", input_stream=io.BytesIO(body),
-                           content_type="multipart/form-data; boundary=b", headers={"Content-Length": str(len(body))})
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
+        + token.encode()
+        + b'\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+        + b"name,lon,lat\n"
+        + b"x" * 1_200_000
+        + b"\r\n--b--\r\n"
+    )
+    response = client.post(
+        "/imports/new?kind=places",
+        input_stream=io.BytesIO(body),
+        content_type="multipart/form-data; boundary=b",
+        headers={"Content-Length": str(len(body))},
+    )
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
     with app.app_context():
@@ -164,7 +198,9 @@ def test_check_confirm_and_import_match_the_command_line(import_app, admin, tmp_
     with import_app.app_context():
         record = db.session.get(ImportJob, job)
         assert record.result["imported"] == 305
-        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import", AuditEvent.entity_id == str(job)))
+        event = db.session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "import", AuditEvent.entity_id == str(job))
+        )
         assert event.actor == "admin@example.gov.uk"
         assert event.after["sha256"] == record.sha256 and len(record.sha256) == 64 and event.after["imported"] == 305
     assert not (tmp_path / "imports" / str(job) / "places.geojson").exists()  # uploads are not kept
@@ -190,7 +226,9 @@ def test_unusable_rows_are_named_and_skipped_only_when_chosen_as_on_the_command_
     token = csrf_token(admin, f"/imports/{job}")
     assert admin.post(f"/imports/{job}/confirm", data={"csrf_token": token, "skip_bad_rows": "1"}).status_code == 302
     assert wait(admin, job)["state"] == "done"
-    assert "added 304, updated 0, skipped 0, refused 1" in " ".join(admin.get(f"/imports/{job}").get_data(as_text=True).split())
+    assert "added 304, updated 0, skipped 0, refused 1" in " ".join(
+        admin.get(f"/imports/{job}").get_data(as_text=True).split()
+    )
     rejects = admin.get(f"/imports/{job}/problems.csv").get_data(as_text=True).splitlines()
     assert len(rejects) == 2 and rejects[1].startswith("places.geojson,11,geometry,")
     via_web = table_rows(import_app)
@@ -199,16 +237,34 @@ def test_unusable_rows_are_named_and_skipped_only_when_chosen_as_on_the_command_
     with import_app.app_context():
         db.session.execute(Asset.__table__.delete())
         db.session.commit()
-    result = import_app.test_cli_runner().invoke(args=["import-assets", str(path), "--source", "sample", "--skip-bad-rows",
-                                                       "--rejects", str(tmp_path / "cli-rejects.csv")])
+    result = import_app.test_cli_runner().invoke(
+        args=[
+            "import-assets",
+            str(path),
+            "--source",
+            "sample",
+            "--skip-bad-rows",
+            "--rejects",
+            str(tmp_path / "cli-rejects.csv"),
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert table_rows(import_app) == via_web
 
 
 def test_two_imports_of_one_kind_never_run_at_once(import_app, admin, tmp_path):
     with import_app.app_context():
-        running = ImportJob(kind="places", options={}, filename="other.csv", sha256="0" * 64, size_bytes=1,
-                            state="importing", running_kind="places", actor="someone@example.gov.uk", pid=None)
+        running = ImportJob(
+            kind="places",
+            options={},
+            filename="other.csv",
+            sha256="0" * 64,
+            size_bytes=1,
+            state="importing",
+            running_kind="places",
+            actor="someone@example.gov.uk",
+            pid=None,
+        )
         db.session.add(running)
         db.session.commit()
         running_id = running.id
@@ -223,12 +279,30 @@ def test_two_imports_of_one_kind_never_run_at_once(import_app, admin, tmp_path):
 
 def test_an_import_whose_worker_stopped_is_reported_and_frees_the_kind(import_app, admin):
     with import_app.app_context():
-        ghost = ImportJob(kind="places", options={}, filename="x.csv", sha256="0" * 64, size_bytes=1, state="importing",
-                          running_kind="places", actor="a", task_id="t-ghost")
+        ghost = ImportJob(
+            kind="places",
+            options={},
+            filename="x.csv",
+            sha256="0" * 64,
+            size_bytes=1,
+            state="importing",
+            running_kind="places",
+            actor="a",
+            task_id="t-ghost",
+        )
         db.session.add(ghost)
         # Running on a worker that has never said it is alive (killed at once, or on a machine that restarted).
-        db.session.add(BackgroundTask(id="t-ghost", name="imports.run", label="Import #1", state="running", attempts=1,
-                                      worker="gone-host:12345", started_at=utcnow()))
+        db.session.add(
+            BackgroundTask(
+                id="t-ghost",
+                name="imports.run",
+                label="Import #1",
+                state="running",
+                attempts=1,
+                worker="gone-host:12345",
+                started_at=utcnow(),
+            )
+        )
         db.session.commit()
         ghost_id = ghost.id
     status = admin.get(f"/imports/{ghost_id}/status.json").get_json()
@@ -264,19 +338,28 @@ def test_rollback_archives_what_it_added_unless_someone_edited_since(import_app,
         statuses = set(db.session.scalars(select(Asset.status)))
         assert statuses == {"archived"}
         assert db.session.get(ImportJob, job).state == "rolled back"
-        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import rolled back")).after["archived"] == 305
+        assert (
+            db.session.scalar(select(AuditEvent).where(AuditEvent.action == "import rolled back")).after["archived"]
+            == 305
+        )
 
 
 def test_unknown_kind_shows_the_choice_and_bad_options_are_refused(admin, tmp_path):
     page = admin.get("/imports/new?kind=nope").get_data(as_text=True)
     assert "what is the file?" in page and "Ward boundaries" in page
     token = csrf_token(admin, "/imports/new?kind=places")
-    odd = admin.post("/imports/new?kind=places", data={"csrf_token": token, "kind": "places", "asset_kind": "castle",
-                                                        "file": (io.BytesIO(b"x"), "x.csv")}, content_type="multipart/form-data")
+    odd = admin.post(
+        "/imports/new?kind=places",
+        data={"csrf_token": token, "kind": "places", "asset_kind": "castle", "file": (io.BytesIO(b"x"), "x.csv")},
+        content_type="multipart/form-data",
+    )
     assert odd.status_code == 400 and "&#39;castle&#39; is not a choice" in odd.get_data(as_text=True)
     token = csrf_token(admin, "/imports/new?kind=osm")
-    bad = admin.post("/imports/new?kind=osm", data={"csrf_token": token, "kind": "osm", "file": (io.BytesIO(b"{}"), "x.txt")},
-                     content_type="multipart/form-data")
+    bad = admin.post(
+        "/imports/new?kind=osm",
+        data={"csrf_token": token, "kind": "osm", "file": (io.BytesIO(b"{}"), "x.txt")},
+        content_type="multipart/form-data",
+    )
     assert bad.status_code == 400 and "is not a file" in bad.get_data(as_text=True)
 
 

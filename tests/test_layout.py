@@ -3,6 +3,7 @@
 The layers themselves (app and CLI -> features -> web plumbing -> importers -> core, analysis
 and maps beside the core) are `lint-imports` contracts in pyproject.toml, run by `make test`.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,11 +61,14 @@ def _feature(module: str) -> str:
     return ".".join(module.split(".")[:2])
 
 
-@pytest.mark.parametrize(("edges", "expected"), [
-    ({"a": {"b"}, "b": set()}, []),
-    ({"a": {"b"}, "b": {"a"}}, [["a", "b"]]),
-    ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
-])
+@pytest.mark.parametrize(
+    ("edges", "expected"),
+    [
+        ({"a": {"b"}, "b": set()}, []),
+        ({"a": {"b"}, "b": {"a"}}, [["a", "b"]]),
+        ({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}, [["a", "b", "c"]]),
+    ],
+)
 def test_cycle_finder(edges, expected):
     assert _cycles(edges) == expected
 
@@ -97,6 +101,10 @@ def _page_modules() -> set[str]:
 def test_features_use_each_others_services_never_their_pages(graph):
     pages = _page_modules()
     assert "webmap.gaps.views" in pages and "webmap.places.home" in pages
-    crossing = sorted((module, page) for page in pages for module in graph.find_modules_that_directly_import(page)
-                      if module not in TOP and _feature(module) != _feature(page))
+    crossing = sorted(
+        (module, page)
+        for page in pages
+        for module in graph.find_modules_that_directly_import(page)
+        if module not in TOP and _feature(module) != _feature(page)
+    )
     assert crossing == []

@@ -1,4 +1,5 @@
 """Mail goes through a real local SMTP server, from a queue worker, and says why it was sent and how to stop it."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,15 @@ def wait_for(app, task_id: str, states: tuple[str, ...], timeout: float = 60) ->
 def test_a_message_reaches_the_smtp_server_with_reason_and_unsubscribe(make_app, mail_settings, inbox):
     app = make_app(**mail_settings)
     with app.app_context():
-        send(Mail(to="resident@example.org", subject="Your place is live", body="Thanks.",
-                  reason="you asked to hear about your submission", unsubscribe_url="https://map.test/u/abc"))
+        send(
+            Mail(
+                to="resident@example.org",
+                subject="Your place is live",
+                body="Thanks.",
+                reason="you asked to hear about your submission",
+                unsubscribe_url="https://map.test/u/abc",
+            )
+        )
     [message] = inbox.to("resident@example.org")
     assert message["Subject"] == "Your place is live"
     assert message["List-Unsubscribe"] == "<https://map.test/u/abc>"
@@ -97,8 +105,15 @@ LONG_URL = "https://map.example.gov.uk/you-said-we-did/unsubscribe/" + "Zq3-_x" 
 def test_raw_message_has_date_message_id_and_a_plain_one_click_unsubscribe(make_app, mail_settings, inbox):
     app = make_app(**mail_settings)
     with app.app_context():
-        send(Mail(to="resident@example.org", subject="Message for Caffi Llechan Lân from Zoë", body="Diolch.",
-                  reason="you asked", unsubscribe_url=LONG_URL))
+        send(
+            Mail(
+                to="resident@example.org",
+                subject="Message for Caffi Llechan Lân from Zoë",
+                body="Diolch.",
+                reason="you asked",
+                unsubscribe_url=LONG_URL,
+            )
+        )
         send(Mail(to="staff@example.org", subject="You are invited", body="Hello.", reason="an admin invited you"))
     [message] = inbox.to("resident@example.org")
     raw = message.raw.decode("ascii")
@@ -116,8 +131,10 @@ def test_raw_message_has_date_message_id_and_a_plain_one_click_unsubscribe(make_
 def test_the_header_check_catches_each_fault():
     from tests.conftest import mail_header_problems
 
-    good = (b"Date: Sun, 06 Dec 2026 18:00:00 +0000\r\nMessage-ID: <1@example.gov.uk>\r\n"
-            b"List-Unsubscribe: <https://map.test/u/1>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nbody")
+    good = (
+        b"Date: Sun, 06 Dec 2026 18:00:00 +0000\r\nMessage-ID: <1@example.gov.uk>\r\n"
+        b"List-Unsubscribe: <https://map.test/u/1>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n\r\nbody"
+    )
     assert mail_header_problems(good) == []
     assert mail_header_problems(good.replace(b"Date: Sun, 06 Dec 2026 18:00:00 +0000\r\n", b""))
     assert mail_header_problems(good.replace(b"<https://map.test/u/1>", b"=?utf-8?q?=3Chttps=3A//map.test/u/1=3E?="))

@@ -1,4 +1,5 @@
 """Moderation: staff-only pages, approve/reject/edit/merge/bulk, duplicates, suggested changes, freshness, audit."""
+
 from __future__ import annotations
 
 import re
@@ -15,15 +16,22 @@ from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, Ward,
 STAFF_GET_PAGES = ["/moderate", "/moderate/stale", "/moderate/assets/1/edit"]
 
 
-def add_pending(app, name="Riverside Lunch Club", lon=None, lat=None, postcode=None, categories=("food_support",), **extra) -> int:
+def add_pending(
+    app, name="Riverside Lunch Club", lon=None, lat=None, postcode=None, categories=("food_support",), **extra
+) -> int:
     """Submit a place the way residents do (through the form) and return its id.
 
     It is sent as a resident does after seeing any likely existing matches ("send anyway"), so the
     staff-side duplicate checks here have near-duplicates to find.
     """
     client = app.test_client()
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": list(categories), "kind": "group",
-            "not_a_duplicate": "1"}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": name,
+        "categories": list(categories),
+        "kind": "group",
+        "not_a_duplicate": "1",
+    }
     if lon is not None:
         data.update(lon=f"{lon:.6f}", lat=f"{lat:.6f}")
     if postcode:
@@ -37,7 +45,9 @@ def add_pending(app, name="Riverside Lunch Club", lon=None, lat=None, postcode=N
 
 def an_approved(app, offset=0) -> Asset:
     with app.app_context():
-        asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id).offset(offset)).first()
+        asset = db.session.scalars(
+            select(Asset).where(Asset.status == "approved").order_by(Asset.id).offset(offset)
+        ).first()
         db.session.expunge(asset)
         return asset
 
@@ -52,8 +62,11 @@ def get(app, asset_id) -> Asset:
 
 def events(app, entity_id, entity_type="asset") -> list[AuditEvent]:
     with app.app_context():
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == entity_type,
-                                                           AuditEvent.entity_id == str(entity_id)).order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.id)
+        ).all()
         for row in rows:
             db.session.expunge(row)
         return rows
@@ -161,7 +174,12 @@ def test_archive_removes_from_map_without_deleting(sample_app, moderator):
     assert sample_app.test_client().get(f"/assets/{asset.id}").status_code == 404
     assert f'"id": {asset.id},' not in sample_app.test_client().get("/api/assets.geojson").get_data(as_text=True)
     last = events(sample_app, asset.id)[-1]
-    assert (last.action, last.before["status"], last.after["status"], last.note) == ("archive", "approved", "archived", "Closed down")
+    assert (last.action, last.before["status"], last.after["status"], last.note) == (
+        "archive",
+        "approved",
+        "archived",
+        "Closed down",
+    )
 
 
 def test_bulk_approve_approves_only_ticked_pending_places(sample_app, moderator):
@@ -213,8 +231,15 @@ def test_merge_archives_duplicate_fills_gaps_and_audits_both(sample_app, moderat
     with sample_app.app_context():
         db.session.get(Asset, target.id).opening_times = None
         db.session.commit()
-    dup = add_pending(sample_app, target.name, target.lon, target.lat, categories=("youth",),
-                      opening_times="Fridays 6pm", description="From the duplicate")
+    dup = add_pending(
+        sample_app,
+        target.name,
+        target.lon,
+        target.lat,
+        categories=("youth",),
+        opening_times="Fridays 6pm",
+        description="From the duplicate",
+    )
     post(moderator, f"/moderate/assets/{dup}/merge", target_id=str(target.id))
     merged, kept = get(sample_app, dup), get(sample_app, target.id)
     assert merged.status == "archived" and merged.merged_into_id == target.id
@@ -242,9 +267,18 @@ def test_edit_changes_fields_moves_ward_and_audits(sample_app, moderator):
     token = csrf_token(moderator, f"/moderate/assets/{asset_id}/edit")
     html = moderator.get(f"/moderate/assets/{asset_id}/edit").get_data(as_text=True)
     assert 'value="Edit Me"' in html and "checked" in html
-    response = moderator.post(f"/moderate/assets/{asset_id}/edit", data={
-        "csrf_token": token, "name": "Edited Name", "categories": ["youth", "sport"], "kind": "venue",
-        "lon": f"{point.x:.6f}", "lat": f"{point.y:.6f}", "opening_times": "Sat 10-12"})
+    response = moderator.post(
+        f"/moderate/assets/{asset_id}/edit",
+        data={
+            "csrf_token": token,
+            "name": "Edited Name",
+            "categories": ["youth", "sport"],
+            "kind": "venue",
+            "lon": f"{point.x:.6f}",
+            "lat": f"{point.y:.6f}",
+            "opening_times": "Sat 10-12",
+        },
+    )
     assert response.status_code == 302
     asset = get(sample_app, asset_id)
     assert (asset.name, asset.kind, asset.ward_code, asset.status) == ("Edited Name", "venue", code, "pending")
@@ -254,7 +288,9 @@ def test_edit_changes_fields_moves_ward_and_audits(sample_app, moderator):
     assert last.action == "edit" and last.before["name"] == "Edit Me" and last.after["name"] == "Edited Name"
     assert last.before["ward_code"] != last.after["ward_code"]
     # Bad input gets the same messages as the public form.
-    html = moderator.post(f"/moderate/assets/{asset_id}/edit", data={"csrf_token": token, "name": ""}).get_data(as_text=True)
+    html = moderator.post(f"/moderate/assets/{asset_id}/edit", data={"csrf_token": token, "name": ""}).get_data(
+        as_text=True
+    )
     assert "Enter the name of the place" in html and "There is a problem" in html
 
 
@@ -342,11 +378,14 @@ def test_nothing_is_ever_hard_deleted(sample_app, moderator):
         assert db.session.query(Asset).count() == before + 2
 
 
-@pytest.mark.parametrize("url, data, message", [
-    ("/moderate/bulk-approve", {}, "Tick at least one place to approve."),
-    ("/moderate/stale/verify", {}, "Tick at least one place to mark as checked."),
-    ("/moderate/assets/{dup}/merge", {"target_id": "999999"}, "Choose the place to merge"),
-])
+@pytest.mark.parametrize(
+    "url, data, message",
+    [
+        ("/moderate/bulk-approve", {}, "Tick at least one place to approve."),
+        ("/moderate/stale/verify", {}, "Tick at least one place to mark as checked."),
+        ("/moderate/assets/{dup}/merge", {"target_id": "999999"}, "Choose the place to merge"),
+    ],
+)
 def test_refused_actions_change_nothing_and_say_why(sample_app, moderator, url, data, message):
     target = an_approved(sample_app)
     dup = add_pending(sample_app, target.name, target.lon, target.lat, categories=("youth",))

@@ -1,4 +1,5 @@
 """Radius search: the same answers as a brute-force geodesic over every asset, on both backends."""
+
 from __future__ import annotations
 
 import random
@@ -10,8 +11,8 @@ from pyproj import Geod
 from sqlalchemy import select, text
 
 from webmap.core.db import db
-from webmap.core.models import Asset, Category
 from webmap.core.geo import bounding_box
+from webmap.core.models import Asset, Category
 from webmap.partners.nearby import count_nearby, explain_nearby, find_nearby, metres_outside, nearby_ids, sqlite_query
 
 GEOD = Geod(ellps="WGS84")
@@ -33,8 +34,16 @@ def brute_force(lon, lat, radius, categories=None, match="any", kind=None, exclu
 
 
 def add_asset(name, lon, lat, cats, status="approved", kind="group"):
-    asset = Asset(name=name, lon=lon, lat=lat, geom=shapely.Point(lon, lat), status=status, kind=kind, source="test",
-                  categories=[db.session.get(Category, c) for c in cats])
+    asset = Asset(
+        name=name,
+        lon=lon,
+        lat=lat,
+        geom=shapely.Point(lon, lat),
+        status=status,
+        kind=kind,
+        source="test",
+        categories=[db.session.get(Category, c) for c in cats],
+    )
     db.session.add(asset)
     db.session.flush()
     return asset

@@ -1,4 +1,5 @@
 """The needs form /needs/new: where, what (one to five kinds), an optional comment; CSRF, rate limit, honeypot."""
+
 from __future__ import annotations
 
 import re
@@ -47,7 +48,7 @@ def test_form_asks_where_and_what_but_no_personal_details(sample_app):
     assert re.findall(r'name="(email|consent)"', html) == ["email", "consent"]
     assert 'type="email"' in html and "Hear what was done (optional)" in html
     assert "Skip the map" in html
-    assert '/static/need_point.js' in html
+    assert "/static/need_point.js" in html
     assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html) == []
 
 
@@ -57,7 +58,9 @@ def test_ward_picker_stores_one_need_per_category(sample_app):
     assert response.status_code == 302 and "/needs/thanks" in response.headers["Location"]
     needs = web_needs(sample_app)
     assert [(n.ward_code, n.category_id, n.count, n.comment) for n in needs] == [
-        ("E05900009", "library", 1.0, "A youth club please"), ("E05900009", "youth", 1.0, "A youth club please")]
+        ("E05900009", "library", 1.0, "A youth club please"),
+        ("E05900009", "youth", 1.0, "A youth club please"),
+    ]
     thanks = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Thank you" in thanks and "Hollins Cross" in thanks and "2 needs" in thanks
 
@@ -71,6 +74,7 @@ def test_postcode_finds_the_ward(sample_app):
 def test_map_point_finds_the_ward_and_is_kept_only_roughly(sample_app):
     with sample_app.app_context():
         from webmap.core import store
+
         wards = store.wards_frame()
         target = wards[wards["code"] == "E05900005"].geometry.iloc[0].representative_point()
     response = post(sample_app.test_client(), lat=f"{target.y:.6f}", lon=f"{target.x:.6f}", categories=["sport"])
@@ -80,21 +84,34 @@ def test_map_point_finds_the_ward_and_is_kept_only_roughly(sample_app):
     assert need.lat == round(target.y, 3) and need.lon == round(target.x, 3)
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"categories": ["youth"]}, "postcode", "Enter a postcode, choose a ward or pick a point on the map"),
-    ({"postcode": "not a postcode", "categories": ["youth"]}, "postcode", "Enter a real postcode"),
-    ({"postcode": "ZZ9 9ZZ", "categories": ["youth"]}, "postcode", "We do not know that postcode"),
-    ({"ward": "E05999999", "categories": ["youth"]}, "ward", "Choose a ward from the list."),
-    ({"lat": "north", "lon": "-2.1", "categories": ["youth"]}, "lat", "Pick a point on the map, or enter both"),
-    ({"lat": "53.5", "lon": "", "categories": ["youth"]}, "lat", "Pick a point on the map, or enter both"),
-    ({"lat": "10.0", "lon": "10.0", "categories": ["youth"]}, "lat", "That point is outside the area"),
-    ({"ward": "E05900001"}, "categories", "Choose at least one kind of place"),
-    ({"ward": "E05900001", "categories": ["youth", "unicorns"]}, "categories", "Choose kinds of place from the list."),
-    ({"ward": "E05900001", "categories": ["youth", "library", "sport", "advice", "dentist", "faith"]},
-     "categories", "Choose up to 5 kinds of place (you chose 6)."),
-    ({"ward": "E05900001", "categories": ["youth"], "comment": "x" * 501}, "comment",
-     "Keep your comment to 500 characters or fewer (it has 501)."),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"categories": ["youth"]}, "postcode", "Enter a postcode, choose a ward or pick a point on the map"),
+        ({"postcode": "not a postcode", "categories": ["youth"]}, "postcode", "Enter a real postcode"),
+        ({"postcode": "ZZ9 9ZZ", "categories": ["youth"]}, "postcode", "We do not know that postcode"),
+        ({"ward": "E05999999", "categories": ["youth"]}, "ward", "Choose a ward from the list."),
+        ({"lat": "north", "lon": "-2.1", "categories": ["youth"]}, "lat", "Pick a point on the map, or enter both"),
+        ({"lat": "53.5", "lon": "", "categories": ["youth"]}, "lat", "Pick a point on the map, or enter both"),
+        ({"lat": "10.0", "lon": "10.0", "categories": ["youth"]}, "lat", "That point is outside the area"),
+        ({"ward": "E05900001"}, "categories", "Choose at least one kind of place"),
+        (
+            {"ward": "E05900001", "categories": ["youth", "unicorns"]},
+            "categories",
+            "Choose kinds of place from the list.",
+        ),
+        (
+            {"ward": "E05900001", "categories": ["youth", "library", "sport", "advice", "dentist", "faith"]},
+            "categories",
+            "Choose up to 5 kinds of place (you chose 6).",
+        ),
+        (
+            {"ward": "E05900001", "categories": ["youth"], "comment": "x" * 501},
+            "comment",
+            "Keep your comment to 500 characters or fewer (it has 501).",
+        ),
+    ],
+)
 def test_each_mistake_gets_a_summary_link_and_a_message_beside_the_field(sample_app, fields, field, message):
     response = post(sample_app.test_client(), **fields)
     assert response.status_code == 200
@@ -107,7 +124,9 @@ def test_each_mistake_gets_a_summary_link_and_a_message_beside_the_field(sample_
 
 
 def test_answers_are_kept_when_the_form_comes_back(sample_app):
-    html = post(sample_app.test_client(), postcode="nonsense", categories=["youth"], comment="<b>more</b>").get_data(as_text=True)
+    html = post(sample_app.test_client(), postcode="nonsense", categories=["youth"], comment="<b>more</b>").get_data(
+        as_text=True
+    )
     assert 'value="nonsense"' in html
     assert 'id="category-youth" name="categories" value="youth" checked' in html
     assert "&lt;b&gt;more&lt;/b&gt;" in html and "<b>more</b>" not in html

@@ -1,4 +1,5 @@
 """Email people expect: review outcomes, the moderators' digest, stale-listing re-checks, and stopping each."""
+
 from __future__ import annotations
 
 import re
@@ -59,8 +60,13 @@ def stop(app, body: str) -> str:
 
 
 def test_a_submitter_who_agreed_hears_of_approval_and_can_stop(mail_app, inbox):
-    asset_id = add_pending(mail_app, name="Hilltop Tea Dance", postcode=postcode(mail_app),
-                           submitter_email=SUBMITTER, submitter_wants_updates="y")
+    asset_id = add_pending(
+        mail_app,
+        name="Hilltop Tea Dance",
+        postcode=postcode(mail_app),
+        submitter_email=SUBMITTER,
+        submitter_wants_updates="y",
+    )
     staff = signed_in(mail_app)
     staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")})
     [message] = inbox.to(SUBMITTER)
@@ -73,11 +79,18 @@ def test_a_submitter_who_agreed_hears_of_approval_and_can_stop(mail_app, inbox):
 
 
 def test_a_rejected_submitter_hears_the_reason(mail_app, inbox):
-    asset_id = add_pending(mail_app, name="Not A Real Place", postcode=postcode(mail_app),
-                           submitter_email=SUBMITTER, submitter_wants_updates="y")
+    asset_id = add_pending(
+        mail_app,
+        name="Not A Real Place",
+        postcode=postcode(mail_app),
+        submitter_email=SUBMITTER,
+        submitter_wants_updates="y",
+    )
     staff = signed_in(mail_app)
-    staff.post(f"/moderate/assets/{asset_id}/reject",
-               data={"csrf_token": csrf_token(staff, "/moderate"), "reason": "It is outside the borough"})
+    staff.post(
+        f"/moderate/assets/{asset_id}/reject",
+        data={"csrf_token": csrf_token(staff, "/moderate"), "reason": "It is outside the borough"},
+    )
     [message] = inbox.to(SUBMITTER)
     assert message["Subject"].strip() == f"Not A Real Place was not added to the {area_site_name(mail_app)}"
     assert "The reason: It is outside the borough" in says_why_and_how_to_stop(message)
@@ -89,10 +102,17 @@ def test_no_mail_without_consent_and_consent_needs_an_email(mail_app, inbox):
     staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")})
     assert inbox.to(SUBMITTER) == []
     client = mail_app.test_client()
-    html = client.post("/assets/new", data={"csrf_token": csrf_token(client, "/assets/new"), "name": "X Club",
-                                            "categories": ["food_support"], "kind": "group",
-                                            "postcode": postcode(mail_app), "submitter_wants_updates": "y"}
-                       ).get_data(as_text=True)
+    html = client.post(
+        "/assets/new",
+        data={
+            "csrf_token": csrf_token(client, "/assets/new"),
+            "name": "X Club",
+            "categories": ["food_support"],
+            "kind": "group",
+            "postcode": postcode(mail_app),
+            "submitter_wants_updates": "y",
+        },
+    ).get_data(as_text=True)
     assert "Enter your email address, or untick the box about emails" in html
 
 
@@ -164,8 +184,9 @@ def test_a_stale_listing_is_asked_to_recheck_and_still_correct_marks_it_checked(
     assert "marked as checked today" in done.get_data(as_text=True)
     with mail_app.app_context():
         assert db.session.get(Asset, asset_id).last_verified_at > utcnow() - timedelta(minutes=1)
-        event = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_id == str(asset_id))
-                                   .order_by(AuditEvent.id.desc())).first()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.entity_id == str(asset_id)).order_by(AuditEvent.id.desc())
+        ).first()
         assert (event.action, event.actor, event.user_id) == ("verify", LISTING_CONTACT, None)
 
 

@@ -1,4 +1,5 @@
 """Acceptance for issue 6: the study area's services survive ORUK export -> import -> export unchanged."""
+
 from __future__ import annotations
 
 import json
@@ -9,12 +10,12 @@ from sqlalchemy import func, select
 from tests.conftest import REPO, empty_database, shared_data
 from tests.oruk_helpers import assert_valid, examples_dir
 from tests.oruk_roundtrip import normalised
-from webmap.imports.commands import transaction
 from webmap.core.db import db
+from webmap.core.models import Asset
 from webmap.importers.assets import import_assets
 from webmap.importers.categories import import_categories
 from webmap.importers.wards import import_wards
-from webmap.core.models import Asset
+from webmap.imports.commands import transaction
 
 pytestmark = pytest.mark.realdata
 
@@ -71,4 +72,3 @@ def test_every_example_imports_and_our_output_validates(sample_app, tmp_path):
     assert run_cli(sample_app, "export", "--format", "oruk", "--out", str(out)).exit_code == 0
     for service in json.loads(out.read_text()):
         assert_valid("compiled/service.json", service)
-

@@ -1,4 +1,5 @@
 """The OpenAPI description matches the routes, reads out on /api/docs, and no generated input gets a 5xx."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,11 @@ PLANNED: set[str] = set()
 
 def _openapi_paths(app) -> set[str]:
     """Return the app's GET routes, written the OpenAPI way ({id} for <id>)."""
-    return {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule) for rule in app.url_map.iter_rules()
-            if "GET" in rule.methods and rule.endpoint != "static"}
+    return {
+        re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for rule in app.url_map.iter_rules()
+        if "GET" in rule.methods and rule.endpoint != "static"
+    }
 
 
 def test_every_documented_path_exists(app):
@@ -83,8 +87,11 @@ def _value(schema: dict) -> st.SearchStrategy:
     if kind == "integer":
         return st.one_of(st.integers(min_value=-5, max_value=2000).map(str), junk)
     if kind == "number":
-        return st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str),
-                         st.floats(min_value=-200, max_value=200).map(str), junk)
+        return st.one_of(
+            st.floats(allow_nan=True, allow_infinity=True).map(str),
+            st.floats(min_value=-200, max_value=200).map(str),
+            junk,
+        )
     if "enum" in schema:
         return st.one_of(st.sampled_from(schema["enum"]), junk)
     return junk
@@ -100,7 +107,12 @@ def test_generated_requests_never_get_a_server_error(sample_app):
         from webmap.core.models import Asset, Postcode
 
         asset = db.session.scalars(db.select(Asset).where(Asset.status == "approved")).first()
-        known_ids = [oruk.service_id(asset), oruk.service_at_location_id(asset), oruk.TAXONOMY_ID, oruk.term_id("youth")]
+        known_ids = [
+            oruk.service_id(asset),
+            oruk.service_at_location_id(asset),
+            oruk.TAXONOMY_ID,
+            oruk.term_id("youth"),
+        ]
         postcodes = list(db.session.scalars(db.select(Postcode.postcode).limit(5)))
     started = time.monotonic()
     for path in spec["paths"]:

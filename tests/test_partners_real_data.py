@@ -1,4 +1,5 @@
 """Acceptance on the open data kit: the nearest GP practices to a Wigan postcode, checked by brute force."""
+
 from __future__ import annotations
 
 import csv
@@ -15,9 +16,15 @@ pytestmark = pytest.mark.realdata
 GEOD = Geod(ellps="WGS84")
 # The kit's asset categories that are not taxonomy ids, mapped onto the taxonomy.
 CATEGORY_MAP = {
-    "school_or_education": "education", "place_of_worship": "faith", "polling_station": "public_service",
-    "hospital_or_clinic": "health", "post_office": "public_service", "food_bank": "food_support",
-    "fire_station": "public_service", "green_flag_park": "green_space", "jobcentre": "employment",
+    "school_or_education": "education",
+    "place_of_worship": "faith",
+    "polling_station": "public_service",
+    "hospital_or_clinic": "health",
+    "post_office": "public_service",
+    "food_bank": "food_support",
+    "fire_station": "public_service",
+    "green_flag_park": "green_space",
+    "jobcentre": "employment",
 }
 RADIUS_M = 5000
 
@@ -31,10 +38,10 @@ def test_nearest_gp_practices_to_a_wigan_postcode_match_brute_force(app):
     wards = shared_data("boundaries", "wards", "study_area_wards.geojson")
     postcodes = shared_data("postcodes", "codepoint_open_2025-10_study_area.csv")
     assets = shared_data("assets", "study_area", "community_assets_study_area.geojson")
+    from webmap.core.store import lookup_postcode
     from webmap.importers.assets import import_assets
     from webmap.importers.postcodes import import_postcodes
     from webmap.importers.wards import import_wards
-    from webmap.core.store import lookup_postcode
 
     with app.app_context():
         import_wards(wards)

@@ -1,4 +1,5 @@
 """Find partners: the form, its errors, partners for an asset, and /api/nearby."""
+
 from __future__ import annotations
 
 import re
@@ -9,9 +10,9 @@ from flask import render_template_string
 from pyproj import Geod
 from sqlalchemy import select
 
-from webmap.partners.complements import partner_categories
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, Postcode
+from webmap.partners.complements import partner_categories
 
 GEOD = Geod(ellps="WGS84")
 SECRETS = ("secret-person@example.com", "Secret Person", "10.9.8.7", "07700 900999")
@@ -24,7 +25,9 @@ def client(sample_app):
 
 def a_postcode(app) -> Postcode:
     with app.app_context():
-        pc = db.session.scalars(select(Postcode).where(Postcode.ward_code.is_not(None)).order_by(Postcode.postcode)).first()
+        pc = db.session.scalars(
+            select(Postcode).where(Postcode.ward_code.is_not(None)).order_by(Postcode.postcode)
+        ).first()
         db.session.expunge(pc)
         return pc
 
@@ -50,10 +53,20 @@ def listed(html: str) -> list[int]:
 
 def add_secret_asset(app, lon, lat, cats=("youth",)):
     with app.app_context():
-        asset = Asset(name="Secretive Club", lon=lon, lat=lat, geom=shapely.Point(lon, lat), status="approved",
-                      kind="group", source="test", submitter_name="Secret Person", submitter_email="secret-person@example.com",
-                      submitter_phone="07700 900999", submitter_ip="10.9.8.7",
-                      categories=[db.session.get(Category, c) for c in cats])
+        asset = Asset(
+            name="Secretive Club",
+            lon=lon,
+            lat=lat,
+            geom=shapely.Point(lon, lat),
+            status="approved",
+            kind="group",
+            source="test",
+            submitter_name="Secret Person",
+            submitter_email="secret-person@example.com",
+            submitter_phone="07700 900999",
+            submitter_ip="10.9.8.7",
+            categories=[db.session.get(Category, c) for c in cats],
+        )
         db.session.add(asset)
         db.session.commit()
         return asset.id
@@ -77,7 +90,7 @@ def test_postcode_search_lists_places_nearest_first_before_the_map(sample_app, c
     assert expected, "the sample postcode should have places near it"
     html = client.get(f"/partners?postcode={pc.postcode.lower().replace(' ', '')}&radius=2000").get_data(as_text=True)
     ids = listed(html)
-    assert ids == sorted(expected, key=lambda i: (expected[i], i))[:sample_app.config["PAGE_SIZE"]]
+    assert ids == sorted(expected, key=lambda i: (expected[i], i))[: sample_app.config["PAGE_SIZE"]]
     assert f"{len(expected)} place" in html and f"of {pc.postcode}" in html
     assert "straight-line distance" in html
     first = min(expected, key=lambda i: (expected[i], i))
@@ -93,7 +106,9 @@ def test_category_kind_and_match_filters(sample_app, client):
     expected = within(sample_app, pc.lon, pc.lat, 5000, "youth")
     html = client.get(f"/partners?postcode={pc.postcode}&radius=5000&category=youth").get_data(as_text=True)
     assert set(listed(html)) == set(expected)
-    html = client.get(f"/partners?postcode={pc.postcode}&radius=5000&category=youth&category=sport&match=all").get_data(as_text=True)
+    html = client.get(f"/partners?postcode={pc.postcode}&radius=5000&category=youth&category=sport&match=all").get_data(
+        as_text=True
+    )
     with sample_app.app_context():
         for i in listed(html):
             assert {"youth", "sport"} <= set(db.session.get(Asset, i).category_ids())
@@ -125,24 +140,27 @@ def test_long_lists_are_paged(sample_app):
     assert '<ol class="asset-list partner-list" start="6">' in second
 
 
-@pytest.mark.parametrize("query, field, message", [
-    ("postcode=ZZ99+9ZZ", "postcode", "We could not find the postcode ZZ99 9ZZ"),
-    ("postcode=hello", "postcode", "Enter a full UK postcode"),
-    ("search=1", "postcode", "Enter a postcode, or choose a point on the map"),
-    ("lat=abc&lon=-2.1", "lat", "Latitude must be a number"),
-    ("lat=51.9&lon=west", "lon", "Longitude must be a number"),
-    ("lat=91&lon=-2.1", "lat", "Latitude must be between -90 and 90"),
-    ("lat=51.9&lon=-200", "lon", "Longitude must be between -180 and 180"),
-    ("lat=51.9", "lon", "Enter a longitude as well as a latitude"),
-    ("lat=55.5&lon=-2.1", "lat", "outside the area this map covers"),
-    ("lat=nan&lon=-2.1", "lat", "Latitude must be a number"),
-    ("lat=51.92&lon=-2.05&radius=lots", "radius", "Radius must be a number"),
-    ("lat=51.92&lon=-2.05&radius=20000", "radius", "Radius must be between 1 and 10,000 metres"),
-    ("lat=51.92&lon=-2.05&radius=0", "radius", "Radius must be between 1 and 10,000 metres"),
-    ("lat=51.92&lon=-2.05&kind=spaceship", "kind", "Kind must be one of"),
-    ("lat=51.92&lon=-2.05&category=unicorns", "category-0", "is not a category on this map"),
-    ("lat=51.92&lon=-2.05&match=some", "match-any", "Choose whether places must offer any or all"),
-])
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ("postcode=ZZ99+9ZZ", "postcode", "We could not find the postcode ZZ99 9ZZ"),
+        ("postcode=hello", "postcode", "Enter a full UK postcode"),
+        ("search=1", "postcode", "Enter a postcode, or choose a point on the map"),
+        ("lat=abc&lon=-2.1", "lat", "Latitude must be a number"),
+        ("lat=51.9&lon=west", "lon", "Longitude must be a number"),
+        ("lat=91&lon=-2.1", "lat", "Latitude must be between -90 and 90"),
+        ("lat=51.9&lon=-200", "lon", "Longitude must be between -180 and 180"),
+        ("lat=51.9", "lon", "Enter a longitude as well as a latitude"),
+        ("lat=55.5&lon=-2.1", "lat", "outside the area this map covers"),
+        ("lat=nan&lon=-2.1", "lat", "Latitude must be a number"),
+        ("lat=51.92&lon=-2.05&radius=lots", "radius", "Radius must be a number"),
+        ("lat=51.92&lon=-2.05&radius=20000", "radius", "Radius must be between 1 and 10,000 metres"),
+        ("lat=51.92&lon=-2.05&radius=0", "radius", "Radius must be between 1 and 10,000 metres"),
+        ("lat=51.92&lon=-2.05&kind=spaceship", "kind", "Kind must be one of"),
+        ("lat=51.92&lon=-2.05&category=unicorns", "category-0", "is not a category on this map"),
+        ("lat=51.92&lon=-2.05&match=some", "match-any", "Choose whether places must offer any or all"),
+    ],
+)
 def test_form_errors_are_summarised_and_shown_beside_the_field(client, query, field, message):
     response = client.get(f"/partners?{query}")
     html = response.get_data(as_text=True)
@@ -150,15 +168,17 @@ def test_form_errors_are_summarised_and_shown_beside_the_field(client, query, fi
     summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
     assert re.search(rf'<a href="#{field}">[^<]*{re.escape(message)}', summary), summary
     # The same message beside the field, and the page keeps what was typed.
-    beside = re.findall(r'class="error-message" id="([^"]+)-error"><span class="visually-hidden">Error:</span> ([^<]*)</span>',
-                        html.split("<h1>", 1)[1])
+    beside = re.findall(
+        r'class="error-message" id="([^"]+)-error"><span class="visually-hidden">Error:</span> ([^<]*)</span>',
+        html.split("<h1>", 1)[1],
+    )
     assert any(message in text and field.startswith(name) for name, text in beside), beside
     assert html.index('id="error-summary"') < html.index("<h1>")
     assert "<title>Error: " in html
 
 
 def test_typed_text_is_escaped(client):
-    html = client.get('/partners?postcode=<script>alert(1)</script>').get_data(as_text=True)
+    html = client.get("/partners?postcode=<script>alert(1)</script>").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
@@ -236,26 +256,31 @@ def test_api_nearby_leaves_out_unapproved_assets(sample_app, client):
     with sample_app.app_context():
         db.session.get(Asset, aid).status = "pending"
         db.session.commit()
-    assert aid not in [f["properties"]["id"] for f in client.get(f"/api/nearby?lat={pc.lat}&lon={pc.lon}").json["features"]]
+    assert aid not in [
+        f["properties"]["id"] for f in client.get(f"/api/nearby?lat={pc.lat}&lon={pc.lon}").json["features"]
+    ]
 
 
-@pytest.mark.parametrize("query, words", [
-    ("", "lat and lon"),
-    ("lat=51.9", "longitude as well"),
-    ("lat=abc&lon=-2.1", "Latitude must be a number"),
-    ("lat=51.9&lon=abc", "Longitude must be a number"),
-    ("lat=-91&lon=-2.1", "between -90 and 90"),
-    ("lat=51.9&lon=181", "between -180 and 180"),
-    ("lat=60&lon=-2.1", "outside the area"),
-    ("lat=51.92&lon=-2.05&radius=ten", "Radius must be a number"),
-    ("lat=51.92&lon=-2.05&radius=10001", "between 1 and 10,000 metres"),
-    ("lat=51.92&lon=-2.05&radius=-5", "between 1 and 10,000 metres"),
-    ("lat=51.92&lon=-2.05&category=nope", "'nope' is not a category"),
-    ("lat=51.92&lon=-2.05&kind=castle", "Kind must be one of"),
-    ("lat=51.92&lon=-2.05&match=maybe", "any or all"),
-    ("lat=51.92&lon=-2.05&limit=5000", "limit"),
-    ("postcode=ZZ99+9ZZ", "ZZ99 9ZZ"),
-])
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("", "lat and lon"),
+        ("lat=51.9", "longitude as well"),
+        ("lat=abc&lon=-2.1", "Latitude must be a number"),
+        ("lat=51.9&lon=abc", "Longitude must be a number"),
+        ("lat=-91&lon=-2.1", "between -90 and 90"),
+        ("lat=51.9&lon=181", "between -180 and 180"),
+        ("lat=60&lon=-2.1", "outside the area"),
+        ("lat=51.92&lon=-2.05&radius=ten", "Radius must be a number"),
+        ("lat=51.92&lon=-2.05&radius=10001", "between 1 and 10,000 metres"),
+        ("lat=51.92&lon=-2.05&radius=-5", "between 1 and 10,000 metres"),
+        ("lat=51.92&lon=-2.05&category=nope", "'nope' is not a category"),
+        ("lat=51.92&lon=-2.05&kind=castle", "Kind must be one of"),
+        ("lat=51.92&lon=-2.05&match=maybe", "any or all"),
+        ("lat=51.92&lon=-2.05&limit=5000", "limit"),
+        ("postcode=ZZ99+9ZZ", "ZZ99 9ZZ"),
+    ],
+)
 def test_api_nearby_bad_input_is_a_clear_400(client, query, words):
     response = client.get(f"/api/nearby?{query}")
     assert response.status_code == 400
@@ -279,9 +304,12 @@ def test_browser_postcode_search_shows_list_and_markers(live_server, sample_app,
     assert "straight-line distance" in items.first.inner_text()
     page.locator(".folium-map .leaflet-marker-icon").first.wait_for()
     # Markers are clustered (places in one building would overlap): count them through Leaflet.
-    alts = page.evaluate("""(id) => { const out = []; window[id].eachLayer((l) => {
+    alts = page.evaluate(
+        """(id) => { const out = []; window[id].eachLayer((l) => {
         if (L.MarkerClusterGroup && l instanceof L.MarkerClusterGroup) l.getLayers().forEach((m) => out.push(m.options.alt)); });
-        return out; }""", page.locator(".folium-map").get_attribute("id"))
+        return out; }""",
+        page.locator(".folium-map").get_attribute("id"),
+    )
     assert len(alts) == items.count()
     # The first marker is named like the first place in the list.
     first_name = items.first.locator("a").inner_text()

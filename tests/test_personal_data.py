@@ -1,4 +1,5 @@
 """Personal data: retention purge, subject access, erasure on request (gone from a full dump), the privacy notice."""
+
 from __future__ import annotations
 
 import csv
@@ -15,11 +16,17 @@ from tests.test_moderation import add_pending
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, ChangeRequest, Postcode, utcnow
 
-OLD = {"submitter_name": "Oswald Oldfield-Expired", "submitter_email": "oswald.expired-4417@example.org",
-       "submitter_phone": "07700 900 417"}
+OLD = {
+    "submitter_name": "Oswald Oldfield-Expired",
+    "submitter_email": "oswald.expired-4417@example.org",
+    "submitter_phone": "07700 900 417",
+}
 OLD_IP, OLD_REPORTER_IP = "198.51.100.41", "198.51.100.42"
-NEW = {"submitter_name": "Nora Newcombe-Current", "submitter_email": "nora.current-5528@example.org",
-       "submitter_phone": "07700 900 528"}
+NEW = {
+    "submitter_name": "Nora Newcombe-Current",
+    "submitter_email": "nora.current-5528@example.org",
+    "submitter_phone": "07700 900 528",
+}
 NEW_IP = "198.51.100.55"
 
 
@@ -32,8 +39,14 @@ def submit(app, name: str, ip: str, **details) -> int:
     """Send a place through the residents' form from `ip`, with private contact details."""
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": ["food_support"],
-            "kind": "group", "postcode": a_postcode(app), **details}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": name,
+        "categories": ["food_support"],
+        "kind": "group",
+        "postcode": a_postcode(app),
+        **details,
+    }
     assert client.post("/assets/new", data=data).status_code == 302
     with app.app_context():
         return db.session.scalar(select(Asset.id).where(Asset.name == name))
@@ -43,7 +56,9 @@ def report(app, asset_id: int, ip: str, note: str) -> None:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
     url = f"/assets/{asset_id}/report"
-    assert client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "other", "note": note}).status_code == 302
+    assert (
+        client.post(url, data={"csrf_token": csrf_token(client, url), "kind": "other", "note": note}).status_code == 302
+    )
 
 
 def staff_post(client, url, **data):
@@ -78,12 +93,23 @@ def test_purge_erases_expired_details_everywhere_keeps_recent_ones_and_is_idempo
     old_id = submit(sample_app, "Old Lunch Club", OLD_IP, **OLD)
     submit(sample_app, "New Lunch Club", NEW_IP, **NEW)
     # Copies in free text: a moderator's note in the audit trail, and a change report mentioning the email.
-    assert staff.post(f"/moderate/assets/{old_id}/approve",
-                      data={"csrf_token": csrf_token(staff, "/moderate")}).status_code == 302
+    assert (
+        staff.post(
+            f"/moderate/assets/{old_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}
+        ).status_code
+        == 302
+    )
     report(sample_app, old_id, OLD_REPORTER_IP, f"Ask {OLD['submitter_email']} about the new times")
     with sample_app.app_context():
-        db.session.add(AuditEvent(actor="mod@example.gov.uk", action="note", entity_type="asset", entity_id=str(old_id),
-                                  note=f"Phoned {OLD['submitter_name']} on {OLD['submitter_phone']}"))
+        db.session.add(
+            AuditEvent(
+                actor="mod@example.gov.uk",
+                action="note",
+                entity_type="asset",
+                entity_id=str(old_id),
+                note=f"Phoned {OLD['submitter_name']} on {OLD['submitter_phone']}",
+            )
+        )
         db.session.commit()
     age(sample_app, 13, old_id)
     old_values = {*OLD.values(), OLD_IP, OLD_REPORTER_IP}
@@ -127,11 +153,21 @@ def test_purge_follows_the_retention_setting(make_app, sample_app):
 def test_staff_find_download_and_erase_everything_about_an_email(sample_app, staff):
     mine = submit(sample_app, "Nora's Knitting Circle", NEW_IP, **NEW)
     other = submit(sample_app, "Someone Else's Club", OLD_IP, **OLD)
-    assert staff.post(f"/moderate/assets/{mine}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}).status_code == 302
+    assert (
+        staff.post(f"/moderate/assets/{mine}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}).status_code
+        == 302
+    )
     report(sample_app, mine, "198.51.100.99", f"Contact {NEW['submitter_email'].upper()} for the new hall")
     with sample_app.app_context():
-        db.session.add(AuditEvent(actor="mod@example.gov.uk", action="reject", entity_type="asset", entity_id=str(other),
-                                  note=f"Duplicate of one sent by {NEW['submitter_email']}"))
+        db.session.add(
+            AuditEvent(
+                actor="mod@example.gov.uk",
+                action="reject",
+                entity_type="asset",
+                entity_id=str(other),
+                note=f"Duplicate of one sent by {NEW['submitter_email']}",
+            )
+        )
         db.session.commit()
 
     page = staff_post(staff, "/privacy/requests", q=NEW["submitter_email"]).get_data(as_text=True)
@@ -143,11 +179,21 @@ def test_staff_find_download_and_erase_everything_about_an_email(sample_app, sta
     held = json.loads(as_json.get_data(as_text=True))
     [asset] = held["assets"]
     assert (asset["submitter_name"], asset["submitter_phone"], asset["submitter_ip"]) == (
-        NEW["submitter_name"], NEW["submitter_phone"], NEW_IP)
+        NEW["submitter_name"],
+        NEW["submitter_phone"],
+        NEW_IP,
+    )
     # The change report itself, its audit record, and the moderator's note on another place.
     assert len(held["change_requests"]) == 1 and len(held["audit_events"]) == 2
-    rows = list(csv.reader(io.StringIO(staff_post(staff, "/privacy/requests/download", q=NEW["submitter_email"],
-                                                  format="csv").get_data(as_text=True))))
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                staff_post(staff, "/privacy/requests/download", q=NEW["submitter_email"], format="csv").get_data(
+                    as_text=True
+                )
+            )
+        )
+    )
     assert rows[0] == ["record", "id", "field", "value"] and ["assets", str(mine), "submitter_ip", NEW_IP] in rows
 
     unconfirmed = staff_post(staff, "/privacy/requests/erase", q=NEW["submitter_email"])
@@ -180,12 +226,20 @@ def test_erase_by_phone_matches_however_the_number_is_written(sample_app, staff)
 
 
 def test_a_listings_public_email_is_found_and_erased_too(sample_app, staff):
-    asset_id = add_pending(sample_app, name="Public Email Club", postcode=a_postcode(sample_app),
-                           email="hello-club-9931@example.org")
-    assert staff.post(f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}).status_code == 302
+    asset_id = add_pending(
+        sample_app, name="Public Email Club", postcode=a_postcode(sample_app), email="hello-club-9931@example.org"
+    )
+    assert (
+        staff.post(
+            f"/moderate/assets/{asset_id}/approve", data={"csrf_token": csrf_token(staff, "/moderate")}
+        ).status_code
+        == 302
+    )
     assert "hello-club-9931@example.org" in sample_app.test_client().get(f"/assets/{asset_id}").get_data(as_text=True)
     assert in_dump(database_dump(sample_app), ["hello-club-9931@example.org"]) == {"hello-club-9931@example.org"}
-    assert staff_post(staff, "/privacy/requests/erase", q="HELLO-club-9931@example.org", confirm="yes").status_code == 302
+    assert (
+        staff_post(staff, "/privacy/requests/erase", q="HELLO-club-9931@example.org", confirm="yes").status_code == 302
+    )
     assert in_dump(database_dump(sample_app), ["hello-club-9931@example.org"]) == set()  # audit snapshots included
 
 
@@ -197,8 +251,11 @@ def test_requests_page_is_for_staff_and_refuses_nonsense(sample_app, staff):
 
 
 def test_privacy_notice_is_filled_from_settings_and_linked_from_every_form(make_app, sample_app):
-    app = make_app(PRIVACY_CONTROLLER="Exampleshire Council", PRIVACY_CONTACT="dpo@exampleshire.gov.uk",
-                   PERSONAL_DATA_RETENTION_MONTHS=6)
+    app = make_app(
+        PRIVACY_CONTROLLER="Exampleshire Council",
+        PRIVACY_CONTACT="dpo@exampleshire.gov.uk",
+        PERSONAL_DATA_RETENTION_MONTHS=6,
+    )
     client = app.test_client()
     notice = client.get("/privacy").get_data(as_text=True)
     assert "Exampleshire Council" in notice and "mailto:dpo@exampleshire.gov.uk" in notice and "6 months" in notice

@@ -4,6 +4,7 @@ The acceptance test puts four people in the database the way they really get the
 follow-up subscriber, a relay sender, a group manager), plus a bystander who used the same IP address,
 and reads a full dump of the database (SQLite iterdump or pg_dump) before and after erasing each.
 """
+
 from __future__ import annotations
 
 import csv
@@ -12,30 +13,40 @@ import json
 
 from sqlalchemy import select
 
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, login, make_staff
 from tests.dump_helpers import database_dump
 from tests.groups_helpers import approved, claim_by_link
 from tests.test_groups_claims import mail_app  # noqa: F401  (fixture)
 from tests.test_personal_data import a_postcode, in_dump, report, staff_post
-from tests.conftest import login, make_staff
 from webmap.core.db import db
 from webmap.core.models import Asset, ChangeRequest, NeedFollowUp
 from webmap.privacy.register import NOT_PERSONAL, PERSONAL_LOOKING, REGISTER, declared_columns
 
 SHARED_IP = "203.0.113.77"  # a library's public computer: the resident and the bystander both use it
-RESIDENT = {"submitter_name": "Rhiannon Resident-Quill", "submitter_email": "rhiannon.quill-3391@example.org",
-            "submitter_phone": "07700 900 391"}
-BYSTANDER = {"submitter_name": "Barnaby Bystander-Vole", "submitter_email": "barnaby.vole-8802@example.org",
-             "submitter_phone": "07700 900 802"}
+RESIDENT = {
+    "submitter_name": "Rhiannon Resident-Quill",
+    "submitter_email": "rhiannon.quill-3391@example.org",
+    "submitter_phone": "07700 900 391",
+}
+BYSTANDER = {
+    "submitter_name": "Barnaby Bystander-Vole",
+    "submitter_email": "barnaby.vole-8802@example.org",
+    "submitter_phone": "07700 900 802",
+}
 SUBSCRIBER = "fern.follow-up-5120@example.net"
 SENDER = {"name": "Sabine Sender-Wren", "email": "sabine.wren-6634@example.net"}
-GROUP, MANAGER, OTHER_MANAGER = "hello@pantry-4410.example.org", "olive.org-7719@example.org", "otto.org-2210@example.org"
+GROUP, MANAGER, OTHER_MANAGER = (
+    "hello@pantry-4410.example.org",
+    "olive.org-7719@example.org",
+    "otto.org-2210@example.org",
+)
 
 
 def test_every_column_that_looks_personal_is_in_the_register():
     tables = db.metadata.tables
-    looks_personal = {f"{t}.{c.name}" for t, table in tables.items() for c in table.columns
-                      if PERSONAL_LOOKING.search(c.name)}
+    looks_personal = {
+        f"{t}.{c.name}" for t, table in tables.items() for c in table.columns if PERSONAL_LOOKING.search(c.name)
+    }
     assert looks_personal - declared_columns() == set(), "declare these in webmap/privacy/register.py"
     # And the register names only columns that exist, so it cannot drift from the models.
     for holding in REGISTER:
@@ -48,8 +59,14 @@ def test_a_new_personal_looking_column_fails_the_check():
     from sqlalchemy import Column, MetaData, String, Table
 
     scratch = MetaData()
-    Table("clubs", scratch, Column("id", String, primary_key=True), Column("secretary_phone", String),
-          Column("visitor_ip", String), Column("description", String))
+    Table(
+        "clubs",
+        scratch,
+        Column("id", String, primary_key=True),
+        Column("secretary_phone", String),
+        Column("visitor_ip", String),
+        Column("description", String),
+    )
     found = {f"clubs.{c.name}" for c in scratch.tables["clubs"].columns if PERSONAL_LOOKING.search(c.name)}
     assert found - declared_columns() == {"clubs.secretary_phone", "clubs.visitor_ip"}
 
@@ -57,8 +74,14 @@ def test_a_new_personal_looking_column_fails_the_check():
 def _submit(app, ip: str, name: str, details: dict) -> int:
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = ip
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": ["food_support"],
-            "kind": "group", "postcode": a_postcode(app), **details}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": name,
+        "categories": ["food_support"],
+        "kind": "group",
+        "postcode": a_postcode(app),
+        **details,
+    }
     assert client.post("/assets/new", data=data).status_code == 302
     with app.app_context():
         return db.session.scalar(select(Asset.id).where(Asset.name == name))
@@ -66,21 +89,42 @@ def _submit(app, ip: str, name: str, details: dict) -> int:
 
 def _people(app, inbox) -> dict[str, int]:
     """Put the four people and the bystander into the database through the site's own forms."""
-    ids = {"resident": _submit(app, SHARED_IP, "Rhiannon's Repair Cafe", RESIDENT),
-           "bystander": _submit(app, SHARED_IP, "Barnaby's Board Games", BYSTANDER)}
+    ids = {
+        "resident": _submit(app, SHARED_IP, "Rhiannon's Repair Cafe", RESIDENT),
+        "bystander": _submit(app, SHARED_IP, "Barnaby's Board Games", BYSTANDER),
+    }
     # Both report a change from the same address; only the resident's mentions her.
     reported = approved(app, 3)[2]
     report(app, reported, SHARED_IP, f"Ask {RESIDENT['submitter_email']} about the new hall")
     report(app, reported, SHARED_IP, "The bystander's own report, nothing about anyone")
     need = app.test_client()
     need.environ_base["REMOTE_ADDR"] = SHARED_IP
-    assert need.post("/needs/new", data={
-        "csrf_token": csrf_token(need, "/needs/new"), "ward": "E05900001", "categories": ["food_support"],
-        "comment": f"Ring me on {RESIDENT['submitter_phone'].replace(' ', '')} about a lunch club"}).status_code == 302
+    assert (
+        need.post(
+            "/needs/new",
+            data={
+                "csrf_token": csrf_token(need, "/needs/new"),
+                "ward": "E05900001",
+                "categories": ["food_support"],
+                "comment": f"Ring me on {RESIDENT['submitter_phone'].replace(' ', '')} about a lunch club",
+            },
+        ).status_code
+        == 302
+    )
     subscriber = app.test_client()
-    assert subscriber.post("/needs/new", data={
-        "csrf_token": csrf_token(subscriber, "/needs/new"), "ward": "E05900001", "categories": ["youth"],
-        "email": SUBSCRIBER, "consent": "yes"}).status_code == 302
+    assert (
+        subscriber.post(
+            "/needs/new",
+            data={
+                "csrf_token": csrf_token(subscriber, "/needs/new"),
+                "ward": "E05900001",
+                "categories": ["youth"],
+                "email": SUBSCRIBER,
+                "consent": "yes",
+            },
+        ).status_code
+        == 302
+    )
     listing, other = approved(app, 2)
     manager = app.test_client()
     claim_by_link(app, manager, inbox, listing, GROUP, MANAGER)
@@ -96,8 +140,13 @@ def _people(app, inbox) -> dict[str, int]:
         db.session.commit()
     sender = app.test_client()
     contact = f"/assets/{listing}/contact"
-    assert sender.post(contact, data={"csrf_token": csrf_token(sender, contact), **SENDER,
-                                      "message": "Could we borrow your kitchen?"}).status_code == 302
+    assert (
+        sender.post(
+            contact,
+            data={"csrf_token": csrf_token(sender, contact), **SENDER, "message": "Could we borrow your kitchen?"},
+        ).status_code
+        == 302
+    )
     assert any(SENDER["email"] in m.get_content() for m in inbox.to(MANAGER))  # relayed, so it really went
     ids["listing"] = listing
     return ids
@@ -125,8 +174,7 @@ def test_four_people_are_found_handed_over_and_erased_and_nobody_else(mail_app, 
     with mail_app.app_context():
         token = db.session.scalars(select(NeedFollowUp.token)).one()
     people = {
-        "resident": (RESIDENT["submitter_email"], set(RESIDENT.values()),
-                     {"assets", "change_requests", "needs"}),
+        "resident": (RESIDENT["submitter_email"], set(RESIDENT.values()), {"assets", "change_requests", "needs"}),
         "subscriber": (SUBSCRIBER, {SUBSCRIBER, token}, {"need_followups"}),
         "manager": (MANAGER, {MANAGER, "Olive Organiser"}, {"listing_managers", "group_tokens", "audit_events"}),
     }
@@ -137,7 +185,9 @@ def test_four_people_are_found_handed_over_and_erased_and_nobody_else(mail_app, 
     # The relay passes the sender on by email and keeps nothing, as the notice says.
     assert in_dump(dump, SENDER.values()) == set()
     assert "Nothing is held about" in staff_post(staff, "/privacy/requests", q=SENDER["email"]).get_data(as_text=True)
-    assert "We do not keep the message, your name or your address" in mail_app.test_client().get("/privacy").get_data(as_text=True)
+    assert "We do not keep the message, your name or your address" in mail_app.test_client().get("/privacy").get_data(
+        as_text=True
+    )
 
     for who, (query, values, tables) in people.items():
         held, rows = _download(staff, query)
@@ -185,7 +235,10 @@ def test_the_privacy_notice_is_the_register(make_app, sample_app):
         for holding in REGISTER:
             assert holding.notice in notice and holding.retention.describe(app.config) in notice, holding.key
     # What the issue found missing or wrong.
-    assert "email you once when the council records what it did" in notice and "erased 12 months after you give it" in notice
+    assert (
+        "email you once when the council records what it did" in notice
+        and "erased 12 months after you give it" in notice
+    )
     assert "If you manage a group's listing" in notice and "erased 18 months after you stop" in notice
     assert "through the site" in notice and "no contact details" not in notice
 
@@ -204,10 +257,13 @@ def test_a_kept_import_upload_holding_the_address_is_found_and_deleted(make_app,
 
     app = make_app(KEEP_UPLOADS=True)
     with app.app_context():
-        for name, data in (("survey.csv", b"ward,need,email\nE05900001,youth,fern.follow-up-5120@example.net\n"),
-                           ("places.csv", b"name\nSomeone else's club\n")):
-            job = ImportJob(kind="needs", options={}, filename=name, sha256="0" * 64, size_bytes=len(data), actor="a",
-                            state="done")
+        for name, data in (
+            ("survey.csv", b"ward,need,email\nE05900001,youth,fern.follow-up-5120@example.net\n"),
+            ("places.csv", b"name\nSomeone else's club\n"),
+        ):
+            job = ImportJob(
+                kind="needs", options={}, filename=name, sha256="0" * 64, size_bytes=len(data), actor="a", state="done"
+            )
             db.session.add(job)
             db.session.flush()
             db.session.add(ImportUpload(job_id=job.id, data=data))

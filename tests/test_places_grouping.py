@@ -1,4 +1,5 @@
 """One place shown once: records with the same name close together are grouped (pure functions)."""
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -12,8 +13,11 @@ M = 1 / 66_200
 
 
 def frame(rows, crs="EPSG:4326"):
-    return gpd.GeoDataFrame({"asset_id": [r[0] for r in rows], "name": [r[1] for r in rows]},
-                            geometry=[Point(-2.1 + r[2] * M, 53.54) for r in rows], crs=crs)
+    return gpd.GeoDataFrame(
+        {"asset_id": [r[0] for r in rows], "name": [r[1] for r in rows]},
+        geometry=[Point(-2.1 + r[2] * M, 53.54) for r in rows],
+        crs=crs,
+    )
 
 
 def test_a_site_listed_building_by_building_is_one_place():

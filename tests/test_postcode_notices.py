@@ -1,5 +1,6 @@
 """With no postcode table loaded, every form says postcode search is not set up and offers another way;
 staff see a notice on the moderation queue until one is imported."""
+
 from __future__ import annotations
 
 from html import unescape
@@ -39,8 +40,13 @@ def test_forms_do_not_mention_it_when_postcodes_are_loaded(sample_app, url):
 
 def test_add_a_place_by_postcode_only_is_told_to_use_the_pin(no_postcodes):
     client = no_postcodes.test_client()
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": "Riverside Lunch Club", "categories": ["food_support"],
-            "kind": "group", "postcode": REAL_POSTCODE}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": "Riverside Lunch Club",
+        "categories": ["food_support"],
+        "kind": "group",
+        "postcode": REAL_POSTCODE,
+    }
     html = text(client.post("/assets/new", data=data))
     assert "Postcode search is not set up on this map yet" in html and "place a pin on the map instead" in html
 
@@ -50,8 +56,15 @@ def test_add_a_place_with_a_pin_keeps_its_postcode_when_none_can_be_checked(no_p
     with no_postcodes.app_context():
         inside = db.session.scalars(select(Asset).where(Asset.status == "approved")).first()
         lat, lon = inside.lat, inside.lon
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": "Riverside Lunch Club", "categories": ["food_support"],
-            "kind": "group", "postcode": "ol1 1aa", "lat": str(lat), "lon": str(lon)}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": "Riverside Lunch Club",
+        "categories": ["food_support"],
+        "kind": "group",
+        "postcode": "ol1 1aa",
+        "lat": str(lat),
+        "lon": str(lon),
+    }
     response = client.post("/assets/new", data=data)
     assert response.status_code == 302, text(response)
     with no_postcodes.app_context():
@@ -61,8 +74,12 @@ def test_add_a_place_with_a_pin_keeps_its_postcode_when_none_can_be_checked(no_p
 
 def test_needs_form_offers_the_ward_instead(no_postcodes):
     client = no_postcodes.test_client()
-    html = text(client.post("/needs/new", data={"csrf_token": csrf_token(client, "/needs/new"), "postcode": REAL_POSTCODE,
-                                                 "categories": ["youth"]}))
+    html = text(
+        client.post(
+            "/needs/new",
+            data={"csrf_token": csrf_token(client, "/needs/new"), "postcode": REAL_POSTCODE, "categories": ["youth"]},
+        )
+    )
     assert "Postcode search is not set up on this map yet" in html and "choose your ward from the list" in html
 
 

@@ -1,4 +1,5 @@
 """Storage: real PostGIS geometries (SRID 4326, GiST indexes) on PostgreSQL; WKB that round-trips everywhere."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,13 +28,22 @@ def postgis_app(app):
 @pytest.mark.postgis
 def test_geometry_columns_are_postgis_with_srid_4326(postgis_app):
     with postgis_app.app_context():
-        rows = db.session.execute(text(
-            "SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns "
-            "WHERE f_table_schema = current_schema() ORDER BY f_table_name")).all()
+        rows = db.session.execute(
+            text(
+                "SELECT f_table_name, f_geometry_column, srid, type FROM geometry_columns "
+                "WHERE f_table_schema = current_schema() ORDER BY f_table_name"
+            )
+        ).all()
         found = {(r.f_table_name, r.f_geometry_column): (r.srid, r.type) for r in rows}
         assert found[("wards", "geom")] == (4326, "MULTIPOLYGON")
         assert found[("assets", "geom")] == (4326, "POINT")
-        srids = db.session.execute(text("SELECT DISTINCT ST_SRID(geom) FROM wards UNION SELECT DISTINCT ST_SRID(geom) FROM assets")).scalars().all()
+        srids = (
+            db.session.execute(
+                text("SELECT DISTINCT ST_SRID(geom) FROM wards UNION SELECT DISTINCT ST_SRID(geom) FROM assets")
+            )
+            .scalars()
+            .all()
+        )
         assert srids == [4326]
         assert db.session.execute(text("SELECT bool_and(ST_IsValid(geom)) FROM wards")).scalar() is True
 
@@ -41,9 +51,12 @@ def test_geometry_columns_are_postgis_with_srid_4326(postgis_app):
 @pytest.mark.postgis
 def test_gist_indexes_exist(postgis_app):
     with postgis_app.app_context():
-        rows = db.session.execute(text(
-            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-            "AND indexdef ILIKE '%USING gist%'")).all()
+        rows = db.session.execute(
+            text(
+                "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexdef ILIKE '%USING gist%'"
+            )
+        ).all()
     gist = {(r.tablename, r.indexname) for r in rows}
     assert ("wards", "ix_wards_geom") in gist
     assert ("assets", "ix_assets_geom") in gist
@@ -54,15 +67,29 @@ def test_st_dwithin_finds_the_assets_within_500_metres(postgis_app):
     with postgis_app.app_context():
         assets = db.session.execute(select(Asset.id, Asset.lon, Asset.lat).order_by(Asset.id)).all()
         centre = assets[len(assets) // 2]
-        found = db.session.execute(text(
-            "SELECT id FROM assets WHERE ST_DWithin(geom::geography, "
-            "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, 500) ORDER BY id"),
-            {"lon": centre.lon, "lat": centre.lat}).scalars().all()
-        plan = "\n".join(db.session.execute(text(
-            "EXPLAIN SELECT id FROM assets WHERE ST_DWithin(geom::geography, "
-            "ST_SetSRID(ST_MakePoint(0, 0), 4326)::geography, 500)")).scalars())
+        found = (
+            db.session.execute(
+                text(
+                    "SELECT id FROM assets WHERE ST_DWithin(geom::geography, "
+                    "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography, 500) ORDER BY id"
+                ),
+                {"lon": centre.lon, "lat": centre.lat},
+            )
+            .scalars()
+            .all()
+        )
+        plan = "\n".join(
+            db.session.execute(
+                text(
+                    "EXPLAIN SELECT id FROM assets WHERE ST_DWithin(geom::geography, "
+                    "ST_SetSRID(ST_MakePoint(0, 0), 4326)::geography, 500)"
+                )
+            ).scalars()
+        )
     # The same question answered by geodesic distances in Python.
-    _, _, dist = GEOD.inv([centre.lon] * len(assets), [centre.lat] * len(assets), [a.lon for a in assets], [a.lat for a in assets])
+    _, _, dist = GEOD.inv(
+        [centre.lon] * len(assets), [centre.lat] * len(assets), [a.lon for a in assets], [a.lat for a in assets]
+    )
     expected = [a.id for a, d in zip(assets, dist) if d <= 500]
     assert centre.id in found
     assert len(expected) > 1, "pick a centre with neighbours so the test means something"
@@ -78,7 +105,9 @@ def test_geometries_round_trip_through_the_geometry_type(app):
     point = shapely.Point(-2.1234567, 53.5432109)
     with app.app_context():
         db.session.add(Ward(code="E05900001", name="Round trip", geom=ward_geom))
-        db.session.add(Asset(name="Dot", lon=point.x, lat=point.y, geom=point, ward_code="E05900001", status="approved"))
+        db.session.add(
+            Asset(name="Dot", lon=point.x, lat=point.y, geom=point, ward_code="E05900001", status="approved")
+        )
         db.session.commit()
         db.session.remove()
     with app.app_context():

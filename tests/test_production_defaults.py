@@ -14,7 +14,6 @@ from tests.test_gaps_web import records
 from webmap.core.config import DEFAULTS
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, Ward
-from webmap.gaps import history
 from webmap.gaps.views import BEHIND, WORKING
 
 PRODUCTION = {name: DEFAULTS[name] for name in ("REFRESH", "GAP_SNAPSHOTS", "GAP_SNAPSHOT_METHODS")}

@@ -1,4 +1,5 @@
 """The importers on the real open data kit (../shared/data): Oldham, Wigan and Wirral. Skips when it is absent."""
+
 from __future__ import annotations
 
 import time
@@ -10,11 +11,10 @@ import pytest
 import shapely
 from sqlalchemy import select
 
-from webmap.core.db import db
-from webmap.core.models import Asset, DataSource, PopulationArea, Postcode, Ward
-
 from tests.conftest import shared_data
 from tests.importing_helpers import count, run
+from webmap.core.db import db
+from webmap.core.models import Asset, DataSource, PopulationArea, Postcode, Ward
 
 pytestmark = pytest.mark.realdata
 
@@ -37,8 +37,12 @@ def study_app(app):
 
 def ward_table(app) -> pd.DataFrame:
     with app.app_context():
-        rows = db.session.execute(select(Ward.code, Ward.name, Ward.lad_code, Ward.population, Ward.deprivation, Ward.geom)).all()
-    return pd.DataFrame(rows, columns=["code", "name", "lad_code", "population", "deprivation", "geom"]).set_index("code")
+        rows = db.session.execute(
+            select(Ward.code, Ward.name, Ward.lad_code, Ward.population, Ward.deprivation, Ward.geom)
+        ).all()
+    return pd.DataFrame(rows, columns=["code", "name", "lad_code", "population", "deprivation", "geom"]).set_index(
+        "code"
+    )
 
 
 def test_study_area_wards(app):
@@ -87,8 +91,10 @@ def test_codepoint_open_postcodes(study_app):
     with study_app.app_context():
         ours = dict(db.session.execute(select(Postcode.postcode, Postcode.ward_code)).all())
     agree = sum(ours[p] == w for p, w in zip(source["postcode"], source["admin_ward_code"]))
-    print(f"\nimport-postcodes: 22,575 Code-Point Open rows in {seconds:.1f} s; "
-          f"ward by point-in-polygon equals Code-Point's admin_ward_code for {agree:,} ({agree / len(source):.2%})")
+    print(
+        f"\nimport-postcodes: 22,575 Code-Point Open rows in {seconds:.1f} s; "
+        f"ward by point-in-polygon equals Code-Point's admin_ward_code for {agree:,} ({agree / len(source):.2%})"
+    )
     assert agree / len(source) >= 0.99
 
 
@@ -161,7 +167,10 @@ def test_gm_post_office_polygons_become_points_and_outsiders_are_skipped(study_a
     near = (points.distance(wards.union_all()) <= 800) & ~source["area_name"].isin(["Oldham", "Wigan"])
     outside = len(source) - in_study_las - int(near.sum())
     assert near.sum() > 0 and f"kept {int(near.sum())} places outside the area but within 800 m" in result.output
-    assert f"read {len(source)}, imported {in_study_las + int(near.sum())}, updated 0, skipped {outside}, refused 0." in result.output
+    assert (
+        f"read {len(source)}, imported {in_study_las + int(near.sum())}, updated 0, skipped {outside}, refused 0."
+        in result.output
+    )
     assert f"skipped {outside}: the point is more than 800 m outside every ward" in result.output
     assert "rows outside every ward: " in result.output
     with study_app.app_context():

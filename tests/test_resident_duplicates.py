@@ -1,4 +1,5 @@
 """A resident adding a place sees likely existing matches before anything is sent, and can send anyway."""
+
 from __future__ import annotations
 
 from html import unescape
@@ -18,8 +19,15 @@ def listed_place(app) -> Asset:
 
 
 def send(client, name, lat, lon, **extra):
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": name, "categories": ["food_support"], "kind": "group",
-            "lat": f"{lat:.6f}", "lon": f"{lon:.6f}", **extra}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": name,
+        "categories": ["food_support"],
+        "kind": "group",
+        "lat": f"{lat:.6f}",
+        "lon": f"{lon:.6f}",
+        **extra,
+    }
     return client.post("/assets/new", data=data)
 
 

@@ -1,4 +1,5 @@
 """Checks on the fictional sample area written by scripts/make_sample_area.py."""
+
 from __future__ import annotations
 
 import re

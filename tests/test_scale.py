@@ -1,4 +1,5 @@
 """Big areas: data versions, outlines and places by tile, paged tables, stored gap tables, validators."""
+
 from __future__ import annotations
 
 import gzip
@@ -10,11 +11,11 @@ import pytest
 from shapely.geometry import Point, box
 from sqlalchemy import delete, select
 
-from webmap.gaps import service as gaps_service
 from webmap.core.db import db
 from webmap.core.models import Asset, Need, User, Ward
-from webmap.scale import derived, size, versions
+from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
+from webmap.scale import derived, size, versions
 from webmap.scale.outlines import simplified_levels
 from webmap.scale.places import count_cells
 from webmap.scale.tiles import outline_level, tile_bounds
@@ -25,7 +26,7 @@ BY_VIEW = {"VIEWPORT_ABOVE_WARDS": 0}
 def _tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
     import math
 
-    n = 2 ** z
+    n = 2**z
     r = math.radians(lat)
     return z, int((lon + 180) / 360 * n), int((1 - math.log(math.tan(r) + 1 / math.cos(r)) / math.pi) / 2 * n)
 
@@ -37,6 +38,7 @@ def _sample_centre(app) -> tuple[float, float]:
 
 
 # --- data versions ---------------------------------------------------------------------------------
+
 
 def test_versions_rise_with_the_data_they_count_and_not_otherwise(sample_app):
     with sample_app.app_context():
@@ -62,9 +64,16 @@ def test_versions_rise_with_the_data_they_count_and_not_otherwise(sample_app):
 
 # --- pure helpers ----------------------------------------------------------------------------------
 
+
 def test_count_cells_counts_each_place_once_overall_and_once_per_category():
-    points = pd.DataFrame({"asset_id": [1, 1, 2, 3], "lon": [-2.0, -2.0, -2.0001, 1.5],
-                           "lat": [53.0, 53.0, 53.0001, 52.0], "category": ["youth", "health", "youth", None]})
+    points = pd.DataFrame(
+        {
+            "asset_id": [1, 1, 2, 3],
+            "lon": [-2.0, -2.0, -2.0001, 1.5],
+            "lat": [53.0, 53.0, 53.0001, 52.0],
+            "category": ["youth", "health", "youth", None],
+        }
+    )
     cells = count_cells(points, 8)
     overall = cells[cells["category"] == ""]
     assert overall["count"].sum() == 3 and len(overall) == 2
@@ -82,8 +91,9 @@ def test_count_cells_on_an_empty_layer_and_a_missing_column():
 
 
 def test_simplified_levels_keep_every_ward_and_refuse_no_crs():
-    wards = gpd.GeoDataFrame({"code": ["A", "B"]}, geometry=[box(-2, 53, -1.9, 53.1), box(-1.9, 53, -1.89999, 53.00001)],
-                             crs="EPSG:4326")
+    wards = gpd.GeoDataFrame(
+        {"code": ["A", "B"]}, geometry=[box(-2, 53, -1.9, 53.1), box(-1.9, 53, -1.89999, 53.00001)], crs="EPSG:4326"
+    )
     levels = simplified_levels(wards)
     assert len(levels) == 4
     for level in levels:
@@ -104,6 +114,7 @@ def test_tile_bounds():
 
 
 # --- tiles -----------------------------------------------------------------------------------------
+
 
 def test_ward_tiles_carry_each_ward_met_simplified_for_the_zoom(sample_app):
     lon, lat = _sample_centre(sample_app)
@@ -167,6 +178,7 @@ def test_tiles_answer_304_to_a_browser_that_has_them(sample_app):
 
 # --- pages of a big area ---------------------------------------------------------------------------
 
+
 def test_home_page_of_a_big_area_loads_by_view_and_pages_its_tables(sample_app):
     sample_app.config.update(BY_VIEW, PAGE_SIZE=5)
     client = sample_app.test_client()
@@ -192,7 +204,9 @@ def test_gaps_page_of_a_big_area_fills_outlines_from_the_stored_table(sample_app
     merged = fresh.drop(columns="geometry").merge(stored, on="ward_code", suffixes=("", "_stored"))
     assert len(merged) == len(fresh)
     for col in ("gap_score", "need_count", "population", "access_share", "assets_in_ward"):
-        pd.testing.assert_series_equal(merged[col].astype(float), merged[f"{col}_stored"].astype(float), check_names=False)
+        pd.testing.assert_series_equal(
+            merged[col].astype(float), merged[f"{col}_stored"].astype(float), check_names=False
+        )
     top = fresh.dropna(subset=["rank"]).sort_values("rank").iloc[0]
     assert top["ward_name"] in html and f'"{top["ward_code"]}":' in html
 
@@ -205,15 +219,16 @@ def test_stored_ward_rows_equal_a_fresh_computation(sample_app):
     assert client.get(f"/wards/{code}").status_code == 200
     with sample_app.app_context():
         stored = gapstore.ward_rows(code, "share", 800.0, fresh["category"].tolist())
-    pd.testing.assert_series_equal(stored["gap_score"].astype(float), fresh["gap_score"].astype(float).reset_index(drop=True),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        stored["gap_score"].astype(float), fresh["gap_score"].astype(float).reset_index(drop=True), check_names=False
+    )
 
 
 def _ward_page_text(html: str) -> str:
     """The ward page's tables as text (the map's script differs between the two ways of building it)."""
     import re
 
-    main = html[html.index("<main"):html.index("</main>")]
+    main = html[html.index("<main") : html.index("</main>")]
     return re.sub(r"<script.*?</script>", "", main, flags=re.S)
 
 
@@ -227,8 +242,9 @@ def test_ward_profile_of_a_big_area_reads_the_stored_rows_and_says_the_same(samp
     # The first visit after the data changed fills the derived tables (outlines, e2sfca gap tables) ...
     assert client.get(f"/wards/{code}?method=e2sfca").status_code == 200
     # ... after which the page reads no list of every ward or place, and runs no analysis.
-    from webmap.gaps import service
     from webmap.core import store as data
+    from webmap.gaps import service
+
     some_wards, all_places = data.wards_frame, data.assets_frame
 
     def wards_frame(codes=None):
@@ -256,6 +272,7 @@ def test_gaps_rebuild_command_fills_every_table(sample_app):
     assert result.exit_code == 0, result.output
     with sample_app.app_context():
         from webmap.core import store
+
         assert f"Gap tables: {len(store.category_labels()) + 1} " in result.output
         assert derived.is_current("ward_outlines") and derived.is_current("place_cells")
         assert gapstore.stored_table(gaps_service.check_query("all", "share", None, 800)) is not None
@@ -273,6 +290,7 @@ def test_gaps_command_still_needs_a_file_without_rebuild(sample_app):
 
 
 # --- validators and streaming ----------------------------------------------------------------------
+
 
 def test_a_repeat_fetch_of_map_data_costs_a_304(sample_app):
     client = sample_app.test_client()

@@ -1,4 +1,5 @@
 """A big area's pages never recompute in the request: they show the last figures and a queue worker catches up."""
+
 from __future__ import annotations
 
 import re
@@ -8,13 +9,13 @@ from datetime import date
 import pandas as pd
 from sqlalchemy import select
 
-from webmap.gaps import service as gaps_service
-from webmap.core.db import db
 from webmap.core import queue
+from webmap.core.db import db
 from webmap.core.models import BackgroundTask, Need, Ward
-from webmap.scale import derived, refresh
+from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.gaps.views import BEHIND, WORKING
+from webmap.scale import derived, refresh
 
 BIG = {"VIEWPORT_ABOVE_WARDS": 0, "REFRESH": "auto"}
 YOUTH = ("youth", "share", 800.0)
@@ -35,8 +36,10 @@ def _wait_until_current(app, query, timeout: float = 180.0) -> None:
 def refresh_tasks(app) -> list[tuple]:
     """Return the refresh tasks' states, notes and errors."""
     with app.app_context():
-        return [(t.state, t.note, t.error) for t in db.session.scalars(
-            select(BackgroundTask).where(BackgroundTask.name == "gaps.refresh"))]
+        return [
+            (t.state, t.note, t.error)
+            for t in db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "gaps.refresh"))
+        ]
 
 
 def _ask_for_youth(app, code: str, count: float) -> None:
@@ -77,8 +80,9 @@ def test_gaps_page_shows_the_last_figures_while_a_background_refresh_catches_up(
         stored = gapstore.latest_table(query)[0].set_index("ward_code")
         fresh = gaps_service.gap_frame(query).set_index("ward_code")
         assert stored.loc[code, "need_count"] == before + 40
-        pd.testing.assert_series_equal(stored["gap_score"].sort_index(), fresh["gap_score"].astype(float).sort_index(),
-                                       check_names=False)
+        pd.testing.assert_series_equal(
+            stored["gap_score"].sort_index(), fresh["gap_score"].astype(float).sort_index(), check_names=False
+        )
         # The map's tile addresses changed with the place counts, so browsers fetch the new ones.
         assert derived.tag("place_cells") != tag
     assert f"v={tag}" not in after and re.search(r"v=\d+\.\d+", after)
@@ -125,6 +129,7 @@ def test_the_rebuild_command_refuses_a_bad_key(sample_app):
 
 def test_a_web_change_leaves_its_gap_snapshot_to_a_worker(sample_app, queue_worker):
     from webmap.gaps import history as snapshots
+
     sample_app.config.update(BIG, GAP_SNAPSHOTS="background", GAP_SNAPSHOT_METHODS="share")
     queue_worker(sample_app)
     with sample_app.app_context():
@@ -137,8 +142,9 @@ def test_a_web_change_leaves_its_gap_snapshot_to_a_worker(sample_app, queue_work
     while time.time() < deadline:
         with sample_app.app_context():
             taken = snapshots.snapshot_count()
-            state, worker = db.session.execute(select(BackgroundTask.state, BackgroundTask.worker)
-                                               .where(BackgroundTask.id == task.id)).one()
+            state, worker = db.session.execute(
+                select(BackgroundTask.state, BackgroundTask.worker).where(BackgroundTask.id == task.id)
+            ).one()
             db.session.remove()
         if taken > before and state == "done":
             break

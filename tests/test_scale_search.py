@@ -1,9 +1,9 @@
 """A big area's search (webmap/scale/search.py) finds exactly what the small-area search finds."""
+
 from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import select
 
 from webmap.core.db import db
@@ -23,11 +23,24 @@ def _found(html: str) -> tuple[str, list[str], str]:
 def _searches(app) -> list[str]:
     with app.app_context():
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code).offset(5)).first()
-        word = db.session.scalars(select(Asset.name).where(Asset.status == "approved").order_by(Asset.id)).first().split()[0]
+        word = (
+            db.session.scalars(select(Asset.name).where(Asset.status == "approved").order_by(Asset.id))
+            .first()
+            .split()[0]
+        )
         point = db.session.execute(select(Asset.lon, Asset.lat).order_by(Asset.id).offset(10)).first()
-    return [f"q={word}", "q=youth", "q=LIBRARY", f"ward={ward}", "kind=venue", "category=youth&kind=group",
-            f"lat={point.lat:.5f}&lon={point.lon:.5f}&zoom=14&q=club", f"q=hall&ward={ward}", "q=zzzz-no-such-place",
-            "q=50%25_off"]
+    return [
+        f"q={word}",
+        "q=youth",
+        "q=LIBRARY",
+        f"ward={ward}",
+        "kind=venue",
+        "category=youth&kind=group",
+        f"lat={point.lat:.5f}&lon={point.lon:.5f}&zoom=14&q=club",
+        f"q=hall&ward={ward}",
+        "q=zzzz-no-such-place",
+        "q=50%25_off",
+    ]
 
 
 def test_big_area_search_lists_what_the_small_area_search_lists(sample_app):
@@ -54,6 +67,7 @@ def test_big_area_search_near_a_ward_by_name_matches(sample_app):
 
 def test_a_search_matching_too_many_places_asks_to_narrow_it(sample_app, monkeypatch):
     from webmap.places.search import in_database as search
+
     monkeypatch.setattr(search, "MAX_READ", 5)
     sample_app.config.update(BY_VIEW)
     html = sample_app.test_client().get("/?q=a").get_data(as_text=True)

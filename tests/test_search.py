@@ -1,4 +1,5 @@
 """Search and filters on the home map: the pure filter functions, then the page and its URL."""
+
 from __future__ import annotations
 
 import html as html_lib
@@ -8,7 +9,6 @@ import re
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point
-from werkzeug.datastructures import MultiDict
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Postcode
@@ -17,37 +17,47 @@ from webmap.places.search import filter_assets, keyword_mask, split_near
 
 def places(crs="EPSG:4326"):
     # Three places in Oldham about 0, 700 m and 5 km east of a centre point.
-    return gpd.GeoDataFrame({
-        "asset_id": [1, 2, 3],
-        "name": ["Youth Club", "Food Bank", "Library"],
-        "description": ["Games night", "Emergency food parcels for families", None],
-        "address": [None, "1 High St", "2 Low St"],
-        "category_labels": ["Youth", "Food support", "Library"],
-        "kind": ["group", "service", "venue"],
-        "ward_code": ["W1", "W1", "W2"],
-    }, geometry=[Point(-2.1, 53.54), Point(-2.0895, 53.54), Point(-2.025, 53.54)], crs=crs)
+    return gpd.GeoDataFrame(
+        {
+            "asset_id": [1, 2, 3],
+            "name": ["Youth Club", "Food Bank", "Library"],
+            "description": ["Games night", "Emergency food parcels for families", None],
+            "address": [None, "1 High St", "2 Low St"],
+            "category_labels": ["Youth", "Food support", "Library"],
+            "kind": ["group", "service", "venue"],
+            "ward_code": ["W1", "W1", "W2"],
+        },
+        geometry=[Point(-2.1, 53.54), Point(-2.0895, 53.54), Point(-2.025, 53.54)],
+        crs=crs,
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("youth club near OL1 1AA", ("youth club", "OL1 1AA")),
-    ("near Alexandra", ("", "Alexandra")),
-    ("  food   bank ", ("food bank", "")),
-    ("Nearby Café", ("Nearby Café", "")),  # "near" must be a word of its own
-    ("", ("", "")),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("youth club near OL1 1AA", ("youth club", "OL1 1AA")),
+        ("near Alexandra", ("", "Alexandra")),
+        ("  food   bank ", ("food bank", "")),
+        ("Nearby Café", ("Nearby Café", "")),  # "near" must be a word of its own
+        ("", ("", "")),
+    ],
+)
 def test_split_near(text, expected):
     assert split_near(text) == expected
 
 
-@pytest.mark.parametrize("words, ids", [
-    ("", [1, 2, 3]),
-    ("food", [2]),
-    ("FAMILIES", [2]),  # from the description
-    ("food parcels", [2]),  # every word must match
-    ("food youth", []),
-    ("high st", [2]),  # the address
-    ("library", [3]),  # name and category label
-])
+@pytest.mark.parametrize(
+    "words, ids",
+    [
+        ("", [1, 2, 3]),
+        ("food", [2]),
+        ("FAMILIES", [2]),  # from the description
+        ("food parcels", [2]),  # every word must match
+        ("food youth", []),
+        ("high st", [2]),  # the address
+        ("library", [3]),  # name and category label
+    ],
+)
 def test_keyword_mask(words, ids):
     frame = places()
     assert frame[keyword_mask(frame, words)]["asset_id"].tolist() == ids
@@ -90,6 +100,7 @@ def test_filter_does_not_change_its_input():
 
 # --- the page -------------------------------------------------------------------------------------
 
+
 def listed(html: str) -> list[str]:
     """Return the names in the home page's list of places."""
     section = html.split('id="asset-list"')[1].split("</section>")[0]
@@ -107,8 +118,11 @@ def map_rows(html: str) -> int:
 def test_keyword_search_matches_descriptions_and_keeps_map_and_list_in_step(sample_app):
     client = sample_app.test_client()
     with sample_app.app_context():
-        expected = sorted(a.name for a in db.session.query(Asset).filter_by(status="approved")
-                          if "lunch" in (a.name + " " + (a.description or "")).lower())
+        expected = sorted(
+            a.name
+            for a in db.session.query(Asset).filter_by(status="approved")
+            if "lunch" in (a.name + " " + (a.description or "")).lower()
+        )
     assert expected, "the sample area should have places whose description mentions lunch"
     html = client.get("/?q=Lunch").get_data(as_text=True)
     assert count(html) == len(expected)
@@ -161,12 +175,15 @@ def test_without_a_postcode_table_the_form_says_so(sample_app):
     assert "choose a ward from the list" in html
 
 
-@pytest.mark.parametrize("query, field", [
-    ("kind=castle", "Kind must be one of"),
-    ("ward=E09999999", "There is no ward with the code"),
-    ("radius=abc&near=Northgate", "Distance must be a number"),
-    ("category=nonsense", "is not a category on this map"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("kind=castle", "Kind must be one of"),
+        ("ward=E09999999", "There is no ward with the code"),
+        ("radius=abc&near=Northgate", "Distance must be a number"),
+        ("category=nonsense", "is not a category on this map"),
+    ],
+)
 def test_values_no_form_offers_are_refused_with_a_reason(sample_app, query, field):
     response = sample_app.test_client().get(f"/?{query}")
     assert response.status_code == 400
@@ -175,7 +192,7 @@ def test_values_no_form_offers_are_refused_with_a_reason(sample_app, query, fiel
 
 def test_view_in_the_url_sets_the_map_centre_and_zoom(sample_app):
     html = sample_app.test_client().get("/?category=youth&lat=51.95&lon=-2.10&zoom=15").get_data(as_text=True)
-    assert re.search(r'center: \[51\.95, -2\.1\]', html)
+    assert re.search(r"center: \[51\.95, -2\.1\]", html)
     assert '"zoom": 15' in html
     assert "fitBounds" not in html
     # The link box reproduces the view and the filters.

@@ -3,6 +3,7 @@
 Run with WEBMAP_TEST_DATABASE_URL set for PostGIS: the big-area search narrows in the database on the
 folded `assets.search_text` column, and must list exactly what the small-area search (pandas) lists.
 """
+
 from __future__ import annotations
 
 from html import unescape
@@ -19,11 +20,19 @@ from webmap.core.text import fold
 SMALL = {"VIEWPORT_ABOVE_WARDS": 400}
 
 
-@pytest.mark.parametrize("typed, stored", [
-    ("st marys", "St Mary's"), ("St Marys", "St Mary’s"), ("ST. MARY'S", "St Mary’s"), ("Llechan Lan", "Llechan Lân"),
-    ("llechan lân", "LLECHAN LAN"), ("ynys y bwl", "Ynys-y-bwl"),
-    ("cafe", "Café"), ("o'neill's", "O’Neill’s"),
-])
+@pytest.mark.parametrize(
+    "typed, stored",
+    [
+        ("st marys", "St Mary's"),
+        ("St Marys", "St Mary’s"),
+        ("ST. MARY'S", "St Mary’s"),
+        ("Llechan Lan", "Llechan Lân"),
+        ("llechan lân", "LLECHAN LAN"),
+        ("ynys y bwl", "Ynys-y-bwl"),
+        ("cafe", "Café"),
+        ("o'neill's", "O’Neill’s"),
+    ],
+)
 def test_fold_makes_what_people_type_equal_to_what_is_stored(typed, stored):
     assert fold(typed) == fold(stored)
 
@@ -59,9 +68,13 @@ def _both(app, client, query: str):
 def test_place_and_ward_search_ignore_case_accents_and_apostrophes_on_both_paths(sample_app):
     ids = _rename(sample_app, mary="St Mary’s Church Hall", cafe="Caffi Llechan Lân", straight="St Mary's Food Bank")
     client = sample_app.test_client()
-    for query, wanted in [("q=st+marys", {ids["mary"], ids["straight"]}), ("q=ST.+MARY%27S+hall", {ids["mary"]}),
-                          ("q=st+mary%E2%80%99s+food", {ids["straight"]}), ("q=Llechan+Lan", {ids["cafe"]}),
-                          ("q=llechan+l%C3%A2n", {ids["cafe"]})]:
+    for query, wanted in [
+        ("q=st+marys", {ids["mary"], ids["straight"]}),
+        ("q=ST.+MARY%27S+hall", {ids["mary"]}),
+        ("q=st+mary%E2%80%99s+food", {ids["straight"]}),
+        ("q=Llechan+Lan", {ids["cafe"]}),
+        ("q=llechan+l%C3%A2n", {ids["cafe"]}),
+    ]:
         small, big = _both(sample_app, client, query)
         assert small == big, query  # the database narrowing agrees with the exact filter
         assert {int(i) for i in small[1]} == wanted, query
@@ -89,8 +102,14 @@ def test_the_same_name_390_metres_away_is_flagged_to_the_resident_and_in_the_que
         db.session.commit()
         lat, lon, place_id = place.lat + 390 / 111_320, place.lon, place.id
     client = sample_app.test_client()
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": "ST MARY’S CHURCH HALL",
-            "categories": ["food_support"], "kind": "venue", "lat": f"{lat:.6f}", "lon": f"{lon:.6f}"}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": "ST MARY’S CHURCH HALL",
+        "categories": ["food_support"],
+        "kind": "venue",
+        "lat": f"{lat:.6f}",
+        "lon": f"{lon:.6f}",
+    }
     shown = unescape(client.post("/assets/new", data=data).get_data(as_text=True))
     assert "Is it one of these places already on the map?" in shown and f'href="/assets/{place_id}"' in shown
     assert client.post("/assets/new", data={**data, "not_a_duplicate": "1"}).status_code == 302
@@ -111,8 +130,14 @@ def test_every_page_links_the_open_data_and_about_says_its_licence(sample_app):
         assert 'href="/about#open-data"' in client.get(url).get_data(as_text=True), url
     about = client.get("/about").get_data(as_text=True)
     section = about.split('id="open-data"', 1)[1].split("<h2", 1)[0]
-    for link in ("/export/assets.csv", "/export/assets.geojson", "/export/assets.gpkg", "/oruk/services", "/api/docs",
-                 "/api/openapi.json"):
+    for link in (
+        "/export/assets.csv",
+        "/export/assets.geojson",
+        "/export/assets.gpkg",
+        "/oruk/services",
+        "/api/docs",
+        "/api/openapi.json",
+    ):
         assert f'href="{link}"' in section, link
         assert client.get(link).status_code == 200, link
     assert "made up for this demonstration" in section  # the sample's licence is "fictional": nothing is claimed

@@ -1,18 +1,18 @@
 """No published secret key: each install makes its own, keeps it, and an explicit key still wins."""
+
 from __future__ import annotations
 
 import stat
 import time
 
 import pytest
-
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
 from tests.conftest import BASE_CONFIG, make_staff
 from webmap import create_app
-from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.core.db import db
+from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 
 OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
 
@@ -68,8 +68,9 @@ def test_an_explicit_key_wins(database_url, tmp_path, monkeypatch):
     assert not (tmp_path / "instance" / "secret_key").exists()
 
 
-def test_a_cookie_signed_with_the_old_default_key_does_not_open_moderation(sample_app, database_url, tmp_path,
-                                                                           monkeypatch):
+def test_a_cookie_signed_with_the_old_default_key_does_not_open_moderation(
+    sample_app, database_url, tmp_path, monkeypatch
+):
     user_id = make_staff(sample_app)
     app = fresh_install(database_url, tmp_path, monkeypatch)
     client = app.test_client()

@@ -1,4 +1,5 @@
 """Honest dates: an import keeps its source's date; "last checked" is only set by a person; stale uses both."""
+
 from __future__ import annotations
 
 import json
@@ -6,20 +7,25 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from webmap.core.db import db
-from webmap.core.models import Asset, utcnow
-
 from tests.conftest import login, make_staff
 from tests.importing_helpers import load_two_wards, run, write_csv
+from webmap.core.db import db
+from webmap.core.models import Asset, utcnow
 
 IN_A, IN_B = (-2.18, 53.52), (-2.12, 53.53)
 
 
 def import_dated(app, tmp_path):
     load_two_wards(app, tmp_path)
-    path = write_csv(tmp_path / "dated.csv", ["id", "name", "category", "longitude", "latitude", "source_date"],
-                     [["1", "Old Hall", "community_space", *IN_A, "2018"], ["2", "New Hall", "community_space", *IN_B, ""],
-                      ["3", "July Hall", "community_space", *IN_B, "2024-07"]])
+    path = write_csv(
+        tmp_path / "dated.csv",
+        ["id", "name", "category", "longitude", "latitude", "source_date"],
+        [
+            ["1", "Old Hall", "community_space", *IN_A, "2018"],
+            ["2", "New Hall", "community_space", *IN_B, ""],
+            ["3", "July Hall", "community_space", *IN_B, "2024-07"],
+        ],
+    )
     result = run(app, "import-assets", path, "--source", "halls", "--source-date", "17/07/2025")
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -30,8 +36,11 @@ def test_import_keeps_the_source_date_and_never_sets_last_checked(app, tmp_path)
     ids = import_dated(app, tmp_path)
     with app.app_context():
         found = {a.name: a for a in db.session.scalars(select(Asset))}
-        assert {n: a.source_date for n, a in found.items()} == {"Old Hall": "2018", "New Hall": "2025-07-17",
-                                                               "July Hall": "2024-07"}
+        assert {n: a.source_date for n, a in found.items()} == {
+            "Old Hall": "2018",
+            "New Hall": "2025-07-17",
+            "July Hall": "2024-07",
+        }
         assert all(a.last_verified_at is None for a in found.values())
     page = app.test_client().get(f"/assets/{ids['New Hall']}").get_data(as_text=True)
     assert "Source date" in page and "17 July 2025" in page and "Not yet checked by us" in page

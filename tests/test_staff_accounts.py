@@ -1,4 +1,5 @@
 """Staff accounts on the web: admins invite, change roles, disable and reset (all audited); moderators cannot."""
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,11 @@ def user(app, email) -> User:
 def user_events(app, email) -> list[AuditEvent]:
     with app.app_context():
         uid = str(db.session.scalars(select(User.id).where(User.email == email)).one())
-        rows = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "user", AuditEvent.entity_id == uid)
-                                  .order_by(AuditEvent.id)).all()
+        rows = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == "user", AuditEvent.entity_id == uid)
+            .order_by(AuditEvent.id)
+        ).all()
         for row in rows:
             db.session.expunge(row)
         return rows
@@ -63,13 +67,27 @@ def set_password(app, path, password, confirm=None):
     page = client.get(path)
     if page.status_code != 200:
         return page  # a used, expired or forged link offers no form at all
-    return client.post(path, data={"csrf_token": csrf_token(client, path), "password": password,
-                                   "confirm": password if confirm is None else confirm})
+    return client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "password": password,
+            "confirm": password if confirm is None else confirm,
+        },
+    )
 
 
-@pytest.mark.parametrize("method,url", [("get", "/admin/users"), ("get", "/admin/audit"),
-                                        ("post", "/admin/users/invite"), ("post", "/admin/users/1/role"),
-                                        ("post", "/admin/users/1/disable"), ("post", "/admin/users/1/reset")])
+@pytest.mark.parametrize(
+    "method,url",
+    [
+        ("get", "/admin/users"),
+        ("get", "/admin/audit"),
+        ("post", "/admin/users/invite"),
+        ("post", "/admin/users/1/role"),
+        ("post", "/admin/users/1/disable"),
+        ("post", "/admin/users/1/reset"),
+    ],
+)
 def test_moderators_cannot_manage_staff(site, method, url):
     moderator = signed_in(site, MOD)
     if method == "get":
@@ -84,7 +102,9 @@ def test_an_invited_person_sets_a_password_once_and_signs_in(site, inbox):
     admin = signed_in(site, ADMIN)
     assert "Staff accounts" in admin.get("/moderate").get_data(as_text=True)  # in the admin's menu
     response = post(admin, "/admin/users/invite", email="New.Officer@example.gov.uk", role="moderator")
-    assert "Invited new.officer@example.gov.uk as moderator" in admin.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Invited new.officer@example.gov.uk as moderator" in admin.get(response.headers["Location"]).get_data(
+        as_text=True
+    )
     path = emailed_link(inbox, "new.officer@example.gov.uk")
     assert login(site.test_client(), email="new.officer@example.gov.uk").status_code == 200  # no usable password yet
 
@@ -113,12 +133,15 @@ def test_invitation_links_expire_and_cannot_be_forged(site, inbox, monkeypatch):
 
 def test_inviting_an_existing_account_or_without_mail_changes_nothing(site, make_app):
     admin = signed_in(site, ADMIN)
-    html = admin.get(post(admin, "/admin/users/invite", email=MOD, role="admin").headers["Location"]).get_data(as_text=True)
+    html = admin.get(post(admin, "/admin/users/invite", email=MOD, role="admin").headers["Location"]).get_data(
+        as_text=True
+    )
     assert "already has an account" in html and user(site, MOD).role == "moderator"
     no_mail = make_app(MAIL_SERVER="")
     client = signed_in(no_mail, ADMIN)
-    html = client.get(post(client, "/admin/users/invite", email="x@example.gov.uk", role="moderator")
-                      .headers["Location"]).get_data(as_text=True)
+    html = client.get(
+        post(client, "/admin/users/invite", email="x@example.gov.uk", role="moderator").headers["Location"]
+    ).get_data(as_text=True)
     assert "the email could not be sent" in html
     with no_mail.app_context():
         assert db.session.scalars(select(User).where(User.email == "x@example.gov.uk")).first() is None
@@ -151,7 +174,9 @@ def test_admins_cannot_lock_everyone_out(site):
     admin_id = user(site, ADMIN).id
     html = admin.get(post(admin, f"/admin/users/{admin_id}/disable").headers["Location"]).get_data(as_text=True)
     assert "cannot disable your own account" in html
-    html = admin.get(post(admin, f"/admin/users/{admin_id}/role", role="moderator").headers["Location"]).get_data(as_text=True)
+    html = admin.get(post(admin, f"/admin/users/{admin_id}/role", role="moderator").headers["Location"]).get_data(
+        as_text=True
+    )
     assert "only active admin" in html and user(site, ADMIN).role == "admin"
 
 
@@ -171,8 +196,11 @@ def test_the_audit_log_filters_by_who_what_when_and_which_record(site):
     admin = signed_in(site, ADMIN)
     post(admin, f"/admin/users/{user(site, MOD).id}/role", role="admin")
     with site.app_context():
-        db.session.add(AuditEvent(actor="resident", action="create", entity_type="asset", entity_id="77",
-                                  note="<script>alert(1)</script>"))
+        db.session.add(
+            AuditEvent(
+                actor="resident", action="create", entity_type="asset", entity_id="77", note="<script>alert(1)</script>"
+            )
+        )
         db.session.commit()
     everything = admin.get("/admin/audit").get_data(as_text=True)
     assert "change role" in everything and "&lt;script&gt;alert(1)&lt;/script&gt;" in everything

@@ -1,4 +1,5 @@
 """Residents adding places and reporting changes: validation, privacy of the queue, limits, concurrency."""
+
 from __future__ import annotations
 
 import re
@@ -24,15 +25,23 @@ def client_at(app, address: str):
 
 
 def form_data(client, **overrides) -> dict:
-    data = {"csrf_token": csrf_token(client, "/assets/new"), "name": "Riverside Lunch Club", "categories": ["food_support"],
-            "kind": "group", "description": "Hot lunches on Tuesdays", "opening_times": "Tue 12-2"}
+    data = {
+        "csrf_token": csrf_token(client, "/assets/new"),
+        "name": "Riverside Lunch Club",
+        "categories": ["food_support"],
+        "kind": "group",
+        "description": "Hot lunches on Tuesdays",
+        "opening_times": "Tue 12-2",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
 
 def a_postcode(app) -> Postcode:
     with app.app_context():
-        postcode = db.session.scalars(select(Postcode).where(Postcode.ward_code.is_not(None)).order_by(Postcode.postcode)).first()
+        postcode = db.session.scalars(
+            select(Postcode).where(Postcode.ward_code.is_not(None)).order_by(Postcode.postcode)
+        ).first()
         db.session.expunge(postcode)
         return postcode
 
@@ -68,8 +77,15 @@ def test_form_offers_map_pin_postcode_and_my_location(sample_app):
 def test_postcode_submission_is_saved_pending_with_ward_and_audit(sample_app):
     client = client_at(sample_app, "198.51.100.23")
     postcode = a_postcode(sample_app)
-    response = client.post("/assets/new", data=form_data(client, postcode=postcode.postcode.replace(" ", "").lower(),
-                                                         submitter_name="Pat", submitter_email="pat@example.com"))
+    response = client.post(
+        "/assets/new",
+        data=form_data(
+            client,
+            postcode=postcode.postcode.replace(" ", "").lower(),
+            submitter_name="Pat",
+            submitter_email="pat@example.com",
+        ),
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/assets/new/thanks"
     assert "A council moderator will check it" in client.get("/assets/new/thanks").get_data(as_text=True)
     [asset] = pending(sample_app)
@@ -79,7 +95,11 @@ def test_postcode_submission_is_saved_pending_with_ward_and_audit(sample_app):
         assert asset.ward_code == store.ward_at(postcode.lon, postcode.lat).code
         asset = db.session.get(Asset, asset.id)
         assert asset.category_ids() == ["food_support"]
-        assert (asset.submitter_name, asset.submitter_email, asset.submitter_ip) == ("Pat", "pat@example.com", "198.51.100.23")
+        assert (asset.submitter_name, asset.submitter_email, asset.submitter_ip) == (
+            "Pat",
+            "pat@example.com",
+            "198.51.100.23",
+        )
         assert asset.source == "resident" and asset.geom.equals(shapely.Point(asset.lon, asset.lat))
         [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_type == "asset")).all()
         assert (event.actor, event.action, event.entity_id) == ("resident", "create", str(asset.id))
@@ -117,21 +137,24 @@ def test_empty_form_lists_every_problem_at_the_top_and_beside_fields(sample_app)
     assert pending(sample_app) == []
 
 
-@pytest.mark.parametrize("overrides, field, message", [
-    ({"postcode": "not a postcode"}, "postcode", "Enter a real postcode, like XX1 1AB"),
-    ({"postcode": "ZZ9 9ZZ"}, "postcode", "We do not know the postcode ZZ9 9ZZ"),
-    ({"lon": "-2.5", "lat": ""}, "lat", "Give both longitude and latitude"),
-    ({"lon": "east", "lat": "north"}, "lon", "must be numbers"),
-    ({"lon": "0.0", "lat": "0.0"}, "lon", "outside the council's wards"),
-    ({"name": "x" * 201}, "name", "The name must be 200 characters or fewer"),
-    ({"categories": ["food_support", "moon_bases"]}, "categories", "'moon_bases' is not one of the kinds of place"),
-    ({"kind": "empire"}, "kind", "Choose whether it is a group"),
-    ({"website": "not a website"}, "website", "Enter a web address like https://www.example.org"),
-    ({"website": "javascript://example.com/%0aalert(1)"}, "website", "starting with https:// or http://"),
-    ({"phone": "call me"}, "phone", "Enter a phone number like"),
-    ({"submitter_email": "pat@"}, "submitter_email", "Enter an email address like name@example.com"),
-    ({"description": "y" * 2001}, "description", "The description must be 2000 characters or fewer"),
-])
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"postcode": "not a postcode"}, "postcode", "Enter a real postcode, like XX1 1AB"),
+        ({"postcode": "ZZ9 9ZZ"}, "postcode", "We do not know the postcode ZZ9 9ZZ"),
+        ({"lon": "-2.5", "lat": ""}, "lat", "Give both longitude and latitude"),
+        ({"lon": "east", "lat": "north"}, "lon", "must be numbers"),
+        ({"lon": "0.0", "lat": "0.0"}, "lon", "outside the council's wards"),
+        ({"name": "x" * 201}, "name", "The name must be 200 characters or fewer"),
+        ({"categories": ["food_support", "moon_bases"]}, "categories", "'moon_bases' is not one of the kinds of place"),
+        ({"kind": "empire"}, "kind", "Choose whether it is a group"),
+        ({"website": "not a website"}, "website", "Enter a web address like https://www.example.org"),
+        ({"website": "javascript://example.com/%0aalert(1)"}, "website", "starting with https:// or http://"),
+        ({"phone": "call me"}, "phone", "Enter a phone number like"),
+        ({"submitter_email": "pat@"}, "submitter_email", "Enter an email address like name@example.com"),
+        ({"description": "y" * 2001}, "description", "The description must be 2000 characters or fewer"),
+    ],
+)
 def test_each_bad_value_gets_a_message_naming_the_field(sample_app, overrides, field, message):
     client = sample_app.test_client()
     base = {"postcode": a_postcode(sample_app).postcode}
@@ -181,7 +204,9 @@ def test_rate_limit_answers_429_past_threshold(sample_app, make_app):
     client = client_at(limited, "203.0.113.9")
     postcode = a_postcode(sample_app).postcode
     for i in range(3):
-        assert client.post("/assets/new", data=form_data(client, postcode=postcode, name=f"Place {i}")).status_code == 302
+        assert (
+            client.post("/assets/new", data=form_data(client, postcode=postcode, name=f"Place {i}")).status_code == 302
+        )
     response = client.post("/assets/new", data=form_data(client, postcode=postcode, name="One too many"))
     assert response.status_code == 429
     assert "Too many requests" in response.get_data(as_text=True)
@@ -215,7 +240,9 @@ def test_asset_page_shows_details_map_categories_ward_and_report_link(sample_app
 
 def test_staff_see_pending_asset_with_its_trail(sample_app):
     client = sample_app.test_client()
-    client.post("/assets/new", data=form_data(client, postcode=a_postcode(sample_app).postcode, submitter_name="Pat Private"))
+    client.post(
+        "/assets/new", data=form_data(client, postcode=a_postcode(sample_app).postcode, submitter_name="Pat Private")
+    )
     [asset] = pending(sample_app)
     assert client.get(f"/assets/{asset.id}").status_code == 404
     make_staff(sample_app)
@@ -234,13 +261,19 @@ def report(client, asset_id, **data):
 def test_report_a_change_stores_only_the_changed_fields(sample_app):
     asset = approved_asset(sample_app)
     client = client_at(sample_app, "192.0.2.44")
-    response = report(client, asset.id, kind="details", name=asset.name, opening_times="Weekdays 9-5",
-                      note="New hours from May")
+    response = report(
+        client, asset.id, kind="details", name=asset.name, opening_times="Weekdays 9-5", note="New hours from May"
+    )
     assert response.status_code == 302
     with sample_app.app_context():
         [change] = db.session.scalars(select(ChangeRequest)).all()
         assert change.proposed == {"opening_times": "Weekdays 9-5"}  # the unchanged name is left out
-        assert (change.kind, change.status, change.note, change.reporter_ip) == ("details", "open", "New hours from May", "192.0.2.44")
+        assert (change.kind, change.status, change.note, change.reporter_ip) == (
+            "details",
+            "open",
+            "New hours from May",
+            "192.0.2.44",
+        )
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "report")) == 1
         assert db.session.get(Asset, asset.id).opening_times == asset.opening_times  # nothing applied yet
 
@@ -265,8 +298,18 @@ def _submit_over_http(base_url: str, name: str, postcode: str, results: list, ba
         html = session.get(f"{base_url}/assets/new", timeout=60).text
         token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
         barrier.wait(timeout=60)  # all 50 POSTs start together
-        response = session.post(f"{base_url}/assets/new", allow_redirects=False, timeout=120, data={
-            "csrf_token": token, "name": name, "categories": "community_space", "kind": "venue", "postcode": postcode})
+        response = session.post(
+            f"{base_url}/assets/new",
+            allow_redirects=False,
+            timeout=120,
+            data={
+                "csrf_token": token,
+                "name": name,
+                "categories": "community_space",
+                "kind": "venue",
+                "postcode": postcode,
+            },
+        )
         results.append(response.status_code)
     except Exception as exc:  # recorded, so the assertion below names it
         results.append(repr(exc))
@@ -279,8 +322,12 @@ def test_fifty_concurrent_submissions_lose_none(sample_app, live_server):
     postcode = a_postcode(sample_app).postcode
     results: list = []
     barrier = threading.Barrier(50)
-    threads = [threading.Thread(target=_submit_over_http, args=(live_server, f"Concurrent place {i:02d}", postcode, results, barrier))
-               for i in range(50)]
+    threads = [
+        threading.Thread(
+            target=_submit_over_http, args=(live_server, f"Concurrent place {i:02d}", postcode, results, barrier)
+        )
+        for i in range(50)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -289,4 +336,6 @@ def test_fifty_concurrent_submissions_lose_none(sample_app, live_server):
     names = [a.name for a in pending(sample_app)]
     assert sorted(names) == [f"Concurrent place {i:02d}" for i in range(50)]
     with sample_app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "create")) == 50
+        assert (
+            db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "create")) == 50
+        )

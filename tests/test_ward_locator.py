@@ -1,4 +1,5 @@
 """Finding the ward of a point reuses its ward outlines until the wards change."""
+
 from __future__ import annotations
 
 import shapely

@@ -1,4 +1,5 @@
 """The printable ward report: key figures, gaps with response counts, asks, places by kind (each once), sources."""
+
 from __future__ import annotations
 
 import re
@@ -41,11 +42,24 @@ def test_report_has_figures_gaps_asks_places_and_sources(sample_app):
 def test_a_place_listed_many_times_appears_once(sample_app):
     ward = first_ward(sample_app)
     with sample_app.app_context():
-        model = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).first()
+        model = db.session.scalars(
+            select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")
+        ).first()
         for i in range(5):  # a site's buildings, 60 m apart in a chain
             lon = model.lon + i * 0.0009
-            db.session.add(Asset(name="St Anne's Hospital", kind="venue", lon=lon, lat=model.lat, geom=shapely.Point(lon, model.lat),
-                                 ward_code=ward.code, status="approved", source="test", source_id=f"b{i}"))
+            db.session.add(
+                Asset(
+                    name="St Anne's Hospital",
+                    kind="venue",
+                    lon=lon,
+                    lat=model.lat,
+                    geom=shapely.Point(lon, model.lat),
+                    ward_code=ward.code,
+                    status="approved",
+                    source="test",
+                    source_id=f"b{i}",
+                )
+            )
         db.session.commit()
     html = unescape(sample_app.test_client().get(f"/wards/{ward.code}/report").get_data(as_text=True))
     assert html.count("St Anne's Hospital") == 1
@@ -77,12 +91,19 @@ def test_ward_page_links_to_its_report(sample_app):
 def _gap_table(html: str) -> list[list[str]]:
     table = html.split("<caption>Unmet need in")[1].split("</table>")[0]
     rows = re.findall(r"<tr>(.*?)</tr>", table.split("<tbody>")[1], re.S)
-    return [[re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)]
-            for r in rows]
+    return [
+        [
+            re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip()
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, re.S)
+        ]
+        for r in rows
+    ]
 
 
 def _legend(html: str) -> str:
-    found = re.search(r'<p class="(?:hint|small)">([^<]*walking distance\. <strong>Unmet need per 1,000 residents.*?)</p>', html, re.S)
+    found = re.search(
+        r'<p class="(?:hint|small)">([^<]*walking distance\. <strong>Unmet need per 1,000 residents.*?)</p>', html, re.S
+    )
     return re.sub(r"\s+", " ", found.group(1))
 
 

@@ -1,4 +1,5 @@
 """The home map, its list, the About page and the public GeoJSON."""
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ def test_pages_load_nothing_from_other_sites(sample_app):
     html = sample_app.test_client().get("/").get_data(as_text=True)
     external = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?:)?//', html)
     assert external == []
-    assert '/vendor/leaflet/leaflet.js' in html
+    assert "/vendor/leaflet/leaflet.js" in html
 
 
 def test_vendored_leaflet_is_served(client):
@@ -68,7 +69,9 @@ def test_home_map_carries_resident_text_as_safe_json(sample_app):
     assert rows, "no marker data on the home map"
     assert any(PAYLOAD in [r[3] for r in json.loads(chunk)] for chunk in rows)
     assert "<img src=x onerror" not in html and "`${alert(2)}`</script>" not in html
-    assert "textContent" in html and "innerHTML" not in "".join(re.findall(r"\(function \(\) \{.*?\}\)\(\);", html, flags=re.S))
+    assert "textContent" in html and "innerHTML" not in "".join(
+        re.findall(r"\(function \(\) \{.*?\}\)\(\);", html, flags=re.S)
+    )
     assert "&lt;img src=x onerror=alert(1)&gt;" in html.split('id="asset-list"')[1]
 
 
@@ -78,13 +81,24 @@ def test_folium_popups_and_tooltips_escape_resident_text():
 
     from webmap.maps import add_asset_markers, new_map, render_parts
 
-    assets = gpd.GeoDataFrame({"asset_id": [1], "name": [PAYLOAD], "categories": ["youth"], "address": ["1 `${x}` St"],
-                               "ward_name": ["Ward & Co"]}, geometry=[shapely.Point(-2.1, 53.5)], crs="EPSG:4326")
+    assets = gpd.GeoDataFrame(
+        {
+            "asset_id": [1],
+            "name": [PAYLOAD],
+            "categories": ["youth"],
+            "address": ["1 `${x}` St"],
+            "ward_name": ["Ward & Co"],
+        },
+        geometry=[shapely.Point(-2.1, 53.5)],
+        crs="EPSG:4326",
+    )
     m = new_map((-2.2, 53.4, -2.0, 53.6), None, None)
     add_asset_markers(m, assets, {"youth": "Youth"})
     parts = render_parts(m)
     # folium puts popup and tooltip HTML in JavaScript template literals, where ${...} runs.
-    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", parts.script, flags=re.S) + re.findall(r"bindTooltip\(\s*`(.*?)`", parts.script, flags=re.S)
+    literals = re.findall(r"\$\(`(.*?)`\)\[0\]", parts.script, flags=re.S) + re.findall(
+        r"bindTooltip\(\s*`(.*?)`", parts.script, flags=re.S
+    )
     assert len(literals) == 2
     assert not [lit for lit in literals if "${" in lit or "<img" in lit or "</script" in lit]
     assert all("&lt;img src=x onerror=alert(1)&gt;&#96;&#36;{alert(2)}&#96;&lt;/script&gt;" in lit for lit in literals)
@@ -126,11 +140,18 @@ def test_home_map_has_a_layer_per_category_group_and_a_key(sample_app):
     assert 'id="map-legend"' in html and "Map key" in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("ward=E05900001", lambda f: f["properties"]["ward_code"] == "E05900001"),
-    ("bbox=-2.08,51.9,-2.06,51.95", lambda f: -2.08 <= f["geometry"]["coordinates"][0] <= -2.06
-     and 51.9 <= f["geometry"]["coordinates"][1] <= 51.95),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("ward=E05900001", lambda f: f["properties"]["ward_code"] == "E05900001"),
+        (
+            "bbox=-2.08,51.9,-2.06,51.95",
+            lambda f: (
+                -2.08 <= f["geometry"]["coordinates"][0] <= -2.06 and 51.9 <= f["geometry"]["coordinates"][1] <= 51.95
+            ),
+        ),
+    ],
+)
 def test_assets_geojson_filters(sample_app, query, expected):
     client = sample_app.test_client()
     everything = client.get("/api/assets.geojson").json["features"]
@@ -140,13 +161,16 @@ def test_assets_geojson_filters(sample_app, query, expected):
     assert len(chosen) == sum(1 for f in everything if expected(f))
 
 
-@pytest.mark.parametrize("query, message", [
-    ("ward=E05999999", "ward:"),
-    ("bbox=1,2,3", "bbox:"),
-    ("bbox=a,b,c,d", "bbox:"),
-    ("bbox=10,10,5,5", "bbox:"),
-    ("category=nope", "category:"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("ward=E05999999", "ward:"),
+        ("bbox=1,2,3", "bbox:"),
+        ("bbox=a,b,c,d", "bbox:"),
+        ("bbox=10,10,5,5", "bbox:"),
+        ("category=nope", "category:"),
+    ],
+)
 def test_assets_geojson_rejects_bad_filters(client, query, message):
     response = client.get(f"/api/assets.geojson?{query}")
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """Category names read as English inside sentences: plural and article forms from data/category_words.csv."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,9 @@ VOWELS = tuple("aeiou")
 
 def point(need) -> Point:
     day = "2027-03-31"
-    return Point(date.fromisoformat(day), datetime.fromisoformat(day), "round", "Spring 2027", 800.0, need, 0.5, 1,
-                 0.1, {})
+    return Point(
+        date.fromisoformat(day), datetime.fromisoformat(day), "round", "Spring 2027", 800.0, need, 0.5, 1, 0.1, {}
+    )
 
 
 @pytest.mark.parametrize("category", sorted(CATEGORIES))
@@ -35,8 +37,16 @@ def test_every_category_has_a_noun_for_sentences(category):
     assert words.many != label.lower(), words
 
 
-@pytest.mark.parametrize(("n", "said"), [(1, "1 request"), (2, "2 requests"), (0, "0 requests"), (1.5, "1.5 requests"),
-                                        (None, "an unknown number of requests")])
+@pytest.mark.parametrize(
+    ("n", "said"),
+    [
+        (1, "1 request"),
+        (2, "2 requests"),
+        (0, "0 requests"),
+        (1.5, "1.5 requests"),
+        (None, "an unknown number of requests"),
+    ],
+)
 def test_counted_nouns_agree_with_their_number(n, said):
     assert counted(n, "request") == said
 
@@ -56,12 +66,15 @@ def test_trend_charts_name_the_category_as_a_noun():
 def test_partner_reasons_name_categories_as_plural_nouns():
     labels = dict(CATEGORIES)
     listing = Listing(1, "Westcombe Youth Club", frozenset({"youth"}), frozenset(), frozenset())
-    rows = pd.DataFrame([(2, "Community hall", ["community_space"], [], [], 400.0),
-                         (3, "Another club", ["youth"], [], [], 50.0)],
-                        columns=["id", "name", "categories", "offers", "needs", "distance_m"])
+    rows = pd.DataFrame(
+        [(2, "Community hall", ["community_space"], [], [], 400.0), (3, "Another club", ["youth"], [], [], 50.0)],
+        columns=["id", "name", "categories", "offers", "needs", "distance_m"],
+    )
     ranked = rank_partners(listing, rows, {"youth": {"community_space"}, "community_space": {"youth"}}, {}, labels)
-    assert ranked["reason"].tolist() == ["community spaces go well with your youth services; 400 m away",
-                                         "also youth services; 50 m away"]
+    assert ranked["reason"].tolist() == [
+        "community spaces go well with your youth services; 400 m away",
+        "also youth services; 50 m away",
+    ]
 
 
 def test_a_category_the_file_does_not_list_falls_back_to_its_label(app):

@@ -5,6 +5,7 @@ register says they opened long ago are never "opened since residents asked" (onl
 the map"); a school whose opening date is after the ask is listed with that date; the figures "when
 residents asked" are the map as it stood that day, so the later import leaves them as they were.
 """
+
 from __future__ import annotations
 
 import csv
@@ -19,8 +20,17 @@ from webmap.core.models import Asset
 
 WARD = "E05900001"  # Northgate, in the sample area
 TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
-HEADER = ["URN", "EstablishmentName", "TypeOfEstablishment (name)", "EstablishmentStatus (name)", "PhaseOfEducation (name)",
-          "OpenDate", "Postcode", "Easting", "Northing"]
+HEADER = [
+    "URN",
+    "EstablishmentName",
+    "TypeOfEstablishment (name)",
+    "EstablishmentStatus (name)",
+    "PhaseOfEducation (name)",
+    "OpenDate",
+    "Postcode",
+    "Easting",
+    "Northing",
+]
 
 
 def invoke(app, *args) -> str:
@@ -51,10 +61,12 @@ def test_register_import_after_the_ask_claims_only_what_its_dates_say(sample_app
     with sample_app.app_context():
         lon, lat = db.session.execute(select(Asset.lon, Asset.lat).where(Asset.ward_code == WARD)).first()
     e, n = (str(round(v)) for v in TO_BNG.transform(lon, lat))
-    rows = [HEADER,
-            ["900001", "Old Grammar School", "Community school", "Open", "Secondary", "01-09-1961", "", e, n],
-            ["900002", "Riverside Primary", "Academy converter", "Open", "Primary", "", "", e, n],
-            ["900003", "New Horizons Free School", "Free schools", "Open", "Secondary", "01-09-2026", "", e, n]]
+    rows = [
+        HEADER,
+        ["900001", "Old Grammar School", "Community school", "Open", "Secondary", "01-09-1961", "", e, n],
+        ["900002", "Riverside Primary", "Academy converter", "Open", "Primary", "", "", e, n],
+        ["900003", "New Horizons Free School", "Free schools", "Open", "Secondary", "01-09-2026", "", e, n],
+    ]
     path = tmp_path / "edubasealldata20261101.csv"
     with path.open("w", newline="", encoding="cp1252") as fh:
         csv.writer(fh).writerows(rows)
@@ -62,7 +74,10 @@ def test_register_import_after_the_ask_claims_only_what_its_dates_say(sample_app
     with sample_app.app_context():
         opened = dict(db.session.execute(select(Asset.name, Asset.opened_on).where(Asset.source == "gias")).all())
     assert {k: v and v.isoformat() for k, v in opened.items()} == {
-        "Old Grammar School": "1961-09-01", "Riverside Primary": None, "New Horizons Free School": "2026-09-01"}
+        "Old Grammar School": "1961-09-01",
+        "Riverside Primary": None,
+        "New Horizons Free School": "2026-09-01",
+    }
 
     page = sample_app.test_client().get(f"/wards/{WARD}/you-said-we-did").get_data(as_text=True)
     new = _section(page, "Places opened nearby since residents asked")
@@ -74,8 +89,13 @@ def test_register_import_after_the_ask_claims_only_what_its_dates_say(sample_app
 
     # "When residents asked" is the map of 31 March 2026: the import of November changes nothing in it.
     after = _item(sample_app)
-    for column in ("when_asked_date", "need_when_asked", "places_within_reach_when_asked", "access_share_when_asked",
-                   "unmet_need_per_1000_when_asked"):
+    for column in (
+        "when_asked_date",
+        "need_when_asked",
+        "places_within_reach_when_asked",
+        "access_share_when_asked",
+        "unmet_need_per_1000_when_asked",
+    ):
         assert after[column] == then[column], column
     assert int(after["places_within_reach_now"]) == int(then["places_within_reach_now"]) + 3
     # (The sample's own places were also imported after 31 March: recorded, never "opened", as well.)
@@ -94,8 +114,11 @@ def test_an_opened_column_dates_places_in_any_file(app, tmp_path):
 
     load_two_wards(app, tmp_path)
     path = tmp_path / "hubs.csv"
-    path.write_text("name,category,longitude,latitude,opened\nCanal Hub,community_space,-2.18,53.52,2019-07\n"
-                    "Mill Hub,community_space,-2.18,53.521,\n", encoding="utf-8")
+    path.write_text(
+        "name,category,longitude,latitude,opened\nCanal Hub,community_space,-2.18,53.52,2019-07\n"
+        "Mill Hub,community_space,-2.18,53.521,\n",
+        encoding="utf-8",
+    )
     invoke(app, "import-assets", path)
     with app.app_context():
         opened = dict(db.session.execute(select(Asset.name, Asset.opened_on)).all())

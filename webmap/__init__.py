@@ -1,4 +1,5 @@
 """Community Asset Map: a Flask application for community assets and the gaps between them."""
+
 from __future__ import annotations
 
 import os
@@ -8,10 +9,16 @@ from typing import Any
 from flask import Flask
 
 from webmap.core import config
+
+
 def create_app(test_config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
     """Create the application: defaults, then WEBMAP_* environment, then test overrides."""
     # WEBMAP_INSTANCE_PATH: the folder background processes share with the server that started them.
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path or os.environ.get("WEBMAP_INSTANCE_PATH") or None)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path or os.environ.get("WEBMAP_INSTANCE_PATH") or None,
+    )
     app.config.from_mapping(config.DEFAULTS)
     app.config.update(config.from_environment())
     if test_config:
@@ -27,9 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     app.config["SQLALCHEMY_DATABASE_URI"] = app.config["DATABASE_URL"]
     app.config["MAX_CONTENT_LENGTH"] = int(app.config["MAX_UPLOAD_MB"]) * 1024 * 1024
 
+    from webmap.blueprints import register_blueprints
     from webmap.core import db
     from webmap.web import compression, errors, security, vendor
-    from webmap.blueprints import register_blueprints
 
     db.init_app(app)
     security.init_app(app)
@@ -38,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
     register_blueprints(app)
     from webmap import council, notify, ops, privacy, staff
     from webmap.places.search import postcodes
+
     privacy.init_app(app)
     staff.init_app(app)
     notify.init_app(app)

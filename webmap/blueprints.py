@@ -1,4 +1,5 @@
 """Blueprints, one per area of the site, and the navigation links they offer."""
+
 from __future__ import annotations
 
 from importlib import import_module
@@ -8,10 +9,22 @@ from flask_login import current_user
 
 # One blueprint per feature page area; each module defines `bp` (other features register theirs in init_app).
 BLUEPRINTS = (
-    "webmap.places.home", "webmap.places.views", "webmap.needs.views", "webmap.gaps.views", "webmap.gaps.report",
-    "webmap.partners.views", "webmap.staff.auth", "webmap.opendata.api", "webmap.opendata.downloads",
-    "webmap.opendata.oruk_api", "webmap.opendata.apidocs", "webmap.moderation.views", "webmap.feedback.views",
-    "webmap.imports.views", "webmap.groups.views", "webmap.places.embed",
+    "webmap.places.home",
+    "webmap.places.views",
+    "webmap.needs.views",
+    "webmap.gaps.views",
+    "webmap.gaps.report",
+    "webmap.partners.views",
+    "webmap.staff.auth",
+    "webmap.opendata.api",
+    "webmap.opendata.downloads",
+    "webmap.opendata.oruk_api",
+    "webmap.opendata.apidocs",
+    "webmap.moderation.views",
+    "webmap.feedback.views",
+    "webmap.imports.views",
+    "webmap.groups.views",
+    "webmap.places.embed",
 )
 
 # (endpoint, label): shown in the menu only when that endpoint exists.

@@ -1,4 +1,5 @@
 """Flask CLI commands: set up the database and load the sample area; each feature's commands are gathered here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -51,8 +52,16 @@ def load_sample_command(force: bool) -> None:
 
     after_change("import")
 
-COMMANDS = [init_db_command, load_sample_command, *IMPORT_COMMANDS, gaps_command, create_user_command, *OPEN_DATA_COMMANDS,
-            imports_group]
+
+COMMANDS = [
+    init_db_command,
+    load_sample_command,
+    *IMPORT_COMMANDS,
+    gaps_command,
+    create_user_command,
+    *OPEN_DATA_COMMANDS,
+    imports_group,
+]
 
 
 def init_app(app: Flask) -> None:
@@ -63,4 +72,3 @@ def init_app(app: Flask) -> None:
     for command in COMMANDS:
         app.cli.add_command(command if command is init_db_command else guard(command))
     register_feedback(app, gaps_command)
-

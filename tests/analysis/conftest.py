@@ -55,6 +55,4 @@ def assets() -> gpd.GeoDataFrame:
 @pytest.fixture
 def needs() -> pd.DataFrame:
     """Stated need for GPs in every ward (E3's cannot be scaled: no population)."""
-    return pd.DataFrame(
-        {"ward_code": ["E1", "E2", "E3"], "category": ["gp_practice"] * 3, "count": [2.0, 12.0, 4.0]}
-    )
+    return pd.DataFrame({"ward_code": ["E1", "E2", "E3"], "category": ["gp_practice"] * 3, "count": [2.0, 12.0, 4.0]})

@@ -148,7 +148,9 @@ def _random_layers(seed: int, n_pop: int = 60, n_assets: int = 25) -> tuple[gpd.
     pop = gpd.GeoDataFrame(
         {"ward_code": rng.choice(["A", "B", "C"], n_pop), "population": rng.integers(1, 2000, n_pop).astype(float)},
         # The last three points are 20 km away from every asset: they must score 0.
-        geometry=gpd.points_from_xy(rng.uniform(0, 4000, n_pop) + np.r_[np.zeros(n_pop - 3), [20000.0] * 3], rng.uniform(0, 4000, n_pop)),
+        geometry=gpd.points_from_xy(
+            rng.uniform(0, 4000, n_pop) + np.r_[np.zeros(n_pop - 3), [20000.0] * 3], rng.uniform(0, 4000, n_pop)
+        ),
         crs=BNG,
     )
     assets = gpd.GeoDataFrame(
@@ -170,9 +172,16 @@ def _pysal(pop: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: float, enh
     origin, dest = np.meshgrid(np.arange(len(pop)), np.arange(len(assets)), indexing="ij")
     cost = pd.DataFrame({"origin": origin.ravel(), "dest": dest.ravel(), "cost": np.hypot(dx, dy).ravel()})
     model = access.Access(
-        demand_df=demand, demand_index=True, demand_value="pop",
-        supply_df=supply, supply_index=True, supply_value="supply",
-        cost_df=cost, cost_origin="origin", cost_dest="dest", cost_name="cost",
+        demand_df=demand,
+        demand_index=True,
+        demand_value="pop",
+        supply_df=supply,
+        supply_index=True,
+        supply_value="supply",
+        cost_df=cost,
+        cost_origin="origin",
+        cost_dest="dest",
+        cost_name="cost",
     )
     if enhanced:
         fn = access.weights.step_fn({distance / 3: 1.0, 2 * distance / 3: 0.68, distance: 0.22})

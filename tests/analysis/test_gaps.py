@@ -90,7 +90,9 @@ def test_count_method(wards, assets, needs, pop_points) -> None:
 
 
 def test_deprivation_weight(wards, assets, needs, pop_points) -> None:
-    table = gap_table(wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points, deprivation_weight=True)
+    table = gap_table(
+        wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points, deprivation_weight=True
+    )
     plain = gap_table(wards, assets, needs, "gp_practice", method="e2sfca", population=pop_points)
     # E1 decile 1 -> x1.5; E2 decile 10 -> x1.0.
     assert _row(table, "E1")["deprivation_factor"] == 1.5 and _row(table, "E2")["deprivation_factor"] == 1.0
@@ -122,7 +124,8 @@ def test_no_needs_at_all(wards, assets, pop_points) -> None:
     assert table["responses"].tolist() == [0.0, 0.0, 0.0] and table["few_responses"].all()
     assert (table["rank"].iloc[:2] == 1).all() and pd.isna(table["rank"].iloc[2])
     assert table["note"].tolist() == ["nobody in the area asked for this: gap is 0"] * 2 + [
-        "population unknown: per-1,000 figures and gap cannot be computed"]
+        "population unknown: per-1,000 figures and gap cannot be computed"
+    ]
 
 
 def test_category_nobody_asked_for(wards, assets, needs, pop_points) -> None:

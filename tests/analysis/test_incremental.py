@@ -1,4 +1,5 @@
 """Incremental gap rows equal a full rebuild after every one of 50 random single changes."""
+
 from __future__ import annotations
 
 import random
@@ -28,10 +29,13 @@ def assert_same(got: pd.DataFrame, want: pd.DataFrame, where: str) -> None:
         if pd.api.types.is_numeric_dtype(b) and not pd.api.types.is_bool_dtype(b):
             x, y = pd.to_numeric(a).to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
             assert np.array_equal(np.isnan(x), np.isnan(y)), f"{where}: {column} missing in different wards"
-            np.testing.assert_allclose(x[~np.isnan(x)], y[~np.isnan(y)], rtol=0, atol=1e-9, err_msg=f"{where}: {column}")
+            np.testing.assert_allclose(
+                x[~np.isnan(x)], y[~np.isnan(y)], rtol=0, atol=1e-9, err_msg=f"{where}: {column}"
+            )
         else:
-            assert a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist(), \
-                f"{where}: {column}"
+            assert (
+                a.astype(object).where(a.notna(), None).tolist() == b.astype(object).where(b.notna(), None).tolist()
+            ), f"{where}: {column}"
 
 
 def _change(rng, wards, assets, needs):
@@ -39,13 +43,21 @@ def _change(rng, wards, assets, needs):
     kind = rng.choice(["add place", "withdraw place", "move place", "add need", "withdraw need"])
     if kind == "add place" or (kind in ("withdraw place", "move place") and assets.empty):
         point, category = gap_area.random_point(rng), rng.choice(gap_area.CATEGORIES)
-        new = gpd.GeoDataFrame([{"asset_id": int(assets["asset_id"].max() or 0) + 1, "category": category,
-                                 "geometry": point}], geometry="geometry", crs=assets.crs)
+        new = gpd.GeoDataFrame(
+            [{"asset_id": int(assets["asset_id"].max() or 0) + 1, "category": category, "geometry": point}],
+            geometry="geometry",
+            crs=assets.crs,
+        )
         return pd.concat([assets, new], ignore_index=True), needs, [point], {category}
     if kind == "withdraw place":
         gone = rng.choice(sorted(assets["asset_id"].unique()))
         rows = assets[assets["asset_id"] == gone]
-        return assets[assets["asset_id"] != gone].reset_index(drop=True), needs, list(rows.geometry), set(rows["category"])
+        return (
+            assets[assets["asset_id"] != gone].reset_index(drop=True),
+            needs,
+            list(rows.geometry),
+            set(rows["category"]),
+        )
     if kind == "move place":
         moved = rng.choice(sorted(assets["asset_id"].unique()))
         rows = assets["asset_id"] == moved
@@ -68,8 +80,11 @@ def test_fifty_random_changes_equal_a_full_rebuild() -> None:
     assets = gap_area.assets(rng)
     needs = gap_area.needs(rng, wards)
     # Residents at small-area points (the general case: ward_spread is points too, one grid per ward).
-    points = gpd.GeoDataFrame({"population": [float(rng.randint(50, 900)) for _ in range(150)]},
-                              geometry=[gap_area.random_point(rng) for _ in range(150)], crs=gap_area.BNG)
+    points = gpd.GeoDataFrame(
+        {"population": [float(rng.randint(50, 900)) for _ in range(150)]},
+        geometry=[gap_area.random_point(rng) for _ in range(150)],
+        crs=gap_area.BNG,
+    )
     stored = {m: _full(wards, assets, needs, m, points) for m in gap_area.METHODS}
     changed_rows = 0
     for step in range(50):
@@ -80,10 +95,12 @@ def test_fifty_random_changes_equal_a_full_rebuild() -> None:
             for category in categories:
                 access = incremental.local_access(wards, assets, points, category, method, gap_area.DISTANCE, codes)
                 changed_rows += len(access)
-                tables[category] = incremental.update_category(tables[category], access, needs, category, method,
-                                                               gap_area.DISTANCE)
-            tables["all"] = incremental.overall({c: t for c, t in tables.items() if c != "all"}, needs, method,
-                                                gap_area.DISTANCE)
+                tables[category] = incremental.update_category(
+                    tables[category], access, needs, category, method, gap_area.DISTANCE
+                )
+            tables["all"] = incremental.overall(
+                {c: t for c, t in tables.items() if c != "all"}, needs, method, gap_area.DISTANCE
+            )
             full = _full(wards, assets, needs, method, points)
             for category, want in full.items():
                 assert_same(tables[category], want, f"step {step}, {method}, {category}")
@@ -97,5 +114,7 @@ def test_touched_wards_are_those_within_the_distance() -> None:
     corner = gpd.GeoSeries([gap_area.Point(gap_area.X0 + near, gap_area.Y0 + near)], crs=gap_area.BNG)
     # 100 m from the corner ward's far corner: it, its two neighbours and the diagonal one are within 150 m.
     north, east = "E05000001", f"E05{gap_area.ROWS:06d}"
-    assert incremental.touched_wards(wards, corner, 150) == sorted(["E05000000", north, east, f"E05{gap_area.ROWS + 1:06d}"])
+    assert incremental.touched_wards(wards, corner, 150) == sorted(
+        ["E05000000", north, east, f"E05{gap_area.ROWS + 1:06d}"]
+    )
     assert incremental.touched_wards(wards, corner, 50) == ["E05000000"]

@@ -32,9 +32,7 @@ def test_points_outside_wards_are_dropped_and_counted(wards: gpd.GeoDataFrame) -
 
 def test_points_in_other_crs_are_reprojected(wards: gpd.GeoDataFrame) -> None:
     wards = wards.set_geometry(wards.translate(390000, 400000))
-    points = gpd.GeoDataFrame(
-        {"population": [5.0]}, geometry=[Point(390500, 400500)], crs="EPSG:27700"
-    ).to_crs(4326)
+    points = gpd.GeoDataFrame({"population": [5.0]}, geometry=[Point(390500, 400500)], crs="EPSG:27700").to_crs(4326)
     pts, _ = population_points(wards, points)
     assert pts.crs.to_epsg() == 27700
     assert list(pts["ward_code"]) == ["E1"]
@@ -128,7 +126,9 @@ def test_spread_per_ward_must_be_positive_int(wards: gpd.GeoDataFrame, bad: obje
 
 def test_assign_to_wards_agrees_with_plain_sjoin(wards: gpd.GeoDataFrame) -> None:
     rng = np.random.default_rng(3)
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(rng.uniform(-100, 3100, 500), rng.uniform(-100, 1100, 500)), crs=27700)
+    pts = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(rng.uniform(-100, 3100, 500), rng.uniform(-100, 1100, 500)), crs=27700
+    )
     plain = gpd.sjoin(pts, wards[["code", "geometry"]], predicate="within")["code"]
     ours = assign_to_wards(pts, wards)
     assert ours.notna().sum() == len(plain) > 0

@@ -5,6 +5,7 @@ The acceptance fixture of issue 10: three 1 km wards of equal population, no pla
 kinds; ward C 9 over 6. Scaling each category to the area's maximum ranked A first; counting
 unmet need must rank A last under every access method, and flag it as resting on few responses.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -25,8 +26,12 @@ KINDS = ["advice", "dentist", "food_support", "library", "sport", "youth"]
 @pytest.fixture
 def wards() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"code": ["A", "B", "C"], "name": ["Ward A", "Ward B", "Ward C"], "population": [5000.0] * 3,
-         "deprivation": [np.nan] * 3},
+        {
+            "code": ["A", "B", "C"],
+            "name": ["Ward A", "Ward B", "Ward C"],
+            "population": [5000.0] * 3,
+            "deprivation": [np.nan] * 3,
+        },
         geometry=[box(0, 0, 1000, 1000), box(1000, 0, 2000, 1000), box(2000, 0, 3000, 1000)],
         crs=BNG,
     )
@@ -136,10 +141,13 @@ def test_empirical_bayes_skips_unknown_population() -> None:
     assert result.rate[0] == pytest.approx(0.003) and result.area_rate == pytest.approx(0.003)
 
 
-@pytest.mark.parametrize(("events", "population", "match"), [
-    (np.array([1.0, 2.0]), np.array([1.0]), "one length"),
-    (np.array([-1.0]), np.array([10.0]), "0 or more"),
-])
+@pytest.mark.parametrize(
+    ("events", "population", "match"),
+    [
+        (np.array([1.0, 2.0]), np.array([1.0]), "one length"),
+        (np.array([-1.0]), np.array([10.0]), "0 or more"),
+    ],
+)
 def test_empirical_bayes_refuses_bad_input(events, population, match) -> None:
     with pytest.raises(ValueError, match=match):
         empirical_bayes(events, population)

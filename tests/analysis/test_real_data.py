@@ -28,7 +28,6 @@ LOOKUP = SHARED / "lookups/lsoa_to_ward_best_fit_study_area.csv"
 ASSETS = SHARED / "assets/study_area/community_assets_study_area.geojson"
 
 
-
 @pytest.fixture(autouse=True, scope="module")
 def _kit_present() -> None:
     """Skip the module when the kit is absent (fail it in CI)."""
@@ -42,7 +41,11 @@ def wards() -> gpd.GeoDataFrame:
     """Study-area wards in the store layer's convention (code, name, population, deprivation)."""
     boundaries = gpd.read_file(WARDS)
     figures = pd.read_csv(POPULATION)
-    merged = boundaries.merge(figures[["ward_code", "census2021_usual_residents_total", "imd2019_popweighted_mean_decile"]], on="ward_code", how="left")
+    merged = boundaries.merge(
+        figures[["ward_code", "census2021_usual_residents_total", "imd2019_popweighted_mean_decile"]],
+        on="ward_code",
+        how="left",
+    )
     return gpd.GeoDataFrame(
         {
             "code": merged["ward_code"],
@@ -78,9 +81,15 @@ def test_ward_populations_sum_to_loaded_totals(wards: gpd.GeoDataFrame) -> None:
     lookup = pd.read_csv(LOOKUP)
     lookup = lookup[lookup["lsoa_vintage"] == 2021]
     lsoa = pd.read_csv(LSOA_POP, usecols=["lsoa21_code", "usual_residents_total"])
-    by_ward = lookup.merge(lsoa, left_on="lsoa_code", right_on="lsoa21_code").groupby("ward_code")["usual_residents_total"].sum()
+    by_ward = (
+        lookup.merge(lsoa, left_on="lsoa_code", right_on="lsoa21_code")
+        .groupby("ward_code")["usual_residents_total"]
+        .sum()
+    )
     assert len(wards) == 67
-    assert wards["population"].sum() == by_ward.sum() == pd.read_csv(POPULATION)["census2021_usual_residents_total"].sum()
+    assert (
+        wards["population"].sum() == by_ward.sum() == pd.read_csv(POPULATION)["census2021_usual_residents_total"].sum()
+    )
     pts, method = population_points(wards)
     assert method == "ward_spread"
     spread = pts.groupby("ward_code")["population"].sum().reindex(wards["code"]).to_numpy()
@@ -114,7 +123,9 @@ def test_one_ward_by_brute_force(wards, assets, needs) -> None:
     gps = to_metric(assets[assets["category"] == "gp_practice"]).to_crs(metric_wards.crs)
     pts, _ = population_points(wards)
     mine = pts[pts["ward_code"] == code]
-    reached = sum(p for p, g in zip(mine["population"], mine.geometry) if any(g.distance(a) <= 800 for a in gps.geometry))
+    reached = sum(
+        p for p, g in zip(mine["population"], mine.geometry) if any(g.distance(a) <= 800 for a in gps.geometry)
+    )
     share = reached / mine["population"].sum()
     polygon = metric_wards.loc[code, "geometry"]
     inside = sum(polygon.intersects(a) for a in gps.geometry)

@@ -17,13 +17,24 @@ CATEGORIES = ["cafe", "gp_practice", "library", "youth_club"]
 
 def _grid_wards(columns: int = 6, rows: int = 5, size: float = 1500.0) -> gpd.GeoDataFrame:
     """A grid of square wards in British National Grid, one of them with nobody living in it."""
-    cells = [box(430000 + i * size, 380000 + j * size, 430000 + (i + 1) * size, 380000 + (j + 1) * size)
-             for j in range(rows) for i in range(columns)]
+    cells = [
+        box(430000 + i * size, 380000 + j * size, 430000 + (i + 1) * size, 380000 + (j + 1) * size)
+        for j in range(rows)
+        for i in range(columns)
+    ]
     population = np.linspace(800, 9000, len(cells))
     if len(cells) > 7:
         population[7] = 0
-    return gpd.GeoDataFrame({"code": [f"W{k:03d}" for k in range(len(cells))], "name": [f"Ward {k}" for k in range(len(cells))],
-                             "population": population, "deprivation": np.nan}, geometry=cells, crs=27700)
+    return gpd.GeoDataFrame(
+        {
+            "code": [f"W{k:03d}" for k in range(len(cells))],
+            "name": [f"Ward {k}" for k in range(len(cells))],
+            "population": population,
+            "deprivation": np.nan,
+        },
+        geometry=cells,
+        crs=27700,
+    )
 
 
 def _scatter(wards: gpd.GeoDataFrame, n: int, rng: np.random.Generator) -> gpd.GeoSeries:
@@ -41,14 +52,22 @@ def _inputs(wards: gpd.GeoDataFrame, seed: int, places: int = 400, points: int =
     categories = np.array(CATEGORIES)
     picked = categories[rng.integers(0, len(categories), places)]
     picked[picked == "youth_club"] = "cafe"  # asked for, but nowhere to be found: share 0 everywhere
-    assets = gpd.GeoDataFrame({"asset_id": np.arange(places), "category": picked}, geometry=_scatter(wards, places, rng))
+    assets = gpd.GeoDataFrame(
+        {"asset_id": np.arange(places), "category": picked}, geometry=_scatter(wards, places, rng)
+    )
     # One place listed under two categories, and once twice under the same one (still one place).
     assets = pd.concat([assets, assets.iloc[[0]].assign(category="library"), assets.iloc[[1]]], ignore_index=True)
-    population = gpd.GeoDataFrame({"population": rng.integers(0, 400, points).astype(float)}, geometry=_scatter(wards, points, rng))
+    population = gpd.GeoDataFrame(
+        {"population": rng.integers(0, 400, points).astype(float)}, geometry=_scatter(wards, points, rng)
+    )
     population = population[~population.within(wards.geometry.iloc[7])]  # ward 7: no residents at all
-    needs = pd.DataFrame({"ward_code": wards["code"].to_numpy()[rng.integers(0, len(wards), 200)],
-                          "category": categories[rng.integers(0, len(categories), 200)],
-                          "count": rng.integers(1, 6, 200).astype(float)})
+    needs = pd.DataFrame(
+        {
+            "ward_code": wards["code"].to_numpy()[rng.integers(0, len(wards), 200)],
+            "category": categories[rng.integers(0, len(categories), 200)],
+            "count": rng.integers(1, 6, 200).astype(float),
+        }
+    )
     return assets, population, needs
 
 
@@ -83,9 +102,16 @@ def test_the_reference_agrees_on_a_sample_of_real_wards() -> None:
     """300 real wards (one run of ward codes) with generated places: uneven shapes, shared boundaries."""
     path = shared_data("boundaries", "national", "wards_2013_england_wales_bgc.gpkg")
     real = gpd.read_file(path, layer="wards_2013").sort_values("ward_code").iloc[2000:2300]
-    wards = gpd.GeoDataFrame({"code": real["ward_code"].to_numpy(), "name": real["ward_name"].to_numpy(),
-                              "population": np.full(len(real), 5000.0), "deprivation": np.nan},
-                             geometry=real.geometry.buffer(0).to_numpy(), crs=real.crs).to_crs(4326)
+    wards = gpd.GeoDataFrame(
+        {
+            "code": real["ward_code"].to_numpy(),
+            "name": real["ward_name"].to_numpy(),
+            "population": np.full(len(real), 5000.0),
+            "deprivation": np.nan,
+        },
+        geometry=real.geometry.buffer(0).to_numpy(),
+        crs=real.crs,
+    ).to_crs(4326)
     metric = wards.to_crs(27700)
     assets, population, needs = _inputs(metric, seed=5, places=6000, points=3000)
     assets = assets.to_crs(4326)  # a CRS mismatch on the way in: both sides reproject the same way
@@ -97,10 +123,16 @@ def test_the_reference_agrees_on_a_sample_of_real_wards() -> None:
 
 def test_points_on_a_shared_boundary_count_once_for_the_lowest_ward_code() -> None:
     wards = _grid_wards(2, 1)
-    edge = gpd.GeoDataFrame({"population": [100.0, 50.0]}, geometry=gpd.points_from_xy([431500, 431000], [380500, 380700]), crs=27700)
-    places = gpd.GeoDataFrame({"asset_id": [1], "category": ["cafe"]}, geometry=gpd.points_from_xy([434000], [380500]), crs=27700)
+    edge = gpd.GeoDataFrame(
+        {"population": [100.0, 50.0]}, geometry=gpd.points_from_xy([431500, 431000], [380500, 380700]), crs=27700
+    )
+    places = gpd.GeoDataFrame(
+        {"asset_id": [1], "category": ["cafe"]}, geometry=gpd.points_from_xy([434000], [380500]), crs=27700
+    )
     slow = per_ward_access_share(wards, places, ["cafe"], 800, edge)
-    fast = overall_gaps(wards, places, pd.DataFrame({"ward_code": ["W000"], "category": ["cafe"], "count": [3.0]}), "share", 800, edge)
+    fast = overall_gaps(
+        wards, places, pd.DataFrame({"ward_code": ["W000"], "category": ["cafe"], "count": [3.0]}), "share", 800, edge
+    )
     assert slow.loc["W000", "population"] == 150.0 and np.isnan(slow.loc["W001", "population"])
     assert fast.set_index("ward_code").loc["W000", "population"] == 150.0
     assert slow.loc["W000", "cafe"] == 0.0  # 2.5 km away: nobody reaches it
@@ -130,5 +162,7 @@ def test_gap_tables_in_one_pass_equal_one_call_per_table(method) -> None:
     assert sorted(tables) == ["all", "cafe", "library"]
     pd.testing.assert_frame_equal(tables["all"], overall_gaps(wards, assets, needs, method, 800, population))
     for category in ("library", "cafe"):
-        pd.testing.assert_frame_equal(tables[category], gap_table(wards, assets, needs, category, method, 800, population))
+        pd.testing.assert_frame_equal(
+            tables[category], gap_table(wards, assets, needs, category, method, 800, population)
+        )
     assert (tables["cafe"]["assets_within_distance"] >= tables["cafe"]["assets_in_ward"]).all()

@@ -4,6 +4,7 @@ conftest.py's `live_server` reloads the sample area for every test; the page-by-
 open a dozen pages at two sizes, so they share one server per module (and the one session browser)
 to keep the run quick. Tests that change data or need fresh cookies still use `page`.
 """
+
 from __future__ import annotations
 
 import re
@@ -49,14 +50,21 @@ def site(database_url, request):
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     with app.app_context():
         base.load_fresh_sample()
-        db.session.add(User(email=STAFF_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="moderator",
-                            can_import=True))  # an admin has allowed this moderator to import data
+        db.session.add(
+            User(
+                email=STAFF_EMAIL,
+                password_hash=generate_password_hash(STAFF_PASSWORD),
+                role="moderator",
+                can_import=True,
+            )
+        )  # an admin has allowed this moderator to import data
         db.session.add(User(email=ADMIN_EMAIL, password_hash=generate_password_hash(STAFF_PASSWORD), role="admin"))
         db.session.commit()
         asset = db.session.scalars(select(Asset.id).where(Asset.status == "approved").order_by(Asset.id)).first()
         ward = db.session.scalars(select(Ward.code).order_by(Ward.code)).first()
-        postcode = db.session.scalars(select(Postcode.postcode).where(Postcode.ward_code == ward)
-                                      .order_by(Postcode.postcode)).first()
+        postcode = db.session.scalars(
+            select(Postcode.postcode).where(Postcode.ward_code == ward).order_by(Postcode.postcode)
+        ).first()
         ids = {"asset": str(asset), "ward": str(ward), "postcode": str(postcode), **staff_states(int(asset))}
     with serving(app) as url:
         yield Site(url, app, ids)
@@ -74,17 +82,36 @@ def staff_states(asset_id: int) -> dict[str, str]:
     for a in db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id).limit(4)):
         a.last_verified_at, a.updated_at = old, old  # nobody has checked these for two years
     original = db.session.get(Asset, asset_id)
-    twin = Asset(name=original.name, kind=original.kind, lon=original.lon + 0.0004, lat=original.lat, status="pending",
-                 ward_code=original.ward_code, source="web form", geom=shapely.Point(original.lon + 0.0004, original.lat),
-                 description="Sent in again by a resident.")
+    twin = Asset(
+        name=original.name,
+        kind=original.kind,
+        lon=original.lon + 0.0004,
+        lat=original.lat,
+        status="pending",
+        ward_code=original.ward_code,
+        source="web form",
+        geom=shapely.Point(original.lon + 0.0004, original.lat),
+        description="Sent in again by a resident.",
+    )
     twin.categories = list(original.categories)
     db.session.add(twin)
-    job = ImportJob(kind="places", options={"source": "sample register"}, filename="sample-register.csv",
-                    sha256="0" * 64, size_bytes=2048, actor=ADMIN_EMAIL, state="done", started_at=old, finished_at=old,
-                    result={"read": 3, "imported": 2, "updated": 1, "skipped": [], "notes": [], "refused": 0},
-                    changes={"source": "sample register", "created": [], "updated": {}})
+    job = ImportJob(
+        kind="places",
+        options={"source": "sample register"},
+        filename="sample-register.csv",
+        sha256="0" * 64,
+        size_bytes=2048,
+        actor=ADMIN_EMAIL,
+        state="done",
+        started_at=old,
+        finished_at=old,
+        result={"read": 3, "imported": 2, "updated": 1, "skipped": [], "notes": [], "refused": 0},
+        changes={"source": "sample register", "created": [], "updated": {}},
+    )
     db.session.add(job)
-    db.session.add(ListingManager(asset_id=asset_id, email=MANAGER_EMAIL, name="Olive Organiser", granted_by="claim link"))
+    db.session.add(
+        ListingManager(asset_id=asset_id, email=MANAGER_EMAIL, name="Olive Organiser", granted_by="claim link")
+    )
     secret = issue("signin", MANAGER_EMAIL, 24 * 60)
     db.session.commit()
     return {"pending": str(twin.id), "job": str(job.id), "manager_link": f"/groups/sign-in/{secret}"}
@@ -188,7 +215,9 @@ def open_page(site, public_page, staff_page, role_pages):
         path = spec.url(site.ids)  # a page the app no longer routes answers 404 and fails here
         tab = tab_for(spec, public_page, staff_page, role_pages)
         response = tab.goto(site.url + path)
-        assert response is not None and response.status == spec.status, f"{path} answered {response and response.status}"
+        assert response is not None and response.status == spec.status, (
+            f"{path} answered {response and response.status}"
+        )
         tab.wait_for_load_state("load")
         return tab
 

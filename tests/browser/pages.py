@@ -3,6 +3,7 @@
 A page the app no longer routes fails its checks (it answers 404, not its listed status): renaming a
 route means updating its line here. Add new pages here, nowhere else.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ PAGES = [
     Page("/moderate/stale", "stale-places", needs_login=True, key="#stale-table td[data-key=actions]"),
     Page("/moderate/assets/{asset}/edit", "staff-edit", needs_login=True),
     Page("/moderate/assets/{pending}/merge", "merge-choose", needs_login=True, key="#merge-choices"),
-    Page("/moderate/assets/{pending}/merge?with={asset}", "merge-pair", needs_login=True,
-         key="#merge-pair th[data-key=kept]"),
+    Page(
+        "/moderate/assets/{pending}/merge?with={asset}",
+        "merge-pair",
+        needs_login=True,
+        key="#merge-pair th[data-key=kept]",
+    ),
     Page("/needs/", "needs-over-time"),
     Page("/you-said-we-did", "you-said-we-did"),
     Page("/wards/{ward}/you-said-we-did", "ward-you-said-we-did"),
@@ -70,4 +75,3 @@ PAGES = [
     Page("/privacy/requests", "privacy-requests", needs_login=True),
     Page("/no-such-page", "not-found", status=404),
 ]
-

@@ -1,4 +1,5 @@
 """axe-core on every page the app serves: WCAG 2.0/2.1/2.2 A and AA rules, zero violations."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,19 +56,26 @@ def test_form_errors_are_summarised_and_accessible(spec, open_page):
     novalidate = form.evaluate("(f) => f.noValidate")
     assert novalidate or not invalid, (
         f"{spec.path}: the browser's own pop-ups would stop an empty form; add novalidate so the page's "
-        "error summary and messages (readable by screen readers, in plain English) show instead")
+        "error summary and messages (readable by screen readers, in plain English) show instead"
+    )
     with tab.expect_navigation():
         button.click()
     summary = tab.locator(".error-summary")
     assert summary.count() == 1, f"{spec.path}: an empty form should come back with one error summary"
-    assert summary.evaluate("(s) => !!(s.compareDocumentPosition(document.querySelector('main form')) & Node.DOCUMENT_POSITION_FOLLOWING)"), \
-        f"{spec.path}: the error summary should come before the form"
+    assert summary.evaluate(
+        "(s) => !!(s.compareDocumentPosition(document.querySelector('main form')) & Node.DOCUMENT_POSITION_FOLLOWING)"
+    ), f"{spec.path}: the error summary should come before the form"
     links = summary.locator("a[href^='#']")
     assert links.count() > 0, f"{spec.path}: the error summary should link to each field with a problem"
     for i in range(links.count()):
         target = links.nth(i).get_attribute("href")[1:]
-        found = tab.evaluate("(id) => { const e = document.getElementById(id); return !!e && !!e.closest('form') && "
-                             "(e.matches('input, select, textarea, fieldset') || !!e.querySelector('input, select, textarea')); }", target)
+        found = tab.evaluate(
+            "(id) => { const e = document.getElementById(id); return !!e && !!e.closest('form') && "
+            "(e.matches('input, select, textarea, fieldset') || !!e.querySelector('input, select, textarea')); }",
+            target,
+        )
         assert found, f"{spec.path}: the summary links to #{target}, which is not a field of the form"
     violations = axe_violations(tab)
-    assert not violations, f"{spec.path} with errors: {len(violations)} WCAG A/AA rule(s) broken:\n{describe(violations)}"
+    assert not violations, (
+        f"{spec.path} with errors: {len(violations)} WCAG A/AA rule(s) broken:\n{describe(violations)}"
+    )

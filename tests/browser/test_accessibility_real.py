@@ -3,6 +3,7 @@
 The sample area is small and tidy; real data brings long names, many places on top of each other
 and wide tables. Skipped when the kit is absent.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -42,7 +43,9 @@ def real_tabs(browser, real_site):  # noqa: F811
 @pytest.mark.parametrize(("spec", "size"), CASES, ids=IDS)
 def test_real_kit_page_passes_axe_and_fits(spec, size, real_site, real_tabs):  # noqa: F811
     if spec.who or any(f"{{{name}}}" in spec.path for name in ("pending", "job")):
-        pytest.skip(f"{spec.path}: the real-kit site has no admin, manager, duplicate or import set up (the sample has)")
+        pytest.skip(
+            f"{spec.path}: the real-kit site has no admin, manager, duplicate or import set up (the sample has)"
+        )
     path = spec.url(real_site.ids)
     tab = real_tabs(spec.needs_login)
     tab.set_viewport_size(SIZES[size])

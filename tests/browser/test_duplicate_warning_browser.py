@@ -1,4 +1,5 @@
 """A resident adding a place that is already listed sees it before sending, in a real browser."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """/embed inside an iframe on another site: shown where EMBED_ORIGINS allows that site, refused elsewhere."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -16,8 +17,10 @@ def council_site(frame_url: str):
     """Serve a page that frames `frame_url`, on its own port (so its own origin); yield its origin."""
 
     def app(environ, start_response):
-        page = (f'<!doctype html><html lang="en"><head><title>Council</title></head><body><h1>Council page</h1>'
-                f'<iframe id="map" src="{frame_url}" title="Map of local places" width="1000" height="700"></iframe></body></html>')
+        page = (
+            f'<!doctype html><html lang="en"><head><title>Council</title></head><body><h1>Council page</h1>'
+            f'<iframe id="map" src="{frame_url}" title="Map of local places" width="1000" height="700"></iframe></body></html>'
+        )
         return Response(page, mimetype="text/html")(environ, start_response)
 
     with serve_wsgi(app) as origin:

@@ -4,6 +4,7 @@ One parametrised test over the shared page list: one served sample site (with st
 places, a duplicate, a finished import, a manager), one browser, a tab per kind of visitor. Each case
 also saves a screenshot to test-artifacts/screenshots/.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -53,11 +54,15 @@ def test_page_fits_and_passes_axe(spec, size, open_page, public_page, staff_page
     # The whole page on a phone, where layout breaks; the first screen on a desktop (a long page's PNG takes seconds).
     tab.screenshot(path=str(SCREENSHOTS / f"{spec.name}-{size}.png"), full_page=size == "phone")
     width, window = tab.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width <= window, f"{spec.path} at {size}: the page is {width} px wide in a {window} px window; " \
-                            f"sticking out: {tab.evaluate(WIDE_JS)}"
+    assert width <= window, (
+        f"{spec.path} at {size}: the page is {width} px wide in a {window} px window; "
+        f"sticking out: {tab.evaluate(WIDE_JS)}"
+    )
     if spec.key:
         key = tab.evaluate(KEY_JS, spec.key)
         assert key["found"], f"{spec.path} at {size}: its key column ({spec.key}) is not on the page"
-        assert not key["problems"], f"{spec.path} at {size}: its key column is out of view:\n" + "\n".join(key["problems"])
+        assert not key["problems"], f"{spec.path} at {size}: its key column is out of view:\n" + "\n".join(
+            key["problems"]
+        )
     violations = axe_violations(tab)
     assert not violations, f"{spec.path} at {size}: {len(violations)} WCAG A/AA rule(s) broken:\n{describe(violations)}"

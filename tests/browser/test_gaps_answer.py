@@ -1,5 +1,6 @@
 """The answer is visible: at 1280x800 and 360x640 every row's ward name and unmet need are in view
 without sideways scrolling (the other figures may need it), and the table's caption is not cut."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,9 @@ VISIBLE_JS = """() => {
 }"""
 
 
-@pytest.mark.parametrize("size", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}], ids=["desktop", "phone"])
+@pytest.mark.parametrize(
+    "size", [{"width": 1280, "height": 800}, {"width": 360, "height": 640}], ids=["desktop", "phone"]
+)
 @pytest.mark.parametrize("query", ["", "?category=youth&method=2sfca"], ids=["all-needs", "youth"])
 def test_ward_and_unmet_need_visible_without_sideways_scrolling(browser, live_server, size, query):
     context = browser.new_context(viewport=size)

@@ -1,4 +1,5 @@
 """Acceptance in a real browser: an organiser claims and runs a listing; another group finds and contacts it."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,8 @@ from sqlalchemy import select
 from tests.browser.test_accessibility import axe_violations, describe
 from tests.serving import serve_wsgi
 from webmap.core.db import db
-from webmap.groups.listings import Exchange, set_exchange
 from webmap.core.models import Asset, ChangeRequest
+from webmap.groups.listings import Exchange, set_exchange
 
 pytestmark = pytest.mark.browser
 GEOD = Geod(ellps="WGS84")
@@ -125,8 +126,11 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
     with app.app_context():
         name = db.session.get(Asset, pantry_id).name
     assert top.get_by_role("link").inner_text() == name
-    assert top.locator(".why").inner_text().startswith(
-        "Why: offers a kitchen, which you need; needs volunteers, which you offer;")
+    assert (
+        top.locator(".why")
+        .inner_text()
+        .startswith("Why: offers a kitchen, which you need; needs volunteers, which you offer;")
+    )
     top.get_by_role("link").click()
     no_addresses(other)
     other.get_by_role("link", name=f"Contact {name}").click()
@@ -141,8 +145,14 @@ def test_organiser_claims_edits_and_is_found_and_contacted_by_another_group(site
 
     [message] = [m for m in inbox.to(ORGANISER) if "Shall we talk?" in m.get_content()]
     assert message["Reply-To"] == SENDER and SENDER in message.get_content()
-    for path in ("/", f"/assets/{pantry_id}", f"/assets/{other_id}", f"/assets/{pantry_id}/partners",
-                 f"/assets/{other_id}/partners", "/partners?offers=kitchen&search=1&postcode=&lat=51.91&lon=-2.03"):
+    for path in (
+        "/",
+        f"/assets/{pantry_id}",
+        f"/assets/{other_id}",
+        f"/assets/{pantry_id}/partners",
+        f"/assets/{other_id}/partners",
+        "/partners?offers=kitchen&search=1&postcode=&lat=51.91&lon=-2.03",
+    ):
         other.goto(url + path)
         no_addresses(other)
     organiser.context.close()

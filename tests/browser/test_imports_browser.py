@@ -1,4 +1,5 @@
 """A person imports a places file in the browser: the check's preview, confirm, progress to 100 %, the map."""
+
 from __future__ import annotations
 
 import json
@@ -44,7 +45,9 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
     assert not axe_violations(page), describe(axe_violations(page))
     page.get_by_text("What the check did, step by step").click()
     checked = page.locator(".job-steps-done li").all_inner_texts()
-    assert checked[0].startswith("Check asked for at") and checked[-1] == "Check finished: 1 problem found; nothing saved"
+    assert (
+        checked[0].startswith("Check asked for at") and checked[-1] == "Check finished: 1 problem found; nothing saved"
+    )
     assert "Read 40 rows from new_places.geojson" in checked and "Checked 40 rows: 39 can be used, 1 cannot" in checked
 
     page.get_by_role("button", name="Import the good rows, skip the 1 unusable").click()
@@ -56,10 +59,16 @@ def test_upload_check_confirm_and_watch_it_run(site, browser, tmp_path):
     page.get_by_text("What the import did, step by step").click()
     steps = page.locator(".job-steps-done li").all_inner_texts()
     assert steps[1] == "Started the import; reading new_places.geojson"
-    assert steps.index("Read 40 rows from new_places.geojson") < steps.index("Checked 40 rows: 39 can be used, 1 cannot") \
-        < steps.index("Importing assets: 39 of 39 done") < steps.index("Saved: added 39, updated 0")
+    assert (
+        steps.index("Read 40 rows from new_places.geojson")
+        < steps.index("Checked 40 rows: 39 can be used, 1 cannot")
+        < steps.index("Importing assets: 39 of 39 done")
+        < steps.index("Saved: added 39, updated 0")
+    )
     assert steps[-1] == "Finished: read 40, added 39, updated 0, skipped 0, refused 1"
-    expect(page.get_by_text(re.compile(r"^Finished on .*added 39,\s+updated 0,\s+skipped 0,\s+refused 1", re.S))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"^Finished on .*added 39,\s+updated 0,\s+skipped 0,\s+refused 1", re.S))
+    ).to_be_visible()
     job_url = page.url
 
     # A second tab (or a reload) shows the same finished job: its state lives on the server.

@@ -3,6 +3,7 @@
 Controls are found by their labels and roles (get_by_label, get_by_role), and reached with Tab
 only, so the tests check that each is labelled AND reachable, whatever the markup looks like.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,10 @@ def tab_to(page, locator, limit: int = 120, backwards: bool = False) -> None:
         if focused(locator):
             return
         page.keyboard.press("Shift+Tab" if backwards else "Tab")
-        visited.append(page.evaluate("""() => { const e = document.activeElement;
-            return e.tagName.toLowerCase() + ' ' + (e.getAttribute('aria-label') || e.textContent || e.name || '').trim().slice(0, 30); }"""))
+        visited.append(
+            page.evaluate("""() => { const e = document.activeElement;
+            return e.tagName.toLowerCase() + ' ' + (e.getAttribute('aria-label') || e.textContent || e.name || '').trim().slice(0, 30); }""")
+        )
     raise AssertionError(f"Tab never reached {locator}; focus went: {visited[:40]}")
 
 
@@ -110,7 +113,9 @@ def test_add_a_place_by_postcode(page, site):
         page.keyboard.press("Space")
         assert box.is_checked()
     # Questions answered by one choice (such as group, business, venue or service): take the first.
-    for group in dict.fromkeys(page.locator("main form input[type=radio]").evaluate_all("(rs) => rs.map((r) => r.name)")):
+    for group in dict.fromkeys(
+        page.locator("main form input[type=radio]").evaluate_all("(rs) => rs.map((r) => r.name)")
+    ):
         first = page.locator(f"main form input[type=radio][name='{group}']").first
         tab_to(page, first)
         page.keyboard.press("Space")

@@ -1,4 +1,5 @@
 """Every page at phone and desktop sizes: screenshots, no sideways scrolling, tap targets, focus, maps."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,10 @@ CASES = [(spec, size) for spec in PAGES for size in SIZES]
 IDS = [f"{spec.name}-{size}" for spec, size in CASES]
 
 # Controls people tap or tab to (WCAG 2.5.8 "targets"); hidden inputs are not targets.
-TARGETS = ("a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=link], "
-           "[tabindex]:not([tabindex='-1'])")
+TARGETS = (
+    "a[href], button, input:not([type=hidden]), select, textarea, summary, [role=button], [role=link], "
+    "[tabindex]:not([tabindex='-1'])"
+)
 
 # WCAG 2.5.8 Target Size (Minimum): at least 24×24 CSS px, except
 #  - inline: a link in a sentence, or whose size is set by the line height of the text around it;
@@ -134,7 +137,9 @@ def test_tap_targets_are_at_least_24px(spec, size, open_page, public_page, staff
     tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, size)
     result = tab.evaluate(SMALL_TARGETS_JS, TARGETS)
     assert result["checked"] > 0
-    assert not result["failing"], f"{spec.path} at {size}: targets under 24×24 px too close to others:\n" + "\n".join(result["failing"])
+    assert not result["failing"], f"{spec.path} at {size}: targets under 24×24 px too close to others:\n" + "\n".join(
+        result["failing"]
+    )
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
@@ -155,7 +160,9 @@ def test_every_control_shows_focus(spec, open_page, public_page, staff_page, rol
             problems.append(f"{seen['name']}: focused looks like '{seen['look']}', unfocused '{unfocused}'")
         elif not seen["inView"]:
             problems.append(f"{seen['name']}: focused but scrolled out of sight")
-    assert not problems, f"{spec.path}: {len(problems)} of {len(stops)} controls show no clear focus:\n" + "\n".join(problems)
+    assert not problems, f"{spec.path}: {len(problems)} of {len(stops)} controls show no clear focus:\n" + "\n".join(
+        problems
+    )
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
@@ -169,7 +176,9 @@ def test_every_map_has_skip_link_and_text_twin(spec, open_page, public_page, sta
         assert m["skipPassesMap"], f"{spec.path}: the 'Skip the map' link does not lead past map {m['id']}"
         assert m["twin"], f"{spec.path}: map {m['id']} has no list or table beside it (nor fields, for a picker map)"
         assert m["drawn"] > 0 or not m["markers"], f"{spec.path}: map {m['id']} holds markers but draws none"
-        assert m["declared"] or not spec.counted_map, f"{spec.path}: the map's list should say how many it lists (data-items)"
+        assert m["declared"] or not spec.counted_map, (
+            f"{spec.path}: the map's list should say how many it lists (data-items)"
+        )
         if m["twin"] == "list" and m["declared"]:
             assert m["twinSaysCount"], f"{spec.path}: the text twin of map {m['id']} does not state its count"
             shown = m["markers"] or m["shapes"]
@@ -189,7 +198,9 @@ def test_map_does_not_trap_scrolling(spec, size, open_page, public_page, staff_p
         div.evaluate("(d) => scrollTo(0, d.getBoundingClientRect().top + scrollY - 20)")
         room = tab.evaluate("() => document.documentElement.scrollHeight - innerHeight - scrollY")
         # Caught on the way down (capture), before the map's handlers; read once they have all run.
-        tab.evaluate("() => { window.__wheel = null; addEventListener('wheel', (e) => { window.__wheel = e; }, {capture: true, once: true}); }")
+        tab.evaluate(
+            "() => { window.__wheel = null; addEventListener('wheel', (e) => { window.__wheel = e; }, {capture: true, once: true}); }"
+        )
         box = div.bounding_box()
         zoom = "(d) => [scrollY, window.L && window[d.id] instanceof L.Map ? window[d.id].getZoom() : null]"
         before = div.evaluate(zoom)
@@ -206,8 +217,12 @@ def test_map_does_not_trap_scrolling(spec, size, open_page, public_page, staff_p
             raise AssertionError(f"{spec.path}: no wheel event reached the page over map {map_id}") from None
         tab.wait_for_timeout(50)
         after = div.evaluate(zoom)
-        assert div.evaluate("(d) => d.contains(window.__wheel.target)"), f"{spec.path}: the wheel test missed map {map_id}"
-        assert tab.evaluate("() => window.__wheel.defaultPrevented") is False, f"{spec.path}: map {map_id} swallows the mouse wheel"
+        assert div.evaluate("(d) => d.contains(window.__wheel.target)"), (
+            f"{spec.path}: the wheel test missed map {map_id}"
+        )
+        assert tab.evaluate("() => window.__wheel.defaultPrevented") is False, (
+            f"{spec.path}: map {map_id} swallows the mouse wheel"
+        )
         if room > 50:
             assert after[0] > before[0], f"{spec.path}: the wheel over map {map_id} did not scroll the page"
         assert after[1] == before[1], f"{spec.path}: the wheel over map {map_id} zoomed the map"

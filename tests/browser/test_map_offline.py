@@ -1,4 +1,5 @@
 """The home map works offline: it draws, logs no console errors, and asks nothing of other hosts."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

@@ -1,4 +1,5 @@
 """In headless Chromium: a resident drops a pin and submits, a moderator approves, and typed HTML stays text."""
+
 from __future__ import annotations
 
 import json
@@ -58,8 +59,8 @@ def test_resident_drops_pin_moderator_approves_asset_is_public(sample_app, live_
     name = "Aaa Pin Dropped Pantry"  # sorts first: on the first page of the home list
     page.goto(f"{live_server}/assets/new")
     page.get_by_label("Name of the place").fill(name)
-    page.locator('input[name=categories][value=food_support]').check()
-    page.locator('input[name=kind][value=group]').check()
+    page.locator("input[name=categories][value=food_support]").check()
+    page.locator("input[name=kind][value=group]").check()
     page.get_by_label("What it offers").fill("Food parcels, no referral needed")
 
     # Click (tap) the middle of the map to drop the pin; the form's lon/lat fields fill in.
@@ -109,7 +110,9 @@ def test_resident_drops_pin_moderator_approves_asset_is_public(sample_app, live_
 
 
 NAME = 'Aaa Club <script>window.__xss=1</script><img src=x onerror="window.__xss=2"> `${window.__xss=3}`'
-DESCRIPTION = 'We meet weekly. <img src=x onerror="window.__xss=2"><script>window.__xss=1</script> ${window.__xss=3} `x`'
+DESCRIPTION = (
+    'We meet weekly. <img src=x onerror="window.__xss=2"><script>window.__xss=1</script> ${window.__xss=3} `x`'
+)
 
 
 def assert_no_script_ran(page) -> None:
@@ -124,8 +127,8 @@ def test_typed_html_and_script_show_as_text_everywhere(sample_app, live_server, 
     page.goto(f"{live_server}/assets/new")
     page.get_by_label("Name of the place").fill(NAME)
     page.get_by_label("What it offers").fill(DESCRIPTION)
-    page.locator('input[name=categories][value=community_space]').check()
-    page.locator('input[name=kind][value=group]').check()
+    page.locator("input[name=categories][value=community_space]").check()
+    page.locator("input[name=kind][value=group]").check()
     page.get_by_label("Postcode").fill(postcode)  # no pin: the place comes from the postcode
     page.get_by_role("button", name="Send for review").click()
     page.wait_for_url(f"{live_server}/assets/new/thanks")

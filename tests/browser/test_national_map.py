@@ -4,6 +4,7 @@ another region's pieces when panned there, with no console errors.
 The fixture loads every England and Wales ward from the open data kit (skipped when it is absent)
 and 10,000 generated places; the pages then load outlines and places by view (webmap/scale/).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -23,10 +24,11 @@ def national(database_url):
     """Serve the national wards and generated places for this module; yields the base URL."""
     shared_data("boundaries", "national", "wards_2013_england_wales_bgc.gpkg")
     from bench.national_set import load_national
+    from webmap.core import store
+    from webmap.gaps import store as gapstore
     from webmap.importers.categories import import_categories
     from webmap.scale import derived
-    from webmap.gaps import store as gapstore
-    from webmap.core import store
+
     app = create_app({**BASE_CONFIG, "DATABASE_URL": database_url})
     with app.app_context():
         empty_database()
@@ -57,12 +59,16 @@ def _drawn(page, min_wards: int) -> None:
     page.wait_for_function(
         """(n) => { const box = document.querySelector('.folium-map');
                     return box.dataset.viewportPending === '0' && Number(box.dataset.wardsShown || 0) >= n; }""",
-        arg=min_wards, timeout=60_000)
+        arg=min_wards,
+        timeout=60_000,
+    )
 
 
 def _pan(page, lat: float, lon: float, zoom: int) -> None:
-    page.evaluate("([lat, lon, zoom]) => window[document.querySelector('.folium-map').id].setView([lat, lon], zoom)",
-                  [lat, lon, zoom])
+    page.evaluate(
+        "([lat, lon, zoom]) => window[document.querySelector('.folium-map').id].setView([lat, lon], zoom)",
+        [lat, lon, zoom],
+    )
 
 
 def test_home_map_draws_the_country_and_loads_a_region_when_panned(page, national):

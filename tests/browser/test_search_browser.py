@@ -1,4 +1,5 @@
 """Searching the home map in a real browser: by name, near a postcode, by filters, and a shared link."""
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,7 @@ def test_search_by_name_matches_list_and_map(page, site):
     assert listed_count(page) == len(expected)
     assert page.evaluate(MARKERS_JS, map_id(page)) == len(expected)
     shown = page.locator("#asset-list .asset-list a").all_inner_texts()
-    assert sorted(shown) == sorted(expected)[:len(shown)]
+    assert sorted(shown) == sorted(expected)[: len(shown)]
 
 
 def test_search_near_a_postcode(page, site):
@@ -48,7 +49,9 @@ def test_search_near_a_postcode(page, site):
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state()
     assert page.get_by_text(f"within 2,000 m of {code}, nearest first").is_visible()
-    distances = [int(d.replace(",", "")) for d in re.findall(r"([\d,]+) m away", page.locator("#asset-list").inner_text())]
+    distances = [
+        int(d.replace(",", "")) for d in re.findall(r"([\d,]+) m away", page.locator("#asset-list").inner_text())
+    ]
     assert distances and distances == sorted(distances) and distances[-1] <= 2000
     # The map shows the search circle and the same places as the list.
     assert page.locator(".leaflet-overlay-pane path").count() > 0
@@ -83,8 +86,9 @@ def test_a_shared_link_reproduces_the_view(page, site, browser):
     try:
         tab = other.new_page()
         tab.goto(link)
-        view = tab.evaluate("(id) => { const c = window[id].getCenter(); return [c.lat, c.lng, window[id].getZoom()]; }",
-                            map_id(tab))
+        view = tab.evaluate(
+            "(id) => { const c = window[id].getCenter(); return [c.lat, c.lng, window[id].getZoom()]; }", map_id(tab)
+        )
         assert view[0] == pytest.approx(51.96, abs=1e-4) and view[1] == pytest.approx(-2.10, abs=1e-4) and view[2] == 15
         assert tab.get_by_label("Category", exact=True).input_value() == "youth"
         assert tab.locator("#asset-list .asset-list a").all_inner_texts() == listed

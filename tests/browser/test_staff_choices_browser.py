@@ -1,4 +1,5 @@
 """In Chromium, a moderator merges by choosing a likely match (pair side by side); rolling back asks first."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,17 @@ pytestmark = pytest.mark.browser
 def add_place(name: str, near: Asset, east_m: float, status: str, source: str = "web form") -> Asset:
     """Add a place `east_m` metres east of another (about 68 m per 0.001° of longitude at 52° N)."""
     lon = near.lon + east_m / 68_000
-    place = Asset(name=name, kind="service", lon=lon, lat=near.lat, geom=shapely.Point(lon, near.lat), status=status,
-                  ward_code=near.ward_code, source=source, source_id=name)
+    place = Asset(
+        name=name,
+        kind="service",
+        lon=lon,
+        lat=near.lat,
+        geom=shapely.Point(lon, near.lat),
+        status=status,
+        ward_code=near.ward_code,
+        source=source,
+        source_id=name,
+    )
     place.categories = list(near.categories)
     db.session.add(place)
     db.session.flush()
@@ -73,7 +83,9 @@ def test_merge_by_choosing_a_likely_match_seen_side_by_side(site, staff_tab):
     assert not violations, describe(violations)
 
     pair.get_by_role("button", name=re.compile(r"^Merge ")).click()
-    expect(staff_tab.locator(".notice-success")).to_contain_text(f"Merged {ids['name']} (sent again) into {ids['name']}")
+    expect(staff_tab.locator(".notice-success")).to_contain_text(
+        f"Merged {ids['name']} (sent again) into {ids['name']}"
+    )
     with site.app.app_context():
         twin = db.session.get(Asset, ids["twin"])
         assert (twin.status, twin.merged_into_id) == ("archived", ids["original"])
@@ -84,18 +96,29 @@ def test_rollback_shows_what_it_will_archive_add_back_and_restore_before_doing_i
     with site.app.app_context():
         anchor = db.session.get(Asset, int(site.ids["asset"]))
         before = utcnow() - timedelta(days=2)
-        added = [add_place(f"Register place {n}", anchor, 500 + 100 * n, "approved", source="rollback register")
-                 for n in range(2)]
+        added = [
+            add_place(f"Register place {n}", anchor, 500 + 100 * n, "approved", source="rollback register")
+            for n in range(2)
+        ]
         changed = add_place("Changed by the register", anchor, 800, "approved", source="rollback register")
         dropped = add_place("Taken off by the register", anchor, 900, "approved", source="rollback register")
         earlier = {str(changed.id): snapshot(changed), str(dropped.id): snapshot(dropped)}
         changed.phone, dropped.status = "0161 000 0000", "archived"
         for place in (*added, changed, dropped):
             place.updated_at = before
-        job = ImportJob(kind="places", options={"source": "rollback register"}, filename="register.csv", sha256="1" * 64,
-                        size_bytes=100, actor="admin@example.org", state="done", started_at=before, finished_at=before,
-                        result={"read": 4, "imported": 2, "updated": 2, "skipped": [], "notes": [], "refused": 0},
-                        changes={"source": "rollback register", "created": [a.id for a in added], "updated": earlier})
+        job = ImportJob(
+            kind="places",
+            options={"source": "rollback register"},
+            filename="register.csv",
+            sha256="1" * 64,
+            size_bytes=100,
+            actor="admin@example.org",
+            state="done",
+            started_at=before,
+            finished_at=before,
+            result={"read": 4, "imported": 2, "updated": 2, "skipped": [], "notes": [], "refused": 0},
+            changes={"source": "rollback register", "created": [a.id for a in added], "updated": earlier},
+        )
         db.session.add(job)
         db.session.commit()
         job_id, added_ids, changed_id, dropped_id = job.id, [a.id for a in added], changed.id, dropped.id
@@ -119,7 +142,9 @@ def test_rollback_shows_what_it_will_archive_add_back_and_restore_before_doing_i
     assert not violations, describe(violations)
 
     staff_tab.get_by_role("button", name="Yes, roll back: archive 2, add back 1, restore 1").click()
-    expect(staff_tab.locator(".notice")).to_contain_text("rolled back: 2 places archived, 2 places put back as they were")
+    expect(staff_tab.locator(".notice")).to_contain_text(
+        "rolled back: 2 places archived, 2 places put back as they were"
+    )
     with site.app.app_context():
         assert db.session.get(ImportJob, job_id).state == "rolled back"
         assert {db.session.get(Asset, i).status for i in added_ids} == {"archived"}

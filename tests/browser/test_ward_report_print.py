@@ -1,4 +1,5 @@
 """The ward report printed by Chromium to A4 PDF fits on one or two pages, even for the real kit's busiest ward."""
+
 from __future__ import annotations
 
 import re

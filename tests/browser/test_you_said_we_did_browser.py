@@ -4,6 +4,7 @@ The acceptance test of issue 13: the local SMTP server receives one message, its
 "You said, we did" page, which shows the need, the response, the new place and the gap before and after;
 axe-core finds no WCAG A/AA violation on the new pages.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,17 @@ def mail_site(make_app, mail_settings):
         load_fresh_sample()
         ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
         near = db.session.scalars(select(Asset).where(Asset.ward_code == ward.code, Asset.status == "approved")).first()
-        place = Asset(name=PLACE, lon=near.lon, lat=near.lat, geom=near.geom, ward_code=ward.code, status="pending",
-                      kind="group", source="resident", categories=[db.session.get(Category, "food_support")])
+        place = Asset(
+            name=PLACE,
+            lon=near.lon,
+            lat=near.lat,
+            geom=near.geom,
+            ward_code=ward.code,
+            status="pending",
+            kind="group",
+            source="resident",
+            categories=[db.session.get(Category, "food_support")],
+        )
         db.session.add(place)
         db.session.commit()
         ids = {"ward": ward.code, "ward_name": ward.name, "place": place.id}

@@ -3,6 +3,7 @@
 Before the fix, spec-valid requests were refused (page above 10^9, control characters in text),
 bom accepted values outside its enum, and 405 answers had no Allow header.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -12,8 +13,13 @@ from tests.conftest import REPO
 
 
 def test_schemathesis_finds_no_failure_in_a_bounded_run():
-    result = subprocess.run([sys.executable, str(REPO / "scripts" / "api_contract.py"), "--max-examples", "3", "--seed", "17"],
-                            capture_output=True, text=True, timeout=900, cwd=REPO)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "api_contract.py"), "--max-examples", "3", "--seed", "17"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=REPO,
+    )
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary
     assert " passed" in summary and "failure" not in summary.split("SUMMARY")[-1].lower(), summary
@@ -34,7 +40,13 @@ def test_bom_outside_its_enum_is_refused(client):
 def test_every_text_parameter_carries_the_input_rules(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["components"]["parameters"]["page"]["schema"]["maximum"] == 1_000_000_000
-    inline = [p for item in spec["paths"].values() for op in item.values() for p in op.get("parameters", []) if "$ref" not in p]
+    inline = [
+        p
+        for item in spec["paths"].values()
+        for op in item.values()
+        for p in op.get("parameters", [])
+        if "$ref" not in p
+    ]
     for parameter in [*spec["components"]["parameters"].values(), *inline]:
         schema = parameter["schema"]
         if schema["type"] == "string" and "enum" not in schema:

@@ -5,6 +5,7 @@ crashed, and the job went back to "uploaded" with no reason; the command line ha
 bzip2 or xz; a zip bomb was reported as "index 0 is out of bounds"; and a file GDAL could not read was reported
 with the server's path ('/…/instance/imports/2/garbage.geojson').
 """
+
 from __future__ import annotations
 
 import bz2
@@ -113,9 +114,7 @@ def test_browser_import_refuses_a_two_gigabyte_gzip_bomb_and_the_job_says_why(im
 
 
 def test_browser_import_refuses_a_zip_bomb_in_plain_words(make_app, tmp_path):
-    from tests.conftest import login, make_staff
-
-    from tests.conftest import empty_database
+    from tests.conftest import empty_database, login, make_staff
 
     app = make_app(IMPORT_FOLDER=str(tmp_path / "imports"), MAX_UNPACKED_MB=5)
     with app.app_context():
@@ -139,7 +138,9 @@ def test_unreadable_gis_file_is_named_as_uploaded_with_no_server_path(import_app
         [[file, _, _, reason]] = db.session.get(ImportJob, job).preview["problems"]
     assert file == "my wards.geojson"
     assert reason.startswith("cannot be read as a GIS file: it is not a GIS file this map can read"), reason
-    page = admin.get(f"/imports/{job}").get_data(as_text=True) + admin.get(f"/imports/{job}/problems.csv").get_data(as_text=True)
+    page = admin.get(f"/imports/{job}").get_data(as_text=True) + admin.get(f"/imports/{job}/problems.csv").get_data(
+        as_text=True
+    )
     assert "my wards.geojson" in page and not SERVER_PATH.search(page) and "imports/" not in reason
 
 

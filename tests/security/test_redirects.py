@@ -2,6 +2,7 @@
 
 Before the fix, `?next=/\t/evil.example` redirected to `//evil.example` and `?next=/%0D%0A/x` answered 500.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,14 +13,30 @@ from sqlalchemy import select
 
 from tests.conftest import STAFF_PASSWORD, csrf_token, make_staff
 from webmap.core.db import db
-from webmap.web.redirects import safe_next
 from webmap.core.models import Asset
+from webmap.web.redirects import safe_next
 
 HOSTILE = [
-    "//evil.example/x", "///evil.example", "/\\evil.example", "\\\\evil.example", "/\t/evil.example",
-    "/\n/evil.example", "/\r\n/x", "/%0D%0A/x", "/%09/evil.example", "/%5Cevil.example", "/%2F/evil.example",
-    "https://evil.example/", "http:evil.example", "javascript:alert(1)", " /about", "/\x00about",
-    "evil.example", "", "/" + "a" * 3000, "/\u0085x",
+    "//evil.example/x",
+    "///evil.example",
+    "/\\evil.example",
+    "\\\\evil.example",
+    "/\t/evil.example",
+    "/\n/evil.example",
+    "/\r\n/x",
+    "/%0D%0A/x",
+    "/%09/evil.example",
+    "/%5Cevil.example",
+    "/%2F/evil.example",
+    "https://evil.example/",
+    "http:evil.example",
+    "javascript:alert(1)",
+    " /about",
+    "/\x00about",
+    "evil.example",
+    "",
+    "/" + "a" * 3000,
+    "/\u0085x",
 ]
 
 
@@ -28,7 +45,9 @@ def test_hostile_targets_are_refused(target):
     assert safe_next(target) is None
 
 
-@pytest.mark.parametrize("target", ["/about", "/moderate?status=pending&page=2", "/assets/3#map", "/search?q=caf%C3%A9"])
+@pytest.mark.parametrize(
+    "target", ["/about", "/moderate?status=pending&page=2", "/assets/3#map", "/search?q=caf%C3%A9"]
+)
 def test_same_site_paths_are_kept(target):
     assert safe_next(target) == target
 

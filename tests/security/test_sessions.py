@@ -3,6 +3,7 @@
 Each test replays a session cookie saved before the event, as an attacker holding a copied
 cookie would; before the fix, every one of them still opened /moderate.
 """
+
 from __future__ import annotations
 
 import time
@@ -11,10 +12,10 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from tests.conftest import csrf_token, login, make_staff
-from webmap.staff.accounts import end_all_sessions
-from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.core.db import db
 from webmap.core.models import User
+from webmap.staff.accounts import end_all_sessions
+from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 from webmap.web import sessions
 
 
@@ -60,13 +61,18 @@ def test_sign_out_ends_the_users_other_sessions_too(app):
     assert first.get("/moderate").status_code == 302
 
 
-@pytest.mark.parametrize("change", [
-    pytest.param(lambda user: setattr(user, "password_hash", generate_password_hash("a brand new password")),
-                 id="password-change"),
-    pytest.param(lambda user: setattr(user, "role", "admin"), id="role-change"),
-    pytest.param(lambda user: setattr(user, "active", False), id="disabled"),
-    pytest.param(end_all_sessions, id="end_all_sessions"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(
+            lambda user: setattr(user, "password_hash", generate_password_hash("a brand new password")),
+            id="password-change",
+        ),
+        pytest.param(lambda user: setattr(user, "role", "admin"), id="role-change"),
+        pytest.param(lambda user: setattr(user, "active", False), id="disabled"),
+        pytest.param(end_all_sessions, id="end_all_sessions"),
+    ],
+)
 def test_saved_cookie_refused_after_account_change(app, change):
     client = _signed_in(app)
     saved = _saved_cookie(client)

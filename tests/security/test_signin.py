@@ -3,6 +3,7 @@
 Before the fix, five wrong passwords from anywhere locked the account for its owner too, and only
 real accounts ever showed the lockout message.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,10 +15,10 @@ import pytest
 from sqlalchemy import select, update
 
 from tests.conftest import login, make_staff
-from webmap.staff.accounts import WRONG_DETAILS, authenticate
 from webmap.core.db import db
-from webmap.web import throttle
 from webmap.core.models import AuditEvent, SignInThrottle, User, utcnow
+from webmap.staff.accounts import WRONG_DETAILS, authenticate
+from webmap.web import throttle
 
 ATTACKER, OWNER = "203.0.113.66", "198.51.100.7"
 
@@ -40,8 +41,9 @@ def _let_waits_pass(app) -> None:
         db.session.commit()
 
 
-@pytest.mark.parametrize(("failures", "seconds"), [
-    (0, 0), (1, 0), (3, 0), (4, 2), (5, 4), (6, 8), (12, 512), (13, 900), (500, 900)])
+@pytest.mark.parametrize(
+    ("failures", "seconds"), [(0, 0), (1, 0), (3, 0), (4, 2), (5, 4), (6, 8), (12, 512), (13, 900), (500, 900)]
+)
 def test_delay_grows_then_stops_at_fifteen_minutes(failures, seconds):
     assert throttle.delay_after(failures) == seconds
 
@@ -109,13 +111,16 @@ def test_forged_device_cookie_counts_as_none(app):
 def test_unknown_and_real_emails_get_the_same_answers(app):
     make_staff(app)
     real = [_answer(login(_client(app, ATTACKER), password="guess guess guess")) for _ in range(7)]
-    unknown = [_answer(login(_client(app, ATTACKER), email="nobody@example.gov.uk", password="guess guess guess"))
-               for _ in range(7)]
+    unknown = [
+        _answer(login(_client(app, ATTACKER), email="nobody@example.gov.uk", password="guess guess guess"))
+        for _ in range(7)
+    ]
     assert real == unknown
     assert [status for status, _ in real] == [200] * 4 + [429] * 3
     with app.app_context():  # the audit trail notes it for the real account only
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "sign-in throttled")).entity_id == str(
-            db.session.scalar(select(User.id)))
+            db.session.scalar(select(User.id))
+        )
 
 
 def test_unknown_and_real_emails_take_similar_time(app):
@@ -174,8 +179,9 @@ def test_known_device_gets_past_the_per_address_limit(make_app):
     assert login(owner).status_code == 302
     owner.post("/logout", data={"csrf_token": _token(owner)})
     attacker = _client(app, ATTACKER)
-    statuses = [login(attacker, email=f"guess{i}@example.gov.uk", password="guess guess guess").status_code
-                for i in range(8)]
+    statuses = [
+        login(attacker, email=f"guess{i}@example.gov.uk", password="guess guess guess").status_code for i in range(8)
+    ]
     assert statuses[-1] == 429  # the address has used up its attempts
     refused = login(attacker, email="mod@example.gov.uk")
     assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
@@ -194,14 +200,21 @@ def test_a_device_cookie_for_another_email_does_not_get_past_the_limit(make_app)
     assert login(owner, email="other@example.gov.uk").status_code == 429
 
 
-@pytest.mark.parametrize(("path", "setting"), [("/login", "LOGIN_RATE_LIMIT"), ("/groups/sign-in", "SUBMISSION_RATE_LIMIT"),
-                                              ("/assets/new", "SUBMISSION_RATE_LIMIT")])
+@pytest.mark.parametrize(
+    ("path", "setting"),
+    [
+        ("/login", "LOGIN_RATE_LIMIT"),
+        ("/groups/sign-in", "SUBMISSION_RATE_LIMIT"),
+        ("/assets/new", "SUBMISSION_RATE_LIMIT"),
+    ],
+)
 def test_every_429_carries_retry_after(make_app, path, setting):
     app = _limited(make_app, **{setting: "1 per hour"})
     client = _client(app, ATTACKER)
     token = csrf_token_for(client, path)
-    answers = [client.post(path, data={"csrf_token": token, "email": "a@example.org", "password": "x" * 12})
-               for _ in range(3)]
+    answers = [
+        client.post(path, data={"csrf_token": token, "email": "a@example.org", "password": "x" * 12}) for _ in range(3)
+    ]
     assert answers[-1].status_code == 429
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 3601
 

@@ -3,9 +3,19 @@
 from webmap.analysis.access import FCAResult, enhanced_two_step_fca, share_within, two_step_fca
 from webmap.analysis.classify import Classification, classify
 from webmap.analysis.crs import align_crs, metric_crs, to_metric
-from webmap.analysis.gaps import FEW_RESPONSES, GAP_COLUMNS, METHODS, OVERALL, category_gaps, deprivation_factor, gap_table, gap_tables, overall_gaps
-from webmap.analysis.smoothing import Smoothed, empirical_bayes
+from webmap.analysis.gaps import (
+    FEW_RESPONSES,
+    GAP_COLUMNS,
+    METHODS,
+    OVERALL,
+    category_gaps,
+    deprivation_factor,
+    gap_table,
+    gap_tables,
+    overall_gaps,
+)
 from webmap.analysis.population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
+from webmap.analysis.smoothing import Smoothed, empirical_bayes
 
 __all__ = [
     "FCAResult",

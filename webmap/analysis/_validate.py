@@ -20,9 +20,7 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], name: str) -> None
     """Raise ValueError naming every column of *columns* missing from *df*."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise ValueError(
-            f"{name} is missing required column(s) {missing}; it has {list(df.columns)}"
-        )
+        raise ValueError(f"{name} is missing required column(s) {missing}; it has {list(df.columns)}")
 
 
 def require_crs(gdf: gpd.GeoDataFrame, name: str) -> None:

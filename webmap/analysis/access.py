@@ -123,7 +123,11 @@ def _fca(
 
 
 def fca_scores(
-    xy_pop: np.ndarray, pop: np.ndarray, xy_assets: np.ndarray, supply: np.ndarray, distance: float,
+    xy_pop: np.ndarray,
+    pop: np.ndarray,
+    xy_assets: np.ndarray,
+    supply: np.ndarray,
+    distance: float,
     band_weights: np.ndarray | None,
 ) -> np.ndarray:
     """Return the access score A_i of each population point from coordinate arrays (the 2SFCA/E2SFCA core)."""
@@ -132,7 +136,12 @@ def fca_scores(
 
 
 def fca_scores_from_pairs(
-    origin: np.ndarray, dest: np.ndarray, cost: np.ndarray, pop: np.ndarray, supply: np.ndarray, distance: float,
+    origin: np.ndarray,
+    dest: np.ndarray,
+    cost: np.ndarray,
+    pop: np.ndarray,
+    supply: np.ndarray,
+    distance: float,
     band_weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return A_i from a cost table (origin point i, destination asset j, cost), as PySAL ``access`` takes it.
@@ -143,8 +152,13 @@ def fca_scores_from_pairs(
     origin, dest, cost = np.asarray(origin), np.asarray(dest), np.asarray(cost, dtype="float64")
     near = cost <= distance
     origin, dest, cost = origin[near], dest[near], cost[near]
-    values = np.ones(len(cost)) if band_weights is None else band_weights[
-        np.minimum(np.searchsorted(np.array([distance / 3, 2 * distance / 3, distance]), cost, side="left"), 2)]
+    values = (
+        np.ones(len(cost))
+        if band_weights is None
+        else band_weights[
+            np.minimum(np.searchsorted(np.array([distance / 3, 2 * distance / 3, distance]), cost, side="left"), 2)
+        ]
+    )
     w = sparse.csr_matrix((values, (origin, dest)), shape=(len(pop), len(supply)))
     return _scores(w, np.asarray(pop, dtype="float64"), np.asarray(supply, dtype="float64"))
 
@@ -157,7 +171,9 @@ def _scores(w: sparse.csr_matrix, pop: np.ndarray, supply: np.ndarray) -> np.nda
     return w @ ratio  # A_i
 
 
-def _weight_matrix(xy_pop: np.ndarray, xy_assets: np.ndarray, distance: float, band_weights: np.ndarray | None) -> sparse.csr_matrix:
+def _weight_matrix(
+    xy_pop: np.ndarray, xy_assets: np.ndarray, distance: float, band_weights: np.ndarray | None
+) -> sparse.csr_matrix:
     """Sparse (points x assets) catchment weights W_ij for pairs within *distance*."""
     shape = (len(xy_pop), len(xy_assets))
     if 0 in shape:
@@ -211,7 +227,9 @@ def _prepare(
 def _require_points(gdf: gpd.GeoDataFrame, name: str) -> None:
     """Raise ValueError unless every geometry is a non-empty Point."""
     if len(gdf) and not (gdf.geometry.geom_type == "Point").all():
-        raise ValueError(f"{name} must contain only Point geometries, got {sorted(gdf.geometry.geom_type.dropna().unique())}")
+        raise ValueError(
+            f"{name} must contain only Point geometries, got {sorted(gdf.geometry.geom_type.dropna().unique())}"
+        )
     if len(gdf) and gdf.geometry.is_empty.any():
         raise ValueError(f"{name} has empty geometries")
 

@@ -30,7 +30,14 @@ import pandas as pd
 import shapely
 
 from webmap.analysis import access as _access
-from webmap.analysis._validate import require_columns, require_crs, require_distance, require_frame, require_geom_types, require_numeric
+from webmap.analysis._validate import (
+    require_columns,
+    require_crs,
+    require_distance,
+    require_frame,
+    require_geom_types,
+    require_numeric,
+)
 from webmap.analysis.crs import align_crs, to_metric
 from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
 from webmap.analysis.smoothing import empirical_bayes
@@ -51,11 +58,33 @@ NOTE_NO_NEED = "nobody asked here: the figure rests on the area rate alone"
 NOTE_NOBODY_ASKED = "nobody in the area asked for this: gap is 0"
 
 GAP_COLUMNS = [
-    "ward_code", "ward_name", "category", "population", "population_method",
-    "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share",
-    "access_score", "access_norm", "need_count", "responses", "few_responses", "need_per_1000",
-    "area_need_per_1000", "own_rate_weight", "need_per_1000_smoothed", "deprivation", "deprivation_factor",
-    "unmet_share", "gap_score", "unmet_residents", "rank", "method", "distance_m", "note",
+    "ward_code",
+    "ward_name",
+    "category",
+    "population",
+    "population_method",
+    "assets_in_ward",
+    "assets_per_1000",
+    "assets_within_distance",
+    "access_share",
+    "access_score",
+    "access_norm",
+    "need_count",
+    "responses",
+    "few_responses",
+    "need_per_1000",
+    "area_need_per_1000",
+    "own_rate_weight",
+    "need_per_1000_smoothed",
+    "deprivation",
+    "deprivation_factor",
+    "unmet_share",
+    "gap_score",
+    "unmet_residents",
+    "rank",
+    "method",
+    "distance_m",
+    "note",
 ]
 
 
@@ -172,7 +201,9 @@ def gap_tables(
     """
     _check_categories(categories)
     asked = _asked(needs)
-    ctx = _context(wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked)))
+    ctx = _context(
+        wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked))
+    )
     tables = {OVERALL: _overall(ctx, asked)} if overall else {}
     for category in categories:
         tables[category] = _finish(_category_table(ctx, category), ctx)
@@ -199,14 +230,18 @@ def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     return _finish(overall_from_tables(tables, categories, ctx.method, ctx.distance), ctx)
 
 
-def overall_from_tables(tables: list[pd.DataFrame], categories: list[str], method: str, distance: float) -> pd.DataFrame:
+def overall_from_tables(
+    tables: list[pd.DataFrame], categories: list[str], method: str, distance: float
+) -> pd.DataFrame:
     """Return the unranked "all needs" rows from each asked category's rows (all wards, in ward-code order).
 
     Only ``need_count``, ``unmet_share`` and ``area_need_per_1000`` of each category are used, so
     stored category tables serve as well as fresh ones (what an incremental refresh relies on).
     With no category asked, pass one table of any category for the ward columns.
     """
-    out = tables[0][["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]].copy()
+    out = tables[0][
+        ["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]
+    ].copy()
     out = out.reset_index(drop=True)
     out.insert(2, "category", OVERALL)
     pop = out["population"].to_numpy(dtype="float64")
@@ -335,7 +370,9 @@ def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: 
     return pop, np.where(np.isnan(pop), "unknown", method).astype(object)
 
 
-def _prepare_assets(assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None) -> gpd.GeoDataFrame:
+def _prepare_assets(
+    assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None
+) -> gpd.GeoDataFrame:
     """Metric copy of the assets (of *categories*, if given), positionally indexed."""
     if len(assets) == 0:
         # An empty layer may arrive without a CRS; it has nothing to reproject.
@@ -390,8 +427,15 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
     codes = ctx.wards["code"].astype(str).to_numpy()
     need_table = ctx.needs[ctx.needs["category"] == category]
     need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
-    return category_from_parts(_ward_base(ctx), _access_figures(ctx, category, detail, counts), need, category,
-                               ctx.method, ctx.distance, ctx.deprivation_weight)
+    return category_from_parts(
+        _ward_base(ctx),
+        _access_figures(ctx, category, detail, counts),
+        need,
+        category,
+        ctx.method,
+        ctx.distance,
+        ctx.deprivation_weight,
+    )
 
 
 #: The figures of a category's row that depend on places (and so on where they are); the rest
@@ -402,13 +446,15 @@ BASE_COLUMNS = ["ward_code", "ward_name", "population", "population_method", "de
 
 def _ward_base(ctx: _Context) -> pd.DataFrame:
     """The ward columns every category's row starts from, in ward-code order."""
-    return pd.DataFrame({
-        "ward_code": ctx.wards["code"].astype(str).to_numpy(),
-        "ward_name": ctx.wards["name"].to_numpy(dtype=object),
-        "population": ctx.population,
-        "population_method": ctx.population_method,
-        "deprivation": pd.to_numeric(ctx.wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan),
-    })
+    return pd.DataFrame(
+        {
+            "ward_code": ctx.wards["code"].astype(str).to_numpy(),
+            "ward_name": ctx.wards["name"].to_numpy(dtype=object),
+            "population": ctx.population,
+            "population_method": ctx.population_method,
+            "deprivation": pd.to_numeric(ctx.wards["deprivation"]).to_numpy(dtype="float64", na_value=np.nan),
+        }
+    )
 
 
 def _access_figures(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
@@ -426,8 +472,14 @@ def _access_figures(ctx: _Context, category: str, detail: bool = True, counts: b
         in_ward = np.bincount(placed[placed >= 0], minlength=len(wards)).astype("float64")
     else:
         in_ward = np.full(len(wards), -1.0)  # not asked for (overall_gaps does not show it)
-    within = _assets_within(wards, ctx.assets.geometry.values[rows], ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
-    total, reached = _access.reached_population(ctx.point_xy, ctx.point_ward, ctx.point_pop, xy, ctx.distance, len(wards))
+    within = (
+        _assets_within(wards, ctx.assets.geometry.values[rows], ctx.distance)
+        if detail
+        else np.full(len(wards), -1, dtype=np.int64)
+    )
+    total, reached = _access.reached_population(
+        ctx.point_xy, ctx.point_ward, ctx.point_pop, xy, ctx.distance, len(wards)
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, reached / total, np.nan)
     share = np.where(np.isnan(pop) | (pop == 0), np.nan, share)
@@ -443,12 +495,25 @@ def _access_figures(ctx: _Context, category: str, detail: bool = True, counts: b
         with np.errstate(invalid="ignore", divide="ignore"):
             score = np.where(total > 0, weighted / total, np.nan) * 1000
         score = np.where(np.isnan(pop) | (pop == 0), np.nan, score)
-    return pd.DataFrame({"assets_in_ward": in_ward.astype(np.int64), "assets_within_distance": within,
-                         "access_share": share, "access_score": score})
+    return pd.DataFrame(
+        {
+            "assets_in_ward": in_ward.astype(np.int64),
+            "assets_within_distance": within,
+            "access_share": share,
+            "access_score": score,
+        }
+    )
 
 
-def category_from_parts(base: pd.DataFrame, access: pd.DataFrame, need: np.ndarray, category: str, method: str,
-                        distance: float, deprivation_weight: bool) -> pd.DataFrame:
+def category_from_parts(
+    base: pd.DataFrame,
+    access: pd.DataFrame,
+    need: np.ndarray,
+    category: str,
+    method: str,
+    distance: float,
+    deprivation_weight: bool,
+) -> pd.DataFrame:
     """Return one category's unranked rows from ward columns, access figures and need counts (all wards, same order).
 
     Everything area-wide happens here and only here: the area rate and spread that smoothing
@@ -467,8 +532,11 @@ def category_from_parts(base: pd.DataFrame, access: pd.DataFrame, need: np.ndarr
     anyone_asked = bool(need.sum() > 0)
     # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
     # 1,000 residents of an unknown number is unknown, never 0.
-    gap: np.ndarray = (np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS) if anyone_asked
-                       else np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0))
+    gap: np.ndarray = (
+        np.round(smoothed.rate * 1000.0 * factor * unmet, GAP_DECIMALS)
+        if anyone_asked
+        else np.where(np.isnan(pop) | (pop == 0), np.nan, 0.0)
+    )
 
     return pd.DataFrame(
         {

@@ -36,8 +36,9 @@ def touched_wards(wards: gpd.GeoDataFrame, places: gpd.GeoSeries | gpd.GeoDataFr
     if len(places) == 0 or len(wards) == 0:
         return []
     metric = to_metric(wards)
-    points = align_crs(metric, places if isinstance(places, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=places),
-                       "places")
+    points = align_crs(
+        metric, places if isinstance(places, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=places), "places"
+    )
     tree = shapely.STRtree(np.asarray(metric.geometry.values))
     _, hit = tree.query(np.asarray(points.geometry.values), predicate="dwithin", distance=distance)
     return sorted(set(metric["code"].astype(str).to_numpy()[hit]))
@@ -89,8 +90,9 @@ def local_access(
     if population is not None and len(population):
         metric_points = align_crs(metric, population, "population")
         population = population[shapely.intersects(box, np.asarray(metric_points.geometry.values))]
-    empty_needs = pd.DataFrame({"ward_code": pd.Series(dtype=object), "category": pd.Series(dtype=object),
-                                "count": pd.Series(dtype=float)})
+    empty_needs = pd.DataFrame(
+        {"ward_code": pd.Series(dtype=object), "category": pd.Series(dtype=object), "count": pd.Series(dtype=float)}
+    )
     ctx = _gaps._context(halo, assets, empty_needs, method, distance, population, False, [category])
     figures = _gaps._access_figures(ctx, category)
     figures.index = pd.Index(ctx.wards["code"].astype(str).to_numpy(), name="ward_code")
@@ -124,8 +126,9 @@ def update_category(
     base = rows[_gaps.BASE_COLUMNS].copy()
     base["population"] = pd.to_numeric(base["population"]).astype("float64")
     base["deprivation"] = pd.to_numeric(base["deprivation"]).astype("float64")
-    table = _gaps.category_from_parts(base, figures.reset_index(drop=True), need_array, category, method,
-                                      float(distance), deprivation_weight)
+    table = _gaps.category_from_parts(
+        base, figures.reset_index(drop=True), need_array, category, method, float(distance), deprivation_weight
+    )
     return _gaps.rank_rows(table)
 
 
@@ -139,6 +142,8 @@ def overall(categories: dict[str, pd.DataFrame], need: pd.DataFrame, method: str
     missing = [c for c in asked if c not in categories]
     if missing:
         raise ValueError(f"rows missing for asked categories: {missing[:5]}")
-    tables = [categories[c].sort_values("ward_code", kind="stable").reset_index(drop=True)
-              for c in (asked or [next(iter(categories))])]
+    tables = [
+        categories[c].sort_values("ward_code", kind="stable").reset_index(drop=True)
+        for c in (asked or [next(iter(categories))])
+    ]
     return _gaps.rank_rows(_gaps.overall_from_tables(tables, asked, method, float(distance)))

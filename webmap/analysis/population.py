@@ -40,7 +40,9 @@ def population_points(
     require_crs(wards, "wards")
     require_geom_types(wards, POLYGONS, "wards")
     if wards["code"].duplicated().any():
-        raise ValueError(f"wards column 'code' must be unique; duplicated: {sorted(wards['code'][wards['code'].duplicated()].unique())[:5]}")
+        raise ValueError(
+            f"wards column 'code' must be unique; duplicated: {sorted(wards['code'][wards['code'].duplicated()].unique())[:5]}"
+        )
     metric_wards = to_metric(wards)
     if points is not None:
         require_frame(points, "points", geo=True)
@@ -84,7 +86,9 @@ def assign_to_wards(points: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> pd.Ser
     # Wards on the left, points on the right: sjoin then builds its tree over the points and
     # tests each (prepared) ward polygon against them, ~2.5x faster than the other way round
     # for 1M points. Positional indexes keep duplicate labels in the caller's index harmless.
-    left = gpd.GeoDataFrame({"code": wards["code"].to_numpy(dtype=object)}, geometry=np.asarray(wards.geometry.values), crs=wards.crs)
+    left = gpd.GeoDataFrame(
+        {"code": wards["code"].to_numpy(dtype=object)}, geometry=np.asarray(wards.geometry.values), crs=wards.crs
+    )
     right = gpd.GeoDataFrame(geometry=np.asarray(points.geometry.values), crs=points.crs)
     joined = gpd.sjoin(left, right, how="inner", predicate="intersects")
     point_idx = joined["index_right"].to_numpy()

@@ -15,6 +15,7 @@ empirical Bayes smoothing is worked out here in plain arithmetic rather than by
 Only the "share" method (the default the pages and stored tables use) is covered. Nothing in the
 app calls this module.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -73,7 +74,7 @@ def per_ward_access_share(
                 continue
             near = place_xy[tree.query(shapely.box(*grown))] if tree is not None else place_xy[_in_box(place_xy, grown)]
             gaps = xy[mine][:, None, :] - near[None, :, :]
-            reached = ((gaps ** 2).sum(axis=2) <= distance ** 2).any(axis=1)
+            reached = ((gaps**2).sum(axis=2) <= distance**2).any(axis=1)
             row[category] = pop[mine][reached].sum() / total
         rows.append(row)
     return pd.DataFrame(rows).set_index("ward_code")
@@ -109,8 +110,11 @@ def _spread_one_ward_at_a_time(wards: gpd.GeoDataFrame) -> tuple[np.ndarray, np.
     ys: list[float] = []
     pops: list[float] = []
     found: dict[str, np.ndarray] = {}
-    for code, ward, people in zip(wards["code"].astype(str), wards.geometry.values,
-                                  pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan)):
+    for code, ward, people in zip(
+        wards["code"].astype(str),
+        wards.geometry.values,
+        pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan),
+    ):
         if np.isnan(people):
             continue
         minx, miny, maxx, maxy = ward.bounds

@@ -1,4 +1,5 @@
 """The audit trail: who changed which record, when, and its values before and after."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,9 +13,25 @@ from webmap.core.models import Asset, AuditEvent
 
 # What the trail keeps of an asset. The submitter's private details are left out on purpose:
 # the trail is shown on pages, and staff can see those fields on the record itself.
-SNAPSHOT_FIELDS = ("name", "description", "kind", "address", "postcode", "ward_code", "website", "phone",
-                   "email", "opening_times", "accessibility", "status", "lon", "lat", "merged_into_id", "last_verified_at",
-                   "contact_email")
+SNAPSHOT_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "address",
+    "postcode",
+    "ward_code",
+    "website",
+    "phone",
+    "email",
+    "opening_times",
+    "accessibility",
+    "status",
+    "lon",
+    "lat",
+    "merged_into_id",
+    "last_verified_at",
+    "contact_email",
+)
 
 
 def snapshot(asset: Asset) -> dict[str, Any]:
@@ -40,21 +57,40 @@ def actor() -> tuple[str, int | None]:
     return "resident", None
 
 
-def record(action: str, entity_type: str, entity_id: int | str, before: dict | None = None,
-           after: dict | None = None, note: str | None = None, who: str | None = None) -> AuditEvent:
+def record(
+    action: str,
+    entity_type: str,
+    entity_id: int | str,
+    before: dict | None = None,
+    after: dict | None = None,
+    note: str | None = None,
+    who: str | None = None,
+) -> AuditEvent:
     """Add an audit event for the current actor (or `who`, e.g. a group's manager) to the session."""
     if who is None:
         who, user_id = actor()
     else:
         user_id = None
-    event = AuditEvent(actor=who, user_id=user_id, action=action, entity_type=entity_type, entity_id=str(entity_id),
-                       before=before, after=after, note=note)
+    event = AuditEvent(
+        actor=who,
+        user_id=user_id,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        before=before,
+        after=after,
+        note=note,
+    )
     db.session.add(event)
     return event
 
 
 def trail(entity_type: str, entity_id: int | str) -> list[AuditEvent]:
     """Return the events about one record, oldest first."""
-    return list(db.session.scalars(
-        select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
-        .order_by(AuditEvent.at, AuditEvent.id)))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )

@@ -10,13 +10,15 @@ from a file) cannot run anything and must stay a number for the file to be impor
 tests/security/test_csv_exports.py lists every route and command that writes CSV and checks this
 is the only code that does.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -59,8 +61,12 @@ def csv_text(data: pd.DataFrame | Iterable[Sequence[Any]], header: Sequence[str]
     return out.getvalue()
 
 
-def write_csv(path: str | Path, data: pd.DataFrame | Iterable[Sequence[Any]], header: Sequence[str] | None = None,
-              bom: bool = False) -> None:
+def write_csv(
+    path: str | Path,
+    data: pd.DataFrame | Iterable[Sequence[Any]],
+    header: Sequence[str] | None = None,
+    bom: bool = False,
+) -> None:
     """Write `csv_text(data, header)` to a file (UTF-8; with bom=True, with a byte-order mark for Excel)."""
     Path(path).write_bytes(csv_text(data, header).encode("utf-8-sig" if bom else "utf-8"))
 

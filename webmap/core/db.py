@@ -1,4 +1,5 @@
 """Database engine and session (Flask-SQLAlchemy), migrations, and the portable geometry type."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Email addresses as the site stores them: trimmed, lower case, one address."""
+
 from __future__ import annotations
 
 import re

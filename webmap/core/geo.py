@@ -1,9 +1,10 @@
 """Small geographic helpers: postcodes, reading vector files, and point-in-ward lookup."""
+
 from __future__ import annotations
 
 import math
 import re
-from typing import Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -38,7 +39,9 @@ def assign_wards(points: gpd.GeoSeries, wards: gpd.GeoDataFrame, code_col: str =
     """
     if len(points) == 0 or len(wards) == 0:
         return pd.Series([None] * len(points), index=points.index, dtype=object)
-    wards = wards[[code_col, "geometry"]].to_crs(points.crs) if wards.crs != points.crs else wards[[code_col, "geometry"]]
+    wards = (
+        wards[[code_col, "geometry"]].to_crs(points.crs) if wards.crs != points.crs else wards[[code_col, "geometry"]]
+    )
     left = gpd.GeoDataFrame(geometry=points.reset_index(drop=True), crs=points.crs)
     joined = gpd.sjoin(left, wards, how="left", predicate="intersects")
     joined = joined.sort_values([code_col]).reset_index().drop_duplicates("index").set_index("index").sort_index()

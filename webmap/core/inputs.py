@@ -6,10 +6,12 @@ in: forms (SafeForm), query strings (refuse_bad_query_strings), URL ids (Databas
 every ORM write, importers included (check_before_flush, the backstop). Lengths come from the
 models' own String(n) columns, so there is one number per field.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import String, event, inspect
@@ -74,8 +76,9 @@ def header_fields_problem(form: Any) -> str | None:
 class DatabaseIdConverter(IntegerConverter):
     """The `int` URL converter, limited to ids a database can hold, so /assets/99999999999999999999 is a 404."""
 
-    def __init__(self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None,
-                 signed: bool = False) -> None:
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = None, max: int | None = None, signed: bool = False
+    ) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_DB_ID if max is None else max, signed=signed)
 
 
@@ -122,8 +125,11 @@ def _limits(mapper) -> list[tuple[str, int | None]]:
     """Return (attribute, maximum length or None) for a model's text columns (Text is a String without a length)."""
     cached = _LIMITS.get(mapper.class_)
     if cached is None:
-        cached = [(attr.key, attr.columns[0].type.length) for attr in mapper.column_attrs
-                  if isinstance(attr.columns[0].type, String)]
+        cached = [
+            (attr.key, attr.columns[0].type.length)
+            for attr in mapper.column_attrs
+            if isinstance(attr.columns[0].type, String)
+        ]
         _LIMITS[mapper.class_] = cached
     return cached
 

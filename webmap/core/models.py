@@ -1,14 +1,29 @@
 """Typed SQLAlchemy 2.0 models: wards, categories, assets, needs, postcodes, users, audit."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
-from sqlalchemy import (JSON, Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
-                        Table, Text, UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.core.db import Geometry, Model, db
@@ -21,7 +36,7 @@ ROLES = ("moderator", "admin")
 
 def utcnow() -> datetime:
     """Return the current time in UTC (stored naive, always UTC)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 asset_categories = Table(
@@ -38,13 +53,13 @@ class Ward(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    lad_code: Mapped[Optional[str]] = mapped_column(String(12))
-    lad_name: Mapped[Optional[str]] = mapped_column(String(200))
-    population: Mapped[Optional[float]] = mapped_column(Float)
+    lad_code: Mapped[str | None] = mapped_column(String(12))
+    lad_name: Mapped[str | None] = mapped_column(String(200))
+    population: Mapped[float | None] = mapped_column(Float)
     # IMD decile (1 = most deprived) or another deprivation figure; optional.
-    deprivation: Mapped[Optional[float]] = mapped_column(Float)
+    deprivation: Mapped[float | None] = mapped_column(Float)
     geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON"))
-    source: Mapped[Optional[str]] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(200))
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -53,10 +68,10 @@ class Category(Model):
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
     label: Mapped[str] = mapped_column(String(100))
-    group: Mapped[Optional[str]] = mapped_column(String(100))
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    group: Mapped[str | None] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
     # OpenStreetMap tags that map to this category, "key=value" separated by ";".
-    osm_tags: Mapped[Optional[str]] = mapped_column(Text)
+    osm_tags: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
     def tag_list(self) -> list[str]:
@@ -75,63 +90,77 @@ class Asset(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[Optional[str]] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="service")
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
     geom: Mapped[Any] = mapped_column(Geometry("POINT"))
-    address: Mapped[Optional[str]] = mapped_column(String(300))
-    postcode: Mapped[Optional[str]] = mapped_column(String(10))
+    address: Mapped[str | None] = mapped_column(String(300))
+    postcode: Mapped[str | None] = mapped_column(String(10))
     # Derived by point-in-polygon, never typed in.
-    ward_code: Mapped[Optional[str]] = mapped_column(ForeignKey("wards.code"), index=True)
-    website: Mapped[Optional[str]] = mapped_column(String(300))
-    phone: Mapped[Optional[str]] = mapped_column(String(40))
+    ward_code: Mapped[str | None] = mapped_column(ForeignKey("wards.code"), index=True)
+    website: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))
     # Public contact email: shown on the listing, and asked to re-check it when it turns stale.
-    email: Mapped[Optional[str]] = mapped_column(String(200))
-    opening_times: Mapped[Optional[str]] = mapped_column(Text)
-    accessibility: Mapped[Optional[str]] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(200))
+    opening_times: Mapped[str | None] = mapped_column(Text)
+    accessibility: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(50), default="resident")
-    source_id: Mapped[Optional[str]] = mapped_column(String(100))
+    source_id: Mapped[str | None] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(20), default="pending")
     # Private: never shown on a public page, export, API or popup.
-    submitter_name: Mapped[Optional[str]] = mapped_column(String(200))
-    submitter_email: Mapped[Optional[str]] = mapped_column(String(200))
-    submitter_phone: Mapped[Optional[str]] = mapped_column(String(40))
-    submitter_ip: Mapped[Optional[str]] = mapped_column(String(64))
+    submitter_name: Mapped[str | None] = mapped_column(String(200))
+    submitter_email: Mapped[str | None] = mapped_column(String(200))
+    submitter_phone: Mapped[str | None] = mapped_column(String(40))
+    submitter_ip: Mapped[str | None] = mapped_column(String(64))
     # The submitter agreed to hear by email whether their place was approved.
     submitter_wants_updates: Mapped[bool] = mapped_column(default=False, server_default="0")
-    recheck_sent_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    recheck_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The listing's contact asked not to get re-check emails.
     recheck_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
     # The group's own email, for claim links and relayed messages: private, never shown (webmap/groups).
-    contact_email: Mapped[Optional[str]] = mapped_column(String(200))
-    merged_into_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     # Set only by a person checking the listing (approving, verifying, accepting a change).
-    last_verified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    last_verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The date the record's own source states (a register's extract date, an ORUK assured_date),
     # ISO text at the source's precision: "2018", "2018-07" or "2018-07-17".
-    source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    source_date: Mapped[str | None] = mapped_column(String(10))
     # The day the place itself opened, as its source states (a register's open date, an `opened`
     # column): the only ground for calling an imported place "opened since residents asked".
-    opened_on: Mapped[Optional[date]] = mapped_column(Date)
+    opened_on: Mapped[date | None] = mapped_column(Date)
     # The name, description and address folded by webmap.core.text.fold (set on every save, below):
     # the database narrows a search on it, so SQLite and PostGIS match "st marys" to St Mary's alike.
-    search_text: Mapped[Optional[str]] = mapped_column(Text)
+    search_text: Mapped[str | None] = mapped_column(Text)
     # False when the source gave no name and the import named it from what and where it is
     # ("Place of worship, Union Street"); pages say "name not given".
     name_given: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     # When the latest import of the record's register (data/registers) contained it: the register
     # vouched for it then, so it is not stale until STALE_AFTER_MONTHS later (moderation.actions).
-    source_checked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    source_checked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
-    categories: Mapped[list[Category]] = relationship(secondary=asset_categories, lazy="selectin", order_by=Category.sort_order)
-    ward: Mapped[Optional[Ward]] = relationship(lazy="joined")
+    categories: Mapped[list[Category]] = relationship(
+        secondary=asset_categories, lazy="selectin", order_by=Category.sort_order
+    )
+    ward: Mapped[Ward | None] = relationship(lazy="joined")
 
     PUBLIC_FIELDS = (
-        "id", "name", "description", "kind", "address", "postcode", "ward_code",
-        "website", "phone", "opening_times", "accessibility", "source", "last_verified_at", "source_date",
+        "id",
+        "name",
+        "description",
+        "kind",
+        "address",
+        "postcode",
+        "ward_code",
+        "website",
+        "phone",
+        "opening_times",
+        "accessibility",
+        "source",
+        "last_verified_at",
+        "source_date",
     )
 
     def source_date_text(self) -> str | None:
@@ -139,8 +168,20 @@ class Asset(Model):
         if not self.source_date:
             return None
         parts = self.source_date.split("-")
-        months = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-                  "October", "November", "December")
+        months = (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        )
         if len(parts) == 1:
             return parts[0]
         month = months[int(parts[1]) - 1]
@@ -167,17 +208,17 @@ class Need(Model):
     ward_code: Mapped[str] = mapped_column(ForeignKey("wards.code"), index=True)
     category_id: Mapped[str] = mapped_column(ForeignKey("categories.id"), index=True)
     count: Mapped[float] = mapped_column(Float, default=1.0)
-    comment: Mapped[Optional[str]] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(50), default="web form")
-    lon: Mapped[Optional[float]] = mapped_column(Float)
-    lat: Mapped[Optional[float]] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # When it was asked: the day of a web-form answer, or the date of the survey round.
     asked_on: Mapped[date] = mapped_column(Date, default=lambda: utcnow().date(), index=True)
-    round_id: Mapped[Optional[int]] = mapped_column(ForeignKey("survey_rounds.id"), index=True)
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("survey_rounds.id"), index=True)
     # A resident who asked to hear back (webmap.feedback); private, erased after the retention period.
-    followup_id: Mapped[Optional[int]] = mapped_column(ForeignKey("need_followups.id"), index=True)
-    notified_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("need_followups.id"), index=True)
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Postcode(Model):
@@ -187,7 +228,7 @@ class Postcode(Model):
     postcode: Mapped[str] = mapped_column(String(10), primary_key=True)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    ward_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
+    ward_code: Mapped[str | None] = mapped_column(String(12), index=True)
 
 
 class PopulationArea(Model):
@@ -198,8 +239,8 @@ class PopulationArea(Model):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     ward_code: Mapped[str] = mapped_column(String(12), index=True)
     population: Mapped[float] = mapped_column(Float)
-    lon: Mapped[Optional[float]] = mapped_column(Float)
-    lat: Mapped[Optional[float]] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
 
 
 class User(Model):
@@ -211,7 +252,7 @@ class User(Model):
     role: Mapped[str] = mapped_column(String(20), default="moderator")
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     # A moderator may use "Import data" only when an admin has allowed it (admins always may).
     can_import: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -226,15 +267,15 @@ class AuditEvent(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Who acted, as text: a user's email, "resident", or "cli: import-assets".
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(50))
     entity_type: Mapped[str] = mapped_column(String(50))
-    entity_id: Mapped[Optional[str]] = mapped_column(String(50), index=True)
-    before: Mapped[Optional[dict]] = mapped_column(JSON)
-    after: Mapped[Optional[dict]] = mapped_column(JSON)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    entity_id: Mapped[str | None] = mapped_column(String(50), index=True)
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
 
 
 class DataSource(Model):
@@ -244,11 +285,11 @@ class DataSource(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    licence: Mapped[Optional[str]] = mapped_column(String(200))
-    attribution: Mapped[Optional[str]] = mapped_column(Text)
+    licence: Mapped[str | None] = mapped_column(String(200))
+    attribution: Mapped[str | None] = mapped_column(Text)
     # Who published the data, and its date as published ("2023", "2023-05" or "2023-05-24").
-    publisher: Mapped[Optional[str]] = mapped_column(String(200))
-    source_date: Mapped[Optional[str]] = mapped_column(String(10))
+    publisher: Mapped[str | None] = mapped_column(String(200))
+    source_date: Mapped[str | None] = mapped_column(String(10))
     imported_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -267,13 +308,13 @@ class ChangeRequest(Model):
     kind: Mapped[str] = mapped_column(String(20))
     # Only the fields the reporter wants changed: {field: proposed value}.
     proposed: Mapped[dict] = mapped_column(JSON, default=dict)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Private, like the submitter fields on Asset.
-    reporter_ip: Mapped[Optional[str]] = mapped_column(String(64))
-    resolved_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    resolved_by: Mapped[Optional[str]] = mapped_column(String(200))
+    reporter_ip: Mapped[str | None] = mapped_column(String(64))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
 
     asset: Mapped[Asset] = relationship(lazy="joined")
 
@@ -300,13 +341,13 @@ class NeedFollowUp(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Private: never on a public page, export or API; set to None when erased.
-    email: Mapped[Optional[str]] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
     token: Mapped[str] = mapped_column(String(64), unique=True)
     ward_code: Mapped[str] = mapped_column(String(12))
     consent_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    unsubscribed_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    erased_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 response_assets = Table(
@@ -327,7 +368,7 @@ class Response(Model):
     ward_code: Mapped[str] = mapped_column(ForeignKey("wards.code"))
     category_id: Mapped[str] = mapped_column(ForeignKey("categories.id"))
     summary: Mapped[str] = mapped_column(String(200))
-    details: Mapped[Optional[str]] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Text)
     done_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     created_by: Mapped[str] = mapped_column(String(200))
@@ -353,20 +394,22 @@ class GapSnapshot(Model):
     # The day the figures describe: today, or the date of the survey round whose needs they count.
     as_of: Mapped[date] = mapped_column(Date, index=True)
     kind: Mapped[str] = mapped_column(String(50))
-    round_name: Mapped[Optional[str]] = mapped_column(String(100))
+    round_name: Mapped[str | None] = mapped_column(String(100))
     distance_m: Mapped[float] = mapped_column(Float)
-    note: Mapped[Optional[str]] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
     # The data version (webmap/scale/versions.py) the entry's rows were computed from; NULL before issue 24.
-    data_version: Mapped[Optional[int]] = mapped_column(Integer)
+    data_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class GapSnapshotRow(Model):
     """One ward's row of one gap table (key) in one history entry: every figure in `figures`, the charted ones as columns."""
 
     __tablename__ = "gap_snapshot_rows"
-    __table_args__ = (Index("ix_gap_snapshot_rows_lookup", "ward_code", "category", "method"),
-                      Index("ix_gap_snapshot_rows_key_latest", "key", "latest"),
-                      Index("ix_gap_snapshot_rows_ward_key", "ward_code", "key"))
+    __table_args__ = (
+        Index("ix_gap_snapshot_rows_lookup", "ward_code", "category", "method"),
+        Index("ix_gap_snapshot_rows_key_latest", "key", "latest"),
+        Index("ix_gap_snapshot_rows_ward_key", "ward_code", "key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     snapshot_id: Mapped[int] = mapped_column(ForeignKey("gap_snapshots.id", ondelete="CASCADE"), index=True)
@@ -377,10 +420,10 @@ class GapSnapshotRow(Model):
     ward_code: Mapped[str] = mapped_column(String(12))
     category: Mapped[str] = mapped_column(String(50))
     method: Mapped[str] = mapped_column(String(20))
-    need_count: Mapped[Optional[float]] = mapped_column(Float)
-    access_share: Mapped[Optional[float]] = mapped_column(Float)
-    assets_within: Mapped[Optional[float]] = mapped_column(Float)
-    gap_score: Mapped[Optional[float]] = mapped_column(Float)
+    need_count: Mapped[float | None] = mapped_column(Float)
+    access_share: Mapped[float | None] = mapped_column(Float)
+    assets_within: Mapped[float | None] = mapped_column(Float)
+    gap_score: Mapped[float | None] = mapped_column(Float)
     # The whole row of the gap table, whatever its columns were at the time.
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -410,20 +453,20 @@ class ImportJob(Model):
     state: Mapped[str] = mapped_column(String(20), default="uploaded", index=True)
     # Set to the kind while a check or import of it runs, NULL otherwise: the unique constraint
     # is what stops two imports of one kind running at once, across every web worker.
-    running_kind: Mapped[Optional[str]] = mapped_column(String(30), unique=True)
-    pid: Mapped[Optional[int]] = mapped_column(Integer)
+    running_kind: Mapped[str | None] = mapped_column(String(30), unique=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
     # The queue task running the check or import now (webmap.core.queue); its row says how it went.
-    task_id: Mapped[Optional[str]] = mapped_column(String(64))
-    preview: Mapped[Optional[dict]] = mapped_column(JSON)
-    result: Mapped[Optional[dict]] = mapped_column(JSON)
+    task_id: Mapped[str | None] = mapped_column(String(64))
+    preview: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
     # What the import changed, so it can be rolled back: created ids and earlier values.
-    changes: Mapped[Optional[dict]] = mapped_column(JSON)
-    error: Mapped[Optional[str]] = mapped_column(Text)
-    user_id: Mapped[Optional[int]] = mapped_column(ForeignKey("users.id"))
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ImportUpload(Model):
@@ -445,13 +488,13 @@ class BackgroundTask(Model):
     state: Mapped[str] = mapped_column(String(20), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Arguments to run it again by hand; None when they hold personal data (emails retry by themselves).
-    args: Mapped[Optional[list]] = mapped_column(JSON)
-    worker: Mapped[Optional[str]] = mapped_column(String(200))
-    note: Mapped[Optional[str]] = mapped_column(Text)
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    args: Mapped[list | None] = mapped_column(JSON)
+    worker: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
     queued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    started_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SignInThrottle(Model):
@@ -466,7 +509,7 @@ class SignInThrottle(Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # No attempt for this pair is checked before this time.
-    wait_until: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    wait_until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class SignedInSession(Model):
@@ -484,9 +527,9 @@ class SignedInSession(Model):
     kind: Mapped[str] = mapped_column(String(20))
     subject_hash: Mapped[str] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    ended_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
     # Why it ended, in words ("signed out", "removed as a manager") for the trail and tests.
-    end_reason: Mapped[Optional[str]] = mapped_column(String(100))
+    end_reason: Mapped[str | None] = mapped_column(String(100))
 
 
 @event.listens_for(Asset, "before_insert")

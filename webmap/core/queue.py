@@ -7,6 +7,7 @@ row in ``background_tasks``, kept up to date by the signal handlers below, so an
 is queued, running, failed or finished, and why. A worker says it is alive in the queue's own
 key/value store; a running task whose worker has gone silent is shown failed (see ``sweep_lost``).
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,15 +17,16 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
-from huey.storage import RedisStorage, SqliteStorage
 from huey import signals as S
 from huey.exceptions import TaskLockedException
+from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -62,7 +64,11 @@ def configure(app: Flask) -> None:
     if url.startswith("redis://") or url.startswith("rediss://"):
         huey.storage_class, huey.storage_kwargs = RedisStorage, {"url": url}
     else:
-        path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else str(Path(app.instance_path) / "queue.sqlite")
+        path = (
+            url.removeprefix("sqlite:///")
+            if url.startswith("sqlite:///")
+            else str(Path(app.instance_path) / "queue.sqlite")
+        )
         huey.storage_class, huey.storage_kwargs = SqliteStorage, {"filename": path}
     huey._immediate = False
     huey.storage = huey.create_storage()
@@ -79,6 +85,7 @@ def _task_app() -> Flask:
 
 def task(name: str, label: str, **options: Any) -> Callable:
     """Make `fn` a queue task called `name`, run in an app context with a session of its own."""
+
     def wrap(fn: Callable) -> Any:
         @functools.wraps(fn)
         def run(*args: Any, **kwargs: Any) -> None:
@@ -93,6 +100,7 @@ def task(name: str, label: str, **options: Any) -> Callable:
         LABELS[name] = label
         TASKS[name] = huey.task(name=name, **options)(run)
         return TASKS[name]
+
     return wrap
 
 
@@ -106,10 +114,12 @@ def current_task_id() -> str | None:
 
 def scheduled(setting: str, name: str, label: str) -> Callable:
     """Make `fn` a task the worker runs on the cron schedule in `setting` ("off" to stop it)."""
+
     def wrap(fn: Callable) -> Any:
         wrapped = task(name, label)(fn)
         SCHEDULES[setting] = wrapped
         return wrapped
+
     return wrap
 
 
@@ -117,8 +127,9 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def enqueue(fn: Any, *args: Any, label: str | None = None, task_id: str | None = None, keep_args: bool = True,
-            **options: Any) -> str:
+def enqueue(
+    fn: Any, *args: Any, label: str | None = None, task_id: str | None = None, keep_args: bool = True, **options: Any
+) -> str:
     """Record and queue one run of a task (options: retries, retry_delay, retry_backoff, delay); return its id.
 
     When the caller's session has written something not yet committed, the task is queued only once
@@ -128,11 +139,21 @@ def enqueue(fn: Any, *args: Any, label: str | None = None, task_id: str | None =
     # By name: a task of a feature the caller may not import (e.g. scale asking gaps to refresh).
     fn = TASKS[fn] if isinstance(fn, str) else fn
     task_obj = fn.s(*args, id=task_id or new_id(), **options)
-    row = {"id": task_obj.id, "name": task_obj.name, "label": (label or LABELS.get(task_obj.name, task_obj.name))[:300],
-           "state": "queued", "attempts": 0, "args": list(args) if keep_args else None, "queued_at": utcnow()}
+    row = {
+        "id": task_obj.id,
+        "name": task_obj.name,
+        "label": (label or LABELS.get(task_obj.name, task_obj.name))[:300],
+        "state": "queued",
+        "attempts": 0,
+        "args": list(args) if keep_args else None,
+        "queued_at": utcnow(),
+    }
     session = db.session() if has_app_context() else None
-    if session is not None and session.in_transaction() and (
-            session.new or session.dirty or session.deleted or session.info.get(_WROTE)):
+    if (
+        session is not None
+        and session.in_transaction()
+        and (session.new or session.dirty or session.deleted or session.info.get(_WROTE))
+    ):
         session.add(BackgroundTask(**row))
         session.info.setdefault(_AFTER_COMMIT, []).append(task_obj)
         return task_obj.id
@@ -207,9 +228,17 @@ def _enqueued(signal: str, task_obj: Any, *args: Any) -> None:
     if row is None:
         with _engine_context():
             with db.engine.begin() as conn:
-                conn.execute(insert(BackgroundTask).values(
-                    id=task_obj.id, name=task_obj.name, label=LABELS.get(task_obj.name, task_obj.name), state="queued",
-                    attempts=0, args=list(task_obj.args), queued_at=utcnow()))
+                conn.execute(
+                    insert(BackgroundTask).values(
+                        id=task_obj.id,
+                        name=task_obj.name,
+                        label=LABELS.get(task_obj.name, task_obj.name),
+                        state="queued",
+                        attempts=0,
+                        args=list(task_obj.args),
+                        queued_at=utcnow(),
+                    )
+                )
     elif row.state != "queued":
         _set(task_obj.id, state="queued")
 
@@ -218,8 +247,14 @@ def _enqueued(signal: str, task_obj: Any, *args: Any) -> None:
 def _executing(signal: str, task_obj: Any, *args: Any) -> None:
     _local.task_id = task_obj.id
     row = _row(task_obj)
-    _set(task_obj.id, state="running", started_at=utcnow(), finished_at=None,
-         attempts=(row.attempts if row else 0) + 1, worker=IN_REQUEST if huey.immediate else worker_id())
+    _set(
+        task_obj.id,
+        state="running",
+        started_at=utcnow(),
+        finished_at=None,
+        attempts=(row.attempts if row else 0) + 1,
+        worker=IN_REQUEST if huey.immediate else worker_id(),
+    )
 
 
 @huey.signal(S.SIGNAL_COMPLETE)
@@ -231,8 +266,12 @@ def _complete(signal: str, task_obj: Any, *args: Any) -> None:
 def _error(signal: str, task_obj: Any, error: BaseException, *args: Any) -> None:
     if task_obj.retries:
         delay = task_obj.retry_delay or 0
-        _set(task_obj.id, state="retrying", error=f"{reason(error)} (trying again in {delay:g} s; "
-                                                  f"{task_obj.retries} tr{'ies' if task_obj.retries != 1 else 'y'} left)")
+        _set(
+            task_obj.id,
+            state="retrying",
+            error=f"{reason(error)} (trying again in {delay:g} s; "
+            f"{task_obj.retries} tr{'ies' if task_obj.retries != 1 else 'y'} left)",
+        )
     else:
         _set(task_obj.id, state="failed", finished_at=utcnow(), error=reason(error))
 
@@ -257,7 +296,7 @@ class lock:
     def __init__(self, name: str, ttl_s: float = 6 * 3600):
         self.key, self.ttl_s = f"lock:{name}", ttl_s
 
-    def __enter__(self) -> "lock":
+    def __enter__(self) -> lock:
         now = time.time()
         if not huey.put_if_empty(self.key, now):
             held = peek(self.key)
@@ -286,15 +325,23 @@ def peek(key: str) -> Any:
 
 def waiting(name: str) -> bool:
     """Say whether a task of this name is queued and not yet started."""
-    return db.session.scalar(select(BackgroundTask.id).where(BackgroundTask.name == name,
-                                                            BackgroundTask.state == "queued").limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(BackgroundTask.id).where(BackgroundTask.name == name, BackgroundTask.state == "queued").limit(1)
+        )
+        is not None
+    )
 
 
 def running(name: str) -> bool:
     """Say whether a task of this name is running now."""
     sweep_lost()
-    return db.session.scalar(select(BackgroundTask.id).where(BackgroundTask.name == name,
-                                                            BackgroundTask.state == "running").limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(BackgroundTask.id).where(BackgroundTask.name == name, BackgroundTask.state == "running").limit(1)
+        )
+        is not None
+    )
 
 
 def heartbeat_key(worker: str) -> str:
@@ -307,8 +354,9 @@ def lost_after_s() -> float:
 
 def sweep_lost() -> int:
     """Mark failed the running tasks whose worker has stopped saying it is alive; return how many."""
-    rows = db.session.execute(select(BackgroundTask.id, BackgroundTask.worker)
-                              .where(BackgroundTask.state == "running")).all()
+    rows = db.session.execute(
+        select(BackgroundTask.id, BackgroundTask.worker).where(BackgroundTask.state == "running")
+    ).all()
     now, marked = time.time(), 0
     for task_id, worker in rows:
         if not worker or worker == IN_REQUEST:
@@ -316,9 +364,15 @@ def sweep_lost() -> int:
         seen = peek(heartbeat_key(worker))
         if seen is not None and now - float(seen) < lost_after_s():
             continue
-        when = f"last heard from {time.strftime('%H:%M:%S', time.gmtime(float(seen)))} UTC" if seen else "never heard from"
-        _set(task_id, state="failed", finished_at=utcnow(),
-             error=f"The worker running it ({worker}, {when}) stopped before it finished. It can be run again.")
+        when = (
+            f"last heard from {time.strftime('%H:%M:%S', time.gmtime(float(seen)))} UTC" if seen else "never heard from"
+        )
+        _set(
+            task_id,
+            state="failed",
+            finished_at=utcnow(),
+            error=f"The worker running it ({worker}, {when}) stopped before it finished. It can be run again.",
+        )
         marked += 1
     if marked:
         db.session.expire_all()
@@ -354,7 +408,9 @@ def _register_schedules(app: Flask) -> list[str]:
     return said
 
 
-def start_worker(app: Flask, threads: int = 1, schedule: bool = True, embedded: bool = False) -> tuple[Any, threading.Event]:
+def start_worker(
+    app: Flask, threads: int = 1, schedule: bool = True, embedded: bool = False
+) -> tuple[Any, threading.Event]:
     """Make a consumer for this process (threads, the scheduler) and start its heartbeat; return it and the stop flag.
 
     `embedded`: beside a server in the same process, which keeps its own Ctrl-C handling.
@@ -367,8 +423,14 @@ def start_worker(app: Flask, threads: int = 1, schedule: bool = True, embedded: 
     interval = float(app.config.get("WORKER_HEARTBEAT_S", 5))
     put(heartbeat_key(worker_id()), time.time())
     threading.Thread(target=_beat, args=(stop, interval), name="worker-heartbeat", daemon=True).start()
-    consumer = huey.create_consumer(workers=threads, worker_type="thread", periodic=schedule,
-                                    initial_delay=0.1, max_delay=1.0, check_worker_health=True)
+    consumer = huey.create_consumer(
+        workers=threads,
+        worker_type="thread",
+        periodic=schedule,
+        initial_delay=0.1,
+        max_delay=1.0,
+        check_worker_health=True,
+    )
     if embedded:
         consumer._set_signal_handlers = lambda: None
     return consumer, stop
@@ -377,6 +439,9 @@ def start_worker(app: Flask, threads: int = 1, schedule: bool = True, embedded: 
 def forget_older_than(days: int) -> int:
     """Delete records of tasks that ended more than `days` ago; return how many."""
     cutoff = utcnow() - timedelta(days=days)
-    result = db.session.execute(delete(BackgroundTask).where(
-        BackgroundTask.state.in_(("done", "failed", "skipped")), BackgroundTask.finished_at < cutoff))
+    result = db.session.execute(
+        delete(BackgroundTask).where(
+            BackgroundTask.state.in_(("done", "failed", "skipped")), BackgroundTask.finished_at < cutoff
+        )
+    )
     return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

@@ -1,10 +1,10 @@
 """Load and save GeoDataFrames to and from the database; the only place that knows SQL."""
+
 from __future__ import annotations
 
 import math
-
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Iterable
 
 import geopandas as gpd
 import pandas as pd
@@ -13,7 +13,18 @@ from sqlalchemy import and_, func, or_, select
 
 from webmap.core.db import db
 from webmap.core.geo import WardLocator, normalise_postcode
-from webmap.core.models import Asset, AuditEvent, Category, Need, PopulationArea, Postcode, SurveyRound, Ward, asset_categories, utcnow
+from webmap.core.models import (
+    Asset,
+    AuditEvent,
+    Category,
+    Need,
+    PopulationArea,
+    Postcode,
+    SurveyRound,
+    Ward,
+    asset_categories,
+    utcnow,
+)
 
 WGS84 = "EPSG:4326"
 
@@ -24,15 +35,23 @@ def wards_frame(codes: Iterable[str] | None = None) -> gpd.GeoDataFrame:
     if codes is not None:
         query = query.where(Ward.code.in_(list(codes)))
     rows = db.session.execute(query.order_by(Ward.code)).all()
-    frame = pd.DataFrame(rows, columns=["code", "name", "lad_code", "lad_name", "population", "deprivation", "geometry"])
+    frame = pd.DataFrame(
+        rows, columns=["code", "name", "lad_code", "lad_name", "population", "deprivation", "geometry"]
+    )
     frame["population"] = frame["population"].astype(float)
     frame["deprivation"] = frame["deprivation"].astype(float)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84)
 
 
-def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None = None, explode: bool = False,
-                 ward: str | None = None, bbox: tuple[float, float, float, float] | None = None,
-                 where: Iterable = (), limit: int | None = None) -> gpd.GeoDataFrame:
+def assets_frame(
+    statuses: Iterable[str] = ("approved",),
+    category: str | None = None,
+    explode: bool = False,
+    ward: str | None = None,
+    bbox: tuple[float, float, float, float] | None = None,
+    where: Iterable = (),
+    limit: int | None = None,
+) -> gpd.GeoDataFrame:
     """Return assets (public fields only) as points in EPSG:4326.
 
     With explode=True there is one row per (asset, category) pair, the shape the gap
@@ -41,9 +60,22 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
     database, so only those rows are read; `limit` reads at most that many places (by id).
     """
     query = (
-        select(Asset.id, Asset.name, Asset.kind, Asset.ward_code, Asset.postcode, Asset.address, Asset.website,
-               Asset.phone, Asset.opening_times, Asset.description, Asset.source, Asset.lon, Asset.lat,
-               asset_categories.c.category_id)
+        select(
+            Asset.id,
+            Asset.name,
+            Asset.kind,
+            Asset.ward_code,
+            Asset.postcode,
+            Asset.address,
+            Asset.website,
+            Asset.phone,
+            Asset.opening_times,
+            Asset.description,
+            Asset.source,
+            Asset.lon,
+            Asset.lat,
+            asset_categories.c.category_id,
+        )
         .join(asset_categories, asset_categories.c.asset_id == Asset.id, isouter=True)
         .where(Asset.status.in_(list(statuses)))
         .order_by(Asset.id)
@@ -60,11 +92,27 @@ def assets_frame(statuses: Iterable[str] = ("approved",), category: str | None =
     if limit is not None:
         first = query.with_only_columns(Asset.id).order_by(None).distinct().order_by(Asset.id).limit(limit)
         query = query.where(Asset.id.in_(first.scalar_subquery()))
-    columns = ["asset_id", "name", "kind", "ward_code", "postcode", "address", "website", "phone",
-               "opening_times", "description", "source", "lon", "lat", "category"]
+    columns = [
+        "asset_id",
+        "name",
+        "kind",
+        "ward_code",
+        "postcode",
+        "address",
+        "website",
+        "phone",
+        "opening_times",
+        "description",
+        "source",
+        "lon",
+        "lat",
+        "category",
+    ]
     frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
     if not explode:
-        cats = frame.groupby("asset_id", sort=False)["category"].agg(lambda s: ";".join(c for c in s if isinstance(c, str) and c))
+        cats = frame.groupby("asset_id", sort=False)["category"].agg(
+            lambda s: ";".join(c for c in s if isinstance(c, str) and c)
+        )
         frame = frame.drop_duplicates("asset_id").drop(columns="category").set_index("asset_id")
         frame["categories"] = cats
         frame = frame.reset_index()
@@ -78,8 +126,11 @@ SUBMITTED_SOURCES = ("resident",)
 
 def first_approvals(asset_ids: Iterable[int] | None = None) -> dict[int, datetime]:
     """Return when each asset was first approved, from the audit trail (assets never approved there are left out)."""
-    query = (select(AuditEvent.entity_id, func.min(AuditEvent.at))
-             .where(AuditEvent.entity_type == "asset", AuditEvent.action == "approve").group_by(AuditEvent.entity_id))
+    query = (
+        select(AuditEvent.entity_id, func.min(AuditEvent.at))
+        .where(AuditEvent.entity_type == "asset", AuditEvent.action == "approve")
+        .group_by(AuditEvent.entity_id)
+    )
     if asset_ids is not None:
         query = query.where(AuditEvent.entity_id.in_([str(i) for i in asset_ids]))
     return {int(k): v for k, v in db.session.execute(query).all() if k is not None and k.isdigit()}
@@ -108,8 +159,12 @@ def on_map_since(asset_ids: Iterable[int] | None = None) -> pd.DataFrame:
 def latest_round(as_of: date | None = None) -> SurveyRound | None:
     """Return the most recent survey round held on or before `as_of` (default today), or None."""
     as_of = as_of or utcnow().date()
-    return db.session.scalars(select(SurveyRound).where(SurveyRound.held_on <= as_of)
-                              .order_by(SurveyRound.held_on.desc(), SurveyRound.id.desc()).limit(1)).first()
+    return db.session.scalars(
+        select(SurveyRound)
+        .where(SurveyRound.held_on <= as_of)
+        .order_by(SurveyRound.held_on.desc(), SurveyRound.id.desc())
+        .limit(1)
+    ).first()
 
 
 def needs_in_force(as_of: date | None = None):
@@ -123,8 +178,10 @@ def needs_in_force(as_of: date | None = None):
     current = latest_round(as_of)
     if current is None:
         return Need.asked_on <= as_of
-    return or_(Need.round_id == current.id,
-               and_(Need.round_id.is_(None), Need.asked_on >= current.held_on, Need.asked_on <= as_of))
+    return or_(
+        Need.round_id == current.id,
+        and_(Need.round_id.is_(None), Need.asked_on >= current.held_on, Need.asked_on <= as_of),
+    )
 
 
 def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.DataFrame:
@@ -139,12 +196,17 @@ def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.Da
 
 def population_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame | None:
     """Return small-area population points (e.g. LSOAs) where they have locations (in bbox, if given), else None."""
-    query = (select(PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon,
-                    PopulationArea.lat).where(PopulationArea.lon.is_not(None)))
+    query = select(
+        PopulationArea.code, PopulationArea.ward_code, PopulationArea.population, PopulationArea.lon, PopulationArea.lat
+    ).where(PopulationArea.lon.is_not(None))
     if bbox:
         minx, miny, maxx, maxy = bbox
-        query = query.where(PopulationArea.lon >= minx, PopulationArea.lon <= maxx, PopulationArea.lat >= miny,
-                            PopulationArea.lat <= maxy)
+        query = query.where(
+            PopulationArea.lon >= minx,
+            PopulationArea.lon <= maxx,
+            PopulationArea.lat >= miny,
+            PopulationArea.lat <= maxy,
+        )
     rows = db.session.execute(query).all()
     if not rows:
         return None
@@ -202,7 +264,9 @@ def postcodes_loaded() -> bool:
 
 def ward_names() -> list[tuple[str, str]]:
     """Return (code, name) for every ward, by name, without reading outlines."""
-    return [(code, name) for code, name in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))]
+    return [
+        (code, name) for code, name in db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name, Ward.code))
+    ]
 
 
 def wards_centre(codes: list[str]) -> tuple[float, float] | None:

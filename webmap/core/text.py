@@ -6,6 +6,7 @@ database's first narrowing of a big area through the `assets.search_text` column
 folded name, description and address (kept up to date on every save, see webmap/models.py), so
 SQLite and PostGIS give the same answers without either database folding anything itself.
 """
+
 from __future__ import annotations
 
 import re

@@ -5,6 +5,7 @@ needs youth services", "no new youth service within 800 m", "1 request". Columns
 article, "a youth service"), many ("youth services"). A category the file does not list (a council's
 own) falls back to its label in lower case.
 """
+
 from __future__ import annotations
 
 import csv

@@ -3,6 +3,7 @@
 Nothing here is written for one study area: the name comes from the AREA_NAME setting or the
 wards' council names, and the data credits from the sources each import recorded.
 """
+
 from __future__ import annotations
 
 from flask import Flask, current_app, g

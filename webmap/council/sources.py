@@ -1,11 +1,12 @@
 """Record where imported data came from (name, publisher, licence, date, attribution) for "About the data"."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
-from typing import Callable
 
 import click
 
@@ -39,8 +40,9 @@ def check_date(value: str | None) -> str | None:
         return None
     value = value.strip()
     if not _DATE.match(value):
-        raise click.BadParameter(f"'{value}' is not a date: give YYYY, YYYY-MM or YYYY-MM-DD, like 2023-05.",
-                                 param_hint="--source-date")
+        raise click.BadParameter(
+            f"'{value}' is not a date: give YYYY, YYYY-MM or YYYY-MM-DD, like 2023-05.", param_hint="--source-date"
+        )
     return value
 
 
@@ -62,12 +64,17 @@ def source_options(command: Callable | None = None, *, shares_source_date: bool 
             return command(*args, credit=info, **kwargs)
 
         options = [
-            click.option("--source-name", help="Name of the dataset for the About the data page (default: what it is and the file name)."),
+            click.option(
+                "--source-name",
+                help="Name of the dataset for the About the data page (default: what it is and the file name).",
+            ),
             click.option("--publisher", help="Who published the data, e.g. 'Office for National Statistics'."),
             click.option("--licence", help="Its licence, e.g. 'Open Government Licence v3.0'."),
         ]
         if not shares_source_date:
-            options.append(click.option("--source-date", help="The data's date as published: YYYY, YYYY-MM or YYYY-MM-DD."))
+            options.append(
+                click.option("--source-date", help="The data's date as published: YYYY, YYYY-MM or YYYY-MM-DD.")
+            )
         for option in reversed(options):
             wrapped = option(wrapped)
         return wrapped

@@ -1,1 +1,1 @@
-""""You said, we did": dated needs, gap history, the council's responses, and residents hearing back."""
+""" "You said, we did": dated needs, gap history, the council's responses, and residents hearing back."""

@@ -1,4 +1,5 @@
 """CLI commands for gap history and follow-up emails: `gaps snapshot`, `gaps history`, `erase-followup-emails`."""
+
 from __future__ import annotations
 
 import click
@@ -6,11 +7,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
-from webmap.gaps import service as gaps_service
-
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshotRow, Ward
+from webmap.gaps import service as gaps_service
 
 
 @click.command("snapshot")
@@ -26,19 +26,27 @@ def snapshot_command() -> None:
     if snapshot is None:
         raise click.ClickException("There are no wards yet: import ward boundaries first.")
     db.session.commit()
-    rows = db.session.scalar(select(func.count()).select_from(GapSnapshotRow)
-                             .where(GapSnapshotRow.snapshot_id == snapshot.id))
+    rows = db.session.scalar(
+        select(func.count()).select_from(GapSnapshotRow).where(GapSnapshotRow.snapshot_id == snapshot.id)
+    )
     period = f", needs of round '{snapshot.round_name}'" if snapshot.round_name else ""
-    click.echo(f"Kept gap snapshot {snapshot.id} for {snapshot.as_of:%Y-%m-%d}{period}: {rows} rows "
-               f"(ward x category x method, {snapshot.distance_m:g} m).")
+    click.echo(
+        f"Kept gap snapshot {snapshot.id} for {snapshot.as_of:%Y-%m-%d}{period}: {rows} rows "
+        f"(ward x category x method, {snapshot.distance_m:g} m)."
+    )
 
 
 @click.command("history")
 @with_appcontext
 @click.option("--ward", "ward_code", required=True, help="Ward code, e.g. E05000001.")
 @click.option("--category", required=True, help="Category id, e.g. food_support.")
-@click.option("--method", type=click.Choice(gaps_service.METHODS), default="share", show_default=True,
-              help="How access is measured.")
+@click.option(
+    "--method",
+    type=click.Choice(gaps_service.METHODS),
+    default="share",
+    show_default=True,
+    help="How access is measured.",
+)
 def history_command(ward_code: str, category: str, method: str) -> None:
     """Print a ward's gap history for one category, oldest first (one line per day described)."""
     from webmap.gaps.history import series
@@ -51,8 +59,10 @@ def history_command(ward_code: str, category: str, method: str) -> None:
         raise click.ClickException(f"Category '{category}' is not a category id (ids: {', '.join(sorted(labels))}).")
     found = series(ward.code, category, method)
     if not found:
-        click.echo(f"No gap history yet for {labels[category]} in {ward.name}: run `flask --app webmap gaps snapshot`, "
-                   "or import a survey round.")
+        click.echo(
+            f"No gap history yet for {labels[category]} in {ward.name}: run `flask --app webmap gaps snapshot`, "
+            "or import a survey round."
+        )
         return
     click.echo(f"{labels[category]} in {ward.name} ({ward.code}), {gaps_service.METHOD_LABELS[method].lower()}:")
     click.echo("date        period                     stated need  places within  residents within  gap score")
@@ -70,7 +80,9 @@ def _example_ward() -> str:
 
 @click.command("erase-followup-emails")
 @with_appcontext
-@click.option("--months", type=int, help="Erase addresses older than this (default: the FOLLOWUP_RETENTION_MONTHS setting).")
+@click.option(
+    "--months", type=int, help="Erase addresses older than this (default: the FOLLOWUP_RETENTION_MONTHS setting)."
+)
 def erase_followup_emails_command(months: int | None) -> None:
     """Erase residents' follow-up email addresses older than the retention period (run it daily)."""
     from webmap.feedback.followups import erase_expired

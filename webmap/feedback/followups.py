@@ -1,15 +1,17 @@
 """Residents who asked to hear back: their private email, the one message per response, unsubscribe, erasure."""
+
 from __future__ import annotations
 
 import secrets
+
 from flask import current_app, url_for
 from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
 from webmap.core.wording import category_words
-from webmap.notify.mail import Mail, send_if_configured
 from webmap.council import site_name
+from webmap.notify.mail import Mail, send_if_configured
 
 EMAIL_LIMIT = 200
 
@@ -17,21 +19,30 @@ EMAIL_LIMIT = 200
 def consent_sentence() -> str:
     """Return the sentence a resident agrees to when they give an email (stored with it)."""
     months = current_app.config["FOLLOWUP_RETENTION_MONTHS"]
-    return (f"Email me once when the council records what it did about this need in my ward. Use my address for "
-            f"nothing else, never show it publicly, and delete it after {months} months.")
+    return (
+        f"Email me once when the council records what it did about this need in my ward. Use my address for "
+        f"nothing else, never show it publicly, and delete it after {months} months."
+    )
 
 
 def looks_like_email(value: str) -> bool:
     """Say whether a typed address is plausible (one @, a dot in the domain, no spaces)."""
     local, at, domain = value.partition("@")
-    return bool(at and local and "." in domain.strip(".") and " " not in value and "@" not in domain
-                and len(value) <= EMAIL_LIMIT)
+    return bool(
+        at
+        and local
+        and "." in domain.strip(".")
+        and " " not in value
+        and "@" not in domain
+        and len(value) <= EMAIL_LIMIT
+    )
 
 
 def follow_up(email: str, ward_code: str, needs: list[Need]) -> NeedFollowUp:
     """Keep a resident's address for these needs, with the consent they gave (the caller commits)."""
-    record = NeedFollowUp(email=email.strip(), token=secrets.token_urlsafe(32), ward_code=ward_code,
-                          consent_text=consent_sentence())
+    record = NeedFollowUp(
+        email=email.strip(), token=secrets.token_urlsafe(32), ward_code=ward_code, consent_text=consent_sentence()
+    )
     db.session.add(record)
     db.session.flush()
     for need in needs:
@@ -67,10 +78,17 @@ def page_url(ward_code: str) -> str:
 def notify(response: Response) -> int:
     """Email each resident waiting on this ward + category once; return how many were sent (the caller commits)."""
     waiting = db.session.execute(
-        select(Need, NeedFollowUp).join(NeedFollowUp, Need.followup_id == NeedFollowUp.id)
-        .where(Need.ward_code == response.ward_code, Need.category_id == response.category_id,
-               Need.notified_at.is_(None), NeedFollowUp.email.is_not(None), NeedFollowUp.unsubscribed_at.is_(None),
-               Need.asked_on <= response.done_on)).all()
+        select(Need, NeedFollowUp)
+        .join(NeedFollowUp, Need.followup_id == NeedFollowUp.id)
+        .where(
+            Need.ward_code == response.ward_code,
+            Need.category_id == response.category_id,
+            Need.notified_at.is_(None),
+            NeedFollowUp.email.is_not(None),
+            NeedFollowUp.unsubscribed_at.is_(None),
+            Need.asked_on <= response.done_on,
+        )
+    ).all()
     by_person: dict[int, tuple[NeedFollowUp, list[Need]]] = {}
     for need, person in waiting:
         by_person.setdefault(person.id, (person, []))[1].append(need)
@@ -87,10 +105,16 @@ def _mail(person: NeedFollowUp, response: Response) -> Mail:
     area = site_name()
     ward, label = response.ward.name, response.category.label
     base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
-            f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
-            f"See what residents asked for, what was done and how things have changed in {ward}:\n"
-            f"{page_url(response.ward_code)}\n")
-    return Mail(to=person.email, subject=f"You said, we did: {label} in {ward}", body=body,
-                reason=f"you gave this address on the {area} needs form and asked to hear what was done.",
-                unsubscribe_url=base + url_for("feedback.unsubscribe", token=person.token))
+    body = (
+        f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
+        f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
+        f"See what residents asked for, what was done and how things have changed in {ward}:\n"
+        f"{page_url(response.ward_code)}\n"
+    )
+    return Mail(
+        to=person.email,
+        subject=f"You said, we did: {label} in {ward}",
+        body=body,
+        reason=f"you gave this address on the {area} needs form and asked to hear what was done.",
+        unsubscribe_url=base + url_for("feedback.unsubscribe", token=person.token),
+    )

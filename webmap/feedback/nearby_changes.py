@@ -1,4 +1,5 @@
 """Which places are within the access distance of a ward: pure GeoDataFrame functions (no Flask, no session)."""
+
 from __future__ import annotations
 
 import geopandas as gpd

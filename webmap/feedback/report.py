@@ -1,4 +1,5 @@
 """Build "You said, we did": what residents asked for, what was done, places opened since, and how the gap moved."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -74,9 +75,9 @@ def _asked(ward_codes: list[str] | None) -> dict[tuple[str, str], tuple[list[Ask
 
     The moment of a survey round's ask is the end of the round's day; of any other need, when it was stored.
     """
-    query = (select(Need.ward_code, Need.category_id, Need.round_id, SurveyRound.name, Need.asked_on, Need.count,
-                    Need.created_at)
-             .join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True))
+    query = select(
+        Need.ward_code, Need.category_id, Need.round_id, SurveyRound.name, Need.asked_on, Need.count, Need.created_at
+    ).join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True)
     if ward_codes is not None:
         query = query.where(Need.ward_code.in_(ward_codes))
     periods: dict[tuple[str, str], dict[tuple, list]] = defaultdict(dict)
@@ -98,7 +99,9 @@ def _asked(ward_codes: list[str] | None) -> dict[tuple[str, str], tuple[list[Ask
         firsts[key] = (min(first[0], asked_on), min(first[1], moment)) if first else (asked_on, moment)
     out = {}
     for key, by_period in periods.items():
-        asks = sorted((Asked(label, on, count) for label, on, count in by_period.values()), key=lambda a: a.on, reverse=True)
+        asks = sorted(
+            (Asked(label, on, count) for label, on, count in by_period.values()), key=lambda a: a.on, reverse=True
+        )
         out[key] = (asks, *firsts[key])
     return out
 
@@ -129,23 +132,33 @@ def items(ward_code: str | None = None, figures: bool = True) -> list[Item]:
         if ward not in names:
             continue
         asks, first_asked, asked_at = asked.get(key, ([], None, None))
-        item = Item(ward, names[ward], category, labels.get(category, category), asks, responses.get(key, []),
-                    first_asked=first_asked)
+        item = Item(
+            ward,
+            names[ward],
+            category,
+            labels.get(category, category),
+            asks,
+            responses.get(key, []),
+            first_asked=first_asked,
+        )
         # With no stated need (a response made for another reason): from the start of its first response's day.
         item.asked_at = asked_at or datetime.combine(min(r.done_on for r in item.responses), time.min)
-        item.places, item.recorded = _places_since(wards[wards["code"] == ward], assets[assets["category"] == category],
-                                                   item.asked_at, distance)
+        item.places, item.recorded = _places_since(
+            wards[wards["code"] == ward], assets[assets["category"] == category], item.asked_at, distance
+        )
         out.append(item)
     if figures:
         _add_figures(out, distance)
     # Newest first: by the latest date, then the latest response recorded; ties by ward and kind.
     out.sort(key=lambda i: (i.ward_name, i.label))
-    return sorted(out, key=lambda i: (i.latest, max((r.created_at for r in i.responses), default=datetime.min)),
-                  reverse=True)
+    return sorted(
+        out, key=lambda i: (i.latest, max((r.created_at for r in i.responses), default=datetime.min)), reverse=True
+    )
 
 
-def _places_since(ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, asked_at: datetime,
-                  distance: float) -> tuple[list[Place], list[Place]]:
+def _places_since(
+    ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, asked_at: datetime, distance: float
+) -> tuple[list[Place], list[Place]]:
     """Return (places new since the ask, places only first recorded on the map since) within reach of the ward.
 
     New: a submission approved after the ask, or a place whose own record says it opened after
@@ -199,9 +212,18 @@ def _add_figures(found: list[Item], distance: float) -> None:
         if row is None:
             return None
         fig = {k: snapshots._plain(v) for k, v in row.items()}
-        return snapshots.Point(moment.date(), moment, "asked" if moment != now else "now", None, distance,
-                               fig.get("need_count"), fig.get("access_share"), fig.get("assets_within_distance"),
-                               fig.get("gap_score"), fig)
+        return snapshots.Point(
+            moment.date(),
+            moment,
+            "asked" if moment != now else "now",
+            None,
+            distance,
+            fig.get("need_count"),
+            fig.get("access_share"),
+            fig.get("assets_within_distance"),
+            fig.get("gap_score"),
+            fig,
+        )
 
     for item in found:
         item.before, item.now = point(item.asked_at, item), point(now, item)
@@ -212,29 +234,64 @@ HOW = {"approved": "approved", "opened": "opened", "recorded": "first recorded o
 
 def rows(found: list[Item]) -> pd.DataFrame:
     """Return the items as a flat table for CSV and GeoJSON exports (public figures only)."""
+
     def fig(point, name):
         return None if point is None else getattr(point, name)
 
     def listed(places: list[Place]) -> str:
         return "; ".join(f"{p.name} ({HOW[p.how]} {p.on:%Y-%m-%d})" for p in places)
 
-    records = [{
-        "ward_code": i.ward_code, "ward_name": i.ward_name, "category": i.category, "category_label": i.label,
-        "first_asked": i.first_asked.isoformat() if i.first_asked else None, "stated_needs": i.total_asked,
-        "stated_needs_by_period": "; ".join(f"{a.period}: {a.count:g}" for a in i.asked),
-        "what_was_done": " | ".join(f"{r.done_on:%Y-%m-%d}: {r.summary}" for r in i.responses),
-        "places_new_since": listed(i.places), "places_new_count": len(i.places),
-        "newly_recorded_on_map": listed(i.recorded), "newly_recorded_count": len(i.recorded),
-        "need_when_asked": fig(i.before, "need_count"), "need_now": fig(i.now, "need_count"),
-        "places_within_reach_when_asked": fig(i.before, "assets_within"), "places_within_reach_now": fig(i.now, "assets_within"),
-        "access_share_when_asked": fig(i.before, "access_share"), "access_share_now": fig(i.now, "access_share"),
-        "unmet_need_per_1000_when_asked": fig(i.before, "gap_score"), "unmet_need_per_1000_now": fig(i.now, "gap_score"),
-        "when_asked_date": i.before.as_of.isoformat() if i.before else None,
-        "now_date": i.now.as_of.isoformat() if i.now else None,
-    } for i in found]
-    return pd.DataFrame.from_records(records, columns=[
-        "ward_code", "ward_name", "category", "category_label", "first_asked", "stated_needs", "stated_needs_by_period",
-        "what_was_done", "places_new_since", "places_new_count", "newly_recorded_on_map", "newly_recorded_count",
-        "need_when_asked", "need_now", "places_within_reach_when_asked", "places_within_reach_now",
-        "access_share_when_asked", "access_share_now", "unmet_need_per_1000_when_asked", "unmet_need_per_1000_now",
-        "when_asked_date", "now_date"])
+    records = [
+        {
+            "ward_code": i.ward_code,
+            "ward_name": i.ward_name,
+            "category": i.category,
+            "category_label": i.label,
+            "first_asked": i.first_asked.isoformat() if i.first_asked else None,
+            "stated_needs": i.total_asked,
+            "stated_needs_by_period": "; ".join(f"{a.period}: {a.count:g}" for a in i.asked),
+            "what_was_done": " | ".join(f"{r.done_on:%Y-%m-%d}: {r.summary}" for r in i.responses),
+            "places_new_since": listed(i.places),
+            "places_new_count": len(i.places),
+            "newly_recorded_on_map": listed(i.recorded),
+            "newly_recorded_count": len(i.recorded),
+            "need_when_asked": fig(i.before, "need_count"),
+            "need_now": fig(i.now, "need_count"),
+            "places_within_reach_when_asked": fig(i.before, "assets_within"),
+            "places_within_reach_now": fig(i.now, "assets_within"),
+            "access_share_when_asked": fig(i.before, "access_share"),
+            "access_share_now": fig(i.now, "access_share"),
+            "unmet_need_per_1000_when_asked": fig(i.before, "gap_score"),
+            "unmet_need_per_1000_now": fig(i.now, "gap_score"),
+            "when_asked_date": i.before.as_of.isoformat() if i.before else None,
+            "now_date": i.now.as_of.isoformat() if i.now else None,
+        }
+        for i in found
+    ]
+    return pd.DataFrame.from_records(
+        records,
+        columns=[
+            "ward_code",
+            "ward_name",
+            "category",
+            "category_label",
+            "first_asked",
+            "stated_needs",
+            "stated_needs_by_period",
+            "what_was_done",
+            "places_new_since",
+            "places_new_count",
+            "newly_recorded_on_map",
+            "newly_recorded_count",
+            "need_when_asked",
+            "need_now",
+            "places_within_reach_when_asked",
+            "places_within_reach_now",
+            "access_share_when_asked",
+            "access_share_now",
+            "unmet_need_per_1000_when_asked",
+            "unmet_need_per_1000_now",
+            "when_asked_date",
+            "now_date",
+        ],
+    )

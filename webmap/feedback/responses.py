@@ -1,4 +1,5 @@
 """What the council did ("we did"): record a response to a ward + category need, audited."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,13 +25,20 @@ class ResponseError(ValueError):
 
 def snapshot(response: Response) -> dict:
     """Return a response's values as plain JSON data for the audit trail."""
-    return {"ward_code": response.ward_code, "category_id": response.category_id, "summary": response.summary,
-            "details": response.details, "done_on": response.done_on.isoformat(), "status": response.status,
-            "assets": sorted(a.id for a in response.assets)}
+    return {
+        "ward_code": response.ward_code,
+        "category_id": response.category_id,
+        "summary": response.summary,
+        "details": response.details,
+        "done_on": response.done_on.isoformat(),
+        "status": response.status,
+        "assets": sorted(a.id for a in response.assets),
+    }
 
 
-def check(ward_code: str, category_id: str, summary: str, details: str, done_on: str,
-          asset_ids: list[str]) -> tuple[Ward, Category, str, str | None, date, list[Asset]]:
+def check(
+    ward_code: str, category_id: str, summary: str, details: str, done_on: str, asset_ids: list[str]
+) -> tuple[Ward, Category, str, str | None, date, list[Asset]]:
     """Return the checked values, or raise ResponseError naming each field that is wrong."""
     errors: dict[str, str] = {}
     ward = db.session.scalar(select(Ward).where(Ward.code == (ward_code or "").strip()))
@@ -43,7 +51,9 @@ def check(ward_code: str, category_id: str, summary: str, details: str, done_on:
     if not summary:
         errors["summary"] = "Say in a sentence what was done, like 'Opened a food bank at the community centre'."
     elif len(summary) > SUMMARY_LIMIT:
-        errors["summary"] = f"Keep the summary to {SUMMARY_LIMIT} characters (it has {len(summary)}); put more in the details."
+        errors["summary"] = (
+            f"Keep the summary to {SUMMARY_LIMIT} characters (it has {len(summary)}); put more in the details."
+        )
     if len(details) > DETAILS_LIMIT:
         errors["details"] = f"Keep the details to {DETAILS_LIMIT} characters (they have {len(details)})."
     when = None
@@ -59,8 +69,9 @@ def check(ward_code: str, category_id: str, summary: str, details: str, done_on:
         if not all(i.isdigit() for i in ids):
             errors["assets"] = "Choose places from the list."
         else:
-            assets = list(db.session.scalars(select(Asset).where(Asset.id.in_([int(i) for i in ids]),
-                                                                 Asset.status == "approved")))
+            assets = list(
+                db.session.scalars(select(Asset).where(Asset.id.in_([int(i) for i in ids]), Asset.status == "approved"))
+            )
             if len(assets) != len(set(ids)):
                 errors["assets"] = "Choose approved places from the list."
     if errors:
@@ -68,11 +79,19 @@ def check(ward_code: str, category_id: str, summary: str, details: str, done_on:
     return ward, category, summary, details or None, when, assets
 
 
-def record(ward: Ward, category: Category, summary: str, details: str | None, done_on: date,
-           assets: list[Asset]) -> Response:
+def record(
+    ward: Ward, category: Category, summary: str, details: str | None, done_on: date, assets: list[Asset]
+) -> Response:
     """Add a response and its audit event (the caller commits)."""
-    response = Response(ward_code=ward.code, category_id=category.id, summary=summary, details=details,
-                        done_on=done_on, assets=assets, created_by=current_user.email if current_user else "cli")
+    response = Response(
+        ward_code=ward.code,
+        category_id=category.id,
+        summary=summary,
+        details=details,
+        done_on=done_on,
+        assets=assets,
+        created_by=current_user.email if current_user else "cli",
+    )
     db.session.add(response)
     db.session.flush()
     audit.record("create", "response", response.id, after=snapshot(response))

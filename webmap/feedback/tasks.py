@@ -1,4 +1,5 @@
 """The worker's daily erasure of residents' follow-up email addresses past their retention period."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -8,7 +9,9 @@ from webmap.core.db import db
 from webmap.feedback.followups import erase_expired
 
 
-@queue.scheduled("SCHEDULE_FOLLOWUP_ERASURE", "feedback.erase_followups", "Erase follow-up email addresses past retention")
+@queue.scheduled(
+    "SCHEDULE_FOLLOWUP_ERASURE", "feedback.erase_followups", "Erase follow-up email addresses past retention"
+)
 def erase_followups_task() -> str:
     """Erase follow-up addresses older than FOLLOWUP_RETENTION_MONTHS; say how many."""
     months = int(current_app.config["FOLLOWUP_RETENTION_MONTHS"])

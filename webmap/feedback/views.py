@@ -1,4 +1,5 @@
 """Pages for "You said, we did": needs over time, the public report per ward and area, staff responses, unsubscribe."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,16 +13,17 @@ from webmap.core import store
 from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import Need, SurveyRound, Ward
-from webmap.web.security import csrf, role_required
 from webmap.feedback import followups, report, responses, trends
-from webmap.gaps import history as snapshots
 from webmap.feedback.nearby_changes import places_within
+from webmap.gaps import history as snapshots
+from webmap.web.security import csrf, role_required
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
 EXPORTS = {"csv": "text/csv", "geojson": "application/geo+json"}
 
 
 # ---- needs over time -------------------------------------------------------------------------
+
 
 def _date_arg(name: str, errors: list[str], label: str) -> date | None:
     raw = (request.args.get(name) or "").strip()
@@ -37,9 +39,13 @@ def _date_arg(name: str, errors: list[str], label: str) -> date | None:
 def _needs_filters() -> tuple[dict, list[str]]:
     """Return the checked filters from the query string and any errors in plain English."""
     errors: list[str] = []
-    filters = {"round": (request.args.get("round") or "").strip(), "ward": (request.args.get("ward") or "").strip(),
-               "category": (request.args.get("category") or "").strip(),
-               "from": _date_arg("from", errors, "From"), "to": _date_arg("to", errors, "To")}
+    filters = {
+        "round": (request.args.get("round") or "").strip(),
+        "ward": (request.args.get("ward") or "").strip(),
+        "category": (request.args.get("category") or "").strip(),
+        "from": _date_arg("from", errors, "From"),
+        "to": _date_arg("to", errors, "To"),
+    }
     if filters["round"] and filters["round"] != "none" and not filters["round"].isdigit():
         errors.append("Survey round: choose one from the list.")
     if filters["from"] and filters["to"] and filters["from"] > filters["to"]:
@@ -49,12 +55,22 @@ def _needs_filters() -> tuple[dict, list[str]]:
 
 def _needs_table(filters: dict) -> pd.DataFrame:
     """Return needs summed by ward, category and period (round, or day for needs without one)."""
-    query = (select(Need.ward_code, Ward.name, Need.category_id, SurveyRound.name, Need.asked_on, Need.source,
-                    func.sum(Need.count), func.count(Need.id))
-             .join(Ward, Ward.code == Need.ward_code)
-             .join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True)
-             .group_by(Need.ward_code, Ward.name, Need.category_id, SurveyRound.name, Need.asked_on, Need.source)
-             .order_by(Need.asked_on.desc(), Ward.name, Need.category_id))
+    query = (
+        select(
+            Need.ward_code,
+            Ward.name,
+            Need.category_id,
+            SurveyRound.name,
+            Need.asked_on,
+            Need.source,
+            func.sum(Need.count),
+            func.count(Need.id),
+        )
+        .join(Ward, Ward.code == Need.ward_code)
+        .join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True)
+        .group_by(Need.ward_code, Ward.name, Need.category_id, SurveyRound.name, Need.asked_on, Need.source)
+        .order_by(Need.asked_on.desc(), Ward.name, Need.category_id)
+    )
     if filters["round"] == "none":
         query = query.where(Need.round_id.is_(None))
     elif filters["round"]:
@@ -67,8 +83,10 @@ def _needs_table(filters: dict) -> pd.DataFrame:
         query = query.where(Need.asked_on >= filters["from"])
     if filters["to"]:
         query = query.where(Need.asked_on <= filters["to"])
-    frame = pd.DataFrame(db.session.execute(query).all(),
-                         columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows"])
+    frame = pd.DataFrame(
+        db.session.execute(query).all(),
+        columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows"],
+    )
     frame["count"] = frame["count"].astype(float)
     frame["asked_on"] = frame["asked_on"].map(lambda d: d.isoformat())
     # A need from the web form has no round: None (the page says so in words), never NaN shown as "nan".
@@ -85,8 +103,17 @@ def needs_index():
     rounds = list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
     wards = list(db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name)).all())
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
-    return render_template("feedback/needs.html", table=table, errors=errors, filters=filters, args=args, labels=labels,
-                           rounds=rounds, wards=wards, title="What residents asked for, over time")
+    return render_template(
+        "feedback/needs.html",
+        table=table,
+        errors=errors,
+        filters=filters,
+        args=args,
+        labels=labels,
+        rounds=rounds,
+        wards=wards,
+        title="What residents asked for, over time",
+    )
 
 
 @bp.get("/needs/export.<fmt>")
@@ -108,10 +135,13 @@ def _download(table: pd.DataFrame, fmt: str, name: str) -> Response:
         wards = store.wards_frame()[["code", "geometry"]].rename(columns={"code": "ward_code"})
         joined = gpd.GeoDataFrame(table.merge(wards, on="ward_code", how="left"), geometry="geometry", crs=wards.crs)
         body = joined.to_json(drop_id=True, na="null")
-    return Response(body, mimetype=EXPORTS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+    return Response(
+        body, mimetype=EXPORTS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    )
 
 
 # ---- the public report -----------------------------------------------------------------------
+
 
 def _ward_or_404(code: str) -> Ward:
     return db.session.scalar(select(Ward).where(Ward.code == code)) or abort(404)
@@ -121,8 +151,13 @@ def _ward_or_404(code: str) -> Ward:
 def area():
     """Show what residents asked for and what was done, across the whole area, newest first."""
     found = report.items()
-    return render_template("feedback/report.html", items=found, ward=None, title="You said, we did",
-                           distance=current_app.config["ACCESS_DISTANCE_M"])
+    return render_template(
+        "feedback/report.html",
+        items=found,
+        ward=None,
+        title="You said, we did",
+        distance=current_app.config["ACCESS_DISTANCE_M"],
+    )
 
 
 @bp.get("/you-said-we-did.<fmt>")
@@ -138,8 +173,13 @@ def ward(code: str):
     """Show one ward's "You said, we did": asks by round, responses, places opened since, and the gap."""
     found_ward = _ward_or_404(code)
     found = report.items(code)
-    return render_template("feedback/report.html", items=found, ward=found_ward,
-                           title=f"You said, we did: {found_ward.name}", distance=current_app.config["ACCESS_DISTANCE_M"])
+    return render_template(
+        "feedback/report.html",
+        items=found,
+        ward=found_ward,
+        title=f"You said, we did: {found_ward.name}",
+        distance=current_app.config["ACCESS_DISTANCE_M"],
+    )
 
 
 @bp.get("/wards/<code>/you-said-we-did.<fmt>")
@@ -168,6 +208,7 @@ def ward_feedback(code: str) -> dict:
 
 # ---- staff record responses ------------------------------------------------------------------
 
+
 def _nearby_places(ward: Ward | None, category: str) -> list:
     """Return approved places of this kind in or within the access distance of the ward, by name."""
     if ward is None or not category:
@@ -191,8 +232,14 @@ def new_response():
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            values = responses.check(code, category, request.form.get("summary", ""), request.form.get("details", ""),
-                                     request.form.get("done_on", ""), request.form.getlist("assets"))
+            values = responses.check(
+                code,
+                category,
+                request.form.get("summary", ""),
+                request.form.get("details", ""),
+                request.form.get("done_on", ""),
+                request.form.getlist("assets"),
+            )
         except responses.ResponseError as exc:
             errors = exc.errors
         else:
@@ -205,14 +252,25 @@ def new_response():
             return redirect(url_for("feedback.ward", code=response.ward_code))
     wards = list(db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name)).all())
     summary = [(f, errors[f]) for f in ("ward", "category", "summary", "details", "done_on", "assets") if f in errors]
-    return render_template("feedback/response_form.html", form=source, errors=errors, summary=summary, wards=wards,
-                           categories=store.categories(), ward=chosen_ward, category=category,
-                           places=_nearby_places(chosen_ward, category), today=date.today().isoformat(),
-                           chosen_assets=set(source.getlist("assets")) if hasattr(source, "getlist") else set(),
-                           distance=current_app.config["ACCESS_DISTANCE_M"], title="Record what was done")
+    return render_template(
+        "feedback/response_form.html",
+        form=source,
+        errors=errors,
+        summary=summary,
+        wards=wards,
+        categories=store.categories(),
+        ward=chosen_ward,
+        category=category,
+        places=_nearby_places(chosen_ward, category),
+        today=date.today().isoformat(),
+        chosen_assets=set(source.getlist("assets")) if hasattr(source, "getlist") else set(),
+        distance=current_app.config["ACCESS_DISTANCE_M"],
+        title="Record what was done",
+    )
 
 
 # ---- residents stop emails -------------------------------------------------------------------
+
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt

@@ -6,6 +6,7 @@ anything else the gap tables rest on (wards, population, the category list, bulk
 places) asks for a full rebuild. At commit the notes become a :class:`webmap.gaps.store.Change`
 carrying the data version the commit raised, which the hooks (history.after_change) pass on.
 """
+
 from __future__ import annotations
 
 from flask_sqlalchemy.session import Session
@@ -83,9 +84,13 @@ def _after_commit(session) -> None:
         return
     from webmap.gaps.store import Change
 
-    change = Change(version=int(bumped[versions.DATA]), needs=tuple(sorted(notes["needs"])),
-                    places=tuple(sorted(notes["places"])), all_needs=notes["all_needs"],
-                    full=notes["full"] or versions.WARDS in bumped)
+    change = Change(
+        version=int(bumped[versions.DATA]),
+        needs=tuple(sorted(notes["needs"])),
+        places=tuple(sorted(notes["places"])),
+        all_needs=notes["all_needs"],
+        full=notes["full"] or versions.WARDS in bumped,
+    )
     session.info.setdefault(_COMMITTED, []).append(change)
 
 

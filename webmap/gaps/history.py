@@ -4,6 +4,7 @@ The history and the tables pages show are one store: each ward's latest row of a
 the pages show, its older rows are its history. After a committed change, :func:`after_change`
 hands what the change touched to ``store.apply_change``, which recomputes only that.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,11 @@ _plain = gapstore._plain  # JSON-safe figures (feedback/report.py builds points 
 def history_keys() -> list[str]:
     """Return the tables the history keeps: all needs and every category, by each GAP_SNAPSHOT_METHODS method."""
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
-    return [gapstore.key_of(gaps_service.GapQuery(c, m, distance)) for m in _methods()
-            for c in [gaps_service.OVERALL, *store.category_labels()]]
+    return [
+        gapstore.key_of(gaps_service.GapQuery(c, m, distance))
+        for m in _methods()
+        for c in [gaps_service.OVERALL, *store.category_labels()]
+    ]
 
 
 def take_snapshot(kind: str, as_of: date | None = None, note: str | None = None) -> GapSnapshot | None:
@@ -47,8 +51,10 @@ def take_snapshot(kind: str, as_of: date | None = None, note: str | None = None)
         if as_of is not None and as_of != today:
             methods = _methods()
             distance = float(current_app.config["ACCESS_DISTANCE_M"])
-            tables = {gapstore.key_of(gaps_service.GapQuery(c, m, distance)): t.drop(columns=t.geometry.name)
-                      for c, m, t in gaps_service.snapshot_tables(methods, distance, as_of)}
+            tables = {
+                gapstore.key_of(gaps_service.GapQuery(c, m, distance)): t.drop(columns=t.geometry.name)
+                for c, m, t in gaps_service.snapshot_tables(methods, distance, as_of)
+            }
             gapstore.forget_today(kind, as_of)
             entry = gapstore.history_table(tables, kind, as_of, note)
             db.session.commit()
@@ -65,8 +71,10 @@ def _methods() -> tuple[str, ...]:
     names = raw if isinstance(raw, (list, tuple)) else [m.strip() for m in str(raw).split(",") if m.strip()]
     unknown = [m for m in names if m not in gaps_service.METHODS]
     if unknown or not names:
-        raise ValueError(f"GAP_SNAPSHOT_METHODS: '{', '.join(unknown) or raw}' is not a method; "
-                         f"use some of {', '.join(gaps_service.METHODS)}")
+        raise ValueError(
+            f"GAP_SNAPSHOT_METHODS: '{', '.join(unknown) or raw}' is not a method; "
+            f"use some of {', '.join(gaps_service.METHODS)}"
+        )
     return tuple(dict.fromkeys(names))
 
 
@@ -116,8 +124,13 @@ def after_change(kind: str, as_of: date | None = None) -> None:
         catch_up(kind, found, as_of)
         return
     change = gapstore.merged(found)
-    queue.enqueue(snapshot_task, kind, as_of.isoformat() if as_of else None, change.to_json() if change else None,
-                  label=f"Gap store update after a change ({kind})")
+    queue.enqueue(
+        snapshot_task,
+        kind,
+        as_of.isoformat() if as_of else None,
+        change.to_json() if change else None,
+        label=f"Gap store update after a change ({kind})",
+    )
 
 
 @queue.task("gaps.snapshot", "Gap store update")
@@ -154,8 +167,21 @@ def points(ward_code: str, category: str, method: str = "share") -> list[Point]:
     The store keeps a row when the figures changed, so each point is a change; the figures on
     any day are those of the last point on or before it.
     """
-    return [Point(s.as_of, s.taken_at, s.kind, s.round_name, s.distance_m, r.need_count, r.access_share, r.assets_within,
-                  r.gap_score, r.figures or {}) for s, r in gapstore.history_rows(ward_code, category, method)]
+    return [
+        Point(
+            s.as_of,
+            s.taken_at,
+            s.kind,
+            s.round_name,
+            s.distance_m,
+            r.need_count,
+            r.access_share,
+            r.assets_within,
+            r.gap_score,
+            r.figures or {},
+        )
+        for s, r in gapstore.history_rows(ward_code, category, method)
+    ]
 
 
 def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
@@ -176,8 +202,10 @@ def series(ward_code: str, category: str, method: str = "share") -> list[Point]:
 
 
 def _charted(point: Point) -> tuple:
-    return tuple(None if v is None else round(v, 9) for v in
-                 (point.need_count, point.access_share, point.assets_within, point.gap_score))
+    return tuple(
+        None if v is None else round(v, 9)
+        for v in (point.need_count, point.access_share, point.assets_within, point.gap_score)
+    )
 
 
 def snapshot_count() -> int:

@@ -3,6 +3,7 @@
 Gap figures come from webmap.gaps.service (the same numbers as the gaps pages); places are grouped
 so that a site listed many times (a hospital's buildings, two sources) appears once.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,13 +14,12 @@ import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from sqlalchemy import select
 
-from webmap.gaps import service as gaps_service
-from webmap.gaps import store as gapstore
-from webmap.gaps import views as gaps_views
-
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import ASSET_KINDS, DataSource
+from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
+from webmap.gaps import views as gaps_views
 from webmap.places import one_row_per_place
 
 bp = Blueprint("reports", __name__, template_folder="templates")
@@ -65,8 +65,9 @@ def ward_report(code: str):
         abort(404)
     info = found.drop(columns="geometry").iloc[0].to_dict()
     try:
-        query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
-                                         current_app.config["ACCESS_DISTANCE_M"])
+        query = gaps_service.check_query(
+            None, request.args.get("method"), request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"]
+        )
     except ValueError as exc:
         abort(400, str(exc))
     labels = store.category_labels()
@@ -78,14 +79,29 @@ def ward_report(code: str):
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
     download = request.args.get("download") == "1"
     html = render_template(
-        "reports/ward.html", ward=info, query=query, gap_rows=gap_rows, quiet_categories=quiet, kinds=kinds,
-        place_count=place_count, record_count=record_count, need_rows=need_rows,
-        need_total=float(needs["count"].sum()), sources=sources, today=date.today(), download=download,
+        "reports/ward.html",
+        ward=info,
+        query=query,
+        gap_rows=gap_rows,
+        quiet_categories=quiet,
+        kinds=kinds,
+        place_count=place_count,
+        record_count=record_count,
+        need_rows=need_rows,
+        need_total=float(needs["count"].sum()),
+        sources=sources,
+        today=date.today(),
+        download=download,
         inline_css=CSS.read_text(encoding="utf-8") if download else None,
-        method_label=gaps_service.METHOD_LABELS[query.method], population_known=population == population,
+        method_label=gaps_service.METHOD_LABELS[query.method],
+        population_known=population == population,
         population=gaps_views.fmt_population(population),
-        few_responses=gaps_service.FEW_RESPONSES, fmt_gap=gaps_views.fmt_gap, fmt_pct=gaps_views.fmt_pct,
-        fmt_count=gaps_views.fmt_count, fmt_int=gaps_views.fmt_int)
+        few_responses=gaps_service.FEW_RESPONSES,
+        fmt_gap=gaps_views.fmt_gap,
+        fmt_pct=gaps_views.fmt_pct,
+        fmt_count=gaps_views.fmt_count,
+        fmt_int=gaps_views.fmt_int,
+    )
     if not download:
         return html
     name = f"ward-report-{code}-{date.today().isoformat()}.html"

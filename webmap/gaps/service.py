@@ -15,6 +15,7 @@ Entry points (for pages, the CLI, and anything that stores gap tables or snapsho
 * ``caveats(query, table)``, ``summary_lines(table)``  the warnings and top rows the page and CLI print
 * ``write_table`` / ``export_bytes``     CSV, GeoJSON or GeoPackage with every column
 """
+
 from __future__ import annotations
 
 import math
@@ -28,7 +29,6 @@ import numpy as np
 import pandas as pd
 
 from webmap import analysis
-
 from webmap.core import store
 from webmap.core.csvsafe import write_csv
 
@@ -45,10 +45,10 @@ METHOD_HELP = {
     "share": "The share of the ward's residents who live within the distance of at least one such place.",
     "count": "How many such places are in the ward for every 1,000 people who live there.",
     "2sfca": "Access score: how many places per person can reach each, shared among everyone nearby. "
-             "Each place's capacity is split between all the people within the distance of it, and each "
-             "area adds up the shares it can reach (shown per 1,000 residents).",
+    "Each place's capacity is split between all the people within the distance of it, and each "
+    "area adds up the shares it can reach (shown per 1,000 residents).",
     "e2sfca": "The same access score, but nearer places count more: full weight in the nearest third of "
-              "the distance, 0.68 in the middle third and 0.22 in the furthest third.",
+    "the distance, 0.68 in the middle third and 0.22 in the furthest third.",
 }
 MIN_DISTANCE_M, MAX_DISTANCE_M = 100, 10_000
 
@@ -71,8 +71,13 @@ class GapQuery:
         return self.category == OVERALL
 
 
-def check_query(category: str | None, method: str | None, distance: str | float | None, default_distance: float,
-                deprivation: str | bool | None = None) -> GapQuery:
+def check_query(
+    category: str | None,
+    method: str | None,
+    distance: str | float | None,
+    default_distance: float,
+    deprivation: str | bool | None = None,
+) -> GapQuery:
     """Return a checked query, or raise ValueError with a plain-English message naming the field."""
     category = (category or OVERALL).strip()
     if category != OVERALL and category not in store.category_labels():
@@ -89,7 +94,11 @@ def check_query(category: str | None, method: str | None, distance: str | float 
             raise ValueError("Distance: enter the walking distance as a number of metres, like 800.") from None
     if not math.isfinite(value) or not MIN_DISTANCE_M <= value <= MAX_DISTANCE_M:
         raise ValueError(f"Distance: enter a number of metres between {MIN_DISTANCE_M:,} and {MAX_DISTANCE_M:,}.")
-    weight = deprivation if isinstance(deprivation, bool) else str(deprivation or "").strip().lower() in ("1", "on", "yes", "true")
+    weight = (
+        deprivation
+        if isinstance(deprivation, bool)
+        else str(deprivation or "").strip().lower() in ("1", "on", "yes", "true")
+    )
     return GapQuery(category, method, value, weight)
 
 
@@ -129,7 +138,9 @@ def _assets() -> gpd.GeoDataFrame:
     return assets[assets["category"].notna()][["asset_id", "category", "geometry"]].reset_index(drop=True)
 
 
-def _inputs(as_of: date | None = None) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
+def _inputs(
+    as_of: date | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame, gpd.GeoDataFrame | None]:
     return _wards(), _assets(), store.needs_frame(as_of=as_of), store.population_points()
 
 
@@ -140,9 +151,12 @@ def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
     """
     wards, assets, needs, population = _inputs(as_of)
     if query.overall:
-        return analysis.overall_gaps(wards, assets, needs, query.method, query.distance, population, query.deprivation_weight)
-    return analysis.gap_table(wards, assets, needs, query.category, query.method, query.distance, population,
-                              query.deprivation_weight)
+        return analysis.overall_gaps(
+            wards, assets, needs, query.method, query.distance, population, query.deprivation_weight
+        )
+    return analysis.gap_table(
+        wards, assets, needs, query.category, query.method, query.distance, population, query.deprivation_weight
+    )
 
 
 def gap_frames(queries):
@@ -153,8 +167,17 @@ def gap_frames(queries):
         groups.setdefault((query.method, query.distance, query.deprivation_weight), []).append(query)
     for (method, distance, weighted), asked in groups.items():
         categories = [q.category for q in asked if not q.overall]
-        tables = analysis.gap_tables(wards, assets, needs, categories, method, distance, population, weighted,
-                                     overall=any(q.overall for q in asked))
+        tables = analysis.gap_tables(
+            wards,
+            assets,
+            needs,
+            categories,
+            method,
+            distance,
+            population,
+            weighted,
+            overall=any(q.overall for q in asked),
+        )
         for query in asked:
             yield query, tables[query.category]
 
@@ -187,8 +210,9 @@ def ward_rows_in_order(gaps: pd.DataFrame, labels: dict[str, str]) -> pd.DataFra
     gaps = gaps.copy()
     gaps["label"] = gaps["category"].map(labels)
     gaps["asked"] = gaps["need_count"].fillna(0) > 0
-    gaps = gaps.sort_values(["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True],
-                            na_position="last")
+    gaps = gaps.sort_values(
+        ["asked", "gap_score", "need_count", "label"], ascending=[False, False, False, True], na_position="last"
+    )
     top_gap = gaps["gap_score"].max()
     gaps["bar"] = (gaps["gap_score"] / top_gap * 100) if top_gap and top_gap == top_gap else 0.0
     return gaps
@@ -198,17 +222,23 @@ def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
     """Plain-English warnings the page and the CLI both give about what the figures rest on."""
     notes = []
     if table["population"].isna().all():
-        notes.append("No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
-                     "Import population first: flask import-population with a ward table, or small areas with "
-                     "a lookup (see docs/importing.md).")
+        notes.append(
+            "No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
+            "Import population first: flask import-population with a ward table, or small areas with "
+            "a lookup (see docs/importing.md)."
+        )
     if query.deprivation_weight and not table["deprivation"].notna().any():
-        notes.append("Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
-                     "Import a ward table with an IMD decile column (flask import-population) to use it.")
+        notes.append(
+            "Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
+            "Import a ward table with an IMD decile column (flask import-population) to use it."
+        )
     few = int((table["few_responses"] & table["population"].notna()).sum())
     if few and table["need_count"].sum() > 0:
-        notes.append(f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
-                     "(marked \"few responses\"): those figures are pulled toward the area rate and could change a lot "
-                     "with a few more answers.")
+        notes.append(
+            f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
+            '(marked "few responses"): those figures are pulled toward the area rate and could change a lot '
+            "with a few more answers."
+        )
     return notes
 
 
@@ -217,8 +247,10 @@ def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
     lines = []
     for row in table.dropna(subset=["rank"]).head(top).itertuples():
         flag = "; few responses" if row.few_responses else ""
-        lines.append(f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
-                     f"({row.responses:,.0f} stated needs{flag})")
+        lines.append(
+            f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
+            f"({row.responses:,.0f} stated needs{flag})"
+        )
     return lines
 
 
@@ -301,8 +333,16 @@ def tables_at(categories: list[str], moments: list[datetime], method: str, dista
         key = (int(np.searchsorted(times, np.datetime64(moment, "ns"), side="right")), moment.date())
         if key not in cache:
             ids = since.index[since.to_numpy(dtype="datetime64[ns]") <= np.datetime64(moment, "ns")]
-            cache[key] = analysis.gap_tables(wards, assets[assets["asset_id"].isin(ids)], store.needs_frame(as_of=moment.date()),
-                                             list(categories), method, distance, population, overall=False)
+            cache[key] = analysis.gap_tables(
+                wards,
+                assets[assets["asset_id"].isin(ids)],
+                store.needs_frame(as_of=moment.date()),
+                list(categories),
+                method,
+                distance,
+                population,
+                overall=False,
+            )
         out[moment] = cache[key]
     return out
 
@@ -311,8 +351,10 @@ def snapshot_tables(methods: tuple[str, ...], distance: float, as_of: date | Non
     """Yield (category, method, gap table) for every category with stated need on `as_of`, loading inputs once."""
     wards, assets, needs, population = _inputs(as_of)
     asked = [str(c) for c in sorted(needs.loc[needs["count"] > 0, "category"].unique())]
-    by_method = {method: analysis.gap_tables(wards, assets, needs, asked, method, distance, population, overall=False)
-                 for method in methods}
+    by_method = {
+        method: analysis.gap_tables(wards, assets, needs, asked, method, distance, population, overall=False)
+        for method in methods
+    }
     for category in asked:
         for method in methods:
             yield category, method, by_method[method][category]

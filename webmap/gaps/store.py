@@ -18,6 +18,7 @@ Pages read with ``table_for_page`` / ``ward_rows_for_page`` whatever the area's 
 that is out of date is refreshed at once on a small area and in the background on a big one
 (webmap/scale/refresh.py decides which).
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,12 @@ from webmap.scale import versions
 
 BATCH = 2000
 # Columns of the gap table copied into their own columns for charts; the rest stay in `figures`.
-KEY_FIGURES = {"need_count": "need_count", "access_share": "access_share", "assets_within": "assets_within_distance",
-               "gap_score": "gap_score"}
+KEY_FIGURES = {
+    "need_count": "need_count",
+    "access_share": "access_share",
+    "assets_within": "assets_within_distance",
+    "gap_score": "gap_score",
+}
 # Two stored figures closer than this (relative) are the same figure: an incremental sum and a
 # full one differ in the last bits, which is no change worth a new row of history.
 SAME = 1e-12
@@ -82,9 +87,14 @@ class Change:
     def from_json(cls, text: str) -> Change:
         """Return the change a to_json line describes."""
         data = json.loads(text)
-        return cls(int(data["version"]), tuple(tuple(n) for n in data.get("needs", ())),
-                   tuple((float(x), float(y), str(c)) for x, y, c in data.get("places", ())),
-                   bool(data.get("all_needs")), bool(data.get("full")), int(data.get("first", 0)))
+        return cls(
+            int(data["version"]),
+            tuple(tuple(n) for n in data.get("needs", ())),
+            tuple((float(x), float(y), str(c)) for x, y, c in data.get("places", ())),
+            bool(data.get("all_needs")),
+            bool(data.get("full")),
+            int(data.get("first", 0)),
+        )
 
 
 def key_of(query: gaps_service.GapQuery) -> str:
@@ -106,10 +116,30 @@ def default_queries(categories: Iterable[str], distance: float) -> list[gaps_ser
 # ---- reading ---------------------------------------------------------------------------------
 
 # Columns that are numbers even when every stored value is empty (JSON null): NaN, never None.
-NUMERIC = ["population", "assets_in_ward", "assets_per_1000", "assets_within_distance", "access_share", "access_score",
-           "access_norm", "need_count", "responses", "need_per_1000", "area_need_per_1000", "own_rate_weight",
-           "need_per_1000_smoothed", "deprivation", "deprivation_factor", "unmet_share", "gap_score", "unmet_residents",
-           "rank", "distance_m", "top_category_gap", "categories_considered"]
+NUMERIC = [
+    "population",
+    "assets_in_ward",
+    "assets_per_1000",
+    "assets_within_distance",
+    "access_share",
+    "access_score",
+    "access_norm",
+    "need_count",
+    "responses",
+    "need_per_1000",
+    "area_need_per_1000",
+    "own_rate_weight",
+    "need_per_1000_smoothed",
+    "deprivation",
+    "deprivation_factor",
+    "unmet_share",
+    "gap_score",
+    "unmet_residents",
+    "rank",
+    "distance_m",
+    "top_category_gap",
+    "categories_considered",
+]
 
 
 def _frame(records: Iterable[dict], ranked: bool = True) -> pd.DataFrame:
@@ -136,7 +166,11 @@ RECENT_MAX = 8
 def versions_of(keys: Iterable[str]) -> dict[str, int]:
     """Return the data version each kept table reflects (absent: never stored)."""
     keys = list(keys)
-    return dict(db.session.execute(select(GapTable.key, GapTable.version).where(GapTable.key.in_(keys))).all()) if keys else {}
+    return (
+        dict(db.session.execute(select(GapTable.key, GapTable.version).where(GapTable.key.in_(keys))).all())
+        if keys
+        else {}
+    )
 
 
 def latest_table(query: gaps_service.GapQuery) -> tuple[pd.DataFrame, int] | None:
@@ -149,8 +183,12 @@ def latest_table(query: gaps_service.GapQuery) -> tuple[pd.DataFrame, int] | Non
     if cache_key in _RECENT:
         _RECENT.move_to_end(cache_key)
         return _RECENT[cache_key].copy(), version
-    table = _frame(_figures(f) for f in db.session.scalars(
-        select(GapSnapshotRow.figures).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)))
+    table = _frame(
+        _figures(f)
+        for f in db.session.scalars(
+            select(GapSnapshotRow.figures).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+        )
+    )
     _RECENT[cache_key] = table
     while len(_RECENT) > RECENT_MAX:
         _RECENT.popitem(last=False)
@@ -213,8 +251,14 @@ def _ward_keys(method: str, distance: float, categories: Iterable[str]) -> list[
 
 
 def _ward_figures(code: str, keys: list[str]) -> dict[str, dict]:
-    return {k: _figures(f) for k, f in db.session.execute(select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
-        GapSnapshotRow.ward_code == code, GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest)).all()}
+    return {
+        k: _figures(f)
+        for k, f in db.session.execute(
+            select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
+                GapSnapshotRow.ward_code == code, GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
+            )
+        ).all()
+    }
 
 
 def ward_rows_for_page(code: str, method: str, distance: float, categories: Iterable[str]) -> tuple[pd.DataFrame, bool]:
@@ -244,6 +288,7 @@ def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]
 
 
 # ---- writing: the one writer -----------------------------------------------------------------
+
 
 def _plain(value: Any) -> Any:
     """Return a JSON-safe Python value (NaN and pandas NA become None)."""
@@ -281,15 +326,27 @@ def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_d
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
     if not back_dated:
         # The newest entry describing today (back-dated ones, describing a survey round's day, aside).
-        newest = db.session.scalars(select(GapSnapshot).where(GapSnapshot.as_of == today)
-                                    .order_by(GapSnapshot.id.desc()).limit(1)).first()
-        if (newest is not None and newest.kind == kind and newest.as_of == today and newest.taken_at.date() == today
-                and newest.data_version is not None):
+        newest = db.session.scalars(
+            select(GapSnapshot).where(GapSnapshot.as_of == today).order_by(GapSnapshot.id.desc()).limit(1)
+        ).first()
+        if (
+            newest is not None
+            and newest.kind == kind
+            and newest.as_of == today
+            and newest.taken_at.date() == today
+            and newest.data_version is not None
+        ):
             newest.data_version = version
             return newest
     current = store.latest_round(as_of or today)
-    entry = GapSnapshot(kind=kind, as_of=as_of or today, round_name=current.name if current else None,
-                        distance_m=distance, note=note, data_version=version)
+    entry = GapSnapshot(
+        kind=kind,
+        as_of=as_of or today,
+        round_name=current.name if current else None,
+        distance_m=distance,
+        note=note,
+        data_version=version,
+    )
     db.session.add(entry)
     db.session.flush()
     return entry
@@ -297,13 +354,26 @@ def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_d
 
 def _row(entry_id: int, key: str, figures: dict, latest: bool) -> dict:
     query = query_of(key)
-    return {"snapshot_id": entry_id, "key": key, "latest": latest, "ward_code": figures.get("ward_code"),
-            "category": query.category, "method": query.method, "figures": figures,
-            **{col: figures.get(src) for col, src in KEY_FIGURES.items()}}
+    return {
+        "snapshot_id": entry_id,
+        "key": key,
+        "latest": latest,
+        "ward_code": figures.get("ward_code"),
+        "category": query.category,
+        "method": query.method,
+        "figures": figures,
+        **{col: figures.get(src) for col, src in KEY_FIGURES.items()},
+    }
 
 
-def _write(tables: dict[str, pd.DataFrame], version: int, kind: str, as_of: date | None = None,
-           note: str | None = None, back_dated: bool = False) -> tuple[GapSnapshot, int]:
+def _write(
+    tables: dict[str, pd.DataFrame],
+    version: int,
+    kind: str,
+    as_of: date | None = None,
+    note: str | None = None,
+    back_dated: bool = False,
+) -> tuple[GapSnapshot, int]:
     """Write tables into the history (only rows whose figures changed); return (the entry, rows written).
 
     A back-dated entry (figures as they stood on an earlier day) keeps every row and leaves the
@@ -317,9 +387,14 @@ def _write(tables: dict[str, pd.DataFrame], version: int, kind: str, as_of: date
         if back_dated:
             rows = [_row(entry.id, key, r, False) for r in records]
         else:
-            old = {w: (i, s, _figures(f)) for i, s, w, f in db.session.execute(
-                select(GapSnapshotRow.id, GapSnapshotRow.snapshot_id, GapSnapshotRow.ward_code, GapSnapshotRow.figures)
-                .where(GapSnapshotRow.key == key, GapSnapshotRow.latest)).all()}
+            old = {
+                w: (i, s, _figures(f))
+                for i, s, w, f in db.session.execute(
+                    select(
+                        GapSnapshotRow.id, GapSnapshotRow.snapshot_id, GapSnapshotRow.ward_code, GapSnapshotRow.figures
+                    ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+                ).all()
+            }
             rows, retire, replace = [], [], []
             for record in records:
                 ward = record.get("ward_code")
@@ -334,12 +409,18 @@ def _write(tables: dict[str, pd.DataFrame], version: int, kind: str, as_of: date
                 rows.append(_row(entry.id, key, record, True))
             retire += [i for i, _, _ in old.values()]  # wards no longer in the table
             for start in range(0, len(retire), BATCH):
-                db.session.execute(update(GapSnapshotRow).where(GapSnapshotRow.id.in_(retire[start:start + BATCH]))
-                                   .values(latest=False))
+                db.session.execute(
+                    update(GapSnapshotRow)
+                    .where(GapSnapshotRow.id.in_(retire[start : start + BATCH]))
+                    .values(latest=False)
+                )
             for row_id, record in replace:
                 values = _row(entry.id, key, record, True)
-                db.session.execute(update(GapSnapshotRow).where(GapSnapshotRow.id == row_id)
-                                   .values(figures=values["figures"], **{c: values[c] for c in KEY_FIGURES}))
+                db.session.execute(
+                    update(GapSnapshotRow)
+                    .where(GapSnapshotRow.id == row_id)
+                    .values(figures=values["figures"], **{c: values[c] for c in KEY_FIGURES})
+                )
             written += len(replace)
             kept = db.session.get(GapTable, key)
             if kept is None:
@@ -347,7 +428,7 @@ def _write(tables: dict[str, pd.DataFrame], version: int, kind: str, as_of: date
             else:
                 kept.version = version
         for start in range(0, len(rows), BATCH):
-            db.session.execute(insert(GapSnapshotRow), rows[start:start + BATCH])
+            db.session.execute(insert(GapSnapshotRow), rows[start : start + BATCH])
         written += len(rows)
     db.session.flush()
     return entry, written
@@ -360,8 +441,10 @@ def _expand(keys: Iterable[str]) -> list[str]:
     for key in list(out):
         query = query_of(key)
         if query.overall:
-            out += [key_of(gaps_service.GapQuery(c, query.method, query.distance, query.deprivation_weight))
-                    for c in categories]
+            out += [
+                key_of(gaps_service.GapQuery(c, query.method, query.distance, query.deprivation_weight))
+                for c in categories
+            ]
     return list(dict.fromkeys(out))
 
 
@@ -374,8 +457,10 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
     if not keys:
         return 0
     version = versions.current(versions.DATA)
-    tables = {key_of(q): pd.DataFrame(t.drop(columns="geometry"))
-              for q, t in gaps_service.gap_frames([query_of(k) for k in keys])}
+    tables = {
+        key_of(q): pd.DataFrame(t.drop(columns="geometry"))
+        for q, t in gaps_service.gap_frames([query_of(k) for k in keys])
+    }
     _write(tables, version, kind, note=note)
     db.session.commit()
     return len(tables)
@@ -401,9 +486,14 @@ def merged(found: Iterable[Change]) -> Change | None:
     found = sorted(found, key=lambda c: c.version)
     if not found or any(b.version != a.version + 1 for a, b in zip(found, found[1:])):
         return None
-    return Change(found[-1].version, tuple(sorted({n for c in found for n in c.needs})),
-                  tuple(sorted({p for c in found for p in c.places})), any(c.all_needs for c in found),
-                  any(c.full for c in found), found[0].version)
+    return Change(
+        found[-1].version,
+        tuple(sorted({n for c in found for n in c.needs})),
+        tuple(sorted({p for c in found for p in c.places})),
+        any(c.all_needs for c in found),
+        any(c.full for c in found),
+        found[0].version,
+    )
 
 
 def apply_changes(found: list[Change], kind: str = "refresh") -> str:
@@ -444,21 +534,27 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
         query = query_of(key)
         by_query.setdefault((query.method, query.distance, query.deprivation_weight), []).append(key)
     for (method, distance, weighted), keys in by_query.items():
-        wanted = [k for k in keys if not query_of(k).overall and (change.all_needs or query_of(k).category in categories)]
+        wanted = [
+            k for k in keys if not query_of(k).overall and (change.all_needs or query_of(k).category in categories)
+        ]
         local = _local_inputs(change, distance, {query_of(k).category for k in wanted}) if change.places else None
         for key in wanted:
             category = query_of(key).category
             access = None
             if local is not None and any(c == category for _, _, c in change.places):
                 wards, assets, points, codes = local
-                access = incremental.local_access(wards, assets[assets["category"] == category], points, category,
-                                                  method, distance, codes)
+                access = incremental.local_access(
+                    wards, assets[assets["category"] == category], points, category, method, distance, codes
+                )
             previous = latest_table(query_of(key))[0]
             tables[key] = incremental.update_category(previous, access, needs, category, method, distance, weighted)
         overall = [k for k in keys if query_of(k).overall]
         if overall and touched_all:
-            parts = {query_of(k).category: tables[k] if k in tables else latest_table(query_of(k))[0]
-                     for k in keys if not query_of(k).overall}
+            parts = {
+                query_of(k).category: tables[k] if k in tables else latest_table(query_of(k))[0]
+                for k in keys
+                if not query_of(k).overall
+            }
             try:
                 made = incremental.overall(parts, needs, method, distance)
             except ValueError:  # a category table it rests on is not kept: make them all afresh
@@ -486,7 +582,9 @@ def _local_inputs(change: Change, distance: float, categories: set[str]):
     codes = incremental.touched_wards(wards, places, distance)
     box = (lon.min() - margin_lon, lat.min() - margin_lat, lon.max() + margin_lon, lat.max() + margin_lat)
     assets = store.assets_frame(explode=True, bbox=box)
-    assets = assets[assets["category"].isin(sorted(categories))][["asset_id", "category", "geometry"]].reset_index(drop=True)
+    assets = assets[assets["category"].isin(sorted(categories))][["asset_id", "category", "geometry"]].reset_index(
+        drop=True
+    )
     points = None
     if db.session.scalar(select(exists().where(PopulationArea.lon.is_not(None)))):
         points = store.population_points(bbox=box)
@@ -497,14 +595,20 @@ def _local_inputs(change: Change, distance: float, categories: set[str]):
 
 # ---- history: the same rows, read as series --------------------------------------------------
 
+
 def history_rows(ward_code: str, category: str, method: str):
     """Return (entry, row) for every stored row of a ward's category table by a method (unweighted), oldest first."""
     return db.session.execute(
         select(GapSnapshot, GapSnapshotRow)
         .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
-        .where(GapSnapshotRow.ward_code == ward_code, GapSnapshotRow.category == category,
-               GapSnapshotRow.method == method, GapSnapshotRow.key.like("%|0"))
-        .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)).all()
+        .where(
+            GapSnapshotRow.ward_code == ward_code,
+            GapSnapshotRow.category == category,
+            GapSnapshotRow.method == method,
+            GapSnapshotRow.key.like("%|0"),
+        )
+        .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)
+    ).all()
 
 
 def history_table(tables: dict[str, pd.DataFrame], kind: str, as_of: date, note: str | None = None) -> GapSnapshot:
@@ -516,10 +620,16 @@ def forget_today(kind: str, as_of: date) -> None:
     """Delete today's back-dated entries of this kind for this day (at most one per day per kind)."""
     today = utcnow().date()
     start = datetime(today.year, today.month, today.day)
-    ids = list(db.session.scalars(select(GapSnapshot.id).where(
-        GapSnapshot.kind == kind, GapSnapshot.as_of == as_of, GapSnapshot.taken_at >= start,
-        ~exists().where(GapSnapshotRow.snapshot_id == GapSnapshot.id, GapSnapshotRow.latest))))
+    ids = list(
+        db.session.scalars(
+            select(GapSnapshot.id).where(
+                GapSnapshot.kind == kind,
+                GapSnapshot.as_of == as_of,
+                GapSnapshot.taken_at >= start,
+                ~exists().where(GapSnapshotRow.snapshot_id == GapSnapshot.id, GapSnapshotRow.latest),
+            )
+        )
+    )
     if ids:
         db.session.execute(delete(GapSnapshotRow).where(GapSnapshotRow.snapshot_id.in_(ids)))
         db.session.execute(delete(GapSnapshot).where(GapSnapshot.id.in_(ids)))
-

@@ -5,6 +5,7 @@ One refresh runs at a time, whichever worker took it: a lock in the queue's stor
 skip (its row on the background work page says so), and the running one repeats while the data
 keeps changing under it.
 """
+
 from __future__ import annotations
 
 import time
@@ -34,8 +35,11 @@ def refresh_stale(distance: float | None = None, asked: list | None = None) -> s
                 break
             asked = []
     took = time.perf_counter() - start
-    return (f"Refreshed what was out of date ({tables} gap tables) in {took:.1f} s." if did_any
-            else f"Nothing was out of date ({took:.1f} s).")
+    return (
+        f"Refreshed what was out of date ({tables} gap tables) in {took:.1f} s."
+        if did_any
+        else f"Nothing was out of date ({took:.1f} s)."
+    )
 
 
 def _refresh_once(distance: float, asked: list) -> tuple[bool, int]:
@@ -47,9 +51,15 @@ def _refresh_once(distance: float, asked: list) -> tuple[bool, int]:
             did = True
     if size.ward_count() == 0:
         return did, 0
-    queries = [q for q in dict.fromkeys(gapstore.default_queries(store.category_labels(), distance) + asked
-                                        + [gapstore.query_of(k) for k in gapstore.stale_keys()])
-               if not gapstore.is_current(q)]
+    queries = [
+        q
+        for q in dict.fromkeys(
+            gapstore.default_queries(store.category_labels(), distance)
+            + asked
+            + [gapstore.query_of(k) for k in gapstore.stale_keys()]
+        )
+        if not gapstore.is_current(q)
+    ]
     if queries:
         gapstore.rebuild(queries)
         did = True

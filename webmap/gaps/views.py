@@ -1,26 +1,25 @@
 """Gap pages: the choropleth with its ranked table, ward profiles, and exports of the table."""
+
 from __future__ import annotations
 
 import math
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-
-from webmap.gaps import service as gaps_service
-
-from webmap.core import store
-from webmap.analysis import classify
 from folium.plugins import MarkerCluster
 
+from webmap.analysis import classify
+from webmap.core import store
+from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
+from webmap.maps.choropleth import NO_DATA, legend, palette
 from webmap.maps.layers import CLUSTER_ICON_JS
 from webmap.maps.points import AssetPoints
 from webmap.places import one_row_per_place
-from webmap.maps.choropleth import NO_DATA, legend, palette
-from webmap.gaps import store as gapstore
+from webmap.scale import pages as scale_pages
 from webmap.scale.layers import ViewportLayers
 from webmap.web.paging import page_number
-from webmap.scale import pages as scale_pages
 
 bp = Blueprint("gaps", __name__, template_folder="templates")
 CLASSES = 5
@@ -101,21 +100,23 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
     ]
     if query.method in ("2sfca", "e2sfca"):
         cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
-    cols += [("unmet_share", "Share who cannot reach one", fmt_pct),
-             ("unmet_residents", "Residents asking, out of reach", fmt_dec)]
+    cols += [
+        ("unmet_share", "Share who cannot reach one", fmt_pct),
+        ("unmet_residents", "Residents asking, out of reach", fmt_dec),
+    ]
     return cols
 
 
 # A short explanation under each heading whose words alone do not say what the figure is.
 EXPLAINED = {
     "gap_score": "Of every 1,000 residents, how many we expect to ask for this and be unable to reach one. "
-                 "Bigger means a bigger gap.",
+    "Bigger means a bigger gap.",
     "responses": "How many times residents of the ward asked for it (web form and surveys).",
     "need_per_1000": "Times asked for every 1,000 residents of the ward, from its own answers only.",
     "own_rate_weight": "A ward with few answers says little on its own, so its figure leans on the whole area's "
-                       "rate. 100% means only the ward's own answers are used; 0% only the area's.",
+    "rate. 100% means only the ward's own answers are used; 0% only the area's.",
     "need_per_1000_smoothed": "The ward's own rate and the area's rate, blended by the share before: the figure "
-                              "the unmet need is worked out from.",
+    "the unmet need is worked out from.",
     "access_score": "Places per 1,000 residents who can reach them, sharing each place among everyone near it.",
     "unmet_share": "The share of residents living too far from any place of this kind.",
     "unmet_residents": "Residents we expect to ask for it who live too far from one.",
@@ -130,9 +131,13 @@ def explanations(columns: list[tuple[str, str, object]]) -> list[tuple[str, str]
 
 def _query() -> gaps_service.GapQuery:
     try:
-        return gaps_service.check_query(request.args.get("category"), request.args.get("method"),
-                                         request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"],
-                                         request.args.get("deprivation"))
+        return gaps_service.check_query(
+            request.args.get("category"),
+            request.args.get("method"),
+            request.args.get("distance"),
+            current_app.config["ACCESS_DISTANCE_M"],
+            request.args.get("deprivation"),
+        )
     except ValueError as exc:
         abort(400, str(exc))
 
@@ -143,8 +148,9 @@ def _sorted(table: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame:
     if sort == "ward_name":
         return table.sort_values("ward_name", ascending=ascending, key=lambda s: s.str.lower(), kind="stable")
     values = pd.to_numeric(table[sort], errors="coerce") if sort != "top_category" else table[sort].fillna("")
-    order = table.assign(_key=values).sort_values(["_key", "ward_name"], ascending=[ascending, True],
-                                                  na_position="last", kind="stable")
+    order = table.assign(_key=values).sort_values(
+        ["_key", "ward_name"], ascending=[ascending, True], na_position="last", kind="stable"
+    )
     return order.drop(columns="_key")
 
 
@@ -159,9 +165,20 @@ def index():
     if query.deprivation_weight:
         args["deprivation"] = "1"
     what = "all needs" if query.overall else labels[query.category]
-    context = dict(query=query, what=what, labels=labels, categories=store.categories(), methods=gaps_service.METHOD_LABELS,
-                   method_help=gaps_service.METHOD_HELP, args=args, sort=sort, direction=direction,
-                   few_responses=FEW_RESPONSES, deciles_loaded=False, deprivation_applied=False)
+    context = dict(
+        query=query,
+        what=what,
+        labels=labels,
+        categories=store.categories(),
+        methods=gaps_service.METHOD_LABELS,
+        method_help=gaps_service.METHOD_HELP,
+        args=args,
+        sort=sort,
+        direction=direction,
+        few_responses=FEW_RESPONSES,
+        deciles_loaded=False,
+        deprivation_applied=False,
+    )
     try:
         return _index_from_store(query, labels, args, context)
     except gaps_service.NoWards as exc:
@@ -187,17 +204,23 @@ def legend_caption(entries) -> str:
         return f"{what}: every ward with a figure has the same value, so there is one class."
     text = f"{what}, in {len(counts)} classes by quantiles."
     if max(counts) - min(counts) > 1:
-        text += (" Many wards share the same figure, so the classes cannot be of equal size;"
-                 " each row says how many wards it holds.")
+        text += (
+            " Many wards share the same figure, so the classes cannot be of equal size;"
+            " each row says how many wards it holds."
+        )
     return text
 
 
 TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
 # A big area's figures are worked out in the background after the data changes (webmap/scale/refresh.py).
-WORKING = ("These figures are being worked out for the whole area now, which takes a minute or two. "
-           "Reload this page shortly to see them.")
-BEHIND = ("The data has changed since these figures were worked out; new figures are being worked out now "
-          "and will show when you reload in a minute or two.")
+WORKING = (
+    "These figures are being worked out for the whole area now, which takes a minute or two. "
+    "Reload this page shortly to see them."
+)
+BEHIND = (
+    "The data has changed since these figures were worked out; new figures are being worked out now "
+    "and will show when you reload in a minute or two."
+)
 
 
 def _index_from_store(query, labels, args, context):
@@ -223,26 +246,43 @@ def _index_from_store(query, labels, args, context):
         # The flag travels with the count on the map too, in words.
         at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
         if at is not None:
-            lines[at] = [line + (" (few responses)" if few is True else "")
-                         for line, few in zip(lines[at], table["few_responses"])]
-    fills = {code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
-             for code, cls, *line in zip(table["ward_code"], classes, *lines)}
+            lines[at] = [
+                line + (" (few responses)" if few is True else "")
+                for line, few in zip(lines[at], table["few_responses"])
+            ]
+    fills = {
+        code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
+        for code, cls, *line in zip(table["ward_code"], classes, *lines)
+    }
     extent = scale_pages.extent()
     m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
-    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace("CODE", "{code}", 1)
-    ViewportLayers(places=False, fills=fills, link=link, no_data=NO_DATA,
-                   no_data_label="Gap not computed (population unknown)").add_to(m)
+    link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace(
+        "CODE", "{code}", 1
+    )
+    ViewportLayers(
+        places=False, fills=fills, link=link, no_data=NO_DATA, no_data_label="Gap not computed (population unknown)"
+    ).add_to(m)
 
     rows = _sorted(table, sort, direction)
     size = TABLE_PAGE_SIZE
     pages = max(1, math.ceil(len(rows) / size))
     page = min(page_number(), pages)
-    return render_template("gaps/index.html", table=rows.iloc[(page - 1) * size: page * size], columns=columns,
-                           explained=explanations(columns),
-                           map=render_parts(m), legend=entries, legend_caption=legend_caption(entries),
-                           notices=([] if current else [BEHIND]) + _notices(query, table, labels),
-                           population_note=_population_note(table), no_data=NO_DATA, page=page, pages=pages,
-                           total_wards=len(rows), **context)
+    return render_template(
+        "gaps/index.html",
+        table=rows.iloc[(page - 1) * size : page * size],
+        columns=columns,
+        explained=explanations(columns),
+        map=render_parts(m),
+        legend=entries,
+        legend_caption=legend_caption(entries),
+        notices=([] if current else [BEHIND]) + _notices(query, table, labels),
+        population_note=_population_note(table),
+        no_data=NO_DATA,
+        page=page,
+        pages=pages,
+        total_wards=len(rows),
+        **context,
+    )
 
 
 def _notices(query, table, labels) -> list[str]:
@@ -253,15 +293,19 @@ def _notices(query, table, labels) -> list[str]:
     label = label if label[1:2].isupper() else label[:1].lower() + label[1:]
     if table["need_count"].sum() == 0:
         asked = "what any ward needs" if query.overall else f"they need {label}"
-        notes.append(f"Nobody has said {asked} yet, so every gap score is 0. "
-                     "Residents can say what is needed on the form, and staff can import survey results.")
+        notes.append(
+            f"Nobody has said {asked} yet, so every gap score is 0. "
+            "Residents can say what is needed on the form, and staff can import survey results."
+        )
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
         notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
     notes += gaps_service.caveats(query, table)
     unknown = table["population"].isna().sum()
     if unknown and unknown < len(table):
-        notes.append(f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
-                     f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed.")
+        notes.append(
+            f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
+            f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed."
+        )
     return notes
 
 
@@ -287,16 +331,18 @@ def export():
         abort(503, WORKING)
     body = gaps_service.export_bytes(gaps_service.with_outlines(table), fmt)
     name = gaps_service.export_name(query, fmt)
-    return Response(body, mimetype=gaps_service.FORMATS[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        body, mimetype=gaps_service.FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @bp.get("/wards/<code>")
 def ward(code: str):
     """Show one ward: its places, what residents asked for, its gap for every category, its neighbours."""
     try:
-        query = gaps_service.check_query(None, request.args.get("method"), request.args.get("distance"),
-                                         current_app.config["ACCESS_DISTANCE_M"])
+        query = gaps_service.check_query(
+            None, request.args.get("method"), request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"]
+        )
     except ValueError as exc:
         abort(400, str(exc))
     if not store.ward_exists(code):
@@ -330,19 +376,36 @@ def ward(code: str):
     m = new_map(found.total_bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     # Marker clusters need a maximum zoom, which otherwise only a tile layer supplies.
     m.options["max_zoom"] = 19
-    add_wards_layer(m, simplify_for_display(neighbours), name="Neighbouring wards",
-                    style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02})
+    add_wards_layer(
+        m,
+        simplify_for_display(neighbours),
+        name="Neighbouring wards",
+        style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02},
+    )
     add_wards_layer(m, simplify_for_display(found), name=info["name"])
     # Places as compact rows built into markers in the browser: a folium Marker each costs milliseconds here.
     cluster = MarkerCluster(name="Community assets", icon_create_function=CLUSTER_ICON_JS).add_to(m)
     AssetPoints(assets, labels).add_to(cluster)
-    return render_template("gaps/ward.html", ward=info, population=fmt_population(info["population"]),
-                           asset_groups=asset_groups, asset_total=len(assets), need_rows=need_rows, gaps=gaps,
-                           neighbours=neighbours, map=render_parts(m), query=query,
-                           figures_note=None if current else (BEHIND if len(gaps) else WORKING),
-                           method_label=gaps_service.METHOD_LABELS[query.method], fmt_gap=fmt_gap, fmt_pct=fmt_pct,
-                           fmt_count=fmt_count, fmt_int=fmt_int, few_responses=FEW_RESPONSES,
-                           population_known=not _missing(info["population"]))
+    return render_template(
+        "gaps/ward.html",
+        ward=info,
+        population=fmt_population(info["population"]),
+        asset_groups=asset_groups,
+        asset_total=len(assets),
+        need_rows=need_rows,
+        gaps=gaps,
+        neighbours=neighbours,
+        map=render_parts(m),
+        query=query,
+        figures_note=None if current else (BEHIND if len(gaps) else WORKING),
+        method_label=gaps_service.METHOD_LABELS[query.method],
+        fmt_gap=fmt_gap,
+        fmt_pct=fmt_pct,
+        fmt_count=fmt_count,
+        fmt_int=fmt_int,
+        few_responses=FEW_RESPONSES,
+        population_known=not _missing(info["population"]),
+    )
 
 
 def _stored_profile(code: str, query, labels: dict[str, str]):
@@ -355,7 +418,11 @@ def _stored_profile(code: str, query, labels: dict[str, str]):
         found["population"] = float(gaps["population"].iloc[0])
         found["population_method"] = gaps["population_method"].iloc[0]
     else:
-        gaps = pd.DataFrame({c: pd.Series(dtype=float) for c in ("need_count", "gap_score", "assets_in_ward",
-                                                                 "assets_within_distance", "access_share")}
-                            | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)})
+        gaps = pd.DataFrame(
+            {
+                c: pd.Series(dtype=float)
+                for c in ("need_count", "gap_score", "assets_in_ward", "assets_within_distance", "access_share")
+            }
+            | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)}
+        )
     return found, nearby, gaps, current

@@ -1,29 +1,41 @@
 """Forms for groups: claim a listing, sign in, offers and needs, edit, and contact a group."""
+
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
-from webmap.places.forms import AssetDetailsForm, max_length, strip
 from webmap.groups.vocabulary import load_vocabulary
+from webmap.places.forms import AssetDetailsForm, max_length, strip
 
 EMAIL = Email("Enter an email address in the right form, with an @ and a domain")
 
 
 def email_field(label: str, required_message: str) -> EmailField:
-    return EmailField(label, filters=[strip], render_kw={"autocomplete": "email", "spellcheck": "false"},
-                      validators=[DataRequired(required_message), max_length(200, "The email address"), EMAIL])
+    return EmailField(
+        label,
+        filters=[strip],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+        validators=[DataRequired(required_message), max_length(200, "The email address"), EMAIL],
+    )
 
 
 class ClaimForm(FlaskForm):
     """Someone who runs a group asking to manage its listing."""
 
-    name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
-                       validators=[DataRequired("Enter your name"), max_length(200, "Your name")])
+    name = StringField(
+        "Your name",
+        filters=[strip],
+        render_kw={"autocomplete": "name"},
+        validators=[DataRequired("Enter your name"), max_length(200, "Your name")],
+    )
     email = email_field("Your email address", "Enter your email address")
-    connection = TextAreaField("How are you involved with the group?", filters=[strip],
-                               validators=[Optional(), max_length(1000, "Your answer")])
+    connection = TextAreaField(
+        "How are you involved with the group?",
+        filters=[strip],
+        validators=[Optional(), max_length(1000, "Your answer")],
+    )
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
@@ -42,10 +54,12 @@ class ExchangeForm(FlaskForm):
 
     offers = SelectMultipleField("What your group can offer others", validate_choice=False)
     needs = SelectMultipleField("What your group needs", validate_choice=False)
-    offers_text = TextAreaField("Anything else you can offer", filters=[strip],
-                                validators=[Optional(), max_length(500, "What else you offer")])
-    needs_text = TextAreaField("Anything else you need", filters=[strip],
-                               validators=[Optional(), max_length(500, "What else you need")])
+    offers_text = TextAreaField(
+        "Anything else you can offer", filters=[strip], validators=[Optional(), max_length(500, "What else you offer")]
+    )
+    needs_text = TextAreaField(
+        "Anything else you need", filters=[strip], validators=[Optional(), max_length(500, "What else you need")]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -69,17 +83,27 @@ class ManagerEditForm(AssetDetailsForm):
 class StaffListingForm(AssetDetailsForm):
     """A moderator's edit of a listing, with the group's own (private) email."""
 
-    contact_email = EmailField("The group's own email address (private)", filters=[strip],
-                               render_kw={"spellcheck": "false"},
-                               validators=[Optional(), max_length(200, "The email address"), EMAIL])
+    contact_email = EmailField(
+        "The group's own email address (private)",
+        filters=[strip],
+        render_kw={"spellcheck": "false"},
+        validators=[Optional(), max_length(200, "The email address"), EMAIL],
+    )
 
 
 class ContactForm(FlaskForm):
     """A message to a group, relayed by email so nobody's address is shown."""
 
-    name = StringField("Your name", filters=[strip], render_kw={"autocomplete": "name"},
-                       validators=[DataRequired("Enter your name"), max_length(200, "Your name")])
+    name = StringField(
+        "Your name",
+        filters=[strip],
+        render_kw={"autocomplete": "name"},
+        validators=[DataRequired("Enter your name"), max_length(200, "Your name")],
+    )
     email = email_field("Your email address", "Enter your email address, so the group can reply")
-    message = TextAreaField("Your message", filters=[strip],
-                            validators=[DataRequired("Write your message"), max_length(3000, "The message")])
+    message = TextAreaField(
+        "Your message",
+        filters=[strip],
+        validators=[DataRequired("Write your message"), max_length(3000, "The message")],
+    )
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})

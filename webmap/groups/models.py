@@ -1,8 +1,8 @@
 """Typed models for groups: who manages a listing, one-time links, and what a listing offers and needs."""
+
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,12 +24,12 @@ class ListingManager(Model):
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"))
     # Private: the relay sends mail here; it is never shown on a public page, export or API.
     email: Mapped[str] = mapped_column(String(200), index=True)
-    name: Mapped[Optional[str]] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
     # "claim link", or the moderator who approved a claim request.
     granted_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    revoked_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class GroupToken(Model):
@@ -42,11 +42,11 @@ class GroupToken(Model):
     purpose: Mapped[str] = mapped_column(String(20))
     # For "claim": the person asking to manage; for "signin": the manager signing in.
     email: Mapped[str] = mapped_column(String(200))
-    name: Mapped[Optional[str]] = mapped_column(String(200))
-    asset_id: Mapped[Optional[int]] = mapped_column(ForeignKey("assets.id"))
+    name: Mapped[str | None] = mapped_column(String(200))
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
-    used_at: Mapped[Optional[datetime]] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class ListingExchange(Model):
@@ -59,6 +59,6 @@ class ListingExchange(Model):
     asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id"), index=True)
     direction: Mapped[str] = mapped_column(String(10))
     # A vocabulary id, or None for free text held in `detail`.
-    item: Mapped[Optional[str]] = mapped_column(String(50))
-    detail: Mapped[Optional[str]] = mapped_column(Text)
+    item: Mapped[str | None] = mapped_column(String(50))
+    detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

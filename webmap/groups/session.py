@@ -5,13 +5,14 @@ one-time link and is only ever trusted with the listings they manage, checked on
 The session lives in webmap.web.sessions, like a staff one, so the server can end it: on
 sign-out, when a new link is used, when the manager is removed or their listing archived.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import current_app, session
-from sqlalchemy import select
 from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from webmap.core.models import Asset
@@ -56,7 +57,12 @@ def _removal_or_archiving_ends_sessions(obj: object, db_session: Session):
     if isinstance(obj, ListingManager) and not obj.active and sa_inspect(obj).attrs.active.history.has_changes():
         yield KIND, obj.email, "removed as a manager of a listing"
     elif isinstance(obj, Asset) and obj.status == "archived" and sa_inspect(obj).attrs.status.history.has_changes():
-        emails = db_session.connection().execute(select(ListingManager.email).where(
-            ListingManager.asset_id == obj.id, ListingManager.active.is_(True))).scalars()
+        emails = (
+            db_session.connection()
+            .execute(
+                select(ListingManager.email).where(ListingManager.asset_id == obj.id, ListingManager.active.is_(True))
+            )
+            .scalars()
+        )
         for email in emails:
             yield KIND, email, "their listing was archived"

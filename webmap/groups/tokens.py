@@ -3,6 +3,7 @@
 The secret in the link is 256 random bits; only its SHA-256 is stored, so a copy of the
 database cannot be used to sign in. A link works once, until it expires.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,15 +31,25 @@ def issue(purpose: str, email: str, minutes: int, asset_id: int | None = None, n
         raise ValueError(f"purpose must be one of {TOKEN_PURPOSES}, not {purpose!r}")
     secret = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(GroupToken(token_hash=_hash(secret), purpose=purpose, email=email, name=name, asset_id=asset_id,
-                              created_at=now, expires_at=now + timedelta(minutes=minutes)))
+    db.session.add(
+        GroupToken(
+            token_hash=_hash(secret),
+            purpose=purpose,
+            email=email,
+            name=name,
+            asset_id=asset_id,
+            created_at=now,
+            expires_at=now + timedelta(minutes=minutes),
+        )
+    )
     return secret
 
 
 def find(secret: str, purpose: str) -> GroupToken:
     """Return the unused, unexpired link for this secret, or raise LinkError saying what is wrong."""
-    token = db.session.scalar(select(GroupToken).where(GroupToken.token_hash == _hash(secret or ""),
-                                                       GroupToken.purpose == purpose))
+    token = db.session.scalar(
+        select(GroupToken).where(GroupToken.token_hash == _hash(secret or ""), GroupToken.purpose == purpose)
+    )
     if token is None:
         raise LinkError("This link is not right. Copy the whole link from the email, or ask for a new one.")
     if token.used_at is not None:

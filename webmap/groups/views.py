@@ -1,4 +1,5 @@
 """Pages for groups: claim a listing, sign in by emailed link, edit it, offers and needs, contact a group."""
+
 from __future__ import annotations
 
 from functools import partial
@@ -7,16 +8,28 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 
 from webmap.core.db import db
 from webmap.core.models import Asset
-from webmap.notify.later import send_after_response
-from webmap.places.freshness import stale_cutoff
-from webmap.web.security import limiter, role_required
 from webmap.groups import claims, session
 from webmap.groups.forms import ClaimForm, ConfirmForm, ContactForm, ExchangeForm, ManagerEditForm, SignInForm
-from webmap.groups.listings import Exchange, active_managers, confirm_still_correct, remove_manager, contact_addresses, exchanges_for, is_manager, managed_listings, manager_actor, manager_edit, set_exchange
+from webmap.groups.listings import (
+    Exchange,
+    active_managers,
+    confirm_still_correct,
+    contact_addresses,
+    exchanges_for,
+    is_manager,
+    managed_listings,
+    manager_actor,
+    manager_edit,
+    remove_manager,
+    set_exchange,
+)
 from webmap.groups.models import ListingManager
 from webmap.groups.relay import relay_message
 from webmap.groups.tokens import LinkError, find
 from webmap.groups.vocabulary import items_by_id
+from webmap.notify.later import send_after_response
+from webmap.places.freshness import stale_cutoff
+from webmap.web.security import limiter, role_required
 
 bp = Blueprint("groups", __name__, template_folder="templates")
 
@@ -70,6 +83,7 @@ def can_contact(asset: Asset) -> bool:
 
 # --- claiming ---
 
+
 @bp.route("/assets/<int:asset_id>/claim", methods=["GET", "POST"])
 @limiter.limit(submission_limit, methods=["POST"])
 def claim(asset_id: int):
@@ -111,6 +125,7 @@ def confirm_claim(secret: str):
 
 
 # --- signing in ---
+
 
 @bp.route("/groups/sign-in", methods=["GET", "POST"])
 @limiter.limit(submission_limit, methods=["POST"])
@@ -163,6 +178,7 @@ def mine():
 
 # --- editing ---
 
+
 @bp.route("/groups/listings/<int:asset_id>/edit", methods=["GET", "POST"])
 def edit(asset_id: int):
     """Let a manager change their listing: small edits publish now, bigger ones go to a moderator."""
@@ -173,21 +189,37 @@ def edit(asset_id: int):
     if form.validate_on_submit():
         where = form.located
         values = form.listing_values()
-        outcome = manager_edit(asset, values, list(dict.fromkeys(form.categories.data)), where.lon, where.lat,
-                               where.ward.code, manager_actor(email), float(current_app.config["GROUP_PIN_MOVE_M"]))
+        outcome = manager_edit(
+            asset,
+            values,
+            list(dict.fromkeys(form.categories.data)),
+            where.lon,
+            where.lat,
+            where.ward.code,
+            manager_actor(email),
+            float(current_app.config["GROUP_PIN_MOVE_M"]),
+        )
         db.session.commit()
         if outcome.published:
             flash(f"Published now: {_field_words(outcome.published, outcome.moved_m)}.", "success")
         if outcome.moderated:
-            flash(f"Sent to a moderator to check first: {_field_words(list(outcome.moderated.proposed), outcome.moved_m)}. "
-                  "Your listing shows the old values until then.", "success")
+            flash(
+                f"Sent to a moderator to check first: {_field_words(list(outcome.moderated.proposed), outcome.moved_m)}. "
+                "Your listing shows the old values until then.",
+                "success",
+            )
         if not outcome.published and not outcome.moderated:
             flash("Nothing was changed.", "success")
         return redirect(url_for("groups.mine"))
     from webmap.places.picker import picker_map
 
-    return render_template("groups/edit.html", form=form, asset=asset, map=picker_map(),
-                           max_move=int(current_app.config["GROUP_PIN_MOVE_M"]))
+    return render_template(
+        "groups/edit.html",
+        form=form,
+        asset=asset,
+        map=picker_map(),
+        max_move=int(current_app.config["GROUP_PIN_MOVE_M"]),
+    )
 
 
 def _field_words(fields: list[str], moved_m: float) -> str:
@@ -220,12 +252,18 @@ def exchange(asset_id: int):
     current = exchanges_for([asset.id])[asset.id]
     form = ExchangeForm(data=current.as_dict() if request.method == "GET" else None)
     if form.validate_on_submit():
-        new = Exchange(list(dict.fromkeys(form.offers.data or [])), list(dict.fromkeys(form.needs.data or [])),
-                       form.offers_text.data or None, form.needs_text.data or None)
+        new = Exchange(
+            list(dict.fromkeys(form.offers.data or [])),
+            list(dict.fromkeys(form.needs.data or [])),
+            form.offers_text.data or None,
+            form.needs_text.data or None,
+        )
         changed = set_exchange(asset, new, manager_actor(email))
         db.session.commit()
-        flash("Saved what your group offers and needs. It is on your listing now." if changed else "Nothing was changed.",
-              "success")
+        flash(
+            "Saved what your group offers and needs. It is on your listing now." if changed else "Nothing was changed.",
+            "success",
+        )
         return redirect(url_for("assets.detail", asset_id=asset.id))
     return render_template("groups/exchange.html", form=form, asset=asset)
 
@@ -253,6 +291,7 @@ def remove_manager_staff(asset_id: int, manager_id: int):
 
 # --- contacting a group ---
 
+
 @bp.route("/assets/<int:asset_id>/contact", methods=["GET", "POST"])
 @limiter.limit(contact_limit, methods=["POST"])
 def contact(asset_id: int):
@@ -277,4 +316,3 @@ def contact(asset_id: int):
 def contact_sent(asset_id: int):
     """Say the message went."""
     return render_template("groups/contact_sent.html", asset=listed_asset(asset_id))
-

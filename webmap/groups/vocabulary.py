@@ -3,6 +3,7 @@
 Columns: id (stable, lower case), label (for forms and lists), phrase (for sentences such as
 "offers a kitchen, which you need"), description (a hint under the tick box).
 """
+
 from __future__ import annotations
 
 import csv
@@ -46,13 +47,16 @@ def _load(path: Path) -> tuple[Item, ...]:
         for number, row in enumerate(reader, start=2):
             item_id, label = (row["id"] or "").strip(), (row["label"] or "").strip()
             if not _ID.match(item_id):
-                raise ValueError(f"{path.name} row {number}, id: '{item_id}' is not an id (lower case letters, digits and _)")
+                raise ValueError(
+                    f"{path.name} row {number}, id: '{item_id}' is not an id (lower case letters, digits and _)"
+                )
             if not label:
                 raise ValueError(f"{path.name} row {number}, label: the label is empty")
             if any(i.id == item_id for i in items):
                 raise ValueError(f"{path.name} row {number}, id: '{item_id}' appears more than once")
-            items.append(Item(item_id, label, (row["phrase"] or "").strip() or label.lower(),
-                              (row["description"] or "").strip()))
+            items.append(
+                Item(item_id, label, (row["phrase"] or "").strip() or label.lower(), (row["description"] or "").strip())
+            )
     return tuple(items)
 
 

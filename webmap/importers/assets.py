@@ -1,4 +1,5 @@
 """Import community assets from GeoJSON/GPKG/SHP, CSV with coordinates or postcodes, or a national register."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,11 +14,29 @@ from sqlalchemy import select
 
 from webmap.analysis.crs import to_metric
 from webmap.core.db import db
+from webmap.core.emails import clean_email
 from webmap.core.geo import WGS84, assign_wards, normalise_postcode
 from webmap.core.models import ASSET_KINDS, Asset, Category, utcnow
-from webmap.core.emails import clean_email
 from webmap.core.store import wards_frame
-from webmap.importers.common import PROGRESS_THRESHOLD, ImportFailed, ImportReport, Problem, check_exists, step, find_column, geometry_problems, is_vector, progress, read_table, read_vector, record_problems, require_column, row_number, settle_rows, text
+from webmap.importers.common import (
+    PROGRESS_THRESHOLD,
+    ImportFailed,
+    ImportReport,
+    Problem,
+    check_exists,
+    find_column,
+    geometry_problems,
+    is_vector,
+    progress,
+    read_table,
+    read_vector,
+    record_problems,
+    require_column,
+    row_number,
+    settle_rows,
+    step,
+    text,
+)
 from webmap.importers.dates import parse_date, parse_date_option
 from webmap.importers.locate import locate_rows
 from webmap.importers.naming import unnamed_name, what_it_is
@@ -41,13 +60,25 @@ FIELDS = {  # our field -> column names that commonly hold it
 }
 
 
-def import_assets(path: str | Path, category_col: str | None = None, source: str | None = None,
-                  category_map: dict[str, str] | None = None, add_categories: bool = False,
-                  kind: str | None = None, status: str = "approved", crs: str | None = None, *,
-                  category: str | None = None, register: str | None = None, detect_register: bool = True,
-                  source_date: str | date | None = None, skip_bad_rows: bool = False,
-                  rejects_path: str | Path | None = None, edge_m: float = 800.0,
-                  category_kinds: dict[str, str] | None = None) -> ImportReport:
+def import_assets(
+    path: str | Path,
+    category_col: str | None = None,
+    source: str | None = None,
+    category_map: dict[str, str] | None = None,
+    add_categories: bool = False,
+    kind: str | None = None,
+    status: str = "approved",
+    crs: str | None = None,
+    *,
+    category: str | None = None,
+    register: str | None = None,
+    detect_register: bool = True,
+    source_date: str | date | None = None,
+    skip_bad_rows: bool = False,
+    rejects_path: str | Path | None = None,
+    edge_m: float = 800.0,
+    category_kinds: dict[str, str] | None = None,
+) -> ImportReport:
     """Read assets, check their categories and places, and insert or update them.
 
     A place outside every ward but within *edge_m* metres of one is kept "outside the area"
@@ -72,7 +103,9 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     if kind is not None and kind not in ASSET_KINDS:
         raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
     if category and category_col:
-        raise ImportFailed(Problem(file, None, None, "give either one category for the whole file or a category column, not both"))
+        raise ImportFailed(
+            Problem(file, None, None, "give either one category for the whole file or a category column, not both")
+        )
     fixed_category = _known_category(category, file) if category else None
     file_date = parse_date_option(source_date, file) if source_date else None
 
@@ -80,8 +113,10 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     if layout is None and detect_register and not is_vector(path):
         layout = detect_layout(check_exists(path))
         if layout:
-            report.notes.append(f"recognised the '{layout.name}' register from the file's first lines "
-                                f"(give --register to choose another layout)")
+            report.notes.append(
+                f"recognised the '{layout.name}' register from the file's first lines "
+                f"(give --register to choose another layout)"
+            )
     if layout:
         frame = read_register(path, layout, report)
         source = source or layout.name
@@ -101,11 +136,25 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     columns = {f: find_column(frame.columns, names, file=file, what=f.replace("_", " ")) for f, names in FIELDS.items()}
     if columns["name"] is None:
         cols = ", ".join(str(c) for c in frame.columns if not str(c).startswith("_") and c != "geometry")
-        raise ImportFailed(Problem(file, None, None, f"no name column found (looked for: name, asset_name, title; the file has: "
-                                   f"{cols[:300]}); if the file has no header row, give its layout with --register"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                f"no name column found (looked for: name, asset_name, title; the file has: "
+                f"{cols[:300]}); if the file has no header row, give its layout with --register",
+            )
+        )
     if fixed_category is None:
-        category_col = require_column(frame, file, category_col, ["category", "categories"], [], "category",
-                                      "--category-col (or give every row one category with --category)")
+        category_col = require_column(
+            frame,
+            file,
+            category_col,
+            ["category", "categories"],
+            [],
+            "category",
+            "--category-col (or give every row one category with --category)",
+        )
 
     if len(frame) >= PROGRESS_THRESHOLD:
         step(f"Placing {len(frame):,} rows on the map...")
@@ -122,8 +171,11 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
         assert category_col is not None, "require_column above finds the category column or stops the import"
         categories = _resolve_categories(frame, file, category_col, category_map or {}, add_categories, report)
         map_kinds = [_mapped_kind(raw, category_kinds or {}) for raw in frame[category_col]]
-    frame = frame.assign(_categories=categories, _map_kind=map_kinds, _raw_category=(
-        [None] * len(frame) if fixed_category else list(frame[category_col])))
+    frame = frame.assign(
+        _categories=categories,
+        _map_kind=map_kinds,
+        _raw_category=([None] * len(frame) if fixed_category else list(frame[category_col])),
+    )
     if len(frame) >= PROGRESS_THRESHOLD:
         step(f"Finding the ward of {len(frame):,} places...")
     wards = wards_frame()
@@ -132,8 +184,10 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
     near = outside & _within(frame.geometry, wards, edge_m)
     far = outside & ~near
     if near.any():
-        report.notes.append(f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
-                            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own")
+        report.notes.append(
+            f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
+            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own"
+        )
     if far.any():
         report.skip(f"the point is more than {edge_m:,.0f} m outside every ward", int(far.sum()))
         rows = ", ".join(str(r) for r in frame.loc[far, "_row"].head(10))
@@ -144,8 +198,16 @@ def import_assets(path: str | Path, category_col: str | None = None, source: str
         report.skip("no category given", int(no_category.sum()))
         frame = frame[~no_category]
 
-    _write(frame, columns, source, kind, status, report, ward_names=dict(zip(wards["code"], wards["name"])),
-           register=layout is not None)
+    _write(
+        frame,
+        columns,
+        source,
+        kind,
+        status,
+        report,
+        ward_names=dict(zip(wards["code"], wards["name"])),
+        register=layout is not None,
+    )
     return report
 
 
@@ -176,7 +238,9 @@ def _known_category(category: str, file: str) -> str:
     known = {c.id: c.label for c in db.session.scalars(select(Category).order_by(Category.sort_order))}
     if category not in known:
         listing = ", ".join(known)
-        raise ImportFailed(Problem(file, None, "--category", f"'{category}' is not a category id; the categories are: {listing}"))
+        raise ImportFailed(
+            Problem(file, None, "--category", f"'{category}' is not a category id; the categories are: {listing}")
+        )
     return category
 
 
@@ -258,7 +322,9 @@ def _opening_dates(frame, col: str | None, file: str, problems: dict) -> list:
     return out
 
 
-def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add: bool, report: ImportReport) -> list[list[str]]:
+def _resolve_categories(
+    frame, file: str, col: str, mapping: dict[str, str], add: bool, report: ImportReport
+) -> list[list[str]]:
     """Turn each row's category text into taxonomy ids; stop on values the taxonomy lacks."""
     known = {c.id: c for c in db.session.scalars(select(Category))}
     labels = {c.label.lower(): c.id for c in known.values()}
@@ -280,9 +346,16 @@ def _resolve_categories(frame, file: str, col: str, mapping: dict[str, str], add
         resolved.append(ids)
     if unknown and not add:
         listing = ", ".join(f"'{v}' (first in row {r})" for v, r in sorted(unknown.items()))
-        raise ImportFailed(Problem(file, None, col, f"these categories are not in the taxonomy: {listing}. "
-                                   "Map them with --category-map FILE, add them with --add-categories, "
-                                   "or give the whole file one category with --category"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                col,
+                f"these categories are not in the taxonomy: {listing}. "
+                "Map them with --category-map FILE, add them with --add-categories, "
+                "or give the whole file one category with --category",
+            )
+        )
     if unknown:
         added = _add_categories(unknown, known, report)
         return _resolve_categories(frame, file, col, {**mapping, **added}, False, report)
@@ -297,7 +370,9 @@ def _add_categories(values: dict[str, int], known: dict[str, Category], report: 
         cid = "".join(ch if ch.isalnum() else "_" for ch in value.lower()).strip("_")[:50] or "other"
         if cid not in known:
             order += 1
-            known[cid] = Category(id=cid, label=value[:100], sort_order=order, description=f"Added by import of {report.file}")
+            known[cid] = Category(
+                id=cid, label=value[:100], sort_order=order, description=f"Added by import of {report.file}"
+            )
             db.session.add(known[cid])
             report.notes.append(f"added category '{cid}' for '{value}'")
         # Mapped explicitly: "Food-Support" makes the id food_support, which may already exist.
@@ -315,8 +390,16 @@ def _source_id(row, id_col: str | None, name: str) -> str:
     return f"h-{digest[:16]}"
 
 
-def _write(frame, columns: dict, source: str, kind: str, status: str, report: ImportReport,
-           ward_names: dict[str, str] | None = None, register: bool = False) -> None:
+def _write(
+    frame,
+    columns: dict,
+    source: str,
+    kind: str,
+    status: str,
+    report: ImportReport,
+    ward_names: dict[str, str] | None = None,
+    register: bool = False,
+) -> None:
     """Insert new assets and update ones already imported from the same source.
 
     "Last checked" is left alone: only a person checking a listing sets it. The date the

@@ -1,4 +1,5 @@
 """Load the category taxonomy (a CSV kept in the repo) and category maps."""
+
 from __future__ import annotations
 
 import re
@@ -20,11 +21,17 @@ def import_categories(path: str | Path) -> ImportReport:
     file = Path(path).name
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
-        raise ImportFailed(Problem(file, None, missing[0], "this column is required (id,label,group,description,osm_tags)"))
+        raise ImportFailed(
+            Problem(file, None, missing[0], "this column is required (id,label,group,description,osm_tags)")
+        )
     problems: list[Problem] = []
     for i, row in table.iterrows():
         if not _ID.match(row["id"] or ""):
-            problems.append(Problem(file, row_number(i), "id", f"'{row['id']}' is not a category id (lower case letters, digits and _)"))
+            problems.append(
+                Problem(
+                    file, row_number(i), "id", f"'{row['id']}' is not a category id (lower case letters, digits and _)"
+                )
+            )
         if not text(row["label"]):
             problems.append(Problem(file, row_number(i), "label", "the label is empty"))
     dupes = table["id"][table["id"].duplicated()].tolist()
@@ -60,11 +67,16 @@ def read_category_kinds(path: str | Path) -> dict[str, str]:
     if "kind" not in table.columns:
         return {}
     file = Path(path).name
-    kinds = {str(row["value"]).strip().lower(): str(row["kind"]).strip().lower() for _, row in table.iterrows()
-             if isinstance(row["kind"], str) and row["kind"].strip()}
-    problems = [Problem(file, row_number(i), "kind", f"'{row['kind']}' is not one of {', '.join(ASSET_KINDS)}")
-                for i, row in table.iterrows()
-                if isinstance(row["kind"], str) and row["kind"].strip() and row["kind"].strip().lower() not in ASSET_KINDS]
+    kinds = {
+        str(row["value"]).strip().lower(): str(row["kind"]).strip().lower()
+        for _, row in table.iterrows()
+        if isinstance(row["kind"], str) and row["kind"].strip()
+    }
+    problems = [
+        Problem(file, row_number(i), "kind", f"'{row['kind']}' is not one of {', '.join(ASSET_KINDS)}")
+        for i, row in table.iterrows()
+        if isinstance(row["kind"], str) and row["kind"].strip() and row["kind"].strip().lower() not in ASSET_KINDS
+    ]
     if problems:
         raise ImportFailed(problems)
     return kinds
@@ -77,8 +89,11 @@ def read_category_map(path: str | Path) -> dict[str, str]:
     if not {"value", "category"} <= set(table.columns):
         raise ImportFailed(Problem(file, None, None, "a category map needs the columns value,category"))
     known = set(db.session.scalars(select(Category.id)))
-    problems = [Problem(file, row_number(i), "category", f"'{row['category']}' is not a category id")
-                for i, row in table.iterrows() if row["category"] not in known]
+    problems = [
+        Problem(file, row_number(i), "category", f"'{row['category']}' is not a category id")
+        for i, row in table.iterrows()
+        if row["category"] not in known
+    ]
     if problems:
         raise ImportFailed(problems)
     return {row["value"].strip().lower(): row["category"] for _, row in table.iterrows()}

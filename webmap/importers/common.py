@@ -1,24 +1,24 @@
 """What every importer shares: problems that name file/row/field, reports, file readers."""
+
 from __future__ import annotations
 
 import io
 import json
 import re
 import sys
+import warnings
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
-
-import warnings
 
 import click
-from flask import current_app, has_app_context
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from flask import current_app, has_app_context
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
@@ -29,8 +29,10 @@ VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 PROGRESS_THRESHOLD = 2000
 
 
-SKIP_HINT = ("Correct these rows and import the file again, or import the other rows with --skip-bad-rows "
-             "(the refused rows are then written to a rejects CSV).")
+SKIP_HINT = (
+    "Correct these rows and import the file again, or import the other rows with --skip-bad-rows "
+    "(the refused rows are then written to a rejects CSV)."
+)
 
 
 @dataclass
@@ -83,7 +85,10 @@ class ImportReport:
         if skipped:
             said.append(f"{_n(skipped, 'row')} left out for the reasons listed")
         if refused:
-            said.append(f"{_n(refused, 'row')} refused as unusable" + (f" (see {self.rejects_file})" if self.rejects_file else ""))
+            said.append(
+                f"{_n(refused, 'row')} refused as unusable"
+                + (f" (see {self.rejects_file})" if self.rejects_file else "")
+            )
         verb = "Nothing was saved (dry run); it would have been: " if self.dry_run else "In short: "
         return verb + ", ".join(said) + "."
 
@@ -92,15 +97,20 @@ def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
-def settle_rows(frame: pd.DataFrame, problems: dict[int, list[Problem]], report: ImportReport, skip_bad_rows: bool,
-                rejects_path: str | Path | None = None, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+def settle_rows(
+    frame: pd.DataFrame,
+    problems: dict[int, list[Problem]],
+    report: ImportReport,
+    skip_bad_rows: bool,
+    rejects_path: str | Path | None = None,
+    raw: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Refuse the file over bad rows, or (with skip_bad_rows) drop them and write them to a rejects CSV.
 
     `problems` is keyed by position in `frame`; `raw` holds the rows as read, for the rejects
     file (by default `frame` itself), in the same order.
     """
-    milestone(f"Checked {_n(len(frame), 'row')}: {len(frame) - len(problems):,} can be used, "
-              f"{len(problems):,} cannot")
+    milestone(f"Checked {_n(len(frame), 'row')}: {len(frame) - len(problems):,} can be used, {len(problems):,} cannot")
     if not problems:
         return frame
     flat = [p for position in sorted(problems) for p in problems[position]]
@@ -120,11 +130,13 @@ def _write_rejects(path: Path, raw: pd.DataFrame, problems: dict[int, list[Probl
     """Write each refused row with its row number, fields and reasons, then its values as read."""
     values = pd.DataFrame(raw.drop(columns=[c for c in ("geometry",) if c in raw.columns])).iloc[sorted(problems)]
     values = values[[c for c in values.columns if not str(c).startswith("_")]]
-    out = pd.DataFrame({
-        "row": [problems[i][0].row for i in sorted(problems)],
-        "field": ["; ".join(p.field or "" for p in problems[i]) for i in sorted(problems)],
-        "reason": ["; ".join(p.reason for p in problems[i]) for i in sorted(problems)],
-    })
+    out = pd.DataFrame(
+        {
+            "row": [problems[i][0].row for i in sorted(problems)],
+            "field": ["; ".join(p.field or "" for p in problems[i]) for i in sorted(problems)],
+            "reason": ["; ".join(p.reason for p in problems[i]) for i in sorted(problems)],
+        }
+    )
     out = pd.concat([out, values.reset_index(drop=True).add_prefix("")], axis=1)
     write_csv(path, out)
 
@@ -137,8 +149,14 @@ def check_exists(path: str | Path) -> Path:
     limit_mb = float(current_app.config.get("MAX_IMPORT_MB", 0)) if has_app_context() else 0
     size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
     if limit_mb and size_mb > limit_mb:
-        raise ImportFailed(Problem(p.name, None, None, f"is {size_mb:,.1f} MB, over the import limit of {limit_mb:,.0f} MB "
-                                   "(the WEBMAP_MAX_IMPORT_MB setting)"))
+        raise ImportFailed(
+            Problem(
+                p.name,
+                None,
+                None,
+                f"is {size_mb:,.1f} MB, over the import limit of {limit_mb:,.0f} MB (the WEBMAP_MAX_IMPORT_MB setting)",
+            )
+        )
     return p
 
 
@@ -151,8 +169,14 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
     """
     p = check_exists(path)
     if p.suffix.lower() not in VECTOR_SUFFIXES:
-        raise ImportFailed(Problem(p.name, None, None, f"'{p.suffix or p.name}' files are not supported here; "
-                                   "use GeoJSON, GeoPackage, Shapefile or CSV"))
+        raise ImportFailed(
+            Problem(
+                p.name,
+                None,
+                None,
+                f"'{p.suffix or p.name}' files are not supported here; use GeoJSON, GeoPackage, Shapefile or CSV",
+            )
+        )
     given = parse_crs(crs, p.name) if crs else None
     announce_read(p)
     from webmap.importers.compressed import unpacked
@@ -192,26 +216,46 @@ def without_paths(text: str) -> str:
 def gis_reason(exc: BaseException) -> str:
     """Say in plain words why GDAL could not read a file (never with a server path)."""
     said = without_paths(str(exc)).strip()
-    if re.search(r"not recogni[sz]ed as (being in )?a supported (file )?format|No such file|Failed to open", said, re.I):
-        return ("it is not a GIS file this map can read (GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf), or it is "
-                "damaged or cut short")
+    if re.search(
+        r"not recogni[sz]ed as (being in )?a supported (file )?format|No such file|Failed to open", said, re.I
+    ):
+        return (
+            "it is not a GIS file this map can read (GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf), or it is "
+            "damaged or cut short"
+        )
     return f"the GIS library could not read it ({said[:300]})" if said else "the GIS library could not read it"
 
 
 def _gis_file_in(folder: Path, name: str) -> Path:
     """Return the GIS file in an unpacked zip (or its folder, for several Shapefiles together); refuse anything else."""
-    found = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in GIS_FILE_SUFFIXES
-                   and not f.name.startswith("."))
+    found = sorted(
+        f
+        for f in folder.rglob("*")
+        if f.is_file() and f.suffix.lower() in GIS_FILE_SUFFIXES and not f.name.startswith(".")
+    )
     if not found:
         held = ", ".join(sorted(f.name for f in folder.rglob("*") if f.is_file())[:8]) or "nothing"
-        raise ImportFailed(Problem(name, None, None, "holds no GIS file (a Shapefile's .shp with its .dbf and .shx, a "
-                                                     f"GeoPackage, GeoJSON or FlatGeobuf); it holds: {held}"))
+        raise ImportFailed(
+            Problem(
+                name,
+                None,
+                None,
+                "holds no GIS file (a Shapefile's .shp with its .dbf and .shx, a "
+                f"GeoPackage, GeoJSON or FlatGeobuf); it holds: {held}",
+            )
+        )
     if len(found) == 1:
         return found[0]
     if all(f.suffix.lower() == ".shp" and f.parent == found[0].parent for f in found):
         return found[0].parent  # several Shapefiles side by side: layers of one folder (--layer picks one)
-    raise ImportFailed(Problem(name, None, None, f"holds {len(found)} GIS files ({', '.join(f.name for f in found[:6])}); "
-                                                 "zip one at a time"))
+    raise ImportFailed(
+        Problem(
+            name,
+            None,
+            None,
+            f"holds {len(found)} GIS files ({', '.join(f.name for f in found[:6])}); zip one at a time",
+        )
+    )
 
 
 def parse_crs(value: str, file: str, named_in_file: bool = False) -> CRS:
@@ -222,8 +266,14 @@ def parse_crs(value: str, file: str, named_in_file: bool = False) -> CRS:
         return CRS.from_user_input(candidate)
     except CRSError:
         where = "the file names the coordinate reference system" if named_in_file else "the coordinate reference system"
-        fix = "give the right one with --crs, e.g. --crs 27700" if named_in_file else "give an EPSG code, e.g. --crs 27700"
-        raise ImportFailed(Problem(file, None, None, f"{where} '{text_value}', which is not a known CRS; {fix}")) from None
+        fix = (
+            "give the right one with --crs, e.g. --crs 27700"
+            if named_in_file
+            else "give an EPSG code, e.g. --crs 27700"
+        )
+        raise ImportFailed(
+            Problem(file, None, None, f"{where} '{text_value}', which is not a known CRS; {fix}")
+        ) from None
 
 
 def geojson_crs_member(path: Path) -> str | None:
@@ -250,11 +300,21 @@ def _assume_crs(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
     """Give a file without a CRS WGS84 when its coordinates can only be lon/lat; refuse otherwise."""
     minx, miny, maxx, maxy = frame.total_bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
-        click.echo(f"Note: {name} has no coordinate reference system; its coordinates look like "
-                   "longitude/latitude, so EPSG:4326 is assumed (give --crs to say otherwise).", err=True)
+        click.echo(
+            f"Note: {name} has no coordinate reference system; its coordinates look like "
+            "longitude/latitude, so EPSG:4326 is assumed (give --crs to say otherwise).",
+            err=True,
+        )
         return frame.set_crs("EPSG:4326")
-    raise ImportFailed(Problem(name, None, None, f"has no coordinate reference system, and its coordinates (e.g. {minx:.0f}, "
-                               f"{miny:.0f}) are not longitude/latitude: they look like {likely_crs(minx, miny, maxx, maxy)}"))
+    raise ImportFailed(
+        Problem(
+            name,
+            None,
+            None,
+            f"has no coordinate reference system, and its coordinates (e.g. {minx:.0f}, "
+            f"{miny:.0f}) are not longitude/latitude: they look like {likely_crs(minx, miny, maxx, maxy)}",
+        )
+    )
 
 
 def _check_geographic_range(frame: gpd.GeoDataFrame, name: str) -> None:
@@ -268,8 +328,15 @@ def _check_geographic_range(frame: gpd.GeoDataFrame, name: str) -> None:
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
         return
     said = "says it is in" if frame.crs.to_epsg() != 4326 else "is, by the GeoJSON standard when no CRS is given, in"
-    raise ImportFailed(Problem(name, None, None, f"{said} longitude/latitude ({frame.crs.to_string()}), but its coordinates "
-                               f"(e.g. {minx:.0f}, {miny:.0f}) are not: they look like {likely_crs(minx, miny, maxx, maxy)}"))
+    raise ImportFailed(
+        Problem(
+            name,
+            None,
+            None,
+            f"{said} longitude/latitude ({frame.crs.to_string()}), but its coordinates "
+            f"(e.g. {minx:.0f}, {miny:.0f}) are not: they look like {likely_crs(minx, miny, maxx, maxy)}",
+        )
+    )
 
 
 def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] | None = None) -> dict[int, Problem]:
@@ -282,7 +349,9 @@ def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] 
         elif geom.is_empty:
             problems[i] = Problem(file, row, "geometry", "the geometry is empty (no coordinates, or NaN coordinates)")
         elif not np.isfinite(shapely.get_coordinates(geom)).all():
-            problems[i] = Problem(file, row, "geometry", "the geometry has coordinates that are not numbers (NaN or infinite)")
+            problems[i] = Problem(
+                file, row, "geometry", "the geometry has coordinates that are not numbers (NaN or infinite)"
+            )
     return problems
 
 
@@ -301,7 +370,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 frame = pd.read_csv(source, dtype=str, keep_default_na=False, encoding="cp1252", compression=None)
                 click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
         except Exception as exc:
-            raise ImportFailed(Problem(p.name, None, None, f"cannot be read as CSV ({without_paths(str(exc))})")) from exc
+            raise ImportFailed(
+                Problem(p.name, None, None, f"cannot be read as CSV ({without_paths(str(exc))})")
+            ) from exc
     if frame.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
     milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
@@ -313,7 +384,9 @@ def open_text(path: str | Path, encoding: str = "utf-8-sig", errors: str = "repl
     from webmap.importers.compressed import OPENERS, open_limited
 
     if Path(path).suffix.lower() in OPENERS:
-        return io.TextIOWrapper(io.BufferedReader(open_limited(Path(path))), encoding=encoding, errors=errors, newline="")
+        return io.TextIOWrapper(
+            io.BufferedReader(open_limited(Path(path))), encoding=encoding, errors=errors, newline=""
+        )
     return open(path, encoding=encoding, errors=errors, newline="")
 
 
@@ -334,7 +407,9 @@ def read_json(path: str | Path, what: str = "valid JSON") -> object:
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
-        raise ImportFailed(Problem(p.name, None, None, f"is not {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})")) from exc
+        raise ImportFailed(
+            Problem(p.name, None, None, f"is not {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+        ) from exc
     except UnicodeDecodeError as exc:
         raise ImportFailed(Problem(p.name, None, None, "is not UTF-8 text")) from exc
     except RecursionError as exc:
@@ -366,8 +441,14 @@ def _norm(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
-def find_column(columns: Iterable[str], candidates: Sequence[str], patterns: Sequence[str] = (),
-                file: str = "the file", what: str | None = None, option: str | None = None) -> str | None:
+def find_column(
+    columns: Iterable[str],
+    candidates: Sequence[str],
+    patterns: Sequence[str] = (),
+    file: str = "the file",
+    what: str | None = None,
+    option: str | None = None,
+) -> str | None:
     """Return the column holding `what`: an exact name first, then a case-blind one, then one equal but for punctuation.
 
     A column is never guessed: two columns that match equally well, or a Shapefile name that
@@ -375,8 +456,11 @@ def find_column(columns: Iterable[str], candidates: Sequence[str], patterns: Seq
     columns listed, so the person importing names the right one.
     """
     columns = [c for c in columns if c != "geometry"]
-    matchers = (lambda c, cand: c == cand, lambda c, cand: c.lower() == cand.lower(),
-                lambda c, cand: _norm(c) == _norm(cand))
+    matchers = (
+        lambda c, cand: c == cand,
+        lambda c, cand: c.lower() == cand.lower(),
+        lambda c, cand: _norm(c) == _norm(cand),
+    )
     for level, same in enumerate(matchers):
         for cand in candidates:
             found = [c for c in columns if same(str(c), cand)]
@@ -384,9 +468,16 @@ def find_column(columns: Iterable[str], candidates: Sequence[str], patterns: Seq
                 _ambiguous(file, what or cand, found, option)
             if found:
                 if level == 2 and _looks_truncated(str(found[0])):
-                    raise ImportFailed(Problem(file, None, str(found[0]), f"this column may be a longer name cut short (Shapefile "
-                                               f"names stop at 10 characters), so it is not taken as the {what or cand} column; "
-                                               f"if it is the right one, name it with {option or 'the column option'}"))
+                    raise ImportFailed(
+                        Problem(
+                            file,
+                            None,
+                            str(found[0]),
+                            f"this column may be a longer name cut short (Shapefile "
+                            f"names stop at 10 characters), so it is not taken as the {what or cand} column; "
+                            f"if it is the right one, name it with {option or 'the column option'}",
+                        )
+                    )
                 return found[0]
     for pattern in patterns:
         found = [c for c in columns if re.fullmatch(pattern, str(c), flags=re.IGNORECASE)]
@@ -403,20 +494,41 @@ def _looks_truncated(column: str) -> bool:
 
 def _ambiguous(file: str, what: str, found: list, option: str | None) -> None:
     listing = ", ".join(f"'{c}'" for c in found)
-    raise ImportFailed(Problem(file, None, None, f"columns {listing} could each be the {what} column; "
-                               f"name the one to use with {option or 'the column option'}"))
+    raise ImportFailed(
+        Problem(
+            file,
+            None,
+            None,
+            f"columns {listing} could each be the {what} column; "
+            f"name the one to use with {option or 'the column option'}",
+        )
+    )
 
 
-def require_column(frame: pd.DataFrame, file: str, given: str | None, candidates: Sequence[str], patterns: Sequence[str], what: str, option: str) -> str:
+def require_column(
+    frame: pd.DataFrame,
+    file: str,
+    given: str | None,
+    candidates: Sequence[str],
+    patterns: Sequence[str],
+    what: str,
+    option: str,
+) -> str:
     """Return the column to use for `what`, or fail listing the columns the file has."""
     if given:
         if given not in frame.columns:
-            raise ImportFailed(Problem(file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"))
+            raise ImportFailed(
+                Problem(
+                    file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"
+                )
+            )
         return given
     found = find_column(frame.columns, candidates, patterns, file=file, what=what, option=option)
     if found is None:
         cols = ", ".join(str(c) for c in frame.columns if c != "geometry")
-        raise ImportFailed(Problem(file, None, None, f"no {what} column found (columns: {cols}); name it with {option}"))
+        raise ImportFailed(
+            Problem(file, None, None, f"no {what} column found (columns: {cols}); name it with {option}")
+        )
     return found
 
 

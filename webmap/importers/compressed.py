@@ -6,6 +6,7 @@ passes MAX_UNPACKED_MB, or unpacks to more than MAX_UNPACK_RATIO times its packe
 registers and surveys pack 3 to 5 times; a bomb packs a thousand times). Memory never holds more
 than one piece, so the check process cannot grow until it crashes.
 """
+
 from __future__ import annotations
 
 import bz2
@@ -16,14 +17,14 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from flask import current_app, has_app_context
 
 from webmap.importers.problems import ImportFailed, Problem
-
 
 
 class Readable(Protocol):
@@ -35,7 +36,10 @@ class Readable(Protocol):
 
 
 OPENERS: dict[str, Callable[[Path], Readable]] = {
-    ".gz": lambda p: gzip.open(p, "rb"), ".bz2": lambda p: bz2.open(p, "rb"), ".xz": lambda p: lzma.open(p, "rb")}
+    ".gz": lambda p: gzip.open(p, "rb"),
+    ".bz2": lambda p: bz2.open(p, "rb"),
+    ".xz": lambda p: lzma.open(p, "rb"),
+}
 DEFAULT_MAX_UNPACKED_MB = 2000
 DEFAULT_MAX_RATIO = 100
 # Below this much unpacked, the ratio is not checked: a small, very regular file may pack tightly.
@@ -67,14 +71,30 @@ class _Budget:
     def take(self, size: int) -> None:
         self.unpacked += size
         if self.unpacked > self.max_bytes:
-            raise ImportFailed(Problem(self.name, None, None, (
-                f"unpacks to more than {self.max_bytes / 1e6:,.0f} MB (the WEBMAP_MAX_UNPACKED_MB setting), so it was "
-                "refused before being read; unpack it yourself and import the parts, or raise the setting")))
+            raise ImportFailed(
+                Problem(
+                    self.name,
+                    None,
+                    None,
+                    (
+                        f"unpacks to more than {self.max_bytes / 1e6:,.0f} MB (the WEBMAP_MAX_UNPACKED_MB setting), so it was "
+                        "refused before being read; unpack it yourself and import the parts, or raise the setting"
+                    ),
+                )
+            )
         if self.unpacked > RATIO_FLOOR_BYTES and self.unpacked > self.max_ratio * self.packed:
-            raise ImportFailed(Problem(self.name, None, None, (
-                f"unpacks to more than {self.max_ratio} times its packed size ({self.packed:,} bytes packed, over "
-                f"{self.unpacked:,} unpacked so far; real data packs about 3 to 10 times), so it was refused as a "
-                "likely 'zip bomb' before being read (the WEBMAP_MAX_UNPACK_RATIO setting)")))
+            raise ImportFailed(
+                Problem(
+                    self.name,
+                    None,
+                    None,
+                    (
+                        f"unpacks to more than {self.max_ratio} times its packed size ({self.packed:,} bytes packed, over "
+                        f"{self.unpacked:,} unpacked so far; real data packs about 3 to 10 times), so it was refused as a "
+                        "likely 'zip bomb' before being read (the WEBMAP_MAX_UNPACK_RATIO setting)"
+                    ),
+                )
+            )
 
 
 class LimitedReader(io.RawIOBase):
@@ -92,7 +112,7 @@ class LimitedReader(io.RawIOBase):
         except _BROKEN as exc:
             raise ImportFailed(Problem(self.budget.name, None, None, _damaged(self.budget.name, exc))) from None
         self.budget.take(len(data))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -153,18 +173,34 @@ def _unzip(path: Path, folder: Path, name: str) -> Path:
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > MAX_ZIP_MEMBERS:
-            raise ImportFailed(Problem(name, None, None, f"holds {len(members):,} files; at most {MAX_ZIP_MEMBERS:,} "
-                                                         "are read from one zip"))
+            raise ImportFailed(
+                Problem(
+                    name, None, None, f"holds {len(members):,} files; at most {MAX_ZIP_MEMBERS:,} are read from one zip"
+                )
+            )
         declared = _Budget(name, path.stat().st_size)
         declared.take(sum(m.file_size for m in members))  # a bomb that says what it is, refused before unpacking
         for member in members:
             parts = PurePosixPath(member.filename).parts
             if not parts or member.filename.startswith("/") or ".." in parts:
-                raise ImportFailed(Problem(name, None, None, f"holds a file named '{member.filename[:80]}', which "
-                                                             "points outside the zip; it was not unpacked"))
+                raise ImportFailed(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        f"holds a file named '{member.filename[:80]}', which "
+                        "points outside the zip; it was not unpacked",
+                    )
+                )
             if parts[-1].lower().endswith(".zip"):
-                raise ImportFailed(Problem(name, None, None, f"holds another zip ({parts[-1][:80]}); unpack that one "
-                                                             "and import it by itself"))
+                raise ImportFailed(
+                    Problem(
+                        name,
+                        None,
+                        None,
+                        f"holds another zip ({parts[-1][:80]}); unpack that one and import it by itself",
+                    )
+                )
             target = folder.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             try:

@@ -1,4 +1,5 @@
 """Read the dates registers and files state ("source date"), kept at the precision they are given."""
+
 from __future__ import annotations
 
 import re
@@ -6,7 +7,16 @@ from datetime import date, datetime
 
 from webmap.importers.common import ImportFailed, Problem
 
-FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%Y%m%d", "%d-%m-%Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S")
+FORMATS = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%Y%m%d",
+    "%d-%m-%Y",
+    "%d %B %Y",
+    "%d %b %Y",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S",
+)
 _YEAR, _MONTH = re.compile(r"^(19|20)\d{2}$"), re.compile(r"^((19|20)\d{2})-(0[1-9]|1[0-2])$")
 
 

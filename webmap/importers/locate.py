@@ -1,4 +1,5 @@
 """Place table rows: longitude/latitude, easting/northing, or a postcode from the postcode table."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,14 @@ class Located:
 def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
     """Place every row, by the first kind of location columns the table has; a blank falls back to the postcode."""
     cols = table.columns
-    lon, lat = find_column(cols, LON_NAMES, file=file, what="longitude"), find_column(cols, LAT_NAMES, file=file, what="latitude")
-    east, north = find_column(cols, EAST_NAMES, file=file, what="easting"), find_column(cols, NORTH_NAMES, file=file, what="northing")
+    lon, lat = (
+        find_column(cols, LON_NAMES, file=file, what="longitude"),
+        find_column(cols, LAT_NAMES, file=file, what="latitude"),
+    )
+    east, north = (
+        find_column(cols, EAST_NAMES, file=file, what="easting"),
+        find_column(cols, NORTH_NAMES, file=file, what="northing"),
+    )
     pc = find_column(cols, postcode_names, file=file, what="postcode")
     pair: tuple[str, str] | None = None
     if lon and lat:
@@ -44,9 +51,16 @@ def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
     elif east and north:
         pair, crs, check = (east, north), BNG, _bng_problem
     elif not pc:
-        raise ImportFailed(Problem(file, None, None, "a table needs longitude/latitude, easting/northing or postcode columns "
-                                   f"(columns: {', '.join(map(str, cols))}); if the file has no header row, "
-                                   "give its layout with --register"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                "a table needs longitude/latitude, easting/northing or postcode columns "
+                f"(columns: {', '.join(map(str, cols))}); if the file has no header row, "
+                "give its layout with --register",
+            )
+        )
     rows = table["_row"].to_numpy()
     located = Located(points=[None] * len(table), field=pc if pair is None else pair[0])
     xy: dict[int, tuple[float, float]] = {}
@@ -126,7 +140,9 @@ def _by_postcode(table, file, pc, positions, rows, located: Located, pair) -> No
             located.unplaced[i] = ("no coordinates given",) * 2
         return
     if not known:
-        raise ImportFailed(Problem(file, None, pc, "postcodes can only be placed after import-postcodes has loaded a postcode table"))
+        raise ImportFailed(
+            Problem(file, None, pc, "postcodes can only be placed after import-postcodes has loaded a postcode table")
+        )
     prefix = "no coordinates, and " if pair else ""
     for i in positions:
         raw = text(table[pc].iloc[i])
@@ -134,9 +150,14 @@ def _by_postcode(table, file, pc, positions, rows, located: Located, pair) -> No
         if raw is None:
             located.unplaced[i] = (f"{prefix}no postcode given",) * 2
         elif postcode is None:
-            located.unplaced[i] = (f"{prefix}the postcode is not a UK postcode", f"{prefix}'{raw}' is not a UK postcode")
+            located.unplaced[i] = (
+                f"{prefix}the postcode is not a UK postcode",
+                f"{prefix}'{raw}' is not a UK postcode",
+            )
         elif postcode not in known:
-            located.unplaced[i] = (f"{prefix}the postcode is not in the postcode table",
-                                   f"{prefix}postcode {postcode} is not in the postcode table")
+            located.unplaced[i] = (
+                f"{prefix}the postcode is not in the postcode table",
+                f"{prefix}postcode {postcode} is not in the postcode table",
+            )
         else:
             located.points[i] = shapely.Point(known[postcode])

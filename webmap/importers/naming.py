@@ -2,14 +2,18 @@
 
 Pure functions: no Flask and no database.
 """
+
 from __future__ import annotations
 
 import re
 
 _NUMBER = re.compile(r"^\s*(?:flat|unit)?\s*[\d/\-]+[a-z]?\b[,\s]*", re.I)
 # Address parts that name a building or an area rather than a street are poorer "where"s.
-_STREETISH = re.compile(r"\b(street|st|road|rd|lane|ln|avenue|ave|way|drive|close|place|square|terrace|hill|row|"
-                        r"gardens|grove|crescent|walk|parade|green|court|heol|ffordd|stryd)\b\.?$", re.I)
+_STREETISH = re.compile(
+    r"\b(street|st|road|rd|lane|ln|avenue|ave|way|drive|close|place|square|terrace|hill|row|"
+    r"gardens|grove|crescent|walk|parade|green|court|heol|ffordd|stryd)\b\.?$",
+    re.I,
+)
 
 
 def what_it_is(*candidates: object) -> str:

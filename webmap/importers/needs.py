@@ -13,6 +13,7 @@ survey file can be loaded again without counting anybody twice. With a survey ro
 (``--round "Spring 2027 survey" --round-date 2027-03-31``) the needs are dated on the round's
 day; a new round adds to the history, and re-importing a round replaces that round only.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -24,7 +25,18 @@ from sqlalchemy import and_, delete, func, select
 from webmap.core.db import db
 from webmap.core.geo import normalise_postcode
 from webmap.core.models import Category, Need, Postcode, SurveyRound, Ward, utcnow
-from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, require_column, row_number, settle_rows, text
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    find_column,
+    progress,
+    read_table,
+    require_column,
+    row_number,
+    settle_rows,
+    text,
+)
 from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
@@ -39,9 +51,16 @@ def default_source(path: str | Path) -> str:
     return f"survey: {Path(path).name}"[:50]
 
 
-def import_needs(path: str | Path, source: str | None = None, category_map: dict[str, str] | None = None,
-                 round_name: str | None = None, round_date: date | str | None = None, *,
-                 skip_bad_rows: bool = False, rejects_path: str | Path | None = None) -> ImportReport:
+def import_needs(
+    path: str | Path,
+    source: str | None = None,
+    category_map: dict[str, str] | None = None,
+    round_name: str | None = None,
+    round_date: date | str | None = None,
+    *,
+    skip_bad_rows: bool = False,
+    rejects_path: str | Path | None = None,
+) -> ImportReport:
     """Add needs from a table: ward code or postcode, category, and a count (or one response per row).
 
     A row with an unknown category, ward or postcode, or a count that is not a number, stops the
@@ -52,19 +71,36 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
     table = read_table(path)
     source = (source or default_source(path)).strip()[:50]
     if source == WEB_FORM_SOURCE:
-        raise ImportFailed(Problem(file, None, None, f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
-                                   "give the survey another name with --source"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
+                "give the survey another name with --source",
+            )
+        )
     report = ImportReport(file=file, read=len(table))
     cat_col = require_column(table, file, None, CATEGORY_NAMES, [], "category", "a 'category' column")
     ward_col = find_column(table.columns, CODE_NAMES, CODE_PATTERNS)
     pc_col = find_column(table.columns, POSTCODE_NAMES)
     if ward_col is None and pc_col is None:
-        raise ImportFailed(Problem(file, None, None, "each row needs a ward code or a postcode: add a 'ward_code' or "
-                                   f"'postcode' column (columns: {', '.join(map(str, table.columns))})"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                "each row needs a ward code or a postcode: add a 'ward_code' or "
+                f"'postcode' column (columns: {', '.join(map(str, table.columns))})",
+            )
+        )
     count_col = find_column(table.columns, COUNT_NAMES)
     comment_col = find_column(table.columns, ["comment", "comments", "note"])
-    report.notes.append(f"read as a count table (column '{count_col}')" if count_col
-                        else "read as one response per row (no count column)")
+    report.notes.append(
+        f"read as a count table (column '{count_col}')"
+        if count_col
+        else "read as one response per row (no count column)"
+    )
 
     wards = set(db.session.scalars(select(Ward.code)))
     if not wards:
@@ -92,8 +128,19 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
             report.skip("the count is 0")
             continue
         comment = text(row[comment_col]) if comment_col else None
-        read += [(n, Need(ward_code=ward, category_id=c, count=count, source=source,
-                          comment=comment[:COMMENT_LIMIT] if comment else None)) for c in cats]
+        read += [
+            (
+                n,
+                Need(
+                    ward_code=ward,
+                    category_id=c,
+                    count=count,
+                    source=source,
+                    comment=comment[:COMMENT_LIMIT] if comment else None,
+                ),
+            )
+            for c in cats
+        ]
     settle_rows(table, by_position, report, skip_bad_rows, rejects_path)
     # A refused row adds nothing, not even the categories on it that were known.
     needs = [need for n, need in read if n - 2 not in by_position]
@@ -116,9 +163,11 @@ def import_needs(path: str | Path, source: str | None = None, category_map: dict
     db.session.add_all(needs)
     db.session.flush()
     report.imported = len(needs)
-    report.notes.append(f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
-                        f"source '{source}'" + (f", round '{survey_round.name}' of {survey_round.held_on:%d %B %Y}"
-                                                if survey_round is not None else ""))
+    report.notes.append(
+        f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
+        f"source '{source}'"
+        + (f", round '{survey_round.name}' of {survey_round.held_on:%d %B %Y}" if survey_round is not None else "")
+    )
     return report
 
 
@@ -144,17 +193,28 @@ def _survey_round(file: str, name: str | None, when: date | str | None) -> Surve
     except ValueError as exc:
         raise ImportFailed(Problem(file, None, None, str(exc))) from None
     if held_on is not None and held_on > utcnow().date():
-        raise ImportFailed(Problem(file, None, None, f"the round date {held_on:%Y-%m-%d} is in the future; "
-                                   "give the day the survey closed"))
+        raise ImportFailed(
+            Problem(
+                file, None, None, f"the round date {held_on:%Y-%m-%d} is in the future; give the day the survey closed"
+            )
+        )
     existing = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
     if existing is None:
         if held_on is None:
-            raise ImportFailed(Problem(file, None, None, f"'{name}' is a new survey round: give its date with "
-                                       "--round-date YYYY-MM-DD"))
+            raise ImportFailed(
+                Problem(file, None, None, f"'{name}' is a new survey round: give its date with --round-date YYYY-MM-DD")
+            )
         return SurveyRound(name=name, held_on=held_on)
     if held_on is not None and held_on != existing.held_on:
-        raise ImportFailed(Problem(file, None, None, f"round '{name}' was held on {existing.held_on:%Y-%m-%d}, not "
-                                   f"{held_on:%Y-%m-%d}; leave --round-date out or give the same date"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                f"round '{name}' was held on {existing.held_on:%Y-%m-%d}, not "
+                f"{held_on:%Y-%m-%d}; leave --round-date out or give the same date",
+            )
+        )
     return existing
 
 
@@ -176,8 +236,9 @@ def _categories_of(raw: str, lookup: dict[str, str], file: str, n: int, col: str
             continue
         cid = lookup.get(value.lower())
         if cid is None:
-            problems.append(Problem(file, n, col, f"'{value}' is not a category in the taxonomy "
-                                    "(map it with --category-map FILE)"))
+            problems.append(
+                Problem(file, n, col, f"'{value}' is not a category in the taxonomy (map it with --category-map FILE)")
+            )
         elif cid not in found:
             found.append(cid)
     return found
@@ -209,7 +270,9 @@ def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report
         if pc is None:
             problems.append(Problem(file, n, pc_col, f"'{row[pc_col]}' is not a UK postcode"))
         elif pc not in postcodes:
-            problems.append(Problem(file, n, pc_col, f"postcode {pc} is not in the postcode table (run import-postcodes)"))
+            problems.append(
+                Problem(file, n, pc_col, f"postcode {pc} is not in the postcode table (run import-postcodes)")
+            )
         elif postcodes[pc] not in wards:
             # Like an asset outside every ward: counted and reported, not fatal.
             report.skip("the postcode lies outside the loaded wards")

@@ -4,14 +4,16 @@ A node is a point; a way becomes its representative point (a point inside it, un
 centroid). The OSM id ("node/123", "way/456") is kept as source_id with source "osm", so a
 re-import updates the same assets. Nothing here assumes Britain: wards may be anywhere.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -19,11 +21,19 @@ import shapely
 from sqlalchemy import select
 
 from webmap.core.db import db
-from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from webmap.core.emails import clean_email
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from webmap.core.models import ASSET_KINDS, Asset, Category, Ward, utcnow
 from webmap.core.store import wards_frame
-from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    announce_read,
+    check_exists,
+    progress,
+    read_json,
+)
 from webmap.importers.naming import unnamed_name, what_it_is
 
 SOURCE = "osm"
@@ -79,8 +89,15 @@ def read_elements(path: str | Path, table: dict[tuple[str, str], list[str]]) -> 
         return _read_overpass(data["elements"], p.name)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         return _read_geojson(data.get("features") or [], p.name)
-    raise ImportFailed(Problem(p.name, None, None, "is not OSM data: expected Overpass JSON (with 'elements') "
-                               "or GeoJSON (a FeatureCollection, e.g. from osmtogeojson)"))
+    raise ImportFailed(
+        Problem(
+            p.name,
+            None,
+            None,
+            "is not OSM data: expected Overpass JSON (with 'elements') "
+            "or GeoJSON (a FeatureCollection, e.g. from osmtogeojson)",
+        )
+    )
 
 
 def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Element]:
@@ -94,10 +111,18 @@ def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Eleme
             # An extract with none of the wanted tags is not an error: the report says 0 read.
             warnings.filterwarnings("ignore", message="Could not find any OSM data", category=UserWarning)
             osm = pyrosm.OSM(str(path))
-            frame = osm.get_data_by_custom_criteria(custom_filter=wanted, osm_keys_to_keep=list(wanted), filter_type="keep",
-                                                    keep_nodes=True, keep_ways=True, keep_relations=False)
+            frame = osm.get_data_by_custom_criteria(
+                custom_filter=wanted,
+                osm_keys_to_keep=list(wanted),
+                filter_type="keep",
+                keep_nodes=True,
+                keep_ways=True,
+                keep_relations=False,
+            )
     except Exception as exc:  # pyrosm raises several types for unreadable files
-        raise ImportFailed(Problem(path.name, None, None, f"cannot be read as an OpenStreetMap .pbf file ({exc})")) from exc
+        raise ImportFailed(
+            Problem(path.name, None, None, f"cannot be read as an OpenStreetMap .pbf file ({exc})")
+        ) from exc
     if frame is None or not len(frame):
         return []
     tag_columns = [c for c in frame.columns if c not in _PYROSM_META]
@@ -119,7 +144,9 @@ def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Eleme
 
 
 def _read_overpass(items: list, file: str) -> list[Element]:
-    nodes = {e.get("id"): (e.get("lon"), e.get("lat")) for e in items if isinstance(e, dict) and e.get("type") == "node"}
+    nodes = {
+        e.get("id"): (e.get("lon"), e.get("lat")) for e in items if isinstance(e, dict) and e.get("type") == "node"
+    }
     elements = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not item.get("tags"):
@@ -155,16 +182,31 @@ def _read_geojson(features: list, file: str) -> list[Element]:
             ident = f"{props['type']}/{ident}"
         kind, _, number = str(ident).partition("/")
         if not number.isdigit():
-            raise ImportFailed(Problem(file, None, f"features[{i}].id",
-                                       f"'{ident}' is not an OSM id like node/123 (osmtogeojson writes these)"))
+            raise ImportFailed(
+                Problem(
+                    file,
+                    None,
+                    f"features[{i}].id",
+                    f"'{ident}' is not an OSM id like node/123 (osmtogeojson writes these)",
+                )
+            )
         given = props.get("tags")
-        tags = given if isinstance(given, dict) else {
-            k: v for k, v in props.items() if not k.startswith("@") and k not in ("id", "type", "meta", "relations")}
+        tags = (
+            given
+            if isinstance(given, dict)
+            else {
+                k: v for k, v in props.items() if not k.startswith("@") and k not in ("id", "type", "meta", "relations")
+            }
+        )
         try:
             geometry = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
         except Exception as exc:  # shapely raises several types for bad GeoJSON geometry
-            raise ImportFailed(Problem(file, None, f"features[{i}].geometry", f"is not a GeoJSON geometry ({exc})")) from exc
-        elements.append(Element(kind, int(number), {str(k): str(v) for k, v in tags.items() if v is not None}, geometry))
+            raise ImportFailed(
+                Problem(file, None, f"features[{i}].geometry", f"is not a GeoJSON geometry ({exc})")
+            ) from exc
+        elements.append(
+            Element(kind, int(number), {str(k): str(v) for k, v in tags.items() if v is not None}, geometry)
+        )
     return elements
 
 
@@ -201,7 +243,9 @@ def import_osm(path: str | Path, kind: str = "venue", status: str = "approved") 
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     table = tag_table(categories.values())
     if not table:
-        raise ImportFailed(Problem(file, None, None, "no category has OSM tags, so nothing can be matched (see data/categories.csv)"))
+        raise ImportFailed(
+            Problem(file, None, None, "no category has OSM tags, so nothing can be matched (see data/categories.csv)")
+        )
     elements = read_elements(path, table)
     report = ImportReport(file=file, read=len(elements))
 
@@ -267,8 +311,9 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
         asset.address = _address(tags)
         # No name in OSM: say what it is (its amenity tag) and where (street, else ward); pages say "name not given".
         what = what_it_is(*(tags.get(k) for k in ("amenity", "leisure", "shop", "office")), categories[cats[0]].label)
-        name = given or unnamed_name(what, asset.address or tags.get("addr:street"), ward_names.get(ward),
-                                     tags.get("addr:postcode"))
+        name = given or unnamed_name(
+            what, asset.address or tags.get("addr:street"), ward_names.get(ward), tags.get("addr:postcode")
+        )
         asset.name, asset.name_given = name[:200], bool(given)
         raw = tags.get("addr:postcode")
         asset.postcode = normalise_postcode(raw) or (raw[:10] if raw else None)

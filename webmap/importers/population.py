@@ -1,4 +1,5 @@
 """Import population: a ward-level table, or small areas (LSOAs) with an LSOA-to-ward lookup."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,18 +8,33 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 
 from webmap.core.db import db
-from webmap.core.models import PopulationArea, Ward
 from webmap.core.geo import WGS84
-from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, read_table, read_vector, require_column, row_number, step
+from webmap.core.models import PopulationArea, Ward
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    find_column,
+    read_table,
+    read_vector,
+    require_column,
+    row_number,
+    step,
+)
 from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
 
 LSOA_NAMES = ["lsoa_code", "lsoa21_code", "lsoa11_code", "LSOA code (2011)", "lsoa21cd", "lsoa11cd", "area_code"]
 LSOA_PATTERNS = [r"LSOA\d{2}CD"]
 
 
-def import_population(path: str | Path, lookup: str | Path | None = None, population_col: str | None = None,
-                      code_col: str | None = None, lsoa_vintage: str | None = None,
-                      areas: list[str | Path] | None = None) -> ImportReport:
+def import_population(
+    path: str | Path,
+    lookup: str | Path | None = None,
+    population_col: str | None = None,
+    code_col: str | None = None,
+    lsoa_vintage: str | None = None,
+    areas: list[str | Path] | None = None,
+) -> ImportReport:
     """Set ward populations from a ward table, or by summing small areas through a lookup.
 
     With `areas` (boundary files of the small areas), each small area's population is also
@@ -35,7 +51,9 @@ def import_population(path: str | Path, lookup: str | Path | None = None, popula
         raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
     if lookup is None:
         if areas:
-            raise ImportFailed(Problem(file, None, None, "small-area boundaries (--areas) need a small-area table and --lookup"))
+            raise ImportFailed(
+                Problem(file, None, None, "small-area boundaries (--areas) need a small-area table and --lookup")
+            )
         _ward_level(table, file, values, code_col, wards, report)
     else:
         _small_areas(table, file, values, lookup, code_col, lsoa_vintage, wards, report)
@@ -51,8 +69,12 @@ def _population_values(table: pd.DataFrame, col: str, file: str) -> pd.Series:
     values = pd.to_numeric(table[col].str.replace(",", "", regex=False).str.strip(), errors="coerce")
     bad = values.isna() | (values < 0)
     if bad.any():
-        raise ImportFailed([Problem(file, row_number(i), col, f"'{table[col].iloc[i]}' is not a population figure")
-                            for i in bad.to_numpy().nonzero()[0]])
+        raise ImportFailed(
+            [
+                Problem(file, row_number(i), col, f"'{table[col].iloc[i]}' is not a population figure")
+                for i in bad.to_numpy().nonzero()[0]
+            ]
+        )
     return values
 
 
@@ -64,7 +86,9 @@ def _ward_level(table, file, values, code_col, wards, report) -> None:
     if len(repeated):
         first = repeated.iloc[0]
         rows = [str(row_number(i)) for i in repeated.index[repeated == first]]
-        raise ImportFailed(Problem(file, int(rows[-1]), code_col, f"ward code {first} appears more than once (rows {', '.join(rows)})"))
+        raise ImportFailed(
+            Problem(file, int(rows[-1]), code_col, f"ward code {first} appears more than once (rows {', '.join(rows)})")
+        )
     for i, code in enumerate(codes):
         ward = wards.get(code)
         if ward is None:
@@ -75,7 +99,9 @@ def _ward_level(table, file, values, code_col, wards, report) -> None:
             try:
                 ward.deprivation = float(table[dep_col].iloc[i])
             except ValueError as exc:
-                raise ImportFailed(Problem(file, row_number(i), dep_col, f"'{table[dep_col].iloc[i]}' is not a number")) from exc
+                raise ImportFailed(
+                    Problem(file, row_number(i), dep_col, f"'{table[dep_col].iloc[i]}' is not a number")
+                ) from exc
         report.updated += 1
 
 
@@ -84,7 +110,9 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     lookup_file = Path(lookup_path).name
     if vintage:
         if "lsoa_vintage" not in lookup.columns:
-            raise ImportFailed(Problem(lookup_file, None, "lsoa_vintage", "--lsoa-vintage was given but the lookup has no such column"))
+            raise ImportFailed(
+                Problem(lookup_file, None, "lsoa_vintage", "--lsoa-vintage was given but the lookup has no such column")
+            )
         lookup = lookup[lookup["lsoa_vintage"].str.strip() == str(vintage)]
         if lookup.empty:
             raise ImportFailed(Problem(lookup_file, None, "lsoa_vintage", f"no rows have the vintage {vintage}"))
@@ -92,8 +120,14 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     l_ward = require_column(lookup, lookup_file, None, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
     dupes = lookup[l_area][lookup[l_area].duplicated()]
     if len(dupes):
-        raise ImportFailed(Problem(lookup_file, None, l_area, f"{dupes.iloc[0]} maps to more than one ward; "
-                                   "filter the lookup to one vintage with --lsoa-vintage"))
+        raise ImportFailed(
+            Problem(
+                lookup_file,
+                None,
+                l_area,
+                f"{dupes.iloc[0]} maps to more than one ward; filter the lookup to one vintage with --lsoa-vintage",
+            )
+        )
     to_ward = dict(zip(lookup[l_area].str.strip(), lookup[l_ward].str.strip()))
     area_col = require_column(table, file, code_col, LSOA_NAMES, LSOA_PATTERNS, "small-area code", "--code-col")
     codes = table[area_col].str.strip()
@@ -105,7 +139,9 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     keep = in_lookup & ~unknown_ward
     areas = pd.DataFrame({"code": codes[keep], "ward_code": ward_codes[keep], "population": values[keep]})
     db.session.execute(delete(PopulationArea).where(PopulationArea.code.in_(areas["code"].tolist())))
-    db.session.add_all(PopulationArea(code=r.code, ward_code=r.ward_code, population=float(r.population)) for r in areas.itertuples())
+    db.session.add_all(
+        PopulationArea(code=r.code, ward_code=r.ward_code, population=float(r.population)) for r in areas.itertuples()
+    )
     totals = areas.groupby("ward_code")["population"].sum()
     for code, total in totals.items():
         wards[code].population = float(total)
@@ -113,8 +149,12 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     report.updated = len(totals)
     missing = sorted(set(wards) - set(totals.index))
     if missing:
-        report.notes.append(f"{len(missing)} wards got no small areas and keep their old figure: {', '.join(missing[:10])}")
-    report.notes.append(f"ward populations set from {len(areas)} small areas in {len(totals)} wards; total {totals.sum():,.0f}")
+        report.notes.append(
+            f"{len(missing)} wards got no small areas and keep their old figure: {', '.join(missing[:10])}"
+        )
+    report.notes.append(
+        f"ward populations set from {len(areas)} small areas in {len(totals)} wards; total {totals.sum():,.0f}"
+    )
 
 
 def _place_areas(paths: list[str | Path], report: ImportReport) -> None:
@@ -130,5 +170,7 @@ def _place_areas(paths: list[str | Path], report: ImportReport) -> None:
     for area in areas:
         area.lon, area.lat = points[area.code]
     unplaced = db.session.scalar(select(func.count()).select_from(PopulationArea).where(PopulationArea.lon.is_(None)))
-    report.notes.append(f"placed {len(areas)} small areas at points inside their boundaries"
-                        + (f"; {unplaced} have no boundary and no point" if unplaced else ""))
+    report.notes.append(
+        f"placed {len(areas)} small areas at points inside their boundaries"
+        + (f"; {unplaced} have no boundary and no point" if unplaced else "")
+    )

@@ -1,4 +1,5 @@
 """Import postcodes (OS Code-Point Open or ONS Postcode Directory style CSV)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -13,12 +14,23 @@ from webmap.core.db import db
 from webmap.core.geo import BNG, WGS84, assign_wards, normalise_postcode
 from webmap.core.models import Postcode
 from webmap.core.store import wards_frame
-from webmap.importers.common import ImportFailed, ImportReport, Problem, find_column, progress, read_table, row_number, settle_rows
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    find_column,
+    progress,
+    read_table,
+    row_number,
+    settle_rows,
+)
 
 BATCH = 5000
 
 
-def import_postcodes(path: str | Path, *, skip_bad_rows: bool = False, rejects_path: str | Path | None = None) -> ImportReport:
+def import_postcodes(
+    path: str | Path, *, skip_bad_rows: bool = False, rejects_path: str | Path | None = None
+) -> ImportReport:
     """Insert or update postcodes with their location and ward.
 
     A value that is not a postcode, or a coordinate that is not a number, stops the import; with
@@ -37,8 +49,13 @@ def import_postcodes(path: str | Path, *, skip_bad_rows: bool = False, rejects_p
         # Keep the original index: it gives the row numbers named in messages.
         table = table[~terminated]
     problems = _row_problems(table, file, pc_col)
-    table = settle_rows(table, {table.index.get_loc(label): found for label, found in sorted(problems.items())},
-                        report, skip_bad_rows, rejects_path)
+    table = settle_rows(
+        table,
+        {table.index.get_loc(label): found for label, found in sorted(problems.items())},
+        report,
+        skip_bad_rows,
+        rejects_path,
+    )
     lon, lat = _locations(table, file)
     postcodes = table[pc_col].map(normalise_postcode)
     no_place = np.isnan(lon) | np.isnan(lat)
@@ -55,12 +72,14 @@ def import_postcodes(path: str | Path, *, skip_bad_rows: bool = False, rejects_p
 
     records = frame.to_dict("records")
     for start in progress(range(0, len(records), BATCH), "Importing postcodes", rows=len(records)):
-        batch = records[start:start + BATCH]
+        batch = records[start : start + BATCH]
         # The casts only tell the type checker what SQLAlchemy gives here: a DELETE's result is a
         # CursorResult (with a row count), and a mapped class's __table__ is a Table.
         result = db.session.execute(delete(Postcode).where(Postcode.postcode.in_([r["postcode"] for r in batch])))
         deleted = cast(CursorResult[Any], result).rowcount
-        db.session.execute(insert(cast(Table, Postcode.__table__)), [{**r, "ward_code": r["ward_code"] or None} for r in batch])
+        db.session.execute(
+            insert(cast(Table, Postcode.__table__)), [{**r, "ward_code": r["ward_code"] or None} for r in batch]
+        )
         report.updated += deleted
         report.imported += len(batch) - deleted
     return report
@@ -97,16 +116,24 @@ def _row_problems(table: pd.DataFrame, file: str, pc_col: str) -> dict[int, list
     problems: dict[int, list[Problem]] = {}
     bad = table[pc_col].map(normalise_postcode).isna()
     for i in table.index[bad.to_numpy()]:
-        problems.setdefault(i, []).append(Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode"))
-    for names in (["longitude", "long", "lon"], ["latitude", "lat"], ["easting", "oseast1m", "eastings"],
-                  ["northing", "osnrth1m", "northings"]):
+        problems.setdefault(i, []).append(
+            Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode")
+        )
+    for names in (
+        ["longitude", "long", "lon"],
+        ["latitude", "lat"],
+        ["easting", "oseast1m", "eastings"],
+        ["northing", "osnrth1m", "northings"],
+    ):
         col = find_column(table.columns, names, file=file)
         if col is None:
             continue
         raw = table[col].str.strip()
         bad = (raw != "") & pd.to_numeric(raw, errors="coerce").isna()
         for i in table.index[bad.to_numpy()]:
-            problems.setdefault(i, []).append(Problem(file, row_number(i), col, f"'{table[col].loc[i]}' is not a number"))
+            problems.setdefault(i, []).append(
+                Problem(file, row_number(i), col, f"'{table[col].loc[i]}' is not a number")
+            )
     return problems
 
 

@@ -2,10 +2,11 @@
 
 Kept apart from common.py so the readers it uses (compressed.py) can raise them too.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Say "run init-db first" instead of an SQL traceback when a command meets a database without tables."""
+
 from __future__ import annotations
 
 import functools
@@ -32,8 +33,10 @@ def guard(command: click.Command) -> click.Command:
             return callback(*args, **kwargs)
         except (OperationalError, ProgrammingError) as exc:
             if is_missing_table(exc):
-                raise click.ClickException("The database has no tables yet (or is out of date). "
-                                           f"Run `{INIT_DB}` first, then run this command again.") from None
+                raise click.ClickException(
+                    "The database has no tables yet (or is out of date). "
+                    f"Run `{INIT_DB}` first, then run this command again."
+                ) from None
             raise
 
     guarded._guarded = True  # type: ignore[attr-defined]

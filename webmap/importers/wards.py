@@ -1,4 +1,5 @@
 """Import ward boundaries (ONS GeoJSON, GeoPackage or Shapefile, any CRS)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,7 +11,21 @@ from sqlalchemy import select
 from webmap.core.db import db
 from webmap.core.geo import WGS84, to_multipolygon
 from webmap.core.models import Ward
-from webmap.importers.common import ImportFailed, ImportReport, Problem, checked_text, find_column, geometry_problems, progress, read_vector, record_problems, require_column, row_number, settle_rows, text
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    checked_text,
+    find_column,
+    geometry_problems,
+    progress,
+    read_vector,
+    record_problems,
+    require_column,
+    row_number,
+    settle_rows,
+    text,
+)
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]
@@ -24,9 +39,16 @@ POPULATION_NAMES = ["population", "census2021_usual_residents_total", "usual_res
 DEPRIVATION_NAMES = ["imd_decile", "deprivation", "imd2019_popweighted_mean_decile"]
 
 
-def import_wards(path: str | Path, code_col: str | None = None, name_col: str | None = None,
-                 crs: str | None = None, layer: str | None = None, *, skip_bad_rows: bool = False,
-                 rejects_path: str | Path | None = None) -> ImportReport:
+def import_wards(
+    path: str | Path,
+    code_col: str | None = None,
+    name_col: str | None = None,
+    crs: str | None = None,
+    layer: str | None = None,
+    *,
+    skip_bad_rows: bool = False,
+    rejects_path: str | Path | None = None,
+) -> ImportReport:
     """Read ward polygons and insert or update them by ward code.
 
     A ward with no code, no name or no usable polygon stops the import, naming its row; with
@@ -100,7 +122,9 @@ def _check_rows(frame, file: str, code_col: str, name_col: str, pop_col: str | N
         if code is None:
             found.append(Problem(file, row_number(i), code_col, "the ward code is empty"))
         elif code in seen:
-            found.append(Problem(file, row_number(i), code_col, f"ward code {code} appears twice (also row {seen[code]})"))
+            found.append(
+                Problem(file, row_number(i), code_col, f"ward code {code} appears twice (also row {seen[code]})")
+            )
         else:
             seen[code] = row_number(i)
         if name is None:

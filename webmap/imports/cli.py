@@ -1,4 +1,5 @@
 """`flask --app webmap imports …`: run a browser import by hand, and list past imports."""
+
 from __future__ import annotations
 
 import os
@@ -49,5 +50,7 @@ def list_command() -> None:
     """List browser imports, newest first, with their state and summary."""
     for job in db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(50)):
         result = job.result or {}
-        click.echo(f"#{job.id} {job.created_at:%Y-%m-%d %H:%M} {job.kind} {job.filename} {job.state} by {job.actor}: "
-                   f"imported {result.get('imported', 0)}, updated {result.get('updated', 0)}")
+        click.echo(
+            f"#{job.id} {job.created_at:%Y-%m-%d %H:%M} {job.kind} {job.filename} {job.state} by {job.actor}: "
+            f"imported {result.get('imported', 0)}, updated {result.get('updated', 0)}"
+        )

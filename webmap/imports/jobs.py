@@ -5,6 +5,7 @@ ties up a web worker; the upload is in the database and the progress in the queu
 server shows, cancels or retries it; and a worker killed mid-import leaves the database as it
 was, because the import commits once, at the end.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -45,8 +46,9 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     if not filename:
         raise UploadRefused("Choose a file to upload.")
     if not filename.lower().endswith(kind.suffixes):
-        raise UploadRefused(f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: "
-                            f"use {', '.join(kind.suffixes)}.")
+        raise UploadRefused(
+            f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: use {', '.join(kind.suffixes)}."
+        )
     # The name as uploaded, for messages to staff; the file itself is kept under the safe name.
     options = {**options, "uploaded_name": _display_name(upload.filename or filename)}
     # MAX_UPLOAD_MB (Flask's MAX_CONTENT_LENGTH) bounds what is read here.
@@ -54,8 +56,16 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     upload.close()  # a big upload is spooled to a temporary file: free it now that its bytes are read
     if not data:
         raise UploadRefused(f"“{upload.filename}” is empty.")
-    job = ImportJob(kind=kind.key, options=options, filename=filename[:255], sha256=hashlib.sha256(data).hexdigest(),
-                    size_bytes=len(data), actor=actor, user_id=user_id, state="uploaded")
+    job = ImportJob(
+        kind=kind.key,
+        options=options,
+        filename=filename[:255],
+        sha256=hashlib.sha256(data).hexdigest(),
+        size_bytes=len(data),
+        actor=actor,
+        user_id=user_id,
+        state="uploaded",
+    )
     db.session.add(job)
     db.session.flush()
     db.session.add(ImportUpload(job_id=job.id, data=data))
@@ -89,12 +99,23 @@ def start(job: ImportJob, phase: str) -> None:
     except IntegrityError as exc:
         db.session.rollback()
         raise JobBusy(busy_message(job.kind)) from exc
-    write_progress(job.id, "Waiting for a worker", 0, 0, fresh=True,
-                   step=f"{'Check' if phase == 'check' else 'Import'} asked for at {utcnow():%H:%M:%S} UTC; "
-                        "waiting for a worker to take it")
+    write_progress(
+        job.id,
+        "Waiting for a worker",
+        0,
+        0,
+        fresh=True,
+        step=f"{'Check' if phase == 'check' else 'Import'} asked for at {utcnow():%H:%M:%S} UTC; "
+        "waiting for a worker to take it",
+    )
     # By name: the task (webmap/imports/tasks.py) runs this module's functions.
-    queue.enqueue("imports.run", job.id, phase, task_id=job.task_id,
-                  label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}")
+    queue.enqueue(
+        "imports.run",
+        job.id,
+        phase,
+        task_id=job.task_id,
+        label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}",
+    )
 
 
 def busy_message(kind: str) -> str:
@@ -103,12 +124,21 @@ def busy_message(kind: str) -> str:
     label = KINDS[kind].label.lower()
     if other is None:
         return f"Another import of {label} is running. Try again when it has finished."
-    return (f"Import #{other.id} ({other.filename}, started by {other.actor}) of {label} is still running; "
-            "two imports of the same kind never run at once. Try again when it has finished.")
+    return (
+        f"Import #{other.id} ({other.filename}, started by {other.actor}) of {label} is still running; "
+        "two imports of the same kind never run at once. Try again when it has finished."
+    )
 
 
-def write_progress(job_id: int, label: str, done: int, total: int, folder: Path | None = None,
-                   step: str | None = None, fresh: bool = False) -> None:
+def write_progress(
+    job_id: int,
+    label: str,
+    done: int,
+    total: int,
+    folder: Path | None = None,
+    step: str | None = None,
+    fresh: bool = False,
+) -> None:
     """Note how far the job has got (and, with `step`, a finished step) in the queue's store, for any server to read.
 
     Only the job's own task writes while it runs, so reading the earlier steps back is safe;
@@ -153,8 +183,10 @@ def check_alive(job: ImportJob) -> None:
     if job.state in RUNNING:
         phase = "import" if job.state == "importing" else "check"
         job.state = "failed" if phase == "import" else "uploaded"
-        job.error = (f"The {phase} stopped before it finished: {why} Nothing from this file was saved; "
-                     f"{'retry the import' if phase == 'import' else 'check it again'} to run it again.")
+        job.error = (
+            f"The {phase} stopped before it finished: {why} Nothing from this file was saved; "
+            f"{'retry the import' if phase == 'import' else 'check it again'} to run it again."
+        )
         job.running_kind, job.finished_at = None, utcnow()
         if phase == "import":
             audit(job, "import failed", {"error": job.error})
@@ -169,9 +201,16 @@ def problems_csv(job: ImportJob) -> str:
 
 def audit(job: ImportJob, action: str, after: dict, actor: str | None = None, user_id: int | None = None) -> None:
     """Record what happened to a job in the audit trail (by default as its importer), with file and checksum."""
-    db.session.add(AuditEvent(actor=actor or job.actor, user_id=user_id if actor else job.user_id, action=action, entity_type="import",
-                              entity_id=str(job.id), after={"file": job.filename, "sha256": job.sha256,
-                                                            "kind": job.kind, **after}))
+    db.session.add(
+        AuditEvent(
+            actor=actor or job.actor,
+            user_id=user_id if actor else job.user_id,
+            action=action,
+            entity_type="import",
+            entity_id=str(job.id),
+            after={"file": job.filename, "sha256": job.sha256, "kind": job.kind, **after},
+        )
+    )
 
 
 def remove_upload(job: ImportJob) -> None:

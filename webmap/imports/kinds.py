@@ -3,14 +3,15 @@
 A kind names the importer function the matching `flask --app webmap import-…` command calls and
 turns the form's plain-word options into that function's arguments: one code path for both.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
-from webmap.importers import ImportFailed, ImportReport
 from webmap.core.models import ASSET_KINDS
+from webmap.importers import ImportFailed, ImportReport
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,6 @@ class Option:
     # (value, label) pairs, or "registers" for the register layouts kept as data in data/registers/.
     choices: tuple[tuple[str, str], ...] | str = ()
     default: str | bool = ""
-
 
     def choice_list(self) -> tuple[tuple[str, str], ...]:
         """Return the (value, label) pairs offered for a choice."""
@@ -66,8 +66,11 @@ class ImportKind:
 
             register = options.get("register")
             try:
-                layout = get_layout(register, path.name) if register and register != "detect" else (
-                    detect_layout(path) if path.exists() and not is_vector(path) else None)
+                layout = (
+                    get_layout(register, path.name)
+                    if register and register != "detect"
+                    else (detect_layout(path) if path.exists() and not is_vector(path) else None)
+                )
             except ImportFailed:
                 layout = None  # the importer itself refuses an unknown layout, naming the known ones
             if layout:
@@ -76,10 +79,19 @@ class ImportKind:
 
 
 VECTOR = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
-SKIP_OPTION = Option("skip_bad_rows", "Import the good rows and list the unusable ones",
-                     "Without this, one unusable row stops the whole file and nothing is saved.", "bool", (), False)
-CRS_OPTION = Option("crs", "Coordinate system, when the file does not say",
-                    "For example EPSG:27700 (British National Grid). Leave empty if the file names its own.")
+SKIP_OPTION = Option(
+    "skip_bad_rows",
+    "Import the good rows and list the unusable ones",
+    "Without this, one unusable row stops the whole file and nothing is saved.",
+    "bool",
+    (),
+    False,
+)
+CRS_OPTION = Option(
+    "crs",
+    "Coordinate system, when the file does not say",
+    "For example EPSG:27700 (British National Grid). Leave empty if the file names its own.",
+)
 
 
 def _rejects(path: Path) -> Path:
@@ -90,26 +102,44 @@ def _rejects(path: Path) -> Path:
 def _wards(path: Path, o: dict) -> ImportReport:
     from webmap.importers.wards import import_wards
 
-    return import_wards(path, o.get("code_col") or None, o.get("name_col") or None, o.get("crs") or None,
-                        o.get("layer") or None, skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
+    return import_wards(
+        path,
+        o.get("code_col") or None,
+        o.get("name_col") or None,
+        o.get("crs") or None,
+        o.get("layer") or None,
+        skip_bad_rows=bool(o.get("skip_bad_rows")),
+        rejects_path=_rejects(path),
+    )
 
 
 def _places(path: Path, o: dict) -> ImportReport:
     from webmap.importers.assets import import_assets
 
     register = o.get("register") or None
-    return import_assets(path, o.get("category_col") or None, o.get("source") or None, None,
-                         bool(o.get("add_categories")), o.get("asset_kind") or None, crs=o.get("crs") or None,
-                         category=o.get("category") or None, register=None if register == "detect" else register,
-                         source_date=o.get("source_date") or None, skip_bad_rows=bool(o.get("skip_bad_rows")),
-                         rejects_path=_rejects(path))
+    return import_assets(
+        path,
+        o.get("category_col") or None,
+        o.get("source") or None,
+        None,
+        bool(o.get("add_categories")),
+        o.get("asset_kind") or None,
+        crs=o.get("crs") or None,
+        category=o.get("category") or None,
+        register=None if register == "detect" else register,
+        source_date=o.get("source_date") or None,
+        skip_bad_rows=bool(o.get("skip_bad_rows")),
+        rejects_path=_rejects(path),
+    )
 
 
 def _register_choices() -> tuple[tuple[str, str], ...]:
     from webmap.importers.registers.layouts import load_layouts
 
-    return (("detect", "Find out from the file's header"),
-            *((name, layout.title) for name, layout in sorted(load_layouts().items())))
+    return (
+        ("detect", "Find out from the file's header"),
+        *((name, layout.title) for name, layout in sorted(load_layouts().items())),
+    )
 
 
 def _postcodes(path: Path, o: dict) -> ImportReport:
@@ -127,8 +157,15 @@ def _population(path: Path, o: dict) -> ImportReport:
 def _needs(path: Path, o: dict) -> ImportReport:
     from webmap.importers.needs import import_needs
 
-    return import_needs(path, o.get("source") or None, None, o.get("round_name") or None, o.get("round_date") or None,
-                        skip_bad_rows=bool(o.get("skip_bad_rows")), rejects_path=_rejects(path))
+    return import_needs(
+        path,
+        o.get("source") or None,
+        None,
+        o.get("round_name") or None,
+        o.get("round_date") or None,
+        skip_bad_rows=bool(o.get("skip_bad_rows")),
+        rejects_path=_rejects(path),
+    )
 
 
 def _oruk(path: Path, o: dict) -> ImportReport:
@@ -145,55 +182,151 @@ def _osm(path: Path, o: dict) -> ImportReport:
 
 KIND_CHOICES = tuple((k, k.capitalize()) for k in ASSET_KINDS)
 
-KINDS: dict[str, ImportKind] = {k.key: k for k in (
-    ImportKind("wards", "Ward boundaries", "Ward outlines with their ONS codes and names (GeoJSON, GeoPackage or a "
-               "zipped Shapefile).", VECTOR, "import-wards", _wards, (
-                   Option("code_col", "Column with the ward code", "Leave empty to find it (e.g. WD23CD, ward_code)."),
-                   Option("name_col", "Column with the ward name", "Leave empty to find it."),
-                   Option("layer", "Layer (GeoPackage only)", "Leave empty for the first layer."),
-                   CRS_OPTION, SKIP_OPTION)),
-    ImportKind("places", "Places (community assets)", "Groups, venues, services or businesses, from a GIS file or a "
-               "CSV with coordinates or postcodes, or a national register exactly as published.",
-               (*VECTOR, ".csv", ".gz"), "import-assets", _places, (
-                   Option("register", "Layout of a national register", "Schools (GIAS), GP practices and pharmacies "
-                          "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
-                          "out and counted.", "choice", "registers", "detect"),
-                   Option("category", "One category for every row", "A category id, for example education. Leave "
-                          "empty to read each row's category."),
-                   Option("category_col", "Column with the category", "Leave empty to use a column called category."),
-                   Option("asset_kind", "What the places are", "Used where the file and register do not say.",
-                          "choice", (("", "As the file or register says (else service)"), *KIND_CHOICES), ""),
-                   Option("source_date", "Date the source states", "For example 2025-05-24: shown as the source "
-                          "date of every place (the register's own date column wins where it has one)."),
-                   Option("source", "Name of this source", "Importing the same source again updates its places. "
-                          "Leave empty to use the register's own name (for example gias for the schools register) when the "
-                          "file is a national register, and otherwise the file name without its ending."),
-                   Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
-                   CRS_OPTION, SKIP_OPTION), places=True),
-    ImportKind("postcodes", "Postcodes", "OS Code-Point Open or the ONS Postcode Directory (CSV).", (".csv", ".gz"),
-               "import-postcodes", _postcodes),
-    ImportKind("population", "Ward population", "A table of ward codes and their population (CSV).", (".csv",),
-               "import-population", _population, (
-                   Option("code_col", "Column with the ward code", "Leave empty to find it."),
-                   Option("population_col", "Column with the population", "Leave empty to find it."))),
-    ImportKind("needs", "A needs survey", "What residents said their area needs: a ward code or postcode and a "
-               "category per row (CSV).", (".csv",), "import-needs", _needs, (
-                   Option("round_name", "Survey round", "For example 'Spring 2027 survey'. A new round adds to the "
-                          "history; importing the same round again replaces only that round's answers."),
-                   Option("round_date", "Day the round was held", "YYYY-MM-DD, for example 2027-03-31; needed for a "
-                          "new round."),
-                   Option("source", "Name of the survey", "Without a round, importing the same name again replaces "
-                          "its answers. Leave empty to use the file name."),
-                   SKIP_OPTION)),
-    ImportKind("oruk", "An Open Referral UK directory", "Services in ORUK JSON (one page of the API or a list).",
-               (".json",), "import-oruk", _oruk, (
-                   Option("default_category", "Category for services whose terms match none", "A category id, "
-                          "for example food-support. Leave empty to refuse such services."),
-                   Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False))),
-    ImportKind("osm", "An OpenStreetMap extract", "Nodes and ways as GeoJSON or Overpass JSON; their tags pick the "
-               "category.", (".json", ".geojson", ".osm.json"), "import-osm", _osm, (
-                   Option("asset_kind", "What the places are", "", "choice", KIND_CHOICES, "venue"),)),
-)}
+KINDS: dict[str, ImportKind] = {
+    k.key: k
+    for k in (
+        ImportKind(
+            "wards",
+            "Ward boundaries",
+            "Ward outlines with their ONS codes and names (GeoJSON, GeoPackage or a zipped Shapefile).",
+            VECTOR,
+            "import-wards",
+            _wards,
+            (
+                Option("code_col", "Column with the ward code", "Leave empty to find it (e.g. WD23CD, ward_code)."),
+                Option("name_col", "Column with the ward name", "Leave empty to find it."),
+                Option("layer", "Layer (GeoPackage only)", "Leave empty for the first layer."),
+                CRS_OPTION,
+                SKIP_OPTION,
+            ),
+        ),
+        ImportKind(
+            "places",
+            "Places (community assets)",
+            "Groups, venues, services or businesses, from a GIS file or a "
+            "CSV with coordinates or postcodes, or a national register exactly as published.",
+            (*VECTOR, ".csv", ".gz"),
+            "import-assets",
+            _places,
+            (
+                Option(
+                    "register",
+                    "Layout of a national register",
+                    "Schools (GIAS), GP practices and pharmacies "
+                    "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
+                    "out and counted.",
+                    "choice",
+                    "registers",
+                    "detect",
+                ),
+                Option(
+                    "category",
+                    "One category for every row",
+                    "A category id, for example education. Leave empty to read each row's category.",
+                ),
+                Option("category_col", "Column with the category", "Leave empty to use a column called category."),
+                Option(
+                    "asset_kind",
+                    "What the places are",
+                    "Used where the file and register do not say.",
+                    "choice",
+                    (("", "As the file or register says (else service)"), *KIND_CHOICES),
+                    "",
+                ),
+                Option(
+                    "source_date",
+                    "Date the source states",
+                    "For example 2025-05-24: shown as the source "
+                    "date of every place (the register's own date column wins where it has one).",
+                ),
+                Option(
+                    "source",
+                    "Name of this source",
+                    "Importing the same source again updates its places. "
+                    "Leave empty to use the register's own name (for example gias for the schools register) when the "
+                    "file is a national register, and otherwise the file name without its ending.",
+                ),
+                Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
+                CRS_OPTION,
+                SKIP_OPTION,
+            ),
+            places=True,
+        ),
+        ImportKind(
+            "postcodes",
+            "Postcodes",
+            "OS Code-Point Open or the ONS Postcode Directory (CSV).",
+            (".csv", ".gz"),
+            "import-postcodes",
+            _postcodes,
+        ),
+        ImportKind(
+            "population",
+            "Ward population",
+            "A table of ward codes and their population (CSV).",
+            (".csv",),
+            "import-population",
+            _population,
+            (
+                Option("code_col", "Column with the ward code", "Leave empty to find it."),
+                Option("population_col", "Column with the population", "Leave empty to find it."),
+            ),
+        ),
+        ImportKind(
+            "needs",
+            "A needs survey",
+            "What residents said their area needs: a ward code or postcode and a category per row (CSV).",
+            (".csv",),
+            "import-needs",
+            _needs,
+            (
+                Option(
+                    "round_name",
+                    "Survey round",
+                    "For example 'Spring 2027 survey'. A new round adds to the "
+                    "history; importing the same round again replaces only that round's answers.",
+                ),
+                Option(
+                    "round_date",
+                    "Day the round was held",
+                    "YYYY-MM-DD, for example 2027-03-31; needed for a new round.",
+                ),
+                Option(
+                    "source",
+                    "Name of the survey",
+                    "Without a round, importing the same name again replaces "
+                    "its answers. Leave empty to use the file name.",
+                ),
+                SKIP_OPTION,
+            ),
+        ),
+        ImportKind(
+            "oruk",
+            "An Open Referral UK directory",
+            "Services in ORUK JSON (one page of the API or a list).",
+            (".json",),
+            "import-oruk",
+            _oruk,
+            (
+                Option(
+                    "default_category",
+                    "Category for services whose terms match none",
+                    "A category id, for example food-support. Leave empty to refuse such services.",
+                ),
+                Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
+            ),
+        ),
+        ImportKind(
+            "osm",
+            "An OpenStreetMap extract",
+            "Nodes and ways as GeoJSON or Overpass JSON; their tags pick the category.",
+            (".json", ".geojson", ".osm.json"),
+            "import-osm",
+            _osm,
+            (Option("asset_kind", "What the places are", "", "choice", KIND_CHOICES, "venue"),),
+        ),
+    )
+}
 
 
 def clean_options(kind: ImportKind, form: dict) -> dict:

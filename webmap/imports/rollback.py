@@ -3,6 +3,7 @@
 Nothing is deleted (places it added are archived) and a rollback is refused when later work
 depends on the import: a later import of the same source, or a person's edit since.
 """
+
 from __future__ import annotations
 
 import shapely
@@ -13,8 +14,21 @@ from webmap.core.models import Asset, Category, ImportJob, utcnow
 from webmap.imports.jobs import audit
 from webmap.imports.kinds import KINDS
 
-RESTORED_FIELDS = ("name", "description", "kind", "address", "postcode", "ward_code", "website", "phone",
-                   "opening_times", "accessibility", "status", "lon", "lat")
+RESTORED_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "address",
+    "postcode",
+    "ward_code",
+    "website",
+    "phone",
+    "opening_times",
+    "accessibility",
+    "status",
+    "lon",
+    "lat",
+)
 
 
 def why_not(job: ImportJob) -> str | None:
@@ -24,26 +38,48 @@ def why_not(job: ImportJob) -> str | None:
     if job.state != "done":
         return "Only a finished import can be rolled back; this one saved nothing."
     if not KINDS[job.kind].places or not job.changes:
-        return (f"Rolling back {KINDS[job.kind].label.lower()} is not offered: importing the earlier file again "
-                "puts the earlier values back, because these rows are replaced by their codes.")
-    later = db.session.scalar(select(ImportJob).where(
-        ImportJob.kind == job.kind, ImportJob.id > job.id, ImportJob.state == "done"
-    ).order_by(ImportJob.id))
+        return (
+            f"Rolling back {KINDS[job.kind].label.lower()} is not offered: importing the earlier file again "
+            "puts the earlier values back, because these rows are replaced by their codes."
+        )
+    later = db.session.scalar(
+        select(ImportJob)
+        .where(ImportJob.kind == job.kind, ImportJob.id > job.id, ImportJob.state == "done")
+        .order_by(ImportJob.id)
+    )
     if later is not None and (later.changes or {}).get("source") == job.changes.get("source"):
         return f"Import #{later.id} of the same source ({later.filename}) came later: roll that one back first."
     ids = [*job.changes.get("created", []), *map(int, job.changes.get("updated", {}))]
-    edited = db.session.scalars(select(Asset).where(Asset.id.in_(ids), Asset.updated_at > job.finished_at)).all() if ids else []
+    edited = (
+        db.session.scalars(select(Asset).where(Asset.id.in_(ids), Asset.updated_at > job.finished_at)).all()
+        if ids
+        else []
+    )
     if edited:
         names = ", ".join(f"“{a.name}”" for a in edited[:3])
-        return (f"{len(edited)} of its places were changed since it ran ({names}{' …' if len(edited) > 3 else ''}); "
-                "rolling back would undo that work too.")
+        return (
+            f"{len(edited)} of its places were changed since it ran ({names}{' …' if len(edited) > 3 else ''}); "
+            "rolling back would undo that work too."
+        )
     return None
 
 
-FIELD_WORDS = {"name": "name", "description": "description", "kind": "kind", "address": "address",
-               "postcode": "postcode", "ward_code": "ward", "website": "website", "phone": "phone",
-               "opening_times": "opening times", "accessibility": "accessibility", "status": "status",
-               "lon": "longitude", "lat": "latitude", "categories": "categories"}
+FIELD_WORDS = {
+    "name": "name",
+    "description": "description",
+    "kind": "kind",
+    "address": "address",
+    "postcode": "postcode",
+    "ward_code": "ward",
+    "website": "website",
+    "phone": "phone",
+    "opening_times": "opening times",
+    "accessibility": "accessibility",
+    "status": "status",
+    "lon": "longitude",
+    "lat": "latitude",
+    "categories": "categories",
+}
 
 
 def plan(job: ImportJob) -> dict:
@@ -52,16 +88,25 @@ def plan(job: ImportJob) -> dict:
     "archive": places it added; "add_back": places it took off the map that go back on; "restore":
     other places it changed, each with (field, value now, value put back).
     """
-    archive = [(a.id, a.name) for a in db.session.scalars(
-        select(Asset).where(Asset.id.in_(job.changes.get("created", [])), Asset.status != "archived").order_by(Asset.name))]
+    archive = [
+        (a.id, a.name)
+        for a in db.session.scalars(
+            select(Asset)
+            .where(Asset.id.in_(job.changes.get("created", [])), Asset.status != "archived")
+            .order_by(Asset.name)
+        )
+    ]
     add_back, restore = [], []
     for asset_id, before in sorted((job.changes or {}).get("updated", {}).items(), key=lambda kv: int(kv[0])):
         asset = db.session.get(Asset, int(asset_id))
         if asset is None:
             continue
         now = {**{f: getattr(asset, f) for f in RESTORED_FIELDS}, "categories": asset.category_ids()}
-        differs = [(FIELD_WORDS[f], now.get(f), before.get(f)) for f in (*RESTORED_FIELDS, "categories")
-                   if _shown(now.get(f)) != _shown(before.get(f))]
+        differs = [
+            (FIELD_WORDS[f], now.get(f), before.get(f))
+            for f in (*RESTORED_FIELDS, "categories")
+            if _shown(now.get(f)) != _shown(before.get(f))
+        ]
         entry = (asset.id, asset.name, differs)
         if before.get("status") == "approved" and asset.status != "approved":
             add_back.append(entry)

@@ -4,6 +4,7 @@ The check is the importer's dry run: the same function, rolled back at the end. 
 same function committed together with the job's record and audit event, so either all of it lands
 or none of it does.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,9 @@ from sqlalchemy import select
 
 from webmap.core.audit import snapshot
 from webmap.core.db import db
+from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
 from webmap.importers.common import milestone_listener, progress_listener, without_paths
-from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.imports.jobs import audit, remove_upload, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
 
@@ -48,9 +49,11 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             preview = _preview(kind, report, source, before)
             db.session.rollback()
             _finish(job_id, "checked", preview=preview)
-            finished = (f"Check finished, nothing saved yet: read {report.read:,}; would add {report.imported:,}, "
-                        f"update {report.updated:,}, skip {sum(report.skipped.values()):,}; "
-                        f"{report.refused_rows:,} rows cannot be used")
+            finished = (
+                f"Check finished, nothing saved yet: read {report.read:,}; would add {report.imported:,}, "
+                f"update {report.updated:,}, skip {sum(report.skipped.values()):,}; "
+                f"{report.refused_rows:,} rows cannot be used"
+            )
         else:
             changes = _changes(source, before) if source else None
             job = db.session.get(ImportJob, job_id)
@@ -58,18 +61,29 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             job.state, job.running_kind, job.finished_at = "done", None, utcnow()
             audit(job, "import", _summary(report, problems=False))
             db.session.commit()
-            write_progress(job_id, "Updating the gap history", 1, 1, folder,
-                           step=f"Saved: added {report.imported:,}, updated {report.updated:,}")
+            write_progress(
+                job_id,
+                "Updating the gap history",
+                1,
+                1,
+                folder,
+                step=f"Saved: added {report.imported:,}, updated {report.updated:,}",
+            )
             _snapshot(job.kind, job.options)
-            finished = (f"Finished: read {report.read:,}, added {report.imported:,}, updated {report.updated:,}, "
-                        f"skipped {sum(report.skipped.values()):,}, refused {report.refused_rows:,}")
+            finished = (
+                f"Finished: read {report.read:,}, added {report.imported:,}, updated {report.updated:,}, "
+                f"skipped {sum(report.skipped.values()):,}, refused {report.refused_rows:,}"
+            )
     except ImportFailed as failed:
         db.session.rollback()
         problems = staff_problems(failed.problems, path, job.options.get("uploaded_name") or job.filename)
         outcome = {"read": 0, "problems": problems, "refused": True}
         found = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
-        finished = (f"Check finished: {found} found; nothing saved" if phase == "check"
-                    else f"Stopped: the file has {found}; nothing was saved")
+        finished = (
+            f"Check finished: {found} found; nothing saved"
+            if phase == "check"
+            else f"Stopped: the file has {found}; nothing was saved"
+        )
         if phase == "check":
             _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
         else:
@@ -77,9 +91,12 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     except Exception as error:  # anything unexpected: say so on the page, keep the details in the log
         db.session.rollback()
         traceback.print_exc()
-        _finish(job_id, "failed" if phase == "import" else "uploaded",
-                error=f"The {'import' if phase == 'import' else 'check'} stopped with an unexpected error "
-                      f"({type(error).__name__}). Nothing from this file was saved.")
+        _finish(
+            job_id,
+            "failed" if phase == "import" else "uploaded",
+            error=f"The {'import' if phase == 'import' else 'check'} stopped with an unexpected error "
+            f"({type(error).__name__}). Nothing from this file was saved.",
+        )
         finished = "Stopped by an unexpected error; nothing was saved"
     finally:
         progress_listener.reset(token)
@@ -133,17 +150,25 @@ def _finish(job_id: int, state: str, **values) -> None:
 
 def staff_problems(problems, path: Path, shown: str) -> list[list]:
     """Return problems as rows for staff: the file named as they uploaded it, and no server path in any reason."""
+
     def words(text: str) -> str:
         return without_paths(str(text).replace(str(path), shown)).replace(path.name, shown)
 
-    return [[shown if p.file in (path.name, str(path)) else words(p.file), p.row, p.field, words(p.reason)]
-            for p in problems]
+    return [
+        [shown if p.file in (path.name, str(path)) else words(p.file), p.row, p.field, words(p.reason)]
+        for p in problems
+    ]
 
 
 def _summary(report: ImportReport, problems: bool = True) -> dict:
     """Return the report as plain data for the job row and the audit trail."""
-    out = {"read": report.read, "imported": report.imported, "updated": report.updated,
-           "skipped": [[reason, n] for reason, n in report.skipped.most_common()], "notes": list(report.notes)}
+    out = {
+        "read": report.read,
+        "imported": report.imported,
+        "updated": report.updated,
+        "skipped": [[reason, n] for reason, n in report.skipped.most_common()],
+        "notes": list(report.notes),
+    }
     out["refused"] = report.refused_rows  # rows refused one by one, when skipping was chosen
     if problems and report.refused:
         path = Path(report.file)
@@ -170,16 +195,26 @@ def _preview(kind: ImportKind, report: ImportReport, source: str | None, before:
     preview = _summary(report)
     preview["would_import"], preview["would_update"] = preview.pop("imported"), preview.pop("updated")
     if source:
-        rows = db.session.execute(select(Asset.id, Asset.name, Asset.lat, Asset.lon, Asset.ward_code)
-                                  .where(Asset.source == source).order_by(Asset.id)).all()
-        preview["points"] = [[round(r.lat, 5), round(r.lon, 5), r.name, r.ward_code, r.id not in before]
-                             for r in rows[:PREVIEW_POINTS]]
+        rows = db.session.execute(
+            select(Asset.id, Asset.name, Asset.lat, Asset.lon, Asset.ward_code)
+            .where(Asset.source == source)
+            .order_by(Asset.id)
+        ).all()
+        preview["points"] = [
+            [round(r.lat, 5), round(r.lon, 5), r.name, r.ward_code, r.id not in before] for r in rows[:PREVIEW_POINTS]
+        ]
         preview["points_total"] = len(rows)
     elif kind.key == "wards":
         rows = db.session.execute(select(Ward.code, Ward.name, Ward.geom).order_by(Ward.code)).all()
-        preview["outlines"] = [[r.code, r.name, shapely.to_geojson(shapely.simplify(r.geom, 0.0005, preserve_topology=True)
-                                                                    .normalize(), indent=None)]
-                               for r in rows[:PREVIEW_WARDS] if r.geom is not None]
+        preview["outlines"] = [
+            [
+                r.code,
+                r.name,
+                shapely.to_geojson(shapely.simplify(r.geom, 0.0005, preserve_topology=True).normalize(), indent=None),
+            ]
+            for r in rows[:PREVIEW_WARDS]
+            if r.geom is not None
+        ]
         preview["outlines_total"] = len(rows)
     return preview
 

@@ -1,4 +1,5 @@
 """Load the fictional sample area that `make run` shows on a new installation."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """A browser import's check or import as a queue task: the upload comes from the database into a temporary folder."""
+
 from __future__ import annotations
 
 import logging

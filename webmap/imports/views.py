@@ -1,4 +1,5 @@
 """The "Import data" pages: choose what the file is, upload, check, confirm, watch, look back, roll back."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from webmap.core.db import db
-from webmap.maps import new_map, render_parts
-from webmap.maps.layers import safe_text
 from webmap.core.models import BackgroundTask, ImportJob, User
-from webmap.web.security import login_manager
 from webmap.imports import jobs, rollback
 from webmap.imports.kinds import KINDS, clean_options
+from webmap.maps import new_map, render_parts
+from webmap.maps.layers import safe_text
+from webmap.web.security import login_manager
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
@@ -53,13 +54,18 @@ def index():
     history = db.session.scalars(select(ImportJob).order_by(ImportJob.id.desc()).limit(100)).all()
     for job in history:
         jobs.check_alive(job)
-    tasks = db.session.scalars(select(BackgroundTask).where(BackgroundTask.name == "imports.run")
-                               .order_by(BackgroundTask.queued_at.desc()).limit(30)).all()
+    tasks = db.session.scalars(
+        select(BackgroundTask)
+        .where(BackgroundTask.name == "imports.run")
+        .order_by(BackgroundTask.queued_at.desc())
+        .limit(30)
+    ).all()
     moderators = []
     if current_user.role == "admin":
         moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()
-    return render_template("imports/index.html", history=history, kinds=KINDS, moderators=moderators, tasks=tasks,
-                           title="Import data")
+    return render_template(
+        "imports/index.html", history=history, kinds=KINDS, moderators=moderators, tasks=tasks, title="Import data"
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -89,8 +95,14 @@ def new():
                 db.session.commit()
                 return _start(job, "check")
     limit = current_app.config["MAX_UPLOAD_MB"]
-    return render_template("imports/new.html", kind=kind, errors=errors, values=request.form, limit_mb=limit,
-                           title=f"Import {kind.label.lower()}"), (400 if errors else 200)
+    return render_template(
+        "imports/new.html",
+        kind=kind,
+        errors=errors,
+        values=request.form,
+        limit_mb=limit,
+        title=f"Import {kind.label.lower()}",
+    ), (400 if errors else 200)
 
 
 @bp.get("/<int:job_id>")
@@ -99,14 +111,27 @@ def show(job_id: int):
     job = _job(job_id)
     status = jobs.read_progress(job)
     preview = job.preview or {}
-    parts = _preview_map(preview) if job.state == "checked" and (preview.get("points") or preview.get("outlines")) else None
+    parts = (
+        _preview_map(preview) if job.state == "checked" and (preview.get("points") or preview.get("outlines")) else None
+    )
     kind = KINDS[job.kind]
-    source = (job.changes or {}).get("source") or (kind.source_name(jobs.upload_path(job), job.options)
-                                                    if job.state in ("uploaded", "checking", "checked", "importing") else None)
-    return render_template("imports/job.html", job=job, kind=kind, status=status, preview=preview, source=source,
-                           map=parts, can_retry=_can_retry(job),
-                           rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
-                           title=f"Import #{job.id}: {job.filename}")
+    source = (job.changes or {}).get("source") or (
+        kind.source_name(jobs.upload_path(job), job.options)
+        if job.state in ("uploaded", "checking", "checked", "importing")
+        else None
+    )
+    return render_template(
+        "imports/job.html",
+        job=job,
+        kind=kind,
+        status=status,
+        preview=preview,
+        source=source,
+        map=parts,
+        can_retry=_can_retry(job),
+        rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
+        title=f"Import #{job.id}: {job.filename}",
+    )
 
 
 def _can_retry(job: ImportJob) -> bool:
@@ -124,8 +149,11 @@ def status(job_id: int):
 def problems(job_id: int):
     """Download every problem the check or import found, with file, row, field and reason."""
     job = _job(job_id)
-    return Response(jobs.problems_csv(job), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="import-{job.id}-problems.csv"'})
+    return Response(
+        jobs.problems_csv(job),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="import-{job.id}-problems.csv"'},
+    )
 
 
 def _start(job: ImportJob, phase: str):
@@ -155,7 +183,9 @@ def confirm(job_id: int):
         abort(409, "This file cannot be imported as it is: see the problems the check found.")
     if skip:
         job.options = {**job.options, "skip_bad_rows": True}
-    jobs.audit(job, "import confirmed", {"options": job.options}, actor=current_user.email, user_id=int(current_user.id))
+    jobs.audit(
+        job, "import confirmed", {"options": job.options}, actor=current_user.email, user_id=int(current_user.id)
+    )
     return _start(job, "import")
 
 
@@ -188,8 +218,14 @@ def confirm_rollback(job_id: int):
     """Show, place by place, what rolling the import back would archive, add back and restore; ask to confirm."""
     job = _job(job_id)
     refusal = rollback.why_not(job)
-    return render_template("imports/rollback.html", job=job, kind=KINDS[job.kind], refusal=refusal,
-                           plan=None if refusal else rollback.plan(job), title=f"Roll back import #{job.id}?")
+    return render_template(
+        "imports/rollback.html",
+        job=job,
+        kind=KINDS[job.kind],
+        refusal=refusal,
+        plan=None if refusal else rollback.plan(job),
+        title=f"Roll back import #{job.id}?",
+    )
 
 
 @bp.post("/<int:job_id>/rollback")
@@ -202,8 +238,10 @@ def undo(job_id: int):
         abort(409, str(exc))
     rollback.record_rollback(job, counts, current_user.email, int(current_user.id))
     db.session.commit()
-    flash(f"Import #{job.id} rolled back: {_places(counts['archived'])} archived, "
-          f"{_places(counts['restored'])} put back as they were.")
+    flash(
+        f"Import #{job.id} rolled back: {_places(counts['archived'])} archived, "
+        f"{_places(counts['restored'])} put back as they were."
+    )
     return redirect(url_for(".show", job_id=job.id))
 
 
@@ -236,18 +274,29 @@ def _preview_map(preview: dict):
     m = new_map(None, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"], height="360px")
     bounds = []
     if outlines:
-        features = [{"type": "Feature", "properties": {"name": safe_text(f"{name} ({code})")}, "geometry": json.loads(geo)}
-                    for code, name, geo in outlines]
-        folium.GeoJson({"type": "FeatureCollection", "features": features}, name="Wards",
-                       tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"])).add_to(m)
+        features = [
+            {"type": "Feature", "properties": {"name": safe_text(f"{name} ({code})")}, "geometry": json.loads(geo)}
+            for code, name, geo in outlines
+        ]
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": features},
+            name="Wards",
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"]),
+        ).add_to(m)
         for _code, _name, geo in outlines:
             minx, miny, maxx, maxy = shapely.from_geojson(geo).bounds
             bounds += [(miny, minx), (maxy, maxx)]
     for lat, lon, name, ward, is_new in points:
         outside = not ward
-        folium.CircleMarker([lat, lon], radius=5, weight=1, color="#b10e1e" if outside else "#1d4f91",
-                            fill=True, fill_opacity=0.9 if is_new else 0.4,
-                            tooltip=safe_text(f"{name}: {'outside every ward' if outside else ward}")).add_to(m)
+        folium.CircleMarker(
+            [lat, lon],
+            radius=5,
+            weight=1,
+            color="#b10e1e" if outside else "#1d4f91",
+            fill=True,
+            fill_opacity=0.9 if is_new else 0.4,
+            tooltip=safe_text(f"{name}: {'outside every ward' if outside else ward}"),
+        ).add_to(m)
         bounds.append((lat, lon))
     if bounds:
         lats, lons = [b[0] for b in bounds], [b[1] for b in bounds]

@@ -1,9 +1,10 @@
 """A folium map that loads nothing from a CDN, split into parts for our own page templates."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import folium
 
@@ -33,12 +34,21 @@ class MapParts:
     map_id: str
 
 
-def new_map(bounds: Sequence[float] | None, tiles_url: str | None, attribution: str | None, height: str = "100%") -> folium.Map:
+def new_map(
+    bounds: Sequence[float] | None, tiles_url: str | None, attribution: str | None, height: str = "100%"
+) -> folium.Map:
     """Return an empty map fitted to (minx, miny, maxx, maxy), with tiles only when a URL is set."""
     # maxZoom on the map itself (folium's max_zoom only reaches a tile layer): marker clusters
     # cannot draw without one, as when no tile layer is set.
-    m = folium.Map(location=[54.0, -2.5], zoom_start=6, tiles=None, control_scale=True, height=height, maxZoom=19,
-                   scrollWheelZoom=False)  # the page scrolls past the map instead of being trapped by it
+    m = folium.Map(
+        location=[54.0, -2.5],
+        zoom_start=6,
+        tiles=None,
+        control_scale=True,
+        height=height,
+        maxZoom=19,
+        scrollWheelZoom=False,
+    )  # the page scrolls past the map instead of being trapped by it
     if tiles_url:
         folium.TileLayer(tiles=tiles_url, attr=attribution or "", name="Base map", control=False).add_to(m)
     if bounds is not None and all(b == b for b in bounds):
@@ -96,6 +106,7 @@ def render_parts(m: folium.Map) -> MapParts:
     _localise(m)
     root = m.get_root()
     root.render()
-    header, html, script, name = _steady_ids(_tidy_header(root.header.render()), root.html.render(),
-                                             root.script.render(), m.get_name())
+    header, html, script, name = _steady_ids(
+        _tidy_header(root.header.render()), root.html.render(), root.script.render(), m.get_name()
+    )
     return MapParts(header=header, html=html, script=script, map_id=name)

@@ -1,4 +1,5 @@
 """Choropleth layers: wards shaded by class, a legend with numbers, click-through to a page."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ class LegendEntry:
     wards: int
 
 
-def legend(values: pd.Series, bins: np.ndarray, classes: pd.Series, colours: list[str], fmt, no_data_label: str) -> list[LegendEntry]:
+def legend(
+    values: pd.Series, bins: np.ndarray, classes: pd.Series, colours: list[str], fmt, no_data_label: str
+) -> list[LegendEntry]:
     """Return legend rows for classes from classify(): each with its number range ("0.120 to 0.350")."""
     finite = values.dropna()
     entries = []
@@ -54,8 +57,14 @@ def legend(values: pd.Series, bins: np.ndarray, classes: pd.Series, colours: lis
     return entries
 
 
-def add_choropleth(m: folium.Map, frame: gpd.GeoDataFrame, colours: pd.Series, tooltip: list[tuple[str, str]],
-                   link: str | None = None, name: str = "Gap by ward") -> folium.GeoJson | None:
+def add_choropleth(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    colours: pd.Series,
+    tooltip: list[tuple[str, str]],
+    link: str | None = None,
+    name: str = "Gap by ward",
+) -> folium.GeoJson | None:
     """Add polygons filled with `colours` (one per row); tooltip (column, label) values are escaped here.
 
     `link` is a URL with "{code}" where the ward code goes: clicking a ward opens it.
@@ -63,8 +72,11 @@ def add_choropleth(m: folium.Map, frame: gpd.GeoDataFrame, colours: pd.Series, t
     if frame.empty:
         return None
     fields = [col for col, _ in tooltip]
-    shown = gpd.GeoDataFrame({"code": frame["code"].astype(str).to_numpy(), "fill": colours.to_numpy()},
-                             geometry=frame.geometry.to_numpy(), crs=frame.crs)
+    shown = gpd.GeoDataFrame(
+        {"code": frame["code"].astype(str).to_numpy(), "fill": colours.to_numpy()},
+        geometry=frame.geometry.to_numpy(),
+        crs=frame.crs,
+    )
     for col in fields:
         shown[col] = [safe_text(v) for v in frame[col]]
     data = json.loads(shown.to_json(drop_id=True))
@@ -78,7 +90,12 @@ def add_choropleth(m: folium.Map, frame: gpd.GeoDataFrame, colours: pd.Series, t
     layer = folium.GeoJson(
         data,
         name=name,
-        style_function=lambda f: {"color": "#0b0c0c", "weight": 1, "fillColor": f["properties"]["fill"], "fillOpacity": 0.75},
+        style_function=lambda f: {
+            "color": "#0b0c0c",
+            "weight": 1,
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.75,
+        },
         highlight_function=lambda _f: {"weight": 4, "color": "#0b0c0c"},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=[label for _, label in tooltip], sticky=True),
         on_each_feature=click,

@@ -1,4 +1,5 @@
 """Map layers: ward outlines and asset markers, with every resident-typed text escaped."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,9 @@ FAST_CLUSTER_ABOVE = 2000
 LAYERED_MAX = 20_000
 
 
-def simplify_for_display(wards: gpd.GeoDataFrame, tolerance_m: float = 20.0, grid_deg: float = 1e-5) -> gpd.GeoDataFrame:
+def simplify_for_display(
+    wards: gpd.GeoDataFrame, tolerance_m: float = 20.0, grid_deg: float = 1e-5
+) -> gpd.GeoDataFrame:
     """Simplify ward outlines without opening gaps between neighbours, and round coordinates."""
     if wards.empty:
         return wards.copy()
@@ -59,8 +62,9 @@ def popup_html(title: str, lines: list[tuple[str, str]], link: str | None = None
     return "".join(parts)
 
 
-def add_wards_layer(m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards", style=None, tooltip_fields=None,
-                    tooltip_aliases=None) -> folium.GeoJson | None:
+def add_wards_layer(
+    m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards", style=None, tooltip_fields=None, tooltip_aliases=None
+) -> folium.GeoJson | None:
     """Add ward outlines with a tooltip naming each ward (values escaped before folium sees them)."""
     if wards.empty:
         return None
@@ -73,7 +77,8 @@ def add_wards_layer(m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards",
     layer = folium.GeoJson(
         data,
         name=name,
-        style_function=style or (lambda _f: {"color": "#1d4f91", "weight": 2, "fillColor": "#1d4f91", "fillOpacity": 0.05}),
+        style_function=style
+        or (lambda _f: {"color": "#1d4f91", "weight": 2, "fillColor": "#1d4f91", "fillOpacity": 0.05}),
         highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.15},
         tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases, sticky=True),
     )
@@ -85,8 +90,11 @@ def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> No
     """Add one marker per asset to a cluster or layer, with an accessible name and an escaped popup."""
     for row in assets.itertuples():
         cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
-        html = popup_html(row.name, [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
-                          link=f"/assets/{row.asset_id}")
+        html = popup_html(
+            row.name,
+            [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
+            link=f"/assets/{row.asset_id}",
+        )
         folium.Marker(
             [row.geometry.y, row.geometry.x],
             popup=folium.Popup(html, max_width=300),
@@ -96,7 +104,9 @@ def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> No
         ).add_to(parent)
 
 
-def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str = "Community assets") -> None:
+def add_asset_markers(
+    m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str = "Community assets"
+) -> None:
     """Add approved assets as clustered markers; each has an accessible name and an escaped popup."""
     if assets.empty:
         return
@@ -111,7 +121,9 @@ def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str,
     _add_markers(MarkerCluster(name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m), assets, labels)
 
 
-def add_asset_layers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], groups: dict[str, str]) -> list[tuple[str, int]]:
+def add_asset_layers(
+    m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], groups: dict[str, str]
+) -> list[tuple[str, int]]:
     """Add assets in one cluster, with a layer per category group to switch on and off; return (group, count).
 
     An asset with several categories is drawn once, in the group of its first category, so the

@@ -5,6 +5,7 @@ server time; a council's full list (thousands of places) would make the home pag
 Here each place is one short JSON row, and the popup is built with DOM text nodes, so whatever a
 resident typed is shown as text without any HTML escaping to get wrong.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd
@@ -59,8 +60,16 @@ def _row(row, labels: dict[str, str]) -> list:
     cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
     ward = getattr(row, "ward_name", None)
     outside = int(not isinstance(getattr(row, "ward_code", None), str))
-    return [round(row.geometry.y, 5), round(row.geometry.x, 5), int(row.asset_id), str(row.name), cats,
-            _text(row.address), ward if isinstance(ward, str) else "", outside]
+    return [
+        round(row.geometry.y, 5),
+        round(row.geometry.x, 5),
+        int(row.asset_id),
+        str(row.name),
+        cats,
+        _text(row.address),
+        ward if isinstance(ward, str) else "",
+        outside,
+    ]
 
 
 def _text(value) -> str:

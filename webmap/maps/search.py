@@ -1,7 +1,8 @@
 """Map layers for a radius search: the search circle and the places found, nearest first."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import folium
 from folium.plugins import MarkerCluster
@@ -12,14 +13,31 @@ from webmap.maps.layers import CLUSTER_ICON_JS, popup_html, safe_text
 def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, place: str) -> None:
     """Draw the search circle (radius in metres) and mark its centre."""
     label = safe_text(f"Within {radius_m:,.0f} m of {place}")
-    folium.Circle([lat, lon], radius=radius_m, color="#1d4f91", weight=2, fill=True, fill_opacity=0.06,
-                  tooltip=folium.Tooltip(label), interactive=False).add_to(m)
-    folium.CircleMarker([lat, lon], radius=6, color="#0b0c0c", weight=2, fill=True, fill_color="#ffdd00",
-                        fill_opacity=1, tooltip=folium.Tooltip(safe_text(f"Search centre: {place}"))).add_to(m)
+    folium.Circle(
+        [lat, lon],
+        radius=radius_m,
+        color="#1d4f91",
+        weight=2,
+        fill=True,
+        fill_opacity=0.06,
+        tooltip=folium.Tooltip(label),
+        interactive=False,
+    ).add_to(m)
+    folium.CircleMarker(
+        [lat, lon],
+        radius=6,
+        color="#0b0c0c",
+        weight=2,
+        fill=True,
+        fill_color="#ffdd00",
+        fill_opacity=1,
+        tooltip=folium.Tooltip(safe_text(f"Search centre: {place}")),
+    ).add_to(m)
 
 
-def add_result_markers(m: folium.Map, results: Sequence[tuple[object, float]], labels: dict[str, str],
-                       first_number: int = 1) -> None:
+def add_result_markers(
+    m: folium.Map, results: Sequence[tuple[object, float]], labels: dict[str, str], first_number: int = 1
+) -> None:
     """Add one marker per (asset, distance_m), numbered as in the list, with escaped popups.
 
     Markers are clustered: places in one building or street would otherwise sit on top of each
@@ -29,8 +47,11 @@ def add_result_markers(m: folium.Map, results: Sequence[tuple[object, float]], l
     for number, (asset, distance) in enumerate(results, start=first_number):
         cats = ", ".join(labels.get(c, c) for c in asset.category_ids())
         ward = asset.ward.name if asset.ward else ""
-        html = popup_html(asset.name, [("Straight-line distance", f"{distance:,.0f} m"), ("Type", cats),
-                                       ("Ward", ward)], link=f"/assets/{asset.id}")
+        html = popup_html(
+            asset.name,
+            [("Straight-line distance", f"{distance:,.0f} m"), ("Type", cats), ("Ward", ward)],
+            link=f"/assets/{asset.id}",
+        )
         name = f"{number}. {asset.name}"
         folium.Marker(
             [asset.lat, asset.lon],
@@ -39,4 +60,3 @@ def add_result_markers(m: folium.Map, results: Sequence[tuple[object, float]], l
             alt=name,  # the marker image's accessible name, matching the list
             title=name,
         ).add_to(cluster)
-

@@ -1,14 +1,14 @@
 """What moderators do to assets and suggested changes; every action is audited and nothing is deleted."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import shapely
 
 from webmap.core import audit
 from webmap.core.db import db
-from webmap.groups.claims import ClaimError, grant_from_request
 from webmap.core.geo import geodesic_m
 from webmap.core.models import Asset, Category, ChangeRequest, utcnow
+from webmap.groups.claims import ClaimError, grant_from_request
 
 # Fields a merge copies from the merged asset when the surviving one has none.
 FILLABLE = ("description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
@@ -111,6 +111,7 @@ def accept_change(change: ChangeRequest, by: str) -> None:
         except ClaimError as exc:
             raise ModerationError(str(exc)) from exc
     elif change.proposed:
+
         def apply():
             for field, value in change.proposed.items():
                 if field in CHANGEABLE:
@@ -149,8 +150,14 @@ def reject_change(change: ChangeRequest, by: str, reason: str | None = None) -> 
 def _close(change: ChangeRequest, status: str, by: str, note: str | None = None) -> None:
     before = {"status": change.status}
     change.status, change.resolved_at, change.resolved_by = status, utcnow(), by
-    audit.record("accept" if status == "accepted" else "reject", "change_request", change.id, before=before,
-                 after={"status": status, "asset_id": change.asset_id}, note=(note or "").strip() or None)
+    audit.record(
+        "accept" if status == "accepted" else "reject",
+        "change_request",
+        change.id,
+        before=before,
+        after={"status": status, "asset_id": change.asset_id},
+        note=(note or "").strip() or None,
+    )
 
 
 def change_diff(change: ChangeRequest) -> list[tuple[str, object, object]]:
@@ -166,8 +173,6 @@ def change_diff(change: ChangeRequest) -> list[tuple[str, object, object]]:
     if "categories" in proposed:
         rows.append(("categories", ", ".join(asset.category_ids()), ", ".join(proposed.pop("categories"))))
     if "lon" in proposed and "lat" in proposed:
-
-
         lon, lat = float(proposed.pop("lon")), float(proposed.pop("lat"))
         moved = float(geodesic_m(asset.lon, asset.lat, [lon], [lat])[0])
         rows.append(("location", f"{asset.lat:.6f}, {asset.lon:.6f}", f"{lat:.6f}, {lon:.6f} ({moved:,.0f} m away)"))

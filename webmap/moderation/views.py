@@ -1,4 +1,5 @@
 """Staff moderation: the queue of new places and suggested changes, editing, and places needing a check."""
+
 from __future__ import annotations
 
 import math
@@ -10,18 +11,18 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from webmap.core import store
-from webmap.moderation import actions as moderation
 from webmap.core.db import db
+from webmap.core.models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
 from webmap.gaps.history import after_change
-from webmap.web.redirects import safe_next
+from webmap.groups.forms import StaffListingForm
+from webmap.moderation import actions as moderation
 from webmap.moderation.actions import ModerationError
 from webmap.notify.outcomes import tell_submitter
 from webmap.places.duplicates import RADIUS_M, duplicates_by_asset, find_duplicates, likely_matches
 from webmap.places.freshness import stale_query
-from webmap.core.models import ASSET_STATUSES, Asset, Category, ChangeRequest, Ward
-from webmap.web.security import role_required
-from webmap.groups.forms import StaffListingForm
 from webmap.web.paging import page_number
+from webmap.web.redirects import safe_next
+from webmap.web.security import role_required
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderate", template_folder="templates")
 
@@ -53,9 +54,11 @@ def filters() -> tuple[str, str | None, str | None]:
 
 
 def _frame(assets: list[Asset]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"id": [a.id for a in assets], "name": [a.name for a in assets],
-                             "postcode": [a.postcode for a in assets]},
-                            geometry=[shapely.Point(a.lon, a.lat) for a in assets], crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {"id": [a.id for a in assets], "name": [a.name for a in assets], "postcode": [a.postcode for a in assets]},
+        geometry=[shapely.Point(a.lon, a.lat) for a in assets],
+        crs="EPSG:4326",
+    )
 
 
 def _mergeable() -> gpd.GeoDataFrame:
@@ -70,9 +73,19 @@ def duplicates_for(assets: list[Asset]) -> dict:
 
 
 # The facts a moderator compares side by side before merging two places.
-COMPARED = (("Name", "name"), ("Status", "status"), ("Kind", "kind"), ("Address", "address"), ("Postcode", "postcode"),
-            ("Website", "website"), ("Phone", "phone"), ("Email shown on the listing", "email"),
-            ("Opening times", "opening_times"), ("Description", "description"), ("Source", "source"))
+COMPARED = (
+    ("Name", "name"),
+    ("Status", "status"),
+    ("Kind", "kind"),
+    ("Address", "address"),
+    ("Postcode", "postcode"),
+    ("Website", "website"),
+    ("Phone", "phone"),
+    ("Email shown on the listing", "email"),
+    ("Opening times", "opening_times"),
+    ("Description", "description"),
+    ("Source", "source"),
+)
 
 
 def _facts(asset: Asset) -> list[str]:
@@ -96,10 +109,21 @@ def merge_choice(asset_id: int):
         if other is None or other.id == asset.id or other.status not in ("pending", "approved"):
             abort(404)
     match = next((d for d in matches if d.other_id == chosen), None)
-    rows = list(zip([label for label, _ in COMPARED] + ["Categories", "Ward", "Added"], _facts(asset), _facts(other))) \
-        if other else []
-    return render_template("moderation/merge.html", asset=asset, matches=matches, other=other, match=match, rows=rows,
-                           radius=RADIUS_M, title=f"Merge {asset.name}")
+    rows = (
+        list(zip([label for label, _ in COMPARED] + ["Categories", "Ward", "Added"], _facts(asset), _facts(other)))
+        if other
+        else []
+    )
+    return render_template(
+        "moderation/merge.html",
+        asset=asset,
+        matches=matches,
+        other=other,
+        match=match,
+        rows=rows,
+        radius=RADIUS_M,
+        title=f"Merge {asset.name}",
+    )
 
 
 @bp.get("")
@@ -121,10 +145,22 @@ def queue():
     assets = list(db.session.scalars(query.order_by(Asset.created_at, Asset.id).offset((page - 1) * size).limit(size)))
     changes = list(db.session.scalars(changes_query.order_by(ChangeRequest.created_at))) if status == "pending" else []
     return render_template(
-        "moderation/queue.html", assets=assets, total=total, page=page, pages=pages, status=status, category=category,
-        ward=ward, statuses=ASSET_STATUSES, categories=store.categories(), wards=ward_choices(),
-        duplicates=duplicates_for(assets) if status in ("pending", "approved") else {}, changes=changes,
-        diff=moderation.change_diff, here=request.full_path.rstrip("?"))
+        "moderation/queue.html",
+        assets=assets,
+        total=total,
+        page=page,
+        pages=pages,
+        status=status,
+        category=category,
+        ward=ward,
+        statuses=ASSET_STATUSES,
+        categories=store.categories(),
+        wards=ward_choices(),
+        duplicates=duplicates_for(assets) if status in ("pending", "approved") else {},
+        changes=changes,
+        diff=moderation.change_diff,
+        here=request.full_path.rstrip("?"),
+    )
 
 
 @bp.route("/assets/<int:asset_id>/edit", methods=["GET", "POST"])
@@ -161,8 +197,15 @@ def stale():
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
     assets = list(db.session.scalars(query.offset((page - 1) * size).limit(size)))
-    return render_template("moderation/stale.html", assets=assets, total=total, page=page, pages=pages, months=months,
-                           here=request.full_path.rstrip("?"))
+    return render_template(
+        "moderation/stale.html",
+        assets=assets,
+        total=total,
+        page=page,
+        pages=pages,
+        months=months,
+        here=request.full_path.rstrip("?"),
+    )
 
 
 # The moderators' POST actions: approve, reject, archive, verify, merge, bulk approve, and suggested changes.

@@ -1,4 +1,5 @@
 """Residents say what their area needs: a short form, no account; an email only if they want to hear back."""
+
 from __future__ import annotations
 
 import json
@@ -8,12 +9,12 @@ from sqlalchemy import select
 
 from webmap.core import store
 from webmap.core.db import db
-from webmap.feedback import followups
-from webmap.gaps.history import after_change
 from webmap.core.geo import normalise_postcode, valid_lon_lat
 from webmap.core.inputs import text_problem
-from webmap.places.search.postcodes import not_set_up, postcodes_ready
 from webmap.core.models import AuditEvent, Need, Ward
+from webmap.feedback import followups
+from webmap.gaps.history import after_change
+from webmap.places.search.postcodes import not_set_up, postcodes_ready
 from webmap.web.security import limiter
 
 bp = Blueprint("needs", __name__, url_prefix="/needs", template_folder="templates")
@@ -51,7 +52,9 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         except ValueError:
             lat = lon = None
         if lat is None or not valid_lon_lat(lon, lat):
-            errors["lat"] = "Pick a point on the map, or enter both latitude and longitude as numbers (like 53.54 and -2.11)."
+            errors["lat"] = (
+                "Pick a point on the map, or enter both latitude and longitude as numbers (like 53.54 and -2.11)."
+            )
             lat = lon = None
         else:
             at = store.ward_at(lon, lat)
@@ -76,7 +79,9 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
             found = found or record.ward_code
 
     if not (ward or postcode or lat_raw or lon_raw):
-        errors["postcode"] = "Enter a postcode, choose a ward or pick a point on the map, so we know which area you mean."
+        errors["postcode"] = (
+            "Enter a postcode, choose a ward or pick a point on the map, so we know which area you mean."
+        )
     return (found if not errors else None), lon, lat
 
 
@@ -117,14 +122,31 @@ def new():
         elif email and not request.form.get("consent"):
             errors["consent"] = "Tick the box to say we may email you, or leave the email address empty."
         if not errors:
-            needs = [Need(ward_code=code, category_id=c, count=1.0, comment=comment or None, source="web form",
-                          lon=lon, lat=lat) for c in chosen]
+            needs = [
+                Need(
+                    ward_code=code,
+                    category_id=c,
+                    count=1.0,
+                    comment=comment or None,
+                    source="web form",
+                    lon=lon,
+                    lat=lat,
+                )
+                for c in chosen
+            ]
             db.session.add_all(needs)
             db.session.flush()
             if email:
                 followups.follow_up(email, code, needs)
-            db.session.add(AuditEvent(actor="resident", action="create", entity_type="need", entity_id=str(needs[0].id),
-                                      after={"ward_code": code, "categories": chosen}))
+            db.session.add(
+                AuditEvent(
+                    actor="resident",
+                    action="create",
+                    entity_type="need",
+                    entity_id=str(needs[0].id),
+                    after={"ward_code": code, "categories": chosen},
+                )
+            )
             db.session.commit()
             after_change("need")
             return redirect(url_for("needs.thanks", ward=code, n=len(chosen), email="1" if email else None))
@@ -133,12 +155,23 @@ def new():
         frame = store.wards_frame()
         bounds = [round(float(b), 5) for b in frame.total_bounds]
     # Error summary in the order of the fields on the page.
-    summary = [(f, errors[f]) for f in ("postcode", "ward", "lat", "categories", "comment", "email", "consent")
-               if f in errors]
-    return render_template("needs/new.html", form=form, errors=errors, summary=summary, chosen=chosen, wards=wards,
-                           categories=store.categories(), max_categories=MAX_CATEGORIES, comment_limit=COMMENT_LIMIT,
-                           bounds=json.dumps(bounds), consent_sentence=followups.consent_sentence(),
-                           title="Say what your area needs")
+    summary = [
+        (f, errors[f]) for f in ("postcode", "ward", "lat", "categories", "comment", "email", "consent") if f in errors
+    ]
+    return render_template(
+        "needs/new.html",
+        form=form,
+        errors=errors,
+        summary=summary,
+        chosen=chosen,
+        wards=wards,
+        categories=store.categories(),
+        max_categories=MAX_CATEGORIES,
+        comment_limit=COMMENT_LIMIT,
+        bounds=json.dumps(bounds),
+        consent_sentence=followups.consent_sentence(),
+        title="Say what your area needs",
+    )
 
 
 @bp.get("/thanks")
@@ -147,5 +180,10 @@ def thanks():
     code = request.args.get("ward", "")
     ward = db.session.scalar(select(Ward).where(Ward.code == code)) if code else None
     count = request.args.get("n", "")
-    return render_template("needs/thanks.html", ward=ward, count=int(count) if count.isdigit() else None,
-                           email=request.args.get("email") == "1", title="Thank you")
+    return render_template(
+        "needs/thanks.html",
+        ward=ward,
+        count=int(count) if count.isdigit() else None,
+        email=request.args.get("email") == "1",
+        title="Thank you",
+    )

@@ -1,4 +1,5 @@
 """Telling people things: email to residents, groups and staff."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Mail commands for cron: the moderators' digest and the stale-listing re-checks."""
+
 from __future__ import annotations
 
 import smtplib
@@ -25,8 +26,10 @@ def send_digest_command() -> None:
     if result.skipped:
         click.echo(f"No digest sent: {result.skipped}.")
     else:
-        click.echo(f"Sent the digest ({count_of(result.places, 'new place')}, {count_of(result.changes, 'change report')}) "
-                   f"to {result.sent_to} staff.")
+        click.echo(
+            f"Sent the digest ({count_of(result.places, 'new place')}, {count_of(result.changes, 'change report')}) "
+            f"to {result.sent_to} staff."
+        )
 
 
 @click.command("send-rechecks")

@@ -1,17 +1,17 @@
 """The moderators' digest: new submissions and change reports since the last one, at most once an hour."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, ChangeRequest, User, utcnow
+from webmap.council import site_name
 from webmap.notify.links import external_url, stop_url
 from webmap.notify.mail import Mail, send
-from webmap.council import site_name
 
 MIN_INTERVAL = timedelta(hours=1)
 
@@ -28,8 +28,12 @@ class DigestResult:
 
 def last_digest_at() -> datetime | None:
     """Return when the last digest went out."""
-    return db.session.scalar(select(AuditEvent.at).where(AuditEvent.action == "digest", AuditEvent.entity_type == "mail")
-                             .order_by(AuditEvent.at.desc()).limit(1))
+    return db.session.scalar(
+        select(AuditEvent.at)
+        .where(AuditEvent.action == "digest", AuditEvent.entity_type == "mail")
+        .order_by(AuditEvent.at.desc())
+        .limit(1)
+    )
 
 
 def send_digest(now: datetime | None = None) -> DigestResult:
@@ -39,25 +43,51 @@ def send_digest(now: datetime | None = None) -> DigestResult:
     if last and now - last < MIN_INTERVAL:
         return DigestResult(skipped=f"the last digest went at {last:%H:%M} UTC, less than an hour ago")
     since = last or datetime(1970, 1, 1)
-    places = list(db.session.scalars(select(Asset).where(Asset.status == "pending", Asset.created_at > since,
-                                                         Asset.created_at <= now).order_by(Asset.created_at)))
-    changes = list(db.session.scalars(select(ChangeRequest).where(ChangeRequest.status == "open",
-                                                                  ChangeRequest.created_at > since,
-                                                                  ChangeRequest.created_at <= now)
-                                      .order_by(ChangeRequest.created_at)))
+    places = list(
+        db.session.scalars(
+            select(Asset)
+            .where(Asset.status == "pending", Asset.created_at > since, Asset.created_at <= now)
+            .order_by(Asset.created_at)
+        )
+    )
+    changes = list(
+        db.session.scalars(
+            select(ChangeRequest)
+            .where(ChangeRequest.status == "open", ChangeRequest.created_at > since, ChangeRequest.created_at <= now)
+            .order_by(ChangeRequest.created_at)
+        )
+    )
     if not places and not changes:
         return DigestResult(skipped="nothing new since the last digest")
-    staff = list(db.session.scalars(select(User).where(User.active.is_(True), User.wants_digest.is_(True),
-                                                       User.role.in_(("moderator", "admin"))).order_by(User.id)))
+    staff = list(
+        db.session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.wants_digest.is_(True), User.role.in_(("moderator", "admin")))
+            .order_by(User.id)
+        )
+    )
     body = _body(places, changes)
     area = site_name()
     subject = f"{area}: {count_of(len(places), 'new place')} and {count_of(len(changes), 'change report')} to review"
     for user in staff:
-        send(Mail(to=user.email, subject=subject, body=body,
-                  reason=f"you are a {user.role} on the {area} and digests are on for your account.",
-                  unsubscribe_url=stop_url("digest", user.id)))
-    db.session.add(AuditEvent(at=now, actor="cli: send-digest", action="digest", entity_type="mail",
-                              after={"recipients": len(staff), "places": len(places), "changes": len(changes)}))
+        send(
+            Mail(
+                to=user.email,
+                subject=subject,
+                body=body,
+                reason=f"you are a {user.role} on the {area} and digests are on for your account.",
+                unsubscribe_url=stop_url("digest", user.id),
+            )
+        )
+    db.session.add(
+        AuditEvent(
+            at=now,
+            actor="cli: send-digest",
+            action="digest",
+            entity_type="mail",
+            after={"recipients": len(staff), "places": len(places), "changes": len(changes)},
+        )
+    )
     db.session.commit()
     return DigestResult(sent_to=len(staff), places=len(places), changes=len(changes))
 
@@ -70,8 +100,11 @@ def _body(places: list[Asset], changes: list[ChangeRequest]) -> str:
     lines = [f"Waiting for review: {external_url('moderation.queue')}", ""]
     if places:
         lines.append("New places:")
-        lines += [f"- {a.name} ({a.ward.name if a.ward else 'ward not known'}): "
-                  f"{external_url('assets.detail', asset_id=a.id)}" for a in places]
+        lines += [
+            f"- {a.name} ({a.ward.name if a.ward else 'ward not known'}): "
+            f"{external_url('assets.detail', asset_id=a.id)}"
+            for a in places
+        ]
         lines.append("")
     if changes:
         lines.append("Change reports:")

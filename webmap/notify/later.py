@@ -6,12 +6,13 @@ once, in the same time whatever they typed; the lookup, the link and the SMTP co
 afterwards. Everything goes through this one function, so moving it onto a task queue later is a
 change here only.
 """
+
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Flask, current_app, g, has_request_context
 

@@ -1,4 +1,5 @@
 """Signed links in emails: to confirm a listing, or to stop a kind of email, with no account needed."""
+
 from __future__ import annotations
 
 from typing import Any

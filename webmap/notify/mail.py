@@ -11,12 +11,13 @@ into a `List-Unsubscribe` header so mail clients show a one-click link.
 Every message carries `Date` and `Message-ID`; unsubscribe links go out as `List-Unsubscribe: <URL>`
 with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 2369 and RFC 8058).
 """
+
 from __future__ import annotations
 
 import logging
 import smtplib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
@@ -24,8 +25,8 @@ from email.utils import format_datetime, formataddr, make_msgid
 from flask import current_app
 
 from webmap.core import queue
-from webmap.council import site_name
 from webmap.core.inputs import InputRejected, header_problem
+from webmap.council import site_name
 
 log = logging.getLogger(__name__)
 # The default policy folds a header longer than 78 characters, and folds an unbreakable URL by
@@ -70,7 +71,7 @@ def build_message(mail: Mail) -> EmailMessage:
             # The backstop for values that came from data rather than a form (a form answers 400 first).
             raise InputRejected(f"The email's {header} {problem}.")
     message = EmailMessage(policy=MAIL_POLICY)
-    message["Date"] = format_datetime(datetime.now(timezone.utc))  # "+0000": a known zone, not "-0000"
+    message["Date"] = format_datetime(datetime.now(UTC))  # "+0000": a known zone, not "-0000"
     message["From"] = formataddr((config["MAIL_FROM_NAME"] or site_name(), config["MAIL_FROM"]))
     message["To"] = mail.to
     # Names in subjects come from data (a place's name as imported): keep them to one line.
@@ -119,8 +120,14 @@ def send(mail: Mail) -> str:
     config = current_app.config
     # The subject (or what the log may say instead) names the email on the background work page;
     # the address is kept only in the queue.
-    return queue.enqueue(deliver_task, mail, label=f"Email: {mail.logged}", keep_args=False,
-                         retries=int(config["MAIL_RETRIES"]), retry_delay=int(config["MAIL_RETRY_DELAY_S"]))
+    return queue.enqueue(
+        deliver_task,
+        mail,
+        label=f"Email: {mail.logged}",
+        keep_args=False,
+        retries=int(config["MAIL_RETRIES"]),
+        retry_delay=int(config["MAIL_RETRY_DELAY_S"]),
+    )
 
 
 def send_if_configured(mail: Mail) -> bool:

@@ -1,12 +1,11 @@
 """Tell a submitter who left an email and agreed whether their place was approved, and why not."""
+
 from __future__ import annotations
 
-from flask import current_app
-
 from webmap.core.models import Asset
+from webmap.council import site_name
 from webmap.notify.links import external_url, stop_url
 from webmap.notify.mail import Mail, send_if_configured
-from webmap.council import site_name
 
 
 def outcome_mail(asset: Asset, reason: str | None = None) -> Mail | None:
@@ -16,16 +15,24 @@ def outcome_mail(asset: Asset, reason: str | None = None) -> Mail | None:
     area = site_name()
     if asset.status == "approved":
         subject = f"{asset.name} is now on the {area}"
-        body = (f"Thank you for adding {asset.name}. A moderator has checked it and it is now on the map:\n\n"
-                f"{external_url('assets.detail', asset_id=asset.id)}\n")
+        body = (
+            f"Thank you for adding {asset.name}. A moderator has checked it and it is now on the map:\n\n"
+            f"{external_url('assets.detail', asset_id=asset.id)}\n"
+        )
     else:
         subject = f"{asset.name} was not added to the {area}"
-        body = (f"Thank you for telling us about {asset.name}. A moderator has looked at it and has not added it "
-                f"to the map.\n\nThe reason: {reason or 'no reason was given'}\n\n"
-                f"If something was missing, you are welcome to add it again: {external_url('assets.new')}\n")
-    return Mail(to=asset.submitter_email, subject=subject, body=body,
-                reason=f"you added {asset.name} to the {area} and ticked the box to hear when it had been reviewed.",
-                unsubscribe_url=stop_url("updates", asset.id))
+        body = (
+            f"Thank you for telling us about {asset.name}. A moderator has looked at it and has not added it "
+            f"to the map.\n\nThe reason: {reason or 'no reason was given'}\n\n"
+            f"If something was missing, you are welcome to add it again: {external_url('assets.new')}\n"
+        )
+    return Mail(
+        to=asset.submitter_email,
+        subject=subject,
+        body=body,
+        reason=f"you added {asset.name} to the {area} and ticked the box to hear when it had been reviewed.",
+        unsubscribe_url=stop_url("updates", asset.id),
+    )
 
 
 def tell_submitter(asset: Asset, reason: str | None = None) -> bool:

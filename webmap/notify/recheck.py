@@ -1,18 +1,18 @@
 """Ask a stale listing's public email whether the listing is still right, with signed links."""
+
 from __future__ import annotations
 
 import hashlib
 
-from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from webmap.core import audit
 from webmap.core.db import db
 from webmap.core.models import Asset, utcnow
-from webmap.places.freshness import stale_cutoff, stale_query
+from webmap.council import site_name
 from webmap.notify.links import external_url, make_token, read_token, stop_url
 from webmap.notify.mail import Mail, send
-from webmap.council import site_name
+from webmap.places.freshness import stale_cutoff, stale_query
 
 # Who the audit trail says confirmed a listing through the emailed link.
 LISTING_CONTACT = "listing contact (emailed link)"
@@ -21,8 +21,11 @@ LISTING_CONTACT = "listing contact (emailed link)"
 def due_for_recheck(months: int) -> list[Asset]:
     """Return stale listings with a public email that has not been asked this period nor opted out."""
     cutoff = stale_cutoff(months)
-    query = stale_query(months).where(Asset.email.is_not(None), Asset.recheck_opt_out.is_(False),
-                                      or_(Asset.recheck_sent_at.is_(None), Asset.recheck_sent_at < cutoff))
+    query = stale_query(months).where(
+        Asset.email.is_not(None),
+        Asset.recheck_opt_out.is_(False),
+        or_(Asset.recheck_sent_at.is_(None), Asset.recheck_sent_at < cutoff),
+    )
     return list(db.session.scalars(query))
 
 
@@ -51,16 +54,31 @@ def recheck_mail(asset: Asset) -> Mail:
     """Return the re-check request for one listing."""
     area = site_name()
     link = external_url("notify.recheck", token=recheck_token(asset))
-    details = [f"{label}: {value}" for label, value in (
-        ("Name", asset.name), ("Address", asset.address), ("Postcode", asset.postcode), ("Phone", asset.phone),
-        ("Website", asset.website), ("Opening times", asset.opening_times)) if value]
-    body = (f"{asset.name} is listed on the {area}, and nobody has checked the listing for a while.\n\n"
-            + "\n".join(details)
-            + f"\n\nIs it still right? Open this link to say \"still correct\" or \"something changed\" "
-              f"(no account needed):\n{link}\n")
-    return Mail(to=asset.email, subject=f"Is the listing for {asset.name} still right?", body=body,
-                reason=f"this address is the public contact for {asset.name} on the {area}.",
-                unsubscribe_url=stop_url("recheck", asset.id))
+    details = [
+        f"{label}: {value}"
+        for label, value in (
+            ("Name", asset.name),
+            ("Address", asset.address),
+            ("Postcode", asset.postcode),
+            ("Phone", asset.phone),
+            ("Website", asset.website),
+            ("Opening times", asset.opening_times),
+        )
+        if value
+    ]
+    body = (
+        f"{asset.name} is listed on the {area}, and nobody has checked the listing for a while.\n\n"
+        + "\n".join(details)
+        + f'\n\nIs it still right? Open this link to say "still correct" or "something changed" '
+        f"(no account needed):\n{link}\n"
+    )
+    return Mail(
+        to=asset.email,
+        subject=f"Is the listing for {asset.name} still right?",
+        body=body,
+        reason=f"this address is the public contact for {asset.name} on the {area}.",
+        unsubscribe_url=stop_url("recheck", asset.id),
+    )
 
 
 def send_rechecks(months: int) -> int:
@@ -79,6 +97,14 @@ def confirm_still_correct(asset: Asset) -> None:
     before = audit.snapshot(asset)
     asset.last_verified_at = utcnow()
     db.session.flush()
-    db.session.add(audit.AuditEvent(actor=LISTING_CONTACT, action="verify", entity_type="asset", entity_id=str(asset.id),
-                                    before=before, after=audit.snapshot(asset),
-                                    note="confirmed still correct by the listing's contact"))
+    db.session.add(
+        audit.AuditEvent(
+            actor=LISTING_CONTACT,
+            action="verify",
+            entity_type="asset",
+            entity_id=str(asset.id),
+            before=before,
+            after=audit.snapshot(asset),
+            note="confirmed still correct by the listing's contact",
+        )
+    )

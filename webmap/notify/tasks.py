@@ -1,4 +1,5 @@
 """The worker's mail schedules: the moderators' digest (hourly) and the stale-listing re-checks (daily)."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -14,8 +15,10 @@ def digest_task() -> str:
     result = send_digest()
     if result.skipped:
         return f"No digest: {result.skipped}."
-    return (f"Digest ({count_of(result.places, 'new place')}, {count_of(result.changes, 'change report')}) "
-            f"queued for {result.sent_to} staff.")
+    return (
+        f"Digest ({count_of(result.places, 'new place')}, {count_of(result.changes, 'change report')}) "
+        f"queued for {result.sent_to} staff."
+    )
 
 
 @queue.scheduled("SCHEDULE_RECHECKS", "notify.rechecks", "Re-check requests to stale listings")

@@ -1,18 +1,22 @@
 """Pages behind emailed links: confirm a listing is still right, and stop a kind of email."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
 from webmap.core.db import db
 from webmap.core.models import Asset, User
-from webmap.web.security import csrf
 from webmap.notify.links import read_token
 from webmap.notify.recheck import asset_for_token, confirm_still_correct
+from webmap.web.security import csrf
 
 bp = Blueprint("notify", __name__, template_folder="templates")
 
-STOP_WHAT = {"digest": "the moderators' digest", "updates": "emails about the place you added",
-             "recheck": "requests to check this listing"}
+STOP_WHAT = {
+    "digest": "the moderators' digest",
+    "updates": "emails about the place you added",
+    "recheck": "requests to check this listing",
+}
 
 
 @bp.route("/listing-check/<token>", methods=["GET", "POST"])

@@ -1,19 +1,31 @@
 """Public JSON API: approved assets and wards as GeoJSON (never any private field)."""
+
 from __future__ import annotations
 
 import json
 
 from flask import Blueprint, Response, abort, request
 
-from webmap.gaps import service as gaps_service
-
 from webmap.core import store
+from webmap.gaps import service as gaps_service
 from webmap.maps import simplify_for_display
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-PUBLIC_ASSET_COLUMNS = ["asset_id", "name", "kind", "categories", "ward_code", "postcode", "address", "website",
-                        "phone", "opening_times", "description", "geometry"]
+PUBLIC_ASSET_COLUMNS = [
+    "asset_id",
+    "name",
+    "kind",
+    "categories",
+    "ward_code",
+    "postcode",
+    "address",
+    "website",
+    "phone",
+    "opening_times",
+    "description",
+    "geometry",
+]
 
 
 def geojson_response(frame) -> Response:
@@ -29,7 +41,10 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
     except ValueError:
         abort(400, "bbox: give four numbers, minimum longitude,minimum latitude,maximum longitude,maximum latitude.")
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
-        abort(400, "bbox: the numbers must be longitude -180 to 180 and latitude -90 to 90, each minimum below its maximum.")
+        abort(
+            400,
+            "bbox: the numbers must be longitude -180 to 180 and latitude -90 to 90, each minimum below its maximum.",
+        )
     return minx, miny, maxx, maxy
 
 
@@ -58,8 +73,10 @@ def wards_geojson():
 @bp.get("/categories.json")
 def categories_json():
     """Return the category taxonomy."""
-    data = [{"id": c.id, "label": c.label, "group": c.group, "description": c.description, "osm_tags": c.tag_list()}
-            for c in store.categories()]
+    data = [
+        {"id": c.id, "label": c.label, "group": c.group, "description": c.description, "osm_tags": c.tag_list()}
+        for c in store.categories()
+    ]
     return Response(json.dumps(data), mimetype="application/json")
 
 
@@ -86,11 +103,15 @@ def nearby():
         abort(400, " ".join(f"{FIELD_NAMES_API.get(f, f)}: {m}." for f, m in errors.items()))
     limit = _whole_number("limit", NEARBY_LIMIT, 1, NEARBY_MAX_LIMIT)
     offset = _whole_number("offset", 0, 0, 10_000_000)
-    results, matched = nearby_records(search.lon, search.lat, search.radius_m, limit=limit, offset=offset,
-                                      **search.query_args())
+    results, matched = nearby_records(
+        search.lon, search.lat, search.radius_m, limit=limit, offset=offset, **search.query_args()
+    )
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
-         "properties": {**record, "distance_m": round(distance, 1)}}
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [record["lon"], record["lat"]]},
+            "properties": {**record, "distance_m": round(distance, 1)},
+        }
         for record, distance in results
     ]
     body = {
@@ -98,7 +119,14 @@ def nearby():
         "features": features,
         "numberMatched": matched,
         "numberReturned": len(features),
-        "search": {"lat": search.lat, "lon": search.lon, "radius_m": search.radius_m, "category": search.categories,
-                   "match": search.match, "kind": search.kind, "distance": "geodesic (straight line), metres"},
+        "search": {
+            "lat": search.lat,
+            "lon": search.lon,
+            "radius_m": search.radius_m,
+            "category": search.categories,
+            "match": search.match,
+            "kind": search.kind,
+            "distance": "geodesic (straight line), metres",
+        },
     }
     return Response(json.dumps(body), mimetype="application/geo+json")

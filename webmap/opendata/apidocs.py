@@ -1,4 +1,5 @@
 """The API's OpenAPI description and a plain page that reads it out (no Swagger UI, no CDN)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template

@@ -1,4 +1,5 @@
 """`flask export`: approved places as CSV, GeoJSON, GeoPackage or Open Referral UK JSON."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,8 +8,12 @@ import click
 
 
 @click.command("export")
-@click.option("--format", "fmt", type=click.Choice(["csv", "geojson", "gpkg", "oruk"]),
-              help="Output format (default: from the file's extension: .csv, .geojson, .gpkg).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "geojson", "gpkg", "oruk"]),
+    help="Output format (default: from the file's extension: .csv, .geojson, .gpkg).",
+)
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--bom", is_flag=True, help="CSV only: write UTF-8 with a byte-order mark, so Excel shows accents.")
 def export_command(fmt, out, bom) -> None:
@@ -17,7 +22,9 @@ def export_command(fmt, out, bom) -> None:
 
     fmt = exports.format_for(out, fmt)
     if fmt is None:
-        raise click.ClickException(f"Cannot tell the format from '{Path(out).name}': give --format csv, geojson, gpkg or oruk.")
+        raise click.ClickException(
+            f"Cannot tell the format from '{Path(out).name}': give --format csv, geojson, gpkg or oruk."
+        )
     if bom and fmt != "csv":
         raise click.ClickException("--bom only applies to CSV exports.")
     if fmt == "oruk":

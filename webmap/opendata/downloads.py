@@ -1,4 +1,5 @@
 """Downloads for GIS officers and spreadsheets: approved assets as CSV, GeoJSON, GeoPackage."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request

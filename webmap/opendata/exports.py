@@ -3,6 +3,7 @@
 The web routes (views/exports.py) and `flask export` share these functions, so every
 export carries exactly the same public fields and never a submitter's details.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,16 +15,37 @@ import pandas as pd
 import shapely
 from sqlalchemy import select
 
-from webmap.core.db import db
 from webmap.core.csvsafe import csv_text
+from webmap.core.db import db
 from webmap.core.models import Asset
 
 WGS84 = "EPSG:4326"
 LAYER = "assets"
 # The only fields an export may carry, in this order (no submitter_* field, ever).
-EXPORT_COLUMNS = ["id", "name", "categories", "kind", "description", "address", "postcode", "ward_code", "ward_name",
-                  "website", "phone", "opening_times", "accessibility", "offers", "offers_other", "needs", "needs_other",
-                  "source", "last_verified", "source_date", "lon", "lat"]
+EXPORT_COLUMNS = [
+    "id",
+    "name",
+    "categories",
+    "kind",
+    "description",
+    "address",
+    "postcode",
+    "ward_code",
+    "ward_name",
+    "website",
+    "phone",
+    "opening_times",
+    "accessibility",
+    "offers",
+    "offers_other",
+    "needs",
+    "needs_other",
+    "source",
+    "last_verified",
+    "source_date",
+    "lon",
+    "lat",
+]
 FORMATS = {  # format -> (file extension, media type)
     "csv": (".csv", "text/csv; charset=utf-8"),
     "geojson": (".geojson", "application/geo+json"),

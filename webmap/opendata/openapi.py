@@ -4,6 +4,7 @@ Covers /api/ (GeoJSON and JSON for maps and apps), /oruk/ (Open Referral UK 3.0)
 /export/ (downloads). tests/test_openapi.py fails when a route is added without being
 described here, or described without existing.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -36,84 +37,184 @@ def _get(summary: str, responses: dict, parameters: list | None = None, tags: li
 
 
 PAGE_PARAMS = [_ref("page"), _ref("per_page")]
-SEARCH_PARAMS = [_ref("search"), *PAGE_PARAMS, _ref("taxonomy_term_id"), _ref("taxonomy_id"), _ref("minimum_age"),
-                 _ref("maximum_age"), _ref("start_time"), _ref("end_time"), _ref("day")]
-ORUK_PAGE = {"allOf": [{"$ref": "#/components/schemas/Page"}],
-             "properties": {"contents": {"type": "array", "items": {"type": "object"}}}}
-ORUK_NOTE = ("Follows the Open Referral UK profile of HSDS 3.0 "
-             "(https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/openapi.json).")
+SEARCH_PARAMS = [
+    _ref("search"),
+    *PAGE_PARAMS,
+    _ref("taxonomy_term_id"),
+    _ref("taxonomy_id"),
+    _ref("minimum_age"),
+    _ref("maximum_age"),
+    _ref("start_time"),
+    _ref("end_time"),
+    _ref("day"),
+]
+ORUK_PAGE = {
+    "allOf": [{"$ref": "#/components/schemas/Page"}],
+    "properties": {"contents": {"type": "array", "items": {"type": "object"}}},
+}
+ORUK_NOTE = (
+    "Follows the Open Referral UK profile of HSDS 3.0 "
+    "(https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/openapi.json)."
+)
 
 PATHS: dict[str, dict] = {
     "/api/assets.geojson": _get(
         "Approved assets as a GeoJSON FeatureCollection of points (public fields only).",
         {"200": _answer("Assets.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"}), "400": BAD_REQUEST},
-        [_param("category", "Only assets in this category (an id from /api/categories.json).", {"type": "string"}),
-         _param("ward", "Only assets in this ward (an ONS ward code from /api/wards.geojson).", {"type": "string"}),
-         _param("bbox", "Only assets inside minlon,minlat,maxlon,maxlat (WGS84).", {"type": "string"})],
-        ["map data"]),
+        [
+            _param("category", "Only assets in this category (an id from /api/categories.json).", {"type": "string"}),
+            _param("ward", "Only assets in this ward (an ONS ward code from /api/wards.geojson).", {"type": "string"}),
+            _param("bbox", "Only assets inside minlon,minlat,maxlon,maxlat (WGS84).", {"type": "string"}),
+        ],
+        ["map data"],
+    ),
     "/api/wards.geojson": _get(
         "Ward outlines (simplified for display) with population and deprivation where known.",
-        {"200": _answer("Wards.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})}, tags=["map data"]),
+        {"200": _answer("Wards.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
+        tags=["map data"],
+    ),
     "/api/categories.json": _get(
         "The category taxonomy, with the OpenStreetMap tags that map to each category.",
         {"200": _answer("Categories.", schema={"type": "array", "items": {"$ref": "#/components/schemas/Category"}})},
-        tags=["map data"]),
+        tags=["map data"],
+    ),
     "/api/nearby": _get(
         "Approved assets within a radius of a point, nearest first (distances in metres).",
-        {"200": _answer("Assets near the point, with their distance in metres.", schema={"type": "object"}),
-         "400": BAD_REQUEST},
-        [_param("lat", "Latitude of the point (WGS84); give lat and lon, or a postcode.", {"type": "number", "minimum": -90, "maximum": 90}),
-         _param("lon", "Longitude of the point (WGS84).", {"type": "number", "minimum": -180, "maximum": 180}),
-         _param("postcode", "A postcode to search around, instead of lat/lon.", {"type": "string"}),
-         _param("radius", "Search radius in metres (default 1,000).", {"type": "number", "minimum": 1, "maximum": 10000}),
-         _param("category", "Only assets in this category id (several: repeat, or separate with commas).", {"type": "string"}),
-         _param("match", "With several categories: 'any' (default) or 'all' of them.", {"type": "string", "enum": ["any", "all"]}),
-         _param("kind", "Only this kind of asset.", {"type": "string", "enum": ["group", "business", "venue", "service"]}),
-         _param("limit", "Largest number of features to return (default 100).", {"type": "integer", "minimum": 1, "maximum": 1000}),
-         _param("offset", "Number of nearest features to skip, for paging.", {"type": "integer", "minimum": 0})],
-        ["map data"]),
-    "/api/openapi.json": _get("This description of the API.", {"200": _answer("The OpenAPI document.")}, tags=["about"]),
-    "/api/docs": _get("A readable page listing every path, parameter and response of the API.",
-                      {"200": _answer("HTML page.", "text/html", {"type": "string"})}, tags=["about"]),
+        {
+            "200": _answer("Assets near the point, with their distance in metres.", schema={"type": "object"}),
+            "400": BAD_REQUEST,
+        },
+        [
+            _param(
+                "lat",
+                "Latitude of the point (WGS84); give lat and lon, or a postcode.",
+                {"type": "number", "minimum": -90, "maximum": 90},
+            ),
+            _param("lon", "Longitude of the point (WGS84).", {"type": "number", "minimum": -180, "maximum": 180}),
+            _param("postcode", "A postcode to search around, instead of lat/lon.", {"type": "string"}),
+            _param(
+                "radius", "Search radius in metres (default 1,000).", {"type": "number", "minimum": 1, "maximum": 10000}
+            ),
+            _param(
+                "category",
+                "Only assets in this category id (several: repeat, or separate with commas).",
+                {"type": "string"},
+            ),
+            _param(
+                "match",
+                "With several categories: 'any' (default) or 'all' of them.",
+                {"type": "string", "enum": ["any", "all"]},
+            ),
+            _param(
+                "kind",
+                "Only this kind of asset.",
+                {"type": "string", "enum": ["group", "business", "venue", "service"]},
+            ),
+            _param(
+                "limit",
+                "Largest number of features to return (default 100).",
+                {"type": "integer", "minimum": 1, "maximum": 1000},
+            ),
+            _param("offset", "Number of nearest features to skip, for paging.", {"type": "integer", "minimum": 0}),
+        ],
+        ["map data"],
+    ),
+    "/api/openapi.json": _get(
+        "This description of the API.", {"200": _answer("The OpenAPI document.")}, tags=["about"]
+    ),
+    "/api/docs": _get(
+        "A readable page listing every path, parameter and response of the API.",
+        {"200": _answer("HTML page.", "text/html", {"type": "string"})},
+        tags=["about"],
+    ),
     "/export/assets.csv": _get(
         "Download approved assets as CSV (public fields, lon/lat columns).",
-        {"200": _answer("CSV file.", "text/csv", {"type": "string"}),
-         "400": _answer("bom is not 0 or 1 (an HTML page saying so).", "text/html", {"type": "string"})},
-        [_param("bom", "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters; "
-                       "0 or empty for none.",
-                {"type": "string", "enum": ["", "0", "1"]})], ["exports"]),
-    "/export/assets.geojson": _get("Download approved assets as GeoJSON.",
-                                   {"200": _answer("GeoJSON file.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
-                                   tags=["exports"]),
-    "/export/assets.gpkg": _get("Download approved assets as a GeoPackage (layer \"assets\", points, EPSG:4326).",
-                                {"200": _answer("GeoPackage file.", "application/geopackage+sqlite3",
-                                                {"type": "string", "format": "binary"})}, tags=["exports"]),
-    "/oruk/": _get("Which HSDS version and profile this ORUK API follows. " + ORUK_NOTE,
-                   {"200": _answer("API information.", schema={"type": "object", "properties": {
-                       "version": {"type": "string"}, "profile": {"type": "string", "format": "uri"},
-                       "openapi_url": {"type": "string", "format": "uri"}}})}, tags=["Open Referral UK"]),
-    "/oruk/services": _get("Services (one per approved asset), one-to-one fields and organization, a page at a time.",
-                           {"200": _answer("A page of services.", schema=ORUK_PAGE), "400": BAD_REQUEST},
-                           SEARCH_PARAMS, ["Open Referral UK"]),
-    "/oruk/services/{id}": _get("One fully nested service.", {"200": _answer("The service."), "404": NOT_FOUND},
-                                [_ref("id")], ["Open Referral UK"]),
+        {
+            "200": _answer("CSV file.", "text/csv", {"type": "string"}),
+            "400": _answer("bom is not 0 or 1 (an HTML page saying so).", "text/html", {"type": "string"}),
+        },
+        [
+            _param(
+                "bom",
+                "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters; "
+                "0 or empty for none.",
+                {"type": "string", "enum": ["", "0", "1"]},
+            )
+        ],
+        ["exports"],
+    ),
+    "/export/assets.geojson": _get(
+        "Download approved assets as GeoJSON.",
+        {"200": _answer("GeoJSON file.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
+        tags=["exports"],
+    ),
+    "/export/assets.gpkg": _get(
+        'Download approved assets as a GeoPackage (layer "assets", points, EPSG:4326).',
+        {"200": _answer("GeoPackage file.", "application/geopackage+sqlite3", {"type": "string", "format": "binary"})},
+        tags=["exports"],
+    ),
+    "/oruk/": _get(
+        "Which HSDS version and profile this ORUK API follows. " + ORUK_NOTE,
+        {
+            "200": _answer(
+                "API information.",
+                schema={
+                    "type": "object",
+                    "properties": {
+                        "version": {"type": "string"},
+                        "profile": {"type": "string", "format": "uri"},
+                        "openapi_url": {"type": "string", "format": "uri"},
+                    },
+                },
+            )
+        },
+        tags=["Open Referral UK"],
+    ),
+    "/oruk/services": _get(
+        "Services (one per approved asset), one-to-one fields and organization, a page at a time.",
+        {"200": _answer("A page of services.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        SEARCH_PARAMS,
+        ["Open Referral UK"],
+    ),
+    "/oruk/services/{id}": _get(
+        "One fully nested service.",
+        {"200": _answer("The service."), "404": NOT_FOUND},
+        [_ref("id")],
+        ["Open Referral UK"],
+    ),
     "/oruk/service_at_locations": _get(
         "Services at their locations, a page at a time; with postcode and proximity, those nearby, nearest first.",
         {"200": _answer("A page of service_at_locations.", schema=ORUK_PAGE), "400": BAD_REQUEST},
-        [*SEARCH_PARAMS, _ref("postcode"), _ref("proximity")], ["Open Referral UK"]),
-    "/oruk/service_at_locations/{id}": _get("One service at its location, fully nested.",
-                                            {"200": _answer("The service_at_location."), "404": NOT_FOUND},
-                                            [_ref("id")], ["Open Referral UK"]),
-    "/oruk/taxonomies": _get("The taxonomies in use (the map's categories).",
-                             {"200": _answer("A page of taxonomies.", schema=ORUK_PAGE), "400": BAD_REQUEST},
-                             PAGE_PARAMS, ["Open Referral UK"]),
-    "/oruk/taxonomies/{id}": _get("One taxonomy with its terms.", {"200": _answer("The taxonomy."), "404": NOT_FOUND},
-                                  [_ref("id")], ["Open Referral UK"]),
-    "/oruk/taxonomy_terms": _get("The categories as taxonomy terms.",
-                                 {"200": _answer("A page of taxonomy terms.", schema=ORUK_PAGE), "400": BAD_REQUEST},
-                                 PAGE_PARAMS, ["Open Referral UK"]),
-    "/oruk/taxonomy_terms/{id}": _get("One taxonomy term.", {"200": _answer("The term."), "404": NOT_FOUND},
-                                      [_ref("id")], ["Open Referral UK"]),
+        [*SEARCH_PARAMS, _ref("postcode"), _ref("proximity")],
+        ["Open Referral UK"],
+    ),
+    "/oruk/service_at_locations/{id}": _get(
+        "One service at its location, fully nested.",
+        {"200": _answer("The service_at_location."), "404": NOT_FOUND},
+        [_ref("id")],
+        ["Open Referral UK"],
+    ),
+    "/oruk/taxonomies": _get(
+        "The taxonomies in use (the map's categories).",
+        {"200": _answer("A page of taxonomies.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        PAGE_PARAMS,
+        ["Open Referral UK"],
+    ),
+    "/oruk/taxonomies/{id}": _get(
+        "One taxonomy with its terms.",
+        {"200": _answer("The taxonomy."), "404": NOT_FOUND},
+        [_ref("id")],
+        ["Open Referral UK"],
+    ),
+    "/oruk/taxonomy_terms": _get(
+        "The categories as taxonomy terms.",
+        {"200": _answer("A page of taxonomy terms.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        PAGE_PARAMS,
+        ["Open Referral UK"],
+    ),
+    "/oruk/taxonomy_terms/{id}": _get(
+        "One taxonomy term.", {"200": _answer("The term."), "404": NOT_FOUND}, [_ref("id")], ["Open Referral UK"]
+    ),
 }
 
 # Every free-text parameter follows the app's input rules (webmap/core/inputs.py): no control
@@ -124,8 +225,10 @@ TEXT_RULES = {"pattern": "^[^\\x00-\\x1f\\x7f-\\x9f]*$", "maxLength": 2000}
 def _text_rules(spec: dict) -> None:
     """Add the input rules to every string parameter that has no enum of its own."""
     operations = [op for item in spec["paths"].values() for op in item.values()]
-    parameters = [*spec["components"]["parameters"].values(),
-                  *(p for op in operations for p in op.get("parameters", []) if "$ref" not in p)]
+    parameters = [
+        *spec["components"]["parameters"].values(),
+        *(p for op in operations for p in op.get("parameters", []) if "$ref" not in p),
+    ]
     for parameter in parameters:
         schema = parameter["schema"]
         if schema.get("type") == "string" and "enum" not in schema:
@@ -137,34 +240,70 @@ PARAMETERS = {
     "id": _param("id", "The item's id (a UUID).", {"type": "string"}, where="path", required=True),
     "search": _param("search", "Text to find in names and descriptions.", {"type": "string"}),
     "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
-    "per_page": _param("per_page", "Items per page (1 to 1000; default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}),
-    "taxonomy_term_id": _param("taxonomy_term_id", "Only services with this taxonomy term (see /oruk/taxonomy_terms).",
-                               {"type": "string"}),
+    "per_page": _param(
+        "per_page", "Items per page (1 to 1000; default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}
+    ),
+    "taxonomy_term_id": _param(
+        "taxonomy_term_id", "Only services with this taxonomy term (see /oruk/taxonomy_terms).", {"type": "string"}
+    ),
     "taxonomy_id": _param("taxonomy_id", "Only services with a term from this taxonomy.", {"type": "string"}),
-    "minimum_age": _param("minimum_age", "Accepted for ORUK compatibility; the map holds no age data, so it does not filter.",
-                          {"type": "number"}),
+    "minimum_age": _param(
+        "minimum_age",
+        "Accepted for ORUK compatibility; the map holds no age data, so it does not filter.",
+        {"type": "number"},
+    ),
     "maximum_age": _param("maximum_age", "Accepted for ORUK compatibility; does not filter.", {"type": "number"}),
     "start_time": _param("start_time", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
     "end_time": _param("end_time", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
     "day": _param("day", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
-    "postcode": _param("postcode", "A UK postcode known to the map; results are sorted by distance from its centre.",
-                       {"type": "string"}),
-    "proximity": _param("proximity", "With postcode: only results within this many metres of the postcode's centre.",
-                        {"type": "string"}),
+    "postcode": _param(
+        "postcode",
+        "A UK postcode known to the map; results are sorted by distance from its centre.",
+        {"type": "string"},
+    ),
+    "proximity": _param(
+        "proximity", "With postcode: only results within this many metres of the postcode's centre.", {"type": "string"}
+    ),
 }
 
 SCHEMAS = {
-    "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-        "type": "object", "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}}},
-    "Page": {"type": "object", "properties": {
-        "total_items": {"type": "integer"}, "total_pages": {"type": "integer"}, "page_number": {"type": "integer"},
-        "size": {"type": "integer"}, "first_page": {"type": "boolean"}, "last_page": {"type": "boolean"},
-        "empty": {"type": "boolean"}}},
-    "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-        "type": {"type": "string", "enum": ["FeatureCollection"]}, "features": {"type": "array", "items": {"type": "object"}}}},
-    "Category": {"type": "object", "properties": {
-        "id": {"type": "string"}, "label": {"type": "string"}, "group": {"type": "string", "nullable": True},
-        "description": {"type": "string", "nullable": True}, "osm_tags": {"type": "array", "items": {"type": "string"}}}},
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "object", "properties": {"status": {"type": "integer"}, "message": {"type": "string"}}}
+        },
+    },
+    "Page": {
+        "type": "object",
+        "properties": {
+            "total_items": {"type": "integer"},
+            "total_pages": {"type": "integer"},
+            "page_number": {"type": "integer"},
+            "size": {"type": "integer"},
+            "first_page": {"type": "boolean"},
+            "last_page": {"type": "boolean"},
+            "empty": {"type": "boolean"},
+        },
+    },
+    "FeatureCollection": {
+        "type": "object",
+        "required": ["type", "features"],
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            "features": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "Category": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "label": {"type": "string"},
+            "group": {"type": "string", "nullable": True},
+            "description": {"type": "string", "nullable": True},
+            "osm_tags": {"type": "array", "items": {"type": "string"}},
+        },
+    },
 }
 
 
@@ -174,10 +313,13 @@ def build_spec(server_url: str | None = None, title: str = "Community Asset Map"
 
     spec = {
         "openapi": "3.0.3",
-        "info": {"title": f"{title} API", "version": "1.0",
-                 "description": "Open data about community assets: GeoJSON for maps, an Open Referral UK 3.0 feed, "
-                                "and downloads for GIS. Only approved assets and public fields are ever included.",
-                 "license": {"name": "See the About the data page for each dataset's licence"}},
+        "info": {
+            "title": f"{title} API",
+            "version": "1.0",
+            "description": "Open data about community assets: GeoJSON for maps, an Open Referral UK 3.0 feed, "
+            "and downloads for GIS. Only approved assets and public fields are ever included.",
+            "license": {"name": "See the About the data page for each dataset's licence"},
+        },
         "paths": copy.deepcopy(PATHS),
         "components": {"parameters": copy.deepcopy(PARAMETERS), "schemas": copy.deepcopy(SCHEMAS)},
     }

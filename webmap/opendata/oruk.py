@@ -5,15 +5,17 @@ ids are UUIDs derived (uuid5) from the asset, so they never change between reque
 an asset that came from an ORUK import keeps the service id it had there, which makes an
 export -> import -> export round trip give the same services. Only public fields are read.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from webmap.core.config import REPO_ROOT
 from webmap.core.models import Asset, Category
@@ -64,15 +66,24 @@ def term_id(category_id: str) -> str:
 
 def taxonomy() -> dict[str, Any]:
     """Return the map's category taxonomy as an ORUK taxonomy."""
-    return {"id": TAXONOMY_ID, "name": TAXONOMY_NAME,
-            "description": "Categories of the Community Asset Map (food support, youth, health, library ...).",
-            "version": "1"}
+    return {
+        "id": TAXONOMY_ID,
+        "name": TAXONOMY_NAME,
+        "description": "Categories of the Community Asset Map (food support, youth, health, library ...).",
+        "version": "1",
+    }
 
 
 def taxonomy_term(category: Category) -> dict[str, Any]:
     """Return a category as an ORUK taxonomy term."""
-    return {"id": term_id(category.id), "name": category.label, "description": category.description or category.label,
-            "taxonomy": TAXONOMY_NAME, "taxonomy_id": TAXONOMY_ID, "term": category.id}
+    return {
+        "id": term_id(category.id),
+        "name": category.label,
+        "description": category.description or category.label,
+        "taxonomy": TAXONOMY_NAME,
+        "taxonomy_id": TAXONOMY_ID,
+        "term": category.id,
+    }
 
 
 def _url(value: str | None) -> str | None:
@@ -95,20 +106,33 @@ def _drop_none(data: dict[str, Any]) -> dict[str, Any]:
 def organization(asset: Asset) -> dict[str, Any]:
     """Return the organization that runs the asset's service (one per asset)."""
     sid = service_id(asset)
-    return _drop_none({"id": derived_id("organization", sid), "name": asset.name,
-                       "description": asset.description or asset.name, "website": _url(asset.website)})
+    return _drop_none(
+        {
+            "id": derived_id("organization", sid),
+            "name": asset.name,
+            "description": asset.description or asset.name,
+            "website": _url(asset.website),
+        }
+    )
 
 
 def service_summary(asset: Asset) -> dict[str, Any]:
     """Return the one-to-one fields of the asset's service, with its organization (the list shape)."""
     sid = service_id(asset)
     org = organization(asset)
-    return _drop_none({
-        "id": sid, "organization_id": org["id"], "name": asset.name, "description": asset.description,
-        "url": _url(asset.website), "status": "active",
-        "assured_date": assured_date(asset),
-        "last_modified": _timestamp(asset.updated_at), "organization": org,
-    })
+    return _drop_none(
+        {
+            "id": sid,
+            "organization_id": org["id"],
+            "name": asset.name,
+            "description": asset.description,
+            "url": _url(asset.website),
+            "status": "active",
+            "assured_date": assured_date(asset),
+            "last_modified": _timestamp(asset.updated_at),
+            "organization": org,
+        }
+    )
 
 
 def assured_date(asset: Asset) -> str | None:
@@ -130,26 +154,49 @@ def location(asset: Asset, full: bool) -> dict[str, Any]:
     """Return the asset's location; full=True adds its address and accessibility."""
     sid = service_id(asset)
     loc_id = derived_id("location", sid)
-    data: dict[str, Any] = {"id": loc_id, "location_type": "physical", "name": asset.name,
-                            "latitude": asset.lat, "longitude": asset.lon}
+    data: dict[str, Any] = {
+        "id": loc_id,
+        "location_type": "physical",
+        "name": asset.name,
+        "latitude": asset.lat,
+        "longitude": asset.lon,
+    }
     if not full:
         return data
     if asset.address or asset.postcode:
         line, city = _split_address(asset.address)
-        data["addresses"] = [{"id": derived_id("address", sid), "location_id": loc_id, "address_1": line, "city": city,
-                              "state_province": "", "postal_code": asset.postcode or "", "country": "GB",
-                              "address_type": "physical"}]
+        data["addresses"] = [
+            {
+                "id": derived_id("address", sid),
+                "location_id": loc_id,
+                "address_1": line,
+                "city": city,
+                "state_province": "",
+                "postal_code": asset.postcode or "",
+                "country": "GB",
+                "address_type": "physical",
+            }
+        ]
     if asset.accessibility:
-        data["accessibility"] = [{"id": derived_id("accessibility", sid), "location_id": loc_id,
-                                  "description": asset.accessibility}]
+        data["accessibility"] = [
+            {"id": derived_id("accessibility", sid), "location_id": loc_id, "description": asset.accessibility}
+        ]
     return data
 
 
 def attributes(asset: Asset) -> list[dict[str, Any]]:
     """Return the asset's categories as attributes linking the service to taxonomy terms."""
     sid = service_id(asset)
-    return [{"id": derived_id("attribute", sid, c.id), "link_id": sid, "taxonomy_term_id": term_id(c.id),
-             "link_type": LINK_TYPE, "taxonomy_term": taxonomy_term(c)} for c in asset.categories]
+    return [
+        {
+            "id": derived_id("attribute", sid, c.id),
+            "link_id": sid,
+            "taxonomy_term_id": term_id(c.id),
+            "link_type": LINK_TYPE,
+            "taxonomy_term": taxonomy_term(c),
+        }
+        for c in asset.categories
+    ]
 
 
 # --- Offers and needs (webmap/groups): ORUK has no field for them, so they travel as attributes that
@@ -161,15 +208,25 @@ EXCHANGE_LINK_TYPES = ("offers", "needs")
 
 def exchange_taxonomy() -> dict[str, Any]:
     """Return the offers/needs vocabulary as an ORUK taxonomy."""
-    return {"id": EXCHANGE_TAXONOMY_ID, "name": EXCHANGE_TAXONOMY_NAME,
-            "description": "What community groups offer one another and need (a room, volunteers, a kitchen ...); "
-                           "attributes with link_type 'offers' or 'needs' use its terms.", "version": "1"}
+    return {
+        "id": EXCHANGE_TAXONOMY_ID,
+        "name": EXCHANGE_TAXONOMY_NAME,
+        "description": "What community groups offer one another and need (a room, volunteers, a kitchen ...); "
+        "attributes with link_type 'offers' or 'needs' use its terms.",
+        "version": "1",
+    }
 
 
 def exchange_term(item) -> dict[str, Any]:
     """Return a vocabulary item (webmap.groups.vocabulary.Item) as an ORUK taxonomy term."""
-    return {"id": derived_id("exchange", item.id), "name": item.label, "description": item.description or item.label,
-            "taxonomy": EXCHANGE_TAXONOMY_NAME, "taxonomy_id": EXCHANGE_TAXONOMY_ID, "term": item.id}
+    return {
+        "id": derived_id("exchange", item.id),
+        "name": item.label,
+        "description": item.description or item.label,
+        "taxonomy": EXCHANGE_TAXONOMY_NAME,
+        "taxonomy_id": EXCHANGE_TAXONOMY_ID,
+        "term": item.id,
+    }
 
 
 def _exchange_of(asset: Asset):
@@ -188,14 +245,34 @@ def exchange_attributes(asset: Asset, exchange=None) -> list[dict[str, Any]]:
         for item_id in getattr(exchange, direction):
             if item_id in items:
                 term = exchange_term(items[item_id])
-                out.append({"id": derived_id("attribute", sid, direction, item_id), "link_id": sid,
-                            "link_type": direction, "taxonomy_term_id": term["id"], "taxonomy_term": term})
+                out.append(
+                    {
+                        "id": derived_id("attribute", sid, direction, item_id),
+                        "link_id": sid,
+                        "link_type": direction,
+                        "taxonomy_term_id": term["id"],
+                        "taxonomy_term": term,
+                    }
+                )
         text = getattr(exchange, f"{direction}_text")
         if text:
-            term = {"id": derived_id("exchange-text", sid, direction), "name": text[:200], "description": text,
-                    "taxonomy": EXCHANGE_TAXONOMY_NAME, "taxonomy_id": EXCHANGE_TAXONOMY_ID, "term": "other"}
-            out.append({"id": derived_id("attribute", sid, direction, "other"), "link_id": sid, "link_type": direction,
-                        "taxonomy_term_id": term["id"], "taxonomy_term": term})
+            term = {
+                "id": derived_id("exchange-text", sid, direction),
+                "name": text[:200],
+                "description": text,
+                "taxonomy": EXCHANGE_TAXONOMY_NAME,
+                "taxonomy_id": EXCHANGE_TAXONOMY_ID,
+                "term": "other",
+            }
+            out.append(
+                {
+                    "id": derived_id("attribute", sid, direction, "other"),
+                    "link_id": sid,
+                    "link_type": direction,
+                    "taxonomy_term_id": term["id"],
+                    "taxonomy_term": term,
+                }
+            )
     return out
 
 
@@ -210,8 +287,14 @@ def service_full(asset: Asset, exchange=None) -> dict[str, Any]:
     data = service_summary(asset)
     if asset.opening_times:
         data["schedules"] = [{"id": derived_id("schedule", sid), "service_id": sid, "description": asset.opening_times}]
-    data["service_at_locations"] = [{"id": service_at_location_id(asset), "service_id": sid,
-                                     "location_id": derived_id("location", sid), "location": location(asset, full=True)}]
+    data["service_at_locations"] = [
+        {
+            "id": service_at_location_id(asset),
+            "service_id": sid,
+            "location_id": derived_id("location", sid),
+            "location": location(asset, full=True),
+        }
+    ]
     data["attributes"] = attributes(asset) + exchange_attributes(asset, exchange)
     return data
 
@@ -219,22 +302,34 @@ def service_full(asset: Asset, exchange=None) -> dict[str, Any]:
 def service_at_location(asset: Asset, full: bool) -> dict[str, Any]:
     """Return the link of the asset's service and location (list shape, or fully nested)."""
     sid = service_id(asset)
-    return {"id": service_at_location_id(asset), "service_id": sid, "location_id": derived_id("location", sid),
-            "location": location(asset, full=full), "service": service_full(asset) if full else service_summary(asset)}
+    return {
+        "id": service_at_location_id(asset),
+        "service_id": sid,
+        "location_id": derived_id("location", sid),
+        "location": location(asset, full=full),
+        "service": service_full(asset) if full else service_summary(asset),
+    }
 
 
 def page(contents: list, total: int, number: int, per_page: int) -> dict[str, Any]:
     """Return one page of a paginated ORUK list."""
     pages = max(1, -(-total // per_page))
-    return {"total_items": total, "total_pages": pages, "page_number": number, "size": len(contents),
-            "first_page": number == 1, "last_page": number >= pages, "empty": len(contents) == 0,
-            "contents": contents}
+    return {
+        "total_items": total,
+        "total_pages": pages,
+        "page_number": number,
+        "size": len(contents),
+        "first_page": number == 1,
+        "last_page": number >= pages,
+        "empty": len(contents) == 0,
+        "contents": contents,
+    }
 
 
 def service_package(assets: Iterable[Asset] | None = None) -> list[dict[str, Any]]:
     """Return every approved asset as a fully nested service (the ORUK service_package shape)."""
-    from webmap.opendata.exports import approved_assets
     from webmap.groups.listings import exchanges_for
+    from webmap.opendata.exports import approved_assets
 
     assets = approved_assets() if assets is None else list(assets)
     exchanges = exchanges_for([a.id for a in assets])
@@ -243,11 +338,16 @@ def service_package(assets: Iterable[Asset] | None = None) -> list[dict[str, Any
 
 # --- The ORUK JSON Schemas (read from a folder; they are CC BY-SA and not copied into the repo) ---
 
+
 def find_schema_dir(given: str | Path | None = None) -> Path | None:
     """Return the folder holding the ORUK schemas (with compiled/), or None when there is none."""
     shared = os.environ.get("WEBMAP_SHARED_ORUK")
-    candidates = [given, os.environ.get("WEBMAP_ORUK_SCHEMA_DIR"), Path(shared) / "schema" if shared else None,
-                  REPO_ROOT.parent / "shared" / "oruk" / "schema"]
+    candidates = [
+        given,
+        os.environ.get("WEBMAP_ORUK_SCHEMA_DIR"),
+        Path(shared) / "schema" if shared else None,
+        REPO_ROOT.parent / "shared" / "oruk" / "schema",
+    ]
     try:
         from flask import current_app
 
@@ -271,7 +371,9 @@ def _registry(folder: str):
             continue
         contents = json.loads(path.read_text(encoding="utf-8"))
         # Per-object schemas refer to each other by bare file name ("attribute.json").
-        resources.append((str(path.relative_to(folder)), Resource.from_contents(contents, default_specification=DRAFT202012)))
+        resources.append(
+            (str(path.relative_to(folder)), Resource.from_contents(contents, default_specification=DRAFT202012))
+        )
     return Registry().with_resources(resources)
 
 

@@ -3,6 +3,7 @@
 Paths and parameters follow the ORUK profile's openapi.json. Parameters about ages, times
 and days are accepted and checked, but do not filter: the map holds no such data.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,10 +15,10 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy import or_, select
 
 from webmap.core import store
-from webmap.opendata import oruk
 from webmap.core.db import db
 from webmap.core.geo import BNG, WGS84, normalise_postcode
 from webmap.core.models import Asset, Category, asset_categories
+from webmap.opendata import oruk
 
 bp = Blueprint("oruk", __name__, url_prefix="/oruk")
 MAX_PER_PAGE = 1000
@@ -77,20 +78,21 @@ def _filtered_assets() -> list[tuple[int, float, float]]:
         if category is None:
             return []
         query = query.join(asset_categories, asset_categories.c.asset_id == Asset.id).where(
-            asset_categories.c.category_id == category)
+            asset_categories.c.category_id == category
+        )
     return [tuple(row) for row in db.session.execute(query)]
 
 
 def _page_of(items: list, build) -> dict:
     number, per_page = _paging()
-    chunk = items[(number - 1) * per_page: number * per_page]
+    chunk = items[(number - 1) * per_page : number * per_page]
     return oruk.page([build(i) for i in chunk], len(items), number, per_page)
 
 
 def _asset_page(rows: list[tuple[int, float, float]], build) -> dict:
     """Return one page of assets, loading only that page's rows in full."""
     number, per_page = _paging()
-    ids = [r[0] for r in rows[(number - 1) * per_page: number * per_page]]
+    ids = [r[0] for r in rows[(number - 1) * per_page : number * per_page]]
     loaded = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_(ids)))} if ids else {}
     return oruk.page([build(loaded[i]) for i in ids], len(rows), number, per_page)
 
@@ -185,7 +187,9 @@ def taxonomy(id: str):
     if oruk.as_uuid(id) == oruk.EXCHANGE_TAXONOMY_ID:
         from webmap.groups.vocabulary import load_vocabulary
 
-        return jsonify({**oruk.exchange_taxonomy(), "taxonomy_terms": [oruk.exchange_term(i) for i in load_vocabulary()]})
+        return jsonify(
+            {**oruk.exchange_taxonomy(), "taxonomy_terms": [oruk.exchange_term(i) for i in load_vocabulary()]}
+        )
     if oruk.as_uuid(id) != oruk.TAXONOMY_ID:
         abort(404)
     return jsonify({**oruk.taxonomy(), "taxonomy_terms": [oruk.taxonomy_term(c) for c in store.categories()]})
@@ -210,4 +214,3 @@ def taxonomy_term(id: str):
         if oruk.exchange_term(item)["id"] == wanted:
             return jsonify(oruk.exchange_term(item))
     abort(404)
-

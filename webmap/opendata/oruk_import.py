@@ -5,6 +5,7 @@ service_at_locations; a service_at_location; an organization with its services. 
 and organization-list files hold no services: they are read and reported, not imported.
 The whole file is checked against the ORUK JSON Schemas first, so nothing is half-imported.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,18 +19,35 @@ import geopandas as gpd
 import shapely
 from sqlalchemy import select
 
-from webmap.opendata import oruk
 from webmap.core.db import db
-from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from webmap.core.emails import clean_email
+from webmap.core.geo import WGS84, assign_wards, normalise_postcode, valid_lon_lat
 from webmap.core.models import Asset, Category, utcnow
 from webmap.core.store import wards_frame
-from webmap.importers.common import ImportFailed, ImportReport, Problem, announce_read, check_exists, progress, read_json
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    announce_read,
+    check_exists,
+    progress,
+    read_json,
+)
+from webmap.opendata import oruk
 
 SOURCE = "oruk"
 STATUSES = ("active", "inactive", "defunct", "temporarily closed")
 # Shape -> the schema its items are checked against.
-FULL_ONLY = {"schedules", "service_areas", "service_at_locations", "languages", "funding", "cost_options", "contacts", "attributes"}
+FULL_ONLY = {
+    "schedules",
+    "service_areas",
+    "service_at_locations",
+    "languages",
+    "funding",
+    "cost_options",
+    "contacts",
+    "attributes",
+}
 
 
 @dataclass
@@ -41,8 +59,14 @@ class Found:
     locations: list[dict] = field(default_factory=list)
 
 
-def import_oruk(path: str | Path, category_map: dict[str, str] | None = None, default_category: str | None = None,
-                add_categories: bool = False, schema_dir: str | Path | None = None, status: str = "approved") -> ImportReport:
+def import_oruk(
+    path: str | Path,
+    category_map: dict[str, str] | None = None,
+    default_category: str | None = None,
+    add_categories: bool = False,
+    schema_dir: str | Path | None = None,
+    status: str = "approved",
+) -> ImportReport:
     """Check an ORUK JSON file against the schemas and insert or update its services as assets."""
     file = Path(path).name
     announce_read(check_exists(path))
@@ -54,9 +78,13 @@ def import_oruk(path: str | Path, category_map: dict[str, str] | None = None, de
     if problems:
         raise ImportFailed(problems)
     report = ImportReport(file=file, read=len(found))
-    report.notes.append(f"read as ORUK {shape}" + ("" if found else "; it holds no services, so there is nothing to import"))
+    report.notes.append(
+        f"read as ORUK {shape}" + ("" if found else "; it holds no services, so there is nothing to import")
+    )
     if folder is None:
-        report.notes.append("ORUK schemas not found (set WEBMAP_ORUK_SCHEMA_DIR): only the fields this import uses were checked")
+        report.notes.append(
+            "ORUK schemas not found (set WEBMAP_ORUK_SCHEMA_DIR): only the fields this import uses were checked"
+        )
     if default_category and db.session.get(Category, default_category) is None:
         raise ImportFailed(Problem(file, None, "--default-category", f"'{default_category}' is not a category id"))
     _write(_merge(found, report), file, category_map or {}, default_category, add_categories, status, report)
@@ -93,11 +121,18 @@ def _service_schema(item: dict, listed: bool) -> str:
     return "compiled/service_list.json" if listed and not (FULL_ONLY & set(item)) else "compiled/service.json"
 
 
-SCHEMA_FOR = {"service_at_location": "compiled/service_at_location.json", "organization": "compiled/organization.json",
-              "taxonomy": "taxonomy.json", "taxonomy_term": "taxonomy_term.json"}
-LIST_SCHEMA_FOR = {"service_at_location": "compiled/service_at_location_list.json",
-                   "organization": "compiled/organization_list.json", "taxonomy": "taxonomy.json",
-                   "taxonomy_term": "taxonomy_term.json"}
+SCHEMA_FOR = {
+    "service_at_location": "compiled/service_at_location.json",
+    "organization": "compiled/organization.json",
+    "taxonomy": "taxonomy.json",
+    "taxonomy_term": "taxonomy_term.json",
+}
+LIST_SCHEMA_FOR = {
+    "service_at_location": "compiled/service_at_location_list.json",
+    "organization": "compiled/organization_list.json",
+    "taxonomy": "taxonomy.json",
+    "taxonomy_term": "taxonomy_term.json",
+}
 
 
 def _walk(data: Any, file: str) -> tuple[str, list[tuple[str, str, Any]], list[Found]]:
@@ -107,23 +142,41 @@ def _walk(data: Any, file: str) -> tuple[str, list[tuple[str, str, Any]], list[F
         prefix = "$.contents" if _is_page(data) else "$"
         kinds = {_item_kind(i) for i in items}
         if len(kinds) > 1 or "unknown" in kinds:
-            raise ImportFailed(Problem(file, None, prefix, "the items are not all ORUK services, service_at_locations, "
-                                       "organizations, taxonomies or taxonomy terms"))
+            raise ImportFailed(
+                Problem(
+                    file,
+                    None,
+                    prefix,
+                    "the items are not all ORUK services, service_at_locations, "
+                    "organizations, taxonomies or taxonomy terms",
+                )
+            )
         kind = kinds.pop() if kinds else "service"
         listed = _is_page(data)
         checks = []
         found: list[Found] = []
         for i, item in enumerate(items):
             where = f"{prefix}[{i}]"
-            schema = _service_schema(item, listed) if kind == "service" else (LIST_SCHEMA_FOR if listed else SCHEMA_FOR)[kind]
+            schema = (
+                _service_schema(item, listed)
+                if kind == "service"
+                else (LIST_SCHEMA_FOR if listed else SCHEMA_FOR)[kind]
+            )
             checks.append((schema, where, item))
             found += _services_in(kind, item, where)
         name = f"{kind}_list" if listed else f"{kind} array"
         return name, checks, found
     kind = _item_kind(data)
     if kind == "unknown":
-        raise ImportFailed(Problem(file, None, "$", "this is not ORUK JSON: expected a service, a service_at_location, "
-                                   "an organization, or a page of them (with 'contents')"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                "$",
+                "this is not ORUK JSON: expected a service, a service_at_location, "
+                "an organization, or a page of them (with 'contents')",
+            )
+        )
     schema = "compiled/service.json" if kind == "service" else SCHEMA_FOR[kind]
     return f"{kind}_full" if kind != "taxonomy_term" else kind, [(schema, "$", data)], _services_in(kind, data, "$")
 
@@ -137,7 +190,9 @@ def _services_in(kind: str, item: dict, where: str) -> list[Found]:
         return [Found(f"{where}.service", service, extra + _locations(service))]
     if kind == "organization":
         services = item.get("services") or []
-        return [Found(f"{where}.services[{i}]", s, _locations(s)) for i, s in enumerate(services) if isinstance(s, dict)]
+        return [
+            Found(f"{where}.services[{i}]", s, _locations(s)) for i, s in enumerate(services) if isinstance(s, dict)
+        ]
     return []
 
 
@@ -166,7 +221,9 @@ def _check_minimal(file: str, found: list[Found]) -> list[Problem]:
         if not isinstance(s.get("name"), str) or not s["name"].strip():
             problems.append(Problem(file, None, f"{f.path}.name", "a service needs a name"))
         if s.get("status") is not None and s.get("status") not in STATUSES:
-            problems.append(Problem(file, None, f"{f.path}.status", f"'{s.get('status')}' is not one of {', '.join(STATUSES)}"))
+            problems.append(
+                Problem(file, None, f"{f.path}.status", f"'{s.get('status')}' is not one of {', '.join(STATUSES)}")
+            )
     return problems
 
 
@@ -182,7 +239,9 @@ def _merge(found: list[Found], report: ImportReport) -> list[Found]:
         else:
             by_id[sid] = Found(f.path, f.service, list(f.locations))
     if len(by_id) < len(found):
-        report.notes.append(f"{len(found) - len(by_id)} entries repeat a service already read; their locations were added to it")
+        report.notes.append(
+            f"{len(found) - len(by_id)} entries repeat a service already read; their locations were added to it"
+        )
     return list(by_id.values())
 
 
@@ -207,18 +266,32 @@ def _where(locations: list[dict]) -> str:
     return "not valid WGS84 coordinates: " + "; ".join(shown)
 
 
-def _write(found: list[Found], file: str, mapping: dict[str, str], default: str | None, add: bool, status: str,
-           report: ImportReport) -> None:
+def _write(
+    found: list[Found],
+    file: str,
+    mapping: dict[str, str],
+    default: str | None,
+    add: bool,
+    status: str,
+    report: ImportReport,
+) -> None:
     """Place each service at its first location inside a ward and insert or update its asset."""
     candidates = [(f, _placed(f.locations)) for f in found]
     points = [(f, loc, lon, lat) for f, placed in candidates for loc, lon, lat in placed]
     no_place = [f for f, placed in candidates if not placed]
     if no_place:
         report.skip("no location with valid coordinates", len(no_place))
-        report.notes.append("services without a usable location: " + ", ".join(
-            f"{f.service.get('name')} ({f.path}: {_where(f.locations)})" for f in no_place[:10]))
-    wards = assign_wards(gpd.GeoSeries(shapely.points([p[2] for p in points], [p[3] for p in points]), crs=WGS84), wards_frame()) \
-        if points else []
+        report.notes.append(
+            "services without a usable location: "
+            + ", ".join(f"{f.service.get('name')} ({f.path}: {_where(f.locations)})" for f in no_place[:10])
+        )
+    wards = (
+        assign_wards(
+            gpd.GeoSeries(shapely.points([p[2] for p in points], [p[3] for p in points]), crs=WGS84), wards_frame()
+        )
+        if points
+        else []
+    )
     chosen: dict[str, tuple[dict, float, float, str]] = {}
     for (f, loc, lon, lat), ward in zip(points, list(wards)):
         if ward is not None and f.service["id"] not in chosen:
@@ -226,7 +299,9 @@ def _write(found: list[Found], file: str, mapping: dict[str, str], default: str 
     outside = [f for f, placed in candidates if placed and f.service["id"] not in chosen]
     if outside:
         report.skip("every location is outside every ward", len(outside))
-        report.notes.append("services outside the wards: " + ", ".join(f"{f.service.get('name')} ({f.path})" for f in outside[:10]))
+        report.notes.append(
+            "services outside the wards: " + ", ".join(f"{f.service.get('name')} ({f.path})" for f in outside[:10])
+        )
 
     categories = _Categories(mapping, default, add, file, report)
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
@@ -259,7 +334,9 @@ def _text(value: Any, limit: int | None = None) -> str | None:
     return value[:limit] if limit else value
 
 
-def _fill(asset: Asset, service: dict, loc: dict, lon: float, lat: float, ward: str, cats: list[Category], status: str) -> None:
+def _fill(
+    asset: Asset, service: dict, loc: dict, lon: float, lat: float, ward: str, cats: list[Category], status: str
+) -> None:
     """Copy the service's public details onto the asset."""
     asset.name = _text(service.get("name"), 200)
     asset.description = _text(service.get("description"))
@@ -325,7 +402,9 @@ def _phone(service: dict) -> str | None:
 class _Categories:
     """Turn a service's taxonomy terms into categories: our own term ids, ids or labels, a map, or a default."""
 
-    def __init__(self, mapping: dict[str, str], default: str | None, add: bool, file: str, report: ImportReport) -> None:
+    def __init__(
+        self, mapping: dict[str, str], default: str | None, add: bool, file: str, report: ImportReport
+    ) -> None:
         self.known = {c.id: c for c in db.session.scalars(select(Category))}
         self.mapping, self.default, self.add, self.file, self.report = mapping, default, add, file, report
         self.unmapped: dict[str, int] = {}
@@ -358,17 +437,25 @@ class _Categories:
             cid = f"c_{cid}"[:50]
         if cid not in self.known:
             order = max((c.sort_order for c in self.known.values()), default=0) + 1
-            self.known[cid] = Category(id=cid, label=name[:100], sort_order=order,
-                                       description=_text(term.get("description")) or f"Added by import of {self.file}")
+            self.known[cid] = Category(
+                id=cid,
+                label=name[:100],
+                sort_order=order,
+                description=_text(term.get("description")) or f"Added by import of {self.file}",
+            )
             db.session.add(self.known[cid])
             self.report.notes.append(f"added category '{cid}' for taxonomy term '{name}'")
         return self.known[cid]
 
     def resolve(self, service: dict) -> list[Category]:
         # Offers and needs (link_type "offers"/"needs", see webmap/opendata/oruk.py) are not categories.
-        terms = [a["taxonomy_term"] for a in service.get("attributes") or []
-                 if isinstance(a, dict) and isinstance(a.get("taxonomy_term"), dict)
-                 and a.get("link_type") not in ("offers", "needs")]
+        terms = [
+            a["taxonomy_term"]
+            for a in service.get("attributes") or []
+            if isinstance(a, dict)
+            and isinstance(a.get("taxonomy_term"), dict)
+            and a.get("link_type") not in ("offers", "needs")
+        ]
         out: list[Category] = []
         for term in terms:
             category = self._lookup(term) or (self._added(term) if self.add else None)
@@ -380,7 +467,9 @@ class _Categories:
         if not out and self.default:
             out.append(self.known[self.default])
         if not out:
-            self.report.notes.append(f"'{service.get('name')}' has no term that maps to a category (terms: "
-                                     f"{', '.join(str(t.get('name')) for t in terms) or 'none'}); use --category-map, "
-                                     "--add-categories or --default-category")
+            self.report.notes.append(
+                f"'{service.get('name')}' has no term that maps to a category (terms: "
+                f"{', '.join(str(t.get('name')) for t in terms) or 'none'}); use --category-map, "
+                "--add-categories or --default-category"
+            )
         return out

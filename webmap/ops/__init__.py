@@ -1,4 +1,5 @@
 """Running the site in production: its secret key, health check, request log and backups."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """/admin/background: every task on the queue, queued, running, failed or finished, with times and reasons."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -13,8 +14,14 @@ from webmap.web.security import role_required
 
 STATES = ("queued", "running", "retrying", "failed", "done", "skipped")
 # Tasks an admin may run again from this page with their kept arguments (no personal data in them).
-RETRYABLE = {"gaps.refresh", "gaps.snapshot", "notify.digest", "notify.rechecks", "privacy.purge",
-             "feedback.erase_followups"}
+RETRYABLE = {
+    "gaps.refresh",
+    "gaps.snapshot",
+    "notify.digest",
+    "notify.rechecks",
+    "privacy.purge",
+    "feedback.erase_followups",
+}
 
 
 @bp.get("/admin/background")
@@ -27,8 +34,15 @@ def background():
     if state in STATES:
         query = query.where(BackgroundTask.state == state)
     counts = dict(db.session.execute(select(BackgroundTask.state, func.count()).group_by(BackgroundTask.state)).all())
-    return render_template("ops/background.html", tasks=db.session.scalars(query).all(), counts=counts, states=STATES,
-                           state=state, retryable=RETRYABLE, title="Background work")
+    return render_template(
+        "ops/background.html",
+        tasks=db.session.scalars(query).all(),
+        counts=counts,
+        states=STATES,
+        state=state,
+        retryable=RETRYABLE,
+        title="Background work",
+    )
 
 
 @bp.post("/admin/background/<task_id>/retry")
@@ -39,8 +53,11 @@ def retry(task_id: str):
     if task is None:
         abort(404)
     if task.state != "failed" or task.name.removesuffix("@schedule") not in RETRYABLE or task.args is None:
-        abort(409, "Only a failed refresh, snapshot or scheduled job can be run again here; "
-                   "an import is retried from its own page.")
+        abort(
+            409,
+            "Only a failed refresh, snapshot or scheduled job can be run again here; "
+            "an import is retried from its own page.",
+        )
     name = task.name.removesuffix("@schedule")
     queue.enqueue(name, *task.args, label=f"{task.label} (again, asked by {current_user.email})")
     flash(f"“{task.label}” queued again.")

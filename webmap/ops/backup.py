@@ -1,4 +1,5 @@
 """backup and restore commands for the SQLite database (PostGIS uses pg_dump/pg_restore: see docs/operations.md)."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -10,9 +11,11 @@ from sqlalchemy.engine import make_url
 
 from webmap.core.db import db
 
-PG_HELP = ("This database is PostgreSQL: back it up with "
-           "`pg_dump --format=custom --file=webmap.dump DBNAME` and restore with "
-           "`pg_restore --clean --if-exists --no-owner --dbname=DBNAME webmap.dump` (see docs/operations.md).")
+PG_HELP = (
+    "This database is PostgreSQL: back it up with "
+    "`pg_dump --format=custom --file=webmap.dump DBNAME` and restore with "
+    "`pg_restore --clean --if-exists --no-owner --dbname=DBNAME webmap.dump` (see docs/operations.md)."
+)
 
 
 def sqlite_path() -> Path:

@@ -1,4 +1,5 @@
 """/healthz for load balancers: the database answers and its schema is at the newest migration."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -28,8 +29,11 @@ def check() -> tuple[bool, dict[str, str]]:
         db.session.rollback()
         return False, {"database": f"unreachable ({type(error).__name__})", "migrations": "unknown"}
     if current != expected_heads():
-        return False, {"database": "ok", "migrations": f"not current: at {sorted(current) or 'none'}, "
-                                                         f"code expects {sorted(expected_heads())} (run init-db)"}
+        return False, {
+            "database": "ok",
+            "migrations": f"not current: at {sorted(current) or 'none'}, "
+            f"code expects {sorted(expected_heads())} (run init-db)",
+        }
     return True, {"database": "ok", "migrations": "current"}
 
 

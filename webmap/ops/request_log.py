@@ -3,6 +3,7 @@
 No IP address, query string, user or form data is logged; path segments that are signed tokens
 (emailed links) are replaced by "<token>".
 """
+
 from __future__ import annotations
 
 import json
@@ -39,7 +40,12 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _log(response):
         started = g.get("request_started")
-        line = {"event": "request", "method": request.method, "path": _path(), "status": response.status_code,
-                "ms": round((time.perf_counter() - started) * 1000, 1) if started else None}
+        line = {
+            "event": "request",
+            "method": request.method,
+            "path": _path(),
+            "status": response.status_code,
+            "ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
+        }
         log.info(json.dumps(line))
         return response

@@ -1,4 +1,5 @@
 """The key that signs sessions and links: generated once per install, never published in the source."""
+
 from __future__ import annotations
 
 import os
@@ -15,8 +16,9 @@ def load_or_create(instance_folder: str | Path) -> str:
         key = path.read_text(encoding="utf-8").strip()
         if len(key) >= 32:
             return key
-        raise RuntimeError(f"{path} holds a key shorter than 32 characters: delete it to make a new one, "
-                           "or set WEBMAP_SECRET_KEY.")
+        raise RuntimeError(
+            f"{path} holds a key shorter than 32 characters: delete it to make a new one, or set WEBMAP_SECRET_KEY."
+        )
     key = secrets.token_hex(32)
     # Write a private temporary file, then link it into place: when several workers start at once,
     # exactly one link succeeds and every worker reads that one complete key.

@@ -1,4 +1,5 @@
 """`flask worker` (the queue's worker, for production) and `flask dev` (the dev server with a worker thread beside it)."""
+
 from __future__ import annotations
 
 import click
@@ -17,8 +18,10 @@ def worker_command(threads: int, no_schedule: bool) -> None:
     """Take tasks from the queue (QUEUE_URL) and run them, and the schedules, until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     consumer, stop = queue.start_worker(app, threads=threads, schedule=not no_schedule)
-    click.echo(f"Worker {queue.worker_id()} taking tasks from {queue.huey.storage_class.__name__} "
-               f"({threads} thread{'s' if threads != 1 else ''}); Ctrl-C stops it.")
+    click.echo(
+        f"Worker {queue.worker_id()} taking tasks from {queue.huey.storage_class.__name__} "
+        f"({threads} thread{'s' if threads != 1 else ''}); Ctrl-C stops it."
+    )
     try:
         consumer.run()
     finally:
@@ -34,8 +37,9 @@ def dev_command(host: str, port: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     consumer, stop = queue.start_worker(app, threads=1, schedule=True, embedded=True)
     consumer.start()
-    click.echo(f"Background work: a worker thread on {queue.huey.storage_class.__name__} "
-               f"(the jobs page is /admin/background).")
+    click.echo(
+        f"Background work: a worker thread on {queue.huey.storage_class.__name__} (the jobs page is /admin/background)."
+    )
     try:
         # Werkzeug's server directly: Flask's app.run() refuses to start under the `flask` command.
         run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -3,12 +3,13 @@
 Each row names a pair; a pair works both ways (food support helps a community space and
 the other way round), and every category also matches itself.
 """
+
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
 
 from flask import current_app, has_app_context
 

@@ -1,4 +1,5 @@
 """Partner suggestions for a listing: nearby places from the database, ranked by groups.matching."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,13 +8,13 @@ import pandas as pd
 from sqlalchemy import exists, or_, select
 
 from webmap.core import store
-from webmap.partners.complements import load_complements, partner_categories
 from webmap.core.models import Asset, asset_categories
-from webmap.partners.nearby import find_nearby
 from webmap.groups.listings import exchanges_for
-from webmap.partners.matching import Listing, rank_partners
 from webmap.groups.models import ListingExchange
 from webmap.groups.vocabulary import load_vocabulary
+from webmap.partners.complements import load_complements, partner_categories
+from webmap.partners.matching import Listing, rank_partners
+from webmap.partners.nearby import find_nearby
 
 
 @dataclass
@@ -36,11 +37,19 @@ def listing_for(asset: Asset) -> Listing:
 def _could_match(listing: Listing) -> list:
     """Return a WHERE clause keeping only places that could be partners: a fitting category, or offers/needs."""
     cats = partner_categories(listing.categories)
-    clauses = [select(asset_categories.c.asset_id).where(asset_categories.c.asset_id == Asset.id,
-                                                         asset_categories.c.category_id.in_(cats)).exists()]
+    clauses = [
+        select(asset_categories.c.asset_id)
+        .where(asset_categories.c.asset_id == Asset.id, asset_categories.c.category_id.in_(cats))
+        .exists()
+    ]
     if listing.offers or listing.needs:
-        clauses.append(exists(select(ListingExchange.id).where(ListingExchange.asset_id == Asset.id,
-                                                               ListingExchange.item.is_not(None))))
+        clauses.append(
+            exists(
+                select(ListingExchange.id).where(
+                    ListingExchange.asset_id == Asset.id, ListingExchange.item.is_not(None)
+                )
+            )
+        )
     return [or_(*clauses)]
 
 
@@ -49,16 +58,23 @@ def suggest(asset: Asset, radius_m: float) -> list[Suggestion]:
     listing = listing_for(asset)
     hits = find_nearby(asset.lon, asset.lat, radius_m, where=_could_match(listing))
     exchanges = exchanges_for([a.id for a, _ in hits])
-    candidates = pd.DataFrame({
-        "id": [a.id for a, _ in hits], "name": [a.name for a, _ in hits],
-        "categories": [a.category_ids() for a, _ in hits],
-        "offers": [exchanges[a.id].offers for a, _ in hits], "needs": [exchanges[a.id].needs for a, _ in hits],
-        "distance_m": [float(d) for _, d in hits]})
+    candidates = pd.DataFrame(
+        {
+            "id": [a.id for a, _ in hits],
+            "name": [a.name for a, _ in hits],
+            "categories": [a.category_ids() for a, _ in hits],
+            "offers": [exchanges[a.id].offers for a, _ in hits],
+            "needs": [exchanges[a.id].needs for a, _ in hits],
+            "distance_m": [float(d) for _, d in hits],
+        }
+    )
     phrases = {i.id: i.phrase for i in load_vocabulary()}
     ranked = rank_partners(listing, candidates, load_complements(), phrases, store.category_labels())
     by_id = {a.id: a for a, _ in hits}
-    return [Suggestion(by_id[int(r.id)], float(r.distance_m), r.reason, list(r.they_give), list(r.we_give))
-            for r in ranked.itertuples(index=False)]
+    return [
+        Suggestion(by_id[int(r.id)], float(r.distance_m), r.reason, list(r.they_give), list(r.we_give))
+        for r in ranked.itertuples(index=False)
+    ]
 
 
 def exchange_filters(offers: list[str], needs: list[str]) -> list:
@@ -66,7 +82,13 @@ def exchange_filters(offers: list[str], needs: list[str]) -> list:
     clauses = []
     for direction, items in (("offers", offers), ("needs", needs)):
         for item in items:
-            clauses.append(exists(select(ListingExchange.id).where(
-                ListingExchange.asset_id == Asset.id, ListingExchange.direction == direction,
-                ListingExchange.item == item)))
+            clauses.append(
+                exists(
+                    select(ListingExchange.id).where(
+                        ListingExchange.asset_id == Asset.id,
+                        ListingExchange.direction == direction,
+                        ListingExchange.item == item,
+                    )
+                )
+            )
     return clauses

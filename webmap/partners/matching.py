@@ -13,12 +13,13 @@ A candidate with neither a matched item nor a fitting category is no partner and
 out. The listing itself, and any record with the same name within `same_place_m` metres
 (the same group listed twice, e.g. by OSM and by a resident), is never its own partner.
 """
+
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pandas as pd
 
@@ -48,15 +49,23 @@ def name_key(name: str | None) -> str:
     return re.sub(r"\s+", " ", text)
 
 
-def is_same_listing(listing: Listing, other_id: int, other_name: str, distance_m: float,
-                    same_place_m: float = SAME_PLACE_M) -> bool:
+def is_same_listing(
+    listing: Listing, other_id: int, other_name: str, distance_m: float, same_place_m: float = SAME_PLACE_M
+) -> bool:
     """Say whether a record is the listing itself or the same name at the same place."""
-    return int(other_id) == listing.id or (distance_m <= same_place_m and name_key(other_name) == name_key(listing.name))
+    return int(other_id) == listing.id or (
+        distance_m <= same_place_m and name_key(other_name) == name_key(listing.name)
+    )
 
 
-def rank_partners(listing: Listing, candidates: pd.DataFrame, complements: Mapping[str, Iterable[str]],
-                  phrases: Mapping[str, str], category_labels: Mapping[str, str],
-                  same_place_m: float = SAME_PLACE_M) -> pd.DataFrame:
+def rank_partners(
+    listing: Listing,
+    candidates: pd.DataFrame,
+    complements: Mapping[str, Iterable[str]],
+    phrases: Mapping[str, str],
+    category_labels: Mapping[str, str],
+    same_place_m: float = SAME_PLACE_M,
+) -> pd.DataFrame:
     """Return the candidates that are partners, best first, each with the reason in plain words.
 
     candidates has one row per nearby record: id, name, categories, offers and needs (iterables
@@ -67,8 +76,10 @@ def rank_partners(listing: Listing, candidates: pd.DataFrame, complements: Mappi
     if candidates.empty:
         return pd.DataFrame(columns=RESULT_COLUMNS)
     out = candidates.copy()
-    keep = [not is_same_listing(listing, i, n, d, same_place_m)
-            for i, n, d in zip(out["id"], out["name"], out["distance_m"])]
+    keep = [
+        not is_same_listing(listing, i, n, d, same_place_m)
+        for i, n, d in zip(out["id"], out["name"], out["distance_m"])
+    ]
     out = out.loc[keep]
     fitting = _fitting_categories(listing.categories, complements)
     out["they_give"] = [sorted(set(o) & listing.needs) for o in out["offers"]]
@@ -77,10 +88,14 @@ def rank_partners(listing: Listing, candidates: pd.DataFrame, complements: Mappi
     out["matched"] = [len(t) + len(w) for t, w in zip(out["they_give"], out["we_give"])]
     out["category_fit"] = [_category_fit(set(c), listing.categories, fitting) for c in out["categories"]]
     out = out.loc[(out["matched"] > 0) | (out["category_fit"] > 0)]
-    out = out.sort_values(["ways", "matched", "category_fit", "distance_m", "id"],
-                          ascending=[False, False, False, True, True], kind="mergesort")
-    out["reason"] = [_reason(row, listing, fitting, complements, phrases, category_labels)
-                     for row in out.itertuples(index=False)]
+    out = out.sort_values(
+        ["ways", "matched", "category_fit", "distance_m", "id"],
+        ascending=[False, False, False, True, True],
+        kind="mergesort",
+    )
+    out["reason"] = [
+        _reason(row, listing, fitting, complements, phrases, category_labels) for row in out.itertuples(index=False)
+    ]
     return out.reset_index(drop=True)
 
 
@@ -119,8 +134,14 @@ def _label(category_id: str, labels: Mapping[str, str]) -> str:
     return category_words(category_id, labels.get(category_id)).many
 
 
-def _reason(row, listing: Listing, fitting: set[str], complements: Mapping[str, Iterable[str]],
-            phrases: Mapping[str, str], labels: Mapping[str, str]) -> str:
+def _reason(
+    row,
+    listing: Listing,
+    fitting: set[str],
+    complements: Mapping[str, Iterable[str]],
+    phrases: Mapping[str, str],
+    labels: Mapping[str, str],
+) -> str:
     parts = []
     if row.they_give:
         parts.append(f"offers {_words(row.they_give, phrases)}, which you need")
@@ -130,8 +151,10 @@ def _reason(row, listing: Listing, fitting: set[str], complements: Mapping[str, 
     if row.category_fit == 2:
         good = [c for c in theirs if c in fitting]
         mine = sorted(c for c in listing.categories if set(complements.get(c, ())) & set(good))
-        parts.append(f"{' and '.join(_label(c, labels) for c in good)} go well with your "
-                     f"{' and '.join(_label(c, labels) for c in mine)}")
+        parts.append(
+            f"{' and '.join(_label(c, labels) for c in good)} go well with your "
+            f"{' and '.join(_label(c, labels) for c in mine)}"
+        )
     elif row.category_fit == 1:
         same = [c for c in theirs if c in listing.categories]
         parts.append(f"also {' and '.join(_label(c, labels) for c in same)}")

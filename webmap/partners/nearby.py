@@ -7,9 +7,10 @@ Karney's geodesic algorithm, so the two backends agree to well under a millimetr
 A geodesic is the straight line on the ground, which is what the pages label as the
 "straight-line distance"; it is not a walking distance.
 """
+
 from __future__ import annotations
 
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from sqlalchemy import cast, func, select, text
@@ -33,8 +34,14 @@ class _Geography(UserDefinedType):
         return "geography"
 
 
-def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind: str | None,
-              exclude_id: int | None, where: Iterable = ()) -> Select:
+def _filtered(
+    query: Select,
+    categories: Iterable[str] | None,
+    match: str,
+    kind: str | None,
+    exclude_id: int | None,
+    where: Iterable = (),
+) -> Select:
     """Add the category, kind and exclusion filters shared by both backends."""
     if match not in MATCHES:
         raise ValueError(f"match must be one of {MATCHES}, not {match!r}")
@@ -57,8 +64,17 @@ def _filtered(query: Select, categories: Iterable[str] | None, match: str, kind:
     return query
 
 
-def postgis_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                  kind: str | None = None, exclude_id: int | None = None, entity=Asset.id, where: Iterable = ()) -> Select:
+def postgis_query(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    exclude_id: int | None = None,
+    entity=Asset.id,
+    where: Iterable = (),
+) -> Select:
     """Return SELECT (entity, distance_m) nearest first, using the ix_assets_geog GiST index.
 
     entity is Asset.id by default, or Asset to fetch whole assets in the same round trip.
@@ -77,19 +93,36 @@ def _page(query: Select, limit: int | None, offset: int) -> Select:
     return query if limit is None else query.limit(limit)
 
 
-def sqlite_query(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                 kind: str | None = None, exclude_id: int | None = None, where: Iterable = ()) -> Select:
+def sqlite_query(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    exclude_id: int | None = None,
+    where: Iterable = (),
+) -> Select:
     """Return SELECT (id, lon, lat) of candidates in the circle's bounding box, via ix_assets_lon_lat."""
     min_lon, min_lat, max_lon, max_lat = bounding_box(lon, lat, radius_m)
     # `status || ''` keeps SQLite from choosing ix_assets_status (nearly every row is
     # approved) over the far more selective ix_assets_lon_lat range scan.
     query = select(Asset.id, Asset.lon, Asset.lat).where(
-        Asset.lon.between(min_lon, max_lon), Asset.lat.between(min_lat, max_lat), (Asset.status + "") == "approved")
+        Asset.lon.between(min_lon, max_lon), Asset.lat.between(min_lat, max_lat), (Asset.status + "") == "approved"
+    )
     return _filtered(query, categories, match, kind, exclude_id, where)
 
 
-def _sqlite_matches(lon: float, lat: float, radius_m: float, categories, match: str, kind: str | None,
-                    exclude_id: int | None, where: Iterable = ()) -> list[tuple[int, float]]:
+def _sqlite_matches(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories,
+    match: str,
+    kind: str | None,
+    exclude_id: int | None,
+    where: Iterable = (),
+) -> list[tuple[int, float]]:
     """Return every (id, distance_m) within the radius, nearest first: box prefilter, then exact geodesic."""
     rows = db.session.execute(sqlite_query(lon, lat, radius_m, categories, match, kind, exclude_id, where)).all()
     if not rows:
@@ -102,20 +135,40 @@ def _sqlite_matches(lon: float, lat: float, radius_m: float, categories, match: 
     return [(int(i), float(d)) for i, d in zip(ids[order], dist[order])]
 
 
-def nearby_ids(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-               limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
-               where: Iterable = ()) -> list[tuple[int, float]]:
+def nearby_ids(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    exclude_id: int | None = None,
+    where: Iterable = (),
+) -> list[tuple[int, float]]:
     """Return (asset id, distance_m) of approved assets within radius_m, nearest first."""
     if is_postgres():
-        query = _page(postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where), limit, offset)
+        query = _page(
+            postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where), limit, offset
+        )
         return [(int(i), float(d)) for i, d in db.session.execute(query).all()]
     hits = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
-    return hits[offset: None if limit is None else offset + limit]
+    return hits[offset : None if limit is None else offset + limit]
 
 
-def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-                limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
-                where: Iterable = ()) -> list[tuple[Asset, float]]:
+def find_nearby(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    exclude_id: int | None = None,
+    where: Iterable = (),
+) -> list[tuple[Asset, float]]:
     """Return (asset, distance_m) for approved assets within radius_m metres, nearest first."""
     # Ward outlines can be large; a result only needs the ward's name.
     ward_name_only = joinedload(Asset.ward).load_only(Ward.code, Ward.name)
@@ -131,9 +184,18 @@ def find_nearby(lon: float, lat: float, radius_m: float, categories=None, match:
     return [(assets[i], d) for i, d in hits if i in assets]
 
 
-def counted_ids(lon: float, lat: float, radius_m: float, categories=None, match: str = "any",
-                kind: str | None = None, limit: int | None = None, offset: int = 0, exclude_id: int | None = None,
-                where: Iterable = ()) -> tuple[list[tuple[int, float]], int]:
+def counted_ids(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    exclude_id: int | None = None,
+    where: Iterable = (),
+) -> tuple[list[tuple[int, float]], int]:
     """Return (one page of (id, distance_m) nearest first, how many match in all) from one radius search."""
     if is_postgres():
         # The count rides along as a window over the same candidates: the geodesic test runs once.
@@ -144,19 +206,25 @@ def counted_ids(lon: float, lat: float, radius_m: float, categories=None, match:
         # A page past the end: nothing to show, but the total still counts.
         return [], count_nearby(lon, lat, radius_m, categories, match, kind, exclude_id, where)
     every = _sqlite_matches(lon, lat, radius_m, categories, match, kind, exclude_id, where)
-    return every[offset: None if limit is None else offset + limit], len(every)
+    return every[offset : None if limit is None else offset + limit], len(every)
 
 
-def find_nearby_counted(lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0,
-                        **filters) -> tuple[list[tuple[Asset, float]], int]:
+def find_nearby_counted(
+    lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0, **filters
+) -> tuple[list[tuple[Asset, float]], int]:
     """Return (one page of find_nearby, how many match in all) from one radius search, not two."""
     hits, total = counted_ids(lon, lat, radius_m, limit=limit, offset=offset, **filters)
     if not hits:
         return [], total
     # Only what a result shows: no geometry (lon/lat are columns), the ward's name, the category ids.
-    light = (joinedload(Asset.ward).load_only(Ward.code, Ward.name), defer(Asset.geom),
-             selectinload(Asset.categories).load_only(Category.id))
-    assets = {a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(*light))}
+    light = (
+        joinedload(Asset.ward).load_only(Ward.code, Ward.name),
+        defer(Asset.geom),
+        selectinload(Asset.categories).load_only(Category.id),
+    )
+    assets = {
+        a.id: a for a in db.session.scalars(select(Asset).where(Asset.id.in_([i for i, _ in hits])).options(*light))
+    }
     return [(assets[i], d) for i, d in hits if i in assets], total
 
 
@@ -169,35 +237,49 @@ def public_records(ids: Sequence[int]) -> dict[int, dict]:
     if not ids:
         return {}
     columns = [getattr(Asset, f) for f in Asset.PUBLIC_FIELDS]
-    rows = db.session.execute(select(*columns, Ward.name, Asset.lon, Asset.lat)
-                              .join(Ward, Ward.code == Asset.ward_code, isouter=True).where(Asset.id.in_(list(ids)))).all()
+    rows = db.session.execute(
+        select(*columns, Ward.name, Asset.lon, Asset.lat)
+        .join(Ward, Ward.code == Asset.ward_code, isouter=True)
+        .where(Asset.id.in_(list(ids)))
+    ).all()
     cats: dict[int, list[str]] = {}
     for asset_id, category in db.session.execute(
-            select(asset_categories.c.asset_id, asset_categories.c.category_id)
-            .join(Category, Category.id == asset_categories.c.category_id)
-            .where(asset_categories.c.asset_id.in_(list(ids))).order_by(Category.sort_order)):
+        select(asset_categories.c.asset_id, asset_categories.c.category_id)
+        .join(Category, Category.id == asset_categories.c.category_id)
+        .where(asset_categories.c.asset_id.in_(list(ids)))
+        .order_by(Category.sort_order)
+    ):
         cats.setdefault(asset_id, []).append(category)
     out = {}
     for row in rows:
-        record = dict(zip(Asset.PUBLIC_FIELDS, row[:len(columns)]))
+        record = dict(zip(Asset.PUBLIC_FIELDS, row[: len(columns)]))
         verified = record["last_verified_at"]
         record["last_verified_at"] = verified.date().isoformat() if verified else None
         record["categories"] = cats.get(record["id"], [])
-        record["ward_name"], record["lon"], record["lat"] = row[len(columns):]
+        record["ward_name"], record["lon"], record["lat"] = row[len(columns) :]
         out[record["id"]] = record
     return out
 
 
-def nearby_records(lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0,
-                   **filters) -> tuple[list[tuple[dict, float]], int]:
+def nearby_records(
+    lon: float, lat: float, radius_m: float, limit: int | None = None, offset: int = 0, **filters
+) -> tuple[list[tuple[dict, float]], int]:
     """Return (one page of (public record, distance_m), how many match in all): find_nearby_counted for the API."""
     hits, total = counted_ids(lon, lat, radius_m, limit=limit, offset=offset, **filters)
     records = public_records([i for i, _ in hits])
     return [(records[i], d) for i, d in hits if i in records], total
 
 
-def count_nearby(lon: float, lat: float, radius_m: float, categories=None, match: str = "any", kind: str | None = None,
-                 exclude_id: int | None = None, where: Iterable = ()) -> int:
+def count_nearby(
+    lon: float,
+    lat: float,
+    radius_m: float,
+    categories=None,
+    match: str = "any",
+    kind: str | None = None,
+    exclude_id: int | None = None,
+    where: Iterable = (),
+) -> int:
     """Return how many approved assets find_nearby would list without a limit."""
     if is_postgres():
         query = postgis_query(lon, lat, radius_m, categories, match, kind, exclude_id, where=where).order_by(None)
@@ -229,8 +311,14 @@ def area_bounds() -> tuple[float, float, float, float] | None:
 
 def _area_bounds() -> tuple[float, float, float, float] | None:
     if is_postgres():
-        row = db.session.execute(select(func.ST_XMin(func.ST_Extent(Ward.geom)), func.ST_YMin(func.ST_Extent(Ward.geom)),
-                                        func.ST_XMax(func.ST_Extent(Ward.geom)), func.ST_YMax(func.ST_Extent(Ward.geom)))).one()
+        row = db.session.execute(
+            select(
+                func.ST_XMin(func.ST_Extent(Ward.geom)),
+                func.ST_YMin(func.ST_Extent(Ward.geom)),
+                func.ST_XMax(func.ST_Extent(Ward.geom)),
+                func.ST_YMax(func.ST_Extent(Ward.geom)),
+            )
+        ).one()
         return None if row[0] is None else tuple(float(v) for v in row)
     import shapely
 
@@ -238,7 +326,11 @@ def _area_bounds() -> tuple[float, float, float, float] | None:
     found = None
     for batch in db.session.scalars(select(Ward.geom).where(Ward.geom.is_not(None))).partitions(500):
         box = shapely.total_bounds(list(batch))
-        found = box if found is None else (min(found[0], box[0]), min(found[1], box[1]), max(found[2], box[2]), max(found[3], box[3]))
+        found = (
+            box
+            if found is None
+            else (min(found[0], box[0]), min(found[1], box[1]), max(found[2], box[2]), max(found[3], box[3]))
+        )
     return None if found is None else tuple(float(v) for v in found)
 
 

@@ -1,4 +1,5 @@
 """Read and check a "what is near here" request, for the partners form and /api/nearby alike."""
+
 from __future__ import annotations
 
 import math
@@ -8,17 +9,24 @@ from werkzeug.datastructures import MultiDict
 
 from webmap.core import store
 from webmap.core.geo import normalise_postcode
-from webmap.places.search.postcodes import not_set_up
 from webmap.core.models import ASSET_KINDS
 from webmap.partners.nearby import MATCHES, area_bounds, metres_outside
+from webmap.places.search.postcodes import not_set_up
 
 DEFAULT_RADIUS_M = 1000
 MAX_RADIUS_M = 10_000
 # A point further than this outside the wards' bounding box is not in the area this map covers.
 FAR_OUTSIDE_M = 50_000
 # How /api/nearby names each field in its error messages.
-FIELD_NAMES_API = {"postcode": "postcode (or lat and lon)", "lat": "lat", "lon": "lon", "radius": "radius",
-                   "category": "category", "match": "match", "kind": "kind"}
+FIELD_NAMES_API = {
+    "postcode": "postcode (or lat and lon)",
+    "lat": "lat",
+    "lon": "lon",
+    "radius": "radius",
+    "category": "category",
+    "match": "match",
+    "kind": "kind",
+}
 
 
 @dataclass
@@ -69,8 +77,9 @@ def parse_radius(args: MultiDict, default: float, errors: dict[str, str]) -> flo
     return radius
 
 
-def parse_search(args: MultiDict, default_radius: float = DEFAULT_RADIUS_M,
-                 labels: dict[str, str] | None = None) -> tuple[NearbySearch | None, dict[str, str]]:
+def parse_search(
+    args: MultiDict, default_radius: float = DEFAULT_RADIUS_M, labels: dict[str, str] | None = None
+) -> tuple[NearbySearch | None, dict[str, str]]:
     """Return the search and {field name: plain-English message} for every mistake in it."""
     errors: dict[str, str] = {}
     labels = store.category_labels() if labels is None else labels
@@ -108,7 +117,9 @@ def _place(args: MultiDict, errors: dict[str, str]) -> tuple[float | None, float
             errors["postcode"] = not_set_up("point")
             return None, None, ""
         if found is None:
-            errors["postcode"] = f"We could not find the postcode {postcode} in this area. Check it, or choose a point on the map"
+            errors["postcode"] = (
+                f"We could not find the postcode {postcode} in this area. Check it, or choose a point on the map"
+            )
             return None, None, ""
         return found.lon, found.lat, postcode
 
@@ -135,7 +146,8 @@ def _place(args: MultiDict, errors: dict[str, str]) -> tuple[float | None, float
     if bounds is not None:
         outside = metres_outside(lon, lat, bounds)
         if outside > FAR_OUTSIDE_M:
-            errors["lat"] = (f"That point is {outside / 1000:,.0f} km outside the area this map covers. "
-                             "Choose a point in the area")
+            errors["lat"] = (
+                f"That point is {outside / 1000:,.0f} km outside the area this map covers. Choose a point in the area"
+            )
             return None, None, ""
     return lon, lat, "the chosen point"

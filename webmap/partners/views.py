@@ -1,4 +1,5 @@
 """Find partners: places near a postcode, a map point or "my location"; and partners for an asset."""
+
 from __future__ import annotations
 
 import math
@@ -7,19 +8,19 @@ from flask import Blueprint, abort, current_app, render_template, request, url_f
 from werkzeug.datastructures import MultiDict
 
 from webmap.core import store
-from webmap.partners.complements import partner_categories
 from webmap.core.db import db
-from webmap.partners.exchange import exchange_filters, suggest
+from webmap.core.geo import bounding_box
+from webmap.core.models import ASSET_KINDS, Asset
 from webmap.groups.vocabulary import load_vocabulary
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.search import add_result_markers, add_search_circle
-from webmap.core.models import ASSET_KINDS, Asset
-from webmap.core.geo import bounding_box
+from webmap.partners.complements import partner_categories
+from webmap.partners.exchange import exchange_filters, suggest
 from webmap.partners.nearby import find_nearby_counted
+from webmap.partners.search_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
 from webmap.scale import pages as scale_pages
 from webmap.scale.layers import ViewportLayers
 from webmap.web.paging import page_number
-from webmap.partners.search_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
 
 bp = Blueprint("partners", __name__, template_folder="templates")
 
@@ -38,15 +39,29 @@ def _results_page(search: NearbySearch, exclude_id: int | None = None, where: li
     """Return (results on this page, total, page, pages) for a checked search."""
     size = int(current_app.config["PAGE_SIZE"])
     where = where or []
-    results, total = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=size,
-                                         offset=(page_number() - 1) * size, exclude_id=exclude_id, where=where,
-                                         **search.query_args())
+    results, total = find_nearby_counted(
+        search.lon,
+        search.lat,
+        search.radius_m,
+        limit=size,
+        offset=(page_number() - 1) * size,
+        exclude_id=exclude_id,
+        where=where,
+        **search.query_args(),
+    )
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
     if page != page_number():  # asked for a page past the end: show the last one
-        results, total = find_nearby_counted(search.lon, search.lat, search.radius_m, limit=size,
-                                             offset=(page - 1) * size, exclude_id=exclude_id, where=where,
-                                             **search.query_args())
+        results, total = find_nearby_counted(
+            search.lon,
+            search.lat,
+            search.radius_m,
+            limit=size,
+            offset=(page - 1) * size,
+            exclude_id=exclude_id,
+            where=where,
+            **search.query_args(),
+        )
     return results, total, page, pages
 
 
@@ -106,15 +121,40 @@ def search():
         results, total, page, pages = _results_page(wanted, where=exchange_filters(offers, needs))
     size = int(current_app.config["PAGE_SIZE"])
     parts = _map(wanted, results, labels, first_number=(page - 1) * size + 1)
-    paging = {k: v for k, v in {"postcode": args.get("postcode"), "lat": args.get("lat"), "lon": args.get("lon"),
-                                "category": selected_categories(args) or None, "match": args.get("match"),
-                                "kind": args.get("kind"), "radius": args.get("radius"), "offers": args.get("offers"),
-                                "needs": args.get("needs")}.items() if v}
+    paging = {
+        k: v
+        for k, v in {
+            "postcode": args.get("postcode"),
+            "lat": args.get("lat"),
+            "lon": args.get("lon"),
+            "category": selected_categories(args) or None,
+            "match": args.get("match"),
+            "kind": args.get("kind"),
+            "radius": args.get("radius"),
+            "offers": args.get("offers"),
+            "needs": args.get("needs"),
+        }.items()
+        if v
+    }
     html = render_template(
-        "partners/search.html", map=parts, search=wanted, errors=errors, error_list=_error_list(errors),
-        results=results, total=total, page=page, pages=pages, first_number=(page - 1) * size + 1, paging=paging,
-        labels=labels, categories=store.categories(), kinds=ASSET_KINDS, args=args,
-        chosen=set(selected_categories(args)), max_radius=MAX_RADIUS_M, vocabulary=load_vocabulary(),
+        "partners/search.html",
+        map=parts,
+        search=wanted,
+        errors=errors,
+        error_list=_error_list(errors),
+        results=results,
+        total=total,
+        page=page,
+        pages=pages,
+        first_number=(page - 1) * size + 1,
+        paging=paging,
+        labels=labels,
+        categories=store.categories(),
+        kinds=ASSET_KINDS,
+        args=args,
+        chosen=set(selected_categories(args)),
+        max_radius=MAX_RADIUS_M,
+        vocabulary=load_vocabulary(),
     )
     return html, 400 if errors else 200
 
@@ -127,7 +167,9 @@ def _approved_asset(asset_id: int) -> Asset:
 
 
 def _asset_search(asset: Asset, radius_m: float) -> NearbySearch:
-    return NearbySearch(asset.lon, asset.lat, radius_m, partner_categories(asset.category_ids()), "any", None, asset.name)
+    return NearbySearch(
+        asset.lon, asset.lat, radius_m, partner_categories(asset.category_ids()), "any", None, asset.name
+    )
 
 
 @bp.get("/assets/<int:asset_id>/partners")
@@ -143,12 +185,23 @@ def for_asset(asset_id: int):
     total = len(suggestions)
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
-    shown = suggestions[(page - 1) * size: page * size]
+    shown = suggestions[(page - 1) * size : page * size]
     parts = _map(search, [(s.asset, s.distance_m) for s in shown], labels, first_number=(page - 1) * size + 1)
     html = render_template(
-        "partners/for_asset.html", map=parts, asset=asset, search=search, errors=errors,
-        error_list=_error_list(errors), results=shown, total=total, page=page, pages=pages,
-        first_number=(page - 1) * size + 1, labels=labels, radius_choices=RADIUS_CHOICES, max_radius=MAX_RADIUS_M,
+        "partners/for_asset.html",
+        map=parts,
+        asset=asset,
+        search=search,
+        errors=errors,
+        error_list=_error_list(errors),
+        results=shown,
+        total=total,
+        page=page,
+        pages=pages,
+        first_number=(page - 1) * size + 1,
+        labels=labels,
+        radius_choices=RADIUS_CHOICES,
+        max_radius=MAX_RADIUS_M,
     )
     return html, 400 if errors else 200
 

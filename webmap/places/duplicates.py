@@ -3,6 +3,7 @@ name at the same postcode.
 
 Pure functions over GeoDataFrames (no Flask, no database), so they are easy to test and reuse.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,8 +59,12 @@ def _postcode(value: object) -> str | None:
     return text or None
 
 
-def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, radius_m: float = RADIUS_M,
-                    min_similarity: float = MIN_SIMILARITY) -> list[Duplicate]:
+def find_duplicates(
+    candidates: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame,
+    radius_m: float = RADIUS_M,
+    min_similarity: float = MIN_SIMILARITY,
+) -> list[Duplicate]:
     """Return likely duplicates of each candidate among `existing` (each frame: id, name, postcode, geometry).
 
     A pair counts when the names are at least `min_similarity` alike and the points lie within
@@ -75,8 +80,11 @@ def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, ra
     pairs = {(int(i), int(j)) for i, j in zip(near.index, near["index_r"])}
     left_pc = left["postcode"].map(_postcode)
     right_pc = right["postcode"].map(_postcode)
-    by_postcode = pd.merge(pd.DataFrame({"i": left.index, "pc": left_pc}).dropna(),
-                           pd.DataFrame({"j": right.index, "pc": right_pc}).dropna(), on="pc")
+    by_postcode = pd.merge(
+        pd.DataFrame({"i": left.index, "pc": left_pc}).dropna(),
+        pd.DataFrame({"j": right.index, "pc": right_pc}).dropna(),
+        on="pc",
+    )
     pairs |= {(int(i), int(j)) for i, j in zip(by_postcode["i"], by_postcode["j"])}
 
     found = []
@@ -91,13 +99,19 @@ def find_duplicates(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, ra
         close_and_alike = score >= min_similarity and (distance <= radius_m or same_pc)
         if not (close_and_alike or (same_name and distance <= SAME_NAME_RADIUS_M)):
             continue
-        found.append(Duplicate(int(a["id"]), int(b["id"]), str(b["name"]), round(distance, 1), bool(same_pc),
-                               round(score, 3)))
+        found.append(
+            Duplicate(int(a["id"]), int(b["id"]), str(b["name"]), round(distance, 1), bool(same_pc), round(score, 3))
+        )
     return sorted(found, key=lambda d: (d.asset_id, -d.similarity, d.distance_m))
 
 
-def likely_matches(candidate: gpd.GeoDataFrame, existing: gpd.GeoDataFrame, radius_m: float = RADIUS_M,
-                   min_similarity: float = MIN_SIMILARITY, limit: int = 10) -> list[Duplicate]:
+def likely_matches(
+    candidate: gpd.GeoDataFrame,
+    existing: gpd.GeoDataFrame,
+    radius_m: float = RADIUS_M,
+    min_similarity: float = MIN_SIMILARITY,
+    limit: int = 10,
+) -> list[Duplicate]:
     """Return what one place may be a duplicate of: any place within `radius_m`, or an alike name at its postcode.
 
     The duplicate warning needs alike names; a moderator choosing what to merge into also sees every

@@ -1,4 +1,5 @@
 """GET /embed: the home map's places and list, with filters from the URL, framable by the council's sites."""
+
 from __future__ import annotations
 
 import math
@@ -6,10 +7,9 @@ import math
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from webmap.core import store
-from webmap.places.search import parse_map_search
-from webmap.web.headers import allow_framing_by
 from webmap.places.home import describe, map_for, searched_places
-from webmap.web.headers import parse_origins
+from webmap.places.search import parse_map_search
+from webmap.web.headers import allow_framing_by, parse_origins
 
 bp = Blueprint("embed", __name__)
 
@@ -31,9 +31,17 @@ def embed():
     parts, _ = map_for(wards, assets, categories, search)
     size = int(current_app.config["PAGE_SIZE"])
     listed = (assets if search.near else assets.sort_values(["name", "asset_id"])).iloc[:size]
-    html = render_template("embed/embed.html", map=parts, assets=listed, total=len(assets), search=search,
-                           labels=labels, summary=describe(search, labels, wards), more=max(0, len(assets) - size),
-                           pages=math.ceil(len(assets) / size) if size else 1)
+    html = render_template(
+        "embed/embed.html",
+        map=parts,
+        assets=listed,
+        total=len(assets),
+        search=search,
+        labels=labels,
+        summary=describe(search, labels, wards),
+        more=max(0, len(assets) - size),
+        pages=math.ceil(len(assets) / size) if size else 1,
+    )
     response = make_response(html, 400 if search.bad_url else 200)
     allow_framing_by(parse_origins(current_app.config.get("EMBED_ORIGINS")))
     return response

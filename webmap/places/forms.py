@@ -1,4 +1,5 @@
 """Forms for adding, editing and reporting changes to assets, with plain-English messages."""
+
 from __future__ import annotations
 
 import math
@@ -11,11 +12,15 @@ from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regex
 from webmap.core import store
 from webmap.core.geo import normalise_postcode
 from webmap.core.inputs import SafeForm
-from webmap.places.search.postcodes import not_set_up, postcodes_ready
 from webmap.core.models import ASSET_KINDS, CHANGE_KINDS, Ward
+from webmap.places.search.postcodes import not_set_up, postcodes_ready
 
-KIND_LABELS = {"group": "A group or club", "business": "A local business", "venue": "A venue or building",
-               "service": "A service"}
+KIND_LABELS = {
+    "group": "A group or club",
+    "business": "A local business",
+    "venue": "A venue or building",
+    "service": "A service",
+}
 CHANGE_LABELS = {"closed": "It has closed", "details": "Some details have changed", "other": "Something else"}
 PHONE = Regexp(r"^\+?[0-9 ()\-]{7,20}$", message="Enter a phone number like 01632 960 001 or +44 1632 960 001")
 # Fields a resident may propose new values for in a change report, in display order.
@@ -48,26 +53,53 @@ def max_length(n: int, what: str) -> Length:
 class AssetDetailsForm(SafeForm):
     """The details of an asset: what residents type in and moderators edit."""
 
-    name = StringField("Name of the place", filters=[strip],
-                       validators=[DataRequired("Enter the name of the place"), max_length(200, "The name")])
+    name = StringField(
+        "Name of the place",
+        filters=[strip],
+        validators=[DataRequired("Enter the name of the place"), max_length(200, "The name")],
+    )
     categories = SelectMultipleField("What kind of place is it?", validate_choice=False)
     kind = RadioField("Is it a group, business, venue or service?", validate_choice=False)
-    description = TextAreaField("What it offers", filters=[strip], validators=[Optional(), max_length(2000, "The description")])
+    description = TextAreaField(
+        "What it offers", filters=[strip], validators=[Optional(), max_length(2000, "The description")]
+    )
     address = StringField("Address", filters=[strip], validators=[Optional(), max_length(300, "The address")])
-    postcode = StringField("Postcode", filters=[strip], render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
-                           validators=[Optional(), max_length(10, "The postcode")])
+    postcode = StringField(
+        "Postcode",
+        filters=[strip],
+        render_kw={"autocomplete": "postal-code", "spellcheck": "false"},
+        validators=[Optional(), max_length(10, "The postcode")],
+    )
     lat = StringField("Latitude", filters=[strip], render_kw={"inputmode": "decimal"})
     lon = StringField("Longitude", filters=[strip], render_kw={"inputmode": "decimal"})
-    opening_times = TextAreaField("When it is open", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
-    website = StringField("Website", filters=[web_address], render_kw={"inputmode": "url", "spellcheck": "false"},
-                          validators=[Optional(), max_length(300, "The web address"),
-                                      URL(message="Enter a web address like https://www.example.org"), http_only])
-    phone = StringField("Phone number", filters=[strip], render_kw={"inputmode": "tel"},
-                        validators=[Optional(), PHONE])
-    email = EmailField("Public email address", filters=[strip], render_kw={"spellcheck": "false"},
-                       validators=[Optional(), max_length(200, "The email address"),
-                                   Email("Enter an email address like info@example.org")])
-    accessibility = TextAreaField("Accessibility", filters=[strip], validators=[Optional(), max_length(1000, "Accessibility notes")])
+    opening_times = TextAreaField(
+        "When it is open", filters=[strip], validators=[Optional(), max_length(500, "Opening times")]
+    )
+    website = StringField(
+        "Website",
+        filters=[web_address],
+        render_kw={"inputmode": "url", "spellcheck": "false"},
+        validators=[
+            Optional(),
+            max_length(300, "The web address"),
+            URL(message="Enter a web address like https://www.example.org"),
+            http_only,
+        ],
+    )
+    phone = StringField("Phone number", filters=[strip], render_kw={"inputmode": "tel"}, validators=[Optional(), PHONE])
+    email = EmailField(
+        "Public email address",
+        filters=[strip],
+        render_kw={"spellcheck": "false"},
+        validators=[
+            Optional(),
+            max_length(200, "The email address"),
+            Email("Enter an email address like info@example.org"),
+        ],
+    )
+    accessibility = TextAreaField(
+        "Accessibility", filters=[strip], validators=[Optional(), max_length(1000, "Accessibility notes")]
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -76,8 +108,17 @@ class AssetDetailsForm(SafeForm):
         self.located: Location | None = None
 
     # The text fields an edit of an existing listing changes (a form may add its own, e.g. a private email).
-    LISTING_FIELDS = ("name", "kind", "description", "address", "postcode", "website", "phone", "opening_times",
-                      "accessibility")
+    LISTING_FIELDS = (
+        "name",
+        "kind",
+        "description",
+        "address",
+        "postcode",
+        "website",
+        "phone",
+        "opening_times",
+        "accessibility",
+    )
 
     def show_listing(self, asset) -> None:
         """Fill the categories and pin of an existing listing (obj= fills the plain fields)."""
@@ -128,8 +169,10 @@ class AssetDetailsForm(SafeForm):
                 self.postcode.errors.append(not_set_up("pin"))
                 return None
             else:
-                self.postcode.errors.append(f"We do not know the postcode {normalise_postcode(self.postcode.data)}. "
-                                            "Check it, or place a pin on the map")
+                self.postcode.errors.append(
+                    f"We do not know the postcode {normalise_postcode(self.postcode.data)}. "
+                    "Check it, or place a pin on the map"
+                )
                 return None
         if pin is None and postcode is None:
             self.postcode.errors.append("Enter a postcode, or place a pin on the map")
@@ -138,7 +181,9 @@ class AssetDetailsForm(SafeForm):
         ward = store.ward_at(lon, lat)
         if ward is None:
             where = self.lon if pin else self.postcode
-            where.errors.append("That place is outside the council's wards. Move the pin, or enter a postcode in the area")
+            where.errors.append(
+                "That place is outside the council's wards. Move the pin, or enter a postcode in the area"
+            )
             return None
         return Location(lon, lat, ward)
 
@@ -173,19 +218,34 @@ class Location:
 class SubmissionForm(AssetDetailsForm):
     """A resident's new place, with their optional private contact details and a honeypot."""
 
-    submitter_name = StringField("Your name (optional)", filters=[strip], render_kw={"autocomplete": "name"},
-                                 validators=[Optional(), max_length(200, "Your name")])
-    submitter_email = EmailField("Your email address (optional)", filters=[strip],
-                                 render_kw={"autocomplete": "email", "spellcheck": "false"},
-                                 validators=[Optional(), max_length(200, "Your email address"),
-                                             Email("Enter an email address like name@example.com")])
-    submitter_phone = StringField("Your phone number (optional)", filters=[strip], render_kw={"autocomplete": "tel"},
-                                  validators=[Optional(), PHONE])
+    submitter_name = StringField(
+        "Your name (optional)",
+        filters=[strip],
+        render_kw={"autocomplete": "name"},
+        validators=[Optional(), max_length(200, "Your name")],
+    )
+    submitter_email = EmailField(
+        "Your email address (optional)",
+        filters=[strip],
+        render_kw={"autocomplete": "email", "spellcheck": "false"},
+        validators=[
+            Optional(),
+            max_length(200, "Your email address"),
+            Email("Enter an email address like name@example.com"),
+        ],
+    )
+    submitter_phone = StringField(
+        "Your phone number (optional)",
+        filters=[strip],
+        render_kw={"autocomplete": "tel"},
+        validators=[Optional(), PHONE],
+    )
     submitter_wants_updates = BooleanField("Email me when a moderator has reviewed my place")
 
     def validate_submitter_wants_updates(self, field) -> None:
         if field.data and not self.submitter_email.data:
             raise ValidationError("Enter your email address, or untick the box about emails")
+
     # Hidden from people by CSS; bots that fill in every box fill this one too.
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
@@ -195,17 +255,31 @@ class ChangeReportForm(SafeForm):
 
     kind = RadioField("What has changed?", validate_choice=False)
     name = StringField("New name", filters=[strip], validators=[Optional(), max_length(200, "The name")])
-    description = TextAreaField("New description", filters=[strip], validators=[Optional(), max_length(2000, "The description")])
+    description = TextAreaField(
+        "New description", filters=[strip], validators=[Optional(), max_length(2000, "The description")]
+    )
     address = StringField("New address", filters=[strip], validators=[Optional(), max_length(300, "The address")])
     postcode = StringField("New postcode", filters=[strip], validators=[Optional(), max_length(10, "The postcode")])
-    website = StringField("New website", filters=[web_address],
-                          validators=[Optional(), max_length(300, "The web address"),
-                                      URL(message="Enter a web address like https://www.example.org"), http_only])
+    website = StringField(
+        "New website",
+        filters=[web_address],
+        validators=[
+            Optional(),
+            max_length(300, "The web address"),
+            URL(message="Enter a web address like https://www.example.org"),
+            http_only,
+        ],
+    )
     phone = StringField("New phone number", filters=[strip], validators=[Optional(), PHONE])
-    opening_times = TextAreaField("New opening times", filters=[strip], validators=[Optional(), max_length(500, "Opening times")])
-    accessibility = TextAreaField("New accessibility notes", filters=[strip],
-                                  validators=[Optional(), max_length(1000, "Accessibility notes")])
-    note = TextAreaField("Anything else we should know", filters=[strip], validators=[Optional(), max_length(2000, "The note")])
+    opening_times = TextAreaField(
+        "New opening times", filters=[strip], validators=[Optional(), max_length(500, "Opening times")]
+    )
+    accessibility = TextAreaField(
+        "New accessibility notes", filters=[strip], validators=[Optional(), max_length(1000, "Accessibility notes")]
+    )
+    note = TextAreaField(
+        "Anything else we should know", filters=[strip], validators=[Optional(), max_length(2000, "The note")]
+    )
     nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
 
     def __init__(self, *args, **kwargs) -> None:

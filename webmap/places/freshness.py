@@ -1,4 +1,5 @@
 """Which approved places are out of date: neither a person nor their source has checked them lately."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,9 +24,19 @@ def stale_query(months: int):
     stays empty until a person checks it.
     """
     cutoff = stale_cutoff(months)
-    return (select(Asset).where(Asset.status == "approved",
-                                or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff),
-                                or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()),
-                                or_(Asset.source_checked_at.is_(None), Asset.source_checked_at < cutoff))
-            .order_by(Asset.last_verified_at.is_not(None), Asset.last_verified_at, Asset.source_date.is_not(None),
-                      Asset.source_date, Asset.id))
+    return (
+        select(Asset)
+        .where(
+            Asset.status == "approved",
+            or_(Asset.last_verified_at.is_(None), Asset.last_verified_at < cutoff),
+            or_(Asset.source_date.is_(None), Asset.source_date < cutoff.date().isoformat()),
+            or_(Asset.source_checked_at.is_(None), Asset.source_checked_at < cutoff),
+        )
+        .order_by(
+            Asset.last_verified_at.is_not(None),
+            Asset.last_verified_at,
+            Asset.source_date.is_not(None),
+            Asset.source_date,
+            Asset.id,
+        )
+    )

@@ -9,6 +9,7 @@ as 10 places (its 45 buildings lie up to 300 m apart); 150 m makes it one, and o
 church to its hall or a school to the polling station inside it (checked by hand: 1,565 records ->
 1,391 places). Pure functions: no Flask, no database.
 """
+
 from __future__ import annotations
 
 import geopandas as gpd

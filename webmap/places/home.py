@@ -1,23 +1,23 @@
 """Public pages: the home map with its list, and "About the data"."""
+
 from __future__ import annotations
 
 import math
 
 from flask import Blueprint, current_app, render_template, request
-
-from webmap.web.paging import page_number
 from sqlalchemy import false, select
 
 from webmap.core import store
 from webmap.core.db import db
+from webmap.core.models import ASSET_KINDS, DataSource
 from webmap.maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.search import add_search_circle
-from webmap.core.models import ASSET_KINDS, DataSource
 from webmap.places import one_row_per_place
-from webmap.scale import pages as scale_pages
-from webmap.scale.layers import ViewportLayers
 from webmap.places.search import filter_assets, parse_map_search
 from webmap.places.search.request import RADIUS_CHOICES
+from webmap.scale import pages as scale_pages
+from webmap.scale.layers import ViewportLayers
+from webmap.web.paging import page_number
 
 bp = Blueprint("main", __name__, template_folder="templates")
 
@@ -64,8 +64,9 @@ def searched_places(search, wards, labels):
     assets["ward_name"] = assets["ward_code"].map(ward_names)
     # A place kept outside the area has no ward: None, which the list says in words (never NaN, shown as "nan").
     assets["ward_name"] = assets["ward_name"].astype(object).where(assets["ward_name"].notna(), None)
-    assets["category_labels"] = assets["categories"].fillna("").map(
-        lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
+    assets["category_labels"] = (
+        assets["categories"].fillna("").map(lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
+    )
     found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
     # A site listed many times (each building, or by two sources) is one place on the map and in the list.
     places = one_row_per_place(found)
@@ -89,17 +90,31 @@ def index():
     pages = max(1, math.ceil(len(assets) / size))
     page = min(page_number(), pages)
     ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
-    listed = ordered.iloc[(page - 1) * size: page * size]
+    listed = ordered.iloc[(page - 1) * size : page * size]
     counts = assets.groupby("ward_code").size()
     ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
-    return render_template("index.html", map=parts, assets=listed, total=len(assets), page=page, pages=pages,
-                           labels=labels, category=search.category, categories=categories, ward_rows=ward_rows,
-                           fictional=fictional, layers=layers, search=search, kinds=ASSET_KINDS,
-                           ward_choices=store.ward_names(), postcodes_loaded=store.postcodes_loaded(),
-                           radius_choices=RADIUS_CHOICES, search_summary=describe(search, labels, wards),
-                           search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
-                           outside_count=int(assets["ward_code"].isna().sum())), \
-        400 if search.bad_url else 200
+    return render_template(
+        "index.html",
+        map=parts,
+        assets=listed,
+        total=len(assets),
+        page=page,
+        pages=pages,
+        labels=labels,
+        category=search.category,
+        categories=categories,
+        ward_rows=ward_rows,
+        fictional=fictional,
+        layers=layers,
+        search=search,
+        kinds=ASSET_KINDS,
+        ward_choices=store.ward_names(),
+        postcodes_loaded=store.postcodes_loaded(),
+        radius_choices=RADIUS_CHOICES,
+        search_summary=describe(search, labels, wards),
+        search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
+        outside_count=int(assets["ward_code"].isna().sum()),
+    ), 400 if search.bad_url else 200
 
 
 def describe(search, labels: dict[str, str], wards) -> str:
@@ -138,13 +153,32 @@ def _index_by_view(categories, labels, search, fictional):
         listed, total = scale_pages.asset_page(category, page, size)
     ward_page = min(page_number("wards_page"), max(1, math.ceil(scale_pages.area_size.ward_count() / size)))
     ward_rows, ward_total = scale_pages.ward_page(category, ward_page, size)
-    return render_template("index.html", map=render_parts(m), assets=listed, total=total, page=page, pages=pages,
-                           labels=labels, category=category, categories=categories, ward_rows=ward_rows,
-                           fictional=fictional, layers=[], by_view=True, ward_page=ward_page,
-                           ward_pages=max(1, math.ceil(ward_total / size)), ward_total=ward_total,
-                           search=search, kinds=ASSET_KINDS, ward_choices=store.ward_names(),
-                           postcodes_loaded=store.postcodes_loaded(), radius_choices=RADIUS_CHOICES,
-                           search_summary="", search_errors=[], outside_count=0)
+    return render_template(
+        "index.html",
+        map=render_parts(m),
+        assets=listed,
+        total=total,
+        page=page,
+        pages=pages,
+        labels=labels,
+        category=category,
+        categories=categories,
+        ward_rows=ward_rows,
+        fictional=fictional,
+        layers=[],
+        by_view=True,
+        ward_page=ward_page,
+        ward_pages=max(1, math.ceil(ward_total / size)),
+        ward_total=ward_total,
+        search=search,
+        kinds=ASSET_KINDS,
+        ward_choices=store.ward_names(),
+        postcodes_loaded=store.postcodes_loaded(),
+        radius_choices=RADIUS_CHOICES,
+        search_summary="",
+        search_errors=[],
+        outside_count=0,
+    )
 
 
 @bp.get("/about")
@@ -156,14 +190,20 @@ def about():
     # The licences the open data is under are those recorded with its datasets, nothing assumed.
     licences = list(dict.fromkeys(s.licence for s in sources if s.licence and s.licence != "fictional"))
     share_alike = any("odbl" in lic.lower() or "open database" in lic.lower() for lic in licences)
-    return render_template("about.html", sources=sources, licences=licences, share_alike=share_alike,
-                           embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")))
+    return render_template(
+        "about.html",
+        sources=sources,
+        licences=licences,
+        share_alike=share_alike,
+        embed_origins=parse_origins(current_app.config.get("EMBED_ORIGINS")),
+    )
 
 
 def _search_by_view(categories, labels, search, fictional):
     """A big area's home page answering a search: the places found, outlines by view, the same list."""
     from webmap.maps import add_asset_layers
-    from webmap.places.search.in_database import TooMany, searched_places as search_big_area
+    from webmap.places.search.in_database import TooMany
+    from webmap.places.search.in_database import searched_places as search_big_area
 
     errors = dict(search.errors)
     try:
@@ -174,8 +214,11 @@ def _search_by_view(categories, labels, search, fictional):
     bounds = assets.total_bounds if len(assets) else scale_pages.extent()
     if search.ward and not len(assets):
         bounds = scale_pages.ward_frame(search.ward).total_bounds
-    m = new_map(None if (search.view or search.near) else bounds, current_app.config["TILES_URL"],
-                current_app.config["TILES_ATTRIBUTION"])
+    m = new_map(
+        None if (search.view or search.near) else bounds,
+        current_app.config["TILES_URL"],
+        current_app.config["TILES_ATTRIBUTION"],
+    )
     ViewportLayers(places=False).add_to(m)
     layers = add_asset_layers(m, assets, labels, {c.id: c.group or "Other" for c in categories})
     if search.near:
@@ -190,19 +233,37 @@ def _search_by_view(categories, labels, search, fictional):
     page = min(page_number(), pages)
     ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
     counts = assets.groupby("ward_code").size() if len(assets) else {}
-    found_wards = sorted(((name, code) for code, name in zip(assets["ward_code"], assets["ward_name"])
-                          if isinstance(code, str) and isinstance(name, str)))
+    found_wards = sorted(
+        (
+            (name, code)
+            for code, name in zip(assets["ward_code"], assets["ward_name"])
+            if isinstance(code, str) and isinstance(name, str)
+        )
+    )
     ward_rows = [(code, name, int(counts.get(code, 0))) for name, code in dict.fromkeys(found_wards)]
     names = {code: name for name, code in found_wards}
-    return render_template("index.html", map=render_parts(m), assets=ordered.iloc[(page - 1) * size: page * size],
-                           total=len(assets), page=page, pages=pages, labels=labels, category=search.category,
-                           categories=categories, ward_rows=ward_rows, fictional=fictional, layers=layers,
-                           search=search, kinds=ASSET_KINDS, ward_choices=store.ward_names(),
-                           postcodes_loaded=store.postcodes_loaded(), radius_choices=RADIUS_CHOICES,
-                           search_summary=describe(search, labels, _ward_names_frame(search, names)),
-                           search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
-                           outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0), \
-        400 if search.bad_url else 200
+    return render_template(
+        "index.html",
+        map=render_parts(m),
+        assets=ordered.iloc[(page - 1) * size : page * size],
+        total=len(assets),
+        page=page,
+        pages=pages,
+        labels=labels,
+        category=search.category,
+        categories=categories,
+        ward_rows=ward_rows,
+        fictional=fictional,
+        layers=layers,
+        search=search,
+        kinds=ASSET_KINDS,
+        ward_choices=store.ward_names(),
+        postcodes_loaded=store.postcodes_loaded(),
+        radius_choices=RADIUS_CHOICES,
+        search_summary=describe(search, labels, _ward_names_frame(search, names)),
+        search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
+        outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0,
+    ), 400 if search.bad_url else 200
 
 
 def _ward_names_frame(search, names: dict[str, str]):

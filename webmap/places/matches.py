@@ -1,4 +1,5 @@
 """Places already on the map that a resident's new place may be (shown before they send it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,9 +24,12 @@ class Match:
 def likely_matches(name: str, lon: float, lat: float, postcode: str | None) -> list[Match]:
     """Return approved places with a similar name within a short walk (or at the same postcode), closest first."""
     existing = store.assets_frame(statuses=("approved",)).rename(columns={"asset_id": "id"})
-    candidate = gpd.GeoDataFrame({"id": [-1], "name": [name], "postcode": [postcode]},
-                                 geometry=[shapely.Point(lon, lat)], crs="EPSG:4326")
+    candidate = gpd.GeoDataFrame(
+        {"id": [-1], "name": [name], "postcode": [postcode]}, geometry=[shapely.Point(lon, lat)], crs="EPSG:4326"
+    )
     found = find_duplicates(candidate, existing)
     addresses = dict(zip(existing["id"], existing["address"].fillna("")))
-    return sorted((Match(d.other_id, d.other_name, addresses.get(d.other_id, ""), d.distance_m) for d in found),
-                  key=lambda m: m.distance_m)
+    return sorted(
+        (Match(d.other_id, d.other_name, addresses.get(d.other_id, ""), d.distance_m) for d in found),
+        key=lambda m: m.distance_m,
+    )

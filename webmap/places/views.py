@@ -1,4 +1,5 @@
 """Residents' pages for one asset: add a place, see a place, and report that it has changed."""
+
 from __future__ import annotations
 
 import folium
@@ -7,16 +8,14 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user
 
 from webmap.core import audit
-
-from webmap.core import store
 from webmap.core.db import db
-from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
-from webmap.maps.layers import popup_html, safe_text
 from webmap.core.models import Asset, Category, ChangeRequest
-from webmap.places.picker import picker_map
-from webmap.places.matches import likely_matches
-from webmap.web.security import limiter
+from webmap.maps import new_map, render_parts
+from webmap.maps.layers import popup_html, safe_text
 from webmap.places.forms import ChangeReportForm, SubmissionForm
+from webmap.places.matches import likely_matches
+from webmap.places.picker import picker_map
+from webmap.web.security import limiter
 
 bp = Blueprint("assets", __name__, url_prefix="/assets", template_folder="templates")
 
@@ -34,13 +33,23 @@ def is_staff() -> bool:
 def asset_map(asset: Asset):
     """Build a small map centred on one asset, its popup text escaped."""
     pad = 0.004
-    m = new_map((asset.lon - pad, asset.lat - pad * 0.6, asset.lon + pad, asset.lat + pad * 0.6),
-                current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    m = new_map(
+        (asset.lon - pad, asset.lat - pad * 0.6, asset.lon + pad, asset.lat + pad * 0.6),
+        current_app.config["TILES_URL"],
+        current_app.config["TILES_ATTRIBUTION"],
+    )
     labels = ", ".join(c.label for c in asset.categories)
-    html = popup_html(asset.name, [("Type", labels), ("Address", asset.address or ""),
-                                   ("Ward", asset.ward.name if asset.ward else "")])
-    folium.Marker([asset.lat, asset.lon], popup=folium.Popup(html, max_width=300),
-                  tooltip=folium.Tooltip(safe_text(asset.name)), alt=asset.name, title=asset.name).add_to(m)
+    html = popup_html(
+        asset.name,
+        [("Type", labels), ("Address", asset.address or ""), ("Ward", asset.ward.name if asset.ward else "")],
+    )
+    folium.Marker(
+        [asset.lat, asset.lon],
+        popup=folium.Popup(html, max_width=300),
+        tooltip=folium.Tooltip(safe_text(asset.name)),
+        alt=asset.name,
+        title=asset.name,
+    ).add_to(m)
     return render_parts(m)
 
 
@@ -59,15 +68,29 @@ def new():
         matches = likely_matches(form.name.data, form.located.lon, form.located.lat, form.postcode.data or None)
     if valid and not matches:
         where = form.located
-        asset = Asset(name=form.name.data, kind=form.kind.data, description=form.description.data or None,
-                      address=form.address.data or None, postcode=form.postcode.data or None,
-                      website=form.website.data or None, phone=form.phone.data or None, email=form.email.data or None,
-                      opening_times=form.opening_times.data or None, accessibility=form.accessibility.data or None,
-                      lon=where.lon, lat=where.lat, geom=shapely.Point(where.lon, where.lat),
-                      ward_code=where.ward.code, source="resident", status="pending",
-                      submitter_name=form.submitter_name.data or None, submitter_email=form.submitter_email.data or None,
-                      submitter_phone=form.submitter_phone.data or None, submitter_ip=request.remote_addr,
-                      submitter_wants_updates=bool(form.submitter_wants_updates.data and form.submitter_email.data))
+        asset = Asset(
+            name=form.name.data,
+            kind=form.kind.data,
+            description=form.description.data or None,
+            address=form.address.data or None,
+            postcode=form.postcode.data or None,
+            website=form.website.data or None,
+            phone=form.phone.data or None,
+            email=form.email.data or None,
+            opening_times=form.opening_times.data or None,
+            accessibility=form.accessibility.data or None,
+            lon=where.lon,
+            lat=where.lat,
+            geom=shapely.Point(where.lon, where.lat),
+            ward_code=where.ward.code,
+            source="resident",
+            status="pending",
+            submitter_name=form.submitter_name.data or None,
+            submitter_email=form.submitter_email.data or None,
+            submitter_phone=form.submitter_phone.data or None,
+            submitter_ip=request.remote_addr,
+            submitter_wants_updates=bool(form.submitter_wants_updates.data and form.submitter_email.data),
+        )
         asset.categories = [db.session.get(Category, c) for c in dict.fromkeys(form.categories.data)]
         db.session.add(asset)
         db.session.flush()
@@ -118,12 +141,22 @@ def report(asset_id: int):
         return redirect(url_for("assets.reported", asset_id=asset.id))
     current = asset.public_dict()
     if form.validate_on_submit() and form.check_has_content(current):
-        change = ChangeRequest(asset_id=asset.id, kind=form.kind.data, proposed=form.proposed(current),
-                               note=form.note.data or None, status="open", reporter_ip=request.remote_addr)
+        change = ChangeRequest(
+            asset_id=asset.id,
+            kind=form.kind.data,
+            proposed=form.proposed(current),
+            note=form.note.data or None,
+            status="open",
+            reporter_ip=request.remote_addr,
+        )
         db.session.add(change)
         db.session.flush()
-        audit.record("report", "change_request", change.id, after={"asset_id": asset.id, "kind": change.kind,
-                                                                   "proposed": change.proposed, "note": change.note})
+        audit.record(
+            "report",
+            "change_request",
+            change.id,
+            after={"asset_id": asset.id, "kind": change.kind, "proposed": change.proposed, "note": change.note},
+        )
         db.session.commit()
         return redirect(url_for("assets.reported", asset_id=asset.id))
     return render_template("assets/report.html", form=form, asset=asset)

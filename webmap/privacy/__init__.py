@@ -1,4 +1,5 @@
 """Personal data under UK GDPR: the privacy notice, retention, subject access and erasure."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """The purge-personal-data command, for a daily cron job."""
+
 from __future__ import annotations
 
 import click
@@ -16,8 +17,12 @@ def _n(count: int, word: str) -> str:
 
 @click.command("purge-personal-data")
 @with_appcontext
-@click.option("--months", type=int, help="Retention period for submitters' and reporters' details "
-                                         "(default: the PERSONAL_DATA_RETENTION_MONTHS setting).")
+@click.option(
+    "--months",
+    type=int,
+    help="Retention period for submitters' and reporters' details "
+    "(default: the PERSONAL_DATA_RETENTION_MONTHS setting).",
+)
 def purge_command(months: int | None) -> None:
     """Erase every kind of personal data past its retention period in the register (webmap/privacy/register.py)."""
     default = int(current_app.config["PERSONAL_DATA_RETENTION_MONTHS"])
@@ -30,9 +35,13 @@ def purge_command(months: int | None) -> None:
     except BaseException:
         db.session.rollback()
         raise
-    click.echo(f"Erased personal details from {_n(counts['submitters'], 'place')} and "
-               f"{_n(counts['change_reports'], 'change report')} collected more than {months} months ago.")
+    click.echo(
+        f"Erased personal details from {_n(counts['submitters'], 'place')} and "
+        f"{_n(counts['change_reports'], 'change report')} collected more than {months} months ago."
+    )
     for holding in REGISTER:
         if holding.key not in ("submitters", "change_reports") and counts.get(holding.key):
-            click.echo(f"  and {_n(counts[holding.key], 'record')} of {holding.whose} "
-                       f"({holding.retention.describe(current_app.config)}).")
+            click.echo(
+                f"  and {_n(counts[holding.key], 'record')} of {holding.whose} "
+                f"({holding.retention.describe(current_app.config)})."
+            )

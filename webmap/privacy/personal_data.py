@@ -6,13 +6,15 @@ their address, number (and, in their own listing's trail, their name) in free te
 ERASED. IP addresses are erased with the row they came with, never used to find anyone. The
 audit record of an erasure keeps counts, never the values.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
@@ -99,8 +101,12 @@ class Holdings:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the holdings as plain JSON data (a subject access response)."""
-        return {"query": self.query, "made_at": utcnow().isoformat(timespec="seconds"), **self.by_table(),
-                "files": list(self.files)}
+        return {
+            "query": self.query,
+            "made_at": utcnow().isoformat(timespec="seconds"),
+            **self.by_table(),
+            "files": list(self.files),
+        }
 
     def as_rows(self) -> list[tuple[str, Any, str, Any]]:
         """Return (table, id, field, value) rows for a CSV download."""
@@ -241,9 +247,11 @@ def _files_holding(values: set[str]) -> list[str]:
         return []
     pattern = pattern_for(values)
     out = []
-    for job_id, filename in db.session.execute(select(ImportJob.id, ImportJob.filename)
-                                               .join(ImportUpload, ImportUpload.job_id == ImportJob.id)
-                                               .order_by(ImportJob.id)).all():
+    for job_id, filename in db.session.execute(
+        select(ImportJob.id, ImportJob.filename)
+        .join(ImportUpload, ImportUpload.job_id == ImportJob.id)
+        .order_by(ImportJob.id)
+    ).all():
         data = db.session.scalar(select(ImportUpload.data).where(ImportUpload.job_id == job_id)) or b""
         if pattern.search(data[:50_000_000].decode("utf-8", errors="replace")):
             out.append(f"import #{job_id}: {filename}")
@@ -291,16 +299,19 @@ def _scrub_row(record: Record, pattern: re.Pattern, names: re.Pattern | None) ->
         if new != value:
             changed[column] = new
     if changed:
-        db.session.execute(update(_table(record.table)).where(_primary_key(record.holding, record.row))
-                           .values(**changed))
+        db.session.execute(
+            update(_table(record.table)).where(_primary_key(record.holding, record.row)).values(**changed)
+        )
     return bool(changed)
 
 
 def erase(found: Holdings, actor: str, user_id: int | None = None) -> dict[str, int]:
     """Erase everything in `found` and record that it happened (counts only); the caller commits."""
     if found.staff_records:
-        raise ValueError(f"{found.query} has a staff account: an admin removes the account (Staff accounts) "
-                         "rather than erasing it here.")
+        raise ValueError(
+            f"{found.query} has a staff account: an admin removes the account (Staff accounts) "
+            "rather than erasing it here."
+        )
     db.session.flush()
     counts = _erase(found)
     counts["files"] = 0
@@ -308,8 +319,16 @@ def erase(found: Holdings, actor: str, user_id: int | None = None) -> dict[str, 
         job_id = int(re.match(r"import #(\d+):", name).group(1))
         db.session.execute(ImportUpload.__table__.delete().where(ImportUpload.job_id == job_id))
         counts["files"] += 1
-    db.session.add(AuditEvent(actor=actor, user_id=user_id, action="erase", entity_type="personal data",
-                              after=counts, note="erased on request; the values are not kept"))
+    db.session.add(
+        AuditEvent(
+            actor=actor,
+            user_id=user_id,
+            action="erase",
+            entity_type="personal data",
+            after=counts,
+            note="erased on request; the values are not kept",
+        )
+    )
     db.session.flush()
     db.session.expire_all()
     return counts
@@ -345,13 +364,17 @@ def expired(holding: Holding, months: int, now: datetime | None = None) -> list[
     table = _table(holding.table)
     personal = [c for c in (*holding.found_by, *holding.linked)]
     cutoff = retention_cutoff(months, now)
-    rows = db.session.execute(select(table).where(table.c[holding.retention.dated_by] < cutoff,
-                                                  or_(*(table.c[c].is_not(None) for c in personal))))
+    rows = db.session.execute(
+        select(table).where(
+            table.c[holding.retention.dated_by] < cutoff, or_(*(table.c[c].is_not(None) for c in personal))
+        )
+    )
     return [Record(holding, _row(holding, row), (), expired=True) for row in rows]
 
 
-def purge_expired(months: int | None = None, now: datetime | None = None,
-                  only: Iterable[str] | None = None) -> dict[str, int]:
+def purge_expired(
+    months: int | None = None, now: datetime | None = None, only: Iterable[str] | None = None
+) -> dict[str, int]:
     """Erase every holding's rows past their retention period; return rows erased per holding key.
 
     `months` overrides the period of the holdings kept for the main period (PERSONAL_DATA_RETENTION_MONTHS),
@@ -375,9 +398,15 @@ def purge_expired(months: int | None = None, now: datetime | None = None,
     scrubbed = _erase(found)
     counts["audit_events"] = scrubbed.get("audit_events", 0)
     if found.records:
-        db.session.add(AuditEvent(actor="cli: purge-personal-data", action="purge", entity_type="personal data",
-                                  after={k: v for k, v in counts.items() if v},
-                                  note="past the retention periods in the register of personal data"))
+        db.session.add(
+            AuditEvent(
+                actor="cli: purge-personal-data",
+                action="purge",
+                entity_type="personal data",
+                after={k: v for k, v in counts.items() if v},
+                note="past the retention periods in the register of personal data",
+            )
+        )
     db.session.flush()
     db.session.expire_all()
     return counts

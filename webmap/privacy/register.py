@@ -9,11 +9,13 @@ How a person is found: only by an email address or a phone number (`found_by`). 
 addresses and tokens on the rows found that way are erased with them (`linked`), but they are
 never used to find anything: one IP address can be many people.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 # Column kinds, for the notice and for how a value is matched.
 EMAIL, PHONE, NAME, IP, TOKEN, TEXT = "email address", "phone number", "name", "IP address", "token", "free text"
@@ -37,8 +39,11 @@ class Retention:
     def describe(self, config: dict[str, Any]) -> str:
         """Return the retention in words, with the configured months filled in."""
         months = self.months_for(config)
-        uploads = ("kept until an administrator deletes it (this site keeps uploads)" if config.get("KEEP_UPLOADS")
-                   else "deleted as soon as the import has finished")
+        uploads = (
+            "kept until an administrator deletes it (this site keeps uploads)"
+            if config.get("KEEP_UPLOADS")
+            else "deleted as soon as the import has finished"
+        )
         return self.text.format(months=months, s="" if months == 1 else "s", uploads=uploads)
 
 
@@ -75,8 +80,12 @@ class Holding:
         """Say in words what erasure does to one column, for the register table in docs/personal-data.md."""
         if column in self.text:
             return "the person's email address and phone number (and name, in their own listing's records) replaced by [erased]"
-        return {"clear": "emptied", "clear match": "emptied when it is the address asked about",
-                "delete": "the row is deleted", "keep": "not erased here: an admin removes the staff account"}[self.erase]
+        return {
+            "clear": "emptied",
+            "clear match": "emptied when it is the address asked about",
+            "delete": "the row is deleted",
+            "keep": "not erased here: an admin removes the staff account",
+        }[self.erase]
 
 
 @dataclass(frozen=True)
@@ -104,131 +113,238 @@ def _fresh_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-_RETAINED = Retention("erased {months} month{s} after you give them", "PERSONAL_DATA_RETENTION_MONTHS",
-                      dated_by="created_at")
-_AUDIT = Retention("kept as the record of who changed what; your email address, phone number and name are "
-                   "replaced by [erased] when the record they came with is erased")
+_RETAINED = Retention(
+    "erased {months} month{s} after you give them", "PERSONAL_DATA_RETENTION_MONTHS", dated_by="created_at"
+)
+_AUDIT = Retention(
+    "kept as the record of who changed what; your email address, phone number and name are "
+    "replaced by [erased] when the record they came with is erased"
+)
 
 REGISTER: tuple[Holding, ...] = (
-    Holding("submitters", "assets", "residents who add a place",
-            "to ask you about the place you added and, if you tick the box, to tell you when it has been reviewed",
-            _RETAINED,
-            "When you add a place you may give your name, email address and phone number; we also keep the IP "
-            "address the form came from, to stop abuse. They are never shown on the map, its exports or its feeds.",
-            found_by={"submitter_email": EMAIL, "submitter_phone": PHONE},
-            linked={"submitter_name": NAME, "submitter_ip": IP},
-            text=("description",), on_erase={"submitter_wants_updates": lambda: False}, asset_column="id"),
-    Holding("listing_contacts", "assets", "places and groups that list a contact",
-            "the public email address and phone number are shown on the listing so people can get in touch; "
-            "the private contact email receives claim links and relayed messages and is never shown",
-            Retention("kept while the listing is on the map; removed when you ask"),
-            "A listing's public email address and phone number are shown on it. Once a year we may email that "
-            "address to ask whether the listing is still right; every such email says how to stop them. A "
-            "group's private contact email is never shown: claim links and messages sent through the site go there.",
-            found_by={"email": EMAIL, "phone": PHONE, "contact_email": EMAIL}, erase="clear match", asset_column="id"),
-    Holding("change_reports", "change_requests", "people who report a change to a place or ask to manage a listing",
-            "to check the change you reported, and to stop abuse",
-            Retention("the IP address is erased {months} month{s} after the report", "PERSONAL_DATA_RETENTION_MONTHS",
-                      dated_by="created_at"),
-            "When you report a change, or ask to manage a listing, we keep what you wrote (and the email address "
-            "and name you give to manage it) and the IP address it came from. The IP address is used only to "
-            "stop abuse.",
-            linked={"reporter_ip": IP}, text=("note", "proposed"), asset_column="asset_id"),
-    Holding("need_comments", "needs", "residents who say what their area needs",
-            "to count what each ward needs; your comment helps staff understand it",
-            Retention("kept with the need; any email address or phone number in it is erased on request"),
-            "When you say what your area needs, we keep the ward, the kinds of place and your comment.",
-            text=("comment",)),
-    Holding("followups", "need_followups", "residents who ask to hear what was done about a need",
-            "to email you once when the council records what it did about the need in your ward",
-            Retention("erased {months} month{s} after you give it, or as soon as you unsubscribe",
-                      "FOLLOWUP_RETENTION_MONTHS", dated_by="created_at"),
-            "If you tick the box on the needs form, we keep your email address, with the consent you gave, to "
-            "email you once when the council records what it did about that need. The email has a link to stop "
-            "at once.",
-            found_by={"email": EMAIL}, linked={"token": TOKEN},
-            on_erase={"token": _fresh_token, "erased_at": _now, "unsubscribed_at": _now}),
-    Holding("managers", "listing_managers", "people who manage a group's listing",
-            "to let you edit your group's listing and to pass on messages people send your group",
-            Retention("kept while you manage the listing; erased {months} month{s} after you stop",
-                      "PERSONAL_DATA_RETENTION_MONTHS", dated_by="revoked_at"),
-            "If you manage a group's listing, we keep your email address and name to let you sign in and edit it, "
-            "and to pass on messages people send your group. They are never shown on the site.",
-            found_by={"email": EMAIL}, linked={"name": NAME}, erase="delete", asset_column="asset_id"),
-    Holding("group_links", "group_tokens", "people who ask to manage a listing or sign in to one",
-            "to send you a one-time link (only a hash of the link is kept)",
-            Retention("deleted {months} month{s} after the link expires", months=1, dated_by="expires_at"),
-            "When you ask for a sign-in or claim link, we keep your email address and name with a hash of the "
-            "link until it has expired.",
-            found_by={"email": EMAIL}, linked={"name": NAME, "token_hash": TOKEN}, erase="delete",
-            asset_column="asset_id"),
-    Holding("exchange_text", "listing_exchanges", "people who manage a group's listing",
-            "what the group offers and needs, in its own words (public)",
-            Retention("kept while the listing is on the map"),
-            "What a group says it offers and needs is shown on its listing.", text=("detail",)),
-    Holding("audit_trail", "audit_events", "anyone whose details appear in a change to a record",
-            "to show who changed what and when, so mistakes and abuse can be traced", _AUDIT,
-            "Our audit trail records changes to places and listings, including who made them (a group manager "
-            "appears by email address).",
-            text=("actor", "before", "after", "note")),
-    Holding("imports", "import_jobs", "staff who import files, and anyone named in an imported file",
-            "to check an import, show what it changed and undo it",
-            Retention("kept as the record of the import; copies of your details in it are erased on request"),
-            "When staff import a file, the site keeps what the import changed so it can be undone.",
-            found_by={"actor": EMAIL}, text=("preview", "result", "changes", "error"), erase="keep"),
-    Holding("staff", "users", "council staff who sign in",
-            "to let staff sign in, moderate and import", Retention("kept while you work on the site"),
-            "If you work on the site, we keep your email address and sign-in details for your account.",
-            found_by={"email": EMAIL}, erase="keep"),
-    Holding("staff_actions", "responses", "council staff who record what was done",
-            "to show who recorded a response", Retention("kept with the response"),
-            "Staff who record what was done about a need are recorded by email address (not shown publicly).",
-            found_by={"created_by": EMAIL}, erase="keep"),
-    Holding("staff_resolutions", "change_requests", "council staff who resolve reports",
-            "to show who accepted or rejected a report", Retention("kept with the report"),
-            "Staff who accept or reject a report are recorded by email address (not shown publicly).",
-            found_by={"resolved_by": EMAIL}, erase="keep"),
-    Holding("staff_grants", "listing_managers", "council staff who approve a manager",
-            "to show who let someone manage a listing", Retention("kept with the manager's record"),
-            "Staff who approve a manager are recorded by email address (not shown publicly).",
-            found_by={"granted_by": EMAIL}, erase="keep"),
+    Holding(
+        "submitters",
+        "assets",
+        "residents who add a place",
+        "to ask you about the place you added and, if you tick the box, to tell you when it has been reviewed",
+        _RETAINED,
+        "When you add a place you may give your name, email address and phone number; we also keep the IP "
+        "address the form came from, to stop abuse. They are never shown on the map, its exports or its feeds.",
+        found_by={"submitter_email": EMAIL, "submitter_phone": PHONE},
+        linked={"submitter_name": NAME, "submitter_ip": IP},
+        text=("description",),
+        on_erase={"submitter_wants_updates": lambda: False},
+        asset_column="id",
+    ),
+    Holding(
+        "listing_contacts",
+        "assets",
+        "places and groups that list a contact",
+        "the public email address and phone number are shown on the listing so people can get in touch; "
+        "the private contact email receives claim links and relayed messages and is never shown",
+        Retention("kept while the listing is on the map; removed when you ask"),
+        "A listing's public email address and phone number are shown on it. Once a year we may email that "
+        "address to ask whether the listing is still right; every such email says how to stop them. A "
+        "group's private contact email is never shown: claim links and messages sent through the site go there.",
+        found_by={"email": EMAIL, "phone": PHONE, "contact_email": EMAIL},
+        erase="clear match",
+        asset_column="id",
+    ),
+    Holding(
+        "change_reports",
+        "change_requests",
+        "people who report a change to a place or ask to manage a listing",
+        "to check the change you reported, and to stop abuse",
+        Retention(
+            "the IP address is erased {months} month{s} after the report",
+            "PERSONAL_DATA_RETENTION_MONTHS",
+            dated_by="created_at",
+        ),
+        "When you report a change, or ask to manage a listing, we keep what you wrote (and the email address "
+        "and name you give to manage it) and the IP address it came from. The IP address is used only to "
+        "stop abuse.",
+        linked={"reporter_ip": IP},
+        text=("note", "proposed"),
+        asset_column="asset_id",
+    ),
+    Holding(
+        "need_comments",
+        "needs",
+        "residents who say what their area needs",
+        "to count what each ward needs; your comment helps staff understand it",
+        Retention("kept with the need; any email address or phone number in it is erased on request"),
+        "When you say what your area needs, we keep the ward, the kinds of place and your comment.",
+        text=("comment",),
+    ),
+    Holding(
+        "followups",
+        "need_followups",
+        "residents who ask to hear what was done about a need",
+        "to email you once when the council records what it did about the need in your ward",
+        Retention(
+            "erased {months} month{s} after you give it, or as soon as you unsubscribe",
+            "FOLLOWUP_RETENTION_MONTHS",
+            dated_by="created_at",
+        ),
+        "If you tick the box on the needs form, we keep your email address, with the consent you gave, to "
+        "email you once when the council records what it did about that need. The email has a link to stop "
+        "at once.",
+        found_by={"email": EMAIL},
+        linked={"token": TOKEN},
+        on_erase={"token": _fresh_token, "erased_at": _now, "unsubscribed_at": _now},
+    ),
+    Holding(
+        "managers",
+        "listing_managers",
+        "people who manage a group's listing",
+        "to let you edit your group's listing and to pass on messages people send your group",
+        Retention(
+            "kept while you manage the listing; erased {months} month{s} after you stop",
+            "PERSONAL_DATA_RETENTION_MONTHS",
+            dated_by="revoked_at",
+        ),
+        "If you manage a group's listing, we keep your email address and name to let you sign in and edit it, "
+        "and to pass on messages people send your group. They are never shown on the site.",
+        found_by={"email": EMAIL},
+        linked={"name": NAME},
+        erase="delete",
+        asset_column="asset_id",
+    ),
+    Holding(
+        "group_links",
+        "group_tokens",
+        "people who ask to manage a listing or sign in to one",
+        "to send you a one-time link (only a hash of the link is kept)",
+        Retention("deleted {months} month{s} after the link expires", months=1, dated_by="expires_at"),
+        "When you ask for a sign-in or claim link, we keep your email address and name with a hash of the "
+        "link until it has expired.",
+        found_by={"email": EMAIL},
+        linked={"name": NAME, "token_hash": TOKEN},
+        erase="delete",
+        asset_column="asset_id",
+    ),
+    Holding(
+        "exchange_text",
+        "listing_exchanges",
+        "people who manage a group's listing",
+        "what the group offers and needs, in its own words (public)",
+        Retention("kept while the listing is on the map"),
+        "What a group says it offers and needs is shown on its listing.",
+        text=("detail",),
+    ),
+    Holding(
+        "audit_trail",
+        "audit_events",
+        "anyone whose details appear in a change to a record",
+        "to show who changed what and when, so mistakes and abuse can be traced",
+        _AUDIT,
+        "Our audit trail records changes to places and listings, including who made them (a group manager "
+        "appears by email address).",
+        text=("actor", "before", "after", "note"),
+    ),
+    Holding(
+        "imports",
+        "import_jobs",
+        "staff who import files, and anyone named in an imported file",
+        "to check an import, show what it changed and undo it",
+        Retention("kept as the record of the import; copies of your details in it are erased on request"),
+        "When staff import a file, the site keeps what the import changed so it can be undone.",
+        found_by={"actor": EMAIL},
+        text=("preview", "result", "changes", "error"),
+        erase="keep",
+    ),
+    Holding(
+        "staff",
+        "users",
+        "council staff who sign in",
+        "to let staff sign in, moderate and import",
+        Retention("kept while you work on the site"),
+        "If you work on the site, we keep your email address and sign-in details for your account.",
+        found_by={"email": EMAIL},
+        erase="keep",
+    ),
+    Holding(
+        "staff_actions",
+        "responses",
+        "council staff who record what was done",
+        "to show who recorded a response",
+        Retention("kept with the response"),
+        "Staff who record what was done about a need are recorded by email address (not shown publicly).",
+        found_by={"created_by": EMAIL},
+        erase="keep",
+    ),
+    Holding(
+        "staff_resolutions",
+        "change_requests",
+        "council staff who resolve reports",
+        "to show who accepted or rejected a report",
+        Retention("kept with the report"),
+        "Staff who accept or reject a report are recorded by email address (not shown publicly).",
+        found_by={"resolved_by": EMAIL},
+        erase="keep",
+    ),
+    Holding(
+        "staff_grants",
+        "listing_managers",
+        "council staff who approve a manager",
+        "to show who let someone manage a listing",
+        Retention("kept with the manager's record"),
+        "Staff who approve a manager are recorded by email address (not shown publicly).",
+        found_by={"granted_by": EMAIL},
+        erase="keep",
+    ),
 )
 
 FILES: tuple[FileHolding, ...] = (
-    FileHolding("import_uploads", "import uploads (the import_uploads table, one file per import)",
-                "anyone named in a file staff import", "to check and run an import",
-                Retention("{uploads}"),
-                "A file staff upload to import may hold people's details.",
-                "files holding the email address or phone number are deleted"),
-    FileHolding("rejects", "rejects CSVs written by the import commands' --skip-bad-rows",
-                "anyone named in a refused row", "to let staff fix and re-import refused rows",
-                Retention("written where the operator asks, never by the website; the operator deletes it "
-                          "once the rows are fixed"),
-                "", "deleted by the operator who wrote it (the website keeps no copy)"),
+    FileHolding(
+        "import_uploads",
+        "import uploads (the import_uploads table, one file per import)",
+        "anyone named in a file staff import",
+        "to check and run an import",
+        Retention("{uploads}"),
+        "A file staff upload to import may hold people's details.",
+        "files holding the email address or phone number are deleted",
+    ),
+    FileHolding(
+        "rejects",
+        "rejects CSVs written by the import commands' --skip-bad-rows",
+        "anyone named in a refused row",
+        "to let staff fix and re-import refused rows",
+        Retention(
+            "written where the operator asks, never by the website; the operator deletes it once the rows are fixed"
+        ),
+        "",
+        "deleted by the operator who wrote it (the website keeps no copy)",
+    ),
 )
 
 # Personal data that passes through the site and is not stored: declared so the notice says so.
 NOT_STORED = {
     "contact relay": "When you send a group a message through the site, we email it to the group's managers (or "
-                     "its own address) with your name and email address so they can reply. We do not keep the "
-                     "message, your name or your address; the audit trail records only that a message went.",
+    "its own address) with your name and email address so they can reply. We do not keep the "
+    "message, your name or your address; the audit trail records only that a message went.",
 }
 
 # Columns whose names look personal but are not, and why.
 NOT_PERSONAL: dict[str, str] = {
-    "wards.name": "a ward's name", "wards.lad_name": "a council's name",
-    "assets.name": "a place's public name", "assets.address": "a place's public address",
+    "wards.name": "a ward's name",
+    "wards.lad_name": "a council's name",
+    "assets.name": "a place's public name",
+    "assets.address": "a place's public address",
     "assets.name_given": "a flag: whether the source gave the place a name",
-    "survey_rounds.name": "a survey round's name", "gap_snapshots.round_name": "a survey round's name",
-    "data_sources.name": "a dataset's name", "import_jobs.filename": "the uploaded file's name (chosen by staff)",
+    "survey_rounds.name": "a survey round's name",
+    "gap_snapshots.round_name": "a survey round's name",
+    "data_sources.name": "a dataset's name",
+    "import_jobs.filename": "the uploaded file's name (chosen by staff)",
     "sign_in_throttles.key": "a hash of (email, address): it cannot be turned back into either",
     "signed_in_sessions.token_hash": "a hash of a session cookie's secret; whom it belongs to is a keyed hash too "
-                                     "(webmap/web/sessions.py), deleted two days after the session ends",
+    "(webmap/web/sessions.py), deleted two days after the session ends",
     "users.password_hash": "a password hash",
     "data_versions.name": "the name of a kind of data (webmap/scale)",
-    "derived_builds.name": "the name of a derived table (webmap/scale)", "ward_outlines.name": "a ward's name",
+    "derived_builds.name": "the name of a derived table (webmap/scale)",
+    "ward_outlines.name": "a ward's name",
     "background_tasks.name": "the name of a kind of queue task (webmap/core/queue.py); email tasks' labels carry "
-                             "the subject only, their addresses stay in the queue until sent",
+    "the subject only, their addresses stay in the queue until sent",
 }
 
 PERSONAL_LOOKING = re.compile(r"email|phone|name|address|token|(^|_)ip($|_)|_by$|^actor$", re.I)
@@ -246,7 +362,10 @@ def declared_columns() -> set[str]:
 
 def rows_for_docs(config: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Return (field, purpose, retention, erased by) for every declared column and file."""
-    rows = [(f"{h.table}.{c} ({kind})", h.purpose, h.retention.describe(config), h.erased_by(c))
-            for h in REGISTER for c, kind in h.columns.items()]
+    rows = [
+        (f"{h.table}.{c} ({kind})", h.purpose, h.retention.describe(config), h.erased_by(c))
+        for h in REGISTER
+        for c, kind in h.columns.items()
+    ]
     rows += [(f.where, f.purpose, f.retention.describe(config), f.erased_by) for f in FILES]
     return rows

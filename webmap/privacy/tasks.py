@@ -1,4 +1,5 @@
 """The worker's daily retention purge of submitters' and reporters' personal details."""
+
 from __future__ import annotations
 
 from flask import current_app
@@ -15,5 +16,7 @@ def purge_task() -> str:
     counts = purge_expired(months)
     forgotten = queue.forget_older_than(int(current_app.config["TASK_HISTORY_DAYS"]))
     db.session.commit()
-    return (f"Erased details from {counts['assets']} place(s) and {counts['change_requests']} change report(s) older "
-            f"than {months} months; forgot {forgotten} finished task record(s).")
+    return (
+        f"Erased details from {counts['assets']} place(s) and {counts['change_requests']} change report(s) older "
+        f"than {months} months; forgot {forgotten} finished task record(s)."
+    )

@@ -1,4 +1,5 @@
 """The public privacy notice, and staff pages to find, download and erase what is held about a person."""
+
 from __future__ import annotations
 
 import json
@@ -6,12 +7,12 @@ import json
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from webmap.council import area_name
 from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
-from webmap.web.security import role_required
-from webmap.privacy.personal_data import find, erase
+from webmap.council import area_name
+from webmap.privacy.personal_data import erase, find
 from webmap.privacy.register import FILES, NOT_STORED, REGISTER
+from webmap.web.security import role_required
 
 bp = Blueprint("privacy", __name__, template_folder="templates")
 
@@ -23,9 +24,14 @@ def notice():
     # Written from the register of personal data, so the notice says exactly what is stored and for how long.
     holdings = [(h.notice, h.purpose, h.retention.describe(config)) for h in REGISTER if h.notice]
     holdings += [(f.notice, f.purpose, f.retention.describe(config)) for f in FILES if f.notice]
-    return render_template("privacy/notice.html", controller=config["PRIVACY_CONTROLLER"] or area_name(),
-                           contact=config["PRIVACY_CONTACT"], months=int(config["PERSONAL_DATA_RETENTION_MONTHS"]),
-                           holdings=holdings, not_stored=NOT_STORED.values())
+    return render_template(
+        "privacy/notice.html",
+        controller=config["PRIVACY_CONTROLLER"] or area_name(),
+        contact=config["PRIVACY_CONTACT"],
+        months=int(config["PERSONAL_DATA_RETENTION_MONTHS"]),
+        holdings=holdings,
+        not_stored=NOT_STORED.values(),
+    )
 
 
 def _lookup():
@@ -59,9 +65,15 @@ def download():
         return redirect(url_for("privacy.requests"))
     if request.form.get("format") == "csv":
         # The person's own text may start with "=": csv_text keeps a spreadsheet from running it.
-        rows = ([kind, "" if record_id is None else record_id, name,
-                 value if isinstance(value, str) else json.dumps(value, default=str)]
-                for kind, record_id, name, value in found.as_rows())
+        rows = (
+            [
+                kind,
+                "" if record_id is None else record_id,
+                name,
+                value if isinstance(value, str) else json.dumps(value, default=str),
+            ]
+            for kind, record_id, name, value in found.as_rows()
+        )
         body, mimetype, ext = csv_text(rows, header=["record", "id", "field", "value"]), "text/csv", "csv"
     else:
         body, mimetype, ext = json.dumps(found.as_dict(), indent=2, default=str), "application/json", "json"

@@ -6,6 +6,7 @@ outlines and places tile by tile from /map-tiles/..., simplified for the zoom, a
 beside them page. Outlines, place clusters and gap tables are derived once per data version
 (see versions.py) and read by every request after that.
 """
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,13 +1,13 @@
 """Keep derived tables current: rebuild one when the data version it was built from has moved on."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from webmap.core import store
 from webmap.core.db import db
-from webmap.core.models import Asset, Ward
 from webmap.scale import outlines, places, versions
 from webmap.scale.models import DerivedBuild
 
@@ -88,8 +88,10 @@ def rebuild_cell_table() -> int:
 
 def rebuild_maps() -> dict[str, int]:
     """Rebuild outlines and place cells now, whatever their state; return rows written per table."""
-    return {"ward_outlines": _force("ward_outlines", lambda: outlines.build_outlines(store.wards_frame())),
-            "place_cells": _force("place_cells", places.build_cells)}
+    return {
+        "ward_outlines": _force("ward_outlines", lambda: outlines.build_outlines(store.wards_frame())),
+        "place_cells": _force("place_cells", places.build_cells),
+    }
 
 
 def _force(name: str, build: Callable[[], int]) -> int:

@@ -1,4 +1,5 @@
 """A folium element that has the browser load ward outlines and places for the view (static/viewport.js)."""
+
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -32,16 +33,25 @@ webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
         ("markerclusterdefaultcss", "/vendor/markercluster/MarkerCluster.Default.css"),
     ]
 
-    def __init__(self, wards: bool = True, places: bool = True, category: str | None = None,
-                 fills: dict[str, list[str]] | None = None, link: str | None = None,
-                 no_data: str = "#bdbdbd", no_data_label: str = "not computed") -> None:
+    def __init__(
+        self,
+        wards: bool = True,
+        places: bool = True,
+        category: str | None = None,
+        fills: dict[str, list[str]] | None = None,
+        link: str | None = None,
+        no_data: str = "#bdbdbd",
+        no_data_label: str = "not computed",
+    ) -> None:
         super().__init__()
         self._name = "ViewportLayers"
         suffix = f"&category={quote(category)}" if category else ""
         self.options = {
             "wards": f"/map-tiles/wards/{{z}}/{{x}}/{{y}}.json?v={derived.tag('ward_outlines')}" if wards else None,
             "wardZooms": [[lowest, tile] for lowest, _t, _p, tile in OUTLINE_LEVELS],
-            "places": f"/map-tiles/places/{{z}}/{{x}}/{{y}}.json?v={derived.tag('place_cells')}{suffix}" if places else None,
+            "places": f"/map-tiles/places/{{z}}/{{x}}/{{y}}.json?v={derived.tag('place_cells')}{suffix}"
+            if places
+            else None,
             "fills": fills,
             "link": link,
             "noData": no_data,

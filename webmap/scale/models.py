@@ -1,4 +1,5 @@
 """Tables derived from wards, places and needs: rebuilt when the data they come from changes."""
+
 from __future__ import annotations
 
 from sqlalchemy import Float, Index, Integer, String, Text

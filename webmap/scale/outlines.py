@@ -1,4 +1,5 @@
 """Ward outlines simplified once per zoom level, kept in the database and served by bounding box."""
+
 from __future__ import annotations
 
 import json
@@ -56,12 +57,22 @@ def build_outlines(wards: gpd.GeoDataFrame) -> int:
     for level, geoms in enumerate(simplified_levels(wards)):
         places = OUTLINE_LEVELS[level][2]
         bounds = shapely.bounds(geoms.values)
-        rows = [{"level": level, "code": code, "name": name, "minx": b[0], "miny": b[1], "maxx": b[2], "maxy": b[3],
-                 "geojson": _rounded_geojson(g, places)}
-                for code, name, g, b in zip(wards["code"], wards["name"], geoms.values, bounds)
-                if g is not None and not g.is_empty and np.isfinite(b).all()]
+        rows = [
+            {
+                "level": level,
+                "code": code,
+                "name": name,
+                "minx": b[0],
+                "miny": b[1],
+                "maxx": b[2],
+                "maxy": b[3],
+                "geojson": _rounded_geojson(g, places),
+            }
+            for code, name, g, b in zip(wards["code"], wards["name"], geoms.values, bounds)
+            if g is not None and not g.is_empty and np.isfinite(b).all()
+        ]
         for start in range(0, len(rows), BATCH):
-            db.session.execute(insert(WardOutline), rows[start:start + BATCH])
+            db.session.execute(insert(WardOutline), rows[start : start + BATCH])
         written += len(rows)
     return written
 
@@ -69,9 +80,16 @@ def build_outlines(wards: gpd.GeoDataFrame) -> int:
 def outlines_in(level: int, bbox: tuple[float, float, float, float]) -> list[tuple[str, str, str]]:
     """Return (code, name, GeoJSON) of the wards at `level` whose box meets bbox."""
     minx, miny, maxx, maxy = bbox
-    return list(db.session.execute(
-        select(WardOutline.code, WardOutline.name, WardOutline.geojson)
-        .where(WardOutline.level == level, WardOutline.minx <= maxx, WardOutline.maxx >= minx,
-               WardOutline.miny <= maxy, WardOutline.maxy >= miny)
-        .order_by(WardOutline.code)
-    ).all())
+    return list(
+        db.session.execute(
+            select(WardOutline.code, WardOutline.name, WardOutline.geojson)
+            .where(
+                WardOutline.level == level,
+                WardOutline.minx <= maxx,
+                WardOutline.maxx >= minx,
+                WardOutline.miny <= maxy,
+                WardOutline.maxy >= miny,
+            )
+            .order_by(WardOutline.code)
+        ).all()
+    )

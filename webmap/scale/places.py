@@ -4,6 +4,7 @@ Cells for the lower zooms are counted once per data version into place_cells (a 
 places never have to be read to draw a national map); at higher zooms a tile covers so little
 that counting its places in the database on the spot is quick.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -32,8 +33,14 @@ def count_cells(points: pd.DataFrame, level: int) -> pd.DataFrame:
         if col not in points.columns:
             raise ValueError(f"points need a '{col}' column; got {list(points.columns)}")
     if points.empty:
-        return pd.DataFrame({"category": pd.Series(dtype=object), **{c: pd.Series(dtype=int) for c in ("x", "y", "count")},
-                             "lon": pd.Series(dtype=float), "lat": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "category": pd.Series(dtype=object),
+                **{c: pd.Series(dtype=int) for c in ("x", "y", "count")},
+                "lon": pd.Series(dtype=float),
+                "lat": pd.Series(dtype=float),
+            }
+        )
     dx, dy = cell_size(level)
     first = ~points["asset_id"].duplicated().to_numpy()
     named = points["category"].fillna("").to_numpy(dtype=object) != ""
@@ -47,24 +54,39 @@ def count_cells(points: pd.DataFrame, level: int) -> pd.DataFrame:
     key = (codes.astype(np.int64) << 42) | (x << 21) | y  # x, y < 2**21 up to zoom 18
     unique, inverse = np.unique(key, return_inverse=True)
     counts = np.bincount(inverse)
-    return pd.DataFrame({"category": np.asarray(names, dtype=object)[unique >> 42], "x": (unique >> 21) & (2 ** 21 - 1),
-                         "y": unique & (2 ** 21 - 1), "count": counts,
-                         "lon": np.bincount(inverse, lon) / counts, "lat": np.bincount(inverse, lat) / counts})
+    return pd.DataFrame(
+        {
+            "category": np.asarray(names, dtype=object)[unique >> 42],
+            "x": (unique >> 21) & (2**21 - 1),
+            "y": unique & (2**21 - 1),
+            "count": counts,
+            "lon": np.bincount(inverse, lon) / counts,
+            "lat": np.bincount(inverse, lat) / counts,
+        }
+    )
 
 
 def _approved_points() -> pd.DataFrame:
     """Read (asset_id, lon, lat, category) of every approved place, straight from the driver (fast)."""
     # The driver's own cursor: SQLAlchemy's row objects cost more than the query for a million rows.
     cursor = db.session.connection().connection.cursor()
-    cursor.execute("SELECT a.id, a.lon, a.lat, ac.category_id FROM assets a "
-                   "LEFT JOIN asset_categories ac ON ac.asset_id = a.id WHERE a.status = 'approved'")
+    cursor.execute(
+        "SELECT a.id, a.lon, a.lat, ac.category_id FROM assets a "
+        "LEFT JOIN asset_categories ac ON ac.asset_id = a.id WHERE a.status = 'approved'"
+    )
     rows = cursor.fetchall()
     cursor.close()
     if not rows:
         return pd.DataFrame({"asset_id": [], "lon": [], "lat": [], "category": []})
     ids, lon, lat, cats = zip(*rows)
-    return pd.DataFrame({"asset_id": np.array(ids), "lon": np.array(lon, float), "lat": np.array(lat, float),
-                         "category": np.array(cats, dtype=object)})
+    return pd.DataFrame(
+        {
+            "asset_id": np.array(ids),
+            "lon": np.array(lon, float),
+            "lat": np.array(lat, float),
+            "category": np.array(cats, dtype=object),
+        }
+    )
 
 
 def build_cells() -> int:
@@ -74,21 +96,33 @@ def build_cells() -> int:
     written = 0
     for level in range(CELL_MIN_ZOOM, CELL_MAX_ZOOM + 1):
         cells = count_cells(points, level)
-        records = [{"level": level, "category": c, "x": int(x), "y": int(y), "count": int(n), "lon": float(lo), "lat": float(la)}
-                   for c, x, y, n, lo, la in cells[["category", "x", "y", "count", "lon", "lat"]].itertuples(index=False)]
+        records = [
+            {
+                "level": level,
+                "category": c,
+                "x": int(x),
+                "y": int(y),
+                "count": int(n),
+                "lon": float(lo),
+                "lat": float(la),
+            }
+            for c, x, y, n, lo, la in cells[["category", "x", "y", "count", "lon", "lat"]].itertuples(index=False)
+        ]
         for start in range(0, len(records), BATCH):
-            db.session.execute(insert(PlaceCell), records[start:start + BATCH])
+            db.session.execute(insert(PlaceCell), records[start : start + BATCH])
         written += len(records)
     return written
 
 
 def _approved_in(bbox, category: str | None):
     minx, miny, maxx, maxy = bbox
-    query = select(Asset.id).where(Asset.status == "approved", Asset.lon >= minx, Asset.lon < maxx,
-                                   Asset.lat >= miny, Asset.lat < maxy)
+    query = select(Asset.id).where(
+        Asset.status == "approved", Asset.lon >= minx, Asset.lon < maxx, Asset.lat >= miny, Asset.lat < maxy
+    )
     if category:
-        query = query.where(Asset.id.in_(select(asset_categories.c.asset_id)
-                                         .where(asset_categories.c.category_id == category)))
+        query = query.where(
+            Asset.id.in_(select(asset_categories.c.asset_id).where(asset_categories.c.category_id == category))
+        )
     return query
 
 
@@ -96,9 +130,14 @@ def stored_cells(level: int, bbox, category: str | None) -> list[list]:
     """Return [lat, lon, count] of the stored cells whose centre lies in bbox."""
     minx, miny, maxx, maxy = bbox
     rows = db.session.execute(
-        select(PlaceCell.lat, PlaceCell.lon, PlaceCell.count)
-        .where(PlaceCell.level == level, PlaceCell.category == (category or ""), PlaceCell.lon >= minx,
-               PlaceCell.lon < maxx, PlaceCell.lat >= miny, PlaceCell.lat < maxy)
+        select(PlaceCell.lat, PlaceCell.lon, PlaceCell.count).where(
+            PlaceCell.level == level,
+            PlaceCell.category == (category or ""),
+            PlaceCell.lon >= minx,
+            PlaceCell.lon < maxx,
+            PlaceCell.lat >= miny,
+            PlaceCell.lat < maxy,
+        )
     ).all()
     return [[round(la, 5), round(lo, 5), n] for la, lo, n in rows]
 
@@ -110,7 +149,8 @@ def live_cells(level: int, bbox, category: str | None) -> list[list]:
     x = cast((Asset.lon + 180) / dx, Integer).label("x")  # lon + 180 >= 0, so the cast floors
     y = cast((Asset.lat + 90) / dy, Integer).label("y")
     rows = db.session.execute(
-        select(func.avg(Asset.lat), func.avg(Asset.lon), func.count()).where(Asset.id.in_(select(ids.c.id)))
+        select(func.avg(Asset.lat), func.avg(Asset.lon), func.count())
+        .where(Asset.id.in_(select(ids.c.id)))
         .group_by(x, y)
     ).all()
     return [[round(la, 5), round(lo, 5), int(n)] for la, lo, n in rows]
@@ -127,15 +167,19 @@ def points_in(bbox, category: str | None, labels: dict[str, str]) -> list[list]:
     rows = db.session.execute(
         select(Asset.id, Asset.lat, Asset.lon, Asset.name, Ward.name)
         .join(Ward, Ward.code == Asset.ward_code, isouter=True)
-        .where(Asset.id.in_(select(ids.c.id))).order_by(Asset.id)
+        .where(Asset.id.in_(select(ids.c.id)))
+        .order_by(Asset.id)
     ).all()
     cats: dict[int, list[str]] = {}
     id_list = [r[0] for r in rows]
     for start in range(0, len(id_list), 900):
         for asset_id, cat in db.session.execute(
-                select(asset_categories.c.asset_id, asset_categories.c.category_id)
-                .where(asset_categories.c.asset_id.in_(id_list[start:start + 900]))):
+            select(asset_categories.c.asset_id, asset_categories.c.category_id).where(
+                asset_categories.c.asset_id.in_(id_list[start : start + 900])
+            )
+        ):
             cats.setdefault(asset_id, []).append(labels.get(cat, cat))
-    return [[round(la, 5), round(lo, 5), i, name, ", ".join(sorted(cats.get(i, []))), ward or ""]
-            for i, la, lo, name, ward in rows]
-
+    return [
+        [round(la, 5), round(lo, 5), i, name, ", ".join(sorted(cats.get(i, []))), ward or ""]
+        for i, la, lo, name, ward in rows
+    ]

@@ -8,9 +8,10 @@ takes a moment and the page is then exact.
 
 Setting ``REFRESH``: ``auto`` (background on a big area, inline otherwise), ``inline`` or ``background``.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from flask import current_app
 

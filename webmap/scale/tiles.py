@@ -1,4 +1,5 @@
 """Web Mercator tile arithmetic (z/x/y as Leaflet and OpenStreetMap number them) and zoom levels."""
+
 from __future__ import annotations
 
 import math
@@ -29,13 +30,13 @@ def check_tile(z: int, x: int, y: int) -> None:
     """Raise ValueError unless z/x/y names a tile."""
     if not 0 <= z <= MAX_ZOOM:
         raise ValueError(f"zoom {z} is outside 0 to {MAX_ZOOM}")
-    if not (0 <= x < 2 ** z and 0 <= y < 2 ** z):
+    if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise ValueError(f"tile {x}/{y} does not exist at zoom {z}")
 
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """Return (min lon, min lat, max lon, max lat) of a tile."""
-    n = 2 ** z
+    n = 2**z
 
     def lat(row: int) -> float:
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))

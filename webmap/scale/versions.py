@@ -4,6 +4,7 @@ Derived tables (outlines, place clusters, gap tables) remember the version they 
 so a request can tell in one primary-key read whether they are current, and a tile URL or ETag can
 carry the version so browsers and caches keep what has not changed.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -18,8 +19,14 @@ from webmap.scale.models import DataVersion
 WARDS, DATA = "wards", "data"
 # Which kinds each changed table raises: anything a map or gap table shows raises "data".
 _KINDS = {Ward: (WARDS, DATA), Asset: (DATA,), Need: (DATA,), PopulationArea: (DATA,), Category: (DATA,)}
-_TABLES = {"wards": (WARDS, DATA), "assets": (DATA,), "asset_categories": (DATA,), "needs": (DATA,),
-           "population_areas": (DATA,), "categories": (DATA,)}
+_TABLES = {
+    "wards": (WARDS, DATA),
+    "assets": (DATA,),
+    "asset_categories": (DATA,),
+    "needs": (DATA,),
+    "population_areas": (DATA,),
+    "categories": (DATA,),
+}
 _PENDING = "webmap_changed_kinds"
 BUMPED = "webmap_bumped_versions"  # session.info: {kind: version} the last commit raised to (read after commit)
 
@@ -32,8 +39,9 @@ def current(name: str) -> int:
 def bump(session, kinds) -> None:
     """Raise the version of each kind by one, in the session's current transaction."""
     for name in sorted(set(kinds)):
-        done = session.execute(update(DataVersion).where(DataVersion.name == name)
-                               .values(version=DataVersion.version + 1)).rowcount
+        done = session.execute(
+            update(DataVersion).where(DataVersion.name == name).values(version=DataVersion.version + 1)
+        ).rowcount
         if not done:
             # A new counter starts at a random number, not 1: after the table was emptied (a restore,
             # a test) an old number could otherwise come back and match a cache entry of other data.
@@ -73,8 +81,11 @@ def _before_commit(session) -> None:
         bump(session, kinds)
         # Read inside the transaction that raised them (the rows are locked), so a change's
         # version is exactly its own even when another worker commits straight after.
-        session.info[BUMPED] = dict(session.execute(select(DataVersion.name, DataVersion.version)
-                                                    .where(DataVersion.name.in_(sorted(kinds)))).all())
+        session.info[BUMPED] = dict(
+            session.execute(
+                select(DataVersion.name, DataVersion.version).where(DataVersion.name.in_(sorted(kinds)))
+            ).all()
+        )
 
 
 def _after_rollback(session) -> None:

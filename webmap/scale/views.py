@@ -1,4 +1,5 @@
 """Map pieces by tile: ward outlines simplified for the zoom, and places or their cluster counts."""
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,13 @@ def ward_tile(z: int, x: int, y: int):
     def body() -> str:
         rows = outlines.outlines_in(level, bbox)
         features = ",".join(
-            '{"type":"Feature","properties":' + json.dumps({"code": code, "name": name}) + ',"geometry":' + geometry + "}"
-            for code, name, geometry in rows)
+            '{"type":"Feature","properties":'
+            + json.dumps({"code": code, "name": name})
+            + ',"geometry":'
+            + geometry
+            + "}"
+            for code, name, geometry in rows
+        )
         return '{"type":"FeatureCollection","level":' + str(int(level)) + ',"features":[' + features + "]}"
 
     return _cached(f"w{version}-{level}-{z}-{x}-{y}", body)

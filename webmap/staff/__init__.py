@@ -1,4 +1,5 @@
 """Staff accounts on the web: admins invite, change roles, disable and reset; the site-wide audit log."""
+
 from __future__ import annotations
 
 from flask import Flask

@@ -1,4 +1,5 @@
 """Staff accounts: hashed passwords, creating users, ending sessions, and throttled sign-in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,12 +74,21 @@ def create_user(email: str, password: str, role: str, actor: str = "cli: create-
     user.password_hash = generate_password_hash(password)
     user.role, user.active, user.failed_logins = role, True, 0
     db.session.flush()
-    db.session.add(AuditEvent(actor=actor, action="create" if created else "reset", entity_type="user",
-                              entity_id=str(user.id), after={"email": email, "role": role}))
+    db.session.add(
+        AuditEvent(
+            actor=actor,
+            action="create" if created else "reset",
+            entity_type="user",
+            entity_id=str(user.id),
+            after={"email": email, "role": role},
+        )
+    )
     return user, created
 
 
-def authenticate(email: str, password: str, address: str | None = None, device_cookie: str | None = None) -> LoginResult:
+def authenticate(
+    email: str, password: str, address: str | None = None, device_cookie: str | None = None
+) -> LoginResult:
     """Check a sign-in, slowing down the (email, address or known device) pair after repeated failures.
 
     Nothing here depends on whether the email has an account until the password is checked, and an
@@ -107,13 +117,23 @@ def authenticate(email: str, password: str, address: str | None = None, device_c
         # Count in the database, not in Python, so simultaneous attempts cannot undercount.
         db.session.execute(update(User).where(User.id == user.id).values(failed_logins=User.failed_logins + 1))
         if failures == throttle.FREE_FAILURES + 1:
-            db.session.add(AuditEvent(actor=email, user_id=user.id, action="sign-in throttled", entity_type="user",
-                                      entity_id=str(user.id), note=f"{failures} failed sign-ins in a row from {origin.split(':')[0]}"))
+            db.session.add(
+                AuditEvent(
+                    actor=email,
+                    user_id=user.id,
+                    action="sign-in throttled",
+                    entity_type="user",
+                    entity_id=str(user.id),
+                    note=f"{failures} failed sign-ins in a row from {origin.split(':')[0]}",
+                )
+            )
     db.session.commit()
     return LoginResult(None, WRONG_DETAILS)
 
 
 def _wait_message(seconds: int) -> str:
     amount = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 120 else f"{-(-seconds // 60)} minutes"
-    return (f"Too many sign-in attempts for this email address from here. Please wait {amount} and try again. "
-            "If you have forgotten your password, ask an administrator to reset it.")
+    return (
+        f"Too many sign-in attempts for this email address from here. Please wait {amount} and try again. "
+        "If you have forgotten your password, ask an administrator to reset it."
+    )

@@ -1,4 +1,5 @@
 """Staff sign-in and sign-out (residents need no account)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -6,11 +7,11 @@ from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
+from webmap.core.db import db
+from webmap.core.inputs import SafeForm
 from webmap.staff.accounts import authenticate, end_all_sessions, normalise_email
 from webmap.staff.login import StaffUser, start_session
-from webmap.core.db import db
 from webmap.web import throttle
-from webmap.core.inputs import SafeForm
 from webmap.web.redirects import safe_next
 from webmap.web.security import limiter
 
@@ -18,10 +19,16 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 class LoginForm(SafeForm):
-    email = EmailField("Email address", validators=[DataRequired("Enter your email address"), Length(max=200)],
-                       render_kw={"autocomplete": "username", "spellcheck": "false"})
-    password = PasswordField("Password", validators=[DataRequired("Enter your password"), Length(max=500)],
-                             render_kw={"autocomplete": "current-password"})
+    email = EmailField(
+        "Email address",
+        validators=[DataRequired("Enter your email address"), Length(max=200)],
+        render_kw={"autocomplete": "username", "spellcheck": "false"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired("Enter your password"), Length(max=500)],
+        render_kw={"autocomplete": "current-password"},
+    )
 
 
 def staff_home() -> str:
@@ -54,8 +61,12 @@ def login():
         return redirect(staff_home())
     form = LoginForm()
     if form.validate_on_submit():
-        result = authenticate(form.email.data, form.password.data, address=request.remote_addr,
-                              device_cookie=request.cookies.get(throttle.DEVICE_COOKIE))
+        result = authenticate(
+            form.email.data,
+            form.password.data,
+            address=request.remote_addr,
+            device_cookie=request.cookies.get(throttle.DEVICE_COOKIE),
+        )
         if result.user is not None:
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
@@ -75,9 +86,15 @@ def _set_device_cookie(response, value: str | None) -> None:
     """Remember that this browser signed in to this account, so others' failures never slow it down."""
     if value:
         config = current_app.config
-        response.set_cookie(throttle.DEVICE_COOKIE, value, max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
-                            httponly=True, secure=bool(config["SESSION_COOKIE_SECURE"]), samesite="Lax",
-                            path=url_for("auth.login"))
+        response.set_cookie(
+            throttle.DEVICE_COOKIE,
+            value,
+            max_age=throttle.DEVICE_COOKIE_DAYS * 86400,
+            httponly=True,
+            secure=bool(config["SESSION_COOKIE_SECURE"]),
+            samesite="Lax",
+            path=url_for("auth.login"),
+        )
 
 
 @bp.post("/logout")

@@ -1,4 +1,5 @@
 """`flask create-user`: staff accounts from the command line."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,13 @@ from webmap.core.db import db
 @click.command("create-user")
 @click.argument("email")
 @with_appcontext
-@click.option("--role", type=click.Choice(["moderator", "admin"]), default="moderator", show_default=True,
-              help="moderator: review submissions; admin: everything.")
+@click.option(
+    "--role",
+    type=click.Choice(["moderator", "admin"]),
+    default="moderator",
+    show_default=True,
+    help="moderator: review submissions; admin: everything.",
+)
 def create_user_command(email: str, role: str) -> None:
     """Create a staff account (or reset its password); the password is asked for, or read from WEBMAP_NEW_USER_PASSWORD."""
     from webmap.staff.accounts import AccountError, create_user

@@ -1,4 +1,5 @@
 """The logged-in staff member, as Flask-Login sees them, and the checks that end stale sessions."""
+
 from __future__ import annotations
 
 import time

@@ -1,4 +1,5 @@
 """What admins do to staff accounts; every change is audited, and role, disable and reset end the user's sessions."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,14 +11,14 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from webmap.core import audit
+from webmap.core.db import db
 from webmap.core.emails import normalise_email
 from webmap.core.inputs import header_problem
-from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
-from webmap.core.db import db
 from webmap.core.models import ROLES, User
+from webmap.council import site_name
 from webmap.notify.links import external_url
 from webmap.notify.mail import Mail, send
-from webmap.council import site_name
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
 
 # How long an invitation or reset link works.
 LINK_HOURS = 72
@@ -65,8 +66,9 @@ def _check_role(role: str) -> None:
 
 
 def _other_active_admins(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(User).where(
-        User.role == "admin", User.active.is_(True), User.id != user.id))
+    return db.session.scalar(
+        select(func.count()).select_from(User).where(User.role == "admin", User.active.is_(True), User.id != user.id)
+    )
 
 
 def invite(email: str, role: str) -> User:
@@ -82,12 +84,19 @@ def invite(email: str, role: str) -> User:
     db.session.flush()
     audit.record("invite", "user", user.id, after=_state(user))
     area = site_name()
-    send(Mail(to=email, subject=f"You are invited to the {area}",
-              body=(f"You have been given a {role} account on the {area}.\n\nSet your password here "
-                    f"(the link works once, for {LINK_HOURS} hours):\n{password_link(user)}\n\n"
-                    f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.\n"),
-              reason=f"an administrator of the {area} invited this address to a staff account. "
-                     "If you did not expect it, ignore it: nothing happens unless the link is used."))
+    send(
+        Mail(
+            to=email,
+            subject=f"You are invited to the {area}",
+            body=(
+                f"You have been given a {role} account on the {area}.\n\nSet your password here "
+                f"(the link works once, for {LINK_HOURS} hours):\n{password_link(user)}\n\n"
+                f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.\n"
+            ),
+            reason=f"an administrator of the {area} invited this address to a staff account. "
+            "If you did not expect it, ignore it: nothing happens unless the link is used.",
+        )
+    )
     return user
 
 
@@ -129,11 +138,18 @@ def reset_password(user: User) -> None:
     db.session.flush()
     audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
     area = site_name()
-    send(Mail(to=user.email, subject=f"Set a new password for the {area}",
-              body=(f"An administrator has reset your password. Your old password no longer works, and you have "
-                    f"been signed out everywhere.\n\nSet a new one here (the link works once, for {LINK_HOURS} "
-                    f"hours):\n{password_link(user)}\n"),
-              reason=f"an administrator of the {area} reset the password of your staff account."))
+    send(
+        Mail(
+            to=user.email,
+            subject=f"Set a new password for the {area}",
+            body=(
+                f"An administrator has reset your password. Your old password no longer works, and you have "
+                f"been signed out everywhere.\n\nSet a new one here (the link works once, for {LINK_HOURS} "
+                f"hours):\n{password_link(user)}\n"
+            ),
+            reason=f"an administrator of the {area} reset the password of your staff account.",
+        )
+    )
 
 
 def set_password(user: User, password: str, confirm: str) -> None:
@@ -145,5 +161,13 @@ def set_password(user: User, password: str, confirm: str) -> None:
     user.password_hash = generate_password_hash(password)
     user.failed_logins = 0
     end_all_sessions(user)
-    db.session.add(audit.AuditEvent(actor=user.email, user_id=user.id, action="set password", entity_type="user",
-                                    entity_id=str(user.id), note="through an emailed link"))
+    db.session.add(
+        audit.AuditEvent(
+            actor=user.email,
+            user_id=user.id,
+            action="set password",
+            entity_type="user",
+            entity_id=str(user.id),
+            note="through an emailed link",
+        )
+    )

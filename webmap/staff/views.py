@@ -1,4 +1,5 @@
 """Admin pages for staff accounts and the site-wide audit log, and the set-password page behind emailed links."""
+
 from __future__ import annotations
 
 import math
@@ -9,13 +10,13 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from sqlalchemy import func, select
 
 from webmap.core import audit
-from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError
 from webmap.core.db import db
 from webmap.core.models import ROLES, AuditEvent, User
 from webmap.notify.mail import MailNotConfigured
-from webmap.web.security import role_required
-from webmap.web.paging import page_number
 from webmap.staff import manage
+from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError
+from webmap.web.paging import page_number
+from webmap.web.security import role_required
 
 bp = Blueprint("staff", __name__, template_folder="templates")
 
@@ -45,8 +46,11 @@ def refused(error: AccountError):
 def mail_failed(error: Exception):
     """Undo an invitation or reset whose email could not be sent: a link nobody receives is no use."""
     db.session.rollback()
-    flash(f"Nothing was changed: the email could not be sent ({error}). "
-          "Check the mail settings, or use `flask --app webmap create-user` on the server.", "error")
+    flash(
+        f"Nothing was changed: the email could not be sent ({error}). "
+        "Check the mail settings, or use `flask --app webmap create-user` on the server.",
+        "error",
+    )
     return redirect(url_for("staff.users"))
 
 
@@ -117,8 +121,9 @@ def set_password(token: str):
             db.session.commit()
             flash("Your password is set. Please sign in.", "success")
             return redirect(url_for("auth.login"))
-    return render_template("staff/set_password.html", email=user.email, token=token, error=error,
-                           min_length=MIN_PASSWORD_LENGTH)
+    return render_template(
+        "staff/set_password.html", email=user.email, token=token, error=error, min_length=MIN_PASSWORD_LENGTH
+    )
 
 
 def _date(name: str) -> datetime | None:
@@ -154,11 +159,25 @@ def audit_log():
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(total / size))
     page = min(page_number(), pages)
-    events = list(db.session.scalars(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-                                     .offset((page - 1) * size).limit(size)))
+    events = list(
+        db.session.scalars(
+            query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).offset((page - 1) * size).limit(size)
+        )
+    )
     actions = list(db.session.scalars(select(AuditEvent.action).distinct().order_by(AuditEvent.action)))
     types = list(db.session.scalars(select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)))
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("staff/audit.html", changes=audit.changes, events=events, total=total, page=page, pages=pages, filters=filters,
-                           since=request.args.get("from", ""), until=request.args.get("to", ""), actions=actions,
-                           types=types, args=args)
+    return render_template(
+        "staff/audit.html",
+        changes=audit.changes,
+        events=events,
+        total=total,
+        page=page,
+        pages=pages,
+        filters=filters,
+        since=request.args.get("from", ""),
+        until=request.args.get("to", ""),
+        actions=actions,
+        types=types,
+        args=args,
+    )

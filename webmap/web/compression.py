@@ -5,12 +5,13 @@ are compressed as they stream, so a national export is never held twice in memor
 successful GET carries an ETag (a hash of its uncompressed body unless the view set one), and a
 browser that already has that version gets 304 Not Modified with no body.
 """
+
 from __future__ import annotations
 
 import gzip
 import hashlib
 import zlib
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from flask import Flask, Response, g, request
 

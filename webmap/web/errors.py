@@ -1,4 +1,5 @@
 """One place that turns errors into HTML or JSON answers and rolls back the session."""
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
@@ -40,10 +41,14 @@ def init_app(app: Flask) -> None:
         db.session.rollback()
         description = error.description if error.code not in (404, 500) else None
         if error.code == 413:
-            description = (f"That file is too large: uploads can be at most {app.config['MAX_UPLOAD_MB']} MB "
-                           "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved.")
+            description = (
+                f"That file is too large: uploads can be at most {app.config['MAX_UPLOAD_MB']} MB "
+                "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved."
+            )
         if error.code == 400 and "CSRF" in (error.description or ""):
-            description = "This form has expired or was not sent from this site. Please go back, reload the page and try again."
+            description = (
+                "This form has expired or was not sent from this site. Please go back, reload the page and try again."
+            )
         body, code = _respond(error.code or 500, description)
         # Keep the exception's own headers (a 405's Allow, a 429's Retry-After), but not its content type.
         extra = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}

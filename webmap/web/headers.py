@@ -5,19 +5,22 @@ Folium writes each map's set-up as inline scripts. Rather than allow every inlin
 run, so one escaping slip can never execute. Styles keep 'unsafe-inline': Leaflet positions
 every tile and marker with style attributes, and CSS cannot run code.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from flask import Flask, g
 from markupsafe import Markup
 
 # Browser features no page here uses are switched off; geolocation is kept for "use my location".
-PERMISSIONS_POLICY = ("geolocation=(self), camera=(), microphone=(), payment=(), usb=(), serial=(), "
-                      "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()")
+PERMISSIONS_POLICY = (
+    "geolocation=(self), camera=(), microphone=(), payment=(), usb=(), serial=(), "
+    "midi=(), magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), browsing-topics=()"
+)
 HSTS = "max-age=31536000; includeSubDomains"
 _SCRIPT_TAG = re.compile(r"<script(?=[\s>])", re.I)
 
@@ -47,9 +50,16 @@ def content_security_policy(nonce: str | None, tiles: str = "", frame_ancestors:
     """Return the Content-Security-Policy for a page: this site only, scripts by nonce, framing as given."""
     scripts = "script-src 'self'" + (f" 'nonce-{nonce}'" if nonce else "")
     directives = [
-        "default-src 'self'", scripts, "style-src 'self' 'unsafe-inline'", f"img-src 'self' data: {tiles}".rstrip(),
-        "connect-src 'self'", "font-src 'self'", "object-src 'none'", f"frame-ancestors {' '.join(frame_ancestors)}",
-        "form-action 'self'", "base-uri 'self'",
+        "default-src 'self'",
+        scripts,
+        "style-src 'self' 'unsafe-inline'",
+        f"img-src 'self' data: {tiles}".rstrip(),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        f"frame-ancestors {' '.join(frame_ancestors)}",
+        "form-action 'self'",
+        "base-uri 'self'",
     ]
     return "; ".join(directives)
 
@@ -94,9 +104,18 @@ def parse_origins(value: str | None) -> list[str]:
     origins = []
     for item in (i for i in _SPLIT.split(value or "") if i):
         parts = urlsplit(item)
-        if parts.scheme not in ("http", "https") or not parts.hostname or "*" in item \
-                or parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-            raise ValueError(f"EMBED_ORIGINS: '{item}' is not a site's origin; write it like https://www.example.gov.uk "
-                             "(scheme and host, and a port if needed; no path or wildcard)")
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or "*" in item
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ValueError(
+                f"EMBED_ORIGINS: '{item}' is not a site's origin; write it like https://www.example.gov.uk "
+                "(scheme and host, and a port if needed; no path or wildcard)"
+            )
         origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
     return list(dict.fromkeys(origins))

@@ -1,4 +1,5 @@
 """Which page of a long list a request asks for."""
+
 from __future__ import annotations
 
 from flask import request

@@ -1,4 +1,5 @@
 """Where a `next` parameter may send someone: same-site paths only, checked after normalising."""
+
 from __future__ import annotations
 
 import re

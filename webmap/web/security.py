@@ -1,9 +1,10 @@
 """CSRF, login sessions, rate limits, cookie settings and security headers (web.headers) in one place."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from functools import wraps
-from typing import Callable
 
 from flask import Flask, abort, request
 from flask_limiter import Limiter
@@ -63,6 +64,7 @@ def init_app(app: Flask) -> None:
             problem = header_fields_problem(request.form)
             if problem:
                 abort(400, problem)
+
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to see that page."
@@ -74,6 +76,7 @@ def init_app(app: Flask) -> None:
         if response.status_code == 429 and "Retry-After" not in response.headers:
             response.headers["Retry-After"] = str(retry_after_seconds())
         return response
+
     # Flask's defaults already hold these keys (SameSite None, Secure False), so setdefault would not
     # change them: set them outright. HTTPS (or the older SECURE_COOKIES) makes every cookie Secure.
     app.config["HTTPS"] = bool(app.config.get("HTTPS") or app.config.get("SECURE_COOKIES"))
@@ -95,4 +98,5 @@ def init_app(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
     from webmap.web import headers
+
     headers.init_app(app)

@@ -9,13 +9,14 @@ change to the data takes away what the session stood for. Those changes are name
 `ENDING_CHANGES` (each feature adds its own rule), and applied by one database hook, so a page,
 a command or a script that makes the change cannot forget to end the sessions.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
-from typing import Callable, Iterable, Iterator
 
 from flask import current_app, g, has_request_context, session
 from sqlalchemy import delete, event, or_, select, update
@@ -41,7 +42,7 @@ def _digest(text: str) -> str:
 def subject_hash(kind: str, subject: str) -> str:
     """Return the stored stand-in for whom a session belongs to (a keyed hash: no email is kept)."""
     secret = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(secret, f"{kind}\n{subject}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(secret, f"{kind}\n{subject}".encode(), hashlib.sha256).hexdigest()
 
 
 def begin(kind: str, subject: str, end_others: str | None = None) -> None:
@@ -52,11 +53,15 @@ def begin(kind: str, subject: str, end_others: str | None = None) -> None:
     if end_others:
         end_all(kind, subject, end_others)
     secret = secrets.token_urlsafe(32)
-    db.session.add(SignedInSession(token_hash=_digest(secret), kind=kind, subject_hash=subject_hash(kind, subject),
-                                   created_at=now))
+    db.session.add(
+        SignedInSession(token_hash=_digest(secret), kind=kind, subject_hash=subject_hash(kind, subject), created_at=now)
+    )
     # Housekeeping in the same transaction: rows of ended sessions, and of ones long past any time limit.
-    db.session.execute(delete(SignedInSession).where(or_(SignedInSession.ended_at < now - KEEP_ROWS,
-                                                         SignedInSession.created_at < now - KEEP_ROWS - _longest())))
+    db.session.execute(
+        delete(SignedInSession).where(
+            or_(SignedInSession.ended_at < now - KEEP_ROWS, SignedInSession.created_at < now - KEEP_ROWS - _longest())
+        )
+    )
     held = dict(session.get(COOKIE_KEY) or {})
     held[kind] = secret
     session[COOKIE_KEY] = held
@@ -73,8 +78,11 @@ def _row(kind: str) -> SignedInSession | None:
     cache = g.setdefault("_signed_in", {})
     if kind not in cache:
         secret = (session.get(COOKIE_KEY) or {}).get(kind) if isinstance(session.get(COOKIE_KEY), dict) else None
-        cache[kind] = None if not isinstance(secret, str) or len(secret) > 100 else db.session.scalar(
-            select(SignedInSession).where(SignedInSession.token_hash == _digest(secret)))
+        cache[kind] = (
+            None
+            if not isinstance(secret, str) or len(secret) > 100
+            else db.session.scalar(select(SignedInSession).where(SignedInSession.token_hash == _digest(secret)))
+        )
     return cache[kind]
 
 
@@ -102,10 +110,15 @@ def forget(kind: str) -> None:
 
 def end_all(kind: str, subject: str, reason: str, connection=None) -> None:
     """End every session of this kind that `subject` has open, on every device (the caller commits)."""
-    statement = (update(SignedInSession)
-                 .where(SignedInSession.kind == kind, SignedInSession.subject_hash == subject_hash(kind, subject),
-                        SignedInSession.ended_at.is_(None))
-                 .values(ended_at=utcnow(), end_reason=reason[:100]))
+    statement = (
+        update(SignedInSession)
+        .where(
+            SignedInSession.kind == kind,
+            SignedInSession.subject_hash == subject_hash(kind, subject),
+            SignedInSession.ended_at.is_(None),
+        )
+        .values(ended_at=utcnow(), end_reason=reason[:100])
+    )
     (connection or db.session).execute(statement)
     if has_request_context():
         g.pop("_signed_in", None)

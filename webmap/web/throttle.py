@@ -8,6 +8,7 @@ advice). So an attacker guessing from elsewhere never slows down the owner, even
 same office address, and an unknown email behaves exactly like a real one, because nothing here
 looks at whether the account exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,14 +64,21 @@ def record_failure(key: str, now: datetime | None = None) -> int:
     # An upsert, so simultaneous failures cannot undercount; a long-quiet pair starts again from 1.
     statement = statement.on_conflict_do_update(
         index_elements=[SignInThrottle.key],
-        set_={"failures": case((SignInThrottle.last_failure_at < now - FORGET_AFTER, 1),
-                               else_=SignInThrottle.failures + 1),
-              "last_failure_at": now})
+        set_={
+            "failures": case(
+                (SignInThrottle.last_failure_at < now - FORGET_AFTER, 1), else_=SignInThrottle.failures + 1
+            ),
+            "last_failure_at": now,
+        },
+    )
     db.session.execute(statement)
     failures = db.session.scalar(select(SignInThrottle.failures).where(SignInThrottle.key == key))
     wait = delay_after(failures)
-    db.session.execute(SignInThrottle.__table__.update().where(SignInThrottle.key == key)
-                       .values(wait_until=now + timedelta(seconds=wait) if wait else None))
+    db.session.execute(
+        SignInThrottle.__table__.update()
+        .where(SignInThrottle.key == key)
+        .values(wait_until=now + timedelta(seconds=wait) if wait else None)
+    )
     return failures
 
 

@@ -1,11 +1,11 @@
 """Serve Leaflet and its plugins from this server, never from a CDN."""
-from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, send_from_directory
+from __future__ import annotations
 
 import xstatic.pkg.jquery as _jquery
 import xstatic.pkg.leaflet as _leaflet
 import xstatic.pkg.leaflet_markercluster as _markercluster
+from flask import Blueprint, Flask, abort, send_from_directory
 
 PACKAGES = {
     "jquery": _jquery.BASE_DIR,

@@ -5,6 +5,7 @@ tell an open establishment from a closed one, which category its rows belong to 
 into each field. `read_register` turns a file as published into the plain table the asset
 importer reads, leaving closed rows out and counting them.
 """
+
 from webmap.importers.registers.layouts import Layout, detect_layout, get_layout, layout_names, load_layouts
 from webmap.importers.registers.reader import read_register
 

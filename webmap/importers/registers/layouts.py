@@ -1,4 +1,5 @@
 """Load register layouts (data/registers/*.toml) and recognise a file's layout from its first lines."""
+
 from __future__ import annotations
 
 import csv
@@ -13,8 +14,23 @@ from flask import current_app, has_app_context
 from webmap.core.config import REPO_ROOT
 from webmap.importers.common import ImportFailed, Problem, open_text
 
-KNOWN_KEYS = {"title", "attribution", "header", "columns", "encodings", "category", "kind", "detect", "detect_row",
-              "unlocatable", "fields", "closed", "keep", "header_search", "category_rules"}
+KNOWN_KEYS = {
+    "title",
+    "attribution",
+    "header",
+    "columns",
+    "encodings",
+    "category",
+    "kind",
+    "detect",
+    "detect_row",
+    "unlocatable",
+    "fields",
+    "closed",
+    "keep",
+    "header_search",
+    "category_rules",
+}
 
 
 @dataclass(frozen=True)
@@ -60,8 +76,15 @@ def get_layout(name: str, file: str = "--register") -> Layout:
     """Return the named layout, or fail listing the known ones."""
     layouts = load_layouts()
     if name not in layouts:
-        raise ImportFailed(Problem(file, None, None, f"there is no register layout '{name}'; known layouts: "
-                                   f"{', '.join(sorted(layouts))} (files in {registers_dir()})"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                None,
+                f"there is no register layout '{name}'; known layouts: "
+                f"{', '.join(sorted(layouts))} (files in {registers_dir()})",
+            )
+        )
     return layouts[name]
 
 
@@ -72,7 +95,7 @@ def detect_layout(path: Path) -> Layout | None:
         return None
     for layout in load_layouts().values():
         if layout.header:
-            cells = [set(c.strip() for c in row) for row in rows[:layout.header_search]]
+            cells = [set(c.strip() for c in row) for row in rows[: layout.header_search]]
             if any(need <= have for need in layout.detect for have in cells):
                 return layout
         elif layout.detect_row and _row_matches(rows[0], layout):
@@ -84,8 +107,10 @@ def _row_matches(row: list[str], layout: Layout) -> bool:
     if len(row) != layout.detect_row.get("fields", len(layout.columns)):
         return False
     position = {name: i for i, name in enumerate(layout.columns)}
-    return all(re.fullmatch(pattern, row[position[col]].strip() if position[col] < len(row) else "")
-               for col, pattern in layout.detect_row.get("match", {}).items())
+    return all(
+        re.fullmatch(pattern, row[position[col]].strip() if position[col] < len(row) else "")
+        for col, pattern in layout.detect_row.get("match", {}).items()
+    )
 
 
 def _first_rows(path: Path, n: int) -> list[list[str]]:
@@ -112,15 +137,25 @@ def _layout(path: Path) -> Layout:
         what = f"unknown keys {sorted(unknown)}" if unknown else f"missing keys {sorted(missing)}"
         raise ImportFailed(Problem(path.name, None, None, f"is not a register layout: {what}"))
     if not raw.get("header", True) and not raw.get("columns"):
-        raise ImportFailed(Problem(path.name, None, "columns", "a layout for a file without a header must list its columns"))
+        raise ImportFailed(
+            Problem(path.name, None, "columns", "a layout for a file without a header must list its columns")
+        )
     as_list = lambda v: list(v) if isinstance(v, list) else [v]  # noqa: E731 (a field may give one column or several)
     return Layout(
-        name=path.stem, title=raw["title"], category=raw["category"],
+        name=path.stem,
+        title=raw["title"],
+        category=raw["category"],
         fields={k: as_list(v) for k, v in raw["fields"].items()},
-        header=raw.get("header", True), columns=tuple(raw.get("columns", ())),
-        encodings=tuple(raw.get("encodings", ("utf-8-sig", "cp1252"))), kind=raw.get("kind", "service"),
-        attribution=raw.get("attribution"), detect=tuple(frozenset(d) for d in raw.get("detect", ())),
-        detect_row=raw.get("detect_row", {}), unlocatable=raw.get("unlocatable", "refuse"),
-        header_search=int(raw.get("header_search", 1)), closed=tuple(raw.get("closed", ())),
-        keep=tuple(raw.get("keep", ())), category_rules=tuple(raw.get("category_rules", ())),
+        header=raw.get("header", True),
+        columns=tuple(raw.get("columns", ())),
+        encodings=tuple(raw.get("encodings", ("utf-8-sig", "cp1252"))),
+        kind=raw.get("kind", "service"),
+        attribution=raw.get("attribution"),
+        detect=tuple(frozenset(d) for d in raw.get("detect", ())),
+        detect_row=raw.get("detect_row", {}),
+        unlocatable=raw.get("unlocatable", "refuse"),
+        header_search=int(raw.get("header_search", 1)),
+        closed=tuple(raw.get("closed", ())),
+        keep=tuple(raw.get("keep", ())),
+        category_rules=tuple(raw.get("category_rules", ())),
     )

@@ -1,4 +1,5 @@
 """Read a register file as published into the plain table the asset importer reads."""
+
 from __future__ import annotations
 
 import csv
@@ -8,13 +9,34 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from webmap.importers.common import (ImportFailed, ImportReport, Problem, announce_read, check_exists, milestone,
-                                     without_paths)
+from webmap.importers.common import (
+    ImportFailed,
+    ImportReport,
+    Problem,
+    announce_read,
+    check_exists,
+    milestone,
+    without_paths,
+)
 from webmap.importers.compressed import unpacked
 from webmap.importers.registers.layouts import Layout, _first_rows
 
-OUTPUT_FIELDS = ("name", "description", "address", "postcode", "phone", "website", "opening_times", "source_id",
-                 "source_date", "opened_on", "easting", "northing", "longitude", "latitude")
+OUTPUT_FIELDS = (
+    "name",
+    "description",
+    "address",
+    "postcode",
+    "phone",
+    "website",
+    "opening_times",
+    "source_id",
+    "source_date",
+    "opened_on",
+    "easting",
+    "northing",
+    "longitude",
+    "latitude",
+)
 _FIELD = re.compile(r"\{([^{}]+)\}")
 
 
@@ -54,19 +76,35 @@ def _read(p: Path, layout: Layout) -> tuple[pd.DataFrame, int]:
         found = [i for i, row in enumerate(rows) if any(need <= {c.strip() for c in row} for need in layout.detect)]
         if layout.detect and not found:
             expected = " or ".join(", ".join(sorted(d)) for d in layout.detect)
-            raise ImportFailed(Problem(p.name, None, None, f"does not have the header of the '{layout.name}' layout "
-                                       f"(expected the columns {expected}; the first line is: {', '.join(rows[0]) if rows else 'empty'})"))
+            raise ImportFailed(
+                Problem(
+                    p.name,
+                    None,
+                    None,
+                    f"does not have the header of the '{layout.name}' layout "
+                    f"(expected the columns {expected}; the first line is: {', '.join(rows[0]) if rows else 'empty'})",
+                )
+            )
         skip = found[0] if found else 0
     else:
         rows = _first_rows(p, 1)
         if rows and len(rows[0]) != len(layout.columns):
-            raise ImportFailed(Problem(p.name, 1, None, f"has {len(rows[0])} fields, but the '{layout.name}' layout "
-                                       f"has {len(layout.columns)} (is it the right file, or does it have a header row?)"))
+            raise ImportFailed(
+                Problem(
+                    p.name,
+                    1,
+                    None,
+                    f"has {len(rows[0])} fields, but the '{layout.name}' layout "
+                    f"has {len(layout.columns)} (is it the right file, or does it have a header row?)",
+                )
+            )
     last_error = None
     with unpacked(p) as source:  # .gz and the like are unpacked within the size limits first
         table, last_error = _read_csv(source, p.name, layout, skip)
     if table is None:
-        raise ImportFailed(Problem(p.name, None, None, f"is in none of the encodings {', '.join(layout.encodings)} ({last_error})"))
+        raise ImportFailed(
+            Problem(p.name, None, None, f"is in none of the encodings {', '.join(layout.encodings)} ({last_error})")
+        )
     if table.empty:
         raise ImportFailed(Problem(p.name, None, None, "has no rows"))
     table.columns = [str(c).strip() for c in table.columns]
@@ -78,14 +116,23 @@ def _read_csv(source: Path, name: str, layout: Layout, skip: int) -> tuple[pd.Da
     last_error = None
     for encoding in layout.encodings:
         try:
-            return pd.read_csv(source, compression=None, dtype=str, keep_default_na=False, encoding=encoding, skiprows=skip,
-                               header=0 if layout.header else None,
-                               names=None if layout.header else list(layout.columns), quoting=csv.QUOTE_MINIMAL), None
+            return pd.read_csv(
+                source,
+                compression=None,
+                dtype=str,
+                keep_default_na=False,
+                encoding=encoding,
+                skiprows=skip,
+                header=0 if layout.header else None,
+                names=None if layout.header else list(layout.columns),
+                quoting=csv.QUOTE_MINIMAL,
+            ), None
         except UnicodeDecodeError as exc:
             last_error = exc
         except (ValueError, pd.errors.ParserError, OSError, EOFError) as exc:
-            raise ImportFailed(Problem(name, None, None, f"cannot be read as a '{layout.name}' register "
-                                                         f"({without_paths(str(exc))})")) from exc
+            raise ImportFailed(
+                Problem(name, None, None, f"cannot be read as a '{layout.name}' register ({without_paths(str(exc))})")
+            ) from exc
     return None, last_error
 
 
@@ -100,8 +147,10 @@ def _closed(table: pd.DataFrame, layout: Layout, report: ImportReport) -> pd.Ser
     for rule in layout.closed:
         column = _first_present(table, rule["column"])
         if column is None:
-            report.notes.append(f"the file has no {' or '.join(np.atleast_1d(rule['column']))} column, "
-                                "so no row was taken as closed by it")
+            report.notes.append(
+                f"the file has no {' or '.join(np.atleast_1d(rule['column']))} column, "
+                "so no row was taken as closed by it"
+            )
             continue
         value = table[column].str.strip()
         if "open" in rule:
@@ -124,7 +173,11 @@ def _field(table: pd.DataFrame, choices: list[str]) -> pd.Series | None:
                 return table[choice].str.strip()
             continue
         if all(n in table.columns for n in names):
-            return table.apply(lambda row, choice=choice: _render(choice, row), axis=1) if len(table) else pd.Series([], dtype=object)
+            return (
+                table.apply(lambda row, choice=choice: _render(choice, row), axis=1)
+                if len(table)
+                else pd.Series([], dtype=object)
+            )
     return None
 
 

@@ -2,6 +2,7 @@
 
 filtering.py is pure (GeoDataFrames in and out); request.py reads and checks a request's filters.
 """
+
 from webmap.places.search.filtering import filter_assets, keyword_mask, split_near
 from webmap.places.search.request import MapSearch, parse_map_search
 

@@ -2,6 +2,7 @@
 
 Pure functions: no Flask and no database, so they are easy to test with tiny frames.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,14 @@ def keyword_mask(assets: pd.DataFrame, words: str) -> pd.Series:
     return mask
 
 
-def filter_assets(assets: gpd.GeoDataFrame, words: str = "", kind: str | None = None, ward: str | None = None,
-                  near: tuple[float, float] | None = None, radius_m: float = 1000.0) -> gpd.GeoDataFrame:
+def filter_assets(
+    assets: gpd.GeoDataFrame,
+    words: str = "",
+    kind: str | None = None,
+    ward: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_m: float = 1000.0,
+) -> gpd.GeoDataFrame:
     """Return the places that match every filter given; with `near` (lon, lat), nearest first.
 
     With `near`, a `distance_m` column holds the straight-line distance, measured in EPSG:27700

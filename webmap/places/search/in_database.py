@@ -6,6 +6,7 @@ filters (webmap.places.search.filter_assets) run on what is left, so both sizes 
 At most MAX_READ places are read for one search; a search that matches more is refused with a
 message asking to narrow it, rather than answered partly.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,17 +33,25 @@ def searched_places(search, labels: dict[str, str]) -> gpd.GeoDataFrame:
 
     clauses = [_kind(search.kind), *_keywords(search.words, labels)]
     bbox = bounding_box(*search.near, search.radius_m) if search.near else None
-    assets = store.assets_frame(category=search.category, ward=search.ward, bbox=bbox,
-                                where=[c for c in clauses if c is not None], limit=MAX_READ + 1)
+    assets = store.assets_frame(
+        category=search.category,
+        ward=search.ward,
+        bbox=bbox,
+        where=[c for c in clauses if c is not None],
+        limit=MAX_READ + 1,
+    )
     if assets["asset_id"].nunique() > MAX_READ:
-        raise TooMany(f"More than {MAX_READ:,} places match this search. Add a keyword, a place to search near, "
-                      "a kind or a ward to narrow it.")
+        raise TooMany(
+            f"More than {MAX_READ:,} places match this search. Add a keyword, a place to search near, "
+            "a kind or a ward to narrow it."
+        )
     wards = store.wards_frame(sorted(set(assets["ward_code"].dropna())))
     assets["ward_name"] = assets["ward_code"].map(dict(zip(wards["code"], wards["name"])))
     # A place kept outside the area has no ward: None, which the list says in words (never NaN, shown as "nan").
     assets["ward_name"] = assets["ward_name"].astype(object).where(assets["ward_name"].notna(), None)
-    assets["category_labels"] = assets["categories"].fillna("").map(
-        lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
+    assets["category_labels"] = (
+        assets["categories"].fillna("").map(lambda ids: ", ".join(labels.get(c, c) for c in ids.split(";") if c))
+    )
     found = filter_assets(assets, search.words, search.kind, search.ward, search.near, search.radius_m)
     places = one_row_per_place(found)
     return places.sort_values(["distance_m", "name"]) if search.near else places
@@ -63,7 +72,8 @@ def _keywords(words: str, labels: dict[str, str]) -> list:
         labelled = [cid for cid, label in labels.items() if term in fold(label)]
         options = [Asset.search_text.contains(term, autoescape=True)]
         if labelled:
-            options.append(Asset.id.in_(select(asset_categories.c.asset_id)
-                                        .where(asset_categories.c.category_id.in_(labelled))))
+            options.append(
+                Asset.id.in_(select(asset_categories.c.asset_id).where(asset_categories.c.category_id.in_(labelled)))
+            )
         clauses.append(or_(*options))
     return clauses

@@ -3,11 +3,13 @@
 Forms show a hint and, when someone types a postcode anyway, an error that offers the map or
 a ward instead; staff see a notice on the moderation queue until a table is imported.
 """
+
 from __future__ import annotations
 
 from flask import Flask, g
 
 from webmap.core import store
+
 NOT_SET_UP = "Postcode search is not set up on this map yet"
 # What each kind of form can offer instead of a postcode.
 INSTEAD = {

@@ -3,6 +3,7 @@
 Everything lives in the query string (q, near, radius, category, kind, ward, and the view: lat, lon,
 zoom), so a link reproduces what someone saw, and the form works without JavaScript.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,14 +14,16 @@ from werkzeug.datastructures import MultiDict
 from webmap.core import store
 from webmap.core.geo import normalise_postcode
 from webmap.core.models import ASSET_KINDS
-from webmap.places.search.filtering import split_near
 from webmap.core.text import fold
+from webmap.places.search.filtering import split_near
 
 DEFAULT_RADIUS_M = 1000
 RADIUS_CHOICES = (500, 1000, 2000, 5000)
 MIN_ZOOM, MAX_ZOOM = 1, 19
-NO_POSTCODES = ("Postcode search is not set up on this map yet (no postcode table has been loaded). "
-                "Search for a ward's name instead, choose a ward from the list, or move the map")
+NO_POSTCODES = (
+    "Postcode search is not set up on this map yet (no postcode table has been loaded). "
+    "Search for a ward's name instead, choose a ward from the list, or move the map"
+)
 
 
 @dataclass
@@ -50,8 +53,13 @@ class MapSearch:
 
     def args(self) -> dict[str, str]:
         """Return the filters as query-string arguments (for pager links and the shareable link)."""
-        out = {"q": self.words, "near": self.place, "category": self.category or "", "kind": self.kind or "",
-               "ward": self.ward or ""}
+        out = {
+            "q": self.words,
+            "near": self.place,
+            "category": self.category or "",
+            "kind": self.kind or "",
+            "ward": self.ward or "",
+        }
         if self.place and self.radius_m != DEFAULT_RADIUS_M:
             out["radius"] = f"{self.radius_m:g}"
         if self.view:
@@ -73,10 +81,18 @@ def _view(args: MultiDict, errors: dict[str, str]) -> tuple[float, float, int] |
     if not all(raw):
         return None
     lat, lon, zoom = (_number(r) for r in raw)
-    if lat is None or lon is None or zoom is None or not -90 <= lat <= 90 or not -180 <= lon <= 180 \
-            or not MIN_ZOOM <= zoom <= MAX_ZOOM:
-        errors["view"] = ("The map view in this link is not valid (latitude -90 to 90, longitude -180 to 180, "
-                          f"zoom {MIN_ZOOM} to {MAX_ZOOM}), so the whole area is shown")
+    if (
+        lat is None
+        or lon is None
+        or zoom is None
+        or not -90 <= lat <= 90
+        or not -180 <= lon <= 180
+        or not MIN_ZOOM <= zoom <= MAX_ZOOM
+    ):
+        errors["view"] = (
+            "The map view in this link is not valid (latitude -90 to 90, longitude -180 to 180, "
+            f"zoom {MIN_ZOOM} to {MAX_ZOOM}), so the whole area is shown"
+        )
         return None
     return lat, lon, int(zoom)
 
@@ -89,7 +105,11 @@ def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, fl
             return None, "", NO_POSTCODES
         found = store.lookup_postcode(postcode)
         if found is None:
-            return None, "", f"We could not find the postcode {postcode} in this area. Check it, or search for a ward's name"
+            return (
+                None,
+                "",
+                f"We could not find the postcode {postcode} in this area. Check it, or search for a ward's name",
+            )
         return (found.lon, found.lat), postcode, None
     # Case, accents, apostrophes and punctuation ignored: "st marys" finds St Mary's, "Llechan Lan" Llechan Lân.
     wanted = fold(text)
@@ -99,7 +119,11 @@ def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, fl
     codes = exact or partial
     if not codes:
         hint = " (postcode search is not set up on this map yet)" if not store.postcodes_loaded() else ""
-        return None, "", f"We could not find a postcode or ward called '{text}'{hint}. Try a ward's name or a full postcode"
+        return (
+            None,
+            "",
+            f"We could not find a postcode or ward called '{text}'{hint}. Try a ward's name or a full postcode",
+        )
     point = store.wards_centre(codes)
     names = [name for code, name in wards if code in codes]
     label = names[0] if len(names) == 1 else f"{text} ({len(names)} wards)"
