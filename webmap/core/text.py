@@ -3,7 +3,7 @@
 `fold("St Mary’s")` and `fold("st marys")` are both "st marys"; `fold("Llechan Lân")` is "llechan lan".
 Every search compares folded text with folded text: the ward and place searches in Python, and the
 database's first narrowing of a big area through the `assets.search_text` column, which holds the
-folded name, description and address (kept up to date on every save, see webmap/models.py), so
+folded name, description and address (kept up to date on every save, see webmap/core/models.py), so
 SQLite and PostGIS give the same answers without either database folding anything itself.
 """
 
