@@ -7,7 +7,7 @@ PYTEST := $(BIN)/python -m pytest
 # make run PORT=8080 serves on another port.
 PORT ?= 5000
 
-.PHONY: install install-test install-bench check run serve test bench sample clean
+.PHONY: install install-test check run serve test bench sample clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
@@ -20,18 +20,13 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# Tests add the test and code-check tools; benchmarks add their references.
+# Tests and benchmarks add the test tools, the PySAL references and the code checks.
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed-test
-	$(BIN)/python -m pip install --quiet -r requirements-bench.txt
-	touch $@
-
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
-install-bench: $(VENV)/.installed-bench
 
 # The dev server with a worker thread beside it, on the embedded SQLite queue (instance/queue.sqlite):
 # imports, refreshes, emails and the schedules all run with nothing else installed.
@@ -75,7 +70,7 @@ test: check
 		echo "(PostGIS run skipped: set WEBMAP_TEST_POSTGIS_URL, as .ci/run does)"; \
 	fi
 
-bench: install-bench
+bench: install-test
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python scripts/api_contract.py  # schemathesis --checks all, 200 cases per operation
 

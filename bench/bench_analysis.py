@@ -118,9 +118,9 @@ def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
     Ours from coordinates (its own neighbour search included) is timed too. Results must agree to 1e-9.
     """
     try:
-        import access  # PySAL access: requirements-bench.txt
+        import access  # PySAL access: requirements-test.txt
     except ImportError:
-        print("  PySAL access not installed (pip install -r requirements-bench.txt); no comparison")
+        print("  PySAL access not installed (pip install -r requirements-test.txt); no comparison")
         return
     from scipy.spatial import cKDTree
 

@@ -44,6 +44,7 @@ NOT_PUBLIC = {
     "privacy.requests": SIGN_IN,
     "staff.users": SIGN_IN,
     "staff.audit_log": SIGN_IN,
+    "ops.background": SIGN_IN,
     "groups.mine": (302, "/groups/sign-in"),
     "groups.edit": (403, None),
     "groups.exchange": (403, None),

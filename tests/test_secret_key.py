@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import stat
-import time
 
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
-from tests.conftest import BASE_CONFIG, make_staff
+from tests.conftest import BASE_CONFIG, login, make_staff
 from webmap import create_app
 from webmap.core.db import db
-from webmap.staff.login import LAST_SEEN, SIGNED_IN_AT
 
 OLD_PUBLISHED_DEFAULT = "dev-only-change-me"
-
-
-def forged_cookie(secret: str, user_id: int) -> str:
-    """Sign a Flask-Login session for `user_id` with `secret`, as an attacker who read the source would."""
-    forger = Flask("forger")
-    forger.secret_key = secret
-    serializer = SecureCookieSessionInterface().get_signing_serializer(forger)
-    now = int(time.time())
-    # The session as webmap.staff.login expects it: "<user id>.<session version>" and fresh sign-in times.
-    return serializer.dumps({"_user_id": f"{user_id}.0", "_fresh": True, "_id": "x", SIGNED_IN_AT: now, LAST_SEEN: now})
 
 
 MADE = []
@@ -71,14 +59,19 @@ def test_an_explicit_key_wins(database_url, tmp_path, monkeypatch):
 def test_a_cookie_signed_with_the_old_default_key_does_not_open_moderation(
     sample_app, database_url, tmp_path, monkeypatch
 ):
-    user_id = make_staff(sample_app)
+    make_staff(sample_app)
     app = fresh_install(database_url, tmp_path, monkeypatch)
     client = app.test_client()
-
-    client.set_cookie("session", forged_cookie(OLD_PUBLISHED_DEFAULT, user_id))
-    response = client.get("/moderate")
-    assert response.status_code == 302 and "/login" in response.headers["Location"]
-
-    # The same forgery with the install's real key does open it: the check above is about the key.
-    client.set_cookie("session", forged_cookie(app.config["SECRET_KEY"], user_id))
+    # A real sign-in: its session cookie (signed with the install's own key) opens moderation.
+    assert login(client).status_code == 302
     assert client.get("/moderate").status_code == 200
+    real = client.get_cookie("session").value
+    contents = SecureCookieSessionInterface().get_signing_serializer(app).loads(real)
+
+    # The very same session contents, signed with the key once published in the source, open nothing.
+    forger = Flask("forger")
+    forger.secret_key = OLD_PUBLISHED_DEFAULT
+    attacker = app.test_client()
+    attacker.set_cookie("session", SecureCookieSessionInterface().get_signing_serializer(forger).dumps(contents))
+    response = attacker.get("/moderate")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
