@@ -119,6 +119,10 @@ def make_app(database_url):
         return app
 
     yield factory
+    # Mail sent after a response runs in a thread on the app's engine: let it finish before the engine goes.
+    from webmap.notify import later
+
+    later.wait()
     for app in made:
         with app.app_context():
             db.session.remove()
