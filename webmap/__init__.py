@@ -36,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None, instance_path: str | N
 
     from webmap.blueprints import register_blueprints
     from webmap.core import db
-    from webmap.web import compression, errors, security, vendor
+    from webmap.web import compression, errors, language, security, vendor
 
     db.init_app(app)
+    language.init_app(app)
     security.init_app(app)
     vendor.init_app(app)
     errors.init_app(app)

@@ -24,6 +24,10 @@ DEFAULTS: dict[str, object] = {
     "MAX_UNPACK_RATIO": 100,
     # The area's name in page titles and headings; empty means "from the wards' council names" (see webmap/council).
     "AREA_NAME": "",
+    # Languages the site offers (comma-separated: "en,cy" gives English and Welsh, "en" English only)
+    # and the one a first visit gets when the browser asks for neither (webmap.web.language).
+    "LANGUAGES": "en,cy",
+    "DEFAULT_LANGUAGE": "en",
     "ACCESS_DISTANCE_M": 800,
     "STALE_AFTER_MONTHS": 12,
     "RATELIMIT_STORAGE_URI": "memory://",
