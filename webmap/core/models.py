@@ -53,6 +53,10 @@ class Ward(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The Welsh name where the boundary file gives one (ONS WDyyNMW); None when it is the same or unknown.
+    name_cy: Mapped[str | None] = mapped_column(String(200))
+    # Both names folded (case, accents, apostrophes: webmap.core.text) for search on either database.
+    search_text: Mapped[str | None] = mapped_column(Text)
     lad_code: Mapped[str | None] = mapped_column(String(12))
     lad_name: Mapped[str | None] = mapped_column(String(200))
     population: Mapped[float | None] = mapped_column(Float)
@@ -68,8 +72,10 @@ class Category(Model):
 
     id: Mapped[str] = mapped_column(String(50), primary_key=True)
     label: Mapped[str] = mapped_column(String(100))
+    label_cy: Mapped[str | None] = mapped_column(String(100))
     group: Mapped[str | None] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
+    description_cy: Mapped[str | None] = mapped_column(Text)
     # OpenStreetMap tags that map to this category, "key=value" separated by ";".
     osm_tags: Mapped[str | None] = mapped_column(Text)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
@@ -91,6 +97,9 @@ class Asset(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(Text)
+    # The place's own Welsh name and description, shown to Welsh readers when given.
+    name_cy: Mapped[str | None] = mapped_column(String(200))
+    description_cy: Mapped[str | None] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20), default="service")
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
@@ -115,6 +124,8 @@ class Asset(Model):
     submitter_ip: Mapped[str | None] = mapped_column(String(64))
     # The submitter agreed to hear by email whether their place was approved.
     submitter_wants_updates: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # The language ("en" or "cy") the submitter used: their emails are written in it.
+    submitter_language: Mapped[str | None] = mapped_column(String(8))
     recheck_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     # The listing's contact asked not to get re-check emails.
     recheck_opt_out: Mapped[bool] = mapped_column(default=False, server_default="0")
@@ -258,6 +269,8 @@ class User(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Moderators get the hourly digest of new submissions unless they turn it off.
     wants_digest: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # The language of this person's emails (digest, sign-in links); None means the site default.
+    language: Mapped[str | None] = mapped_column(String(8))
     # No longer read: sessions are ended through signed_in_sessions (webmap.web.sessions). Kept for old databases.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
@@ -313,6 +326,8 @@ class ChangeRequest(Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Private, like the submitter fields on Asset.
     reporter_ip: Mapped[str | None] = mapped_column(String(64))
+    # The language the reporter used: any reply is written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
 
@@ -345,6 +360,8 @@ class NeedFollowUp(Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     ward_code: Mapped[str] = mapped_column(String(12))
     consent_text: Mapped[str] = mapped_column(Text)
+    # The language the resident used on the form: follow-up emails are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     unsubscribed_at: Mapped[datetime | None] = mapped_column(DateTime)
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -28,6 +28,8 @@ class ListingManager(Model):
     active: Mapped[bool] = mapped_column(default=True)
     # "claim link", or the moderator who approved a claim request.
     granted_by: Mapped[str] = mapped_column(String(200))
+    # The language the manager used when claiming: relay and sign-in emails are written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
@@ -44,6 +46,8 @@ class GroupToken(Model):
     email: Mapped[str] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"))
+    # The language of the page the link was asked for from: its email is written in it.
+    language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)

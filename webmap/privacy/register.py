@@ -329,8 +329,10 @@ NOT_STORED = {
 NOT_PERSONAL: dict[str, str] = {
     "wards.name": "a ward's name",
     "wards.lad_name": "a council's name",
+    "wards.name_cy": "a ward's Welsh name",
     "assets.name": "a place's public name",
     "assets.address": "a place's public address",
+    "assets.name_cy": "a place's public Welsh name",
     "assets.name_given": "a flag: whether the source gave the place a name",
     "survey_rounds.name": "a survey round's name",
     "gap_snapshots.round_name": "a survey round's name",
