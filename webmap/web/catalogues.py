@@ -31,6 +31,7 @@ FEATURES = (
     "groups",
     "importers",
     "imports",
+    "maps",
     "moderation",
     "needs",
     "notify",
@@ -39,6 +40,7 @@ FEATURES = (
     "partners",
     "places",
     "privacy",
+    "scale",
     "staff",
 )
 KEYWORDS = {
