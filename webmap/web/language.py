@@ -65,6 +65,16 @@ def language() -> str:
     return locale.language if locale is not None else "en"
 
 
+def pick(english: object, welsh: object = None) -> object:
+    """Return the Welsh value for a Welsh reader when there is one, else the English."""
+    return welsh if welsh and language() == "cy" else english
+
+
+def locale_for(code: str | None) -> str:
+    """Return the Babel locale for a stored language code (for emails: `force_locale(locale_for(x))`)."""
+    return LOCALES.get(code or "", LOCALES.get(str(current_app.config.get("DEFAULT_LANGUAGE") or "en"), "en_GB"))
+
+
 def url_in(code: str) -> str:
     """Return this page's address in another language, keeping its path and filters."""
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
@@ -102,6 +112,7 @@ def _template_helpers() -> dict[str, object]:
 
     return {
         "html_lang": lambda: HTML_LANG.get(language(), "en-GB"),
+        "pick": pick,
         "current_language": language,
         "other_languages": other_languages,
         "alternate_languages": alternates,
