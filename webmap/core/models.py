@@ -27,7 +27,7 @@ from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from webmap.core.db import Geometry, Model, db
-from webmap.core.text import search_text
+from webmap.core.text import search_text, ward_search_text
 
 ASSET_KINDS = ("group", "business", "venue", "service")
 ASSET_STATUSES = ("pending", "approved", "rejected", "archived")
@@ -552,5 +552,12 @@ class SignedInSession(Model):
 @event.listens_for(Asset, "before_insert")
 @event.listens_for(Asset, "before_update")
 def _fold_search_text(mapper, connection, asset: Asset) -> None:
-    """Keep the folded search text in step with the name, description and address."""
-    asset.search_text = search_text(asset.name, asset.description, asset.address)
+    """Keep the folded search text in step with both names, both descriptions and the address."""
+    asset.search_text = search_text(asset.name, asset.name_cy, asset.description, asset.description_cy, asset.address)
+
+
+@event.listens_for(Ward, "before_insert")
+@event.listens_for(Ward, "before_update")
+def _fold_ward_search_text(mapper, connection, ward: Ward) -> None:
+    """Keep the ward's folded names (English, then Welsh) in step with its names."""
+    ward.search_text = ward_search_text(ward.name, ward.name_cy)

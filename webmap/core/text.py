@@ -2,9 +2,11 @@
 
 `fold("St Mary’s")` and `fold("st marys")` are both "st marys"; `fold("Llechan Lân")` is "llechan lan".
 Every search compares folded text with folded text: the ward and place searches in Python, and the
-database's first narrowing of a big area through the `assets.search_text` column, which holds the
-folded name, description and address (kept up to date on every save, see webmap/core/models.py), so
-SQLite and PostGIS give the same answers without either database folding anything itself.
+database's narrowing through the `assets.search_text` column (the folded English and Welsh names and
+descriptions and the address) and the `wards.search_text` column (both names folded, kept apart by
+NAME_BREAK), both kept up to date on every save (webmap/core/models.py). So SQLite and PostGIS give the
+same answers without either database folding anything itself; on PostGIS a trigram index on each column
+(migration i25b) serves the `LIKE '%...%'` the searches ask.
 """
 
 from __future__ import annotations
@@ -29,3 +31,17 @@ def fold(text: object) -> str:
 def search_text(*parts: object) -> str:
     """Return the folded text a place is searched by (its name, description and address, space-separated)."""
     return " ".join(f for f in (fold(p) for p in parts) if f)
+
+
+# Between a ward's folded names in its search column: fold() never leaves one, so no search term matches across it.
+NAME_BREAK = "|"
+
+
+def ward_search_text(*names: object) -> str:
+    """Return a ward's folded names (English first, then Welsh), each once, joined by NAME_BREAK."""
+    folded: list[str] = []
+    for name in names:
+        f = fold(name)
+        if f and f not in folded:
+            folded.append(f)
+    return NAME_BREAK.join(folded)

@@ -44,6 +44,9 @@ from webmap.importers.naming import unnamed_name, what_it_is
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
     "description": ["description", "subcategory", "type", "service_type"],
+    # The place's own Welsh name and description, when the file gives them.
+    "name_cy": ["name_cy", "name_welsh", "welsh_name", "enw"],
+    "description_cy": ["description_cy", "description_welsh", "welsh_description", "disgrifiad"],
     "kind": ["kind"],
     "address": ["address", "address1", "full_address"],
     "postcode": ["postcode", "post_code", "postal_code", "pcds"],
@@ -432,10 +435,11 @@ def _write(
         else:
             report.updated += 1
         asset.name, asset.name_given = name, bool(values["name"])
+        asset.name_cy = values["name_cy"] if values["name_cy"] != name else None
         asset.kind = next(k for k in (values["kind"], row["_map_kind"], kind) if k in ASSET_KINDS)
         if register:
             asset.source_checked_at = now
-        for f in ("description", "address", "website", "phone", "opening_times", "accessibility"):
+        for f in ("description", "address", "website", "phone", "opening_times", "accessibility", "description_cy"):
             setattr(asset, f, values[f])
         asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
         asset.contact_email = clean_email(values["contact_email"]) or asset.contact_email

@@ -16,7 +16,7 @@ REQUIRED = ("id", "label")
 
 
 def import_categories(path: str | Path) -> ImportReport:
-    """Insert or update categories from a CSV with id,label,group,description,osm_tags."""
+    """Insert or update categories from a CSV with id,label,group,description,osm_tags (and label_cy, description_cy in Welsh)."""
     table = read_table(path)
     file = Path(path).name
     missing = [c for c in REQUIRED if c not in table.columns]
@@ -54,6 +54,8 @@ def import_categories(path: str | Path) -> ImportReport:
         category.label = checked_text(row["label"])
         category.group = text(row.get("group"))
         category.description = text(row.get("description"))
+        category.label_cy = text(row.get("label_cy"))
+        category.description_cy = text(row.get("description_cy"))
         category.osm_tags = text(row.get("osm_tags"))
     db.session.flush()
     return report

@@ -448,12 +448,15 @@ def find_column(
     file: str = "the file",
     what: str | None = None,
     option: str | None = None,
+    truncated: bool = False,
 ) -> str | None:
     """Return the column holding `what`: an exact name first, then a case-blind one, then one equal but for punctuation.
 
     A column is never guessed: two columns that match equally well, or a Shapefile name that
     looks cut at 10 characters ("ward_code_" from "ward_code_old"), stop the import with the
-    columns listed, so the person importing names the right one.
+    columns listed, so the person importing names the right one. With `truncated`, a long name
+    cut to 10 characters by the Shapefile format ("ward_name_" for "ward_name_welsh") is the
+    column too, unless another column may be a second long name cut short (see truncated_column).
     """
     columns = [c for c in columns if c != "geometry"]
     matchers = (
@@ -485,7 +488,55 @@ def find_column(
             _ambiguous(file, what or pattern, found, option)
         if found:
             return found[0]
+    if truncated:
+        for cand in candidates:
+            cut = truncated_column(columns, cand, file, option)
+            if cut:
+                return cut
     return None
+
+
+# A Shapefile keeps 10 characters of a column's name; when two long names cut alike, GDAL names the
+# second from its first 8 (or 7) characters and a number ("ward_name_welsh", "ward_name_english" ->
+# "ward_name_", "ward_nam_1").
+SHAPEFILE_NAME_LENGTH = 10
+_LAUNDERED = re.compile(r"(?P<start>.+)_\d+")
+
+
+def truncated_column(columns: Iterable[str], wanted: str, file: str = "the file", option: str | None = None) -> str | None:
+    """Return the column that is `wanted` cut to a Shapefile's 10 characters, or None when there is none.
+
+    Refused (ImportFailed, naming the file and the column) when another column may be a second long
+    name cut short from the same start, as then either could be the one wanted.
+    """
+    if len(wanted) <= SHAPEFILE_NAME_LENGTH:
+        return None
+    columns = [str(c) for c in columns if c != "geometry"]
+    cut = wanted[:SHAPEFILE_NAME_LENGTH].lower()
+    found = [c for c in columns if c.lower() == cut]
+    if len(found) != 1:
+        return None
+    others = [
+        c
+        for c in columns
+        if c != found[0]
+        and len(c) == SHAPEFILE_NAME_LENGTH
+        and (m := _LAUNDERED.fullmatch(c))
+        and wanted.lower().startswith(m.group("start").lower())
+    ]
+    if others:
+        listing = ", ".join(f"'{c}'" for c in others)
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                found[0],
+                f"this column may be '{wanted}' cut to {SHAPEFILE_NAME_LENGTH} characters by the Shapefile format, "
+                f"but {listing} may be another long name cut short from the same start, so which one is "
+                f"'{wanted}' cannot be told from the file; name the column to use with {option or 'the column option'}",
+            )
+        )
+    return found[0]
 
 
 def _looks_truncated(column: str) -> bool:
@@ -517,6 +568,10 @@ def require_column(
     """Return the column to use for `what`, or fail listing the columns the file has."""
     if given:
         if given not in frame.columns:
+            # A Shapefile knows "ward_name_welsh" only as "ward_name_".
+            cut = truncated_column(frame.columns, given, file, option)
+            if cut:
+                return cut
             raise ImportFailed(
                 Problem(
                     file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"

@@ -315,6 +315,10 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
             what, asset.address or tags.get("addr:street"), ward_names.get(ward), tags.get("addr:postcode")
         )
         asset.name, asset.name_given = name[:200], bool(given)
+        # OSM's Welsh name and description (name:cy), kept when they say something the main ones do not.
+        welsh = tags.get("name:cy")
+        asset.name_cy = welsh[:200] if welsh and welsh != asset.name else None
+        asset.description_cy = tags.get("description:cy")
         raw = tags.get("addr:postcode")
         asset.postcode = normalise_postcode(raw) or (raw[:10] if raw else None)
         asset.website = (tags.get("website") or tags.get("contact:website") or tags.get("url") or "")[:300] or None

@@ -31,6 +31,9 @@ CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code
 CODE_PATTERNS = [r"WD\d{2}CD"]
 NAME_NAMES = ["ward_name", "wardname", "area_name", "name"]
 NAME_PATTERNS = [r"WD\d{2}NM"]
+# The Welsh name: ONS's WDyyNMW, the national set's ward_name_welsh (cut to "ward_name_" in a Shapefile).
+NAME_CY_NAMES = ["ward_name_welsh", "ward_name_cy", "name_welsh", "name_cy", "welsh_name", "area_name_welsh"]
+NAME_CY_PATTERNS = [r"WD\d{2}NMW"]
 LAD_CODE_NAMES = ["lad_code", "local_authority_area_code", "la_code", "lad_cd"]
 LAD_CODE_PATTERNS = [r"LAD\d{2}CD"]
 LAD_NAME_NAMES = ["lad_name", "local_authority_area_name", "la_name"]
@@ -48,8 +51,14 @@ def import_wards(
     *,
     skip_bad_rows: bool = False,
     rejects_path: str | Path | None = None,
+    name_cy_col: str | None = None,
 ) -> ImportReport:
-    """Read ward polygons and insert or update them by ward code.
+    """Read ward polygons and insert or update them by ward code, with their Welsh names when the file has them.
+
+    The Welsh name comes from `name_cy_col`, else a column found by its usual name (WD23NMW,
+    ward_name_welsh, even cut to "ward_name_" in a Shapefile); it is kept only where it differs
+    from the English. `name_col` naming the Welsh column itself takes it as the Welsh name, the
+    English coming from the usual column, so an import never loses either name.
 
     A ward with no code, no name or no usable polygon stops the import, naming its row; with
     `skip_bad_rows` such wards go to a rejects CSV (`rejects_path`) and the others are imported.
@@ -58,12 +67,14 @@ def import_wards(
     file = Path(path).name
     report = ImportReport(file=file, read=len(frame))
     code_col = require_column(frame, file, code_col, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
-    name_col = require_column(frame, file, name_col, NAME_NAMES, NAME_PATTERNS, "ward name", "--name-col")
+    name_col, name_cy_col = _name_columns(frame, file, name_col, name_cy_col)
     lad_code_col = find_column(frame.columns, LAD_CODE_NAMES, LAD_CODE_PATTERNS, file=file, what="local authority code")
     lad_name_col = find_column(frame.columns, LAD_NAME_NAMES, LAD_NAME_PATTERNS, file=file, what="local authority name")
     pop_col = find_column(frame.columns, POPULATION_NAMES, file=file, what="population")
     dep_col = find_column(frame.columns, DEPRIVATION_NAMES, file=file, what="deprivation")
     report.notes.append(f"ward codes from column '{code_col}', names from '{name_col}'")
+    if name_cy_col:
+        report.notes.append(f"Welsh names from column '{name_cy_col}'")
 
     problems = _check_rows(frame, file, code_col, name_col, pop_col)
     frame = settle_rows(frame, problems, report, skip_bad_rows, rejects_path)
@@ -82,6 +93,9 @@ def import_wards(
         else:
             report.updated += 1
         ward.name = checked_text(row[name_col])
+        if name_cy_col:
+            welsh = text(row[name_cy_col])
+            ward.name_cy = welsh if welsh != ward.name else None
         ward.lad_code = text(row[lad_code_col]) if lad_code_col else ward.lad_code
         ward.lad_name = text(row[lad_name_col]) if lad_name_col else ward.lad_name
         if pop_col and text(row[pop_col]) is not None:
@@ -97,6 +111,41 @@ def import_wards(
     if pop_col:
         report.notes.append(f"population read from column '{pop_col}'")
     return report
+
+
+def _name_columns(frame, file: str, name_col: str | None, name_cy_col: str | None) -> tuple[str, str | None]:
+    """Return the English and the Welsh name columns (the Welsh one None when the file has none)."""
+    if name_cy_col:
+        name_cy_col = require_column(frame, file, name_cy_col, [], [], "Welsh ward name", "--name-cy-col")
+    else:
+        name_cy_col = find_column(
+            frame.columns,
+            NAME_CY_NAMES,
+            NAME_CY_PATTERNS,
+            file=file,
+            what="Welsh ward name",
+            option="--name-cy-col",
+            truncated=True,
+        )
+    if name_col:
+        name_col = require_column(frame, file, name_col, [], [], "ward name", "--name-col")
+        if name_col == name_cy_col:
+            # "--name-col ward_name_welsh": the Welsh names, and the English ones from their usual column.
+            english = find_column(
+                [c for c in frame.columns if c != name_cy_col], NAME_NAMES, NAME_PATTERNS, file=file, what="ward name"
+            )
+            return (english, name_cy_col) if english else (name_col, None)
+        return name_col, name_cy_col
+    name_col = require_column(
+        frame.drop(columns=[name_cy_col]) if name_cy_col else frame,
+        file,
+        None,
+        NAME_NAMES,
+        NAME_PATTERNS,
+        "ward name",
+        "--name-col",
+    )
+    return name_col, name_cy_col
 
 
 def _repair(frame, code_col: str, report: ImportReport):

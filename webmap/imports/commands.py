@@ -105,6 +105,10 @@ def record_source(
 @click.argument("path", type=click.Path())
 @click.option("--code-col", help="Column holding the ONS ward code (found automatically if left out).")
 @click.option("--name-col", help="Column holding the ward name.")
+@click.option(
+    "--name-cy-col",
+    help="Column holding the ward's Welsh name (found automatically if left out: WD23NMW, ward_name_welsh).",
+)
 @click.option("--layer", help="Layer to read from a GeoPackage.")
 @click.option(
     "--crs", help="CRS of the coordinates, e.g. 27700 or EPSG:27700: for a file without one, or to correct a wrong one."
@@ -119,7 +123,7 @@ def record_source(
 @click.option("--dry-run", is_flag=True, help="Check and report, but save nothing.")
 @source_options
 def import_wards_command(
-    path, code_col, name_col, layer, crs, skip_bad_rows, rejects, attribution, dry_run, credit
+    path, code_col, name_col, name_cy_col, layer, crs, skip_bad_rows, rejects, attribution, dry_run, credit
 ) -> None:
     """Import ward boundaries from GeoJSON, GeoPackage or Shapefile."""
     from webmap.importers.wards import import_wards
@@ -127,7 +131,16 @@ def import_wards_command(
     run_import(
         "import-wards",
         dry_run,
-        lambda: import_wards(path, code_col, name_col, crs, layer, skip_bad_rows=skip_bad_rows, rejects_path=rejects),
+        lambda: import_wards(
+            path,
+            code_col,
+            name_col,
+            crs,
+            layer,
+            skip_bad_rows=skip_bad_rows,
+            rejects_path=rejects,
+            name_cy_col=name_cy_col,
+        ),
         attribution,
         credit=credit,
     )

@@ -25,9 +25,11 @@ LAYER = "assets"
 EXPORT_COLUMNS = [
     "id",
     "name",
+    "name_cy",
     "categories",
     "kind",
     "description",
+    "description_cy",
     "address",
     "postcode",
     "ward_code",
@@ -69,6 +71,7 @@ def public_row(asset: Asset, exchange=None) -> dict:
     data = asset.public_dict()
     data["categories"] = ";".join(data["categories"])
     data["last_verified"] = data.pop("last_verified_at")
+    data["name_cy"], data["description_cy"] = asset.name_cy, asset.description_cy
     exchange = exchanges_for([asset.id])[asset.id] if exchange is None else exchange
     data["offers"], data["needs"] = ";".join(exchange.offers) or None, ";".join(exchange.needs) or None
     data["offers_other"], data["needs_other"] = exchange.offers_text, exchange.needs_text

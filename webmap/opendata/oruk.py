@@ -110,6 +110,7 @@ def organization(asset: Asset) -> dict[str, Any]:
         {
             "id": derived_id("organization", sid),
             "name": asset.name,
+            "alternate_name": asset.name_cy,
             "description": asset.description or asset.name,
             "website": _url(asset.website),
         }
@@ -125,6 +126,8 @@ def service_summary(asset: Asset) -> dict[str, Any]:
             "id": sid,
             "organization_id": org["id"],
             "name": asset.name,
+            # The Welsh name (ORUK has no field for a Welsh description).
+            "alternate_name": asset.name_cy,
             "description": asset.description,
             "url": _url(asset.website),
             "status": "active",

@@ -14,8 +14,8 @@ from shapely.geometry import Point
 from webmap.core.text import fold
 
 BNG = "EPSG:27700"
-# Columns a keyword may match: what a resident would call the place, what it does, where it is.
-KEYWORD_COLUMNS = ("name", "description", "address", "category_labels")
+# Columns a keyword may match: what a resident would call the place (in English or Welsh), what it does, where it is.
+KEYWORD_COLUMNS = ("name", "name_cy", "description", "description_cy", "address", "category_labels")
 _NEAR = re.compile(r"^(?P<words>.*?)\s*\bnear\s+(?P<place>.+)$", re.I)
 
 

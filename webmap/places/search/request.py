@@ -14,8 +14,8 @@ from werkzeug.datastructures import MultiDict
 from webmap.core import store
 from webmap.core.geo import normalise_postcode
 from webmap.core.models import ASSET_KINDS
-from webmap.core.text import fold
 from webmap.places.search.filtering import split_near
+from webmap.places.search.wards import wards_called
 
 DEFAULT_RADIUS_M = 1000
 RADIUS_CHOICES = (500, 1000, 2000, 5000)
@@ -97,8 +97,8 @@ def _view(args: MultiDict, errors: dict[str, str]) -> tuple[float, float, int] |
     return lat, lon, int(zoom)
 
 
-def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, float] | None, str, str | None]:
-    """Return ((lon, lat), label, None) for a postcode or ward name, or (None, "", message)."""
+def find_place(text: str) -> tuple[tuple[float, float] | None, str, str | None]:
+    """Return ((lon, lat), label, None) for a postcode or a ward's English or Welsh name, or (None, "", message)."""
     postcode = normalise_postcode(text)
     if postcode:
         if not store.postcodes_loaded():
@@ -111,12 +111,10 @@ def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, fl
                 f"We could not find the postcode {postcode} in this area. Check it, or search for a ward's name",
             )
         return (found.lon, found.lat), postcode, None
-    # Case, accents, apostrophes and punctuation ignored: "st marys" finds St Mary's, "Llechan Lan" Llechan Lân.
-    wanted = fold(text)
-    folded = [(code, fold(name)) for code, name in wards]
-    exact = [code for code, name in folded if wanted and name == wanted]
-    partial = [code for code, name in folded if wanted and wanted in name]
-    codes = exact or partial
+    # Case, accents, apostrophes and punctuation ignored, and either language's name: "st marys" finds
+    # St Mary's, "Llechan Lan" Llechan Lân, "Aberdovey" and "Aberdyfi" the same ward.
+    found = wards_called(text)
+    codes = [ward.code for ward in found]
     if not codes:
         hint = " (postcode search is not set up on this map yet)" if not store.postcodes_loaded() else ""
         return (
@@ -125,8 +123,7 @@ def find_place(text: str, wards: list[tuple[str, str]]) -> tuple[tuple[float, fl
             f"We could not find a postcode or ward called '{text}'{hint}. Try a ward's name or a full postcode",
         )
     point = store.wards_centre(codes)
-    names = [name for code, name in wards if code in codes]
-    label = names[0] if len(names) == 1 else f"{text} ({len(names)} wards)"
+    label = found[0].label if len(found) == 1 else f"{text} ({len(found)} wards)"
     return point, label, None
 
 
@@ -159,7 +156,7 @@ def parse_map_search(args: MultiDict, categories: dict[str, str]) -> MapSearch:
         else:
             search.radius_m = value
     if place:
-        search.near, search.near_label, message = find_place(place, wards)
+        search.near, search.near_label, message = find_place(place)
         if message:
             errors["near"] = message
     search.view = _view(args, errors)
