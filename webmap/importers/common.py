@@ -503,7 +503,9 @@ SHAPEFILE_NAME_LENGTH = 10
 _LAUNDERED = re.compile(r"(?P<start>.+)_\d+")
 
 
-def truncated_column(columns: Iterable[str], wanted: str, file: str = "the file", option: str | None = None) -> str | None:
+def truncated_column(
+    columns: Iterable[str], wanted: str, file: str = "the file", option: str | None = None
+) -> str | None:
     """Return the column that is `wanted` cut to a Shapefile's 10 characters, or None when there is none.
 
     Refused (ImportFailed, naming the file and the column) when another column may be a second long
