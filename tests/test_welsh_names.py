@@ -34,9 +34,7 @@ SIZE = 0.02  # degrees: about 1.3 km east-west and 2.2 km north-south
 
 
 def ward_records(english: str = "ward_name", welsh: str = "ward_name_welsh", code: str = "ward_code") -> list[dict]:
-    return [
-        {code: c, english: en, welsh: cy, "geometry": box(x, y, x + SIZE, y + SIZE)} for c, en, cy, x, y in WARDS
-    ]
+    return [{code: c, english: en, welsh: cy, "geometry": box(x, y, x + SIZE, y + SIZE)} for c, en, cy, x, y in WARDS]
 
 
 def centre(code: str) -> tuple[float, float]:
