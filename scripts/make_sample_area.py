@@ -40,6 +40,16 @@ TO_4326 = Transformer.from_pipeline(
     "+ellps=WGS84 +step +proj=pop +v_3 +step +proj=unitconvert +xy_in=rad +xy_out=deg"
 )
 
+# A few wards and places have a Welsh name too (ward_name_welsh, name_cy), so the sample shows
+# bilingual data: the map in Welsh names them in Welsh, and either name finds them.
+WARD_NAMES_CY = {"Millbrook": "Nant-y-felin", "Kingsmead": "Dôl y Brenin", "Oakfield": "Maes-y-dderwen"}
+ASSET_NAMES_CY = {
+    "sample-0003": "Pantri Cymunedol Westcombe",
+    "sample-0006": "Capel y Bedyddwyr Foundry Lane",
+    "sample-0246": "Llyfrgell Nant-y-felin",
+    "sample-0266": "Llyfrgell Dôl y Brenin",
+}
+
 # Ward names in code order (north to south), with an IMD decile each (1 = most deprived).
 WARDS = [
     ("Northgate", 6),
@@ -622,6 +632,19 @@ def make_needs(categories, names, deciles, rng):
     return sorted(rows, key=lambda r: (r[0], categories.index(r[1])))
 
 
+def _with_welsh_name(properties: dict) -> dict:
+    """Return a place's properties with its Welsh name after its name, when it has one."""
+    welsh = ASSET_NAMES_CY.get(properties["source_id"])
+    if welsh is None:
+        return properties
+    out = {}
+    for key, value in properties.items():
+        out[key] = value
+        if key == "name":
+            out["name_cy"] = welsh
+    return out
+
+
 def write_geojson(path: Path, name: str, features: list[dict]) -> None:
     """Write a FeatureCollection, one feature per line, so diffs stay readable."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -674,6 +697,7 @@ def main() -> None:
                 "properties": {
                     "ward_code": codes[w],
                     "ward_name": names[w],
+                    **({"ward_name_welsh": WARD_NAMES_CY[names[w]]} if names[w] in WARD_NAMES_CY else {}),
                     "lad_code": LAD_CODE,
                     "lad_name": LAD_NAME,
                     "population": int(populations[w]),
@@ -704,7 +728,10 @@ def main() -> None:
         [
             {
                 "type": "Feature",
-                "properties": {**{k: a["cat" if k == "category" else k] for k in keys}, "note": ASSET_NOTE},
+                "properties": {
+                    **_with_welsh_name({k: a["cat" if k == "category" else k] for k in keys}),
+                    "note": ASSET_NOTE,
+                },
                 "geometry": mapping(a["pt"]),
             }
             for a in assets
@@ -778,9 +805,9 @@ exist so that `make run` has something to show on every page.
 
 | file | what it is |
 |---|---|
-| `categories.csv` | the category taxonomy (`id,label,group,description,osm_tags`); real project data, hand-maintained, not generated |
-| `boundaries/sample_wards.geojson` | 16 fictional wards tiling the borough (EPSG:4326, 6 dp): `ward_code`, `ward_name`, `lad_code`, `lad_name`, `population`, `imd_decile`, `note` |
-| `assets/sample_assets.geojson` | {n_assets} fictional community assets (points, EPSG:4326, 6 dp): `source_id`, `name`, `category` (one id, or two joined by `;`), `kind` (group / business / venue / service), `description`, `address`, `postcode`, `website`, `phone`, `opening_times`, `accessibility`, `note` |
+| `categories.csv` | the category taxonomy (`id,label,group,description,osm_tags`, and in Welsh `label_cy,description_cy`); real project data, hand-maintained, not generated |
+| `boundaries/sample_wards.geojson` | 16 fictional wards tiling the borough (EPSG:4326, 6 dp): `ward_code`, `ward_name`, `lad_code`, `lad_name`, `population`, `imd_decile`, `note`; a few wards also `ward_name_welsh` |
+| `assets/sample_assets.geojson` | {n_assets} fictional community assets (points, EPSG:4326, 6 dp): `source_id`, `name`, `category` (one id, or two joined by `;`), `kind` (group / business / venue / service), `description`, `address`, `postcode`, `website`, `phone`, `opening_times`, `accessibility`, `note`; a few places also `name_cy` (their Welsh name) |
 | `postcodes/sample_postcodes.csv` | {n_postcodes} fictional postcodes `XX1`–`XX6` in OS Code-Point Open columns; easting/northing in EPSG:27700, longitude/latitude in EPSG:4326; `admin_ward_code` is the ward the point lies in |
 | `assets/sample_needs.csv` | {n_needs} stated needs: `ward_code,category,count,comment` |
 

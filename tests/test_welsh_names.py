@@ -291,3 +291,21 @@ def test_a_ward_typed_in_either_language_is_named_as_typed(app, welsh_area):
         assert f"of {label}" in html, typed
     html = unescape(client.get("/", query_string={"near": "Aberystwyth"}).get_data(as_text=True))
     assert "We could not find a postcode or ward called 'Aberystwyth'" in html
+
+
+def test_the_sample_area_shows_bilingual_data(sample_app):
+    with sample_app.app_context():
+        millbrook = db.session.scalars(select(Ward).where(Ward.name == "Millbrook")).one()
+        assert millbrook.name_cy == "Nant-y-felin"
+        welsh = dict(db.session.execute(select(Asset.source_id, Asset.id).where(Asset.name_cy.isnot(None))).all())
+    assert len(welsh) == 4
+    client = sample_app.test_client()
+    for query, wanted in [
+        ("q=llyfrgell", {welsh["sample-0246"], welsh["sample-0266"]}),
+        ("q=Dol+y+Brenin", {welsh["sample-0266"]}),
+        ("q=pantri", {welsh["sample-0003"]}),
+    ]:
+        small, big = _listed(sample_app, client, query)
+        assert small == big and {int(i) for i in small} == wanted, query
+    html = unescape(client.get("/", query_string={"near": "nant y felin"}).get_data(as_text=True))
+    assert "We could not find a postcode or ward" not in html and "of Nant-y-felin" in html
