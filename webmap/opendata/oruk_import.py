@@ -339,6 +339,9 @@ def _fill(
 ) -> None:
     """Copy the service's public details onto the asset."""
     asset.name = _text(service.get("name"), 200)
+    # This site's feed gives the Welsh name as the service's alternate_name (webmap.opendata.oruk).
+    alternate = _text(service.get("alternate_name"), 200)
+    asset.name_cy = alternate if alternate != asset.name else None
     asset.description = _text(service.get("description"))
     org = service.get("organization") if isinstance(service.get("organization"), dict) else {}
     asset.website = _text(service.get("url"), 300) or _text(org.get("website"), 300)
