@@ -64,7 +64,7 @@ def requests(n: float | None) -> str:
     if n is None:
         return _("an unknown number of requests")
     shown = f"{n:g}"
-    return ngettext("%(num)s request", "%(num)s requests", _plural(n), num=shown)
+    return ngettext("%(count)s request", "%(count)s requests", _plural(n), count=shown)
 
 
 def kind(category_id: str, label: str, label_cy: str | None = None) -> Words:
