@@ -172,6 +172,7 @@ def test_you_said_we_did_pages_in_welsh(welsh_app):
     ours = ours[: ours.index("</section>", ours.index('id="changed-heading"')) + len("</section>")]
     assert english_left(ours) == []
     assert "Sut newidiodd pethau dros amser" in ours and "Beth sydd wedi newid ers i drigolion ofyn" in ours
+    assert f"Chi ddywedodd, ni wnaeth: {WARD_CY}</a>" in ours
 
 
 def test_staff_response_form_in_welsh(welsh_app):
@@ -185,7 +186,7 @@ def test_staff_response_form_in_welsh(welsh_app):
     done = record_response(staff)
     assert done.status_code == 302
     after = staff.get(done.headers["Location"]).get_data(as_text=True)
-    assert_welsh(after, f"Cofnodwyd yr ymateb am Cymorth bwyd yn {WARD_CY}.")
+    assert_welsh(after, f"Cofnodwyd yr ymateb: Cymorth bwyd yn {WARD_CY}.")
 
 
 def test_unsubscribe_pages_in_welsh(welsh_app):
@@ -217,7 +218,7 @@ def test_follow_up_email_is_in_the_language_of_the_form(mail_app, inbox):
     [welsh] = inbox.to(EMAIL)
     body = welsh.get_content()
     assert welsh["Subject"] == f"Chi ddywedodd, ni wnaeth: Cymorth bwyd yn {WARD_CY}"
-    assert f"Dywedoch wrthym fod angen cymorth bwyd yn ward {WARD_CY}." in body
+    assert f"Dywedoch wrthym fod angen gwasanaethau cymorth bwyd yn ward {WARD_CY}." in body
     assert "Dyma beth a wnaed (" in body and "Opened a weekly food bank at the library" in body
     assert f"https://map.example.gov.uk/wards/{WARD}/you-said-we-did" in body
     [english] = inbox.to("english@example.com")

@@ -215,7 +215,7 @@ def ward_export(code: str, fmt: str):
 
 @bp.app_template_global()
 def ward_feedback(code: str) -> dict:
-    """Return the trend charts and "what changed since" for the ward profile page."""
+    """Return the trend charts, "what changed since" and the ward's name in the reader's language, for its profile."""
     labels = store.category_labels()
     labels_cy = {c.id: c.label_cy for c in store.categories()}
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
@@ -230,7 +230,9 @@ def ward_feedback(code: str) -> dict:
                 )
             )
     changed = [i for i in report.items(code, figures=False) if i.places]
-    return {"trends": found, "changed": changed, "distance": distance}
+    names = db.session.execute(select(Ward.name, Ward.name_cy).where(Ward.code == code)).first()
+    ward_name = pick(*names) if names else code
+    return {"trends": found, "changed": changed, "distance": distance, "ward_name": ward_name}
 
 
 # ---- staff record responses ------------------------------------------------------------------

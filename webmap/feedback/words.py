@@ -13,7 +13,7 @@ from babel import dates, numbers
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 
-from webmap.core.wording import Words, category_words, mid_sentence
+from webmap.core.wording import Words, category_words
 
 
 def _locale() -> str:
@@ -68,8 +68,5 @@ def requests(n: float | None) -> str:
 
 
 def kind(category_id: str, label: str, label_cy: str | None = None) -> Words:
-    """Return how a sentence names a kind of place: English nouns from the wording file, or the Welsh label."""
-    if welsh():
-        bare = mid_sentence(label_cy or label)
-        return Words(bare, bare, bare)
-    return category_words(category_id, label)
+    """Return how a sentence names a kind of place in the reader's language (the wording files, else the label)."""
+    return category_words(category_id, label_cy if label_cy and welsh() else label)
