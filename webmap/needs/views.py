@@ -62,7 +62,9 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         else:
             at = store.ward_at(lon, lat)
             if at is None:
-                errors["lat"] = _("That point is outside the area this map covers. Pick a point inside one of the wards.")
+                errors["lat"] = _(
+                    "That point is outside the area this map covers. Pick a point inside one of the wards."
+                )
             else:
                 found = found or at.code
                 lon, lat = round(lon, POINT_DECIMALS), round(lat, POINT_DECIMALS)
