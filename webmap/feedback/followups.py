@@ -9,8 +9,6 @@ from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
-from webmap.core.wording import category_words
-from webmap.council import site_name
 from webmap.notify.mail import Mail, send_if_configured
 
 EMAIL_LIMIT = 200
@@ -102,19 +100,7 @@ def notify(response: Response) -> int:
 
 
 def _mail(person: NeedFollowUp, response: Response) -> Mail:
-    area = site_name()
-    ward, label = response.ward.name, response.category.label
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (
-        f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
-        f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
-        f"See what residents asked for, what was done and how things have changed in {ward}:\n"
-        f"{page_url(response.ward_code)}\n"
-    )
-    return Mail(
-        to=person.email,
-        subject=f"You said, we did: {label} in {ward}",
-        body=body,
-        reason=f"you gave this address on the {area} needs form and asked to hear what was done.",
-        unsubscribe_url=base + url_for("feedback.unsubscribe", token=person.token),
-    )
+    # Composed by webmap.notify, in the language the resident used on the form (NeedFollowUp.language).
+    from webmap.notify.followups import followup_mail
+
+    return followup_mail(person, response)
