@@ -110,7 +110,6 @@ def _build_message(mail: Mail, code: str) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
-    message["Content-Language"] = HTML_LANG.get(code, code)
     footer = [_("Why you got this: %(reason)s", reason=mail.reason)]
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
@@ -119,6 +118,8 @@ def _build_message(mail: Mail, code: str) -> EmailMessage:
     else:
         footer.append(_("You will not get this email again unless the same thing happens."))
     message.set_content(mail.body.rstrip() + "\n\n-- \n" + "\n".join(footer) + "\n")
+    # After set_content, which clears every Content-* header.
+    message["Content-Language"] = HTML_LANG.get(code, code)
     return message
 
 
