@@ -5,16 +5,13 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
-from webmap.council import site_name
-from webmap.feedback import words
 from webmap.notify.mail import Mail, send_if_configured
-from webmap.web.language import language, locale_for, pick
+from webmap.web.language import language
 
 EMAIL_LIMIT = 200
 
@@ -113,33 +110,7 @@ def notify(response: Response) -> int:
 
 
 def _mail(person: NeedFollowUp, response: Response) -> Mail:
-    """Write the email in the language the resident used on the form."""
-    with force_locale(locale_for(person.language)):
-        return _mail_in_language(person, response)
+    # Composed by webmap.notify, in the language the resident used on the form (NeedFollowUp.language).
+    from webmap.notify.followups import followup_mail
 
-
-def _mail_in_language(person: NeedFollowUp, response: Response) -> Mail:
-    area = site_name()
-    category = response.category
-    ward = pick(response.ward.name, response.ward.name_cy)
-    label = pick(category.label, category.label_cy)
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (
-        _(
-            "You told us %(ward)s needs %(things)s.",
-            ward=ward,
-            things=words.kind(response.category_id, category.label, category.label_cy).many,
-        )
-        + "\n\n"
-        + _("Here is what was done (%(day)s):", day=words.day(response.done_on))
-        + f"\n{response.summary}\n\n"
-        + _("See what residents asked for, what was done and how things have changed in %(ward)s:", ward=ward)
-        + f"\n{page_url(response.ward_code)}\n"
-    )
-    return Mail(
-        to=person.email,
-        subject=_("You said, we did: %(kind)s in %(ward)s", kind=label, ward=ward),
-        body=body,
-        reason=_("you gave this address on the %(site)s needs form and asked to hear what was done.", site=area),
-        unsubscribe_url=base + url_for("feedback.unsubscribe", token=person.token),
-    )
+    return followup_mail(person, response)
