@@ -12,14 +12,13 @@ from sqlalchemy import exists, or_, select
 
 from webmap.core import store
 from webmap.core.models import Asset, asset_categories
-from webmap.core.wording import mid_sentence
 from webmap.groups.listings import exchanges_for
 from webmap.groups.models import ListingExchange
 from webmap.groups.vocabulary import load_vocabulary
 from webmap.partners.complements import load_complements, partner_categories
 from webmap.partners.matching import ENGLISH, Listing, ReasonWords, rank_partners
 from webmap.partners.nearby import find_nearby
-from webmap.web.language import language, pick
+from webmap.web.language import pick
 
 
 @dataclass
@@ -62,9 +61,6 @@ def reason_words() -> ReasonWords:
     """Return the words of a partner's reason in the reader's language (English outside a request)."""
     if not has_request_context():
         return ENGLISH
-    cy = language() == "cy"
-    welsh = {c.id: c.label_cy for c in store.categories() if c.label_cy} if cy else {}
-    english = store.category_labels()
     return ReasonWords(
         offers=_("offers %(items)s, which you need"),
         needs=_("needs %(items)s, which you offer"),
@@ -73,8 +69,6 @@ def reason_words() -> ReasonWords:
         away=_("%(distance)s m away"),
         # Translators: joins the last two items of a list, as in "a kitchen, a room and volunteers".
         last_two=_("%(first)s and %(last)s"),
-        # In Welsh, a category's Welsh label mid-sentence; in English, the plural nouns of core.wording.
-        category=(lambda c: mid_sentence(welsh.get(c) or english.get(c, c.replace("_", " ")))) if cy else None,
         metres=lambda d: format_decimal(round(d)),
     )
 
@@ -96,7 +90,9 @@ def suggest(asset: Asset, radius_m: float) -> list[Suggestion]:
     )
     words = reason_words()
     phrases = {i.id: str(pick(i.phrase, i.phrase_cy)) if words is not ENGLISH else i.phrase for i in load_vocabulary()}
-    ranked = rank_partners(listing, candidates, load_complements(), phrases, store.category_labels(), words=words)
+    # core.wording names categories in the reader's language; a council's own category falls back to its label.
+    labels = {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
+    ranked = rank_partners(listing, candidates, load_complements(), phrases, labels, words=words)
     by_id = {a.id: a for a, _ in hits}
     return [
         Suggestion(by_id[int(r.id)], float(r.distance_m), r.reason, list(r.they_give), list(r.we_give))

@@ -49,8 +49,6 @@ class ReasonWords:
     # Joins the last two of a list: "a kitchen, a room and volunteers".
     last_two: str = "%(first)s and %(last)s"
     separator: str = "; "
-    # A category in a sentence, in the plural ("youth services"); None uses core.wording's English.
-    category: Callable[[str], str] | None = None
     # A distance in whole metres ("1,200").
     metres: Callable[[float], str] = _english_metres
 
@@ -166,10 +164,8 @@ def _words(ids: list[str], phrases: Mapping[str, str], words: ReasonWords = ENGL
     return _joined([phrases.get(i, i.replace("_", " ")) for i in ids], words)
 
 
-def _label(category_id: str, labels: Mapping[str, str], words: ReasonWords = ENGLISH) -> str:
-    """Name a category in a sentence, in the plural: "youth services", "GP practices"."""
-    if words.category is not None:
-        return words.category(category_id)
+def _label(category_id: str, labels: Mapping[str, str]) -> str:
+    """Name a category in a sentence, in the plural: "youth services", "GP practices" (core.wording, in the reader's language)."""
     return category_words(category_id, labels.get(category_id)).many
 
 
@@ -183,7 +179,7 @@ def _reason(
     words: ReasonWords = ENGLISH,
 ) -> str:
     def both(ids: list[str]) -> str:
-        names = [_label(c, labels, words) for c in ids]
+        names = [_label(c, labels) for c in ids]
         # Every category joined by "and" ("youth services and community spaces"), as before.
         out = names[0] if names else ""
         for name in names[1:]:
