@@ -24,18 +24,6 @@ def html_lang(html: str) -> str:
     return match.group(1)
 
 
-def ours(html: str) -> str:
-    """Return a page's title and <main>: what these features write (the menu and footer are the shared frame's)."""
-    title = re.search(r"<title>.*?</title>", html, re.S)
-    main = re.search(r"<main\b.*?</main>", html, re.S)
-    assert main, "no <main>"
-    return (title.group(0) if title else "") + main.group(0)
-
-
-def english_in(html: str) -> list[str]:
-    return english_left(ours(html))
-
-
 def welsh_page(client, path: str, status: int = 200) -> str:
     """Fetch a page in Welsh and check it is wholly Welsh: <html lang="cy"> and none of the site's English."""
     separator = "&" if "?" in path else "?"
@@ -43,7 +31,7 @@ def welsh_page(client, path: str, status: int = 200) -> str:
     html = response.get_data(as_text=True)
     assert response.status_code == status, html
     assert html_lang(html) == "cy"
-    assert english_in(html) == [], path
+    assert english_left(html) == [], path
     return html
 
 
@@ -150,7 +138,7 @@ def test_claim_form_and_its_errors_are_welsh(sample_app):
     assert html_lang(html) == "cy"  # the cookie keeps Welsh
     assert "Rhowch eich enw" in html
     assert "Rhowch gyfeiriad e-bost yn y ffurf gywir, gydag @ a pharth" in html
-    assert english_in(html) == []
+    assert english_left(html) == []
 
 
 def test_a_claim_made_in_welsh_is_recorded_in_welsh(sample_app):
@@ -189,7 +177,7 @@ def test_claim_by_link_in_welsh_writes_welsh_emails_and_records_welsh(mail_app, 
     assert "Cadarnhau pwy sy’n rheoli" in html and "Olwen" in html
     page = confirm(client, path)
     assert html_lang(page.get_data(as_text=True)) == "cy"
-    assert english_in(page.get_data(as_text=True)) == []
+    assert english_left(page.get_data(as_text=True)) == []
     with mail_app.app_context():
         assert db.session.scalars(select(ListingManager.language)).one() == "cy"
     [signin] = inbox.to(ORGANISER)
@@ -220,7 +208,7 @@ def welsh_manager(mail_app, inbox):  # noqa: F811
     return client, aid
 
 
-def test_managers_pages_are_welsh(mail_app, welsh_manager):
+def test_managers_pages_are_welsh(welsh_manager):
     client, aid = welsh_manager
     html = welsh_page(client, "/groups/my")
     assert "Eich rhestriadau" in html and "Allgofnodi" in html
@@ -231,7 +219,7 @@ def test_managers_pages_are_welsh(mail_app, welsh_manager):
     assert "Llusgwch y pin neu cliciwch y map i’w symud" in html
 
 
-def test_offers_needs_saved_in_welsh_show_welsh_labels(mail_app, welsh_manager):
+def test_offers_needs_saved_in_welsh_show_welsh_labels(welsh_manager):
     client, aid = welsh_manager
     path = f"/groups/listings/{aid}/offers-needs"
     response = client.post(
@@ -240,7 +228,7 @@ def test_offers_needs_saved_in_welsh_show_welsh_labels(mail_app, welsh_manager):
     )
     html = response.get_data(as_text=True)
     assert "Nid yw ‘bogus’ ar y rhestr; dewiswch o’r blychau" in html
-    assert english_in(html) == []
+    assert english_left(html) == []
     client.post(path, data={"csrf_token": csrf_token(client, path), "offers": ["kitchen"], "needs": ["volunteers"]})
     page = client.get(f"/assets/{aid}").get_data(as_text=True)
     assert "Wedi cadw beth mae’ch grŵp yn ei gynnig a’i angen" in page
@@ -250,7 +238,7 @@ def test_offers_needs_saved_in_welsh_show_welsh_labels(mail_app, welsh_manager):
     assert "Cynigion ac anghenion" in page
 
 
-def test_contact_pages_are_welsh(mail_app, welsh_manager, inbox):
+def test_contact_pages_are_welsh(welsh_manager, inbox):
     client, aid = welsh_manager
     html = welsh_page(client, f"/assets/{aid}/contact")
     assert "Cysylltu â" in html and "Anfon neges" in html
@@ -260,7 +248,7 @@ def test_contact_pages_are_welsh(mail_app, welsh_manager, inbox):
     )
     html = response.get_data(as_text=True)
     assert "Rhowch eich enw" in html and "Ysgrifennwch eich neges" in html
-    assert english_in(html) == []
+    assert english_left(html) == []
     response = client.post(
         f"/assets/{aid}/contact",
         data={
@@ -288,7 +276,7 @@ def test_signin_pages_and_link_errors_are_welsh(sample_app):
         "/groups/sign-in", data={"csrf_token": csrf_token(client, "/groups/sign-in"), "email": "neb@example.org"}
     )
     html = response.get_data(as_text=True)
-    assert "Gwiriwch eich e-bost" in html and english_in(html) == []
+    assert "Gwiriwch eich e-bost" in html and english_left(html) == []
     html = welsh_page(client, "/groups/sign-in/not-a-real-link", status=400)
     assert "Nid yw’r ddolen hon yn gywir" in html
 
