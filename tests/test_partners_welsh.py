@@ -298,3 +298,25 @@ def test_a_sign_in_link_asked_for_in_welsh_is_welsh(mail_app, inbox):  # noqa: F
             select(GroupToken.language).where(GroupToken.purpose == "signin").order_by(GroupToken.id)
         ).all()
     assert languages[-1] == "cy"
+
+
+def test_a_claim_made_in_welsh_and_approved_by_an_english_moderator_is_welcomed_in_welsh(mail_app, inbox):  # noqa: F811
+    from tests.conftest import login, make_staff
+
+    [aid] = approved(mail_app, 1)
+    client = mail_app.test_client()
+    client.get("/?lang=cy")
+    client.post(
+        f"/assets/{aid}/claim",
+        data={"csrf_token": csrf_token(client, f"/assets/{aid}/claim"), "name": "Olwen", "email": ORGANISER},
+    )
+    make_staff(mail_app)
+    staff = mail_app.test_client()
+    login(staff)
+    with mail_app.app_context():
+        change = db.session.scalars(select(ChangeRequest).where(ChangeRequest.kind == "claim")).one()
+    staff.post(f"/moderate/changes/{change.id}/accept", data={"csrf_token": csrf_token(staff, "/moderate")})
+    [welcome] = inbox.to(ORGANISER)
+    assert "Gallwch chi reoli’r rhestriad ar gyfer" in welcome.get_content()
+    with mail_app.app_context():
+        assert db.session.scalars(select(ListingManager.language)).one() == "cy"
