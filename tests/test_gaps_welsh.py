@@ -1,0 +1,158 @@
+"""The gap pages, the ward profile, the printed ward report and the map pieces in Welsh (issue 25)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+from sqlalchemy import select
+
+from tests.welsh_helpers import english_left, visible_text
+from webmap.core.db import db
+from webmap.core.models import Asset, Category, Ward
+
+
+def _html_lang(html: str) -> str:
+    return re.search(r'<html lang="([^"]+)"', html).group(1)
+
+
+def _first_ward(app) -> tuple[str, str]:
+    with app.app_context():
+        ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
+        return ward.code, ward.name
+
+
+def _name_in_welsh(app, code: str) -> None:
+    """Give a ward, a category and a place of that ward Welsh names, as a Welsh council would."""
+    with app.app_context():
+        db.session.scalars(select(Ward).where(Ward.code == code)).one().name_cy = "Ward Prawf Gymraeg"
+        db.session.get(Category, "youth").label_cy = "Ieuenctid"
+        place = db.session.scalars(
+            select(Asset).where(Asset.ward_code == code, Asset.status == "approved").order_by(Asset.id)
+        ).first()
+        place.name_cy = "Neuadd Brawf Gymraeg"
+        db.session.commit()
+
+
+def _welsh(client, url: str) -> str:
+    response = client.get(url + ("&" if "?" in url else "?") + "lang=cy")
+    assert response.status_code == 200, url
+    html = response.get_data(as_text=True)
+    assert _html_lang(html) == "cy", url
+    return html
+
+
+def test_gaps_page_in_welsh(sample_app):
+    code, _name = _first_ward(sample_app)
+    _name_in_welsh(sample_app, code)
+    client = sample_app.test_client()
+    for url in ("/gaps", "/gaps?category=youth&method=2sfca", "/gaps?category=youth&method=count&deprivation=1"):
+        html = _welsh(client, url)
+        assert english_left(html) == [], url
+        text = visible_text(html)
+        assert "Lle nad yw anghenion yn cael eu diwallu" in text
+        assert "Wardiau yn nhrefn maint y bwlch" in text
+        # The Welsh legend: what the shading means and each class's ward count.
+        caption = re.search(r'<figcaption id="legend-caption">([^<]+)</figcaption>', html).group(1)
+        assert caption.startswith("Angen heb ei ddiwallu fesul 1,000 o drigolion"), caption
+        assert re.search(r"\(\d+ ward\)</span>", html)
+        assert "Ward Prawf Gymraeg" in text  # the ward's Welsh name in the ranked table
+    youth = _welsh(client, "/gaps?category=youth")
+    assert "Lle nad yw anghenion yn cael eu diwallu: Ieuenctid" in visible_text(youth)
+    # The map's words travel in the page in Welsh: tooltip lines and the label of wards without a figure.
+    assert "Angen heb ei ddiwallu fesul 1,000 o drigolion: " in youth
+    assert "Bwlch heb ei gyfrifo" in youth or "heb ei gyfrifo" in youth
+    # Its tiles are asked for in Welsh, so a browser never shows a tile cached in English.
+    assert re.search(r"/map-tiles/wards/\{z\}/\{x\}/\{y\}\.json\?v=[^\"]*&lang=cy", youth)
+
+
+def test_ward_profile_in_welsh(sample_app):
+    code, _name = _first_ward(sample_app)
+    _name_in_welsh(sample_app, code)
+    html = _welsh(sample_app.test_client(), f"/wards/{code}")
+    assert english_left(html) == []
+    text = visible_text(html)
+    assert "<h1>Ward Ward Prawf Gymraeg</h1>" in html
+    assert "Angen heb ei ddiwallu ar gyfer pob math o le" in text
+    assert "pellter cerdded o 800 m" in text  # the ward's legend
+    assert "Ieuenctid" in text and "Neuadd Brawf Gymraeg" in text
+    assert "Wardiau cyfagos" in text
+    # The map's layer and popup words are Welsh too.
+    assert '"Neuadd Brawf Gymraeg"' in html and '"Rhagor am %(name)s"' in html
+
+
+def test_ward_report_in_welsh(sample_app):
+    code, _name = _first_ward(sample_app)
+    _name_in_welsh(sample_app, code)
+    html = _welsh(sample_app.test_client(), f"/wards/{code}/report")
+    assert english_left(html) == []
+    text = visible_text(html)
+    assert "Ward Prawf Gymraeg: lleoedd lleol a bylchau" in text
+    assert "Ffigurau allweddol" in text and "Ffynonellau" in text
+    assert "Angen heb ei ddiwallu fesul 1,000 o drigolion" in text  # the legend
+    # The date in Welsh, by Babel's locale data.
+    assert re.search(r"adroddiad \d{1,2} (Ionawr|Chwefror|Mawrth|Ebrill|Mai|Mehefin|Gorffennaf|Awst|Medi|Hydref|Tachwedd|Rhagfyr) \d{4}", text)
+
+
+def test_english_pages_unchanged(sample_app):
+    code, name = _first_ward(sample_app)
+    client = sample_app.test_client()
+    gaps = client.get("/gaps?lang=en").get_data(as_text=True)
+    assert _html_lang(gaps) == "en-GB"
+    assert "<h1>Where needs are not met: all needs</h1>" in gaps
+    assert "Unmet need per 1,000 residents (0 = nobody asking is out of reach)" in gaps
+    assert re.search(r"\(\d+ wards?\)</span>", gaps)
+    assert "&lang=" not in gaps.split("webmapViewport", 1)[1].split("</script>", 1)[0] or "lang=en" in gaps
+    ward = client.get(f"/wards/{code}").get_data(as_text=True)
+    assert f"<h1>{name} ward</h1>" in ward and "Unmet need for each kind of place" in ward
+    report = client.get(f"/wards/{code}/report").get_data(as_text=True)
+    assert f"<h1>{name} ward: local places and gaps</h1>" in report
+    assert re.search(r"report of \d{1,2} [A-Z][a-z]+ \d{4}", report)
+
+
+def test_tiles_are_named_and_tagged_by_language(sample_app):
+    code, _name = _first_ward(sample_app)
+    _name_in_welsh(sample_app, code)
+    client = sample_app.test_client()
+    found = None
+    for z, x, y in ((8, 126, 83), (6, 31, 20), (6, 31, 21), (6, 32, 20), (6, 32, 21)):
+        english = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?lang=en")
+        if any(f["properties"]["code"] == code for f in english.get_json()["features"]):
+            found = (z, x, y, english)
+            break
+    if found is None:
+        pytest.skip("the sample ward is on none of the tiles tried")
+    z, x, y, english = found
+    welsh = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?lang=cy")
+    names = {f["properties"]["code"]: f["properties"]["name"] for f in welsh.get_json()["features"]}
+    assert names[code] == "Ward Prawf Gymraeg"
+    assert english.headers["ETag"] != welsh.headers["ETag"]
+    again = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?lang=cy", headers={"If-None-Match": english.headers["ETag"]})
+    assert again.status_code == 200, "an English tile's ETag must not answer a Welsh request"
+
+
+@pytest.mark.browser
+def test_ward_report_prints_in_welsh(page, live_server, tmp_path):
+    page.goto(f"{live_server}/gaps?lang=cy")
+    link = page.locator("#gap-table tbody tr").first.get_by_role("link")
+    code = link.get_attribute("href").split("/wards/", 1)[1].split("?", 1)[0]
+    page.goto(f"{live_server}/wards/{code}/report?lang=cy")
+    assert page.locator("html").get_attribute("lang") == "cy"
+    shown = page.locator("body").inner_text()
+    assert "Angen heb ei ddiwallu ar gyfer pob math o le" in shown
+    assert english_left(page.content()) == []
+    pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    pdftotext = shutil.which("pdftotext") or ("/usr/bin/pdftotext" if shutil.os.path.exists("/usr/bin/pdftotext") else None)
+    if pdftotext is None:
+        return
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run([pdftotext, "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    flat = re.sub(r"\s+", " ", text)
+    assert "lleoedd lleol a bylchau" in flat
+    assert "Ffigurau allweddol" in flat
+    assert "Angen heb ei ddiwallu fesul 1,000 o drigolion" in flat  # the Welsh legend, printed
+    assert "Unmet need" not in flat and "Key figures" not in flat
