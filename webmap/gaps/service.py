@@ -27,7 +27,6 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-
 from flask import has_request_context
 from flask_babel import LazyString
 from flask_babel import gettext as _babel_gettext
@@ -114,7 +113,11 @@ def check_query(
     method = (method or "share").strip().lower()
     if method not in METHODS:
         raise ValueError(
-            _("Method: '%(method)s' is not a method. Choose one of: %(methods)s.", method=method, methods=", ".join(METHODS))
+            _(
+                "Method: '%(method)s' is not a method. Choose one of: %(methods)s.",
+                method=method,
+                methods=", ".join(METHODS),
+            )
         )
     if distance in (None, ""):
         value = float(default_distance)

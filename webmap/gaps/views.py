@@ -369,9 +369,7 @@ def _notices(query, table, labels) -> list[str]:
         else:
             nobody = _("Nobody has said they need %(label)s yet, so every gap score is 0.", label=label)
         notes.append(
-            nobody
-            + " "
-            + _("Residents can say what is needed on the form, and staff can import survey results.")
+            nobody + " " + _("Residents can say what is needed on the form, and staff can import survey results.")
         )
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
         notes.append(
@@ -386,8 +384,7 @@ def _notices(query, table, labels) -> list[str]:
         notes.append(
             ngettext(
                 "%(num)d ward has no population figure, so its per-1,000 figures and gap score cannot be computed.",
-                "%(num)d wards have no population figure, so their per-1,000 figures and gap score cannot be "
-                "computed.",
+                "%(num)d wards have no population figure, so their per-1,000 figures and gap score cannot be computed.",
                 unknown,
             )
         )
@@ -398,9 +395,7 @@ def _population_note(table) -> str:
     methods = set(table["population_method"].dropna())
     if "lsoa_points" in methods:
         return _("Residents are placed at small-area (LSOA) points, each with its census population.")
-    return _(
-        "Each ward's population is spread evenly over points inside the ward (no small-area points are loaded)."
-    )
+    return _("Each ward's population is spread evenly over points inside the ward (no small-area points are loaded).")
 
 
 @bp.get("/gaps/export")

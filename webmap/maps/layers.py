@@ -30,6 +30,7 @@ def cluster_icon_js() -> str:
     words = " " + _("places here. Press Enter to zoom in.")
     return _CLUSTER_ICON_JS.replace("WORDS", json.dumps(escape(words)))
 
+
 # Above this many folium markers (each with its own popup script), a page gets too heavy.
 FAST_CLUSTER_ABOVE = 2000
 # The home map's compact JSON rows cost about 200 bytes a place (before gzip); above this many,
@@ -111,9 +112,7 @@ def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> No
         ).add_to(parent)
 
 
-def add_asset_markers(
-    m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str | None = None
-) -> None:
+def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str | None = None) -> None:
     """Add approved assets as clustered markers; each has an accessible name and an escaped popup."""
     if assets.empty:
         return
