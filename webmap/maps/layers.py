@@ -71,7 +71,12 @@ def popup_html(title: str, lines: list[tuple[str, str]], link: str | None = None
 
 
 def add_wards_layer(
-    m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards", style=None, tooltip_fields=None, tooltip_aliases=None
+    m: folium.Map,
+    wards: gpd.GeoDataFrame,
+    name: str | None = None,
+    style=None,
+    tooltip_fields=None,
+    tooltip_aliases=None,
 ) -> folium.GeoJson | None:
     """Add ward outlines with a tooltip naming each ward (values escaped before folium sees them)."""
     if wards.empty:
@@ -84,7 +89,7 @@ def add_wards_layer(
     data = json.loads(shown.to_json(drop_id=True))
     layer = folium.GeoJson(
         data,
-        name=name,
+        name=name or _("Wards"),
         style_function=style
         or (lambda _f: {"color": "#1d4f91", "weight": 2, "fillColor": "#1d4f91", "fillOpacity": 0.05}),
         highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.15},
