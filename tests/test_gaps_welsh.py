@@ -240,3 +240,25 @@ def test_ward_report_prints_in_welsh(page, live_server, tmp_path):
     assert "Ffigurauallweddol" in flat
     assert "Angenhebeiddiwallufesul1,000odrigolion" in flat  # the Welsh legend, printed
     assert "Unmetneed" not in flat and "Keyfigures" not in flat
+
+
+def test_place_tiles_in_welsh(sample_app):
+    """A tile of places gives a Welsh reader each place's and ward's Welsh name and Welsh category labels."""
+    import math
+
+    code, _name = _first_ward(sample_app)
+    _name_in_welsh(sample_app, code)
+    with sample_app.app_context():
+        place = db.session.scalars(select(Asset).where(Asset.name_cy == "Neuadd Brawf Gymraeg")).one()
+        lat, lon = place.lat, place.lon
+    z = 17  # close enough that the tile lists its places rather than counting them
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    client = sample_app.test_client()
+    welsh = client.get(f"/map-tiles/places/{z}/{x}/{y}.json?lang=cy")
+    english = client.get(f"/map-tiles/places/{z}/{x}/{y}.json?lang=en")
+    rows = {r[2]: r for r in welsh.get_json()["places"]}
+    assert rows[place.id][3] == "Neuadd Brawf Gymraeg" and rows[place.id][5] == "Ward Prawf Gymraeg"
+    assert {r[2]: r for r in english.get_json()["places"]}[place.id][3] != "Neuadd Brawf Gymraeg"
+    assert welsh.headers["ETag"] != english.headers["ETag"]
