@@ -144,6 +144,7 @@ def test_tiles_are_named_and_tagged_by_language(sample_app):
     names = {f["properties"]["code"]: f["properties"]["name"] for f in welsh.get_json()["features"]}
     assert names[code] == "Ward Prawf Gymraeg"
     assert english.headers["ETag"] != welsh.headers["ETag"]
+    assert "Set-Cookie" not in welsh.headers, "a tile cached for a day must not set the reader's language"
     again = client.get(f"/map-tiles/wards/{z}/{x}/{y}.json?lang=cy", headers={"If-None-Match": english.headers["ETag"]})
     assert again.status_code == 200, "an English tile's ETag must not answer a Welsh request"
 

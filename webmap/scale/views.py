@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -31,6 +31,16 @@ def _tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     return tile_bounds(z, x, y)
 
 
+def _language() -> str:
+    """The language of the names in a tile: from its URL (?lang=), which is not remembered as a choice.
+
+    A tile is cached by URL for a day, so it sets no cookie (web/language.py remembers a ?lang= link).
+    """
+    code = language()
+    g.pop("language_from_url", None)
+    return code
+
+
 def _cached(etag: str, make_body) -> Response:
     """Answer 304 when the browser has this version; otherwise build the body once."""
     if etag in request.if_none_match:
@@ -52,7 +62,7 @@ def ward_tile(z: int, x: int, y: int):
     level = outline_level(int(zoom))
     derived.ensure_outlines()
     version = derived.built_version("ward_outlines")
-    lang = language()
+    lang = _language()
 
     def body() -> str:
         rows = outlines.outlines_in(level, bbox)
@@ -89,7 +99,7 @@ def place_tile(z: int, x: int, y: int):
     """Return a tile's approved places: {"places": rows} when few, else {"clusters": [lat, lon, count]}."""
     bbox = _tile(z, x, y)
     category = request.args.get("category") or None
-    lang = language()
+    lang = _language()
     labels = {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
     if category and category not in labels:
         abort(400, _("category: '%(category)s' is not a category id; see /api/categories.json.", category=category))
