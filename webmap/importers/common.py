@@ -463,7 +463,7 @@ def _csv_file_in(folder: Path, name: str) -> Path:
 MAX_JSON_DEPTH = 64
 
 
-def read_json(path: str | Path, what: str = "valid JSON") -> object:
+def read_json(path: str | Path, what: str | None = None) -> object:
     """Read a JSON file; fail naming it when it is not JSON, not UTF-8, or nested deeper than any real feed."""
     p = check_exists(path)
     try:
@@ -476,7 +476,7 @@ def read_json(path: str | Path, what: str = "valid JSON") -> object:
                 None,
                 _(
                     "is not %(what)s (line %(line)s, column %(column)s: %(error)s)",
-                    what=what,
+                    what=what or _("valid JSON"),
                     line=exc.lineno,
                     column=exc.colno,
                     error=exc.msg,
