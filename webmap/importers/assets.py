@@ -373,7 +373,7 @@ def _resolve_categories(
                 ids.append(cid)
         resolved.append(ids)
     if unknown and not add:
-        listing = ", ".join(f"'{v}' (first in row {r})" for v, r in sorted(unknown.items()))
+        listing = ", ".join(_("'%(value)s' (first in row %(row)s)", value=v, row=r) for v, r in sorted(unknown.items()))
         raise ImportFailed(
             Problem(
                 file,

@@ -22,6 +22,8 @@ from webmap.web.language import language
 
 # The catalogues holding what importers and import jobs store.
 DOMAINS = ("importers", "imports", "opendata")
+# Values that are data from the file or the site (a column's name, a value in a cell), never words to translate.
+DATA = frozenset({"value", "column", "columns", "name", "names", "file", "codes", "code", "ids", "held", "first"})
 _PART = re.compile(r"%\((\w+)\)([sd])|%%")
 _NUMBER = re.compile(r"-?\d[\d,]*")
 
@@ -82,6 +84,17 @@ def _count(value: str) -> int:
 
 
 def _translate(text: str, depth: int) -> str:
+    if depth and ", " in text:
+        # A value listing several messages ("'a' (first in row 8), 'b' (first in row 9)"): each on its own.
+        parts = [_message(part, depth) for part in text.split(", ")]
+        if all(part is not None for part in parts):
+            return ", ".join(parts)  # type: ignore[arg-type]
+    found = _message(text, depth)
+    return text if found is None else found
+
+
+def _message(text: str, depth: int) -> str | None:
+    """Return the text in the reader's language when it is one of the messages, else None."""
     for pattern in _patterns():
         match = pattern.regex.fullmatch(text)
         if match is None:
@@ -90,15 +103,17 @@ def _translate(text: str, depth: int) -> str:
         for name, value in match.groupdict().items():
             if name in pattern.numbers:
                 values[name] = int(value.replace(",", ""))
+            elif name in DATA or depth >= 3:
+                values[name] = value
             else:
-                values[name] = _translate(value, depth + 1) if depth < 3 else value
+                values[name] = _translate(value, depth + 1)
         if isinstance(pattern.msgid, tuple):
             raw = match.groupdict()
             counted = raw.get("num", raw.get("count", next(iter(raw.values()), "")))
             values.pop("num", None)  # gettext fills %(num)d from the count
             return ngettext(pattern.msgid[0], pattern.msgid[1], _count(counted), **values)
         return gettext(pattern.msgid, **values) if values else gettext(pattern.msgid)
-    return text
+    return None
 
 
 def said(text: object) -> object:
