@@ -31,7 +31,10 @@ def welsh(client, url: str) -> str:
     "url, phrases",
     [
         ("/imports/new", ["Mewnforio data: beth yw’r ffeil?", "Ffiniau wardiau", "Arolwg anghenion"]),
-        ("/imports/new?kind=places", ["Mewnforio lleoedd (asedau cymunedol)", "Llwytho i fyny a gwirio", "Canfod o bennawd y ffeil"]),
+        (
+            "/imports/new?kind=places",
+            ["Mewnforio lleoedd (asedau cymunedol)", "Llwytho i fyny a gwirio", "Canfod o bennawd y ffeil"],
+        ),
         ("/imports/new?kind=wards", ["Colofn cod y ward", "System gyfesurynnau, pan nad yw’r ffeil yn dweud"]),
         ("/imports/new?kind=needs", ["Rownd yr arolwg", "Enw’r arolwg"]),
         ("/imports/new?kind=osm", ["Beth yw’r lleoedd", "Lleoliad"]),

@@ -441,7 +441,7 @@ def _write(
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
     seen: set[str] = set()
     problems: list[Problem] = []
-    for index, row in progress(list(frame.iterrows()), "Importing assets"):
+    for index, row in progress(list(frame.iterrows()), _("Importing assets")):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
         cats = row["_categories"]
         name = values["name"]

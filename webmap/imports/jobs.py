@@ -123,7 +123,9 @@ def start(job: ImportJob, phase: str) -> None:
         job.id,
         phase,
         task_id=job.task_id,
-        label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}",
+        label=_("Check #%(id)s: %(file)s", id=job.id, file=job.filename)
+        if phase == "check"
+        else _("Import #%(id)s: %(file)s", id=job.id, file=job.filename),
     )
 
 

@@ -43,6 +43,17 @@ def _wording() -> dict:
     return {"said": said, "state_words": STATE_WORDS}
 
 
+class _InWords:
+    """A queue task as the tasks table shows it, with what imports stored in it in the reader's language."""
+
+    def __init__(self, task: BackgroundTask) -> None:
+        self._task = task
+        self.label, self.note, self.error = said(task.label), said(task.note), said(task.error)
+
+    def __getattr__(self, name: str):
+        return getattr(self._task, name)
+
+
 def may_import() -> bool:
     """Say whether the signed-in person may use the import pages (admins, and moderators an admin allowed)."""
     if not current_user.is_authenticated:
@@ -82,6 +93,7 @@ def index():
         .order_by(BackgroundTask.queued_at.desc())
         .limit(30)
     ).all()
+    tasks = [_InWords(task) for task in tasks]
     moderators = []
     if current_user.role == "admin":
         moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()
