@@ -22,6 +22,8 @@ from webmap.web.language import language
 
 # The catalogues holding what importers and import jobs store.
 DOMAINS = ("importers", "imports", "opendata")
+# Longer texts are shown as stored (no message is this long; matching stays quick whatever a file holds).
+LONGEST = 3000
 # Values that are data from the file or the site (a column's name, a value in a cell), never words to translate.
 DATA = frozenset({"value", "column", "columns", "name", "names", "file", "codes", "code", "ids", "held", "first"})
 _PART = re.compile(r"%\((\w+)\)([sd])|%%")
@@ -118,6 +120,6 @@ def _message(text: str, depth: int) -> str | None:
 
 def said(text: object) -> object:
     """Return a stored English text in the reader's language, when it is one of the import messages."""
-    if not isinstance(text, str) or not text or language() == "en":
+    if not isinstance(text, str) or not text or len(text) > LONGEST or language() == "en":
         return text
     return _translate(text, 0)
