@@ -11,11 +11,6 @@ from webmap.core.db import db
 from webmap.core.models import ImportJob
 
 
-def page_body(html: str) -> str:
-    """Return the page without the shared site header (its menu is the shared frame's, in messages.po)."""
-    return html.split("</header>", 1)[-1]
-
-
 def welsh(client, url: str) -> str:
     """Return a page asked for in Welsh, checking it says so and shows none of the site's English."""
     joiner = "&" if "?" in url else "?"
@@ -23,7 +18,7 @@ def welsh(client, url: str) -> str:
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     html = response.get_data(as_text=True)
     assert 'lang="cy"' in html
-    assert english_left(page_body(html)) == [], url
+    assert english_left(html) == [], url
     return html
 
 
@@ -108,7 +103,7 @@ def test_the_upload_form_refuses_in_welsh(admin, tmp_path):  # noqa: F811
     assert response.status_code == 400
     html = response.get_data(as_text=True)
     assert "Nid yw “notes.txt” yn ffeil y gellir darllen lleoedd (asedau cymunedol) ohoni" in html
-    assert english_left(page_body(html)) == []
+    assert english_left(html) == []
 
 
 def test_stored_english_is_shown_in_the_readers_language(import_app):  # noqa: F811
