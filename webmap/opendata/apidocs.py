@@ -34,5 +34,6 @@ def _in_language(value):
 def docs():
     """Show every path with its parameters and responses as a readable page."""
     spec = _in_language(build_spec("/"))
+    spec["info"]["title"] = gettext("%(name)s API", name=gettext("Community Asset Map"))
     operations = [(path, item["get"], operation_parameters(spec, path)) for path, item in spec["paths"].items()]
     return render_template("apidocs.html", spec=spec, operations=operations)
