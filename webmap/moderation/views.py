@@ -23,8 +23,8 @@ from webmap.moderation.actions import ModerationError, kind_word, status_word
 from webmap.notify.outcomes import tell_submitter
 from webmap.places.duplicates import RADIUS_M, duplicates_by_asset, find_duplicates, likely_matches
 from webmap.places.freshness import stale_query
-from webmap.web.paging import page_number
 from webmap.web.language import pick
+from webmap.web.paging import page_number
 from webmap.web.redirects import safe_next
 from webmap.web.security import role_required
 
