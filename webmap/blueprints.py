@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
@@ -51,8 +52,8 @@ STAFF_LINKS = [
 ]
 
 
-def _available(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(e, label) for e, label in links if e in current_app.view_functions]
+def _available(links: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [(e, str(label)) for e, label in links if e in current_app.view_functions]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -41,7 +41,7 @@ def offered(app: Flask | None = None) -> list[str]:
 def select_locale() -> str:
     """Choose the language of this request (URL, cookie, browser, site default)."""
     codes = offered()
-    if not has_request_context():  # a command or the worker: the site default (emails use force_locale)
+    if not has_request_context():  # a CLI command or queue task: the site default (emails force their own)
         return LOCALES[codes[0]]
     asked = request.args.get("lang", "")
     if asked in codes:
