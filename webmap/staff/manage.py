@@ -6,7 +6,6 @@ import hashlib
 import secrets
 
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -20,9 +19,9 @@ from webmap.core.inputs import header_problem
 from webmap.core.models import ROLES, User
 from webmap.council import site_name
 from webmap.notify.links import external_url
-from webmap.notify.mail import Mail, send
+from webmap.notify.mail import Mail, in_language, send
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
-from webmap.web.language import language, locale_for
+from webmap.web.language import language
 
 # How long an invitation or reset link works.
 LINK_HOURS = 72
@@ -99,8 +98,8 @@ def invite(email: str, role: str) -> User:
     db.session.flush()
     audit.record("invite", "user", user.id, after=_state(user))
     area = site_name()
-    send(
-        Mail(
+    with in_language(user.language):  # the language of the page the admin invited them from
+        mail = Mail(
             to=email,
             subject=_("You are invited to the %(area)s", area=area),
             body=_(
@@ -119,7 +118,7 @@ def invite(email: str, role: str) -> User:
                 area=area,
             ),
         )
-    )
+    send(mail)
     return user
 
 
@@ -164,7 +163,7 @@ def reset_password(user: User) -> None:
     end_all_sessions(user)
     db.session.flush()
     audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
-    with force_locale(locale_for(user.language)):  # in the language they last signed in with
+    with in_language(user.language):  # in the language they last signed in with
         area = site_name()
         mail = Mail(
             to=user.email,
