@@ -132,6 +132,7 @@ def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
         "  cost table for PySAL (pairs within distance)",
         lambda: cKDTree(xy_pop).sparse_distance_matrix(cKDTree(xy_assets), distance, output_type="ndarray"),
     )
+    search_wall, search_cpu = timings[-1][1:]
     cost = pd.DataFrame({"origin": pairs["i"], "dest": pairs["j"], "cost": pairs["v"]})
     demand = pd.DataFrame({"pop": pop}, index=pd.Index(np.arange(len(pop)), name="geoid"))
     offer = pd.DataFrame({"supply": supply}, index=pd.Index(np.arange(len(supply)), name="geoid"))
@@ -172,10 +173,14 @@ def pysal_comparison(pts: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, distance: 
         equal = np.allclose(same_in, theirs, rtol=1e-9, atol=1e-12) and np.allclose(
             coords, theirs, rtol=1e-9, atol=1e-12
         )
+        # End to end, like with like: PySAL needs its cost table made (the same KD-tree search, timed
+        # above); ours makes its own from the coordinates.
+        e2e_cpu, e2e_wall = ref_cpu + search_cpu, ref_wall + search_wall
         print(
-            f"    {label}: same inputs {ref_cpu / max(cpu, 1e-9):.1f}x PySAL's speed by CPU ({ref_wall / max(wall, 1e-9):.1f}x wall);"
-            f" with our own neighbour search {ref_cpu / max(cpu2, 1e-9):.2f}x by CPU ({ref_wall / max(wall2, 1e-9):.2f}x wall);"
-            f" equal to 1e-9: {equal}",
+            f"    {label}: same cost table in: {ref_cpu / max(cpu, 1e-9):.1f}x PySAL's speed by CPU "
+            f"({ref_wall / max(wall, 1e-9):.1f}x wall); coordinates in, each making its own pairs "
+            f"(PySAL + the KD-tree cost table vs ours): {e2e_cpu / max(cpu2, 1e-9):.2f}x by CPU "
+            f"({e2e_wall / max(wall2, 1e-9):.2f}x wall); equal to 1e-9: {equal}",
             flush=True,
         )
 
@@ -195,12 +200,17 @@ def main() -> int:
         "overall_gaps COLD, 15 categories, share",
         lambda: overall_gaps(wards, assets, needs, "share", population=points),
     )
-    cold = timings[-1][1]
+    # Verdicts on CPU seconds, which a busy shared machine does not inflate; wall seconds are printed beside.
+    cold_wall, cold = timings[-1][1], timings[-1][2]
     ours = fast.set_index("ward_code")["gap_score"].sort_index().to_numpy()
     failures = []
-    print(f"  national analysis cold: {cold:.2f} s ({'ok' if cold <= 10 else 'OVER'}, target <= 10 s)", flush=True)
+    print(
+        f"  national analysis cold: {cold:.2f} s CPU, {cold_wall:.2f} s wall ({'ok' if cold <= 10 else 'OVER'}, "
+        "target <= 10 s)",
+        flush=True,
+    )
     if cold > 10:
-        failures.append(f"the cold national analysis took {cold:.2f} s (target <= 10 s)")
+        failures.append(f"the cold national analysis took {cold:.2f} s of CPU (target <= 10 s)")
     for prefilter, label in (("bbox", "bounding-box prefilter"), ("index", "STRtree prefilter (stronger)")):
         slow = stage(
             f"  per-ward loop, {label}",
@@ -208,12 +218,12 @@ def main() -> int:
                 wards, assets, needs, population=points, prefilter=prefilter
             ),
         )
-        loop = timings[-1][1]
+        loop_wall, loop = timings[-1][1], timings[-1][2]
         theirs = slow["gap_score"].sort_index().to_numpy()
         same = np.isclose(ours, theirs, rtol=1e-9, atol=1e-6, equal_nan=True)
         verdict = "ok" if loop / cold >= 10 else "under 10x"
         print(
-            f"    {loop / cold:.1f}x the time of the vectorised run ({verdict}); "
+            f"    {loop / cold:.1f}x the CPU time of the vectorised run ({loop_wall / cold_wall:.1f}x wall; {verdict}); "
             f"same gap scores: {'yes' if same.all() else f'NO, {(~same).sum():,} wards differ'}",
             flush=True,
         )

@@ -10,29 +10,31 @@ from __future__ import annotations
 
 import geopandas as gpd
 from branca.element import MacroElement
+from flask_babel import gettext as _
 from jinja2 import Template
 
 _BUILD_JS = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var rows = {{ this.rows|tojson }};
+  var words = {{ this.words|tojson }};
   var parent = {{ this._parent.get_name() }};
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
   rows.forEach(function (r) {
     // r: [lat, lon, id, name, categories, address, ward, outside the area (1/0)]
     // Places just outside the area are greyed and labelled: they give access but are no ward's own.
-    var label = r[7] ? r[3] + " (outside the area)" : r[3];
+    var label = r[7] ? r[3] + " " + words.outside_label : r[3];
     var marker = L.marker([r[0], r[1]], {alt: label, title: label, keyboard: true, opacity: r[7] ? 0.45 : 1});
     if (r[7]) { marker.on("add", function () { var el = marker.getElement(); if (el) { el.classList.add("outside-area"); } }); }
     marker.bindTooltip(function () { return text("span", label); });
     marker.bindPopup(function () {
       var box = document.createElement("div");
       box.appendChild(text("strong", r[3]));
-      [["Type", r[4]], ["Address", r[5]], ["Ward", r[7] ? "outside the area" : r[6]]].forEach(function (line) {
+      [[words.type, r[4]], [words.address, r[5]], [words.ward, r[7] ? words.outside : r[6]]].forEach(function (line) {
         if (line[1]) { box.appendChild(document.createElement("br")); box.appendChild(text("span", line[0] + ": " + line[1])); }
       });
       box.appendChild(document.createElement("br"));
-      var link = text("a", "More about " + r[3]);
+      var link = text("a", words.more.replace("%(name)s", function () { return r[3]; }));
       link.href = "/assets/" + r[2];
       box.appendChild(link);
       return box;
@@ -53,6 +55,15 @@ class AssetPoints(MacroElement):
         super().__init__()
         self._name = "AssetPoints"
         self.rows = [_row(row, labels) for row in assets.itertuples()]
+        # The popups' words in the reader's language (the script itself holds none).
+        self.words = {
+            "type": _("Type"),
+            "address": _("Address"),
+            "ward": _("Ward"),
+            "outside": _("outside the area"),
+            "outside_label": _("(outside the area)"),
+            "more": _("More about %(name)s", name="%(name)s"),
+        }
 
 
 def _row(row, labels: dict[str, str]) -> list:

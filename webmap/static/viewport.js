@@ -28,17 +28,24 @@
 
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
 
-  function clusterIcon(n) {
+  function clusterIcon(n, words) {
     var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
     var label = n >= 10000 ? Math.round(n / 1000) + "k" : String(n);
-    return L.divIcon({
-      html: "<div><span>" + label + "<span class=\"visually-hidden\"> places here. Press Enter to zoom in.</span></span></div>",
-      className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)
-    });
+    // <div><span>12<span class="visually-hidden"> places here…</span></span></div>, the words as text.
+    var outer = document.createElement("div"), inner = document.createElement("div"), count = text("span", label);
+    count.appendChild(text("span", words.zoomIn)).className = "visually-hidden";
+    inner.appendChild(count);
+    outer.appendChild(inner);
+    return L.divIcon({html: outer.innerHTML, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
+  }
+
+  /* The words shown come from the page (o.words), in its language: this file holds none. */
+  function say(template, name, value) {
+    return template.split("{" + name + "}").join(value);
   }
 
   window.webmapViewport = function (map, o) {
-    var box = map.getContainer(), pending = 0;
+    var box = map.getContainer(), pending = 0, words = o.words || {};
     map.setMinZoom(o.minZoom || 5);
 
     function busy(d) { pending += d; box.dataset.viewportPending = String(pending); }
@@ -117,11 +124,11 @@
     var counts = L.layerGroup(), points = null, placeTiles = {}, placeZoom = -1, shownPlaces = 0;
     if (o.places) {
       counts.addTo(map);
-      points = L.markerClusterGroup({iconCreateFunction: function (c) { return clusterIcon(c.getChildCount()); }}).addTo(map);
+      points = L.markerClusterGroup({iconCreateFunction: function (c) { return clusterIcon(c.getChildCount(), words); }}).addTo(map);
     }
 
     function addCount(row) {
-      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2]), keyboard: true, title: row[2] + " places here"});
+      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2], words), keyboard: true, title: say(words.placesHere, "n", row[2])});
       marker.on("click", function () { map.setView([row[0], row[1]], Math.min(map.getZoom() + 2, 18)); });
       counts.addLayer(marker);
     }
@@ -133,11 +140,11 @@
       marker.bindPopup(function () {
         var popup = document.createElement("div");
         popup.appendChild(text("strong", r[3]));
-        [["Type", r[4]], ["Ward", r[5]]].forEach(function (line) {
+        [[words.type, r[4]], [words.ward, r[5]]].forEach(function (line) {
           if (line[1]) { popup.appendChild(document.createElement("br")); popup.appendChild(text("span", line[0] + ": " + line[1])); }
         });
         popup.appendChild(document.createElement("br"));
-        var link = text("a", "More about " + r[3]);
+        var link = text("a", say(words.more, "name", r[3]));
         link.href = "/assets/" + r[2];
         popup.appendChild(link);
         return popup;
