@@ -5,7 +5,8 @@
  * many (drawn as numbered circles that zoom in when selected), the places themselves where there
  * are few (clustered here, with popups built from text nodes so typed text stays text).
  * The map's container carries data-wards-shown, data-places-shown and data-viewport-pending, so
- * tests and assistive scripts can tell what is drawn.
+ * tests and assistive scripts can tell what is drawn. Words shown come, in the page's language, from
+ * the page's #map-words JSON block (no English here).
  */
 (function () {
   "use strict";
@@ -28,13 +29,30 @@
 
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
 
+  var words = null;
+  function say(key, values) {
+    if (words === null) {
+      var block = document.getElementById("map-words");
+      try { words = block ? JSON.parse(block.textContent) : {}; } catch (e) { words = {}; }
+    }
+    return String(words[key] || "").replace(/%\((\w+)\)s/g, function (all, name) { return values ? values[name] : ""; });
+  }
+
+  function placesHere(n) {
+    return (say("placesHere", {count: String(n)}) + " " + say("pressEnter")).trim();
+  }
+
   function clusterIcon(n) {
     var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
     var label = n >= 10000 ? Math.round(n / 1000) + "k" : String(n);
-    return L.divIcon({
-      html: "<div><span>" + label + "<span class=\"visually-hidden\"> places here. Press Enter to zoom in.</span></span></div>",
-      className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)
-    });
+    var outer = document.createElement("div"), shown = text("span", label);
+    // The number is seen; the sentence (with the number) is read out.
+    shown.setAttribute("aria-hidden", "true");
+    var heard = text("span", placesHere(n));
+    heard.className = "visually-hidden";
+    outer.appendChild(shown);
+    outer.appendChild(heard);
+    return L.divIcon({html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
   }
 
   window.webmapViewport = function (map, o) {
@@ -121,7 +139,7 @@
     }
 
     function addCount(row) {
-      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2]), keyboard: true, title: row[2] + " places here"});
+      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2]), keyboard: true, title: say("placesHere", {count: String(row[2])})});
       marker.on("click", function () { map.setView([row[0], row[1]], Math.min(map.getZoom() + 2, 18)); });
       counts.addLayer(marker);
     }
@@ -133,11 +151,11 @@
       marker.bindPopup(function () {
         var popup = document.createElement("div");
         popup.appendChild(text("strong", r[3]));
-        [["Type", r[4]], ["Ward", r[5]]].forEach(function (line) {
+        [[say("type"), r[4]], [say("ward"), r[5]]].forEach(function (line) {
           if (line[1]) { popup.appendChild(document.createElement("br")); popup.appendChild(text("span", line[0] + ": " + line[1])); }
         });
         popup.appendChild(document.createElement("br"));
-        var link = text("a", "More about " + r[3]);
+        var link = text("a", say("moreAbout", {name: r[3]}));
         link.href = "/assets/" + r[2];
         popup.appendChild(link);
         return popup;
