@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 # One blueprint per feature page area; each module defines `bp` (other features register theirs in init_app).
@@ -29,29 +31,29 @@ BLUEPRINTS = (
 
 # (endpoint, label): shown in the menu only when that endpoint exists.
 PUBLIC_LINKS = [
-    ("assets.new", "Add a place"),
-    ("needs.new", "Say what is needed"),
-    ("gaps.index", "Gaps"),
-    ("partners.search", "Find partners"),
-    ("feedback.area", "You said, we did"),
+    ("assets.new", _l("Add a place")),
+    ("needs.new", _l("Say what is needed")),
+    ("gaps.index", _l("Gaps")),
+    ("partners.search", _l("Find partners")),
+    ("feedback.area", _l("You said, we did")),
 ]
 # Shown to admins only, before "Sign out".
 ADMIN_LINKS = [
-    ("staff.users", "Staff accounts"),
-    ("staff.audit_log", "Audit log"),
+    ("staff.users", _l("Staff accounts")),
+    ("staff.audit_log", _l("Audit log")),
 ]
 STAFF_LINKS = [
-    ("moderation.queue", "Moderation"),
-    ("moderation.stale", "Needs checking"),
-    ("feedback.new_response", "Record a response"),
-    ("imports.index", "Import data"),
-    ("privacy.requests", "Personal data"),
-    ("auth.logout", "Sign out"),
+    ("moderation.queue", _l("Moderation")),
+    ("moderation.stale", _l("Needs checking")),
+    ("feedback.new_response", _l("Record a response")),
+    ("imports.index", _l("Import data")),
+    ("privacy.requests", _l("Personal data")),
+    ("auth.logout", _l("Sign out")),
 ]
 
 
-def _available(links: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(e, label) for e, label in links if e in current_app.view_functions]
+def _available(links: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    return [(e, str(label)) for e, label in links if e in current_app.view_functions]
 
 
 def register_blueprints(app: Flask) -> None:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from sqlalchemy import String, event, inspect
 from sqlalchemy.orm import Session
@@ -34,12 +35,14 @@ class InputRejected(ValueError):
 def text_problem(value: str, max_length: int | None = None, multiline: bool = True) -> str | None:
     """Return why this text cannot be saved ("contains a NUL character ..."), or None when it can."""
     if "\x00" in value:
-        return "contains a NUL character (often left by copying from another program); remove it"
+        return _("contains a NUL character (often left by copying from another program); remove it")
     bad = (_CONTROL_MULTILINE if multiline else _CONTROL_ONE_LINE).search(value)
     if bad:
-        return f"contains an invisible control character (U+{ord(bad.group()):04X}); remove it"
+        code = format(ord(bad.group()), "04X")
+        return _("contains an invisible control character (U+%(code)s); remove it", code=code)
     if max_length is not None and len(value) > max_length:
-        return f"is {len(value):,} characters long; the most allowed is {max_length:,}"
+        length, most = format(len(value), ","), format(max_length, ",")
+        return _("is %(length)s characters long; the most allowed is %(most)s", length=length, most=most)
     return None
 
 
@@ -57,9 +60,12 @@ def header_problem(value: str, max_length: int = MAX_HEADER_LENGTH) -> str | Non
     Other control characters are SafeForm's to refuse, with a message beside the field.
     """
     if "\r" in value or "\n" in value:
-        return "contains a line break (CR or LF), which would add lines to an email's header; remove it"
+        return _("contains a line break (CR or LF), which would add lines to an email's header; remove it")
     if len(value) > max_length:
-        return f"is {len(value):,} characters long; the most an email header allows here is {max_length:,}"
+        length, most = format(len(value), ","), format(max_length, ",")
+        return _(
+            "is %(length)s characters long; the most an email header allows here is %(most)s", length=length, most=most
+        )
     return None
 
 
@@ -69,7 +75,7 @@ def header_fields_problem(form: Any) -> str | None:
         for value in form.getlist(name) if hasattr(form, "getlist") else [form.get(name)]:
             problem = header_problem(value) if isinstance(value, str) else None
             if problem:
-                return f"The field '{name}' {problem}. Nothing was saved or sent."
+                return _("The field '%(name)s' %(problem)s. Nothing was saved or sent.", name=name, problem=problem)
     return None
 
 
@@ -98,7 +104,7 @@ def query_string_problem(items: Iterable[tuple[str, str]]) -> str | None:
             problem = text_problem(text, MAX_QUERY_VALUE, multiline=False)
             if problem:
                 label = f"'{name[:40]}'" if what == "value" and not text_problem(name, 100, False) else "name"
-                return f"The query parameter {label} {problem}."
+                return _("The query parameter %(label)s %(problem)s.", label=label, problem=problem)
     return None
 
 

@@ -3,7 +3,8 @@
 A category's label ("Youth") names a filter or a column; in a sentence it needs a noun: "Coldhurst
 needs youth services", "no new youth service within 800 m", "1 request". Columns: id, one (with its
 article, "a youth service"), many ("youth services"). A category the file does not list (a council's
-own) falls back to its label in lower case.
+own) falls back to its label in lower case. Welsh readers get data/category_words_cy.csv (Welsh has
+no indefinite article: "one" is the bare singular, "gwasanaeth ieuenctid").
 """
 
 from __future__ import annotations
@@ -13,11 +14,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, has_app_context
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from webmap.core.config import REPO_ROOT
 
 FILE_NAME = "category_words.csv"
+FILE_NAMES = {"en": FILE_NAME, "cy": "category_words_cy.csv"}
 COLUMNS = ["id", "one", "many"]
 ARTICLES = ("a ", "an ")
 
@@ -31,10 +35,15 @@ class Words:
     many: str
 
 
-def words_path() -> Path:
-    """Return the wording file of the current app's data folder (or the repo's)."""
+def _reader_language() -> str:
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else "en"
+
+
+def words_path(lang: str = "en") -> Path:
+    """Return the wording file of the current app's data folder (or the repo's) for a language."""
     data = Path(current_app.config["DATA_DIR"]) if has_app_context() else REPO_ROOT / "data"
-    return data / FILE_NAME
+    return data / FILE_NAMES.get(lang, FILE_NAME)
 
 
 @lru_cache(maxsize=8)
@@ -48,6 +57,11 @@ def _load(path: Path) -> dict[str, Words]:
             raise ValueError(f"{path.name}: expected the columns {','.join(COLUMNS)}, found {reader.fieldnames}")
         for number, row in enumerate(reader, start=2):
             one, many = (row["one"] or "").strip(), (row["many"] or "").strip()
+            if path.name != FILE_NAME:  # Welsh: no article
+                if not one or not many:
+                    raise ValueError(f"{path.name} row {number}: 'one' and 'many' must be given")
+                out[row["id"].strip()] = Words(one, one, many)
+                continue
             if not one.startswith(ARTICLES) or not many:
                 raise ValueError(f"{path.name} row {number}: 'one' must start with 'a' or 'an', and 'many' be given")
             out[row["id"].strip()] = Words(one, one.split(" ", 1)[1], many)
@@ -61,10 +75,13 @@ def mid_sentence(label: str) -> str:
 
 def category_words(category_id: str, label: str | None = None) -> Words:
     """Return the sentence forms of a category, falling back to its label for one the file does not list."""
-    found = _load(words_path()).get(category_id)
+    lang = _reader_language()
+    found = _load(words_path(lang)).get(category_id)
     if found:
         return found
     bare = mid_sentence(label or category_id.replace("_", " "))
+    if lang == "cy":
+        return Words(bare, bare, bare)
     return Words(("an " if bare[:1].lower() in "aeiou" else "a ") + bare, bare, bare)
 
 
@@ -72,5 +89,5 @@ def counted(n: float | int | None, singular: str, plural: str | None = None) -> 
     """Return "1 request", "2 requests", "1.5 requests" or "an unknown number of requests"."""
     plural = plural or singular + "s"
     if n is None:
-        return f"an unknown number of {plural}"
+        return _("an unknown number of %(things)s", things=plural)
     return f"{n:g} {singular if n == 1 else plural}"

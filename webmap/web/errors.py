@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from webmap.core.db import db
 
 PLAIN_MESSAGES = {
-    400: "Something in the request was not right.",
-    403: "You do not have permission to see this page.",
-    404: "We could not find that page.",
-    405: "That action is not allowed here.",
-    413: "That file is too large.",
-    429: "Too many requests. Please wait a while and try again.",
-    500: "Something went wrong on our side. Nothing you sent was half-saved.",
+    400: _l("Something in the request was not right."),
+    403: _l("You do not have permission to see this page."),
+    404: _l("We could not find that page."),
+    405: _l("That action is not allowed here."),
+    413: _l("That file is too large."),
+    429: _l("Too many requests. Please wait a while and try again."),
+    500: _l("Something went wrong on our side. Nothing you sent was half-saved."),
 }
 
 
@@ -27,10 +29,12 @@ def wants_json() -> bool:
 
 
 def _respond(code: int, description: str | None):
-    message = description or PLAIN_MESSAGES.get(code, "Something went wrong.")
+    message = str(description or PLAIN_MESSAGES.get(code) or _("Something went wrong."))
     if wants_json():
         return jsonify({"error": {"status": code, "message": message}}), code
-    return render_template("error.html", code=code, message=message, title=PLAIN_MESSAGES.get(code, "Error")), code
+    return render_template(
+        "error.html", code=code, message=message, title=str(PLAIN_MESSAGES.get(code) or _("Error"))
+    ), code
 
 
 def init_app(app: Flask) -> None:
@@ -39,14 +43,17 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         db.session.rollback()
-        description = error.description if error.code not in (404, 500) else None
+        # Werkzeug's own English description of a code gives way to ours (in the reader's language).
+        own = error.description if error.description != type(error).description else None
+        description = own if error.code not in (404, 500) else None
         if error.code == 413:
-            description = (
-                f"That file is too large: uploads can be at most {app.config['MAX_UPLOAD_MB']} MB "
-                "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved."
+            description = _(
+                "That file is too large: uploads can be at most %(mb)s MB "
+                "(the WEBMAP_MAX_UPLOAD_MB setting). Nothing was saved.",
+                mb=app.config["MAX_UPLOAD_MB"],
             )
         if error.code == 400 and "CSRF" in (error.description or ""):
-            description = (
+            description = _(
                 "This form has expired or was not sent from this site. Please go back, reload the page and try again."
             )
         body, code = _respond(error.code or 500, description)

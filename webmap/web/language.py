@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
@@ -41,6 +41,8 @@ def offered(app: Flask | None = None) -> list[str]:
 def select_locale() -> str:
     """Choose the language of this request (URL, cookie, browser, site default)."""
     codes = offered()
+    if not has_request_context():  # a CLI command or queue task: the site default (emails force their own)
+        return LOCALES[codes[0]]
     asked = request.args.get("lang", "")
     if asked in codes:
         g.language_from_url = asked
