@@ -132,7 +132,7 @@ def map_words() -> dict[str, str]:
         "map": _l("Map. Arrow keys move it; the plus and minus keys zoom in and out."),
         # viewport.js: numbered circles and popups of a big area's map.
         "placesHere": _l("%(count)s places here"),
-        "pressEnter": _l("Press Enter to zoom in."),
+        "clusterHint": _l("%(count)s places here. Press Enter to zoom in."),
         "type": _l("Type"),
         "ward": _l("Ward"),
         "moreAbout": _l("More about %(name)s"),

@@ -38,17 +38,13 @@
     return String(words[key] || "").replace(/%\((\w+)\)s/g, function (all, name) { return values ? values[name] : ""; });
   }
 
-  function placesHere(n) {
-    return (say("placesHere", {count: String(n)}) + " " + say("pressEnter")).trim();
-  }
-
   function clusterIcon(n) {
     var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
     var label = n >= 10000 ? Math.round(n / 1000) + "k" : String(n);
     var outer = document.createElement("div"), shown = text("span", label);
     // The number is seen; the sentence (with the number) is read out.
     shown.setAttribute("aria-hidden", "true");
-    var heard = text("span", placesHere(n));
+    var heard = text("span", say("clusterHint", {count: String(n)}));
     heard.className = "visually-hidden";
     outer.appendChild(shown);
     outer.appendChild(heard);

@@ -1,0 +1,49 @@
+"""The map scripts speak Welsh on a Welsh page: the pin's messages (location-picker.js), the maps'
+accessible names (map-a11y.js) and a big area's clusters and popups (viewport.js), all from the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import serving
+from tests.conftest import load_fresh_sample
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def welsh_by_view(make_app):
+    """The sample area served as a big area is (loaded by view), so viewport.js draws the home map."""
+    app = make_app(VIEWPORT_ABOVE_WARDS=0)
+    with app.app_context():
+        load_fresh_sample()
+    with serving(app) as url:
+        yield url
+
+
+def test_placing_a_pin_is_announced_in_welsh(sample_app, live_server, page):
+    page.goto(f"{live_server}/assets/new?lang=cy")
+    box = page.locator(".folium-map").first
+    assert box.get_attribute("aria-label").startswith("Map. Mae’r bysellau saeth yn ei symud")
+    box.click()
+    status = page.locator("#location-status")
+    assert status.inner_text().startswith("Gosodwyd y pin ar ledred ")
+    assert page.locator(".leaflet-marker-icon[title='Y lle a ddewiswyd']").count() == 1
+    page.goto(f"{live_server}/assets/new?lang=en")
+    page.locator(".folium-map").first.click()
+    assert page.locator("#location-status").inner_text().startswith("Pin placed at latitude ")
+
+
+def test_a_big_areas_clusters_and_popups_are_in_welsh(welsh_by_view, page):
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{welsh_by_view}/?lang=cy")
+    page.wait_for_function(
+        "() => { const b = document.querySelector('.folium-map'); return b.dataset.viewportPending === '0' "
+        "&& Number(b.dataset.placesShown || 0) > 0; }",
+        timeout=60_000,
+    )
+    cluster = page.locator(".marker-cluster .visually-hidden").first
+    cluster.wait_for(state="attached")
+    assert "o leoedd yma. Pwyswch Enter i chwyddo i mewn." in cluster.text_content()
+    assert errors == []
