@@ -54,8 +54,8 @@ def map_for(wards, assets, categories, search=None):
     add_wards_layer(m, simplify_for_display(wards_in_reader_language(wards)))
     labels = category_labels(categories)
     groups = {c.id: c.group or _("Other") for c in categories}
-    # Names of places and wards in the reader's language (the frame is already so when it came from the list).
-    layers = add_asset_layers(m, places_in_reader_language(assets), labels, groups)
+    # `assets` comes with its names in the reader's language (places_in_reader_language).
+    layers = add_asset_layers(m, assets, labels, groups)
     if search is not None and search.near:
         lon, lat = search.near
         add_search_circle(m, lon, lat, search.radius_m, search.near_label)
@@ -130,7 +130,6 @@ def index():
         layers=layers,
         search=search,
         kinds=ASSET_KINDS,
-        kind_names=KIND_NAMES,
         ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
@@ -202,7 +201,6 @@ def _index_by_view(categories, labels, search, fictional):
         ward_total=ward_total,
         search=search,
         kinds=ASSET_KINDS,
-        kind_names=KIND_NAMES,
         ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
@@ -289,7 +287,6 @@ def _search_by_view(categories, labels, search, fictional):
         layers=layers,
         search=search,
         kinds=ASSET_KINDS,
-        kind_names=KIND_NAMES,
         ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
