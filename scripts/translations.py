@@ -8,8 +8,12 @@ python scripts/translations.py compile  # write the .mo files the site reads (th
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from webmap.web import catalogues
+# This checkout's code, whichever checkout the virtualenv was installed from.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from webmap.web import catalogues  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

@@ -399,3 +399,44 @@ def _wait_task(site: Site, task_id: str, states: tuple[str, ...], timeout: float
             return task
         time.sleep(0.1)
     raise AssertionError(f"task {task_id} is still {task.state}: {task.error}")
+
+
+def test_a_waiting_task_is_cancelled_from_the_other_server_and_run_again_from_it(site):
+    # No worker yet: server A queues a refresh; an admin on server B sees it waiting and cancels it.
+    with site.a.app_context():
+        task_id = queue.enqueue("gaps.refresh", [])
+    b = signed_in(site.b)
+    waiting = b.get("/admin/background?state=queued").get_data(as_text=True)
+    assert f"/admin/background/{task_id}/cancel" in waiting
+    assert post(b, f"/admin/background/{task_id}/cancel", "/admin/background").status_code == 302
+    # A worker started now never runs it: its record stays cancelled, never started.
+    site.start_worker()
+    with site.a.app_context():
+        probe = queue.enqueue("gaps.refresh", [])  # queued after it: once this ran, the cancelled one was passed
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with site.a.app_context():
+            rows = {t.id: t for t in db.session.scalars(select(BackgroundTask)).all()}
+            db.session.remove()
+        if rows[probe].state in ("done", "skipped", "failed"):
+            break
+        time.sleep(0.2)
+    assert rows[probe].state == "done", (rows[probe].state, rows[probe].error)
+    cancelled = rows[task_id]
+    assert cancelled.state == "cancelled" and cancelled.started_at is None, (cancelled.state, cancelled.error)
+    assert "admin@example.gov.uk" in cancelled.note
+    # Cancelling it again is refused: it is no longer waiting.
+    assert post(b, f"/admin/background/{task_id}/cancel", "/admin/background").status_code == 409
+    # "Run again" from server B queues it anew, and the worker runs it.
+    assert post(b, f"/admin/background/{task_id}/retry", "/admin/background").status_code == 302
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with site.a.app_context():
+            again = db.session.scalars(
+                select(BackgroundTask).where(BackgroundTask.label.like("%(again, asked by admin@example.gov.uk)"))
+            ).all()
+            db.session.remove()
+        if again and again[0].state in ("done", "skipped", "failed"):
+            break
+        time.sleep(0.2)
+    assert again and again[0].state == "done", again and (again[0].state, again[0].error)

@@ -67,7 +67,8 @@ def english_pieces() -> tuple[str, ...]:
             for text in ids:
                 for piece in _SPLIT.split(text):
                     piece = _normal(piece)
-                    if len(piece.split()) >= 2:
+                    # Two words or more, and long enough not to be a phrase data may hold ("on the").
+                    if len(piece.split()) >= 2 and len(piece) >= 10:
                         english.add(piece)
     welsh = _normal(" ".join(welsh_text))
     return tuple(sorted(p for p in english if p not in welsh))

@@ -12,6 +12,7 @@ def init_app(app: Flask) -> None:
     from webmap.feedback import tasks as _feedback  # noqa: F401
     from webmap.gaps import tasks as _gaps  # noqa: F401
     from webmap.imports import tasks as _imports  # noqa: F401
+    from webmap.notify import later as _later  # noqa: F401
     from webmap.notify import mail as _mail  # noqa: F401
     from webmap.notify import tasks as _notify  # noqa: F401
     from webmap.privacy import tasks as _privacy  # noqa: F401

@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, current_app, has_app_context
 from huey import Huey, crontab
 from huey import signals as S
-from huey.exceptions import TaskLockedException
+from huey.exceptions import CancelExecution, TaskLockedException
 from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
@@ -283,7 +283,38 @@ def _locked(signal: str, task_obj: Any, *args: Any) -> None:
 
 @huey.signal(S.SIGNAL_INTERRUPTED, S.SIGNAL_CANCELED, S.SIGNAL_REVOKED, S.SIGNAL_EXPIRED, S.SIGNAL_TIMEOUT)
 def _stopped(signal: str, task_obj: Any, *args: Any) -> None:
+    row = _row(task_obj)
+    if row is not None and row.state == "cancelled":
+        return  # cancelled by staff before it ran: the record says so already
     _set(task_obj.id, state="failed", finished_at=utcnow(), error=f"The task was {signal} before it finished.")
+
+
+@huey.pre_execute()
+def _not_if_cancelled(task_obj: Any) -> None:
+    # A worker may have taken the task just before staff cancelled it: it still does not run.
+    row = _row(task_obj)
+    if row is not None and row.state == "cancelled":
+        raise CancelExecution()
+
+
+def cancel(task_id: str, by: str) -> bool:
+    """Cancel a task that has not started, whichever server or worker holds it; say whether it was cancelled.
+
+    The record is marked first, so a worker that takes the task a moment later sees it and does not
+    run it (`_not_if_cancelled`); the queue is told too, so it is dropped unread.
+    """
+    with _engine_context():
+        with db.engine.begin() as conn:
+            result = conn.execute(
+                update(BackgroundTask)
+                .where(BackgroundTask.id == task_id, BackgroundTask.state.in_(("queued", "retrying")))
+                .values(state="cancelled", finished_at=utcnow(), note=f"Cancelled by {by} before it ran.")
+            )
+    if not result.rowcount:
+        return False
+    if not huey.immediate:
+        huey.revoke_by_id(task_id)
+    return True
 
 
 class lock:
@@ -441,7 +472,7 @@ def forget_older_than(days: int) -> int:
     cutoff = utcnow() - timedelta(days=days)
     result = db.session.execute(
         delete(BackgroundTask).where(
-            BackgroundTask.state.in_(("done", "failed", "skipped")), BackgroundTask.finished_at < cutoff
+            BackgroundTask.state.in_(("done", "failed", "skipped", "cancelled")), BackgroundTask.finished_at < cutoff
         )
     )
     return int(getattr(result, "rowcount", 0) or 0)  # a DELETE's result is a CursorResult

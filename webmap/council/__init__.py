@@ -7,6 +7,7 @@ wards' council names, and the data credits from the sources each import recorded
 from __future__ import annotations
 
 from flask import Flask, current_app, g
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webmap.core.db import db
@@ -19,7 +20,7 @@ def join_names(names: list[str]) -> str:
     """Return "A", "A and B" or "A, B and C"."""
     if len(names) <= 1:
         return "".join(names)
-    return f"{', '.join(names[:-1])} and {names[-1]}"
+    return _("%(first)s and %(last)s", first=", ".join(names[:-1]), last=names[-1])
 
 
 def area_name() -> str:
@@ -37,7 +38,9 @@ def area_name() -> str:
 def site_name() -> str:
     """Return the site's name for the header: "<area> community map", or the generic name."""
     name = area_name()
-    return name if name == DEFAULT_NAME or current_app.config.get("AREA_NAME") else f"{name} community map"
+    if name == DEFAULT_NAME:
+        return _("Community Asset Map")
+    return name if current_app.config.get("AREA_NAME") else _("%(name)s community map", name=name)
 
 
 def init_app(app: Flask) -> None:

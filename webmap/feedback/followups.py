@@ -5,23 +5,24 @@ from __future__ import annotations
 import secrets
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Need, NeedFollowUp, Response, utcnow
-from webmap.core.wording import category_words
-from webmap.council import site_name
 from webmap.notify.mail import Mail, send_if_configured
+from webmap.web.language import language
 
 EMAIL_LIMIT = 200
 
 
 def consent_sentence() -> str:
-    """Return the sentence a resident agrees to when they give an email (stored with it)."""
+    """Return the sentence a resident agrees to when they give an email, in their language (stored with it)."""
     months = current_app.config["FOLLOWUP_RETENTION_MONTHS"]
-    return (
-        f"Email me once when the council records what it did about this need in my ward. Use my address for "
-        f"nothing else, never show it publicly, and delete it after {months} months."
+    return _(
+        "Email me once when the council records what it did about this need in my ward. Use my address for "
+        "nothing else, never show it publicly, and delete it after %(months)s months.",
+        months=months,
     )
 
 
@@ -39,9 +40,16 @@ def looks_like_email(value: str) -> bool:
 
 
 def follow_up(email: str, ward_code: str, needs: list[Need]) -> NeedFollowUp:
-    """Keep a resident's address for these needs, with the consent they gave (the caller commits)."""
+    """Keep a resident's address for these needs, with the consent they gave and the language they used.
+
+    The consent is stored in the words the resident saw (Welsh on the Welsh form); the caller commits.
+    """
     record = NeedFollowUp(
-        email=email.strip(), token=secrets.token_urlsafe(32), ward_code=ward_code, consent_text=consent_sentence()
+        email=email.strip(),
+        token=secrets.token_urlsafe(32),
+        ward_code=ward_code,
+        consent_text=consent_sentence(),
+        language=language(),
     )
     db.session.add(record)
     db.session.flush()
@@ -102,19 +110,7 @@ def notify(response: Response) -> int:
 
 
 def _mail(person: NeedFollowUp, response: Response) -> Mail:
-    area = site_name()
-    ward, label = response.ward.name, response.category.label
-    base = current_app.config["PUBLIC_URL"].rstrip("/")
-    body = (
-        f"You told us {ward} needs {category_words(response.category_id, label).many}.\n\n"
-        f"Here is what was done ({response.done_on:%-d %B %Y}):\n{response.summary}\n\n"
-        f"See what residents asked for, what was done and how things have changed in {ward}:\n"
-        f"{page_url(response.ward_code)}\n"
-    )
-    return Mail(
-        to=person.email,
-        subject=f"You said, we did: {label} in {ward}",
-        body=body,
-        reason=f"you gave this address on the {area} needs form and asked to hear what was done.",
-        unsubscribe_url=base + url_for("feedback.unsubscribe", token=person.token),
-    )
+    # Composed by webmap.notify, in the language the resident used on the form (NeedFollowUp.language).
+    from webmap.notify.followups import followup_mail
+
+    return followup_mail(person, response)

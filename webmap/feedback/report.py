@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from webmap.core import store
 from webmap.core.db import db
-from webmap.core.models import Need, Response, SurveyRound, utcnow
+from webmap.core.models import Need, Response, SurveyRound, Ward, utcnow
 from webmap.feedback.nearby_changes import places_within
 from webmap.gaps import history as snapshots
 from webmap.gaps import service as gaps_service
@@ -21,11 +21,15 @@ from webmap.gaps import service as gaps_service
 
 @dataclass
 class Asked:
-    """Needs stated in one period: a survey round, or a month of web-form answers."""
+    """Needs stated in one period: a survey round, or a month of web-form answers (`web`).
+
+    `period` names it in English for the exports; pages name a month of answers in the reader's language.
+    """
 
     period: str
     on: date
     count: float
+    web: bool = False
 
 
 @dataclass
@@ -59,6 +63,9 @@ class Item:
     now: snapshots.Point | None = None
     first_asked: date | None = None
     asked_at: datetime | None = None
+    # Welsh names for Welsh readers (pages use pick(); the exports keep the English).
+    ward_name_cy: str | None = None
+    label_cy: str | None = None
 
     @property
     def total_asked(self) -> float:
@@ -100,7 +107,9 @@ def _asked(ward_codes: list[str] | None) -> dict[tuple[str, str], tuple[list[Ask
     out = {}
     for key, by_period in periods.items():
         asks = sorted(
-            (Asked(label, on, count) for label, on, count in by_period.values()), key=lambda a: a.on, reverse=True
+            (Asked(label, on, count, period[1] is None) for period, (label, on, count) in by_period.items()),
+            key=lambda a: a.on,
+            reverse=True,
         )
         out[key] = (asks, *firsts[key])
     return out
@@ -114,6 +123,11 @@ def items(ward_code: str | None = None, figures: bool = True) -> list[Item]:
     wards = store.wards_frame([ward_code] if ward_code is not None else None)
     names = dict(zip(wards["code"], wards["name"]))
     labels = store.category_labels()
+    labels_cy = {c.id: c.label_cy for c in store.categories() if c.label_cy}
+    welsh_names = select(Ward.code, Ward.name_cy).where(Ward.name_cy.is_not(None))
+    if ward_code is not None:
+        welsh_names = welsh_names.where(Ward.code == ward_code)
+    names_cy = dict(db.session.execute(welsh_names).all())
     asked = _asked(list(names) if ward_code is not None else None)
     query = select(Response).where(Response.status == "published").order_by(Response.done_on.desc(), Response.id.desc())
     if ward_code is not None:
@@ -140,6 +154,8 @@ def items(ward_code: str | None = None, figures: bool = True) -> list[Item]:
             asks,
             responses.get(key, []),
             first_asked=first_asked,
+            ward_name_cy=names_cy.get(ward),
+            label_cy=labels_cy.get(category),
         )
         # With no stated need (a response made for another reason): from the start of its first response's day.
         item.asked_at = asked_at or datetime.combine(min(r.done_on for r in item.responses), time.min)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -16,7 +17,7 @@ DETAILS_LIMIT = 2000
 
 
 class ResponseError(ValueError):
-    """A response that cannot be recorded, in plain English, keyed by the form field."""
+    """A response that cannot be recorded, in plain words in the reader's language, keyed by the form field."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors.values()))
@@ -43,37 +44,41 @@ def check(
     errors: dict[str, str] = {}
     ward = db.session.scalar(select(Ward).where(Ward.code == (ward_code or "").strip()))
     if ward is None:
-        errors["ward"] = "Choose the ward the response is for."
+        errors["ward"] = _("Choose the ward the response is for.")
     category = db.session.get(Category, (category_id or "").strip()) if category_id else None
     if category is None:
-        errors["category"] = "Choose the kind of place or service the response is about."
+        errors["category"] = _("Choose the kind of place or service the response is about.")
     summary, details = (summary or "").strip(), (details or "").strip()
     if not summary:
-        errors["summary"] = "Say in a sentence what was done, like 'Opened a food bank at the community centre'."
+        errors["summary"] = _("Say in a sentence what was done, like 'Opened a food bank at the community centre'.")
     elif len(summary) > SUMMARY_LIMIT:
-        errors["summary"] = (
-            f"Keep the summary to {SUMMARY_LIMIT} characters (it has {len(summary)}); put more in the details."
+        errors["summary"] = _(
+            "Keep the summary to %(limit)d characters (it has %(length)d); put more in the details.",
+            limit=SUMMARY_LIMIT,
+            length=len(summary),
         )
     if len(details) > DETAILS_LIMIT:
-        errors["details"] = f"Keep the details to {DETAILS_LIMIT} characters (they have {len(details)})."
+        errors["details"] = _(
+            "Keep the details to %(limit)d characters (they have %(length)d).", limit=DETAILS_LIMIT, length=len(details)
+        )
     when = None
     try:
         when = date.fromisoformat((done_on or "").strip())
     except ValueError:
-        errors["done_on"] = "Enter the date it was done as YYYY-MM-DD, like 2027-04-30."
+        errors["done_on"] = _("Enter the date it was done as YYYY-MM-DD, like 2027-04-30.")
     if when is not None and when > utcnow().date():
-        errors["done_on"] = "The date it was done cannot be in the future."
+        errors["done_on"] = _("The date it was done cannot be in the future.")
     assets: list[Asset] = []
     ids = [i for i in (a.strip() for a in asset_ids) if i]
     if ids:
         if not all(i.isdigit() for i in ids):
-            errors["assets"] = "Choose places from the list."
+            errors["assets"] = _("Choose places from the list.")
         else:
             assets = list(
                 db.session.scalars(select(Asset).where(Asset.id.in_([int(i) for i in ids]), Asset.status == "approved"))
             )
             if len(assets) != len(set(ids)):
-                errors["assets"] = "Choose approved places from the list."
+                errors["assets"] = _("Choose approved places from the list.")
     if errors:
         raise ResponseError(errors)
     return ward, category, summary, details or None, when, assets

@@ -7,18 +7,24 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from webmap.core import store
 from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import Need, SurveyRound, Ward
-from webmap.feedback import followups, report, responses, trends
+from webmap.feedback import followups, report, responses, trends, words
 from webmap.feedback.nearby_changes import places_within
 from webmap.gaps import history as snapshots
+from webmap.web.language import pick
 from webmap.web.security import csrf, role_required
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
+# Numbers, dates and kinds of place in the reader's language, for these pages and the ward profile.
+bp.add_app_template_global(words, "feedback_words")  # type: ignore[arg-type]
+bp.add_app_template_global(trends.period, "feedback_period")
 EXPORTS = {"csv": "text/csv", "geojson": "application/geo+json"}
 
 
@@ -32,24 +38,26 @@ def _date_arg(name: str, errors: list[str], label: str) -> date | None:
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        errors.append(f"{label}: enter a date as YYYY-MM-DD, like 2027-03-31 (you entered '{raw}').")
+        errors.append(
+            _("%(label)s: enter a date as YYYY-MM-DD, like 2027-03-31 (you entered '%(raw)s').", label=label, raw=raw)
+        )
         return None
 
 
 def _needs_filters() -> tuple[dict, list[str]]:
-    """Return the checked filters from the query string and any errors in plain English."""
+    """Return the checked filters from the query string and any errors in plain words."""
     errors: list[str] = []
     filters = {
         "round": (request.args.get("round") or "").strip(),
         "ward": (request.args.get("ward") or "").strip(),
         "category": (request.args.get("category") or "").strip(),
-        "from": _date_arg("from", errors, "From"),
-        "to": _date_arg("to", errors, "To"),
+        "from": _date_arg("from", errors, _("From")),
+        "to": _date_arg("to", errors, _("To")),
     }
     if filters["round"] and filters["round"] != "none" and not filters["round"].isdigit():
-        errors.append("Survey round: choose one from the list.")
+        errors.append(_("Survey round: choose one from the list."))
     if filters["from"] and filters["to"] and filters["from"] > filters["to"]:
-        errors.append("The 'from' date is after the 'to' date: swap them.")
+        errors.append(_("The 'from' date is after the 'to' date: swap them."))
     return filters, errors
 
 
@@ -94,14 +102,25 @@ def _needs_table(filters: dict) -> pd.DataFrame:
     return frame
 
 
+def _labels() -> dict[str, str]:
+    """Return {category id: label} in the reader's language, in display order."""
+    return {c.id: pick(c.label, c.label_cy) for c in store.categories()}
+
+
+def _ward_choices() -> list[tuple[str, str]]:
+    """Return (code, name in the reader's language) for every ward, by English name."""
+    rows = db.session.execute(select(Ward.code, Ward.name, Ward.name_cy).order_by(Ward.name)).all()
+    return [(code, pick(name, name_cy)) for code, name, name_cy in rows]
+
+
 @bp.get("/needs/")
 def needs_index():
     """List stated needs over time, filtered by survey round, date range, ward and kind of place."""
     filters, errors = _needs_filters()
     table = _needs_table(filters) if not errors else None
-    labels = store.category_labels()
+    labels = _labels()
     rounds = list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
-    wards = list(db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name)).all())
+    wards = _ward_choices()
     args = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in filters.items() if v}
     return render_template(
         "feedback/needs.html",
@@ -112,7 +131,10 @@ def needs_index():
         labels=labels,
         rounds=rounds,
         wards=wards,
-        title="What residents asked for, over time",
+        ward_names=dict(wards),
+        # The form's own source name is ours to translate; an import's is its file name (data).
+        source_names={"web form": _("web form")},
+        title=_("What residents asked for, over time"),
     )
 
 
@@ -155,7 +177,7 @@ def area():
         "feedback/report.html",
         items=found,
         ward=None,
-        title="You said, we did",
+        title=_("You said, we did"),
         distance=current_app.config["ACCESS_DISTANCE_M"],
     )
 
@@ -177,7 +199,7 @@ def ward(code: str):
         "feedback/report.html",
         items=found,
         ward=found_ward,
-        title=f"You said, we did: {found_ward.name}",
+        title=_("You said, we did: %(ward)s", ward=pick(found_ward.name, found_ward.name_cy)),
         distance=current_app.config["ACCESS_DISTANCE_M"],
     )
 
@@ -193,17 +215,24 @@ def ward_export(code: str, fmt: str):
 
 @bp.app_template_global()
 def ward_feedback(code: str) -> dict:
-    """Return the trend charts and "what changed since" for the ward profile page."""
+    """Return the trend charts, "what changed since" and the ward's name in the reader's language, for its profile."""
     labels = store.category_labels()
+    labels_cy = {c.id: c.label_cy for c in store.categories()}
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
     asked = list(db.session.scalars(select(Need.category_id).where(Need.ward_code == code).distinct()))
     found = []
     for category in sorted(asked, key=lambda c: labels.get(c, c)):
         points = snapshots.series(code, category)
         if points:
-            found.append(trends.trend(category, labels.get(category, category), points, points[-1].distance_m))
+            found.append(
+                trends.trend(
+                    category, labels.get(category, category), points, points[-1].distance_m, labels_cy.get(category)
+                )
+            )
     changed = [i for i in report.items(code, figures=False) if i.places]
-    return {"trends": found, "changed": changed, "distance": distance}
+    names = db.session.execute(select(Ward.name, Ward.name_cy).where(Ward.code == code)).first()
+    ward_name = pick(*names) if names else code
+    return {"trends": found, "changed": changed, "distance": distance, "ward_name": ward_name}
 
 
 # ---- staff record responses ------------------------------------------------------------------
@@ -247,10 +276,16 @@ def new_response():
             db.session.commit()
             sent = followups.notify(response)
             db.session.commit()
-            told = f" {sent} resident{'s were' if sent != 1 else ' was'} emailed." if sent else ""
-            flash(f"Recorded the response for {response.category.label} in {response.ward.name}.{told}", "success")
+            done = _(
+                "Recorded the response for %(kind)s in %(ward)s.",
+                kind=pick(response.category.label, response.category.label_cy),
+                ward=pick(response.ward.name, response.ward.name_cy),
+            )
+            if sent:
+                done += " " + ngettext("%(num)d resident was emailed.", "%(num)d residents were emailed.", sent)
+            flash(done, "success")
             return redirect(url_for("feedback.ward", code=response.ward_code))
-    wards = list(db.session.execute(select(Ward.code, Ward.name).order_by(Ward.name)).all())
+    wards = _ward_choices()
     summary = [(f, errors[f]) for f in ("ward", "category", "summary", "details", "done_on", "assets") if f in errors]
     return render_template(
         "feedback/response_form.html",
@@ -265,7 +300,7 @@ def new_response():
         today=date.today().isoformat(),
         chosen_assets=set(source.getlist("assets")) if hasattr(source, "getlist") else set(),
         distance=current_app.config["ACCESS_DISTANCE_M"],
-        title="Record what was done",
+        title=_("Record what was done"),
     )
 
 
@@ -280,5 +315,5 @@ def unsubscribe(token: str):
         if not followups.unsubscribe(token):
             abort(404)
         db.session.commit()
-        return render_template("feedback/unsubscribed.html", title="You will get no more emails")
-    return render_template("feedback/unsubscribe.html", token=token, title="Stop emails about your request")
+        return render_template("feedback/unsubscribed.html", title=_("You will get no more emails"))
+    return render_template("feedback/unsubscribe.html", token=token, title=_("Stop emails about your request"))

@@ -13,7 +13,7 @@ from webmap.groups import tokens
 from webmap.groups.listings import CLAIM_KIND, add_manager, managed_listings, manager_actor
 from webmap.groups.models import ListingManager
 from webmap.notify.links import external_url
-from webmap.notify.mail import Mail, send_if_configured
+from webmap.notify.mail import Mail, in_language, send_if_configured
 
 
 def public_link(endpoint: str, **values) -> str:
@@ -95,7 +95,9 @@ def grant_from_request(change: ChangeRequest, by: str) -> ListingManager:
     if "@" not in email:
         raise ClaimError("This claim has no email address to add.")
     manager = add_manager(change.asset, email, proposed.get("manager_name") or None, granted_by=by, who=by)
-    send_signin_link(email, welcome=change.asset)
+    # In the language the person used when they asked (not the moderator's).
+    with in_language(change.language):
+        send_signin_link(email, welcome=change.asset)
     return manager
 
 

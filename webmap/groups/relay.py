@@ -8,7 +8,7 @@ from webmap.core import audit
 from webmap.core.models import Asset
 from webmap.council import site_name
 from webmap.groups.listings import active_managers
-from webmap.notify.mail import Mail, send_if_configured
+from webmap.notify.mail import Mail, in_language, send_if_configured
 
 
 def _one_line(text: str) -> str:
@@ -17,25 +17,28 @@ def _one_line(text: str) -> str:
 
 def relay_message(asset: Asset, sender_name: str, sender_email: str, message: str) -> int:
     """Send the message to the listing's managers (or its own email); return how many copies went."""
-    managers = [m.email for m in active_managers(asset.id)]
-    recipients = managers or ([asset.contact_email] if asset.contact_email else [])
-    reason = (
-        f"you manage the listing for {asset.name} on {site_name()}"
-        if managers
-        else f"this is the email address of {asset.name} on {site_name()}"
+    managers = active_managers(asset.id)
+    # Each manager's copy is written in the language they used when they claimed the listing; the
+    # listing's own address has none on record, so it gets the site's default language.
+    recipients = [(m.email, m.language) for m in managers] or (
+        [(asset.contact_email, None)] if asset.contact_email else []
     )
     name = _one_line(sender_name)
-    body = (
-        f"{name} sent this message to {asset.name} through {site_name()}.\n"
-        f"Their email address is {sender_email}: reply to this email to answer them.\n"
-        "They have not been given your address; they see it only if you reply.\n\n"
-        f"{message}\n"
-    )
     sent = 0
-    for to in recipients:
-        # The log names the listing, never the sender: the site keeps nothing about them (privacy notice).
-        if send_if_configured(
-            Mail(
+    for to, language in recipients:
+        with in_language(language):
+            reason = (
+                f"you manage the listing for {asset.name} on {site_name()}"
+                if managers
+                else f"this is the email address of {asset.name} on {site_name()}"
+            )
+            body = (
+                f"{name} sent this message to {asset.name} through {site_name()}.\n"
+                f"Their email address is {sender_email}: reply to this email to answer them.\n"
+                "They have not been given your address; they see it only if you reply.\n\n"
+                f"{message}\n"
+            )
+            mail = Mail(
                 to=to,
                 subject=f"Message for {asset.name} from {name}",
                 body=body,
@@ -43,7 +46,8 @@ def relay_message(asset: Asset, sender_name: str, sender_email: str, message: st
                 reply_to=sender_email,
                 log_as=f"message relayed to listing {asset.id}",
             )
-        ):
+        # The log names the listing, never the sender: the site keeps nothing about them (privacy notice).
+        if send_if_configured(mail):
             sent += 1
     # The trail says a message went, never who sent it or what it said.
     audit.record(

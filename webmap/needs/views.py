@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webmap.core import store
@@ -15,6 +16,7 @@ from webmap.core.models import AuditEvent, Need, Ward
 from webmap.feedback import followups
 from webmap.gaps.history import after_change
 from webmap.places.search.postcodes import not_set_up, postcodes_ready
+from webmap.web.language import pick
 from webmap.web.security import limiter
 
 bp = Blueprint("needs", __name__, url_prefix="/needs", template_folder="templates")
@@ -30,7 +32,8 @@ def _submission_limit() -> str:
 
 
 def _wards() -> list[tuple[str, str]]:
-    return [(w.code, w.name) for w in db.session.scalars(select(Ward).order_by(Ward.name))]
+    """Return (code, name in the reader's language) for every ward, by English name."""
+    return [(w.code, pick(w.name, w.name_cy)) for w in db.session.scalars(select(Ward).order_by(Ward.name))]
 
 
 def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[str | None, float | None, float | None]:
@@ -42,7 +45,7 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
     lon = lat = None
 
     if ward and ward not in ward_codes:
-        errors["ward"] = "Choose a ward from the list."
+        errors["ward"] = _("Choose a ward from the list.")
     elif ward:
         found = ward
 
@@ -52,14 +55,16 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         except ValueError:
             lat = lon = None
         if lat is None or not valid_lon_lat(lon, lat):
-            errors["lat"] = (
+            errors["lat"] = _(
                 "Pick a point on the map, or enter both latitude and longitude as numbers (like 53.54 and -2.11)."
             )
             lat = lon = None
         else:
             at = store.ward_at(lon, lat)
             if at is None:
-                errors["lat"] = "That point is outside the area this map covers. Pick a point inside one of the wards."
+                errors["lat"] = _(
+                    "That point is outside the area this map covers. Pick a point inside one of the wards."
+                )
             else:
                 found = found or at.code
                 lon, lat = round(lon, POINT_DECIMALS), round(lat, POINT_DECIMALS)
@@ -68,18 +73,18 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
         normal = normalise_postcode(postcode)
         record = store.lookup_postcode(postcode) if normal else None
         if normal is None:
-            errors["postcode"] = "Enter a real postcode, like SW1A 1AA."
+            errors["postcode"] = _("Enter a real postcode, like SW1A 1AA.")
         elif record is None and not postcodes_ready():
             errors["postcode"] = not_set_up("ward") + "."
         elif record is None:
-            errors["postcode"] = "We do not know that postcode. Check it, or choose your ward from the list instead."
+            errors["postcode"] = _("We do not know that postcode. Check it, or choose your ward from the list instead.")
         elif record.ward_code not in ward_codes:
-            errors["postcode"] = "That postcode is outside the area this map covers."
+            errors["postcode"] = _("That postcode is outside the area this map covers.")
         else:
             found = found or record.ward_code
 
     if not (ward or postcode or lat_raw or lon_raw):
-        errors["postcode"] = (
+        errors["postcode"] = _(
             "Enter a postcode, choose a ward or pick a point on the map, so we know which area you mean."
         )
     return (found if not errors else None), lon, lat
@@ -88,11 +93,13 @@ def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[
 def _check_categories(chosen: list[str], known: dict[str, str], errors: dict[str, str]) -> list[str]:
     chosen = list(dict.fromkeys(c for c in chosen if c))
     if not chosen:
-        errors["categories"] = "Choose at least one kind of place or service the area needs."
+        errors["categories"] = _("Choose at least one kind of place or service the area needs.")
     elif any(c not in known for c in chosen):
-        errors["categories"] = "Choose kinds of place from the list."
+        errors["categories"] = _("Choose kinds of place from the list.")
     elif len(chosen) > MAX_CATEGORIES:
-        errors["categories"] = f"Choose up to {MAX_CATEGORIES} kinds of place (you chose {len(chosen)})."
+        errors["categories"] = _(
+            "Choose up to %(most)d kinds of place (you chose %(chosen)d).", most=MAX_CATEGORIES, chosen=len(chosen)
+        )
     return chosen
 
 
@@ -113,14 +120,18 @@ def new():
         chosen = _check_categories(request.form.getlist("categories"), labels, errors)
         comment = request.form.get("comment", "").strip()
         if len(comment) > COMMENT_LIMIT:
-            errors["comment"] = f"Keep your comment to {COMMENT_LIMIT} characters or fewer (it has {len(comment)})."
+            errors["comment"] = _(
+                "Keep your comment to %(limit)d characters or fewer (it has %(length)d).",
+                limit=COMMENT_LIMIT,
+                length=len(comment),
+            )
         elif problem := text_problem(comment):
-            errors["comment"] = f"Your comment {problem}."
+            errors["comment"] = _("Your comment %(problem)s.", problem=problem)
         email = request.form.get("email", "").strip()
         if email and not followups.looks_like_email(email):
-            errors["email"] = "Enter an email address like name@example.com, or leave it empty."
+            errors["email"] = _("Enter an email address like name@example.com, or leave it empty.")
         elif email and not request.form.get("consent"):
-            errors["consent"] = "Tick the box to say we may email you, or leave the email address empty."
+            errors["consent"] = _("Tick the box to say we may email you, or leave the email address empty.")
         if not errors:
             needs = [
                 Need(
@@ -170,7 +181,7 @@ def new():
         comment_limit=COMMENT_LIMIT,
         bounds=json.dumps(bounds),
         consent_sentence=followups.consent_sentence(),
-        title="Say what your area needs",
+        title=_("Say what your area needs"),
     )
 
 
@@ -185,5 +196,5 @@ def thanks():
         ward=ward,
         count=int(count) if count.isdigit() else None,
         email=request.args.get("email") == "1",
-        title="Thank you",
+        title=_("Thank you"),
     )

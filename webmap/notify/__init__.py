@@ -7,11 +7,9 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     """Add the pages behind emailed links and the mail commands for cron."""
-    from webmap.notify import later
     from webmap.notify.cli import COMMANDS
     from webmap.notify.views import bp
 
-    later.init_app(app)
     app.register_blueprint(bp)
     for command in COMMANDS:
         app.cli.add_command(command)

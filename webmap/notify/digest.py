@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, ChangeRequest, User, utcnow
 from webmap.council import site_name
 from webmap.notify.links import external_url, stop_url
-from webmap.notify.mail import Mail, send
+from webmap.notify.mail import Mail, in_language, send
+from webmap.web.language import pick
 
 MIN_INTERVAL = timedelta(hours=1)
 
@@ -66,19 +69,8 @@ def send_digest(now: datetime | None = None) -> DigestResult:
             .order_by(User.id)
         )
     )
-    body = _body(places, changes)
-    area = site_name()
-    subject = f"{area}: {count_of(len(places), 'new place')} and {count_of(len(changes), 'change report')} to review"
     for user in staff:
-        send(
-            Mail(
-                to=user.email,
-                subject=subject,
-                body=body,
-                reason=f"you are a {user.role} on the {area} and digests are on for your account.",
-                unsubscribe_url=stop_url("digest", user.id),
-            )
-        )
+        send(digest_mail(user, places, changes))
     db.session.add(
         AuditEvent(
             at=now,
@@ -93,20 +85,45 @@ def send_digest(now: datetime | None = None) -> DigestResult:
 
 
 def count_of(n: int, noun: str) -> str:
+    """Return "1 new place", "2 new places": for the commands' output, which is for operators and stays English."""
     return f"{n} {noun}{'s' if n != 1 else ''}"
 
 
+def digest_mail(user: User, places: list[Asset], changes: list[ChangeRequest]) -> Mail:
+    """Return one staff member's digest, written in their language (User.language)."""
+    with in_language(user.language):
+        area = site_name()
+        subject = _(
+            "%(site)s: %(places)s and %(changes)s to review",
+            site=area,
+            places=ngettext("%(num)d new place", "%(num)d new places", len(places)),
+            changes=ngettext("%(num)d change report", "%(num)d change reports", len(changes)),
+        )
+        if user.role == "admin":
+            reason = _("you are an admin on the %(site)s and digests are on for your account.", site=area)
+        else:
+            reason = _("you are a moderator on the %(site)s and digests are on for your account.", site=area)
+        return Mail(
+            to=user.email,
+            subject=subject,
+            body=_body(places, changes),
+            reason=reason,
+            unsubscribe_url=stop_url("digest", user.id),
+        )
+
+
 def _body(places: list[Asset], changes: list[ChangeRequest]) -> str:
-    lines = [f"Waiting for review: {external_url('moderation.queue')}", ""]
+    lines = [_("Waiting for review: %(link)s", link=external_url("moderation.queue")), ""]
     if places:
-        lines.append("New places:")
+        lines.append(_("New places:"))
         lines += [
-            f"- {a.name} ({a.ward.name if a.ward else 'ward not known'}): "
+            f"- {pick(a.name, a.name_cy)} "
+            f"({pick(a.ward.name, a.ward.name_cy) if a.ward else _('ward not known')}): "
             f"{external_url('assets.detail', asset_id=a.id)}"
             for a in places
         ]
         lines.append("")
     if changes:
-        lines.append("Change reports:")
-        lines += [f"- {c.asset.name}: {c.kind}" for c in changes]
+        lines.append(_("Change reports:"))
+        lines += [f"- {pick(c.asset.name, c.asset.name_cy)}: {c.kind}" for c in changes]
     return "\n".join(lines)

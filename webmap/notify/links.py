@@ -28,8 +28,28 @@ def read_token(purpose: str, token: str, max_days: int = LINK_DAYS) -> Any | Non
         return None
 
 
+def link_language() -> str | None:
+    """Return the language a link in mail composed here should open its page in, or None to leave it out.
+
+    Mail written in Welsh (inside `webmap.notify.mail.in_language("cy")`) links to Welsh pages with
+    `?lang=cy`, whatever the reader's browser says; English mail on an English-first site needs no mark.
+    """
+    from webmap.web.language import language, offered
+
+    codes = offered()
+    code = language()
+    if len(codes) < 2 or code not in codes or (code == "en" and codes[0] == "en"):
+        return None
+    return code
+
+
 def external_url(endpoint: str, **values: Any) -> str:
-    """Return an absolute link to `endpoint` on the public site (PUBLIC_URL), for emails sent from cron too."""
+    """Return an absolute link to `endpoint` on the public site (PUBLIC_URL), for emails sent from cron too.
+
+    The link opens the page in the language the mail is written in (see `link_language`).
+    """
+    if "lang" not in values and (code := link_language()):
+        values["lang"] = code
     with current_app.test_request_context(base_url=current_app.config["PUBLIC_URL"]):
         return url_for(endpoint, _external=True, **values)
 

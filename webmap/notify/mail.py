@@ -10,29 +10,51 @@ into a `List-Unsubscribe` header so mail clients show a one-click link.
 
 Every message carries `Date` and `Message-ID`; unsubscribe links go out as `List-Unsubscribe: <URL>`
 with `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 2369 and RFC 8058).
+
+Every message is written in its reader's language: compose it inside `in_language(code)` (the language
+the person used, kept with their record), and the `Mail` made there remembers that language. Its
+footer is written in it when the worker builds the message, which says so in `Content-Language`;
+links made with `webmap.notify.links.external_url` inside `in_language("cy")` open the Welsh page.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-from flask import current_app
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from webmap.core import queue
 from webmap.core.inputs import InputRejected, header_problem
 from webmap.council import site_name
+from webmap.web.language import HTML_LANG, language, locale_for
 
 log = logging.getLogger(__name__)
 # The default policy folds a header longer than 78 characters, and folds an unbreakable URL by
 # RFC 2047-encoding it (=?utf-8?q?=3Chttp...), which mail clients do not read as a link. SMTP's
 # own limit is 998 characters a line, so fold only there; non-ASCII text is still encoded.
 MAIL_POLICY = policy.SMTP.clone(max_line_length=998)
+
+
+@contextmanager
+def in_language(code: str | None) -> Iterator[None]:
+    """Write what is composed inside in the language `code` ("en", "cy"; None: the site default), in a request or not."""
+    with force_locale(locale_for(code)):
+        yield
+
+
+def current_language() -> str | None:
+    """Return the language mail composed here is written in: the one forced by `in_language`, else the page's."""
+    return language() if has_app_context() else None
 
 
 class MailNotConfigured(RuntimeError):
@@ -51,6 +73,8 @@ class Mail:
     reply_to: str | None = None
     # What the log says instead of the subject, when the subject names a person (a relayed message's sender).
     log_as: str | None = None
+    # The language the subject and body were written in ("en", "cy"): the footer is written in it too.
+    language: str | None = field(default_factory=current_language)
 
     @property
     def logged(self) -> str:
@@ -63,7 +87,14 @@ def mail_enabled() -> bool:
 
 
 def build_message(mail: Mail) -> EmailMessage:
-    """Return the email for `mail`, with the reason and the way to stop it at the foot."""
+    """Return the email for `mail`, with the reason and the way to stop it at the foot, in the mail's language."""
+    # A message queued before mail had a language (an older worker's pickle) has no attribute for it.
+    code = getattr(mail, "language", None)
+    with in_language(code):
+        return _build_message(mail, language() if code is None else code)
+
+
+def _build_message(mail: Mail, code: str) -> EmailMessage:
     config = current_app.config
     for header, value in (("To", mail.to), ("Reply-To", mail.reply_to), ("List-Unsubscribe", mail.unsubscribe_url)):
         problem = header_problem(value) if value else None
@@ -79,14 +110,16 @@ def build_message(mail: Mail) -> EmailMessage:
     message["Message-ID"] = make_msgid(domain=config["MAIL_FROM"].rpartition("@")[2] or None)
     if mail.reply_to:
         message["Reply-To"] = mail.reply_to
-    footer = [f"Why you got this: {mail.reason}"]
+    footer = [_("Why you got this: %(reason)s", reason=mail.reason)]
     if mail.unsubscribe_url:
         message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        footer.append(f"To stop these emails: {mail.unsubscribe_url}")
+        footer.append(_("To stop these emails: %(link)s", link=mail.unsubscribe_url))
     else:
-        footer.append("You will not get this email again unless the same thing happens.")
+        footer.append(_("You will not get this email again unless the same thing happens."))
     message.set_content(mail.body.rstrip() + "\n\n-- \n" + "\n".join(footer) + "\n")
+    # After set_content, which clears every Content-* header.
+    message["Content-Language"] = HTML_LANG.get(code, code)
     return message
 
 

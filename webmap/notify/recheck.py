@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask_babel import gettext as _
 from sqlalchemy import or_
 
 from webmap.core import audit
@@ -11,8 +12,9 @@ from webmap.core.db import db
 from webmap.core.models import Asset, utcnow
 from webmap.council import site_name
 from webmap.notify.links import external_url, make_token, read_token, stop_url
-from webmap.notify.mail import Mail, send
+from webmap.notify.mail import Mail, in_language, send
 from webmap.places.freshness import stale_cutoff, stale_query
+from webmap.web.language import pick
 
 # Who the audit trail says confirmed a listing through the emailed link.
 LISTING_CONTACT = "listing contact (emailed link)"
@@ -51,34 +53,44 @@ def asset_for_token(token: str) -> Asset | None:
 
 
 def recheck_mail(asset: Asset) -> Mail:
-    """Return the re-check request for one listing."""
-    area = site_name()
-    link = external_url("notify.recheck", token=recheck_token(asset))
-    details = [
-        f"{label}: {value}"
-        for label, value in (
-            ("Name", asset.name),
-            ("Address", asset.address),
-            ("Postcode", asset.postcode),
-            ("Phone", asset.phone),
-            ("Website", asset.website),
-            ("Opening times", asset.opening_times),
+    """Return the re-check request for one listing, in the site's default language (a listing's contact has no other on record)."""
+    with in_language(None):
+        area, place = site_name(), str(pick(asset.name, asset.name_cy))
+        link = external_url("notify.recheck", token=recheck_token(asset))
+        details = [
+            f"{label}: {value}"
+            for label, value in (
+                (_("Name"), asset.name),
+                (_("Address"), asset.address),
+                (_("Postcode"), asset.postcode),
+                (_("Phone"), asset.phone),
+                (_("Website"), asset.website),
+                (_("Opening times"), asset.opening_times),
+            )
+            if value
+        ]
+        body = (
+            _(
+                "%(place)s is listed on the %(site)s, and nobody has checked the listing for a while.",
+                place=place,
+                site=area,
+            )
+            + "\n\n"
+            + "\n".join(details)
+            + "\n\n"
+            + _(
+                'Is it still right? Open this link to say "still correct" or "something changed" '
+                "(no account needed):\n%(link)s\n",
+                link=link,
+            )
         )
-        if value
-    ]
-    body = (
-        f"{asset.name} is listed on the {area}, and nobody has checked the listing for a while.\n\n"
-        + "\n".join(details)
-        + f'\n\nIs it still right? Open this link to say "still correct" or "something changed" '
-        f"(no account needed):\n{link}\n"
-    )
-    return Mail(
-        to=asset.email,
-        subject=f"Is the listing for {asset.name} still right?",
-        body=body,
-        reason=f"this address is the public contact for {asset.name} on the {area}.",
-        unsubscribe_url=stop_url("recheck", asset.id),
-    )
+        return Mail(
+            to=asset.email,
+            subject=_("Is the listing for %(place)s still right?", place=place),
+            body=body,
+            reason=_("this address is the public contact for %(place)s on the %(site)s.", place=place, site=area),
+            unsubscribe_url=stop_url("recheck", asset.id),
+        )
 
 
 def send_rechecks(months: int) -> int:

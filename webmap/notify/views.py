@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 
 from webmap.core.db import db
 from webmap.core.models import Asset, User
@@ -13,9 +14,9 @@ from webmap.web.security import csrf
 bp = Blueprint("notify", __name__, template_folder="templates")
 
 STOP_WHAT = {
-    "digest": "the moderators' digest",
-    "updates": "emails about the place you added",
-    "recheck": "requests to check this listing",
+    "digest": _l("the moderators' digest"),
+    "updates": _l("emails about the place you added"),
+    "recheck": _l("requests to check this listing"),
 }
 
 
@@ -52,7 +53,7 @@ def _stop(kind: str, subject_id) -> str | None:
     else:
         return None
     db.session.commit()
-    return STOP_WHAT[kind]
+    return str(STOP_WHAT[kind])
 
 
 @bp.route("/mail/stop/<token>", methods=["GET", "POST"])
@@ -63,7 +64,7 @@ def stop(token: str):
     if not isinstance(payload, dict) or payload.get("kind") not in STOP_WHAT:
         return render_template("notify/link_expired.html"), 404
     if request.method == "GET":
-        return render_template("notify/stop.html", what=STOP_WHAT[payload["kind"]], token=token)
+        return render_template("notify/stop.html", what=str(STOP_WHAT[payload["kind"]]), token=token)
     what = _stop(payload["kind"], payload.get("id"))
     if what is None:
         abort(404)

@@ -12,7 +12,7 @@ from webmap.core.models import BackgroundTask
 from webmap.ops.health import bp
 from webmap.web.security import role_required
 
-STATES = ("queued", "running", "retrying", "failed", "done", "skipped")
+STATES = ("queued", "running", "retrying", "failed", "cancelled", "done", "skipped")
 # Tasks an admin may run again from this page with their kept arguments (no personal data in them).
 RETRYABLE = {
     "gaps.refresh",
@@ -52,7 +52,11 @@ def retry(task_id: str):
     task = db.session.get(BackgroundTask, task_id)
     if task is None:
         abort(404)
-    if task.state != "failed" or task.name.removesuffix("@schedule") not in RETRYABLE or task.args is None:
+    if (
+        task.state not in ("failed", "cancelled")
+        or task.name.removesuffix("@schedule") not in RETRYABLE
+        or task.args is None
+    ):
         abort(
             409,
             "Only a failed refresh, snapshot or scheduled job can be run again here; "
@@ -61,4 +65,19 @@ def retry(task_id: str):
     name = task.name.removesuffix("@schedule")
     queue.enqueue(name, *task.args, label=f"{task.label} (again, asked by {current_user.email})")
     flash(f"“{task.label}” queued again.")
+    return redirect(url_for(".background"))
+
+
+@bp.post("/admin/background/<task_id>/cancel")
+@role_required("admin")
+def cancel(task_id: str):
+    """Cancel a task that is waiting, so no worker runs it."""
+    task = db.session.get(BackgroundTask, task_id)
+    if task is None:
+        abort(404)
+    if task.name.startswith("imports."):
+        abort(409, "An import is cancelled from its own page.")
+    if not queue.cancel(task_id, current_user.email):
+        abort(409, "Only a task that is still waiting can be cancelled; this one has started or ended.")
+    flash(f"“{task.label}” cancelled: no worker will run it.")
     return redirect(url_for(".background"))

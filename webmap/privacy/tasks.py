@@ -16,7 +16,9 @@ def purge_task() -> str:
     counts = purge_expired(months)
     forgotten = queue.forget_older_than(int(current_app.config["TASK_HISTORY_DAYS"]))
     db.session.commit()
+    # The counts are keyed by the register's holdings (webmap/privacy/register.py).
+    others = sum(n for key, n in counts.items() if key not in ("submitters", "change_reports"))
     return (
-        f"Erased details from {counts['assets']} place(s) and {counts['change_requests']} change report(s) older "
-        f"than {months} months; forgot {forgotten} finished task record(s)."
+        f"Erased details from {counts.get('submitters', 0)} place(s), {counts.get('change_reports', 0)} change "
+        f"report(s) and {others} other record(s) older than {months} months; forgot {forgotten} finished task record(s)."
     )

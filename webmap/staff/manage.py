@@ -17,7 +17,7 @@ from webmap.core.inputs import header_problem
 from webmap.core.models import ROLES, User
 from webmap.council import site_name
 from webmap.notify.links import external_url
-from webmap.notify.mail import Mail, send
+from webmap.notify.mail import Mail, in_language, send
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
 
 # How long an invitation or reset link works.
@@ -84,8 +84,8 @@ def invite(email: str, role: str) -> User:
     db.session.flush()
     audit.record("invite", "user", user.id, after=_state(user))
     area = site_name()
-    send(
-        Mail(
+    with in_language(user.language):  # the site's default language unless the account has one
+        mail = Mail(
             to=email,
             subject=f"You are invited to the {area}",
             body=(
@@ -96,7 +96,7 @@ def invite(email: str, role: str) -> User:
             reason=f"an administrator of the {area} invited this address to a staff account. "
             "If you did not expect it, ignore it: nothing happens unless the link is used.",
         )
-    )
+    send(mail)
     return user
 
 
@@ -138,8 +138,8 @@ def reset_password(user: User) -> None:
     db.session.flush()
     audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
     area = site_name()
-    send(
-        Mail(
+    with in_language(user.language):
+        mail = Mail(
             to=user.email,
             subject=f"Set a new password for the {area}",
             body=(
@@ -149,7 +149,7 @@ def reset_password(user: User) -> None:
             ),
             reason=f"an administrator of the {area} reset the password of your staff account.",
         )
-    )
+    send(mail)
 
 
 def set_password(user: User, password: str, confirm: str) -> None:

@@ -30,7 +30,7 @@
   var marker = null;
   function place(lat, lon) {
     if (marker) { marker.setLatLng([lat, lon]); }
-    else { marker = L.marker([lat, lon], { alt: "The point you picked", keyboard: false }).addTo(map); }
+    else { marker = L.marker([lat, lon], { alt: box.dataset.markerAlt || "", keyboard: false }).addTo(map); }
   }
   var startLat = parseFloat(latInput.value), startLon = parseFloat(lonInput.value);
   if (isFinite(startLat) && isFinite(startLon)) { place(startLat, startLon); }
