@@ -13,14 +13,22 @@ from webmap.maps.points import AssetPoints
 
 # Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
 # ("12") says nothing about what it counts or what pressing it does.
+# The words come in the page's language from its #map-words block (webmap.places.bilingual.map_words).
 CLUSTER_ICON_JS = """function (cluster) {
   var n = cluster.getChildCount();
   var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
-  return L.divIcon({
-    html: "<div><span>" + n + "<span class=\\"visually-hidden\\"> places here. Press Enter to zoom in.</span></span></div>",
-    className: "marker-cluster marker-cluster-" + size,
-    iconSize: new L.Point(40, 40)
-  });
+  if (!window.webmapWords) {
+    var block = document.getElementById("map-words");
+    try { window.webmapWords = block ? JSON.parse(block.textContent) : {}; } catch (e) { window.webmapWords = {}; }
+  }
+  var outer = document.createElement("div"), shown = document.createElement("span"), heard = document.createElement("span");
+  shown.textContent = String(n);
+  shown.setAttribute("aria-hidden", "true");
+  heard.className = "visually-hidden";
+  heard.textContent = String(window.webmapWords.clusterHint || "").replace("%(count)s", String(n));
+  outer.appendChild(shown);
+  outer.appendChild(heard);
+  return L.divIcon({html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
 }"""
 
 # Above this many folium markers (each with its own popup script), a page gets too heavy.
