@@ -3,10 +3,15 @@ accessible names (map-a11y.js) and a big area's clusters and popups (viewport.js
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
+from sqlalchemy import select
 
 from tests.browser.conftest import serving
 from tests.conftest import load_fresh_sample
+from webmap.core.db import db
+from webmap.core.models import Asset
 
 pytestmark = pytest.mark.browser
 
@@ -47,3 +52,21 @@ def test_a_big_areas_clusters_and_popups_are_in_welsh(welsh_by_view, page):
     cluster.wait_for(state="attached")
     assert "o leoedd yma. Pwyswch Enter i chwyddo i mewn." in cluster.text_content()
     assert errors == []
+
+
+def test_a_places_popup_on_the_home_map_is_in_welsh(sample_app, live_server, page):
+    with sample_app.app_context():
+        asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)).first()
+        asset.name_cy = "Te a Sgwrs <i>Welsh</i>"
+        db.session.commit()
+        english = asset.name
+    page.goto(f"{live_server}/?lang=cy&q={quote(english)}")
+    marker = page.locator(".leaflet-marker-icon[title='Te a Sgwrs <i>Welsh</i>']").first
+    marker.wait_for()
+    marker.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Te a Sgwrs <i>Welsh</i>" in text and "Rhagor am Te a Sgwrs" in text
+    assert "Math:" in text and "Cyfeiriad:" in text and "More about" not in text
+    assert popup.locator("i").count() == 0  # typed markup stays text
