@@ -200,12 +200,17 @@ def main() -> int:
         "overall_gaps COLD, 15 categories, share",
         lambda: overall_gaps(wards, assets, needs, "share", population=points),
     )
-    cold = timings[-1][1]
+    # Verdicts on CPU seconds, which a busy shared machine does not inflate; wall seconds are printed beside.
+    cold_wall, cold = timings[-1][1], timings[-1][2]
     ours = fast.set_index("ward_code")["gap_score"].sort_index().to_numpy()
     failures = []
-    print(f"  national analysis cold: {cold:.2f} s ({'ok' if cold <= 10 else 'OVER'}, target <= 10 s)", flush=True)
+    print(
+        f"  national analysis cold: {cold:.2f} s CPU, {cold_wall:.2f} s wall ({'ok' if cold <= 10 else 'OVER'}, "
+        "target <= 10 s)",
+        flush=True,
+    )
     if cold > 10:
-        failures.append(f"the cold national analysis took {cold:.2f} s (target <= 10 s)")
+        failures.append(f"the cold national analysis took {cold:.2f} s of CPU (target <= 10 s)")
     for prefilter, label in (("bbox", "bounding-box prefilter"), ("index", "STRtree prefilter (stronger)")):
         slow = stage(
             f"  per-ward loop, {label}",
@@ -213,12 +218,12 @@ def main() -> int:
                 wards, assets, needs, population=points, prefilter=prefilter
             ),
         )
-        loop = timings[-1][1]
+        loop_wall, loop = timings[-1][1], timings[-1][2]
         theirs = slow["gap_score"].sort_index().to_numpy()
         same = np.isclose(ours, theirs, rtol=1e-9, atol=1e-6, equal_nan=True)
         verdict = "ok" if loop / cold >= 10 else "under 10x"
         print(
-            f"    {loop / cold:.1f}x the time of the vectorised run ({verdict}); "
+            f"    {loop / cold:.1f}x the CPU time of the vectorised run ({loop_wall / cold_wall:.1f}x wall; {verdict}); "
             f"same gap scores: {'yes' if same.all() else f'NO, {(~same).sum():,} wards differ'}",
             flush=True,
         )

@@ -218,7 +218,7 @@ def test_follow_up_email_is_in_the_language_of_the_form(mail_app, inbox):
     [welsh] = inbox.to(EMAIL)
     body = welsh.get_content()
     assert welsh["Subject"] == f"Chi ddywedodd, ni wnaeth: Cymorth bwyd yn {WARD_CY}"
-    assert f"Dywedoch wrthym fod angen gwasanaethau cymorth bwyd yn ward {WARD_CY}." in body
+    assert f"Dywedoch wrthym fod angen gwasanaethau cymorth bwyd yn {WARD_CY}." in body
     assert "Dyma beth a wnaed (" in body and "Opened a weekly food bank at the library" in body
     assert f"https://map.example.gov.uk/wards/{WARD}/you-said-we-did" in body
     [english] = inbox.to("english@example.com")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from flask import current_app, has_app_context, has_request_context
+from flask import current_app, has_app_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
@@ -36,7 +36,7 @@ class Words:
 
 
 def _reader_language() -> str:
-    locale = get_locale() if has_request_context() else None
+    locale = get_locale() if has_app_context() else None  # a request, or an email under force_locale
     return locale.language if locale is not None else "en"
 
 

@@ -6,11 +6,11 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 
 from webmap.core.models import NeedFollowUp, Response
-from webmap.core.wording import category_words, mid_sentence
+from webmap.core.wording import category_words
 from webmap.council import site_name
 from webmap.notify.links import external_url
 from webmap.notify.mail import Mail, in_language
-from webmap.web.language import language, pick
+from webmap.web.language import pick
 
 
 def followup_mail(person: NeedFollowUp, response: Response) -> Mail:
@@ -24,10 +24,8 @@ def _followup_mail(person: NeedFollowUp, response: Response) -> Mail:
     category = response.category
     ward = str(pick(response.ward.name, response.ward.name_cy))
     label = str(pick(category.label, category.label_cy))
-    if language() == "cy":
-        needs = mid_sentence(label)
-    else:
-        needs = category_words(response.category_id, category.label).many
+    # The category as a noun in the email's language (data/category_words*.csv).
+    needs = category_words(response.category_id, label).many
     body = (
         _("You told us %(ward)s needs %(needs)s.", ward=ward, needs=needs)
         + "\n\n"
