@@ -79,7 +79,10 @@ def places_in_reader_language(assets):
     if not welsh() or assets.empty:
         return assets
     out = assets.copy()
-    names = asset_names_cy(out["asset_id"])
+    if "name_cy" in out.columns:  # read with the places: no need to ask again
+        names = {int(i): n for i, n in zip(out["asset_id"], out["name_cy"]) if isinstance(n, str) and n}
+    else:
+        names = asset_names_cy(out["asset_id"])
     if names:
         out["name"] = [names.get(int(i)) or n for i, n in zip(out["asset_id"], out["name"])]
     if "ward_name" in out.columns and "ward_code" in out.columns:
