@@ -11,7 +11,8 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from flask import current_app, has_request_context
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import format_date
 from sqlalchemy import func, select
 
 from webmap.core import queue, store
@@ -157,8 +158,10 @@ class Point:
 
     @property
     def period(self) -> str:
-        """Name the point in plain English: its survey round, or its date."""
-        return self.round_name if self.round_name and self.kind == "round" else f"{self.as_of:%-d %B %Y}"
+        """Name the point for people: its survey round, or its date ("6 December 2026", "6 Rhagfyr 2026")."""
+        if self.round_name and self.kind == "round":
+            return self.round_name
+        return format_date(self.as_of, "long") if has_app_context() else f"{self.as_of:%-d %B %Y}"
 
 
 def points(ward_code: str, category: str, method: str = "share") -> list[Point]:

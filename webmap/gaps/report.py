@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webmap.core import store
@@ -24,7 +26,12 @@ from webmap.places import one_row_per_place
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 CSS = Path(__file__).resolve().parent.parent / "static" / "report.css"
-KIND_LABELS = {"group": "Groups", "business": "Local businesses", "venue": "Venues", "service": "Services"}
+KIND_LABELS = {
+    "group": _l("Groups"),
+    "business": _l("Local businesses"),
+    "venue": _l("Venues"),
+    "service": _l("Services"),
+}
 
 
 def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -> tuple[list[dict], int, float]:
@@ -47,12 +54,15 @@ def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, 
     assets = store.assets_frame()
     assets = assets[assets["ward_code"] == code]
     places = one_row_per_place(assets) if len(assets) else assets.assign(records=pd.Series(dtype="int64"))
+    welsh = gaps_views.welsh_place_names(places["asset_id"]) if len(places) else {}
+    if welsh:
+        places = places.assign(name=[welsh.get(int(i)) or n for i, n in zip(places["asset_id"], places["name"])])
     places = places.sort_values("name")
     groups = []
     for kind in ASSET_KINDS:
         chosen = [row for row in places.itertuples() if row.kind == kind]
         if chosen:
-            groups.append((KIND_LABELS.get(kind, kind.capitalize()), chosen))
+            groups.append((str(KIND_LABELS.get(kind, kind.capitalize())), chosen))
     return groups, len(places), len(assets)
 
 
@@ -64,13 +74,14 @@ def ward_report(code: str):
     if found.empty:
         abort(404)
     info = found.drop(columns="geometry").iloc[0].to_dict()
+    info["name"] = gaps_views.welsh_ward_names([code]).get(code) or info["name"]
     try:
         query = gaps_service.check_query(
             None, request.args.get("method"), request.args.get("distance"), current_app.config["ACCESS_DISTANCE_M"]
         )
     except ValueError as exc:
         abort(400, str(exc))
-    labels = store.category_labels()
+    labels = gaps_views.shown_labels()
     gap_rows, quiet, population = _gap_rows(code, query, labels)
     kinds, place_count, record_count = _places_by_kind(code, labels)
     needs = store.needs_frame()
@@ -91,6 +102,7 @@ def ward_report(code: str):
         need_total=float(needs["count"].sum()),
         sources=sources,
         today=date.today(),
+        today_text=format_date(date.today(), "long"),
         download=download,
         inline_css=CSS.read_text(encoding="utf-8") if download else None,
         method_label=gaps_service.METHOD_LABELS[query.method],

@@ -27,28 +27,54 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from flask import has_request_context
+from flask_babel import LazyString
+from flask_babel import gettext as _babel_gettext
+from flask_babel import ngettext as _babel_ngettext
 
 from webmap import analysis
 from webmap.core import store
 from webmap.core.csvsafe import write_csv
 
+
+# The CLI prints these sentences too, with an app but no request (so no reader's language): English there.
+def _(message: str, **values) -> str:
+    return _babel_gettext(message, **values) if has_request_context() else (message % values if values else message)
+
+
+def _l(message: str) -> LazyString:
+    """A label translated when shown: in the reader's language on a page, English in the CLI."""
+    return LazyString(_, message)
+
+
+def ngettext(singular: str, plural: str, num: int, **values) -> str:
+    if has_request_context():
+        return _babel_ngettext(singular, plural, num, **values)
+    return (singular if num == 1 else plural) % {"num": num, **values}
+
+
 METHODS = analysis.METHODS  # ("count", "share", "2sfca", "e2sfca")
 FEW_RESPONSES = analysis.FEW_RESPONSES  # rows resting on fewer responses are flagged "few responses"
 OVERALL = analysis.OVERALL  # "all": every need residents stated
+# Lazy: each page shows them in its reader's language; outside a request (the CLI) they read in English.
 METHOD_LABELS = {
-    "share": "Share within walking distance",
-    "count": "Count per 1,000 residents",
-    "2sfca": "Access score (2SFCA)",
-    "e2sfca": "Access score with distance decay (E2SFCA)",
+    "share": _l("Share within walking distance"),
+    "count": _l("Count per 1,000 residents"),
+    "2sfca": _l("Access score (2SFCA)"),
+    "e2sfca": _l("Access score with distance decay (E2SFCA)"),
 }
 METHOD_HELP = {
-    "share": "The share of the ward's residents who live within the distance of at least one such place.",
-    "count": "How many such places are in the ward for every 1,000 people who live there.",
-    "2sfca": "Access score: how many places per person can reach each, shared among everyone nearby. "
-    "Each place's capacity is split between all the people within the distance of it, and each "
-    "area adds up the shares it can reach (shown per 1,000 residents).",
-    "e2sfca": "The same access score, but nearer places count more: full weight in the nearest third of "
-    "the distance, 0.68 in the middle third and 0.22 in the furthest third.",
+    "share": _l("The share of the ward's residents who live within the distance of at least one such place."),
+    "count": _l("How many such places are in the ward for every 1,000 people who live there."),
+    "2sfca": _l(
+        "Access score: how many places per person can reach each, shared among everyone nearby. "
+        "Each place's capacity is split between all the people within the distance of it, and each "
+        "area adds up the shares it can reach (shown per 1,000 residents)."
+    ),
+    "e2sfca": _l(
+        "The same access score, but nearer places count more: full weight in the nearest third of "
+        "the distance, 0.68 in the middle third and 0.22 in the furthest third."
+    ),
 }
 MIN_DISTANCE_M, MAX_DISTANCE_M = 100, 10_000
 
@@ -81,19 +107,33 @@ def check_query(
     """Return a checked query, or raise ValueError with a plain-English message naming the field."""
     category = (category or OVERALL).strip()
     if category != OVERALL and category not in store.category_labels():
-        raise ValueError(f"Category: '{category}' is not a category. Choose one from the list, or all needs.")
+        raise ValueError(
+            _("Category: '%(category)s' is not a category. Choose one from the list, or all needs.", category=category)
+        )
     method = (method or "share").strip().lower()
     if method not in METHODS:
-        raise ValueError(f"Method: '{method}' is not a method. Choose one of: {', '.join(METHODS)}.")
+        raise ValueError(
+            _(
+                "Method: '%(method)s' is not a method. Choose one of: %(methods)s.",
+                method=method,
+                methods=", ".join(METHODS),
+            )
+        )
     if distance in (None, ""):
         value = float(default_distance)
     else:
         try:
             value = float(str(distance).strip())
         except ValueError:
-            raise ValueError("Distance: enter the walking distance as a number of metres, like 800.") from None
+            raise ValueError(_("Distance: enter the walking distance as a number of metres, like 800.")) from None
     if not math.isfinite(value) or not MIN_DISTANCE_M <= value <= MAX_DISTANCE_M:
-        raise ValueError(f"Distance: enter a number of metres between {MIN_DISTANCE_M:,} and {MAX_DISTANCE_M:,}.")
+        raise ValueError(
+            _(
+                "Distance: enter a number of metres between %(low)s and %(high)s.",
+                low=f"{MIN_DISTANCE_M:,}",
+                high=f"{MAX_DISTANCE_M:,}",
+            )
+        )
     weight = (
         deprivation
         if isinstance(deprivation, bool)
@@ -106,7 +146,7 @@ def _wards() -> gpd.GeoDataFrame:
     """Return the stored wards in the shape the analysis wants (deprivation as a decile or NaN)."""
     wards = store.wards_frame()
     if wards.empty:
-        raise NoWards("There are no wards yet: import ward boundaries first.")
+        raise NoWards(_("There are no wards yet: import ward boundaries first."))
     return as_deciles(wards)
 
 
@@ -223,21 +263,30 @@ def caveats(query: GapQuery, table: pd.DataFrame) -> list[str]:
     notes = []
     if table["population"].isna().all():
         notes.append(
-            "No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
-            "Import population first: flask import-population with a ward table, or small areas with "
-            "a lookup (see docs/importing.md)."
+            _(
+                "No ward has a population figure yet, so no rate can be worked out and nothing is ranked. "
+                "Import population first: flask import-population with a ward table, or small areas with "
+                "a lookup (see docs/importing.md)."
+            )
         )
     if query.deprivation_weight and not table["deprivation"].notna().any():
         notes.append(
-            "Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
-            "Import a ward table with an IMD decile column (flask import-population) to use it."
+            _(
+                "Deprivation weighting was asked for, but no ward has a deprivation decile, so it had no effect. "
+                "Import a ward table with an IMD decile column (flask import-population) to use it."
+            )
         )
     few = int((table["few_responses"] & table["population"].notna()).sum())
     if few and table["need_count"].sum() > 0:
         notes.append(
-            f"{few} ward{'s rest' if few != 1 else ' rests'} on fewer than {FEW_RESPONSES} responses "
-            '(marked "few responses"): those figures are pulled toward the area rate and could change a lot '
-            "with a few more answers."
+            ngettext(
+                '%(num)d ward rests on fewer than %(few)d responses (marked "few responses"): those figures '
+                "are pulled toward the area rate and could change a lot with a few more answers.",
+                '%(num)d wards rest on fewer than %(few)d responses (marked "few responses"): those figures '
+                "are pulled toward the area rate and could change a lot with a few more answers.",
+                few,
+                few=FEW_RESPONSES,
+            )
         )
     return notes
 

@@ -6,24 +6,32 @@ import math
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from folium.plugins import MarkerCluster
+from sqlalchemy import select
 
 from webmap.analysis import classify
+from webmap.analysis.gaps import NOTE_NO_NEED, NOTE_NO_POPULATION, NOTE_NOBODY_ASKED, NOTE_ZERO_POPULATION
 from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Asset, Ward
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.choropleth import NO_DATA, legend, palette
-from webmap.maps.layers import CLUSTER_ICON_JS
+from webmap.maps.layers import cluster_icon_js
 from webmap.maps.points import AssetPoints
 from webmap.places import one_row_per_place
 from webmap.scale import pages as scale_pages
 from webmap.scale.layers import ViewportLayers
+from webmap.web.language import language, pick
 from webmap.web.paging import page_number
 
 bp = Blueprint("gaps", __name__, template_folder="templates")
 CLASSES = 5
-GAP_HEADING = "Unmet need per 1,000 residents"
+GAP_HEADING = _l("Unmet need per 1,000 residents")
 FEW_RESPONSES = gaps_service.FEW_RESPONSES
 # Rows per page of the ranked table when the area is too big to list every ward at once.
 TABLE_PAGE_SIZE = 100
@@ -34,32 +42,33 @@ def _missing(value) -> bool:
     return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
+# Figures keep the same digits in Welsh (cy_GB writes 1,234.5 as en_GB does); only the words change.
 def fmt_population(value) -> str:
-    return "population unknown" if _missing(value) else f"{value:,.0f}"
+    return _("population unknown") if _missing(value) else f"{value:,.0f}"
 
 
 def fmt_int(value) -> str:
-    return "unknown" if _missing(value) else f"{value:,.0f}"
+    return _("unknown") if _missing(value) else f"{value:,.0f}"
 
 
 def fmt_count(value) -> str:
-    return "unknown" if _missing(value) else (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
+    return _("unknown") if _missing(value) else (f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}")
 
 
 def fmt_dec(value, places: int = 2) -> str:
-    return "unknown" if _missing(value) else f"{value:,.{places}f}"
+    return _("unknown") if _missing(value) else f"{value:,.{places}f}"
 
 
 def fmt_pct(value) -> str:
-    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
+    return _("unknown") if _missing(value) else f"{value * 100:.0f}%"
 
 
 def fmt_gap(value) -> str:
-    return "not computed" if _missing(value) else f"{value:,.2f}"
+    return _("not computed") if _missing(value) else f"{value:,.2f}"
 
 
 def fmt_weight(value) -> str:
-    return "unknown" if _missing(value) else f"{value * 100:.0f}%"
+    return _("unknown") if _missing(value) else f"{value * 100:.0f}%"
 
 
 def fmt_rank(value) -> str:
@@ -71,62 +80,117 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
     d = f"{query.distance:,.0f} m"
     # Rank, ward, the answer and what it rests on come first, so they stay in view on any screen.
     head = [
-        ("rank", "Rank", fmt_rank),
-        ("ward_name", "Ward", str),
-        ("gap_score", GAP_HEADING, fmt_gap),
-        ("responses", "Stated needs", fmt_count),
+        ("rank", _("Rank"), fmt_rank),
+        ("ward_name", _("Ward"), str),
+        ("gap_score", str(GAP_HEADING), fmt_gap),
+        ("responses", _("Stated needs"), fmt_count),
     ]
     if query.overall:
         return head + [
-            ("population", "Population", fmt_population),
-            ("need_per_1000", "Asked per 1,000 residents here", fmt_dec),
-            ("own_rate_weight", "How much the ward's own answers count", fmt_weight),
-            ("need_per_1000_smoothed", "Asked per 1,000, allowing for few answers", fmt_dec),
-            ("unmet_share", "Share of asks out of reach", fmt_pct),
-            ("unmet_residents", "Residents asking, out of reach", fmt_dec),
-            ("categories_considered", "Kinds of need asked for", fmt_int),
-            ("top_category", "Biggest gap in", lambda v: "not computed" if _missing(v) or not v else labels.get(v, v)),
-            ("top_category_gap", "Its unmet need per 1,000", fmt_gap),
+            ("population", _("Population"), fmt_population),
+            ("need_per_1000", _("Asked per 1,000 residents here"), fmt_dec),
+            ("own_rate_weight", _("How much the ward's own answers count"), fmt_weight),
+            ("need_per_1000_smoothed", _("Asked per 1,000, allowing for few answers"), fmt_dec),
+            ("unmet_share", _("Share of asks out of reach"), fmt_pct),
+            ("unmet_residents", _("Residents asking, out of reach"), fmt_dec),
+            ("categories_considered", _("Kinds of need asked for"), fmt_int),
+            (
+                "top_category",
+                _("Biggest gap in"),
+                lambda v: _("not computed") if _missing(v) or not v else labels.get(v, v),
+            ),
+            ("top_category_gap", _("Its unmet need per 1,000"), fmt_gap),
         ]
     cols = head + [
-        ("population", "Population", fmt_population),
-        ("need_per_1000", "Asked per 1,000 residents here", fmt_dec),
-        ("own_rate_weight", "How much the ward's own answers count", fmt_weight),
-        ("need_per_1000_smoothed", "Asked per 1,000, allowing for few answers", fmt_dec),
-        ("assets_in_ward", "Places in ward", fmt_int),
-        ("assets_per_1000", "Places per 1,000 residents", fmt_dec),
-        ("assets_within_distance", f"Places in or within {d}", fmt_int),
-        ("access_share", f"Residents within {d} of one", fmt_pct),
+        ("population", _("Population"), fmt_population),
+        ("need_per_1000", _("Asked per 1,000 residents here"), fmt_dec),
+        ("own_rate_weight", _("How much the ward's own answers count"), fmt_weight),
+        ("need_per_1000_smoothed", _("Asked per 1,000, allowing for few answers"), fmt_dec),
+        ("assets_in_ward", _("Places in ward"), fmt_int),
+        ("assets_per_1000", _("Places per 1,000 residents"), fmt_dec),
+        ("assets_within_distance", _("Places in or within %(distance)s", distance=d), fmt_int),
+        ("access_share", _("Residents within %(distance)s of one", distance=d), fmt_pct),
     ]
     if query.method in ("2sfca", "e2sfca"):
-        cols.append(("access_score", "Access score (per 1,000 residents)", lambda v: fmt_dec(v, 3)))
+        cols.append(("access_score", _("Access score (per 1,000 residents)"), lambda v: fmt_dec(v, 3)))
     cols += [
-        ("unmet_share", "Share who cannot reach one", fmt_pct),
-        ("unmet_residents", "Residents asking, out of reach", fmt_dec),
+        ("unmet_share", _("Share who cannot reach one"), fmt_pct),
+        ("unmet_residents", _("Residents asking, out of reach"), fmt_dec),
     ]
     return cols
 
 
 # A short explanation under each heading whose words alone do not say what the figure is.
 EXPLAINED = {
-    "gap_score": "Of every 1,000 residents, how many we expect to ask for this and be unable to reach one. "
-    "Bigger means a bigger gap.",
-    "responses": "How many times residents of the ward asked for it (web form and surveys).",
-    "need_per_1000": "Times asked for every 1,000 residents of the ward, from its own answers only.",
-    "own_rate_weight": "A ward with few answers says little on its own, so its figure leans on the whole area's "
-    "rate. 100% means only the ward's own answers are used; 0% only the area's.",
-    "need_per_1000_smoothed": "The ward's own rate and the area's rate, blended by the share before: the figure "
-    "the unmet need is worked out from.",
-    "access_score": "Places per 1,000 residents who can reach them, sharing each place among everyone near it.",
-    "unmet_share": "The share of residents living too far from any place of this kind.",
-    "unmet_residents": "Residents we expect to ask for it who live too far from one.",
-    "categories_considered": "How many kinds of place residents of the ward asked for.",
+    "gap_score": _l(
+        "Of every 1,000 residents, how many we expect to ask for this and be unable to reach one. "
+        "Bigger means a bigger gap."
+    ),
+    "responses": _l("How many times residents of the ward asked for it (web form and surveys)."),
+    "need_per_1000": _l("Times asked for every 1,000 residents of the ward, from its own answers only."),
+    "own_rate_weight": _l(
+        "A ward with few answers says little on its own, so its figure leans on the whole area's "
+        "rate. 100% means only the ward's own answers are used; 0% only the area's."
+    ),
+    "need_per_1000_smoothed": _l(
+        "The ward's own rate and the area's rate, blended by the share before: the figure "
+        "the unmet need is worked out from."
+    ),
+    "access_score": _l("Places per 1,000 residents who can reach them, sharing each place among everyone near it."),
+    "unmet_share": _l("The share of residents living too far from any place of this kind."),
+    "unmet_residents": _l("Residents we expect to ask for it who live too far from one."),
+    "categories_considered": _l("How many kinds of place residents of the ward asked for."),
 }
+# The analysis package writes a row's note in English (it knows no languages): shown in the reader's.
+NOTES = {
+    NOTE_NO_POPULATION: _l("population unknown: per-1,000 figures and gap cannot be computed"),
+    NOTE_ZERO_POPULATION: _l("population is 0: per-1,000 figures and gap cannot be computed"),
+    NOTE_NO_NEED: _l("nobody asked here: the figure rests on the area rate alone"),
+    NOTE_NOBODY_ASKED: _l("nobody in the area asked for this: gap is 0"),
+}
+
+
+@bp.app_template_global("gap_note")
+def note_text(note) -> str:
+    """Return a gap row's note in the reader's language ('' for none)."""
+    if _missing(note) or not note:
+        return ""
+    return str(NOTES.get(note, note))
+
+
+def shown_labels() -> dict[str, str]:
+    """Return {category id: label} in the reader's language (the Welsh label where there is one)."""
+    return {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
+
+
+def welsh_ward_names(codes=None) -> dict[str, str]:
+    """Return {ward code: Welsh name} for a Welsh reader (the wards that have one), else {}."""
+    if language() != "cy":
+        return {}
+    query = select(Ward.code, Ward.name_cy).where(Ward.name_cy.is_not(None), Ward.name_cy != "")
+    if codes is not None:
+        codes = list(codes)
+        if not codes:
+            return {}
+        query = query.where(Ward.code.in_(codes))
+    return dict(db.session.execute(query).all())
+
+
+def welsh_place_names(ids) -> dict[int, str]:
+    """Return {asset id: Welsh name} for a Welsh reader (the places that have one), else {}."""
+    ids = [int(i) for i in ids]
+    if language() != "cy" or not ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(Asset.id, Asset.name_cy).where(Asset.id.in_(ids), Asset.name_cy.is_not(None), Asset.name_cy != "")
+        ).all()
+    )
 
 
 def explanations(columns: list[tuple[str, str, object]]) -> list[tuple[str, str]]:
     """Return (heading, explanation) for the shown columns that need one, in table order."""
-    return [(heading, EXPLAINED[col]) for col, heading, _ in columns if col in EXPLAINED]
+    return [(heading, str(EXPLAINED[col])) for col, heading, _fmt in columns if col in EXPLAINED]
 
 
 def _query() -> gaps_service.GapQuery:
@@ -158,13 +222,13 @@ def _sorted(table: pd.DataFrame, sort: str, direction: str) -> pd.DataFrame:
 def index():
     """Show wards shaded by gap score, with the same figures in a sortable ranked table."""
     query = _query()
-    labels = store.category_labels()
+    labels = shown_labels()
     sort = request.args.get("sort", "rank")
     direction = "desc" if request.args.get("dir") == "desc" else "asc"
     args = {"category": query.category, "method": query.method, "distance": f"{query.distance:g}"}
     if query.deprivation_weight:
         args["deprivation"] = "1"
-    what = "all needs" if query.overall else labels[query.category]
+    what = _("all needs") if query.overall else labels[query.category]
     context = dict(
         query=query,
         what=what,
@@ -191,21 +255,26 @@ def edge_format(bins, values):
     for places in range(2, 7):
         if len({f"{e:,.{places}f}" for e in edges}) == len(set(edges)):
             break
-    return lambda v: "not computed" if _missing(v) else f"{v:,.{places}f}"
+    return lambda v: _("not computed") if _missing(v) else f"{v:,.{places}f}"
 
 
 def legend_caption(entries) -> str:
     """Say what the shading means, how many classes there are, and when ties make them unequal."""
     counts = [e.wards for e in entries if e.colour != NO_DATA]
-    what = f"{GAP_HEADING} (0 = nobody asking is out of reach)"
     if not counts:
-        return f"{what}: no ward has a figure to shade."
+        return _("Unmet need per 1,000 residents (0 = nobody asking is out of reach): no ward has a figure to shade.")
     if len(counts) == 1:
-        return f"{what}: every ward with a figure has the same value, so there is one class."
-    text = f"{what}, in {len(counts)} classes by quantiles."
+        return _(
+            "Unmet need per 1,000 residents (0 = nobody asking is out of reach): every ward with a figure has "
+            "the same value, so there is one class."
+        )
+    text = _(
+        "Unmet need per 1,000 residents (0 = nobody asking is out of reach), in %(classes)d classes by quantiles.",
+        classes=len(counts),
+    )
     if max(counts) - min(counts) > 1:
-        text += (
-            " Many wards share the same figure, so the classes cannot be of equal size;"
+        text += " " + _(
+            "Many wards share the same figure, so the classes cannot be of equal size;"
             " each row says how many wards it holds."
         )
     return text
@@ -213,11 +282,11 @@ def legend_caption(entries) -> str:
 
 TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
 # A big area's figures are worked out in the background after the data changes (webmap/scale/refresh.py).
-WORKING = (
+WORKING = _l(
     "These figures are being worked out for the whole area now, which takes a minute or two. "
     "Reload this page shortly to see them."
 )
-BEHIND = (
+BEHIND = _l(
     "The data has changed since these figures were worked out; new figures are being worked out now "
     "and will show when you reload in a minute or two."
 )
@@ -227,7 +296,10 @@ def _index_from_store(query, labels, args, context):
     """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
     table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
     if table is None:
-        return render_template("gaps/index.html", table=None, message=WORKING, **context)
+        return render_template("gaps/index.html", table=None, message=str(WORKING), **context)
+    names = welsh_ward_names()
+    if names:  # a Welsh reader sees, and sorts by, each ward's Welsh name where it has one
+        table = table.assign(ward_name=[names.get(c) or n for c, n in zip(table["ward_code"], table["ward_name"])])
     sort, direction = context["sort"], context["direction"]
     columns = columns_for(query, labels)
     if sort not in [c for c, _, _ in columns]:
@@ -236,7 +308,7 @@ def _index_from_store(query, labels, args, context):
     values = pd.to_numeric(table["gap_score"], errors="coerce")
     bins, classes = classify(values, k=CLASSES, scheme="quantiles")
     colours = palette(len(bins))
-    entries = legend(values, bins, classes, colours, edge_format(bins, values), "not computed (population unknown)")
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), _("not computed (population unknown)"))
     deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
     context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
     # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
@@ -247,7 +319,7 @@ def _index_from_store(query, labels, args, context):
         at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
         if at is not None:
             lines[at] = [
-                line + (" (few responses)" if few is True else "")
+                line + (" " + _("(few responses)") if few is True else "")
                 for line, few in zip(lines[at], table["few_responses"])
             ]
     fills = {
@@ -260,7 +332,7 @@ def _index_from_store(query, labels, args, context):
         "CODE", "{code}", 1
     )
     ViewportLayers(
-        places=False, fills=fills, link=link, no_data=NO_DATA, no_data_label="Gap not computed (population unknown)"
+        places=False, fills=fills, link=link, no_data=NO_DATA, no_data_label=_("Gap not computed (population unknown)")
     ).add_to(m)
 
     rows = _sorted(table, sort, direction)
@@ -275,7 +347,7 @@ def _index_from_store(query, labels, args, context):
         map=render_parts(m),
         legend=entries,
         legend_caption=legend_caption(entries),
-        notices=([] if current else [BEHIND]) + _notices(query, table, labels),
+        notices=([] if current else [str(BEHIND)]) + _notices(query, table, labels),
         population_note=_population_note(table),
         no_data=NO_DATA,
         page=page,
@@ -288,23 +360,33 @@ def _index_from_store(query, labels, args, context):
 def _notices(query, table, labels) -> list[str]:
     """Plain-English notes for the edge cases a reader would otherwise puzzle over."""
     notes = []
-    label = labels.get(query.category, "any need")
+    label = labels.get(query.category, "")
     # Lower case mid-sentence, except acronyms ("GP practice").
     label = label if label[1:2].isupper() else label[:1].lower() + label[1:]
     if table["need_count"].sum() == 0:
-        asked = "what any ward needs" if query.overall else f"they need {label}"
+        if query.overall:
+            nobody = _("Nobody has said what any ward needs yet, so every gap score is 0.")
+        else:
+            nobody = _("Nobody has said they need %(label)s yet, so every gap score is 0.", label=label)
         notes.append(
-            f"Nobody has said {asked} yet, so every gap score is 0. "
-            "Residents can say what is needed on the form, and staff can import survey results."
+            nobody + " " + _("Residents can say what is needed on the form, and staff can import survey results.")
         )
     if not query.overall and table["assets_in_ward"].sum() == 0 and table["assets_within_distance"].sum() == 0:
-        notes.append(f"There are no {label} places on the map anywhere in the area, so nobody has access to one.")
+        notes.append(
+            _(
+                "There are no %(label)s places on the map anywhere in the area, so nobody has access to one.",
+                label=label,
+            )
+        )
     notes += gaps_service.caveats(query, table)
-    unknown = table["population"].isna().sum()
+    unknown = int(table["population"].isna().sum())
     if unknown and unknown < len(table):
         notes.append(
-            f"{unknown} ward{'s have' if unknown > 1 else ' has'} no population figure, so "
-            f"{'their' if unknown > 1 else 'its'} per-1,000 figures and gap score cannot be computed."
+            ngettext(
+                "%(num)d ward has no population figure, so its per-1,000 figures and gap score cannot be computed.",
+                "%(num)d wards have no population figure, so their per-1,000 figures and gap score cannot be computed.",
+                unknown,
+            )
         )
     return notes
 
@@ -312,8 +394,8 @@ def _notices(query, table, labels) -> list[str]:
 def _population_note(table) -> str:
     methods = set(table["population_method"].dropna())
     if "lsoa_points" in methods:
-        return "Residents are placed at small-area (LSOA) points, each with its census population."
-    return "Each ward's population is spread evenly over points inside the ward (no small-area points are loaded)."
+        return _("Residents are placed at small-area (LSOA) points, each with its census population.")
+    return _("Each ward's population is spread evenly over points inside the ward (no small-area points are loaded).")
 
 
 @bp.get("/gaps/export")
@@ -322,13 +404,13 @@ def export():
     query = _query()
     fmt = (request.args.get("format") or "csv").lower()
     if fmt not in gaps_service.FORMATS:
-        abort(400, "Format: choose csv, geojson or gpkg.")
+        abort(400, _("Format: choose csv, geojson or gpkg."))
     try:
         table, _current = gapstore.table_for_page(query)
     except gaps_service.NoWards as exc:
         abort(404, str(exc))
     if table is None:
-        abort(503, WORKING)
+        abort(503, str(WORKING))
     body = gaps_service.export_bytes(gaps_service.with_outlines(table), fmt)
     name = gaps_service.export_name(query, fmt)
     return Response(
@@ -347,15 +429,24 @@ def ward(code: str):
         abort(400, str(exc))
     if not store.ward_exists(code):
         abort(404)
-    labels = store.category_labels()
+    labels = shown_labels()
     # This ward's rows of the stored gap tables and only the wards around it, whatever the area's size.
     found, nearby, gaps, current = _stored_profile(code, query, labels)
     neighbours = gaps_service.neighbours(nearby, code)
     # A plain dict: a pandas row's .name would be its index label, not the ward's name.
     info = found.drop(columns="geometry").iloc[0].to_dict()
+    names = welsh_ward_names([code, *neighbours["code"]])
+    info["name"] = names.get(code) or info["name"]
+    if names:
+        neighbours = neighbours.assign(name=[names.get(c) or n for c, n in zip(neighbours["code"], neighbours["name"])])
+        neighbours = neighbours.sort_values("name")
 
     # A site listed many times (each building, or by two sources) is shown once.
-    assets = one_row_per_place(store.assets_frame(ward=code)).sort_values("name")
+    assets = one_row_per_place(store.assets_frame(ward=code))
+    cy_names = welsh_place_names(assets["asset_id"]) if len(assets) else {}
+    if cy_names:
+        assets["name"] = [cy_names.get(int(i)) or n for i, n in zip(assets["asset_id"], assets["name"])]
+    assets = assets.sort_values("name")
     assets["ward_name"] = info["name"]
     # Places imported without an address must show nothing, not "nan".
     assets["address"] = assets["address"].map(lambda v: v if isinstance(v, str) else "")
@@ -379,12 +470,12 @@ def ward(code: str):
     add_wards_layer(
         m,
         simplify_for_display(neighbours),
-        name="Neighbouring wards",
+        name=_("Neighbouring wards"),
         style=lambda _f: {"color": "#505a5f", "weight": 1, "fillOpacity": 0.02},
     )
     add_wards_layer(m, simplify_for_display(found), name=info["name"])
     # Places as compact rows built into markers in the browser: a folium Marker each costs milliseconds here.
-    cluster = MarkerCluster(name="Community assets", icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    cluster = MarkerCluster(name=_("Community assets"), icon_create_function=cluster_icon_js()).add_to(m)
     AssetPoints(assets, labels).add_to(cluster)
     return render_template(
         "gaps/ward.html",
@@ -397,7 +488,7 @@ def ward(code: str):
         neighbours=neighbours,
         map=render_parts(m),
         query=query,
-        figures_note=None if current else (BEHIND if len(gaps) else WORKING),
+        figures_note=None if current else str(BEHIND if len(gaps) else WORKING),
         method_label=gaps_service.METHOD_LABELS[query.method],
         fmt_gap=fmt_gap,
         fmt_pct=fmt_pct,

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from webmap.groups.vocabulary import load_vocabulary
-from webmap.places.forms import AssetDetailsForm, max_length, strip
+from webmap.places.forms import AssetDetailsForm, strip
+from webmap.web.language import pick
 
-EMAIL = Email("Enter an email address in the right form, with an @ and a domain")
+EMAIL = Email(_l("Enter an email address in the right form, with an @ and a domain"))
 
 
-def email_field(label: str, required_message: str) -> EmailField:
+def max_length(n: int, message) -> Length:
+    """Refuse text longer than n characters, with a whole sentence (lazy, so it is in the reader's language)."""
+    return Length(max=n, message=message)
+
+
+def email_field(label, required_message) -> EmailField:
     return EmailField(
         label,
         filters=[strip],
         render_kw={"autocomplete": "email", "spellcheck": "false"},
-        validators=[DataRequired(required_message), max_length(200, "The email address"), EMAIL],
+        validators=[
+            DataRequired(required_message),
+            max_length(200, _l("The email address must be 200 characters or fewer")),
+            EMAIL,
+        ],
     )
 
 
@@ -25,24 +37,27 @@ class ClaimForm(FlaskForm):
     """Someone who runs a group asking to manage its listing."""
 
     name = StringField(
-        "Your name",
+        _l("Your name"),
         filters=[strip],
         render_kw={"autocomplete": "name"},
-        validators=[DataRequired("Enter your name"), max_length(200, "Your name")],
+        validators=[
+            DataRequired(_l("Enter your name")),
+            max_length(200, _l("Your name must be 200 characters or fewer")),
+        ],
     )
-    email = email_field("Your email address", "Enter your email address")
+    email = email_field(_l("Your email address"), _l("Enter your email address"))
     connection = TextAreaField(
-        "How are you involved with the group?",
+        _l("How are you involved with the group?"),
         filters=[strip],
-        validators=[Optional(), max_length(1000, "Your answer")],
+        validators=[Optional(), max_length(1000, _l("Your answer must be 1000 characters or fewer"))],
     )
-    nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    nickname = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
 
 
 class SignInForm(FlaskForm):
     """A manager asking for a sign-in link."""
 
-    email = email_field("Your email address", "Enter the email address you manage your listing with")
+    email = email_field(_l("Your email address"), _l("Enter the email address you manage your listing with"))
 
 
 class ConfirmForm(FlaskForm):
@@ -52,25 +67,29 @@ class ConfirmForm(FlaskForm):
 class ExchangeForm(FlaskForm):
     """What a listing offers other groups and what it needs from them."""
 
-    offers = SelectMultipleField("What your group can offer others", validate_choice=False)
-    needs = SelectMultipleField("What your group needs", validate_choice=False)
+    offers = SelectMultipleField(_l("What your group can offer others"), validate_choice=False)
+    needs = SelectMultipleField(_l("What your group needs"), validate_choice=False)
     offers_text = TextAreaField(
-        "Anything else you can offer", filters=[strip], validators=[Optional(), max_length(500, "What else you offer")]
+        _l("Anything else you can offer"),
+        filters=[strip],
+        validators=[Optional(), max_length(500, _l("What else you offer must be 500 characters or fewer"))],
     )
     needs_text = TextAreaField(
-        "Anything else you need", filters=[strip], validators=[Optional(), max_length(500, "What else you need")]
+        _l("Anything else you need"),
+        filters=[strip],
+        validators=[Optional(), max_length(500, _l("What else you need must be 500 characters or fewer"))],
     )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(i.id, i.label) for i in load_vocabulary()]
+        choices = [(i.id, pick(i.label, i.label_cy)) for i in load_vocabulary()]
         self.offers.choices, self.needs.choices = choices, list(choices)
 
     def _known(self, field) -> None:
         known = dict(field.choices)
         unknown = [v for v in field.data or [] if v not in known]
         if unknown:
-            raise ValidationError(f"'{unknown[0]}' is not on the list; choose from the boxes")
+            raise ValidationError(_("'%(value)s' is not on the list; choose from the boxes", value=unknown[0]))
 
     validate_offers = _known
     validate_needs = _known
@@ -84,10 +103,10 @@ class StaffListingForm(AssetDetailsForm):
     """A moderator's edit of a listing, with the group's own (private) email."""
 
     contact_email = EmailField(
-        "The group's own email address (private)",
+        _l("The group's own email address (private)"),
         filters=[strip],
         render_kw={"spellcheck": "false"},
-        validators=[Optional(), max_length(200, "The email address"), EMAIL],
+        validators=[Optional(), max_length(200, _l("The email address must be 200 characters or fewer")), EMAIL],
     )
 
 
@@ -95,15 +114,21 @@ class ContactForm(FlaskForm):
     """A message to a group, relayed by email so nobody's address is shown."""
 
     name = StringField(
-        "Your name",
+        _l("Your name"),
         filters=[strip],
         render_kw={"autocomplete": "name"},
-        validators=[DataRequired("Enter your name"), max_length(200, "Your name")],
+        validators=[
+            DataRequired(_l("Enter your name")),
+            max_length(200, _l("Your name must be 200 characters or fewer")),
+        ],
     )
-    email = email_field("Your email address", "Enter your email address, so the group can reply")
+    email = email_field(_l("Your email address"), _l("Enter your email address, so the group can reply"))
     message = TextAreaField(
-        "Your message",
+        _l("Your message"),
         filters=[strip],
-        validators=[DataRequired("Write your message"), max_length(3000, "The message")],
+        validators=[
+            DataRequired(_l("Write your message")),
+            max_length(3000, _l("The message must be 3000 characters or fewer")),
+        ],
     )
-    nickname = StringField("Leave this empty", render_kw={"autocomplete": "off", "tabindex": "-1"})
+    nickname = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})

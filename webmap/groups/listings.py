@@ -14,6 +14,7 @@ from webmap.core.emails import normalise_email
 from webmap.core.geo import geodesic_m
 from webmap.core.models import Asset, Category, ChangeRequest, utcnow
 from webmap.groups.models import DIRECTIONS, ListingExchange, ListingManager
+from webmap.web.language import language as current_language
 
 # Published as soon as a manager saves them (with an audit record).
 SMALL_FIELDS = ("kind", "description", "address", "postcode", "website", "phone", "opening_times", "accessibility")
@@ -72,21 +73,35 @@ def is_manager(email: str | None, asset_id: int) -> bool:
     )
 
 
-def add_manager(asset: Asset, email: str, name: str | None, granted_by: str, who: str) -> ListingManager:
-    """Make `email` a manager of the listing (again, if they were removed), with an audit record."""
+def add_manager(
+    asset: Asset, email: str, name: str | None, granted_by: str, who: str, language: str | None = None
+) -> ListingManager:
+    """Make `email` a manager of the listing (again, if they were removed), with an audit record.
+
+    `language` is the one they claimed the listing in: their emails are written in it.
+    """
     email = normalise_email(email)
     manager = db.session.scalar(
         select(ListingManager).where(ListingManager.asset_id == asset.id, ListingManager.email == email)
     )
     if manager is None:
         manager = ListingManager(
-            asset_id=asset.id, email=email, name=name, granted_by=granted_by, active=True, created_at=utcnow()
+            asset_id=asset.id,
+            email=email,
+            name=name,
+            granted_by=granted_by,
+            active=True,
+            created_at=utcnow(),
+            language=language,
         )
         db.session.add(manager)
     elif manager.active:
+        if language:
+            manager.language = language
         return manager
     else:
         manager.active, manager.revoked_at, manager.granted_by = True, None, granted_by
+        manager.language = language or manager.language
     db.session.flush()
     audit.record(
         "add_manager",
@@ -239,7 +254,13 @@ def manager_edit(
         if "lon" in proposed:
             note += f" Moves the pin {moved_m:,.0f} m."
         change = ChangeRequest(
-            asset_id=asset.id, kind=MANAGER_KIND, proposed=proposed, note=note, status="open", created_at=utcnow()
+            asset_id=asset.id,
+            kind=MANAGER_KIND,
+            proposed=proposed,
+            note=note,
+            status="open",
+            created_at=utcnow(),
+            language=current_language(),
         )
         db.session.add(change)
         db.session.flush()

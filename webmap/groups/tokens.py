@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from webmap.core.db import db
@@ -18,15 +19,25 @@ from webmap.groups.models import TOKEN_PURPOSES, GroupToken
 
 
 class LinkError(ValueError):
-    """A link that cannot be used, with the reason in plain English."""
+    """A link that cannot be used, with the reason in plain words (in the reader's language)."""
 
 
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def issue(purpose: str, email: str, minutes: int, asset_id: int | None = None, name: str | None = None) -> str:
-    """Store a new link for `purpose` and return its secret (put it in the emailed URL)."""
+def issue(
+    purpose: str,
+    email: str,
+    minutes: int,
+    asset_id: int | None = None,
+    name: str | None = None,
+    language: str | None = None,
+) -> str:
+    """Store a new link for `purpose` and return its secret (put it in the emailed URL).
+
+    `language` is the one the link was asked for in ("en"/"cy"), so its email and what follows are in it.
+    """
     if purpose not in TOKEN_PURPOSES:
         raise ValueError(f"purpose must be one of {TOKEN_PURPOSES}, not {purpose!r}")
     secret = secrets.token_urlsafe(32)
@@ -38,6 +49,7 @@ def issue(purpose: str, email: str, minutes: int, asset_id: int | None = None, n
             email=email,
             name=name,
             asset_id=asset_id,
+            language=language,
             created_at=now,
             expires_at=now + timedelta(minutes=minutes),
         )
@@ -51,11 +63,11 @@ def find(secret: str, purpose: str) -> GroupToken:
         select(GroupToken).where(GroupToken.token_hash == _hash(secret or ""), GroupToken.purpose == purpose)
     )
     if token is None:
-        raise LinkError("This link is not right. Copy the whole link from the email, or ask for a new one.")
+        raise LinkError(_("This link is not right. Copy the whole link from the email, or ask for a new one."))
     if token.used_at is not None:
-        raise LinkError("This link has already been used. Each link works once: ask for a new one.")
+        raise LinkError(_("This link has already been used. Each link works once: ask for a new one."))
     if token.expires_at < utcnow():
-        raise LinkError("This link has expired. Ask for a new one.")
+        raise LinkError(_("This link has expired. Ask for a new one."))
     return token
 
 

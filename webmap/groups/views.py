@@ -5,6 +5,9 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from webmap.core.db import db
 from webmap.core.models import Asset
@@ -29,9 +32,31 @@ from webmap.groups.tokens import LinkError, find
 from webmap.groups.vocabulary import items_by_id
 from webmap.notify.later import send_after_response
 from webmap.places.freshness import stale_cutoff
+from webmap.web.language import language, pick
 from webmap.web.security import limiter, role_required
 
 bp = Blueprint("groups", __name__, template_folder="templates")
+
+# How a changed field is named in "Published now: …" (the field names stay in the data and the trail).
+FIELD_WORDS = {
+    "name": _l("name"),
+    "categories": _l("categories"),
+    "kind": _l("kind"),
+    "description": _l("description"),
+    "address": _l("address"),
+    "postcode": _l("postcode"),
+    "website": _l("website"),
+    "phone": _l("phone"),
+    "opening_times": _l("opening times"),
+    "accessibility": _l("accessibility"),
+}
+# A listing's status in words, on "Your listings".
+STATUS_WORDS = {
+    "pending": _l("Pending"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "archived": _l("Archived"),
+}
 
 
 def contact_limit() -> str:
@@ -58,7 +83,10 @@ def managed_asset(asset_id: int) -> tuple[Asset, str]:
     if asset is None or asset.status == "archived":
         abort(404)
     if not email or not is_manager(email, asset.id):
-        abort(403, "Sign in as a manager of this listing to change it (Manage your listing, at the foot of its page).")
+        abort(
+            403,
+            _("Sign in as a manager of this listing to change it (Manage your listing, at the foot of its page)."),
+        )
     return asset, email
 
 
@@ -93,7 +121,9 @@ def claim(asset_id: int):
     if request.method == "POST" and form.nickname.data:
         return redirect(url_for("groups.claim_sent", asset_id=asset.id, how="moderation"))
     if form.validate_on_submit():
-        how = claims.request_claim(asset, form.email.data, form.name.data, form.connection.data, request.remote_addr)
+        how = claims.request_claim(
+            asset, form.email.data, form.name.data, form.connection.data, request.remote_addr, language=language()
+        )
         return redirect(url_for("groups.claim_sent", asset_id=asset.id, how=how))
     return render_template("groups/claim.html", form=form, asset=asset, has_email=bool(asset.contact_email))
 
@@ -116,7 +146,7 @@ def confirm_claim(secret: str):
         if manager.email == (asset.contact_email or "").strip().lower():
             session.sign_in(manager.email)  # the same mailbox proved it: no second link needed
             db.session.commit()
-            flash(f"You now manage {asset.name}.", "success")
+            flash(_("You now manage %(name)s.", name=pick(asset.name, asset.name_cy)), "success")
             return redirect(url_for("groups.mine"))
         sent = claims.send_signin_link(manager.email, welcome=asset)
         db.session.commit()
@@ -135,7 +165,9 @@ def signin():
     if form.validate_on_submit():
         # The same answer, in the same time, whether or not the address manages anything, so nobody can test
         # addresses here: looking the address up, making the link and sending it all happen after the answer.
-        send_after_response(partial(claims.send_signin_link, form.email.data), "group sign-in link")
+        send_after_response(
+            partial(claims.send_signin_link, form.email.data, language=language()), "group sign-in link"
+        )
         return render_template("groups/signin_sent.html")
     return render_template("groups/signin.html", form=form)
 
@@ -151,7 +183,7 @@ def signin_link(secret: str):
         token = use(secret, "signin")
         session.sign_in(token.email)
         db.session.commit()
-        flash("You are signed in to manage your listings.", "success")
+        flash(_("You are signed in to manage your listings."), "success")
         return redirect(url_for("groups.mine"))
     return render_template("groups/signin_confirm.html", form=form)
 
@@ -161,7 +193,7 @@ def signout():
     """Sign the manager out."""
     session.sign_out()
     db.session.commit()
-    flash("You are signed out.", "success")
+    flash(_("You are signed out."), "success")
     return redirect(url_for("main.index"))
 
 
@@ -173,7 +205,13 @@ def mine():
         return redirect(url_for("groups.signin"))
     listings = managed_listings(email)
     cutoff = stale_cutoff(int(current_app.config["STALE_AFTER_MONTHS"]))
-    return render_template("groups/mine.html", listings=listings, cutoff=cutoff, form=ConfirmForm())
+    return render_template(
+        "groups/mine.html",
+        listings=listings,
+        cutoff=cutoff,
+        form=ConfirmForm(),
+        status_words={k: str(v) for k, v in STATUS_WORDS.items()},
+    )
 
 
 # --- editing ---
@@ -201,15 +239,17 @@ def edit(asset_id: int):
         )
         db.session.commit()
         if outcome.published:
-            flash(f"Published now: {_field_words(outcome.published, outcome.moved_m)}.", "success")
+            flash(_("Published now: %(fields)s.", fields=_field_words(outcome.published, outcome.moved_m)), "success")
         if outcome.moderated:
             flash(
-                f"Sent to a moderator to check first: {_field_words(list(outcome.moderated.proposed), outcome.moved_m)}. "
-                "Your listing shows the old values until then.",
+                _(
+                    "Sent to a moderator to check first: %(fields)s. Your listing shows the old values until then.",
+                    fields=_field_words(list(outcome.moderated.proposed), outcome.moved_m),
+                ),
                 "success",
             )
         if not outcome.published and not outcome.moderated:
-            flash("Nothing was changed.", "success")
+            flash(_("Nothing was changed."), "success")
         return redirect(url_for("groups.mine"))
     from webmap.places.picker import picker_map
 
@@ -227,9 +267,9 @@ def _field_words(fields: list[str], moved_m: float) -> str:
     words = []
     for name in fields:
         if name == "lon":
-            words.append(f"the pin (moved {moved_m:,.0f} m)")
+            words.append(_("the pin (moved %(distance)s m)", distance=format_decimal(round(moved_m))))
         elif name not in ("lat", "ward_code"):
-            words.append(name.replace("_", " "))
+            words.append(str(FIELD_WORDS.get(name, name.replace("_", " "))))
     return ", ".join(words)
 
 
@@ -238,10 +278,10 @@ def still_correct(asset_id: int):
     """Record that the manager checked the listing is still right."""
     asset, email = managed_asset(asset_id)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "This form has expired. Please go back, reload the page and try again.")
+        abort(400, _("This form has expired. Please go back, reload the page and try again."))
     confirm_still_correct(asset, manager_actor(email))
     db.session.commit()
-    flash(f"Thank you: {asset.name} is marked as checked today.", "success")
+    flash(_("Thank you: %(name)s is marked as checked today.", name=pick(asset.name, asset.name_cy)), "success")
     return redirect(url_for("groups.mine"))
 
 
@@ -261,7 +301,9 @@ def exchange(asset_id: int):
         changed = set_exchange(asset, new, manager_actor(email))
         db.session.commit()
         flash(
-            "Saved what your group offers and needs. It is on your listing now." if changed else "Nothing was changed.",
+            _("Saved what your group offers and needs. It is on your listing now.")
+            if changed
+            else _("Nothing was changed."),
             "success",
         )
         return redirect(url_for("assets.detail", asset_id=asset.id))
@@ -282,10 +324,10 @@ def remove_manager_staff(asset_id: int, manager_id: int):
     if manager is None or manager.asset_id != asset_id or not manager.active:
         abort(404)
     if not ConfirmForm().validate_on_submit():
-        abort(400, "This form has expired. Please go back, reload the page and try again.")
+        abort(400, _("This form has expired. Please go back, reload the page and try again."))
     remove_manager(manager, who=None)
     db.session.commit()
-    flash("They no longer manage this listing.", "success")
+    flash(_("They no longer manage this listing."), "success")
     return redirect(url_for("assets.detail", asset_id=asset_id))
 
 
@@ -298,7 +340,13 @@ def contact(asset_id: int):
     """Let anyone send a group a message; it is relayed by email and no address is shown."""
     asset = listed_asset(asset_id)
     if not contact_addresses(asset):
-        abort(404, f"{asset.name} has no contact address on the map; use its phone number or website instead.")
+        abort(
+            404,
+            _(
+                "%(name)s has no contact address on the map; use its phone number or website instead.",
+                name=pick(asset.name, asset.name_cy),
+            ),
+        )
     form = ContactForm()
     if request.method == "POST" and form.nickname.data:
         return redirect(url_for("groups.contact_sent", asset_id=asset.id))
@@ -308,7 +356,7 @@ def contact(asset_id: int):
         db.session.commit()
         if sent:
             return redirect(url_for("groups.contact_sent", asset_id=asset.id))
-        error = "We could not send your message just now. Please try again later; your message is still below."
+        error = _("We could not send your message just now. Please try again later; your message is still below.")
     return render_template("groups/contact.html", form=form, asset=asset, send_error=error), 503 if error else 200
 
 

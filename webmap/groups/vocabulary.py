@@ -1,7 +1,9 @@
 """What groups can offer and need, kept as data in data/offers_needs.csv (like the category taxonomy).
 
 Columns: id (stable, lower case), label (for forms and lists), phrase (for sentences such as
-"offers a kitchen, which you need"), description (a hint under the tick box).
+"offers a kitchen, which you need"), description (a hint under the tick box); then, optionally,
+label_cy, phrase_cy and description_cy, the same in Welsh (shown to Welsh readers with
+webmap.web.language.pick; a blank Welsh value falls back to the English).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from webmap.core.config import REPO_ROOT
 
 FILE_NAME = "offers_needs.csv"
 COLUMNS = ["id", "label", "phrase", "description"]
+WELSH_COLUMNS = ["label_cy", "phrase_cy", "description_cy"]
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 
 
@@ -29,6 +32,9 @@ class Item:
     label: str
     phrase: str
     description: str
+    label_cy: str = ""
+    phrase_cy: str = ""
+    description_cy: str = ""
 
 
 def vocabulary_path() -> Path:
@@ -42,8 +48,11 @@ def _load(path: Path) -> tuple[Item, ...]:
     items: list[Item] = []
     with open(path, newline="", encoding="utf-8") as handle:
         reader = csv.DictReader(handle)
-        if reader.fieldnames != COLUMNS:
-            raise ValueError(f"{path.name}: expected the columns {','.join(COLUMNS)}, found {reader.fieldnames}")
+        if reader.fieldnames not in (COLUMNS, COLUMNS + WELSH_COLUMNS):
+            raise ValueError(
+                f"{path.name}: expected the columns {','.join(COLUMNS)} (then, for Welsh, "
+                f"{','.join(WELSH_COLUMNS)}), found {reader.fieldnames}"
+            )
         for number, row in enumerate(reader, start=2):
             item_id, label = (row["id"] or "").strip(), (row["label"] or "").strip()
             if not _ID.match(item_id):
@@ -54,8 +63,17 @@ def _load(path: Path) -> tuple[Item, ...]:
                 raise ValueError(f"{path.name} row {number}, label: the label is empty")
             if any(i.id == item_id for i in items):
                 raise ValueError(f"{path.name} row {number}, id: '{item_id}' appears more than once")
+            label_cy = (row.get("label_cy") or "").strip()
             items.append(
-                Item(item_id, label, (row["phrase"] or "").strip() or label.lower(), (row["description"] or "").strip())
+                Item(
+                    item_id,
+                    label,
+                    (row["phrase"] or "").strip() or label.lower(),
+                    (row["description"] or "").strip(),
+                    label_cy,
+                    (row.get("phrase_cy") or "").strip() or label_cy.lower(),
+                    (row.get("description_cy") or "").strip(),
+                )
             )
     return tuple(items)
 

@@ -9,6 +9,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from flask_babel import gettext as _
 from folium.utilities import JsCode
 
 from webmap.maps.layers import safe_text
@@ -47,9 +48,9 @@ def legend(
         lower = finite.min() if i == 0 else bins[i - 1]
         count = int((classes == i).sum())
         if i == 0 or lower == upper:
-            label = f"{fmt(lower)} to {fmt(upper)}" if lower != upper else fmt(upper)
+            label = _("%(low)s to %(high)s", low=fmt(lower), high=fmt(upper)) if lower != upper else fmt(upper)
         else:
-            label = f"more than {fmt(lower)} up to {fmt(upper)}"
+            label = _("more than %(low)s up to %(high)s", low=fmt(lower), high=fmt(upper))
         entries.append(LegendEntry(colours[i], label, count))
     missing = int(values.isna().sum())
     if missing:
@@ -63,7 +64,7 @@ def add_choropleth(
     colours: pd.Series,
     tooltip: list[tuple[str, str]],
     link: str | None = None,
-    name: str = "Gap by ward",
+    name: str | None = None,
 ) -> folium.GeoJson | None:
     """Add polygons filled with `colours` (one per row); tooltip (column, label) values are escaped here.
 
@@ -89,7 +90,7 @@ def add_choropleth(
         )
     layer = folium.GeoJson(
         data,
-        name=name,
+        name=name or _("Gap by ward"),
         style_function=lambda f: {
             "color": "#0b0c0c",
             "weight": 1,

@@ -7,29 +7,29 @@ from html import escape
 
 import folium
 import geopandas as gpd
+from flask_babel import gettext as _
 from folium.plugins import FastMarkerCluster, FeatureGroupSubGroup, MarkerCluster
 
 from webmap.maps.points import AssetPoints
 
 # Cluster bubbles as markercluster draws them, plus words for screen readers: the number alone
 # ("12") says nothing about what it counts or what pressing it does.
-# The words come in the page's language from its #map-words block (webmap.places.bilingual.map_words).
-CLUSTER_ICON_JS = """function (cluster) {
+_CLUSTER_ICON_JS = """function (cluster) {
   var n = cluster.getChildCount();
   var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
-  if (!window.webmapWords) {
-    var block = document.getElementById("map-words");
-    try { window.webmapWords = block ? JSON.parse(block.textContent) : {}; } catch (e) { window.webmapWords = {}; }
-  }
-  var outer = document.createElement("div"), shown = document.createElement("span"), heard = document.createElement("span");
-  shown.textContent = String(n);
-  shown.setAttribute("aria-hidden", "true");
-  heard.className = "visually-hidden";
-  heard.textContent = String(window.webmapWords.clusterHint || "").replace("%(count)s", String(n));
-  outer.appendChild(shown);
-  outer.appendChild(heard);
-  return L.divIcon({html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
+  return L.divIcon({
+    html: "<div><span>" + n + "<span class=\\"visually-hidden\\">" + WORDS + "</span></span></div>",
+    className: "marker-cluster marker-cluster-" + size,
+    iconSize: new L.Point(40, 40)
+  });
 }"""
+
+
+def cluster_icon_js() -> str:
+    """Return the cluster bubble script, its words for screen readers in the reader's language."""
+    words = " " + _("places here. Press Enter to zoom in.")
+    return _CLUSTER_ICON_JS.replace("WORDS", json.dumps(escape(words)))
+
 
 # Above this many folium markers (each with its own popup script), a page gets too heavy.
 FAST_CLUSTER_ABOVE = 2000
@@ -66,25 +66,30 @@ def popup_html(title: str, lines: list[tuple[str, str]], link: str | None = None
     parts = [f"<strong>{safe_text(title)}</strong>"]
     parts += [f"<br>{safe_text(label)}: {safe_text(value)}" for label, value in lines if value]
     if link:
-        parts.append(f'<br><a href="{safe_text(link)}">More about {safe_text(title)}</a>')
+        parts.append(f'<br><a href="{safe_text(link)}">{_("More about %(name)s", name=safe_text(title))}</a>')
     return "".join(parts)
 
 
 def add_wards_layer(
-    m: folium.Map, wards: gpd.GeoDataFrame, name: str = "Wards", style=None, tooltip_fields=None, tooltip_aliases=None
+    m: folium.Map,
+    wards: gpd.GeoDataFrame,
+    name: str | None = None,
+    style=None,
+    tooltip_fields=None,
+    tooltip_aliases=None,
 ) -> folium.GeoJson | None:
     """Add ward outlines with a tooltip naming each ward (values escaped before folium sees them)."""
     if wards.empty:
         return None
     fields = tooltip_fields or ["name"]
-    aliases = tooltip_aliases or ["Ward"]
+    aliases = tooltip_aliases or [_("Ward")]
     shown = wards[list(dict.fromkeys([*fields, "code", "geometry"]))].copy()
     for col in shown.columns.drop("geometry"):
         shown[col] = shown[col].map(lambda v: safe_text(v) if v is not None and v == v else "")
     data = json.loads(shown.to_json(drop_id=True))
     layer = folium.GeoJson(
         data,
-        name=name,
+        name=name or _("Wards"),
         style_function=style
         or (lambda _f: {"color": "#1d4f91", "weight": 2, "fillColor": "#1d4f91", "fillOpacity": 0.05}),
         highlight_function=lambda _f: {"weight": 4, "fillOpacity": 0.15},
@@ -100,7 +105,7 @@ def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> No
         cats = ", ".join(labels.get(c, c) for c in str(row.categories or "").split(";") if c)
         html = popup_html(
             row.name,
-            [("Type", cats), ("Address", row.address or ""), ("Ward", row.ward_name or "")],
+            [(_("Type"), cats), (_("Address"), row.address or ""), (_("Ward"), row.ward_name or "")],
             link=f"/assets/{row.asset_id}",
         )
         folium.Marker(
@@ -112,21 +117,20 @@ def _add_markers(parent, assets: gpd.GeoDataFrame, labels: dict[str, str]) -> No
         ).add_to(parent)
 
 
-def add_asset_markers(
-    m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str = "Community assets"
-) -> None:
+def add_asset_markers(m: folium.Map, assets: gpd.GeoDataFrame, labels: dict[str, str], name: str | None = None) -> None:
     """Add approved assets as clustered markers; each has an accessible name and an escaped popup."""
     if assets.empty:
         return
+    name = name or _("Community assets")
     if len(assets) > FAST_CLUSTER_ABOVE:
         data = [[p.y, p.x, safe_text(n)] for p, n in zip(assets.geometry, assets["name"])]
         callback = (
             "function (row) { var m = L.marker(new L.LatLng(row[0], row[1]), {alt: row[2], keyboard: true});"
             " m.bindTooltip(row[2]); return m; }"
         )
-        FastMarkerCluster(data, callback=callback, name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m)
+        FastMarkerCluster(data, callback=callback, name=name, icon_create_function=cluster_icon_js()).add_to(m)
         return
-    _add_markers(MarkerCluster(name=name, icon_create_function=CLUSTER_ICON_JS).add_to(m), assets, labels)
+    _add_markers(MarkerCluster(name=name, icon_create_function=cluster_icon_js()).add_to(m), assets, labels)
 
 
 def add_asset_layers(
@@ -141,11 +145,12 @@ def add_asset_layers(
     if assets.empty:
         return []
     if len(assets) > LAYERED_MAX:  # too many even as JSON rows: one light cluster instead
-        add_asset_markers(m, assets, labels, name=f"Places ({len(assets)})")
-        return [("All places", len(assets))]
+        add_asset_markers(m, assets, labels, name=_("Places (%(count)s)", count=len(assets)))
+        return [(_("All places"), len(assets))]
     first = assets["categories"].fillna("").str.split(";").str[0]
-    group_of = first.map(lambda c: groups.get(c) or "Other")
-    cluster = MarkerCluster(name="Places", control=False, icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    other = _("Other")
+    group_of = first.map(lambda c: groups.get(c) or other)
+    cluster = MarkerCluster(name=_("Places"), control=False, icon_create_function=cluster_icon_js()).add_to(m)
     shown = []
     for group in sorted(group_of.unique()):
         subset = assets[group_of == group]

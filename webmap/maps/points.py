@@ -10,35 +10,31 @@ from __future__ import annotations
 
 import geopandas as gpd
 from branca.element import MacroElement
+from flask_babel import gettext as _
 from jinja2 import Template
 
-_BUILD_JS = Template(r"""
+_BUILD_JS = Template("""
 {% macro script(this, kwargs) %}
 (function () {
   var rows = {{ this.rows|tojson }};
+  var words = {{ this.words|tojson }};
   var parent = {{ this._parent.get_name() }};
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
-  // Words in the page's language, from its #map-words block (webmap.places.bilingual.map_words).
-  var block = document.getElementById("map-words"), words = {};
-  try { words = block ? JSON.parse(block.textContent) : {}; } catch (e) { words = {}; }
-  function say(key, values) {
-    return String(words[key] || "").replace(/%\((\w+)\)s/g, function (all, name) { return values ? values[name] : ""; });
-  }
   rows.forEach(function (r) {
     // r: [lat, lon, id, name, categories, address, ward, outside the area (1/0)]
     // Places just outside the area are greyed and labelled: they give access but are no ward's own.
-    var label = r[7] ? say("outsideLabel", {name: r[3]}) : r[3];
+    var label = r[7] ? r[3] + " " + words.outside_label : r[3];
     var marker = L.marker([r[0], r[1]], {alt: label, title: label, keyboard: true, opacity: r[7] ? 0.45 : 1});
     if (r[7]) { marker.on("add", function () { var el = marker.getElement(); if (el) { el.classList.add("outside-area"); } }); }
     marker.bindTooltip(function () { return text("span", label); });
     marker.bindPopup(function () {
       var box = document.createElement("div");
       box.appendChild(text("strong", r[3]));
-      [[say("type"), r[4]], [say("address"), r[5]], [say("ward"), r[7] ? say("outside") : r[6]]].forEach(function (line) {
+      [[words.type, r[4]], [words.address, r[5]], [words.ward, r[7] ? words.outside : r[6]]].forEach(function (line) {
         if (line[1]) { box.appendChild(document.createElement("br")); box.appendChild(text("span", line[0] + ": " + line[1])); }
       });
       box.appendChild(document.createElement("br"));
-      var link = text("a", say("moreAbout", {name: r[3]}));
+      var link = text("a", words.more.replace("%(name)s", function () { return r[3]; }));
       link.href = "/assets/" + r[2];
       box.appendChild(link);
       return box;
@@ -59,6 +55,15 @@ class AssetPoints(MacroElement):
         super().__init__()
         self._name = "AssetPoints"
         self.rows = [_row(row, labels) for row in assets.itertuples()]
+        # The popups' words in the reader's language (the script itself holds none).
+        self.words = {
+            "type": _("Type"),
+            "address": _("Address"),
+            "ward": _("Ward"),
+            "outside": _("outside the area"),
+            "outside_label": _("(outside the area)"),
+            "more": _("More about %(name)s", name="%(name)s"),
+        }
 
 
 def _row(row, labels: dict[str, str]) -> list:

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import folium
+from flask_babel import gettext as _
 from folium.plugins import MarkerCluster
 
-from webmap.maps.layers import CLUSTER_ICON_JS, popup_html, safe_text
+from webmap.maps.layers import cluster_icon_js, popup_html, safe_text
 
 
 def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, place: str) -> None:
     """Draw the search circle (radius in metres) and mark its centre."""
-    label = safe_text(f"Within {radius_m:,.0f} m of {place}")
+    label = safe_text(_("Within %(distance)s m of %(place)s", distance=f"{radius_m:,.0f}", place=place))
     folium.Circle(
         [lat, lon],
         radius=radius_m,
@@ -31,7 +32,7 @@ def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, pl
         fill=True,
         fill_color="#ffdd00",
         fill_opacity=1,
-        tooltip=folium.Tooltip(safe_text(f"Search centre: {place}")),
+        tooltip=folium.Tooltip(safe_text(_("Search centre: %(place)s", place=place))),
     ).add_to(m)
 
 
@@ -43,13 +44,13 @@ def add_result_markers(
     Markers are clustered: places in one building or street would otherwise sit on top of each
     other, too close to pick one by touch (WCAG 2.5.8); a cluster opens to them on a click or Enter.
     """
-    cluster = MarkerCluster(name="Places found", control=False, icon_create_function=CLUSTER_ICON_JS).add_to(m)
+    cluster = MarkerCluster(name=_("Places found"), control=False, icon_create_function=cluster_icon_js()).add_to(m)
     for number, (asset, distance) in enumerate(results, start=first_number):
         cats = ", ".join(labels.get(c, c) for c in asset.category_ids())
         ward = asset.ward.name if asset.ward else ""
         html = popup_html(
             asset.name,
-            [("Straight-line distance", f"{distance:,.0f} m"), ("Type", cats), ("Ward", ward)],
+            [(_("Straight-line distance"), f"{distance:,.0f} m"), (_("Type"), cats), (_("Ward"), ward)],
             link=f"/assets/{asset.id}",
         )
         name = f"{number}. {asset.name}"

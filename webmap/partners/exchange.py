@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+from flask import has_request_context
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 
 from webmap.core import store
@@ -13,8 +16,9 @@ from webmap.groups.listings import exchanges_for
 from webmap.groups.models import ListingExchange
 from webmap.groups.vocabulary import load_vocabulary
 from webmap.partners.complements import load_complements, partner_categories
-from webmap.partners.matching import Listing, rank_partners
+from webmap.partners.matching import ENGLISH, Listing, ReasonWords, rank_partners
 from webmap.partners.nearby import find_nearby
+from webmap.web.language import pick
 
 
 @dataclass
@@ -53,6 +57,22 @@ def _could_match(listing: Listing) -> list:
     return [or_(*clauses)]
 
 
+def reason_words() -> ReasonWords:
+    """Return the words of a partner's reason in the reader's language (English outside a request)."""
+    if not has_request_context():
+        return ENGLISH
+    return ReasonWords(
+        offers=_("offers %(items)s, which you need"),
+        needs=_("needs %(items)s, which you offer"),
+        go_well=_("%(theirs)s go well with your %(yours)s"),
+        also=_("also %(same)s"),
+        away=_("%(distance)s m away"),
+        # Translators: joins the last two items of a list, as in "a kitchen, a room and volunteers".
+        last_two=_("%(first)s and %(last)s"),
+        metres=lambda d: format_decimal(round(d)),
+    )
+
+
 def suggest(asset: Asset, radius_m: float) -> list[Suggestion]:
     """Return every partner of the asset within radius_m metres, best first, each with its reason."""
     listing = listing_for(asset)
@@ -68,8 +88,11 @@ def suggest(asset: Asset, radius_m: float) -> list[Suggestion]:
             "distance_m": [float(d) for _, d in hits],
         }
     )
-    phrases = {i.id: i.phrase for i in load_vocabulary()}
-    ranked = rank_partners(listing, candidates, load_complements(), phrases, store.category_labels())
+    words = reason_words()
+    phrases = {i.id: str(pick(i.phrase, i.phrase_cy)) if words is not ENGLISH else i.phrase for i in load_vocabulary()}
+    # core.wording names categories in the reader's language; a council's own category falls back to its label.
+    labels = {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
+    ranked = rank_partners(listing, candidates, load_complements(), phrases, labels, words=words)
     by_id = {a.id: a for a, _ in hits}
     return [
         Suggestion(by_id[int(r.id)], float(r.distance_m), r.reason, list(r.they_give), list(r.we_give))

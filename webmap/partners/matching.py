@@ -12,13 +12,16 @@ the ranking can be tested with tiny tables and explained row by row:
 A candidate with neither a matched item nor a fitting category is no partner and is left
 out. The listing itself, and any record with the same name within `same_place_m` metres
 (the same group listed twice, e.g. by OSM and by a resident), is never its own partner.
+
+The reason is worded with `ReasonWords`: English by default, the reader's language when the
+caller (webmap.partners.exchange) passes words from the catalogues.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -28,6 +31,29 @@ from webmap.core.wording import category_words
 REQUIRED = ("id", "name", "categories", "offers", "needs", "distance_m")
 SAME_PLACE_M = 50.0
 RESULT_COLUMNS = [*REQUIRED, "they_give", "we_give", "ways", "matched", "category_fit", "reason"]
+
+
+def _english_metres(distance_m: float) -> str:
+    return f"{distance_m:,.0f}"
+
+
+@dataclass(frozen=True)
+class ReasonWords:
+    """The words of a reason: %-templates with named values, and how a category is named in a sentence."""
+
+    offers: str = "offers %(items)s, which you need"
+    needs: str = "needs %(items)s, which you offer"
+    go_well: str = "%(theirs)s go well with your %(yours)s"
+    also: str = "also %(same)s"
+    away: str = "%(distance)s m away"
+    # Joins the last two of a list: "a kitchen, a room and volunteers".
+    last_two: str = "%(first)s and %(last)s"
+    separator: str = "; "
+    # A distance in whole metres ("1,200").
+    metres: Callable[[float], str] = _english_metres
+
+
+ENGLISH = ReasonWords()
 
 
 @dataclass(frozen=True)
@@ -65,12 +91,14 @@ def rank_partners(
     phrases: Mapping[str, str],
     category_labels: Mapping[str, str],
     same_place_m: float = SAME_PLACE_M,
+    words: ReasonWords = ENGLISH,
 ) -> pd.DataFrame:
     """Return the candidates that are partners, best first, each with the reason in plain words.
 
     candidates has one row per nearby record: id, name, categories, offers and needs (iterables
     of ids) and distance_m (metres from the listing). complements maps a category to those
-    that go well with it; phrases maps an offer/need id to words for a sentence ("a kitchen").
+    that go well with it; phrases maps an offer/need id to words for a sentence ("a kitchen");
+    words gives the reason's wording (English unless the caller passes the reader's language).
     """
     _check(candidates, same_place_m)
     if candidates.empty:
@@ -94,7 +122,8 @@ def rank_partners(
         kind="mergesort",
     )
     out["reason"] = [
-        _reason(row, listing, fitting, complements, phrases, category_labels) for row in out.itertuples(index=False)
+        _reason(row, listing, fitting, complements, phrases, category_labels, words)
+        for row in out.itertuples(index=False)
     ]
     return out.reset_index(drop=True)
 
@@ -124,13 +153,19 @@ def _category_fit(theirs: set[str], own: frozenset[str], fitting: set[str]) -> i
     return 1 if theirs & own else 0
 
 
-def _words(ids: list[str], phrases: Mapping[str, str]) -> str:
-    names = [phrases.get(i, i.replace("_", " ")) for i in ids]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _joined(names: list[str], words: ReasonWords) -> str:
+    """Return "a", "a and b", "a, b and c" with the words' own "and"."""
+    if len(names) == 1:
+        return names[0]
+    return words.last_two % {"first": ", ".join(names[:-1]), "last": names[-1]}
+
+
+def _words(ids: list[str], phrases: Mapping[str, str], words: ReasonWords = ENGLISH) -> str:
+    return _joined([phrases.get(i, i.replace("_", " ")) for i in ids], words)
 
 
 def _label(category_id: str, labels: Mapping[str, str]) -> str:
-    """Name a category in a sentence, in the plural: "youth services", "GP practices"."""
+    """Name a category in a sentence, in the plural: "youth services", "GP practices" (core.wording, in the reader's language)."""
     return category_words(category_id, labels.get(category_id)).many
 
 
@@ -141,22 +176,28 @@ def _reason(
     complements: Mapping[str, Iterable[str]],
     phrases: Mapping[str, str],
     labels: Mapping[str, str],
+    words: ReasonWords = ENGLISH,
 ) -> str:
+    def both(ids: list[str]) -> str:
+        names = [_label(c, labels) for c in ids]
+        # Every category joined by "and" ("youth services and community spaces"), as before.
+        out = names[0] if names else ""
+        for name in names[1:]:
+            out = words.last_two % {"first": out, "last": name}
+        return out
+
     parts = []
     if row.they_give:
-        parts.append(f"offers {_words(row.they_give, phrases)}, which you need")
+        parts.append(words.offers % {"items": _words(row.they_give, phrases, words)})
     if row.we_give:
-        parts.append(f"needs {_words(row.we_give, phrases)}, which you offer")
+        parts.append(words.needs % {"items": _words(row.we_give, phrases, words)})
     theirs = sorted(set(row.categories))
     if row.category_fit == 2:
         good = [c for c in theirs if c in fitting]
         mine = sorted(c for c in listing.categories if set(complements.get(c, ())) & set(good))
-        parts.append(
-            f"{' and '.join(_label(c, labels) for c in good)} go well with your "
-            f"{' and '.join(_label(c, labels) for c in mine)}"
-        )
+        parts.append(words.go_well % {"theirs": both(good), "yours": both(mine)})
     elif row.category_fit == 1:
         same = [c for c in theirs if c in listing.categories]
-        parts.append(f"also {' and '.join(_label(c, labels) for c in same)}")
-    parts.append(f"{row.distance_m:,.0f} m away")
-    return "; ".join(parts)
+        parts.append(words.also % {"same": both(same)})
+    parts.append(words.away % {"distance": words.metres(row.distance_m)})
+    return words.separator.join(parts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import format_decimal, ngettext
+from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from webmap.core import store
@@ -39,14 +41,14 @@ class NearbySearch:
     categories: list[str] = field(default_factory=list)
     match: str = "any"
     kind: str | None = None
-    place: str = ""  # how the place was given, for headings: a postcode or "the chosen point"
+    place: str = ""  # how the place was given, for headings: a postcode or "the chosen point" (translated)
 
     def query_args(self) -> dict:
         """Return the filters as keyword arguments for webmap.partners.nearby."""
         return {"categories": self.categories or None, "match": self.match, "kind": self.kind}
 
 
-def _number(args: MultiDict, name: str, label: str, example: str, errors: dict[str, str]) -> float | None:
+def _number(args: MultiDict, name: str, not_a_number: str, errors: dict[str, str]) -> float | None:
     raw = (args.get(name) or "").strip()
     if not raw:
         return None
@@ -55,7 +57,7 @@ def _number(args: MultiDict, name: str, label: str, example: str, errors: dict[s
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        errors[name] = f"{label} must be a number, like {example}"
+        errors[name] = not_a_number
         return None
     return value
 
@@ -68,11 +70,11 @@ def selected_categories(args: MultiDict) -> list[str]:
 
 def parse_radius(args: MultiDict, default: float, errors: dict[str, str]) -> float | None:
     """Return ?radius= in metres (the default when blank), or None after recording a mistake."""
-    radius = _number(args, "radius", "Radius", "1000", errors)
+    radius = _number(args, "radius", _("Radius must be a number, like %(example)s", example="1000"), errors)
     if radius is None:
         return None if "radius" in errors else float(default)
     if not 1 <= radius <= MAX_RADIUS_M:
-        errors["radius"] = f"Radius must be between 1 and {MAX_RADIUS_M:,} metres"
+        errors["radius"] = _("Radius must be between 1 and %(max)s metres", max=format_decimal(MAX_RADIUS_M))
         return None
     return radius
 
@@ -89,14 +91,18 @@ def parse_search(
     categories = selected_categories(args)
     unknown = [c for c in categories if c not in labels]
     if unknown:
-        verb = "is not a category" if len(unknown) == 1 else "are not categories"
-        errors["category"] = f"{', '.join(repr(c) for c in unknown)} {verb} on this map"
+        errors["category"] = ngettext(
+            "%(names)s is not a category on this map",
+            "%(names)s are not categories on this map",
+            len(unknown),
+            names=", ".join(repr(c) for c in unknown),
+        )
     match = (args.get("match") or "any").strip()
     if match not in MATCHES:
-        errors["match"] = "Choose whether places must offer any or all of the categories"
+        errors["match"] = _("Choose whether places must offer any or all of the categories")
     kind = (args.get("kind") or "").strip() or None
     if kind and kind not in ASSET_KINDS:
-        errors["kind"] = f"Kind must be one of: {', '.join(ASSET_KINDS)}"
+        errors["kind"] = _("Kind must be one of: %(kinds)s", kinds=", ".join(ASSET_KINDS))
 
     lon, lat, place = _place(args, errors)
     if errors or lon is None or lat is None:
@@ -110,44 +116,46 @@ def _place(args: MultiDict, errors: dict[str, str]) -> tuple[float | None, float
     if raw_postcode:
         postcode = normalise_postcode(raw_postcode)
         if postcode is None:
-            errors["postcode"] = "Enter a full UK postcode, like OL1 1AA"
+            errors["postcode"] = _("Enter a full UK postcode, like %(example)s", example="OL1 1AA")
             return None, None, ""
         found = store.lookup_postcode(postcode)
         if found is None and not store.postcodes_loaded():
             errors["postcode"] = not_set_up("point")
             return None, None, ""
         if found is None:
-            errors["postcode"] = (
-                f"We could not find the postcode {postcode} in this area. Check it, or choose a point on the map"
+            errors["postcode"] = _(
+                "We could not find the postcode %(postcode)s in this area. Check it, or choose a point on the map",
+                postcode=postcode,
             )
             return None, None, ""
         return found.lon, found.lat, postcode
 
-    lat = _number(args, "lat", "Latitude", "53.54", errors)
-    lon = _number(args, "lon", "Longitude", "-2.63", errors)
+    lat = _number(args, "lat", _("Latitude must be a number, like %(example)s", example="53.54"), errors)
+    lon = _number(args, "lon", _("Longitude must be a number, like %(example)s", example="-2.63"), errors)
     if "lat" in errors or "lon" in errors:
         return None, None, ""
     if lat is None and lon is None:
-        errors["postcode"] = "Enter a postcode, or choose a point on the map (latitude and longitude)"
+        errors["postcode"] = _("Enter a postcode, or choose a point on the map (latitude and longitude)")
         return None, None, ""
     if lat is None:
-        errors["lat"] = "Enter a latitude as well as a longitude"
+        errors["lat"] = _("Enter a latitude as well as a longitude")
         return None, None, ""
     if lon is None:
-        errors["lon"] = "Enter a longitude as well as a latitude"
+        errors["lon"] = _("Enter a longitude as well as a latitude")
         return None, None, ""
     if not -90 <= lat <= 90:
-        errors["lat"] = "Latitude must be between -90 and 90"
+        errors["lat"] = _("Latitude must be between -90 and 90")
     if not -180 <= lon <= 180:
-        errors["lon"] = "Longitude must be between -180 and 180"
+        errors["lon"] = _("Longitude must be between -180 and 180")
     if errors.keys() & {"lat", "lon"}:
         return None, None, ""
     bounds = area_bounds()
     if bounds is not None:
         outside = metres_outside(lon, lat, bounds)
         if outside > FAR_OUTSIDE_M:
-            errors["lat"] = (
-                f"That point is {outside / 1000:,.0f} km outside the area this map covers. Choose a point in the area"
+            errors["lat"] = _(
+                "That point is %(km)s km outside the area this map covers. Choose a point in the area",
+                km=format_decimal(round(outside / 1000)),
             )
             return None, None, ""
-    return lon, lat, "the chosen point"
+    return lon, lat, _("the chosen point")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from webmap.core import store
@@ -20,6 +22,7 @@ from webmap.partners.nearby import find_nearby_counted
 from webmap.partners.search_input import MAX_RADIUS_M, NearbySearch, parse_radius, parse_search, selected_categories
 from webmap.scale import pages as scale_pages
 from webmap.scale.layers import ViewportLayers
+from webmap.web.language import pick
 from webmap.web.paging import page_number
 
 bp = Blueprint("partners", __name__, template_folder="templates")
@@ -29,6 +32,18 @@ SNIPPET_LIMIT = 5
 # The order fields appear in the form, so the error summary lists them in the same order.
 FIELD_ORDER = ("postcode", "lat", "lon", "category", "match", "offers", "needs", "kind", "radius")
 RADIUS_CHOICES = (500, 1000, 2000, 5000, 10_000)
+# How each kind of place is named in lists and the kind filter (the ids stay in URLs and data).
+KIND_LABELS = {"group": _l("Group"), "business": _l("Business"), "venue": _l("Venue"), "service": _l("Service")}
+
+
+def category_labels() -> dict[str, str]:
+    """Return {category id: label} in the reader's language (the Welsh label where there is one)."""
+    return {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
+
+
+def kind_labels() -> dict[str, str]:
+    """Return {kind: its name in the reader's language}."""
+    return {k: str(v) for k, v in KIND_LABELS.items()}
 
 
 def _searched(args: MultiDict) -> bool:
@@ -71,7 +86,14 @@ def _exchange_choice(args: MultiDict, name: str, errors: dict[str, str]) -> list
     if not value:
         return []
     if value not in {i.id for i in load_vocabulary()}:
-        errors[name] = f"'{value}' is not one of the things groups can {name[:-1]}; choose one from the list"
+        if name == "offers":
+            errors[name] = _(
+                "'%(value)s' is not one of the things groups can offer; choose one from the list", value=value
+            )
+        else:
+            errors[name] = _(
+                "'%(value)s' is not one of the things groups can need; choose one from the list", value=value
+            )
         return []
     return [value]
 
@@ -107,7 +129,7 @@ def _error_list(errors: dict[str, str]) -> list[tuple[str, str]]:
 @bp.get("/partners")
 def search():
     """Find approved places near a postcode or point, by category and kind, nearest first."""
-    labels = store.category_labels()
+    labels = category_labels()
     args = request.args
     wanted, errors, results, total, page, pages = None, {}, [], 0, 1, 1
     offers: list[str] = []
@@ -155,6 +177,7 @@ def search():
         chosen=set(selected_categories(args)),
         max_radius=MAX_RADIUS_M,
         vocabulary=load_vocabulary(),
+        kind_labels=kind_labels(),
     )
     return html, 400 if errors else 200
 
@@ -168,7 +191,13 @@ def _approved_asset(asset_id: int) -> Asset:
 
 def _asset_search(asset: Asset, radius_m: float) -> NearbySearch:
     return NearbySearch(
-        asset.lon, asset.lat, radius_m, partner_categories(asset.category_ids()), "any", None, asset.name
+        asset.lon,
+        asset.lat,
+        radius_m,
+        partner_categories(asset.category_ids()),
+        "any",
+        None,
+        str(pick(asset.name, asset.name_cy)),
     )
 
 
@@ -176,7 +205,7 @@ def _asset_search(asset: Asset, radius_m: float) -> NearbySearch:
 def for_asset(asset_id: int):
     """List places near an asset whose categories match or complement its own."""
     asset = _approved_asset(asset_id)
-    labels = store.category_labels()
+    labels = category_labels()
     errors: dict[str, str] = {}
     radius = parse_radius(request.args, ASSET_RADIUS_M, errors)
     search = _asset_search(asset, radius if radius is not None else ASSET_RADIUS_M)
@@ -202,6 +231,7 @@ def for_asset(asset_id: int):
         labels=labels,
         radius_choices=RADIUS_CHOICES,
         max_radius=MAX_RADIUS_M,
+        kind_labels=kind_labels(),
     )
     return html, 400 if errors else 200
 
@@ -219,6 +249,6 @@ def nearby_partners(asset_id: int, radius_m: float = ASSET_RADIUS_M, limit: int 
         "total": len(suggestions),
         "radius_m": radius_m,
         "categories": search.categories,
-        "labels": store.category_labels(),
+        "labels": category_labels(),
         "url": url_for("partners.for_asset", asset_id=asset.id, radius=int(radius_m)),
     }

@@ -129,19 +129,10 @@ def source_date_text(value: str | None) -> str | None:
 
 
 def map_words() -> dict[str, str]:
-    """Return the words the map scripts show (map-a11y.js, viewport.js, location-picker.js), translated."""
+    """Return the words the map scripts show (map-a11y.js, location-picker.js), translated."""
     words = {
         # map-a11y.js: the accessible name of every map.
         "map": _l("Map. Arrow keys move it; the plus and minus keys zoom in and out."),
-        # viewport.js and webmap/maps (points.py, CLUSTER_ICON_JS): numbered circles and popups.
-        "placesHere": _l("%(count)s places here"),
-        "clusterHint": _l("%(count)s places here. Press Enter to zoom in."),
-        "type": _l("Type"),
-        "address": _l("Address"),
-        "ward": _l("Ward"),
-        "outside": _l("outside the area"),
-        "outsideLabel": _l("%(name)s (outside the area)"),
-        "moreAbout": _l("More about %(name)s"),
         # location-picker.js: the pin on the "Add a place" and edit maps.
         "chosenPlace": _l("Chosen place"),
         "pinPlaced": _l("Pin placed at latitude %(lat)s, longitude %(lon)s. Drag the pin to move it."),

@@ -161,11 +161,16 @@ def count_in(bbox, category: str | None) -> int:
     return db.session.scalar(select(func.count()).select_from(_approved_in(bbox, category).subquery()))
 
 
-def points_in(bbox, category: str | None, labels: dict[str, str]) -> list[list]:
-    """Return [lat, lon, id, name, categories, ward name] of the approved places in bbox."""
+def points_in(bbox, category: str | None, labels: dict[str, str], welsh: bool = False) -> list[list]:
+    """Return [lat, lon, id, name, categories, ward name] of the approved places in bbox.
+
+    welsh: each place's and ward's Welsh name where it has one (labels are already in the reader's language).
+    """
     ids = _approved_in(bbox, category).subquery()
+    place_name = func.coalesce(func.nullif(Asset.name_cy, ""), Asset.name) if welsh else Asset.name
+    ward_name = func.coalesce(func.nullif(Ward.name_cy, ""), Ward.name) if welsh else Ward.name
     rows = db.session.execute(
-        select(Asset.id, Asset.lat, Asset.lon, Asset.name, Ward.name)
+        select(Asset.id, Asset.lat, Asset.lon, place_name, ward_name)
         .join(Ward, Ward.code == Asset.ward_code, isouter=True)
         .where(Asset.id.in_(select(ids.c.id)))
         .order_by(Asset.id)

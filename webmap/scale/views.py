@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, g, request
+from flask_babel import gettext as _
+from sqlalchemy import select
 
 from webmap.core import store
+from webmap.core.db import db
+from webmap.core.models import Ward
 from webmap.scale import derived, outlines, places, versions
 from webmap.scale.tiles import OUTLINE_LEVELS, check_tile, outline_level, tile_bounds
+from webmap.web.language import language, pick
 
 bp = Blueprint("viewport", __name__, url_prefix="/map-tiles")
 
-# Tile URLs carry the data and derived table versions (?v=), so a tile can be cached for a day: new data, new URL.
+# Tile URLs carry the data and derived table versions (?v=) and the language (?lang=, for the names and
+# labels in them), so a tile can be cached for a day: new data or another language, new URL. The ETag
+# holds the language too.
 CACHE = "public, max-age=86400"
 
 
@@ -22,6 +29,16 @@ def _tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     except ValueError as exc:
         abort(404, str(exc))
     return tile_bounds(z, x, y)
+
+
+def _language() -> str:
+    """The language of the names in a tile: from its URL (?lang=), which is not remembered as a choice.
+
+    A tile is cached by URL for a day, so it sets no cookie (web/language.py remembers a ?lang= link).
+    """
+    code = language()
+    g.pop("language_from_url", None)
+    return code
 
 
 def _cached(etag: str, make_body) -> Response:
@@ -41,16 +58,18 @@ def ward_tile(z: int, x: int, y: int):
     bbox = _tile(z, x, y)
     zoom = request.args.get("zoom", str(z))
     if not zoom.isdecimal():
-        abort(400, "zoom: give the map's zoom as a whole number.")
+        abort(400, _("zoom: give the map's zoom as a whole number."))
     level = outline_level(int(zoom))
     derived.ensure_outlines()
     version = derived.built_version("ward_outlines")
+    lang = _language()
 
     def body() -> str:
         rows = outlines.outlines_in(level, bbox)
+        welsh = _welsh_ward_names([code for code, _n, _g in rows]) if lang == "cy" else {}
         features = ",".join(
             '{"type":"Feature","properties":'
-            + json.dumps({"code": code, "name": name})
+            + json.dumps({"code": code, "name": welsh.get(code) or name})
             + ',"geometry":'
             + geometry
             + "}"
@@ -58,7 +77,21 @@ def ward_tile(z: int, x: int, y: int):
         )
         return '{"type":"FeatureCollection","level":' + str(int(level)) + ',"features":[' + features + "]}"
 
-    return _cached(f"w{version}-{level}-{z}-{x}-{y}", body)
+    return _cached(f"w{version}-{level}-{z}-{x}-{y}-{lang}", body)
+
+
+def _welsh_ward_names(codes: list[str]) -> dict[str, str]:
+    """Return {code: Welsh name} of these wards that have one."""
+    found: dict[str, str] = {}
+    for start in range(0, len(codes), 900):
+        found.update(
+            db.session.execute(
+                select(Ward.code, Ward.name_cy).where(
+                    Ward.code.in_(codes[start : start + 900]), Ward.name_cy.is_not(None), Ward.name_cy != ""
+                )
+            ).all()
+        )
+    return found
 
 
 @bp.get("/places/<int:z>/<int:x>/<int:y>.json")
@@ -66,9 +99,10 @@ def place_tile(z: int, x: int, y: int):
     """Return a tile's approved places: {"places": rows} when few, else {"clusters": [lat, lon, count]}."""
     bbox = _tile(z, x, y)
     category = request.args.get("category") or None
-    labels = store.category_labels()
+    lang = _language()
+    labels = {c.id: str(pick(c.label, c.label_cy)) for c in store.categories()}
     if category and category not in labels:
-        abort(400, f"category: '{category}' is not a category id; see /api/categories.json.")
+        abort(400, _("category: '%(category)s' is not a category id; see /api/categories.json.", category=category))
     if z <= places.CELL_MAX_ZOOM:
         derived.ensure_cells()  # on a big area, stale counts are served while a refresh runs
         version = f"c{derived.built_version('place_cells')}"
@@ -80,9 +114,10 @@ def place_tile(z: int, x: int, y: int):
             return json.dumps({"clusters": places.stored_cells(max(z, places.CELL_MIN_ZOOM), bbox, category)})
         if places.count_in(bbox, category) > places.POINTS_MAX:
             return json.dumps({"clusters": places.live_cells(z, bbox, category)})
-        return json.dumps({"places": places.points_in(bbox, category, labels)}, separators=(",", ":"))
+        rows = places.points_in(bbox, category, labels, welsh=lang == "cy")
+        return json.dumps({"places": rows}, separators=(",", ":"))
 
-    return _cached(f"p{version}-{category or ''}-{z}-{x}-{y}", body)
+    return _cached(f"p{version}-{category or ''}-{z}-{x}-{y}-{lang}", body)
 
 
 def outline_tile_zooms() -> list[list[int]]:

@@ -5,8 +5,7 @@
  * many (drawn as numbered circles that zoom in when selected), the places themselves where there
  * are few (clustered here, with popups built from text nodes so typed text stays text).
  * The map's container carries data-wards-shown, data-places-shown and data-viewport-pending, so
- * tests and assistive scripts can tell what is drawn. Words shown come, in the page's language, from
- * the page's #map-words JSON block (no English here).
+ * tests and assistive scripts can tell what is drawn.
  */
 (function () {
   "use strict";
@@ -29,30 +28,24 @@
 
   function text(tag, value) { var el = document.createElement(tag); el.textContent = value; return el; }
 
-  var words = null;
-  function say(key, values) {
-    if (words === null) {
-      var block = document.getElementById("map-words");
-      try { words = block ? JSON.parse(block.textContent) : {}; } catch (e) { words = {}; }
-    }
-    return String(words[key] || "").replace(/%\((\w+)\)s/g, function (all, name) { return values ? values[name] : ""; });
-  }
-
-  function clusterIcon(n) {
+  function clusterIcon(n, words) {
     var size = n < 10 ? "small" : (n < 100 ? "medium" : "large");
     var label = n >= 10000 ? Math.round(n / 1000) + "k" : String(n);
-    var outer = document.createElement("div"), shown = text("span", label);
-    // The number is seen; the sentence (with the number) is read out.
-    shown.setAttribute("aria-hidden", "true");
-    var heard = text("span", say("clusterHint", {count: String(n)}));
-    heard.className = "visually-hidden";
-    outer.appendChild(shown);
-    outer.appendChild(heard);
-    return L.divIcon({html: outer, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
+    // <div><span>12<span class="visually-hidden"> places here…</span></span></div>, the words as text.
+    var outer = document.createElement("div"), inner = document.createElement("div"), count = text("span", label);
+    count.appendChild(text("span", words.zoomIn)).className = "visually-hidden";
+    inner.appendChild(count);
+    outer.appendChild(inner);
+    return L.divIcon({html: outer.innerHTML, className: "marker-cluster marker-cluster-" + size, iconSize: new L.Point(40, 40)});
+  }
+
+  /* The words shown come from the page (o.words), in its language: this file holds none. */
+  function say(template, name, value) {
+    return template.split("{" + name + "}").join(value);
   }
 
   window.webmapViewport = function (map, o) {
-    var box = map.getContainer(), pending = 0;
+    var box = map.getContainer(), pending = 0, words = o.words || {};
     map.setMinZoom(o.minZoom || 5);
 
     function busy(d) { pending += d; box.dataset.viewportPending = String(pending); }
@@ -131,11 +124,11 @@
     var counts = L.layerGroup(), points = null, placeTiles = {}, placeZoom = -1, shownPlaces = 0;
     if (o.places) {
       counts.addTo(map);
-      points = L.markerClusterGroup({iconCreateFunction: function (c) { return clusterIcon(c.getChildCount()); }}).addTo(map);
+      points = L.markerClusterGroup({iconCreateFunction: function (c) { return clusterIcon(c.getChildCount(), words); }}).addTo(map);
     }
 
     function addCount(row) {
-      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2]), keyboard: true, title: say("placesHere", {count: String(row[2])})});
+      var marker = L.marker([row[0], row[1]], {icon: clusterIcon(row[2], words), keyboard: true, title: say(words.placesHere, "n", row[2])});
       marker.on("click", function () { map.setView([row[0], row[1]], Math.min(map.getZoom() + 2, 18)); });
       counts.addLayer(marker);
     }
@@ -147,11 +140,11 @@
       marker.bindPopup(function () {
         var popup = document.createElement("div");
         popup.appendChild(text("strong", r[3]));
-        [[say("type"), r[4]], [say("ward"), r[5]]].forEach(function (line) {
+        [[words.type, r[4]], [words.ward, r[5]]].forEach(function (line) {
           if (line[1]) { popup.appendChild(document.createElement("br")); popup.appendChild(text("span", line[0] + ": " + line[1])); }
         });
         popup.appendChild(document.createElement("br"));
-        var link = text("a", say("moreAbout", {name: r[3]}));
+        var link = text("a", say(words.more, "name", r[3]));
         link.href = "/assets/" + r[2];
         popup.appendChild(link);
         return popup;
