@@ -233,7 +233,7 @@ def test_the_privacy_notice_is_the_register(make_app, sample_app):
     notice = app.test_client().get("/privacy").get_data(as_text=True).replace("&#39;", "'")
     with app.app_context():
         for holding in REGISTER:
-            assert holding.notice in notice and holding.retention.describe(app.config) in notice, holding.key
+            assert str(holding.notice) in notice and holding.retention.describe(app.config) in notice, holding.key
     # What the issue found missing or wrong.
     assert (
         "email you once when the council records what it did" in notice

@@ -40,6 +40,7 @@ from webmap.importers.common import (
 from webmap.importers.dates import parse_date, parse_date_option
 from webmap.importers.locate import locate_rows
 from webmap.importers.naming import unnamed_name, what_it_is
+from webmap.importers.problems import _, ngettext
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -101,10 +102,17 @@ def import_assets(
     file = Path(path).name
     report = ImportReport(file=file)
     if kind is not None and kind not in ASSET_KINDS:
-        raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                "kind",
+                _("'%(value)s' is not one of %(allowed)s", value=kind, allowed=", ".join(ASSET_KINDS)),
+            )
+        )
     if category and category_col:
         raise ImportFailed(
-            Problem(file, None, None, "give either one category for the whole file or a category column, not both")
+            Problem(file, None, None, _("give either one category for the whole file or a category column, not both"))
         )
     fixed_category = _known_category(category, file) if category else None
     file_date = parse_date_option(source_date, file) if source_date else None
@@ -114,8 +122,11 @@ def import_assets(
         layout = detect_layout(check_exists(path))
         if layout:
             report.notes.append(
-                f"recognised the '{layout.name}' register from the file's first lines "
-                f"(give --register to choose another layout)"
+                _(
+                    "recognised the '%(name)s' register from the file's first lines "
+                    "(give --register to choose another layout)",
+                    name=layout.name,
+                )
             )
     if layout:
         frame = read_register(path, layout, report)
@@ -141,8 +152,11 @@ def import_assets(
                 file,
                 None,
                 None,
-                f"no name column found (looked for: name, asset_name, title; the file has: "
-                f"{cols[:300]}); if the file has no header row, give its layout with --register",
+                _(
+                    "no name column found (looked for: name, asset_name, title; the file has: %(columns)s); "
+                    "if the file has no header row, give its layout with --register",
+                    columns=cols[:300],
+                ),
             )
         )
     if fixed_category is None:
@@ -157,7 +171,7 @@ def import_assets(
         )
 
     if len(frame) >= PROGRESS_THRESHOLD:
-        step(f"Placing {len(frame):,} rows on the map...")
+        step(_("Placing %(count)s rows on the map...", count=f"{len(frame):,}"))
     frame, problems, unplaced = _place(frame, file, layout is not None and layout.unlocatable == "skip")
     dates = _source_dates(frame, columns["source_date"], file, file_date, problems)
     frame = frame.assign(_source_date=dates, _opened_on=_opening_dates(frame, columns["opened_on"], file, problems))
@@ -177,7 +191,7 @@ def import_assets(
         _raw_category=([None] * len(frame) if fixed_category else list(frame[category_col])),
     )
     if len(frame) >= PROGRESS_THRESHOLD:
-        step(f"Finding the ward of {len(frame):,} places...")
+        step(_("Finding the ward of %(count)s places...", count=f"{len(frame):,}"))
     wards = wards_frame()
     frame["_ward"] = assign_wards(frame.geometry, wards)
     outside = frame["_ward"].isna()
@@ -185,17 +199,26 @@ def import_assets(
     far = outside & ~near
     if near.any():
         report.notes.append(
-            f"kept {int(near.sum())} place{'s' if near.sum() != 1 else ''} outside the area but within "
-            f"{edge_m:,.0f} m of a ward: they give access to residents near the edge and are no ward's own"
+            ngettext(
+                "kept %(count)s place outside the area but within %(metres)s m of a ward: they give access to "
+                "residents near the edge and are no ward's own",
+                "kept %(count)s places outside the area but within %(metres)s m of a ward: they give access to "
+                "residents near the edge and are no ward's own",
+                int(near.sum()),
+                count=int(near.sum()),
+                metres=f"{edge_m:,.0f}",
+            )
         )
     if far.any():
-        report.skip(f"the point is more than {edge_m:,.0f} m outside every ward", int(far.sum()))
+        report.skip(
+            _("the point is more than %(metres)s m outside every ward", metres=f"{edge_m:,.0f}"), int(far.sum())
+        )
         rows = ", ".join(str(r) for r in frame.loc[far, "_row"].head(10))
-        report.notes.append(f"rows outside every ward: {rows}{' ...' if far.sum() > 10 else ''}")
+        report.notes.append(_("rows outside every ward: %(rows)s", rows=f"{rows}{' ...' if far.sum() > 10 else ''}"))
     frame = frame[~far]
     no_category = frame["_categories"].map(len) == 0
     if no_category.any():
-        report.skip("no category given", int(no_category.sum()))
+        report.skip(_("no category given"), int(no_category.sum()))
         frame = frame[~no_category]
 
     _write(
@@ -239,7 +262,12 @@ def _known_category(category: str, file: str) -> str:
     if category not in known:
         listing = ", ".join(known)
         raise ImportFailed(
-            Problem(file, None, "--category", f"'{category}' is not a category id; the categories are: {listing}")
+            Problem(
+                file,
+                None,
+                "--category",
+                _("'%(value)s' is not a category id; the categories are: %(listing)s", value=category, listing=listing),
+            )
         )
     return category
 
@@ -276,7 +304,7 @@ def _drop_unplaced(frame, unplaced: dict[int, tuple[str, str]], report: ImportRe
     for reason, n in pd.Series([unplaced[i][0] for i in frame.index[gone]], dtype=object).value_counts().items():
         report.skip(reason, int(n))
     examples = [f"row {frame.loc[i, '_row']}: {unplaced[i][1]}" for i in frame.index[gone][:3]]
-    report.notes.append(f"rows with no place, e.g. {'; '.join(examples)}")
+    report.notes.append(_("rows with no place, e.g. %(examples)s", examples="; ".join(examples)))
     return frame[~gone]
 
 
@@ -345,15 +373,18 @@ def _resolve_categories(
                 ids.append(cid)
         resolved.append(ids)
     if unknown and not add:
-        listing = ", ".join(f"'{v}' (first in row {r})" for v, r in sorted(unknown.items()))
+        listing = ", ".join(_("'%(value)s' (first in row %(row)s)", value=v, row=r) for v, r in sorted(unknown.items()))
         raise ImportFailed(
             Problem(
                 file,
                 None,
                 col,
-                f"these categories are not in the taxonomy: {listing}. "
-                "Map them with --category-map FILE, add them with --add-categories, "
-                "or give the whole file one category with --category",
+                _(
+                    "these categories are not in the taxonomy: %(listing)s. "
+                    "Map them with --category-map FILE, add them with --add-categories, "
+                    "or give the whole file one category with --category",
+                    listing=listing,
+                ),
             )
         )
     if unknown:
@@ -374,7 +405,7 @@ def _add_categories(values: dict[str, int], known: dict[str, Category], report: 
                 id=cid, label=value[:100], sort_order=order, description=f"Added by import of {report.file}"
             )
             db.session.add(known[cid])
-            report.notes.append(f"added category '{cid}' for '{value}'")
+            report.notes.append(_("added category '%(id)s' for '%(value)s'", id=cid, value=value))
         # Mapped explicitly: "Food-Support" makes the id food_support, which may already exist.
         added[value.lower()] = cid
     db.session.flush()
@@ -410,7 +441,7 @@ def _write(
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
     seen: set[str] = set()
     problems: list[Problem] = []
-    for index, row in progress(list(frame.iterrows()), "Importing assets"):
+    for index, row in progress(list(frame.iterrows()), _("Importing assets")):
         values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
         cats = row["_categories"]
         name = values["name"]
@@ -420,7 +451,7 @@ def _write(
         # The made-up name is not an id: an unnamed record keeps the id it had under the old "Unnamed ..." scheme.
         sid = _source_id(row, columns["source_id"], values["name"] or f"Unnamed {categories[cats[0]].label.lower()}")
         if sid in seen:
-            report.skip("the same id appears earlier in the file")
+            report.skip(_("the same id appears earlier in the file"))
             continue
         seen.add(sid)
         asset = existing.get(sid)

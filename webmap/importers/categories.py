@@ -10,6 +10,7 @@ from sqlalchemy import select
 from webmap.core.db import db
 from webmap.core.models import Category
 from webmap.importers.common import ImportFailed, ImportReport, Problem, checked_text, read_table, row_number, text
+from webmap.importers.problems import _
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{1,49}$")
 REQUIRED = ("id", "label")
@@ -22,21 +23,24 @@ def import_categories(path: str | Path) -> ImportReport:
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise ImportFailed(
-            Problem(file, None, missing[0], "this column is required (id,label,group,description,osm_tags)")
+            Problem(file, None, missing[0], _("this column is required (id,label,group,description,osm_tags)"))
         )
     problems: list[Problem] = []
     for i, row in table.iterrows():
         if not _ID.match(row["id"] or ""):
             problems.append(
                 Problem(
-                    file, row_number(i), "id", f"'{row['id']}' is not a category id (lower case letters, digits and _)"
+                    file,
+                    row_number(i),
+                    "id",
+                    _("'%(value)s' is not a category id (lower case letters, digits and _)", value=row["id"]),
                 )
             )
         if not text(row["label"]):
-            problems.append(Problem(file, row_number(i), "label", "the label is empty"))
+            problems.append(Problem(file, row_number(i), "label", _("the label is empty")))
     dupes = table["id"][table["id"].duplicated()].tolist()
     if dupes:
-        problems.append(Problem(file, None, "id", f"ids appear more than once: {', '.join(dupes)}"))
+        problems.append(Problem(file, None, "id", _("ids appear more than once: %(ids)s", ids=", ".join(dupes))))
     if problems:
         raise ImportFailed(problems)
 
@@ -73,7 +77,12 @@ def read_category_kinds(path: str | Path) -> dict[str, str]:
         if isinstance(row["kind"], str) and row["kind"].strip()
     }
     problems = [
-        Problem(file, row_number(i), "kind", f"'{row['kind']}' is not one of {', '.join(ASSET_KINDS)}")
+        Problem(
+            file,
+            row_number(i),
+            "kind",
+            _("'%(value)s' is not one of %(allowed)s", value=row["kind"], allowed=", ".join(ASSET_KINDS)),
+        )
         for i, row in table.iterrows()
         if isinstance(row["kind"], str) and row["kind"].strip() and row["kind"].strip().lower() not in ASSET_KINDS
     ]
@@ -87,10 +96,10 @@ def read_category_map(path: str | Path) -> dict[str, str]:
     table = read_table(path)
     file = Path(path).name
     if not {"value", "category"} <= set(table.columns):
-        raise ImportFailed(Problem(file, None, None, "a category map needs the columns value,category"))
+        raise ImportFailed(Problem(file, None, None, _("a category map needs the columns value,category")))
     known = set(db.session.scalars(select(Category.id)))
     problems = [
-        Problem(file, row_number(i), "category", f"'{row['category']}' is not a category id")
+        Problem(file, row_number(i), "category", _("'%(value)s' is not a category id", value=row["category"]))
         for i, row in table.iterrows()
         if row["category"] not in known
     ]

@@ -23,7 +23,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from webmap.core.csvsafe import write_csv
-from webmap.importers.problems import ImportFailed, Problem  # noqa: F401  (importers import them from here)
+from webmap.importers.problems import ImportFailed, Problem, _, ngettext  # noqa: F401  (importers import them from here)
 
 VECTOR_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".zip", ".fgb"}
 PROGRESS_THRESHOLD = 2000
@@ -93,6 +93,12 @@ class ImportReport:
         return verb + ", ".join(said) + "."
 
 
+def _read(count: int, name: str) -> str:
+    return ngettext(
+        "Read %(count)s row from %(file)s", "Read %(count)s rows from %(file)s", count, count=f"{count:,}", file=name
+    )
+
+
 def _n(count: int, noun: str) -> str:
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
@@ -110,7 +116,16 @@ def settle_rows(
     `problems` is keyed by position in `frame`; `raw` holds the rows as read, for the rejects
     file (by default `frame` itself), in the same order.
     """
-    milestone(f"Checked {_n(len(frame), 'row')}: {len(frame) - len(problems):,} can be used, {len(problems):,} cannot")
+    milestone(
+        ngettext(
+            "Checked %(count)s row: %(good)s can be used, %(bad)s cannot",
+            "Checked %(count)s rows: %(good)s can be used, %(bad)s cannot",
+            len(frame),
+            count=f"{len(frame):,}",
+            good=f"{len(frame) - len(problems):,}",
+            bad=f"{len(problems):,}",
+        )
+    )
     if not problems:
         return frame
     flat = [p for position in sorted(problems) for p in problems[position]]
@@ -145,7 +160,7 @@ def check_exists(path: str | Path) -> Path:
     """Return the path, or fail naming it if there is no such file or it is over the size limit."""
     p = Path(path)
     if not p.exists():
-        raise ImportFailed(Problem(str(path), None, None, "there is no such file"))
+        raise ImportFailed(Problem(str(path), None, None, _("there is no such file")))
     limit_mb = float(current_app.config.get("MAX_IMPORT_MB", 0)) if has_app_context() else 0
     size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
     if limit_mb and size_mb > limit_mb:
@@ -154,7 +169,11 @@ def check_exists(path: str | Path) -> Path:
                 p.name,
                 None,
                 None,
-                f"is {size_mb:,.1f} MB, over the import limit of {limit_mb:,.0f} MB (the WEBMAP_MAX_IMPORT_MB setting)",
+                _(
+                    "is %(size)s MB, over the import limit of %(limit)s MB (the WEBMAP_MAX_IMPORT_MB setting)",
+                    size=f"{size_mb:,.1f}",
+                    limit=f"{limit_mb:,.0f}",
+                ),
             )
         )
     return p
@@ -174,7 +193,10 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
                 p.name,
                 None,
                 None,
-                f"'{p.suffix or p.name}' files are not supported here; use GeoJSON, GeoPackage, Shapefile or CSV",
+                _(
+                    "'%(suffix)s' files are not supported here; use GeoJSON, GeoPackage, Shapefile or CSV",
+                    suffix=p.suffix or p.name,
+                ),
             )
         )
     given = parse_crs(crs, p.name) if crs else None
@@ -190,9 +212,11 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
                 warnings.simplefilter("ignore", RuntimeWarning)
                 frame = gpd.read_file(source, layer=layer) if layer else gpd.read_file(source)
         except Exception as exc:  # pyogrio raises several types; all mean "cannot read".
-            raise ImportFailed(Problem(p.name, None, None, f"cannot be read as a GIS file: {gis_reason(exc)}")) from exc
+            raise ImportFailed(
+                Problem(p.name, None, None, _("cannot be read as a GIS file: %(reason)s", reason=gis_reason(exc)))
+            ) from exc
     if frame.empty:
-        raise ImportFailed(Problem(p.name, None, None, "has no rows (no features in the file)"))
+        raise ImportFailed(Problem(p.name, None, None, _("has no rows (no features in the file)")))
     if given is not None:
         return frame.set_crs(given, allow_override=True)
     if declared is not None:
@@ -200,7 +224,7 @@ def read_vector(path: str | Path, layer: str | None = None, crs: str | None = No
     elif frame.crs is None:
         frame = _assume_crs(frame, p.name)
     _check_geographic_range(frame, p.name)
-    milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
+    milestone(_read(len(frame), p.name))
     return frame
 
 
@@ -219,11 +243,15 @@ def gis_reason(exc: BaseException) -> str:
     if re.search(
         r"not recogni[sz]ed as (being in )?a supported (file )?format|No such file|Failed to open", said, re.I
     ):
-        return (
+        return _(
             "it is not a GIS file this map can read (GeoJSON, GeoPackage, a zipped Shapefile or FlatGeobuf), or it is "
             "damaged or cut short"
         )
-    return f"the GIS library could not read it ({said[:300]})" if said else "the GIS library could not read it"
+    return (
+        _("the GIS library could not read it (%(error)s)", error=said[:300])
+        if said
+        else _("the GIS library could not read it")
+    )
 
 
 def _gis_file_in(folder: Path, name: str) -> Path:
@@ -234,14 +262,17 @@ def _gis_file_in(folder: Path, name: str) -> Path:
         if f.is_file() and f.suffix.lower() in GIS_FILE_SUFFIXES and not f.name.startswith(".")
     )
     if not found:
-        held = ", ".join(sorted(f.name for f in folder.rglob("*") if f.is_file())[:8]) or "nothing"
+        held = ", ".join(sorted(f.name for f in folder.rglob("*") if f.is_file())[:8]) or _("nothing")
         raise ImportFailed(
             Problem(
                 name,
                 None,
                 None,
-                "holds no GIS file (a Shapefile's .shp with its .dbf and .shx, a "
-                f"GeoPackage, GeoJSON or FlatGeobuf); it holds: {held}",
+                _(
+                    "holds no GIS file (a Shapefile's .shp with its .dbf and .shx, a "
+                    "GeoPackage, GeoJSON or FlatGeobuf); it holds: %(held)s",
+                    held=held,
+                ),
             )
         )
     if len(found) == 1:
@@ -253,7 +284,11 @@ def _gis_file_in(folder: Path, name: str) -> Path:
             name,
             None,
             None,
-            f"holds {len(found)} GIS files ({', '.join(f.name for f in found[:6])}); zip one at a time",
+            _(
+                "holds %(count)s GIS files (%(names)s); zip one at a time",
+                count=len(found),
+                names=", ".join(f.name for f in found[:6]),
+            ),
         )
     )
 
@@ -265,15 +300,19 @@ def parse_crs(value: str, file: str, named_in_file: bool = False) -> CRS:
     try:
         return CRS.from_user_input(candidate)
     except CRSError:
-        where = "the file names the coordinate reference system" if named_in_file else "the coordinate reference system"
-        fix = (
-            "give the right one with --crs, e.g. --crs 27700"
+        said = (
+            _(
+                "the file names the coordinate reference system '%(crs)s', which is not a known CRS; "
+                "give the right one with --crs, e.g. --crs 27700",
+                crs=text_value,
+            )
             if named_in_file
-            else "give an EPSG code, e.g. --crs 27700"
+            else _(
+                "the coordinate reference system '%(crs)s', which is not a known CRS; give an EPSG code, e.g. --crs 27700",
+                crs=text_value,
+            )
         )
-        raise ImportFailed(
-            Problem(file, None, None, f"{where} '{text_value}', which is not a known CRS; {fix}")
-        ) from None
+        raise ImportFailed(Problem(file, None, None, said)) from None
 
 
 def geojson_crs_member(path: Path) -> str | None:
@@ -290,10 +329,16 @@ _CRS_MEMBER = re.compile(r'"crs"\s*:\s*\{[^{}]*"properties"\s*:\s*\{[^{}]*"(?:na
 def likely_crs(minx: float, miny: float, maxx: float, maxy: float) -> str:
     """Name the CRS that coordinates in this range most likely use (for error messages)."""
     if 0 <= minx <= maxx <= 700_000 and 0 <= miny <= maxy <= 1_300_000:
-        return "British National Grid (EPSG:27700), so give --crs 27700"
+        return _("British National Grid (EPSG:27700), so give --crs 27700")
     if 0 <= minx <= maxx <= 1_000_000 and 0 <= miny <= maxy <= 10_000_000:
-        return "a projected grid in metres such as UTM; give its EPSG code with --crs, e.g. --crs 27700 for British National Grid"
-    return "a projected grid, not longitude/latitude; give its EPSG code with --crs, e.g. --crs 27700 for British National Grid"
+        return _(
+            "a projected grid in metres such as UTM; give its EPSG code with --crs, e.g. --crs 27700 for "
+            "British National Grid"
+        )
+    return _(
+        "a projected grid, not longitude/latitude; give its EPSG code with --crs, e.g. --crs 27700 for "
+        "British National Grid"
+    )
 
 
 def _assume_crs(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -311,8 +356,13 @@ def _assume_crs(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
             name,
             None,
             None,
-            f"has no coordinate reference system, and its coordinates (e.g. {minx:.0f}, "
-            f"{miny:.0f}) are not longitude/latitude: they look like {likely_crs(minx, miny, maxx, maxy)}",
+            _(
+                "has no coordinate reference system, and its coordinates (e.g. %(x)s, %(y)s) are not "
+                "longitude/latitude: they look like %(likely)s",
+                x=f"{minx:.0f}",
+                y=f"{miny:.0f}",
+                likely=likely_crs(minx, miny, maxx, maxy),
+            ),
         )
     )
 
@@ -327,16 +377,26 @@ def _check_geographic_range(frame: gpd.GeoDataFrame, name: str) -> None:
     minx, miny, maxx, maxy = finite.total_bounds
     if -180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90:
         return
-    said = "says it is in" if frame.crs.to_epsg() != 4326 else "is, by the GeoJSON standard when no CRS is given, in"
-    raise ImportFailed(
-        Problem(
-            name,
-            None,
-            None,
-            f"{said} longitude/latitude ({frame.crs.to_string()}), but its coordinates "
-            f"(e.g. {minx:.0f}, {miny:.0f}) are not: they look like {likely_crs(minx, miny, maxx, maxy)}",
+    values = {
+        "crs": frame.crs.to_string(),
+        "x": f"{minx:.0f}",
+        "y": f"{miny:.0f}",
+        "likely": likely_crs(minx, miny, maxx, maxy),
+    }
+    said = (
+        _(
+            "says it is in longitude/latitude (%(crs)s), but its coordinates (e.g. %(x)s, %(y)s) are not: "
+            "they look like %(likely)s",
+            **values,
+        )
+        if frame.crs.to_epsg() != 4326
+        else _(
+            "is, by the GeoJSON standard when no CRS is given, in longitude/latitude (%(crs)s), but its "
+            "coordinates (e.g. %(x)s, %(y)s) are not: they look like %(likely)s",
+            **values,
         )
     )
+    raise ImportFailed(Problem(name, None, None, said))
 
 
 def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] | None = None) -> dict[int, Problem]:
@@ -345,12 +405,14 @@ def geometry_problems(geometries: gpd.GeoSeries, file: str, rows: Sequence[int] 
     for i, geom in enumerate(geometries):
         row = rows[i] if rows is not None else row_number(i)
         if geom is None or not hasattr(geom, "is_empty"):
-            problems[i] = Problem(file, row, "geometry", "the geometry is missing (null)")
+            problems[i] = Problem(file, row, "geometry", _("the geometry is missing (null)"))
         elif geom.is_empty:
-            problems[i] = Problem(file, row, "geometry", "the geometry is empty (no coordinates, or NaN coordinates)")
+            problems[i] = Problem(
+                file, row, "geometry", _("the geometry is empty (no coordinates, or NaN coordinates)")
+            )
         elif not np.isfinite(shapely.get_coordinates(geom)).all():
             problems[i] = Problem(
-                file, row, "geometry", "the geometry has coordinates that are not numbers (NaN or infinite)"
+                file, row, "geometry", _("the geometry has coordinates that are not numbers (NaN or infinite)")
             )
     return problems
 
@@ -371,11 +433,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 click.echo(f"Note: {p.name} is not UTF-8; read it as Windows-1252 (cp1252).", err=True)
         except Exception as exc:
             raise ImportFailed(
-                Problem(p.name, None, None, f"cannot be read as CSV ({without_paths(str(exc))})")
+                Problem(p.name, None, None, _("cannot be read as CSV (%(error)s)", error=without_paths(str(exc))))
             ) from exc
     if frame.empty:
-        raise ImportFailed(Problem(p.name, None, None, "has no rows (only a header, or nothing at all)"))
-    milestone(f"Read {_n(len(frame), 'row')} from {p.name}")
+        raise ImportFailed(Problem(p.name, None, None, _("has no rows (only a header, or nothing at all)")))
+    milestone(_read(len(frame), p.name))
     return frame
 
 
@@ -394,29 +456,44 @@ def _csv_file_in(folder: Path, name: str) -> Path:
     """Return the one CSV in an unpacked zip; refuse a zip with none or several."""
     found = sorted(f for f in folder.rglob("*") if f.is_file() and f.suffix.lower() in (".csv", ".txt"))
     if len(found) != 1:
-        raise ImportFailed(Problem(name, None, None, f"holds {len(found)} CSV files; zip exactly one"))
+        raise ImportFailed(Problem(name, None, None, _("holds %(count)s CSV files; zip exactly one", count=len(found))))
     return found[0]
 
 
 MAX_JSON_DEPTH = 64
 
 
-def read_json(path: str | Path, what: str = "valid JSON") -> object:
+def read_json(path: str | Path, what: str | None = None) -> object:
     """Read a JSON file; fail naming it when it is not JSON, not UTF-8, or nested deeper than any real feed."""
     p = check_exists(path)
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise ImportFailed(
-            Problem(p.name, None, None, f"is not {what} (line {exc.lineno}, column {exc.colno}: {exc.msg})")
+            Problem(
+                p.name,
+                None,
+                None,
+                _(
+                    "is not %(what)s (line %(line)s, column %(column)s: %(error)s)",
+                    what=what or _("valid JSON"),
+                    line=exc.lineno,
+                    column=exc.colno,
+                    error=exc.msg,
+                ),
+            )
         ) from exc
     except UnicodeDecodeError as exc:
-        raise ImportFailed(Problem(p.name, None, None, "is not UTF-8 text")) from exc
+        raise ImportFailed(Problem(p.name, None, None, _("is not UTF-8 text"))) from exc
     except RecursionError as exc:
-        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep")) from exc
+        raise ImportFailed(Problem(p.name, None, None, _nested())) from exc
     if json_depth(data) > MAX_JSON_DEPTH:
-        raise ImportFailed(Problem(p.name, None, None, f"is nested more than {MAX_JSON_DEPTH} levels deep"))
+        raise ImportFailed(Problem(p.name, None, None, _nested()))
     return data
+
+
+def _nested() -> str:
+    return _("is nested more than %(depth)s levels deep", depth=MAX_JSON_DEPTH)
 
 
 def json_depth(data: object) -> int:
@@ -473,9 +550,13 @@ def find_column(
                             file,
                             None,
                             str(found[0]),
-                            f"this column may be a longer name cut short (Shapefile "
-                            f"names stop at 10 characters), so it is not taken as the {what or cand} column; "
-                            f"if it is the right one, name it with {option or 'the column option'}",
+                            _(
+                                "this column may be a longer name cut short (Shapefile names stop at 10 "
+                                "characters), so it is not taken as the %(what)s column; if it is the right one, "
+                                "name it with %(option)s",
+                                what=what or cand,
+                                option=option or _("the column option"),
+                            ),
                         )
                     )
                 return found[0]
@@ -499,8 +580,12 @@ def _ambiguous(file: str, what: str, found: list, option: str | None) -> None:
             file,
             None,
             None,
-            f"columns {listing} could each be the {what} column; "
-            f"name the one to use with {option or 'the column option'}",
+            _(
+                "columns %(listing)s could each be the %(what)s column; name the one to use with %(option)s",
+                listing=listing,
+                what=what,
+                option=option or _("the column option"),
+            ),
         )
     )
 
@@ -519,7 +604,14 @@ def require_column(
         if given not in frame.columns:
             raise ImportFailed(
                 Problem(
-                    file, None, given, f"there is no column '{given}' (columns: {', '.join(map(str, frame.columns))})"
+                    file,
+                    None,
+                    given,
+                    _(
+                        "there is no column '%(column)s' (columns: %(columns)s)",
+                        column=given,
+                        columns=", ".join(map(str, frame.columns)),
+                    ),
                 )
             )
         return given
@@ -527,7 +619,17 @@ def require_column(
     if found is None:
         cols = ", ".join(str(c) for c in frame.columns if c != "geometry")
         raise ImportFailed(
-            Problem(file, None, None, f"no {what} column found (columns: {cols}); name it with {option}")
+            Problem(
+                file,
+                None,
+                None,
+                _(
+                    "no %(what)s column found (columns: %(columns)s); name it with %(option)s",
+                    what=what,
+                    columns=cols,
+                    option=option,
+                ),
+            )
         )
     return found
 
@@ -579,7 +681,7 @@ def announce_read(p: Path) -> None:
     """Say a big file is being read, with its size, before the wait."""
     size_mb = p.stat().st_size / 1_000_000 if p.is_file() else 0
     if size_mb >= 1:
-        step(f"Reading {p.name} ({size_mb:,.1f} MB)...")
+        step(_("Reading %(file)s (%(size)s MB)...", file=p.name, size=f"{size_mb:,.1f}"))
 
 
 def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
@@ -603,7 +705,7 @@ def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], N
         yield item
         if done % every == 0 or done == total:
             listener(label, done, total)
-    milestone(f"{label}: {total:,} of {total:,} done")
+    milestone(_("%(label)s: %(done)s of %(total)s done", label=label, done=f"{total:,}", total=f"{total:,}"))
 
 
 def record_problems(record, file: str, row: int | None) -> list[Problem]:

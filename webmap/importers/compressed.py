@@ -24,7 +24,7 @@ from typing import Protocol
 
 from flask import current_app, has_app_context
 
-from webmap.importers.problems import ImportFailed, Problem
+from webmap.importers.problems import ImportFailed, Problem, _
 
 
 class Readable(Protocol):
@@ -76,9 +76,10 @@ class _Budget:
                     self.name,
                     None,
                     None,
-                    (
-                        f"unpacks to more than {self.max_bytes / 1e6:,.0f} MB (the WEBMAP_MAX_UNPACKED_MB setting), so it was "
-                        "refused before being read; unpack it yourself and import the parts, or raise the setting"
+                    _(
+                        "unpacks to more than %(limit)s MB (the WEBMAP_MAX_UNPACKED_MB setting), so it was "
+                        "refused before being read; unpack it yourself and import the parts, or raise the setting",
+                        limit=f"{self.max_bytes / 1e6:,.0f}",
                     ),
                 )
             )
@@ -88,10 +89,13 @@ class _Budget:
                     self.name,
                     None,
                     None,
-                    (
-                        f"unpacks to more than {self.max_ratio} times its packed size ({self.packed:,} bytes packed, over "
-                        f"{self.unpacked:,} unpacked so far; real data packs about 3 to 10 times), so it was refused as a "
-                        "likely 'zip bomb' before being read (the WEBMAP_MAX_UNPACK_RATIO setting)"
+                    _(
+                        "unpacks to more than %(ratio)s times its packed size (%(packed)s bytes packed, over "
+                        "%(unpacked)s unpacked so far; real data packs about 3 to 10 times), so it was refused as a "
+                        "likely 'zip bomb' before being read (the WEBMAP_MAX_UNPACK_RATIO setting)",
+                        ratio=self.max_ratio,
+                        packed=f"{self.packed:,}",
+                        unpacked=f"{self.unpacked:,}",
                     ),
                 )
             )
@@ -122,7 +126,9 @@ class LimitedReader(io.RawIOBase):
 
 def _damaged(name: str, exc: BaseException) -> str:
     kind = Path(name).suffix.lower().lstrip(".") or "compressed"
-    return f"cannot be unpacked: it is not a whole .{kind} file (damaged, cut short, or not really .{kind})"
+    return _(
+        "cannot be unpacked: it is not a whole .%(kind)s file (damaged, cut short, or not really .%(kind)s)", kind=kind
+    )
 
 
 def open_limited(path: Path, name: str | None = None) -> LimitedReader:
@@ -175,7 +181,14 @@ def _unzip(path: Path, folder: Path, name: str) -> Path:
         if len(members) > MAX_ZIP_MEMBERS:
             raise ImportFailed(
                 Problem(
-                    name, None, None, f"holds {len(members):,} files; at most {MAX_ZIP_MEMBERS:,} are read from one zip"
+                    name,
+                    None,
+                    None,
+                    _(
+                        "holds %(count)s files; at most %(limit)s are read from one zip",
+                        count=f"{len(members):,}",
+                        limit=f"{MAX_ZIP_MEMBERS:,}",
+                    ),
                 )
             )
         declared = _Budget(name, path.stat().st_size)
@@ -188,8 +201,10 @@ def _unzip(path: Path, folder: Path, name: str) -> Path:
                         name,
                         None,
                         None,
-                        f"holds a file named '{member.filename[:80]}', which "
-                        "points outside the zip; it was not unpacked",
+                        _(
+                            "holds a file named '%(name)s', which points outside the zip; it was not unpacked",
+                            name=member.filename[:80],
+                        ),
                     )
                 )
             if parts[-1].lower().endswith(".zip"):
@@ -198,7 +213,7 @@ def _unzip(path: Path, folder: Path, name: str) -> Path:
                         name,
                         None,
                         None,
-                        f"holds another zip ({parts[-1][:80]}); unpack that one and import it by itself",
+                        _("holds another zip (%(name)s); unpack that one and import it by itself", name=parts[-1][:80]),
                     )
                 )
             target = folder.joinpath(*parts)

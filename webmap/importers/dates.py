@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime
 
 from webmap.importers.common import ImportFailed, Problem
+from webmap.importers.problems import _
 
 FORMATS = (
     "%Y-%m-%d",
@@ -33,7 +34,7 @@ def parse_date(value: str) -> str:
             return datetime.strptime(cleaned, fmt).date().isoformat()
         except ValueError:
             continue
-    raise ValueError(f"'{value}' is not a date (write it as 2025-05-24, 24/05/2025, 2025-05 or 2025)")
+    raise ValueError(_("'%(value)s' is not a date (write it as 2025-05-24, 24/05/2025, 2025-05 or 2025)", value=value))
 
 
 def parse_date_option(value: str | date, file: str) -> str:
@@ -43,5 +44,5 @@ def parse_date_option(value: str | date, file: str) -> str:
     except ValueError as exc:
         raise ImportFailed(Problem(file, None, "--source-date", str(exc))) from None
     if found > date.today().isoformat():
-        raise ImportFailed(Problem(file, None, "--source-date", f"{found} is in the future"))
+        raise ImportFailed(Problem(file, None, "--source-date", _("%(date)s is in the future", date=found)))
     return found

@@ -15,6 +15,7 @@ from webmap.core.db import db
 from webmap.core.geo import BNG, WGS84, normalise_postcode
 from webmap.core.models import Postcode
 from webmap.importers.common import ImportFailed, Problem, find_column, text
+from webmap.importers.problems import _
 
 LON_NAMES, LAT_NAMES = ["longitude", "lon", "lng", "long"], ["latitude", "lat"]
 EAST_NAMES, NORTH_NAMES = ["easting", "x"], ["northing", "y"]
@@ -56,9 +57,11 @@ def locate_rows(table: pd.DataFrame, file: str, postcode_names) -> Located:
                 file,
                 None,
                 None,
-                "a table needs longitude/latitude, easting/northing or postcode columns "
-                f"(columns: {', '.join(map(str, cols))}); if the file has no header row, "
-                "give its layout with --register",
+                _(
+                    "a table needs longitude/latitude, easting/northing or postcode columns "
+                    "(columns: %(columns)s); if the file has no header row, give its layout with --register",
+                    columns=", ".join(map(str, cols)),
+                ),
             )
         )
     rows = table["_row"].to_numpy()
@@ -107,25 +110,30 @@ def _number(value: str | None) -> float | None:
 def _not_a_number(value: str | None) -> str:
     """Say why a coordinate is not a finite number (the row's other coordinate is given)."""
     if value is None:
-        return "is blank, but the other coordinate is given"
+        return _("is blank, but the other coordinate is given")
     try:
         float(value)
     except ValueError:
-        return f"'{value}' is not a number"
-    return f"'{value}' is not a finite number"
+        return _("'%(value)s' is not a number", value=value)
+    return _("'%(value)s' is not a finite number", value=value)
 
 
 def _lon_lat_problem(x: float, y: float, pair) -> tuple[str, str] | None:
     if -180 <= x <= 180 and -90 <= y <= 90:
         return None
-    hint = " (it looks like a British National Grid easting/northing)" if _in_bng(x, y) else ""
-    return (pair[0] if not -180 <= x <= 180 else pair[1]), f"({x:g}, {y:g}) is not a longitude/latitude{hint}"
+    where = f"({x:g}, {y:g})"
+    said = (
+        _("%(point)s is not a longitude/latitude (it looks like a British National Grid easting/northing)", point=where)
+        if _in_bng(x, y)
+        else _("%(point)s is not a longitude/latitude", point=where)
+    )
+    return (pair[0] if not -180 <= x <= 180 else pair[1]), said
 
 
 def _bng_problem(x: float, y: float, pair) -> tuple[str, str] | None:
     if _in_bng(x, y):
         return None
-    return pair[0], f"({x:g}, {y:g}) is not a British National Grid easting/northing"
+    return pair[0], _("%(point)s is not a British National Grid easting/northing", point=f"({x:g}, {y:g})")
 
 
 def _in_bng(x: float, y: float) -> bool:
@@ -137,27 +145,33 @@ def _by_postcode(table, file, pc, positions, rows, located: Located, pair) -> No
     known = {p.postcode: (p.lon, p.lat) for p in db.session.scalars(select(Postcode))} if pc else {}
     if pc is None or (pair and not known):  # no postcode to fall back on
         for i in positions:
-            located.unplaced[i] = ("no coordinates given",) * 2
+            located.unplaced[i] = (_("no coordinates given"),) * 2
         return
     if not known:
         raise ImportFailed(
-            Problem(file, None, pc, "postcodes can only be placed after import-postcodes has loaded a postcode table")
+            Problem(
+                file, None, pc, _("postcodes can only be placed after import-postcodes has loaded a postcode table")
+            )
         )
-    prefix = "no coordinates, and " if pair else ""
     for i in positions:
         raw = text(table[pc].iloc[i])
         postcode = normalise_postcode(raw)
         if raw is None:
-            located.unplaced[i] = (f"{prefix}no postcode given",) * 2
+            located.unplaced[i] = (_unplaced(_("no postcode given"), pair),) * 2
         elif postcode is None:
             located.unplaced[i] = (
-                f"{prefix}the postcode is not a UK postcode",
-                f"{prefix}'{raw}' is not a UK postcode",
+                _unplaced(_("the postcode is not a UK postcode"), pair),
+                _unplaced(_("'%(value)s' is not a UK postcode", value=raw), pair),
             )
         elif postcode not in known:
             located.unplaced[i] = (
-                f"{prefix}the postcode is not in the postcode table",
-                f"{prefix}postcode {postcode} is not in the postcode table",
+                _unplaced(_("the postcode is not in the postcode table"), pair),
+                _unplaced(_("postcode %(postcode)s is not in the postcode table", postcode=postcode), pair),
             )
         else:
             located.points[i] = shapely.Point(known[postcode])
+
+
+def _unplaced(reason: str, pair) -> str:
+    """Say why a row has no place; with coordinate columns, say its coordinates were blank too."""
+    return _("no coordinates, and %(reason)s", reason=reason) if pair else reason

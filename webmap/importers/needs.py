@@ -37,6 +37,7 @@ from webmap.importers.common import (
     settle_rows,
     text,
 )
+from webmap.importers.problems import _
 from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS
 
 WEB_FORM_SOURCE = "web form"
@@ -76,8 +77,10 @@ def import_needs(
                 file,
                 None,
                 None,
-                f"the source name '{WEB_FORM_SOURCE}' is kept for the web form; "
-                "give the survey another name with --source",
+                _(
+                    "the source name '%(source)s' is kept for the web form; give the survey another name with --source",
+                    source=WEB_FORM_SOURCE,
+                ),
             )
         )
     report = ImportReport(file=file, read=len(table))
@@ -90,31 +93,34 @@ def import_needs(
                 file,
                 None,
                 None,
-                "each row needs a ward code or a postcode: add a 'ward_code' or "
-                f"'postcode' column (columns: {', '.join(map(str, table.columns))})",
+                _(
+                    "each row needs a ward code or a postcode: add a 'ward_code' or 'postcode' column "
+                    "(columns: %(columns)s)",
+                    columns=", ".join(map(str, table.columns)),
+                ),
             )
         )
     count_col = find_column(table.columns, COUNT_NAMES)
     comment_col = find_column(table.columns, ["comment", "comments", "note"])
     report.notes.append(
-        f"read as a count table (column '{count_col}')"
+        _("read as a count table (column '%(column)s')", column=count_col)
         if count_col
-        else "read as one response per row (no count column)"
+        else _("read as one response per row (no count column)")
     )
 
     wards = set(db.session.scalars(select(Ward.code)))
     if not wards:
-        raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
+        raise ImportFailed(Problem(file, None, None, _("there are no wards yet; run import-wards first")))
     categories = _category_lookup(category_map)
     postcodes = {p.postcode: p.ward_code for p in db.session.scalars(select(Postcode))} if pc_col else {}
 
     by_position: dict[int, list[Problem]] = {}
     read: list[tuple[int, Need]] = []
-    for i, row in progress(list(table.iterrows()), "Reading survey rows"):
+    for i, row in progress(list(table.iterrows()), _("Reading survey rows")):
         n = row_number(i)
         raw = text(row[cat_col])
         if raw is None:
-            report.skip("no category given")
+            report.skip(_("no category given"))
             continue
         problems: list[Problem] = []
         cats = _categories_of(raw, categories, file, n, cat_col, problems)
@@ -125,7 +131,7 @@ def import_needs(
         if not cats or ward is None or count is None:
             continue
         if count == 0:
-            report.skip("the count is 0")
+            report.skip(_("the count is 0"))
             continue
         comment = text(row[comment_col]) if comment_col else None
         read += [
@@ -150,23 +156,33 @@ def import_needs(
         db.session.add(survey_round)
         db.session.flush()
         earlier = Need.round_id == survey_round.id
-        what = f"round '{survey_round.name}'"
+        what = _("round '%(name)s'", name=survey_round.name)
         for need in needs:
             need.round_id, need.asked_on = survey_round.id, survey_round.held_on
     else:
         earlier = and_(Need.source == source, Need.round_id.is_(None))
-        what = f"source '{source}'"
+        what = _("source '%(name)s'", name=source)
     replaced = db.session.scalar(select(func.count()).select_from(Need).where(earlier)) or 0
     if replaced:
         db.session.execute(delete(Need).where(earlier))
-        report.notes.append(f"replaced {replaced} needs imported earlier for {what}")
+        report.notes.append(_("replaced %(count)s needs imported earlier for %(what)s", count=replaced, what=what))
     db.session.add_all(needs)
     db.session.flush()
     report.imported = len(needs)
+    stated = {
+        "count": f"{sum(x.count for x in needs):,.0f}",
+        "wards": len({x.ward_code for x in needs}),
+        "source": source,
+    }
     report.notes.append(
-        f"{sum(x.count for x in needs):,.0f} stated needs in {len({x.ward_code for x in needs})} wards, "
-        f"source '{source}'"
-        + (f", round '{survey_round.name}' of {survey_round.held_on:%d %B %Y}" if survey_round is not None else "")
+        _(
+            "%(count)s stated needs in %(wards)s wards, source '%(source)s', round '%(round)s' of %(date)s",
+            **stated,
+            round=survey_round.name,
+            date=f"{survey_round.held_on:%d %B %Y}",
+        )
+        if survey_round is not None
+        else _("%(count)s stated needs in %(wards)s wards, source '%(source)s'", **stated)
     )
     return report
 
@@ -178,14 +194,16 @@ def parse_round_date(value: date | str | None) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"the round date '{value}' is not a date written as YYYY-MM-DD (like 2027-03-31)") from None
+        raise ValueError(
+            _("the round date '%(value)s' is not a date written as YYYY-MM-DD (like 2027-03-31)", value=value)
+        ) from None
 
 
 def _survey_round(file: str, name: str | None, when: date | str | None) -> SurveyRound | None:
     """Return the named round (new or existing), or None; refuse a date that is missing, bad or contradicts it."""
     if name is None or not name.strip():
         if when is not None:
-            raise ImportFailed(Problem(file, None, None, "--round-date needs --round: name the survey round too"))
+            raise ImportFailed(Problem(file, None, None, _("--round-date needs --round: name the survey round too")))
         return None
     name = name.strip()[:100]
     try:
@@ -195,14 +213,25 @@ def _survey_round(file: str, name: str | None, when: date | str | None) -> Surve
     if held_on is not None and held_on > utcnow().date():
         raise ImportFailed(
             Problem(
-                file, None, None, f"the round date {held_on:%Y-%m-%d} is in the future; give the day the survey closed"
+                file,
+                None,
+                None,
+                _(
+                    "the round date %(date)s is in the future; give the day the survey closed",
+                    date=f"{held_on:%Y-%m-%d}",
+                ),
             )
         )
     existing = db.session.scalar(select(SurveyRound).where(SurveyRound.name == name))
     if existing is None:
         if held_on is None:
             raise ImportFailed(
-                Problem(file, None, None, f"'{name}' is a new survey round: give its date with --round-date YYYY-MM-DD")
+                Problem(
+                    file,
+                    None,
+                    None,
+                    _("'%(name)s' is a new survey round: give its date with --round-date YYYY-MM-DD", name=name),
+                )
             )
         return SurveyRound(name=name, held_on=held_on)
     if held_on is not None and held_on != existing.held_on:
@@ -211,8 +240,12 @@ def _survey_round(file: str, name: str | None, when: date | str | None) -> Surve
                 file,
                 None,
                 None,
-                f"round '{name}' was held on {existing.held_on:%Y-%m-%d}, not "
-                f"{held_on:%Y-%m-%d}; leave --round-date out or give the same date",
+                _(
+                    "round '%(name)s' was held on %(held)s, not %(given)s; leave --round-date out or give the same date",
+                    name=name,
+                    held=f"{existing.held_on:%Y-%m-%d}",
+                    given=f"{held_on:%Y-%m-%d}",
+                ),
             )
         )
     return existing
@@ -237,7 +270,12 @@ def _categories_of(raw: str, lookup: dict[str, str], file: str, n: int, col: str
         cid = lookup.get(value.lower())
         if cid is None:
             problems.append(
-                Problem(file, n, col, f"'{value}' is not a category in the taxonomy (map it with --category-map FILE)")
+                Problem(
+                    file,
+                    n,
+                    col,
+                    _("'%(value)s' is not a category in the taxonomy (map it with --category-map FILE)", value=value),
+                )
             )
         elif cid not in found:
             found.append(cid)
@@ -251,7 +289,7 @@ def _count_of(row, count_col: str | None, file: str, n: int, problems: list[Prob
         return 1.0
     count = pd.to_numeric(raw.replace(",", ""), errors="coerce")
     if pd.isna(count) or count < 0 or count == float("inf"):
-        problems.append(Problem(file, n, count_col, f"'{raw}' is not a count (a number of 0 or more)"))
+        problems.append(Problem(file, n, count_col, _("'%(value)s' is not a count (a number of 0 or more)", value=raw)))
         return None
     return float(count)
 
@@ -262,22 +300,27 @@ def _ward_for(row, ward_col, pc_col, wards, postcodes, file, n, problems, report
     if given:
         code = given.upper()
         if code not in wards:
-            problems.append(Problem(file, n, ward_col, f"ward {code} is not among the loaded wards"))
+            problems.append(Problem(file, n, ward_col, _("ward %(code)s is not among the loaded wards", code=code)))
             return None
         return code
     if pc_col and text(row[pc_col]):
         pc = normalise_postcode(row[pc_col])
         if pc is None:
-            problems.append(Problem(file, n, pc_col, f"'{row[pc_col]}' is not a UK postcode"))
+            problems.append(Problem(file, n, pc_col, _("'%(value)s' is not a UK postcode", value=row[pc_col])))
         elif pc not in postcodes:
             problems.append(
-                Problem(file, n, pc_col, f"postcode {pc} is not in the postcode table (run import-postcodes)")
+                Problem(
+                    file,
+                    n,
+                    pc_col,
+                    _("postcode %(postcode)s is not in the postcode table (run import-postcodes)", postcode=pc),
+                )
             )
         elif postcodes[pc] not in wards:
             # Like an asset outside every ward: counted and reported, not fatal.
-            report.skip("the postcode lies outside the loaded wards")
+            report.skip(_("the postcode lies outside the loaded wards"))
         else:
             return postcodes[pc]
         return None
-    problems.append(Problem(file, n, ward_col or pc_col, "the row has neither a ward code nor a postcode"))
+    problems.append(Problem(file, n, ward_col or pc_col, _("the row has neither a ward code nor a postcode")))
     return None

@@ -35,6 +35,7 @@ from webmap.importers.common import (
     read_json,
 )
 from webmap.importers.naming import unnamed_name, what_it_is
+from webmap.importers.problems import _
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -84,7 +85,7 @@ def read_elements(path: str | Path, table: dict[tuple[str, str], list[str]]) -> 
     announce_read(p)
     if p.name.lower().endswith(".pbf"):
         return _read_pbf(p, table)
-    data = read_json(p, what="an .osm.pbf file nor valid JSON")
+    data = read_json(p, what=_("an .osm.pbf file nor valid JSON"))
     if isinstance(data, dict) and isinstance(data.get("elements"), list):
         return _read_overpass(data["elements"], p.name)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
@@ -94,8 +95,10 @@ def read_elements(path: str | Path, table: dict[tuple[str, str], list[str]]) -> 
             p.name,
             None,
             None,
-            "is not OSM data: expected Overpass JSON (with 'elements') "
-            "or GeoJSON (a FeatureCollection, e.g. from osmtogeojson)",
+            _(
+                "is not OSM data: expected Overpass JSON (with 'elements') "
+                "or GeoJSON (a FeatureCollection, e.g. from osmtogeojson)"
+            ),
         )
     )
 
@@ -121,7 +124,7 @@ def _read_pbf(path: Path, table: dict[tuple[str, str], list[str]]) -> list[Eleme
             )
     except Exception as exc:  # pyrosm raises several types for unreadable files
         raise ImportFailed(
-            Problem(path.name, None, None, f"cannot be read as an OpenStreetMap .pbf file ({exc})")
+            Problem(path.name, None, None, _("cannot be read as an OpenStreetMap .pbf file (%(error)s)", error=exc))
         ) from exc
     if frame is None or not len(frame):
         return []
@@ -152,10 +155,10 @@ def _read_overpass(items: list, file: str) -> list[Element]:
         if not isinstance(item, dict) or not item.get("tags"):
             continue  # untagged nodes are only the corners of ways
         if not isinstance(item["tags"], dict):
-            raise ImportFailed(Problem(file, None, f"elements[{i}].tags", "must be an object of key: value tags"))
+            raise ImportFailed(Problem(file, None, f"elements[{i}].tags", _("must be an object of key: value tags")))
         kind, oid = item.get("type"), item.get("id")
         if not isinstance(oid, int):
-            raise ImportFailed(Problem(file, None, f"elements[{i}].id", f"'{oid}' is not an OSM id"))
+            raise ImportFailed(Problem(file, None, f"elements[{i}].id", _("'%(value)s' is not an OSM id", value=oid)))
         geometry = None
         if kind == "node":
             geometry = _point(item.get("lon"), item.get("lat"))
@@ -175,19 +178,21 @@ def _read_geojson(features: list, file: str) -> list[Element]:
         if not isinstance(feature, dict):
             continue
         if not isinstance(feature.get("properties") or {}, dict):
-            raise ImportFailed(Problem(file, None, f"features[{i}].properties", "must be an object of key: value tags"))
+            raise ImportFailed(
+                Problem(file, None, f"features[{i}].properties", _("must be an object of key: value tags"))
+            )
         props = dict(feature.get("properties") or {})
         ident = feature.get("id") or props.get("@id") or props.get("id")
         if "/" not in str(ident) and props.get("type") in ("node", "way", "relation"):
             ident = f"{props['type']}/{ident}"
-        kind, _, number = str(ident).partition("/")
+        kind, _slash, number = str(ident).partition("/")
         if not number.isdigit():
             raise ImportFailed(
                 Problem(
                     file,
                     None,
                     f"features[{i}].id",
-                    f"'{ident}' is not an OSM id like node/123 (osmtogeojson writes these)",
+                    _("'%(value)s' is not an OSM id like node/123 (osmtogeojson writes these)", value=ident),
                 )
             )
         given = props.get("tags")
@@ -202,7 +207,7 @@ def _read_geojson(features: list, file: str) -> list[Element]:
             geometry = shapely.geometry.shape(feature["geometry"]) if feature.get("geometry") else None
         except Exception as exc:  # shapely raises several types for bad GeoJSON geometry
             raise ImportFailed(
-                Problem(file, None, f"features[{i}].geometry", f"is not a GeoJSON geometry ({exc})")
+                Problem(file, None, f"features[{i}].geometry", _("is not a GeoJSON geometry (%(error)s)", error=exc))
             ) from exc
         elements.append(
             Element(kind, int(number), {str(k): str(v) for k, v in tags.items() if v is not None}, geometry)
@@ -239,12 +244,21 @@ def import_osm(path: str | Path, kind: str = "venue", status: str = "approved") 
     """Read OSM nodes and ways, keep those whose tags map to a category and lie in a ward, and upsert them."""
     file = Path(path).name
     if kind not in ASSET_KINDS:
-        raise ImportFailed(Problem(file, None, "kind", f"'{kind}' is not one of {', '.join(ASSET_KINDS)}"))
+        raise ImportFailed(
+            Problem(
+                file,
+                None,
+                "kind",
+                _("'%(value)s' is not one of %(allowed)s", value=kind, allowed=", ".join(ASSET_KINDS)),
+            )
+        )
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     table = tag_table(categories.values())
     if not table:
         raise ImportFailed(
-            Problem(file, None, None, "no category has OSM tags, so nothing can be matched (see data/categories.csv)")
+            Problem(
+                file, None, None, _("no category has OSM tags, so nothing can be matched (see data/categories.csv)")
+            )
         )
     elements = read_elements(path, table)
     report = ImportReport(file=file, read=len(elements))
@@ -252,15 +266,15 @@ def import_osm(path: str | Path, kind: str = "venue", status: str = "approved") 
     rows = []
     for element in elements:
         if element.osm_type not in OSM_TYPES:
-            report.skip(f"{element.osm_type}s are not imported (only nodes and ways)")
+            report.skip(_("%(type)ss are not imported (only nodes and ways)", type=element.osm_type))
             continue
         cats = categories_for(element.tags, table)
         if not cats:
-            report.skip("no OSM tag maps to a category")
+            report.skip(_("no OSM tag maps to a category"))
             continue
         point = representative_point(element.geometry)
         if point is None:
-            report.skip("no usable geometry")
+            report.skip(_("no usable geometry"))
             continue
         rows.append((element, cats, point))
     if rows:
@@ -268,7 +282,7 @@ def import_osm(path: str | Path, kind: str = "venue", status: str = "approved") 
     else:
         wards = pd.Series([], dtype=object)
     placed = [(e, c, p, w) for (e, c, p), w in zip(rows, wards) if w is not None]
-    report.skip("outside every ward", len(rows) - len(placed))
+    report.skip(_("outside every ward"), len(rows) - len(placed))
     _write(placed, categories, kind, status, report)
     return report
 
@@ -293,9 +307,9 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
     ward_names = {code: name for code, name in db.session.execute(select(Ward.code, Ward.name))}
     now = utcnow()
     seen: set[str] = set()
-    for element, cats, point, ward in progress(placed, "Importing OpenStreetMap places"):
+    for element, cats, point, ward in progress(placed, _("Importing OpenStreetMap places")):
         if element.key in seen:
-            report.skip("the same OSM id appears earlier in the file")
+            report.skip(_("the same OSM id appears earlier in the file"))
             continue
         seen.add(element.key)
         tags = element.tags

@@ -21,6 +21,7 @@ from webmap.importers.common import (
     row_number,
     step,
 )
+from webmap.importers.problems import _
 from webmap.importers.wards import CODE_NAMES, CODE_PATTERNS, DEPRIVATION_NAMES, POPULATION_NAMES
 
 LSOA_NAMES = ["lsoa_code", "lsoa21_code", "lsoa11_code", "LSOA code (2011)", "lsoa21cd", "lsoa11cd", "area_code"]
@@ -44,15 +45,15 @@ def import_population(
     table = read_table(path)
     file = Path(path).name
     report = ImportReport(file=file, read=len(table))
-    pop_col = require_column(table, file, population_col, POPULATION_NAMES, [], "population", "--population-col")
+    pop_col = require_column(table, file, population_col, POPULATION_NAMES, [], _("population"), "--population-col")
     values = _population_values(table, pop_col, file)
     wards = {w.code: w for w in db.session.scalars(select(Ward))}
     if not wards:
-        raise ImportFailed(Problem(file, None, None, "there are no wards yet; run import-wards first"))
+        raise ImportFailed(Problem(file, None, None, _("there are no wards yet; run import-wards first")))
     if lookup is None:
         if areas:
             raise ImportFailed(
-                Problem(file, None, None, "small-area boundaries (--areas) need a small-area table and --lookup")
+                Problem(file, None, None, _("small-area boundaries (--areas) need a small-area table and --lookup"))
             )
         _ward_level(table, file, values, code_col, wards, report)
     else:
@@ -71,7 +72,7 @@ def _population_values(table: pd.DataFrame, col: str, file: str) -> pd.Series:
     if bad.any():
         raise ImportFailed(
             [
-                Problem(file, row_number(i), col, f"'{table[col].iloc[i]}' is not a population figure")
+                Problem(file, row_number(i), col, _("'%(value)s' is not a population figure", value=table[col].iloc[i]))
                 for i in bad.to_numpy().nonzero()[0]
             ]
         )
@@ -79,7 +80,7 @@ def _population_values(table: pd.DataFrame, col: str, file: str) -> pd.Series:
 
 
 def _ward_level(table, file, values, code_col, wards, report) -> None:
-    code_col = require_column(table, file, code_col, CODE_NAMES, CODE_PATTERNS, "ward code", "--code-col")
+    code_col = require_column(table, file, code_col, CODE_NAMES, CODE_PATTERNS, _("ward code"), "--code-col")
     dep_col = find_column(table.columns, DEPRIVATION_NAMES)
     codes = table[code_col].str.strip()
     repeated = codes[codes.duplicated(keep=False)]
@@ -87,12 +88,17 @@ def _ward_level(table, file, values, code_col, wards, report) -> None:
         first = repeated.iloc[0]
         rows = [str(row_number(i)) for i in repeated.index[repeated == first]]
         raise ImportFailed(
-            Problem(file, int(rows[-1]), code_col, f"ward code {first} appears more than once (rows {', '.join(rows)})")
+            Problem(
+                file,
+                int(rows[-1]),
+                code_col,
+                _("ward code %(code)s appears more than once (rows %(rows)s)", code=first, rows=", ".join(rows)),
+            )
         )
     for i, code in enumerate(codes):
         ward = wards.get(code)
         if ward is None:
-            report.skip("the ward code is not among the loaded wards")
+            report.skip(_("the ward code is not among the loaded wards"))
             continue
         ward.population = float(values.iloc[i])
         if dep_col and table[dep_col].iloc[i].strip():
@@ -100,7 +106,9 @@ def _ward_level(table, file, values, code_col, wards, report) -> None:
                 ward.deprivation = float(table[dep_col].iloc[i])
             except ValueError as exc:
                 raise ImportFailed(
-                    Problem(file, row_number(i), dep_col, f"'{table[dep_col].iloc[i]}' is not a number")
+                    Problem(
+                        file, row_number(i), dep_col, _("'%(value)s' is not a number", value=table[dep_col].iloc[i])
+                    )
                 ) from exc
         report.updated += 1
 
@@ -133,9 +141,9 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     codes = table[area_col].str.strip()
     ward_codes = codes.map(to_ward)
     in_lookup = ward_codes.notna()
-    report.skip("the small area is not in the lookup (outside the loaded area)", int((~in_lookup).sum()))
+    report.skip(_("the small area is not in the lookup (outside the loaded area)"), int((~in_lookup).sum()))
     unknown_ward = in_lookup & ~ward_codes.isin(list(wards))
-    report.skip("the lookup's ward is not among the loaded wards", int(unknown_ward.sum()))
+    report.skip(_("the lookup's ward is not among the loaded wards"), int(unknown_ward.sum()))
     keep = in_lookup & ~unknown_ward
     areas = pd.DataFrame({"code": codes[keep], "ward_code": ward_codes[keep], "population": values[keep]})
     db.session.execute(delete(PopulationArea).where(PopulationArea.code.in_(areas["code"].tolist())))
@@ -150,10 +158,19 @@ def _small_areas(table, file, values, lookup_path, code_col, vintage, wards, rep
     missing = sorted(set(wards) - set(totals.index))
     if missing:
         report.notes.append(
-            f"{len(missing)} wards got no small areas and keep their old figure: {', '.join(missing[:10])}"
+            _(
+                "%(count)s wards got no small areas and keep their old figure: %(codes)s",
+                count=len(missing),
+                codes=", ".join(missing[:10]),
+            )
         )
     report.notes.append(
-        f"ward populations set from {len(areas)} small areas in {len(totals)} wards; total {totals.sum():,.0f}"
+        _(
+            "ward populations set from %(areas)s small areas in %(wards)s wards; total %(total)s",
+            areas=len(areas),
+            wards=len(totals),
+            total=f"{totals.sum():,.0f}",
+        )
     )
 
 

@@ -24,6 +24,7 @@ from webmap.importers.common import (
     row_number,
     settle_rows,
 )
+from webmap.importers.problems import _
 
 BATCH = 5000
 
@@ -41,11 +42,11 @@ def import_postcodes(
     report = ImportReport(file=file, read=len(table))
     pc_col = find_column(table.columns, ["postcode", "pcds", "pcd", "pcd2", "post_code"], file=file)
     if pc_col is None:
-        raise ImportFailed(Problem(file, None, None, "no postcode column (postcode, pcds or pcd) found"))
+        raise ImportFailed(Problem(file, None, None, _("no postcode column (postcode, pcds or pcd) found")))
     term_col = find_column(table.columns, ["doterm"], file=file)
     if term_col:
         terminated = table[term_col].str.strip() != ""
-        report.skip("the postcode is terminated", int(terminated.sum()))
+        report.skip(_("the postcode is terminated"), int(terminated.sum()))
         # Keep the original index: it gives the row numbers named in messages.
         table = table[~terminated]
     problems = _row_problems(table, file, pc_col)
@@ -59,19 +60,21 @@ def import_postcodes(
     lon, lat = _locations(table, file)
     postcodes = table[pc_col].map(normalise_postcode)
     no_place = np.isnan(lon) | np.isnan(lat)
-    report.skip("the postcode has no grid reference", int(no_place.sum()))
+    report.skip(_("the postcode has no grid reference"), int(no_place.sum()))
     frame = pd.DataFrame({"postcode": postcodes, "lon": lon.round(6), "lat": lat.round(6)})[~no_place]
     repeated = frame.duplicated("postcode", keep="last")
-    report.skip("the postcode appears again later in the file (the later row is used)", int(repeated.sum()))
+    report.skip(_("the postcode appears again later in the file (the later row is used)"), int(repeated.sum()))
     frame = frame[~repeated]
     points = gpd.GeoSeries(gpd.points_from_xy(frame.lon, frame.lat), crs=WGS84, index=frame.index)
     frame["ward_code"] = assign_wards(points, wards_frame())
     outside = frame["ward_code"].isna()
     if outside.any():
-        report.notes.append(f"{int(outside.sum())} postcodes lie outside the loaded wards; kept, with no ward")
+        report.notes.append(
+            _("%(count)s postcodes lie outside the loaded wards; kept, with no ward", count=int(outside.sum()))
+        )
 
     records = frame.to_dict("records")
-    for start in progress(range(0, len(records), BATCH), "Importing postcodes", rows=len(records)):
+    for start in progress(range(0, len(records), BATCH), _("Importing postcodes"), rows=len(records)):
         batch = records[start : start + BATCH]
         # The casts only tell the type checker what SQLAlchemy gives here: a DELETE's result is a
         # CursorResult (with a row count), and a mapped class's __table__ is a Table.
@@ -98,7 +101,7 @@ def _locations(table: pd.DataFrame, file: str) -> tuple[np.ndarray, np.ndarray]:
     e_col = find_column(table.columns, ["easting", "oseast1m", "eastings"])
     n_col = find_column(table.columns, ["northing", "osnrth1m", "northings"])
     if not (e_col and n_col):
-        raise ImportFailed(Problem(file, None, None, "needs longitude/latitude or easting/northing columns"))
+        raise ImportFailed(Problem(file, None, None, _("needs longitude/latitude or easting/northing columns")))
     e, n = _num(table[e_col]), _num(table[n_col])
     # Code-Point Open gives 0,0 for postcodes it cannot place (quality 90).
     unplaced = ~(np.isfinite(e) & np.isfinite(n)) | ((e == 0) & (n == 0))
@@ -117,7 +120,7 @@ def _row_problems(table: pd.DataFrame, file: str, pc_col: str) -> dict[int, list
     bad = table[pc_col].map(normalise_postcode).isna()
     for i in table.index[bad.to_numpy()]:
         problems.setdefault(i, []).append(
-            Problem(file, row_number(i), pc_col, f"'{table[pc_col].loc[i]}' is not a UK postcode")
+            Problem(file, row_number(i), pc_col, _("'%(value)s' is not a UK postcode", value=table[pc_col].loc[i]))
         )
     for names in (
         ["longitude", "long", "lon"],
@@ -132,7 +135,7 @@ def _row_problems(table: pd.DataFrame, file: str, pc_col: str) -> dict[int, list
         bad = (raw != "") & pd.to_numeric(raw, errors="coerce").isna()
         for i in table.index[bad.to_numpy()]:
             problems.setdefault(i, []).append(
-                Problem(file, row_number(i), col, f"'{table[col].loc[i]}' is not a number")
+                Problem(file, row_number(i), col, _("'%(value)s' is not a number", value=table[col].loc[i]))
             )
     return problems
 

@@ -26,6 +26,7 @@ from webmap.importers.common import (
     settle_rows,
     text,
 )
+from webmap.importers.problems import _
 
 CODE_NAMES = ["ward_code", "wardcode", "wd_code", "area_code", "code", "gss_code"]
 CODE_PATTERNS = [r"WD\d{2}CD"]
@@ -63,7 +64,7 @@ def import_wards(
     lad_name_col = find_column(frame.columns, LAD_NAME_NAMES, LAD_NAME_PATTERNS, file=file, what="local authority name")
     pop_col = find_column(frame.columns, POPULATION_NAMES, file=file, what="population")
     dep_col = find_column(frame.columns, DEPRIVATION_NAMES, file=file, what="deprivation")
-    report.notes.append(f"ward codes from column '{code_col}', names from '{name_col}'")
+    report.notes.append(_("ward codes from column '%(code)s', names from '%(name)s'", code=code_col, name=name_col))
 
     problems = _check_rows(frame, file, code_col, name_col, pop_col)
     frame = settle_rows(frame, problems, report, skip_bad_rows, rejects_path)
@@ -72,7 +73,7 @@ def import_wards(
 
     existing = {w.code: w for w in db.session.scalars(select(Ward))}
     record_errors: list[Problem] = []
-    for index, row in progress(list(frame.iterrows()), "Importing wards"):
+    for index, row in progress(list(frame.iterrows()), _("Importing wards")):
         code = checked_text(row[code_col])
         ward = existing.get(code)
         if ward is None:
@@ -95,7 +96,7 @@ def import_wards(
         raise ImportFailed(record_errors)
     db.session.flush()
     if pop_col:
-        report.notes.append(f"population read from column '{pop_col}'")
+        report.notes.append(_("population read from column '%(column)s'", column=pop_col))
     return report
 
 
@@ -106,7 +107,13 @@ def _repair(frame, code_col: str, report: ImportReport):
         codes = ", ".join(str(c) for c in frame.loc[invalid, code_col].head(10))
         frame = frame.copy()
         frame.loc[invalid, "geometry"] = frame.loc[invalid, "geometry"].make_valid()
-        report.notes.append(f"repaired {int(invalid.sum())} invalid geometries with make_valid ({codes})")
+        report.notes.append(
+            _(
+                "repaired %(count)s invalid geometries with make_valid (%(codes)s)",
+                count=int(invalid.sum()),
+                codes=codes,
+            )
+        )
     return frame
 
 
@@ -120,17 +127,24 @@ def _check_rows(frame, file: str, code_col: str, name_col: str, pop_col: str | N
         found = problems.setdefault(i, [])
         code, name = text(code), text(name)
         if code is None:
-            found.append(Problem(file, row_number(i), code_col, "the ward code is empty"))
+            found.append(Problem(file, row_number(i), code_col, _("the ward code is empty")))
         elif code in seen:
             found.append(
-                Problem(file, row_number(i), code_col, f"ward code {code} appears twice (also row {seen[code]})")
+                Problem(
+                    file,
+                    row_number(i),
+                    code_col,
+                    _("ward code %(code)s appears twice (also row %(row)s)", code=code, row=seen[code]),
+                )
             )
         else:
             seen[code] = row_number(i)
         if name is None:
-            found.append(Problem(file, row_number(i), name_col, "the ward name is empty"))
+            found.append(Problem(file, row_number(i), name_col, _("the ward name is empty")))
         if not found and to_multipolygon(geom) is None:
-            found.append(Problem(file, row_number(i), "geometry", f"is a {geom.geom_type}, not a polygon"))
+            found.append(
+                Problem(file, row_number(i), "geometry", _("is a %(type)s, not a polygon", type=geom.geom_type))
+            )
         if pop_col and text(frame[pop_col].iloc[i]) is not None:
             raw = frame[pop_col].iloc[i]
             try:
@@ -138,5 +152,7 @@ def _check_rows(frame, file: str, code_col: str, name_col: str, pop_col: str | N
                 if value < 0 or pd.isna(value):
                     raise ValueError
             except (TypeError, ValueError):
-                found.append(Problem(file, row_number(i), pop_col, f"'{raw}' is not a population figure"))
+                found.append(
+                    Problem(file, row_number(i), pop_col, _("'%(value)s' is not a population figure", value=raw))
+                )
     return {i: found for i, found in problems.items() if found}

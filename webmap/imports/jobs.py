@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -22,6 +23,7 @@ from webmap.core import queue
 from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import AuditEvent, BackgroundTask, ImportJob, ImportUpload, utcnow
+from webmap.importers.problems import _  # stored in English, shown translated (webmap/imports/wording.py)
 from webmap.imports.kinds import KINDS, ImportKind
 
 RUNNING = ("checking", "importing")
@@ -44,10 +46,15 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     """Keep an upload for a new job in the database, with its checksum; refuse names the kind cannot read."""
     filename = secure_filename(upload.filename or "")
     if not filename:
-        raise UploadRefused("Choose a file to upload.")
+        raise UploadRefused(gettext("Choose a file to upload."))
     if not filename.lower().endswith(kind.suffixes):
         raise UploadRefused(
-            f"“{upload.filename}” is not a file {kind.label.lower()} can be read from: use {', '.join(kind.suffixes)}."
+            gettext(
+                "“%(name)s” is not a file %(what)s can be read from: use %(types)s.",
+                name=upload.filename,
+                what=kind.label.lower(),
+                types=", ".join(kind.suffixes),
+            )
         )
     # The name as uploaded, for messages to staff; the file itself is kept under the safe name.
     options = {**options, "uploaded_name": _display_name(upload.filename or filename)}
@@ -55,7 +62,7 @@ def create_job(kind: ImportKind, upload: FileStorage, options: dict, actor: str,
     data = upload.stream.read()
     upload.close()  # a big upload is spooled to a temporary file: free it now that its bytes are read
     if not data:
-        raise UploadRefused(f"“{upload.filename}” is empty.")
+        raise UploadRefused(gettext("“%(name)s” is empty.", name=upload.filename))
     job = ImportJob(
         kind=kind.key,
         options=options,
@@ -99,14 +106,16 @@ def start(job: ImportJob, phase: str) -> None:
     except IntegrityError as exc:
         db.session.rollback()
         raise JobBusy(busy_message(job.kind)) from exc
+    asked = f"{utcnow():%H:%M:%S}"
     write_progress(
         job.id,
-        "Waiting for a worker",
+        _("Waiting for a worker"),
         0,
         0,
         fresh=True,
-        step=f"{'Check' if phase == 'check' else 'Import'} asked for at {utcnow():%H:%M:%S} UTC; "
-        "waiting for a worker to take it",
+        step=_("Check asked for at %(time)s UTC; waiting for a worker to take it", time=asked)
+        if phase == "check"
+        else _("Import asked for at %(time)s UTC; waiting for a worker to take it", time=asked),
     )
     # By name: the task (webmap/imports/tasks.py) runs this module's functions.
     queue.enqueue(
@@ -114,7 +123,9 @@ def start(job: ImportJob, phase: str) -> None:
         job.id,
         phase,
         task_id=job.task_id,
-        label=f"{'Check' if phase == 'check' else 'Import'} #{job.id}: {job.filename}",
+        label=_("Check #%(id)s: %(file)s", id=job.id, file=job.filename)
+        if phase == "check"
+        else _("Import #%(id)s: %(file)s", id=job.id, file=job.filename),
     )
 
 
@@ -123,10 +134,14 @@ def busy_message(kind: str) -> str:
     other = db.session.scalar(select(ImportJob).where(ImportJob.running_kind == kind))
     label = KINDS[kind].label.lower()
     if other is None:
-        return f"Another import of {label} is running. Try again when it has finished."
-    return (
-        f"Import #{other.id} ({other.filename}, started by {other.actor}) of {label} is still running; "
-        "two imports of the same kind never run at once. Try again when it has finished."
+        return gettext("Another import of %(what)s is running. Try again when it has finished.", what=label)
+    return gettext(
+        "Import #%(id)s (%(file)s, started by %(actor)s) of %(what)s is still running; "
+        "two imports of the same kind never run at once. Try again when it has finished.",
+        id=other.id,
+        file=other.filename,
+        actor=other.actor,
+        what=label,
     )
 
 
@@ -178,14 +193,23 @@ def check_alive(job: ImportJob) -> None:
             return  # queued, running, or run by hand from the command line
         why = task.error
     else:
-        why = "it was started by a version of the site without the task queue."
+        why = _("it was started by a version of the site without the task queue.")
     db.session.refresh(job)
     if job.state in RUNNING:
         phase = "import" if job.state == "importing" else "check"
         job.state = "failed" if phase == "import" else "uploaded"
         job.error = (
-            f"The {phase} stopped before it finished: {why} Nothing from this file was saved; "
-            f"{'retry the import' if phase == 'import' else 'check it again'} to run it again."
+            _(
+                "The import stopped before it finished: %(why)s Nothing from this file was saved; "
+                "retry the import to run it again.",
+                why=why,
+            )
+            if phase == "import"
+            else _(
+                "The check stopped before it finished: %(why)s Nothing from this file was saved; "
+                "check it again to run it again.",
+                why=why,
+            )
         )
         job.running_kind, job.finished_at = None, utcnow()
         if phase == "import":

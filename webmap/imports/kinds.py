@@ -10,6 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from webmap.core.models import ASSET_KINDS
 from webmap.importers import ImportFailed, ImportReport
 
@@ -81,16 +84,16 @@ class ImportKind:
 VECTOR = (".geojson", ".json", ".gpkg", ".zip", ".fgb")
 SKIP_OPTION = Option(
     "skip_bad_rows",
-    "Import the good rows and list the unusable ones",
-    "Without this, one unusable row stops the whole file and nothing is saved.",
+    _l("Import the good rows and list the unusable ones"),
+    _l("Without this, one unusable row stops the whole file and nothing is saved."),
     "bool",
     (),
     False,
 )
 CRS_OPTION = Option(
     "crs",
-    "Coordinate system, when the file does not say",
-    "For example EPSG:27700 (British National Grid). Leave empty if the file names its own.",
+    _l("Coordinate system, when the file does not say"),
+    _l("For example EPSG:27700 (British National Grid). Leave empty if the file names its own."),
 )
 
 
@@ -137,7 +140,7 @@ def _register_choices() -> tuple[tuple[str, str], ...]:
     from webmap.importers.registers.layouts import load_layouts
 
     return (
-        ("detect", "Find out from the file's header"),
+        ("detect", _l("Find out from the file's header")),
         *((name, layout.title) for name, layout in sorted(load_layouts().items())),
     )
 
@@ -180,73 +183,86 @@ def _osm(path: Path, o: dict) -> ImportReport:
     return import_osm(path, kind=o.get("asset_kind") or "venue")
 
 
-KIND_CHOICES = tuple((k, k.capitalize()) for k in ASSET_KINDS)
+KIND_WORDS = {"group": _l("Group"), "business": _l("Business"), "venue": _l("Venue"), "service": _l("Service")}
+KIND_CHOICES = tuple((k, KIND_WORDS.get(k, k.capitalize())) for k in ASSET_KINDS)
 
 KINDS: dict[str, ImportKind] = {
     k.key: k
     for k in (
         ImportKind(
             "wards",
-            "Ward boundaries",
-            "Ward outlines with their ONS codes and names (GeoJSON, GeoPackage or a zipped Shapefile).",
+            _l("Ward boundaries"),
+            _l("Ward outlines with their ONS codes and names (GeoJSON, GeoPackage or a zipped Shapefile)."),
             VECTOR,
             "import-wards",
             _wards,
             (
-                Option("code_col", "Column with the ward code", "Leave empty to find it (e.g. WD23CD, ward_code)."),
-                Option("name_col", "Column with the ward name", "Leave empty to find it."),
-                Option("layer", "Layer (GeoPackage only)", "Leave empty for the first layer."),
+                Option(
+                    "code_col", _l("Column with the ward code"), _l("Leave empty to find it (e.g. WD23CD, ward_code).")
+                ),
+                Option("name_col", _l("Column with the ward name"), _l("Leave empty to find it.")),
+                Option("layer", _l("Layer (GeoPackage only)"), _l("Leave empty for the first layer.")),
                 CRS_OPTION,
                 SKIP_OPTION,
             ),
         ),
         ImportKind(
             "places",
-            "Places (community assets)",
-            "Groups, venues, services or businesses, from a GIS file or a "
-            "CSV with coordinates or postcodes, or a national register exactly as published.",
+            _l("Places (community assets)"),
+            _l(
+                "Groups, venues, services or businesses, from a GIS file or a "
+                "CSV with coordinates or postcodes, or a national register exactly as published."
+            ),
             (*VECTOR, ".csv", ".gz"),
             "import-assets",
             _places,
             (
                 Option(
                     "register",
-                    "Layout of a national register",
-                    "Schools (GIAS), GP practices and pharmacies "
-                    "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
-                    "out and counted.",
+                    _l("Layout of a national register"),
+                    _l(
+                        "Schools (GIAS), GP practices and pharmacies "
+                        "(NHS ODS), libraries or care services (CQC) exactly as downloaded. Closed ones are left "
+                        "out and counted."
+                    ),
                     "choice",
                     "registers",
                     "detect",
                 ),
                 Option(
                     "category",
-                    "One category for every row",
-                    "A category id, for example education. Leave empty to read each row's category.",
+                    _l("One category for every row"),
+                    _l("A category id, for example education. Leave empty to read each row's category."),
                 ),
-                Option("category_col", "Column with the category", "Leave empty to use a column called category."),
+                Option(
+                    "category_col", _l("Column with the category"), _l("Leave empty to use a column called category.")
+                ),
                 Option(
                     "asset_kind",
-                    "What the places are",
-                    "Used where the file and register do not say.",
+                    _l("What the places are"),
+                    _l("Used where the file and register do not say."),
                     "choice",
-                    (("", "As the file or register says (else service)"), *KIND_CHOICES),
+                    (("", _l("As the file or register says (else service)")), *KIND_CHOICES),
                     "",
                 ),
                 Option(
                     "source_date",
-                    "Date the source states",
-                    "For example 2025-05-24: shown as the source "
-                    "date of every place (the register's own date column wins where it has one).",
+                    _l("Date the source states"),
+                    _l(
+                        "For example 2025-05-24: shown as the source "
+                        "date of every place (the register's own date column wins where it has one)."
+                    ),
                 ),
                 Option(
                     "source",
-                    "Name of this source",
-                    "Importing the same source again updates its places. "
-                    "Leave empty to use the register's own name (for example gias for the schools register) when the "
-                    "file is a national register, and otherwise the file name without its ending.",
+                    _l("Name of this source"),
+                    _l(
+                        "Importing the same source again updates its places. "
+                        "Leave empty to use the register's own name (for example gias for the schools register) when the "
+                        "file is a national register, and otherwise the file name without its ending."
+                    ),
                 ),
-                Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
+                Option("add_categories", _l("Add categories the taxonomy does not have"), "", "bool", (), False),
                 CRS_OPTION,
                 SKIP_OPTION,
             ),
@@ -254,76 +270,80 @@ KINDS: dict[str, ImportKind] = {
         ),
         ImportKind(
             "postcodes",
-            "Postcodes",
-            "OS Code-Point Open or the ONS Postcode Directory (CSV).",
+            _l("Postcodes"),
+            _l("OS Code-Point Open or the ONS Postcode Directory (CSV)."),
             (".csv", ".gz"),
             "import-postcodes",
             _postcodes,
         ),
         ImportKind(
             "population",
-            "Ward population",
-            "A table of ward codes and their population (CSV).",
+            _l("Ward population"),
+            _l("A table of ward codes and their population (CSV)."),
             (".csv",),
             "import-population",
             _population,
             (
-                Option("code_col", "Column with the ward code", "Leave empty to find it."),
-                Option("population_col", "Column with the population", "Leave empty to find it."),
+                Option("code_col", _l("Column with the ward code"), _l("Leave empty to find it.")),
+                Option("population_col", _l("Column with the population"), _l("Leave empty to find it.")),
             ),
         ),
         ImportKind(
             "needs",
-            "A needs survey",
-            "What residents said their area needs: a ward code or postcode and a category per row (CSV).",
+            _l("A needs survey"),
+            _l("What residents said their area needs: a ward code or postcode and a category per row (CSV)."),
             (".csv",),
             "import-needs",
             _needs,
             (
                 Option(
                     "round_name",
-                    "Survey round",
-                    "For example 'Spring 2027 survey'. A new round adds to the "
-                    "history; importing the same round again replaces only that round's answers.",
+                    _l("Survey round"),
+                    _l(
+                        "For example 'Spring 2027 survey'. A new round adds to the "
+                        "history; importing the same round again replaces only that round's answers."
+                    ),
                 ),
                 Option(
                     "round_date",
-                    "Day the round was held",
-                    "YYYY-MM-DD, for example 2027-03-31; needed for a new round.",
+                    _l("Day the round was held"),
+                    _l("YYYY-MM-DD, for example 2027-03-31; needed for a new round."),
                 ),
                 Option(
                     "source",
-                    "Name of the survey",
-                    "Without a round, importing the same name again replaces "
-                    "its answers. Leave empty to use the file name.",
+                    _l("Name of the survey"),
+                    _l(
+                        "Without a round, importing the same name again replaces "
+                        "its answers. Leave empty to use the file name."
+                    ),
                 ),
                 SKIP_OPTION,
             ),
         ),
         ImportKind(
             "oruk",
-            "An Open Referral UK directory",
-            "Services in ORUK JSON (one page of the API or a list).",
+            _l("An Open Referral UK directory"),
+            _l("Services in ORUK JSON (one page of the API or a list)."),
             (".json",),
             "import-oruk",
             _oruk,
             (
                 Option(
                     "default_category",
-                    "Category for services whose terms match none",
-                    "A category id, for example food-support. Leave empty to refuse such services.",
+                    _l("Category for services whose terms match none"),
+                    _l("A category id, for example food-support. Leave empty to refuse such services."),
                 ),
-                Option("add_categories", "Add categories the taxonomy does not have", "", "bool", (), False),
+                Option("add_categories", _l("Add categories the taxonomy does not have"), "", "bool", (), False),
             ),
         ),
         ImportKind(
             "osm",
-            "An OpenStreetMap extract",
-            "Nodes and ways as GeoJSON or Overpass JSON; their tags pick the category.",
+            _l("An OpenStreetMap extract"),
+            _l("Nodes and ways as GeoJSON or Overpass JSON; their tags pick the category."),
             (".json", ".geojson", ".osm.json"),
             "import-osm",
             _osm,
-            (Option("asset_kind", "What the places are", "", "choice", KIND_CHOICES, "venue"),),
+            (Option("asset_kind", _l("What the places are"), "", "choice", KIND_CHOICES, "venue"),),
         ),
     )
 }
@@ -340,11 +360,11 @@ def clean_options(kind: ImportKind, form: dict) -> dict:
             allowed = {c for c, _ in option.choice_list()}
             value = (option.default if raw is None else raw).strip()
             if value not in allowed:
-                raise ValueError(f"'{value}' is not a choice for “{option.label}”.")
+                raise ValueError(_("'%(value)s' is not a choice for “%(label)s”.", value=value, label=option.label))
             out[option.name] = value
         else:
             value = (raw or "").strip()
             if len(value) > 200:
-                raise ValueError(f"“{option.label}” is too long (200 characters at most).")
+                raise ValueError(_("“%(label)s” is too long (200 characters at most).", label=option.label))
             out[option.name] = value
     return out

@@ -7,6 +7,8 @@ depends on the import: a later import of the same source, or a person's edit sin
 from __future__ import annotations
 
 import shapely
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from webmap.core.db import db
@@ -34,13 +36,14 @@ RESTORED_FIELDS = (
 def why_not(job: ImportJob) -> str | None:
     """Return why the job cannot be rolled back, or None when it can."""
     if job.state == "rolled back":
-        return "This import has already been rolled back."
+        return _("This import has already been rolled back.")
     if job.state != "done":
-        return "Only a finished import can be rolled back; this one saved nothing."
+        return _("Only a finished import can be rolled back; this one saved nothing.")
     if not KINDS[job.kind].places or not job.changes:
-        return (
-            f"Rolling back {KINDS[job.kind].label.lower()} is not offered: importing the earlier file again "
-            "puts the earlier values back, because these rows are replaced by their codes."
+        return _(
+            "Rolling back %(what)s is not offered: importing the earlier file again "
+            "puts the earlier values back, because these rows are replaced by their codes.",
+            what=KINDS[job.kind].label.lower(),
         )
     later = db.session.scalar(
         select(ImportJob)
@@ -48,7 +51,11 @@ def why_not(job: ImportJob) -> str | None:
         .order_by(ImportJob.id)
     )
     if later is not None and (later.changes or {}).get("source") == job.changes.get("source"):
-        return f"Import #{later.id} of the same source ({later.filename}) came later: roll that one back first."
+        return _(
+            "Import #%(id)s of the same source (%(file)s) came later: roll that one back first.",
+            id=later.id,
+            file=later.filename,
+        )
     ids = [*job.changes.get("created", []), *map(int, job.changes.get("updated", {}))]
     edited = (
         db.session.scalars(select(Asset).where(Asset.id.in_(ids), Asset.updated_at > job.finished_at)).all()
@@ -57,28 +64,29 @@ def why_not(job: ImportJob) -> str | None:
     )
     if edited:
         names = ", ".join(f"“{a.name}”" for a in edited[:3])
-        return (
-            f"{len(edited)} of its places were changed since it ran ({names}{' …' if len(edited) > 3 else ''}); "
-            "rolling back would undo that work too."
+        return _(
+            "%(count)s of its places were changed since it ran (%(names)s); rolling back would undo that work too.",
+            count=len(edited),
+            names=f"{names}{' …' if len(edited) > 3 else ''}",
         )
     return None
 
 
 FIELD_WORDS = {
-    "name": "name",
-    "description": "description",
-    "kind": "kind",
-    "address": "address",
-    "postcode": "postcode",
-    "ward_code": "ward",
-    "website": "website",
-    "phone": "phone",
-    "opening_times": "opening times",
-    "accessibility": "accessibility",
-    "status": "status",
-    "lon": "longitude",
-    "lat": "latitude",
-    "categories": "categories",
+    "name": _l("name"),
+    "description": _l("description"),
+    "kind": _l("kind"),
+    "address": _l("address"),
+    "postcode": _l("postcode"),
+    "ward_code": _l("ward"),
+    "website": _l("website"),
+    "phone": _l("phone"),
+    "opening_times": _l("opening times"),
+    "accessibility": _l("accessibility"),
+    "status": _l("status"),
+    "lon": _l("longitude"),
+    "lat": _l("latitude"),
+    "categories": _l("categories"),
 }
 
 

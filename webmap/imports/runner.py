@@ -20,6 +20,7 @@ from webmap.core.db import db
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
 from webmap.importers.common import milestone_listener, progress_listener, without_paths
+from webmap.importers.problems import _, ngettext  # stored in English, shown translated (imports/wording.py)
 from webmap.imports.jobs import audit, remove_upload, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
 
@@ -41,18 +42,27 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     _uploaded_name.set(job.options.get("uploaded_name") or job.filename)
     token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
     said = milestone_listener.set(lambda text: write_progress(job_id, text, 0, 0, folder, step=text))
-    write_progress(job_id, "Reading the file", 0, 0, folder, step=f"Started the {phase}; reading {job.filename}")
-    finished = "Finished"
+    started = (
+        _("Started the check; reading %(file)s", file=job.filename)
+        if phase == "check"
+        else _("Started the import; reading %(file)s", file=job.filename)
+    )
+    write_progress(job_id, _("Reading the file"), 0, 0, folder, step=started)
+    finished = _("Finished")
     try:
         report = kind.run(path, job.options)
         if phase == "check":
             preview = _preview(kind, report, source, before)
             db.session.rollback()
             _finish(job_id, "checked", preview=preview)
-            finished = (
-                f"Check finished, nothing saved yet: read {report.read:,}; would add {report.imported:,}, "
-                f"update {report.updated:,}, skip {sum(report.skipped.values()):,}; "
-                f"{report.refused_rows:,} rows cannot be used"
+            finished = _(
+                "Check finished, nothing saved yet: read %(read)s; would add %(added)s, update %(updated)s, "
+                "skip %(skipped)s; %(refused)s rows cannot be used",
+                read=f"{report.read:,}",
+                added=f"{report.imported:,}",
+                updated=f"{report.updated:,}",
+                skipped=f"{sum(report.skipped.values()):,}",
+                refused=f"{report.refused_rows:,}",
             )
         else:
             changes = _changes(source, before) if source else None
@@ -63,41 +73,67 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             db.session.commit()
             write_progress(
                 job_id,
-                "Updating the gap history",
+                _("Updating the gap history"),
                 1,
                 1,
                 folder,
-                step=f"Saved: added {report.imported:,}, updated {report.updated:,}",
+                step=_(
+                    "Saved: added %(added)s, updated %(updated)s",
+                    added=f"{report.imported:,}",
+                    updated=f"{report.updated:,}",
+                ),
             )
             _snapshot(job.kind, job.options)
-            finished = (
-                f"Finished: read {report.read:,}, added {report.imported:,}, updated {report.updated:,}, "
-                f"skipped {sum(report.skipped.values()):,}, refused {report.refused_rows:,}"
+            finished = _(
+                "Finished: read %(read)s, added %(added)s, updated %(updated)s, skipped %(skipped)s, "
+                "refused %(refused)s",
+                read=f"{report.read:,}",
+                added=f"{report.imported:,}",
+                updated=f"{report.updated:,}",
+                skipped=f"{sum(report.skipped.values()):,}",
+                refused=f"{report.refused_rows:,}",
             )
     except ImportFailed as failed:
         db.session.rollback()
         problems = staff_problems(failed.problems, path, job.options.get("uploaded_name") or job.filename)
         outcome = {"read": 0, "problems": problems, "refused": True}
-        found = f"{len(problems):,} problem{'' if len(problems) == 1 else 's'}"
+        count = f"{len(problems):,}"
         finished = (
-            f"Check finished: {found} found; nothing saved"
+            ngettext(
+                "Check finished: %(count)s problem found; nothing saved",
+                "Check finished: %(count)s problems found; nothing saved",
+                len(problems),
+                count=count,
+            )
             if phase == "check"
-            else f"Stopped: the file has {found}; nothing was saved"
+            else ngettext(
+                "Stopped: the file has %(count)s problem; nothing was saved",
+                "Stopped: the file has %(count)s problems; nothing was saved",
+                len(problems),
+                count=count,
+            )
         )
         if phase == "check":
             _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
         else:
-            _finish(job_id, "failed", result=outcome, error="Nothing was imported: the file has problems.")
+            _finish(job_id, "failed", result=outcome, error=_("Nothing was imported: the file has problems."))
     except Exception as error:  # anything unexpected: say so on the page, keep the details in the log
         db.session.rollback()
         traceback.print_exc()
         _finish(
             job_id,
             "failed" if phase == "import" else "uploaded",
-            error=f"The {'import' if phase == 'import' else 'check'} stopped with an unexpected error "
-            f"({type(error).__name__}). Nothing from this file was saved.",
+            error=_(
+                "The import stopped with an unexpected error (%(error)s). Nothing from this file was saved.",
+                error=type(error).__name__,
+            )
+            if phase == "import"
+            else _(
+                "The check stopped with an unexpected error (%(error)s). Nothing from this file was saved.",
+                error=type(error).__name__,
+            ),
         )
-        finished = "Stopped by an unexpected error; nothing was saved"
+        finished = _("Stopped by an unexpected error; nothing was saved")
     finally:
         progress_listener.reset(token)
         milestone_listener.reset(said)
@@ -106,7 +142,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     if job.state == "done" or (job.state == "failed" and (job.result or {}).get("refused")):
         remove_upload(job)
         db.session.commit()
-    write_progress(job_id, "Finished", 1, 1, folder, step=finished)
+    write_progress(job_id, _("Finished"), 1, 1, folder, step=finished)
     return job.state
 
 

@@ -11,6 +11,7 @@ from werkzeug.utils import secure_filename
 from webmap.core import queue
 from webmap.core.db import db
 from webmap.core.models import ImportJob
+from webmap.importers.problems import _  # stored in English, shown translated (imports/wording.py)
 from webmap.imports.jobs import RUNNING, upload_bytes
 from webmap.imports.runner import pid_line, run_job
 
@@ -22,12 +23,12 @@ def run_task(job_id: int, phase: str) -> str:
     """Run one job's check or import to the end; say how it ended."""
     job = db.session.get(ImportJob, job_id)
     if job is None:
-        raise queue.TaskFailed(f"There is no import #{job_id}.")
+        raise queue.TaskFailed(_("There is no import #%(id)s.", id=job_id))
     if job.state not in RUNNING:
-        return f"Import #{job_id} is {job.state}; nothing to do."
+        return _("Import #%(id)s is %(state)s; nothing to do.", id=job_id, state=job.state)
     data = upload_bytes(job_id)
     if data is None:
-        raise queue.TaskFailed(f"The file of import #{job_id} is no longer kept; upload it again.")
+        raise queue.TaskFailed(_("The file of import #%(id)s is no longer kept; upload it again.", id=job_id))
     log.info("%s: #%s %s", pid_line(), job_id, phase)
     with tempfile.TemporaryDirectory(prefix=f"webmap-import-{job_id}-") as folder:
         (Path(folder) / secure_filename(job.filename)).write_bytes(data)
@@ -36,5 +37,5 @@ def run_task(job_id: int, phase: str) -> str:
     job = db.session.get(ImportJob, job_id)
     if state == "failed" or (phase == "check" and state == "uploaded"):
         # The job's page says why; the task fails too, so the background work page shows it.
-        raise queue.TaskFailed(job.error or f"Import #{job_id} {state}.")
-    return f"Import #{job_id}: {state}."
+        raise queue.TaskFailed(job.error or _("Import #%(id)s %(state)s.", id=job_id, state=state))
+    return _("Import #%(id)s: %(state)s.", id=job_id, state=state)

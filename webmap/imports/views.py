@@ -7,6 +7,9 @@ import json
 import folium
 import shapely
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -14,11 +17,41 @@ from webmap.core.db import db
 from webmap.core.models import BackgroundTask, ImportJob, User
 from webmap.imports import jobs, rollback
 from webmap.imports.kinds import KINDS, clean_options
+from webmap.imports.wording import said
 from webmap.maps import new_map, render_parts
 from webmap.maps.layers import safe_text
 from webmap.web.security import login_manager
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
+
+# A job's state as staff read it (the state itself is stored as the English word).
+STATE_WORDS = {
+    "uploaded": _l("uploaded"),
+    "checking": _l("checking"),
+    "checked": _l("checked"),
+    "importing": _l("importing"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "rolled back": _l("rolled back"),
+    "cancelled": _l("cancelled"),
+}
+
+
+@bp.context_processor
+def _wording() -> dict:
+    """Give the import pages what they need to show stored English in the reader's language."""
+    return {"said": said, "state_words": STATE_WORDS}
+
+
+class _InWords:
+    """A queue task as the tasks table shows it, with what imports stored in it in the reader's language."""
+
+    def __init__(self, task: BackgroundTask) -> None:
+        self._task = task
+        self.label, self.note, self.error = said(task.label), said(task.note), said(task.error)
+
+    def __getattr__(self, name: str):
+        return getattr(self._task, name)
 
 
 def may_import() -> bool:
@@ -37,7 +70,7 @@ def importers_only():
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not may_import():
-        abort(403, "Importing data is for admins, and for moderators an admin has allowed to import.")
+        abort(403, _("Importing data is for admins, and for moderators an admin has allowed to import."))
     return None
 
 
@@ -60,11 +93,12 @@ def index():
         .order_by(BackgroundTask.queued_at.desc())
         .limit(30)
     ).all()
+    tasks = [_InWords(task) for task in tasks]
     moderators = []
     if current_user.role == "admin":
         moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()
     return render_template(
-        "imports/index.html", history=history, kinds=KINDS, moderators=moderators, tasks=tasks, title="Import data"
+        "imports/index.html", history=history, kinds=KINDS, moderators=moderators, tasks=tasks, title=_("Import data")
     )
 
 
@@ -73,17 +107,17 @@ def new():
     """Show the upload form for one kind of file; on upload, save it and start its check."""
     kind = KINDS.get(request.values.get("kind", ""))
     if kind is None:
-        return render_template("imports/choose.html", kinds=KINDS, title="Import data: what is the file?")
+        return render_template("imports/choose.html", kinds=KINDS, title=_("Import data: what is the file?"))
     errors: dict[str, str] = {}
     if request.method == "POST":
         upload = request.files.get("file")
         try:
             options = clean_options(kind, request.form)
         except ValueError as exc:
-            errors["options"] = str(exc)
+            errors["options"] = str(exc)  # in the reader's language: kinds.clean_options
             options = {}
         if upload is None or not upload.filename:
-            errors["file"] = "Choose a file to upload."
+            errors["file"] = _("Choose a file to upload.")
         if not errors:
             try:
                 job = jobs.create_job(kind, upload, options, current_user.email, int(current_user.id))
@@ -101,7 +135,7 @@ def new():
         errors=errors,
         values=request.form,
         limit_mb=limit,
-        title=f"Import {kind.label.lower()}",
+        title=_("Import %(what)s", what=kind.label.lower()),
     ), (400 if errors else 200)
 
 
@@ -130,7 +164,7 @@ def show(job_id: int):
         map=parts,
         can_retry=_can_retry(job),
         rollback_refusal=rollback.why_not(job) if job.state in ("done", "rolled back") else None,
-        title=f"Import #{job.id}: {job.filename}",
+        title=_("Import #%(id)s: %(file)s", id=job.id, file=job.filename),
     )
 
 
@@ -142,7 +176,11 @@ def _can_retry(job: ImportJob) -> bool:
 @bp.get("/<int:job_id>/status.json")
 def status(job_id: int):
     """Return the import's state and progress, for the progress bar."""
-    return jsonify(jobs.read_progress(_job(job_id)))
+    info = jobs.read_progress(_job(job_id))
+    # The words in the reader's language; the keys and the state stay as they are.
+    info["label"], info["error"] = said(info["label"]), said(info["error"])
+    info["steps"] = [said(text) for text in info["steps"]]
+    return jsonify(info)
 
 
 @bp.get("/<int:job_id>/problems.csv")
@@ -160,7 +198,7 @@ def _start(job: ImportJob, phase: str):
     try:
         jobs.start(job, phase)
     except jobs.JobBusy as exc:
-        flash(str(exc))
+        flash(str(exc))  # in the reader's language: jobs.busy_message
     return redirect(url_for(".show", job_id=job.id))
 
 
@@ -169,7 +207,7 @@ def check(job_id: int):
     """Start (again) the check of an uploaded file."""
     job = _job(job_id)
     if job.state != "uploaded":
-        abort(409, "This file has been checked already.")
+        abort(409, _("This file has been checked already."))
     return _start(job, "check")
 
 
@@ -180,7 +218,7 @@ def confirm(job_id: int):
     preview = job.preview or {}
     skip = request.form.get("skip_bad_rows") == "1"
     if job.state != "checked" or (preview.get("refused") and not (skip and preview.get("skipping_helps"))):
-        abort(409, "This file cannot be imported as it is: see the problems the check found.")
+        abort(409, _("This file cannot be imported as it is: see the problems the check found."))
     if skip:
         job.options = {**job.options, "skip_bad_rows": True}
     jobs.audit(
@@ -194,12 +232,12 @@ def cancel(job_id: int):
     """Drop a checked file without importing it."""
     job = _job(job_id)
     if job.state not in ("checked", "uploaded"):
-        abort(409, "Only a file that has not been imported can be cancelled.")
+        abort(409, _("Only a file that has not been imported can be cancelled."))
     job.state = "cancelled"
     jobs.remove_upload(job)
     jobs.audit(job, "import cancelled", {}, actor=current_user.email, user_id=int(current_user.id))
     db.session.commit()
-    flash(f"Import #{job.id} cancelled; the file was not imported.")
+    flash(_("Import #%(id)s cancelled; the file was not imported.", id=job.id))
     return redirect(url_for(".index"))
 
 
@@ -208,7 +246,10 @@ def retry(job_id: int):
     """Run a failed import again from its kept file (after a worker stopped, or an unexpected error)."""
     job = _job(job_id)
     if not _can_retry(job):
-        abort(409, "Only an import that stopped without a problem in its file, and whose file is kept, can be retried.")
+        abort(
+            409,
+            _("Only an import that stopped without a problem in its file, and whose file is kept, can be retried."),
+        )
     jobs.audit(job, "import retried", {"error": job.error}, actor=current_user.email, user_id=int(current_user.id))
     return _start(job, "import")
 
@@ -224,7 +265,7 @@ def confirm_rollback(job_id: int):
         kind=KINDS[job.kind],
         refusal=refusal,
         plan=None if refusal else rollback.plan(job),
-        title=f"Roll back import #{job.id}?",
+        title=_("Roll back import #%(id)s?", id=job.id),
     )
 
 
@@ -239,21 +280,25 @@ def undo(job_id: int):
     rollback.record_rollback(job, counts, current_user.email, int(current_user.id))
     db.session.commit()
     flash(
-        f"Import #{job.id} rolled back: {_places(counts['archived'])} archived, "
-        f"{_places(counts['restored'])} put back as they were."
+        _(
+            "Import #%(id)s rolled back: %(archived)s archived, %(restored)s put back as they were.",
+            id=job.id,
+            archived=_places(counts["archived"]),
+            restored=_places(counts["restored"]),
+        )
     )
     return redirect(url_for(".show", job_id=job.id))
 
 
 def _places(n: int) -> str:
-    return f"{n:,} place{'' if n == 1 else 's'}"
+    return ngettext("%(count)s place", "%(count)s places", n, count=f"{n:,}")
 
 
 @bp.post("/access")
 def access():
     """Let an admin allow or stop a moderator importing data."""
     if current_user.role != "admin":
-        abort(403, "Only an admin can decide who may import data.")
+        abort(403, _("Only an admin can decide who may import data."))
     user = db.session.get(User, request.form.get("user_id", type=int) or 0)
     if user is None or user.role != "moderator":
         abort(404)
@@ -264,7 +309,11 @@ def access():
 
     record("import permission", "user", user.id, {"can_import": before}, {"can_import": allow})
     db.session.commit()
-    flash(f"{user.email} {'may now' if allow else 'may no longer'} import data.")
+    flash(
+        _("%(email)s may now import data.", email=user.email)
+        if allow
+        else _("%(email)s may no longer import data.", email=user.email)
+    )
     return redirect(url_for(".index"))
 
 
@@ -280,8 +329,8 @@ def _preview_map(preview: dict):
         ]
         folium.GeoJson(
             {"type": "FeatureCollection", "features": features},
-            name="Wards",
-            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=["Ward"]),
+            name=_("Wards"),
+            tooltip=folium.GeoJsonTooltip(fields=["name"], aliases=[_("Ward")]),
         ).add_to(m)
         for _code, _name, geo in outlines:
             minx, miny, maxx, maxy = shapely.from_geojson(geo).bounds
@@ -295,7 +344,7 @@ def _preview_map(preview: dict):
             color="#b10e1e" if outside else "#1d4f91",
             fill=True,
             fill_opacity=0.9 if is_new else 0.4,
-            tooltip=safe_text(f"{name}: {'outside every ward' if outside else ward}"),
+            tooltip=safe_text(_("%(name)s: %(ward)s", name=name, ward=_("outside every ward") if outside else ward)),
         ).add_to(m)
         bounds.append((lat, lon))
     if bounds:

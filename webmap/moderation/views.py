@@ -7,6 +7,9 @@ import math
 import geopandas as gpd
 import shapely
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -16,15 +19,19 @@ from webmap.core.models import ASSET_STATUSES, Asset, Category, ChangeRequest, W
 from webmap.gaps.history import after_change
 from webmap.groups.forms import StaffListingForm
 from webmap.moderation import actions as moderation
-from webmap.moderation.actions import ModerationError
+from webmap.moderation.actions import ModerationError, kind_word, status_word
 from webmap.notify.outcomes import tell_submitter
 from webmap.places.duplicates import RADIUS_M, duplicates_by_asset, find_duplicates, likely_matches
 from webmap.places.freshness import stale_query
+from webmap.web.language import pick
 from webmap.web.paging import page_number
 from webmap.web.redirects import safe_next
 from webmap.web.security import role_required
 
 bp = Blueprint("moderation", __name__, url_prefix="/moderate", template_folder="templates")
+# A place's status in the reader's language, for any page that shows one.
+bp.add_app_template_global(status_word, "status_word")
+bp.add_app_template_global(kind_word, "kind_word")
 
 
 @bp.before_request
@@ -45,11 +52,18 @@ def filters() -> tuple[str, str | None, str | None]:
     category = request.args.get("category") or None
     ward = request.args.get("ward") or None
     if status not in ASSET_STATUSES:
-        abort(400, f"'{status}' is not a status; choose one of {', '.join(ASSET_STATUSES)}.")
+        abort(
+            400,
+            _(
+                "'%(status)s' is not a status; choose one of %(statuses)s.",
+                status=status,
+                statuses=", ".join(ASSET_STATUSES),
+            ),
+        )
     if category and category not in store.category_labels():
-        abort(400, f"'{category}' is not a category id.")
+        abort(400, _("'%(category)s' is not a category id.", category=category))
     if ward and ward not in dict(ward_choices()):
-        abort(400, f"'{ward}' is not a ward code.")
+        abort(400, _("'%(ward)s' is not a ward code.", ward=ward))
     return status, category, ward
 
 
@@ -74,25 +88,27 @@ def duplicates_for(assets: list[Asset]) -> dict:
 
 # The facts a moderator compares side by side before merging two places.
 COMPARED = (
-    ("Name", "name"),
-    ("Status", "status"),
-    ("Kind", "kind"),
-    ("Address", "address"),
-    ("Postcode", "postcode"),
-    ("Website", "website"),
-    ("Phone", "phone"),
-    ("Email shown on the listing", "email"),
-    ("Opening times", "opening_times"),
-    ("Description", "description"),
-    ("Source", "source"),
+    (_l("Name"), "name"),
+    (_l("Status"), "status"),
+    (_l("Kind"), "kind"),
+    (_l("Address"), "address"),
+    (_l("Postcode"), "postcode"),
+    (_l("Website"), "website"),
+    (_l("Phone"), "phone"),
+    (_l("Email shown on the listing"), "email"),
+    (_l("Opening times"), "opening_times"),
+    (_l("Description"), "description"),
+    (_l("Source"), "source"),
 )
 
 
 def _facts(asset: Asset) -> list[str]:
-    values = [str(getattr(asset, field) or "") for _, field in COMPARED]
-    categories = ", ".join(c.label for c in asset.categories)
-    added = asset.created_at.strftime("%-d %B %Y")
-    return [*values, categories or "None", asset.ward.name if asset.ward else "Outside every ward", added]
+    values = [str(getattr(asset, field) or "") for _label, field in COMPARED]
+    values[1], values[2] = status_word(asset.status), kind_word(asset.kind)
+    categories = ", ".join(pick(c.label, c.label_cy) for c in asset.categories)
+    added = format_date(asset.created_at, "long")
+    ward = pick(asset.ward.name, asset.ward.name_cy) if asset.ward else _("Outside every ward")
+    return [*values, categories or _("None"), ward, added]
 
 
 @bp.get("/assets/<int:asset_id>/merge")
@@ -100,7 +116,14 @@ def merge_choice(asset_id: int):
     """Let a moderator choose which likely match a place duplicates, then compare the pair before merging."""
     asset = db.session.get(Asset, asset_id) or abort(404)
     if asset.status not in ("pending", "approved"):
-        abort(409, f"'{asset.name}' is {asset.status}: only a pending or approved place can be merged.")
+        abort(
+            409,
+            _(
+                "'%(name)s' is %(status)s: only a pending or approved place can be merged.",
+                name=asset.name,
+                status=status_word(asset.status),
+            ),
+        )
     matches = [d for d in likely_matches(_frame([asset]), _mergeable()) if d.other_id != asset.id]
     chosen = request.args.get("with", type=int)
     other = None
@@ -110,7 +133,13 @@ def merge_choice(asset_id: int):
             abort(404)
     match = next((d for d in matches if d.other_id == chosen), None)
     rows = (
-        list(zip([label for label, _ in COMPARED] + ["Categories", "Ward", "Added"], _facts(asset), _facts(other)))
+        list(
+            zip(
+                [str(label) for label, _field in COMPARED] + [_("Categories"), _("Ward"), _("Added")],
+                _facts(asset),
+                _facts(other),
+            )
+        )
         if other
         else []
     )
@@ -122,7 +151,7 @@ def merge_choice(asset_id: int):
         match=match,
         rows=rows,
         radius=RADIUS_M,
-        title=f"Merge {asset.name}",
+        title=_("Merge %(name)s", name=asset.name),
     )
 
 
@@ -159,6 +188,7 @@ def queue():
         duplicates=duplicates_for(assets) if status in ("pending", "approved") else {},
         changes=changes,
         diff=moderation.change_diff,
+        field_word=moderation.field_word,
         here=request.full_path.rstrip("?"),
     )
 
@@ -180,7 +210,7 @@ def edit(asset_id: int):
         categories = [db.session.get(Category, c) for c in dict.fromkeys(form.categories.data)]
         changed = moderation.edit(asset, values, categories)
         db.session.commit()
-        flash(f"Saved the changes to {asset.name}." if changed else "Nothing was changed.", "success")
+        flash(_("Saved the changes to %(name)s.", name=asset.name) if changed else _("Nothing was changed."), "success")
         return redirect(url_for("assets.detail", asset_id=asset.id))
     from webmap.places.picker import picker_map
 
@@ -239,7 +269,7 @@ def approve(asset_id: int):
     """Approve a place so it appears on the public map."""
     asset = asset_or_404(asset_id)
     moderation.approve(asset)
-    answer = done(f"Approved {asset.name}. It is now on the map.")
+    answer = done(_("Approved %(name)s. It is now on the map.", name=asset.name))
     tell_submitter(asset)  # after the commit: a mail server that is down must not undo the approval
     after_change("approval")
     return answer
@@ -251,7 +281,7 @@ def reject(asset_id: int):
     asset = asset_or_404(asset_id)
     reason = request.form.get("reason", "")
     moderation.reject(asset, reason)
-    response = done(f"Rejected {asset.name}.")
+    response = done(_("Rejected %(name)s.", name=asset.name))
     tell_submitter(asset, reason.strip())
     return response
 
@@ -261,7 +291,7 @@ def archive(asset_id: int):
     """Archive a place: it leaves the map but is never deleted."""
     asset = asset_or_404(asset_id)
     moderation.archive(asset, request.form.get("reason"))
-    return done(f"Archived {asset.name}.")
+    return done(_("Archived %(name)s.", name=asset.name))
 
 
 @bp.post("/assets/<int:asset_id>/verify")
@@ -269,7 +299,7 @@ def verify(asset_id: int):
     """Record that a place's details were checked today."""
     asset = asset_or_404(asset_id)
     moderation.verify(asset)
-    return done(f"Marked {asset.name} as checked today.")
+    return done(_("Marked %(name)s as checked today.", name=asset.name))
 
 
 @bp.post("/assets/<int:asset_id>/merge")
@@ -278,10 +308,10 @@ def merge(asset_id: int):
     duplicate = asset_or_404(asset_id)
     target_id = (request.form.get("target_id") or "").strip()
     if not target_id.isdigit() or db.session.get(Asset, int(target_id)) is None:
-        raise ModerationError(f"Choose the place to merge '{duplicate.name}' into.")
+        raise ModerationError(_("Choose the place to merge '%(name)s' into.", name=duplicate.name))
     target = db.session.get(Asset, int(target_id))
     moderation.merge(duplicate, target)
-    return done(f"Merged {duplicate.name} into {target.name}.")
+    return done(_("Merged %(name)s into %(target)s.", name=duplicate.name, target=target.name))
 
 
 def selected_ids() -> list[int]:
@@ -294,11 +324,11 @@ def bulk_approve():
     """Approve every ticked pending place at once."""
     ids = selected_ids()
     if not ids:
-        raise ModerationError("Tick at least one place to approve.")
+        raise ModerationError(_("Tick at least one place to approve."))
     approved = list(db.session.query(Asset).filter(Asset.id.in_(ids), Asset.status == "pending").order_by(Asset.id))
     for asset in approved:
         moderation.approve(asset)
-    answer = done(f"Approved {len(approved)} place{'s' if len(approved) != 1 else ''}.")
+    answer = done(ngettext("Approved %(num)d place.", "Approved %(num)d places.", len(approved)))
     for asset in approved:
         tell_submitter(asset)
     after_change("approval")
@@ -310,11 +340,13 @@ def bulk_verify():
     """Mark every ticked place as checked today."""
     ids = selected_ids()
     if not ids:
-        raise ModerationError("Tick at least one place to mark as checked.")
+        raise ModerationError(_("Tick at least one place to mark as checked."))
     assets = db.session.query(Asset).filter(Asset.id.in_(ids)).order_by(Asset.id).all()
     for asset in assets:
         moderation.verify(asset)
-    return done(f"Marked {len(assets)} place{'s' if len(assets) != 1 else ''} as checked today.")
+    return done(
+        ngettext("Marked %(num)d place as checked today.", "Marked %(num)d places as checked today.", len(assets))
+    )
 
 
 def change_or_404(change_id: int) -> ChangeRequest:
@@ -326,7 +358,7 @@ def accept_change(change_id: int):
     """Apply a suggested change to its place."""
     change = change_or_404(change_id)
     moderation.accept_change(change, current_user.email)
-    return done(f"Applied the suggested change to {change.asset.name}.")
+    return done(_("Applied the suggested change to %(name)s.", name=change.asset.name))
 
 
 @bp.post("/changes/<int:change_id>/reject")
@@ -334,4 +366,4 @@ def reject_change(change_id: int):
     """Turn down a suggested change, leaving the place as it is."""
     change = change_or_404(change_id)
     moderation.reject_change(change, current_user.email, request.form.get("reason"))
-    return done(f"Turned down the suggested change to {change.asset.name}.")
+    return done(_("Turned down the suggested change to %(name)s.", name=change.asset.name))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, abort, request
+from flask_babel import gettext as _
 
 from webmap.core import store
 from webmap.gaps import service as gaps_service
@@ -39,11 +40,13 @@ def _bbox(raw: str) -> tuple[float, float, float, float]:
     try:
         minx, miny, maxx, maxy = (float(p) for p in parts)
     except ValueError:
-        abort(400, "bbox: give four numbers, minimum longitude,minimum latitude,maximum longitude,maximum latitude.")
+        abort(400, _("bbox: give four numbers, minimum longitude,minimum latitude,maximum longitude,maximum latitude."))
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
         abort(
             400,
-            "bbox: the numbers must be longitude -180 to 180 and latitude -90 to 90, each minimum below its maximum.",
+            _(
+                "bbox: the numbers must be longitude -180 to 180 and latitude -90 to 90, each minimum below its maximum."
+            ),
         )
     return minx, miny, maxx, maxy
 
@@ -53,10 +56,10 @@ def assets_geojson():
     """Return approved assets as GeoJSON, optionally only a ?category=, ?ward= or ?bbox=."""
     category = request.args.get("category") or None
     if category and category not in store.category_labels():
-        abort(400, f"category: '{category}' is not a category id; see /api/categories.json.")
+        abort(400, _("category: '%(value)s' is not a category id; see /api/categories.json.", value=category))
     ward = request.args.get("ward") or None
     if ward and not store.ward_exists(ward):
-        abort(400, f"ward: '{ward}' is not a ward code on this map; see /api/wards.geojson.")
+        abort(400, _("ward: '%(value)s' is not a ward code on this map; see /api/wards.geojson.", value=ward))
     bbox = _bbox(request.args["bbox"]) if request.args.get("bbox") else None
     # Filters run in the database: a small box reads a few rows, not every place.
     assets = store.assets_frame(category=category, ward=ward, bbox=bbox)
@@ -88,7 +91,9 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
     if not raw:
         return default
     if not raw.isdecimal() or not low <= int(raw) <= high:
-        abort(400, f"{name}: must be a whole number from {low} to {high:,}.")
+        abort(
+            400, _("%(name)s: must be a whole number from %(low)s to %(high)s.", name=name, low=low, high=f"{high:,}")
+        )
     return int(raw)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, request
+from flask_babel import gettext as _
 
 from webmap.opendata.exports import FORMATS, assets_export_frame, export_bytes
 
@@ -23,7 +24,7 @@ def assets_csv():
     """Download approved assets as CSV (?bom=1 adds a byte-order mark for Excel)."""
     bom = request.args.get("bom", "")
     if bom not in ("", "0", "1"):
-        abort(400, "bom: give 1 to add a byte-order mark, or 0 (or nothing) for none.")
+        abort(400, _("bom: give 1 to add a byte-order mark, or 0 (or nothing) for none."))
     return _download("csv", bom=bom == "1")
 
 

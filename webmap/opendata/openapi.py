@@ -13,6 +13,11 @@ JSON = "application/json"
 GEOJSON = "application/geo+json"
 
 
+def _(text: str) -> str:
+    """Mark a description for the Welsh catalogue; the document itself stays English (the docs page translates it)."""
+    return text
+
+
 def _param(name: str, description: str, schema: dict, where: str = "query", required: bool = False) -> dict:
     return {"name": name, "in": where, "required": required, "description": description, "schema": schema}
 
@@ -25,8 +30,10 @@ def _answer(description: str, media: str = JSON, schema: dict | None = None) -> 
     return {"description": description, "content": {media: {"schema": schema or {"type": "object"}}}}
 
 
-BAD_REQUEST = _answer("A parameter is not valid; the message names it.", schema={"$ref": "#/components/schemas/Error"})
-NOT_FOUND = _answer("There is no such item.", schema={"$ref": "#/components/schemas/Error"})
+BAD_REQUEST = _answer(
+    _("A parameter is not valid; the message names it."), schema={"$ref": "#/components/schemas/Error"}
+)
+NOT_FOUND = _answer(_("There is no such item."), schema={"$ref": "#/components/schemas/Error"})
 
 
 def _get(summary: str, responses: dict, parameters: list | None = None, tags: list[str] | None = None) -> dict:
@@ -59,105 +66,124 @@ ORUK_NOTE = (
 
 PATHS: dict[str, dict] = {
     "/api/assets.geojson": _get(
-        "Approved assets as a GeoJSON FeatureCollection of points (public fields only).",
-        {"200": _answer("Assets.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"}), "400": BAD_REQUEST},
+        _("Approved assets as a GeoJSON FeatureCollection of points (public fields only)."),
+        {"200": _answer(_("Assets."), GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"}), "400": BAD_REQUEST},
         [
-            _param("category", "Only assets in this category (an id from /api/categories.json).", {"type": "string"}),
-            _param("ward", "Only assets in this ward (an ONS ward code from /api/wards.geojson).", {"type": "string"}),
-            _param("bbox", "Only assets inside minlon,minlat,maxlon,maxlat (WGS84).", {"type": "string"}),
+            _param(
+                "category", _("Only assets in this category (an id from /api/categories.json)."), {"type": "string"}
+            ),
+            _param(
+                "ward", _("Only assets in this ward (an ONS ward code from /api/wards.geojson)."), {"type": "string"}
+            ),
+            _param("bbox", _("Only assets inside minlon,minlat,maxlon,maxlat (WGS84)."), {"type": "string"}),
         ],
         ["map data"],
     ),
     "/api/wards.geojson": _get(
-        "Ward outlines (simplified for display) with population and deprivation where known.",
-        {"200": _answer("Wards.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
+        _("Ward outlines (simplified for display) with population and deprivation where known."),
+        {"200": _answer(_("Wards."), GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
         tags=["map data"],
     ),
     "/api/categories.json": _get(
-        "The category taxonomy, with the OpenStreetMap tags that map to each category.",
-        {"200": _answer("Categories.", schema={"type": "array", "items": {"$ref": "#/components/schemas/Category"}})},
+        _("The category taxonomy, with the OpenStreetMap tags that map to each category."),
+        {
+            "200": _answer(
+                _("Categories."), schema={"type": "array", "items": {"$ref": "#/components/schemas/Category"}}
+            )
+        },
         tags=["map data"],
     ),
     "/api/nearby": _get(
-        "Approved assets within a radius of a point, nearest first (distances in metres).",
+        _("Approved assets within a radius of a point, nearest first (distances in metres)."),
         {
-            "200": _answer("Assets near the point, with their distance in metres.", schema={"type": "object"}),
+            "200": _answer(_("Assets near the point, with their distance in metres."), schema={"type": "object"}),
             "400": BAD_REQUEST,
         },
         [
             _param(
                 "lat",
-                "Latitude of the point (WGS84); give lat and lon, or a postcode.",
+                _("Latitude of the point (WGS84); give lat and lon, or a postcode."),
                 {"type": "number", "minimum": -90, "maximum": 90},
             ),
-            _param("lon", "Longitude of the point (WGS84).", {"type": "number", "minimum": -180, "maximum": 180}),
-            _param("postcode", "A postcode to search around, instead of lat/lon.", {"type": "string"}),
+            _param("lon", _("Longitude of the point (WGS84)."), {"type": "number", "minimum": -180, "maximum": 180}),
+            _param("postcode", _("A postcode to search around, instead of lat/lon."), {"type": "string"}),
             _param(
-                "radius", "Search radius in metres (default 1,000).", {"type": "number", "minimum": 1, "maximum": 10000}
+                "radius",
+                _("Search radius in metres (default 1,000)."),
+                {"type": "number", "minimum": 1, "maximum": 10000},
             ),
             _param(
                 "category",
-                "Only assets in this category id (several: repeat, or separate with commas).",
+                _("Only assets in this category id (several: repeat, or separate with commas)."),
                 {"type": "string"},
             ),
             _param(
                 "match",
-                "With several categories: 'any' (default) or 'all' of them.",
+                _("With several categories: 'any' (default) or 'all' of them."),
                 {"type": "string", "enum": ["any", "all"]},
             ),
             _param(
                 "kind",
-                "Only this kind of asset.",
+                _("Only this kind of asset."),
                 {"type": "string", "enum": ["group", "business", "venue", "service"]},
             ),
             _param(
                 "limit",
-                "Largest number of features to return (default 100).",
+                _("Largest number of features to return (default 100)."),
                 {"type": "integer", "minimum": 1, "maximum": 1000},
             ),
-            _param("offset", "Number of nearest features to skip, for paging.", {"type": "integer", "minimum": 0}),
+            _param("offset", _("Number of nearest features to skip, for paging."), {"type": "integer", "minimum": 0}),
         ],
         ["map data"],
     ),
     "/api/openapi.json": _get(
-        "This description of the API.", {"200": _answer("The OpenAPI document.")}, tags=["about"]
+        _("This description of the API."), {"200": _answer(_("The OpenAPI document."))}, tags=["about"]
     ),
     "/api/docs": _get(
-        "A readable page listing every path, parameter and response of the API.",
-        {"200": _answer("HTML page.", "text/html", {"type": "string"})},
+        _("A readable page listing every path, parameter and response of the API."),
+        {"200": _answer(_("HTML page."), "text/html", {"type": "string"})},
         tags=["about"],
     ),
     "/export/assets.csv": _get(
-        "Download approved assets as CSV (public fields, lon/lat columns).",
+        _("Download approved assets as CSV (public fields, lon/lat columns)."),
         {
-            "200": _answer("CSV file.", "text/csv", {"type": "string"}),
-            "400": _answer("bom is not 0 or 1 (an HTML page saying so).", "text/html", {"type": "string"}),
+            "200": _answer(_("CSV file."), "text/csv", {"type": "string"}),
+            "400": _answer(_("bom is not 0 or 1 (an HTML page saying so)."), "text/html", {"type": "string"}),
         },
         [
             _param(
                 "bom",
-                "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters; "
-                "0 or empty for none.",
+                _(
+                    "1 to start the file with a UTF-8 byte-order mark, so Excel shows accented letters; "
+                    "0 or empty for none."
+                ),
                 {"type": "string", "enum": ["", "0", "1"]},
             )
         ],
         ["exports"],
     ),
     "/export/assets.geojson": _get(
-        "Download approved assets as GeoJSON.",
-        {"200": _answer("GeoJSON file.", GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
+        _("Download approved assets as GeoJSON."),
+        {"200": _answer(_("GeoJSON file."), GEOJSON, {"$ref": "#/components/schemas/FeatureCollection"})},
         tags=["exports"],
     ),
     "/export/assets.gpkg": _get(
-        'Download approved assets as a GeoPackage (layer "assets", points, EPSG:4326).',
-        {"200": _answer("GeoPackage file.", "application/geopackage+sqlite3", {"type": "string", "format": "binary"})},
+        _('Download approved assets as a GeoPackage (layer "assets", points, EPSG:4326).'),
+        {
+            "200": _answer(
+                _("GeoPackage file."), "application/geopackage+sqlite3", {"type": "string", "format": "binary"}
+            )
+        },
         tags=["exports"],
     ),
     "/oruk/": _get(
-        "Which HSDS version and profile this ORUK API follows. " + ORUK_NOTE,
+        _(
+            "Which HSDS version and profile this ORUK API follows. Follows the Open Referral UK profile of HSDS 3.0 "
+            "(https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/openapi.json)."
+        ),
         {
             "200": _answer(
-                "API information.",
+                _("API information."),
                 schema={
                     "type": "object",
                     "properties": {
@@ -171,49 +197,49 @@ PATHS: dict[str, dict] = {
         tags=["Open Referral UK"],
     ),
     "/oruk/services": _get(
-        "Services (one per approved asset), one-to-one fields and organization, a page at a time.",
-        {"200": _answer("A page of services.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        _("Services (one per approved asset), one-to-one fields and organization, a page at a time."),
+        {"200": _answer(_("A page of services."), schema=ORUK_PAGE), "400": BAD_REQUEST},
         SEARCH_PARAMS,
         ["Open Referral UK"],
     ),
     "/oruk/services/{id}": _get(
-        "One fully nested service.",
-        {"200": _answer("The service."), "404": NOT_FOUND},
+        _("One fully nested service."),
+        {"200": _answer(_("The service.")), "404": NOT_FOUND},
         [_ref("id")],
         ["Open Referral UK"],
     ),
     "/oruk/service_at_locations": _get(
-        "Services at their locations, a page at a time; with postcode and proximity, those nearby, nearest first.",
-        {"200": _answer("A page of service_at_locations.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        _("Services at their locations, a page at a time; with postcode and proximity, those nearby, nearest first."),
+        {"200": _answer(_("A page of service_at_locations."), schema=ORUK_PAGE), "400": BAD_REQUEST},
         [*SEARCH_PARAMS, _ref("postcode"), _ref("proximity")],
         ["Open Referral UK"],
     ),
     "/oruk/service_at_locations/{id}": _get(
-        "One service at its location, fully nested.",
-        {"200": _answer("The service_at_location."), "404": NOT_FOUND},
+        _("One service at its location, fully nested."),
+        {"200": _answer(_("The service_at_location.")), "404": NOT_FOUND},
         [_ref("id")],
         ["Open Referral UK"],
     ),
     "/oruk/taxonomies": _get(
-        "The taxonomies in use (the map's categories).",
-        {"200": _answer("A page of taxonomies.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        _("The taxonomies in use (the map's categories)."),
+        {"200": _answer(_("A page of taxonomies."), schema=ORUK_PAGE), "400": BAD_REQUEST},
         PAGE_PARAMS,
         ["Open Referral UK"],
     ),
     "/oruk/taxonomies/{id}": _get(
-        "One taxonomy with its terms.",
-        {"200": _answer("The taxonomy."), "404": NOT_FOUND},
+        _("One taxonomy with its terms."),
+        {"200": _answer(_("The taxonomy.")), "404": NOT_FOUND},
         [_ref("id")],
         ["Open Referral UK"],
     ),
     "/oruk/taxonomy_terms": _get(
-        "The categories as taxonomy terms.",
-        {"200": _answer("A page of taxonomy terms.", schema=ORUK_PAGE), "400": BAD_REQUEST},
+        _("The categories as taxonomy terms."),
+        {"200": _answer(_("A page of taxonomy terms."), schema=ORUK_PAGE), "400": BAD_REQUEST},
         PAGE_PARAMS,
         ["Open Referral UK"],
     ),
     "/oruk/taxonomy_terms/{id}": _get(
-        "One taxonomy term.", {"200": _answer("The term."), "404": NOT_FOUND}, [_ref("id")], ["Open Referral UK"]
+        _("One taxonomy term."), {"200": _answer(_("The term.")), "404": NOT_FOUND}, [_ref("id")], ["Open Referral UK"]
     ),
 }
 
@@ -237,32 +263,34 @@ def _text_rules(spec: dict) -> None:
 
 
 PARAMETERS = {
-    "id": _param("id", "The item's id (a UUID).", {"type": "string"}, where="path", required=True),
-    "search": _param("search", "Text to find in names and descriptions.", {"type": "string"}),
-    "page": _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
+    "id": _param("id", _("The item's id (a UUID)."), {"type": "string"}, where="path", required=True),
+    "search": _param("search", _("Text to find in names and descriptions."), {"type": "string"}),
+    "page": _param("page", _("Page number, from 1."), {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}),
     "per_page": _param(
-        "per_page", "Items per page (1 to 1000; default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}
+        "per_page", _("Items per page (1 to 1000; default 50)."), {"type": "integer", "minimum": 1, "maximum": 1000}
     ),
     "taxonomy_term_id": _param(
-        "taxonomy_term_id", "Only services with this taxonomy term (see /oruk/taxonomy_terms).", {"type": "string"}
+        "taxonomy_term_id", _("Only services with this taxonomy term (see /oruk/taxonomy_terms)."), {"type": "string"}
     ),
-    "taxonomy_id": _param("taxonomy_id", "Only services with a term from this taxonomy.", {"type": "string"}),
+    "taxonomy_id": _param("taxonomy_id", _("Only services with a term from this taxonomy."), {"type": "string"}),
     "minimum_age": _param(
         "minimum_age",
-        "Accepted for ORUK compatibility; the map holds no age data, so it does not filter.",
+        _("Accepted for ORUK compatibility; the map holds no age data, so it does not filter."),
         {"type": "number"},
     ),
-    "maximum_age": _param("maximum_age", "Accepted for ORUK compatibility; does not filter.", {"type": "number"}),
-    "start_time": _param("start_time", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
-    "end_time": _param("end_time", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
-    "day": _param("day", "Accepted for ORUK compatibility; does not filter.", {"type": "string"}),
+    "maximum_age": _param("maximum_age", _("Accepted for ORUK compatibility; does not filter."), {"type": "number"}),
+    "start_time": _param("start_time", _("Accepted for ORUK compatibility; does not filter."), {"type": "string"}),
+    "end_time": _param("end_time", _("Accepted for ORUK compatibility; does not filter."), {"type": "string"}),
+    "day": _param("day", _("Accepted for ORUK compatibility; does not filter."), {"type": "string"}),
     "postcode": _param(
         "postcode",
-        "A UK postcode known to the map; results are sorted by distance from its centre.",
+        _("A UK postcode known to the map; results are sorted by distance from its centre."),
         {"type": "string"},
     ),
     "proximity": _param(
-        "proximity", "With postcode: only results within this many metres of the postcode's centre.", {"type": "string"}
+        "proximity",
+        _("With postcode: only results within this many metres of the postcode's centre."),
+        {"type": "string"},
     ),
 }
 
@@ -316,8 +344,10 @@ def build_spec(server_url: str | None = None, title: str = "Community Asset Map"
         "info": {
             "title": f"{title} API",
             "version": "1.0",
-            "description": "Open data about community assets: GeoJSON for maps, an Open Referral UK 3.0 feed, "
-            "and downloads for GIS. Only approved assets and public fields are ever included.",
+            "description": _(
+                "Open data about community assets: GeoJSON for maps, an Open Referral UK 3.0 feed, "
+                "and downloads for GIS. Only approved assets and public fields are ever included."
+            ),
             "license": {"name": "See the About the data page for each dataset's licence"},
         },
         "paths": copy.deepcopy(PATHS),

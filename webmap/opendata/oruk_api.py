@@ -12,6 +12,7 @@ import re
 import geopandas as gpd
 import shapely
 from flask import Blueprint, abort, current_app, jsonify, request
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from webmap.core import store
@@ -37,7 +38,7 @@ def _whole_number(name: str, default: int, low: int, high: int) -> int:
         return default
     # [0-9] rather than isdigit(): "²" is a digit to Python but not a number to int().
     if not re.fullmatch(r"[0-9]{1,12}", raw.strip()) or not low <= int(raw) <= high:
-        abort(400, f"'{name}' must be a whole number from {low} to {high}.")
+        abort(400, _("'%(name)s' must be a whole number from %(low)s to %(high)s.", name=name, low=low, high=high))
     return int(raw)
 
 
@@ -49,7 +50,7 @@ def _check_number(name: str) -> None:
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            abort(400, f"'{name}' must be a number.")
+            abort(400, _("'%(name)s' must be a number.", name=name))
 
 
 def _paging() -> tuple[int, int]:
@@ -64,7 +65,7 @@ def _filtered_assets() -> list[tuple[int, float, float]]:
     query = select(Asset.id, Asset.lon, Asset.lat).where(Asset.status == "approved").order_by(Asset.id)
     search = (request.args.get("search") or "").strip()
     if any(ord(ch) < 32 for ch in search):
-        abort(400, "'search' must be plain text.")
+        abort(400, _("'search' must be plain text."))
     if search:
         pattern = f"%{search}%"
         query = query.where(or_(Asset.name.ilike(pattern), Asset.description.ilike(pattern)))
@@ -130,14 +131,14 @@ def _near_postcode(assets: list[tuple[int, float, float]]) -> list[tuple[int, fl
     raw_postcode, raw_proximity = request.args.get("postcode"), request.args.get("proximity")
     if not raw_postcode:
         if raw_proximity:
-            abort(400, "'proximity' needs a 'postcode' to measure from.")
+            abort(400, _("'proximity' needs a 'postcode' to measure from."))
         return assets
     postcode = normalise_postcode(raw_postcode)
     if postcode is None:
-        abort(400, f"'{raw_postcode}' is not a UK postcode.")
+        abort(400, _("'%(value)s' is not a UK postcode.", value=raw_postcode))
     place = store.lookup_postcode(postcode)
     if place is None:
-        abort(400, f"We do not know the postcode {postcode}.")
+        abort(400, _("We do not know the postcode %(postcode)s.", postcode=postcode))
     limit = None
     if raw_proximity:
         try:
@@ -145,7 +146,7 @@ def _near_postcode(assets: list[tuple[int, float, float]]) -> list[tuple[int, fl
         except ValueError:
             limit = math.nan
         if not math.isfinite(limit) or limit <= 0:
-            abort(400, "'proximity' must be a distance in metres greater than 0.")
+            abort(400, _("'proximity' must be a distance in metres greater than 0."))
     if not assets:
         return assets
     # Metres in the British National Grid: ORUK postcodes are UK postcodes.

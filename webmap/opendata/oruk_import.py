@@ -33,6 +33,7 @@ from webmap.importers.common import (
     progress,
     read_json,
 )
+from webmap.importers.problems import _
 from webmap.opendata import oruk
 
 SOURCE = "oruk"
@@ -79,14 +80,18 @@ def import_oruk(
         raise ImportFailed(problems)
     report = ImportReport(file=file, read=len(found))
     report.notes.append(
-        f"read as ORUK {shape}" + ("" if found else "; it holds no services, so there is nothing to import")
+        _("read as ORUK %(shape)s", shape=shape)
+        if found
+        else _("read as ORUK %(shape)s; it holds no services, so there is nothing to import", shape=shape)
     )
     if folder is None:
         report.notes.append(
-            "ORUK schemas not found (set WEBMAP_ORUK_SCHEMA_DIR): only the fields this import uses were checked"
+            _("ORUK schemas not found (set WEBMAP_ORUK_SCHEMA_DIR): only the fields this import uses were checked")
         )
     if default_category and db.session.get(Category, default_category) is None:
-        raise ImportFailed(Problem(file, None, "--default-category", f"'{default_category}' is not a category id"))
+        raise ImportFailed(
+            Problem(file, None, "--default-category", _("'%(value)s' is not a category id", value=default_category))
+        )
     _write(_merge(found, report), file, category_map or {}, default_category, add_categories, status, report)
     return report
 
@@ -147,8 +152,10 @@ def _walk(data: Any, file: str) -> tuple[str, list[tuple[str, str, Any]], list[F
                     file,
                     None,
                     prefix,
-                    "the items are not all ORUK services, service_at_locations, "
-                    "organizations, taxonomies or taxonomy terms",
+                    _(
+                        "the items are not all ORUK services, service_at_locations, "
+                        "organizations, taxonomies or taxonomy terms"
+                    ),
                 )
             )
         kind = kinds.pop() if kinds else "service"
@@ -173,8 +180,10 @@ def _walk(data: Any, file: str) -> tuple[str, list[tuple[str, str, Any]], list[F
                 file,
                 None,
                 "$",
-                "this is not ORUK JSON: expected a service, a service_at_location, "
-                "an organization, or a page of them (with 'contents')",
+                _(
+                    "this is not ORUK JSON: expected a service, a service_at_location, "
+                    "an organization, or a page of them (with 'contents')"
+                ),
             )
         )
     schema = "compiled/service.json" if kind == "service" else SCHEMA_FOR[kind]
@@ -207,7 +216,9 @@ def _check(file: str, checks: list[tuple[str, str, Any]], folder: Path | None) -
     problems = []
     for schema, where, part in checks:
         for json_path, reason in oruk.schema_errors(folder, schema, part, prefix=where):
-            problems.append(Problem(file, None, json_path, f"{reason} (ORUK schema {schema})"))
+            problems.append(
+                Problem(file, None, json_path, _("%(reason)s (ORUK schema %(schema)s)", reason=reason, schema=schema))
+            )
     return problems
 
 
@@ -217,12 +228,17 @@ def _check_minimal(file: str, found: list[Found]) -> list[Problem]:
     for f in found:
         s = f.service
         if not isinstance(s.get("id"), str) or not s["id"].strip():
-            problems.append(Problem(file, None, f"{f.path}.id", "a service needs a text id"))
+            problems.append(Problem(file, None, f"{f.path}.id", _("a service needs a text id")))
         if not isinstance(s.get("name"), str) or not s["name"].strip():
-            problems.append(Problem(file, None, f"{f.path}.name", "a service needs a name"))
+            problems.append(Problem(file, None, f"{f.path}.name", _("a service needs a name")))
         if s.get("status") is not None and s.get("status") not in STATUSES:
             problems.append(
-                Problem(file, None, f"{f.path}.status", f"'{s.get('status')}' is not one of {', '.join(STATUSES)}")
+                Problem(
+                    file,
+                    None,
+                    f"{f.path}.status",
+                    _("'%(value)s' is not one of %(allowed)s", value=s.get("status"), allowed=", ".join(STATUSES)),
+                )
             )
     return problems
 
@@ -240,7 +256,10 @@ def _merge(found: list[Found], report: ImportReport) -> list[Found]:
             by_id[sid] = Found(f.path, f.service, list(f.locations))
     if len(by_id) < len(found):
         report.notes.append(
-            f"{len(found) - len(by_id)} entries repeat a service already read; their locations were added to it"
+            _(
+                "%(count)s entries repeat a service already read; their locations were added to it",
+                count=len(found) - len(by_id),
+            )
         )
     return list(by_id.values())
 
@@ -280,7 +299,7 @@ def _write(
     points = [(f, loc, lon, lat) for f, placed in candidates for loc, lon, lat in placed]
     no_place = [f for f, placed in candidates if not placed]
     if no_place:
-        report.skip("no location with valid coordinates", len(no_place))
+        report.skip(_("no location with valid coordinates"), len(no_place))
         report.notes.append(
             "services without a usable location: "
             + ", ".join(f"{f.service.get('name')} ({f.path}: {_where(f.locations)})" for f in no_place[:10])
@@ -298,7 +317,7 @@ def _write(
             chosen[f.service["id"]] = (loc, lon, lat, ward)
     outside = [f for f, placed in candidates if placed and f.service["id"] not in chosen]
     if outside:
-        report.skip("every location is outside every ward", len(outside))
+        report.skip(_("every location is outside every ward"), len(outside))
         report.notes.append(
             "services outside the wards: " + ", ".join(f"{f.service.get('name')} ({f.path})" for f in outside[:10])
         )
@@ -306,12 +325,12 @@ def _write(
     categories = _Categories(mapping, default, add, file, report)
     existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
     now = utcnow()
-    for f in progress(found, "Importing ORUK services"):
+    for f in progress(found, _("Importing ORUK services")):
         if f.service["id"] not in chosen:
             continue
         cats = categories.resolve(f.service)
         if not cats:
-            report.skip("no taxonomy term maps to a category")
+            report.skip(_("no taxonomy term maps to a category"))
             continue
         loc, lon, lat, ward = chosen[f.service["id"]]
         sid = f.service["id"].strip()
@@ -444,7 +463,7 @@ class _Categories:
                 description=_text(term.get("description")) or f"Added by import of {self.file}",
             )
             db.session.add(self.known[cid])
-            self.report.notes.append(f"added category '{cid}' for taxonomy term '{name}'")
+            self.report.notes.append(_("added category '%(id)s' for taxonomy term '%(name)s'", id=cid, name=name))
         return self.known[cid]
 
     def resolve(self, service: dict) -> list[Category]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -13,6 +15,16 @@ from webmap.ops.health import bp
 from webmap.web.security import role_required
 
 STATES = ("queued", "running", "retrying", "failed", "cancelled", "done", "skipped")
+# Each state in words, for the page (the stored value stays English).
+STATE_WORDS = {
+    "queued": _l("queued"),
+    "running": _l("running"),
+    "retrying": _l("retrying"),
+    "failed": _l("failed"),
+    "cancelled": _l("cancelled"),
+    "done": _l("done"),
+    "skipped": _l("skipped"),
+}
 # Tasks an admin may run again from this page with their kept arguments (no personal data in them).
 RETRYABLE = {
     "gaps.refresh",
@@ -41,7 +53,8 @@ def background():
         states=STATES,
         state=state,
         retryable=RETRYABLE,
-        title="Background work",
+        state_words=STATE_WORDS,
+        title=_("Background work"),
     )
 
 
@@ -59,12 +72,14 @@ def retry(task_id: str):
     ):
         abort(
             409,
-            "Only a failed refresh, snapshot or scheduled job can be run again here; "
-            "an import is retried from its own page.",
+            _(
+                "Only a failed refresh, snapshot or scheduled job can be run again here; "
+                "an import is retried from its own page."
+            ),
         )
     name = task.name.removesuffix("@schedule")
     queue.enqueue(name, *task.args, label=f"{task.label} (again, asked by {current_user.email})")
-    flash(f"“{task.label}” queued again.")
+    flash(_("“%(task)s” queued again.", task=task.label))
     return redirect(url_for(".background"))
 
 
@@ -76,8 +91,8 @@ def cancel(task_id: str):
     if task is None:
         abort(404)
     if task.name.startswith("imports."):
-        abort(409, "An import is cancelled from its own page.")
+        abort(409, _("An import is cancelled from its own page."))
     if not queue.cancel(task_id, current_user.email):
-        abort(409, "Only a task that is still waiting can be cancelled; this one has started or ended.")
-    flash(f"“{task.label}” cancelled: no worker will run it.")
+        abort(409, _("Only a task that is still waiting can be cancelled; this one has started or ended."))
+    flash(_("“%(task)s” cancelled: no worker will run it.", task=task.label))
     return redirect(url_for(".background"))

@@ -18,6 +18,7 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import Table, and_, delete, func, or_, select, update
 
 from webmap.core.db import db
@@ -182,7 +183,7 @@ def find(query: str) -> Holdings:
     """Return everything held about an email address or a phone number."""
     query = (query or "").strip()
     if "@" not in query and not _is_phone(query):
-        raise ValueError(f"'{query}' is neither an email address nor a phone number.")
+        raise ValueError(_("'%(query)s' is neither an email address nor a phone number.", query=query))
     found = Holdings(query=query, values={query})
     seen: set[tuple[str, Any]] = set()
     for holding in REGISTER:
@@ -309,8 +310,11 @@ def erase(found: Holdings, actor: str, user_id: int | None = None) -> dict[str, 
     """Erase everything in `found` and record that it happened (counts only); the caller commits."""
     if found.staff_records:
         raise ValueError(
-            f"{found.query} has a staff account: an admin removes the account (Staff accounts) "
-            "rather than erasing it here."
+            _(
+                "%(query)s has a staff account: an admin removes the account (Staff accounts) "
+                "rather than erasing it here.",
+                query=found.query,
+            )
         )
     db.session.flush()
     counts = _erase(found)

@@ -17,6 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
 # Column kinds, for the notice and for how a value is matched.
 EMAIL, PHONE, NAME, IP, TOKEN, TEXT = "email address", "phone number", "name", "IP address", "token", "free text"
 
@@ -25,7 +29,9 @@ EMAIL, PHONE, NAME, IP, TOKEN, TEXT = "email address", "phone number", "name", "
 class Retention:
     """How long a holding is kept: `months` from a setting (or fixed), counted from the `dated_by` column."""
 
-    text: str  # for people: "{months} months after you give it", "while the listing is on the map"
+    # For people, translatable (_l): "erased {period} after you give it", "kept while the listing is on the map";
+    # {period} is the months in words ("12 months"), {uploads} whether this site keeps import files.
+    text: str
     setting: str | None = None  # config key holding the months, e.g. "PERSONAL_DATA_RETENTION_MONTHS"
     months: int | None = None  # fixed months when there is no setting
     dated_by: str | None = None  # the column the period runs from; rows with it empty are not purged
@@ -37,14 +43,15 @@ class Retention:
         return int(config[self.setting]) if self.setting else self.months
 
     def describe(self, config: dict[str, Any]) -> str:
-        """Return the retention in words, with the configured months filled in."""
+        """Return the retention in words (in the reader's language), with the configured months filled in."""
         months = self.months_for(config)
         uploads = (
-            "kept until an administrator deletes it (this site keeps uploads)"
+            _("kept until an administrator deletes it (this site keeps uploads)")
             if config.get("KEEP_UPLOADS")
-            else "deleted as soon as the import has finished"
+            else _("deleted as soon as the import has finished")
         )
-        return self.text.format(months=months, s="" if months == 1 else "s", uploads=uploads)
+        period = ngettext("%(num)d month", "%(num)d months", months) if months is not None else ""
+        return str(self.text).format(period=period, uploads=uploads)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class Holding:
 
     key: str
     table: str
-    whose: str  # e.g. "residents who add a place"
+    whose: str  # e.g. "residents who add a place" (this and the texts below are translatable, _l)
     purpose: str
     retention: Retention
     notice: str  # what the privacy notice says about it, in the person's terms
@@ -114,22 +121,26 @@ def _fresh_token() -> str:
 
 
 _RETAINED = Retention(
-    "erased {months} month{s} after you give them", "PERSONAL_DATA_RETENTION_MONTHS", dated_by="created_at"
+    _l("erased {period} after you give them"), "PERSONAL_DATA_RETENTION_MONTHS", dated_by="created_at"
 )
 _AUDIT = Retention(
-    "kept as the record of who changed what; your email address, phone number and name are "
-    "replaced by [erased] when the record they came with is erased"
+    _l(
+        "kept as the record of who changed what; your email address, phone number and name are "
+        "replaced by [erased] when the record they came with is erased"
+    )
 )
 
 REGISTER: tuple[Holding, ...] = (
     Holding(
         "submitters",
         "assets",
-        "residents who add a place",
-        "to ask you about the place you added and, if you tick the box, to tell you when it has been reviewed",
+        _l("residents who add a place"),
+        _l("to ask you about the place you added and, if you tick the box, to tell you when it has been reviewed"),
         _RETAINED,
-        "When you add a place you may give your name, email address and phone number; we also keep the IP "
-        "address the form came from, to stop abuse. They are never shown on the map, its exports or its feeds.",
+        _l(
+            "When you add a place you may give your name, email address and phone number; we also keep the IP "
+            "address the form came from, to stop abuse. They are never shown on the map, its exports or its feeds."
+        ),
         found_by={"submitter_email": EMAIL, "submitter_phone": PHONE},
         linked={"submitter_name": NAME, "submitter_ip": IP},
         text=("description",),
@@ -139,13 +150,17 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "listing_contacts",
         "assets",
-        "places and groups that list a contact",
-        "the public email address and phone number are shown on the listing so people can get in touch; "
-        "the private contact email receives claim links and relayed messages and is never shown",
-        Retention("kept while the listing is on the map; removed when you ask"),
-        "A listing's public email address and phone number are shown on it. Once a year we may email that "
-        "address to ask whether the listing is still right; every such email says how to stop them. A "
-        "group's private contact email is never shown: claim links and messages sent through the site go there.",
+        _l("places and groups that list a contact"),
+        _l(
+            "the public email address and phone number are shown on the listing so people can get in touch; "
+            "the private contact email receives claim links and relayed messages and is never shown"
+        ),
+        Retention(_l("kept while the listing is on the map; removed when you ask")),
+        _l(
+            "A listing's public email address and phone number are shown on it. Once a year we may email that "
+            "address to ask whether the listing is still right; every such email says how to stop them. A "
+            "group's private contact email is never shown: claim links and messages sent through the site go there."
+        ),
         found_by={"email": EMAIL, "phone": PHONE, "contact_email": EMAIL},
         erase="clear match",
         asset_column="id",
@@ -153,16 +168,18 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "change_reports",
         "change_requests",
-        "people who report a change to a place or ask to manage a listing",
-        "to check the change you reported, and to stop abuse",
+        _l("people who report a change to a place or ask to manage a listing"),
+        _l("to check the change you reported, and to stop abuse"),
         Retention(
-            "the IP address is erased {months} month{s} after the report",
+            _l("the IP address is erased {period} after the report"),
             "PERSONAL_DATA_RETENTION_MONTHS",
             dated_by="created_at",
         ),
-        "When you report a change, or ask to manage a listing, we keep what you wrote (and the email address "
-        "and name you give to manage it) and the IP address it came from. The IP address is used only to "
-        "stop abuse.",
+        _l(
+            "When you report a change, or ask to manage a listing, we keep what you wrote (and the email address "
+            "and name you give to manage it) and the IP address it came from. The IP address is used only to "
+            "stop abuse."
+        ),
         linked={"reporter_ip": IP},
         text=("note", "proposed"),
         asset_column="asset_id",
@@ -170,25 +187,27 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "need_comments",
         "needs",
-        "residents who say what their area needs",
-        "to count what each ward needs; your comment helps staff understand it",
-        Retention("kept with the need; any email address or phone number in it is erased on request"),
-        "When you say what your area needs, we keep the ward, the kinds of place and your comment.",
+        _l("residents who say what their area needs"),
+        _l("to count what each ward needs; your comment helps staff understand it"),
+        Retention(_l("kept with the need; any email address or phone number in it is erased on request")),
+        _l("When you say what your area needs, we keep the ward, the kinds of place and your comment."),
         text=("comment",),
     ),
     Holding(
         "followups",
         "need_followups",
-        "residents who ask to hear what was done about a need",
-        "to email you once when the council records what it did about the need in your ward",
+        _l("residents who ask to hear what was done about a need"),
+        _l("to email you once when the council records what it did about the need in your ward"),
         Retention(
-            "erased {months} month{s} after you give it, or as soon as you unsubscribe",
+            _l("erased {period} after you give it, or as soon as you unsubscribe"),
             "FOLLOWUP_RETENTION_MONTHS",
             dated_by="created_at",
         ),
-        "If you tick the box on the needs form, we keep your email address, with the consent you gave, to "
-        "email you once when the council records what it did about that need. The email has a link to stop "
-        "at once.",
+        _l(
+            "If you tick the box on the needs form, we keep your email address, with the consent you gave, to "
+            "email you once when the council records what it did about that need. The email has a link to stop "
+            "at once."
+        ),
         found_by={"email": EMAIL},
         linked={"token": TOKEN},
         on_erase={"token": _fresh_token, "erased_at": _now, "unsubscribed_at": _now},
@@ -196,15 +215,17 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "managers",
         "listing_managers",
-        "people who manage a group's listing",
-        "to let you edit your group's listing and to pass on messages people send your group",
+        _l("people who manage a group's listing"),
+        _l("to let you edit your group's listing and to pass on messages people send your group"),
         Retention(
-            "kept while you manage the listing; erased {months} month{s} after you stop",
+            _l("kept while you manage the listing; erased {period} after you stop"),
             "PERSONAL_DATA_RETENTION_MONTHS",
             dated_by="revoked_at",
         ),
-        "If you manage a group's listing, we keep your email address and name to let you sign in and edit it, "
-        "and to pass on messages people send your group. They are never shown on the site.",
+        _l(
+            "If you manage a group's listing, we keep your email address and name to let you sign in and edit it, "
+            "and to pass on messages people send your group. They are never shown on the site."
+        ),
         found_by={"email": EMAIL},
         linked={"name": NAME},
         erase="delete",
@@ -213,11 +234,13 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "group_links",
         "group_tokens",
-        "people who ask to manage a listing or sign in to one",
-        "to send you a one-time link (only a hash of the link is kept)",
-        Retention("deleted {months} month{s} after the link expires", months=1, dated_by="expires_at"),
-        "When you ask for a sign-in or claim link, we keep your email address and name with a hash of the "
-        "link until it has expired.",
+        _l("people who ask to manage a listing or sign in to one"),
+        _l("to send you a one-time link (only a hash of the link is kept)"),
+        Retention(_l("deleted {period} after the link expires"), months=1, dated_by="expires_at"),
+        _l(
+            "When you ask for a sign-in or claim link, we keep your email address and name with a hash of the "
+            "link until it has expired."
+        ),
         found_by={"email": EMAIL},
         linked={"name": NAME, "token_hash": TOKEN},
         erase="delete",
@@ -226,29 +249,31 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "exchange_text",
         "listing_exchanges",
-        "people who manage a group's listing",
-        "what the group offers and needs, in its own words (public)",
-        Retention("kept while the listing is on the map"),
-        "What a group says it offers and needs is shown on its listing.",
+        _l("people who manage a group's listing"),
+        _l("what the group offers and needs, in its own words (public)"),
+        Retention(_l("kept while the listing is on the map")),
+        _l("What a group says it offers and needs is shown on its listing."),
         text=("detail",),
     ),
     Holding(
         "audit_trail",
         "audit_events",
-        "anyone whose details appear in a change to a record",
-        "to show who changed what and when, so mistakes and abuse can be traced",
+        _l("anyone whose details appear in a change to a record"),
+        _l("to show who changed what and when, so mistakes and abuse can be traced"),
         _AUDIT,
-        "Our audit trail records changes to places and listings, including who made them (a group manager "
-        "appears by email address).",
+        _l(
+            "Our audit trail records changes to places and listings, including who made them (a group manager "
+            "appears by email address)."
+        ),
         text=("actor", "before", "after", "note"),
     ),
     Holding(
         "imports",
         "import_jobs",
-        "staff who import files, and anyone named in an imported file",
-        "to check an import, show what it changed and undo it",
-        Retention("kept as the record of the import; copies of your details in it are erased on request"),
-        "When staff import a file, the site keeps what the import changed so it can be undone.",
+        _l("staff who import files, and anyone named in an imported file"),
+        _l("to check an import, show what it changed and undo it"),
+        Retention(_l("kept as the record of the import; copies of your details in it are erased on request")),
+        _l("When staff import a file, the site keeps what the import changed so it can be undone."),
         found_by={"actor": EMAIL},
         text=("preview", "result", "changes", "error"),
         erase="keep",
@@ -256,40 +281,40 @@ REGISTER: tuple[Holding, ...] = (
     Holding(
         "staff",
         "users",
-        "council staff who sign in",
-        "to let staff sign in, moderate and import",
-        Retention("kept while you work on the site"),
-        "If you work on the site, we keep your email address and sign-in details for your account.",
+        _l("council staff who sign in"),
+        _l("to let staff sign in, moderate and import"),
+        Retention(_l("kept while you work on the site")),
+        _l("If you work on the site, we keep your email address and sign-in details for your account."),
         found_by={"email": EMAIL},
         erase="keep",
     ),
     Holding(
         "staff_actions",
         "responses",
-        "council staff who record what was done",
-        "to show who recorded a response",
-        Retention("kept with the response"),
-        "Staff who record what was done about a need are recorded by email address (not shown publicly).",
+        _l("council staff who record what was done"),
+        _l("to show who recorded a response"),
+        Retention(_l("kept with the response")),
+        _l("Staff who record what was done about a need are recorded by email address (not shown publicly)."),
         found_by={"created_by": EMAIL},
         erase="keep",
     ),
     Holding(
         "staff_resolutions",
         "change_requests",
-        "council staff who resolve reports",
-        "to show who accepted or rejected a report",
-        Retention("kept with the report"),
-        "Staff who accept or reject a report are recorded by email address (not shown publicly).",
+        _l("council staff who resolve reports"),
+        _l("to show who accepted or rejected a report"),
+        Retention(_l("kept with the report")),
+        _l("Staff who accept or reject a report are recorded by email address (not shown publicly)."),
         found_by={"resolved_by": EMAIL},
         erase="keep",
     ),
     Holding(
         "staff_grants",
         "listing_managers",
-        "council staff who approve a manager",
-        "to show who let someone manage a listing",
-        Retention("kept with the manager's record"),
-        "Staff who approve a manager are recorded by email address (not shown publicly).",
+        _l("council staff who approve a manager"),
+        _l("to show who let someone manage a listing"),
+        Retention(_l("kept with the manager's record")),
+        _l("Staff who approve a manager are recorded by email address (not shown publicly)."),
         found_by={"granted_by": EMAIL},
         erase="keep",
     ),
@@ -299,19 +324,19 @@ FILES: tuple[FileHolding, ...] = (
     FileHolding(
         "import_uploads",
         "import uploads (the import_uploads table, one file per import)",
-        "anyone named in a file staff import",
-        "to check and run an import",
+        _l("anyone named in a file staff import"),
+        _l("to check and run an import"),
         Retention("{uploads}"),
-        "A file staff upload to import may hold people's details.",
+        _l("A file staff upload to import may hold people's details."),
         "files holding the email address or phone number are deleted",
     ),
     FileHolding(
         "rejects",
         "rejects CSVs written by the import commands' --skip-bad-rows",
-        "anyone named in a refused row",
-        "to let staff fix and re-import refused rows",
+        _l("anyone named in a refused row"),
+        _l("to let staff fix and re-import refused rows"),
         Retention(
-            "written where the operator asks, never by the website; the operator deletes it once the rows are fixed"
+            _l("written where the operator asks, never by the website; the operator deletes it once the rows are fixed")
         ),
         "",
         "deleted by the operator who wrote it (the website keeps no copy)",
@@ -320,9 +345,11 @@ FILES: tuple[FileHolding, ...] = (
 
 # Personal data that passes through the site and is not stored: declared so the notice says so.
 NOT_STORED = {
-    "contact relay": "When you send a group a message through the site, we email it to the group's managers (or "
-    "its own address) with your name and email address so they can reply. We do not keep the "
-    "message, your name or your address; the audit trail records only that a message went.",
+    "contact relay": _l(
+        "When you send a group a message through the site, we email it to the group's managers (or "
+        "its own address) with your name and email address so they can reply. We do not keep the "
+        "message, your name or your address; the audit trail records only that a message went."
+    ),
 }
 
 # Columns whose names look personal but are not, and why.

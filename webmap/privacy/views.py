@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webmap.core.csvsafe import csv_text
@@ -38,7 +39,7 @@ def _lookup():
     """Return (query, holdings or None, error or None) from the posted search box."""
     query = (request.form.get("q") or "").strip()
     if not query:
-        return query, None, "Enter an email address or phone number."
+        return query, None, _("Enter an email address or phone number.")
     try:
         return query, find(query), None
     except ValueError as error:
@@ -92,7 +93,7 @@ def erase_view():
         flash(error, "error")
         return redirect(url_for("privacy.requests"))
     if request.form.get("confirm") != "yes":
-        flash("Tick the box to confirm the erasure.", "error")
+        flash(_("Tick the box to confirm the erasure."), "error")
         return render_template("privacy/requests.html", query=query, found=found, error=None)
     try:
         counts = erase(found, current_user.email, int(current_user.id))
@@ -100,6 +101,11 @@ def erase_view():
         db.session.rollback()
         return render_template("privacy/requests.html", query=query, found=found, error=str(refused))
     db.session.commit()
-    held = ", ".join(f"{n} in {table.replace('_', ' ')}" for table, n in counts.items() if n)
-    flash(f"Erased everything held about {query} ({held or 'nothing left to change'}).", "success")
+    held = ", ".join(
+        _("%(count)s in %(table)s", count=n, table=table.replace("_", " ")) for table, n in counts.items() if n
+    )
+    flash(
+        _("Erased everything held about %(query)s (%(held)s).", query=query, held=held or _("nothing left to change")),
+        "success",
+    )
     return redirect(url_for("privacy.requests"))

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import inspect, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -18,7 +21,7 @@ from webmap.web import sessions, throttle
 MIN_PASSWORD_LENGTH = 10
 # Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
-WRONG_DETAILS = "The email address or password is not right."
+WRONG_DETAILS = _l("The email address or password is not right.")
 
 
 class AccountError(ValueError):
@@ -128,12 +131,17 @@ def authenticate(
                 )
             )
     db.session.commit()
-    return LoginResult(None, WRONG_DETAILS)
+    return LoginResult(None, str(WRONG_DETAILS))
 
 
 def _wait_message(seconds: int) -> str:
-    amount = f"{seconds} second{'s' if seconds != 1 else ''}" if seconds < 120 else f"{-(-seconds // 60)} minutes"
-    return (
-        f"Too many sign-in attempts for this email address from here. Please wait {amount} and try again. "
-        "If you have forgotten your password, ask an administrator to reset it."
+    amount = (
+        ngettext("%(num)d second", "%(num)d seconds", seconds)
+        if seconds < 120
+        else ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
+    )
+    return _(
+        "Too many sign-in attempts for this email address from here. Please wait %(amount)s and try again. "
+        "If you have forgotten your password, ask an administrator to reset it.",
+        amount=amount,
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
@@ -12,6 +14,7 @@ from webmap.core.inputs import SafeForm
 from webmap.staff.accounts import authenticate, end_all_sessions, normalise_email
 from webmap.staff.login import StaffUser, start_session
 from webmap.web import throttle
+from webmap.web.language import language
 from webmap.web.redirects import safe_next
 from webmap.web.security import limiter
 
@@ -20,13 +23,13 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 
 class LoginForm(SafeForm):
     email = EmailField(
-        "Email address",
-        validators=[DataRequired("Enter your email address"), Length(max=200)],
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter your email address")), Length(max=200)],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
     password = PasswordField(
-        "Password",
-        validators=[DataRequired("Enter your password"), Length(max=500)],
+        _l("Password"),
+        validators=[DataRequired(_l("Enter your password")), Length(max=500)],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -71,6 +74,7 @@ def login():
             next_url = safe_next(request.args.get("next"))
             session.clear()  # a fresh session on sign-in, so an old cookie cannot be fixed on a user
             login_user(StaffUser(result.user), remember=False)
+            result.user.language = language()  # their digest and other emails go in the language they sign in with
             start_session(result.user)
             db.session.commit()
             response = redirect(next_url or staff_home())
@@ -106,5 +110,5 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You have signed out.", "success")
+    flash(_("You have signed out."), "success")
     return redirect(url_for("main.index"))

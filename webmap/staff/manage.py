@@ -6,6 +6,8 @@ import hashlib
 import secrets
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -19,6 +21,7 @@ from webmap.council import site_name
 from webmap.notify.links import external_url
 from webmap.notify.mail import Mail, in_language, send
 from webmap.staff.accounts import MIN_PASSWORD_LENGTH, AccountError, end_all_sessions
+from webmap.web.language import language
 
 # How long an invitation or reset link works.
 LINK_HOURS = 72
@@ -56,13 +59,21 @@ def _unusable_password() -> str:
     return generate_password_hash(secrets.token_urlsafe(32))
 
 
+ROLE_WORDS = {"moderator": _l("moderator"), "admin": _l("admin")}
+
+
+def role_word(role: str) -> str:
+    """Return a staff role in the reader's language (the stored value stays English)."""
+    return str(ROLE_WORDS.get(role, role))
+
+
 def _state(user: User) -> dict:
     return {"email": user.email, "role": user.role, "active": bool(user.active)}
 
 
 def _check_role(role: str) -> None:
     if role not in ROLES:
-        raise AccountError(f"'{role}' is not a role; choose one of {', '.join(ROLES)}.")
+        raise AccountError(_("'%(role)s' is not a role; choose one of %(roles)s.", role=role, roles=", ".join(ROLES)))
 
 
 def _other_active_admins(user: User) -> int:
@@ -75,26 +86,37 @@ def invite(email: str, role: str) -> User:
     """Create an account with no usable password and email its owner a link to set one."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 200 or header_problem(email):
-        raise AccountError(f"{email!r} is not an email address.")
+        raise AccountError(_("%(email)s is not an email address.", email=repr(email)))
     _check_role(role)
     if db.session.scalar(select(User).where(User.email == email)):
-        raise AccountError(f"{email} already has an account: change its role or send a password reset instead.")
-    user = User(email=email, role=role, active=True, password_hash=_unusable_password())
+        raise AccountError(
+            _("%(email)s already has an account: change its role or send a password reset instead.", email=email)
+        )
+    # Their emails go in the language the admin invited them in, until they sign in themselves.
+    user = User(email=email, role=role, active=True, password_hash=_unusable_password(), language=language())
     db.session.add(user)
     db.session.flush()
     audit.record("invite", "user", user.id, after=_state(user))
     area = site_name()
-    with in_language(user.language):  # the site's default language unless the account has one
+    with in_language(user.language):  # the language of the page the admin invited them from
         mail = Mail(
             to=email,
-            subject=f"You are invited to the {area}",
-            body=(
-                f"You have been given a {role} account on the {area}.\n\nSet your password here "
-                f"(the link works once, for {LINK_HOURS} hours):\n{password_link(user)}\n\n"
-                f"Passwords must be at least {MIN_PASSWORD_LENGTH} characters long.\n"
+            subject=_("You are invited to the %(area)s", area=area),
+            body=_(
+                "You have been given a %(role)s account on the %(area)s.\n\nSet your password here "
+                "(the link works once, for %(hours)s hours):\n%(link)s\n\n"
+                "Passwords must be at least %(length)s characters long.\n",
+                role=role_word(role),
+                area=area,
+                hours=LINK_HOURS,
+                link=password_link(user),
+                length=MIN_PASSWORD_LENGTH,
             ),
-            reason=f"an administrator of the {area} invited this address to a staff account. "
-            "If you did not expect it, ignore it: nothing happens unless the link is used.",
+            reason=_(
+                "an administrator of the %(area)s invited this address to a staff account. "
+                "If you did not expect it, ignore it: nothing happens unless the link is used.",
+                area=area,
+            ),
         )
     send(mail)
     return user
@@ -106,7 +128,7 @@ def change_role(user: User, role: str, acting: User) -> bool:
     if role == user.role:
         return False
     if user.role == "admin" and not _other_active_admins(user):
-        raise AccountError(f"{user.email} is the only active admin: make someone else an admin first.")
+        raise AccountError(_("%(email)s is the only active admin: make someone else an admin first.", email=user.email))
     before = _state(user)
     user.role = role
     end_all_sessions(user)
@@ -117,11 +139,15 @@ def change_role(user: User, role: str, acting: User) -> bool:
 def set_active(user: User, active: bool, acting: User) -> None:
     """Disable an account (it can no longer sign in, and its sessions end) or enable it again."""
     if bool(user.active) == active:
-        raise AccountError(f"{user.email} is already {'enabled' if active else 'disabled'}.")
+        raise AccountError(
+            _("%(email)s is already enabled.", email=user.email)
+            if active
+            else _("%(email)s is already disabled.", email=user.email)
+        )
     if not active and user.id == acting.id:
-        raise AccountError("You cannot disable your own account.")
+        raise AccountError(_("You cannot disable your own account."))
     if not active and user.role == "admin" and not _other_active_admins(user):
-        raise AccountError(f"{user.email} is the only active admin: make someone else an admin first.")
+        raise AccountError(_("%(email)s is the only active admin: make someone else an admin first.", email=user.email))
     before = _state(user)
     user.active = active
     end_all_sessions(user)
@@ -131,23 +157,25 @@ def set_active(user: User, active: bool, acting: User) -> None:
 def reset_password(user: User) -> None:
     """Make the old password stop working, end the user's sessions, and email a link to set a new one."""
     if not user.active:
-        raise AccountError(f"{user.email} is disabled: enable the account first.")
+        raise AccountError(_("%(email)s is disabled: enable the account first.", email=user.email))
     user.password_hash = _unusable_password()
     user.failed_logins = 0
     end_all_sessions(user)
     db.session.flush()
     audit.record("reset password", "user", user.id, note="old password cleared; a set-password link was emailed")
-    area = site_name()
-    with in_language(user.language):
+    with in_language(user.language):  # in the language they last signed in with
+        area = site_name()
         mail = Mail(
             to=user.email,
-            subject=f"Set a new password for the {area}",
-            body=(
-                f"An administrator has reset your password. Your old password no longer works, and you have "
-                f"been signed out everywhere.\n\nSet a new one here (the link works once, for {LINK_HOURS} "
-                f"hours):\n{password_link(user)}\n"
+            subject=_("Set a new password for the %(area)s", area=area),
+            body=_(
+                "An administrator has reset your password. Your old password no longer works, and you have "
+                "been signed out everywhere.\n\nSet a new one here (the link works once, for %(hours)s "
+                "hours):\n%(link)s\n",
+                hours=LINK_HOURS,
+                link=password_link(user),
             ),
-            reason=f"an administrator of the {area} reset the password of your staff account.",
+            reason=_("an administrator of the %(area)s reset the password of your staff account.", area=area),
         )
     send(mail)
 
@@ -155,9 +183,9 @@ def reset_password(user: User) -> None:
 def set_password(user: User, password: str, confirm: str) -> None:
     """Set a password from a link, after checking its length and that both copies match."""
     if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters long.")
+        raise AccountError(_("The password must be at least %(length)s characters long.", length=MIN_PASSWORD_LENGTH))
     if password != confirm:
-        raise AccountError("The two passwords are not the same.")
+        raise AccountError(_("The two passwords are not the same."))
     user.password_hash = generate_password_hash(password)
     user.failed_logins = 0
     end_all_sessions(user)

@@ -7,6 +7,7 @@ import smtplib
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from webmap.core import audit
@@ -47,8 +48,11 @@ def mail_failed(error: Exception):
     """Undo an invitation or reset whose email could not be sent: a link nobody receives is no use."""
     db.session.rollback()
     flash(
-        f"Nothing was changed: the email could not be sent ({error}). "
-        "Check the mail settings, or use `flask --app webmap create-user` on the server.",
+        _(
+            "Nothing was changed: the email could not be sent (%(error)s). "
+            "Check the mail settings, or use `flask --app webmap create-user` on the server.",
+            error=str(error),
+        ),
         "error",
     )
     return redirect(url_for("staff.users"))
@@ -59,7 +63,7 @@ def mail_failed(error: Exception):
 def users():
     """List staff accounts with their roles, and forms to invite, change, disable and reset."""
     rows = list(db.session.scalars(select(User).order_by(User.active.desc(), User.email)))
-    return render_template("staff/users.html", users=rows, roles=ROLES, me=acting_user())
+    return render_template("staff/users.html", users=rows, roles=ROLES, me=acting_user(), role_word=manage.role_word)
 
 
 def _done(message: str):
@@ -74,7 +78,13 @@ def _done(message: str):
 def invite():
     """Invite someone by email to a staff account with a role."""
     user = manage.invite(request.form.get("email", ""), request.form.get("role", ""))
-    return _done(f"Invited {user.email} as {user.role}: they have been emailed a link to set a password.")
+    return _done(
+        _(
+            "Invited %(email)s as %(role)s: they have been emailed a link to set a password.",
+            email=user.email,
+            role=manage.role_word(user.role),
+        )
+    )
 
 
 @bp.post("/admin/users/<int:user_id>/role")
@@ -83,7 +93,9 @@ def change_role(user_id: int):
     """Change a staff member's role (this signs them out everywhere)."""
     user = user_or_404(user_id)
     changed = manage.change_role(user, request.form.get("role", ""), acting_user())
-    return _done(f"{user.email} is now {user.role}." if changed else "Nothing was changed.")
+    if not changed:
+        return _done(_("Nothing was changed."))
+    return _done(_("%(email)s is now %(role)s.", email=user.email, role=manage.role_word(user.role)))
 
 
 @bp.post("/admin/users/<int:user_id>/disable", endpoint="disable", defaults={"active": False})
@@ -93,7 +105,7 @@ def set_active(user_id: int, active: bool):
     """Disable an account (it cannot sign in, and its sessions end), or enable it again."""
     user = user_or_404(user_id)
     manage.set_active(user, active, acting_user())
-    return _done(f"{'Enabled' if active else 'Disabled'} {user.email}.")
+    return _done(_("Enabled %(email)s.", email=user.email) if active else _("Disabled %(email)s.", email=user.email))
 
 
 @bp.post("/admin/users/<int:user_id>/reset")
@@ -102,7 +114,9 @@ def reset(user_id: int):
     """Clear a staff member's password and email them a link to set a new one."""
     user = user_or_404(user_id)
     manage.reset_password(user)
-    return _done(f"Reset the password of {user.email}: they have been emailed a link to set a new one.")
+    return _done(
+        _("Reset the password of %(email)s: they have been emailed a link to set a new one.", email=user.email)
+    )
 
 
 @bp.route("/staff/password/<token>", methods=["GET", "POST"])
@@ -119,7 +133,7 @@ def set_password(token: str):
             error = str(refused_password)
         else:
             db.session.commit()
-            flash("Your password is set. Please sign in.", "success")
+            flash(_("Your password is set. Please sign in."), "success")
             return redirect(url_for("auth.login"))
     return render_template(
         "staff/set_password.html", email=user.email, token=token, error=error, min_length=MIN_PASSWORD_LENGTH
@@ -133,7 +147,7 @@ def _date(name: str) -> datetime | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d")
     except ValueError:
-        abort(400, f"'{value}' is not a date like 2026-03-31.")
+        abort(400, _("'%(value)s' is not a date like 2026-03-31.", value=value))
 
 
 @bp.get("/admin/audit")

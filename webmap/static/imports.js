@@ -7,6 +7,14 @@
   var label = document.getElementById("job-progress-label");
   var text = document.getElementById("job-progress-text");
   var steps = document.getElementById("job-steps");
+  // The page gives the sentence in its own language, with {percent}, {done} and {total} to fill in.
+  var locale = box.dataset.numberLocale || document.documentElement.lang || "en-GB";
+  function stepText(s) {
+    return (box.dataset.stepText || "")
+      .replace("{percent}", s.percent)
+      .replace("{done}", s.done.toLocaleString(locale))
+      .replace("{total}", s.total.toLocaleString(locale));
+  }
   function showSteps(list) {
     // Only add what is new, so a screen reader hears each step once.
     for (var i = steps.children.length; i < list.length; i++) {
@@ -24,8 +32,7 @@
         bar.value = s.percent;
         bar.textContent = s.percent + "%";
         if (s.label) { label.textContent = s.label; }
-        text.textContent = s.total ? s.percent + "% of this step done (" + s.done.toLocaleString("en-GB") + " of " +
-          s.total.toLocaleString("en-GB") + ")." : "";
+        text.textContent = s.total ? stepText(s) : "";
         window.setTimeout(poll, 400);
       })
       .catch(function () { window.setTimeout(poll, 2000); });

@@ -19,6 +19,7 @@ from webmap.importers.common import (
     without_paths,
 )
 from webmap.importers.compressed import unpacked
+from webmap.importers.problems import _, ngettext
 from webmap.importers.registers.layouts import Layout, _first_rows
 
 OUTPUT_FIELDS = (
@@ -47,17 +48,29 @@ def read_register(path: str | Path, layout: Layout, report: ImportReport) -> pd.
     table, first_row = _read(p, layout)
     table = table.assign(_row=np.arange(len(table)) + first_row)
     report.read = len(table)
-    milestone(f"Read {len(table):,} row{'' if len(table) == 1 else 's'} from {p.name} ({layout.title})")
-    report.notes.append(f"read with the '{layout.name}' register layout: {layout.title}")
+    milestone(
+        ngettext(
+            "Read %(count)s row from %(file)s (%(layout)s)",
+            "Read %(count)s rows from %(file)s (%(layout)s)",
+            len(table),
+            count=f"{len(table):,}",
+            file=p.name,
+            layout=layout.title,
+        )
+    )
+    report.notes.append(_("read with the '%(name)s' register layout: %(title)s", name=layout.name, title=layout.title))
     closed = _closed(table, layout, report)
-    report.skip("closed (the register says it has closed)", int(closed.sum()))
+    report.skip(_("closed (the register says it has closed)"), int(closed.sum()))
     table = table[~closed]
     for rule in layout.keep:
         column = _first_present(table, rule["column"])
         if column is None:
             continue
         wanted = table[column].str.strip().isin(rule["values"])
-        report.skip(rule.get("reason", f"'{column}' is not {', '.join(rule['values'])}"), int((~wanted).sum()))
+        reason = rule.get("reason") or _(
+            "'%(column)s' is not %(values)s", column=column, values=", ".join(rule["values"])
+        )
+        report.skip(reason, int((~wanted).sum()))
         table = table[wanted]
     out = pd.DataFrame({"_row": table["_row"].to_numpy()})
     for name in OUTPUT_FIELDS:
@@ -81,8 +94,13 @@ def _read(p: Path, layout: Layout) -> tuple[pd.DataFrame, int]:
                     p.name,
                     None,
                     None,
-                    f"does not have the header of the '{layout.name}' layout "
-                    f"(expected the columns {expected}; the first line is: {', '.join(rows[0]) if rows else 'empty'})",
+                    _(
+                        "does not have the header of the '%(name)s' layout "
+                        "(expected the columns %(expected)s; the first line is: %(first)s)",
+                        name=layout.name,
+                        expected=expected,
+                        first=", ".join(rows[0]) if rows else _("empty"),
+                    ),
                 )
             )
         skip = found[0] if found else 0
@@ -94,8 +112,13 @@ def _read(p: Path, layout: Layout) -> tuple[pd.DataFrame, int]:
                     p.name,
                     1,
                     None,
-                    f"has {len(rows[0])} fields, but the '{layout.name}' layout "
-                    f"has {len(layout.columns)} (is it the right file, or does it have a header row?)",
+                    _(
+                        "has %(found)s fields, but the '%(name)s' layout "
+                        "has %(expected)s (is it the right file, or does it have a header row?)",
+                        found=len(rows[0]),
+                        name=layout.name,
+                        expected=len(layout.columns),
+                    ),
                 )
             )
     last_error = None
@@ -103,10 +126,19 @@ def _read(p: Path, layout: Layout) -> tuple[pd.DataFrame, int]:
         table, last_error = _read_csv(source, p.name, layout, skip)
     if table is None:
         raise ImportFailed(
-            Problem(p.name, None, None, f"is in none of the encodings {', '.join(layout.encodings)} ({last_error})")
+            Problem(
+                p.name,
+                None,
+                None,
+                _(
+                    "is in none of the encodings %(encodings)s (%(error)s)",
+                    encodings=", ".join(layout.encodings),
+                    error=last_error,
+                ),
+            )
         )
     if table.empty:
-        raise ImportFailed(Problem(p.name, None, None, "has no rows"))
+        raise ImportFailed(Problem(p.name, None, None, _("has no rows")))
     table.columns = [str(c).strip() for c in table.columns]
     return table, skip + (2 if layout.header else 1)
 
@@ -131,7 +163,16 @@ def _read_csv(source: Path, name: str, layout: Layout, skip: int) -> tuple[pd.Da
             last_error = exc
         except (ValueError, pd.errors.ParserError, OSError, EOFError) as exc:
             raise ImportFailed(
-                Problem(name, None, None, f"cannot be read as a '{layout.name}' register ({without_paths(str(exc))})")
+                Problem(
+                    name,
+                    None,
+                    None,
+                    _(
+                        "cannot be read as a '%(name)s' register (%(error)s)",
+                        name=layout.name,
+                        error=without_paths(str(exc)),
+                    ),
+                )
             ) from exc
     return None, last_error
 
@@ -148,8 +189,10 @@ def _closed(table: pd.DataFrame, layout: Layout, report: ImportReport) -> pd.Ser
         column = _first_present(table, rule["column"])
         if column is None:
             report.notes.append(
-                f"the file has no {' or '.join(np.atleast_1d(rule['column']))} column, "
-                "so no row was taken as closed by it"
+                _(
+                    "the file has no %(columns)s column, so no row was taken as closed by it",
+                    columns=" or ".join(np.atleast_1d(rule["column"])),
+                )
             )
             continue
         value = table[column].str.strip()
