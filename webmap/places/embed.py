@@ -7,6 +7,7 @@ import math
 from flask import Blueprint, current_app, make_response, render_template, request
 
 from webmap.core import store
+from webmap.places.bilingual import category_labels, places_in_reader_language
 from webmap.places.home import describe, map_for, searched_places
 from webmap.places.search import parse_map_search
 from webmap.web.headers import allow_framing_by, parse_origins
@@ -27,8 +28,9 @@ def embed():
     labels = {c.id: c.label for c in categories}
     search = parse_map_search(request.args, labels)
     wards = store.wards_frame()
-    assets = searched_places(search, wards, labels)
-    parts, _ = map_for(wards, assets, categories, search)
+    assets = places_in_reader_language(searched_places(search, wards, labels))
+    parts, _layers = map_for(wards, assets, categories, search)
+    shown = category_labels(categories)
     size = int(current_app.config["PAGE_SIZE"])
     listed = (assets if search.near else assets.sort_values(["name", "asset_id"])).iloc[:size]
     html = render_template(
@@ -37,8 +39,8 @@ def embed():
         assets=listed,
         total=len(assets),
         search=search,
-        labels=labels,
-        summary=describe(search, labels, wards),
+        labels=shown,
+        summary=describe(search, shown, wards),
         more=max(0, len(assets) - size),
         pages=math.ceil(len(assets) / size) if size else 1,
     )

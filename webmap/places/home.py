@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import false, select
 
 from webmap.core import store
@@ -13,6 +15,17 @@ from webmap.core.models import ASSET_KINDS, DataSource
 from webmap.maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.search import add_search_circle
 from webmap.places import one_row_per_place
+from webmap.places.bilingual import (
+    KIND_NAMES,
+    KIND_WORDS,
+    category_labels,
+    map_words,
+    places_in_reader_language,
+    source_date_text,
+    ward_choices,
+    ward_rows_in_reader_language,
+    wards_in_reader_language,
+)
 from webmap.places.search import filter_assets, parse_map_search
 from webmap.places.search.request import RADIUS_CHOICES
 from webmap.scale import pages as scale_pages
@@ -20,6 +33,10 @@ from webmap.scale.layers import ViewportLayers
 from webmap.web.paging import page_number
 
 bp = Blueprint("main", __name__, template_folder="templates")
+# The words map scripts show, rendered into every page with a map (base.html, embed.html).
+bp.add_app_template_global(map_words, "map_words")
+bp.add_app_template_global(KIND_NAMES, "kind_names")
+bp.add_app_template_global(source_date_text, "source_date_text")
 
 
 def map_for(wards, assets, categories, search=None):
@@ -34,9 +51,10 @@ def map_for(wards, assets, categories, search=None):
     if search is not None and (search.view or search.near):
         bounds = None
     m = new_map(bounds, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
-    add_wards_layer(m, simplify_for_display(wards))
-    labels = {c.id: c.label for c in categories}
-    groups = {c.id: c.group or "Other" for c in categories}
+    add_wards_layer(m, simplify_for_display(wards_in_reader_language(wards)))
+    labels = category_labels(categories)
+    groups = {c.id: c.group or _("Other") for c in categories}
+    # `assets` comes with its names in the reader's language (places_in_reader_language).
     layers = add_asset_layers(m, assets, labels, groups)
     if search is not None and search.near:
         lon, lat = search.near
@@ -77,14 +95,15 @@ def searched_places(search, wards, labels):
 def index():
     """Show the map of wards and approved places, searched and filtered from the URL, with the same places as a list."""
     categories = store.categories()
-    labels = {c.id: c.label for c in categories}
+    labels = {c.id: c.label for c in categories}  # English: what keyword searches match
     search = parse_map_search(request.args, labels)
     fictional = db.session.scalar(select(DataSource).where(DataSource.licence == "fictional"))
     if scale_pages.by_view():
         return _index_by_view(categories, labels, search, fictional)
     wards = store.wards_frame()
-    assets = searched_places(search, wards, labels)
+    assets = places_in_reader_language(searched_places(search, wards, labels))
     parts, layers = map_for(wards, assets, categories, search)
+    shown = category_labels(categories)
 
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(len(assets) / size))
@@ -92,7 +111,10 @@ def index():
     ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
     listed = ordered.iloc[(page - 1) * size : page * size]
     counts = assets.groupby("ward_code").size()
-    ward_rows = [(row.code, row.name, int(counts.get(row.code, 0))) for row in wards.sort_values("name").itertuples()]
+    ward_rows = [
+        (row.code, row.name, int(counts.get(row.code, 0)))
+        for row in wards_in_reader_language(wards).sort_values("name").itertuples()
+    ]
     return render_template(
         "index.html",
         map=parts,
@@ -100,7 +122,7 @@ def index():
         total=len(assets),
         page=page,
         pages=pages,
-        labels=labels,
+        labels=shown,
         category=search.category,
         categories=categories,
         ward_rows=ward_rows,
@@ -108,10 +130,10 @@ def index():
         layers=layers,
         search=search,
         kinds=ASSET_KINDS,
-        ward_choices=store.ward_names(),
+        ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
-        search_summary=describe(search, labels, wards),
+        search_summary=describe(search, shown, wards),
         search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
         outside_count=int(assets["ward_code"].isna().sum()),
     ), 400 if search.bad_url else 200
@@ -121,16 +143,23 @@ def describe(search, labels: dict[str, str], wards) -> str:
     """Say in words what the search asked for, e.g. "matching 'youth', within 1,000 m of OL1 1AA"."""
     parts = []
     if search.words:
-        parts.append(f"matching '{search.words}'")
+        parts.append(_("matching '%(words)s'", words=search.words))
     if search.category:
-        parts.append(f"in {labels[search.category]}")
+        parts.append(_("in %(category)s", category=labels[search.category]))
     if search.kind:
-        parts.append(f"of kind {search.kind}")
+        parts.append(_("of kind %(kind)s", kind=KIND_WORDS.get(search.kind, search.kind)))
     if search.ward:
-        parts.append(f"in {dict(zip(wards['code'], wards['name'])).get(search.ward, search.ward)} ward")
+        names = dict(zip(wards["code"], wards_in_reader_language(wards)["name"]))
+        parts.append(_("in %(ward)s ward", ward=names.get(search.ward, search.ward)))
     if search.near:
-        parts.append(f"within {search.radius_m:,.0f} m of {search.near_label}, nearest first")
-    return "Places " + ", ".join(parts) + "." if parts else ""
+        parts.append(
+            _(
+                "within %(distance)s m of %(place)s, nearest first",
+                distance=format_decimal(round(search.radius_m)),
+                place=search.near_label,
+            )
+        )
+    return _("Places %(conditions)s.", conditions=", ".join(parts)) if parts else ""
 
 
 def _index_by_view(categories, labels, search, fictional):
@@ -156,14 +185,14 @@ def _index_by_view(categories, labels, search, fictional):
     return render_template(
         "index.html",
         map=render_parts(m),
-        assets=listed,
+        assets=places_in_reader_language(listed),
         total=total,
         page=page,
         pages=pages,
-        labels=labels,
+        labels=category_labels(categories),
         category=category,
         categories=categories,
-        ward_rows=ward_rows,
+        ward_rows=ward_rows_in_reader_language(ward_rows),
         fictional=fictional,
         layers=[],
         by_view=True,
@@ -172,7 +201,7 @@ def _index_by_view(categories, labels, search, fictional):
         ward_total=ward_total,
         search=search,
         kinds=ASSET_KINDS,
-        ward_choices=store.ward_names(),
+        ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
         search_summary="",
@@ -207,7 +236,7 @@ def _search_by_view(categories, labels, search, fictional):
 
     errors = dict(search.errors)
     try:
-        assets = search_big_area(search, labels)
+        assets = places_in_reader_language(search_big_area(search, labels))
     except TooMany as exc:
         errors["q"] = str(exc)
         assets = store.assets_frame(where=[false()]).assign(ward_name=None, distance_m=None)
@@ -220,7 +249,8 @@ def _search_by_view(categories, labels, search, fictional):
         current_app.config["TILES_ATTRIBUTION"],
     )
     ViewportLayers(places=False).add_to(m)
-    layers = add_asset_layers(m, assets, labels, {c.id: c.group or "Other" for c in categories})
+    shown = category_labels(categories)
+    layers = add_asset_layers(m, assets, shown, {c.id: c.group or _("Other") for c in categories})
     if search.near:
         lon, lat = search.near
         add_search_circle(m, lon, lat, search.radius_m, search.near_label)
@@ -249,7 +279,7 @@ def _search_by_view(categories, labels, search, fictional):
         total=len(assets),
         page=page,
         pages=pages,
-        labels=labels,
+        labels=shown,
         category=search.category,
         categories=categories,
         ward_rows=ward_rows,
@@ -257,10 +287,10 @@ def _search_by_view(categories, labels, search, fictional):
         layers=layers,
         search=search,
         kinds=ASSET_KINDS,
-        ward_choices=store.ward_names(),
+        ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
-        search_summary=describe(search, labels, _ward_names_frame(search, names)),
+        search_summary=describe(search, shown, _ward_names_frame(search, names)),
         search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
         outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0,
     ), 400 if search.bad_url else 200

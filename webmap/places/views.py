@@ -5,6 +5,7 @@ from __future__ import annotations
 import folium
 import shapely
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from webmap.core import audit
@@ -15,6 +16,7 @@ from webmap.maps.layers import popup_html, safe_text
 from webmap.places.forms import ChangeReportForm, SubmissionForm
 from webmap.places.matches import likely_matches
 from webmap.places.picker import picker_map
+from webmap.web.language import language, pick
 from webmap.web.security import limiter
 
 bp = Blueprint("assets", __name__, url_prefix="/assets", template_folder="templates")
@@ -38,17 +40,16 @@ def asset_map(asset: Asset):
         current_app.config["TILES_URL"],
         current_app.config["TILES_ATTRIBUTION"],
     )
-    labels = ", ".join(c.label for c in asset.categories)
-    html = popup_html(
-        asset.name,
-        [("Type", labels), ("Address", asset.address or ""), ("Ward", asset.ward.name if asset.ward else "")],
-    )
+    name = pick(asset.name, asset.name_cy)
+    labels = ", ".join(pick(c.label, c.label_cy) for c in asset.categories)
+    ward = pick(asset.ward.name, asset.ward.name_cy) if asset.ward else ""
+    html = popup_html(name, [(_("Type"), labels), (_("Address"), asset.address or ""), (_("Ward"), ward)])
     folium.Marker(
         [asset.lat, asset.lon],
         popup=folium.Popup(html, max_width=300),
-        tooltip=folium.Tooltip(safe_text(asset.name)),
-        alt=asset.name,
-        title=asset.name,
+        tooltip=folium.Tooltip(safe_text(name)),
+        alt=name,
+        title=name,
     ).add_to(m)
     return render_parts(m)
 
@@ -70,8 +71,10 @@ def new():
         where = form.located
         asset = Asset(
             name=form.name.data,
+            name_cy=form.name_cy.data or None,
             kind=form.kind.data,
             description=form.description.data or None,
+            description_cy=form.description_cy.data or None,
             address=form.address.data or None,
             postcode=form.postcode.data or None,
             website=form.website.data or None,
@@ -90,6 +93,7 @@ def new():
             submitter_phone=form.submitter_phone.data or None,
             submitter_ip=request.remote_addr,
             submitter_wants_updates=bool(form.submitter_wants_updates.data and form.submitter_email.data),
+            submitter_language=language(),
         )
         asset.categories = [db.session.get(Category, c) for c in dict.fromkeys(form.categories.data)]
         db.session.add(asset)
@@ -148,6 +152,7 @@ def report(asset_id: int):
             note=form.note.data or None,
             status="open",
             reporter_ip=request.remote_addr,
+            language=language(),
         )
         db.session.add(change)
         db.session.flush()

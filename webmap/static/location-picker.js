@@ -1,6 +1,7 @@
 /* Place a pin on the "Add a place" map: click or tap to place it, drag it to move it, or use
    the device's location. The pin writes longitude/latitude into the form's own inputs, so the
-   form works the same without this script (by postcode, or by typing the numbers). */
+   form works the same without this script (by postcode, or by typing the numbers).
+   Its words, in the page's language, come from the page's #map-words JSON block (no English here). */
 (function () {
   "use strict";
   var box = document.getElementById("location-picker");
@@ -11,19 +12,25 @@
   var status = document.getElementById("location-status");
   if (!map || !lon || !lat) { return; }
   var marker = null;
+  var block = document.getElementById("map-words"), words = {};
+  try { words = block ? JSON.parse(block.textContent) : {}; } catch (e) { words = {}; }
+
+  function fill(key, values) {
+    return String(words[key] || "").replace(/%\((\w+)\)s/g, function (all, name) { return values[name]; });
+  }
 
   function say(text) { if (status) { status.textContent = text; } }
 
   function write(latlng, how) {
     lon.value = latlng.lng.toFixed(6);
     lat.value = latlng.lat.toFixed(6);
-    say("Pin " + how + " at latitude " + lat.value + ", longitude " + lon.value + ". Drag the pin to move it.");
+    say(fill(how, {lat: lat.value, lon: lon.value}));
   }
 
   function show(latlng) {
     if (!marker) {
-      marker = L.marker(latlng, { draggable: true, autoPan: true, title: "Chosen place", alt: "Chosen place" }).addTo(map);
-      marker.on("dragend", function () { write(marker.getLatLng(), "moved"); });
+      marker = L.marker(latlng, { draggable: true, autoPan: true, title: fill("chosenPlace", {}), alt: fill("chosenPlace", {}) }).addTo(map);
+      marker.on("dragend", function () { write(marker.getLatLng(), "pinMoved"); });
     } else {
       marker.setLatLng(latlng);
     }
@@ -40,7 +47,7 @@
     return false;
   }
 
-  map.on("click", function (e) { place(e.latlng, "placed"); });
+  map.on("click", function (e) { place(e.latlng, "pinPlaced"); });
   // Keyboard: Leaflet already pans with the arrow keys and zooms with + and -; Enter or Space on
   // the focused map puts the pin at its centre, where a cross is drawn while the map has focus.
   var container = map.getContainer();
@@ -48,7 +55,7 @@
   container.addEventListener("keydown", function (e) {
     if (e.target !== container || (e.key !== "Enter" && e.key !== " ")) { return; }
     e.preventDefault();
-    place(map.getCenter(), "placed at the centre of the map");
+    place(map.getCenter(), "pinCentre");
   });
   lon.addEventListener("change", fromInputs);
   lat.addEventListener("change", fromInputs);
@@ -59,13 +66,13 @@
   if (button && navigator.geolocation) {
     button.parentNode.hidden = false;
     button.addEventListener("click", function () {
-      say("Finding your location…");
+      say(fill("finding", {}));
       navigator.geolocation.getCurrentPosition(function (position) {
         var here = L.latLng(position.coords.latitude, position.coords.longitude);
-        place(here, "placed at your location");
+        place(here, "pinHere");
         map.setView(here, 17);
       }, function (error) {
-        say("We could not find your location (" + error.message + "). Type a postcode or place the pin on the map instead.");
+        say(fill("notFound", {reason: error.message}));
       }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
     });
   }

@@ -1,9 +1,12 @@
 /* Accessible names for what folium and Leaflet draw, so the map makes sense to screen readers.
    Runs after the maps' own scripts (base.html loads it last); nothing here is needed for the
-   map to work, and the list or table after each map carries the same information. */
+   map to work, and the list or table after each map carries the same information. Its words, in
+   the page's language, come from the page's #map-words JSON block (no English here). */
 (function () {
   "use strict";
   if (!window.L) { return; }
+  var block = document.getElementById("map-words"), words = {};
+  try { words = block ? JSON.parse(block.textContent) : {}; } catch (e) { words = {}; }
 
   // Text of an HTML snippet, without running it: folium tooltips arrive as escaped HTML strings.
   function plainText(html) {
@@ -56,7 +59,7 @@
     var map = window[div.id];
     if (!map || !(map instanceof L.Map)) { return; }
     div.setAttribute("role", "group");
-    div.setAttribute("aria-label", "Map. Arrow keys move it; the plus and minus keys zoom in and out.");
+    if (words.map) { div.setAttribute("aria-label", words.map); }
     nameShapes(map);
     clustersOpenWithEnter(map);
     map.on("layeradd", function (e) { if (e.layer instanceof L.GeoJSON) { nameShapes(map); } });

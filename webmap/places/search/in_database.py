@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 
 import geopandas as gpd
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from webmap.core import store
@@ -42,8 +44,11 @@ def searched_places(search, labels: dict[str, str]) -> gpd.GeoDataFrame:
     )
     if assets["asset_id"].nunique() > MAX_READ:
         raise TooMany(
-            f"More than {MAX_READ:,} places match this search. Add a keyword, a place to search near, "
-            "a kind or a ward to narrow it."
+            _(
+                "More than %(count)s places match this search. Add a keyword, a place to search near, "
+                "a kind or a ward to narrow it.",
+                count=format_decimal(MAX_READ),
+            )
         )
     wards = store.wards_frame(sorted(set(assets["ward_code"].dropna())))
     assets["ward_name"] = assets["ward_code"].map(dict(zip(wards["code"], wards["name"])))

@@ -7,15 +7,25 @@ a ward instead; staff see a notice on the moderation queue until a table is impo
 from __future__ import annotations
 
 from flask import Flask, g
+from flask_babel import lazy_gettext as _l
 
 from webmap.core import store
 
-NOT_SET_UP = "Postcode search is not set up on this map yet"
-# What each kind of form can offer instead of a postcode.
+NOT_SET_UP = _l("Postcode search is not set up on this map yet")
+# The whole message for each kind of form, with what it can offer instead of a postcode.
 INSTEAD = {
-    "pin": "place a pin on the map instead",
-    "ward": "choose your ward from the list or pick a point on the map instead",
-    "point": "choose a point on the map instead",
+    "pin": _l(
+        "Postcode search is not set up on this map yet (no postcode table has been loaded), so we cannot look "
+        "postcodes up: place a pin on the map instead"
+    ),
+    "ward": _l(
+        "Postcode search is not set up on this map yet (no postcode table has been loaded), so we cannot look "
+        "postcodes up: choose your ward from the list or pick a point on the map instead"
+    ),
+    "point": _l(
+        "Postcode search is not set up on this map yet (no postcode table has been loaded), so we cannot look "
+        "postcodes up: choose a point on the map instead"
+    ),
 }
 
 
@@ -28,7 +38,7 @@ def postcodes_ready() -> bool:
 
 def not_set_up(instead: str) -> str:
     """Return the message for a postcode typed while no postcode table is loaded."""
-    return f"{NOT_SET_UP} (no postcode table has been loaded), so we cannot look postcodes up: {INSTEAD[instead]}"
+    return str(INSTEAD[instead])
 
 
 def init_app(app: Flask) -> None:

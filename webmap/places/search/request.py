@@ -1,4 +1,4 @@
-"""Read and check the home map's search: what the URL asks for, with a plain-English message per mistake.
+"""Read and check the home map's search: what the URL asks for, with a plain message per mistake.
 
 Everything lives in the query string (q, near, radius, category, kind, ward, and the view: lat, lon,
 zoom), so a link reproduces what someone saw, and the form works without JavaScript.
@@ -9,6 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from webmap.core import store
@@ -20,7 +23,7 @@ from webmap.places.search.wards import wards_called
 DEFAULT_RADIUS_M = 1000
 RADIUS_CHOICES = (500, 1000, 2000, 5000)
 MIN_ZOOM, MAX_ZOOM = 1, 19
-NO_POSTCODES = (
+NO_POSTCODES = _l(
     "Postcode search is not set up on this map yet (no postcode table has been loaded). "
     "Search for a ward's name instead, choose a ward from the list, or move the map"
 )
@@ -89,9 +92,11 @@ def _view(args: MultiDict, errors: dict[str, str]) -> tuple[float, float, int] |
         or not -180 <= lon <= 180
         or not MIN_ZOOM <= zoom <= MAX_ZOOM
     ):
-        errors["view"] = (
+        errors["view"] = _(
             "The map view in this link is not valid (latitude -90 to 90, longitude -180 to 180, "
-            f"zoom {MIN_ZOOM} to {MAX_ZOOM}), so the whole area is shown"
+            "zoom %(low)s to %(high)s), so the whole area is shown",
+            low=MIN_ZOOM,
+            high=MAX_ZOOM,
         )
         return None
     return lat, lon, int(zoom)
@@ -102,13 +107,16 @@ def find_place(text: str) -> tuple[tuple[float, float] | None, str, str | None]:
     postcode = normalise_postcode(text)
     if postcode:
         if not store.postcodes_loaded():
-            return None, "", NO_POSTCODES
+            return None, "", str(NO_POSTCODES)
         found = store.lookup_postcode(postcode)
         if found is None:
             return (
                 None,
                 "",
-                f"We could not find the postcode {postcode} in this area. Check it, or search for a ward's name",
+                _(
+                    "We could not find the postcode %(postcode)s in this area. Check it, or search for a ward's name",
+                    postcode=postcode,
+                ),
             )
         return (found.lon, found.lat), postcode, None
     # Case, accents, apostrophes and punctuation ignored, and either language's name: "st marys" finds
@@ -116,14 +124,20 @@ def find_place(text: str) -> tuple[tuple[float, float] | None, str, str | None]:
     found = wards_called(text)
     codes = [ward.code for ward in found]
     if not codes:
-        hint = " (postcode search is not set up on this map yet)" if not store.postcodes_loaded() else ""
-        return (
-            None,
-            "",
-            f"We could not find a postcode or ward called '{text}'{hint}. Try a ward's name or a full postcode",
-        )
+        if store.postcodes_loaded():
+            message = _(
+                "We could not find a postcode or ward called '%(text)s'. Try a ward's name or a full postcode",
+                text=text,
+            )
+        else:
+            message = _(
+                "We could not find a postcode or ward called '%(text)s' (postcode search is not set up on this "
+                "map yet). Try a ward's name or a full postcode",
+                text=text,
+            )
+        return None, "", message
     point = store.wards_centre(codes)
-    label = found[0].label if len(found) == 1 else f"{text} ({len(found)} wards)"
+    label = found[0].label if len(found) == 1 else _("%(text)s (%(count)s wards)", text=text, count=len(found))
     return point, label, None
 
 
@@ -136,23 +150,27 @@ def parse_map_search(args: MultiDict, categories: dict[str, str]) -> MapSearch:
 
     category = (args.get("category") or "").strip()
     if category and category not in categories:
-        errors["category"] = f"'{category}' is not a category on this map"
+        errors["category"] = _("'%(category)s' is not a category on this map", category=category)
     search.category = category if category in categories else None
     kind = (args.get("kind") or "").strip()
     if kind and kind not in ASSET_KINDS:
-        errors["kind"] = f"Kind must be one of: {', '.join(ASSET_KINDS)}"
+        errors["kind"] = _("Kind must be one of: %(kinds)s", kinds=", ".join(ASSET_KINDS))
     search.kind = kind if kind in ASSET_KINDS else None
     wards = store.ward_names()
     ward = (args.get("ward") or "").strip()
     if ward and ward not in {code for code, _ in wards}:
-        errors["ward"] = f"There is no ward with the code '{ward}' on this map"
+        errors["ward"] = _("There is no ward with the code '%(ward)s' on this map", ward=ward)
     search.ward = ward if ward and "ward" not in errors else None
 
     radius = args.get("radius")
     if radius:
         value = _number(radius)
         if value is None or not 100 <= value <= 10_000:
-            errors["radius"] = "Distance must be a number of metres between 100 and 10,000"
+            errors["radius"] = _(
+                "Distance must be a number of metres between %(low)s and %(high)s",
+                low=format_decimal(100),
+                high=format_decimal(10_000),
+            )
         else:
             search.radius_m = value
     if place:
