@@ -175,28 +175,10 @@ class Asset(Model):
     )
 
     def source_date_text(self) -> str | None:
-        """Return the source's date for people: "2018", "July 2018" or "17 July 2018"."""
-        if not self.source_date:
-            return None
-        parts = self.source_date.split("-")
-        months = (
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        )
-        if len(parts) == 1:
-            return parts[0]
-        month = months[int(parts[1]) - 1]
-        return f"{month} {parts[0]}" if len(parts) == 2 else f"{int(parts[2])} {month} {parts[0]}"
+        """Return the source's date for people: "2018", "July 2018" or "17 July 2018" (months in the reader's language)."""
+        from webmap.core.wording import source_date_text
+
+        return source_date_text(self.source_date)
 
     def category_ids(self) -> list[str]:
         """Return the ids of this asset's categories."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app, has_app_context
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from webmap.core.config import REPO_ROOT
@@ -91,3 +92,19 @@ def counted(n: float | int | None, singular: str, plural: str | None = None) -> 
     if n is None:
         return _("an unknown number of %(things)s", things=plural)
     return f"{n:g} {singular if n == 1 else plural}"
+
+
+def source_date_text(value: str | None) -> str | None:
+    """Return a source's date ("2018", "2018-07" or "2018-07-17") for people, months in the reader's language."""
+    if not value:
+        return None
+    parts = value.split("-")
+    try:
+        numbers = [int(p) for p in parts[:3]]
+        if len(numbers) == 1:
+            return str(numbers[0])
+        if len(numbers) == 2:
+            return format_date(date(numbers[0], numbers[1], 1), "MMMM y")
+        return format_date(date(*numbers), "long")
+    except ValueError:
+        return value

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -108,24 +107,6 @@ def ward_rows_in_reader_language(rows: list[tuple[str, str, int]]) -> list[tuple
         return rows
     names = ward_names_cy([code for code, _name, _count in rows])
     return [(code, names.get(code) or name, count) for code, name, count in rows]
-
-
-def source_date_text(value: str | None) -> str | None:
-    """Return a source's date ("2018", "2018-07" or "2018-07-17") for people, months in the reader's language."""
-    from datetime import date
-
-    if not value:
-        return None
-    parts = value.split("-")
-    try:
-        numbers = [int(p) for p in parts[:3]]
-        if len(numbers) == 1:
-            return str(numbers[0])
-        if len(numbers) == 2:
-            return format_date(date(numbers[0], numbers[1], 1), "MMMM y")
-        return format_date(date(*numbers), "long")
-    except ValueError:
-        return value
 
 
 def map_words() -> dict[str, str]:

@@ -12,6 +12,7 @@ from sqlalchemy import false, select
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import ASSET_KINDS, DataSource
+from webmap.core.wording import source_date_text
 from webmap.maps import add_asset_layers, add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.search import add_search_circle
 from webmap.places import one_row_per_place
@@ -21,7 +22,6 @@ from webmap.places.bilingual import (
     category_labels,
     map_words,
     places_in_reader_language,
-    source_date_text,
     ward_choices,
     ward_rows_in_reader_language,
     wards_in_reader_language,
