@@ -95,3 +95,25 @@ def test_the_map_finds_gwynedd_wards_typed_in_either_language_with_accents_and_a
         assert f"of {label}" in html, typed
     html = unescape(client.get("/", query_string={"near": "Aberystwyth"}).get_data(as_text=True))
     assert "We could not find a postcode or ward called 'Aberystwyth'" in html
+
+
+@pytest.mark.browser
+def test_a_gwynedd_ward_report_prints_in_welsh_with_its_welsh_name(app, tmp_path, gwynedd, page):
+    import re
+    import unicodedata
+
+    from tests.serving import serve_wsgi
+    from tests.test_gaps_welsh import pdf_text
+    from tests.welsh_helpers import english_left
+
+    _import(app, tmp_path, gwynedd, ".gpkg")
+    with serve_wsgi(app) as url:
+        page.goto(f"{url}/wards/W05000042/report?lang=cy")
+        assert page.locator("html").get_attribute("lang") == "cy"
+        heading = page.locator("h1").inner_text()
+        assert "Aberdyfi" in heading and "Aberdovey" not in heading
+        assert english_left(page.content()) == []
+        pdf = page.pdf(format="A4", print_background=True)
+    assert pdf.startswith(b"%PDF")
+    flat = re.sub(r"\s+", "", unicodedata.normalize("NFKC", pdf_text(pdf)))
+    assert "WardAberdyfi" in flat and "Ffigurauallweddol" in flat

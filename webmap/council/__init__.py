@@ -47,3 +47,6 @@ def init_app(app: Flask) -> None:
     """Let templates show the area's name."""
     app.jinja_env.globals["area_name"] = area_name
     app.jinja_env.globals["site_name"] = site_name
+    from webmap.council.sources import dataset_name
+
+    app.jinja_env.globals["dataset_name"] = dataset_name

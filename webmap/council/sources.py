@@ -9,6 +9,8 @@ from functools import wraps
 from pathlib import Path
 
 import click
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 _DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 # What each import command brings in, for a readable default name ("Ward boundaries (wards.geojson)").
@@ -18,6 +20,26 @@ WHAT = {
     "import-population": "Population",
     "import-postcodes": "Postcodes",
 }
+
+
+# The same words for readers, in their language: a default name is stored in English (above) and
+# shown through dataset_name().
+_WHAT_SHOWN = {
+    "Ward boundaries": _l("Ward boundaries"),
+    "Places": _l("Places"),
+    "Population": _l("Population"),
+    "Postcodes": _l("Postcodes"),
+    "Data": _l("Data"),
+}
+_DEFAULT_NAME = re.compile(r"^(Ward boundaries|Places|Population|Postcodes|Data) \((.+)\)$")
+
+
+def dataset_name(name: str | None) -> str:
+    """Return a dataset's name for readers: a default name ("Ward boundaries (wards.gpkg)") in their language."""
+    found = _DEFAULT_NAME.match(name or "")
+    if not found:
+        return name or ""
+    return _("%(what)s (%(file)s)", what=str(_WHAT_SHOWN[found.group(1)]), file=found.group(2))
 
 
 @dataclass(frozen=True)
