@@ -26,7 +26,7 @@ def main(argv: list[str]) -> int:
             print(f"{domain}: {len(catalog)} messages, {empty} without Welsh")
         return 0
     if command == "check":
-        problems = [p for domain in only for p in catalogues.check(domain)]
+        problems = [p for domain in only for p in catalogues.check(domain)] + catalogues.conflicts()
         for problem in problems:
             print(problem)
         print(f"{len(problems)} problem(s)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
 
 import pytest
@@ -103,7 +104,7 @@ def test_name_categories_and_long_pin_moves_go_to_moderation_with_the_diff(mail_
     staff = mail_app.test_client()
     login(staff)
     queue = staff.get("/moderate").get_data(as_text=True)
-    assert "changes from the group&#39;s manager" in queue
+    assert "changes from the group's manager" in html.unescape(queue)
     assert f'<th scope="row">{field.capitalize()}</th>' in queue
     if field == "location":
         assert "(300 m away)" in queue

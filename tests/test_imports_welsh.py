@@ -31,7 +31,7 @@ def welsh(client, url: str) -> str:
             ["Mewnforio lleoedd (asedau cymunedol)", "Llwytho i fyny a gwirio", "Canfod o bennawd y ffeil"],
         ),
         ("/imports/new?kind=wards", ["Colofn cod y ward", "System gyfesurynnau, pan nad yw’r ffeil yn dweud"]),
-        ("/imports/new?kind=needs", ["Rownd yr arolwg", "Enw’r arolwg"]),
+        ("/imports/new?kind=needs", ["Rownd arolwg", "Enw’r arolwg"]),
         ("/imports/new?kind=osm", ["Beth yw’r lleoedd", "Lleoliad"]),
     ],
 )

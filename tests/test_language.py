@@ -89,3 +89,10 @@ def test_the_shared_frame_has_no_english_left_in_welsh(sample_app):
     assert "Neidio i’r prif gynnwys" in html
     english = sorted(set(english_left(html)) & {"Skip to main content", "Open Referral UK feed and API"})
     assert english == [], english
+
+
+def test_no_message_is_translated_two_ways_in_two_catalogues():
+    # Flask-Babel merges the catalogues: the later one would win everywhere, so a heading's "Ward X"
+    # could turn into a sentence's "ward X". One message, one Welsh (or a msgctxt to tell them apart).
+    problems = catalogues.conflicts()
+    assert not problems, "\n".join(map(str, problems))

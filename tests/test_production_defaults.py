@@ -14,7 +14,10 @@ from tests.test_gaps_web import records
 from webmap.core.config import DEFAULTS
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, Ward
-from webmap.gaps.views import BEHIND, WORKING
+from webmap.gaps.views import BEHIND as _BEHIND
+from webmap.gaps.views import WORKING as _WORKING
+
+BEHIND, WORKING = str(_BEHIND), str(_WORKING)  # lazy messages, read as English here
 
 PRODUCTION = {name: DEFAULTS[name] for name in ("REFRESH", "GAP_SNAPSHOTS", "GAP_SNAPSHOT_METHODS")}
 

@@ -14,7 +14,10 @@ from webmap.core.db import db
 from webmap.core.models import BackgroundTask, Need, Ward
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
-from webmap.gaps.views import BEHIND, WORKING
+from webmap.gaps.views import BEHIND as _BEHIND
+from webmap.gaps.views import WORKING as _WORKING
+
+BEHIND, WORKING = str(_BEHIND), str(_WORKING)  # lazy messages, read as English here
 from webmap.scale import derived, refresh
 
 BIG = {"VIEWPORT_ABOVE_WARDS": 0, "REFRESH": "auto"}

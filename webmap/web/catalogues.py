@@ -10,6 +10,8 @@ any code may use any message. `scripts/translations.py` extracts, updates, check
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -76,9 +78,19 @@ def extract(domain: str) -> Catalog:
     root = PACKAGE if domain == SHARED else PACKAGE / domain
     template = Catalog(project="Community Asset Map", domain=domain)
     options = {"**.html": _OPTIONS["**/templates/**"], "**.txt": _OPTIONS["**/templates/**"]}
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(root), _method_map(domain), options, KEYWORDS, comment_tags=("Translators:",), strip_comment_tags=True
-    ):
+    # Babel prints a warning for each f-string passed as a value (`_("%(n)s", n=f"{x:,}")`): harmless here.
+    with contextlib.redirect_stderr(io.StringIO()):
+        found = list(
+            extract_from_dir(
+                str(root),
+                _method_map(domain),
+                options,
+                KEYWORDS,
+                comment_tags=("Translators:",),
+                strip_comment_tags=True,
+            )
+        )
+    for filename, lineno, message, comments, context in found:
         where = (str((root / filename).relative_to(PACKAGE.parent)), lineno)
         template.add(message, None, [where], auto_comments=comments, context=context)
     return template
@@ -176,6 +188,26 @@ def check(domain: str, language: str = "cy") -> list[Problem]:
             if got - expected or (len(ids) == 1 and got != expected):
                 problems.append(Problem(domain, key, f"placeholders {sorted(got)} differ from {sorted(expected)}"))
                 break
+    return problems
+
+
+def conflicts(language: str = "cy") -> list[Problem]:
+    """List messages translated differently in two catalogues: merged, one would silently win on every page."""
+    seen: dict[tuple[str, str | None], tuple[str, str]] = {}
+    problems = []
+    for domain in domains():
+        for message in read(domain, language):
+            if not message.id or not translated(message):
+                continue
+            ids, strs = _forms(message)
+            key, text = (ids[0], message.context), "\x00".join(strs)
+            if key in seen and seen[key][1] != text:
+                problems.append(
+                    Problem(
+                        domain, ids[0], f"translated differently in {seen[key][0]}.po: {seen[key][1]!r} here {text!r}"
+                    )
+                )
+            seen.setdefault(key, (domain, text))
     return problems
 
 
