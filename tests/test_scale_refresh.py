@@ -17,8 +17,9 @@ from webmap.gaps import store as gapstore
 from webmap.gaps.views import BEHIND as _BEHIND
 from webmap.gaps.views import WORKING as _WORKING
 
-BEHIND, WORKING = str(_BEHIND), str(_WORKING)  # lazy messages, read as English here
 from webmap.scale import derived, refresh
+
+BEHIND, WORKING = str(_BEHIND), str(_WORKING)  # lazy messages, read as English here
 
 BIG = {"VIEWPORT_ABOVE_WARDS": 0, "REFRESH": "auto"}
 YOUTH = ("youth", "share", 800.0)
