@@ -16,7 +16,6 @@ from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.gaps.views import BEHIND as _BEHIND
 from webmap.gaps.views import WORKING as _WORKING
-
 from webmap.scale import derived, refresh
 
 BEHIND, WORKING = str(_BEHIND), str(_WORKING)  # lazy messages, read as English here
