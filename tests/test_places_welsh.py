@@ -59,7 +59,7 @@ def test_the_home_page_is_in_welsh(sample_app):
     )
     assert re.search(r"\d+ o leoedd</h2>", html)
     # The words the map scripts show come from the page, in Welsh.
-    words = json.loads(re.search(r'<script type="application/json" id="map-words">(.*?)</script>', html).group(1))
+    words = json.loads(re.search(r'<script type="application/json" id="map-words"[^>]*>(.*?)</script>', html).group(1))
     assert words["map"].startswith("Map. Mae’r bysellau saeth") and words["chosenPlace"] == "Y lle a ddewiswyd"
 
 
