@@ -33,10 +33,8 @@ def email_field(label, required_message) -> EmailField:
     )
 
 
-class ClaimForm(FlaskForm):
-    """Someone who runs a group asking to manage its listing."""
-
-    name = StringField(
+def name_field() -> StringField:
+    return StringField(
         _l("Your name"),
         filters=[strip],
         render_kw={"autocomplete": "name"},
@@ -45,13 +43,24 @@ class ClaimForm(FlaskForm):
             max_length(200, _l("Your name must be 200 characters or fewer")),
         ],
     )
+
+
+def honeypot_field() -> StringField:
+    """A field people never see or fill in (hidden by CSS, out of the tab order): bots that fill it are refused."""
+    return StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+
+
+class ClaimForm(FlaskForm):
+    """Someone who runs a group asking to manage its listing."""
+
+    name = name_field()
     email = email_field(_l("Your email address"), _l("Enter your email address"))
     connection = TextAreaField(
         _l("How are you involved with the group?"),
         filters=[strip],
         validators=[Optional(), max_length(1000, _l("Your answer must be 1000 characters or fewer"))],
     )
-    nickname = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    nickname = honeypot_field()
 
 
 class SignInForm(FlaskForm):
@@ -113,15 +122,7 @@ class StaffListingForm(AssetDetailsForm):
 class ContactForm(FlaskForm):
     """A message to a group, relayed by email so nobody's address is shown."""
 
-    name = StringField(
-        _l("Your name"),
-        filters=[strip],
-        render_kw={"autocomplete": "name"},
-        validators=[
-            DataRequired(_l("Enter your name")),
-            max_length(200, _l("Your name must be 200 characters or fewer")),
-        ],
-    )
+    name = name_field()
     email = email_field(_l("Your email address"), _l("Enter your email address, so the group can reply"))
     message = TextAreaField(
         _l("Your message"),
@@ -131,4 +132,4 @@ class ContactForm(FlaskForm):
             max_length(3000, _l("The message must be 3000 characters or fewer")),
         ],
     )
-    nickname = StringField(_l("Leave this empty"), render_kw={"autocomplete": "off", "tabindex": "-1"})
+    nickname = honeypot_field()

@@ -115,8 +115,8 @@ def index():
         (row.code, row.name, int(counts.get(row.code, 0)))
         for row in wards_in_reader_language(wards).sort_values("name").itertuples()
     ]
-    return render_template(
-        "index.html",
+    return _render_home(
+        search,
         map=parts,
         assets=listed,
         total=len(assets),
@@ -128,15 +128,23 @@ def index():
         ward_rows=ward_rows,
         fictional=fictional,
         layers=layers,
+        search_summary=describe(search, shown, wards),
+        search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
+        outside_count=int(assets["ward_code"].isna().sum()),
+    ), 400 if search.bad_url else 200
+
+
+def _render_home(search, **parts):
+    """Render the home page with the search form's choices, which every form of the page shares."""
+    return render_template(
+        "index.html",
         search=search,
         kinds=ASSET_KINDS,
         ward_choices=ward_choices(store.ward_names()),
         postcodes_loaded=store.postcodes_loaded(),
         radius_choices=RADIUS_CHOICES,
-        search_summary=describe(search, shown, wards),
-        search_errors=[(None if f == "view" else f, m) for f, m in search.errors.items()],
-        outside_count=int(assets["ward_code"].isna().sum()),
-    ), 400 if search.bad_url else 200
+        **parts,
+    )
 
 
 def describe(search, labels: dict[str, str], wards) -> str:
@@ -182,8 +190,8 @@ def _index_by_view(categories, labels, search, fictional):
         listed, total = scale_pages.asset_page(category, page, size)
     ward_page = min(page_number("wards_page"), max(1, math.ceil(scale_pages.area_size.ward_count() / size)))
     ward_rows, ward_total = scale_pages.ward_page(category, ward_page, size)
-    return render_template(
-        "index.html",
+    return _render_home(
+        search,
         map=render_parts(m),
         assets=places_in_reader_language(listed),
         total=total,
@@ -199,11 +207,6 @@ def _index_by_view(categories, labels, search, fictional):
         ward_page=ward_page,
         ward_pages=max(1, math.ceil(ward_total / size)),
         ward_total=ward_total,
-        search=search,
-        kinds=ASSET_KINDS,
-        ward_choices=ward_choices(store.ward_names()),
-        postcodes_loaded=store.postcodes_loaded(),
-        radius_choices=RADIUS_CHOICES,
         search_summary="",
         search_errors=[],
         outside_count=0,
@@ -272,8 +275,8 @@ def _search_by_view(categories, labels, search, fictional):
     )
     ward_rows = [(code, name, int(counts.get(code, 0))) for name, code in dict.fromkeys(found_wards)]
     names = {code: name for name, code in found_wards}
-    return render_template(
-        "index.html",
+    return _render_home(
+        search,
         map=render_parts(m),
         assets=ordered.iloc[(page - 1) * size : page * size],
         total=len(assets),
@@ -285,11 +288,6 @@ def _search_by_view(categories, labels, search, fictional):
         ward_rows=ward_rows,
         fictional=fictional,
         layers=layers,
-        search=search,
-        kinds=ASSET_KINDS,
-        ward_choices=ward_choices(store.ward_names()),
-        postcodes_loaded=store.postcodes_loaded(),
-        radius_choices=RADIUS_CHOICES,
         search_summary=describe(search, shown, _ward_names_frame(search, names)),
         search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
         outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0,
