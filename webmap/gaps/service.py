@@ -298,7 +298,7 @@ def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
         flag = "; few responses" if row.few_responses else ""
         lines.append(
             f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
-            f"({row.responses:,.0f} stated needs{flag})"
+            f"({row.responses:,.0f} responses, {row.need_count:,.0f} stated needs{flag})"
         )
     return lines
 
