@@ -241,6 +241,16 @@ def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFr
     return wards, rows
 
 
+def ward_need_totals(code: str) -> tuple[float, float]:
+    """Return (responses, stated needs) of one ward over every kind of place, from the needs in force today.
+
+    A response naming several kinds of place counts once (webmap.analysis.gaps.ward_responses).
+    """
+    needs = store.needs_frame(ward=code)
+    responses = analysis.ward_responses(needs).get(code, 0.0) if len(needs) else 0.0
+    return float(responses), float(needs["count"].sum())
+
+
 def ward_rows_in_order(gaps: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Return a ward's gap rows as the profile and the printed report show them (one order for both).
 
