@@ -63,7 +63,9 @@ def test_csv_figures_worked_by_hand(app, tmp_path):
     assert table.loc["E05000002", "gap_score"] == pytest.approx(2 / 17, abs=1e-4)
     assert pd.isna(table.loc["E05000003", "gap_score"])
     assert table.loc["E05000001", "area_need_per_1000"] == pytest.approx(0.4)
-    assert "1. Ward 1 (E05000001): unmet need 0.77 per 1,000 (4 responses, 4 stated needs; few responses)" in result.output
+    assert (
+        "1. Ward 1 (E05000001): unmet need 0.77 per 1,000 (4 responses, 4 stated needs; few responses)" in result.output
+    )
 
 
 def test_summary_flags_few_responses(sample_app, tmp_path):

@@ -60,9 +60,7 @@ def test_rates_and_smoothing_rest_on_stated_needs(wards, assets, pop_points):
     # The same needs with no keys: every unit of count a response. Only responses and the flag differ.
     plain = gap_table(wards, assets, _needs([(w, c, n, None) for w, c, n, _k in ROWS]), "youth", population=pop_points)
     for column in ("need_count", "need_per_1000", "own_rate_weight", "need_per_1000_smoothed", "gap_score"):
-        np.testing.assert_allclose(
-            _row(keyed, "E2")[column], _row(plain, "E2")[column], err_msg=column
-        )
+        np.testing.assert_allclose(_row(keyed, "E2")[column], _row(plain, "E2")[column], err_msg=column)
     smoothed = empirical_bayes(np.array([1.0, 4.0]), np.array([1000.0, 2000.0]))
     assert _row(keyed, "E2")["need_per_1000_smoothed"] == pytest.approx(smoothed.rate[1] * 1000)
     overall_keyed = gap_tables(wards, assets, _needs(ROWS), THREE, population=pop_points)["all"]
