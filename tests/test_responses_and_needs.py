@@ -121,3 +121,23 @@ def test_a_count_table_row_of_forty_is_forty_responses(sample_app, tmp_path):
     with sample_app.app_context():
         assert gaps_service.ward_need_totals(OTHER) == (40.0, 40.0)
         assert gaps_service.ward_need_totals(WARD) == (1.0, 3.0)
+
+
+def test_needs_over_time_shows_responses_beside_stated_needs(sample_app, tmp_path):
+    _survey(sample_app, tmp_path)
+    client = sample_app.test_client()
+    assert post(client, ward=OTHER, categories=["youth", "library"]).status_code == 302
+    page = client.get("/needs/").get_data(as_text=True)
+    # 1 survey row + 40 counted people + 1 web-form answer = 42 responses; 3 + 40 + 2 = 45 stated needs.
+    assert "45 stated needs" in page
+    assert re.search(r'id="needs-responses">Responses behind these needs: 42\.', page)
+    head = page.split("<thead>")[1].split("</thead>")[0]
+    assert re.sub(r"<[^>]+>", "|", head).count("|Responses|") == 1 and "Stated needs" in head
+    rows = list(pd.read_csv(io.BytesIO(client.get(f"/needs/export.csv?ward={WARD}").data)).itertuples())
+    assert sorted((r.category, r.responses, r.count) for r in rows) == [
+        ("library", 1, 1),
+        ("sport", 1, 1),
+        ("youth", 1, 1),
+    ]
+    ward_page = client.get(f"/needs/?ward={WARD}").get_data(as_text=True)
+    assert re.search(r'id="needs-responses">Responses behind these needs: 1\.', ward_page)
