@@ -38,6 +38,7 @@ See docs/gap-analysis.md for the full write-up and a worked example.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -353,7 +354,7 @@ def _context(
     if ((deciles < 1) | (deciles > 10)).any():
         raise ValueError("wards column 'deprivation' must be an IMD decile between 1 and 10 (or NaN)")
     require_numeric(needs, "count", "needs", allow_nan=False)
-    keyed = _needs_with_keys(needs)
+    summary, by_ward = _summarise(_needs_with_keys(needs), with_wards=True)
 
     metric = to_metric(wards)
     order = np.argsort(metric["code"].astype(str).to_numpy(), kind="stable")
@@ -369,8 +370,8 @@ def _context(
         population=pop,
         population_method=pop_methods,
         assets=metric_assets,
-        needs=_summarise(keyed),
-        ward_responses=_ward_responses(keyed),
+        needs=summary,
+        ward_responses=by_ward,
         method=method,
         distance=distance,
         deprivation_weight=deprivation_weight,
@@ -438,18 +439,33 @@ def _needs_with_keys(needs: pd.DataFrame) -> pd.DataFrame:
     frame["category"] = frame["category"].astype(str)
     if RESPONSE_KEY in needs.columns:
         keys = needs[RESPONSE_KEY]
-        frame[RESPONSE_KEY] = keys.where(keys.notna() & (keys.astype(str) != ""), None)
+        frame[RESPONSE_KEY] = keys.where(keys.notna() & (keys != ""), None)
     else:
         frame[RESPONSE_KEY] = None
     return frame
 
 
-def _responses_by(frame: pd.DataFrame, by: list[str]) -> pd.Series:
-    """Responses per group: distinct keys among needs with a count, plus the counts of needs with no key."""
-    keyed = frame[frame[RESPONSE_KEY].notna() & (frame["count"] > 0)]
-    people = keyed.groupby(by)[RESPONSE_KEY].nunique().astype("float64")
-    unkeyed = frame[frame[RESPONSE_KEY].isna()].groupby(by)["count"].sum()
-    return people.add(unkeyed, fill_value=0.0)
+def _people(group: np.ndarray, groups: int, key: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Responses per group (integer ids 0..groups-1): distinct keys among needs with a count, plus keyless counts.
+
+    *key* holds integer key ids, -1 for no key. Integers throughout: on national data (8,533 wards,
+    hundreds of thousands of needs) a groupby nunique over strings costs several times more.
+    """
+    keyed = (key >= 0) & (count > 0)
+    width = np.int64(key.max() + 1) if keyed.any() else np.int64(1)
+    pairs = np.sort(group[keyed].astype(np.int64) * width + key[keyed])
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+    people = np.bincount(pairs // width, minlength=groups).astype("float64")
+    plain = key < 0
+    return people + np.bincount(group[plain], weights=count[plain], minlength=groups)
+
+
+def _factorised(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray, pd.Index, np.ndarray]:
+    """Return (ward ids, wards, category ids, categories, key ids with -1 for none), wards and categories sorted."""
+    ward, wards = pd.factorize(frame["ward_code"], sort=True)
+    category, categories = pd.factorize(frame["category"], sort=True)
+    key, _keys = pd.factorize(frame[RESPONSE_KEY], use_na_sentinel=True)
+    return ward, pd.Index(wards), category, pd.Index(categories), key
 
 
 def ward_responses(needs: pd.DataFrame) -> pd.Series:
@@ -458,9 +474,11 @@ def ward_responses(needs: pd.DataFrame) -> pd.Series:
 
 
 def _ward_responses(frame: pd.DataFrame) -> pd.Series:
-    out = _responses_by(frame, ["ward_code"]) if len(frame) else pd.Series(dtype="float64")
-    out.index = out.index.astype(str)
-    return out.astype("float64")
+    if not len(frame):
+        return pd.Series(dtype="float64", index=pd.Index([], dtype=object))
+    ward, wards, _category, _categories, key = _factorised(frame)
+    people = _people(ward, len(wards), key, frame["count"].to_numpy(dtype="float64"))
+    return pd.Series(people, index=wards.astype(str))
 
 
 def category_responses(needs: pd.DataFrame, category: str) -> pd.Series:
@@ -474,15 +492,45 @@ def need_summary(needs: pd.DataFrame) -> pd.DataFrame:
     return _summarise(_needs_with_keys(needs))
 
 
-def _summarise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Stated needs (``count``) and responses per (ward_code, category); rows for unknown wards are ignored later."""
-    summed = frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
-    if not len(summed):
-        return summed.assign(responses=pd.Series(dtype="float64"))
-    people = _responses_by(frame, ["ward_code", "category"])
-    index = pd.MultiIndex.from_frame(summed[["ward_code", "category"]])
-    summed["responses"] = people.reindex(index, fill_value=0.0).to_numpy(dtype="float64")
-    return summed
+@overload
+def _summarise(frame: pd.DataFrame) -> pd.DataFrame: ...
+@overload
+def _summarise(frame: pd.DataFrame, with_wards: Literal[True]) -> tuple[pd.DataFrame, pd.Series]: ...
+
+
+def _summarise(frame: pd.DataFrame, with_wards: bool = False):
+    """Stated needs (``count``) and responses per (ward_code, category), in code order; unknown wards are ignored later.
+
+    ``with_wards``: also each ward's responses over every category (the same ids, factorised once).
+    """
+    if not len(frame):
+        empty = pd.DataFrame(
+            {
+                "ward_code": pd.Series(dtype=object),
+                "category": pd.Series(dtype=object),
+                "count": pd.Series(dtype="float64"),
+                "responses": pd.Series(dtype="float64"),
+            }
+        )
+        return (empty, _ward_responses(frame)) if with_wards else empty
+    ward, wards, category, categories, key = _factorised(frame)
+    group = ward.astype(np.int64) * len(categories) + category
+    groups = len(wards) * len(categories)
+    count = frame["count"].to_numpy(dtype="float64")
+    present = np.flatnonzero(np.bincount(group, minlength=groups))
+    stated = np.bincount(group, weights=count, minlength=groups)
+    people = _people(group, groups, key, count)
+    summary = pd.DataFrame(
+        {
+            "ward_code": wards.to_numpy(dtype=object)[present // len(categories)],
+            "category": categories.to_numpy(dtype=object)[present % len(categories)],
+            "count": stated[present],
+            "responses": people[present],
+        }
+    )
+    if not with_wards:
+        return summary
+    return summary, pd.Series(_people(ward, len(wards), key, count), index=wards.astype(str))
 
 
 def _category_table(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
