@@ -60,11 +60,30 @@ def assets(rng: random.Random, count: int = 40) -> gpd.GeoDataFrame:
 
 
 def needs(rng: random.Random, grid: gpd.GeoDataFrame, count: int = 120) -> pd.DataFrame:
-    """Return stated needs (ward_code, category, count), one row per statement."""
+    """Return stated needs (ward_code, category, count, response_key), one row per statement.
+
+    Every fourth response states needs of both first categories (two rows sharing a key), every
+    tenth is a count-table row (no key, a count of several people); the rest state one need each.
+    """
     codes = list(grid["code"])
-    return pd.DataFrame(
-        [{"ward_code": rng.choice(codes), "category": rng.choice(CATEGORIES[:2]), "count": 1.0} for _ in range(count)]
-    )
+    rows = []
+    for n in range(count):
+        ward = rng.choice(codes)
+        if n % 10 == 9:
+            rows.append({"ward_code": ward, "category": rng.choice(CATEGORIES[:2]), "count": 3.0, "response_key": None})
+            continue
+        chosen = list(CATEGORIES[:2]) if n % 4 == 0 else [rng.choice(CATEGORIES[:2])]
+        rows += [{"ward_code": ward, "category": c, "count": 1.0, "response_key": f"r{n}"} for c in chosen]
+    return pd.DataFrame(rows)
+
+
+def response(rng: random.Random, codes: list[str], key: str) -> list[dict]:
+    """Return the needs of one new response: one to three categories sharing *key*, or (1 in 5) a keyless count."""
+    ward = rng.choice(codes)
+    if rng.random() < 0.2:
+        return [{"ward_code": ward, "category": rng.choice(CATEGORIES), "count": 2.0, "response_key": None}]
+    chosen = rng.sample(CATEGORIES, rng.randint(1, 3))
+    return [{"ward_code": ward, "category": c, "count": 1.0, "response_key": key} for c in chosen]
 
 
 def ward_of(grid: gpd.GeoDataFrame, point: Point) -> str:

@@ -47,7 +47,15 @@ def _load_area(rng: random.Random) -> gpd.GeoDataFrame:
     for _asset_id, rows in places.groupby("asset_id"):
         _add_place(grid, rows.geometry.iloc[0], list(rows["category"]))
     for row in gap_area.needs(rng, gap_area.wards(rng)).itertuples():
-        db.session.add(Need(ward_code=row.ward_code, category_id=row.category, count=row.count, source="test"))
+        db.session.add(
+            Need(
+                ward_code=row.ward_code,
+                category_id=row.category,
+                count=row.count,
+                source="test",
+                response_key=row.response_key,
+            )
+        )
     db.session.commit()
     return grid
 
@@ -87,17 +95,19 @@ def _random_change(rng: random.Random, grid) -> str:
         asset.lon, asset.lat, asset.geom = point.x, point.y, point
         asset.ward_code = gap_area.ward_of(grid, point)
     elif kind == "need" or not needs:
-        db.session.add(
-            Need(
-                ward_code=rng.choice(list(grid["code"])),
-                category_id=rng.choice(gap_area.CATEGORIES),
-                count=1.0,
-                source="test",
-            )
-        )
+        # One response stating one to three needs (one key), or a count table's row (no key).
+        for row in gap_area.response(rng, list(grid["code"]), f"new{len(needs)}-{rng.random()}"):
+            db.session.add(Need(category_id=row.pop("category"), source="test", **row))
         kind = "need"
     else:
-        db.session.delete(rng.choice(needs))
+        gone = rng.choice(needs)
+        if gone.response_key is not None and rng.random() < 0.5:
+            # The whole response withdrawn (every need it stated), else just one of its needs.
+            for need in needs:
+                if need.response_key == gone.response_key:
+                    db.session.delete(need)
+        else:
+            db.session.delete(gone)
     db.session.commit()
     return kind
 
@@ -135,6 +145,9 @@ def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(mak
             assert gapstore.apply_changes(found, "need") in ("incremental", "current"), f"step {step}: {kind}"
             written.append(db.session.query(GapSnapshotRow).count() - count)
             _assert_store_equals_full_rebuild(f"step {step} ({kind})")
+        # Responses stating several needs were among the data: overall responses fall short of stated needs.
+        overall = gapstore.latest_table(gaps_service.GapQuery("all", "share", gap_area.DISTANCE))[0]
+        assert (overall["responses"] < overall["need_count"]).any()
         # History grew by the changed rows only, never by whole copies of every table.
         assert db.session.query(GapSnapshotRow).count() - rows_before == sum(written)
         assert max(written) < rows_before

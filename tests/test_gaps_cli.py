@@ -41,7 +41,7 @@ def test_csv_for_one_category_keeps_every_column(sample_app, tmp_path, method):
     flag = "; few responses" if top["few_responses"] else ""
     assert (
         f"1. {top['ward_name']} ({top['ward_code']}): unmet need {top['gap_score']:,.2f} per 1,000 "
-        f"({top['responses']:,.0f} stated needs{flag})"
+        f"({top['responses']:,.0f} responses, {top['need_count']:,.0f} stated needs{flag})"
     ) in result.output
     assert {"responses", "few_responses", "own_rate_weight"} <= set(table.columns)
 
@@ -63,7 +63,9 @@ def test_csv_figures_worked_by_hand(app, tmp_path):
     assert table.loc["E05000002", "gap_score"] == pytest.approx(2 / 17, abs=1e-4)
     assert pd.isna(table.loc["E05000003", "gap_score"])
     assert table.loc["E05000001", "area_need_per_1000"] == pytest.approx(0.4)
-    assert "1. Ward 1 (E05000001): unmet need 0.77 per 1,000 (4 stated needs; few responses)" in result.output
+    assert (
+        "1. Ward 1 (E05000001): unmet need 0.77 per 1,000 (4 responses, 4 stated needs; few responses)" in result.output
+    )
 
 
 def test_summary_flags_few_responses(sample_app, tmp_path):
@@ -88,7 +90,7 @@ def test_summary_flags_few_responses(sample_app, tmp_path):
     assert not table.loc["E05900002", "few_responses"]
     assert "fewer than 10 responses" in result.output
     line = next(li for li in result.output.splitlines() if "(E05900001)" in li or "(E05900002)" in li)
-    assert "E05900002" in line and "(40 stated needs)" in line  # 40 responses rank above 2
+    assert "E05900002" in line and "(40 responses, 40 stated needs)" in line  # 40 responses rank above 2
     gj = tmp_path / "sport.geojson"
     assert invoke(sample_app, "gaps", "--category", "sport", "--out", str(gj)).exit_code == 0
     props = {f["properties"]["ward_code"]: f["properties"] for f in json.loads(gj.read_text())["features"]}

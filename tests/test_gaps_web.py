@@ -118,12 +118,13 @@ def test_gaps_page_has_choropleth_legend_with_numbers_and_ranked_table(sample_ap
     expected = expected.sort_values(["rank", "ward_name"], kind="stable")
     assert [r[1] for r in rows] == expected["ward_name"].tolist()
     assert [r[2] for r in rows] == [f"{g:,.2f}" for g in expected["gap_score"]]
-    assert headings(html)[:4] == ["Rank", "Ward", "Unmet need per 1,000 residents", "Stated needs"]
+    assert headings(html)[:5] == ["Rank", "Ward", "Unmet need per 1,000 residents", "Responses", "Stated needs"]
     top = expected.iloc[0]
-    assert rows[0][4] == f"{top['population']:,.0f}" and rows[0][3].startswith(f"{top['responses']:,.0f}")
+    assert rows[0][5] == f"{top['population']:,.0f}" and rows[0][3].startswith(f"{top['responses']:,.0f}")
+    assert rows[0][4] == f"{top['need_count']:,.0f}"
     flagged = expected[expected["few_responses"]]["ward_name"]
     assert {r[1] for r in rows if r[3].endswith("few responses")} == set(flagged)
-    tips = [line for v in map_fills(html).values() for line in v if line.startswith("Stated needs")]
+    tips = [line for v in map_fills(html).values() for line in v if line.startswith("Responses")]
     assert sum(t.endswith("(few responses)") for t in tips) == len(flagged) > 0
     assert re.search(r'<th scope="col" class="num" aria-sort="ascending">\s*<a[^>]*>Rank', html)
 
@@ -252,9 +253,9 @@ def test_ward_profile_lists_places_needs_gaps_and_neighbours(sample_app):
     assert "<h1>Canal Side ward</h1>" in html
     for asset in assets:
         assert f'href="/assets/{asset.id}"' in html
-    # Stated needs by category, as recorded.
+    # Responses and stated needs by category, as recorded (a count table: each unit of count is one response).
     youth = needs[needs["category"] == "youth"]["count"].sum()
-    assert re.search(rf"<td>Youth</td><td class=\"num\">{youth:.0f}</td>", html)
+    assert re.search(rf"<td>Youth</td><td class=\"num\">{youth:.0f}</td><td class=\"num\">{youth:.0f}</td>", html)
     # Gap per category: a bar with the number beside it, for every category.
     bars = re.findall(r'class="bar-fill" style="width: ([\d.]+)%"></span></span> ([\d.,]+)</td>', html)
     assert len(bars) == 21
@@ -318,7 +319,7 @@ def test_category_with_no_places_anywhere(app):
     assert rows["Ward 1"]["Unmet need per 1,000 residents"] == f"{table.loc['Ward 1', 'gap_score']:,.2f}"
     assert rows["Ward 1"]["Rank"] == "1" and rows["Ward 1"]["Share who cannot reach one"] == "100%"
     assert table.loc["Ward 1", "gap_score"] > table.loc["Ward 2", "gap_score"]
-    assert rows["Ward 1"]["Stated needs"] == "4 few responses"
+    assert rows["Ward 1"]["Responses"] == "4 few responses" and rows["Ward 1"]["Stated needs"] == "4"
     # By hand (docs/gap-analysis.md): youth rates 4/4000 and 0/6000, area rate m = 4/10000;
     # s2 = (4000 (0.001 - m)^2 + 6000 m^2) / 10000 - m / 5000 = 1.6e-7, so the weight on a ward's own
     # rate is s2 / (s2 + m / population): 8/13 for Ward 1, 12/17 for Ward 2. Smoothed per 1,000:

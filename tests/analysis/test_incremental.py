@@ -66,10 +66,15 @@ def _change(rng, wards, assets, needs):
         assets.loc[rows, "geometry"] = new
         return assets, needs, [old, new], set(assets.loc[rows, "category"])
     if kind == "add need" or needs.empty:
-        category = rng.choice(gap_area.CATEGORIES)
-        row = {"ward_code": rng.choice(list(wards["code"])), "category": category, "count": 1.0}
-        return assets, pd.concat([needs, pd.DataFrame([row])], ignore_index=True), [], {category}
+        # A response stating one to three needs (one key), or a count table's row (no key).
+        rows = gap_area.response(rng, list(wards["code"]), f"new{len(needs)}-{rng.random()}")
+        return assets, pd.concat([needs, pd.DataFrame(rows)], ignore_index=True), [], {r["category"] for r in rows}
     index = rng.choice(list(needs.index))
+    key = needs.loc[index, "response_key"]
+    if key is not None and rng.random() < 0.5:
+        # The whole response withdrawn (every need it stated), else just one of its needs.
+        gone = needs["response_key"] == key
+        return assets, needs[~gone].reset_index(drop=True), [], set(needs.loc[gone, "category"])
     category = needs.loc[index, "category"]
     return assets, needs.drop(index=index).reset_index(drop=True), [], {category}
 
@@ -104,6 +109,10 @@ def test_fifty_random_changes_equal_a_full_rebuild() -> None:
             full = _full(wards, assets, needs, method, points)
             for category, want in full.items():
                 assert_same(tables[category], want, f"step {step}, {method}, {category}")
+    # Responses stating several needs were among the changes: overall responses fell short of stated needs.
+    overall = stored["share"]["all"]
+    assert (overall["responses"] < overall["need_count"]).any()
+    assert (overall["responses"] > 0).any()
     # The spatial part really was local: far fewer ward rows than 50 changes x every ward.
     assert 0 < changed_rows < 50 * len(gap_area.METHODS) * len(wards) / 3
 

@@ -12,7 +12,9 @@ from webmap.analysis.gaps import (
     deprivation_factor,
     gap_table,
     gap_tables,
+    need_summary,
     overall_gaps,
+    ward_responses,
 )
 from webmap.analysis.population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
 from webmap.analysis.smoothing import Smoothed, empirical_bayes
@@ -37,10 +39,12 @@ __all__ = [
     "gap_table",
     "gap_tables",
     "metric_crs",
+    "need_summary",
     "overall_gaps",
     "population_points",
     "share_within",
     "to_metric",
     "two_step_fca",
     "ward_population",
+    "ward_responses",
 ]

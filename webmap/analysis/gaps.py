@@ -15,14 +15,30 @@ For one category every ward gets (rates are per 1,000 residents)::
     rank                   = 1 for the biggest gap; ties share the lowest rank ("min")
 
 "All needs" (:func:`overall_gaps`) adds the unmet need of every category residents asked for,
-smoothing each ward's category rates with the weight its *total* responses earn. Each row says
-how many responses it rests on (``responses``) and flags fewer than ``FEW_RESPONSES``.
+smoothing each ward's category rates with the weight its *total* stated needs earn.
+
+Responses and stated needs are counted apart. A **response** is one person's answer (a web-form
+submission, one row of a survey's response table); it may state several needs (one per category
+ticked). The needs frame may carry a ``response_key`` column: needs sharing a key came from one
+response; a need with no key (a count table's "40 residents asked", needs kept before keys) counts
+each unit of its count as one response. So, per ward::
+
+    need_count (stated needs) = sum(count)
+    responses                 = distinct non-empty response_key + sum(count where no key)
+
+per category, and for "all needs" distinct across every category (one answer ticking three kinds
+of place is one response, three stated needs). ``few_responses`` flags rows resting on fewer than
+``FEW_RESPONSES`` responses (people: the evidence behind the figure). The smoothing and every
+rate keep resting on stated needs: they are the events being counted (Poisson counts of needs
+per resident), and the area rate they are shrunk toward is a rate of needs; mixing in people
+would make a ward's rate and the area's rate count different things.
 See docs/gap-analysis.md for the full write-up and a worked example.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, overload
 
 import geopandas as gpd
 import numpy as np
@@ -47,6 +63,8 @@ OVERALL = "all"  # the category of the "all needs" table
 WARD_COLUMNS = ("code", "name", "population", "deprivation")
 ASSET_COLUMNS = ("asset_id", "category")
 NEED_COLUMNS = ("ward_code", "category", "count")
+#: Optional column of the needs frame: needs sharing a key came from one response (None: one per unit of count).
+RESPONSE_KEY = "response_key"
 GAP_DECIMALS = 6
 #: Below this many responses a ward's figure is flagged "few responses": a Poisson count under 10
 #: has a relative standard error above 1/sqrt(10) = 32%, the point where public health and
@@ -98,7 +116,8 @@ class _Context:
     population: np.ndarray  # per ward, NaN = unknown
     population_method: np.ndarray  # per ward: "lsoa_points" | "ward_spread" | "unknown"
     assets: gpd.GeoDataFrame  # metric, only the categories analysed
-    needs: pd.DataFrame  # ward_code x category summed counts
+    needs: pd.DataFrame  # ward_code x category: summed counts ("count") and responses ("responses")
+    ward_responses: pd.Series  # ward_code -> responses across every category (distinct, not a sum)
     method: str
     distance: float
     deprivation_weight: bool
@@ -220,24 +239,26 @@ def _asked(needs: pd.DataFrame) -> list[str]:
     require_frame(needs, "needs", geo=False)
     require_columns(needs, NEED_COLUMNS, "needs")
     require_numeric(needs, "count", "needs", allow_nan=False)
-    asked = _prepare_needs(needs).groupby("category")["count"].sum()
+    asked = _needs_with_keys(needs).groupby("category")["count"].sum()
     return sorted(asked.index[asked > 0])
 
 
 def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     """The "all needs" table from a built context and the categories residents asked for."""
     tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
-    return _finish(overall_from_tables(tables, categories, ctx.method, ctx.distance), ctx)
+    return _finish(overall_from_tables(tables, categories, ctx.method, ctx.distance, ctx.ward_responses), ctx)
 
 
 def overall_from_tables(
-    tables: list[pd.DataFrame], categories: list[str], method: str, distance: float
+    tables: list[pd.DataFrame], categories: list[str], method: str, distance: float, responses: pd.Series
 ) -> pd.DataFrame:
     """Return the unranked "all needs" rows from each asked category's rows (all wards, in ward-code order).
 
     Only ``need_count``, ``unmet_share`` and ``area_need_per_1000`` of each category are used, so
     stored category tables serve as well as fresh ones (what an incremental refresh relies on).
-    With no category asked, pass one table of any category for the ward columns.
+    With no category asked, pass one table of any category for the ward columns. *responses*
+    (ward code -> responses, :func:`ward_responses` of the needs) cannot come from the category
+    rows: one response may count in several categories but is one response overall.
     """
     out = tables[0][
         ["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]
@@ -266,9 +287,10 @@ def overall_from_tables(
     gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap if categories else 0.0)
     smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
 
+    people = responses.reindex(out["ward_code"].astype(str).to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
     out["need_count"] = total
-    out["responses"] = total
-    out["few_responses"] = total < FEW_RESPONSES
+    out["responses"] = people
+    out["few_responses"] = people < FEW_RESPONSES
     out["need_per_1000"] = _per_1000(total, pop)
     out["area_need_per_1000"] = smoothed.area_rate * 1000.0
     out["own_rate_weight"] = smoothed.weight
@@ -332,6 +354,7 @@ def _context(
     if ((deciles < 1) | (deciles > 10)).any():
         raise ValueError("wards column 'deprivation' must be an IMD decile between 1 and 10 (or NaN)")
     require_numeric(needs, "count", "needs", allow_nan=False)
+    summary, by_ward = _summarise(_needs_with_keys(needs), with_wards=True)
 
     metric = to_metric(wards)
     order = np.argsort(metric["code"].astype(str).to_numpy(), kind="stable")
@@ -347,7 +370,8 @@ def _context(
         population=pop,
         population_method=pop_methods,
         assets=metric_assets,
-        needs=_prepare_needs(needs),
+        needs=summary,
+        ward_responses=by_ward,
         method=method,
         distance=distance,
         deprivation_weight=deprivation_weight,
@@ -407,13 +431,106 @@ def _rows_of(ctx: _Context, category: str) -> np.ndarray:
     return ctx.by_category.get(category, np.empty(0, dtype=np.intp))
 
 
-def _prepare_needs(needs: pd.DataFrame) -> pd.DataFrame:
-    """Summed need per (ward_code, category); rows for unknown wards are ignored later."""
+def _needs_with_keys(needs: pd.DataFrame) -> pd.DataFrame:
+    """The needs as (ward_code, category, count, response_key) with plain types; no key column -> all None."""
     frame = needs[list(NEED_COLUMNS)].copy()
     frame["count"] = pd.to_numeric(frame["count"]).astype("float64")
     frame["ward_code"] = frame["ward_code"].astype(str)
     frame["category"] = frame["category"].astype(str)
-    return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
+    if RESPONSE_KEY in needs.columns:
+        keys = needs[RESPONSE_KEY]
+        frame[RESPONSE_KEY] = keys.where(keys.notna() & (keys != ""), None)
+    else:
+        frame[RESPONSE_KEY] = None
+    return frame
+
+
+def _people(group: np.ndarray, groups: int, key: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Responses per group (integer ids 0..groups-1): distinct keys among needs with a count, plus keyless counts.
+
+    *key* holds integer key ids, -1 for no key. Integers throughout: on national data (8,533 wards,
+    hundreds of thousands of needs) a groupby nunique over strings costs several times more.
+    """
+    keyed = (key >= 0) & (count > 0)
+    width = np.int64(key.max() + 1) if keyed.any() else np.int64(1)
+    pairs = np.sort(group[keyed].astype(np.int64) * width + key[keyed])
+    pairs = pairs[np.concatenate(([True], pairs[1:] != pairs[:-1]))] if len(pairs) else pairs
+    people = np.bincount(pairs // width, minlength=groups).astype("float64")
+    plain = key < 0
+    return people + np.bincount(group[plain], weights=count[plain], minlength=groups)
+
+
+def _factorised(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Index, np.ndarray, pd.Index, np.ndarray]:
+    """Return (ward ids, wards, category ids, categories, key ids with -1 for none), wards and categories sorted."""
+    ward, wards = pd.factorize(frame["ward_code"], sort=True)
+    category, categories = pd.factorize(frame["category"], sort=True)
+    key, _keys = pd.factorize(frame[RESPONSE_KEY], use_na_sentinel=True)
+    return ward, pd.Index(wards), category, pd.Index(categories), key
+
+
+def ward_responses(needs: pd.DataFrame) -> pd.Series:
+    """Return ward_code -> responses over every category (a response stating several needs counts once)."""
+    return _ward_responses(_needs_with_keys(needs))
+
+
+def _ward_responses(frame: pd.DataFrame) -> pd.Series:
+    if not len(frame):
+        return pd.Series(dtype="float64", index=pd.Index([], dtype=object))
+    ward, wards, _category, _categories, key = _factorised(frame)
+    people = _people(ward, len(wards), key, frame["count"].to_numpy(dtype="float64"))
+    return pd.Series(people, index=wards.astype(str))
+
+
+def category_responses(needs: pd.DataFrame, category: str) -> pd.Series:
+    """Return ward_code -> responses that stated a need of *category*."""
+    frame = _needs_with_keys(needs)
+    return _ward_responses(frame[frame["category"] == category])
+
+
+def need_summary(needs: pd.DataFrame) -> pd.DataFrame:
+    """Return per (ward_code, category): stated needs (``count``) and the responses behind them (``responses``)."""
+    return _summarise(_needs_with_keys(needs))
+
+
+@overload
+def _summarise(frame: pd.DataFrame) -> pd.DataFrame: ...
+@overload
+def _summarise(frame: pd.DataFrame, with_wards: Literal[True]) -> tuple[pd.DataFrame, pd.Series]: ...
+
+
+def _summarise(frame: pd.DataFrame, with_wards: bool = False):
+    """Stated needs (``count``) and responses per (ward_code, category), in code order; unknown wards are ignored later.
+
+    ``with_wards``: also each ward's responses over every category (the same ids, factorised once).
+    """
+    if not len(frame):
+        empty = pd.DataFrame(
+            {
+                "ward_code": pd.Series(dtype=object),
+                "category": pd.Series(dtype=object),
+                "count": pd.Series(dtype="float64"),
+                "responses": pd.Series(dtype="float64"),
+            }
+        )
+        return (empty, _ward_responses(frame)) if with_wards else empty
+    ward, wards, category, categories, key = _factorised(frame)
+    group = ward.astype(np.int64) * len(categories) + category
+    groups = len(wards) * len(categories)
+    count = frame["count"].to_numpy(dtype="float64")
+    present = np.flatnonzero(np.bincount(group, minlength=groups))
+    stated = np.bincount(group, weights=count, minlength=groups)
+    people = _people(group, groups, key, count)
+    summary = pd.DataFrame(
+        {
+            "ward_code": wards.to_numpy(dtype=object)[present // len(categories)],
+            "category": categories.to_numpy(dtype=object)[present % len(categories)],
+            "count": stated[present],
+            "responses": people[present],
+        }
+    )
+    if not with_wards:
+        return summary
+    return summary, pd.Series(_people(ward, len(wards), key, count), index=wards.astype(str))
 
 
 def _category_table(ctx: _Context, category: str, detail: bool = True, counts: bool = True) -> pd.DataFrame:
@@ -425,8 +542,9 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
     method needs it.
     """
     codes = ctx.wards["code"].astype(str).to_numpy()
-    need_table = ctx.needs[ctx.needs["category"] == category]
-    need = need_table.set_index("ward_code")["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
+    need_table = ctx.needs[ctx.needs["category"] == category].set_index("ward_code")
+    need = need_table["count"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
+    people = need_table["responses"].reindex(codes, fill_value=0.0).to_numpy(dtype="float64")
     return category_from_parts(
         _ward_base(ctx),
         _access_figures(ctx, category, detail, counts),
@@ -435,6 +553,7 @@ def _category_table(ctx: _Context, category: str, detail: bool = True, counts: b
         ctx.method,
         ctx.distance,
         ctx.deprivation_weight,
+        people,
     )
 
 
@@ -513,14 +632,19 @@ def category_from_parts(
     method: str,
     distance: float,
     deprivation_weight: bool,
+    responses: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Return one category's unranked rows from ward columns, access figures and need counts (all wards, same order).
+
+    *need* is the stated needs per ward (what the rates and smoothing rest on), *responses* the
+    responses behind them (what "few responses" rests on; None: one response per stated need).
 
     Everything area-wide happens here and only here: the area rate and spread that smoothing
     uses, and scaling scores to the area's best. It is arithmetic over one number per ward, so
     an incremental refresh recomputes it for every ward whenever any ward's figures change.
     """
     pop = base["population"].to_numpy(dtype="float64")
+    people = need if responses is None else np.asarray(responses, dtype="float64")
     in_ward = access["assets_in_ward"].to_numpy(dtype="float64")
     share = access["access_share"].to_numpy(dtype="float64")
     score = access["access_score"].to_numpy(dtype="float64")
@@ -552,8 +676,8 @@ def category_from_parts(
             "access_score": score,
             "access_norm": norm,
             "need_count": need,
-            "responses": need,
-            "few_responses": need < FEW_RESPONSES,
+            "responses": people,
+            "few_responses": people < FEW_RESPONSES,
             "need_per_1000": _per_1000(need, pop),
             "area_need_per_1000": smoothed.area_rate * 1000.0,
             "own_rate_weight": smoothed.weight,

@@ -112,7 +112,8 @@ def update_category(
 
     *previous*: the category's rows for every ward (as stored); *access*: new ACCESS_COLUMNS for
     the wards a change touched (``local_access``), or None; *need*: the needs (ward_code,
-    category, count) of this category, summed or not. Ward, population and deprivation columns
+    category, count, and response_key when responses are told apart) of this category, summed
+    per response or not. Ward, population and deprivation columns
     come from *previous*: a change to those is a full rebuild.
     """
     rows = previous.sort_values("ward_code", kind="stable").reset_index(drop=True)
@@ -123,11 +124,20 @@ def update_category(
         figures.loc[access.index, ACCESS_COLUMNS] = access[ACCESS_COLUMNS].to_numpy()
     counts = need[need["category"].astype(str) == category].groupby(need["ward_code"].astype(str))["count"].sum()
     need_array = counts.reindex(codes.to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
+    people = _gaps.category_responses(need, category)
+    responses = people.reindex(codes.to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
     base = rows[_gaps.BASE_COLUMNS].copy()
     base["population"] = pd.to_numeric(base["population"]).astype("float64")
     base["deprivation"] = pd.to_numeric(base["deprivation"]).astype("float64")
     table = _gaps.category_from_parts(
-        base, figures.reset_index(drop=True), need_array, category, method, float(distance), deprivation_weight
+        base,
+        figures.reset_index(drop=True),
+        need_array,
+        category,
+        method,
+        float(distance),
+        deprivation_weight,
+        responses,
     )
     return _gaps.rank_rows(table)
 
@@ -136,6 +146,8 @@ def overall(categories: dict[str, pd.DataFrame], need: pd.DataFrame, method: str
     """Return the ranked "all needs" rows (no geometry) from the rows of every category (all wards each).
 
     *categories* must hold every category somebody asked for in *need* (and at least one table).
+    The wards' responses are counted again from *need*: a response stating needs of several
+    categories is one response overall, which no sum of category rows can tell.
     """
     totals = need.groupby(need["category"].astype(str))["count"].sum()
     asked = sorted(str(c) for c in totals.index[totals > 0])
@@ -146,4 +158,5 @@ def overall(categories: dict[str, pd.DataFrame], need: pd.DataFrame, method: str
         categories[c].sort_values("ward_code", kind="stable").reset_index(drop=True)
         for c in (asked or [next(iter(categories))])
     ]
-    return _gaps.rank_rows(_gaps.overall_from_tables(tables, asked, method, float(distance)))
+    responses = _gaps.ward_responses(need)
+    return _gaps.rank_rows(_gaps.overall_from_tables(tables, asked, method, float(distance), responses))

@@ -173,7 +173,7 @@ def per_ward_overall_gaps(
     """Return the "all needs" gap score per ward (share method, no deprivation weighting), ward by ward.
 
     ``gap_score = sum over asked categories of smoothed need per 1,000 x (1 - access share)``, each
-    ward's category rates shrunk toward the area's with the weight its total responses earn.
+    ward's category rates shrunk toward the area's with the weight its total stated needs earn.
     """
     counts = needs.groupby(["ward_code", "category"])["count"].sum().unstack(fill_value=0.0)
     categories = sorted(c for c in counts.columns if counts[c].sum() > 0)

@@ -212,6 +212,10 @@ class Need(Model):
     # A resident who asked to hear back (webmap.feedback); private, erased after the retention period.
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("need_followups.id"), index=True)
     notified_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # One response (a person's answer): the needs made from one web-form submission, or from one row
+    # of a survey's response table, share a key. None (count tables, needs kept before keys): each
+    # unit of the count is one response. Responses and stated needs are counted apart (webmap.analysis.gaps).
+    response_key: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class Postcode(Model):

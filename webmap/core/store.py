@@ -188,14 +188,25 @@ def needs_in_force(as_of: date | None = None):
     )
 
 
-def needs_frame(category: str | None = None, as_of: date | None = None) -> pd.DataFrame:
-    """Return the stated needs that count on `as_of` (default today), summed per ward and category."""
-    query = select(Need.ward_code, Need.category_id, Need.count).where(needs_in_force(as_of))
+def needs_frame(category: str | None = None, as_of: date | None = None, ward: str | None = None) -> pd.DataFrame:
+    """Return the stated needs that count on `as_of` (default today), summed per ward, category and response.
+
+    Columns ward_code, category, response_key, count: needs of one response (a web-form
+    submission, a survey row) share a key; needs with none (count tables, older needs) are summed
+    into one row per ward and category with response_key None. Sum ``count`` for stated needs;
+    webmap.analysis.gaps counts responses from the keys.
+    """
+    query = select(Need.ward_code, Need.category_id, Need.response_key, Need.count).where(needs_in_force(as_of))
     if category:
         query = query.where(Need.category_id == category)
-    frame = pd.DataFrame(db.session.execute(query).all(), columns=["ward_code", "category", "count"])
+    if ward:
+        query = query.where(Need.ward_code == ward)
+    columns = ["ward_code", "category", "response_key", "count"]
+    frame = pd.DataFrame(db.session.execute(query).all(), columns=columns)
     frame["count"] = frame["count"].astype(float)
-    return frame.groupby(["ward_code", "category"], as_index=False)["count"].sum()
+    summed = frame.groupby(columns[:3], as_index=False, dropna=False, sort=True)["count"].sum()
+    summed["response_key"] = summed["response_key"].astype(object).where(summed["response_key"].notna(), None)
+    return summed
 
 
 def population_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame | None:

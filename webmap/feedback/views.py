@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from webmap.core import store
 from webmap.core.csvsafe import csv_text
@@ -61,24 +61,8 @@ def _needs_filters() -> tuple[dict, list[str]]:
     return filters, errors
 
 
-def _needs_table(filters: dict) -> pd.DataFrame:
-    """Return needs summed by ward, category and period (round, or day for needs without one)."""
-    query = (
-        select(
-            Need.ward_code,
-            Ward.name,
-            Need.category_id,
-            SurveyRound.name,
-            Need.asked_on,
-            Need.source,
-            func.sum(Need.count),
-            func.count(Need.id),
-        )
-        .join(Ward, Ward.code == Need.ward_code)
-        .join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True)
-        .group_by(Need.ward_code, Ward.name, Need.category_id, SurveyRound.name, Need.asked_on, Need.source)
-        .order_by(Need.asked_on.desc(), Ward.name, Need.category_id)
-    )
+def _needs_where(query, filters: dict):
+    """Return the query narrowed to the needs the filters pick."""
     if filters["round"] == "none":
         query = query.where(Need.round_id.is_(None))
     elif filters["round"]:
@@ -91,11 +75,49 @@ def _needs_table(filters: dict) -> pd.DataFrame:
         query = query.where(Need.asked_on >= filters["from"])
     if filters["to"]:
         query = query.where(Need.asked_on <= filters["to"])
+    return query
+
+
+# Responses (people) behind a set of needs: one per distinct response key, plus one per unit of count
+# of needs with no key (count tables, needs kept before keys). See webmap.analysis.gaps.
+_RESPONSES = func.count(func.distinct(Need.response_key)) + func.coalesce(
+    func.sum(case((Need.response_key.is_(None), Need.count), else_=0.0)), 0.0
+)
+
+
+def _responses_total(filters: dict) -> float:
+    """Return how many responses the filtered needs came from (one answer naming several kinds counts once)."""
+    return float(db.session.scalar(_needs_where(select(_RESPONSES).join(Ward, Ward.code == Need.ward_code), filters)))
+
+
+def _needs_table(filters: dict) -> pd.DataFrame:
+    """Return needs summed by ward, category and period (round, or day for needs without one).
+
+    ``count`` is the stated needs, ``responses`` the responses they came from.
+    """
+    query = (
+        select(
+            Need.ward_code,
+            Ward.name,
+            Need.category_id,
+            SurveyRound.name,
+            Need.asked_on,
+            Need.source,
+            func.sum(Need.count),
+            func.count(Need.id),
+            _RESPONSES,
+        )
+        .join(Ward, Ward.code == Need.ward_code)
+        .join(SurveyRound, SurveyRound.id == Need.round_id, isouter=True)
+        .group_by(Need.ward_code, Ward.name, Need.category_id, SurveyRound.name, Need.asked_on, Need.source)
+        .order_by(Need.asked_on.desc(), Ward.name, Need.category_id)
+    )
     frame = pd.DataFrame(
-        db.session.execute(query).all(),
-        columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows"],
+        db.session.execute(_needs_where(query, filters)).all(),
+        columns=["ward_code", "ward_name", "category", "round", "asked_on", "source", "count", "rows", "responses"],
     )
     frame["count"] = frame["count"].astype(float)
+    frame["responses"] = frame["responses"].astype(float)
     frame["asked_on"] = frame["asked_on"].map(lambda d: d.isoformat())
     # A need from the web form has no round: None (the page says so in words), never NaN shown as "nan".
     frame["round"] = frame["round"].astype(object).where(frame["round"].notna(), None)
@@ -118,6 +140,7 @@ def needs_index():
     """List stated needs over time, filtered by survey round, date range, ward and kind of place."""
     filters, errors = _needs_filters()
     table = _needs_table(filters) if not errors else None
+    responses_total = _responses_total(filters) if not errors else None
     labels = _labels()
     rounds = list(db.session.scalars(select(SurveyRound).order_by(SurveyRound.held_on.desc())))
     wards = _ward_choices()
@@ -125,6 +148,7 @@ def needs_index():
     return render_template(
         "feedback/needs.html",
         table=table,
+        responses_total=responses_total,
         errors=errors,
         filters=filters,
         args=args,

@@ -16,6 +16,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from webmap import analysis
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import ASSET_KINDS, DataSource
@@ -84,9 +85,10 @@ def ward_report(code: str):
     labels = gaps_views.shown_labels()
     gap_rows, quiet, population = _gap_rows(code, query, labels)
     kinds, place_count, record_count = _places_by_kind(code, labels)
-    needs = store.needs_frame()
-    needs = needs[needs["ward_code"] == code].sort_values("count", ascending=False)
-    need_rows = [(labels.get(r.category, r.category), r.count) for r in needs.itertuples()]
+    needs = store.needs_frame(ward=code)
+    summary = analysis.need_summary(needs).sort_values(["count", "category"], ascending=[False, True])
+    need_rows = [(labels.get(r.category, r.category), r.responses, r.count) for r in summary.itertuples()]
+    response_total = float(analysis.ward_responses(needs).get(code, 0.0)) if len(needs) else 0.0
     sources = db.session.scalars(select(DataSource).order_by(DataSource.name)).all()
     download = request.args.get("download") == "1"
     html = render_template(
@@ -100,6 +102,7 @@ def ward_report(code: str):
         record_count=record_count,
         need_rows=need_rows,
         need_total=float(needs["count"].sum()),
+        response_total=response_total,
         sources=sources,
         today=date.today(),
         today_text=format_date(date.today(), "long"),

@@ -241,6 +241,16 @@ def ward_profile(code: str, method: str, distance: float) -> tuple[gpd.GeoDataFr
     return wards, rows
 
 
+def ward_need_totals(code: str) -> tuple[float, float]:
+    """Return (responses, stated needs) of one ward over every kind of place, from the needs in force today.
+
+    A response naming several kinds of place counts once (webmap.analysis.gaps.ward_responses).
+    """
+    needs = store.needs_frame(ward=code)
+    responses = analysis.ward_responses(needs).get(code, 0.0) if len(needs) else 0.0
+    return float(responses), float(needs["count"].sum())
+
+
 def ward_rows_in_order(gaps: pd.DataFrame, labels: dict[str, str]) -> pd.DataFrame:
     """Return a ward's gap rows as the profile and the printed report show them (one order for both).
 
@@ -298,7 +308,7 @@ def summary_lines(table: pd.DataFrame, top: int = 3) -> list[str]:
         flag = "; few responses" if row.few_responses else ""
         lines.append(
             f"  {int(row.rank)}. {row.ward_name} ({row.ward_code}): unmet need {row.gap_score:,.2f} per 1,000 "
-            f"({row.responses:,.0f} stated needs{flag})"
+            f"({row.responses:,.0f} responses, {row.need_count:,.0f} stated needs{flag})"
         )
     return lines
 

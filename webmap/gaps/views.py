@@ -83,7 +83,8 @@ def columns_for(query: gaps_service.GapQuery, labels: dict[str, str]) -> list[tu
         ("rank", _("Rank"), fmt_rank),
         ("ward_name", _("Ward"), str),
         ("gap_score", str(GAP_HEADING), fmt_gap),
-        ("responses", _("Stated needs"), fmt_count),
+        ("responses", _("Responses"), fmt_count),
+        ("need_count", _("Stated needs"), fmt_count),
     ]
     if query.overall:
         return head + [
@@ -126,7 +127,14 @@ EXPLAINED = {
         "Of every 1,000 residents, how many we expect to ask for this and be unable to reach one. "
         "Bigger means a bigger gap."
     ),
-    "responses": _l("How many times residents of the ward asked for it (web form and surveys)."),
+    "responses": _l(
+        "How many residents' answers from the ward (web-form submissions, survey responses) the figure rests on. "
+        "One answer may ask for several kinds of place: it is still one response."
+    ),
+    "need_count": _l(
+        "How many needs those answers stated: an answer asking for three kinds of place states three needs. "
+        "Rates are worked out from stated needs."
+    ),
     "need_per_1000": _l("Times asked for every 1,000 residents of the ward, from its own answers only."),
     "own_rate_weight": _l(
         "A ward with few answers says little on its own, so its figure leans on the whole area's "
@@ -280,7 +288,7 @@ def legend_caption(entries) -> str:
     return text
 
 
-TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "population")
+TOOLTIP_COLUMNS = ("rank", "gap_score", "responses", "need_count", "population")
 # A big area's figures are worked out in the background after the data changes (webmap/scale/refresh.py).
 WORKING = _l(
     "These figures are being worked out for the whole area now, which takes a minute or two. "
@@ -457,9 +465,11 @@ def ward(code: str):
                 by_category.setdefault(cat, []).append(row)
     asset_groups = [(cid, label, by_category[cid]) for cid, label in labels.items() if cid in by_category]
 
-    # What residents asked for: the need counts the gap rows were made from (no second read of the needs).
+    # What residents asked for: the counts the gap rows were made from; the ward's responses over every
+    # kind are counted from its needs (one answer naming several kinds is one response).
     asked = gaps[gaps["need_count"] > 0].sort_values(["need_count", "category"], ascending=[False, True])
-    need_rows = [(labels.get(r.category, r.category), r.need_count) for r in asked.itertuples()]
+    need_rows = [(labels.get(r.category, r.category), r.responses, r.need_count) for r in asked.itertuples()]
+    need_totals = gaps_service.ward_need_totals(code)
 
     # What residents here asked for comes first, biggest unmet need first; then the rest (the report's order too).
     gaps = gaps_service.ward_rows_in_order(gaps, labels)
@@ -484,6 +494,7 @@ def ward(code: str):
         asset_groups=asset_groups,
         asset_total=len(assets),
         need_rows=need_rows,
+        need_totals=need_totals,
         gaps=gaps,
         neighbours=neighbours,
         map=render_parts(m),
@@ -512,7 +523,14 @@ def _stored_profile(code: str, query, labels: dict[str, str]):
         gaps = pd.DataFrame(
             {
                 c: pd.Series(dtype=float)
-                for c in ("need_count", "gap_score", "assets_in_ward", "assets_within_distance", "access_share")
+                for c in (
+                    "need_count",
+                    "responses",
+                    "gap_score",
+                    "assets_in_ward",
+                    "assets_within_distance",
+                    "access_share",
+                )
             }
             | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)}
         )

@@ -8,6 +8,11 @@ Two shapes are read:
   several categories separated by ";" (as Microsoft Forms and Google Forms export
   multiple-choice answers), each counted once.
 
+Each row of a response table is one response: its needs share a ``response_key`` (a hash of
+the source or round and the row number, so the same file imported again gives the same keys),
+and a row naming three categories is one response and three stated needs. A count table's
+rows have no key: its counts are of people, each one response.
+
 Re-importing the same source replaces what that source imported before, so a corrected
 survey file can be loaded again without counting anybody twice. With a survey round
 (``--round "Spring 2027 survey" --round-date 2027-03-31``) the needs are dated on the round's
@@ -16,6 +21,7 @@ day; a new round adds to the history, and re-importing a round replaces that rou
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -134,6 +140,7 @@ def import_needs(
             report.skip(_("the count is 0"))
             continue
         comment = text(row[comment_col]) if comment_col else None
+        key = None if count_col else response_key(source, round_name, n)
         read += [
             (
                 n,
@@ -143,6 +150,7 @@ def import_needs(
                     count=count,
                     source=source,
                     comment=comment[:COMMENT_LIMIT] if comment else None,
+                    response_key=key,
                 ),
             )
             for c in cats
@@ -185,6 +193,12 @@ def import_needs(
         else _("%(count)s stated needs in %(wards)s wards, source '%(source)s'", **stated)
     )
     return report
+
+
+def response_key(source: str, round_name: str | None, row: int) -> str:
+    """Return the key of one row of a response table: the same for the same source, round and row."""
+    where = f"{source}\x1f{(round_name or '').strip()}\x1f{row}"
+    return "s:" + hashlib.sha256(where.encode("utf-8")).hexdigest()[:40]
 
 
 def parse_round_date(value: date | str | None) -> date | None:

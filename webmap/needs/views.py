@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -133,6 +134,8 @@ def new():
         elif email and not request.form.get("consent"):
             errors["consent"] = _("Tick the box to say we may email you, or leave the email address empty.")
         if not errors:
+            # One submission is one response, however many kinds of place it names.
+            key = "w:" + uuid.uuid4().hex
             needs = [
                 Need(
                     ward_code=code,
@@ -142,6 +145,7 @@ def new():
                     source="web form",
                     lon=lon,
                     lat=lat,
+                    response_key=key,
                 )
                 for c in chosen
             ]
