@@ -72,6 +72,9 @@ def main() -> int:
     app = create_app({**CONFIG, "DATABASE_URL": url})
     if "--reuse" not in sys.argv:
         load(app, Path(tempfile.mkdtemp()))
+    else:
+        with app.app_context():
+            init_database()  # the schema of this code (migrations), on a database loaded before
     client = app.test_client()
     for label, path in [
         ("/you-said-we-did (area page)", "/you-said-we-did"),
