@@ -201,21 +201,16 @@ def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Ite
 
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
     everywhere = store.assets_frame(explode=True) if whole else None
-    around: dict[str, gpd.GeoDataFrame] = {}
+    outlines = {code: wards[wards["code"] == code] for code in names}
+    near: dict[str, tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]] = {}
     out = []
     for key in pairs:
         ward, category = key
         if ward not in names:
             continue
-        outline = wards[wards["code"] == ward]
-        if ward not in around:
-            # Only the places in a box around the ward (grown by the distance) can be within reach.
-            around[ward] = (
-                everywhere
-                if everywhere is not None
-                else store.assets_frame(explode=True, bbox=store.box_around(outline.total_bounds, distance))
-            )
-        assets = around[ward]
+        if ward not in near:
+            near[ward] = _near(outlines[ward], everywhere, distance)
+        by_kind, dated = near[ward]
         asks, first_asked, asked_at = asked.get(key, ([], None, None))
         item = Item(
             ward,
@@ -230,32 +225,50 @@ def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Ite
         )
         # With no stated need (a response made for another reason): from the start of its first response's day.
         item.asked_at = asked_at or datetime.combine(min(r.done_on for r in item.responses), time.min)
-        item.places, item.recorded = _places_since(
-            outline, assets[assets["category"] == category], item.asked_at, distance
-        )
+        if category in by_kind:
+            item.places, item.recorded = _places_since(ward, by_kind[category], dated, item.asked_at)
         out.append(item)
     if figures:
         _add_figures(out, distance)
     return out
 
 
+def _near(
+    outline: gpd.GeoDataFrame, everywhere: gpd.GeoDataFrame | None, distance: float
+) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
+    """Return ({kind: places of that kind within reach of the ward}, their dates on the map by asset id).
+
+    Only the places in a box around the ward (grown by the distance) can be within reach: they
+    are read from the database (or cut from `everywhere`, every place, already read), measured
+    once for every kind, and dated in one read.
+    """
+    box = store.box_around(outline.total_bounds, distance)
+    if everywhere is None:
+        assets = store.assets_frame(explode=True, bbox=box)
+    else:
+        minx, miny, maxx, maxy = box
+        lon, lat = everywhere["lon"], everywhere["lat"]
+        assets = everywhere[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
+    assets = assets[assets["category"].notna()]
+    if assets.empty:
+        return {}, pd.DataFrame()
+    within = assets[places_within(outline, assets, distance)]
+    if within.empty:
+        return {}, pd.DataFrame()
+    # Dates only for the few places within reach, not for every place in the area.
+    dated = store.on_map_since([int(i) for i in within["asset_id"].unique()]).set_index("asset_id")
+    return {str(kind): group for kind, group in within.groupby("category")}, dated
+
+
 def _places_since(
-    ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, asked_at: datetime, distance: float
+    code: str, near: gpd.GeoDataFrame, dated: pd.DataFrame, asked_at: datetime
 ) -> tuple[list[Place], list[Place]]:
-    """Return (places new since the ask, places only first recorded on the map since) within reach of the ward.
+    """Return (places new since the ask, places only first recorded on the map since) of those within reach.
 
     New: a submission approved after the ask, or a place whose own record says it opened after
     the ask's day. Recorded: any other record first put on the map after the ask (an import of
     places that were there all along says nothing about when they opened).
     """
-    if assets.empty:
-        return [], []
-    near = assets[places_within(ward, assets, distance)]
-    if near.empty:
-        return [], []
-    # Dates only for the few places within reach, not for every place in the area.
-    dated = store.on_map_since([int(i) for i in near["asset_id"].unique()]).set_index("asset_id")
-    code = ward["code"].iloc[0]
     new, recorded = [], []
     for row in near.drop_duplicates("asset_id").itertuples():
         if int(row.asset_id) not in dated.index:
