@@ -12,6 +12,7 @@ import io
 import re
 
 import pytest
+
 from webmap.core import store
 from webmap.feedback import report
 from webmap.gaps import history

@@ -76,7 +76,8 @@ class Item:
 
     @property
     def latest(self) -> date:
-        dates = [a.on for a in self.asked] + [r.done_on for r in self.responses] + [p.on for p in self.places]
+        """The latest day residents asked or something was done (the order of the pages: see _order)."""
+        dates = [a.on for a in self.asked] + [r.done_on for r in self.responses]
         return max(dates) if dates else date.min
 
 
