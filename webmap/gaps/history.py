@@ -228,8 +228,10 @@ def _charted(point: Point) -> tuple:
 
 
 def snapshot_count() -> int:
-    """Return how many snapshots are stored."""
-    return db.session.scalar(select(func.count()).select_from(GapSnapshot)) or 0
+    """Return how many snapshots are stored (entries of the tables' history; the figures kept for asks aside)."""
+    return (
+        db.session.scalar(select(func.count()).select_from(GapSnapshot).where(GapSnapshot.kind != gapstore.ASKED)) or 0
+    )
 
 
 # ---- "when residents asked": the figures kept at the first ask --------------------------------
@@ -351,6 +353,10 @@ def asked_points(asks: dict[tuple[str, str], datetime], distance: float) -> dict
             try:
                 keep_asks(missing, distance)
             except gaps_service.NoWards:
+                return found
+            except Exception:  # noqa: BLE001 - the page shows the figures as not recorded yet rather than fail
+                db.session.rollback()
+                log.exception("keeping the gap figures of when residents asked failed")
                 return found
             found.update(_asked_points(missing, distance))
     return found
