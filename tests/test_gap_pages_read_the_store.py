@@ -29,8 +29,8 @@ PAGES = [
     "/gaps/export?category=youth&format=csv",
     "/gaps/export?category=youth&format=geojson",
 ]
-# "You said, we did": since issue 22a its "then and now" figures are recomputed in the request
-# (gaps_service.tables_at) rather than read from the store's history; see the xfail below.
+# "You said, we did": "when residents asked" is read from the store's history (the figures kept at
+# the first ask), "now" from the latest rows; never recomputed in the request (gaps_service.tables_at).
 FEEDBACK = [
     f"/wards/{WARD}/you-said-we-did",
     f"/wards/{WARD}/you-said-we-did.csv",
@@ -92,11 +92,6 @@ def test_every_gap_page_reads_the_store_and_never_the_analysis(sample_app, monke
     assert seen[f"/wards/{WARD}/report"] == {"ward_rows_for_page"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 22a recomputes 'then and now' per request (gaps_service.tables_at) "
-    "instead of reading the gap store's history: to reconcile with issue 24",
-)
 def test_you_said_we_did_reads_then_and_now_from_the_store(sample_app, monkeypatch):
     seen = _visit(sample_app, monkeypatch, False, FEEDBACK, (*ANALYSIS, "tables_at"))
     assert all("history_rows" in seen[path] for path in FEEDBACK)

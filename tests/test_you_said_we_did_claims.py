@@ -123,3 +123,46 @@ def test_an_opened_column_dates_places_in_any_file(app, tmp_path):
     with app.app_context():
         opened = dict(db.session.execute(select(Asset.name, Asset.opened_on)).all())
     assert opened["Canal Hub"].isoformat() == "2019-07-01" and opened["Mill Hub"] is None
+
+
+def test_the_gap_store_keeps_when_residents_asked_once_and_the_pages_read_it(make_app, tmp_path, monkeypatch):
+    """Issues 22/24: the hook after a change keeps "when residents asked" in the store's history; pages only read it."""
+    from datetime import datetime, time
+
+    from tests.conftest import load_fresh_sample
+    from webmap.core.models import GapSnapshot, GapSnapshotRow
+    from webmap.gaps import service as gaps_service
+    from webmap.gaps import store as gapstore
+
+    app = make_app(GAP_SNAPSHOTS="inline", GAP_SNAPSHOT_METHODS="share")
+    with app.app_context():
+        load_fresh_sample()
+    survey = tmp_path / "spring.csv"
+    survey.write_text(f"ward_code,category,count\n{WARD},education,12\n", encoding="utf-8")
+    invoke(app, "import-needs", survey, "--round", "Spring 2026 survey", "--round-date", "2026-03-31")
+
+    def kept():
+        with app.app_context():
+            return db.session.execute(
+                select(GapSnapshot.as_of, GapSnapshotRow.asked_at, GapSnapshotRow.need_count)
+                .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
+                .where(
+                    GapSnapshot.kind == gapstore.ASKED,
+                    GapSnapshotRow.ward_code == WARD,
+                    GapSnapshotRow.category == "education",
+                )
+            ).all()
+
+    moment = datetime.combine(datetime(2026, 3, 31).date(), time.max)
+    assert [(str(a), m, n) for a, m, n in kept()] == [("2026-03-31", moment, 12)]
+
+    def no_analysis(*_args, **_kwargs):
+        raise AssertionError("a page worked out 'when residents asked' instead of reading the store")
+
+    monkeypatch.setattr(gaps_service, "tables_at", no_analysis)
+    then = _item(app)
+    assert then["when_asked_date"] == "2026-03-31" and float(then["need_when_asked"]) == 12
+    assert app.test_client().get("/you-said-we-did").status_code == 200
+    # A later change of the map (another import) neither rewrites nor adds to what was kept.
+    invoke(app, "import-needs", survey, "--source", "later answers")
+    assert len(kept()) == 1 and _item(app)["need_when_asked"] == then["need_when_asked"]

@@ -429,6 +429,8 @@ class GapSnapshotRow(Model):
     gap_score: Mapped[float | None] = mapped_column(Float)
     # The whole row of the gap table, whatever its columns were at the time.
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A row of an "asked" entry: the moment residents first asked in the ward for the kind, as it stood then.
+    asked_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class GapTable(Model):

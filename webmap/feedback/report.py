@@ -9,14 +9,17 @@ from datetime import date, datetime, time
 import geopandas as gpd
 import pandas as pd
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import Need, Response, SurveyRound, Ward, utcnow
 from webmap.feedback.nearby_changes import places_within
 from webmap.gaps import history as snapshots
-from webmap.gaps import service as gaps_service
+from webmap.gaps import store as gapstore
+
+# Items (a ward and a kind of place) on a page of the area's "you said, we did".
+PER_PAGE = 20
 
 
 @dataclass
@@ -73,7 +76,8 @@ class Item:
 
     @property
     def latest(self) -> date:
-        dates = [a.on for a in self.asked] + [r.done_on for r in self.responses] + [p.on for p in self.places]
+        """The latest day residents asked or something was done (the order of the pages: see _order)."""
+        dates = [a.on for a in self.asked] + [r.done_on for r in self.responses]
         return max(dates) if dates else date.min
 
 
@@ -115,36 +119,99 @@ def _asked(ward_codes: list[str] | None) -> dict[tuple[str, str], tuple[list[Ask
     return out
 
 
+@dataclass
+class Listing:
+    """One page of the area's items, newest first, and how many pages there are."""
+
+    items: list[Item]
+    page: int
+    pages: int
+    total: int
+    per_page: int
+
+
+def _order(ward_code: str | None = None) -> list[tuple[str, str]]:
+    """Return every (ward, category) with a stated need or a published response, newest activity first.
+
+    Newest: the latest day residents asked or something was done, then the response recorded
+    last; ties by ward and kind. Read as sums per ward and kind, so a page reads only its items.
+    """
+    asked = select(Need.ward_code, Need.category_id, func.max(Need.asked_on)).group_by(Need.ward_code, Need.category_id)
+    done = (
+        select(Response.ward_code, Response.category_id, func.max(Response.done_on), func.max(Response.created_at))
+        .where(Response.status == "published")
+        .group_by(Response.ward_code, Response.category_id)
+    )
+    if ward_code is not None:
+        asked, done = asked.where(Need.ward_code == ward_code), done.where(Response.ward_code == ward_code)
+    latest: dict[tuple[str, str], tuple[date, datetime]] = {}
+    for ward, category, on in db.session.execute(asked).all():
+        latest[(ward, category)] = (on, datetime.min)
+    for ward, category, on, created in db.session.execute(done).all():
+        before = latest.get((ward, category), (date.min, datetime.min))
+        latest[(ward, category)] = (max(before[0], on), created or datetime.min)
+    names = dict(db.session.execute(select(Ward.code, Ward.name).where(Ward.code.in_({w for w, _ in latest}))).all())
+    labels = store.category_labels()
+    pairs = sorted((k for k in latest if k[0] in names), key=lambda k: (names[k[0]], labels.get(k[1], k[1])))
+    return sorted(pairs, key=lambda k: latest[k], reverse=True)
+
+
+def page(number: int, per_page: int = PER_PAGE) -> Listing | None:
+    """Return one page of the area's items (None past the last page; page 1 always exists)."""
+    pairs = _order()
+    pages = max(1, -(-len(pairs) // per_page))
+    if number > pages:
+        return None
+    shown = pairs[(number - 1) * per_page : number * per_page]
+    return Listing(_items(shown, figures=True, whole=False), number, pages, len(pairs), per_page)
+
+
 def items(ward_code: str | None = None, figures: bool = True) -> list[Item]:
-    """Return the "You said, we did" items for one ward (or every ward), newest activity first.
+    """Return the "You said, we did" items for one ward (or every ward: the exports), newest activity first.
 
     `figures=False` leaves out the gap when residents asked and now (the ward profile lists only places).
     """
-    wards = store.wards_frame([ward_code] if ward_code is not None else None)
+    return _items(_order(ward_code), figures, whole=ward_code is None)
+
+
+def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Item]:
+    """Return the items of these (ward, category) pairs, in their order, reading only their wards' rows.
+
+    The places within reach are read in a box around each ward (grown by the distance); `whole`
+    (every ward of the area) reads them all at once instead.
+    """
+    if not pairs:
+        return []
+    codes = sorted({w for w, _ in pairs})
+    wards = store.wards_frame(codes)
     names = dict(zip(wards["code"], wards["name"]))
     labels = store.category_labels()
     labels_cy = {c.id: c.label_cy for c in store.categories() if c.label_cy}
-    welsh_names = select(Ward.code, Ward.name_cy).where(Ward.name_cy.is_not(None))
-    if ward_code is not None:
-        welsh_names = welsh_names.where(Ward.code == ward_code)
-    names_cy = dict(db.session.execute(welsh_names).all())
-    asked = _asked(list(names) if ward_code is not None else None)
-    query = select(Response).where(Response.status == "published").order_by(Response.done_on.desc(), Response.id.desc())
-    if ward_code is not None:
-        query = query.where(Response.ward_code == ward_code)
+    names_cy = dict(
+        db.session.execute(select(Ward.code, Ward.name_cy).where(Ward.name_cy.is_not(None), Ward.code.in_(codes))).all()
+    )
+    asked = _asked(codes)
+    query = (
+        select(Response)
+        .where(Response.status == "published", Response.ward_code.in_(codes))
+        .order_by(Response.done_on.desc(), Response.id.desc())
+    )
     responses: dict[tuple[str, str], list[Response]] = defaultdict(list)
     for response in db.session.scalars(query):
         responses[(response.ward_code, response.category_id)].append(response)
 
     distance = float(current_app.config["ACCESS_DISTANCE_M"])
-    # One ward: only the places in a box around it (grown by the distance) can be within reach.
-    around = store.box_around(wards.total_bounds, distance) if ward_code is not None and len(wards) else None
-    assets = store.assets_frame(explode=True, bbox=around)
+    everywhere = store.assets_frame(explode=True) if whole else None
+    outlines = {code: wards[wards["code"] == code] for code in names}
+    near: dict[str, tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]] = {}
     out = []
-    for key in sorted(set(asked) | set(responses)):
+    for key in pairs:
         ward, category = key
         if ward not in names:
             continue
+        if ward not in near:
+            near[ward] = _near(outlines[ward], everywhere, distance)
+        by_kind, dated = near[ward]
         asks, first_asked, asked_at = asked.get(key, ([], None, None))
         item = Item(
             ward,
@@ -159,36 +226,50 @@ def items(ward_code: str | None = None, figures: bool = True) -> list[Item]:
         )
         # With no stated need (a response made for another reason): from the start of its first response's day.
         item.asked_at = asked_at or datetime.combine(min(r.done_on for r in item.responses), time.min)
-        item.places, item.recorded = _places_since(
-            wards[wards["code"] == ward], assets[assets["category"] == category], item.asked_at, distance
-        )
+        if category in by_kind:
+            item.places, item.recorded = _places_since(ward, by_kind[category], dated, item.asked_at)
         out.append(item)
     if figures:
         _add_figures(out, distance)
-    # Newest first: by the latest date, then the latest response recorded; ties by ward and kind.
-    out.sort(key=lambda i: (i.ward_name, i.label))
-    return sorted(
-        out, key=lambda i: (i.latest, max((r.created_at for r in i.responses), default=datetime.min)), reverse=True
-    )
+    return out
+
+
+def _near(
+    outline: gpd.GeoDataFrame, everywhere: gpd.GeoDataFrame | None, distance: float
+) -> tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]:
+    """Return ({kind: places of that kind within reach of the ward}, their dates on the map by asset id).
+
+    Only the places in a box around the ward (grown by the distance) can be within reach: they
+    are read from the database (or cut from `everywhere`, every place, already read), measured
+    once for every kind, and dated in one read.
+    """
+    box = store.box_around(outline.total_bounds, distance)
+    if everywhere is None:
+        assets = store.assets_frame(explode=True, bbox=box)
+    else:
+        minx, miny, maxx, maxy = box
+        lon, lat = everywhere["lon"], everywhere["lat"]
+        assets = everywhere[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
+    assets = assets[assets["category"].notna()]
+    if assets.empty:
+        return {}, pd.DataFrame()
+    within = assets[places_within(outline, assets, distance)]
+    if within.empty:
+        return {}, pd.DataFrame()
+    # Dates only for the few places within reach, not for every place in the area.
+    dated = store.on_map_since([int(i) for i in within["asset_id"].unique()]).set_index("asset_id")
+    return {str(kind): group for kind, group in within.groupby("category")}, dated
 
 
 def _places_since(
-    ward: gpd.GeoDataFrame, assets: gpd.GeoDataFrame, asked_at: datetime, distance: float
+    code: str, near: gpd.GeoDataFrame, dated: pd.DataFrame, asked_at: datetime
 ) -> tuple[list[Place], list[Place]]:
-    """Return (places new since the ask, places only first recorded on the map since) within reach of the ward.
+    """Return (places new since the ask, places only first recorded on the map since) of those within reach.
 
     New: a submission approved after the ask, or a place whose own record says it opened after
     the ask's day. Recorded: any other record first put on the map after the ask (an import of
     places that were there all along says nothing about when they opened).
     """
-    if assets.empty:
-        return [], []
-    near = assets[places_within(ward, assets, distance)]
-    if near.empty:
-        return [], []
-    # Dates only for the few places within reach, not for every place in the area.
-    dated = store.on_map_since([int(i) for i in near["asset_id"].unique()]).set_index("asset_id")
-    code = ward["code"].iloc[0]
     new, recorded = [], []
     for row in near.drop_duplicates("asset_id").itertuples():
         if int(row.asset_id) not in dated.index:
@@ -208,41 +289,38 @@ def _places_since(
 
 
 def _add_figures(found: list[Item], distance: float) -> None:
-    """Give each item its figures when residents asked (the map as it stood then) and now, computed, not looked up."""
+    """Give each item its figures when residents asked and now, both read from the one gap store.
+
+    "When residents asked": the figures kept in the store's history at the first ask (the map as
+    it stood then; a later import leaves them as they are). "Now": the ward's latest row.
+    """
     if not found:
         return
-    now = utcnow()
-    categories = sorted({i.category for i in found})
-    try:
-        tables = gaps_service.tables_at(categories, sorted({i.asked_at for i in found} | {now}), "share", distance)
-    except gaps_service.NoWards:
-        return
-    rows: dict[tuple, dict] = {}
-
-    def point(moment: datetime, item: Item) -> snapshots.Point | None:
-        key = (moment, item.category)
-        if key not in rows:
-            table = tables[moment][item.category]
-            rows[key] = {r["ward_code"]: r for r in table.drop(columns=table.geometry.name).to_dict("records")}
-        row = rows[key].get(item.ward_code)
-        if row is None:
-            return None
-        fig = {k: snapshots._plain(v) for k, v in row.items()}
-        return snapshots.Point(
-            moment.date(),
-            moment,
-            "asked" if moment != now else "now",
-            None,
-            distance,
-            fig.get("need_count"),
-            fig.get("access_share"),
-            fig.get("assets_within_distance"),
-            fig.get("gap_score"),
-            fig,
-        )
-
+    before = snapshots.asked_points({(i.ward_code, i.category): i.asked_at for i in found}, distance)
+    by_ward: dict[str, set[str]] = defaultdict(set)
     for item in found:
-        item.before, item.now = point(item.asked_at, item), point(now, item)
+        by_ward[item.ward_code].add(item.category)
+    today = utcnow()
+    now: dict[tuple[str, str], snapshots.Point] = {}
+    for ward, categories in by_ward.items():
+        rows, _current = gapstore.ward_rows_for_page(ward, snapshots.ASKED_METHOD, distance, sorted(categories))
+        for row in rows.to_dict("records"):
+            fig = {k: snapshots._plain(v) for k, v in row.items()}
+            now[(ward, str(fig.get("category")))] = snapshots.Point(
+                today.date(),
+                today,
+                "now",
+                None,
+                distance,
+                fig.get("need_count"),
+                fig.get("access_share"),
+                fig.get("assets_within_distance"),
+                fig.get("gap_score"),
+                fig,
+            )
+    for item in found:
+        item.before = before.get((item.ward_code, item.category))
+        item.now = now.get((item.ward_code, item.category))
 
 
 HOW = {"approved": "approved", "opened": "opened", "recorded": "first recorded on the map"}
@@ -252,7 +330,11 @@ def rows(found: list[Item]) -> pd.DataFrame:
     """Return the items as a flat table for CSV and GeoJSON exports (public figures only)."""
 
     def fig(point, name):
-        return None if point is None else getattr(point, name)
+        value = None if point is None else getattr(point, name)
+        # Counts are kept as numbers that may be fractional (weighted needs): whole ones written as such.
+        if name in ("need_count", "assets_within") and isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
 
     def listed(places: list[Place]) -> str:
         return "; ".join(f"{p.name} ({HOW[p.how]} {p.on:%Y-%m-%d})" for p in places)

@@ -19,6 +19,7 @@ from webmap.feedback import followups, report, responses, trends, words
 from webmap.feedback.nearby_changes import places_within
 from webmap.gaps import history as snapshots
 from webmap.web.language import pick
+from webmap.web.paging import page_number
 from webmap.web.security import csrf, role_required
 
 bp = Blueprint("feedback", __name__, template_folder="templates")
@@ -195,11 +196,16 @@ def _ward_or_404(code: str) -> Ward:
 
 @bp.get("/you-said-we-did")
 def area():
-    """Show what residents asked for and what was done, across the whole area, newest first."""
-    found = report.items()
+    """Show what residents asked for and what was done, across the whole area, newest first, a page at a time."""
+    listing = report.page(page_number())
+    if listing is None:
+        abort(404)
     return render_template(
         "feedback/report.html",
-        items=found,
+        items=listing.items,
+        listing=listing,
+        # The pager keeps the other arguments of the address (the reader's ?lang=).
+        pager_args={k: v for k, v in request.args.items() if k != "page"},
         ward=None,
         title=_("You said, we did"),
         distance=current_app.config["ACCESS_DISTANCE_M"],

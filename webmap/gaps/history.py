@@ -8,22 +8,29 @@ hands what the change touched to ``store.apply_change``, which recomputes only t
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
+import pandas as pd
 from flask import current_app, has_app_context, has_request_context
 from flask_babel import format_date
 from sqlalchemy import func, select
 
 from webmap.core import queue, store
 from webmap.core.db import db
-from webmap.core.models import GapSnapshot, utcnow
+from webmap.core.models import GapSnapshot, Need, Response, utcnow
 from webmap.gaps import changes
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
+from webmap.scale import refresh as background
+from webmap.scale import versions
 
 log = logging.getLogger(__name__)
 KINDS = ("import", "round", "approval", "need", "manual", "refresh", "migrated")
+# "When residents asked" is kept by this method (the figures "you said, we did" shows).
+ASKED_METHOD = "share"
+KEEP_ASKS = "gaps.keep_asks"
 _plain = gapstore._plain  # JSON-safe figures (feedback/report.py builds points with it)
 
 
@@ -63,7 +70,9 @@ def take_snapshot(kind: str, as_of: date | None = None, note: str | None = None)
         gapstore.refresh(keys, kind, note)
     except gaps_service.NoWards:
         return None
-    return db.session.scalars(select(GapSnapshot).order_by(GapSnapshot.id.desc()).limit(1)).first()
+    return db.session.scalars(
+        select(GapSnapshot).where(GapSnapshot.kind != gapstore.ASKED).order_by(GapSnapshot.id.desc()).limit(1)
+    ).first()
 
 
 def _methods() -> tuple[str, ...]:
@@ -96,8 +105,14 @@ def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
             gapstore.apply_changes(found, kind)
         else:
             gapstore.refresh(gapstore.stale_keys(), kind)
+        if kind == "round" and as_of is not None:
+            # A round of that day (new, or imported again): what residents asked that day is kept afresh.
+            gapstore.forget_asked(as_of)
+            db.session.commit()
         if as_of is not None and as_of != utcnow().date():
             take_snapshot(kind, as_of)
+        # What residents asked, as the map stood then, is kept once (the asks of this change, say).
+        keep_first_asks()
     except gaps_service.NoWards:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - a failed refresh must not undo or hide the change that caused it
@@ -184,6 +199,7 @@ def points(ward_code: str, category: str, method: str = "share") -> list[Point]:
             r.figures or {},
         )
         for s, r in gapstore.history_rows(ward_code, category, method)
+        if s.kind != gapstore.ASKED  # the figures kept for "you said, we did", not a change of the table
     ]
 
 
@@ -212,5 +228,160 @@ def _charted(point: Point) -> tuple:
 
 
 def snapshot_count() -> int:
-    """Return how many snapshots are stored."""
-    return db.session.scalar(select(func.count()).select_from(GapSnapshot)) or 0
+    """Return how many snapshots are stored (entries of the tables' history; the figures kept for asks aside)."""
+    return (
+        db.session.scalar(select(func.count()).select_from(GapSnapshot).where(GapSnapshot.kind != gapstore.ASKED)) or 0
+    )
+
+
+# ---- "when residents asked": the figures kept at the first ask --------------------------------
+
+
+def first_asks(ward_codes: list[str] | None = None) -> dict[tuple[str, str], datetime]:
+    """Return {(ward, category): the moment residents first asked} ("you said, we did"'s ask).
+
+    A survey round's needs were asked at the end of the round's day; any other need when it was
+    stored. A ward and kind with a published response but no stated need: the start of the first
+    response's day.
+    """
+    out: dict[tuple[str, str], datetime] = {}
+
+    def grouped(query, *where):
+        query = query.where(*where).group_by(query.selected_columns[0], query.selected_columns[1])
+        if ward_codes is not None:
+            query = query.where(query.selected_columns[0].in_(ward_codes))
+        return db.session.execute(query).all()
+
+    rounds = select(Need.ward_code, Need.category_id, func.min(Need.asked_on))
+    for ward, category, day in grouped(rounds, Need.round_id.is_not(None)):
+        out[(ward, category)] = datetime.combine(day, time.max)
+    others = select(Need.ward_code, Need.category_id, func.min(Need.created_at))
+    for ward, category, moment in grouped(others, Need.round_id.is_(None)):
+        out[(ward, category)] = min(out.get((ward, category), moment), moment)
+    answered = select(Response.ward_code, Response.category_id, func.min(Response.done_on))
+    for ward, category, day in grouped(answered, Response.status == "published"):
+        out.setdefault((ward, category), datetime.combine(day, time.min))
+    return out
+
+
+def _asked_key(category: str, distance: float) -> str:
+    return gapstore.key_of(gaps_service.GapQuery(category, ASKED_METHOD, float(distance)))
+
+
+def keep_asks(asks: dict[tuple[str, str], datetime], distance: float) -> int:
+    """Keep in the gap store the figures of each ward and kind as they stood when residents asked; commit.
+
+    Only asks with no figures kept yet for their moment are worked out, once: from the latest
+    rows when the ask is today and nothing came on the map since (the map has not changed), else
+    as the map stood at the moment (gaps_service.tables_at: the places on the map by then, the
+    needs that counted that day). Later requests and later imports read the kept figures.
+    Returns how many asks were kept.
+    """
+    keys = {category: _asked_key(category, distance) for _, category in asks}
+    kept = gapstore.asked_kept(sorted({w for w, _ in asks}), sorted(set(keys.values())))
+    missing = {(w, c): m for (w, c), m in asks.items() if (m, w, keys[c]) not in kept}
+    if not missing:
+        return 0
+    by_moment: dict[datetime, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for (ward, category), moment in missing.items():
+        by_moment[moment][category].append(ward)
+    since = store.on_map_since()["on_map_from"]
+    today = utcnow().date()
+    kept_at = gapstore.versions_of(sorted(set(keys.values())))
+    now = versions.current(versions.DATA)
+    # The latest rows are the figures at the moment only if the ask is today, nothing came on the
+    # map since and the tables reflect the current data; any other moment is worked out as it stood.
+    worked = [
+        moment
+        for moment, categories in by_moment.items()
+        if moment.date() != today
+        or bool((since > moment).any())
+        or any(kept_at.get(keys[c]) != now for c in categories)
+    ]
+    tables = (
+        gaps_service.tables_at(sorted({c for m in worked for c in by_moment[m]}), worked, ASKED_METHOD, distance)
+        if worked
+        else {}
+    )
+    # One entry per day of asks; each row names its own moment.
+    by_day: dict[date, dict[str, list[pd.DataFrame]]] = defaultdict(lambda: defaultdict(list))
+    moments: dict[date, dict[tuple[str, str], datetime]] = defaultdict(dict)
+    for moment, categories in by_moment.items():
+        for category, wards in categories.items():
+            key = keys[category]
+            if moment in tables:
+                table = tables[moment][category]
+                table = pd.DataFrame(table.drop(columns=table.geometry.name))
+            else:
+                table = pd.DataFrame([figures for k, figures in gapstore.latest_rows(wards, [key]) if k == key])
+            if "ward_code" in table.columns:
+                by_day[moment.date()][key].append(table[table["ward_code"].isin(wards)])
+                moments[moment.date()].update({(ward, key): moment for ward in wards})
+    for day, parts in by_day.items():
+        gapstore.keep_asked(
+            day, {key: pd.concat(found, ignore_index=True) for key, found in parts.items()}, moments[day]
+        )
+    db.session.commit()
+    return len(missing)
+
+
+def keep_first_asks() -> int:
+    """Keep the figures of every first ask not kept yet (what the hooks run after a change); commit."""
+    return keep_asks(first_asks(), float(current_app.config["ACCESS_DISTANCE_M"]))
+
+
+@queue.task(KEEP_ASKS, "Keep the gap figures of when residents asked")
+def keep_asks_task() -> str:
+    """Keep, in the worker, the figures of every first ask not kept yet (a big area's page asked for it)."""
+    return f"Kept the gap figures of {keep_first_asks()} asks."
+
+
+def asked_points(asks: dict[tuple[str, str], datetime], distance: float) -> dict[tuple[str, str], Point]:
+    """Return the kept figures of each ward and kind when residents asked, read from the gap store's history.
+
+    Asks whose figures are not kept yet (the store was off, or the change's task has not run)
+    are kept now on a small area; on a big one a worker is asked to, and they stay unknown
+    (absent) meanwhile, so no visitor waits for the whole map.
+    """
+    found = _asked_points(asks, distance)
+    missing = {k: m for k, m in asks.items() if k not in found}
+    if missing:
+        if background.in_background():
+            if not queue.waiting(KEEP_ASKS):
+                queue.enqueue(keep_asks_task, label="Keep the gap figures of when residents asked")
+        else:
+            try:
+                keep_asks(missing, distance)
+            except gaps_service.NoWards:
+                return found
+            except Exception:  # noqa: BLE001 - the page shows the figures as not recorded yet rather than fail
+                db.session.rollback()
+                log.exception("keeping the gap figures of when residents asked failed")
+                return found
+            found.update(_asked_points(missing, distance))
+    return found
+
+
+def _asked_points(asks: dict[tuple[str, str], datetime], distance: float) -> dict[tuple[str, str], Point]:
+    if not asks:
+        return {}
+    found: dict[tuple[str, str], Point] = {}
+    rows = gapstore.history_rows(
+        sorted({w for w, _ in asks}), sorted({c for _, c in asks}), ASKED_METHOD, kinds=(gapstore.ASKED,)
+    )
+    for s, r in rows:
+        pair = (r.ward_code, r.category)
+        if pair in asks and r.asked_at == asks[pair] and r.key == _asked_key(r.category, distance):
+            found[pair] = Point(
+                s.as_of,
+                r.asked_at,
+                "asked",
+                s.round_name,
+                s.distance_m,
+                r.need_count,
+                r.access_share,
+                r.assets_within,
+                r.gap_score,
+                r.figures or {},
+            )
+    return found

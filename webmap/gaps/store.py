@@ -33,7 +33,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Text, cast, delete, exists, insert, select, update
+from sqlalchemy import Text, bindparam, cast, delete, exists, insert, select, update
 
 from webmap.analysis import incremental
 from webmap.core import store
@@ -55,6 +55,9 @@ KEY_FIGURES = {
 # Two stored figures closer than this (relative) are the same figure: an incremental sum and a
 # full one differ in the last bits, which is no change worth a new row of history.
 SAME = 1e-12
+# The kind of a history entry keeping the figures as they stood when residents first asked
+# (keep_asked): back-dated to the ask's day, never the latest, never continued by another change.
+ASKED = "asked"
 
 
 @dataclass(frozen=True)
@@ -369,7 +372,10 @@ def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_d
     if not back_dated:
         # The newest entry describing today (back-dated ones, describing a survey round's day, aside).
         newest = db.session.scalars(
-            select(GapSnapshot).where(GapSnapshot.as_of == today).order_by(GapSnapshot.id.desc()).limit(1)
+            select(GapSnapshot)
+            .where(GapSnapshot.as_of == today, GapSnapshot.kind != ASKED)
+            .order_by(GapSnapshot.id.desc())
+            .limit(1)
         ).first()
         if (
             newest is not None
@@ -650,19 +656,95 @@ def _local_inputs(change: Change, distance: float, categories: set[str]):
 # ---- history: the same rows, read as series --------------------------------------------------
 
 
-def history_rows(ward_code: str, category: str, method: str):
-    """Return (entry, row) for every stored row of a ward's category table by a method (unweighted), oldest first."""
-    return db.session.execute(
+def history_rows(
+    ward_code: str | Iterable[str],
+    category: str | Iterable[str],
+    method: str,
+    kinds: Iterable[str] | None = None,
+):
+    """Return (entry, row) for every stored row of a ward's category table by a method (unweighted), oldest first.
+
+    `ward_code` and `category` may each be several (every row of any of those wards and categories);
+    `kinds` keeps only the rows of entries of those kinds.
+    """
+    wards = [ward_code] if isinstance(ward_code, str) else list(ward_code)
+    categories = [category] if isinstance(category, str) else list(category)
+    query = (
         select(GapSnapshot, GapSnapshotRow)
         .join(GapSnapshotRow, GapSnapshotRow.snapshot_id == GapSnapshot.id)
         .where(
-            GapSnapshotRow.ward_code == ward_code,
-            GapSnapshotRow.category == category,
+            GapSnapshotRow.ward_code.in_(wards) if len(wards) != 1 else GapSnapshotRow.ward_code == wards[0],
+            GapSnapshotRow.category.in_(categories)
+            if len(categories) != 1
+            else GapSnapshotRow.category == categories[0],
             GapSnapshotRow.method == method,
             GapSnapshotRow.key.like("%|0"),
         )
         .order_by(GapSnapshot.as_of, GapSnapshot.taken_at, GapSnapshot.id)
-    ).all()
+    )
+    if kinds is not None:
+        query = query.where(GapSnapshot.kind.in_(list(kinds)))
+    return db.session.execute(query).all()
+
+
+def latest_rows(ward_codes: Iterable[str], keys: Iterable[str]) -> list[tuple[str, dict]]:
+    """Return (key, figures) of these wards' latest rows of these tables, whatever their data version."""
+    wards, keys = list(ward_codes), list(keys)
+    if not wards or not keys:
+        return []
+    return [
+        (key, _figures(figures))
+        for key, figures in db.session.execute(
+            select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
+                GapSnapshotRow.ward_code.in_(wards), GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
+            )
+        ).all()
+    ]
+
+
+def asked_kept(ward_codes: Iterable[str], keys: Iterable[str]) -> set[tuple[datetime, str, str]]:
+    """Return (moment, ward, key) of every "asked" row kept for these wards and tables (keep_asked)."""
+    wards, keys = list(ward_codes), list(keys)
+    if not wards or not keys:
+        return set()
+    return {
+        (moment, ward, key)
+        for moment, ward, key in db.session.execute(
+            select(GapSnapshotRow.asked_at, GapSnapshotRow.ward_code, GapSnapshotRow.key)
+            .join(GapSnapshot, GapSnapshot.id == GapSnapshotRow.snapshot_id)
+            .where(GapSnapshot.kind == ASKED, GapSnapshotRow.ward_code.in_(wards), GapSnapshotRow.key.in_(keys))
+        ).all()
+    }
+
+
+def keep_asked(day: date, tables: dict[str, pd.DataFrame], moments: dict[tuple[str, str], datetime]) -> GapSnapshot:
+    """Keep these rows as they stood when residents first asked, on this day (caller commits).
+
+    One writer (_write): a back-dated entry of kind "asked" for the day, whose rows are never the
+    latest (pages go on showing today's figures); each row names its moment, `moments[(ward, key)]`.
+    """
+    entry = _write(tables, versions.current(versions.DATA), ASKED, day, back_dated=True)[0]
+    rows = GapSnapshotRow.__table__
+    named = [{"s": entry.id, "w": ward, "k": key, "m": moment} for (ward, key), moment in moments.items()]
+    for start in range(0, len(named), BATCH):
+        db.session.execute(
+            update(rows)
+            .where(
+                rows.c.snapshot_id == bindparam("s"), rows.c.ward_code == bindparam("w"), rows.c.key == bindparam("k")
+            )
+            .values(asked_at=bindparam("m")),
+            named[start : start + BATCH],
+        )
+    return entry
+
+
+def forget_asked(as_of: date) -> int:
+    """Delete the "asked" entries of this day (a survey round of that day imported again); return how many."""
+    ids = list(db.session.scalars(select(GapSnapshot.id).where(GapSnapshot.kind == ASKED, GapSnapshot.as_of == as_of)))
+    if ids:
+        db.session.execute(delete(GapSnapshotRow).where(GapSnapshotRow.snapshot_id.in_(ids)))
+        db.session.execute(delete(GapSnapshot).where(GapSnapshot.id.in_(ids)))
+    return len(ids)
 
 
 def history_table(tables: dict[str, pd.DataFrame], kind: str, as_of: date, note: str | None = None) -> GapSnapshot:
