@@ -1,6 +1,6 @@
 """needs.response_key: the needs made from one response (a web-form submission, a survey row) share a key
 
-Revision ID: resp
+Revision ID: i22r
 Revises: i25c
 
 Existing needs keep no key (NULL): each unit of their count is read as one response, so figures
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'resp'
+revision = 'i22r'
 down_revision = 'i25c'
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """gap_snapshot_rows.asked_at: rows that keep the gap figures as they stood when residents first asked
 
-Revision ID: ysw
-Revises: i25c
+Revision ID: i22y
+Revises: i22r
 
 "You said, we did" reads "when residents asked" from the gap store: an entry of kind "asked" is
 back-dated to the day of the asks it keeps, and each of its rows names the moment of its ward's
@@ -11,8 +11,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = 'ysw'
-down_revision = 'i25c'
+revision = 'i22y'
+down_revision = 'i22r'
 branch_labels = None
 depends_on = None
 
