@@ -125,6 +125,7 @@ WARDS_AT = """([fx, fy]) => {
 
 def _ward_at(page) -> tuple[float, float, list[list[str]]]:
     """A point near the middle of the map with one ward under it: (page x, page y, [[code, name]])."""
+    page.locator(".folium-map").scroll_into_view_if_needed()  # the partners form comes first
     box = page.locator(".folium-map").bounding_box()
     for fx, fy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.5, 0.6), (0.4, 0.4)):
         x, y, wards = page.evaluate(WARDS_AT, [fx, fy])
