@@ -321,16 +321,17 @@ def visit(browser, url: str) -> tuple[int, float]:
     return total, done
 
 
-def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, float, float]]:
-    """Build folium's own simplified choropleth and a 100,000-point FastMarkerCluster; measure them."""
-    import folium
-    import numpy as np
-    from branca.colormap import StepColormap
-    from folium.plugins import FastMarkerCluster
+# FastMarkerCluster's default icons load Leaflet.awesome-markers from a CDN, which an offline run cannot
+# reach (the page then never draws): its clusters of plain markers instead.
+PLAIN_MARKER = "function (row) { return L.marker(new L.LatLng(row[0], row[1])); }"
 
-    from webmap.core import store
+
+def reference_html(make) -> tuple[str, float]:
+    """Return (HTML, seconds folium took to build it) of a folium map holding what make(map) adds, its
+    vendored scripts and styles read from files (the page opens from a file: URL, offline)."""
+    import folium
+
     from webmap.maps.base import LOCAL_FILES, _localise
-    from webmap.maps.layers import simplify_for_display
     from webmap.web.vendor import PACKAGES
 
     files = {
@@ -339,6 +340,43 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
         else REPO / "webmap" / path.lstrip("/")
         for name, path in LOCAL_FILES.items()
     }
+    start = time.perf_counter()
+    m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None, maxZoom=19)  # clusters draw only with a maxZoom
+    make(m)
+    _localise(m)
+    html = m.get_root().render()
+    built = time.perf_counter() - start
+    for local, path in LOCAL_FILES.items():
+        html = html.replace(f'"{path}"', f'"{files[local].as_uri()}"')
+    return html, built
+
+
+def fast_marker_cluster(points) -> tuple[str, float]:
+    """Return (HTML, build seconds) of folium's FastMarkerCluster of points ([(lat, lon), ...]), plain markers."""
+    from folium.plugins import FastMarkerCluster
+
+    return reference_html(lambda m: FastMarkerCluster(points, callback=PLAIN_MARKER).add_to(m))
+
+
+def open_reference(browser, page: Path) -> float:
+    """Open a reference page from its file in a fresh context; return ms until its layer has drawn."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.goto(page.as_uri(), wait_until="load", timeout=600_000)
+    script = until_drawn(tab, REF_DONE_JS)  # as the app's pages: until the map has drawn, not at load
+    context.close()
+    return script
+
+
+def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, float, float]]:
+    """Build folium's own simplified choropleth and a 100,000-point FastMarkerCluster; measure them."""
+    import folium
+    import numpy as np
+    from branca.colormap import StepColormap
+
+    from webmap.core import store
+    from webmap.maps.layers import simplify_for_display
+
     app = _app(url)
     rows = []
     with app.app_context():
@@ -346,48 +384,34 @@ def references(url: str, folder: Path, browser) -> list[tuple[str, int, int, flo
         sample = (
             store.assets_frame(bbox=None).sample(100_000, random_state=1) if PLACES > 100_000 else store.assets_frame()
         )
-    # folium.Choropleth's legend and FastMarkerCluster's default icons load d3 and Leaflet.awesome-markers
-    # from CDNs, which an offline run cannot reach: the page then never draws. So the same layers without
-    # them: the choropleth as the GeoJson layer Choropleth makes (its step colours, no legend), and the
-    # clusters of plain markers.
+    # folium.Choropleth's legend loads d3 from a CDN: the same layer without it, as the GeoJson layer
+    # Choropleth makes (its step colours, no legend).
     colours = StepColormap(["#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026"], vmin=0, vmax=len(wards))
     shapes = simplify_for_display(wards)[["code", "geometry"]].assign(v=np.arange(len(wards)))
-    plain = "function (row) { return L.marker(new L.LatLng(row[0], row[1])); }"
-    for name, make in (
+    for name, build in (
         (
             "folium choropleth (GeoJson), simplified (ref.)",
-            lambda m: folium.GeoJson(
-                shapes.__geo_interface__,
-                style_function=lambda f: {
-                    "fillColor": colours(f["properties"]["v"]),
-                    "color": "#555",
-                    "weight": 1,
-                    "fillOpacity": 0.7,
-                },
-            ).add_to(m),
+            lambda: reference_html(
+                lambda m: folium.GeoJson(
+                    shapes.__geo_interface__,
+                    style_function=lambda f: {
+                        "fillColor": colours(f["properties"]["v"]),
+                        "color": "#555",
+                        "weight": 1,
+                        "fillOpacity": 0.7,
+                    },
+                ).add_to(m)
+            ),
         ),
         (
             f"folium FastMarkerCluster, {len(sample):,} places (ref.)",
-            lambda m: FastMarkerCluster(
-                list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5))), callback=plain
-            ).add_to(m),
+            lambda: fast_marker_cluster(list(zip(sample.geometry.y.round(5), sample.geometry.x.round(5)))),
         ),
     ):
-        start = time.perf_counter()
-        m = folium.Map(location=[53, -1.5], zoom_start=6, tiles=None, maxZoom=19)  # clusters draw only with a maxZoom
-        make(m)
-        _localise(m)
-        html = m.get_root().render()
-        built = time.perf_counter() - start
-        for local, path in LOCAL_FILES.items():
-            html = html.replace(f'"{path}"', f'"{files[local].as_uri()}"')
+        html, built = build()
         page = folder / f"ref{len(rows)}.html"
         page.write_text(html, encoding="utf-8")
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        tab = context.new_page()
-        tab.goto(page.as_uri(), wait_until="load", timeout=600_000)
-        script = until_drawn(tab, REF_DONE_JS)  # as the app's pages: until the map has drawn, not at load
-        context.close()
+        script = open_reference(browser, page)
         rows.append((name, len(html.encode()), len(gzip.compress(html.encode())), built, script))
     return rows
 

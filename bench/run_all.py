@@ -22,6 +22,7 @@ SCRIPTS = [
     "bench_analysis.py",
     "bench_nearby.py",
     "bench_serving.py",
+    "bench_partners_map.py",
     "bench_national.py",
 ]
 

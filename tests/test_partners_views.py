@@ -84,6 +84,28 @@ def test_empty_form_has_labelled_fields_and_a_map(client):
     assert "error-summary" not in html
 
 
+def test_big_area_map_before_a_search_loads_only_what_it_draws(sample_app, client):
+    """Outlines by view, no tile beyond the wards' box; no marker clustering, no jQuery (no places, no popups)."""
+    import json
+
+    from webmap.scale import pages
+
+    sample_app.config["VIEWPORT_ABOVE_WARDS"] = 0
+    html = client.get("/partners").get_data(as_text=True)
+    options = json.loads(re.search(r"webmapViewport\(\w+, (\{.*\})\);", html).group(1))
+    with sample_app.app_context():
+        minx, miny, maxx, maxy = pages.extent()
+    west, south, east, north = options["extent"]
+    assert west <= minx < west + 1e-5 and south <= miny < south + 1e-5  # rounded outwards: every ward inside
+    assert east - 1e-5 < maxx <= east and north - 1e-5 < maxy <= north
+    assert options["places"] is None and options["wards"].startswith("/map-tiles/wards/")
+    assert "leaflet.markercluster.js" not in html and "MarkerCluster.css" not in html and "jquery" not in html
+    # A results page: its markers' popups are built with jQuery, so it loads it.
+    pc = a_postcode(sample_app)
+    found = client.get(f"/partners?postcode={pc.postcode}&radius=2000").get_data(as_text=True)
+    assert "/vendor/jquery/jquery.min.js" in found and "leaflet.markercluster.js" in found
+
+
 def test_postcode_search_lists_places_nearest_first_before_the_map(sample_app, client):
     pc = a_postcode(sample_app)
     expected = within(sample_app, pc.lon, pc.lat, 2000)

@@ -176,6 +176,68 @@ def test_tiles_answer_304_to_a_browser_that_has_them(sample_app):
     assert again.status_code == 304 and again.data == b""
 
 
+def test_an_outline_tile_is_built_once_then_served_gzipped_from_memory(sample_app, monkeypatch):
+    from webmap.scale import outlines
+
+    built = []
+    real = outlines.outlines_in
+    monkeypatch.setattr(outlines, "outlines_in", lambda *a: built.append(a) or real(*a))
+    client = sample_app.test_client()
+    lon, lat = _sample_centre(sample_app)
+    z, x, y = _tile_of(lon, lat, 8)
+    url = f"/map-tiles/wards/{z}/{x}/{y}.json?zoom=5"
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert len(built) == 1  # the second visitor's tile came from memory
+    assert first.headers["Content-Encoding"] == "gzip" and again.data == first.data
+    assert "Accept-Encoding" in first.headers["Vary"] and first.headers["ETag"].startswith('W/"')
+    plain = client.get(url)  # a client that takes no gzip gets the same JSON, plain
+    assert "Content-Encoding" not in plain.headers
+    assert json.loads(gzip.decompress(first.data)) == plain.get_json() and plain.get_json()["features"]
+    assert len(built) == 1
+    # The browser's weak ETag comes back: a 304, without building anything.
+    repeat = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]})
+    assert repeat.status_code == 304 and repeat.data == b"" and len(built) == 1
+    # New wards, new outlines: a new version, so a new tile, never the kept one.
+    with sample_app.app_context():
+        ward = db.session.scalars(select(Ward).order_by(Ward.code)).first()
+        ward.name = "Renamed ward"
+        db.session.commit()
+        derived.rebuild_maps()
+    names = {f["properties"]["name"] for f in client.get(url).get_json()["features"]}
+    assert "Renamed ward" in names and len(built) == 2
+
+
+def test_tile_cache_keeps_within_its_budget_dropping_the_least_recently_used():
+    from webmap.scale.views import _TileCache
+
+    cache = _TileCache(budget=120)
+    bodies = {k: "".join(chr(65 + (i * 7 + ord(k)) % 26) for i in range(400)) for k in "abc"}  # 51 B gzipped: two fit
+    for key in "ab":
+        cache.get(key, lambda key=key: bodies[key])
+    cache.get("a", lambda: "not this: a is kept")  # a is used again, so b is now the oldest
+    cache.get("c", lambda: bodies["c"])
+    assert list(cache.tiles) == ["a", "c"] and cache.size <= 120
+    assert gzip.decompress(cache.get("a", lambda: "rebuilt")).decode() == bodies["a"]
+
+
+def test_first_outline_tiles_are_preloaded_only_when_the_first_level_is_sure():
+    from webmap.scale.layers import first_outline_tiles
+
+    template = "/map-tiles/wards/{z}/{x}/{y}.json?v=1.2&lang=en"
+    england_and_wales = (-6.41856, 49.86474, 1.76053, 55.81108)
+    urls = first_outline_tiles(template, england_and_wales)
+    # Zoom-6 tiles meeting the box: x 30-32 (6.4 W to 1.8 E), y 19-21 (55.8 N to 49.9 N), as viewport.js asks.
+    assert urls == [f"/map-tiles/wards/6/{x}/{y}.json?v=1.2&lang=en&zoom=0" for x in (30, 31, 32) for y in (19, 20, 21)]
+    for x, y in ((30, 19), (32, 21)):
+        west, south, east, north = tile_bounds(6, x, y)
+        assert west <= england_and_wales[2] and east >= england_and_wales[0]
+        assert south <= england_and_wales[3] and north >= england_and_wales[1]
+    # A county fits a big screen at zoom 9 or closer, where finer outlines are asked for: nothing preloaded.
+    assert first_outline_tiles(template, (-2.6, 53.3, -1.9, 53.7)) == []
+    assert first_outline_tiles(None, england_and_wales) == [] and first_outline_tiles(template, None) == []
+
+
 # --- pages of a big area ---------------------------------------------------------------------------
 
 

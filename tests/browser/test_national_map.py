@@ -7,6 +7,8 @@ and 10,000 generated places; the pages then load outlines and places by view (we
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser.conftest import serving
@@ -109,4 +111,58 @@ def test_gaps_map_fills_the_country_and_loads_wales_when_panned(page, national):
     _drawn(page, 10)
     assert any("/map-tiles/wards/10/" in url for url in tiles[before:])
     assert not any("/map-tiles/places/" in url for url in tiles)  # the gap map shows wards only
+    assert errors == []
+
+
+# The wards drawn under a point of the map (container pixels), last drawn last: [x, y, [[code, name], ...]].
+WARDS_AT = """([fx, fy]) => {
+  const map = window[document.querySelector('.folium-map').id], size = map.getSize();
+  const p = L.point(Math.round(size.x * fx), Math.round(size.y * fy)), at = map.containerPointToLayerPoint(p), out = [];
+  map.eachLayer((l) => { if (l.feature && l._containsPoint && l._containsPoint(at)) out.push([l.feature.properties.code, l.feature.properties.name]); });
+  return [p.x, p.y, out];
+}"""
+
+
+def _ward_at(page) -> tuple[float, float, list[list[str]]]:
+    """A point near the middle of the map with one ward under it: (page x, page y, [[code, name]])."""
+    page.locator(".folium-map").scroll_into_view_if_needed()  # the partners form comes first
+    box = page.locator(".folium-map").bounding_box()
+    for fx, fy in ((0.5, 0.5), (0.45, 0.55), (0.55, 0.45), (0.5, 0.6), (0.4, 0.4)):
+        x, y, wards = page.evaluate(WARDS_AT, [fx, fy])
+        if len(wards) == 1:
+            return box["x"] + x, box["y"] + y, wards
+    raise AssertionError("no point near the middle of the map meets exactly one ward")
+
+
+def test_partners_map_draws_the_country_from_the_tiles_it_preloads(page, national):
+    errors, tiles = _watch(page)
+    page.goto(f"{national}/partners")
+    _drawn(page, 8000)
+    preloaded = page.eval_on_selector_all("link[rel=preload][as=fetch]", "links => links.map((l) => l.href)")
+    # The first view's outline tiles, fetched while the scripts load, each once (the script uses them);
+    # none beyond the country's box, no places, no marker clustering or jQuery (nothing uses them).
+    assert len(preloaded) == 9 and sorted(tiles) == sorted(preloaded)
+    assert page.locator("script[src*='markercluster'], script[src*='jquery']").count() == 0
+    # One tooltip for all the wards, naming the one under the pointer, which is highlighted.
+    x, y, [(code, name)] = _ward_at(page)
+    page.mouse.move(x, y)
+    tooltip = page.locator(".leaflet-tooltip")
+    tooltip.wait_for()
+    assert tooltip.inner_text() == name
+    weight = page.evaluate(
+        """(code) => { let w = null; window[document.querySelector('.folium-map').id].eachLayer((l) => {
+             if (l.feature && l.feature.properties.code === code) { w = l.options.weight; } }); return w; }""",
+        code,
+    )
+    assert weight == 4
+    assert errors == []
+
+
+def test_gaps_map_opens_the_ward_clicked(page, national):
+    errors, _tiles = _watch(page)
+    page.goto(f"{national}/gaps")
+    _drawn(page, 8000)
+    x, y, [(code, _name)] = _ward_at(page)
+    page.mouse.click(x, y)
+    page.wait_for_url(re.compile(rf"/wards/{code}(\?|$)"))
     assert errors == []

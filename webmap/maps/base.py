@@ -101,6 +101,9 @@ def _steady_ids(*parts: str) -> list[str]:
     return [_ELEMENT_ID.sub(steady, part) for part in parts]
 
 
+_JQUERY = re.compile(r'\s*<script[^>]*src="' + re.escape(LOCAL_FILES["jquery"]) + r'"[^>]*>\s*</script>')
+
+
 def render_parts(m: folium.Map) -> MapParts:
     """Render the map and return its parts for embedding in a Jinja page."""
     _localise(m)
@@ -109,4 +112,6 @@ def render_parts(m: folium.Map) -> MapParts:
     header, html, script, name = _steady_ids(
         _tidy_header(root.header.render()), root.html.render(), root.script.render(), m.get_name()
     )
+    if "$(" not in script:  # folium uses jQuery only to build popups: a map without any loads none
+        header = _JQUERY.sub("", header)
     return MapParts(header=header, html=html, script=script, map_id=name)

@@ -102,8 +102,9 @@ def _map(search: NearbySearch | None, results, labels: dict[str, str], first_num
     """Build the map: the search circle and results, or the whole area before a search."""
     tiles, attribution = current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"]
     if search is None and scale_pages.by_view():
-        m = new_map(scale_pages.extent(), tiles, attribution)
-        ViewportLayers(places=False).add_to(m)
+        extent = scale_pages.extent()
+        m = new_map(extent, tiles, attribution)
+        ViewportLayers(places=False, extent=extent, fitted=True).add_to(m)
         return render_parts(m)
     if search is None:
         wards = store.wards_frame()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
+import threading
+from collections import OrderedDict
 
-from flask import Blueprint, Response, abort, g, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -43,11 +46,57 @@ def _language() -> str:
 
 def _cached(etag: str, make_body) -> Response:
     """Answer 304 when the browser has this version; otherwise build the body once."""
-    if etag in request.if_none_match:
+    if request.if_none_match.contains_weak(etag):  # a gzipped answer's ETag comes back weak
         response = Response(status=304)
     else:
         response = Response(make_body(), mimetype="application/json")
     response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE
+    return response
+
+
+# Every visitor to a map at the same view asks for the same outline tiles (the whole country at first),
+# which change only with the wards: each is built and gzipped once per process and kept, by its ETag
+# (outlines' version, level, tile, language), up to this many gzipped bytes, least recently used first out.
+TILE_CACHE_BYTES = 32 * 1024 * 1024
+
+
+class _TileCache:
+    def __init__(self, budget: int) -> None:
+        self.budget, self.size = budget, 0
+        self.tiles: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str, make_body) -> bytes:
+        with self.lock:
+            data = self.tiles.get(key)
+            if data is not None:
+                self.tiles.move_to_end(key)
+                return data
+        data = gzip.compress(make_body().encode("utf-8"), compresslevel=6, mtime=0)
+        with self.lock:
+            if key not in self.tiles:
+                self.tiles[key] = data
+                self.size += len(data)
+            while self.size > self.budget and self.tiles:
+                self.size -= len(self.tiles.popitem(last=False)[1])
+        return data
+
+
+def _kept_gzipped(etag: str, make_body) -> Response:
+    """As _cached, the body built and gzipped once (kept in this app's tile cache) and sent gzipped as kept."""
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+    else:
+        cache = current_app.extensions.setdefault("webmap_outline_tiles", _TileCache(TILE_CACHE_BYTES))
+        data = cache.get(etag, make_body)
+        if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+            response = Response(data, mimetype="application/json")
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = Response(gzip.decompress(data), mimetype="application/json")
+    response.vary.add("Accept-Encoding")
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = CACHE
     return response
 
@@ -77,7 +126,7 @@ def ward_tile(z: int, x: int, y: int):
         )
         return '{"type":"FeatureCollection","level":' + str(int(level)) + ',"features":[' + features + "]}"
 
-    return _cached(f"w{version}-{level}-{z}-{x}-{y}-{lang}", body)
+    return _kept_gzipped(f"w{version}-{level}-{z}-{x}-{y}-{lang}", body)
 
 
 def _welsh_ward_names(codes: list[str]) -> dict[str, str]:

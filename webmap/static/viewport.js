@@ -71,25 +71,36 @@
             return {color: "#0b0c0c", weight: 1, fillColor: entry ? entry[0] : o.noData, fillOpacity: 0.75};
           }
           return {color: "#1d4f91", weight: map.getZoom() < 11 ? 1 : 2, fillColor: "#1d4f91", fillOpacity: 0.05};
-        },
-        onEachFeature: function (f, layer) {
-          var entry = o.fills && o.fills[f.properties.code];
-          layer.bindTooltip(function () {
-            var tip = document.createElement("div");
-            tip.appendChild(text("strong", f.properties.name));
-            ((entry && entry.slice(1)) || (o.fills ? [o.noDataLabel] : [])).forEach(function (line) {
-              tip.appendChild(document.createElement("br"));
-              tip.appendChild(text("span", line));
-            });
-            return tip;
-          }, {sticky: true});
-          layer.on("mouseover", function () { layer.setStyle({weight: 4}); });
-          layer.on("mouseout", function () { wards.resetStyle(layer); });
-          if (o.link) {
-            layer.on("click", function () { window.location.href = o.link.replace("{code}", encodeURIComponent(f.properties.code)); });
-          }
         }
       }).addTo(map);
+      // The tooltip, highlight and link belong to the layer of all wards, not to each of its thousands
+      // of outlines: its events name the outline (e.layer), so nothing is made per ward until it is met.
+      wards.bindTooltip(function (layer) {
+        var f = layer.feature, entry = o.fills && o.fills[f.properties.code];
+        var tip = document.createElement("div");
+        tip.appendChild(text("strong", f.properties.name));
+        ((entry && entry.slice(1)) || (o.fills ? [o.noDataLabel] : [])).forEach(function (line) {
+          tip.appendChild(document.createElement("br"));
+          tip.appendChild(text("span", line));
+        });
+        return tip;
+      }, {sticky: true});
+      wards.on("mouseover", function (e) { e.layer.setStyle({weight: 4}); });
+      wards.on("mouseout", function (e) { wards.resetStyle(e.layer); });
+      if (o.link) {
+        wards.on("click", function (e) {
+          window.location.href = o.link.replace("{code}", encodeURIComponent(e.layer.feature.properties.code));
+        });
+      }
+    }
+
+    // Tiles wholly outside the area's wards ([west, south, east, north], when the page says) hold none.
+    function inArea(t) {
+      if (!o.extent) { return true; }
+      var n = Math.pow(2, t[0]);
+      function lat(y) { var k = Math.PI - 2 * Math.PI * y / n; return 180 / Math.PI * Math.atan(0.5 * (Math.exp(k) - Math.exp(-k))); }
+      var west = t[1] / n * 360 - 180, east = (t[1] + 1) / n * 360 - 180, north = lat(t[2]), south = lat(t[2] + 1);
+      return west <= o.extent[2] && east >= o.extent[0] && south <= o.extent[3] && north >= o.extent[1];
     }
 
     function levelFor(zoom) {
@@ -104,7 +115,7 @@
       var lz = o.wardZooms[level];
       tilesFor(map.getBounds().pad(0.1), lz[1]).forEach(function (t) {
         var key = t.join("/");
-        if (wardTiles[key]) { return; }
+        if (wardTiles[key] || !inArea(t)) { return; }
         wardTiles[key] = true;
         getJson(fill(o.wards, t) + "&zoom=" + lz[0], function (data) {
           if (data.level !== wardLevel) { return; }
