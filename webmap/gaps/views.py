@@ -292,6 +292,27 @@ BEHIND = _l(
 )
 
 
+def ward_fills(table: pd.DataFrame, columns, classes, colours: list[str]) -> dict[str, list[str]]:
+    """Return {ward code: [fill colour, tooltip line, ...]}: each ward's colour and lines travel once in the page.
+
+    The map's outlines come by view (webmap/scale/layers.py) and are filled from this.
+    """
+    shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
+    lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
+    if "few_responses" in table:
+        # The flag travels with the count on the map too, in words.
+        at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
+        if at is not None:
+            lines[at] = [
+                line + (" " + _("(few responses)") if few is True else "")
+                for line, few in zip(lines[at], table["few_responses"])
+            ]
+    return {
+        code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
+        for code, cls, *line in zip(table["ward_code"], classes, *lines)
+    }
+
+
 def _index_from_store(query, labels, args, context):
     """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
     table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
@@ -311,21 +332,7 @@ def _index_from_store(query, labels, args, context):
     entries = legend(values, bins, classes, colours, edge_format(bins, values), _("not computed (population unknown)"))
     deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
     context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
-    # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
-    shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
-    lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
-    if "few_responses" in table:
-        # The flag travels with the count on the map too, in words.
-        at = [c for c, _, _ in shown].index("responses") if any(c == "responses" for c, _, _ in shown) else None
-        if at is not None:
-            lines[at] = [
-                line + (" " + _("(few responses)") if few is True else "")
-                for line, few in zip(lines[at], table["few_responses"])
-            ]
-    fills = {
-        code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
-        for code, cls, *line in zip(table["ward_code"], classes, *lines)
-    }
+    fills = ward_fills(table, columns, classes, colours)
     extent = scale_pages.extent()
     m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace(
