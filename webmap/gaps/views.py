@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -20,7 +23,7 @@ from webmap.core.models import Asset, Ward
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
-from webmap.maps.choropleth import NO_DATA, legend, palette
+from webmap.maps.choropleth import NO_DATA, LegendEntry, legend, palette
 from webmap.maps.layers import cluster_icon_js
 from webmap.maps.points import AssetPoints
 from webmap.places import one_row_per_place
@@ -292,6 +295,43 @@ BEHIND = _l(
 )
 
 
+@dataclass(frozen=True)
+class Shading:
+    """How the map shades a gap table: its legend rows and each ward's fill colour and tooltip lines."""
+
+    legend: list[LegendEntry]
+    fills: dict[str, list[str]]
+
+
+# The shading depends only on the table's figures and the reader's language, and a table's figures only
+# on its data version: the last few are kept per (database, table, data version, language), so a warm
+# /gaps does not class and word 8,533 wards again, and a change or the other language is a new entry.
+_SHADINGS: OrderedDict[tuple[str, str, int, str], Shading] = OrderedDict()
+SHADINGS_MAX = 8
+_SHADINGS_LOCK = threading.Lock()
+
+
+def shading(table: pd.DataFrame, columns, key: tuple[str, str, int, str] | None) -> Shading:
+    """Return the table's shading: the kept one for `key`, else worked out (and kept when there is a key)."""
+    if key is not None:
+        with _SHADINGS_LOCK:
+            found = _SHADINGS.get(key)
+            if found is not None:
+                _SHADINGS.move_to_end(key)
+                return found
+    values = pd.to_numeric(table["gap_score"], errors="coerce")
+    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
+    colours = palette(len(bins))
+    entries = legend(values, bins, classes, colours, edge_format(bins, values), _("not computed (population unknown)"))
+    made = Shading(entries, ward_fills(table, columns, classes, colours))
+    if key is not None:
+        with _SHADINGS_LOCK:
+            _SHADINGS[key] = made
+            while len(_SHADINGS) > SHADINGS_MAX:
+                _SHADINGS.popitem(last=False)
+    return made
+
+
 def ward_fills(table: pd.DataFrame, columns, classes, colours: list[str]) -> dict[str, list[str]]:
     """Return {ward code: [fill colour, tooltip line, ...]}: each ward's colour and lines travel once in the page.
 
@@ -315,7 +355,13 @@ def ward_fills(table: pd.DataFrame, columns, classes, colours: list[str]) -> dic
 
 def _index_from_store(query, labels, args, context):
     """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
+    # The data version of the table read: the same before and after reading it, else unknown (it was being
+    # refreshed), and then its shading is worked out but not kept.
+    key = gapstore.key_of(query)
+    version = gapstore.versions_of([key]).get(key)
     table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
+    if version is not None and gapstore.versions_of([key]).get(key) != version:
+        version = None
     if table is None:
         return render_template("gaps/index.html", table=None, message=str(WORKING), **context)
     names = welsh_ward_names()
@@ -326,20 +372,24 @@ def _index_from_store(query, labels, args, context):
     if sort not in [c for c, _, _ in columns]:
         sort, direction = "rank", "asc"
         context.update(sort=sort, direction=direction)
-    values = pd.to_numeric(table["gap_score"], errors="coerce")
-    bins, classes = classify(values, k=CLASSES, scheme="quantiles")
-    colours = palette(len(bins))
-    entries = legend(values, bins, classes, colours, edge_format(bins, values), _("not computed (population unknown)"))
+    shaded = shading(
+        table,
+        columns,
+        None if version is None else (db.engine.url.render_as_string(hide_password=True), key, version, language()),
+    )
     deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
     context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
-    fills = ward_fills(table, columns, classes, colours)
     extent = scale_pages.extent()
     m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace(
         "CODE", "{code}", 1
     )
     ViewportLayers(
-        places=False, fills=fills, link=link, no_data=NO_DATA, no_data_label=_("Gap not computed (population unknown)")
+        places=False,
+        fills=shaded.fills,
+        link=link,
+        no_data=NO_DATA,
+        no_data_label=_("Gap not computed (population unknown)"),
     ).add_to(m)
 
     rows = _sorted(table, sort, direction)
@@ -352,8 +402,8 @@ def _index_from_store(query, labels, args, context):
         columns=columns,
         explained=explanations(columns),
         map=render_parts(m),
-        legend=entries,
-        legend_caption=legend_caption(entries),
+        legend=shaded.legend,
+        legend_caption=legend_caption(shaded.legend),
         notices=([] if current else [str(BEHIND)]) + _notices(query, table, labels),
         population_note=_population_note(table),
         no_data=NO_DATA,
