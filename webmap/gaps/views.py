@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 
 import pandas as pd
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
@@ -10,6 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from folium.plugins import MarkerCluster
+from jinja2.utils import htmlsafe_json_dumps
 from sqlalchemy import select
 
 from webmap.analysis import classify
@@ -20,7 +24,7 @@ from webmap.core.models import Asset, Ward
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
-from webmap.maps.choropleth import NO_DATA, legend, palette
+from webmap.maps.choropleth import NO_DATA, LegendEntry, legend, palette
 from webmap.maps.layers import cluster_icon_js
 from webmap.maps.points import AssetPoints
 from webmap.places import one_row_per_place
@@ -300,26 +304,52 @@ BEHIND = _l(
 )
 
 
-def _index_from_store(query, labels, args, context):
-    """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
-    table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
-    if table is None:
-        return render_template("gaps/index.html", table=None, message=str(WORKING), **context)
-    names = welsh_ward_names()
-    if names:  # a Welsh reader sees, and sorts by, each ward's Welsh name where it has one
-        table = table.assign(ward_name=[names.get(c) or n for c, n in zip(table["ward_code"], table["ward_name"])])
-    sort, direction = context["sort"], context["direction"]
-    columns = columns_for(query, labels)
-    if sort not in [c for c, _, _ in columns]:
-        sort, direction = "rank", "asc"
-        context.update(sort=sort, direction=direction)
+@dataclass(frozen=True)
+class Shading:
+    """How the map shades a gap table: its legend rows, and each ward's fill colour and tooltip lines.
+
+    The wards' lines are kept as the JSON the page carries ({ward code: [colour, line, ...]}, safe in HTML):
+    a quarter of the memory of the lists, and not encoded again on each request.
+    """
+
+    legend: list[LegendEntry]
+    fills_json: str
+
+
+# The shading depends only on the table's figures and the reader's language, and a table's figures only
+# on its data version: the last few are kept per (database, table, data version, language), so a warm
+# /gaps does not class and word 8,533 wards again, and a change or the other language is a new entry.
+_SHADINGS: OrderedDict[tuple[str, str, int, str], Shading] = OrderedDict()
+SHADINGS_MAX = 8
+_SHADINGS_LOCK = threading.Lock()
+
+
+def shading(table: pd.DataFrame, columns, key: tuple[str, str, int, str] | None) -> Shading:
+    """Return the table's shading: the kept one for `key`, else worked out (and kept when there is a key)."""
+    if key is not None:
+        with _SHADINGS_LOCK:
+            found = _SHADINGS.get(key)
+            if found is not None:
+                _SHADINGS.move_to_end(key)
+                return found
     values = pd.to_numeric(table["gap_score"], errors="coerce")
     bins, classes = classify(values, k=CLASSES, scheme="quantiles")
     colours = palette(len(bins))
     entries = legend(values, bins, classes, colours, edge_format(bins, values), _("not computed (population unknown)"))
-    deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
-    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
-    # Each ward's colour and tooltip lines travel once in the page; outlines come by view and are filled from this.
+    made = Shading(entries, htmlsafe_json_dumps(ward_fills(table, columns, classes, colours)))
+    if key is not None:
+        with _SHADINGS_LOCK:
+            _SHADINGS[key] = made
+            while len(_SHADINGS) > SHADINGS_MAX:
+                _SHADINGS.popitem(last=False)
+    return made
+
+
+def ward_fills(table: pd.DataFrame, columns, classes, colours: list[str]) -> dict[str, list[str]]:
+    """Return {ward code: [fill colour, tooltip line, ...]}: each ward's colour and lines travel once in the page.
+
+    The map's outlines come by view (webmap/scale/layers.py) and are filled from this.
+    """
     shown = [c for c in columns if c[0] in TOOLTIP_COLUMNS]
     lines = [[f"{heading}: {fmt(v)}" for v in table[col]] for col, heading, fmt in shown]
     if "few_responses" in table:
@@ -330,17 +360,49 @@ def _index_from_store(query, labels, args, context):
                 line + (" " + _("(few responses)") if few is True else "")
                 for line, few in zip(lines[at], table["few_responses"])
             ]
-    fills = {
+    return {
         code: [NO_DATA if cls is pd.NA else colours[int(cls)], *line]
         for code, cls, *line in zip(table["ward_code"], classes, *lines)
     }
+
+
+def _index_from_store(query, labels, args, context):
+    """The gaps page, whatever the area's size: the stored table, a map that loads outlines by view, a paged table."""
+    # The data version of the table read: the same before and after reading it, else unknown (it was being
+    # refreshed), and then its shading is worked out but not kept.
+    key = gapstore.key_of(query)
+    version = gapstore.versions_of([key]).get(key)
+    table, current = gapstore.table_for_page(query)  # raises NoWards when there are none
+    if version is not None and gapstore.versions_of([key]).get(key) != version:
+        version = None
+    if table is None:
+        return render_template("gaps/index.html", table=None, message=str(WORKING), **context)
+    names = welsh_ward_names()
+    if names:  # a Welsh reader sees, and sorts by, each ward's Welsh name where it has one
+        table = table.assign(ward_name=[names.get(c) or n for c, n in zip(table["ward_code"], table["ward_name"])])
+    sort, direction = context["sort"], context["direction"]
+    columns = columns_for(query, labels)
+    if sort not in [c for c, _, _ in columns]:
+        sort, direction = "rank", "asc"
+        context.update(sort=sort, direction=direction)
+    shaded = shading(
+        table,
+        columns,
+        None if version is None else (db.engine.url.render_as_string(hide_password=True), key, version, language()),
+    )
+    deciles = bool(table["deprivation"].notna().any()) if "deprivation" in table else False
+    context.update(deciles_loaded=deciles, deprivation_applied=query.deprivation_weight and deciles)
     extent = scale_pages.extent()
     m = new_map(extent, current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
     link = url_for("gaps.ward", code="CODE", method=query.method, distance=args["distance"]).replace(
         "CODE", "{code}", 1
     )
     ViewportLayers(
-        places=False, fills=fills, link=link, no_data=NO_DATA, no_data_label=_("Gap not computed (population unknown)")
+        places=False,
+        fills_json=shaded.fills_json,
+        link=link,
+        no_data=NO_DATA,
+        no_data_label=_("Gap not computed (population unknown)"),
     ).add_to(m)
 
     rows = _sorted(table, sort, direction)
@@ -353,8 +415,8 @@ def _index_from_store(query, labels, args, context):
         columns=columns,
         explained=explanations(columns),
         map=render_parts(m),
-        legend=entries,
-        legend_caption=legend_caption(entries),
+        legend=shaded.legend,
+        legend_caption=legend_caption(shaded.legend),
         notices=([] if current else [str(BEHIND)]) + _notices(query, table, labels),
         population_note=_population_note(table),
         no_data=NO_DATA,

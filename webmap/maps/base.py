@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import branca.element
 import folium
 
 # folium's assets by the names it registers them under, pointed at /vendor (see vendor.py).
@@ -22,6 +23,56 @@ LOCAL_FILES = {
     # Our own loader of map pieces by view (webmap/scale/layers.py).
     "viewportjs": "/static/viewport.js",
 }
+
+
+class _Text:
+    """Text an element shows as it is: what `Element(text)` holds instead of a Jinja template made of it.
+
+    branca's ``Element(text)`` compiles ``text`` as a Jinja template, and branca and folium pass every
+    element's rendered output through it (``MacroElement.render`` puts each layer's header, html and
+    script into the page as ``Element(output)``). So a map's whole script, every ward's fill and
+    tooltip lines and every place included, was compiled again on each request (a quarter of /gaps
+    on the national set), and text in it that looked like Jinja ("{{ ... }}" in a place's name) was
+    run on the server. Every text given to ``Element()`` in branca and folium is final output or
+    literal HTML, never a template: it is now shown exactly as Jinja showed text without tags (line
+    ends as "\\n", one trailing line end dropped). Elements' own templates (class attributes) are
+    compiled once, when their class is defined, as before.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        lines = _LINE_END.split(str(text))[::2]
+        if lines[-1] == "":  # Jinja's keep_trailing_newline=False
+            del lines[-1]
+        self.text = "\n".join(lines)
+
+    def render(self, *_args, **_kwargs) -> str:
+        return self.text
+
+
+_LINE_END = re.compile(r"(\r\n|\r|\n)")
+_branca_init = branca.element.Element.__init__
+
+
+def _element_init(self, template: str | None = None, template_name: str | None = None) -> None:
+    _branca_init(self, None, template_name)
+    if template is not None:
+        self._template_str = template
+        self._template = _Text(template)
+
+
+def _element_setstate(self, state: dict) -> None:
+    self.__dict__.update(state)
+    if state.get("_template_str") is not None:
+        self._template = _Text(state["_template_str"])
+    elif state.get("_template_name") is not None:
+        self._template = branca.element.ENV.get_template(state["_template_name"])
+
+
+# Installed when the app's map code is first imported (every page's map is rendered by render_parts).
+branca.element.Element.__init__ = _element_init  # type: ignore[method-assign]
+branca.element.Element.__setstate__ = _element_setstate  # type: ignore[method-assign]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from webmap.web.language import language, offered
 class ViewportLayers(JSCSSMixin, MacroElement):
     """Ward outlines (plain, or filled from `fills`) and places, fetched tile by tile as the map moves.
 
-    fills: {ward code: [colour, tooltip line, ...]} for a choropleth; link: a URL with "{code}".
+    fills: {ward code: [colour, tooltip line, ...]} for a choropleth, or fills_json: the same as JSON safe in
+    HTML (jinja2.utils.htmlsafe_json_dumps), made once and kept by the page; link: a URL with "{code}".
     Names and labels in the tiles are in the page's language, which the tile URLs carry (?lang=)
     so that a browser's cached tile in one language is never shown on a page in the other; the
     words the script shows come in `words`. extent: the wards' (minx, miny, maxx, maxy), when the
@@ -34,7 +35,11 @@ class ViewportLayers(JSCSSMixin, MacroElement):
 
     _template = Template("""
 {% macro script(this, kwargs) %}
+{%- if this.fills_json %}
+webmapViewport({{ this._parent.get_name() }}, {{ (this.options|tojson)[:-1] }}, "fills": {{ this.fills_json }}});
+{%- else %}
 webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
+{%- endif %}
 {% endmacro %}
 """)
     default_js = [
@@ -53,6 +58,7 @@ webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
         places: bool = True,
         category: str | None = None,
         fills: dict[str, list[str]] | None = None,
+        fills_json: str | None = None,
         link: str | None = None,
         no_data: str = "#bdbdbd",
         no_data_label: str | None = None,
@@ -66,6 +72,7 @@ webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
             self.default_css = []
         if wards and extent is None:
             extent = pages.extent()
+        self.fills_json = fills_json
         suffix = f"&category={quote(category)}" if category else ""
         lang = f"&lang={language()}" if has_request_context() and len(offered()) > 1 else ""
         self.options = {
@@ -80,7 +87,7 @@ webmapViewport({{ this._parent.get_name() }}, {{ this.options|tojson }});
             "extent": [math.floor(v * 1e5) / 1e5 for v in extent[:2]] + [math.ceil(v * 1e5) / 1e5 for v in extent[2:]]
             if wards and extent is not None
             else None,
-            "fills": fills,
+            **({} if fills_json else {"fills": fills}),
             "link": link,
             "noData": no_data,
             "noDataLabel": no_data_label or _("not computed"),
