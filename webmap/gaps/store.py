@@ -429,14 +429,17 @@ def _write(
         if back_dated:
             rows = [_row(entry.id, key, r, False) for r in records]
         else:
-            old = {
-                w: (i, s, _figures(f))
-                for i, s, w, f in db.session.execute(
-                    select(
-                        GapSnapshotRow.id, GapSnapshotRow.snapshot_id, GapSnapshotRow.ward_code, GapSnapshotRow.figures
-                    ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
-                ).all()
-            }
+            found = db.session.execute(
+                select(
+                    GapSnapshotRow.id,
+                    GapSnapshotRow.snapshot_id,
+                    GapSnapshotRow.ward_code,
+                    cast(GapSnapshotRow.figures, Text),
+                ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+            ).all()
+            # Parsed as one JSON array (as _figures_of_rows), not row by row.
+            parsed = json.loads("[" + ",".join(t or "{}" for *_, t in found) + "]") if found else []
+            old = {w: (i, s, f) for (i, s, w, _), f in zip(found, parsed)}
             rows, retire, replace = [], [], []
             for record in records:
                 ward = record.get("ward_code")
