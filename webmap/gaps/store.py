@@ -206,9 +206,14 @@ def _read_inputs(key: str) -> pd.DataFrame:
     first = db.session.scalar(
         select(cast(GapSnapshotRow.figures, Text)).where(GapSnapshotRow.key == key, GapSnapshotRow.latest).limit(1)
     )
-    frame = pd.DataFrame.from_records(rows, columns=["ward_code", "need_count", "unmet_share"])
-    for column in ("need_count", "unmet_share"):
-        frame[column] = pd.to_numeric(frame[column]).astype("float64")
+    codes, need, unmet = (list(c) for c in zip(*rows)) if rows else ([], [], [])
+    frame = pd.DataFrame(
+        {
+            "ward_code": pd.Series(codes, dtype=object),
+            "need_count": pd.Series(need, dtype="float64"),  # None (unknown) becomes NaN
+            "unmet_share": pd.Series(unmet, dtype="float64"),
+        }
+    )
     rate = _figures(first).get("area_need_per_1000") if first else None
     frame["area_need_per_1000"] = float("nan") if rate is None else float(rate)
     return frame
