@@ -555,13 +555,14 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
     if not keys:
         return 0
     version = versions.current(versions.DATA)
-    tables = {
-        key_of(q): pd.DataFrame(t.drop(columns="geometry"))
-        for q, t in gaps_service.gap_frames([query_of(k) for k in keys])
-    }
-    _write(tables, version, kind, note=note)
+    written = 0
+    # Written as each table is made (all into the same entry), never all held at once: a national
+    # rebuild of every kept table stays within a worker's memory.
+    for query, table in gaps_service.gap_frames([query_of(k) for k in keys]):
+        _write({key_of(query): pd.DataFrame(table.drop(columns="geometry"))}, version, kind, note=note)
+        written += 1
     db.session.commit()
-    return len(tables)
+    return written
 
 
 def rebuild(queries: list[gaps_service.GapQuery], kind: str = "refresh") -> int:
