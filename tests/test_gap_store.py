@@ -178,3 +178,53 @@ def test_changes_travel_as_json():
     both = gapstore.merged([later, change])
     assert (both.version, both.base, len(both.needs)) == (8, 6, 2)
     assert gapstore.merged([change, gapstore.Change(9)]) is None  # a missing commit in between
+
+
+def _stored_area(app):
+    from tests.conftest import load_categories_only
+
+    load_categories_only()
+    grid = _load_area(random.Random(7))
+    history.take_snapshot("import")
+    changes.taken(db.session)  # the area's own loading, already in the store
+    return grid
+
+
+def _new_point():
+    return gpd.GeoSeries([gap_area.random_point(random.Random(3))], crs=gap_area.BNG).to_crs("EPSG:4326").iloc[0]
+
+
+def test_a_pending_place_leaves_the_store_current_and_its_approval_applies_incrementally(make_app):
+    from webmap.scale import versions
+
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        grid = _stored_area(app)
+        version = versions.current(versions.DATA)
+        asset = _add_place(grid, _new_point(), [gap_area.CATEGORIES[0]])
+        asset.status = "pending"  # a resident's suggestion: on no map, in no gap table
+        db.session.commit()
+        assert versions.current(versions.DATA) == version
+        assert all(gapstore.is_current(gapstore.query_of(k)) for k in gapstore.kept_keys())
+        asset.status = "approved"
+        db.session.commit()
+        found = changes.taken(db.session)
+        assert [c.places for c in found] and found[-1].places
+        # Applied on the version before it (a pending place in between used to make this a full rebuild).
+        assert gapstore.apply_changes(found) == "incremental"
+        _assert_store_equals_full_rebuild("after approving a pending place")
+
+
+def test_a_change_the_page_did_not_hand_on_is_handed_on_after_the_request(make_app):
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        grid = _stored_area(app)
+    with app.test_request_context("/moderate/assets/1/archive", method="POST"):
+        asset = db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id)).first()
+        asset.status = "archived"
+        db.session.commit()
+        assert not all(gapstore.is_current(gapstore.query_of(k)) for k in gapstore.kept_keys())
+        app.process_response(app.response_class("done"))
+        assert not changes.pending_handover(db.session)
+        _assert_store_equals_full_rebuild("after a change handed on after the request")
+    assert grid is not None

@@ -427,6 +427,7 @@ class GapSnapshotRow(Model):
     access_share: Mapped[float | None] = mapped_column(Float)
     assets_within: Mapped[float | None] = mapped_column(Float)
     gap_score: Mapped[float | None] = mapped_column(Float)
+    unmet_share: Mapped[float | None] = mapped_column(Float)
     # The whole row of the gap table, whatever its columns were at the time.
     figures: Mapped[dict] = mapped_column(JSON, default=dict)
     # A row of an "asked" entry: the moment residents first asked in the ward for the kind, as it stood then.

@@ -29,11 +29,15 @@ def _old(state, name):
     return list(history.deleted) + list(history.unchanged) + list(history.added)
 
 
-def _note_asset(notes: dict, asset: Asset, deleted: bool) -> None:
+def _note_asset(notes: dict, asset: Asset, deleted: bool, new: bool = False) -> None:
     state = inspect(asset)
     statuses = set(_old(state, "status")) | {asset.status}
     if "approved" not in statuses:
         return  # never shown on the gap pages, before or after
+    if not (new or deleted) and not any(
+        state.attrs[name].history.has_changes() for name in ("status", "lon", "lat", "categories")
+    ):
+        return  # still approved, still there: a check or a new description moves no gap figure
     points = {(lon, lat) for lon in _old(state, "lon") for lat in _old(state, "lat")} | {(asset.lon, asset.lat)}
     categories = {c.id for c in _old(state, "categories")} | {c.id for c in asset.categories}
     for lon, lat in points:
@@ -63,7 +67,7 @@ def _after_flush(session, _context) -> None:
                 if obj in session.dirty and not session.is_modified(obj):
                     continue
                 notes = notes or _pending(session)
-                _note_asset(notes, obj, deleted)
+                _note_asset(notes, obj, deleted, obj in session.new)
 
 
 def _on_execute(state) -> None:
@@ -97,6 +101,11 @@ def _after_commit(session) -> None:
 def taken(session) -> list:
     """Return (and forget) the changes this session committed since last asked."""
     return session.info.pop(_COMMITTED, [])
+
+
+def pending_handover(session) -> bool:
+    """Say whether this session committed changes nobody has taken yet."""
+    return bool(session.info.get(_COMMITTED))
 
 
 _listening = False

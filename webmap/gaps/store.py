@@ -51,6 +51,7 @@ KEY_FIGURES = {
     "access_share": "access_share",
     "assets_within": "assets_within_distance",
     "gap_score": "gap_score",
+    "unmet_share": "unmet_share",
 }
 # Two stored figures closer than this (relative) are the same figure: an incremental sum and a
 # full one differ in the last bits, which is no change worth a new row of history.
@@ -180,18 +181,11 @@ RECENT_MAX = 8
 
 # What an "all needs" table is made from, of each category table (analysis.gaps.overall_from_tables):
 # kept per table and data version in this process, so a change re-reads only the tables it touched.
-# About 1 MB a table (8,533 wards), against the whole table's 40 columns parsed from JSON each time.
-OVERALL_INPUTS = [
-    "ward_code",
-    "ward_name",
-    "population",
-    "population_method",
-    "deprivation",
-    "deprivation_factor",
-    "need_count",
-    "unmet_share",
-    "area_need_per_1000",
-]
+# Read from the rows' own columns (need_count, unmet_share) and one row's area rate, never by
+# parsing every ward's figures; the ward columns (BASE_INPUTS) are the same in every category's
+# table of a query and are added from one of them (with_base).
+OVERALL_INPUTS = ["ward_code", "need_count", "unmet_share", "area_need_per_1000"]
+BASE_INPUTS = ["ward_name", "population", "population_method", "deprivation", "deprivation_factor"]
 _INPUTS: dict[tuple[str, str], tuple[int, pd.DataFrame]] = {}
 
 
@@ -205,12 +199,43 @@ def _keep_inputs(key: str, version: int, table: pd.DataFrame) -> pd.DataFrame:
     return slim
 
 
+def _read_inputs(key: str) -> pd.DataFrame:
+    """Return OVERALL_INPUTS of a table's latest rows, from their columns (no per-ward JSON)."""
+    rows = db.session.execute(
+        select(GapSnapshotRow.ward_code, GapSnapshotRow.need_count, GapSnapshotRow.unmet_share).where(
+            GapSnapshotRow.key == key, GapSnapshotRow.latest
+        )
+    ).all()
+    first = db.session.scalar(
+        select(cast(GapSnapshotRow.figures, Text)).where(GapSnapshotRow.key == key, GapSnapshotRow.latest).limit(1)
+    )
+    codes, need, unmet = (list(c) for c in zip(*rows)) if rows else ([], [], [])
+    frame = pd.DataFrame(
+        {
+            "ward_code": pd.Series(codes, dtype=object),
+            "need_count": pd.Series(need, dtype="float64"),  # None (unknown) becomes NaN
+            "unmet_share": pd.Series(unmet, dtype="float64"),
+        }
+    )
+    rate = _figures(first).get("area_need_per_1000") if first else None
+    frame["area_need_per_1000"] = float("nan") if rate is None else float(rate)
+    return frame
+
+
 def overall_inputs(key: str, version: int) -> pd.DataFrame:
-    """Return the columns an "all needs" table rests on, of a category table at this data version."""
+    """Return the columns an "all needs" table rests on (OVERALL_INPUTS), of a category table at this data version."""
     found = _INPUTS.get((_database(), key))
     if found is not None and found[0] == version:
         return found[1]
-    return _keep_inputs(key, version, latest_table(query_of(key))[0])
+    slim = _read_inputs(key)
+    _INPUTS[(_database(), key)] = (version, slim)
+    return slim
+
+
+def with_base(slim: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """Return a category's OVERALL_INPUTS with the ward columns (BASE_INPUTS) of another table of the same query."""
+    wards = base[["ward_code", *BASE_INPUTS]].drop_duplicates("ward_code").set_index("ward_code")
+    return slim.join(wards, on="ward_code")
 
 
 def versions_of(keys: Iterable[str]) -> dict[str, int]:
@@ -351,8 +376,32 @@ def _plain(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool)) else str(value)
 
 
+def _records(table: pd.DataFrame) -> list[dict]:
+    """Return a table's rows as JSON-safe dicts, as _plain makes them, converted a column at a time.
+
+    Numbers in plain numpy columns are turned into Python numbers in one call per column (NaN and
+    infinities as None); anything else goes through _plain value by value.
+    """
+    columns: dict[str, list] = {}
+    for name in table.columns:
+        column = table[name]
+        if isinstance(column.dtype, np.dtype) and column.dtype.kind in "fiub":
+            values = column.to_numpy()
+            listed = values.tolist()
+            if values.dtype.kind == "f":
+                for i in np.flatnonzero(~np.isfinite(values)).tolist():
+                    listed[i] = None
+        else:
+            listed = [_plain(v) for v in column.tolist()]
+        columns[str(name)] = listed
+    names = list(columns)
+    return [dict(zip(names, row)) for row in zip(*columns.values())]
+
+
 def _same(a: dict, b: dict) -> bool:
     """Say whether two rows hold the same figures (numbers equal to SAME, relative)."""
+    if a == b:
+        return True
     if a.keys() != b.keys():
         return False
     for name, x in a.items():
@@ -431,18 +480,21 @@ def _write(
     written = 0
     for key, table in tables.items():
         plain = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
-        records = [{k: _plain(v) for k, v in r.items()} for r in plain.to_dict("records")]
+        records = _records(plain)
         if back_dated:
             rows = [_row(entry.id, key, r, False) for r in records]
         else:
-            old = {
-                w: (i, s, _figures(f))
-                for i, s, w, f in db.session.execute(
-                    select(
-                        GapSnapshotRow.id, GapSnapshotRow.snapshot_id, GapSnapshotRow.ward_code, GapSnapshotRow.figures
-                    ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
-                ).all()
-            }
+            found = db.session.execute(
+                select(
+                    GapSnapshotRow.id,
+                    GapSnapshotRow.snapshot_id,
+                    GapSnapshotRow.ward_code,
+                    cast(GapSnapshotRow.figures, Text),
+                ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+            ).all()
+            # Parsed as one JSON array (as _figures_of_rows), not row by row.
+            parsed = json.loads("[" + ",".join(t or "{}" for *_, t in found) + "]") if found else []
+            old = {w: (i, s, f) for (i, s, w, _), f in zip(found, parsed)}
             rows, retire, replace = [], [], []
             for record in records:
                 ward = record.get("ward_code")
@@ -509,13 +561,14 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
     if not keys:
         return 0
     version = versions.current(versions.DATA)
-    tables = {
-        key_of(q): pd.DataFrame(t.drop(columns="geometry"))
-        for q, t in gaps_service.gap_frames([query_of(k) for k in keys])
-    }
-    _write(tables, version, kind, note=note)
+    written = 0
+    # Written as each table is made (all into the same entry), never all held at once: a national
+    # rebuild of every kept table stays within a worker's memory.
+    for query, table in gaps_service.gap_frames([query_of(k) for k in keys]):
+        _write({key_of(query): pd.DataFrame(table.drop(columns="geometry"))}, version, kind, note=note)
+        written += 1
     db.session.commit()
-    return len(tables)
+    return written
 
 
 def rebuild(queries: list[gaps_service.GapQuery], kind: str = "refresh") -> int:
@@ -602,11 +655,16 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
             tables[key] = incremental.update_category(previous, access, needs, category, method, distance, weighted)
         overall = [k for k in keys if query_of(k).overall]
         if overall and touched_all:
-            parts = {
-                query_of(k).category: tables[k] if k in tables else overall_inputs(k, kept[k])
-                for k in keys
-                if not query_of(k).overall
-            }
+            categories_here = [k for k in keys if not query_of(k).overall]
+            made_here = [k for k in categories_here if k in tables]
+            parts: dict[str, pd.DataFrame] = {}
+            if categories_here:
+                # The ward columns, from a table just made or else one read whole.
+                base = tables[made_here[0]] if made_here else latest_table(query_of(categories_here[0]))[0]
+                parts = {
+                    query_of(k).category: tables[k] if k in tables else with_base(overall_inputs(k, kept[k]), base)
+                    for k in categories_here
+                }
             try:
                 made = incremental.overall(parts, needs, method, distance)
             except ValueError:  # a category table it rests on is not kept: make them all afresh

@@ -21,8 +21,10 @@ from webmap.analysis.gaps import NOTE_NO_NEED, NOTE_NO_POPULATION, NOTE_NOBODY_A
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import Asset, Ward
+from webmap.gaps import changes
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
+from webmap.gaps.history import after_change
 from webmap.maps import add_wards_layer, new_map, render_parts, simplify_for_display
 from webmap.maps.choropleth import NO_DATA, LegendEntry, legend, palette
 from webmap.maps.layers import cluster_icon_js
@@ -597,3 +599,15 @@ def _stored_profile(code: str, query, labels: dict[str, str]):
             | {"category": pd.Series(dtype=object), "few_responses": pd.Series(dtype=bool)}
         )
     return found, nearby, gaps, current
+
+
+@bp.after_app_request
+def hand_on_changes(response: Response) -> Response:
+    """Hand the gap store a committed change that the page itself did not (an edit, an archive, a merge).
+
+    Each change is applied on the data version before it, so one left behind would turn the next
+    into a full rebuild of every kept table.
+    """
+    if changes.pending_handover(db.session):
+        after_change("change")
+    return response

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, select, update
+from sqlalchemy import event, inspect, select, update
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, Need, PopulationArea, Ward
@@ -49,11 +49,28 @@ def bump(session, kinds) -> None:
             session.flush()
 
 
+def _never_shown(obj) -> bool:
+    """Say whether a place is not approved and was not before this change: no map or gap table shows it.
+
+    A resident's pending submission (or a moderator rejecting it) then raises no version: derived
+    tables, and the gap store's chain of changes (each applied on the version before it), stay current.
+    """
+    if not isinstance(obj, Asset):
+        return False
+    history = inspect(obj).attrs.status.history
+    statuses = {*history.deleted, *history.unchanged, *history.added, obj.status}
+    return None not in statuses and "approved" not in statuses
+
+
 def _kinds_of_objects(session) -> set[str]:
     kinds: set[str] = set()
     for obj in (*session.new, *session.dirty, *session.deleted):
         for cls, names in _KINDS.items():
-            if isinstance(obj, cls) and (obj not in session.dirty or session.is_modified(obj)):
+            if (
+                isinstance(obj, cls)
+                and (obj not in session.dirty or session.is_modified(obj))
+                and not _never_shown(obj)
+            ):
                 kinds.update(names)
     return kinds
 
