@@ -1,7 +1,7 @@
 """gap_snapshot_rows.unmet_share: the figure an "all needs" table rests on, as a column
 
 Revision ID: i24s
-Revises: i25c
+Revises: i22y
 
 An incremental refresh makes the "all needs" table from each category's need_count and
 unmet_share: read as columns, not parsed out of every ward's `figures` JSON (issue 24 item 3).
@@ -12,7 +12,7 @@ from alembic import op
 
 
 revision = 'i24s'
-down_revision = 'i25c'
+down_revision = 'i22y'
 branch_labels = None
 depends_on = None
 
