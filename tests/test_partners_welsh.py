@@ -320,3 +320,19 @@ def test_a_claim_made_in_welsh_and_approved_by_an_english_moderator_is_welcomed_
     assert "Gallwch chi reoli’r rhestriad ar gyfer" in welcome.get_content()
     with mail_app.app_context():
         assert db.session.scalars(select(ListingManager.language)).one() == "cy"
+
+
+def test_partners_map_markers_name_places_as_the_list_does(sample_app):
+    """On a Welsh page a place with a Welsh name has it on its marker and popup too, not only in the list."""
+    give_welsh_names(sample_app)
+    client = sample_app.test_client()
+    with sample_app.app_context():
+        asset = db.session.get(Asset, approved(sample_app, 1)[0])
+        url = f"/partners?search=1&lat={asset.lat}&lon={asset.lon}&radius=500"
+    welsh = welsh_page(client, url)
+    scripts = "".join(re.findall(r"<script.*?</script>", welsh, flags=re.S))
+    page = re.sub(r"<script.*?</script>", "", welsh, flags=re.S)
+    assert "Pantri Cymunedol" in page, "the list should name the place in Welsh"
+    assert re.search(r'"title": "\d+\. Pantri Cymunedol"', scripts), "its marker should too"
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert "Pantri Cymunedol" not in english

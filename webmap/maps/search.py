@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import folium
 from flask_babel import gettext as _
@@ -37,23 +38,28 @@ def add_search_circle(m: folium.Map, lon: float, lat: float, radius_m: float, pl
 
 
 def add_result_markers(
-    m: folium.Map, results: Sequence[tuple[object, float]], labels: dict[str, str], first_number: int = 1
+    m: folium.Map,
+    results: Sequence[tuple[object, float]],
+    labels: dict[str, str],
+    first_number: int = 1,
+    name_of: Callable[[Any], str] = lambda record: record.name,
 ) -> None:
     """Add one marker per (asset, distance_m), numbered as in the list, with escaped popups.
 
     Markers are clustered: places in one building or street would otherwise sit on top of each
     other, too close to pick one by touch (WCAG 2.5.8); a cluster opens to them on a click or Enter.
+    name_of names a place or a ward as the list beside the map does (in the reader's language).
     """
     cluster = MarkerCluster(name=_("Places found"), control=False, icon_create_function=cluster_icon_js()).add_to(m)
     for number, (asset, distance) in enumerate(results, start=first_number):
         cats = ", ".join(labels.get(c, c) for c in asset.category_ids())
-        ward = asset.ward.name if asset.ward else ""
+        ward = name_of(asset.ward) if asset.ward else ""
         html = popup_html(
-            asset.name,
+            name_of(asset),
             [(_("Straight-line distance"), f"{distance:,.0f} m"), (_("Type"), cats), (_("Ward"), ward)],
             link=f"/assets/{asset.id}",
         )
-        name = f"{number}. {asset.name}"
+        name = f"{number}. {name_of(asset)}"
         folium.Marker(
             [asset.lat, asset.lon],
             popup=folium.Popup(html, max_width=300),

@@ -117,7 +117,8 @@ def _map(search: NearbySearch | None, results, labels: dict[str, str], first_num
     # zoom buttons: a marker half cut off by the map's edge or under a button is too small to tap (WCAG 2.5.8).
     m.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=(44, 48), padding_bottom_right=(16, 16))
     add_search_circle(m, search.lon, search.lat, search.radius_m, search.place)
-    add_result_markers(m, results, labels, first_number)
+    # Named as the list names them: in Welsh where the place or ward has a Welsh name and the page is Welsh.
+    add_result_markers(m, results, labels, first_number, name_of=lambda record: str(pick(record.name, record.name_cy)))
     return render_parts(m)
 
 
