@@ -113,3 +113,43 @@ def test_a_page_number_that_is_not_one_shows_the_first_page(sample_app, path):
     first = sample_app.test_client().get("/you-said-we-did").get_data(as_text=True)
     page = sample_app.test_client().get(path).get_data(as_text=True)
     assert _shown(page) == _shown(first)
+
+
+def test_the_whole_area_csv_is_the_pages_read_at_once(sample_app, monkeypatch):
+    """Issue 24 item 4: the area's exports read every ward in a few batched reads, not ward by ward,
+    and give what the pages show, figures and places included, page after page."""
+    from sqlalchemy import select
+
+    from webmap.core.db import db
+    from webmap.core.models import Asset
+    from webmap.gaps import store as gapstore
+
+    with sample_app.test_request_context():
+        for was in db.session.scalars(select(Asset).where(Asset.status == "approved").order_by(Asset.id).limit(3)):
+            db.session.add(  # recorded on the map after residents asked: listed as newly recorded
+                Asset(
+                    name=f"Second {was.name}",
+                    kind=was.kind,
+                    lon=was.lon,
+                    lat=was.lat,
+                    geom=was.geom,
+                    status="approved",
+                    ward_code=was.ward_code,
+                    categories=list(was.categories),
+                )
+            )
+        db.session.commit()
+        listing = report.page(1)
+        paged = list(listing.items)
+        for number in range(2, listing.pages + 1):
+            paged += report.page(number).items
+        expected = report.rows(paged).to_csv(index=False)
+        assert any(i.places or i.recorded for i in paged) and any(i.now for i in paged)
+
+    dated, per_ward = [], []
+    on_map_since, ward_rows = store.on_map_since, gapstore.ward_rows_for_page
+    monkeypatch.setattr(store, "on_map_since", lambda *a, **k: dated.append(a) or on_map_since(*a, **k))
+    monkeypatch.setattr(gapstore, "ward_rows_for_page", lambda *a, **k: per_ward.append(a) or ward_rows(*a, **k))
+    with sample_app.test_request_context():
+        assert report.rows(report.items()).to_csv(index=False) == expected
+    assert len(dated) == 1 and per_ward == [], "places dated in one read; the store read once for every ward"

@@ -204,6 +204,9 @@ def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Ite
     everywhere = store.assets_frame(explode=True) if whole else None
     outlines = {code: wards[wards["code"] == code] for code in names}
     near: dict[str, tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]] = {}
+    if everywhere is not None:
+        near = _near_all(outlines, everywhere, distance)
+    dates: dict[str, dict] = {}
     out = []
     for key in pairs:
         ward, category = key
@@ -212,6 +215,8 @@ def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Ite
         if ward not in near:
             near[ward] = _near(outlines[ward], everywhere, distance)
         by_kind, dated = near[ward]
+        if ward not in dates:
+            dates[ward] = dated.to_dict("index")
         asks, first_asked, asked_at = asked.get(key, ([], None, None))
         item = Item(
             ward,
@@ -227,10 +232,10 @@ def _items(pairs: list[tuple[str, str]], figures: bool, whole: bool) -> list[Ite
         # With no stated need (a response made for another reason): from the start of its first response's day.
         item.asked_at = asked_at or datetime.combine(min(r.done_on for r in item.responses), time.min)
         if category in by_kind:
-            item.places, item.recorded = _places_since(ward, by_kind[category], dated, item.asked_at)
+            item.places, item.recorded = _places_since(ward, by_kind[category], dates[ward], item.asked_at)
         out.append(item)
     if figures:
-        _add_figures(out, distance)
+        _add_figures(out, distance, whole)
     return out
 
 
@@ -261,8 +266,33 @@ def _near(
     return {str(kind): group for kind, group in within.groupby("category")}, dated
 
 
+def _near_all(
+    outlines: dict[str, gpd.GeoDataFrame], everywhere: gpd.GeoDataFrame, distance: float
+) -> dict[str, tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]]:
+    """Return _near of every ward (the whole area's exports), dating the places within reach of any in one read."""
+    found: dict[str, gpd.GeoDataFrame] = {}
+    assets = everywhere[everywhere["category"].notna()]
+    for code, outline in outlines.items():
+        minx, miny, maxx, maxy = store.box_around(outline.total_bounds, distance)
+        lon, lat = assets["lon"], assets["lat"]
+        boxed = assets[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
+        if not boxed.empty:
+            found[code] = boxed[places_within(outline, boxed, distance)]
+    ids = sorted({int(i) for within in found.values() for i in within["asset_id"].unique()})
+    dated = store.on_map_since(ids).set_index("asset_id") if ids else pd.DataFrame()
+    out: dict[str, tuple[dict[str, gpd.GeoDataFrame], pd.DataFrame]] = {}
+    for code in outlines:
+        within = found.get(code)
+        if within is None or within.empty:
+            out[code] = ({}, pd.DataFrame())
+            continue
+        own = dated[dated.index.isin([int(i) for i in within["asset_id"].unique()])]
+        out[code] = ({str(kind): group for kind, group in within.groupby("category")}, own)
+    return out
+
+
 def _places_since(
-    code: str, near: gpd.GeoDataFrame, dated: pd.DataFrame, asked_at: datetime
+    code: str, near: gpd.GeoDataFrame, dates: dict, asked_at: datetime
 ) -> tuple[list[Place], list[Place]]:
     """Return (places new since the ask, places only first recorded on the map since) of those within reach.
 
@@ -272,9 +302,9 @@ def _places_since(
     """
     new, recorded = [], []
     for row in near.drop_duplicates("asset_id").itertuples():
-        if int(row.asset_id) not in dated.index:
+        if int(row.asset_id) not in dates:
             continue
-        when = dated.loc[int(row.asset_id)]
+        when = dates[int(row.asset_id)]
         recorded_at = when["recorded_at"].to_pydatetime()
         opened = when["opened_on"] if isinstance(when["opened_on"], date) else None
         in_ward = row.ward_code == code
@@ -288,7 +318,7 @@ def _places_since(
     return sorted(new, key=order, reverse=True), sorted(recorded, key=order, reverse=True)
 
 
-def _add_figures(found: list[Item], distance: float) -> None:
+def _add_figures(found: list[Item], distance: float, whole: bool = False) -> None:
     """Give each item its figures when residents asked and now, both read from the one gap store.
 
     "When residents asked": the figures kept in the store's history at the first ask (the map as
@@ -302,9 +332,23 @@ def _add_figures(found: list[Item], distance: float) -> None:
         by_ward[item.ward_code].add(item.category)
     today = utcnow()
     now: dict[tuple[str, str], snapshots.Point] = {}
-    for ward, categories in by_ward.items():
-        rows, _current = gapstore.ward_rows_for_page(ward, snapshots.ASKED_METHOD, distance, sorted(categories))
-        for row in rows.to_dict("records"):
+    if whole:
+        # Every ward at once (the exports): one read of the store, not one per ward.
+        every, _current = gapstore.wards_rows_for_page(
+            sorted(by_ward), snapshots.ASKED_METHOD, distance, sorted(set().union(*by_ward.values()))
+        )
+        wanted = {(i.ward_code, i.category) for i in found}
+        tables = (
+            [every[[(w, c) in wanted for w, c in zip(every["ward_code"], every["category"])]]] if len(every) else []
+        )
+    else:
+        tables = [
+            gapstore.ward_rows_for_page(ward, snapshots.ASKED_METHOD, distance, sorted(categories))[0]
+            for ward, categories in by_ward.items()
+        ]
+    for ward_rows in tables:
+        for row in ward_rows.to_dict("records"):
+            ward = str(row.get("ward_code"))
             fig = {k: snapshots._plain(v) for k, v in row.items()}
             now[(ward, str(fig.get("category")))] = snapshots.Point(
                 today.date(),

@@ -346,6 +346,22 @@ def ward_rows_for_page(code: str, method: str, distance: float, categories: Iter
     return _frame((found[k] for k in keys if k in found), ranked=False), current
 
 
+def wards_rows_for_page(
+    codes: Iterable[str], method: str, distance: float, categories: Iterable[str]
+) -> tuple[pd.DataFrame, bool]:
+    """Return (these wards' latest rows of each category's table, whether all reflect the current data).
+
+    Like ward_rows_for_page for several wards at once (the whole area's exports): one read for
+    every ward; each row's figures carry its ward_code and category.
+    """
+    keys = _ward_keys(method, distance, categories)
+    version = versions.current(versions.DATA)
+    kept = versions_of(keys)
+    behind = [k for k in keys if kept.get(k) != version]
+    current = not behind or _catch_up(behind)
+    return _frame((figures for _key, figures in latest_rows(codes, keys)), ranked=False), current
+
+
 def ward_rows(code: str, method: str, distance: float, categories: Iterable[str]) -> pd.DataFrame:
     """Return one ward's current row of each category's table, refreshing in this process if need be."""
     keys = _ward_keys(method, distance, categories)
