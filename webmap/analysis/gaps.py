@@ -37,6 +37,7 @@ See docs/gap-analysis.md for the full write-up and a worked example.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal, overload
 
@@ -219,14 +220,33 @@ def gap_tables(
     placed in wards once, which is what makes rebuilding every stored table cheap.
     """
     _check_categories(categories)
+    wanted = [OVERALL, *categories] if overall else list(categories)
+    return dict(iter_gap_tables(wards, assets, needs, wanted, method, distance, population, deprivation_weight))
+
+
+def iter_gap_tables(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    needs: pd.DataFrame,
+    wanted: list[str],
+    method: str = "share",
+    distance: float = 800.0,
+    population: gpd.GeoDataFrame | None = None,
+    deprivation_weight: bool = False,
+) -> Iterator[tuple[str, gpd.GeoDataFrame]]:
+    """Yield (category, table) for each of *wanted* in that order (OVERALL: the "all needs" table), one at a time.
+
+    The same tables as :func:`gap_tables`, made from one context but each only when asked for, so
+    a caller writing them one by one never holds them all (a worker's memory on national data).
+    """
+    _check_categories(wanted)
     asked = _asked(needs)
+    categories = [c for c in wanted if c != OVERALL]
     ctx = _context(
         wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked))
     )
-    tables = {OVERALL: _overall(ctx, asked)} if overall else {}
-    for category in categories:
-        tables[category] = _finish(_category_table(ctx, category), ctx)
-    return tables
+    for category in wanted:
+        yield category, (_overall(ctx, asked) if category == OVERALL else _finish(_category_table(ctx, category), ctx))
 
 
 def _check_categories(categories: list[str]) -> None:

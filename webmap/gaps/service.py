@@ -206,20 +206,12 @@ def gap_frames(queries):
     for query in queries:
         groups.setdefault((query.method, query.distance, query.deprivation_weight), []).append(query)
     for (method, distance, weighted), asked in groups.items():
-        categories = [q.category for q in asked if not q.overall]
-        tables = analysis.gap_tables(
-            wards,
-            assets,
-            needs,
-            categories,
-            method,
-            distance,
-            population,
-            weighted,
-            overall=any(q.overall for q in asked),
-        )
-        for query in asked:
-            yield query, tables[query.category]
+        # One table at a time, in the order asked, each written before the next is made: a national
+        # rebuild never holds a method's every table (nor the last method's while the next is set up).
+        wanted = [q.category for q in asked]
+        made = analysis.iter_gap_tables(wards, assets, needs, wanted, method, distance, population, weighted)
+        for query, (_, table) in zip(asked, made, strict=True):
+            yield query, table
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
