@@ -165,7 +165,7 @@ def test_real_kit_one_population_same_gaps_and_clean_pages(app, tmp_path):
         }
         assert all(round(v) == round(want) for v in figures.values()), (code, want, figures)
         flagged = export.loc[code, "few_responses"]
-        assert on_page[code]["Stated needs"].endswith("few responses") == flagged
+        assert on_page[code]["Responses"].endswith("few responses") == flagged
     ashton = wards.set_index("ward_name").loc["Ashton-in-Makerfield South", "ward_code"]
     assert round(export.loc[ashton, "population"]) == 9032
     assert lookup.loc[ashton, "census2021_usual_residents_total"] == 10756
