@@ -57,7 +57,7 @@ from webmap.analysis._validate import (
 )
 from webmap.analysis.crs import align_crs, to_metric
 from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
-from webmap.analysis.smoothing import empirical_bayes
+from webmap.analysis.smoothing import area_prior, empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
 OVERALL = "all"  # the category of the "all needs" table
@@ -280,23 +280,45 @@ def overall_from_tables(
     (ward code -> responses, :func:`ward_responses` of the needs) cannot come from the category
     rows: one response may count in several categories but is one response overall.
     """
-    out = tables[0][
-        ["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]
-    ].copy()
-    out = out.reset_index(drop=True)
-    out.insert(2, "category", OVERALL)
-    pop = out["population"].to_numpy(dtype="float64")
     if categories:
         need = np.column_stack([t["need_count"].to_numpy() for t in tables])
         unmet = np.column_stack([t["unmet_share"].to_numpy() for t in tables])
         area_rates = np.array([t["area_need_per_1000"].iloc[0] for t in tables])
     else:
-        need = unmet = np.zeros((len(out), 0))
+        need = unmet = np.zeros((len(tables[0]), 0))
         area_rates = np.zeros(0)
+    people = responses.reindex(tables[0]["ward_code"].astype(str).to_numpy(), fill_value=0.0)
+    return overall_from_arrays(
+        tables[0], categories, need, unmet, area_rates, method, distance, people.to_numpy(dtype="float64")
+    )
+
+
+def overall_from_arrays(
+    base: pd.DataFrame,
+    categories: list[str],
+    need: np.ndarray,
+    unmet: np.ndarray,
+    area_rates: np.ndarray,
+    method: str,
+    distance: float,
+    people: np.ndarray,
+    prior: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """Return the unranked "all needs" rows from per-ward arrays, one column per asked category.
+
+    *base*: the ward columns (with ``deprivation_factor``); *need*, *unmet*: stated needs and
+    unmet share per ward and category; *area_rates*: each category's area rate per 1,000;
+    *people*: responses per ward over every category; *prior*: the area's smoothing prior of the
+    wards' total needs (smoothing.area_prior), to work out some wards as the whole; None: from these.
+    """
+    out = base[["ward_code", "ward_name", "population", "population_method", "deprivation", "deprivation_factor"]]
+    out = out.reset_index(drop=True).copy()
+    out.insert(2, "category", OVERALL)
+    pop = out["population"].to_numpy(dtype="float64")
     total = need.sum(axis=1)
     # One weight per ward from its total responses: a ward's category mix is shrunk toward the
     # area's mix only as far as all its evidence together allows.
-    smoothed = empirical_bayes(total, pop)
+    smoothed = empirical_bayes(total, pop, prior)
     weight = smoothed.weight[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
         own = np.where(pop[:, None] > 0, need / pop[:, None] * 1000.0, np.nan)
@@ -307,7 +329,6 @@ def overall_from_tables(
     gap = np.where(np.isnan(pop) | (pop == 0), np.nan, gap if categories else 0.0)
     smoothed_rate = rates.sum(axis=1) if categories else np.where(pop > 0, 0.0, np.nan)
 
-    people = responses.reindex(out["ward_code"].astype(str).to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
     out["need_count"] = total
     out["responses"] = people
     out["few_responses"] = people < FEW_RESPONSES
@@ -653,6 +674,7 @@ def category_from_parts(
     distance: float,
     deprivation_weight: bool,
     responses: np.ndarray | None = None,
+    area: dict | None = None,
 ) -> pd.DataFrame:
     """Return one category's unranked rows from ward columns, access figures and need counts (all wards, same order).
 
@@ -662,18 +684,22 @@ def category_from_parts(
     Everything area-wide happens here and only here: the area rate and spread that smoothing
     uses, and scaling scores to the area's best. It is arithmetic over one number per ward, so
     an incremental refresh recomputes it for every ward whenever any ward's figures change.
+    *area*: those area-wide figures as :func:`category_area` gave them for every ward, to work
+    out some wards' rows exactly as the whole table's; None: worked out from the rows given.
     """
     pop = base["population"].to_numpy(dtype="float64")
     people = need if responses is None else np.asarray(responses, dtype="float64")
     in_ward = access["assets_in_ward"].to_numpy(dtype="float64")
     share = access["access_share"].to_numpy(dtype="float64")
     score = access["access_score"].to_numpy(dtype="float64")
-    norm = share if method == "share" else _scale_to_max(score)
-    smoothed = empirical_bayes(need, pop)
+    if area is None:
+        area = category_area(need, pop, score)
+    norm = share if method == "share" else _scale_to(score, area["top"])
+    smoothed = empirical_bayes(need, pop, (area["area_rate"], area["spread"]))
     deprivation = base["deprivation"].to_numpy(dtype="float64")
     factor = deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
     unmet = 1.0 - norm
-    anyone_asked = bool(need.sum() > 0)
+    anyone_asked = bool(area["asked"])
     # Nobody anywhere asked: no gap, except where the population is unknown: a rate per
     # 1,000 residents of an unknown number is unknown, never 0.
     gap: np.ndarray = (
@@ -730,11 +756,25 @@ def _per_1000(values: np.ndarray, pop: np.ndarray) -> np.ndarray:
         return np.where(pop > 0, values / pop * 1000.0, np.nan)
 
 
-def _scale_to_max(values: np.ndarray) -> np.ndarray:
-    """Divide by the largest finite value (all zeros when that is 0); NaN stays NaN."""
+def category_area(need: np.ndarray, pop: np.ndarray, score: np.ndarray) -> dict:
+    """Return a category table's area-wide figures: smoothing prior, best access score, whether anyone asked.
+
+    Plain floats (JSON-safe, NaN as None is the caller's business): what one ward's row needs
+    from all the others (category_from_parts with *area*).
+    """
+    m, s2 = area_prior(need, pop)
+    return {"area_rate": m, "spread": s2, "top": _top(score), "asked": bool(need.sum() > 0)}
+
+
+def _top(values: np.ndarray) -> float:
     finite = values[np.isfinite(values)]
-    top = finite.max() if len(finite) else 0.0
+    return float(finite.max()) if len(finite) else 0.0
+
+
+def _scale_to(values: np.ndarray, top: float) -> np.ndarray:
+    """Divide by *top* (the area's largest finite value; all zeros when that is 0); NaN stays NaN."""
     return values / top if top > 0 else np.where(np.isnan(values), np.nan, 0.0)
+
 
 
 def deprivation_factor(decile: np.ndarray) -> np.ndarray:

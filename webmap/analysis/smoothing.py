@@ -39,8 +39,12 @@ class Smoothed(NamedTuple):
     area_rate: float  # m per person (0 when nobody anywhere asked; NaN, unknown, when no ward has a population)
 
 
-def empirical_bayes(events: np.ndarray, population: np.ndarray) -> Smoothed:
-    """Return Marshall's global empirical Bayes rates (``s2`` floored at 0) for *events* over *population*."""
+def empirical_bayes(events: np.ndarray, population: np.ndarray, prior: tuple[float, float] | None = None) -> Smoothed:
+    """Return Marshall's global empirical Bayes rates (``s2`` floored at 0) for *events* over *population*.
+
+    *prior*: the area's ``(m, s2)`` as :func:`area_prior` gave them for the whole area, to smooth
+    part of it (one ward) exactly as the whole; None: worked out from these areas.
+    """
     e = np.asarray(events, dtype="float64")
     b = np.asarray(population, dtype="float64")
     if e.shape != b.shape or e.ndim != 1:
@@ -50,16 +54,28 @@ def empirical_bayes(events: np.ndarray, population: np.ndarray) -> Smoothed:
     usable = (b > 0) & ~np.isnan(e)
     weight = np.full(len(e), np.nan)
     rate = np.full(len(e), np.nan)
-    if not usable.any():
-        return Smoothed(weight, rate, float("nan"))
+    m, s2 = area_prior(e, b) if prior is None else (float(prior[0]), float(prior[1]))
+    if not usable.any() or np.isnan(m):
+        return Smoothed(weight, rate, m)
     eu, bu = e[usable], b[usable]
-    m = eu.sum() / bu.sum()
     own = eu / bu
-    spread = (bu * (own - m) ** 2).sum() / bu.sum() - m / bu.mean()
-    s2 = max(spread, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         # s2 == m == 0 (nobody asked anywhere): every rate is 0, so the weight does not matter; use 1.
         w = np.where(s2 + m / bu > 0, s2 / (s2 + m / bu), 1.0)
     weight[usable] = w
     rate[usable] = w * own + (1.0 - w) * m
-    return Smoothed(weight, rate, float(m))
+    return Smoothed(weight, rate, m)
+
+
+def area_prior(events: np.ndarray, population: np.ndarray) -> tuple[float, float]:
+    """Return the area rate ``m`` and the floored spread ``s2`` of every area with a population (NaN, NaN if none)."""
+    e = np.asarray(events, dtype="float64")
+    b = np.asarray(population, dtype="float64")
+    usable = (b > 0) & ~np.isnan(e)
+    if not usable.any():
+        return float("nan"), float("nan")
+    eu, bu = e[usable], b[usable]
+    m = eu.sum() / bu.sum()
+    own = eu / bu
+    spread = (bu * (own - m) ** 2).sum() / bu.sum() - m / bu.mean()
+    return float(m), max(float(spread), 0.0)
