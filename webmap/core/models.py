@@ -441,6 +441,8 @@ class GapTable(Model):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     version: Mapped[int] = mapped_column(Integer)
+    # The latest rows' area-wide figures (webmap.analysis.derive): what one ward's figures need of all the others.
+    area: Mapped[dict | None] = mapped_column(JSON)
 
 
 IMPORT_STATES = ("uploaded", "checking", "checked", "importing", "done", "failed", "rolled back")

@@ -35,7 +35,8 @@ import pandas as pd
 from flask import current_app
 from sqlalchemy import Text, bindparam, cast, delete, exists, insert, select, update
 
-from webmap.analysis import incremental
+from webmap.analysis import derive, incremental
+from webmap.analysis import gaps as analysis_gaps
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, PopulationArea, utcnow
@@ -179,63 +180,83 @@ _RECENT: OrderedDict[tuple[str, str, int], pd.DataFrame] = OrderedDict()
 RECENT_MAX = 8
 
 
-# What an "all needs" table is made from, of each category table (analysis.gaps.overall_from_tables):
-# kept per table and data version in this process, so a change re-reads only the tables it touched.
-# Read from the rows' own columns (need_count, unmet_share) and one row's area rate, never by
-# parsing every ward's figures; the ward columns (BASE_INPUTS) are the same in every category's
-# table of a query and are added from one of them (with_base).
-OVERALL_INPUTS = ["ward_code", "need_count", "unmet_share", "area_need_per_1000"]
-BASE_INPUTS = ["ward_name", "population", "population_method", "deprivation", "deprivation_factor"]
-_INPUTS: dict[tuple[str, str], tuple[int, pd.DataFrame]] = {}
+# Each kept table's stored rows (what its wards' rows keep, derive.CATEGORY_INPUTS or the "all needs"
+# columns) at a data version, in this process: a change patches the wards it touched instead of
+# reading every ward again. A few tables only (a change touches a kind's tables and "all needs").
+_STORED: OrderedDict[tuple[str, str], tuple[int, pd.DataFrame]] = OrderedDict()
+STORED_MAX = 24
 
 
 def _database() -> str:
     return db.engine.url.render_as_string(hide_password=True)
 
 
-def _keep_inputs(key: str, version: int, table: pd.DataFrame) -> pd.DataFrame:
-    slim = table[[c for c in OVERALL_INPUTS if c in table.columns]].copy()
-    _INPUTS[(_database(), key)] = (version, slim)
-    return slim
+def _inputs_of(key: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Return the columns a table's stored rows keep for working out its figures, in ward-code order."""
+    if query_of(key).overall:
+        columns = [*derive.OVERALL_INPUTS] + [c for c in rows.columns if str(c).startswith((derive.NEED, derive.ACCESS))]
+    else:
+        columns = derive.CATEGORY_INPUTS
+    return rows[columns].sort_values("ward_code", kind="stable").reset_index(drop=True)
 
 
-def _read_inputs(key: str) -> pd.DataFrame:
-    """Return OVERALL_INPUTS of a table's latest rows, from their columns (no per-ward JSON)."""
-    rows = db.session.execute(
-        select(GapSnapshotRow.ward_code, GapSnapshotRow.need_count, GapSnapshotRow.unmet_share).where(
-            GapSnapshotRow.key == key, GapSnapshotRow.latest
-        )
-    ).all()
-    first = db.session.scalar(
-        select(cast(GapSnapshotRow.figures, Text)).where(GapSnapshotRow.key == key, GapSnapshotRow.latest).limit(1)
-    )
-    codes, need, unmet = (list(c) for c in zip(*rows)) if rows else ([], [], [])
-    frame = pd.DataFrame(
-        {
-            "ward_code": pd.Series(codes, dtype=object),
-            "need_count": pd.Series(need, dtype="float64"),  # None (unknown) becomes NaN
-            "unmet_share": pd.Series(unmet, dtype="float64"),
-        }
-    )
-    rate = _figures(first).get("area_need_per_1000") if first else None
-    frame["area_need_per_1000"] = float("nan") if rate is None else float(rate)
-    return frame
+def _keep_stored(key: str, version: int, inputs: pd.DataFrame) -> None:
+    _STORED[(_database(), key)] = (version, inputs)
+    _STORED.move_to_end((_database(), key))
+    while len(_STORED) > STORED_MAX:
+        _STORED.popitem(last=False)
 
 
-def overall_inputs(key: str, version: int) -> pd.DataFrame:
-    """Return the columns an "all needs" table rests on (OVERALL_INPUTS), of a category table at this data version."""
-    found = _INPUTS.get((_database(), key))
+def stored_inputs(key: str, version: int) -> pd.DataFrame:
+    """Return what a table's latest rows keep (its inputs, in ward-code order) at this data version."""
+    found = _STORED.get((_database(), key))
     if found is not None and found[0] == version:
         return found[1]
-    slim = _read_inputs(key)
-    _INPUTS[(_database(), key)] = (version, slim)
-    return slim
+    inputs = _inputs_of(key, _frame(_figures_of_rows(key), ranked=False))
+    _keep_stored(key, version, inputs)
+    return inputs
 
 
-def with_base(slim: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
-    """Return a category's OVERALL_INPUTS with the ward columns (BASE_INPUTS) of another table of the same query."""
-    wards = base[["ward_code", *BASE_INPUTS]].drop_duplicates("ward_code").set_index("ward_code")
-    return slim.join(wards, on="ward_code")
+def _numbers(table: pd.DataFrame) -> pd.DataFrame:
+    """Return worked-out rows with the column types of stored ones (numbers as floats)."""
+    for column in NUMERIC:
+        if column in table.columns:
+            table[column] = pd.to_numeric(table[column]).astype("float64")
+    return table
+
+
+def _worked_out(key: str, rows: pd.DataFrame, area: dict | None, whole: bool) -> pd.DataFrame:
+    """Return a table's figures from its stored rows: every ward's (whole, ranked) or some wards' (by *area*).
+
+    Rows kept before tables had area figures are returned as they were stored.
+    """
+    if area is None or not len(rows):
+        return rows
+    query = query_of(key)
+    area = _area_numbers(area)
+    given = None if whole else area
+    if query.overall:
+        table = derive.overall_table(
+            rows, area["asked"], query.method, query.distance, query.deprivation_weight, given
+        )
+    else:
+        table = derive.category_table(rows, query.category, query.method, query.distance, query.deprivation_weight, given)
+    return _numbers(table)
+
+
+def _area_numbers(area: dict) -> dict:
+    """Return stored area figures with unknown numbers (JSON null) as NaN."""
+
+    def number(value: Any) -> Any:
+        return float("nan") if value is None else value
+
+    return {k: v if k == "asked" else [number(x) for x in v] if isinstance(v, list) else number(v) for k, v in area.items()}
+
+
+def areas_of(keys: Iterable[str]) -> dict[str, dict | None]:
+    """Return each kept table's area figures (None: kept before tables had them)."""
+    keys = list(keys)
+    return dict(db.session.execute(select(GapTable.key, GapTable.area).where(GapTable.key.in_(keys))).all()) if keys else {}
 
 
 def versions_of(keys: Iterable[str]) -> dict[str, int]:
@@ -251,14 +272,16 @@ def versions_of(keys: Iterable[str]) -> dict[str, int]:
 def latest_table(query: gaps_service.GapQuery) -> tuple[pd.DataFrame, int] | None:
     """Return a table's latest rows and the data version they reflect (None if never stored)."""
     key = key_of(query)
-    version = versions_of([key]).get(key)
-    if version is None:
+    found = db.session.execute(select(GapTable.version, GapTable.area).where(GapTable.key == key)).first()
+    if found is None:
         return None
-    cache_key = (db.engine.url.render_as_string(hide_password=True), key, version)
+    version, area = found
+    cache_key = (_database(), key, version)
     if cache_key in _RECENT:
         _RECENT.move_to_end(cache_key)
         return _RECENT[cache_key].copy(), version
-    table = _frame(_figures_of_rows(key))
+    rows = _frame(_figures_of_rows(key), ranked=area is None)
+    table = _worked_out(key, rows, area, whole=True)
     _RECENT[cache_key] = table
     while len(_RECENT) > RECENT_MAX:
         _RECENT.popitem(last=False)
@@ -321,14 +344,7 @@ def _ward_keys(method: str, distance: float, categories: Iterable[str]) -> list[
 
 
 def _ward_figures(code: str, keys: list[str]) -> dict[str, dict]:
-    return {
-        k: _figures(f)
-        for k, f in db.session.execute(
-            select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
-                GapSnapshotRow.ward_code == code, GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
-            )
-        ).all()
-    }
+    return dict(latest_rows([code], keys))
 
 
 def ward_rows_for_page(code: str, method: str, distance: float, categories: Iterable[str]) -> tuple[pd.DataFrame, bool]:
@@ -486,11 +502,14 @@ def _write(
     as_of: date | None = None,
     note: str | None = None,
     back_dated: bool = False,
+    areas: dict[str, dict] | None = None,
+    partial: bool = False,
 ) -> tuple[GapSnapshot, int]:
     """Write tables into the history (only rows whose figures changed); return (the entry, rows written).
 
     A back-dated entry (figures as they stood on an earlier day) keeps every row and leaves the
-    latest rows alone. The caller commits.
+    latest rows alone. *areas*: each table's new area figures (derive); *partial*: the tables
+    hold only the wards a change touched, the other wards' rows stay. The caller commits.
     """
     entry = _entry(kind, version, as_of, note, back_dated)
     written = 0
@@ -500,14 +519,15 @@ def _write(
         if back_dated:
             rows = [_row(entry.id, key, r, False) for r in records]
         else:
-            found = db.session.execute(
-                select(
-                    GapSnapshotRow.id,
-                    GapSnapshotRow.snapshot_id,
-                    GapSnapshotRow.ward_code,
-                    cast(GapSnapshotRow.figures, Text),
-                ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
-            ).all()
+            latest = select(
+                GapSnapshotRow.id,
+                GapSnapshotRow.snapshot_id,
+                GapSnapshotRow.ward_code,
+                cast(GapSnapshotRow.figures, Text),
+            ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+            if partial:
+                latest = latest.where(GapSnapshotRow.ward_code.in_([r.get("ward_code") for r in records]))
+            found = db.session.execute(latest).all()
             # Parsed as one JSON array (as _figures_of_rows), not row by row.
             parsed = json.loads("[" + ",".join(t or "{}" for *_, t in found) + "]") if found else []
             old = {w: (i, s, f) for (i, s, w, _), f in zip(found, parsed)}
@@ -523,7 +543,8 @@ def _write(
                 if before is not None:
                     retire.append(before[0])
                 rows.append(_row(entry.id, key, record, True))
-            retire += [i for i, _, _ in old.values()]  # wards no longer in the table
+            if not partial:
+                retire += [i for i, _, _ in old.values()]  # wards no longer in the table
             for start in range(0, len(retire), BATCH):
                 db.session.execute(
                     update(GapSnapshotRow)
@@ -543,15 +564,24 @@ def _write(
                 )
             written += len(replace)
             kept = db.session.get(GapTable, key)
+            area = _plain_area((areas or {}).get(key))
             if kept is None:
-                db.session.add(GapTable(key=key, version=version))
+                db.session.add(GapTable(key=key, version=version, area=area))
             else:
                 kept.version = version
+                kept.area = area
         for start in range(0, len(rows), BATCH):
             db.session.execute(insert(GapSnapshotRow), rows[start : start + BATCH])
         written += len(rows)
     db.session.flush()
     return entry, written
+
+
+def _plain_area(area: dict | None) -> dict | None:
+    """Return area figures JSON-safe (NaN as None); None stays None (rows as stored)."""
+    if area is None:
+        return None
+    return {k: [_plain(x) for x in v] if isinstance(v, list) else _plain(v) for k, v in area.items()}
 
 
 def _expand(keys: Iterable[str]) -> list[str]:
@@ -573,18 +603,42 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
 
     Returns how many tables were written. Raises gaps_service.NoWards when there are no wards.
     """
-    keys = _expand(keys)
+    # Each "all needs" table after its categories': its rows keep each category's needs and access.
+    keys = sorted(_expand(keys), key=lambda k: query_of(k).overall)
     if not keys:
         return 0
     version = versions.current(versions.DATA)
     written = 0
+    made: dict[tuple, dict[str, pd.DataFrame]] = {}
+    responses = None
     # Written as each table is made (all into the same entry), never all held at once: a national
     # rebuild of every kept table stays within a worker's memory.
     for query, table in gaps_service.gap_frames([query_of(k) for k in keys]):
-        _write({key_of(query): pd.DataFrame(table.drop(columns="geometry"))}, version, kind, note=note)
+        key, group = key_of(query), (query.method, query.distance, query.deprivation_weight)
+        rows = pd.DataFrame(table.drop(columns="geometry"))
+        if query.overall:
+            if responses is None:
+                responses = analysis_gaps.ward_responses(store.needs_frame())
+            inputs = derive.overall_inputs(made.pop(group, {}), responses, query.method)
+            rows, area = _overall_rows(rows, inputs, query.method)
+        else:
+            inputs = derive.category_inputs(rows)
+            made.setdefault(group, {})[query.category] = inputs
+            area = derive.category_area(inputs)
+        _write({key: rows}, version, kind, note=note, areas={key: area})
+        _keep_stored(key, version, _inputs_of(key, rows))
         written += 1
     db.session.commit()
     return written
+
+
+def _overall_rows(table: pd.DataFrame, inputs: pd.DataFrame, method: str) -> tuple[pd.DataFrame, dict]:
+    """Return ("all needs" rows to keep: its figures and each category's needs and access, its area figures)."""
+    totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
+    asked = sorted(c for c, total in totals.items() if total > 0)
+    vectors = inputs[["ward_code", *[c for c in inputs.columns if str(c).startswith((derive.NEED, derive.ACCESS))]]]
+    rows = table.merge(vectors, on="ward_code", how="left", sort=False)
+    return rows, derive.overall_area(inputs, asked, method)
 
 
 def rebuild(queries: list[gaps_service.GapQuery], kind: str = "refresh") -> int:
@@ -630,11 +684,13 @@ def apply_changes(found: list[Change], kind: str = "refresh") -> str:
 def apply_change(change: Change, kind: str = "refresh") -> str:
     """Bring the kept tables up to date after one committed change; commit; say how ("current", "incremental", "full").
 
-    Only the tables of the categories the change touched are recomputed, and in them only the
-    access figures of the wards within the access distance of a place that changed (the
-    area-wide smoothing and ranking are redone exactly from stored figures: see
-    webmap/analysis/incremental.py). A table that missed an earlier change, or a change to
-    wards, population or categories, is rebuilt in full.
+    Only the rows of the wards the change touched are worked out again and written: a need's
+    ward, or the wards within the access distance of a place that changed, in the tables of
+    the kinds it touched and "all needs". Every other ward keeps its row: the area-wide
+    figures (smoothing prior, best score, area rates) are kept once per table and each
+    ward's figures are worked out from its row and them when read (webmap/analysis/derive.py),
+    exactly as a full rebuild gives them. A table that missed an earlier change, or a change
+    to wards, population or categories, is rebuilt in full.
     """
     kept = dict(db.session.execute(select(GapTable.key, GapTable.version)).all())
     if not kept:
@@ -642,14 +698,17 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
     version = versions.current(versions.DATA)
     if all(v == version for v in kept.values()):
         return "current"
-    if change.full or change.version != version or any(v != change.base for v in kept.values()):
-        # A change made from older tables, or one whose ward/population/category effects reach everything.
+    stale = change.full or change.version != version or any(v != change.base for v in kept.values())
+    if stale or any(a is None for a in areas_of(kept).values()):
+        # A change made from older tables, one whose ward/population/category effects reach
+        # everything, or tables kept before they had area figures.
         refresh(list(kept), kind)
         return "full"
     categories = {c for _, c in change.needs} | {c for _, _, c in change.places}
-    touched_all = change.all_needs or bool(categories)
-    needs = store.needs_frame()
+    needs = _needs_touched(change)
     tables: dict[str, pd.DataFrame] = {}
+    areas: dict[str, dict] = {}
+    made: dict[str, pd.DataFrame] = {}
     by_query: dict[tuple, list[str]] = {}
     for key in kept:
         query = query_of(key)
@@ -659,48 +718,114 @@ def apply_change(change: Change, kind: str = "refresh") -> str:
             k for k in keys if not query_of(k).overall and (change.all_needs or query_of(k).category in categories)
         ]
         local = _local_inputs(change, distance, {query_of(k).category for k in wanted}) if change.places else None
+        patched: dict[str, tuple[pd.DataFrame, list[str]]] = {}
         for key in wanted:
             category = query_of(key).category
-            access = None
+            inputs = stored_inputs(key, kept[key]).copy()
+            _patch_needs(inputs, needs, category)
             if local is not None and any(c == category for _, _, c in change.places):
                 wards, assets, points, codes = local
                 access = incremental.local_access(
                     wards, assets[assets["category"] == category], points, category, method, distance, codes
                 )
-            previous = latest_table(query_of(key))[0]
-            tables[key] = incremental.update_category(previous, access, needs, category, method, distance, weighted)
-        overall = [k for k in keys if query_of(k).overall]
-        if overall and touched_all:
-            categories_here = [k for k in keys if not query_of(k).overall]
-            made_here = [k for k in categories_here if k in tables]
-            parts: dict[str, pd.DataFrame] = {}
-            if categories_here:
-                # The ward columns, from a table just made or else one read whole.
-                base = tables[made_here[0]] if made_here else latest_table(query_of(categories_here[0]))[0]
-                parts = {
-                    query_of(k).category: tables[k] if k in tables else with_base(overall_inputs(k, kept[k]), base)
-                    for k in categories_here
-                }
-            try:
-                made = incremental.overall(parts, needs, method, distance)
-            except ValueError:  # a category table it rests on is not kept: make them all afresh
-                refresh(list(kept), kind)
-                return "full"
-            for key in overall:
-                tables[key] = made
-    _write(tables, version, kind)
+                _patch(inputs, access, list(access.columns))
+            touched = _touched(stored_inputs(key, kept[key]), inputs)
+            whole = derive.category_table(inputs, category, method, distance, weighted)
+            tables[key] = whole[whole["ward_code"].isin(touched)]
+            areas[key] = derive.category_area(inputs)
+            made[key] = inputs
+            patched[category] = (inputs, touched)
+        for key in [k for k in keys if query_of(k).overall]:
+            if not patched and not change.all_needs:
+                continue
+            inputs = stored_inputs(key, kept[key]).copy()
+            column = "access_share" if method == "share" else "access_score"
+            for category, (rows, touched) in patched.items():
+                part = rows.set_index("ward_code").loc[touched]
+                part = part.rename(columns={"need_count": derive.NEED + category, column: derive.ACCESS + category})
+                _patch(inputs, part, [derive.NEED + category, derive.ACCESS + category])
+            if needs["wards"] is None:
+                inputs["responses"] = 0.0  # every ward's responses are counted again
+            _patch(inputs, needs["people"], ["responses"])
+            touched = _touched(stored_inputs(key, kept[key]), inputs)
+            totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
+            asked = sorted(c for c, total in totals.items() if total > 0)
+            whole = derive.overall_table(inputs, asked, method, distance, weighted)
+            rows, area = _overall_rows(whole[whole["ward_code"].isin(touched)], inputs, method)
+            tables[key], areas[key], made[key] = rows, area, inputs
+    _write(tables, version, kind, areas=areas, partial=True)
     # The tables the change could not touch reflect the new data as they are.
     db.session.execute(update(GapTable).where(GapTable.version == change.base).values(version=version))
     db.session.commit()
-    # So do their kept inputs; the touched ones are kept as just made.
     here = _database()
-    for (database, key), (held, slim) in list(_INPUTS.items()):
-        if database == here and held == change.base and key not in tables:
-            _INPUTS[(database, key)] = (version, slim)
-    for key, table in tables.items():
-        if not query_of(key).overall:
-            _keep_inputs(key, version, table)
+    for (database, key), (held, inputs) in list(_STORED.items()):
+        if database == here and held == change.base and key not in made:
+            _STORED[(database, key)] = (version, inputs)
+    for key, inputs in made.items():
+        _keep_stored(key, version, inputs)
     return "incremental"
+
+
+def _needs_touched(change: Change) -> dict:
+    """Return the needs a change's rows rest on: per category the wards' stated needs and responses, and responses over all.
+
+    A change to some needs reads only those wards' needs; a bulk change (a survey round) every ward's.
+    """
+    if change.all_needs:
+        frame = store.needs_frame()
+        wards = None
+    else:
+        wards = sorted({w for w, _ in change.needs})
+        parts = [store.needs_frame(ward=w) for w in wards]
+        frame = pd.concat(parts, ignore_index=True) if parts else store.needs_frame(ward="")
+    summary = analysis_gaps.need_summary(frame)
+    people = analysis_gaps.ward_responses(frame)
+    return {"summary": summary, "wards": wards, "people": _over(people.to_frame("responses"), wards)}
+
+
+def _over(frame: pd.DataFrame, wards: list[str] | None) -> pd.DataFrame:
+    """Return the frame with a row for each of these wards (None: as it is); wards it lacks count 0."""
+    return frame if wards is None else frame.reindex(wards, fill_value=0.0)
+
+
+def _patch_needs(inputs: pd.DataFrame, needs: dict, category: str) -> None:
+    """Set the stated needs and responses of a category's rows for the wards the needs cover (every ward: all 0 first)."""
+    summary = needs["summary"]
+    mine = summary[summary["category"] == category].set_index("ward_code")[["count", "responses"]]
+    mine = mine.rename(columns={"count": "need_count"})
+    if needs["wards"] is None:
+        inputs["need_count"] = 0.0
+        inputs["responses"] = 0.0
+        _patch(inputs, mine, ["need_count", "responses"])
+    else:
+        _patch(inputs, _over(mine, needs["wards"]), ["need_count", "responses"])
+
+
+def _patch(inputs: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> None:
+    """Set these columns of the rows (in ward-code order) of the wards *values* is indexed by."""
+    if not len(values):
+        return
+    position = pd.Index(inputs["ward_code"].astype(str)).get_indexer(values.index.astype(str))
+    present = position >= 0
+    for column in columns:
+        if column not in inputs.columns:
+            inputs[column] = 0.0 if column.startswith(derive.NEED) else np.nan
+        target = inputs.columns.get_loc(column)
+        inputs.iloc[position[present], target] = values[column].to_numpy()[present]
+
+
+def _touched(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
+    """Return the wards whose stored row differs (a number changed, or became known or unknown)."""
+    differs = np.zeros(len(after), dtype=bool)
+    for column in after.columns:
+        a = after[column]
+        b = before[column] if column in before.columns else pd.Series([None] * len(after))
+        if pd.api.types.is_numeric_dtype(a):
+            x, y = pd.to_numeric(a).to_numpy(dtype="float64"), pd.to_numeric(b).to_numpy(dtype="float64")
+            differs |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
+        else:
+            differs |= (a.astype(object).to_numpy() != b.astype(object).to_numpy())
+    return after["ward_code"].astype(str)[differs].tolist()
 
 
 def _local_inputs(change: Change, distance: float, categories: set[str]):
@@ -766,14 +891,20 @@ def latest_rows(ward_codes: Iterable[str], keys: Iterable[str]) -> list[tuple[st
     wards, keys = list(ward_codes), list(keys)
     if not wards or not keys:
         return []
-    return [
-        (key, _figures(figures))
-        for key, figures in db.session.execute(
-            select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
-                GapSnapshotRow.ward_code.in_(wards), GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
-            )
-        ).all()
-    ]
+    by_key: dict[str, list[dict]] = {}
+    for key, figures in db.session.execute(
+        select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
+            GapSnapshotRow.ward_code.in_(wards), GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
+        )
+    ).all():
+        by_key.setdefault(key, []).append(_figures(figures))
+    areas = areas_of(by_key)
+    out: list[tuple[str, dict]] = []
+    for key, found in by_key.items():
+        # Each ward's figures from its row and the table's area figures: exact without reading every ward.
+        rows = _worked_out(key, _frame(found, ranked=False), areas.get(key), whole=False)
+        out += [(key, record) for record in _records(rows)]
+    return out
 
 
 def asked_kept(ward_codes: Iterable[str], keys: Iterable[str]) -> set[tuple[datetime, str, str]]:
