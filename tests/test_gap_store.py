@@ -122,6 +122,17 @@ def _assert_store_equals_full_rebuild(where: str) -> None:
         table, version = gapstore.latest_table(gapstore.query_of(key))
         assert gapstore.is_current(gapstore.query_of(key)), f"{where}: {key} not current"
         assert_same(table, fresh[key], f"{where}: {key}")
+    # One ward's figures (ward profile, report) are worked out from its row and the table's area
+    # figures alone: the same as its row of the whole table, rank aside.
+    wards = sorted(fresh[keys[0]]["ward_code"])[::7]
+    by_key: dict[str, list[dict]] = {}
+    for key, figures in gapstore.latest_rows(wards, keys):
+        by_key.setdefault(key, []).append(figures)
+    for key in keys:
+        want = fresh[key][fresh[key]["ward_code"].isin(wards)].drop(columns="rank")
+        got = pd.DataFrame(by_key[key])
+        got = got[[c for c in want.columns]]
+        assert_same(got, want, f"{where}: one ward's figures of {key}")
 
 
 def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(make_app):
@@ -151,6 +162,24 @@ def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(mak
         # History grew by the changed rows only, never by whole copies of every table.
         assert db.session.query(GapSnapshotRow).count() - rows_before == sum(written)
         assert max(written) < rows_before
+
+
+def test_a_new_need_writes_its_wards_rows_only(make_app):
+    """The area-wide figures a need moves are kept once per table, not in every ward's row."""
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        grid = _stored_area(app)
+        ward = sorted(grid["code"])[3]
+        before = {r.id for r in db.session.query(GapSnapshotRow.id)}
+        db.session.add(Need(ward_code=ward, category_id=gap_area.CATEGORIES[0], count=1, source="test"))
+        db.session.commit()
+        assert gapstore.apply_changes(changes.taken(db.session), "need") == "incremental"
+        written = db.session.query(GapSnapshotRow).filter(~GapSnapshotRow.id.in_(before)).all()
+        kept = gapstore.kept_keys()
+        # The kind's table and "all needs", by each kept method: that ward's rows, no other.
+        assert written and {r.ward_code for r in written} == {ward}
+        assert {r.key for r in written} <= {k for k in kept if k.split("|")[0] in ("all", gap_area.CATEGORIES[0])}
+        _assert_store_equals_full_rebuild("after one need")
 
 
 def test_a_table_that_missed_a_change_is_rebuilt_in_full(make_app):
