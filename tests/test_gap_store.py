@@ -257,3 +257,40 @@ def test_a_change_the_page_did_not_hand_on_is_handed_on_after_the_request(make_a
         assert not changes.pending_handover(db.session)
         _assert_store_equals_full_rebuild("after a change handed on after the request")
     assert grid is not None
+
+
+def test_the_daily_settle_keeps_every_moved_ward_in_the_history(make_app):
+    """After a need, other wards' figures moved with the area rate: the settle writes them, once."""
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        grid = _stored_area(app)
+        ward = sorted(grid.loc[grid["population"] > 0, "code"])[5]  # a need that counts in the area rate
+        db.session.add(Need(ward_code=ward, category_id=gap_area.CATEGORIES[1], count=2, source="test"))
+        db.session.commit()
+        assert gapstore.apply_changes(changes.taken(db.session), "need") == "incremental"
+        key = gapstore.key_of(gaps_service.GapQuery(gap_area.CATEGORIES[1], "share", gap_area.DISTANCE))
+        shown = gapstore.latest_table(gapstore.query_of(key))[0].set_index("ward_code")
+        stale = _latest_smoothed(key)
+        moved = [w for w, rate in stale.items() if rate is not None and abs(rate - shown.loc[w, SMOOTHED]) > 1e-9]
+        assert moved and ward not in moved  # the need's own ward was written at once
+        result = app.test_cli_runner().invoke(args=["gaps", "settle"])
+        assert result.exit_code == 0, result.output
+        assert "ward rows had moved" in result.output
+        kept = _latest_smoothed(key)
+        for code, rate in kept.items():
+            want = shown.loc[code, SMOOTHED]
+            assert (rate is None and pd.isna(want)) or abs(rate - want) <= 1e-9, code
+        assert gapstore.settle() == 0  # nothing moved since
+
+
+SMOOTHED = "need_per_1000_smoothed"
+
+
+def _latest_smoothed(key: str) -> dict:
+    """Each ward's smoothed need rate as its latest history row holds it (it moves with the area rate)."""
+    rows = db.session.execute(
+        select(GapSnapshotRow.ward_code, GapSnapshotRow.figures).where(
+            GapSnapshotRow.key == key, GapSnapshotRow.latest
+        )
+    ).all()
+    return {ward: (figures or {}).get(SMOOTHED) for ward, figures in rows}

@@ -104,6 +104,8 @@ DEFAULTS: dict[str, object] = {
     "SCHEDULE_RECHECKS": "30 6 * * *",
     "SCHEDULE_PURGE": "0 3 * * *",
     "SCHEDULE_FOLLOWUP_ERASURE": "15 3 * * *",
+    # The day's gap figures of every ward into the history (a change writes only the wards it touched).
+    "SCHEDULE_GAP_HISTORY": "50 23 * * *",
     # Days the background work page keeps finished tasks.
     "TASK_HISTORY_DAYS": 30,
 }

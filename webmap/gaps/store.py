@@ -5,14 +5,20 @@ gap_snapshot_rows, one per ward, each in an entry of the history (gap_snapshots)
 page shows is each ward's latest row; history pages and trend charts read the older rows of the
 same table. gap_tables lists the tables kept and the data version their latest rows reflect.
 
+A ward's row keeps its own figures; what depends on every ward (the smoothing prior, the best
+score, the rank) is kept once per table (gap_tables.area) and each ward's page figures are worked
+out from both when read (webmap/analysis/derive.py), so a change writes only the rows of the
+wards it touched. The history's other rows catch up once a day (:func:`settle`).
+
 There is one writer, :func:`_write`: it adds an entry (or continues today's entry of the same
-kind) holding only the rows whose figures changed. Three ways in, for hooks and tasks:
+kind) holding only the rows whose figures changed. Four ways in, for hooks and tasks:
 
 * ``apply_change(change)``: after a committed change, recompute only what it can touch (see
   webmap/analysis/incremental.py); a ward, population or category change, or a table that
   missed a change, is rebuilt in full.
 * ``refresh(keys)``: recompute these tables in full from the current data.
 * ``rebuild_all()``: recompute every kept table in full.
+* ``settle()``: write the day's figures of every ward whose figures moved (the worker, daily).
 
 Pages read with ``table_for_page`` / ``ward_rows_for_page`` whatever the area's size: a table
 that is out of date is refreshed at once on a small area and in the background on a big one
@@ -644,6 +650,28 @@ def _overall_rows(table: pd.DataFrame, inputs: pd.DataFrame, method: str) -> tup
 def rebuild(queries: list[gaps_service.GapQuery], kind: str = "refresh") -> int:
     """Recompute these queries' tables in full (and keep them up to date from now on); return tables."""
     return refresh([key_of(q) for q in queries], kind)
+
+
+def settle(kind: str = "day") -> int:
+    """Write into the history every ward whose figures moved since its last row; commit; return rows written.
+
+    A change writes only the wards it touched; the area-wide figures it moved (the smoothing
+    prior, the best score) move every other ward's figures a little, which pages work out when
+    read but the history's rows do not hold. The worker runs this daily (SCHEDULE_GAP_HISTORY) so
+    the history holds each day's figures of every ward; one table at a time, as a full refresh.
+    """
+    written = 0
+    for key in kept_keys():
+        found = latest_table(query_of(key))
+        area = areas_of([key]).get(key)
+        if found is None or area is None:
+            continue  # never made, or kept before tables had area figures: a refresh writes it whole
+        table, version = found
+        if query_of(key).overall:
+            table, _ = _overall_rows(table, stored_inputs(key, version), query_of(key).method)
+        written += _write({key: table}, version, kind, areas={key: area})[1]
+        db.session.commit()
+    return written
 
 
 def kept_keys() -> list[str]:

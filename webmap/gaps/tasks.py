@@ -70,3 +70,10 @@ def _refresh_once(distance: float, asked: list) -> tuple[bool, int]:
 def refresh_task(keys: list[str] | None = None) -> str:
     """Run one background refresh, also computing the gap tables pages asked for by key."""
     return refresh_stale(None, [gapstore.query_of(k) for k in keys or []])
+
+
+@queue.scheduled("SCHEDULE_GAP_HISTORY", "gaps.settle", "Keep the day's gap figures of every ward in the history")
+def settle_task() -> str:
+    """Write each ward's figures that moved since its last history row (the daily history); say how many."""
+    written = gapstore.settle()
+    return f"Kept the day's gap figures: {written} ward rows had moved."
