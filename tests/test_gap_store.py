@@ -289,8 +289,6 @@ SMOOTHED = "need_per_1000_smoothed"
 def _latest_smoothed(key: str) -> dict:
     """Each ward's smoothed need rate as its latest history row holds it (it moves with the area rate)."""
     rows = db.session.execute(
-        select(GapSnapshotRow.ward_code, GapSnapshotRow.figures).where(
-            GapSnapshotRow.key == key, GapSnapshotRow.latest
-        )
+        select(GapSnapshotRow.ward_code, GapSnapshotRow.figures).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
     ).all()
     return {ward: (figures or {}).get(SMOOTHED) for ward, figures in rows}

@@ -22,9 +22,7 @@ def _full(seed: int, method: str, weighted: bool, needs_count: int = 120):
     needs = gap_area.needs(rng, wards, needs_count)
     if needs.empty:
         needs = pd.DataFrame({"ward_code": [], "category": [], "count": [], "response_key": []})
-    tables = gap_tables(
-        wards, assets, needs, list(gap_area.CATEGORIES), method, gap_area.DISTANCE, None, weighted
-    )
+    tables = gap_tables(wards, assets, needs, list(gap_area.CATEGORIES), method, gap_area.DISTANCE, None, weighted)
     return needs, {c: pd.DataFrame(t.drop(columns="geometry")) for c, t in tables.items()}
 
 

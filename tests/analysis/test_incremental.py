@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from tests import gap_area
-from webmap.analysis import gap_tables, incremental
+from webmap.analysis import derive, gap_tables, incremental, need_summary, ward_responses
 
 KEYS = [(m, c) for m in gap_area.METHODS for c in ["all", *gap_area.CATEGORIES]]
 
@@ -90,22 +90,34 @@ def test_fifty_random_changes_equal_a_full_rebuild() -> None:
         geometry=[gap_area.random_point(rng) for _ in range(150)],
         crs=gap_area.BNG,
     )
-    stored = {m: _full(wards, assets, needs, m, points) for m in gap_area.METHODS}
+    # What the store keeps of each table: each ward's own figures (derive.CATEGORY_INPUTS).
+    kept = {
+        m: {c: derive.category_inputs(t) for c, t in _full(wards, assets, needs, m, points).items() if c != "all"}
+        for m in gap_area.METHODS
+    }
+    stored: dict[str, dict[str, pd.DataFrame]] = {}
     changed_rows = 0
     for step in range(50):
         assets, needs, places, categories = _change(rng, wards, assets, needs)
         codes = incremental.touched_wards(wards, gpd.GeoSeries(places, crs=gap_area.BNG), gap_area.DISTANCE)
+        summary = need_summary(needs).set_index(["ward_code", "category"])
+        asked = sorted(c for c, n in needs.groupby("category")["count"].sum().items() if n > 0)
         for method in gap_area.METHODS:
-            tables = stored[method]
             for category in categories:
+                inputs = kept[method][category].set_index("ward_code")
+                # The access figures of the wards within reach of the change, from the places near them only.
                 access = incremental.local_access(wards, assets, points, category, method, gap_area.DISTANCE, codes)
                 changed_rows += len(access)
-                tables[category] = incremental.update_category(
-                    tables[category], access, needs, category, method, gap_area.DISTANCE
-                )
-            tables["all"] = incremental.overall(
-                {c: t for c, t in tables.items() if c != "all"}, needs, method, gap_area.DISTANCE
-            )
+                inputs.loc[access.index, access.columns] = access.to_numpy()
+                mine = summary.xs(category, level="category") if category in summary.index.levels[1] else None
+                for column, source in (("need_count", "count"), ("responses", "responses")):
+                    values = mine[source] if mine is not None else pd.Series(dtype=float)
+                    inputs[column] = values.reindex(inputs.index, fill_value=0.0).to_numpy()
+                kept[method][category] = inputs.reset_index()
+            tables = {c: derive.category_table(i, c, method, gap_area.DISTANCE, False) for c, i in kept[method].items()}
+            overall = derive.overall_inputs(kept[method], ward_responses(needs), method)
+            tables["all"] = derive.overall_table(overall, asked, method, gap_area.DISTANCE, False)
+            stored[method] = tables
             full = _full(wards, assets, needs, method, points)
             for category, want in full.items():
                 assert_same(tables[category], want, f"step {step}, {method}, {category}")

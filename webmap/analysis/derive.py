@@ -145,14 +145,14 @@ def overall_table(
     base["population"] = pd.to_numeric(base["population"]).astype("float64")
     base["deprivation"] = pd.to_numeric(base["deprivation"]).astype("float64")
     deprivation = base["deprivation"].to_numpy(dtype="float64")
-    base["deprivation_factor"] = (
-        _gaps.deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
-    )
+    base["deprivation_factor"] = _gaps.deprivation_factor(deprivation) if deprivation_weight else np.ones(len(base))
     need = _need_matrix(rows, asked)
     if asked:
         access = np.column_stack([_column(rows, ACCESS + c) for c in asked])
-        norm = access if method == "share" else np.column_stack(
-            [_gaps._scale_to(access[:, i], top) for i, top in enumerate(area["tops"])]
+        norm = (
+            access
+            if method == "share"
+            else np.column_stack([_gaps._scale_to(access[:, i], top) for i, top in enumerate(area["tops"])])
         )
         unmet = 1.0 - norm
     else:

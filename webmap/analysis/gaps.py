@@ -776,7 +776,6 @@ def _scale_to(values: np.ndarray, top: float) -> np.ndarray:
     return values / top if top > 0 else np.where(np.isnan(values), np.nan, 0.0)
 
 
-
 def deprivation_factor(decile: np.ndarray) -> np.ndarray:
     """IMD decile -> demand multiplier: 1 (most deprived) -> 1.5, 10 -> 1.0, unknown -> 1.0."""
     decile = np.asarray(decile, dtype="float64")

@@ -9,8 +9,8 @@ A category's row splits in two (see :func:`webmap.analysis.gaps.category_from_pa
   (other places' ratios do not change), computed from residents up to twice the distance away.
 * **area-wide arithmetic**: the smoothing prior (area rate and spread of rates), scaling scores
   to the area's best, the "all needs" sum and the rank. These depend on every ward, but only on
-  one number per ward (need, population, access figures), so they are recomputed exactly for every
-  ward from the stored rows: no spatial work, a few vector operations over the wards.
+  one number per ward (need, population, access figures): webmap/analysis/derive.py works them
+  out from the wards' stored rows whenever a table is read, so a change rewrites no other row.
 
 So an incremental table equals a full rebuild: the costly spatial part is bounded to the wards a
 change can reach, and the area-wide part is not deferred or approximated but redone cheaply.
@@ -97,66 +97,3 @@ def local_access(
     figures = _gaps._access_figures(ctx, category)
     figures.index = pd.Index(ctx.wards["code"].astype(str).to_numpy(), name="ward_code")
     return figures.loc[sorted(codes)]
-
-
-def update_category(
-    previous: pd.DataFrame,
-    access: pd.DataFrame | None,
-    need: pd.DataFrame,
-    category: str,
-    method: str,
-    distance: float,
-    deprivation_weight: bool = False,
-) -> pd.DataFrame:
-    """Return a category's ranked rows (no geometry) from its previous rows, new access figures and the needs.
-
-    *previous*: the category's rows for every ward (as stored); *access*: new ACCESS_COLUMNS for
-    the wards a change touched (``local_access``), or None; *need*: the needs (ward_code,
-    category, count, and response_key when responses are told apart) of this category, summed
-    per response or not. Ward, population and deprivation columns
-    come from *previous*: a change to those is a full rebuild.
-    """
-    rows = previous.sort_values("ward_code", kind="stable").reset_index(drop=True)
-    codes = rows["ward_code"].astype(str)
-    figures = rows[ACCESS_COLUMNS].copy()
-    figures.index = pd.Index(codes)
-    if access is not None and len(access):
-        figures.loc[access.index, ACCESS_COLUMNS] = access[ACCESS_COLUMNS].to_numpy()
-    counts = need[need["category"].astype(str) == category].groupby(need["ward_code"].astype(str))["count"].sum()
-    need_array = counts.reindex(codes.to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
-    people = _gaps.category_responses(need, category)
-    responses = people.reindex(codes.to_numpy(), fill_value=0.0).to_numpy(dtype="float64")
-    base = rows[_gaps.BASE_COLUMNS].copy()
-    base["population"] = pd.to_numeric(base["population"]).astype("float64")
-    base["deprivation"] = pd.to_numeric(base["deprivation"]).astype("float64")
-    table = _gaps.category_from_parts(
-        base,
-        figures.reset_index(drop=True),
-        need_array,
-        category,
-        method,
-        float(distance),
-        deprivation_weight,
-        responses,
-    )
-    return _gaps.rank_rows(table)
-
-
-def overall(categories: dict[str, pd.DataFrame], need: pd.DataFrame, method: str, distance: float) -> pd.DataFrame:
-    """Return the ranked "all needs" rows (no geometry) from the rows of every category (all wards each).
-
-    *categories* must hold every category somebody asked for in *need* (and at least one table).
-    The wards' responses are counted again from *need*: a response stating needs of several
-    categories is one response overall, which no sum of category rows can tell.
-    """
-    totals = need.groupby(need["category"].astype(str))["count"].sum()
-    asked = sorted(str(c) for c in totals.index[totals > 0])
-    missing = [c for c in asked if c not in categories]
-    if missing:
-        raise ValueError(f"rows missing for asked categories: {missing[:5]}")
-    tables = [
-        categories[c].sort_values("ward_code", kind="stable").reset_index(drop=True)
-        for c in (asked or [next(iter(categories))])
-    ]
-    responses = _gaps.ward_responses(need)
-    return _gaps.rank_rows(_gaps.overall_from_tables(tables, asked, method, float(distance), responses))

@@ -200,7 +200,9 @@ def _database() -> str:
 def _inputs_of(key: str, rows: pd.DataFrame) -> pd.DataFrame:
     """Return the columns a table's stored rows keep for working out its figures, in ward-code order."""
     if query_of(key).overall:
-        columns = [*derive.OVERALL_INPUTS] + [c for c in rows.columns if str(c).startswith((derive.NEED, derive.ACCESS))]
+        columns = [*derive.OVERALL_INPUTS] + [
+            c for c in rows.columns if str(c).startswith((derive.NEED, derive.ACCESS))
+        ]
     else:
         columns = derive.CATEGORY_INPUTS
     return rows[columns].sort_values("ward_code", kind="stable").reset_index(drop=True)
@@ -242,11 +244,11 @@ def _worked_out(key: str, rows: pd.DataFrame, area: dict | None, whole: bool) ->
     area = _area_numbers(area)
     given = None if whole else area
     if query.overall:
-        table = derive.overall_table(
-            rows, area["asked"], query.method, query.distance, query.deprivation_weight, given
-        )
+        table = derive.overall_table(rows, area["asked"], query.method, query.distance, query.deprivation_weight, given)
     else:
-        table = derive.category_table(rows, query.category, query.method, query.distance, query.deprivation_weight, given)
+        table = derive.category_table(
+            rows, query.category, query.method, query.distance, query.deprivation_weight, given
+        )
     return _numbers(table)
 
 
@@ -256,13 +258,19 @@ def _area_numbers(area: dict) -> dict:
     def number(value: Any) -> Any:
         return float("nan") if value is None else value
 
-    return {k: v if k == "asked" else [number(x) for x in v] if isinstance(v, list) else number(v) for k, v in area.items()}
+    return {
+        k: v if k == "asked" else [number(x) for x in v] if isinstance(v, list) else number(v) for k, v in area.items()
+    }
 
 
 def areas_of(keys: Iterable[str]) -> dict[str, dict | None]:
     """Return each kept table's area figures (None: kept before tables had them)."""
     keys = list(keys)
-    return dict(db.session.execute(select(GapTable.key, GapTable.area).where(GapTable.key.in_(keys))).all()) if keys else {}
+    return (
+        dict(db.session.execute(select(GapTable.key, GapTable.area).where(GapTable.key.in_(keys))).all())
+        if keys
+        else {}
+    )
 
 
 def versions_of(keys: Iterable[str]) -> dict[str, int]:
@@ -852,7 +860,7 @@ def _touched(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
             x, y = pd.to_numeric(a).to_numpy(dtype="float64"), pd.to_numeric(b).to_numpy(dtype="float64")
             differs |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
         else:
-            differs |= (a.astype(object).to_numpy() != b.astype(object).to_numpy())
+            differs |= a.astype(object).to_numpy() != b.astype(object).to_numpy()
     return after["ward_code"].astype(str)[differs].tolist()
 
 
