@@ -126,6 +126,7 @@ def build(url: str) -> None:
         from webmap.gaps import history
 
         missing = [k for k in history.history_keys() if k not in set(gapstore.kept_keys())]
+        missing += [k for k in gapstore.stale_keys() if k not in missing]  # kept by an older release, say
         if missing:
             start = time.perf_counter()
             gapstore.refresh(missing, "import")
