@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
@@ -112,7 +113,7 @@ def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
         if as_of is not None and as_of != utcnow().date():
             take_snapshot(kind, as_of)
         # What residents asked, as the map stood then, is kept once (the asks of this change, say).
-        keep_first_asks()
+        keep_first_asks(_asks_of(kind, found, as_of))
     except gaps_service.NoWards:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - a failed refresh must not undo or hide the change that caused it
@@ -304,19 +305,22 @@ def keep_asks(asks: dict[tuple[str, str], datetime], distance: float) -> int:
         else {}
     )
     # One entry per day of asks; each row names its own moment.
-    by_day: dict[date, dict[str, list[pd.DataFrame]]] = defaultdict(lambda: defaultdict(list))
     moments: dict[date, dict[tuple[str, str], datetime]] = defaultdict(dict)
+    # Asks read from the same table (the latest rows, or one map as it stood, shared by the moments
+    # between the same two place events) are gathered, so each table is read and sliced once per
+    # day, not once per moment: a national import's asks are thousands of moments.
+    sources: dict[tuple[date, str, int], tuple[pd.DataFrame | None, list[str]]] = {}
     for moment, categories in by_moment.items():
         for category, wards in categories.items():
             key = keys[category]
-            if moment in tables:
-                table = tables[moment][category]
-                table = pd.DataFrame(table.drop(columns=table.geometry.name))
-            else:
-                table = pd.DataFrame([figures for k, figures in gapstore.latest_rows(wards, [key]) if k == key])
-            if "ward_code" in table.columns:
-                by_day[moment.date()][key].append(table[table["ward_code"].isin(wards)])
-                moments[moment.date()].update({(ward, key): moment for ward in wards})
+            moments[moment.date()].update({(ward, key): moment for ward in wards})
+            table = tables[moment][category] if moment in tables else None
+            sources.setdefault((moment.date(), key, id(table)), (table, []))[1].extend(wards)
+    by_day: dict[date, dict[str, list[pd.DataFrame]]] = defaultdict(lambda: defaultdict(list))
+    for (day, key, _), (table, wards) in sources.items():
+        frame = _latest_table(key, wards) if table is None else pd.DataFrame(table.drop(columns=table.geometry.name))
+        if "ward_code" in frame.columns:
+            by_day[day][key].append(frame[frame["ward_code"].isin(wards)])
     for day, parts in by_day.items():
         gapstore.keep_asked(
             day, {key: pd.concat(found, ignore_index=True) for key, found in parts.items()}, moments[day]
@@ -325,9 +329,40 @@ def keep_asks(asks: dict[tuple[str, str], datetime], distance: float) -> int:
     return len(missing)
 
 
-def keep_first_asks() -> int:
-    """Keep the figures of every first ask not kept yet (what the hooks run after a change); commit."""
-    return keep_asks(first_asks(), float(current_app.config["ACCESS_DISTANCE_M"]))
+def _latest_table(key: str, wards: list[str]) -> pd.DataFrame:
+    """Return these wards' latest rows of a table as one frame (no rows, no columns: none kept)."""
+    return pd.DataFrame([figures for k, figures in gapstore.latest_rows(wards, [key]) if k == key])
+
+
+def keep_first_asks(pairs: Iterable[tuple[str, str]] | None = None) -> int:
+    """Keep the figures of first asks not kept yet, of these (ward, category) pairs or else every one; commit.
+
+    What the hooks run after a change: a change of some needs can only have added their asks, so
+    only their wards' asks are read (not every need of the area).
+    """
+    distance = float(current_app.config["ACCESS_DISTANCE_M"])
+    if pairs is None:
+        return keep_asks(first_asks(), distance)
+    wanted = set(pairs)
+    if not wanted:
+        return 0
+    asks = first_asks(sorted({ward for ward, _ in wanted}))
+    return keep_asks({pair: moment for pair, moment in asks.items() if pair in wanted}, distance)
+
+
+def _asks_of(kind: str, found: list, as_of: date | None) -> set[tuple[str, str]] | None:
+    """Return the (ward, category) pairs whose asks these changes can have added; None: any in the area.
+
+    Asks come from needs and published responses. A change of some needs names them; anything
+    else (a bulk or survey change of needs, places, wards, or no change named) looks at the whole
+    area, which also keeps asks an earlier run missed. A round's asks of its day were just forgotten
+    (forget_asked), every ward's, so they are all kept afresh.
+    """
+    if not found or (kind == "round" and as_of is not None):
+        return None
+    if any(c.places or c.all_needs or c.full for c in found):
+        return None
+    return {(ward, category) for c in found for ward, category in c.needs}
 
 
 @queue.task(KEEP_ASKS, "Keep the gap figures of when residents asked")

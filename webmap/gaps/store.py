@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -39,7 +39,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Text, bindparam, cast, delete, exists, insert, select, update
+from sqlalchemy import Text, cast, delete, exists, insert, select, update
 
 from webmap.analysis import derive, incremental
 from webmap.analysis import gaps as analysis_gaps
@@ -495,7 +495,7 @@ def _entry(kind: str, version: int, as_of: date | None, note: str | None, back_d
     return entry
 
 
-def _row(entry_id: int, key: str, figures: dict, latest: bool) -> dict:
+def _row(entry_id: int, key: str, figures: dict, latest: bool, asked_at: datetime | None = None) -> dict:
     query = query_of(key)
     return {
         "snapshot_id": entry_id,
@@ -505,6 +505,7 @@ def _row(entry_id: int, key: str, figures: dict, latest: bool) -> dict:
         "category": query.category,
         "method": query.method,
         "figures": figures,
+        "asked_at": asked_at,
         **{col: figures.get(src) for col, src in KEY_FIGURES.items()},
     }
 
@@ -518,12 +519,15 @@ def _write(
     back_dated: bool = False,
     areas: dict[str, dict] | None = None,
     partial: bool = False,
+    asked_at: Mapping[tuple[str, str], datetime] | None = None,
 ) -> tuple[GapSnapshot, int]:
     """Write tables into the history (only rows whose figures changed); return (the entry, rows written).
 
     A back-dated entry (figures as they stood on an earlier day) keeps every row and leaves the
-    latest rows alone. *areas*: each table's new area figures (derive); *partial*: the tables
-    hold only the wards a change touched, the other wards' rows stay. The caller commits.
+    latest rows alone; `asked_at` names each of its rows' moment of asking, {(ward, key): moment}
+    (keep_asked), written with the row. *areas*: each table's new area figures (derive);
+    *partial*: the tables hold only the wards a change touched, the other wards' rows stay.
+    The caller commits.
     """
     entry = _entry(kind, version, as_of, note, back_dated)
     written = 0
@@ -531,7 +535,8 @@ def _write(
         plain = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
         records = _records(plain)
         if back_dated:
-            rows = [_row(entry.id, key, r, False) for r in records]
+            moments = asked_at or {}
+            rows = [_row(entry.id, key, r, False, moments.get((str(r.get("ward_code")), key))) for r in records]
         else:
             latest = select(
                 GapSnapshotRow.id,
@@ -964,19 +969,9 @@ def keep_asked(day: date, tables: dict[str, pd.DataFrame], moments: dict[tuple[s
     One writer (_write): a back-dated entry of kind "asked" for the day, whose rows are never the
     latest (pages go on showing today's figures); each row names its moment, `moments[(ward, key)]`.
     """
-    entry = _write(tables, versions.current(versions.DATA), ASKED, day, back_dated=True)[0]
-    rows = GapSnapshotRow.__table__
-    named = [{"s": entry.id, "w": ward, "k": key, "m": moment} for (ward, key), moment in moments.items()]
-    for start in range(0, len(named), BATCH):
-        db.session.execute(
-            update(rows)
-            .where(
-                rows.c.snapshot_id == bindparam("s"), rows.c.ward_code == bindparam("w"), rows.c.key == bindparam("k")
-            )
-            .values(asked_at=bindparam("m")),
-            named[start : start + BATCH],
-        )
-    return entry
+    # Each row's moment goes in with the row: an UPDATE by (entry, ward, key) afterwards has no
+    # index to use and scans the rows once per row (minutes on a national import).
+    return _write(tables, versions.current(versions.DATA), ASKED, day, back_dated=True, asked_at=moments)[0]
 
 
 def forget_asked(as_of: date) -> int:
