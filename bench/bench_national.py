@@ -132,6 +132,11 @@ def build(url: str) -> None:
             gapstore.refresh(missing, "import")
             db.session.commit()
             print(f"  {len(missing)} history tables in {time.perf_counter() - start:.0f} s", flush=True)
+        # What residents asked is kept once, as an import's refresh keeps it (history.catch_up).
+        start = time.perf_counter()
+        kept = history.keep_first_asks()
+        if kept:
+            print(f"  the figures of {kept:,} first asks in {time.perf_counter() - start:.0f} s", flush=True)
 
 
 def _empty_every_table() -> None:
