@@ -17,6 +17,7 @@ from tests import gap_area
 from tests.analysis.test_incremental import assert_same
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, GapSnapshotRow, Need, Ward
+from webmap.gaps import apply as gapply
 from webmap.gaps import changes, history
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
@@ -153,7 +154,7 @@ def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(mak
             found = changes.taken(db.session)
             assert found and not any(c.full for c in found), f"step {step}: {kind} was not seen as a single change"
             count = db.session.query(GapSnapshotRow).count()
-            assert gapstore.apply_changes(found, "need") in ("incremental", "current"), f"step {step}: {kind}"
+            assert gapply.apply_changes(found, "need") in ("incremental", "current"), f"step {step}: {kind}"
             written.append(db.session.query(GapSnapshotRow).count() - count)
             _assert_store_equals_full_rebuild(f"step {step} ({kind})")
         # Responses stating several needs were among the data: overall responses fall short of stated needs.
@@ -173,7 +174,7 @@ def test_a_new_need_writes_its_wards_rows_only(make_app):
         before = {r.id for r in db.session.query(GapSnapshotRow.id)}
         db.session.add(Need(ward_code=ward, category_id=gap_area.CATEGORIES[0], count=1, source="test"))
         db.session.commit()
-        assert gapstore.apply_changes(changes.taken(db.session), "need") == "incremental"
+        assert gapply.apply_changes(changes.taken(db.session), "need") == "incremental"
         written = db.session.query(GapSnapshotRow).filter(~GapSnapshotRow.id.in_(before)).all()
         kept = gapstore.kept_keys()
         # The kind's table and "all needs", by each kept method: that ward's rows, no other.
@@ -196,7 +197,7 @@ def test_a_table_that_missed_a_change_is_rebuilt_in_full(make_app):
         latest = changes.taken(db.session)
         assert missed and latest
         # The first change was never applied: applying only the second would be wrong, so it rebuilds.
-        assert gapstore.apply_change(latest[-1]) == "full"
+        assert gapply.apply_change(latest[-1]) == "full"
         _assert_store_equals_full_rebuild("after a missed change")
 
 
@@ -204,9 +205,9 @@ def test_changes_travel_as_json():
     change = gapstore.Change(7, needs=(("E1", "youth"),), places=((-1.5, 53.8, "library"),), all_needs=False)
     assert gapstore.Change.from_json(change.to_json()) == change
     later = gapstore.Change(8, needs=(("E2", "youth"),))
-    both = gapstore.merged([later, change])
+    both = gapply.merged([later, change])
     assert (both.version, both.base, len(both.needs)) == (8, 6, 2)
-    assert gapstore.merged([change, gapstore.Change(9)]) is None  # a missing commit in between
+    assert gapply.merged([change, gapstore.Change(9)]) is None  # a missing commit in between
 
 
 def _stored_area(app):
@@ -240,7 +241,7 @@ def test_a_pending_place_leaves_the_store_current_and_its_approval_applies_incre
         found = changes.taken(db.session)
         assert [c.places for c in found] and found[-1].places
         # Applied on the version before it (a pending place in between used to make this a full rebuild).
-        assert gapstore.apply_changes(found) == "incremental"
+        assert gapply.apply_changes(found) == "incremental"
         _assert_store_equals_full_rebuild("after approving a pending place")
 
 
@@ -267,7 +268,7 @@ def test_the_daily_settle_keeps_every_moved_ward_in_the_history(make_app):
         ward = sorted(grid.loc[grid["population"] > 0, "code"])[5]  # a need that counts in the area rate
         db.session.add(Need(ward_code=ward, category_id=gap_area.CATEGORIES[1], count=2, source="test"))
         db.session.commit()
-        assert gapstore.apply_changes(changes.taken(db.session), "need") == "incremental"
+        assert gapply.apply_changes(changes.taken(db.session), "need") == "incremental"
         key = gapstore.key_of(gaps_service.GapQuery(gap_area.CATEGORIES[1], "share", gap_area.DISTANCE))
         shown = gapstore.latest_table(gapstore.query_of(key))[0].set_index("ward_code")
         stale = _latest_smoothed(key)

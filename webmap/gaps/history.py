@@ -2,7 +2,7 @@
 
 The history and the tables pages show are one store: each ward's latest row of a table is what
 the pages show, its older rows are its history. After a committed change, :func:`after_change`
-hands what the change touched to ``store.apply_change``, which recomputes only that.
+hands what the change touched to ``apply.apply_change``, which recomputes only that.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from webmap.core import queue, store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, Need, Response, utcnow
+from webmap.gaps import apply as gapply
 from webmap.gaps import changes
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
@@ -92,7 +93,7 @@ def _methods() -> tuple[str, ...]:
 def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
     """Bring the store up to date after these committed changes, logging (never raising) a failure.
 
-    What a task should run: the changes incrementally (store.apply_changes), the history's
+    What a task should run: the changes incrementally (apply.apply_changes), the history's
     tables made if never made, and a back-dated entry when `as_of` is an earlier day.
     """
     try:
@@ -103,7 +104,7 @@ def catch_up(kind: str, found: list, as_of: date | None = None) -> None:
         if missing:
             gapstore.refresh(missing, kind)
         if found:
-            gapstore.apply_changes(found, kind)
+            gapply.apply_changes(found, kind)
         else:
             gapstore.refresh(gapstore.stale_keys(), kind)
         if kind == "round" and as_of is not None:
@@ -140,7 +141,7 @@ def after_change(kind: str, as_of: date | None = None) -> None:
     if mode == "inline" or not has_request_context():
         catch_up(kind, found, as_of)
         return
-    change = gapstore.merged(found)
+    change = gapply.merged(found)
     queue.enqueue(
         snapshot_task,
         kind,

@@ -10,12 +10,12 @@ score, the rank) is kept once per table (gap_tables.area) and each ward's page f
 out from both when read (webmap/analysis/derive.py), so a change writes only the rows of the
 wards it touched. The history's other rows catch up once a day (:func:`settle`).
 
-There is one writer, :func:`_write`: it adds an entry (or continues today's entry of the same
+There is one writer, :func:`write`: it adds an entry (or continues today's entry of the same
 kind) holding only the rows whose figures changed. Four ways in, for hooks and tasks:
 
-* ``apply_change(change)``: after a committed change, recompute only what it can touch (see
-  webmap/analysis/incremental.py); a ward, population or category change, or a table that
-  missed a change, is rebuilt in full.
+* ``apply.apply_change(change)`` (webmap/gaps/apply.py): after a committed change, recompute
+  only the wards it can touch; a ward, population or category change, or a table that missed a
+  change, is rebuilt in full.
 * ``refresh(keys)``: recompute these tables in full from the current data.
 * ``rebuild_all()``: recompute every kept table in full.
 * ``settle()``: write the day's figures of every ward whose figures moved (the worker, daily).
@@ -35,19 +35,17 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 from flask import current_app
 from sqlalchemy import Text, cast, delete, exists, insert, select, update
 
-from webmap.analysis import derive, incremental
+from webmap.analysis import derive
 from webmap.analysis import gaps as analysis_gaps
 from webmap.core import store
 from webmap.core.db import db
-from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, PopulationArea, utcnow
+from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, utcnow
 from webmap.gaps import service as gaps_service
-from webmap.scale import pages as scale_pages
 from webmap.scale import refresh as background
 from webmap.scale import versions
 
@@ -208,11 +206,19 @@ def _inputs_of(key: str, rows: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].sort_values("ward_code", kind="stable").reset_index(drop=True)
 
 
-def _keep_stored(key: str, version: int, inputs: pd.DataFrame) -> None:
+def keep_stored(key: str, version: int, inputs: pd.DataFrame) -> None:
     _STORED[(_database(), key)] = (version, inputs)
     _STORED.move_to_end((_database(), key))
     while len(_STORED) > STORED_MAX:
         _STORED.popitem(last=False)
+
+
+def carry_stored(base: int, version: int, made: Iterable[str]) -> None:
+    """Say that the stored rows kept in this process at data version *base* hold at *version* (a change left them)."""
+    here, made = _database(), set(made)
+    for (database, key), (held, inputs) in list(_STORED.items()):
+        if database == here and held == base and key not in made:
+            _STORED[(database, key)] = (version, inputs)
 
 
 def stored_inputs(key: str, version: int) -> pd.DataFrame:
@@ -221,7 +227,7 @@ def stored_inputs(key: str, version: int) -> pd.DataFrame:
     if found is not None and found[0] == version:
         return found[1]
     inputs = _inputs_of(key, _frame(_figures_of_rows(key), ranked=False))
-    _keep_stored(key, version, inputs)
+    keep_stored(key, version, inputs)
     return inputs
 
 
@@ -510,7 +516,7 @@ def _row(entry_id: int, key: str, figures: dict, latest: bool, asked_at: datetim
     }
 
 
-def _write(
+def write(
     tables: dict[str, pd.DataFrame],
     version: int,
     kind: str,
@@ -639,19 +645,19 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
             if responses is None:
                 responses = analysis_gaps.ward_responses(store.needs_frame())
             inputs = derive.overall_inputs(made.pop(group, {}), responses, query.method)
-            rows, area = _overall_rows(rows, inputs, query.method)
+            rows, area = overall_rows(rows, inputs, query.method)
         else:
             inputs = derive.category_inputs(rows)
             made.setdefault(group, {})[query.category] = inputs
             area = derive.category_area(inputs)
-        _write({key: rows}, version, kind, note=note, areas={key: area})
-        _keep_stored(key, version, _inputs_of(key, rows))
+        write({key: rows}, version, kind, note=note, areas={key: area})
+        keep_stored(key, version, _inputs_of(key, rows))
         written += 1
     db.session.commit()
     return written
 
 
-def _overall_rows(table: pd.DataFrame, inputs: pd.DataFrame, method: str) -> tuple[pd.DataFrame, dict]:
+def overall_rows(table: pd.DataFrame, inputs: pd.DataFrame, method: str) -> tuple[pd.DataFrame, dict]:
     """Return ("all needs" rows to keep: its figures and each category's needs and access, its area figures)."""
     totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
     asked = sorted(c for c, total in totals.items() if total > 0)
@@ -681,8 +687,8 @@ def settle(kind: str = "day") -> int:
             continue  # never made, or kept before tables had area figures: a refresh writes it whole
         table, version = found
         if query_of(key).overall:
-            table, _ = _overall_rows(table, stored_inputs(key, version), query_of(key).method)
-        written += _write({key: table}, version, kind, areas={key: area})[1]
+            table, _ = overall_rows(table, stored_inputs(key, version), query_of(key).method)
+        written += write({key: table}, version, kind, areas={key: area})[1]
         db.session.commit()
     return written
 
@@ -695,202 +701,6 @@ def kept_keys() -> list[str]:
 def rebuild_all(kind: str = "manual", note: str | None = None) -> int:
     """Recompute every kept table in full (a ward, population or method change); return tables."""
     return refresh(kept_keys(), kind, note)
-
-
-def merged(found: Iterable[Change]) -> Change | None:
-    """Return consecutive changes (by version) as one change with the last version, or None if there is a gap."""
-    found = sorted(found, key=lambda c: c.version)
-    if not found or any(b.version != a.version + 1 for a, b in zip(found, found[1:])):
-        return None
-    return Change(
-        found[-1].version,
-        tuple(sorted({n for c in found for n in c.needs})),
-        tuple(sorted({p for c in found for p in c.places})),
-        any(c.all_needs for c in found),
-        any(c.full for c in found),
-        found[0].version,
-    )
-
-
-def apply_changes(found: list[Change], kind: str = "refresh") -> str:
-    """Apply one commit's changes or several consecutive ones (apply_change); say how."""
-    if not found:
-        return "current"
-    together = merged(found)
-    if together is None:
-        return apply_change(Change(max(c.version for c in found), full=True), kind)
-    return apply_change(together, kind)
-
-
-def apply_change(change: Change, kind: str = "refresh") -> str:
-    """Bring the kept tables up to date after one committed change; commit; say how ("current", "incremental", "full").
-
-    Only the rows of the wards the change touched are worked out again and written: a need's
-    ward, or the wards within the access distance of a place that changed, in the tables of
-    the kinds it touched and "all needs". Every other ward keeps its row: the area-wide
-    figures (smoothing prior, best score, area rates) are kept once per table and each
-    ward's figures are worked out from its row and them when read (webmap/analysis/derive.py),
-    exactly as a full rebuild gives them. A table that missed an earlier change, or a change
-    to wards, population or categories, is rebuilt in full.
-    """
-    kept = dict(db.session.execute(select(GapTable.key, GapTable.version)).all())
-    if not kept:
-        return "current"
-    version = versions.current(versions.DATA)
-    if all(v == version for v in kept.values()):
-        return "current"
-    stale = change.full or change.version != version or any(v != change.base for v in kept.values())
-    if stale or any(a is None for a in areas_of(kept).values()):
-        # A change made from older tables, one whose ward/population/category effects reach
-        # everything, or tables kept before they had area figures.
-        refresh(list(kept), kind)
-        return "full"
-    categories = {c for _, c in change.needs} | {c for _, _, c in change.places}
-    needs = _needs_touched(change)
-    tables: dict[str, pd.DataFrame] = {}
-    areas: dict[str, dict] = {}
-    made: dict[str, pd.DataFrame] = {}
-    by_query: dict[tuple, list[str]] = {}
-    for key in kept:
-        query = query_of(key)
-        by_query.setdefault((query.method, query.distance, query.deprivation_weight), []).append(key)
-    for (method, distance, weighted), keys in by_query.items():
-        wanted = [
-            k for k in keys if not query_of(k).overall and (change.all_needs or query_of(k).category in categories)
-        ]
-        local = _local_inputs(change, distance, {query_of(k).category for k in wanted}) if change.places else None
-        patched: dict[str, tuple[pd.DataFrame, list[str]]] = {}
-        for key in wanted:
-            category = query_of(key).category
-            inputs = stored_inputs(key, kept[key]).copy()
-            _patch_needs(inputs, needs, category)
-            if local is not None and any(c == category for _, _, c in change.places):
-                wards, assets, points, codes = local
-                access = incremental.local_access(
-                    wards, assets[assets["category"] == category], points, category, method, distance, codes
-                )
-                _patch(inputs, access, list(access.columns))
-            touched = _touched(stored_inputs(key, kept[key]), inputs)
-            whole = derive.category_table(inputs, category, method, distance, weighted)
-            tables[key] = whole[whole["ward_code"].isin(touched)]
-            areas[key] = derive.category_area(inputs)
-            made[key] = inputs
-            patched[category] = (inputs, touched)
-        for key in [k for k in keys if query_of(k).overall]:
-            if not patched and not change.all_needs:
-                continue
-            inputs = stored_inputs(key, kept[key]).copy()
-            column = "access_share" if method == "share" else "access_score"
-            for category, (rows, touched) in patched.items():
-                part = rows.set_index("ward_code").loc[touched]
-                part = part.rename(columns={"need_count": derive.NEED + category, column: derive.ACCESS + category})
-                _patch(inputs, part, [derive.NEED + category, derive.ACCESS + category])
-            if needs["wards"] is None:
-                inputs["responses"] = 0.0  # every ward's responses are counted again
-            _patch(inputs, needs["people"], ["responses"])
-            touched = _touched(stored_inputs(key, kept[key]), inputs)
-            totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
-            asked = sorted(c for c, total in totals.items() if total > 0)
-            whole = derive.overall_table(inputs, asked, method, distance, weighted)
-            rows, area = _overall_rows(whole[whole["ward_code"].isin(touched)], inputs, method)
-            tables[key], areas[key], made[key] = rows, area, inputs
-    _write(tables, version, kind, areas=areas, partial=True)
-    # The tables the change could not touch reflect the new data as they are.
-    db.session.execute(update(GapTable).where(GapTable.version == change.base).values(version=version))
-    db.session.commit()
-    here = _database()
-    for (database, key), (held, inputs) in list(_STORED.items()):
-        if database == here and held == change.base and key not in made:
-            _STORED[(database, key)] = (version, inputs)
-    for key, inputs in made.items():
-        _keep_stored(key, version, inputs)
-    return "incremental"
-
-
-def _needs_touched(change: Change) -> dict:
-    """Return the needs a change's rows rest on: per category the wards' stated needs and responses, and responses over all.
-
-    A change to some needs reads only those wards' needs; a bulk change (a survey round) every ward's.
-    """
-    if change.all_needs:
-        frame = store.needs_frame()
-        wards = None
-    else:
-        wards = sorted({w for w, _ in change.needs})
-        parts = [store.needs_frame(ward=w) for w in wards]
-        frame = pd.concat(parts, ignore_index=True) if parts else store.needs_frame(ward="")
-    summary = analysis_gaps.need_summary(frame)
-    people = analysis_gaps.ward_responses(frame)
-    return {"summary": summary, "wards": wards, "people": _over(people.to_frame("responses"), wards)}
-
-
-def _over(frame: pd.DataFrame, wards: list[str] | None) -> pd.DataFrame:
-    """Return the frame with a row for each of these wards (None: as it is); wards it lacks count 0."""
-    return frame if wards is None else frame.reindex(wards, fill_value=0.0)
-
-
-def _patch_needs(inputs: pd.DataFrame, needs: dict, category: str) -> None:
-    """Set the stated needs and responses of a category's rows for the wards the needs cover (every ward: all 0 first)."""
-    summary = needs["summary"]
-    mine = summary[summary["category"] == category].set_index("ward_code")[["count", "responses"]]
-    mine = mine.rename(columns={"count": "need_count"})
-    if needs["wards"] is None:
-        inputs["need_count"] = 0.0
-        inputs["responses"] = 0.0
-        _patch(inputs, mine, ["need_count", "responses"])
-    else:
-        _patch(inputs, _over(mine, needs["wards"]), ["need_count", "responses"])
-
-
-def _patch(inputs: pd.DataFrame, values: pd.DataFrame, columns: list[str]) -> None:
-    """Set these columns of the rows (in ward-code order) of the wards *values* is indexed by."""
-    if not len(values):
-        return
-    position = pd.Index(inputs["ward_code"].astype(str)).get_indexer(values.index.astype(str))
-    present = position >= 0
-    for column in columns:
-        if column not in inputs.columns:
-            inputs[column] = 0.0 if column.startswith(derive.NEED) else np.nan
-        target = inputs.columns.get_loc(column)
-        inputs.iloc[position[present], target] = values[column].to_numpy()[present]
-
-
-def _touched(before: pd.DataFrame, after: pd.DataFrame) -> list[str]:
-    """Return the wards whose stored row differs (a number changed, or became known or unknown)."""
-    differs = np.zeros(len(after), dtype=bool)
-    for column in after.columns:
-        a = after[column]
-        b = before[column] if column in before.columns else pd.Series([None] * len(after))
-        if pd.api.types.is_numeric_dtype(a):
-            x, y = pd.to_numeric(a).to_numpy(dtype="float64"), pd.to_numeric(b).to_numpy(dtype="float64")
-            differs |= ~((x == y) | (np.isnan(x) & np.isnan(y)))
-        else:
-            differs |= a.astype(object).to_numpy() != b.astype(object).to_numpy()
-    return after["ward_code"].astype(str)[differs].tolist()
-
-
-def _local_inputs(change: Change, distance: float, categories: set[str]):
-    """Return (wards, places, population points, touched ward codes) around the places a change moved."""
-    lon = np.array([x for x, _, _ in change.places])
-    lat = np.array([y for _, y, _ in change.places])
-    # Degrees generous enough for 4x the distance anywhere in the UK (a degree of longitude is
-    # over 50 km up to Shetland); more is read than needed, never less.
-    margin_lat, margin_lon = 4 * distance / 110_000, 4 * distance / 50_000
-    bounds = (lon.min(), lat.min(), lon.max(), lat.max())
-    wards = gaps_service.as_deciles(scale_pages.wards_near(bounds, margin_deg=max(margin_lat, margin_lon)))
-    places = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=store.WGS84)
-    codes = incremental.touched_wards(wards, places, distance)
-    box = (lon.min() - margin_lon, lat.min() - margin_lat, lon.max() + margin_lon, lat.max() + margin_lat)
-    assets = store.assets_frame(explode=True, bbox=box)
-    assets = assets[assets["category"].isin(sorted(categories))][["asset_id", "category", "geometry"]].reset_index(
-        drop=True
-    )
-    points = None
-    if db.session.scalar(select(exists().where(PopulationArea.lon.is_not(None)))):
-        points = store.population_points(bbox=box)
-        if points is None:  # none in the box, but the area has points: residents are placed by them
-            points = gpd.GeoDataFrame({"code": [], "ward_code": [], "population": []}, geometry=[], crs=store.WGS84)
-    return wards, assets, points, codes
 
 
 # ---- history: the same rows, read as series --------------------------------------------------
@@ -966,12 +776,12 @@ def asked_kept(ward_codes: Iterable[str], keys: Iterable[str]) -> set[tuple[date
 def keep_asked(day: date, tables: dict[str, pd.DataFrame], moments: dict[tuple[str, str], datetime]) -> GapSnapshot:
     """Keep these rows as they stood when residents first asked, on this day (caller commits).
 
-    One writer (_write): a back-dated entry of kind "asked" for the day, whose rows are never the
+    One writer (write): a back-dated entry of kind "asked" for the day, whose rows are never the
     latest (pages go on showing today's figures); each row names its moment, `moments[(ward, key)]`.
     """
     # Each row's moment goes in with the row: an UPDATE by (entry, ward, key) afterwards has no
     # index to use and scans the rows once per row (minutes on a national import).
-    return _write(tables, versions.current(versions.DATA), ASKED, day, back_dated=True, asked_at=moments)[0]
+    return write(tables, versions.current(versions.DATA), ASKED, day, back_dated=True, asked_at=moments)[0]
 
 
 def forget_asked(as_of: date) -> int:
@@ -985,7 +795,7 @@ def forget_asked(as_of: date) -> int:
 
 def history_table(tables: dict[str, pd.DataFrame], kind: str, as_of: date, note: str | None = None) -> GapSnapshot:
     """Keep tables computed from the needs in force on an earlier day as a back-dated entry (caller commits)."""
-    return _write(tables, versions.current(versions.DATA), kind, as_of, note, back_dated=True)[0]
+    return write(tables, versions.current(versions.DATA), kind, as_of, note, back_dated=True)[0]
 
 
 def forget_today(kind: str, as_of: date) -> None:
