@@ -106,3 +106,46 @@ def test_places_without_postcodes_never_match_on_postcode():
         crs="EPSG:4326",
     )
     assert find_duplicates(far, far) == []
+
+
+def test_the_places_read_for_a_duplicate_check_are_every_place_it_could_pair(app):
+    """assets_near reads places near the points or at their postcodes, and finds what reading every place finds."""
+    import random
+
+    from webmap.core import store
+    from webmap.core.db import db
+    from webmap.core.models import Asset
+    from webmap.places.duplicates import SAME_NAME_RADIUS_M
+
+    rng = random.Random(5)
+    names = ["Hope Hall", "Hope  hall", "St Mary's Hall", "St Marys Hall", "Youth Club", "Youth Club Ltd"]
+    postcodes = ["OL1 1AA", "ol11aa", "OL1\t1AA", None, "M1 1AE", ""]
+    with app.app_context():
+        for n in range(400):
+            # Clustered around two towns 60 km apart, some within a few hundred metres of each other.
+            lon0, lat0 = rng.choice([(-2.11, 53.54), (-1.55, 53.80)])
+            lon, lat = lon0 + rng.uniform(-0.02, 0.02), lat0 + rng.uniform(-0.012, 0.012)
+            db.session.add(
+                Asset(
+                    name=rng.choice(names),
+                    kind="group",
+                    lon=lon,
+                    lat=lat,
+                    geom=shapely.Point(lon, lat),
+                    postcode=rng.choice(postcodes),
+                    status=rng.choice(["approved", "pending", "archived"]),
+                    source="test",
+                )
+            )
+        db.session.commit()
+        every = store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
+        chosen = every.sample(15, random_state=1)
+        near = store.assets_near(
+            list(zip(chosen["lon"], chosen["lat"])), SAME_NAME_RADIUS_M, list(chosen["postcode"]), ("approved", "pending")
+        ).rename(columns={"asset_id": "id"})
+        assert 0 < len(near) < len(every)  # fewer read than every place
+        frame = chosen[["id", "name", "postcode", "geometry"]]
+        assert find_duplicates(frame, near) == find_duplicates(frame, every)
+        assert find_duplicates(frame, every)  # the check found something to compare
+        # Far from every place and with no postcode: nothing is read.
+        assert store.assets_near([(1.5, 51.0)], SAME_NAME_RADIUS_M, [None, ""]).empty

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select
 
 from webmap.core.db import db
 from webmap.core.geo import WardLocator, normalise_postcode
@@ -122,6 +123,38 @@ def assets_frame(
         frame = frame.reset_index()
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+def assets_near(
+    points: Iterable[tuple[float, float]],
+    metres: float,
+    postcodes: Iterable[str] = (),
+    statuses: Iterable[str] = ("approved",),
+) -> gpd.GeoDataFrame:
+    """Return the places (as assets_frame) within about *metres* of any of these (lon, lat) points, or at a postcode.
+
+    What a duplicate check can pair a place with, read without reading every place: each point's
+    box is generous (a degree of longitude is over 50 km up to Shetland), never short; postcodes
+    compare with spaces removed and in upper case, as places.duplicates folds them.
+    """
+    margin_lat, margin_lon = metres / 100_000, metres / 50_000
+    conditions = [
+        and_(
+            Asset.lon >= lon - margin_lon,
+            Asset.lon <= lon + margin_lon,
+            Asset.lat >= lat - margin_lat,
+            Asset.lat <= lat + margin_lat,
+        )
+        for lon, lat in points
+        if lon is not None and lat is not None
+    ]
+    folded = sorted({re.sub(r"\s+", "", str(p)).upper() for p in postcodes if p and str(p).strip()})
+    if folded:
+        spaced = func.replace(func.replace(func.replace(Asset.postcode, " ", ""), "\t", ""), "\n", "")
+        conditions.append(func.upper(spaced).in_(folded))
+    if not conditions:
+        return assets_frame(statuses=statuses, where=[false()])
+    return assets_frame(statuses=statuses, where=[or_(*conditions)])
 
 
 # Sources of places people submit through the site (residents and groups): on the map from their approval.

@@ -21,7 +21,13 @@ from webmap.groups.forms import StaffListingForm
 from webmap.moderation import actions as moderation
 from webmap.moderation.actions import ModerationError, kind_word, status_word
 from webmap.notify.outcomes import tell_submitter
-from webmap.places.duplicates import RADIUS_M, duplicates_by_asset, find_duplicates, likely_matches
+from webmap.places.duplicates import (
+    RADIUS_M,
+    SAME_NAME_RADIUS_M,
+    duplicates_by_asset,
+    find_duplicates,
+    likely_matches,
+)
 from webmap.places.freshness import stale_query
 from webmap.web.language import pick
 from webmap.web.paging import page_number
@@ -75,15 +81,23 @@ def _frame(assets: list[Asset]) -> gpd.GeoDataFrame:
     )
 
 
-def _mergeable() -> gpd.GeoDataFrame:
-    return store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
+def _mergeable(assets: list[Asset]) -> gpd.GeoDataFrame:
+    """Return the pending and approved places these could duplicate: near one of them or at its postcode.
+
+    find_duplicates pairs nothing further away (SAME_NAME_RADIUS_M) unless the postcode is shared,
+    so only those are read: a national register holds a million places, a queue page a few.
+    """
+    found = store.assets_near(
+        [(a.lon, a.lat) for a in assets], SAME_NAME_RADIUS_M, [a.postcode for a in assets], ("approved", "pending")
+    )
+    return found.rename(columns={"asset_id": "id"})
 
 
 def duplicates_for(assets: list[Asset]) -> dict:
     """Return likely duplicates of these assets among all pending and approved ones."""
     if not assets:
         return {}
-    return duplicates_by_asset(find_duplicates(_frame(assets), _mergeable()))
+    return duplicates_by_asset(find_duplicates(_frame(assets), _mergeable(assets)))
 
 
 # The facts a moderator compares side by side before merging two places.
@@ -124,7 +138,7 @@ def merge_choice(asset_id: int):
                 status=status_word(asset.status),
             ),
         )
-    matches = [d for d in likely_matches(_frame([asset]), _mergeable()) if d.other_id != asset.id]
+    matches = [d for d in likely_matches(_frame([asset]), _mergeable([asset])) if d.other_id != asset.id]
     chosen = request.args.get("with", type=int)
     other = None
     if chosen is not None:

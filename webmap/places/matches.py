@@ -8,7 +8,7 @@ import geopandas as gpd
 import shapely
 
 from webmap.core import store
-from webmap.places.duplicates import find_duplicates
+from webmap.places.duplicates import SAME_NAME_RADIUS_M, find_duplicates
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,9 @@ class Match:
 
 def likely_matches(name: str, lon: float, lat: float, postcode: str | None) -> list[Match]:
     """Return approved places with a similar name within a short walk (or at the same postcode), closest first."""
-    existing = store.assets_frame(statuses=("approved",)).rename(columns={"asset_id": "id"})
+    # Only what find_duplicates could pair it with (near it, or at its postcode), not every place.
+    existing = store.assets_near([(lon, lat)], SAME_NAME_RADIUS_M, [postcode] if postcode else [])
+    existing = existing.rename(columns={"asset_id": "id"})
     candidate = gpd.GeoDataFrame(
         {"id": [-1], "name": [name], "postcode": [postcode]}, geometry=[shapely.Point(lon, lat)], crs="EPSG:4326"
     )
