@@ -121,7 +121,7 @@ def test_the_places_read_for_a_duplicate_check_are_every_place_it_could_pair(app
     names = ["Hope Hall", "Hope  hall", "St Mary's Hall", "St Marys Hall", "Youth Club", "Youth Club Ltd"]
     postcodes = ["OL1 1AA", "ol11aa", "OL1\t1AA", None, "M1 1AE", ""]
     with app.app_context():
-        for n in range(400):
+        for _ in range(400):
             # Clustered around two towns 60 km apart, some within a few hundred metres of each other.
             lon0, lat0 = rng.choice([(-2.11, 53.54), (-1.55, 53.80)])
             lon, lat = lon0 + rng.uniform(-0.02, 0.02), lat0 + rng.uniform(-0.012, 0.012)
@@ -141,7 +141,10 @@ def test_the_places_read_for_a_duplicate_check_are_every_place_it_could_pair(app
         every = store.assets_frame(statuses=("approved", "pending")).rename(columns={"asset_id": "id"})
         chosen = every.sample(15, random_state=1)
         near = store.assets_near(
-            list(zip(chosen["lon"], chosen["lat"])), SAME_NAME_RADIUS_M, list(chosen["postcode"]), ("approved", "pending")
+            list(zip(chosen["lon"], chosen["lat"])),
+            SAME_NAME_RADIUS_M,
+            list(chosen["postcode"]),
+            ("approved", "pending"),
         ).rename(columns={"asset_id": "id"})
         assert 0 < len(near) < len(every)  # fewer read than every place
         frame = chosen[["id", "name", "postcode", "geometry"]]

@@ -123,6 +123,10 @@ def _assert_store_equals_full_rebuild(where: str) -> None:
         table, version = gapstore.latest_table(gapstore.query_of(key))
         assert gapstore.is_current(gapstore.query_of(key)), f"{where}: {key} not current"
         assert_same(table, fresh[key], f"{where}: {key}")
+    # A worker reads a table's stored rows a column at a time: the same as the rows read whole.
+    for key in keys:
+        whole = gapstore._inputs_of(key, gapstore._frame(gapstore._figures_of_rows(key), ranked=False))
+        pd.testing.assert_frame_equal(gapstore._read_inputs(key), whole, check_dtype=False, obj=f"{where}: {key}")
     # One ward's figures (ward profile, report) are worked out from its row and the table's area
     # figures alone: the same as its row of the whole table, rank aside.
     wards = sorted(fresh[keys[0]]["ward_code"])[::7]
