@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import and_, false, func, or_, select
@@ -123,6 +124,39 @@ def assets_frame(
         frame = frame.reset_index()
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float)) if len(frame) else []
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
+
+
+def asset_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
+    """Return approved places as points in EPSG:4326, one row per (place, category): asset_id and category only.
+
+    What the gap analysis reads, and nothing else. Read in parts into arrays, never a row object
+    per place or a column of text it does not use: a national register holds a million places
+    (every public field of them took a worker past 1 GB). Places without a category are left out.
+    `bbox` (min lon, min lat, max lon, max lat) filters in the database.
+    """
+    query = (
+        select(Asset.id, Asset.lon, Asset.lat, asset_categories.c.category_id)
+        .join(asset_categories, asset_categories.c.asset_id == Asset.id)
+        .where(Asset.status == "approved")
+        .order_by(Asset.id, asset_categories.c.category_id)
+    )
+    if bbox:
+        minx, miny, maxx, maxy = bbox
+        query = query.where(Asset.lon >= minx, Asset.lon <= maxx, Asset.lat >= miny, Asset.lat <= maxy)
+    ids: list[np.ndarray] = []
+    lon: list[np.ndarray] = []
+    lat: list[np.ndarray] = []
+    categories: list[str] = []
+    same: dict[str, str] = {}  # one string object per category, not one per row
+    for part in db.session.execute(query.execution_options(yield_per=50_000)).partitions():
+        i, x, y, c = zip(*part)
+        ids.append(np.fromiter(i, dtype=np.int64, count=len(part)))
+        lon.append(np.fromiter(x, dtype="float64", count=len(part)))
+        lat.append(np.fromiter(y, dtype="float64", count=len(part)))
+        categories += [same.setdefault(v, v) for v in c]
+    joined = [np.concatenate(a) if a else np.zeros(0) for a in (ids, lon, lat)]
+    frame = pd.DataFrame({"asset_id": joined[0].astype(np.int64), "category": np.array(categories, dtype=object)})
+    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(joined[1], joined[2]), crs=WGS84)
 
 
 def assets_near(

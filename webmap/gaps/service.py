@@ -174,8 +174,7 @@ def wards_with_population() -> gpd.GeoDataFrame:
 
 def _assets() -> gpd.GeoDataFrame:
     """Return approved assets, one row per (asset, category); assets without a category dropped."""
-    assets = store.assets_frame(explode=True)
-    return assets[assets["category"].notna()][["asset_id", "category", "geometry"]].reset_index(drop=True)
+    return store.asset_points()
 
 
 def _inputs(
