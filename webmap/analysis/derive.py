@@ -103,6 +103,11 @@ def overall_categories(inputs: pd.DataFrame) -> list[str]:
     return sorted(c[len(NEED) :] for c in inputs.columns if str(c).startswith(NEED))
 
 
+def overall_asked(inputs: pd.DataFrame) -> list[str]:
+    """Return the categories somebody asked for, by the "all needs" rows' stated needs (sorted)."""
+    return sorted(c for c in overall_categories(inputs) if float(np.nansum(_column(inputs, NEED + c))) > 0)
+
+
 def overall_area(inputs: pd.DataFrame, asked: list[str], method: str) -> dict:
     """Return an "all needs" table's area figures from all its rows.
 

@@ -124,9 +124,7 @@ def apply_change(change: gapstore.Change, kind: str = "refresh") -> str:
                 inputs["responses"] = 0.0  # every ward's responses are counted again
             _patch(inputs, needs["people"], ["responses"])
             touched = _touched(gapstore.stored_inputs(key, kept[key]), inputs)
-            totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
-            asked = sorted(c for c, total in totals.items() if total > 0)
-            whole = derive.overall_table(inputs, asked, method, distance, weighted)
+            whole = derive.overall_table(inputs, derive.overall_asked(inputs), method, distance, weighted)
             rows, area = gapstore.overall_rows(whole[whole["ward_code"].isin(touched)], inputs, method)
             tables[key], areas[key], made[key] = rows, area, inputs
     gapstore.write(tables, version, kind, areas=areas, partial=True)

@@ -686,8 +686,7 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
 
 def overall_rows(table: pd.DataFrame, inputs: pd.DataFrame, method: str) -> tuple[pd.DataFrame, dict]:
     """Return ("all needs" rows to keep: its figures and each category's needs and access, its area figures)."""
-    totals = {c: float(np.nansum(inputs[derive.NEED + c])) for c in derive.overall_categories(inputs)}
-    asked = sorted(c for c, total in totals.items() if total > 0)
+    asked = derive.overall_asked(inputs)
     vectors = inputs[["ward_code", *[c for c in inputs.columns if str(c).startswith((derive.NEED, derive.ACCESS))]]]
     rows = table.merge(vectors, on="ward_code", how="left", sort=False)
     return rows, derive.overall_area(inputs, asked, method)
