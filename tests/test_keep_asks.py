@@ -154,3 +154,40 @@ def test_only_a_change_of_some_needs_keeps_just_their_asks(kind, change, as_of, 
     assert (asks is None) == whole_area
     assert whole_area or asks == {("E1", "youth")}
     assert history._asks_of("need", [], None) is None  # no change named: the whole area
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_last_moment_on_the_map_is_the_latest_on_map_from_of_every_place(make_app, seed):
+    """store.last_on_map equals the greatest on_map_from of on_map_since, without reading every place."""
+    import shapely
+
+    from webmap.core import store
+    from webmap.core.models import Asset, AuditEvent
+
+    rng = random.Random(seed)
+    app = make_app()
+    with app.app_context():
+        start = datetime(2026, 1, 1)
+        for n in range(30):
+            source = rng.choice(["resident", "osm", None, "import"])
+            asset = Asset(
+                name=f"Place {n}",
+                kind="group",
+                lon=-2.2,
+                lat=53.5,
+                geom=shapely.Point(-2.2, 53.5),
+                status=rng.choice(["approved", "approved", "pending", "archived"]),
+                source=source,
+                created_at=start + timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 23)),
+                opened_on=rng.choice([None, None, date(2026, rng.randint(1, 12), rng.randint(1, 28))]),
+            )
+            db.session.add(asset)
+            db.session.flush()
+            if source == "resident" and rng.random() < 0.7:
+                at = asset.created_at + timedelta(days=rng.randint(0, 60))
+                db.session.add(
+                    AuditEvent(at=at, actor="test", action="approve", entity_type="asset", entity_id=str(asset.id))
+                )
+        db.session.commit()
+        every = store.on_map_since()["on_map_from"]
+        assert store.last_on_map() == every.max().to_pydatetime()

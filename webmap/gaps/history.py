@@ -287,7 +287,7 @@ def keep_asks(asks: dict[tuple[str, str], datetime], distance: float) -> int:
     by_moment: dict[datetime, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for (ward, category), moment in missing.items():
         by_moment[moment][category].append(ward)
-    since = store.on_map_since()["on_map_from"]
+    last = store.last_on_map()  # when anything last came on the map, without reading every place
     today = utcnow().date()
     kept_at = gapstore.versions_of(sorted(set(keys.values())))
     now = versions.current(versions.DATA)
@@ -297,7 +297,7 @@ def keep_asks(asks: dict[tuple[str, str], datetime], distance: float) -> int:
         moment
         for moment, categories in by_moment.items()
         if moment.date() != today
-        or bool((since > moment).any())
+        or (last is not None and last > moment)
         or any(kept_at.get(keys[c]) != now for c in categories)
     ]
     tables = (
