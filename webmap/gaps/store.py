@@ -763,24 +763,54 @@ def history_rows(
     return db.session.execute(query).all()
 
 
+# One ward's worked-out figures by (database, key, data version, ward): a ward profile reads a row of
+# every category's table, each worked out again only when its table's data version moved.
+_WARD_ROWS: OrderedDict[tuple[str, str, int, str], dict] = OrderedDict()
+WARD_ROWS_MAX = 4096
+
+
 def latest_rows(ward_codes: Iterable[str], keys: Iterable[str]) -> list[tuple[str, dict]]:
     """Return (key, figures) of these wards' latest rows of these tables, whatever their data version."""
     wards, keys = list(ward_codes), list(keys)
     if not wards or not keys:
         return []
+    kept = {
+        key: (version, area)
+        for key, version, area in db.session.execute(
+            select(GapTable.key, GapTable.version, GapTable.area).where(GapTable.key.in_(keys))
+        ).all()
+    }
+    here = _database()
+    out: list[tuple[str, dict]] = []
+    wanted = {(k, w) for k in keys for w in wards}
+    for key, ward in sorted(wanted):
+        found = _WARD_ROWS.get((here, key, kept[key][0], ward)) if key in kept else None
+        if found is not None:
+            out.append((key, dict(found)))  # a copy: the kept one stays as worked out
+            wanted.discard((key, ward))
+    if not wanted:
+        return out
     by_key: dict[str, list[dict]] = {}
     for key, figures in db.session.execute(
         select(GapSnapshotRow.key, GapSnapshotRow.figures).where(
-            GapSnapshotRow.ward_code.in_(wards), GapSnapshotRow.key.in_(keys), GapSnapshotRow.latest
+            GapSnapshotRow.ward_code.in_(sorted({w for _, w in wanted})),
+            GapSnapshotRow.key.in_(sorted({k for k, _ in wanted})),
+            GapSnapshotRow.latest,
         )
     ).all():
-        by_key.setdefault(key, []).append(_figures(figures))
-    areas = areas_of(by_key)
-    out: list[tuple[str, dict]] = []
+        figures = _figures(figures)
+        if (key, figures.get("ward_code")) in wanted:
+            by_key.setdefault(key, []).append(figures)
     for key, found in by_key.items():
+        version, area = kept.get(key, (None, None))
         # Each ward's figures from its row and the table's area figures: exact without reading every ward.
-        rows = _worked_out(key, _frame(found, ranked=False), areas.get(key), whole=False)
-        out += [(key, record) for record in _records(rows)]
+        rows = _worked_out(key, _frame(found, ranked=False), area, whole=False)
+        for record in _records(rows):
+            out.append((key, record))
+            if version is not None:
+                _WARD_ROWS[(here, key, version, str(record.get("ward_code")))] = dict(record)
+    while len(_WARD_ROWS) > WARD_ROWS_MAX:
+        _WARD_ROWS.popitem(last=False)
     return out
 
 
