@@ -80,3 +80,21 @@ def test_a_cron_line_runs_its_task_on_the_worker(make_app, tmp_path):
             proc.kill()
             proc.wait()
         log.close()
+
+
+def test_every_schedule_registers_its_task_from_its_setting(make_app, tmp_path):
+    from webmap.core import queue
+
+    app = make_app(QUEUE_URL=f"sqlite:///{tmp_path / 'queue.sqlite'}", SCHEDULE_DIGEST="off")
+    said = queue._register_schedules(app)
+    # The nightly settle keeps every ward's figures in the history (a change writes only the wards it touched).
+    assert "SCHEDULE_GAP_HISTORY: 50 23 * * *" in said
+    assert "gaps.settle@schedule" in queue.TASKS
+    assert "SCHEDULE_DIGEST: off" in said
+    assert {line.split(":")[0] for line in said} == {
+        "SCHEDULE_DIGEST",
+        "SCHEDULE_RECHECKS",
+        "SCHEDULE_PURGE",
+        "SCHEDULE_FOLLOWUP_ERASURE",
+        "SCHEDULE_GAP_HISTORY",
+    }
