@@ -209,3 +209,22 @@ def test_enhanced_two_step_fca_matches_pysal(seed: int, distance: float) -> None
     pop, assets = _random_layers(seed)
     ours = enhanced_two_step_fca(pop, assets, distance, supply_col="supply").points["access_score"].to_numpy()
     np.testing.assert_allclose(ours, _pysal(pop, assets, distance, enhanced=True), rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("bands", [None, np.array([1.0, 0.68, 0.22])])
+def test_the_catchment_matrix_built_in_parts_is_the_whole_one(monkeypatch, bands) -> None:
+    from webmap.analysis import access as access_module
+    from webmap.analysis.access import fca_scores
+
+    rng = np.random.default_rng(3)
+    xy_pop = rng.uniform(0, 5000, (997, 2))
+    xy_assets = np.vstack([rng.uniform(0, 5000, (120, 2)), xy_pop[:3]])  # three at a resident point exactly
+    pop = rng.uniform(10, 500, len(xy_pop))
+    whole = _weight_matrix(xy_pop, xy_assets, 800.0, bands)
+    scores = fca_scores(xy_pop, pop, xy_assets, np.ones(len(xy_assets)), 800.0, bands)
+    monkeypatch.setattr(access_module, "PAIR_CHUNK", 64)  # 16 parts, the last a short one
+    parts = _weight_matrix(xy_pop, xy_assets, 800.0, bands)
+    assert parts.shape == whole.shape and parts.nnz == whole.nnz > 0
+    assert np.array_equal(parts.indptr, whole.indptr) and np.array_equal(parts.indices, whole.indices)
+    assert np.array_equal(parts.data, whole.data)
+    assert np.array_equal(fca_scores(xy_pop, pop, xy_assets, np.ones(len(xy_assets)), 800.0, bands), scores)

@@ -270,3 +270,27 @@ def test_asset_outside_all_wards_still_gives_access(wards, needs, pop_points) ->
     table = gap_table(wards, outside, needs, "gp_practice", population=pop_points)
     assert (table["assets_in_ward"] == 0).all()
     assert _row(table, "E1")["access_share"] == 1.0 and _row(table, "E1")["assets_within_distance"] == 1
+
+
+def test_several_methods_from_one_preparation_are_each_methods_tables(
+    wards, assets, needs, pop_points, monkeypatch
+) -> None:
+    from webmap.analysis import gaps as gaps_module
+    from webmap.analysis import iter_gap_tables, iter_method_tables
+
+    runs = [("share", 800.0, False, ["gp_practice", "all"]), ("e2sfca", 600.0, True, ["library", "gp_practice"])]
+    expected = [
+        ((method, distance, weighted, category), table)
+        for method, distance, weighted, wanted in runs
+        for category, table in iter_gap_tables(wards, assets, needs, wanted, method, distance, pop_points, weighted)
+    ]
+    made = []
+    real = gaps_module._context
+    monkeypatch.setattr(gaps_module, "_context", lambda *a, **k: made.append(1) or real(*a, **k))
+    got = list(iter_method_tables(wards, assets, needs, runs, pop_points))
+    assert made == [1]  # the inputs were prepared once for both methods
+    assert [key for key, _ in got] == [key for key, _ in expected]
+    for (_, table), (_, reference) in zip(got, expected):
+        pd.testing.assert_frame_equal(pd.DataFrame(table), pd.DataFrame(reference), check_exact=True)
+    with pytest.raises(ValueError, match="unknown method 'nearest'"):
+        list(iter_method_tables(wards, assets, needs, [("nearest", 800.0, False, ["gp_practice"])]))

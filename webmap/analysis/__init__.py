@@ -13,10 +13,12 @@ from webmap.analysis.gaps import (
     gap_table,
     gap_tables,
     iter_gap_tables,
+    iter_method_tables,
     need_summary,
     overall_gaps,
     ward_responses,
 )
+from webmap.analysis.points import PointLayer
 from webmap.analysis.population import LSOA_POINTS, WARD_SPREAD, assign_to_wards, population_points, ward_population
 from webmap.analysis.smoothing import Smoothed, empirical_bayes
 
@@ -31,6 +33,7 @@ __all__ = [
     "LSOA_POINTS",
     "METHODS",
     "OVERALL",
+    "PointLayer",
     "WARD_SPREAD",
     "align_crs",
     "assign_to_wards",
@@ -40,6 +43,7 @@ __all__ = [
     "gap_table",
     "gap_tables",
     "iter_gap_tables",
+    "iter_method_tables",
     "metric_crs",
     "need_summary",
     "overall_gaps",

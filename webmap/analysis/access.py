@@ -171,24 +171,42 @@ def _scores(w: sparse.csr_matrix, pop: np.ndarray, supply: np.ndarray) -> np.nda
     return w @ ratio  # A_i
 
 
+#: Population points whose pairs within reach are found at once. A national category has over a
+#: million pairs (24 bytes each as found, more while the matrix is built): found a part at a time,
+#: a worker holds tens of MB of them, not hundreds.
+PAIR_CHUNK = 50_000
+
+
 def _weight_matrix(
     xy_pop: np.ndarray, xy_assets: np.ndarray, distance: float, band_weights: np.ndarray | None
 ) -> sparse.csr_matrix:
-    """Sparse (points x assets) catchment weights W_ij for pairs within *distance*."""
+    """Sparse (points x assets) catchment weights W_ij for pairs within *distance*.
+
+    Built a part of the points (rows) at a time and stacked: each part's rows come out with their
+    columns sorted, as the whole matrix's do, so the result is the same matrix whatever the parts.
+    """
     shape = (len(xy_pop), len(xy_assets))
     if 0 in shape:
         return sparse.csr_matrix(shape)
-    # 'ndarray' output keeps zero-distance pairs (an asset exactly at a population point),
-    # which a sparse dok/coo result would silently drop.
-    pairs = cKDTree(xy_pop).sparse_distance_matrix(cKDTree(xy_assets), distance, output_type="ndarray")
-    if band_weights is None:
-        values = np.ones(len(pairs))
-    else:
-        # Same thresholds and '<=' semantics as access.weights.step_fn({d/3, 2d/3, d}).
-        thresholds = np.array([distance / 3, 2 * distance / 3, distance])
-        band = np.minimum(np.searchsorted(thresholds, pairs["v"], side="left"), 2)
-        values = band_weights[band]
-    return sparse.csr_matrix((values, (pairs["i"], pairs["j"])), shape=shape)
+    assets = cKDTree(xy_assets)
+    parts = []
+    for start in range(0, len(xy_pop), PAIR_CHUNK):
+        rows = xy_pop[start : start + PAIR_CHUNK]
+        # 'ndarray' output keeps zero-distance pairs (an asset exactly at a population point),
+        # which a sparse dok/coo result would silently drop.
+        pairs = cKDTree(rows).sparse_distance_matrix(assets, distance, output_type="ndarray")
+        if band_weights is None:
+            values = np.ones(len(pairs))
+        else:
+            # Same thresholds and '<=' semantics as access.weights.step_fn({d/3, 2d/3, d}).
+            thresholds = np.array([distance / 3, 2 * distance / 3, distance])
+            band = np.minimum(np.searchsorted(thresholds, pairs["v"], side="left"), 2)
+            values = band_weights[band]
+        part = sparse.csr_matrix((values, (pairs["i"], pairs["j"])), shape=(len(rows), len(xy_assets)))
+        part.sort_indices()
+        parts.append(part)
+        del pairs, values
+    return parts[0] if len(parts) == 1 else sparse.vstack(parts, format="csr")
 
 
 def _ward_mean(codes: np.ndarray, pop: np.ndarray, score: np.ndarray) -> pd.DataFrame:

@@ -38,7 +38,7 @@ See docs/gap-analysis.md for the full write-up and a worked example.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, overload
 
 import geopandas as gpd
@@ -55,8 +55,9 @@ from webmap.analysis._validate import (
     require_geom_types,
     require_numeric,
 )
-from webmap.analysis.crs import align_crs, to_metric
-from webmap.analysis.population import POLYGONS, assign_to_wards, population_points
+from webmap.analysis.crs import to_metric
+from webmap.analysis.points import PointLayer, as_layer
+from webmap.analysis.population import POLYGONS, assign_to_wards, population_layer
 from webmap.analysis.smoothing import area_prior, empirical_bayes
 
 METHODS = ("count", "share", "2sfca", "e2sfca")
@@ -113,10 +114,10 @@ class _Context:
 
     wards: gpd.GeoDataFrame  # metric CRS, sorted by code, RangeIndex
     geometry: gpd.GeoSeries  # ward geometry in the caller's CRS, same order
-    points: gpd.GeoDataFrame  # population points (metric)
+    points: pd.DataFrame  # population points' ward_code and population (their metric x, y in point_xy)
     population: np.ndarray  # per ward, NaN = unknown
     population_method: np.ndarray  # per ward: "lsoa_points" | "ward_spread" | "unknown"
-    assets: gpd.GeoDataFrame  # metric, only the categories analysed
+    assets: pd.DataFrame  # asset_id and category of the places of the categories analysed (no geometry)
     needs: pd.DataFrame  # ward_code x category: summed counts ("count") and responses ("responses")
     ward_responses: pd.Series  # ward_code -> responses across every category (distinct, not a sum)
     method: str
@@ -126,7 +127,7 @@ class _Context:
     point_xy: np.ndarray  # (n, 2) metric coordinates of the population points
     point_ward: np.ndarray  # position in `wards` of each population point's ward
     point_pop: np.ndarray  # residents at each population point
-    asset_xy: np.ndarray  # (m, 2) metric coordinates of the assets
+    asset_xy: np.ndarray  # (m, 2) metric coordinates of the assets (shapely points made a part at a time)
     by_category: dict[str, np.ndarray]  # category -> rows of `assets`, one per distinct asset_id
     # Worked out on first use only: the ward of every asset (a point-in-polygon join over them all).
     lazy: dict = field(default_factory=dict, compare=False, repr=False)
@@ -134,7 +135,7 @@ class _Context:
 
 def gap_table(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     category: str | None = None,
     method: str = "share",
@@ -153,7 +154,7 @@ def gap_table(
 
 def category_gaps(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     categories: list[str],
     method: str = "share",
@@ -179,7 +180,7 @@ def category_gaps(
         table = _category_table(ctx, category, detail=False)
         table["rank"] = table["gap_score"].rank(method="min", ascending=False).astype("Int64")
         table = table[keep].copy()
-        chosen = ctx.assets.geometry.values[_rows_of(ctx, category)]
+        chosen = ctx.asset_xy[_rows_of(ctx, category)]
         table["assets_within_distance"] = _assets_within(kept_wards, chosen, ctx.distance)
         frames.append(table)
     if not frames:
@@ -190,7 +191,7 @@ def category_gaps(
 
 def overall_gaps(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     method: str = "share",
     distance: float = 800.0,
@@ -205,7 +206,7 @@ def overall_gaps(
 
 def gap_tables(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     categories: list[str],
     method: str = "share",
@@ -226,7 +227,7 @@ def gap_tables(
 
 def iter_gap_tables(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     wanted: list[str],
     method: str = "share",
@@ -239,14 +240,50 @@ def iter_gap_tables(
     The same tables as :func:`gap_tables`, made from one context but each only when asked for, so
     a caller writing them one by one never holds them all (a worker's memory on national data).
     """
-    _check_categories(wanted)
+    runs = [(method, distance, deprivation_weight, wanted)]
+    for (_, _, _, category), table in iter_method_tables(wards, assets, needs, runs, population):
+        yield category, table
+
+
+def iter_method_tables(
+    wards: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
+    needs: pd.DataFrame,
+    runs: list[tuple[str, float, bool, list[str]]],
+    population: gpd.GeoDataFrame | None = None,
+) -> Iterator[tuple[tuple[str, float, bool, str], gpd.GeoDataFrame]]:
+    """Yield ((method, distance, deprivation_weight, category), table) for every run's *wanted* categories, in order.
+
+    Each run is (method, distance, deprivation_weight, wanted) as :func:`iter_gap_tables` takes
+    them. The inputs are checked, reprojected and placed in wards once for every run: on national
+    data that preparation (a million places) costs more than a table, and made again for each
+    method it was held twice while the next was made.
+    """
+    if not runs:
+        return
+    wanted_all: list[str] = []
+    for method, distance, weighted, wanted in runs:
+        _check_categories(wanted)
+        _check_method(method, distance, weighted)
+        wanted_all += wanted
     asked = _asked(needs)
-    categories = [c for c in wanted if c != OVERALL]
-    ctx = _context(
-        wards, assets, needs, method, distance, population, deprivation_weight, sorted(set(categories) | set(asked))
-    )
-    for category in wanted:
-        yield category, (_overall(ctx, asked) if category == OVERALL else _finish(_category_table(ctx, category), ctx))
+    categories = sorted({c for c in wanted_all if c != OVERALL} | set(asked))
+    method, distance, weighted, _ = runs[0]
+    base = _context(wards, assets, needs, method, distance, population, weighted, categories)
+    for method, distance, weighted, wanted in runs:
+        # The same prepared inputs (and places' wards, worked out once) under each method.
+        ctx = replace(base, method=method, distance=require_distance(distance), deprivation_weight=weighted)
+        for category in wanted:
+            table = _overall(ctx, asked) if category == OVERALL else _finish(_category_table(ctx, category), ctx)
+            yield (method, distance, weighted, category), table
+
+
+def _check_method(method: str, distance: float, deprivation_weight: bool) -> None:
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
+    require_distance(distance)
+    if not isinstance(deprivation_weight, bool):
+        raise TypeError(f"deprivation_weight must be True or False, got {deprivation_weight!r}")
 
 
 def _check_categories(categories: list[str]) -> None:
@@ -265,7 +302,13 @@ def _asked(needs: pd.DataFrame) -> list[str]:
 
 def _overall(ctx: _Context, categories: list[str]) -> gpd.GeoDataFrame:
     """The "all needs" table from a built context and the categories residents asked for."""
-    tables = [_category_table(ctx, c, detail=False, counts=False) for c in categories or [""]]
+    # Only what overall_from_tables reads of each (the first also gives the ward columns): a national
+    # "all needs" table would otherwise hold every asked category's whole table at once.
+    used = ["need_count", "unmet_share", "area_need_per_1000"]
+    tables = [
+        table if i == 0 else table[used]
+        for i, table in enumerate(_category_table(ctx, c, detail=False, counts=False) for c in categories or [""])
+    ]
     return _finish(overall_from_tables(tables, categories, ctx.method, ctx.distance, ctx.ward_responses), ctx)
 
 
@@ -364,7 +407,7 @@ def _top_category(contribution: np.ndarray, need: np.ndarray, categories: np.nda
 
 def _context(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     needs: pd.DataFrame,
     method: str,
     distance: float,
@@ -377,16 +420,14 @@ def _context(
     *categories* limits the (costly) asset-to-ward assignment to the categories analysed.
     """
     require_frame(wards, "wards", geo=True)
-    require_frame(assets, "assets", geo=True)
+    if not isinstance(assets, PointLayer):
+        require_frame(assets, "assets", geo=True)
     require_frame(needs, "needs", geo=False)
     require_columns(wards, WARD_COLUMNS, "wards")
     require_columns(assets, ASSET_COLUMNS, "assets")
     require_columns(needs, NEED_COLUMNS, "needs")
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose one of {list(METHODS)}")
+    _check_method(method, distance, deprivation_weight)
     distance = require_distance(distance)
-    if not isinstance(deprivation_weight, bool):
-        raise TypeError(f"deprivation_weight must be True or False, got {deprivation_weight!r}")
     require_crs(wards, "wards")
     require_geom_types(wards, POLYGONS, "wards")
     if len(wards) == 0:
@@ -401,13 +442,13 @@ def _context(
     order = np.argsort(metric["code"].astype(str).to_numpy(), kind="stable")
     metric = metric.iloc[order].reset_index(drop=True)
     geometry = wards.geometry.iloc[order].reset_index(drop=True)
-    points, pop_method = population_points(metric, population)
-    pop, pop_methods = _ward_population(metric, points, pop_method)
-    metric_assets = _prepare_assets(assets, metric, categories)
+    points, pop_method = population_layer(metric, population)
+    pop, pop_methods = _ward_population(metric, points.data, pop_method)
+    metric_assets, asset_xy = _prepare_assets(assets, metric, categories)
     return _Context(
         wards=metric,
         geometry=geometry,
-        points=points,
+        points=points.data,
         population=pop,
         population_method=pop_methods,
         assets=metric_assets,
@@ -416,15 +457,15 @@ def _context(
         method=method,
         distance=distance,
         deprivation_weight=deprivation_weight,
-        point_xy=_access._xy(points),
+        point_xy=points.xy(),
         point_ward=pd.Index(metric["code"].astype(str)).get_indexer(points["ward_code"].astype(str)),
         point_pop=pd.to_numeric(points["population"]).to_numpy(dtype="float64"),
-        asset_xy=_access._xy(metric_assets),
+        asset_xy=asset_xy,
         by_category=_category_rows(metric_assets),
     )
 
 
-def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: str) -> tuple[np.ndarray, np.ndarray]:
+def _ward_population(wards: gpd.GeoDataFrame, points: pd.DataFrame, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Population per ward (ward figure, or sum of supplied points) and how it was obtained."""
     if method == "ward_spread":
         pop = pd.to_numeric(wards["population"]).to_numpy(dtype="float64", na_value=np.nan)
@@ -436,20 +477,23 @@ def _ward_population(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, method: 
 
 
 def _prepare_assets(
-    assets: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, categories: list[str] | None
-) -> gpd.GeoDataFrame:
-    """Metric copy of the assets (of *categories*, if given), positionally indexed."""
+    assets: gpd.GeoDataFrame | PointLayer, wards: gpd.GeoDataFrame, categories: list[str] | None
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Return the assets (of *categories*, if given) as (asset_id and category, positionally indexed; metric x, y).
+
+    Coordinates only: a shapely point per place, held for the whole analysis, took a national
+    worker past its memory (see webmap.analysis.points).
+    """
     if len(assets) == 0:
         # An empty layer may arrive without a CRS; it has nothing to reproject.
-        return gpd.GeoDataFrame({"asset_id": [], "category": []}, geometry=[], crs=wards.crs)
-    require_crs(assets, "assets")
-    require_geom_types(assets, {"Point"}, "assets")
+        return pd.DataFrame({"asset_id": [], "category": []}), np.empty((0, 2))
+    layer = as_layer(assets, "assets")
     if categories is not None:
-        assets = assets[assets["category"].astype(str).isin(categories)]
+        layer = layer[layer["category"].astype(str).isin(categories).to_numpy()]
     # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
-    metric = align_crs(wards, assets[["asset_id", "category", assets.geometry.name]], "assets").copy()
-    metric["category"] = metric["category"].astype(str)
-    return metric.reset_index(drop=True)
+    layer = layer.to_crs(wards.crs)
+    frame = pd.DataFrame({"asset_id": layer["asset_id"].to_numpy(), "category": layer["category"].astype(str)})
+    return frame.reset_index(drop=True), layer.xy()
 
 
 def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -463,8 +507,13 @@ def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
 def _asset_wards(ctx: _Context) -> np.ndarray:
     """Position in ``ctx.wards`` of the ward each asset falls in (lowest code on boundaries), -1 outside all."""
     if "asset_ward" not in ctx.lazy:
-        codes = assign_to_wards(ctx.assets, ctx.wards) if len(ctx.assets) else pd.Series([], dtype=object)
-        ctx.lazy["asset_ward"] = pd.Index(ctx.wards["code"].astype(str)).get_indexer(codes.astype(str))
+        layer = PointLayer.from_xy(ctx.assets, ctx.asset_xy[:, 0], ctx.asset_xy[:, 1], ctx.wards.crs)
+        # A part at a time: each point is placed on its own, so the parts join to the whole's result.
+        codes = np.full(len(layer), np.nan, dtype=object)
+        for start, points in layer.chunks():
+            part = gpd.GeoDataFrame(geometry=points, crs=ctx.wards.crs)
+            codes[start : start + len(points)] = assign_to_wards(part, ctx.wards).to_numpy()
+        ctx.lazy["asset_ward"] = pd.Index(ctx.wards["code"].astype(str)).get_indexer(pd.Series(codes).astype(str))
     return ctx.lazy["asset_ward"]
 
 
@@ -632,11 +681,7 @@ def _access_figures(ctx: _Context, category: str, detail: bool = True, counts: b
         in_ward = np.bincount(placed[placed >= 0], minlength=len(wards)).astype("float64")
     else:
         in_ward = np.full(len(wards), -1.0)  # not asked for (overall_gaps does not show it)
-    within = (
-        _assets_within(wards, ctx.assets.geometry.values[rows], ctx.distance)
-        if detail
-        else np.full(len(wards), -1, dtype=np.int64)
-    )
+    within = _assets_within(wards, xy, ctx.distance) if detail else np.full(len(wards), -1, dtype=np.int64)
     total, reached = _access.reached_population(
         ctx.point_xy, ctx.point_ward, ctx.point_pop, xy, ctx.distance, len(wards)
     )
@@ -740,14 +785,16 @@ def category_from_parts(
     )
 
 
-def _assets_within(wards: gpd.GeoDataFrame, assets: np.ndarray, distance: float) -> np.ndarray:
-    """Distinct assets (point geometries) inside each ward or within *distance* m of its boundary."""
-    if len(assets) == 0:
-        return np.zeros(len(wards), dtype=np.int64)
-    # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
-    tree = shapely.STRtree(np.asarray(assets))
-    ward_idx, _ = tree.query(np.asarray(wards.geometry.values), predicate="dwithin", distance=distance)
-    return np.bincount(ward_idx, minlength=len(wards)).astype(np.int64)
+def _assets_within(wards: gpd.GeoDataFrame, xy: np.ndarray, distance: float) -> np.ndarray:
+    """Distinct assets (metric x, y) inside each ward or within *distance* m of its boundary."""
+    counts = np.zeros(len(wards), dtype=np.int64)
+    polygons = np.asarray(wards.geometry.values)
+    layer = PointLayer.from_xy(pd.DataFrame(index=range(len(xy))), xy[:, 0], xy[:, 1], wards.crs)
+    for _, points in layer.chunks():
+        # Tree over the assets, queried with each ward polygon (prepared): far cheaper than the reverse.
+        ward_idx, _ = shapely.STRtree(points).query(polygons, predicate="dwithin", distance=distance)
+        counts += np.bincount(ward_idx, minlength=len(wards))
+    return counts
 
 
 def _per_1000(values: np.ndarray, pop: np.ndarray) -> np.ndarray:

@@ -26,6 +26,7 @@ import shapely
 
 from webmap.analysis import gaps as _gaps
 from webmap.analysis.crs import align_crs, to_metric
+from webmap.analysis.points import PointLayer, as_layer
 
 ACCESS_COLUMNS = _gaps.ACCESS_COLUMNS
 FCA = ("2sfca", "e2sfca")
@@ -58,7 +59,7 @@ def search_box(wards: gpd.GeoDataFrame, codes: list[str], distance: float) -> tu
 
 def local_access(
     wards: gpd.GeoDataFrame,
-    assets: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame | PointLayer,
     population: gpd.GeoDataFrame | None,
     category: str,
     method: str,
@@ -85,8 +86,9 @@ def local_access(
     halo = metric.iloc[np.unique(np.concatenate([near, around]))]
     box = shapely.box(*halo.total_bounds).buffer(distance)
     if len(assets):
-        metric_assets = align_crs(metric, assets, "assets")
-        assets = assets[shapely.intersects(box, np.asarray(metric_assets.geometry.values))]
+        layer = as_layer(assets, "assets")
+        metric_xy = layer.to_crs(metric.crs)
+        assets = layer[shapely.intersects_xy(box, metric_xy.x, metric_xy.y)]
     if population is not None and len(population):
         metric_points = align_crs(metric, population, "population")
         population = population[shapely.intersects(box, np.asarray(metric_points.geometry.values))]

@@ -126,13 +126,14 @@ def assets_frame(
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=WGS84), crs=WGS84)
 
 
-def asset_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
-    """Return approved places as points in EPSG:4326, one row per (place, category): asset_id and category only.
+def asset_coordinates(bbox: tuple[float, float, float, float] | None = None) -> pd.DataFrame:
+    """Return approved places as asset_id, category, lon, lat (EPSG:4326), one row per (place, category).
 
     What the gap analysis reads, and nothing else. Read in parts into arrays, never a row object
-    per place or a column of text it does not use: a national register holds a million places
-    (every public field of them took a worker past 1 GB). Places without a category are left out.
-    `bbox` (min lon, min lat, max lon, max lat) filters in the database.
+    per place, a shapely point per place or a column of text it does not use: a national register
+    holds a million places (every public field of them took a worker past 1 GB; a point each,
+    250 MB). Places without a category are left out. `bbox` (min lon, min lat, max lon, max lat)
+    filters in the database.
     """
     query = (
         select(Asset.id, Asset.lon, Asset.lat, asset_categories.c.category_id)
@@ -155,8 +156,14 @@ def asset_points(bbox: tuple[float, float, float, float] | None = None) -> gpd.G
         lat.append(np.fromiter(y, dtype="float64", count=len(part)))
         categories += [same.setdefault(v, v) for v in c]
     joined = [np.concatenate(a) if a else np.zeros(0) for a in (ids, lon, lat)]
-    frame = pd.DataFrame({"asset_id": joined[0].astype(np.int64), "category": np.array(categories, dtype=object)})
-    return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(joined[1], joined[2]), crs=WGS84)
+    return pd.DataFrame(
+        {
+            "asset_id": joined[0].astype(np.int64),
+            "category": np.array(categories, dtype=object),
+            "lon": joined[1],
+            "lat": joined[2],
+        }
+    )
 
 
 def assets_near(

@@ -211,8 +211,8 @@ def _local_inputs(change: gapstore.Change, distance: float, categories: set[str]
     places = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=store.WGS84)
     codes = incremental.touched_wards(wards, places, distance)
     box = (lon.min() - margin_lon, lat.min() - margin_lat, lon.max() + margin_lon, lat.max() + margin_lat)
-    assets = store.asset_points(bbox=box)
-    assets = assets[assets["category"].isin(sorted(categories))].reset_index(drop=True)
+    assets = gaps_service.assets_layer(bbox=box)
+    assets = assets[assets["category"].isin(sorted(categories)).to_numpy()]
     points = None
     if db.session.scalar(select(exists().where(PopulationArea.lon.is_not(None)))):
         points = store.population_points(bbox=box)

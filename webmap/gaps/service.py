@@ -33,7 +33,7 @@ from flask_babel import gettext as _babel_gettext
 from flask_babel import ngettext as _babel_ngettext
 
 from webmap import analysis
-from webmap.core import store
+from webmap.core import memory, store
 from webmap.core.csvsafe import write_csv
 
 
@@ -172,9 +172,14 @@ def wards_with_population() -> gpd.GeoDataFrame:
     return wards
 
 
-def _assets() -> gpd.GeoDataFrame:
-    """Return approved assets, one row per (asset, category); assets without a category dropped."""
-    return store.asset_points()
+def assets_layer(bbox: tuple[float, float, float, float] | None = None) -> analysis.PointLayer:
+    """Return approved assets as coordinates, one row per (asset, category); assets without a category dropped."""
+    frame = store.asset_coordinates(bbox)
+    return analysis.PointLayer.from_xy(frame[["asset_id", "category"]], frame["lon"], frame["lat"], store.WGS84)
+
+
+def _assets() -> analysis.PointLayer:
+    return assets_layer()
 
 
 def _inputs(
@@ -199,18 +204,26 @@ def gap_frame(query: GapQuery, as_of: date | None = None) -> gpd.GeoDataFrame:
 
 
 def gap_frames(queries):
-    """Yield (query, gap table) for each query, reading the data once and analysing each method once."""
+    """Yield (query, gap table) for each query, reading the data once and analysing each method once.
+
+    The tables' outlines are in the metric CRS the analysis works in (the store keeps no outline):
+    reprojected once here, the lon/lat outlines are not held beside them (40 MB nationally).
+    """
     wards, assets, needs, population = _inputs()
+    wards = analysis.to_metric(wards)
+    memory.give_back()  # what reading a million places took beyond what is kept of them
     groups: dict[tuple, list[GapQuery]] = {}
     for query in queries:
         groups.setdefault((query.method, query.distance, query.deprivation_weight), []).append(query)
-    for (method, distance, weighted), asked in groups.items():
-        # One table at a time, in the order asked, each written before the next is made: a national
-        # rebuild never holds a method's every table (nor the last method's while the next is set up).
-        wanted = [q.category for q in asked]
-        made = analysis.iter_gap_tables(wards, assets, needs, wanted, method, distance, population, weighted)
-        for query, (_, table) in zip(asked, made, strict=True):
-            yield query, table
+    # One table at a time, in the order asked, each written before the next is made: a national
+    # rebuild never holds a method's every table; the inputs are prepared once for every method.
+    runs = [
+        (method, distance, weighted, [q.category for q in asked])
+        for (method, distance, weighted), asked in groups.items()
+    ]
+    made = analysis.iter_method_tables(wards, assets, needs, runs, population)
+    for query, (_, table) in zip([q for asked in groups.values() for q in asked], made, strict=True):
+        yield query, table
 
 
 def ward_gaps(code: str, method: str, distance: float) -> pd.DataFrame:
