@@ -140,7 +140,8 @@ def _assert_store_equals_full_rebuild(where: str) -> None:
         assert_same(got, want, f"{where}: one ward's figures of {key}")
 
 
-def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(make_app):
+def test_fifty_random_changes_refresh_incrementally_and_equal_a_full_rebuild(make_app, monkeypatch):
+    monkeypatch.setattr(gapstore, "BATCH", 10)  # tables written a part of the wards at a time, as nationally
     app = make_app(**SETTINGS)
     rng = random.Random(2024)
     with app.app_context():
@@ -185,6 +186,32 @@ def test_a_new_need_writes_its_wards_rows_only(make_app):
         assert written and {r.ward_code for r in written} == {ward}
         assert {r.key for r in written} <= {k for k in kept if k.split("|")[0] in ("all", gap_area.CATEGORIES[0])}
         _assert_store_equals_full_rebuild("after one need")
+
+
+def test_a_whole_table_written_in_parts_keeps_its_wards_latest_rows_only(make_app, monkeypatch):
+    monkeypatch.setattr(gapstore, "BATCH", 4)
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        _stored_area(app)
+        key = gapstore.key_of(gaps_service.GapQuery(gap_area.CATEGORIES[0], "share", gap_area.DISTANCE))
+        table, version = gapstore.latest_table(gapstore.query_of(key))
+        table = table.sort_values("ward_code").reset_index(drop=True)
+        kept = table.iloc[:-5].copy()  # five wards are no longer in the table
+        moved = list(kept["ward_code"].iloc[[0, 5, 9]])  # in three different parts
+        kept.loc[kept["ward_code"].isin(moved), "need_count"] += 1
+        _, written = gapstore.write({key: kept}, version, "manual")
+        db.session.commit()
+        latest = dict(
+            db.session.execute(
+                select(GapSnapshotRow.ward_code, GapSnapshotRow.need_count).where(
+                    GapSnapshotRow.key == key, GapSnapshotRow.latest
+                )
+            ).all()
+        )
+        assert written == 3
+        assert set(latest) == set(kept["ward_code"])
+        for ward in moved:
+            assert latest[ward] == table.set_index("ward_code").loc[ward, "need_count"] + 1
 
 
 def test_a_table_that_missed_a_change_is_rebuilt_in_full(make_app):

@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from flask import current_app
-from sqlalchemy import Text, cast, delete, exists, insert, select, update
+from sqlalchemy import Select, Text, cast, delete, exists, insert, select, update
 
 from webmap.analysis import derive
 from webmap.analysis import gaps as analysis_gaps
-from webmap.core import store
+from webmap.core import memory, store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, utcnow
 from webmap.gaps import service as gaps_service
@@ -566,67 +566,88 @@ def write(
     written = 0
     for key, table in tables.items():
         plain = table.drop(columns=[c for c in ("geometry",) if c in table.columns])
-        records = _records(plain)
         if back_dated:
             moments = asked_at or {}
-            rows = [_row(entry.id, key, r, False, moments.get((str(r.get("ward_code")), key))) for r in records]
+            for start in range(0, len(plain), BATCH):
+                records = _records(plain.iloc[start : start + BATCH])
+                rows = [_row(entry.id, key, r, False, moments.get((str(r.get("ward_code")), key))) for r in records]
+                db.session.execute(insert(GapSnapshotRow), rows)
+                written += len(rows)
+            continue
+        # Wards whose latest row no table row replaces (a whole table: they are no longer in it).
+        gone = set() if partial else set(db.session.scalars(_latest_rows(key, GapSnapshotRow.ward_code)))
+        # A part of the wards at a time, each part's rows and latest rows compared and written before
+        # the next is read: a whole national table's rows at once, as dicts, took 100 MB.
+        for start in range(0, len(plain), BATCH):
+            records = _records(plain.iloc[start : start + BATCH])
+            gone.difference_update(r.get("ward_code") for r in records)
+            written += _write_part(entry.id, key, records)
+        left = sorted(gone)
+        for start in range(0, len(left), BATCH):
+            part = left[start : start + BATCH]
+            _retire(
+                list(db.session.scalars(_latest_rows(key, GapSnapshotRow.id).where(GapSnapshotRow.ward_code.in_(part))))
+            )
+        kept = db.session.get(GapTable, key)
+        area = _plain_area((areas or {}).get(key))
+        if kept is None:
+            db.session.add(GapTable(key=key, version=version, area=area))
         else:
-            latest = select(
-                GapSnapshotRow.id,
-                GapSnapshotRow.snapshot_id,
-                GapSnapshotRow.ward_code,
-                cast(GapSnapshotRow.figures, Text),
-            ).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
-            if partial:
-                latest = latest.where(GapSnapshotRow.ward_code.in_([r.get("ward_code") for r in records]))
-            found = db.session.execute(latest).all()
-            # Parsed as one JSON array (as _figures_of_rows), not row by row.
-            parsed = json.loads("[" + ",".join(t or "{}" for *_, t in found) + "]") if found else []
-            old = {w: (i, s, f) for (i, s, w, _), f in zip(found, parsed)}
-            rows, retire, replace = [], [], []
-            for record in records:
-                ward = record.get("ward_code")
-                before = old.pop(ward, None)
-                if before is not None and _same(before[2], record):
-                    continue
-                if before is not None and before[1] == entry.id:
-                    replace.append((before[0], record))  # today's entry of this kind: the row is rewritten
-                    continue
-                if before is not None:
-                    retire.append(before[0])
-                rows.append(_row(entry.id, key, record, True))
-            if not partial:
-                retire += [i for i, _, _ in old.values()]  # wards no longer in the table
-            for start in range(0, len(retire), BATCH):
-                db.session.execute(
-                    update(GapSnapshotRow)
-                    .where(GapSnapshotRow.id.in_(retire[start : start + BATCH]))
-                    .values(latest=False)
-                )
-            # One executemany per batch (an ORM bulk UPDATE by primary key), not a statement per row:
-            # a second change on the same day rewrites every row whose figures moved.
-            changed = []
-            for row_id, record in replace:
-                values = _row(entry.id, key, record, True)
-                changed.append({"id": row_id, "figures": values["figures"], **{c: values[c] for c in KEY_FIGURES}})
-            for start in range(0, len(changed), BATCH):
-                db.session.execute(
-                    update(GapSnapshotRow).execution_options(synchronize_session=False),
-                    changed[start : start + BATCH],
-                )
-            written += len(replace)
-            kept = db.session.get(GapTable, key)
-            area = _plain_area((areas or {}).get(key))
-            if kept is None:
-                db.session.add(GapTable(key=key, version=version, area=area))
-            else:
-                kept.version = version
-                kept.area = area
-        for start in range(0, len(rows), BATCH):
-            db.session.execute(insert(GapSnapshotRow), rows[start : start + BATCH])
-        written += len(rows)
+            kept.version = version
+            kept.area = area
     db.session.flush()
     return entry, written
+
+
+def _latest_rows(key: str, *columns: Any) -> Select:
+    return select(*columns).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+
+
+def _write_part(entry_id: int, key: str, records: list[dict]) -> int:
+    """Write these wards' rows of a table where their figures changed since their latest row; return rows written."""
+    found = db.session.execute(
+        _latest_rows(
+            key,
+            GapSnapshotRow.id,
+            GapSnapshotRow.snapshot_id,
+            GapSnapshotRow.ward_code,
+            cast(GapSnapshotRow.figures, Text),
+        ).where(GapSnapshotRow.ward_code.in_([r.get("ward_code") for r in records]))
+    ).all()
+    # Parsed as one JSON array (as _figures_of_rows), not row by row.
+    parsed = json.loads("[" + ",".join(t or "{}" for *_, t in found) + "]") if found else []
+    old = {w: (i, s, f) for (i, s, w, _), f in zip(found, parsed)}
+    rows, retire, replace = [], [], []
+    for record in records:
+        before = old.pop(record.get("ward_code"), None)
+        if before is not None and _same(before[2], record):
+            continue
+        if before is not None and before[1] == entry_id:
+            replace.append((before[0], record))  # today's entry of this kind: the row is rewritten
+            continue
+        if before is not None:
+            retire.append(before[0])
+        rows.append(_row(entry_id, key, record, True))
+    _retire(retire)
+    # One executemany (an ORM bulk UPDATE by primary key), not a statement per row: a second change
+    # on the same day rewrites every row whose figures moved.
+    changed = []
+    for row_id, record in replace:
+        values = _row(entry_id, key, record, True)
+        changed.append({"id": row_id, "figures": values["figures"], **{c: values[c] for c in KEY_FIGURES}})
+    if changed:
+        db.session.execute(update(GapSnapshotRow).execution_options(synchronize_session=False), changed)
+    if rows:
+        db.session.execute(insert(GapSnapshotRow), rows)
+    return len(rows) + len(replace)
+
+
+def _retire(ids: list[int]) -> None:
+    """Say these rows are no longer their ward's latest."""
+    for start in range(0, len(ids), BATCH):
+        db.session.execute(
+            update(GapSnapshotRow).where(GapSnapshotRow.id.in_(ids[start : start + BATCH])).values(latest=False)
+        )
 
 
 def _plain_area(area: dict | None) -> dict | None:
@@ -680,6 +701,8 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
         write({key: rows}, version, kind, note=note, areas={key: area})
         keep_stored(key, version, _inputs_of(key, rows))
         written += 1
+        del table, rows
+        memory.give_back()  # what making this table took, before the next is made
     db.session.commit()
     return written
 

@@ -1,0 +1,30 @@
+"""Give memory a long-running worker has freed back to the system.
+
+A full refresh of a national set makes one table after another, each freeing what the last
+allocated; glibc's allocator keeps freed heap pages mapped, so a worker's resident size would
+follow its busiest moment so far rather than what it holds (about 100 MB more on 8,533 wards
+and a million places). ``malloc_trim`` hands those pages back. Elsewhere it does nothing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
+from collections.abc import Callable
+
+
+@functools.cache
+def _trim() -> Callable[[int], int] | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to give back this way
+        return None
+
+
+def give_back() -> None:
+    """Return freed heap pages to the system, where the C library can (glibc's malloc_trim)."""
+    trim = _trim()
+    if trim is not None:
+        trim(0)
