@@ -11,10 +11,11 @@ import random
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from tests import gap_area
 from tests.analysis.test_incremental import assert_same
+from webmap.analysis import derive
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, GapSnapshotRow, Need, Ward
 from webmap.gaps import apply as gapply
@@ -239,6 +240,60 @@ def test_changes_travel_as_json():
     both = gapply.merged([later, change])
     assert (both.version, both.base, len(both.needs)) == (8, 6, 2)
     assert gapply.merged([change, gapstore.Change(9)]) is None  # a missing commit in between
+
+
+def _rows_of_other_shapes() -> dict[str, list[dict]]:
+    """Stored rows a frame reads with gaps: a JSON null, a figure one row lacks, one only a later row holds."""
+    base = {"ward_name": "W", "population": 1000, "population_method": "census", "deprivation": None, "responses": 2}
+    category = {"assets_in_ward": 1, "assets_within_distance": 3, "access_share": 0.5, "access_score": None}
+    overall = {"need:youth": 2.0, "access:youth": 0.25, "need:library": None, "access:library": 1.5}
+    return {
+        # Rows of a category table: a JSON null, and a row without access_score nor its ward's name.
+        "youth|share|800|0": [
+            {"ward_code": "E2", **base, **category, "need_count": 2.0, "rank": 1},
+            {"ward_code": "E1", **base, **category, "need_count": None, "ward_name": None},
+            {"ward_code": "E3", "population": 10, "need_count": 1.5, "responses": 1, "assets_in_ward": 0},
+        ],
+        # "All needs" rows the first row's figures name: a later row lacks a category's pair.
+        "all|share|800|0": [
+            {"ward_code": "E2", **base, **overall},
+            {"ward_code": "E1", **base, "need:youth": 0.0, "access:youth": None},
+        ],
+        # "All needs" rows where a later row holds a category the first does not (its columns go last).
+        "all|2sfca|800|0": [
+            {"ward_code": "E2", **base, "need:youth": 1.0, "access:youth": 0.5},
+            {"ward_code": "E1", **base, "need:sport": None, "access:sport": 2.0, **overall},
+        ],
+    }
+
+
+def test_stored_rows_read_a_column_at_a_time_are_the_rows_read_whole(make_app):
+    """Column order, JSON null and missing figures as NaN (None in text columns), as a frame of the rows reads them."""
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        from tests.conftest import load_categories_only
+
+        load_categories_only()
+        entry = gapstore._entry("import", 1, None, None, False)
+        for key, rows in _rows_of_other_shapes().items():
+            db.session.execute(insert(GapSnapshotRow), [gapstore._row(entry.id, key, r, True) for r in rows])
+        db.session.commit()
+        for key in _rows_of_other_shapes():
+            whole = gapstore._inputs_of(key, gapstore._frame(gapstore._figures_of_rows(key), ranked=False))
+            read = gapstore._read_inputs(key)
+            pd.testing.assert_frame_equal(read, whole, check_dtype=False, obj=key)
+            assert (read.dtypes[[c for c in read.columns if c not in gapstore._TEXT_INPUTS]] == "float64").all()
+        youth = gapstore._read_inputs("youth|share|800|0")
+        assert list(youth.columns) == derive.CATEGORY_INPUTS
+        assert youth["need_count"].isna().tolist() == [True, False, False]
+        assert youth["ward_name"].isna().tolist() == [True, False, True]
+        assert youth["access_score"].isna().all() and youth["deprivation"].isna().all()
+        overall = gapstore._read_inputs("all|share|800|0")
+        assert list(overall.columns)[-4:] == ["need:youth", "access:youth", "need:library", "access:library"]
+        assert overall["access:youth"].isna().tolist() == [True, False]
+        assert overall["need:library"].isna().all() and overall["access:library"].isna().tolist() == [True, False]
+        later = gapstore._read_inputs("all|2sfca|800|0")
+        assert list(later.columns)[-4:] == ["need:sport", "access:sport", "need:library", "access:library"]
 
 
 def _stored_area(app):

@@ -191,3 +191,48 @@ def test_the_last_moment_on_the_map_is_the_latest_on_map_from_of_every_place(mak
         db.session.commit()
         every = store.on_map_since()["on_map_from"]
         assert store.last_on_map() == every.max().to_pydatetime()
+
+
+@pytest.mark.parametrize("latest", ["imported", "opened", "submitted", "none"])
+def test_the_last_moment_on_the_map_is_whichever_came_last(make_app, latest):
+    """An imported place's record, a place's opening day or a submitted place's approval: the latest of them.
+
+    Places not approved (however late), a day nobody gave (NULL opened_on) and a submitted
+    place's own record (it came on the map at its approval) never count.
+    """
+    import shapely
+
+    from tests.conftest import empty_database
+    from webmap.core import store
+    from webmap.core.models import Asset, AuditEvent
+
+    app = make_app()
+    with app.app_context():
+        empty_database()
+        late = {"imported": datetime(2026, 9, 1), "opened": date(2026, 10, 1), "submitted": datetime(2026, 11, 1)}
+        places = [
+            ("approved", "osm", datetime(2026, 8, 1) if latest != "imported" else late["imported"], None),
+            ("approved", None, datetime(2026, 2, 1), late["opened"] if latest == "opened" else date(2026, 3, 1)),
+            ("approved", "resident", datetime(2026, 12, 1), None),
+            ("pending", "osm", datetime(2027, 1, 1), date(2027, 1, 1)),
+            ("archived", "import", datetime(2027, 2, 1), None),
+        ]
+        if latest == "none":
+            places = places[3:]
+        for n, (status, source, created_at, opened_on) in enumerate(places):
+            place = Asset(name=f"Place {n}", kind="group", lon=-2.2, lat=53.5, geom=shapely.Point(-2.2, 53.5))
+            place.status, place.source, place.created_at, place.opened_on = status, source, created_at, opened_on
+            db.session.add(place)
+            db.session.flush()
+            if source == "resident":
+                at = late["submitted"] if latest == "submitted" else datetime(2026, 4, 1)
+                db.session.add(
+                    AuditEvent(at=at, actor="test", action="approve", entity_type="asset", entity_id=str(place.id))
+                )
+        db.session.commit()
+        every = store.on_map_since()["on_map_from"]
+        want = (
+            None if latest == "none" else datetime.combine(late[latest], time()) if latest == "opened" else late[latest]
+        )
+        assert store.last_on_map() == want
+        assert want is None or want == every.max().to_pydatetime()

@@ -92,6 +92,10 @@ class Asset(Model):
         Index("ix_assets_lon_lat", "lon", "lat"),
         Index("ix_assets_status", "status"),
         Index("ix_assets_status_name", "status", "name", "id"),
+        # When a place last came on the map (store.last_on_map), read off the index's end.
+        Index("ix_assets_status_created_at", "status", "created_at"),
+        Index("ix_assets_status_opened_on", "status", "opened_on"),
+        Index("ix_assets_status_source", "status", "source"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

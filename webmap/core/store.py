@@ -6,12 +6,14 @@ import math
 import re
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from webmap.core.db import db
 from webmap.core.geo import WardLocator, normalise_postcode
@@ -243,15 +245,22 @@ def last_on_map() -> datetime | None:
     """
     approved = Asset.status == "approved"
     imported = or_(Asset.source.is_(None), Asset.source.not_in(SUBMITTED_SOURCES))
-    found = [
-        db.session.scalar(select(func.max(Asset.created_at)).where(approved, imported)),
-        db.session.scalar(select(func.max(Asset.opened_on)).where(approved)),
-    ]
+    found = [_greatest(Asset.created_at, approved, imported), _greatest(Asset.opened_on, approved)]
     submitted = list(db.session.scalars(select(Asset.id).where(approved, Asset.source.in_(SUBMITTED_SOURCES))))
     if submitted:
         found.append(on_map_since(submitted)["recorded_at"].max())
     moments = [pd.Timestamp(m) for m in found if m is not None and not pd.isna(m)]
     return max(moments).to_pydatetime() if moments else None
+
+
+def _greatest(column: InstrumentedAttribute[Any], *where: ColumnElement[bool]) -> Any:
+    """Return the greatest value of a column where these hold (None if none), as max() does.
+
+    The last entry of an index on (status, column) rather than max() over every matching row:
+    a worker's first change asks this of a million places.
+    """
+    query = select(column).where(*where, column.is_not(None)).order_by(column.desc()).limit(1)
+    return db.session.scalar(query)
 
 
 def latest_round(as_of: date | None = None) -> SurveyRound | None:

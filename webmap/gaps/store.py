@@ -27,6 +27,7 @@ that is out of date is refreshed at once on a small area and in the background o
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import OrderedDict
@@ -35,6 +36,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
+import msgspec
 import numpy as np
 import pandas as pd
 from flask import current_app
@@ -166,16 +168,27 @@ def _figures(value: Any) -> dict:
     return json.loads(value) if isinstance(value, str) else (value or {})
 
 
+def _texts_of_rows(key: str) -> list[str | None]:
+    """Return the figures of a table's latest rows as the JSON text they are stored as."""
+    return list(
+        db.session.scalars(
+            select(cast(GapSnapshotRow.figures, Text)).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
+        )
+    )
+
+
+def _json_array(texts: list[str | None]) -> str:
+    return "[" + ",".join(t or "{}" for t in texts) + "]"
+
+
 def _figures_of_rows(key: str) -> list[dict]:
     """Return the figures of a table's latest rows, parsed in one go.
 
     Thousands of rows each parsed on its own (SQLAlchemy's JSON type, then json.loads per row) cost
     more in calls than in parsing: the text is read as it is stored and parsed as one JSON array.
     """
-    texts = db.session.scalars(
-        select(cast(GapSnapshotRow.figures, Text)).where(GapSnapshotRow.key == key, GapSnapshotRow.latest)
-    ).all()
-    return json.loads("[" + ",".join(t or "{}" for t in texts) + "]") if texts else []
+    texts = _texts_of_rows(key)
+    return json.loads(_json_array(texts)) if texts else []
 
 
 # The last few tables read, by (database, key, version): a new version is a new entry, so a
@@ -201,25 +214,68 @@ _TEXT_INPUTS = {"ward_code", "ward_name", "population_method"}
 def _read_inputs(key: str) -> pd.DataFrame:
     """Return what a table's latest rows keep (_inputs_of), reading only those figures of each row.
 
-    A column at a time from the parsed rows, numbers straight into float arrays (JSON null as
-    NaN): building a frame of every figure first costs a worker's first change several times more.
+    Decoded straight into the few figures wanted (msgspec): parsing every figure of every row first
+    costs a worker's first change several times more. Rows of other shapes are parsed whole.
     """
-    records = _figures_of_rows(key)
-    if query_of(key).overall:
-        # In the rows' own order (the first row's, then any a later row adds), as a frame of them reads.
-        found = dict.fromkeys(records[0]) if records else {}
-        for record in records:
-            if record.keys() != found.keys():
-                found.update(dict.fromkeys(record))
-        names = [*derive.OVERALL_INPUTS, *(c for c in found if c.startswith((derive.NEED, derive.ACCESS)))]
-    else:
-        names = list(derive.CATEGORY_INPUTS)
-    columns = {
-        name: np.array([r.get(name) for r in records], dtype=object if name in _TEXT_INPUTS else "float64")
-        for name in names
-    }
-    frame = pd.DataFrame(columns, columns=names)
+    texts = _texts_of_rows(key)
+    overall = query_of(key).overall
+    names = _input_names([json.loads(texts[0] or "{}")] if texts else [], overall)
+    columns = _decoded_columns(texts, names, overall)
+    if columns is None:
+        records = json.loads(_json_array(texts))
+        names = _input_names(records, overall)
+        columns = [[r.get(name) for r in records] for name in names]
+    frame = pd.DataFrame(
+        {
+            name: np.array(values, dtype=object if name in _TEXT_INPUTS else "float64")
+            for name, values in zip(names, columns, strict=True)
+        },
+        columns=names,
+    )
     return frame.sort_values("ward_code", kind="stable").reset_index(drop=True)
+
+
+def _input_names(records: list[dict], overall: bool) -> list[str]:
+    """Return the columns a table's rows keep, in the order a frame of these rows reads them."""
+    if not overall:
+        return list(derive.CATEGORY_INPUTS)
+    # The first row's figures, then any a later row adds.
+    found = dict.fromkeys(records[0]) if records else {}
+    for record in records:
+        if record.keys() != found.keys():
+            found.update(dict.fromkeys(record))
+    return [*derive.OVERALL_INPUTS, *(c for c in found if c.startswith((derive.NEED, derive.ACCESS)))]
+
+
+@functools.lru_cache(maxsize=32)
+def _row_of(names: tuple[str, ...]) -> msgspec.json.Decoder:
+    """Return a decoder of a row's JSON into these of its figures (UNSET: the row has none of that name)."""
+    fields = [(f"f{i}", object, msgspec.UNSET) for i in range(len(names))]
+    row = msgspec.defstruct("Inputs", fields, rename={f"f{i}": name for i, name in enumerate(names)})
+    return msgspec.json.Decoder(row)
+
+
+def _decoded_columns(texts: list[str | None], names: list[str], overall: bool) -> list[tuple] | None:
+    """Return these figures of every row, a column each (None for a missing one), or None if the rows must be parsed whole.
+
+    Whole: a row that msgspec does not read (Python's NaN), or an "all needs" row holding a need or
+    access figure the first row does not (its column goes in the order the rows name it).
+    """
+    decode = _row_of(tuple(names)).decode
+    try:
+        # Row by row: a call costs less than joining the rows' text into one array first.
+        rows = [decode(t or "{}") for t in texts]
+    except msgspec.DecodeError:
+        return None
+    columns = list(zip(*map(msgspec.structs.astuple, rows), strict=True)) if rows else [() for _ in names]
+    unset = msgspec.UNSET
+    missing = [c.count(unset) for c in columns]
+    if overall:
+        # Every "need:/"access: in the text is a figure read: no row holds one the first row does not.
+        held = sum(len(rows) - m for n, m in zip(names, missing) if n.startswith((derive.NEED, derive.ACCESS)))
+        if held != sum(t.count('"' + derive.NEED) + t.count('"' + derive.ACCESS) for t in texts if t):
+            return None
+    return [tuple(None if v is unset else v for v in c) if m else c for c, m in zip(columns, missing)]
 
 
 def _inputs_of(key: str, rows: pd.DataFrame) -> pd.DataFrame:
