@@ -17,6 +17,7 @@ from webmap.core.models import AuditEvent, Need, Ward
 from webmap.feedback import followups
 from webmap.gaps.history import after_change
 from webmap.places.search.postcodes import not_set_up, postcodes_ready
+from webmap.scale import pages as scale_pages
 from webmap.web.language import pick
 from webmap.web.security import limiter
 
@@ -34,7 +35,9 @@ def _submission_limit() -> str:
 
 def _wards() -> list[tuple[str, str]]:
     """Return (code, name in the reader's language) for every ward, by English name."""
-    return [(w.code, pick(w.name, w.name_cy)) for w in db.session.scalars(select(Ward).order_by(Ward.name))]
+    # Names only: the outlines of 8,533 wards, read for a list of names, took a second on every answer.
+    rows = db.session.execute(select(Ward.code, Ward.name, Ward.name_cy).order_by(Ward.name))
+    return [(code, pick(name, name_cy)) for code, name, name_cy in rows]
 
 
 def _resolve_place(form, ward_codes: set[str], errors: dict[str, str]) -> tuple[str | None, float | None, float | None]:
@@ -165,10 +168,8 @@ def new():
             db.session.commit()
             after_change("need")
             return redirect(url_for("needs.thanks", ward=code, n=len(chosen), email="1" if email else None))
-    bounds = None
-    if wards:
-        frame = store.wards_frame()
-        bounds = [round(float(b), 5) for b in frame.total_bounds]
+    extent = scale_pages.extent() if wards else None  # from the kept outlines, not every ward's shape
+    bounds = [round(float(b), 5) for b in extent] if extent else None
     # Error summary in the order of the fields on the page.
     summary = [
         (f, errors[f]) for f in ("postcode", "ward", "lat", "categories", "comment", "email", "consent") if f in errors

@@ -19,6 +19,11 @@ def upgrade():
     op.create_index('ix_assets_status_created_at', 'assets', ['status', 'created_at'])
     op.create_index('ix_assets_status_opened_on', 'assets', ['status', 'opened_on'])
     op.create_index('ix_assets_status_source', 'assets', ['status', 'source'])
+    # The planner's figures for the new indexes: where a database already holds statistics for the
+    # others (SQLite's sqlite_stat1), an index without any looks selective, and SQLite chose
+    # (status, source) over (status, name, id) for the list of places and over (lon, lat) for a
+    # map view's box: a million places read instead of a page (0.14 s -> 0.88 s).
+    op.execute('ANALYZE assets')
 
 
 def downgrade():
