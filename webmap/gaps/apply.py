@@ -82,6 +82,7 @@ def apply_change(change: gapstore.Change, kind: str = "refresh") -> str:
     areas: dict[str, dict] = {}
     made: dict[str, pd.DataFrame] = {}
     by_query: dict[tuple, list[str]] = {}
+    read: dict[tuple, tuple] = {}
     for key in kept:
         query = gapstore.query_of(key)
         by_query.setdefault((query.method, query.distance, query.deprivation_weight), []).append(key)
@@ -91,9 +92,13 @@ def apply_change(change: gapstore.Change, kind: str = "refresh") -> str:
             for k in keys
             if not gapstore.query_of(k).overall and (change.all_needs or gapstore.query_of(k).category in categories)
         ]
-        local = (
-            _local_inputs(change, distance, {gapstore.query_of(k).category for k in wanted}) if change.places else None
-        )
+        local = None
+        if change.places:
+            # Every method reads the same places and residents around the change: read once per distance.
+            around = (distance, frozenset(gapstore.query_of(k).category for k in wanted))
+            if around not in read:
+                read[around] = _local_inputs(change, distance, set(around[1]))
+            local = read[around]
         patched: dict[str, tuple[pd.DataFrame, list[str]]] = {}
         for key in wanted:
             category = gapstore.query_of(key).category

@@ -354,14 +354,15 @@ def keep_first_asks(pairs: Iterable[tuple[str, str]] | None = None) -> int:
 def _asks_of(kind: str, found: list, as_of: date | None) -> set[tuple[str, str]] | None:
     """Return the (ward, category) pairs whose asks these changes can have added; None: any in the area.
 
-    Asks come from needs and published responses. A change of some needs names them; anything
-    else (a bulk or survey change of needs, places, wards, or no change named) looks at the whole
+    Asks come from needs and published responses. A change of some needs names them, and a place
+    approved, moved or withdrawn adds none (what was kept of an ask is the map as it stood then);
+    anything else (a bulk or survey change of needs, wards, or no change named) looks at the whole
     area, which also keeps asks an earlier run missed. A round's asks of its day were just forgotten
     (forget_asked), every ward's, so they are all kept afresh.
     """
     if not found or (kind == "round" and as_of is not None):
         return None
-    if any(c.places or c.all_needs or c.full for c in found):
+    if any(c.all_needs or c.full for c in found):
         return None
     return {(ward, category) for c in found for ward, category in c.needs}
 
