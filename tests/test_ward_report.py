@@ -149,3 +149,34 @@ def test_report_without_population_says_unknown_as_the_profile_does(app, tmp_pat
     assert rows and all(r[1].startswith("not computed") for r in rows), rows  # unmet need: the second column
     assert " none " not in re.sub(r"<[^>]+>", " ", report) and "0 = no gap" not in report
     assert rows == [r for r in _gap_table(profile) if r in rows]
+
+
+def test_the_report_reads_its_own_ward_and_places_not_the_whole_area(sample_app, monkeypatch):
+    """A national register holds a million places: reading them all for one ward's report took 23 s and 1.5 GB."""
+    from webmap.core import store
+
+    ward = first_ward(sample_app)
+    # The first visit brings the gap store up to date (a small area: at once, reading everything).
+    assert sample_app.test_client().get(f"/wards/{ward.code}/report").status_code == 200
+    real_wards, real_assets = store.wards_frame, store.assets_frame
+    read = []
+
+    def wards_frame(codes=None):
+        assert codes is not None, "the report read every ward's outline"
+        read.append(("wards", list(codes)))
+        return real_wards(codes)
+
+    def assets_frame(*args, **kwargs):
+        assert kwargs.get("ward") or kwargs.get("bbox"), "the report read every place of the area"
+        read.append(("assets", kwargs.get("ward")))
+        return real_assets(*args, **kwargs)
+
+    monkeypatch.setattr(store, "wards_frame", wards_frame)
+    monkeypatch.setattr(store, "assets_frame", assets_frame)
+    html = sample_app.test_client().get(f"/wards/{ward.code}/report").get_data(as_text=True)
+    assert ("wards", [ward.code]) in read and ("assets", ward.code) in read
+    with sample_app.app_context():
+        other = db.session.scalars(
+            select(Asset).where(Asset.ward_code != ward.code, Asset.status == "approved").order_by(Asset.id)
+        ).first()
+    assert other.name not in html.split('id="places-heading"')[1].split("</section>")[0]

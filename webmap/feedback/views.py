@@ -272,12 +272,15 @@ def _nearby_places(ward: Ward | None, category: str) -> list:
     """Return approved places of this kind in or within the access distance of the ward, by name."""
     if ward is None or not category:
         return []
-    assets = store.assets_frame(category=category)
+    distance = float(current_app.config["ACCESS_DISTANCE_M"])
+    outline = store.wards_frame([ward.code])
+    if outline.empty:
+        return []
+    # Only places in a box the distance around the ward are read, then tested in metres.
+    assets = store.assets_frame(category=category, bbox=store.box_around(outline.total_bounds, distance))
     if assets.empty:
         return []
-    outline = store.wards_frame()
-    outline = outline[outline["code"] == ward.code]
-    near = assets[places_within(outline, assets, float(current_app.config["ACCESS_DISTANCE_M"]))]
+    near = assets[places_within(outline, assets, distance)]
     return sorted(near.itertuples(), key=lambda r: r.name.lower())
 
 

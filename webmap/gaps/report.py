@@ -52,8 +52,7 @@ def _gap_rows(code: str, query: gaps_service.GapQuery, labels: dict[str, str]) -
 
 def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, list]], int, int]:
     """Return [(kind label, places)] with each place once, the number of places and of records behind them."""
-    assets = store.assets_frame()
-    assets = assets[assets["ward_code"] == code]
+    assets = store.assets_frame(ward=code)  # this ward's places only, not every place of the area
     places = one_row_per_place(assets) if len(assets) else assets.assign(records=pd.Series(dtype="int64"))
     welsh = gaps_views.welsh_place_names(places["asset_id"]) if len(places) else {}
     if welsh:
@@ -70,8 +69,7 @@ def _places_by_kind(code: str, labels: dict[str, str]) -> tuple[list[tuple[str, 
 @bp.get("/wards/<code>/report")
 def ward_report(code: str):
     """Show a one- or two-page printable report on one ward (?download=1 sends it as a file to attach)."""
-    wards = store.wards_frame()
-    found = wards[wards["code"] == code]
+    found = store.wards_frame([code])
     if found.empty:
         abort(404)
     info = found.drop(columns="geometry").iloc[0].to_dict()

@@ -740,6 +740,12 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
     written = 0
     made: dict[tuple, dict[str, pd.DataFrame]] = {}
     responses = None
+    # What this process keeps of these tables is out of date; a refresh of more tables than it keeps
+    # keeps none of them (which of them the next change touches is not known), and holds none meanwhile.
+    here = _database()
+    for held in [k for k in _STORED if k[0] == here and k[1] in keys]:
+        del _STORED[held]
+    keep = len(keys) <= STORED_MAX
     # Written as each table is made (all into the same entry), never all held at once: a national
     # rebuild of every kept table stays within a worker's memory.
     for query, table in gaps_service.gap_frames([query_of(k) for k in keys]):
@@ -755,7 +761,8 @@ def refresh(keys: Iterable[str], kind: str = "refresh", note: str | None = None)
             made.setdefault(group, {})[query.category] = inputs
             area = derive.category_area(inputs)
         write({key: rows}, version, kind, note=note, areas={key: area})
-        keep_stored(key, version, _inputs_of(key, rows))
+        if keep:
+            keep_stored(key, version, _inputs_of(key, rows))
         written += 1
         del table, rows
         memory.give_back()  # what making this table took, before the next is made
