@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from shapely.geometry import Point, box
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Need, User, Ward
@@ -389,3 +389,37 @@ def test_ward_geometry_in_tiles_is_multipolygon_or_polygon(sample_app):
     z, x, y = _tile_of(lon, lat, 12)
     data = sample_app.test_client().get(f"/map-tiles/wards/{z}/{x}/{y}.json?zoom=13").get_json()
     assert data["features"] and {f["geometry"]["type"] for f in data["features"]} <= {"Polygon", "MultiPolygon"}
+
+
+def test_embedded_map_of_a_big_area_loads_by_view_and_never_reads_every_place(sample_app, monkeypatch):
+    """Nationally, /embed read a million places into the page (47 s, 2 GB): a big area's loads by view."""
+    from webmap.core import store
+
+    sample_app.config.update(BY_VIEW, PAGE_SIZE=5)
+    client = sample_app.test_client()
+    assert client.get("/embed").status_code == 200  # the first visit builds the kept outlines from the wards
+    real = store.assets_frame
+
+    def assets_frame(*args, **kwargs):
+        assert kwargs.get("where") or kwargs.get("bbox") or kwargs.get("limit"), "the embed read every place"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(store, "assets_frame", assets_frame)
+    real_wards = store.wards_frame
+
+    def wards_frame(codes=None):
+        assert codes is not None, "the embed read every ward's outline"
+        return real_wards(codes)
+
+    monkeypatch.setattr(store, "wards_frame", wards_frame)
+    html = client.get("/embed").get_data(as_text=True)
+    assert "webmapViewport(" in html
+    with sample_app.app_context():
+        first = db.session.scalars(
+            select(Asset.name).where(Asset.status == "approved").order_by(Asset.name, Asset.id)
+        ).first()
+        total = db.session.scalar(select(func.count()).select_from(Asset).where(Asset.status == "approved"))
+    assert first in html and f"{total} places" in html and "and " in html  # the first page, and how many more
+    searched = client.get("/embed?q=library").get_data(as_text=True)
+    assert "Library" in searched or "library" in searched
+    assert ">nan<" not in html and ">None<" not in html

@@ -180,8 +180,7 @@ def _index_by_view(categories, labels, search, fictional):
     if search.words or search.near or search.kind or search.ward:
         return _search_by_view(categories, labels, search, fictional)
     category = search.category
-    m = new_map(scale_pages.extent(), current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
-    ViewportLayers(category=category).add_to(m)
+    m = browse_by_view(category)
     size = int(current_app.config["PAGE_SIZE"])
     listed, total = scale_pages.asset_page(category, page_number(), size)
     pages = max(1, math.ceil(total / size))
@@ -231,8 +230,11 @@ def about():
     )
 
 
-def _search_by_view(categories, labels, search, fictional):
-    """A big area's home page answering a search: the places found, outlines by view, the same list."""
+def search_by_view(categories, labels, search):
+    """Answer a big area's map search: (the map, its layers, the places found, errors), outlines loading by view.
+
+    The home page and the embedded map both answer a search beyond one category this way.
+    """
     from webmap.maps import add_asset_layers
     from webmap.places.search.in_database import TooMany
     from webmap.places.search.in_database import searched_places as search_big_area
@@ -261,20 +263,37 @@ def _search_by_view(categories, labels, search, fictional):
             m.fit_bounds(circle_bounds(lon, lat, search.radius_m))
     if search.view:
         m.location, m.options["zoom"] = [search.view[0], search.view[1]], search.view[2]
+    return m, layers, assets, errors
+
+
+def browse_by_view(category: str | None):
+    """Return a big area's map before any search: outlines and places (of one category) load by view."""
+    m = new_map(scale_pages.extent(), current_app.config["TILES_URL"], current_app.config["TILES_ATTRIBUTION"])
+    ViewportLayers(category=category).add_to(m)
+    return m
+
+
+def found_wards(assets) -> list[tuple[str, str]]:
+    """Return (name, code) of the wards the found places are in, by name."""
+    return sorted(
+        (name, code)
+        for code, name in zip(assets["ward_code"], assets["ward_name"])
+        if isinstance(code, str) and isinstance(name, str)
+    )
+
+
+def _search_by_view(categories, labels, search, fictional):
+    """A big area's home page answering a search: the places found, outlines by view, the same list."""
+    m, layers, assets, errors = search_by_view(categories, labels, search)
+    shown = category_labels(categories)
     size = int(current_app.config["PAGE_SIZE"])
     pages = max(1, math.ceil(len(assets) / size))
     page = min(page_number(), pages)
     ordered = assets if search.near else assets.sort_values(["name", "asset_id"])
     counts = assets.groupby("ward_code").size() if len(assets) else {}
-    found_wards = sorted(
-        (
-            (name, code)
-            for code, name in zip(assets["ward_code"], assets["ward_name"])
-            if isinstance(code, str) and isinstance(name, str)
-        )
-    )
-    ward_rows = [(code, name, int(counts.get(code, 0))) for name, code in dict.fromkeys(found_wards)]
-    names = {code: name for name, code in found_wards}
+    found = found_wards(assets)
+    ward_rows = [(code, name, int(counts.get(code, 0))) for name, code in dict.fromkeys(found)]
+    names = {code: name for name, code in found}
     return _render_home(
         search,
         map=render_parts(m),
@@ -288,13 +307,13 @@ def _search_by_view(categories, labels, search, fictional):
         ward_rows=ward_rows,
         fictional=fictional,
         layers=layers,
-        search_summary=describe(search, shown, _ward_names_frame(search, names)),
+        search_summary=describe(search, shown, ward_names_frame(search, names)),
         search_errors=[(None if f == "view" else f, m) for f, m in errors.items()],
         outside_count=int(assets["ward_code"].isna().sum()) if len(assets) else 0,
     ), 400 if search.bad_url else 200
 
 
-def _ward_names_frame(search, names: dict[str, str]):
+def ward_names_frame(search, names: dict[str, str]):
     """The wards describe() may name: those found, and the one searched for."""
     import pandas as pd
 
