@@ -423,3 +423,23 @@ def test_embedded_map_of_a_big_area_loads_by_view_and_never_reads_every_place(sa
     searched = client.get("/embed?q=library").get_data(as_text=True)
     assert "Library" in searched or "library" in searched
     assert ">nan<" not in html and ">None<" not in html
+
+
+def test_the_pin_picking_map_of_a_big_area_loads_its_outlines_by_view(sample_app, monkeypatch):
+    """The "Add a place" form drew every ward's outline into the page: 7 s and 670 MB nationally."""
+    from webmap.core import store
+
+    sample_app.config.update(BY_VIEW)
+    client = sample_app.test_client()
+    assert client.get("/assets/new").status_code == 200  # the first visit builds the kept outlines
+    real = store.wards_frame
+
+    def wards_frame(codes=None):
+        assert codes is not None, "the form read every ward's outline"
+        return real(codes)
+
+    monkeypatch.setattr(store, "wards_frame", wards_frame)
+    html = client.get("/assets/new").get_data(as_text=True)
+    assert "webmapViewport(" in html and 'id="location-picker"' in html
+    map_id = html.split('id="location-picker" data-map="')[1].split('"')[0]
+    assert f"webmapViewport({map_id}," in html  # the pin goes on the map the outlines load into

@@ -166,3 +166,19 @@ def test_gaps_map_opens_the_ward_clicked(page, national):
     page.mouse.click(x, y)
     page.wait_for_url(re.compile(rf"/wards/{code}(\?|$)"))
     assert errors == []
+
+
+def test_a_pin_placed_on_the_national_add_a_place_map_fills_the_form(page, national):
+    """The "Add a place" map loads its outlines by view nationally; a click still places the pin."""
+    errors, _tiles = _watch(page)
+    page.goto(f"{national}/assets/new")
+    _drawn(page, 8000)
+    assert page.input_value("#lon") == "" and page.input_value("#lat") == ""
+    page.locator(".folium-map").scroll_into_view_if_needed()
+    box = page.locator(".folium-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.55, box["y"] + box["height"] * 0.6)
+    page.wait_for_function("() => document.getElementById('lon').value !== ''")
+    lon, lat = float(page.input_value("#lon")), float(page.input_value("#lat"))
+    assert -6.5 < lon < 2.0 and 49.8 < lat < 55.9  # somewhere in England or Wales
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    assert errors == []
