@@ -405,13 +405,7 @@ def test_embedded_map_of_a_big_area_loads_by_view_and_never_reads_every_place(sa
         return real(*args, **kwargs)
 
     monkeypatch.setattr(store, "assets_frame", assets_frame)
-    real_wards = store.wards_frame
-
-    def wards_frame(codes=None):
-        assert codes is not None, "the embed read every ward's outline"
-        return real_wards(codes)
-
-    monkeypatch.setattr(store, "wards_frame", wards_frame)
+    _forbid_every_ward(monkeypatch, "the embed")
     html = client.get("/embed").get_data(as_text=True)
     assert "webmapViewport(" in html
     with sample_app.app_context():
@@ -427,19 +421,25 @@ def test_embedded_map_of_a_big_area_loads_by_view_and_never_reads_every_place(sa
 
 def test_the_pin_picking_map_of_a_big_area_loads_its_outlines_by_view(sample_app, monkeypatch):
     """The "Add a place" form drew every ward's outline into the page: 7 s and 670 MB nationally."""
-    from webmap.core import store
 
     sample_app.config.update(BY_VIEW)
     client = sample_app.test_client()
     assert client.get("/assets/new").status_code == 200  # the first visit builds the kept outlines
-    real = store.wards_frame
-
-    def wards_frame(codes=None):
-        assert codes is not None, "the form read every ward's outline"
-        return real(codes)
-
-    monkeypatch.setattr(store, "wards_frame", wards_frame)
+    _forbid_every_ward(monkeypatch, "the form")
     html = client.get("/assets/new").get_data(as_text=True)
     assert "webmapViewport(" in html and 'id="location-picker"' in html
     map_id = html.split('id="location-picker" data-map="')[1].split('"')[0]
     assert f"webmapViewport({map_id}," in html  # the pin goes on the map the outlines load into
+
+
+def _forbid_every_ward(monkeypatch, who: str) -> None:
+    """Fail the test if `who` reads every ward's outline (store.wards_frame without codes)."""
+    from webmap.core import store
+
+    real = store.wards_frame
+
+    def wards_frame(codes=None):
+        assert codes is not None, f"{who} read every ward's outline"
+        return real(codes)
+
+    monkeypatch.setattr(store, "wards_frame", wards_frame)
