@@ -331,6 +331,37 @@ def test_a_pending_place_leaves_the_store_current_and_its_approval_applies_incre
         _assert_store_equals_full_rebuild("after approving a pending place")
 
 
+def test_a_change_of_many_places_is_applied_in_full_and_carries_no_list(make_app, monkeypatch):
+    monkeypatch.setattr(changes, "MANY_PLACES", 3)
+    app = make_app(**SETTINGS)
+    with app.app_context():
+        grid = _stored_area(app)
+        rng = random.Random(5)
+        points = gpd.GeoSeries([gap_area.random_point(rng) for _ in range(3)], crs=gap_area.BNG).to_crs("EPSG:4326")
+        for point in points[:1]:
+            _add_place(grid, point, gap_area.CATEGORIES[:3])  # three pairs: still a local change
+        db.session.commit()
+        (few,) = changes.taken(db.session)
+        assert len(few.places) == 3 and not few.full
+        assert gapply.apply_changes([few]) == "incremental"
+        for point in points[1:]:
+            _add_place(grid, point, gap_area.CATEGORIES[:2])  # four pairs: one too many
+        db.session.commit()
+        (many,) = changes.taken(db.session)
+        assert many.full and many.places == ()
+        assert gapply.apply_changes([many]) == "full"
+        _assert_store_equals_full_rebuild("after a change of many places")
+
+
+def test_merged_changes_of_many_places_are_applied_in_full(monkeypatch):
+    monkeypatch.setattr(changes, "MANY_PLACES", 3)
+    first = gapstore.Change(5, places=((0.0, 51.0, "youth"), (0.1, 51.0, "youth")))
+    second = gapstore.Change(6, places=((0.2, 51.0, "youth"), (0.3, 51.0, "youth")))
+    assert gapply.merged([first]).places == first.places
+    together = gapply.merged([first, second])
+    assert together is not None and together.full and together.places == () and together.first == 5
+
+
 def test_a_change_the_page_did_not_hand_on_is_handed_on_after_the_request(make_app):
     app = make_app(**SETTINGS)
     with app.app_context():

@@ -170,8 +170,9 @@ def object_problems(obj, only_changed: bool = False) -> list[tuple[str, str]]:
 @event.listens_for(Session, "before_flush")
 def check_before_flush(session: Session, _context, _instances) -> None:
     """Refuse to write any new or changed row whose text breaks the rules (the backstop for every caller)."""
-    for obj in [*session.new, *session.dirty]:
-        problems = object_problems(obj, only_changed=obj not in session.new)
+    new = session.new  # built from the identity map on each read: once, not once per object
+    for obj in [*new, *session.dirty]:
+        problems = object_problems(obj, only_changed=obj not in new)
         if problems:
             field, reason = problems[0]
             raise InputRejected(f"The {field.replace('_', ' ')} of {_describe(obj)} {reason}.")

@@ -40,7 +40,7 @@ def merged(found: Iterable[gapstore.Change]) -> gapstore.Change | None:
         any(c.all_needs for c in found),
         any(c.full for c in found),
         found[0].version,
-    )
+    ).bounded()
 
 
 def apply_changes(found: list[gapstore.Change], kind: str = "refresh") -> str:

@@ -10,7 +10,8 @@ carrying the data version the commit raised, which the hooks (history.after_chan
 from __future__ import annotations
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, inspect
+from sqlalchemy import event
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from webmap.core.models import Asset, Category, Need, PopulationArea, Ward
 from webmap.scale import versions
@@ -18,56 +19,67 @@ from webmap.scale import versions
 _PENDING = "gap_changes_pending"
 _COMMITTED = "gap_changes_committed"
 _FULL_TABLES = {"wards", "population_areas", "categories", "assets", "asset_categories"}
+# A change that moved places at more than this many (location, category) pairs is applied in full.
+# Spread over the country (an import of a national register) they touch most wards anyway, and
+# reading every place and ward around them costs more than the full refresh, whose memory is
+# bounded; kept in full, the list would also travel with the queue's task.
+MANY_PLACES = 5_000
 
 
 def _pending(session) -> dict:
     return session.info.setdefault(_PENDING, {"needs": set(), "places": set(), "all_needs": False, "full": False})
 
 
-def _old(state, name):
-    history = state.attrs[name].history
+def _old(obj, name):
+    # Not inspect(obj).attrs, which builds every attribute's entry.
+    history = get_history(obj, name, PASSIVE_NO_INITIALIZE)
     return list(history.deleted) + list(history.unchanged) + list(history.added)
 
 
 def _note_asset(notes: dict, asset: Asset, deleted: bool, new: bool = False) -> None:
-    state = inspect(asset)
-    statuses = set(_old(state, "status")) | {asset.status}
+    if notes["full"]:
+        return  # a full refresh covers it
+    statuses = set(_old(asset, "status")) | {asset.status}
     if "approved" not in statuses:
         return  # never shown on the gap pages, before or after
     if not (new or deleted) and not any(
-        state.attrs[name].history.has_changes() for name in ("status", "lon", "lat", "categories")
+        get_history(asset, name, PASSIVE_NO_INITIALIZE).has_changes() for name in ("status", "lon", "lat", "categories")
     ):
         return  # still approved, still there: a check or a new description moves no gap figure
-    points = {(lon, lat) for lon in _old(state, "lon") for lat in _old(state, "lat")} | {(asset.lon, asset.lat)}
-    categories = {c.id for c in _old(state, "categories")} | {c.id for c in asset.categories}
+    points = {(lon, lat) for lon in _old(asset, "lon") for lat in _old(asset, "lat")} | {(asset.lon, asset.lat)}
+    categories = {c.id for c in _old(asset, "categories")} | {c.id for c in asset.categories}
     for lon, lat in points:
         if lon is None or lat is None:
             continue
         for category in categories:
             notes["places"].add((float(lon), float(lat), str(category)))
+    if len(notes["places"]) > MANY_PLACES:
+        notes["full"], notes["places"] = True, set()
 
 
 def _after_flush(session, _context) -> None:
     notes = None
-    for group, deleted in ((session.new, False), (session.dirty, False), (session.deleted, True)):
+    # Each of these properties builds a new set from the identity map: read once, not once per object
+    # (a large import flushes a hundred thousand objects).
+    new, dirty = session.new, session.dirty
+    for group, deleted in ((new, False), (dirty, False), (session.deleted, True)):
         for obj in group:
             if isinstance(obj, (Ward, PopulationArea, Category)):
                 notes = notes or _pending(session)
                 notes["full"] = True
             elif isinstance(obj, Need):
-                state = inspect(obj)
-                if obj in session.dirty and not session.is_modified(obj):
+                if obj in dirty and not session.is_modified(obj):
                     continue
                 notes = notes or _pending(session)
-                for ward in set(_old(state, "ward_code")) | {obj.ward_code}:
-                    for category in set(_old(state, "category_id")) | {obj.category_id}:
+                for ward in set(_old(obj, "ward_code")) | {obj.ward_code}:
+                    for category in set(_old(obj, "category_id")) | {obj.category_id}:
                         if ward and category:
                             notes["needs"].add((str(ward), str(category)))
             elif isinstance(obj, Asset):
-                if obj in session.dirty and not session.is_modified(obj):
+                if obj in dirty and not session.is_modified(obj):
                     continue
                 notes = notes or _pending(session)
-                _note_asset(notes, obj, deleted, obj in session.new)
+                _note_asset(notes, obj, deleted, obj in new)
 
 
 def _on_execute(state) -> None:
@@ -94,7 +106,7 @@ def _after_commit(session) -> None:
         places=tuple(sorted(notes["places"])),
         all_needs=notes["all_needs"],
         full=notes["full"] or versions.WARDS in bumped,
-    )
+    ).bounded()
     session.info.setdefault(_COMMITTED, []).append(change)
 
 

@@ -27,7 +27,6 @@ from webmap.importers.common import (
     find_column,
     geometry_problems,
     is_vector,
-    progress,
     read_table,
     read_vector,
     record_problems,
@@ -41,6 +40,7 @@ from webmap.importers.dates import parse_date, parse_date_option
 from webmap.importers.locate import locate_rows
 from webmap.importers.naming import unnamed_name, what_it_is
 from webmap.importers.problems import _, ngettext
+from webmap.importers.writing import PART, write_places
 
 FIELDS = {  # our field -> column names that commonly hold it
     "name": ["name", "asset_name", "title", "pharmacy_name", "establishment_name", "distname"],
@@ -198,7 +198,9 @@ def import_assets(
     wards = wards_frame()
     frame["_ward"] = assign_wards(frame.geometry, wards)
     outside = frame["_ward"].isna()
-    near = outside & _within(frame.geometry, wards, edge_m)
+    near = pd.Series(False, index=frame.index)
+    if outside.any():  # only those need the wards in metres
+        near[outside] = _within(frame.geometry[outside], wards, edge_m)
     far = outside & ~near
     if near.any():
         report.notes.append(
@@ -415,13 +417,29 @@ def _add_categories(values: dict[str, int], known: dict[str, Category], report: 
     return added
 
 
-def _source_id(row, id_col: str | None, name: str) -> str:
+def _source_id(own: str | None, name: str, x: float, y: float) -> str:
     """Return the row's own id, or a stable one made from its name and place."""
-    own = text(row[id_col]) if id_col else None
     if own:
         return own
-    digest = hashlib.sha1(f"{name}|{row.geometry.x:.5f}|{row.geometry.y:.5f}".encode()).hexdigest()
+    digest = hashlib.sha1(f"{name}|{x:.5f}|{y:.5f}".encode()).hexdigest()
     return f"h-{digest[:16]}"
+
+
+def _rows(frame, columns: dict, categories: dict[str, Category]):
+    """Yield (source id, row) for each row, reading the frame a part at a time (no Series per row)."""
+    used = list(dict.fromkeys(c for c in columns.values() if c))
+    extra = ["_categories", "_raw_category", "_map_kind", "_ward", "_source_date", "_opened_on"]
+    for start in range(0, len(frame), PART):
+        part = frame.iloc[start : start + PART]
+        xs, ys = shapely.get_x(part.geometry.to_numpy()), shapely.get_y(part.geometry.to_numpy())
+        records = part[used + extra].to_dict("records")
+        for index, record, x, y in zip(part.index, records, xs, ys):
+            row = {f: (text(record[c]) if c else None) for f, c in columns.items()}
+            row.update({k: record[k] for k in extra}, _x=float(x), _y=float(y), _index=index)
+            cats = row["_categories"]
+            # The made-up name is not an id: an unnamed record keeps the id it had under the old "Unnamed ..." scheme.
+            named = row["name"] or f"Unnamed {categories[cats[0]].label.lower()}"
+            yield _source_id(row["source_id"], named, float(x), float(y)), row
 
 
 def _write(
@@ -441,46 +459,38 @@ def _write(
     """
     now = utcnow()
     categories = {c.id: c for c in db.session.scalars(select(Category))}
-    existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == source))}
-    seen: set[str] = set()
-    problems: list[Problem] = []
-    for index, row in progress(list(frame.iterrows()), _("Importing assets")):
-        values = {f: (text(row[c]) if c else None) for f, c in columns.items()}
+
+    def fill(asset: Asset, row: dict, new: bool) -> list[Problem]:
         cats = row["_categories"]
-        name = values["name"]
+        name = row["name"]
         if not name:
-            what = what_it_is(values["description"], row["_raw_category"], categories[cats[0]].label)
-            name = unnamed_name(what, values["address"], (ward_names or {}).get(row["_ward"]), values["postcode"])
-        # The made-up name is not an id: an unnamed record keeps the id it had under the old "Unnamed ..." scheme.
-        sid = _source_id(row, columns["source_id"], values["name"] or f"Unnamed {categories[cats[0]].label.lower()}")
-        if sid in seen:
-            report.skip(_("the same id appears earlier in the file"))
-            continue
-        seen.add(sid)
-        asset = existing.get(sid)
-        if asset is None:
-            asset = Asset(source=source, source_id=sid, status=status)
-            db.session.add(asset)
-            existing[sid] = asset
-            report.imported += 1
-        else:
-            report.updated += 1
-        asset.name, asset.name_given = name, bool(values["name"])
-        asset.name_cy = values["name_cy"] if values["name_cy"] != name else None
-        asset.kind = next(k for k in (values["kind"], row["_map_kind"], kind) if k in ASSET_KINDS)
+            what = what_it_is(row["description"], row["_raw_category"], categories[cats[0]].label)
+            name = unnamed_name(what, row["address"], (ward_names or {}).get(row["_ward"]), row["postcode"])
+        if new:
+            asset.status = status
+        asset.name, asset.name_given = name, bool(row["name"])
+        asset.name_cy = row["name_cy"] if row["name_cy"] != name else None
+        asset.kind = next(k for k in (row["kind"], row["_map_kind"], kind) if k in ASSET_KINDS)
         if register:
             asset.source_checked_at = now
         for f in ("description", "address", "website", "phone", "opening_times", "accessibility", "description_cy"):
-            setattr(asset, f, values[f])
-        asset.postcode = normalise_postcode(values["postcode"]) or values["postcode"]
-        asset.contact_email = clean_email(values["contact_email"]) or asset.contact_email
-        asset.lon, asset.lat = round(row.geometry.x, 7), round(row.geometry.y, 7)
-        asset.geom = row.geometry
+            setattr(asset, f, row[f])
+        asset.postcode = normalise_postcode(row["postcode"]) or row["postcode"]
+        asset.contact_email = clean_email(row["contact_email"]) or asset.contact_email
+        asset.lon, asset.lat = round(row["_x"], 7), round(row["_y"], 7)
+        asset.geom = shapely.Point(row["_x"], row["_y"])
         asset.ward_code = row["_ward"]
         asset.categories = [categories[c] for c in cats]
         asset.source_date = row["_source_date"] if isinstance(row["_source_date"], str) else None
         asset.opened_on = row["_opened_on"] if isinstance(row["_opened_on"], date) else None
-        problems += record_problems(asset, report.file, row_number(index))
-    if problems:
-        raise ImportFailed(problems)
-    db.session.flush()
+        return record_problems(asset, report.file, row_number(row["_index"]))
+
+    write_places(
+        _rows(frame, columns, categories),
+        len(frame),
+        source,
+        report,
+        _("Importing assets"),
+        _("the same id appears earlier in the file"),
+        fill,
+    )

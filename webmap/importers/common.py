@@ -50,6 +50,9 @@ class ImportReport:
     rejects_file: str | None = None
     # Attribution the source asks for (a register layout gives one), recorded for "About the data".
     attribution: str | None = None
+    # The places it wrote (importers.writing): ids it added, and the trail values before of those it changed.
+    created: list[int] = field(default_factory=list)
+    changed: dict[int, dict] = field(default_factory=dict)
 
     def skip(self, reason: str, count: int = 1) -> None:
         """Count rows skipped for this reason."""

@@ -31,11 +31,11 @@ from webmap.importers.common import (
     Problem,
     announce_read,
     check_exists,
-    progress,
     read_json,
 )
 from webmap.importers.naming import unnamed_name, what_it_is
 from webmap.importers.problems import _
+from webmap.importers.writing import write_places
 
 SOURCE = "osm"
 OSM_TYPES = ("node", "way")
@@ -303,23 +303,14 @@ def _accessibility(tags: dict[str, str]) -> str | None:
 
 
 def _write(placed: list, categories: dict[str, Category], kind: str, status: str, report: ImportReport) -> None:
-    existing = {a.source_id: a for a in db.session.scalars(select(Asset).where(Asset.source == SOURCE))}
     ward_names = {code: name for code, name in db.session.execute(select(Ward.code, Ward.name))}
     now = utcnow()
-    seen: set[str] = set()
-    for element, cats, point, ward in progress(placed, _("Importing OpenStreetMap places")):
-        if element.key in seen:
-            report.skip(_("the same OSM id appears earlier in the file"))
-            continue
-        seen.add(element.key)
+
+    def fill(asset: Asset, row: tuple, new: bool) -> list[Problem]:
+        element, cats, point, ward = row
         tags = element.tags
-        asset = existing.get(element.key)
-        if asset is None:
-            asset = Asset(source=SOURCE, source_id=element.key, status=status, created_at=now, kind=kind)
-            db.session.add(asset)
-            report.imported += 1
-        else:
-            report.updated += 1
+        if new:
+            asset.status, asset.created_at, asset.kind = status, now, kind
         given = tags.get("name") or tags.get("name:en")
         asset.description = tags.get("description")
         asset.address = _address(tags)
@@ -344,4 +335,14 @@ def _write(placed: list, categories: dict[str, Category], kind: str, status: str
         asset.geom = shapely.Point(asset.lon, asset.lat)
         asset.ward_code = ward
         asset.categories = [categories[c] for c in cats]
-    db.session.flush()
+        return []  # text that breaks the input rules is refused by the flush itself (core.inputs)
+
+    write_places(
+        ((row[0].key, row) for row in placed),
+        len(placed),
+        SOURCE,
+        report,
+        _("Importing OpenStreetMap places"),
+        _("the same OSM id appears earlier in the file"),
+        fill,
+    )

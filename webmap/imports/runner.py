@@ -13,9 +13,8 @@ from contextvars import ContextVar
 from pathlib import Path
 
 import shapely
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from webmap.core.audit import snapshot
 from webmap.core.db import db
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
@@ -38,7 +37,6 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     kind = KINDS[job.kind]
     path = folder / Path(job.filename).name
     source = kind.source_name(path, job.options)
-    before = _places_of(source) if source else {}
     _uploaded_name.set(job.options.get("uploaded_name") or job.filename)
     token = progress_listener.set(lambda label, done, total: write_progress(job_id, label, done, total, folder))
     said = milestone_listener.set(lambda text: write_progress(job_id, text, 0, 0, folder, step=text))
@@ -52,7 +50,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
     try:
         report = kind.run(path, job.options)
         if phase == "check":
-            preview = _preview(kind, report, source, before)
+            preview = _preview(kind, report, source)
             db.session.rollback()
             _finish(job_id, "checked", preview=preview)
             finished = _(
@@ -65,7 +63,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
                 refused=f"{report.refused_rows:,}",
             )
         else:
-            changes = _changes(source, before) if source else None
+            changes = _changes(source, report) if source else None
             job = db.session.get(ImportJob, job_id)
             job.result, job.changes = _summary(report), changes
             job.state, job.running_kind, job.finished_at = "done", None, utcnow()
@@ -114,7 +112,7 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
             )
         )
         if phase == "check":
-            _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, before, outcome))
+            _finish(job_id, "checked", preview=_with_skipping(kind, path, job_id, source, outcome))
         else:
             _finish(job_id, "failed", result=outcome, error=_("Nothing was imported: the file has problems."))
     except Exception as error:  # anything unexpected: say so on the page, keep the details in the log
@@ -157,14 +155,14 @@ def _snapshot(kind: str, options: dict) -> None:
         after_change("import")
 
 
-def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, before: dict, refused: dict) -> dict:
+def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, refused: dict) -> dict:
     """After a refused check, say what skipping the unusable rows would import, when the kind can skip them."""
     job = db.session.get(ImportJob, job_id)
     if not kind.can_skip or job.options.get("skip_bad_rows") or not any(p[1] is not None for p in refused["problems"]):
         return refused
     try:
         report = kind.run(path, {**job.options, "skip_bad_rows": True})
-        preview = _preview(kind, report, source, before)
+        preview = _preview(kind, report, source)
     except ImportFailed:
         return refused  # the file has problems beyond single rows: skipping does not help
     finally:
@@ -212,46 +210,43 @@ def _summary(report: ImportReport, problems: bool = True) -> dict:
     return out
 
 
-def _places_of(source: str) -> dict[int, dict]:
-    """Return the current values of every place from this source, by id."""
-    db.session.flush()
-    return {a.id: snapshot(a) for a in db.session.scalars(select(Asset).where(Asset.source == source))}
-
-
-def _changes(source: str, before: dict[int, dict]) -> dict:
+def _changes(source: str, report: ImportReport) -> dict:
     """Return what the import did to the places of its source: ids it created and earlier values it changed."""
-    after = _places_of(source)
-    created = sorted(set(after) - set(before))
-    updated = {str(i): before[i] for i in after if i in before and after[i] != before[i]}
-    return {"source": source, "created": created, "updated": updated}
+    updated = {str(i): before for i, before in sorted(report.changed.items())}
+    return {"source": source, "created": sorted(report.created), "updated": updated}
 
 
-def _preview(kind: ImportKind, report: ImportReport, source: str | None, before: dict[int, dict]) -> dict:
+def _preview(kind: ImportKind, report: ImportReport, source: str | None) -> dict:
     """Return the dry run's summary and what would land where, before it is rolled back."""
     preview = _summary(report)
     preview["would_import"], preview["would_update"] = preview.pop("imported"), preview.pop("updated")
     if source:
+        # The first points by id, and how many in all: a big file's places are never all held here.
         rows = db.session.execute(
             select(Asset.id, Asset.name, Asset.lat, Asset.lon, Asset.ward_code)
             .where(Asset.source == source)
             .order_by(Asset.id)
+            .limit(PREVIEW_POINTS)
         ).all()
-        preview["points"] = [
-            [round(r.lat, 5), round(r.lon, 5), r.name, r.ward_code, r.id not in before] for r in rows[:PREVIEW_POINTS]
-        ]
-        preview["points_total"] = len(rows)
+        added = set(report.created)
+        preview["points"] = [[round(r.lat, 5), round(r.lon, 5), r.name, r.ward_code, r.id in added] for r in rows]
+        preview["points_total"] = db.session.scalar(
+            select(func.count()).select_from(Asset).where(Asset.source == source)
+        )
     elif kind.key == "wards":
-        rows = db.session.execute(select(Ward.code, Ward.name, Ward.geom).order_by(Ward.code)).all()
+        rows = db.session.execute(
+            select(Ward.code, Ward.name, Ward.geom).order_by(Ward.code).limit(PREVIEW_WARDS)
+        ).all()
         preview["outlines"] = [
             [
                 r.code,
                 r.name,
                 shapely.to_geojson(shapely.simplify(r.geom, 0.0005, preserve_topology=True).normalize(), indent=None),
             ]
-            for r in rows[:PREVIEW_WARDS]
+            for r in rows
             if r.geom is not None
         ]
-        preview["outlines_total"] = len(rows)
+        preview["outlines_total"] = db.session.scalar(select(func.count()).select_from(Ward))
     return preview
 
 

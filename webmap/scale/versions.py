@@ -10,7 +10,8 @@ from __future__ import annotations
 import secrets
 
 from flask_sqlalchemy.session import Session
-from sqlalchemy import event, inspect, select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, Need, PopulationArea, Ward
@@ -57,20 +58,18 @@ def _never_shown(obj) -> bool:
     """
     if not isinstance(obj, Asset):
         return False
-    history = inspect(obj).attrs.status.history
+    # Not inspect(obj).attrs, which builds every attribute's entry.
+    history = get_history(obj, "status", PASSIVE_NO_INITIALIZE)
     statuses = {*history.deleted, *history.unchanged, *history.added, obj.status}
     return None not in statuses and "approved" not in statuses
 
 
 def _kinds_of_objects(session) -> set[str]:
     kinds: set[str] = set()
-    for obj in (*session.new, *session.dirty, *session.deleted):
+    dirty = session.dirty  # built from the identity map on each read: once, not once per object
+    for obj in (*session.new, *dirty, *session.deleted):
         for cls, names in _KINDS.items():
-            if (
-                isinstance(obj, cls)
-                and (obj not in session.dirty or session.is_modified(obj))
-                and not _never_shown(obj)
-            ):
+            if isinstance(obj, cls) and (obj not in dirty or session.is_modified(obj)) and not _never_shown(obj):
                 kinds.update(names)
     return kinds
 
