@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -434,7 +435,7 @@ def _rows(frame, columns: dict, categories: dict[str, Category]):
         xs, ys = shapely.get_x(part.geometry.to_numpy()), shapely.get_y(part.geometry.to_numpy())
         records = part[used + extra].to_dict("records")
         for index, record, x, y in zip(part.index, records, xs, ys):
-            row = {f: (text(record[c]) if c else None) for f, c in columns.items()}
+            row: dict[str, Any] = {f: (text(record[c]) if c else None) for f, c in columns.items()}
             row.update({k: record[k] for k in extra}, _x=float(x), _y=float(y), _index=index)
             cats = row["_categories"]
             # The made-up name is not an id: an unnamed record keeps the id it had under the old "Unnamed ..." scheme.

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import click
 import geopandas as gpd
@@ -750,7 +751,15 @@ def announce_read(p: Path) -> None:
         step(_("Reading %(file)s (%(size)s MB)...", file=p.name, size=f"{size_mb:,.1f}"))
 
 
-def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
+class Counted(Protocol):
+    """Items that can be counted and gone through: a list, or a stream that knows its length."""
+
+    def __iter__(self) -> Iterator: ...
+
+    def __len__(self) -> int: ...
+
+
+def progress(items: Counted, label: str, rows: int | None = None) -> Iterator:
     """Iterate over items, with a progress bar when there are many rows behind them."""
     listener = progress_listener.get()
     if listener is not None:
@@ -763,7 +772,7 @@ def progress(items: Sequence, label: str, rows: int | None = None) -> Iterator:
         yield from bar
 
 
-def _reported(items: Sequence, label: str, listener: Callable[[str, int, int], None]) -> Iterator:
+def _reported(items: Counted, label: str, listener: Callable[[str, int, int], None]) -> Iterator:
     total = len(items)
     every = max(1, total // 100)
     listener(label, 0, total)
