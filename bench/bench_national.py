@@ -574,6 +574,139 @@ def full_refresh(url: str, worker) -> dict:
     }
 
 
+IMPORT_PLACES = int(os.environ.get("WEBMAP_BENCH_IMPORT_PLACES", "100000"))
+IMPORT_SOURCE = "bench import"
+BENCH_ADMIN = ("bench-admin@example.gov.uk", "bench password that is long enough 2")
+
+
+def reset_peak(pid: int) -> None:
+    """Start a process's peak memory (VmHWM) again from what it holds now, so the next task's own peak is read."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def import_file(url: str) -> Path:
+    """Write (once) a GeoJSON of IMPORT_PLACES new places, each a few tens of metres from one of the set's own."""
+    import json
+
+    import numpy as np
+    from sqlalchemy import select
+
+    from webmap.core.db import db
+    from webmap.core.models import Asset
+
+    path = WORK / f"import-{IMPORT_PLACES}.geojson"
+    if path.exists():
+        return path
+    with _app(url).app_context():
+        where = np.array(db.session.execute(select(Asset.lon, Asset.lat).where(Asset.source == "bench")).all())
+        categories = ["food_support", "youth", "older_people", "health"]
+    rng = np.random.default_rng(23)
+    picked = where[rng.choice(len(where), IMPORT_PLACES, replace=False)] + rng.normal(0, 0.0003, (IMPORT_PLACES, 2))
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(float(x), 6), round(float(y), 6)]},
+            "properties": {
+                "id": f"b{i}",
+                "name": f"Imported place {i}",
+                "category": categories[i % len(categories)],
+                "address": f"{i} High Street",
+            },
+        }
+        for i, (x, y) in enumerate(picked)
+    ]
+    part = path.with_suffix(".part")
+    part.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    part.rename(path)
+    return path
+
+
+def large_import(url: str, base: str, worker) -> dict:
+    """Import IMPORT_PLACES places through the site's import pages (upload, check, import, the refresh after it);
+    time each task on the queue worker, its CPU and its peak memory; then take the places out again."""
+    from datetime import datetime
+
+    import requests
+    from sqlalchemy import select
+
+    from webmap.core.db import db
+    from webmap.core.models import BackgroundTask, ImportJob
+    from webmap.staff.accounts import create_user
+
+    path = import_file(url)
+    app = _app(url)
+    with app.app_context():
+        create_user(*BENCH_ADMIN, "admin", actor="bench")
+        db.session.commit()
+        db.session.remove()
+    session = requests.Session()
+    token = _csrf(session, base + "/login")
+    session.post(base + "/login", data={"email": BENCH_ADMIN[0], "password": BENCH_ADMIN[1], "csrf_token": token})
+    reset_peak(worker.pid)
+    cpu_before = cpu_seconds(worker.pid)
+    since = datetime.now(UTC).replace(tzinfo=None)
+    began = time.perf_counter()
+    token = _csrf(session, base + "/imports/new?kind=places")
+    with path.open("rb") as file:
+        answer = session.post(
+            base + "/imports/new?kind=places",
+            data={"csrf_token": token, "kind": "places", "category_col": "category", "source": IMPORT_SOURCE},
+            files={"file": (path.name, file, "application/geo+json")},
+            timeout=600,
+        )
+    uploaded = time.perf_counter() - began
+    job_id = int(answer.url.rstrip("/").rsplit("/", 1)[1])
+    checked, _ = _wait_for_tasks(url, since)
+    token = _csrf(session, base + f"/imports/{job_id}")
+    session.post(base + f"/imports/{job_id}/confirm", data={"csrf_token": token}, timeout=600)
+    imported, _ = _wait_for_tasks(url, since)
+    cpu = cpu_seconds(worker.pid) - cpu_before
+    peak = _status(worker.pid, "VmHWM")
+    start = time.perf_counter()
+    page = session.get(base + f"/imports/{job_id}", timeout=600)
+    page_s = time.perf_counter() - start
+    with app.app_context():
+        job = db.session.get(ImportJob, job_id)
+        tasks = [
+            (t.label, t.state, (t.finished_at - t.started_at).total_seconds() if t.finished_at else float("nan"))
+            for t in db.session.scalars(
+                select(BackgroundTask).where(BackgroundTask.queued_at >= since).order_by(BackgroundTask.queued_at)
+            )
+        ]
+        outcome = (job.state, (job.result or {}).get("imported"), len((job.changes or {}).get("created", [])))
+        db.session.remove()
+    _remove_imported(url)
+    return {
+        "uploaded": uploaded,
+        "checked": checked,
+        "imported": imported,
+        "cpu": cpu,
+        "worker_mb": peak,
+        "page": (page.status_code, page_s),
+        "tasks": tasks,
+        "outcome": outcome,
+    }
+
+
+def _remove_imported(url: str) -> None:
+    """Take the bench's imported places out again, so the next run starts from the same set."""
+    from sqlalchemy import delete, select, text
+
+    from webmap.core.db import db
+    from webmap.core.models import Asset, asset_categories
+
+    with _app(url).app_context():
+        ids = select(Asset.id).where(Asset.source == IMPORT_SOURCE)
+        db.session.execute(delete(asset_categories).where(asset_categories.c.asset_id.in_(ids)))
+        # Each deleted place is looked for in merged_into_id, which the site never needs an index on (it
+        # archives, never deletes): without one, every delete would read all the places.
+        db.session.execute(text("CREATE INDEX bench_merged_into ON assets (merged_into_id)"))
+        db.session.execute(delete(Asset).where(Asset.source == IMPORT_SOURCE))
+        db.session.execute(text("DROP INDEX bench_merged_into"))
+        db.session.commit()
+        db.session.remove()
+
+
 def bench_backend(label: str, url: str) -> bool:
     """Measure one backend and print its table; return whether the background refresh finished in time."""
     from playwright.sync_api import sync_playwright
@@ -617,6 +750,9 @@ def bench_backend(label: str, url: str) -> bool:
         # Last, as it raises the worker's peak (VmHWM) the changes above are measured by.
         full = full_refresh(url, worker)
         every = peaks_mb([proc, worker])
+        # Its own peak: the worker's peak is started again from what it holds before the upload.
+        imported = large_import(url, base, worker) if IMPORT_PLACES else None
+        every_after = peaks_mb([proc, worker])
     finally:
         for each in (proc, worker):
             each.send_signal(signal.SIGTERM)
@@ -665,10 +801,26 @@ def bench_backend(label: str, url: str) -> bool:
         f"{ok(full['worker_mb'], TARGETS['worker_mb'])}   ({', '.join(full['tasks'])})"
     )
     refreshed = refreshed and full["refresh"] == full["refresh"]
+    if imported:
+        state, added, created = imported["outcome"]
+        print(
+            f"\na browser import of {IMPORT_PLACES:,} places (upload {imported['uploaded']:.1f} s, check "
+            f"{imported['checked']:.0f} s, import and the refresh after it {imported['imported']:.0f} s): "
+            f"{imported['cpu']:.0f} s CPU, worker peak {imported['worker_mb']:.0f} MB   "
+            f"{ok(imported['worker_mb'], TARGETS['worker_mb'])}; the job: {state}, {added:,} added "
+            f"({created:,} ids kept for a rollback); its page {imported['page'][0]} in {imported['page'][1]:.2f} s"
+        )
+        for label, task_state, seconds in imported["tasks"]:
+            print(f"  {label[:60]:<60} {task_state:<8} {seconds:>7.1f} s")
+        refreshed = refreshed and imported["imported"] == imported["imported"] and state == "done"
     print("\npeak memory of every process the site started (VmHWM):")
     for name, mb in every:
         print(f"  {name:<60}{mb:>8.0f} MB")
     print(f"  {'all together (sum of peaks)':<60}{sum(mb for _, mb in every):>8.0f} MB")
+    if imported:
+        print("  after the import (the queue worker's peak started again before it):")
+        for name, mb in every_after:
+            print(f"  {name:<60}{mb:>8.0f} MB")
     return refreshed
 
 

@@ -7,6 +7,7 @@ or none of it does.
 
 from __future__ import annotations
 
+import gc
 import os
 import traceback
 from contextvars import ContextVar
@@ -15,6 +16,7 @@ from pathlib import Path
 import shapely
 from sqlalchemy import func, select
 
+from webmap.core import memory
 from webmap.core.db import db
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
@@ -81,6 +83,9 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
                     updated=f"{report.updated:,}",
                 ),
             )
+            # The import's file and frames are gone: give their memory back before the refresh makes its own.
+            gc.collect()
+            memory.give_back()
             _snapshot(job.kind, job.options)
             finished = _(
                 "Finished: read %(read)s, added %(added)s, updated %(updated)s, skipped %(skipped)s, "
