@@ -114,3 +114,60 @@ def test_a_browser_reimport_in_parts_records_the_places_it_changed(import_app, a
         place = db.session.scalar(select(Asset.id).where(Asset.name == "Renamed in the register"))
     assert changes["created"] == [] and list(changes["updated"]) == [str(place)]
     assert changes["updated"][str(place)]["name"] == renamed
+
+
+def test_a_large_import_is_rolled_back_a_part_at_a_time(import_app, admin, tmp_path, monkeypatch):  # noqa: F811
+    from webmap.imports import rollback
+
+    monkeypatch.setattr(rollback, "PART", 40)
+    data = json.loads(PLACES.read_text())
+    file = tmp_path / "places.geojson"
+    file.write_text(json.dumps(data))
+    first = job_id_of(upload(admin, file, source="sample"))
+    wait(admin, first)
+    post(admin, f"/imports/{first}/confirm", f"/imports/{first}")
+    assert wait(admin, first)["state"] == "done"
+
+    # Edited since, in two different parts: the job page counts both.
+    with import_app.app_context():
+        ids = sorted(db.session.scalars(select(Asset.id)))
+        for asset_id in (ids[5], ids[-5]):
+            db.session.get(Asset, asset_id).description = "Edited by a moderator"
+        db.session.commit()
+    page = admin.get(f"/imports/{first}").get_data(as_text=True)
+    assert "2 of its places were changed since it ran" in page
+    with import_app.app_context():
+        _as_if_unedited(first)
+
+    renamed = {i: data["features"][i]["properties"]["name"] for i in (10, 200)}
+    for i in renamed:
+        data["features"][i]["properties"]["name"] = f"Renamed {i}"
+    file.write_text(json.dumps(data))
+    again = job_id_of(upload(admin, file, source="sample"))
+    wait(admin, again)
+    post(admin, f"/imports/{again}/confirm", f"/imports/{again}")
+    assert wait(admin, again)["state"] == "done"
+    plan = admin.get(f"/imports/{again}/rollback").get_data(as_text=True)
+    assert "Renamed 10" in plan and "Renamed 200" in plan
+    assert post(admin, f"/imports/{again}/rollback", f"/imports/{again}").status_code == 302
+    with import_app.app_context():
+        names = set(db.session.scalars(select(Asset.name)))
+    assert set(renamed.values()) <= names and not {"Renamed 10", "Renamed 200"} & names
+
+    with import_app.app_context():
+        _as_if_unedited(first)
+    plan = admin.get(f"/imports/{first}/rollback").get_data(as_text=True)
+    assert f"To be archived ({len(ids)})" in plan and f"… and {len(ids) - 100} more." in plan
+    assert post(admin, f"/imports/{first}/rollback", f"/imports/{first}").status_code == 302
+    with import_app.app_context():
+        assert set(db.session.scalars(select(Asset.status))) == {"archived"}
+        assert db.session.get(ImportJob, first).result["rollback"]["archived"] == len(ids)
+
+
+def _as_if_unedited(job_id: int) -> None:
+    """Date every place's last change back to the job's end, as if nobody had edited them since."""
+    from sqlalchemy import update
+
+    finished = db.session.get(ImportJob, job_id).finished_at
+    db.session.execute(update(Asset).values(updated_at=finished))
+    db.session.commit()

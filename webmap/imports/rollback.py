@@ -6,10 +6,13 @@ depends on the import: a later import of the same source, or a person's edit sin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import shapely
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, ImportJob, utcnow
@@ -31,6 +34,41 @@ RESTORED_FIELDS = (
     "lon",
     "lat",
 )
+
+
+# Ids per statement: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535, for an
+# import of any size; the places of one part are written and let go of before the next is read.
+PART = 5000
+
+
+def _parts(ids) -> Iterator[list[int]]:
+    ids = [int(i) for i in ids]
+    for start in range(0, len(ids), PART):
+        yield ids[start : start + PART]
+
+
+def _places(ids: list[int]) -> dict[int, Asset]:
+    """Return these places by id (their wards not loaded)."""
+    query = select(Asset).options(lazyload(Asset.ward)).where(Asset.id.in_(ids))
+    return {a.id: a for a in db.session.scalars(query)}
+
+
+def _changed(job: ImportJob) -> Iterator[tuple[Asset, dict]]:
+    """Yield each place the import changed that is still there, by id, with its values from before."""
+    updated = {int(i): before for i, before in (job.changes or {}).get("updated", {}).items()}
+    for part in _parts(sorted(updated)):
+        places = _places(part)
+        for asset_id in part:
+            if asset_id in places:
+                yield places[asset_id], updated[asset_id]
+
+
+def _let_go(places) -> None:
+    """Write these places' changes into the transaction and stop holding them."""
+    places = list(places)
+    db.session.flush()
+    for asset in places:
+        db.session.expunge(asset)
 
 
 def why_not(job: ImportJob) -> str | None:
@@ -57,17 +95,18 @@ def why_not(job: ImportJob) -> str | None:
             file=later.filename,
         )
     ids = [*job.changes.get("created", []), *map(int, job.changes.get("updated", {}))]
-    edited = (
-        db.session.scalars(select(Asset).where(Asset.id.in_(ids), Asset.updated_at > job.finished_at)).all()
-        if ids
-        else []
-    )
+    edited, names = 0, []
+    for part in _parts(ids):
+        since = (Asset.id.in_(part), Asset.updated_at > job.finished_at)
+        edited += db.session.scalar(select(func.count()).select_from(Asset).where(*since)) or 0
+        if len(names) < 3:
+            names += db.session.scalars(select(Asset.name).where(*since).order_by(Asset.id).limit(3 - len(names)))
     if edited:
-        names = ", ".join(f"“{a.name}”" for a in edited[:3])
+        listed = ", ".join(f"“{name}”" for name in names)
         return _(
             "%(count)s of its places were changed since it ran (%(names)s); rolling back would undo that work too.",
-            count=len(edited),
-            names=f"{names}{' …' if len(edited) > 3 else ''}",
+            count=edited,
+            names=f"{listed}{' …' if edited > 3 else ''}",
         )
     return None
 
@@ -96,19 +135,18 @@ def plan(job: ImportJob) -> dict:
     "archive": places it added; "add_back": places it took off the map that go back on; "restore":
     other places it changed, each with (field, value now, value put back).
     """
-    archive = [
-        (a.id, a.name)
-        for a in db.session.scalars(
-            select(Asset)
-            .where(Asset.id.in_(job.changes.get("created", [])), Asset.status != "archived")
-            .order_by(Asset.name)
-        )
-    ]
+    archive = sorted(
+        (
+            (row.id, row.name)
+            for part in _parts(job.changes.get("created", []))
+            for row in db.session.execute(
+                select(Asset.id, Asset.name).where(Asset.id.in_(part), Asset.status != "archived")
+            )
+        ),
+        key=lambda row: (row[1], row[0]),
+    )
     add_back, restore = [], []
-    for asset_id, before in sorted((job.changes or {}).get("updated", {}).items(), key=lambda kv: int(kv[0])):
-        asset = db.session.get(Asset, int(asset_id))
-        if asset is None:
-            continue
+    for asset, before in _changed(job):
         now = {**{f: getattr(asset, f) for f in RESTORED_FIELDS}, "categories": asset.category_ids()}
         differs = [
             (FIELD_WORDS[f], now.get(f), before.get(f))
@@ -138,20 +176,26 @@ def roll_back(job: ImportJob) -> dict:
         raise ValueError(reason)
     categories = {c.id: c for c in db.session.scalars(select(Category))}
     archived = 0
-    for asset in db.session.scalars(select(Asset).where(Asset.id.in_(job.changes.get("created", [])))):
-        if asset.status != "archived":
-            asset.status = "archived"
-            archived += 1
+    for part in _parts(job.changes.get("created", [])):
+        places = _places(part)
+        for asset in places.values():
+            if asset.status != "archived":
+                asset.status = "archived"
+                archived += 1
+        _let_go(places.values())
     restored = 0
-    for asset_id, before in job.changes.get("updated", {}).items():
-        asset = db.session.get(Asset, int(asset_id))
-        if asset is None:
-            continue
+    changed: list[Asset] = []
+    for asset, before in _changed(job):
         for name in RESTORED_FIELDS:
             setattr(asset, name, before.get(name))
         asset.geom = shapely.Point(before["lon"], before["lat"])
         asset.categories = [categories[c] for c in before.get("categories", []) if c in categories]
         restored += 1
+        changed.append(asset)
+        if len(changed) == PART:
+            _let_go(changed)
+            changed = []
+    _let_go(changed)
     job.state = "rolled back"
     counts = {"archived": archived, "restored": restored, "at": utcnow().isoformat(timespec="seconds")}
     job.result = {**(job.result or {}), "rollback": counts}
