@@ -270,6 +270,9 @@ def iter_method_tables(
     categories = sorted({c for c in wanted_all if c != OVERALL} | set(asked))
     method, distance, weighted, _ = runs[0]
     base = _context(wards, assets, needs, method, distance, population, weighted, categories)
+    # The context holds what every table reads: the inputs as given (a national set's million places
+    # in lon/lat, say) are not kept beside it while the tables are made.
+    del wards, assets, needs, population
     for method, distance, weighted, wanted in runs:
         # The same prepared inputs (and places' wards, worked out once) under each method.
         ctx = replace(base, method=method, distance=require_distance(distance), deprivation_weight=weighted)

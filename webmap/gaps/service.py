@@ -222,6 +222,7 @@ def gap_frames(queries):
         for (method, distance, weighted), asked in groups.items()
     ]
     made = analysis.iter_method_tables(wards, assets, needs, runs, population)
+    del wards, assets, needs, population  # the tables' maker holds them only until it has prepared them
     for query, (_, table) in zip([q for asked in groups.values() for q in asked], made, strict=True):
         yield query, table
 
