@@ -13,7 +13,11 @@ A queue worker (`flask worker`) runs beside gunicorn, as `make serve` runs them,
 (a SQLite queue file in WEBMAP_BENCH_DIR, or WEBMAP_BENCH_QUEUE_URL such as redis://...). After two new
 needs (the first after the worker started, then another) and after one approval the bench waits for the worker's incremental refresh and reports, for
 each: the time until the refreshed /gaps, / and ward profile are served, the worker's CPU seconds for
-it and its peak memory; and at the end the peak memory of every process the site started.
+it and its peak memory; and at the end the peak memory of every process the site started. Then a
+browser import of WEBMAP_BENCH_IMPORT_PLACES new places (100,000 by default; 0 leaves it out) through
+the import pages: its check, its import and the full refresh after it, with the worker's CPU and its
+peak memory from the upload on; the places are taken out again afterwards (the next run's build
+refreshes the gap tables they moved).
 
     .venv/bin/python bench/bench_national.py            # WEBMAP_BENCH_PLACES=1000000 by default
     WEBMAP_BENCH_PORT=8123 ...                          # serve on this port (default: a free one)

@@ -294,3 +294,21 @@ def test_several_methods_from_one_preparation_are_each_methods_tables(
         pd.testing.assert_frame_equal(pd.DataFrame(table), pd.DataFrame(reference), check_exact=True)
     with pytest.raises(ValueError, match="unknown method 'nearest'"):
         list(iter_method_tables(wards, assets, needs, [("nearest", 800.0, False, ["gp_practice"])]))
+
+
+@pytest.mark.parametrize("as_text", [False, True])
+def test_each_category_counts_an_asset_listed_twice_once_whatever_its_ids(as_text):
+    from webmap.analysis.gaps import _category_rows
+
+    assets = pd.DataFrame(
+        {
+            "asset_id": [5, 3, 5, 9, 3, 5, 11, 3],
+            "category": ["youth", "youth", "youth", "sport", "sport", None, "youth", "youth"],
+        }
+    )
+    if as_text:
+        assets["asset_id"] = assets["asset_id"].astype(str)
+    rows = _category_rows(assets)
+    assert sorted(rows) == ["sport", "youth"]  # a row with no category is in none
+    assert rows["youth"].tolist() == [0, 1, 6] and rows["sport"].tolist() == [3, 4]
+    assert _category_rows(assets.iloc[:0]) == {}

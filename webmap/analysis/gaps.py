@@ -503,8 +503,20 @@ def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
     """Category -> positions of its assets; one asset listed twice under a category is still one asset."""
     if len(assets) == 0:
         return {}
-    first = ~assets.duplicated(["category", "asset_id"]).to_numpy()
-    return {c: np.flatnonzero(first)[rows] for c, rows in assets[first].groupby("category").indices.items()}
+    ids = assets["asset_id"].to_numpy()
+    if ids.dtype.kind not in "iu":  # ids of any other kind: pandas finds the repeats
+        first = np.flatnonzero(~assets.duplicated(["category", "asset_id"]).to_numpy())
+        return {c: first[rows] for c, rows in assets.iloc[first].groupby("category").indices.items()}
+    # Integer ids (the store's): each (category, id) pair as one number, its first row found by
+    # sorting. Pandas' duplicated() builds hash tables sized for every row, the highest moment of a
+    # national refresh (a million places).
+    codes, labels = pd.factorize(assets["category"], sort=True)
+    span = int(ids.max()) - int(ids.min()) + 1
+    key = codes.astype(np.int64) * span + (ids.astype(np.int64) - int(ids.min()))
+    _, first = np.unique(key, return_index=True)
+    first.sort()
+    first_codes = codes[first]
+    return {label: first[first_codes == k] for k, label in enumerate(labels)}
 
 
 def _asset_wards(ctx: _Context) -> np.ndarray:
