@@ -74,6 +74,8 @@ FOCUSED_JS = """(step) => {
     name: `${el.tagName.toLowerCase()} "${(el.getAttribute('aria-label') || el.getAttribute('alt') || el.textContent || el.name || '').trim().slice(0, 40)}"`,
   };
 }"""
+# Leaflet marks a map's container (zoom) or pane (pan) while it animates.
+SETTLED_JS = """() => !document.querySelector('.leaflet-zoom-anim, .leaflet-pan-anim')"""
 UNFOCUSED_JS = """(step) => {
   const el = document.querySelector(`[data-tab-stop="${step}"]`);
   if (!el) return null;
@@ -145,6 +147,9 @@ def test_tap_targets_are_at_least_24px(spec, size, open_page, public_page, staff
 @pytest.mark.parametrize("spec", PAGES, ids=[p.name for p in PAGES])
 def test_every_control_shows_focus(spec, open_page, public_page, staff_page, role_pages):
     tab = open_at(open_page, tab_for(spec, public_page, staff_page, role_pages), spec, "desktop")
+    # A map still zooming to fit its wards moves its outlines as Tab reaches them (seen on a loaded
+    # machine: outlines "out of sight" mid-animation): judge the page once its maps have settled.
+    tab.wait_for_function(SETTLED_JS, timeout=10_000)
     stops, problems = [], []
     for step in range(300):
         tab.keyboard.press("Tab")
