@@ -26,6 +26,16 @@ def in_parts_of_two(app, tmp_path, monkeypatch):
     return app
 
 
+def _imported(client, file, data: dict) -> int:
+    """Write the places to the file, import it through the pages (check, then import) and return the job's id."""
+    file.write_text(json.dumps(data))
+    job = job_id_of(upload(client, file, source="sample"))
+    wait(client, job)
+    post(client, f"/imports/{job}/confirm", f"/imports/{job}")
+    assert wait(client, job)["state"] == "done"
+    return job
+
+
 def _held_places() -> list[Asset]:
     return [o for o in db.session.identity_map.values() if isinstance(o, Asset)]
 
@@ -87,11 +97,7 @@ def test_a_browser_reimport_in_parts_records_the_places_it_changed(import_app, a
     monkeypatch.setattr(writing, "PART", 40)
     data = json.loads(PLACES.read_text())
     first = tmp_path / "places.geojson"
-    first.write_text(json.dumps(data))
-    job = job_id_of(upload(admin, first, source="sample"))
-    wait(admin, job)
-    post(admin, f"/imports/{job}/confirm", f"/imports/{job}")
-    assert wait(admin, job)["state"] == "done"
+    job = _imported(admin, first, data)
     with import_app.app_context():
         added = db.session.get(ImportJob, job).changes["created"]
         ids = list(db.session.scalars(select(Asset.id)))
@@ -122,11 +128,7 @@ def test_a_large_import_is_rolled_back_a_part_at_a_time(import_app, admin, tmp_p
     monkeypatch.setattr(rollback, "PART", 40)
     data = json.loads(PLACES.read_text())
     file = tmp_path / "places.geojson"
-    file.write_text(json.dumps(data))
-    first = job_id_of(upload(admin, file, source="sample"))
-    wait(admin, first)
-    post(admin, f"/imports/{first}/confirm", f"/imports/{first}")
-    assert wait(admin, first)["state"] == "done"
+    first = _imported(admin, file, data)
 
     # Edited since, in two different parts: the job page counts both.
     with import_app.app_context():
@@ -142,11 +144,7 @@ def test_a_large_import_is_rolled_back_a_part_at_a_time(import_app, admin, tmp_p
     renamed = {i: data["features"][i]["properties"]["name"] for i in (10, 200)}
     for i in renamed:
         data["features"][i]["properties"]["name"] = f"Renamed {i}"
-    file.write_text(json.dumps(data))
-    again = job_id_of(upload(admin, file, source="sample"))
-    wait(admin, again)
-    post(admin, f"/imports/{again}/confirm", f"/imports/{again}")
-    assert wait(admin, again)["state"] == "done"
+    again = _imported(admin, file, data)
     plan = admin.get(f"/imports/{again}/rollback").get_data(as_text=True)
     assert "Renamed 10" in plan and "Renamed 200" in plan
     assert post(admin, f"/imports/{again}/rollback", f"/imports/{again}").status_code == 302
