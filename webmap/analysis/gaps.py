@@ -492,11 +492,15 @@ def _prepare_assets(
         return pd.DataFrame({"asset_id": [], "category": []}), np.empty((0, 2))
     layer = as_layer(assets, "assets")
     if categories is not None:
-        layer = layer[layer["category"].astype(str).isin(categories).to_numpy()]
+        keep = layer["category"].astype(str).isin(categories).to_numpy()
+        if not keep.all():  # a full refresh keeps every place: no copy of a million of them
+            layer = layer[keep]
     # On a CRS mismatch the assets (second input) are reprojected to the wards' CRS.
     layer = layer.to_crs(wards.crs)
-    frame = pd.DataFrame({"asset_id": layer["asset_id"].to_numpy(), "category": layer["category"].astype(str)})
-    return frame.reset_index(drop=True), layer.xy()
+    frame = pd.DataFrame(
+        {"asset_id": layer["asset_id"].to_numpy(), "category": layer["category"].astype(str).to_numpy()}
+    )
+    return frame, layer.xy()
 
 
 def _category_rows(assets: pd.DataFrame) -> dict[str, np.ndarray]:
