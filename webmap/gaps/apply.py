@@ -22,6 +22,7 @@ from webmap.analysis import gaps as analysis_gaps
 from webmap.core import store
 from webmap.core.db import db
 from webmap.core.models import GapTable, PopulationArea
+from webmap.gaps import changes
 from webmap.gaps import service as gaps_service
 from webmap.gaps import store as gapstore
 from webmap.scale import pages as scale_pages
@@ -33,14 +34,16 @@ def merged(found: Iterable[gapstore.Change]) -> gapstore.Change | None:
     found = sorted(found, key=lambda c: c.version)
     if not found or any(b.version != a.version + 1 for a, b in zip(found, found[1:])):
         return None
-    return gapstore.Change(
-        found[-1].version,
-        tuple(sorted({n for c in found for n in c.needs})),
-        tuple(sorted({p for c in found for p in c.places})),
-        any(c.all_needs for c in found),
-        any(c.full for c in found),
-        found[0].version,
-    ).bounded()
+    return changes.bounded(
+        gapstore.Change(
+            found[-1].version,
+            tuple(sorted({n for c in found for n in c.needs})),
+            tuple(sorted({p for c in found for p in c.places})),
+            any(c.all_needs for c in found),
+            any(c.full for c in found),
+            found[0].version,
+        )
+    )
 
 
 def apply_changes(found: list[gapstore.Change], kind: str = "refresh") -> str:

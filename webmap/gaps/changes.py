@@ -9,6 +9,8 @@ carrying the data version the commit raised, which the hooks (history.after_chan
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask_sqlalchemy.session import Session
 from sqlalchemy import event
 from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, get_history
@@ -100,14 +102,23 @@ def _after_commit(session) -> None:
         return
     from webmap.gaps.store import Change
 
-    change = Change(
-        version=int(bumped[versions.DATA]),
-        needs=tuple(sorted(notes["needs"])),
-        places=tuple(sorted(notes["places"])),
-        all_needs=notes["all_needs"],
-        full=notes["full"] or versions.WARDS in bumped,
-    ).bounded()
+    change = bounded(
+        Change(
+            version=int(bumped[versions.DATA]),
+            needs=tuple(sorted(notes["needs"])),
+            places=tuple(sorted(notes["places"])),
+            all_needs=notes["all_needs"],
+            full=notes["full"] or versions.WARDS in bumped,
+        )
+    )
     session.info.setdefault(_COMMITTED, []).append(change)
+
+
+def bounded(change):
+    """Return the change, or a full one in its place when it moved places at more than MANY_PLACES points."""
+    if len(change.places) <= MANY_PLACES:
+        return change
+    return replace(change, places=(), full=True)
 
 
 def taken(session) -> list:

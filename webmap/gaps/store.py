@@ -32,7 +32,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -47,7 +47,6 @@ from webmap.analysis import gaps as analysis_gaps
 from webmap.core import memory, store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, GapSnapshotRow, GapTable, utcnow
-from webmap.gaps import changes as noted
 from webmap.gaps import service as gaps_service
 from webmap.scale import refresh as background
 from webmap.scale import versions
@@ -90,12 +89,6 @@ class Change:
     def base(self) -> int:
         """The data version the kept tables must reflect for this change to apply incrementally."""
         return (self.first or self.version) - 1
-
-    def bounded(self) -> Change:
-        """Return this change, or a full one in its place when it moved places at too many points (MANY_PLACES)."""
-        if len(self.places) <= noted.MANY_PLACES:
-            return self
-        return replace(self, places=(), full=True)
 
     def to_json(self) -> str:
         """Return the change as one line of JSON (for a task queue)."""
