@@ -31,9 +31,8 @@ def write_places(
     label: str,
     repeated: str,
     fill: Callable[[Asset, Row, bool], list[Problem]],
-    part: int | None = None,
 ) -> None:
-    """Insert or update this source's places, `part` rows at a time; stop with every problem found.
+    """Insert or update this source's places, PART rows at a time; stop with every problem found.
 
     `rows` gives each row with its id in the source; a row whose id came earlier in the file is
     skipped for the reason `repeated`. `fill(asset, row, new)` sets the place's fields from the row
@@ -44,7 +43,7 @@ def write_places(
     seen: set[str] = set()
     problems: list[Problem] = []
     stream = iter(progress(_Sized(rows, total), label))
-    while chunk := list(islice(stream, part or PART)):
+    while chunk := list(islice(stream, PART)):
         ids = {sid for sid, _row in chunk if sid not in seen}
         existing = {
             a.source_id: a
@@ -72,10 +71,15 @@ def write_places(
         if not problems:  # with problems the import stops at the end: nothing more is written
             db.session.flush()
             _note(written, report)
-        for asset, _before in written:
-            db.session.expunge(asset)
+        let_go(asset for asset, _before in written)
     if problems:
         raise ImportFailed(problems)
+
+
+def let_go(places: Iterable[Asset]) -> None:
+    """Stop holding these places in the session (flush first what should be written)."""
+    for asset in places:
+        db.session.expunge(asset)
 
 
 def _note(written: list[tuple[Asset, dict | None]], report: ImportReport) -> None:

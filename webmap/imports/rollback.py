@@ -16,6 +16,7 @@ from sqlalchemy.orm import lazyload
 
 from webmap.core.db import db
 from webmap.core.models import Asset, Category, ImportJob, utcnow
+from webmap.importers.writing import let_go
 from webmap.imports.jobs import audit
 from webmap.imports.kinds import KINDS
 
@@ -61,14 +62,6 @@ def _changed(job: ImportJob) -> Iterator[tuple[Asset, dict]]:
         for asset_id in part:
             if asset_id in places:
                 yield places[asset_id], updated[asset_id]
-
-
-def _let_go(places) -> None:
-    """Write these places' changes into the transaction and stop holding them."""
-    places = list(places)
-    db.session.flush()
-    for asset in places:
-        db.session.expunge(asset)
 
 
 def why_not(job: ImportJob) -> str | None:
@@ -182,7 +175,8 @@ def roll_back(job: ImportJob) -> dict:
             if asset.status != "archived":
                 asset.status = "archived"
                 archived += 1
-        _let_go(places.values())
+        db.session.flush()
+        let_go(places.values())
     restored = 0
     changed: list[Asset] = []
     for asset, before in _changed(job):
@@ -193,9 +187,11 @@ def roll_back(job: ImportJob) -> dict:
         restored += 1
         changed.append(asset)
         if len(changed) == PART:
-            _let_go(changed)
+            db.session.flush()
+            let_go(changed)
             changed = []
-    _let_go(changed)
+    db.session.flush()
+    let_go(changed)
     job.state = "rolled back"
     counts = {"archived": archived, "restored": restored, "at": utcnow().isoformat(timespec="seconds")}
     job.result = {**(job.result or {}), "rollback": counts}
