@@ -87,8 +87,8 @@ class Site:
             instance_path=str(self.tmp_path / f"server-{name}"),
         )
 
-    def start_worker(self) -> subprocess.Popen:
-        """Start `flask worker` in a process of its own; return once it says it is alive."""
+    def start_worker(self, **settings) -> subprocess.Popen:
+        """Start `flask worker` in a process of its own (`settings` its own); return once it says it is alive."""
         folder = self.tmp_path / f"worker-{len(self.workers)}"
         folder.mkdir()
         env = {
@@ -98,7 +98,7 @@ class Site:
             "WEBMAP_SECRET_KEY": BASE_CONFIG["SECRET_KEY"],
             "WEBMAP_GAP_SNAPSHOTS": "off",
             "WEBMAP_REFRESH": "inline",
-            **{f"WEBMAP_{k}": str(v) for k, v in self.settings.items()},
+            **{f"WEBMAP_{k}": str(v) for k, v in {**self.settings, **settings}.items()},
         }
         with open(folder / "worker.log", "wb") as log:
             proc = subprocess.Popen(
@@ -118,6 +118,7 @@ class Site:
                 assert time.monotonic() < deadline, "the worker did not start"
                 time.sleep(0.1)
         proc.worker_name = name  # type: ignore[attr-defined]
+        proc.log = folder / "worker.log"  # type: ignore[attr-defined]
         return proc
 
     def stop_workers(self) -> None:
@@ -453,3 +454,67 @@ def test_a_waiting_task_is_cancelled_from_the_other_server_and_run_again_from_it
             break
         time.sleep(0.2)
     assert again and again[0].state == "done", again and (again[0].state, again[0].error)
+
+
+def _starts(worker) -> list[str]:
+    """Return the worker's log lines that say it (re)started, and why it started again."""
+    return [
+        line for line in worker.log.read_text().splitlines() if "taking tasks from" in line or "starts again" in line
+    ]
+
+
+def _wait_starts(worker, count: int, timeout: float = 60) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while len(said := _starts(worker)) < count:
+        assert worker.poll() is None, worker.log.read_text()
+        assert time.monotonic() < deadline, said
+        time.sleep(0.1)
+    return said
+
+
+def test_a_worker_starts_afresh_after_an_import_and_its_gap_update_is_a_task_of_its_own(site, tmp_path):
+    worker = site.start_worker(GAP_SNAPSHOTS="background")
+    a = signed_in(site.a)
+    job_id = upload(a, big_places_file(tmp_path, copies=1))
+    assert wait_status(a, job_id, lambda s: s["finished"])["state"] == "checked"
+    # The check read the file: the worker finishes recording it, then runs itself again, same process id.
+    said = _wait_starts(worker, 3)
+    assert "starts again: it ran imports.run" in said[1] and "taking tasks from" in said[2], said
+    assert said[0].split()[1] == said[2].split()[1] == worker.worker_name  # "Worker host:pid taking tasks ..."
+    assert post(a, f"/imports/{job_id}/confirm", f"/imports/{job_id}").status_code == 302
+    assert wait_status(a, job_id, lambda s: s["finished"])["state"] == "done"
+    assert places_from_file(site.a) == 305
+    _wait_starts(worker, 5)
+    with site.a.app_context():
+        rows = db.session.scalars(select(BackgroundTask).order_by(BackgroundTask.queued_at)).all()
+        db.session.expunge_all()
+    update = [t for t in rows if t.name == "gaps.snapshot"]
+    assert len(update) == 1, [(t.name, t.state) for t in rows]
+    update = _wait_task(site, update[0].id, ("done", "failed"))
+    imports = [t for t in rows if t.name == "imports.run"]
+    # Nothing was lost in the restarts: each task ended as it should, in this one worker.
+    assert [t.state for t in imports] == ["done", "done"] and update.state == "done", update.error
+    assert {t.worker for t in [*imports, update]} == {worker.worker_name}
+    assert update.started_at >= imports[1].finished_at  # in the new process, after the import's
+    assert worker.poll() is None
+
+
+def test_a_worker_left_over_its_memory_limit_starts_afresh_and_one_under_it_does_not(site):
+    from webmap.scale import refresh
+
+    big = site.start_worker(WORKER_MAX_MEMORY_MB=1)
+    with site.a.app_context():
+        assert refresh.request() is True
+        task_id = db.session.scalar(select(BackgroundTask.id).where(BackgroundTask.name == "gaps.refresh"))
+    assert _wait_task(site, task_id, ("done", "failed")).state == "done"
+    said = _wait_starts(big, 3)
+    assert "over WORKER_MAX_MEMORY_MB = 1" in said[1] and "after gaps.refresh" in said[1], said
+    big.send_signal(signal.SIGINT)
+    big.wait(20)
+
+    roomy = site.start_worker(WORKER_MAX_MEMORY_MB=100_000)
+    with site.a.app_context():
+        task_id = queue.enqueue("gaps.refresh", [])
+    assert _wait_task(site, task_id, ("done", "failed", "skipped")).state in ("done", "skipped")
+    time.sleep(1)  # time enough to have started again, had it asked to
+    assert len(_starts(roomy)) == 1 and roomy.poll() is None

@@ -95,6 +95,9 @@ DEFAULTS: dict[str, object] = {
     # WORKER_LOST_AFTER_S is shown failed, so it can be run again.
     "WORKER_HEARTBEAT_S": 5,
     "WORKER_LOST_AFTER_S": 30,
+    # A `flask worker` process that holds more than this after a task starts itself again (0: never),
+    # as does one that has run an import: freed memory is not all given back to the system.
+    "WORKER_MAX_MEMORY_MB": 400,
     # A failed email is tried again MAIL_RETRIES times, first after MAIL_RETRY_DELAY_S seconds, each wait
     # twice the last (60 s, 2, 4, 8, 16 minutes), then shown failed on /admin/background.
     "MAIL_RETRIES": 5,
@@ -134,6 +137,7 @@ _INTS = {
     "MAIL_RETRIES",
     "MAIL_RETRY_DELAY_S",
     "TASK_HISTORY_DAYS",
+    "WORKER_MAX_MEMORY_MB",
 }
 _FLOATS = {"WORKER_HEARTBEAT_S", "WORKER_LOST_AFTER_S"}
 _BOOLS = {"SECURE_COOKIES", "KEEP_UPLOADS", "MAIL_USE_TLS", "HTTPS"}

@@ -85,8 +85,11 @@ def _task_app() -> Flask:
     return _app
 
 
-def task(name: str, label: str, **options: Any) -> Callable:
-    """Make `fn` a queue task called `name`, run in an app context with a session of its own."""
+def task(name: str, label: str, restart_after: bool = False, **options: Any) -> Callable:
+    """Make `fn` a queue task called `name`, run in an app context with a session of its own.
+
+    `restart_after`: a worker process starts afresh once it has run this task (see `_after_task`).
+    """
 
     def wrap(fn: Callable) -> Any:
         @functools.wraps(fn)
@@ -101,6 +104,7 @@ def task(name: str, label: str, **options: Any) -> Callable:
                     # A worker runs task after task: what this one freed goes back before the next one's peak.
                     gc.collect()
                     memory.give_back()
+                    _after_task(name, restart_after)
 
         LABELS[name] = label
         TASKS[name] = huey.task(name=name, **options)(run)
@@ -110,6 +114,28 @@ def task(name: str, label: str, **options: Any) -> Callable:
 
 
 _local = threading.local()
+# Set by a worker process that can start itself again (`flask worker`, not the thread beside `flask dev`):
+# called with the reason once a task leaves the process wanting a new start.
+_restart: Callable[[str], None] | None = None
+
+
+def _after_task(name: str, restart_after: bool) -> None:
+    """Ask for a new worker process after a task that leaves this one big (WORKER_MAX_MEMORY_MB) or asks for it.
+
+    Freed memory is not all given back: the heap stays fragmented, and reading a file loads GDAL's
+    libraries for good. On a national set a worker that has run an import holds about 100 MB more
+    than a new one, and the full refresh after it would take it past 500 MB. Like Celery's
+    max_memory_per_child, the process finishes what it runs and then starts again (see `flask worker`).
+    """
+    if _restart is None:
+        return
+    if restart_after:
+        _restart(f"it ran {name}, which asks for a new process after it")
+        return
+    limit = float(_task_app().config.get("WORKER_MAX_MEMORY_MB") or 0)
+    held = memory.resident_mb()
+    if limit > 0 and held is not None and held > limit:
+        _restart(f"it holds {held:.0f} MB after {name}, over WORKER_MAX_MEMORY_MB = {limit:.0f}")
 
 
 def current_task_id() -> str | None:
@@ -469,7 +495,30 @@ def start_worker(
     )
     if embedded:
         consumer._set_signal_handlers = lambda: None
+    else:
+        _asked.clear()
+        _restart_with(consumer)
     return consumer, stop
+
+
+_asked: list[str] = []
+
+
+def _restart_with(consumer: Any) -> None:
+    """Let a task ask this worker process to start again: it takes no more tasks and `flask worker` re-runs itself."""
+    global _restart
+
+    def ask(why: str) -> None:
+        _asked.append(why)
+        # The stop flag, not a signal: the task's own thread must not take another task first.
+        consumer.stop_flag.set()
+
+    _restart = ask
+
+
+def restart_reason() -> str | None:
+    """Return why a task asked this worker to start again, if one did."""
+    return _asked[0] if _asked else None
 
 
 def forget_older_than(days: int) -> int:

@@ -131,14 +131,18 @@ def snapshot_now(kind: str, as_of: date | None = None) -> None:
         log.exception("gap snapshot (%s) failed", kind)
 
 
-def after_change(kind: str, as_of: date | None = None) -> None:
-    """After a committed change, bring the gap store up to date as GAP_SNAPSHOTS says: background, inline or off."""
+def after_change(kind: str, as_of: date | None = None, own_task: bool = False) -> None:
+    """After a committed change, bring the gap store up to date as GAP_SNAPSHOTS says: background, inline or off.
+
+    `own_task`: queue the update even outside a web request (a worker's import, after which the
+    worker starts afresh, so the update does not stack its memory on the import's).
+    """
     found = changes.taken(db.session)
     mode = current_app.config.get("GAP_SNAPSHOTS", "background")
     if mode == "off":
         return
     # Outside a web request (CLI commands, or a worker's task) there is nobody to keep waiting.
-    if mode == "inline" or not has_request_context():
+    if mode == "inline" or (not has_request_context() and not own_task):
         catch_up(kind, found, as_of)
         return
     change = gapply.merged(found)

@@ -7,7 +7,6 @@ or none of it does.
 
 from __future__ import annotations
 
-import gc
 import os
 import traceback
 from contextvars import ContextVar
@@ -16,7 +15,6 @@ from pathlib import Path
 import shapely
 from sqlalchemy import func, select
 
-from webmap.core import memory
 from webmap.core.db import db
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
@@ -83,9 +81,6 @@ def run_job(job_id: int, phase: str, folder: Path) -> str:
                     updated=f"{report.updated:,}",
                 ),
             )
-            # The import's file and frames are gone: give their memory back before the refresh makes its own.
-            gc.collect()
-            memory.give_back()
             _snapshot(job.kind, job.options)
             finished = _(
                 "Finished: read %(read)s, added %(added)s, updated %(updated)s, skipped %(skipped)s, "
@@ -154,10 +149,12 @@ def _snapshot(kind: str, options: dict) -> None:
     from webmap.gaps.history import after_change
     from webmap.importers.needs import parse_round_date
 
+    # A task of its own: the worker starts afresh after an import (imports/tasks.py), and the update
+    # of a large import is a full refresh that would otherwise add its peak to what the import left.
     if kind == "needs" and options.get("round_name"):
-        after_change("round", parse_round_date(options.get("round_date") or None))
+        after_change("round", parse_round_date(options.get("round_date") or None), own_task=True)
     else:
-        after_change("import")
+        after_change("import", own_task=True)
 
 
 def _with_skipping(kind: ImportKind, path: Path, job_id: int, source: str | None, refused: dict) -> dict:

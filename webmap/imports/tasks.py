@@ -18,7 +18,8 @@ from webmap.imports.runner import pid_line, run_job
 log = logging.getLogger(__name__)
 
 
-@queue.task("imports.run", "Browser import")
+# A worker that has read a file holds GDAL's libraries and a fragmented heap: it starts afresh after it.
+@queue.task("imports.run", "Browser import", restart_after=True)
 def run_task(job_id: int, phase: str) -> str:
     """Run one job's check or import to the end; say how it ended."""
     job = db.session.get(ImportJob, job_id)

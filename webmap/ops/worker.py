@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
 from webmap.core import queue
+from webmap.core.db import db
 
 
 @click.command("worker")
@@ -26,6 +30,16 @@ def worker_command(threads: int, no_schedule: bool) -> None:
         consumer.run()
     finally:
         stop.set()
+    why = queue.restart_reason()
+    if why:
+        # Wait for the task threads to record how their tasks ended, then become a new process
+        # with the same id (same worker name, same place under systemd or a supervisor).
+        consumer.stop(graceful=True)
+        click.echo(f"Worker {queue.worker_id()} starts again: {why}.")
+        db.engine.dispose()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, sys.orig_argv)
 
 
 @click.command("dev")
