@@ -107,7 +107,7 @@ def test_the_upload_form_refuses_in_welsh(admin, tmp_path):  # noqa: F811
 
 
 def test_stored_english_is_shown_in_the_readers_language(import_app):  # noqa: F811
-    from webmap.imports.wording import said
+    from webmap.web.stored import said
 
     stored = [
         "Read 1,234 rows from x.csv",

@@ -159,3 +159,43 @@ def test_the_personal_data_pages_are_in_welsh(admin):
     assert "Nid oes dim yn cael ei gadw am" in nothing.get_data(as_text=True)
     bad = admin.post("/privacy/requests", data={"csrf_token": token, "q": "hello"}).get_data(as_text=True)
     assert "yn gyfeiriad e-bost nac yn rhif ffôn" in bad and english_left(bad) == []
+
+
+def test_the_background_work_page_shows_what_tasks_stored_in_welsh(sample_app, admin):
+    """Tasks store their label, note and error in English; the page gives them in the reader's language."""
+    from webmap.core import queue
+    from webmap.gaps.tasks import refresh_task
+
+    with sample_app.app_context():
+        queue.enqueue(refresh_task, [])  # run at once in the tests: its row holds the English label and note
+        queue.enqueue("notify.rechecks")
+        db.session.add(
+            BackgroundTask(
+                id="t-lost",
+                name="gaps.refresh",
+                label="Refresh the derived tables (place counts, gap tables)",
+                state="failed",
+                error="The worker running it (vm:12, never heard from) stopped before it finished. It can be run again.",
+            )
+        )
+        db.session.commit()
+        stored = db.session.scalars(select(BackgroundTask.note).where(BackgroundTask.note.is_not(None))).all()
+    assert any(note.startswith(("Refreshed what was out of date", "Nothing was out of date")) for note in stored)
+    page = welsh(admin, "/admin/background")
+    assert "Adnewyddu’r tablau deilliedig (cyfrif lleoedd, tablau bylchau)" in page.replace("&#39;", "’").replace(
+        "'", "’"
+    )
+    assert "Ceisiadau i ailwirio rhestrau sydd wedi dyddio" in page and "cais i ailwirio yn y ciw" in page
+    assert "Stopiodd y gweithiwr oedd yn ei rhedeg (vm:12, ni chlywyd ganddo erioed)" in page
+    english = admin.get("/admin/background?lang=en").get_data(as_text=True)
+    assert "Refresh the derived tables (place counts, gap tables)" in english and "Adnewyddu" not in english
+
+
+def test_every_task_label_is_in_the_welsh_catalogue(sample_app):
+    from webmap.core import queue
+    from webmap.web.stored import TASKS, said
+
+    assert len(queue.LABELS) >= 10
+    with sample_app.test_request_context("/?lang=cy"):
+        untranslated = [label for label in queue.LABELS.values() if said(label, TASKS) == label]
+    assert untranslated == []

@@ -31,7 +31,7 @@ from huey.storage import RedisStorage, SqliteStorage
 from sqlalchemy import delete, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from webmap.core import memory
+from webmap.core import english, memory
 from webmap.core.db import db
 from webmap.core.models import BackgroundTask, utcnow
 
@@ -300,8 +300,14 @@ def _error(signal: str, task_obj: Any, error: BaseException, *args: Any) -> None
         _set(
             task_obj.id,
             state="retrying",
-            error=f"{reason(error)} (trying again in {delay:g} s; "
-            f"{task_obj.retries} tr{'ies' if task_obj.retries != 1 else 'y'} left)",
+            error=english.ngettext(
+                "%(reason)s (trying again in %(delay)s s; %(num)d try left)",
+                "%(reason)s (trying again in %(delay)s s; %(num)d tries left)",
+                task_obj.retries,
+                reason=reason(error),
+                delay=f"{delay:g}",
+                num=task_obj.retries,
+            ),
         )
     else:
         _set(task_obj.id, state="failed", finished_at=utcnow(), error=reason(error))
@@ -309,7 +315,12 @@ def _error(signal: str, task_obj: Any, error: BaseException, *args: Any) -> None
 
 @huey.signal(S.SIGNAL_LOCKED)
 def _locked(signal: str, task_obj: Any, *args: Any) -> None:
-    _set(task_obj.id, state="skipped", finished_at=utcnow(), note="Not run: the same work was running already.")
+    _set(
+        task_obj.id,
+        state="skipped",
+        finished_at=utcnow(),
+        note=english._("Not run: the same work was running already."),
+    )
 
 
 @huey.signal(S.SIGNAL_INTERRUPTED, S.SIGNAL_CANCELED, S.SIGNAL_REVOKED, S.SIGNAL_EXPIRED, S.SIGNAL_TIMEOUT)
@@ -317,7 +328,12 @@ def _stopped(signal: str, task_obj: Any, *args: Any) -> None:
     row = _row(task_obj)
     if row is not None and row.state == "cancelled":
         return  # cancelled by staff before it ran: the record says so already
-    _set(task_obj.id, state="failed", finished_at=utcnow(), error=f"The task was {signal} before it finished.")
+    _set(
+        task_obj.id,
+        state="failed",
+        finished_at=utcnow(),
+        error=english._("The task was %(signal)s before it finished.", signal=signal),
+    )
 
 
 @huey.pre_execute()
@@ -339,7 +355,11 @@ def cancel(task_id: str, by: str) -> bool:
             result = conn.execute(
                 update(BackgroundTask)
                 .where(BackgroundTask.id == task_id, BackgroundTask.state.in_(("queued", "retrying")))
-                .values(state="cancelled", finished_at=utcnow(), note=f"Cancelled by {by} before it ran.")
+                .values(
+                    state="cancelled",
+                    finished_at=utcnow(),
+                    note=english._("Cancelled by %(who)s before it ran.", who=by),
+                )
             )
     if not result.rowcount:
         return False
@@ -427,13 +447,19 @@ def sweep_lost() -> int:
         if seen is not None and now - float(seen) < lost_after_s():
             continue
         when = (
-            f"last heard from {time.strftime('%H:%M:%S', time.gmtime(float(seen)))} UTC" if seen else "never heard from"
+            english._("last heard from %(time)s UTC", time=time.strftime("%H:%M:%S", time.gmtime(float(seen))))
+            if seen
+            else english._("never heard from")
         )
         _set(
             task_id,
             state="failed",
             finished_at=utcnow(),
-            error=f"The worker running it ({worker}, {when}) stopped before it finished. It can be run again.",
+            error=english._(
+                "The worker running it (%(worker)s, %(when)s) stopped before it finished. It can be run again.",
+                worker=worker,
+                when=when,
+            ),
         )
         marked += 1
     if marked:

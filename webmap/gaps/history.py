@@ -18,7 +18,7 @@ from flask import current_app, has_app_context, has_request_context
 from flask_babel import format_date
 from sqlalchemy import func, select
 
-from webmap.core import queue, store
+from webmap.core import english, queue, store
 from webmap.core.db import db
 from webmap.core.models import GapSnapshot, Need, Response, utcnow
 from webmap.gaps import apply as gapply
@@ -151,11 +151,11 @@ def after_change(kind: str, as_of: date | None = None, own_task: bool = False) -
         kind,
         as_of.isoformat() if as_of else None,
         change.to_json() if change else None,
-        label=f"Gap store update after a change ({kind})",
+        label=english._("Gap store update after a change (%(kind)s)", kind=kind),
     )
 
 
-@queue.task("gaps.snapshot", "Gap store update")
+@queue.task("gaps.snapshot", english._("Gap store update"))
 def snapshot_task(kind: str, on: str | None = None, change: str | None = None) -> None:
     """Apply one committed change to the gap store in the worker (on a big area it reads many places)."""
     catch_up(kind, [gapstore.Change.from_json(change)] if change else [], date.fromisoformat(on) if on else None)
@@ -371,7 +371,7 @@ def _asks_of(kind: str, found: list, as_of: date | None) -> set[tuple[str, str]]
     return {(ward, category) for c in found for ward, category in c.needs}
 
 
-@queue.task(KEEP_ASKS, "Keep the gap figures of when residents asked")
+@queue.task(KEEP_ASKS, english._("Keep the gap figures of when residents asked"))
 def keep_asks_task() -> str:
     """Keep, in the worker, the figures of every first ask not kept yet (a big area's page asked for it)."""
     return f"Kept the gap figures of {keep_first_asks()} asks."
@@ -389,7 +389,7 @@ def asked_points(asks: dict[tuple[str, str], datetime], distance: float) -> dict
     if missing:
         if background.in_background():
             if not queue.waiting(KEEP_ASKS):
-                queue.enqueue(keep_asks_task, label="Keep the gap figures of when residents asked")
+                queue.enqueue(keep_asks_task, label=english._("Keep the gap figures of when residents asked"))
         else:
             try:
                 keep_asks(missing, distance)

@@ -12,7 +12,7 @@ import time
 
 from flask import current_app
 
-from webmap.core import queue, store
+from webmap.core import english, queue, store
 from webmap.gaps import store as gapstore
 from webmap.scale import derived, size
 
@@ -36,9 +36,11 @@ def refresh_stale(distance: float | None = None, asked: list | None = None) -> s
             asked = []
     took = time.perf_counter() - start
     return (
-        f"Refreshed what was out of date ({tables} gap tables) in {took:.1f} s."
+        english._(
+            "Refreshed what was out of date (%(tables)d gap tables) in %(took)s s.", tables=tables, took=f"{took:.1f}"
+        )
         if did_any
-        else f"Nothing was out of date ({took:.1f} s)."
+        else english._("Nothing was out of date (%(took)s s).", took=f"{took:.1f}")
     )
 
 
@@ -66,14 +68,16 @@ def _refresh_once(distance: float, asked: list) -> tuple[bool, int]:
     return did, len(queries)
 
 
-@queue.task(REFRESH, "Refresh the derived tables (place counts, gap tables)")
+@queue.task(REFRESH, english._("Refresh the derived tables (place counts, gap tables)"))
 def refresh_task(keys: list[str] | None = None) -> str:
     """Run one background refresh, also computing the gap tables pages asked for by key."""
     return refresh_stale(None, [gapstore.query_of(k) for k in keys or []])
 
 
-@queue.scheduled("SCHEDULE_GAP_HISTORY", "gaps.settle", "Keep the day's gap figures of every ward in the history")
+@queue.scheduled(
+    "SCHEDULE_GAP_HISTORY", "gaps.settle", english._("Keep the day's gap figures of every ward in the history")
+)
 def settle_task() -> str:
     """Write each ward's figures that moved since its last history row (the daily history); say how many."""
     written = gapstore.settle()
-    return f"Kept the day's gap figures: {written} ward rows had moved."
+    return english._("Kept the day's gap figures: %(rows)d ward rows had moved.", rows=written)

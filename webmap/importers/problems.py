@@ -8,20 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-
-def _(message: str, **values: object) -> str:
-    """Mark an importer's message for the Welsh catalogue and return it in English, its values filled in.
-
-    Importers run on a worker or the command line: what they say is stored (the job's preview,
-    result and steps) and printed in English, then shown in the reader's language by
-    webmap.imports.wording.said(), which finds the message in the catalogues and translates it.
-    """
-    return message % values if values else message
-
-
-def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
-    """Mark a message with a count for the catalogue; return it in English (see `_`)."""
-    return (singular if n == 1 else plural) % values
+# What importers say is stored in English and shown translated (webmap/core/english.py).
+from webmap.core.english import _, ngettext  # noqa: F401
 
 
 @dataclass(frozen=True)

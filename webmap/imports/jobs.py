@@ -23,7 +23,7 @@ from webmap.core import queue
 from webmap.core.csvsafe import csv_text
 from webmap.core.db import db
 from webmap.core.models import AuditEvent, BackgroundTask, ImportJob, ImportUpload, utcnow
-from webmap.importers.problems import _  # stored in English, shown translated (webmap/imports/wording.py)
+from webmap.importers.problems import _  # stored in English, shown translated (webmap/web/stored.py)
 from webmap.imports.kinds import KINDS, ImportKind
 
 RUNNING = ("checking", "importing")

@@ -19,7 +19,7 @@ from webmap.core.db import db
 from webmap.core.models import Asset, ImportJob, Ward, utcnow
 from webmap.importers import ImportFailed, ImportReport
 from webmap.importers.common import milestone_listener, progress_listener, without_paths
-from webmap.importers.problems import _, ngettext  # stored in English, shown translated (imports/wording.py)
+from webmap.importers.problems import _, ngettext  # stored in English, shown translated (webmap/web/stored.py)
 from webmap.imports.jobs import audit, remove_upload, write_progress
 from webmap.imports.kinds import KINDS, ImportKind
 

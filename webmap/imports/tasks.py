@@ -11,7 +11,7 @@ from werkzeug.utils import secure_filename
 from webmap.core import queue
 from webmap.core.db import db
 from webmap.core.models import ImportJob
-from webmap.importers.problems import _  # stored in English, shown translated (imports/wording.py)
+from webmap.importers.problems import _  # stored in English, shown translated (webmap/web/stored.py)
 from webmap.imports.jobs import RUNNING, upload_bytes
 from webmap.imports.runner import pid_line, run_job
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 # A worker that has read a file holds GDAL's libraries and a fragmented heap: it starts afresh after it.
-@queue.task("imports.run", "Browser import", restart_after=True)
+@queue.task("imports.run", _("Browser import"), restart_after=True)
 def run_task(job_id: int, phase: str) -> str:
     """Run one job's check or import to the end; say how it ended."""
     job = db.session.get(ImportJob, job_id)

@@ -17,10 +17,10 @@ from webmap.core.db import db
 from webmap.core.models import BackgroundTask, ImportJob, User
 from webmap.imports import jobs, rollback
 from webmap.imports.kinds import KINDS, clean_options
-from webmap.imports.wording import said
 from webmap.maps import new_map, render_parts
 from webmap.maps.layers import safe_text
 from webmap.web.security import login_manager
+from webmap.web.stored import IMPORTS, InWords, said
 
 bp = Blueprint("imports", __name__, url_prefix="/imports", template_folder="templates")
 
@@ -41,17 +41,6 @@ STATE_WORDS = {
 def _wording() -> dict:
     """Give the import pages what they need to show stored English in the reader's language."""
     return {"said": said, "state_words": STATE_WORDS}
-
-
-class _InWords:
-    """A queue task as the tasks table shows it, with what imports stored in it in the reader's language."""
-
-    def __init__(self, task: BackgroundTask) -> None:
-        self._task = task
-        self.label, self.note, self.error = said(task.label), said(task.note), said(task.error)
-
-    def __getattr__(self, name: str):
-        return getattr(self._task, name)
 
 
 def may_import() -> bool:
@@ -93,7 +82,7 @@ def index():
         .order_by(BackgroundTask.queued_at.desc())
         .limit(30)
     ).all()
-    tasks = [_InWords(task) for task in tasks]
+    tasks = [InWords(task, IMPORTS) for task in tasks]
     moderators = []
     if current_user.role == "admin":
         moderators = db.session.scalars(select(User).where(User.role == "moderator").order_by(User.email)).all()

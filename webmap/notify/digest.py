@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import select
 
+from webmap.core import english
 from webmap.core.db import db
 from webmap.core.models import Asset, AuditEvent, ChangeRequest, User, utcnow
 from webmap.council import site_name
@@ -44,7 +45,9 @@ def send_digest(now: datetime | None = None) -> DigestResult:
     now = now or utcnow()
     last = last_digest_at()
     if last and now - last < MIN_INTERVAL:
-        return DigestResult(skipped=f"the last digest went at {last:%H:%M} UTC, less than an hour ago")
+        return DigestResult(
+            skipped=english._("the last digest went at %(time)s UTC, less than an hour ago", time=f"{last:%H:%M}")
+        )
     since = last or datetime(1970, 1, 1)
     places = list(
         db.session.scalars(
@@ -61,7 +64,7 @@ def send_digest(now: datetime | None = None) -> DigestResult:
         )
     )
     if not places and not changes:
-        return DigestResult(skipped="nothing new since the last digest")
+        return DigestResult(skipped=english._("nothing new since the last digest"))
     staff = list(
         db.session.scalars(
             select(User)

@@ -13,12 +13,12 @@ from collections.abc import Callable
 
 from flask import Flask, current_app
 
-from webmap.core import queue
+from webmap.core import english, queue
 from webmap.core.db import db
 from webmap.notify.mail import current_language, in_language
 
 
-@queue.task("notify.after_response", "Send an email asked for on a page", retry_backoff=2)
+@queue.task("notify.after_response", english._("Send an email asked for on a page"), retry_backoff=2)
 def after_response_task(work: Callable[[], object], language: str | None) -> None:
     """Do the work a page handed over (look things up, queue the email), in the asker's language; commit it."""
     try:
@@ -41,7 +41,7 @@ def send_after_response(work: Callable[[], object], what: str) -> str:
         after_response_task,
         work,
         current_language(),
-        label=f"Email: {what}",
+        label=english._("Email: %(what)s", what=what),
         keep_args=False,
         retries=int(config["MAIL_RETRIES"]),
         retry_delay=int(config["MAIL_RETRY_DELAY_S"]),

@@ -33,7 +33,7 @@ from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from webmap.core import queue
+from webmap.core import english, queue
 from webmap.core.inputs import InputRejected, header_problem
 from webmap.council import site_name
 from webmap.web.language import HTML_LANG, language, locale_for
@@ -140,7 +140,7 @@ def deliver(mail: Mail) -> EmailMessage:
     return message
 
 
-@queue.task("notify.deliver", "Send an email", retry_backoff=2)
+@queue.task("notify.deliver", english._("Send an email"), retry_backoff=2)
 def deliver_task(mail: Mail) -> None:
     """Deliver one queued email."""
     deliver(mail)
@@ -156,7 +156,7 @@ def send(mail: Mail) -> str:
     return queue.enqueue(
         deliver_task,
         mail,
-        label=f"Email: {mail.logged}",
+        label=english._("Email: %(what)s", what=mail.logged),
         keep_args=False,
         retries=int(config["MAIL_RETRIES"]),
         retry_delay=int(config["MAIL_RETRY_DELAY_S"]),

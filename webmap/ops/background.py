@@ -8,11 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from webmap.core import queue
+from webmap.core import english, queue
 from webmap.core.db import db
 from webmap.core.models import BackgroundTask
 from webmap.ops.health import bp
 from webmap.web.security import role_required
+from webmap.web.stored import TASKS, InWords, said
 
 STATES = ("queued", "running", "retrying", "failed", "cancelled", "done", "skipped")
 # Each state in words, for the page (the stored value stays English).
@@ -48,7 +49,7 @@ def background():
     counts = dict(db.session.execute(select(BackgroundTask.state, func.count()).group_by(BackgroundTask.state)).all())
     return render_template(
         "ops/background.html",
-        tasks=db.session.scalars(query).all(),
+        tasks=[InWords(task) for task in db.session.scalars(query)],
         counts=counts,
         states=STATES,
         state=state,
@@ -78,8 +79,12 @@ def retry(task_id: str):
             ),
         )
     name = task.name.removesuffix("@schedule")
-    queue.enqueue(name, *task.args, label=f"{task.label} (again, asked by {current_user.email})")
-    flash(_("“%(task)s” queued again.", task=task.label))
+    queue.enqueue(
+        name,
+        *task.args,
+        label=english._("%(label)s (again, asked by %(who)s)", label=task.label, who=current_user.email),
+    )
+    flash(_("“%(task)s” queued again.", task=said(task.label, TASKS)))
     return redirect(url_for(".background"))
 
 
@@ -94,5 +99,5 @@ def cancel(task_id: str):
         abort(409, _("An import is cancelled from its own page."))
     if not queue.cancel(task_id, current_user.email):
         abort(409, _("Only a task that is still waiting can be cancelled; this one has started or ended."))
-    flash(_("“%(task)s” cancelled: no worker will run it.", task=task.label))
+    flash(_("“%(task)s” cancelled: no worker will run it.", task=said(task.label, TASKS)))
     return redirect(url_for(".background"))

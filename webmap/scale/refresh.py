@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from flask import current_app
 
-from webmap.core import queue
+from webmap.core import english, queue
 from webmap.scale import size
 
 TASK = "gaps.refresh"
@@ -38,5 +38,5 @@ def request(keys: Iterable[str] = ()) -> bool:
     """Queue a background refresh (also computing these gap table keys) unless one is waiting; say if queued."""
     if queue.waiting(TASK):
         return False
-    queue.enqueue(TASK, list(keys), label="Refresh the derived tables (place counts, gap tables)")
+    queue.enqueue(TASK, list(keys), label=english._("Refresh the derived tables (place counts, gap tables)"))
     return True

@@ -1,12 +1,12 @@
-"""Show in the reader's language what an import stored in English.
+"""Show in the reader's language what work outside a request stored in English.
 
-An import runs on a worker (or the command line), outside any request: its problems, skip
-reasons, notes, steps and errors are stored in English, the source language, as the audit log and
-the CLI have them. The importers mark each such message for the catalogues (webmap.importers.problems._),
-so this module can recognise a stored text as one of those messages, read its values back out of
-it, and give it again through gettext: a Welsh reader sees it in Welsh, an English reader sees it
-exactly as stored. A text that matches no message (a library's own error, an old wording) is shown
-as stored.
+An import or any other queue task runs on a worker (or the command line), outside any request: its
+labels, problems, skip reasons, notes, steps and errors are stored in English, the source language,
+as the audit log and the CLI have them. The code marks each such message for the catalogues
+(webmap.core.english), so this module can recognise a stored text as one of those messages, read
+its values back out of it, and give it again through gettext: a Welsh reader sees it in Welsh, an
+English reader sees it exactly as stored. A text that matches no message (a library's own error, an
+old wording) is shown as stored.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from webmap.web import catalogues
 from webmap.web.language import language
 
 # The catalogues holding what importers and import jobs store.
-DOMAINS = ("importers", "imports", "opendata")
+IMPORTS = ("importers", "imports", "opendata")
+# ... and what any queue task stores (its label, note or error): the shared catalogue and every feature's.
+TASKS = (catalogues.SHARED, *catalogues.FEATURES)
 # Longer texts are shown as stored (no message is this long; matching stays quick whatever a file holds).
 LONGEST = 3000
 # Values that are data from the file or the site (a column's name, a value in a cell), never words to translate.
@@ -63,11 +65,11 @@ def _compile(text: str) -> tuple[re.Pattern[str], int, frozenset[str]]:
     return re.compile("".join(out), re.DOTALL), literal, frozenset(numbers)
 
 
-@lru_cache(maxsize=1)
-def _patterns() -> tuple[_Pattern, ...]:
-    """Return a pattern for every message (each English form of a plural) of the import catalogues."""
+@lru_cache(maxsize=4)
+def _patterns(domains: tuple[str, ...]) -> tuple[_Pattern, ...]:
+    """Return a pattern for every message (each English form of a plural) of the catalogues."""
     found = []
-    for domain in DOMAINS:
+    for domain in domains:
         for message in catalogues.read(domain):
             if not message.id:
                 continue
@@ -85,19 +87,19 @@ def _count(value: str) -> int:
     return int(match.group(0).replace(",", "")) if match else 0
 
 
-def _translate(text: str, depth: int) -> str:
+def _translate(text: str, depth: int, domains: tuple[str, ...]) -> str:
     if depth and ", " in text:
         # A value listing several messages ("'a' (first in row 8), 'b' (first in row 9)"): each on its own.
-        parts = [_message(part, depth) for part in text.split(", ")]
+        parts = [_message(part, depth, domains) for part in text.split(", ")]
         if all(part is not None for part in parts):
             return ", ".join(parts)  # type: ignore[arg-type]
-    found = _message(text, depth)
+    found = _message(text, depth, domains)
     return text if found is None else found
 
 
-def _message(text: str, depth: int) -> str | None:
+def _message(text: str, depth: int, domains: tuple[str, ...]) -> str | None:
     """Return the text in the reader's language when it is one of the messages, else None."""
-    for pattern in _patterns():
+    for pattern in _patterns(domains):
         match = pattern.regex.fullmatch(text)
         if match is None:
             continue
@@ -108,7 +110,7 @@ def _message(text: str, depth: int) -> str | None:
             elif name in DATA or depth >= 3:
                 values[name] = value
             else:
-                values[name] = _translate(value, depth + 1)
+                values[name] = _translate(value, depth + 1, domains)
         if isinstance(pattern.msgid, tuple):
             raw = match.groupdict()
             counted = raw.get("num", raw.get("count", next(iter(raw.values()), "")))
@@ -118,8 +120,25 @@ def _message(text: str, depth: int) -> str | None:
     return None
 
 
-def said(text: object) -> object:
-    """Return a stored English text in the reader's language, when it is one of the import messages."""
+def said(text: object, domains: tuple[str, ...] = IMPORTS) -> object:
+    """Return a stored English text in the reader's language, when it is one of the messages of `domains`."""
     if not isinstance(text, str) or not text or len(text) > LONGEST or language() == "en":
         return text
-    return _translate(text, 0)
+    return _said(text, language(), domains)
+
+
+@lru_cache(maxsize=2048)
+def _said(text: str, lang: str, domains: tuple[str, ...]) -> str:
+    # Task lists repeat their labels ("Send an email", "Browser import"): each is looked for once.
+    return _translate(text, 0, domains)
+
+
+class InWords:
+    """A queue task as a tasks table shows it: its label, note and error in the reader's language."""
+
+    def __init__(self, task: object, domains: tuple[str, ...] = TASKS) -> None:
+        self._task = task
+        self.label, self.note, self.error = (said(getattr(task, n), domains) for n in ("label", "note", "error"))
+
+    def __getattr__(self, name: str):
+        return getattr(self._task, name)
