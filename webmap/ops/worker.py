@@ -28,13 +28,15 @@ def worker_command(threads: int, no_schedule: bool) -> None:
     )
     try:
         consumer.run()
+        why = queue.restart_reason()
+        if why:
+            # A task asked for a new process: wait (still saying it is alive) for every task thread to
+            # finish and record its task, then become a new process with the same id (the same worker
+            # name, the same place under systemd or a supervisor).
+            consumer.stop(graceful=True)
     finally:
         stop.set()
-    why = queue.restart_reason()
     if why:
-        # Wait for the task threads to record how their tasks ended, then become a new process
-        # with the same id (same worker name, same place under systemd or a supervisor).
-        consumer.stop(graceful=True)
         click.echo(f"Worker {queue.worker_id()} starts again: {why}.")
         db.engine.dispose()
         sys.stdout.flush()
