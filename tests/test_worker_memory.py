@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,35 @@ def test_an_embedded_worker_or_the_web_never_starts_again(app):
     with app.app_context():
         queue._after_task("some.task", True)  # nothing to call: no error, no restart
     assert queue.restart_reason() is None
+
+
+FREED_AFTER_BIG_BLOCKS = """
+import sys
+from webmap.core import memory
+if sys.argv[1] == "fixed" and not memory.map_large_allocations():
+    sys.exit(3)
+blocks = [bytearray(2**20 * 8)]  # freeing a big block raises glibc's own threshold (up to 32 MB)
+del blocks
+held = memory.resident_mb()
+kept = []
+blocks = []
+for _ in range(64):
+    blocks.append(bytearray(2**20))
+    kept.append(bytearray(2000))  # a small object that outlives it, as a cache entry would
+del blocks  # the freed blocks lie under the kept objects: the heap cannot shrink past them
+print(memory.resident_mb() - held)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="no /proc here")
+def test_large_allocations_are_mapped_on_their_own_so_they_go_back_when_freed():
+    def kept_mb(mode: str) -> float:
+        done = subprocess.run([sys.executable, "-c", FREED_AFTER_BIG_BLOCKS, mode], capture_output=True, text=True)
+        if done.returncode == 3:
+            pytest.skip("not glibc: no mallopt")
+        assert done.returncode == 0, done.stderr
+        return float(done.stdout)
+
+    # A new process each: the setting lasts for the process, and this one runs other tests.
+    assert kept_mb("fixed") < 16
+    assert kept_mb("glibc's own") > 32  # what the setting is for: without it, the freed blocks stay resident

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import run_simple
 
-from webmap.core import queue
+from webmap.core import memory, queue
 from webmap.core.db import db
 
 
@@ -21,6 +21,7 @@ from webmap.core.db import db
 def worker_command(threads: int, no_schedule: bool) -> None:
     """Take tasks from the queue (QUEUE_URL) and run them, and the schedules, until stopped."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    memory.map_large_allocations()
     consumer, stop = queue.start_worker(app, threads=threads, schedule=not no_schedule)
     click.echo(
         f"Worker {queue.worker_id()} taking tasks from {queue.huey.storage_class.__name__} "
