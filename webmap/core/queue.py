@@ -491,7 +491,7 @@ def _register_schedules(app: Flask) -> list[str]:
         name = f"{wrapped.name}@schedule"
         if name not in TASKS:
             TASKS[name] = huey.periodic_task(crontab(*parts), name=name)(wrapped.func)
-            LABELS[name] = LABELS.get(wrapped.name, wrapped.name) + " (scheduled)"
+            LABELS[name] = english._("%(label)s (scheduled)", label=LABELS.get(wrapped.name, wrapped.name))
         said.append(f"{setting}: {line}")
     return said
 
